@@ -1,0 +1,216 @@
+// Package config reads the site configuration, cloister.toml, with strict
+// decoding: an unknown key is an error, and Check reports every problem at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is the site configuration. Each field is documented once, here; the
+// sample etc/cloister.toml is checked against this struct by a test.
+type Config struct {
+	// StateDir holds cloister.db, keyring.db, the queues, the archives and
+	// lists.idx. Default: the directory of the config file's "var" for a
+	// checkout; /var/lib/cloister when installed.
+	StateDir string `toml:"state_dir"`
+	// Domain is the mail domain of the lists, e.g. lists.example.org.
+	Domain string `toml:"domain"`
+	// SMTPAddr is the MTA that the outgoing runner hands mail to. Default 127.0.0.1:25.
+	SMTPAddr string `toml:"smtp_addr"`
+	// MaxMessageSizeKB is the largest message deliver accepts, in KiB. Default 10240 (10 MiB).
+	MaxMessageSizeKB int64 `toml:"max_message_size_kb"`
+	// KeyringPassphraseFile is the file holding the passphrase that encrypts the
+	// private keys in keyring.db. When empty, $CREDENTIALS_DIRECTORY/keyring-passphrase
+	// (a systemd credential) is used. Never put the passphrase itself in this file.
+	KeyringPassphraseFile string `toml:"keyring_passphrase_file"`
+	// QueueKeyFile is the file holding the key that seals queue entries carrying the
+	// plaintext of encrypted posts. When empty, $CREDENTIALS_DIRECTORY/queue-key is used.
+	QueueKeyFile string `toml:"queue_key_file"`
+	// SMIMECAFile is a PEM file of trust anchors for S/MIME signatures.
+	SMIMECAFile string `toml:"smime_cafile"`
+	// SMIMECAPath is a directory of PEM trust anchors for S/MIME signatures.
+	SMIMECAPath string `toml:"smime_capath"`
+	// SMIMECRLDir is a directory of CRLs (PEM or DER) consulted for S/MIME certificates.
+	SMIMECRLDir string `toml:"smime_crl_dir"`
+	// MetricsListen is the loopback address of the Prometheus endpoint; empty disables it.
+	MetricsListen string `toml:"metrics_listen"`
+	// Listmasters are the site administrators' addresses (is_listmaster in scenarios).
+	Listmasters []string `toml:"listmasters"`
+	// ScenarioDir is a directory of site scenario files that add to or override the built-ins.
+	ScenarioDir string `toml:"scenario_dir"`
+	// MaxAttempts is how many times a runner tries an entry before it goes to the bad queue. Default 3.
+	MaxAttempts int `toml:"max_attempts"`
+	// RetryGiveUpHours is how long the outgoing runner retries temporary SMTP failures. Default 120.
+	RetryGiveUpHours int `toml:"retry_give_up_hours"`
+
+	// Path is the file the configuration was read from (not a TOML key).
+	Path string `toml:"-"`
+}
+
+// Defaults for unset keys.
+const (
+	DefaultSMTPAddr         = "127.0.0.1:25"
+	DefaultMaxMessageSizeKB = 10240
+	DefaultMaxAttempts      = 3
+	DefaultRetryGiveUpHours = 120
+)
+
+// ErrNotFound means no configuration file was found in any searched place.
+var ErrNotFound = errors.New("no cloister.toml found (use --config, $CLOISTER_CONFIG, ./cloister.toml or /etc/cloister/cloister.toml)")
+
+// Find returns the configuration path: explicit, else $CLOISTER_CONFIG, else
+// ./cloister.toml, else /etc/cloister/cloister.toml.
+func Find(explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	if env := os.Getenv("CLOISTER_CONFIG"); env != "" {
+		return env, nil
+	}
+	for _, p := range []string{"cloister.toml", "/etc/cloister/cloister.toml"} {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNotFound
+}
+
+// Load finds, reads and checks the configuration.
+func Load(explicit string) (*Config, error) {
+	path, err := Find(explicit)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.Path = path
+	if c.StateDir != "" && !filepath.IsAbs(c.StateDir) {
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), c.StateDir))
+		if err != nil {
+			return nil, fmt.Errorf("config %s: state_dir: %w", path, err)
+		}
+		c.StateDir = abs
+	}
+	if err := c.Check(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes TOML strictly (unknown keys are errors) and applies defaults.
+func Parse(data []byte) (*Config, error) {
+	c := &Config{}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) {
+			return nil, fmt.Errorf("unknown keys:\n%s", strict.String())
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("line %d, column %d: %s", row, col, de.Error())
+		}
+		return nil, err
+	}
+	c.applyDefaults()
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.SMTPAddr == "" {
+		c.SMTPAddr = DefaultSMTPAddr
+	}
+	if c.MaxMessageSizeKB == 0 {
+		c.MaxMessageSizeKB = DefaultMaxMessageSizeKB
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.RetryGiveUpHours == 0 {
+		c.RetryGiveUpHours = DefaultRetryGiveUpHours
+	}
+	c.Domain = strings.ToLower(strings.TrimSpace(c.Domain))
+}
+
+// Check validates the configuration and returns every problem at once.
+func (c *Config) Check() error {
+	var errs []error
+	if c.StateDir == "" {
+		errs = append(errs, errors.New("state_dir is not set"))
+	}
+	if c.Domain == "" || strings.ContainsAny(c.Domain, " @/") {
+		errs = append(errs, fmt.Errorf("domain %q is not a mail domain", c.Domain))
+	}
+	if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("smtp_addr %q: %v", c.SMTPAddr, err))
+	}
+	if c.MaxMessageSizeKB < 0 {
+		errs = append(errs, fmt.Errorf("max_message_size_kb %d is negative", c.MaxMessageSizeKB))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("max_attempts %d must be at least 1", c.MaxAttempts))
+	}
+	if c.MetricsListen != "" {
+		host, _, err := net.SplitHostPort(c.MetricsListen)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("metrics_listen %q: %v", c.MetricsListen, err))
+		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			errs = append(errs, fmt.Errorf("metrics_listen %q must be a loopback address", c.MetricsListen))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MaxMessageSize returns the site's maximum message size in bytes.
+func (c *Config) MaxMessageSize() int64 { return c.MaxMessageSizeKB * 1024 }
+
+// QueueDir returns the directory of the named queue.
+func (c *Config) QueueDir(name string) string { return filepath.Join(c.StateDir, "queue", name) }
+
+// ListsDB returns the path of cloister.db.
+func (c *Config) ListsDB() string { return filepath.Join(c.StateDir, "cloister.db") }
+
+// KeyringDB returns the path of keyring.db.
+func (c *Config) KeyringDB() string { return filepath.Join(c.StateDir, "keyring.db") }
+
+// IndexPath returns the path of lists.idx, the only state deliver reads.
+func (c *Config) IndexPath() string { return filepath.Join(c.StateDir, "lists.idx") }
+
+// ArchiveDir returns the archive directory of a list.
+func (c *Config) ArchiveDir(list string) string { return filepath.Join(c.StateDir, "archive", list) }
+
+// Sample returns a commented cloister.toml for a new site.
+func Sample(stateDir, domain, smtpAddr string) string {
+	return fmt.Sprintf(`# Cloister site configuration. Every key is documented in docs/operators.md.
+state_dir = %q
+domain = %q
+smtp_addr = %q
+max_message_size_kb = %d
+# keyring_passphrase_file = "/etc/cloister/keyring-passphrase"   # or a systemd credential
+# queue_key_file = "/etc/cloister/queue-key"                     # or a systemd credential
+# smime_cafile = "/etc/ssl/certs/ca-certificates.crt"
+# smime_capath = ""
+# smime_crl_dir = ""
+# metrics_listen = "127.0.0.1:9469"
+# listmasters = ["postmaster@%s"]
+# scenario_dir = ""
+# max_attempts = %d
+# retry_give_up_hours = %d
+`, stateDir, domain, smtpAddr, DefaultMaxMessageSizeKB, domain, DefaultMaxAttempts, DefaultRetryGiveUpHours)
+}

@@ -1,0 +1,100 @@
+package queue
+
+import (
+	"time"
+)
+
+// Subaddresses of a list, as deliver records them from the recipient address.
+const (
+	SubPost    = "post"
+	SubRequest = "request"
+	SubOwner   = "owner"
+	SubBounces = "bounces"
+	SubConfirm = "confirm"
+	SubJoin    = "join"
+	SubLeave   = "leave"
+	SubSendkey = "sendkey"
+)
+
+// Meta is the metadata line of a queue entry. It travels with the message from
+// stage to stage; the message bytes themselves are never re-serialised to
+// update it (DESIGN.md section 4).
+type Meta struct {
+	ID         string    `json:"id"`                  // stable across stages: <received-nanos>+<digest>
+	List       string    `json:"list"`                // posting address of the list
+	Subaddress string    `json:"subaddress"`          // post, request, owner, bounces, confirm, join, leave, sendkey
+	Extension  string    `json:"extension,omitempty"` // what followed '+' in the recipient (confirm token, VERP address)
+	Sender     string    `json:"sender"`              // envelope sender ("" for the null sender <>)
+	Recipient  string    `json:"recipient"`           // original envelope recipient
+	Received   time.Time `json:"received"`
+	Attempts   int       `json:"attempts"`
+	History    []Stage   `json:"history,omitempty"`
+
+	// Set by the incoming runner.
+	Encryption      string   `json:"encryption,omitempty"`       // none, pgp-mime, pgp-inline, smime
+	Verdict         string   `json:"verdict,omitempty"`          // none, good, bad, unknown-key, expired, revoked, signer-mismatch
+	VerdictReason   string   `json:"verdict_reason,omitempty"`   // why the verdict is not good
+	SignerFpr       string   `json:"signer_fpr,omitempty"`       // signer fingerprint
+	SignerAddresses []string `json:"signer_addresses,omitempty"` // signer's verified addresses
+	Auth            string   `json:"auth,omitempty"`             // smtp, md5, pgp, smime: the method the scenarios see
+	From            string   `json:"from,omitempty"`             // the From address of the message
+
+	// Sealed tells that the message bytes are sealed (AES-256-GCM) because they
+	// hold the plaintext of an encrypted post (security invariant 2).
+	Sealed *Seal `json:"sealed,omitempty"`
+
+	// Set by the rules runner: which posting-chain rules fired or not (Mailman's rule_hits).
+	RuleHits   []string `json:"rule_hits,omitempty"`
+	RuleMisses []string `json:"rule_misses,omitempty"`
+	Decision   string   `json:"decision,omitempty"` // the scenario decision and reason
+
+	// Set for the outgoing runner: what kind of mail this is and to whom.
+	Kind       string    `json:"kind,omitempty"`       // post, notice, reply
+	Recipients []string  `json:"recipients,omitempty"` // envelope recipients
+	EnvFrom    string    `json:"env_from,omitempty"`   // envelope sender for the hand-off
+	FirstTry   time.Time `json:"first_try,omitempty"`  // first delivery attempt, for the give-up age
+	Failed     []Failure `json:"failed,omitempty"`     // permanent per-recipient failures
+
+	// Reason is why the entry is in the bad queue.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Stage records one runner's passage over an entry.
+type Stage struct {
+	Runner string    `json:"runner"`
+	At     time.Time `json:"at"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// Seal describes how an entry's message bytes are sealed.
+type Seal struct {
+	Alg   string `json:"alg"`    // "aes-256-gcm"
+	KeyID string `json:"key_id"` // identifies the queue key (a hash of it), so a wrong key is named
+}
+
+// Failure is a recipient the MTA refused permanently.
+type Failure struct {
+	Recipient string `json:"recipient"`
+	Reply     string `json:"reply"`
+}
+
+// AddStage appends a history record.
+func (m *Meta) AddStage(runner, note string) {
+	m.History = append(m.History, Stage{Runner: runner, At: time.Now().UTC(), Note: note})
+}
+
+// Clone returns a deep copy of the metadata.
+func (m *Meta) Clone() *Meta {
+	c := *m
+	c.History = append([]Stage(nil), m.History...)
+	c.SignerAddresses = append([]string(nil), m.SignerAddresses...)
+	c.RuleHits = append([]string(nil), m.RuleHits...)
+	c.RuleMisses = append([]string(nil), m.RuleMisses...)
+	c.Recipients = append([]string(nil), m.Recipients...)
+	c.Failed = append([]Failure(nil), m.Failed...)
+	if m.Sealed != nil {
+		s := *m.Sealed
+		c.Sealed = &s
+	}
+	return &c
+}

@@ -180,8 +180,8 @@ func (c *Config) Check() error {
 // MaxMessageSize returns the site's maximum message size in bytes.
 func (c *Config) MaxMessageSize() int64 { return c.MaxMessageSizeKB * 1024 }
 
-// QueueDir returns the directory of the named queue.
-func (c *Config) QueueDir(name string) string { return filepath.Join(c.StateDir, "queue", name) }
+// QueueRoot returns the directory holding one directory per queue.
+func (c *Config) QueueRoot() string { return filepath.Join(c.StateDir, "queue") }
 
 // ListsDB returns the path of cloister.db.
 func (c *Config) ListsDB() string { return filepath.Join(c.StateDir, "cloister.db") }

@@ -1,0 +1,41 @@
+package listaddr
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestResolve(t *testing.T) {
+	idx, err := ParseIndex(strings.NewReader("# lists\nteam@l.test\nops-request@l.test\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rcpt, list, sub, ext string
+		ok                   bool
+	}{
+		{"team@l.test", "team@l.test", "post", "", true},
+		{"<Team@L.TEST>", "team@l.test", "post", "", true},
+		{"team-request@l.test", "team@l.test", "request", "", true},
+		{"team-owner@l.test", "team@l.test", "owner", "", true},
+		{"team-bounces+ann=x.org@l.test", "team@l.test", "bounces", "ann=x.org", true},
+		{"team-confirm+abc123@l.test", "team@l.test", "confirm", "abc123", true},
+		{"team-join@l.test", "team@l.test", "join", "", true},
+		{"team-leave@l.test", "team@l.test", "leave", "", true},
+		{"team-sendkey@l.test", "team@l.test", "sendkey", "", true},
+		{"team+tag@l.test", "team@l.test", "post", "tag", true},
+		{"ops-request@l.test", "ops-request@l.test", "post", "", true},
+		{"team@other.test", "", "", "", false},
+		{"nobody@l.test", "", "", "", false},
+		{"-request@l.test", "", "", "", false},
+		{"garbage", "", "", "", false},
+	} {
+		list, sub, ext, ok := idx.Resolve(tc.rcpt)
+		if list != tc.list || sub != tc.sub || ext != tc.ext || ok != tc.ok {
+			t.Errorf("Resolve(%q) = %q %q %q %v, want %q %q %q %v", tc.rcpt, list, sub, ext, ok, tc.list, tc.sub, tc.ext, tc.ok)
+		}
+	}
+	if a := Address("team@l.test", "request"); a != "team-request@l.test" {
+		t.Errorf("Address = %q", a)
+	}
+}

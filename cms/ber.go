@@ -1,0 +1,190 @@
+package cms
+
+import (
+	"fmt"
+)
+
+// Normalize checks a BER or DER encoded object against MaxInput and MaxDepth and
+// returns it re-encoded with definite, minimal lengths and with constructed
+// OCTET STRINGs joined into primitive ones, so that DER parsers (encoding/asn1,
+// cryptobyte) can read what BER writers such as NSS and OpenSSL stream out.
+// Context-tagged constructed strings are left as they are: whether [0] is an
+// implicit OCTET STRING or an explicit wrapper depends on the schema, and the
+// parsers in this package join them where the schema says so.
+// Trailing bytes after the object are refused.
+func Normalize(ber []byte) ([]byte, error) {
+	if len(ber) > MaxInput {
+		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(ber), MaxInput)
+	}
+	if len(ber) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrMalformed)
+	}
+	out, rest, err := convertBER(ber, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes after the object", ErrMalformed, len(rest))
+	}
+	return out, nil
+}
+
+// berHeader reads one identifier and length. It returns the identifier bytes,
+// whether the element is constructed, the content length (-1 for indefinite)
+// and the input after the header.
+func berHeader(in []byte) (id []byte, constructed bool, length int, rest []byte, err error) {
+	if len(in) < 2 {
+		return nil, false, 0, nil, fmt.Errorf("%w: truncated element header", ErrMalformed)
+	}
+	i := 1
+	if in[0]&0x1f == 0x1f { // high tag number form
+		for {
+			if i >= len(in) || i > 5 {
+				return nil, false, 0, nil, fmt.Errorf("%w: bad tag", ErrMalformed)
+			}
+			b := in[i]
+			i++
+			if b&0x80 == 0 {
+				break
+			}
+		}
+	}
+	id = in[:i]
+	constructed = in[0]&0x20 != 0
+	if i >= len(in) {
+		return nil, false, 0, nil, fmt.Errorf("%w: truncated length", ErrMalformed)
+	}
+	l := in[i]
+	i++
+	switch {
+	case l < 0x80:
+		length = int(l)
+	case l == 0x80:
+		if !constructed {
+			return nil, false, 0, nil, fmt.Errorf("%w: indefinite length on a primitive element", ErrMalformed)
+		}
+		length = -1
+	default:
+		n := int(l & 0x7f)
+		if n > 4 {
+			return nil, false, 0, nil, fmt.Errorf("%w: length field of %d bytes", ErrTooLarge, n)
+		}
+		if i+n > len(in) {
+			return nil, false, 0, nil, fmt.Errorf("%w: truncated length", ErrMalformed)
+		}
+		for _, b := range in[i : i+n] {
+			length = length<<8 | int(b)
+		}
+		i += n
+		if length > MaxInput {
+			return nil, false, 0, nil, fmt.Errorf("%w: element of %d bytes", ErrTooLarge, length)
+		}
+	}
+	rest = in[i:]
+	if length > len(rest) {
+		return nil, false, 0, nil, fmt.Errorf("%w: element of %d bytes, only %d left (truncated)", ErrMalformed, length, len(rest))
+	}
+	return id, constructed, length, rest, nil
+}
+
+// convertBER converts one element and returns it with the rest of the input.
+func convertBER(in []byte, depth int) (out, rest []byte, err error) {
+	if depth > MaxDepth {
+		return nil, nil, fmt.Errorf("%w: ASN.1 nesting deeper than %d", ErrTooLarge, MaxDepth)
+	}
+	id, constructed, length, rest, err := berHeader(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !constructed {
+		return appendTLVID(nil, id, rest[:length]), rest[length:], nil
+	}
+	var body []byte
+	if length >= 0 {
+		body, rest = rest[:length], rest[length:]
+	} else {
+		body = rest
+	}
+	var content []byte
+	octets := len(id) == 1 && id[0] == 0x24 // constructed universal OCTET STRING
+	for {
+		if length < 0 {
+			if len(body) >= 2 && body[0] == 0 && body[1] == 0 {
+				body = body[2:]
+				break
+			}
+			if len(body) == 0 {
+				return nil, nil, fmt.Errorf("%w: missing end-of-contents (truncated)", ErrMalformed)
+			}
+		} else if len(body) == 0 {
+			break
+		}
+		child, after, err := convertBER(body, depth+1)
+		if err != nil {
+			return nil, nil, err
+		}
+		body = after
+		if octets {
+			if child[0] != 0x04 {
+				return nil, nil, fmt.Errorf("%w: constructed OCTET STRING holds a non-string", ErrMalformed)
+			}
+			_, _, l, c, err := berHeader(child)
+			if err != nil {
+				return nil, nil, err
+			}
+			content = append(content, c[:l]...)
+		} else {
+			content = append(content, child...)
+		}
+		if len(content) > MaxInput {
+			return nil, nil, fmt.Errorf("%w: element larger than %d bytes", ErrTooLarge, MaxInput)
+		}
+	}
+	if length < 0 {
+		rest = body
+	}
+	if octets {
+		return appendTLVID(nil, []byte{0x04}, content), rest, nil
+	}
+	return appendTLVID(nil, id, content), rest, nil
+}
+
+// appendTLVID appends an element with the given identifier bytes, a minimal
+// definite length and the content.
+func appendTLVID(dst, id, content []byte) []byte {
+	dst = append(dst, id...)
+	dst = appendLength(dst, len(content))
+	return append(dst, content...)
+}
+
+// appendLength appends a DER length.
+func appendLength(dst []byte, n int) []byte {
+	switch {
+	case n < 0x80:
+		return append(dst, byte(n))
+	case n < 0x100:
+		return append(dst, 0x81, byte(n))
+	case n < 0x10000:
+		return append(dst, 0x82, byte(n>>8), byte(n))
+	case n < 0x1000000:
+		return append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
+	default:
+		return append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
+// tlv returns a DER element with a one-byte tag whose content is the
+// concatenation of parts.
+func tlv(tag byte, parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	out := make([]byte, 0, n+6)
+	out = append(out, tag)
+	out = appendLength(out, n)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}

@@ -1,0 +1,234 @@
+package cms
+
+import (
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// wrapOIDForSize returns the AES key-wrap algorithm matching a content key size.
+func wrapOIDForSize(n int) asn1.ObjectIdentifier {
+	switch n {
+	case 16:
+		return oidAES128Wrap
+	case 24:
+		return oidAES192Wrap
+	}
+	return oidAES256Wrap
+}
+
+// wrapKeySize returns the KEK size of an AES key-wrap algorithm.
+func wrapKeySize(oid asn1.ObjectIdentifier) (int, bool) {
+	switch {
+	case oid.Equal(oidAES128Wrap):
+		return 16, true
+	case oid.Equal(oidAES192Wrap):
+		return 24, true
+	case oid.Equal(oidAES256Wrap):
+		return 32, true
+	}
+	return 0, false
+}
+
+// kdfHash maps a dhSinglePass key-agreement scheme (RFC 5753, RFC 8418 names)
+// to the KDF's hash.
+func kdfHash(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
+	switch {
+	case oid.Equal(oidStdDHSHA1KDF):
+		return crypto.SHA1, true
+	case oid.Equal(oidStdDHSHA224KDF), oid.Equal(oidCofactorDHSHA224KDF):
+		return crypto.SHA224, true
+	case oid.Equal(oidStdDHSHA256KDF), oid.Equal(oidCofactorDHSHA256KDF):
+		return crypto.SHA256, true
+	case oid.Equal(oidStdDHSHA384KDF), oid.Equal(oidCofactorDHSHA384KDF):
+		return crypto.SHA384, true
+	case oid.Equal(oidStdDHSHA512KDF), oid.Equal(oidCofactorDHSHA512KDF):
+		return crypto.SHA512, true
+	}
+	return 0, false
+}
+
+// curveOID names an ecdh curve.
+func curveOID(c ecdh.Curve) (asn1.ObjectIdentifier, bool) {
+	switch c {
+	case ecdh.P256():
+		return oidCurveP256, true
+	case ecdh.P384():
+		return oidCurveP384, true
+	case ecdh.P521():
+		return oidCurveP521, true
+	}
+	return nil, false
+}
+
+// eccSharedInfo returns the DER ECC-CMS-SharedInfo of RFC 5753 section 7.2.
+func eccSharedInfo(wrapOID asn1.ObjectIdentifier, ukm []byte, kekBytes int) []byte {
+	var bits [4]byte
+	binary.BigEndian.PutUint32(bits[:], uint32(kekBytes*8))
+	keyInfo := tlv(0x30, mustMarshal(wrapOID))
+	if ukm != nil {
+		return tlv(0x30, keyInfo, tlv(0xa0, tlv(0x04, ukm)), tlv(0xa2, tlv(0x04, bits[:])))
+	}
+	return tlv(0x30, keyInfo, tlv(0xa2, tlv(0x04, bits[:])))
+}
+
+// keyAgreeRecipientInfo returns a DER KeyAgreeRecipientInfo (tagged [1])
+// carrying cek for cert, made with an ephemeral ECDH key and
+// dhSinglePass-stdDH-sha256kdf-scheme with AES key wrap.
+func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []byte, rand io.Reader) ([]byte, error) {
+	rid, err := issuerAndSerial(cert)
+	if err != nil {
+		return nil, err
+	}
+	rpub, err := pub.ECDH()
+	if err != nil {
+		return nil, fmt.Errorf("%w: recipient EC key: %v", ErrUnsupported, err)
+	}
+	curve := rpub.Curve()
+	coid, ok := curveOID(curve)
+	if !ok {
+		return nil, fmt.Errorf("%w: recipient curve", ErrUnsupported)
+	}
+	eph, err := curve.GenerateKey(rand)
+	if err != nil {
+		return nil, fmt.Errorf("ephemeral key: %w", err)
+	}
+	z, err := eph.ECDH(rpub)
+	if err != nil {
+		return nil, fmt.Errorf("ecdh: %w", err)
+	}
+	wrapOID := wrapOIDForSize(len(cek))
+	kekSize, _ := wrapKeySize(wrapOID)
+	kek := x963KDF(crypto.SHA256.New, z, eccSharedInfo(wrapOID, nil, kekSize), kekSize)
+	ek, err := wrapKey(kek, cek)
+	if err != nil {
+		return nil, err
+	}
+	point := append([]byte{0}, eph.PublicKey().Bytes()...)
+	originator := tlv(0xa0, tlv(0xa1,
+		tlv(0x30, mustMarshal(oidECPublicKey), mustMarshal(coid)),
+		tlv(0x03, point)))
+	alg := tlv(0x30, mustMarshal(oidStdDHSHA256KDF), tlv(0x30, mustMarshal(wrapOID)))
+	reks := tlv(0x30, tlv(0x30, rid, tlv(0x04, ek)))
+	return tlv(0xa1, version3, originator, alg, reks), nil
+}
+
+// ecdhKey returns the ECDH form of a recipient's private key.
+func ecdhKey(key crypto.PrivateKey) (*ecdh.PrivateKey, error) {
+	switch k := key.(type) {
+	case *ecdsa.PrivateKey:
+		e, err := k.ECDH()
+		if err != nil {
+			return nil, fmt.Errorf("%w: EC key: %v", ErrUnsupported, err)
+		}
+		return e, nil
+	case *ecdh.PrivateKey:
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: key agreement needs an EC key, have %T", ErrUnsupported, key)
+}
+
+// kariMatch finds, in the body of a KeyAgreeRecipientInfo, the encrypted key
+// for cert. found is false when the info names other recipients only.
+func kariMatch(body cryptobyte.String, cert *x509.Certificate) (origPub, ukm []byte, alg asn1.ObjectIdentifier, algParams, ek []byte, found bool, err error) {
+	bad := func(what string) error { return fmt.Errorf("%w: key agreement recipient info: %s", ErrMalformed, what) }
+	var version int
+	var orig, ukmWrap cryptobyte.String
+	var hasUKM bool
+	if !body.ReadASN1Integer(&version) || !body.ReadASN1(&orig, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!body.ReadOptionalASN1(&ukmWrap, &hasUKM, cbasn1.Tag(1).Constructed().ContextSpecific()) {
+		return nil, nil, nil, nil, nil, false, bad("header")
+	}
+	if hasUKM && !ukmWrap.ReadASN1Bytes(&ukm, cbasn1.OCTET_STRING) {
+		return nil, nil, nil, nil, nil, false, bad("ukm")
+	}
+	alg, algParams, err = readAlgID(&body)
+	if err != nil {
+		return nil, nil, nil, nil, nil, false, err
+	}
+	var reks cryptobyte.String
+	if !body.ReadASN1(&reks, cbasn1.SEQUENCE) {
+		return nil, nil, nil, nil, nil, false, bad("recipient keys")
+	}
+	for n := 0; !reks.Empty(); n++ {
+		if n >= MaxRecipients {
+			return nil, nil, nil, nil, nil, false, fmt.Errorf("%w: more than %d recipient keys", ErrTooLarge, MaxRecipients)
+		}
+		var rek cryptobyte.String
+		var key []byte
+		if !reks.ReadASN1(&rek, cbasn1.SEQUENCE) {
+			return nil, nil, nil, nil, nil, false, bad("recipient key")
+		}
+		var ridElem cryptobyte.String
+		var tag cbasn1.Tag
+		if !rek.ReadAnyASN1Element(&ridElem, &tag) || !rek.ReadASN1Bytes(&key, cbasn1.OCTET_STRING) {
+			return nil, nil, nil, nil, nil, false, bad("recipient key")
+		}
+		match := false
+		switch tag {
+		case cbasn1.SEQUENCE:
+			match = matchIssuerSerial(ridElem, cert)
+		case cbasn1.Tag(0).Constructed().ContextSpecific(): // rKeyId
+			var rk, ski cryptobyte.String
+			if ridElem.ReadASN1(&rk, tag) && rk.ReadASN1(&ski, cbasn1.OCTET_STRING) {
+				match = len(cert.SubjectKeyId) > 0 && string(ski) == string(cert.SubjectKeyId)
+			}
+		}
+		if match {
+			ek = key
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, nil, nil, nil, nil, false, nil
+	}
+	// originator: only originatorKey [1] (ephemeral-static) is supported.
+	var okey, palg, point cryptobyte.String
+	if !orig.ReadASN1(&okey, cbasn1.Tag(1).Constructed().ContextSpecific()) {
+		return nil, nil, nil, nil, nil, false, fmt.Errorf("%w: key agreement with a static originator key", ErrUnsupported)
+	}
+	if !okey.ReadASN1(&palg, cbasn1.SEQUENCE) || !okey.ReadASN1(&point, cbasn1.BIT_STRING) || len(point) < 2 || point[0] != 0 {
+		return nil, nil, nil, nil, nil, false, bad("originator key")
+	}
+	return []byte(point[1:]), ukm, alg, algParams, ek, true, nil
+}
+
+// decryptKeyAgree recovers the content key from a KeyAgreeRecipientInfo.
+func decryptKeyAgree(key crypto.PrivateKey, origPub, ukm []byte, alg asn1.ObjectIdentifier, algParams, ek []byte) ([]byte, error) {
+	priv, err := ecdhKey(key)
+	if err != nil {
+		return nil, err
+	}
+	h, ok := kdfHash(alg)
+	if !ok {
+		return nil, fmt.Errorf("%w: key agreement scheme %v", ErrUnsupported, alg)
+	}
+	ps := cryptobyte.String(algParams)
+	wrapOID, _, err := readAlgID(&ps)
+	if err != nil {
+		return nil, err
+	}
+	kekSize, ok := wrapKeySize(wrapOID)
+	if !ok {
+		return nil, fmt.Errorf("%w: key wrap %v", ErrUnsupported, wrapOID)
+	}
+	opub, err := priv.Curve().NewPublicKey(origPub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: originator key: %v", ErrMalformed, err)
+	}
+	z, err := priv.ECDH(opub)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ecdh: %v", ErrDecrypt, err)
+	}
+	kek := x963KDF(h.New, z, eccSharedInfo(wrapOID, ukm, kekSize), kekSize)
+	return unwrapKey(kek, ek)
+}

@@ -1,0 +1,189 @@
+package lists
+
+// Settings are a list's settings. The JSON names are the setting names of
+// DESIGN.md section 6 (part of the contract: `cloister list set LIST NAME
+// VALUE` uses them). Each field's doc comment is its documentation for
+// `cloister list show` and the generated docs (copied into settings_doc.go by
+// `go test -run TestSettingsDoc -update`); its `setting` tag says which values
+// Set accepts.
+type Settings struct {
+	// Posts encrypted to the list's OpenPGP key: no (not decrypted), yes
+	// (decrypted and processed), force (posts not encrypted to the list key
+	// are rejected). Default: no.
+	PGPPostEncrypt string `json:"pgp_post_encrypt" setting:"enum=no|yes|force"`
+	// Posts encrypted to the list's S/MIME certificate: no (not decrypted),
+	// yes (decrypted and processed), force (posts not encrypted to the list
+	// certificate are rejected). Default: no.
+	SMIMEPostEncrypt string `json:"smime_post_encrypt" setting:"enum=no|yes|force"`
+	// OpenPGP signatures on posts: no (not required), yes (unsigned or badly
+	// signed posts are held), force (they are rejected). Default: no.
+	PGPPostSign string `json:"pgp_post_sign" setting:"enum=no|yes|force"`
+	// S/MIME signatures on posts: no (not required), yes (unsigned or badly
+	// signed posts are held), force (they are rejected). Default: no.
+	SMIMEPostSign string `json:"smime_post_sign" setting:"enum=no|yes|force"`
+	// OpenPGP encryption of distributed copies: no (clear), yes (subscribers
+	// with a key get it encrypted), force (subscribers without a key get only
+	// a notice). A post that arrived encrypted is always distributed encrypted
+	// only. Default: no.
+	PGPDistribEncrypt string `json:"pgp_distrib_encrypt" setting:"enum=no|yes|force"`
+	// S/MIME encryption of distributed copies: no (clear), yes (subscribers
+	// with a certificate get it encrypted), force (subscribers without one get
+	// only a notice). A post that arrived encrypted is always distributed
+	// encrypted only. Default: no.
+	SMIMEDistribEncrypt string `json:"smime_distrib_encrypt" setting:"enum=no|yes|force"`
+	// Whether distributed copies are signed with the list's OpenPGP key.
+	// Default: no.
+	PGPDistribSign string `json:"pgp_distrib_sign" setting:"enum=no|yes"`
+	// Whether distributed copies are signed with the list's S/MIME
+	// certificate. Default: no.
+	SMIMEDistribSign string `json:"smime_distrib_sign" setting:"enum=no|yes"`
+	// Content cipher for S/MIME encryption: aes256-cbc (EnvelopedData, read by
+	// every client) or aes256-gcm (AuthEnvelopedData, RFC 5083). Default:
+	// aes256-cbc.
+	SMIMECipher string `json:"smime_cipher" setting:"enum=aes256-cbc|aes256-gcm"`
+
+	// Scenario deciding who may post to the list. Default: send.private.
+	Send string `json:"send" setting:"scenario=send"`
+	// Scenario deciding who may subscribe. Default: subscribe.confirm.
+	Subscribe string `json:"subscribe" setting:"scenario=subscribe"`
+	// Scenario deciding who may unsubscribe. Default: unsubscribe.open.
+	Unsubscribe string `json:"unsubscribe" setting:"scenario=unsubscribe"`
+	// Scenario deciding who may see the list of members. Default:
+	// review.owner.
+	Review string `json:"review" setting:"scenario=review"`
+	// Scenario deciding who may fetch archived posts. Default: get.private.
+	Get string `json:"get" setting:"scenario=get"`
+	// Scenario deciding who may set or change a subscriber key by mail.
+	// Default: key.signed.
+	Key string `json:"key" setting:"scenario=key"`
+	// How subscriptions complete: open (at once), confirm (the address must
+	// answer a token), approve (an owner decides), confirm+approve (both).
+	// Default: confirm.
+	SubscribePolicy string `json:"subscribe_policy" setting:"enum=open|confirm|approve|confirm+approve"`
+	// How unsubscriptions complete: open (at once), confirm (the address must
+	// answer a token), approve (an owner decides), confirm+approve (both).
+	// Default: open.
+	UnsubscribePolicy string `json:"unsubscribe_policy" setting:"enum=open|confirm|approve|confirm+approve"`
+
+	// Archive: none (posts are not kept), private (members only), public.
+	// Default: private.
+	Archive string `json:"archive" setting:"enum=none|private|public"`
+	// Days archived posts are kept; 0 keeps them for ever. Default: 0.
+	ArchiveKeepDays int `json:"archive_keep_days" setting:"int=0..36500"`
+	// Who may see the roster (with the review scenario): owners or members.
+	// Default: owners.
+	Roster string `json:"roster" setting:"enum=owners|members"`
+	// Whether the list is shown to non-members (which, info, the list index).
+	// Default: yes.
+	Advertised bool `json:"advertised" setting:"bool"`
+
+	// Text put before the Subject of distributed posts, once (no stacking).
+	// Default: "[NAME] " where NAME is the local part of the list address.
+	SubjectPrefix string `json:"subject_prefix" setting:"text=64"`
+	// Text appended to distributed posts; never added to signed or encrypted
+	// posts. Default: empty.
+	Footer string `json:"footer" setting:"multiline=4096"`
+	// Reply-To of distributed posts: none (left as sent), list (the list
+	// address), sender (the author), or an explicit address. Default: none.
+	ReplyTo string `json:"reply_to" setting:"reply_to"`
+	// Strip the sender's identity and leaky headers (Received, Message-ID,
+	// User-Agent, ...) from distributed posts. Default: no.
+	Anonymous bool `json:"anonymous" setting:"bool"`
+	// Remove the author's signature from the post before the list signs it.
+	// Default: no.
+	StripOriginalSignature bool `json:"strip_original_signature" setting:"bool"`
+	// Largest post accepted, in KiB (the site limit still applies first).
+	// Default: 10240.
+	MaxMessageSizeKB int `json:"max_message_size_kb" setting:"int=1..1048576"`
+	// Largest number of To and Cc addresses a post may carry before it is
+	// held; 0 disables the check. Default: 10.
+	MaxRecipients int `json:"max_recipients" setting:"int=0..1000"`
+	// Allowed content types, separated by spaces or commas: type/subtype or
+	// type/*, plus html-to-text to turn HTML-only posts into text; empty
+	// allows everything. Default: empty.
+	ContentFilter string `json:"content_filter" setting:"content_filter"`
+	// What to do with posts from domains with a strict DMARC policy: none,
+	// munge_from (From becomes the list, the author goes to Reply-To),
+	// wrap_message (the post is attached to a list message). Default: none.
+	DMARCMitigation string `json:"dmarc_mitigation" setting:"enum=none|munge_from|wrap_message"`
+	// Recipients per SMTP transaction to the MTA. Default: 1.
+	BatchSize int `json:"batch_size" setting:"int=1..1000"`
+	// Never show subscribers each other's addresses or key IDs (hidden
+	// recipients, per-recipient copies). Default: yes.
+	HiddenRecipients bool `json:"hidden_recipients" setting:"bool"`
+
+	// Days a held post waits for a moderator before it expires with a notice
+	// to the sender. Default: 14.
+	HeldExpireDays int `json:"held_expire_days" setting:"int=1..365"`
+	// Hours a confirmation token stays valid. Default: 72.
+	TokenExpireHours int `json:"token_expire_hours" setting:"int=1..720"`
+	// Days before a list or subscriber OpenPGP key expires that owners are
+	// warned; 0 disables the warning. Default: 30.
+	KeyWarnDays int `json:"key_warn_days" setting:"int=0..365"`
+	// Days before a list or subscriber certificate expires that owners are
+	// warned; 0 disables the warning. Default: 30.
+	CertWarnDays int `json:"cert_warn_days" setting:"int=0..365"`
+	// What to do with a post whose signature was seen before (a replay):
+	// reject, hold or discard. Default: reject.
+	DuplicateSignatureAction string `json:"duplicate_signature_action" setting:"enum=reject|hold|discard"`
+	// Signed commands older than this many days are refused. Default: 7.
+	SignedCommandMaxAgeDays int `json:"signed_command_max_age_days" setting:"int=1..365"`
+	// Senders whose posts and requests are refused: regular expressions
+	// matched against the whole lower-cased address, separated by spaces.
+	// Default: empty.
+	BannedAddresses string `json:"banned_addresses" setting:"regexps"`
+	// Posts with a header matching one of these are held: Header:regex pairs
+	// separated by spaces. Default: empty.
+	SuspiciousHeaders string `json:"suspicious_headers" setting:"header_regexps"`
+	// Language of notices (a BCP 47 tag such as en or pt-BR), falling back to
+	// English. Default: en.
+	Language string `json:"language" setting:"language"`
+}
+
+// DefaultSettings returns the settings of a new list. SubjectPrefix is left
+// empty here: NewList sets it from the list's local part.
+func DefaultSettings() Settings {
+	return Settings{
+		PGPPostEncrypt:           "no",
+		SMIMEPostEncrypt:         "no",
+		PGPPostSign:              "no",
+		SMIMEPostSign:            "no",
+		PGPDistribEncrypt:        "no",
+		SMIMEDistribEncrypt:      "no",
+		PGPDistribSign:           "no",
+		SMIMEDistribSign:         "no",
+		SMIMECipher:              "aes256-cbc",
+		Send:                     "send.private",
+		Subscribe:                "subscribe.confirm",
+		Unsubscribe:              "unsubscribe.open",
+		Review:                   "review.owner",
+		Get:                      "get.private",
+		Key:                      "key.signed",
+		SubscribePolicy:          "confirm",
+		UnsubscribePolicy:        "open",
+		Archive:                  "private",
+		ArchiveKeepDays:          0,
+		Roster:                   "owners",
+		Advertised:               true,
+		SubjectPrefix:            "",
+		Footer:                   "",
+		ReplyTo:                  "none",
+		Anonymous:                false,
+		StripOriginalSignature:   false,
+		MaxMessageSizeKB:         10240,
+		MaxRecipients:            10,
+		ContentFilter:            "",
+		DMARCMitigation:          "none",
+		BatchSize:                1,
+		HiddenRecipients:         true,
+		HeldExpireDays:           14,
+		TokenExpireHours:         72,
+		KeyWarnDays:              30,
+		CertWarnDays:             30,
+		DuplicateSignatureAction: "reject",
+		SignedCommandMaxAgeDays:  7,
+		BannedAddresses:          "",
+		SuspiciousHeaders:        "",
+		Language:                 "en",
+	}
+}

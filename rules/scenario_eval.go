@@ -212,7 +212,7 @@ func (c ScenarioCondition) evalPlain(env Env) (bool, string) {
 }
 
 // values returns the argument's values in env. A header that is absent yields
-// one empty value, as in Sympa, so equal([header->X],”) tests for absence.
+// one empty value, as in Sympa, so equal([header->X],"") tests for absence.
 func (a ScenarioArg) values(env Env) []string {
 	if a.Kind != ScenarioVariable {
 		return []string{a.Value}

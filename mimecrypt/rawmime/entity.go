@@ -104,8 +104,39 @@ func (e *Entity) MediaType() (string, map[string]string, error) {
 	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 		return "", nil, fmt.Errorf("content-type %q: %v: %w", v, err, mimecrypt.ErrMalformed)
 	}
-	if params == nil {
-		params = map[string]string{}
+	if err != nil {
+		params = lenientParams(v)
 	}
 	return strings.ToLower(mt), params, nil
+}
+
+// lenientParams parses the parameters of a Content-Type value one by one,
+// skipping those that do not parse (such as a bare "protected;"), so that
+// one broken parameter does not hide the boundary.
+func lenientParams(v string) map[string]string {
+	params := map[string]string{}
+	var segs []string
+	quoted, start := false, 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '"':
+			quoted = !quoted
+		case '\\':
+			i++
+		case ';':
+			if !quoted {
+				segs = append(segs, v[start:i])
+				start = i + 1
+			}
+		}
+	}
+	segs = append(segs, v[start:])
+	for _, seg := range segs[1:] {
+		if _, p, err := mime.ParseMediaType("x/x;" + seg); err == nil {
+			for k, val := range p {
+				params[k] = val
+			}
+		}
+	}
+	return params
 }

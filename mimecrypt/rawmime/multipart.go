@@ -20,8 +20,10 @@ var ErrNoDelimiter = fmt.Errorf("multipart body has no delimiter for its boundar
 // with the given boundary, as sub-slices of body. Following RFC 2046 5.1.1 the
 // line break before a delimiter line belongs to the delimiter, not to the
 // part; delimiter lines may end in spaces or tabs. The preamble and epilogue
-// are dropped. A body without a close delimiter gives ErrTruncated; more than
-// maxParts parts give an error wrapping mimecrypt.ErrTooLarge.
+// are dropped. A body without a close delimiter gives ErrTruncated together
+// with the parts found (the last one running to the end of the body, dropped
+// when blank), for callers that repair mangled messages; more than maxParts
+// parts give an error wrapping mimecrypt.ErrTooLarge.
 func SplitMultipart(body []byte, boundary string, maxParts int) ([][]byte, error) {
 	if boundary == "" {
 		return nil, fmt.Errorf("empty multipart boundary: %w", mimecrypt.ErrMalformed)
@@ -66,7 +68,13 @@ func SplitMultipart(body []byte, boundary string, maxParts int) ([][]byte, error
 	if start < 0 {
 		return nil, ErrNoDelimiter
 	}
-	return nil, ErrTruncated
+	if last := body[start:]; len(bytes.TrimSpace(last)) > 0 {
+		if len(parts) >= maxParts {
+			return nil, fmt.Errorf("multipart body has more than %d parts: %w", maxParts, mimecrypt.ErrTooLarge)
+		}
+		parts = append(parts, last)
+	}
+	return parts, ErrTruncated
 }
 
 // delimiterTail checks what follows "--boundary" on a delimiter line: an

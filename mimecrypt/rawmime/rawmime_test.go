@@ -95,6 +95,8 @@ func TestMediaType(t *testing.T) {
 		{"Content-Type: Multipart/Signed; Boundary=\"a b\"; micalg=pgp-sha256\n\n", "multipart/signed",
 			map[string]string{"boundary": "a b", "micalg": "pgp-sha256"}, false},
 		{"Content-Type: text/plain; charset\n\n", "text/plain", map[string]string{}, false},
+		{"Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; protected; \n\tboundary=\"a;b\"\n\n", "multipart/signed",
+			map[string]string{"boundary": "a;b", "protocol": "application/pgp-signature"}, false},
 		{"Content-Type: /\n\n", "", nil, true},
 	}
 	for _, tt := range tests {
@@ -129,8 +131,9 @@ func TestSplitMultipart(t *testing.T) {
 		{"longer boundary is content", "--b\n\n--bx\n--b-x\n--b--\n", []string{"\n--bx\n--b-x"}, nil},
 		{"mid-line boundary is content", "--b\n\nsee --b here\n--b--\n", []string{"\nsee --b here"}, nil},
 		{"empty part", "--b\n--b\n\ntwo\n--b--\n", []string{"", "\ntwo"}, nil},
-		{"truncated", "--b\n\none\n--b\n\ntwo\n", nil, ErrTruncated},
-		{"truncated close", "--b\n\none\n--b-\n", nil, ErrTruncated},
+		{"truncated", "--b\n\none\n--b\n\ntwo\n", []string{"\none", "\ntwo\n"}, ErrTruncated},
+		{"truncated close", "--b\n\none\n--b-\n", []string{"\none\n--b-\n"}, ErrTruncated},
+		{"truncated after delimiter", "--b\n\none\n--b\n", []string{"\none"}, ErrTruncated},
 		{"no delimiter", "just text\n", nil, ErrNoDelimiter},
 		{"too many parts", strings.Repeat("--b\n\nx\n", 11) + "--b--\n", nil, mimecrypt.ErrTooLarge},
 	}
@@ -138,7 +141,11 @@ func TestSplitMultipart(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			endings(t, func(t *testing.T, conv func(string) string) {
 				parts, err := SplitMultipart([]byte(conv(tt.body)), "b", 10)
-				if tt.wantErr != nil {
+				if tt.wantErr != nil && tt.parts != nil {
+					if !errors.Is(err, tt.wantErr) {
+						t.Fatalf("error = %v, want %v", err, tt.wantErr)
+					}
+				} else if tt.wantErr != nil {
 					if !errors.Is(err, tt.wantErr) {
 						t.Fatalf("error = %v, want %v", err, tt.wantErr)
 					}
@@ -147,7 +154,7 @@ func TestSplitMultipart(t *testing.T) {
 					}
 					return
 				}
-				if err != nil {
+				if err != nil && tt.wantErr == nil {
 					t.Fatalf("SplitMultipart: %v", err)
 				}
 				if len(parts) != len(tt.parts) {

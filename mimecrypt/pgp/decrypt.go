@@ -1,0 +1,136 @@
+package pgp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/mimecrypt"
+)
+
+// decrypted is the plaintext of one OpenPGP message and, when it was signed
+// inside the encryption (RFC 3156 6.2), the signature check.
+type decrypted struct {
+	plain  []byte
+	signed bool
+	sig    sigCheck
+}
+
+// dearmor returns the binary packets of b: b itself when it is not armored,
+// else the body of its armor block, which must be of type want.
+func dearmor(b []byte, want string) ([]byte, error) {
+	if !bytes.Contains(b, []byte("-----BEGIN PGP ")) {
+		return b, nil
+	}
+	blk, err := armor.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("broken armor: %v: %w", err, mimecrypt.ErrMalformed)
+	}
+	if blk.Type != want {
+		return nil, fmt.Errorf("armor holds %q, not %q: %w", blk.Type, want, mimecrypt.ErrMalformed)
+	}
+	bin, err := io.ReadAll(io.LimitReader(blk.Body, int64(len(b))+1))
+	if err != nil {
+		return nil, fmt.Errorf("broken armor: %v: %w", err, mimecrypt.ErrMalformed)
+	}
+	return bin, nil
+}
+
+// prescan walks the packets in front of the encrypted data without any
+// cryptography: it bounds their count, refuses encryption without integrity
+// protection, and says whether any key packet is for a list key.
+func (o *opener) prescan(bin []byte) error {
+	r := packet.NewReader(bytes.NewReader(bin))
+	keys, ours := 0, false
+	for {
+		p, err := r.Next()
+		if err == io.EOF {
+			return fmt.Errorf("no encrypted data after %d key packets: %w", keys, mimecrypt.ErrMalformed)
+		}
+		if err != nil {
+			var unsupported pgperrors.UnsupportedError
+			if errors.As(err, &unsupported) {
+				keys++
+				if keys > o.opts.MaxKeyPackets {
+					return fmt.Errorf("more than %d key packets: %w", o.opts.MaxKeyPackets, mimecrypt.ErrTooLarge)
+				}
+				continue
+			}
+			return fmt.Errorf("read packets: %v: %w", err, mimecrypt.ErrMalformed)
+		}
+		switch p := p.(type) {
+		case *packet.EncryptedKey:
+			keys++
+			if p.KeyId == 0 || len(o.opts.ListKeys.KeysById(p.KeyId)) > 0 {
+				ours = true
+			}
+		case *packet.SymmetricKeyEncrypted:
+			keys++
+		case *packet.SymmetricallyEncrypted:
+			if !p.IntegrityProtected {
+				return fmt.Errorf("symmetrically encrypted packet without MDC: %w", mimecrypt.ErrNoIntegrity)
+			}
+			return o.keyVerdict(ours)
+		case *packet.AEADEncrypted:
+			return o.keyVerdict(ours)
+		case *packet.Marker:
+		default:
+			return fmt.Errorf("OpenPGP data is not encrypted (found %T first): %w", p, mimecrypt.ErrMalformed)
+		}
+		if keys > o.opts.MaxKeyPackets {
+			return fmt.Errorf("more than %d key packets: %w", o.opts.MaxKeyPackets, mimecrypt.ErrTooLarge)
+		}
+	}
+}
+
+func (o *opener) keyVerdict(ours bool) error {
+	if !ours {
+		return mimecrypt.ErrNoKey
+	}
+	return nil
+}
+
+// decrypt opens one OpenPGP message (armored or binary) with the list keys,
+// reading the plaintext to its end within the size bound before trusting it.
+func (o *opener) decrypt(data []byte) (*decrypted, error) {
+	bin, err := dearmor(data, "PGP MESSAGE")
+	if err != nil {
+		return nil, err
+	}
+	if err := o.prescan(bin); err != nil {
+		return nil, err
+	}
+	md, err := openpgp.ReadMessage(bytes.NewReader(bin), o.ring, nil, o.cfg)
+	if err != nil {
+		if errors.Is(err, pgperrors.ErrKeyIncorrect) {
+			return nil, mimecrypt.ErrNoKey
+		}
+		return nil, fmt.Errorf("decrypt: %v: %w", err, mimecrypt.ErrMalformed)
+	}
+	if !md.IsEncrypted {
+		return nil, fmt.Errorf("OpenPGP data is not encrypted: %w", mimecrypt.ErrMalformed)
+	}
+	var buf bytes.Buffer
+	lim := &io.LimitedReader{R: md.UnverifiedBody, N: o.opts.MaxDecompressed + 1}
+	n, err := io.Copy(&buf, lim)
+	if n > o.opts.MaxDecompressed || (err != nil && n >= o.opts.MaxDecompressed) ||
+		(err != nil && strings.Contains(err.Error(), "decompressed")) {
+		return nil, fmt.Errorf("plaintext larger than %d bytes: %w", o.opts.MaxDecompressed, mimecrypt.ErrTooLarge)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decrypt: encrypted data is damaged or was modified (%v): %w", err, mimecrypt.ErrMalformed)
+	}
+	d := &decrypted{plain: buf.Bytes()}
+	if md.IsSigned {
+		d.signed = true
+		d.sig = o.judge(md)
+	}
+	return d, nil
+}

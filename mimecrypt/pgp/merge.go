@@ -1,0 +1,138 @@
+package pgp
+
+import (
+	"bytes"
+	"strings"
+
+	"cloister/mimecrypt/rawmime"
+)
+
+// placeholderSubjects are the outer subjects clients write when the real one
+// travels encrypted (RFC 9788, Enigmail, Thunderbird, notmuch tests).
+var placeholderSubjects = map[string]bool{
+	"": true, "...": true, "…": true, "[...]": true,
+	"encrypted message": true, "subject unavailable": true, "encrypted subject": true,
+}
+
+// merge builds the opened message: the outer fields of top without its
+// Content-* fields, then inner's Content-* fields, a blank line and inner's
+// body. The inner Subject replaces the outer one under the rule documented
+// on Open. Header lines take the outer message's line ending.
+func merge(top, inner *rawmime.Entity) []byte {
+	nl := lineEnding(top.Header)
+	innerSubject, useInner := protectedSubject(top, inner)
+	var b bytes.Buffer
+	b.Grow(len(top.Header) + len(inner.Raw) + 64)
+	wroteSubject := false
+	fs := top.Fields.Fields()
+	for fs.Next() {
+		k := fs.Key()
+		if strings.HasPrefix(strings.ToLower(k), "content-") {
+			continue
+		}
+		if useInner && strings.EqualFold(k, "Subject") {
+			if !wroteSubject {
+				writeField(&b, innerSubject, nl)
+				wroteSubject = true
+			}
+			continue
+		}
+		raw, err := fs.Raw()
+		if err != nil {
+			continue
+		}
+		writeField(&b, raw, nl)
+	}
+	if useInner && !wroteSubject {
+		writeField(&b, innerSubject, nl)
+	}
+	ifs := inner.Fields.Fields()
+	for ifs.Next() {
+		if !strings.HasPrefix(strings.ToLower(ifs.Key()), "content-") {
+			continue
+		}
+		if raw, err := ifs.Raw(); err == nil {
+			writeField(&b, raw, nl)
+		}
+	}
+	b.WriteString(nl)
+	b.Write(inner.Body)
+	return b.Bytes()
+}
+
+// protectedSubject returns the inner Subject field (raw) when it should
+// replace the outer one.
+func protectedSubject(top, inner *rawmime.Entity) ([]byte, bool) {
+	if mt, params, _ := inner.MediaType(); mt == "multipart/signed" {
+		// Layered (RFC 3156 6.1): the protected fields sit on the signed part.
+		if parts, err := rawmime.SplitMultipart(inner.Body, params["boundary"], 2); err == nil && len(parts) == 2 {
+			if signed, err := rawmime.Parse(parts[0]); err == nil {
+				inner = signed
+			}
+		}
+	}
+	if !inner.Fields.Has("Subject") {
+		return nil, false
+	}
+	_, params, _ := inner.MediaType()
+	outer := strings.ToLower(strings.TrimSpace(top.Fields.Get("Subject")))
+	if params["protected-headers"] != "v1" && !placeholderSubjects[outer] {
+		return nil, false
+	}
+	fs := inner.Fields.FieldsByKey("Subject")
+	if !fs.Next() {
+		return nil, false
+	}
+	raw, err := fs.Raw()
+	if err != nil {
+		return nil, false
+	}
+	return raw, true
+}
+
+// mergeText builds the opened message of an inline-encrypted text body: the
+// outer fields without Content-Transfer-Encoding, and the plaintext marked
+// 8bit (or 7bit when it is ASCII).
+func mergeText(top *rawmime.Entity, plain []byte) []byte {
+	nl := lineEnding(top.Header)
+	var b bytes.Buffer
+	fs := top.Fields.Fields()
+	for fs.Next() {
+		if strings.EqualFold(fs.Key(), "Content-Transfer-Encoding") {
+			continue
+		}
+		if raw, err := fs.Raw(); err == nil {
+			writeField(&b, raw, nl)
+		}
+	}
+	cte := "7bit"
+	for _, c := range plain {
+		if c >= 0x80 {
+			cte = "8bit"
+			break
+		}
+	}
+	b.WriteString("Content-Transfer-Encoding: " + cte + nl + nl)
+	b.Write(plain)
+	return b.Bytes()
+}
+
+// writeField writes one raw header field with its line breaks turned into nl.
+func writeField(b *bytes.Buffer, raw []byte, nl string) {
+	raw = bytes.TrimRight(raw, "\r\n")
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		if i > 0 {
+			b.WriteString(nl)
+		}
+		b.Write(bytes.TrimSuffix(line, []byte("\r")))
+	}
+	b.WriteString(nl)
+}
+
+// lineEnding returns "\r\n" when the header uses CRLF, else "\n".
+func lineEnding(header []byte) string {
+	if bytes.Contains(header, []byte("\r\n")) || len(header) == 0 {
+		return "\r\n"
+	}
+	return "\n"
+}

@@ -1,0 +1,103 @@
+// Package pgp opens and produces OpenPGP mail for Cloister: RFC 3156 PGP/MIME
+// (signed, encrypted, both), inline PGP, and the list's sign-once,
+// encrypt-once fan-out to subscribers.
+package pgp
+
+import (
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+)
+
+// Default limits used by Open when OpenOptions leaves a limit at zero.
+const (
+	DefaultMaxDecompressed = 64 << 20 // bytes of plaintext one OpenPGP message may yield
+	DefaultMaxKeyPackets   = 64       // PKESK and SKESK packets in front of the encrypted data
+	DefaultMaxDepth        = 16       // nesting of multiparts
+	DefaultMaxParts        = 1000     // MIME entities in one message
+)
+
+// KeySource finds senders' public keys by 64-bit key ID (of the primary key
+// or of a subkey). openpgp.EntityList satisfies it; the keyring package backs
+// it with its store. Entities returned must be public keys as imported: Open
+// verifies their self-signatures itself.
+type KeySource interface {
+	EntitiesById(id uint64) []*openpgp.Entity
+}
+
+// OpenOptions says with which keys, at what time and within which bounds a
+// message is opened.
+type OpenOptions struct {
+	// ListKeys are the list's secret keys, already unlocked. Every one is
+	// tried for hidden recipients (wildcard key IDs).
+	ListKeys openpgp.EntityList
+	// Senders looks up the public keys of signers. Nil means no signer is known.
+	Senders KeySource
+	// Now is the time at which key expiry and revocation are judged; zero
+	// means time.Now().
+	Now time.Time
+
+	MaxDecompressed int64 // plaintext bytes one OpenPGP message may yield
+	MaxKeyPackets   int   // PKESK+SKESK packets accepted in front of the encrypted data
+	MaxDepth        int   // MIME multipart nesting
+	MaxParts        int   // MIME entities in all
+}
+
+// withDefaults returns o with zero limits and time replaced by defaults.
+func (o OpenOptions) withDefaults() OpenOptions {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.MaxDecompressed <= 0 {
+		o.MaxDecompressed = DefaultMaxDecompressed
+	}
+	if o.MaxKeyPackets <= 0 {
+		o.MaxKeyPackets = DefaultMaxKeyPackets
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxParts <= 0 {
+		o.MaxParts = DefaultMaxParts
+	}
+	return o
+}
+
+// config returns the packet configuration Open uses: the judging time, the
+// decompression bound, and the library's default algorithm policy (which
+// refuses SHA-1 message signatures and unauthenticated encryption).
+func (o OpenOptions) config() *packet.Config {
+	now := o.Now
+	limit := o.MaxDecompressed
+	return &packet.Config{
+		Time:                       func() time.Time { return now },
+		MaxDecompressedMessageSize: &limit,
+	}
+}
+
+// ring is the key ring handed to the library: the list's secret keys for
+// decryption, and the sender key source for signatures. A wildcard key ID
+// (hidden recipient) only ever reaches the list keys.
+type ring struct {
+	list    openpgp.EntityList
+	senders KeySource
+}
+
+// EntitiesById returns list keys and sender keys holding the key ID.
+func (r ring) EntitiesById(id uint64) []*openpgp.Entity {
+	es := r.list.EntitiesById(id)
+	if id != 0 && r.senders != nil {
+		es = append(es, r.senders.EntitiesById(id)...)
+	}
+	return es
+}
+
+// KeysById returns the keys with the given ID in EntitiesById's entities.
+func (r ring) KeysById(id uint64) []openpgp.Key {
+	var keys []openpgp.Key
+	for _, e := range r.EntitiesById(id) {
+		keys = append(keys, openpgp.EntityList{e}.KeysById(id)...)
+	}
+	return keys
+}

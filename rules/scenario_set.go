@@ -26,7 +26,7 @@ var ErrScenarioNotFound = errors.New("no such scenario")
 
 // scenarioNameRE is the shape of a scenario file name: operation, dot, name.
 // It admits no path separators, dots or editor backup suffixes in the name.
-var scenarioNameRE = regexp.MustCompile(`^([a-z]+)\.([A-Za-z0-9_-]{1,64})$`)
+var scenarioNameRE = regexp.MustCompile(`^([a-z]+)\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})$`)
 
 // ScenarioSet finds scenarios by name: a file in the site directory overrides
 // the built-in of the same name. Built-ins are parsed once; a site file is

@@ -95,7 +95,7 @@ func TestScenarioSetSiteOverride(t *testing.T) {
 func TestScenarioSetGetErrors(t *testing.T) {
 	set := NewScenarioSet(t.TempDir())
 	for _, name := range []string{"", "send", "send.", ".public", "bogus.public", "send.a/b", "../send.public",
-		"send.pub.lic", "send.public~", "Send.public", "send." + strings.Repeat("x", 65)} {
+		"send.pub.lic", "send.public~", "Send.public", "send._x", "send.-x", "send." + strings.Repeat("x", 65)} {
 		if _, err := set.Get(name); !errors.Is(err, ErrScenarioName) {
 			t.Errorf("Get(%q): %v, want ErrScenarioName", name, err)
 		}

@@ -26,15 +26,22 @@
 // there because bbolt waits for its lock by polling every 50 ms: under steady
 // contention a poller keeps losing to processes that re-take the lock between
 // its polls, while processes blocked in flock(2) are woken by the kernel as soon
-// as the lock is released. A wait that exceeds the time-out returns
-// ErrLockTimeout, which callers treat as a temporary failure.
+// as the lock is released. Measured with TestManyProcesses (four worker
+// processes and the test process writing and reading one file for two
+// seconds, two shared cores): with bbolt's lock alone two workers got one
+// write each in and the longest unit of work took 2 s; with the sidecar
+// every worker made 180 to 290 writes and the longest unit of work took
+// under 0.11 s. A wait that exceeds the time-out returns ErrLockTimeout,
+// which callers treat as a temporary failure.
 //
 // Opening costs a few system calls and an mmap per unit of work, and a
 // committed Update costs bbolt's fsyncs; both are small next to the work a
 // runner does per message. The rule for callers is to keep transactions short:
 // read what is needed, close, then do slow work (crypto, SMTP) outside any
 // transaction. Fanning out to a large list streams members with
-// Tx.ForEachMember inside one View, which holds only a shared lock.
+// Tx.ForEachMember inside one View, which holds only a shared lock. Never
+// call View or Update from inside another's function: the inner call waits
+// for a lock its own caller holds, and times out.
 //
 // All processes that open the state directory must run as the same user: the
 // database and its lock file are created with mode 0600.

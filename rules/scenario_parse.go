@@ -112,7 +112,7 @@ func ParseScenario(name string, src []byte) (*Scenario, error) {
 			Msg: fmt.Sprintf("file larger than %d bytes", MaxScenarioSize)}}
 	}
 	titleRank := 0
-	text := string(src)
+	text := strings.TrimPrefix(string(src), "\ufeff") // a byte order mark editors hide
 	for lineNo := 1; text != ""; lineNo++ {
 		var line string
 		if i := strings.IndexByte(text, '\n'); i >= 0 {

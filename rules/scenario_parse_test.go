@@ -105,6 +105,7 @@ func TestParseScenarioForms(t *testing.T) {
 		{"true() smtp -> reject(reason=bare_word),quiet # why", "true() smtp -> reject(reason='bare_word'),quiet"},
 		{"true() smtp -> editorkey", "true() smtp -> editorkey"},
 		{"true() smtp -> request_auth\r", "true() smtp -> request_auth"},
+		{"\ufefftrue() smtp -> do_it", "true() smtp -> do_it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {

@@ -21,10 +21,13 @@ const maxValues = 100
 // business). Addresses reach the roster trimmed, stripped of any display name
 // and lowercased; an empty address is never asked about.
 type Roster interface {
+	// IsSubscriber reports whether addr is a member of list.
 	IsSubscriber(list, addr string) bool
+	// IsOwner reports whether addr owns list.
 	IsOwner(list, addr string) bool
 	// IsEditor reports whether addr moderates list.
 	IsEditor(list, addr string) bool
+	// IsListmaster reports whether addr is one of the site's listmasters.
 	IsListmaster(addr string) bool
 }
 

@@ -26,10 +26,10 @@ const (
 // ScenarioError is one problem in a scenario file, at a 1-based line and
 // column (columns count characters, a tab counts as one).
 type ScenarioError struct {
-	File string
-	Line int
-	Col  int
-	Msg  string
+	File string // the file name given to ParseScenario, or the path checked
+	Line int    // 1-based line
+	Col  int    // 1-based column, in characters
+	Msg  string // what is wrong, lowercase, without position
 }
 
 // Error renders the problem as file:line:col: message.

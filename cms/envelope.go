@@ -27,6 +27,8 @@ type Envelope struct {
 	eci  []byte // DER EncryptedContentInfo
 	mac  []byte // GCM tag (AuthEnvelopedData only)
 	oid  []byte // DER content type of the outer ContentInfo
+
+	tailBytes []byte // eci and mac, built once; read-only so copies may be made concurrently
 }
 
 // Encrypt encrypts content (of type id-data) once and returns the Envelope.
@@ -55,8 +57,10 @@ func Encrypt(content []byte, opts EncryptOptions) (*Envelope, error) {
 	}
 	e := &Envelope{opts: opts, cek: cek, mac: tag}
 	e.eci = tlv(0x30, mustMarshal(OIDData), alg, tlv(0x80, ct))
+	e.tailBytes = e.eci
 	if opts.Cipher.Authenticated() {
 		e.oid = mustMarshal(OIDAuthEnvelopedData)
+		e.tailBytes = append(append([]byte(nil), e.eci...), tlv(0x04, e.mac)...)
 	} else {
 		e.oid = mustMarshal(OIDEnvelopedData)
 	}
@@ -80,8 +84,29 @@ func (e *Envelope) RecipientInfo(cert *x509.Certificate) ([]byte, error) {
 }
 
 // Marshal returns the DER ContentInfo (EnvelopedData, or AuthEnvelopedData for
-// GCM) carrying the given RecipientInfos and the content encrypted once.
+// GCM) carrying the given RecipientInfos and the content encrypted once. It is
+// Head followed by Tail.
 func (e *Envelope) Marshal(recipientInfos ...[]byte) ([]byte, error) {
+	head, err := e.Head(recipientInfos...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(head), len(head)+len(e.tail()))
+	copy(out, head)
+	return append(out, e.tail()...), nil
+}
+
+// Tail returns the end of every marshalled copy, the same for all recipients:
+// the encrypted content (and the GCM tag). Callers that encode many copies can
+// encode it once. The slice must not be modified.
+func (e *Envelope) Tail() []byte { return e.tail() }
+
+func (e *Envelope) tail() []byte { return e.tailBytes }
+
+// Head returns the start of the DER ContentInfo carrying the given
+// RecipientInfos, up to the encrypted content: Head(ris...) followed by Tail()
+// is the whole object.
+func (e *Envelope) Head(recipientInfos ...[]byte) ([]byte, error) {
 	if len(recipientInfos) == 0 {
 		return nil, fmt.Errorf("cms: an envelope needs at least one recipient")
 	}
@@ -105,14 +130,11 @@ func (e *Envelope) Marshal(recipientInfos ...[]byte) ([]byte, error) {
 	for _, ri := range ris {
 		setLen += len(ri)
 	}
-	var macTLV []byte
-	if e.opts.Cipher.Authenticated() {
-		macTLV = tlv(0x04, e.mac)
-	}
-	innerLen := len(version) + hdrLen(setLen) + setLen + len(e.eci) + len(macTLV)
+	tail := e.tail()
+	innerLen := len(version) + hdrLen(setLen) + setLen + len(tail)
 	seqLen := hdrLen(innerLen) + innerLen
 	ciLen := len(e.oid) + hdrLen(seqLen) + seqLen
-	out := make([]byte, 0, hdrLen(ciLen)+ciLen)
+	out := make([]byte, 0, hdrLen(ciLen)+ciLen-len(tail))
 	out = append(out, 0x30)
 	out = appendLength(out, ciLen)
 	out = append(out, e.oid...)
@@ -126,8 +148,6 @@ func (e *Envelope) Marshal(recipientInfos ...[]byte) ([]byte, error) {
 	for _, ri := range ris {
 		out = append(out, ri...)
 	}
-	out = append(out, e.eci...)
-	out = append(out, macTLV...)
 	return out, nil
 }
 

@@ -1,0 +1,307 @@
+package smime
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"net/mail"
+	"strings"
+
+	"cloister/cms"
+	"cloister/mimecrypt"
+	"cloister/mimecrypt/rawmime"
+)
+
+// Open decrypts and verifies an incoming message. It unwraps, from the top of
+// the message down, at most MaxLayers S/MIME layers: application/pkcs7-mime
+// enveloped-data or authEnveloped-data (decrypted with opts.Cert and opts.Key),
+// opaque signed-data, and multipart/signed with an application/pkcs7-signature
+// (verified on the canonical bytes of the signed part). S/MIME parts below a
+// multipart/mixed or /alternative are left alone: a list must not decrypt or
+// vouch for part of a message (decryption oracles, added footers).
+//
+// The verdict is that of the outermost signature; a bad signature in any
+// deeper layer makes it bad. Problems with signatures are verdicts, not
+// errors. Errors (wrapping mimecrypt.ErrNoKey, ErrTooLarge or ErrMalformed)
+// mean the message could not be opened; the Result returned with them still
+// says what was found, with a Reason safe to show the sender.
+func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
+	res := &mimecrypt.Result{Encryption: mimecrypt.EncNone, Verdict: mimecrypt.VerdictNone, Message: raw}
+	if len(raw) > MaxMessageSize {
+		res.Reason = "the message is too large"
+		return res, fmt.Errorf("open: %d bytes (limit %d): %w", len(raw), MaxMessageSize, mimecrypt.ErrTooLarge)
+	}
+	top, err := rawmime.Parse(raw)
+	if err != nil {
+		res.Reason = "the message header cannot be parsed"
+		return res, fmt.Errorf("open: %w", err)
+	}
+	from := fromAddresses(top)
+	date := top.Fields.Get("Date")
+
+	var sigs []*signature
+	cur, content := top, top // cur: the entity being examined; content: what Message carries
+	changed := false
+	finish := func() (*mimecrypt.Result, error) {
+		applySignatures(res, sigs)
+		if changed {
+			res.Message = assemble(top, content)
+		}
+		return res, nil
+	}
+	for layer := 0; ; layer++ {
+		mt, params, err := cur.MediaType()
+		if err != nil {
+			return finish()
+		}
+		switch {
+		case mt == "application/pkcs7-mime" || mt == "application/x-pkcs7-mime":
+			if layer >= MaxLayers {
+				res.Reason = "the message has too many S/MIME layers"
+				return res, fmt.Errorf("open: more than %d S/MIME layers: %w", MaxLayers, mimecrypt.ErrTooLarge)
+			}
+			der, err := decodeBody(cur)
+			if err != nil {
+				res.Reason = "the S/MIME part cannot be decoded"
+				return res, fmt.Errorf("open: %w: %w", mimecrypt.ErrMalformed, err)
+			}
+			kind := strings.ToLower(params["smime-type"])
+			if kind == "" {
+				kind = kindOf(der)
+			}
+			switch kind {
+			case "enveloped-data", "authenveloped-data":
+				res.Encryption = mimecrypt.EncSMIME
+				plain, err := opts.decrypt(der)
+				if err != nil {
+					res.Reason = decryptReason(err)
+					return res, fmt.Errorf("open: %w", err)
+				}
+				if cur, err = parseContent(plain); err != nil {
+					res.Reason = "the decrypted content is not a MIME entity"
+					return res, fmt.Errorf("open: decrypted content: %w", err)
+				}
+				content, changed = cur, true
+			case "signed-data":
+				sig := opts.verify(der, nil, from, date)
+				sigs = append(sigs, sig)
+				if sig.content == nil {
+					return finish()
+				}
+				inner, err := parseContent(sig.content)
+				if err != nil {
+					return finish()
+				}
+				cur, content, changed = inner, inner, true
+			default: // certs-only, compressed-data, unknown
+				return finish()
+			}
+		case mt == "multipart/signed" && isPKCS7Signature(params["protocol"]):
+			if layer >= MaxLayers {
+				res.Reason = "the message has too many S/MIME layers"
+				return res, fmt.Errorf("open: more than %d S/MIME layers: %w", MaxLayers, mimecrypt.ErrTooLarge)
+			}
+			parts, err := rawmime.SplitMultipart(cur.Body, params["boundary"], maxSignedParts)
+			if err != nil || len(parts) != 2 {
+				sigs = append(sigs, bad("the multipart/signed message does not have exactly two parts"))
+				return finish()
+			}
+			sigPart, err := rawmime.Parse(parts[1])
+			if err != nil {
+				sigs = append(sigs, bad("the signature part cannot be parsed"))
+				return finish()
+			}
+			der, err := decodeBody(sigPart)
+			if err != nil {
+				sigs = append(sigs, bad("the signature part cannot be decoded"))
+				return finish()
+			}
+			sigs = append(sigs, opts.verify(der, rawmime.Canonical(parts[0]), from, date))
+			if cur, err = rawmime.Parse(parts[0]); err != nil {
+				return finish()
+			}
+		default:
+			return finish()
+		}
+	}
+}
+
+// parseContent parses the content of an envelope or opaque signature. Content
+// that does not start with header fields (openssl -binary of a text file) is
+// read as a body without header: text/plain.
+func parseContent(b []byte) (*rawmime.Entity, error) {
+	e, err := rawmime.Parse(b)
+	if err == nil {
+		return e, nil
+	}
+	return rawmime.Parse(append([]byte("\r\n"), b...))
+}
+
+// decrypt opens an envelope with the list's key.
+func (o *OpenOptions) decrypt(der []byte) ([]byte, error) {
+	if o.Cert == nil || o.Key == nil {
+		return nil, fmt.Errorf("decrypt: no list certificate: %w", mimecrypt.ErrNoKey)
+	}
+	d, err := cms.Decrypt(der, o.Cert, o.Key)
+	switch {
+	case err == nil:
+		if !d.ContentType.Equal(cms.OIDData) {
+			return nil, fmt.Errorf("decrypt: content type %v: %w", d.ContentType, mimecrypt.ErrMalformed)
+		}
+		return d.Content, nil
+	case errors.Is(err, cms.ErrNoRecipient):
+		return nil, fmt.Errorf("decrypt: %w", mimecrypt.ErrNoKey)
+	case errors.Is(err, cms.ErrTooLarge):
+		return nil, fmt.Errorf("decrypt: %w: %w", mimecrypt.ErrTooLarge, err)
+	}
+	return nil, fmt.Errorf("decrypt: %w: %w", mimecrypt.ErrMalformed, err)
+}
+
+// decryptReason words a decryption failure for the sender.
+func decryptReason(err error) string {
+	switch {
+	case errors.Is(err, mimecrypt.ErrNoKey):
+		return "the message is not encrypted to this list's certificate"
+	case errors.Is(err, mimecrypt.ErrTooLarge):
+		return "the encrypted message exceeds a size or nesting limit"
+	case errors.Is(err, cms.ErrUnsupported):
+		return "the message is encrypted with an algorithm this list does not support"
+	}
+	return "the encrypted message cannot be decrypted"
+}
+
+// applySignatures sets the verdict from the signature layers, outermost first.
+func applySignatures(res *mimecrypt.Result, sigs []*signature) {
+	if len(sigs) == 0 {
+		return
+	}
+	first := sigs[0]
+	res.Verdict, res.Reason = first.verdict, first.reason
+	for _, s := range sigs[1:] {
+		if s.verdict == mimecrypt.VerdictBad && first.verdict != mimecrypt.VerdictBad {
+			res.Verdict, res.Reason = mimecrypt.VerdictBad, "an inner signature is not valid: "+s.reason
+			break
+		}
+	}
+	if first.cert != nil {
+		res.SignerCert = first.cert.Raw
+		res.SignerFingerprint = fingerprint(first.cert)
+		res.SignerAddresses = Addresses(first.cert)
+	}
+}
+
+// kindOf names the CMS content type of an application/pkcs7-mime body that
+// lacks an smime-type parameter.
+func kindOf(der []byte) string {
+	oid, err := cms.ContentType(der)
+	switch {
+	case err != nil:
+		return ""
+	case oid.Equal(cms.OIDEnvelopedData):
+		return "enveloped-data"
+	case oid.Equal(cms.OIDAuthEnvelopedData):
+		return "authenveloped-data"
+	case oid.Equal(cms.OIDSignedData):
+		return "signed-data"
+	}
+	return ""
+}
+
+func isPKCS7Signature(protocol string) bool {
+	p := strings.ToLower(strings.TrimSpace(protocol))
+	return p == "application/pkcs7-signature" || p == "application/x-pkcs7-signature"
+}
+
+// fromAddresses returns the addresses of every From field.
+func fromAddresses(e *rawmime.Entity) []string {
+	var out []string
+	for _, v := range e.Fields.Values("From") {
+		list, err := mail.ParseAddressList(v)
+		if err != nil {
+			out = append(out, strings.TrimSpace(v), "") // unparsable: never matches
+			continue
+		}
+		for _, a := range list {
+			out = append(out, a.Address)
+		}
+	}
+	return out
+}
+
+// decodeBody undoes an entity's Content-Transfer-Encoding.
+func decodeBody(e *rawmime.Entity) ([]byte, error) {
+	switch strings.ToLower(strings.TrimSpace(e.Fields.Get("Content-Transfer-Encoding"))) {
+	case "base64":
+		clean := bytes.Map(func(r rune) rune {
+			switch r {
+			case '\r', '\n', ' ', '\t':
+				return -1
+			}
+			return r
+		}, e.Body)
+		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+		n, err := base64.StdEncoding.Decode(out, clean)
+		if err != nil {
+			return nil, fmt.Errorf("base64 body: %w", err)
+		}
+		return out[:n], nil
+	case "quoted-printable":
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(e.Body)))
+		if err != nil {
+			return nil, fmt.Errorf("quoted-printable body: %w", err)
+		}
+		return out, nil
+	case "", "7bit", "8bit", "binary":
+		return e.Body, nil
+	}
+	return nil, fmt.Errorf("unknown content-transfer-encoding %q", e.Fields.Get("Content-Transfer-Encoding"))
+}
+
+// assemble returns the outer header fields of top, except its Content-*
+// fields, followed by the Content-* fields and body of inner, in the outer
+// header's line-ending style.
+func assemble(top, inner *rawmime.Entity) []byte {
+	crlf := bytes.Contains(top.Header, []byte("\r\n")) || len(top.Header) == 0
+	var out bytes.Buffer
+	out.Grow(len(top.Header) + len(inner.Raw) + 4)
+	writeFields(&out, top.Header, false)
+	var rest bytes.Buffer
+	writeFields(&rest, inner.Header, true)
+	rest.WriteString("\r\n")
+	rest.Write(inner.Body)
+	tail := rest.Bytes()
+	if crlf {
+		tail = rawmime.Canonical(tail)
+	} else {
+		tail = bytes.ReplaceAll(tail, []byte("\r\n"), []byte("\n"))
+		out = *bytes.NewBuffer(bytes.ReplaceAll(out.Bytes(), []byte("\r\n"), []byte("\n")))
+	}
+	out.Write(tail)
+	return out.Bytes()
+}
+
+// writeFields copies the fields of a raw header section whose name starts
+// with "Content-" (when content is true) or does not (when false), each
+// ending in CRLF.
+func writeFields(w *bytes.Buffer, header []byte, content bool) {
+	keep := false
+	for len(header) > 0 {
+		line := header
+		if i := bytes.IndexByte(header, '\n'); i >= 0 {
+			line, header = header[:i+1], header[i+1:]
+		} else {
+			header = nil
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			isContent := len(line) >= 8 && strings.EqualFold(string(line[:8]), "content-")
+			keep = isContent == content
+		}
+		if keep {
+			w.Write(bytes.TrimRight(line, "\r\n"))
+			w.WriteString("\r\n")
+		}
+	}
+}

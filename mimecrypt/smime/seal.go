@@ -1,0 +1,123 @@
+package smime
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"io"
+
+	"cloister/cms"
+	"cloister/mimecrypt/rawmime"
+)
+
+// SealOptions chooses the algorithms of a Sealed message.
+type SealOptions struct {
+	// Cipher is the content encryption: cms.AES256CBC (the default, read by
+	// every client, as enveloped-data) or cms.AES256GCM (authEnveloped-data,
+	// RFC 8551's MUST, for smime_cipher = aes256-gcm). DES and 3DES are refused.
+	Cipher cms.Cipher
+	// KeyTransport is used for RSA recipients: cms.RSAPKCS1v15 (default) or
+	// cms.RSAOAEP (SHA-256). EC recipients always get ECDH key agreement.
+	KeyTransport cms.KeyTransport
+	// Rand is the randomness source; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// Sealed is a MIME entity encrypted once, from which a per-recipient
+// application/pkcs7-mime entity is made for each subscriber, carrying only
+// that subscriber's RecipientInfo. It is safe for concurrent use.
+type Sealed struct {
+	env    *cms.Envelope
+	header string
+	// tail64 holds, for k = 0, 1, 2, the base64 lines of the envelope's
+	// constant tail after its first k bytes, so that each copy encodes only
+	// its own head.
+	tail64 [3][]byte
+}
+
+// Seal encrypts inner, a MIME entity (header fields, blank line, body), once.
+// It is put in canonical CRLF form first.
+func Seal(inner []byte, opts SealOptions) (*Sealed, error) {
+	c := opts.Cipher
+	if c == 0 {
+		c = cms.AES256CBC
+	}
+	env, err := cms.Encrypt(rawmime.Canonical(inner), cms.EncryptOptions{Cipher: c, KeyTransport: opts.KeyTransport, Rand: opts.Rand})
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	kind := "enveloped-data"
+	if c.Authenticated() {
+		kind = "authEnveloped-data"
+	}
+	s := &Sealed{env: env, header: "Content-Type: application/pkcs7-mime; smime-type=" + kind + ";\r\n" +
+		" name=\"smime.p7m\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n" +
+		"Content-Disposition: attachment; filename=\"smime.p7m\"\r\n" +
+		"Content-Description: S/MIME Encrypted Message\r\n\r\n"}
+	tail := env.Tail()
+	for k := 0; k < 3 && k <= len(tail); k++ {
+		s.tail64[k] = base64Lines(tail[k:])
+	}
+	return s, nil
+}
+
+// Cipher returns the content-encryption algorithm.
+func (s *Sealed) Cipher() cms.Cipher { return s.env.Cipher() }
+
+// For returns the application/pkcs7-mime entity addressed to certs (normally
+// one subscriber's encryption certificate). The caller puts the message's own
+// header fields above it. Each certificate is checked with CanEncryptTo.
+func (s *Sealed) For(certs ...*x509.Certificate) ([]byte, error) {
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("seal: no recipient")
+	}
+	ris := make([][]byte, 0, len(certs))
+	for _, c := range certs {
+		if err := CanEncryptTo(c); err != nil {
+			return nil, fmt.Errorf("seal for %s: %w", c.Subject, err)
+		}
+		ri, err := s.env.RecipientInfo(c)
+		if err != nil {
+			return nil, fmt.Errorf("seal for %s: %w", c.Subject, err)
+		}
+		ris = append(ris, ri)
+	}
+	head, err := s.env.Head(ris...)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	// Encode head plus the first k tail bytes so the encoded length ends on
+	// a 3-byte boundary, then append the tail's precomputed encoding.
+	tail := s.env.Tail()
+	k := (3 - len(head)%3) % 3
+	if k > len(tail) {
+		k = len(tail)
+	}
+	first := make([]byte, 0, len(head)+k)
+	first = append(append(first, head...), tail[:k]...)
+	out := make([]byte, 0, len(s.header)+len(first)*4/3+len(first)/38+len(s.tail64[k])+8)
+	out = append(out, s.header...)
+	out = append(out, base64Lines(first)...)
+	out = append(out, s.tail64[k]...)
+	return out, nil
+}
+
+// base64Lines returns the base64 encoding of b in lines of at most 76
+// characters, each ending in CRLF. When len(b) is a multiple of 3 the
+// encoding has no padding, so such pieces may be concatenated.
+func base64Lines(b []byte) []byte {
+	const lineBytes = 57 // 76 characters
+	n := base64.StdEncoding.EncodedLen(len(b))
+	out := make([]byte, 0, n+(n/76+1)*2)
+	for len(b) > 0 {
+		chunk := b
+		if len(chunk) > lineBytes {
+			chunk = chunk[:lineBytes]
+		}
+		out = base64.StdEncoding.AppendEncode(out, chunk)
+		out = append(out, '\r', '\n')
+		b = b[len(chunk):]
+	}
+	return out
+}

@@ -1,0 +1,181 @@
+package pgp
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/mimecrypt/rawmime"
+)
+
+// sealCipher is the cipher of every sealed body: AES-256, which gpg 2.2 and
+// every RFC 9580 implementation read.
+const sealCipher = packet.CipherAES256
+
+// Sealed is one post signed once with the list key and encrypted once per
+// format under one session key per format: SEIPDv1 (for keys that do not
+// advertise SEIPDv2, such as GnuPG 2.2's) and SEIPDv2 with AES-256-OCB (made
+// on first use). For gives each recipient a message carrying only its own key
+// packet in front of the shared body. A Sealed is safe for concurrent use.
+type Sealed struct {
+	cfg    *packet.Config
+	now    time.Time
+	signed []byte // the signed OpenPGP message (one-pass signature, literal data, signature)
+
+	v1 body
+	v2 body
+}
+
+// body is one encrypted body with its session key and a cache of the armor
+// of its tail for each alignment of the key packets in front of it.
+type body struct {
+	once   sync.Once
+	err    error
+	key    []byte
+	packet []byte // the SEIPD packet
+
+	mu    sync.Mutex
+	tails map[int][]byte // armored lines of packet[skip:] by skip
+}
+
+// Seal signs inner (a MIME entity: header fields, blank line, body) with the
+// list key and encrypts it. Shape: RFC 3156 6.2 combined, the list signature
+// inside the OpenPGP message (one-pass signature over binary literal data
+// holding inner with CRLF line endings), so that a reader verifies it while
+// decrypting and no subscriber-specific data (intended recipients) is
+// signed. inner may itself be a sender's multipart/signed, which stays
+// intact. cfg may set the hash (SHA-256 by default), Time and Rand.
+func Seal(inner []byte, signer *openpgp.Entity, cfg *packet.Config) (*Sealed, error) {
+	cfg = signingConfig(cfg)
+	var signed bytes.Buffer
+	w, err := openpgp.Sign(&signed, []*openpgp.Entity{signer}, &openpgp.FileHints{}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sign post: %w", err)
+	}
+	if _, err := w.Write(rawmime.Canonical(inner)); err != nil {
+		return nil, fmt.Errorf("sign post: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("sign post: %w", err)
+	}
+	s := &Sealed{cfg: cfg, now: cfg.Now(), signed: signed.Bytes()}
+	return s, nil
+}
+
+// encrypted returns the body for the format, encrypting it on first use.
+func (s *Sealed) encrypted(aead bool) (*body, error) {
+	b := &s.v1
+	if aead {
+		b = &s.v2
+	}
+	b.once.Do(func() {
+		b.key = make([]byte, sealCipher.KeySize())
+		if _, err := io.ReadFull(s.random(), b.key); err != nil {
+			b.err = fmt.Errorf("session key: %w", err)
+			return
+		}
+		var out bytes.Buffer
+		suite := packet.CipherSuite{Cipher: sealCipher, Mode: packet.AEADModeOCB}
+		w, err := packet.SerializeSymmetricallyEncrypted(&out, sealCipher, aead, suite, b.key, s.cfg)
+		if err == nil {
+			_, err = w.Write(s.signed)
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		if err != nil {
+			b.err = fmt.Errorf("encrypt post: %w", err)
+			return
+		}
+		b.packet = out.Bytes()
+		b.tails = map[int][]byte{}
+	})
+	return b, b.err
+}
+
+func (s *Sealed) random() io.Reader {
+	if s.cfg != nil && s.cfg.Rand != nil {
+		return s.cfg.Rand
+	}
+	return rand.Reader
+}
+
+// tail returns the armor lines of b.packet[skip:], computed once per skip.
+func (b *body) tail(skip int) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.tails[skip]
+	if !ok {
+		t = appendArmorLines(nil, b.packet[min(skip, len(b.packet)):], "\r\n")
+		b.tails[skip] = t
+	}
+	return t
+}
+
+// For returns the multipart/encrypted entity (its Content-Type field, a
+// blank line and the body, CRLF line endings) that the given recipients can
+// open. With one recipient its key packet names its key ID; with several (a
+// batch) every key packet is anonymous (hidden recipients, RFC 9580 5.1), and
+// the body is SEIPDv2 only if every recipient's key advertises it. A
+// recipient without a usable encryption key fails the call with an error
+// wrapping ErrNoEncryptionKey.
+func (s *Sealed) For(recipients ...*openpgp.Entity) ([]byte, error) {
+	if len(recipients) == 0 {
+		return nil, fmt.Errorf("no recipient: %w", ErrNoEncryptionKey)
+	}
+	keys := make([]openpgp.Key, len(recipients))
+	aead := true
+	for i, r := range recipients {
+		k, v2, err := EncryptionKey(r, s.now, s.cfg)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+		aead = aead && v2
+	}
+	b, err := s.encrypted(aead)
+	if err != nil {
+		return nil, err
+	}
+	var pk bytes.Buffer
+	hidden := len(recipients) > 1
+	for _, k := range keys {
+		if err := packet.SerializeEncryptedKeyAEADwithHiddenOption(&pk, k.PublicKey, sealCipher, aead, b.key, hidden, s.cfg); err != nil {
+			return nil, fmt.Errorf("encrypt session key to %X: %w", k.PublicKey.Fingerprint, err)
+		}
+	}
+	// The key packets and the first bytes of the body fill whole armor lines;
+	// the rest of the body's armor is shared by every message with the same
+	// alignment.
+	skip := (armorLineBytes - pk.Len()%armorLineBytes) % armorLineBytes
+	skip = min(skip, len(b.packet))
+	pk.Write(b.packet[:skip])
+	tail := b.tail(skip)
+
+	bd, err := boundary()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(tail)+pk.Len()*2+600)
+	out = append(out, "Content-Type: multipart/encrypted;\r\n protocol=\"application/pgp-encrypted\";\r\n boundary=\""+bd+"\"\r\n\r\n"+
+		"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"+
+		"--"+bd+"\r\n"+
+		"Content-Type: application/pgp-encrypted\r\n"+
+		"Content-Description: PGP/MIME version identification\r\n\r\n"+
+		"Version: 1\r\n\r\n"+
+		"--"+bd+"\r\n"+
+		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"+
+		"Content-Description: OpenPGP encrypted message\r\n"+
+		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n"+
+		"-----BEGIN PGP MESSAGE-----\r\n\r\n"...)
+	out = appendArmorLines(out, pk.Bytes(), "\r\n")
+	out = append(out, tail...)
+	out = append(out, "-----END PGP MESSAGE-----\r\n\r\n--"+bd+"--\r\n"...)
+	return out, nil
+}

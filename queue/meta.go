@@ -53,6 +53,8 @@ type Meta struct {
 	Recipients []string  `json:"recipients,omitempty"` // envelope recipients
 	EnvFrom    string    `json:"env_from,omitempty"`   // envelope sender for the hand-off
 	FirstTry   time.Time `json:"first_try,omitempty"`  // first delivery attempt, for the give-up age
+	NextTry    time.Time `json:"next_try,omitempty"`   // when the retry runner hands the entry back to out
+	HeldID     string    `json:"held_id,omitempty"`    // the held-post id while a post waits for a moderator
 	Failed     []Failure `json:"failed,omitempty"`     // permanent per-recipient failures
 
 	// Reason is why the entry is in the bad queue.

@@ -35,6 +35,8 @@ const (
 	Out      = "out"
 	Retry    = "retry"
 	Bad      = "bad"
+	// Held keeps posts waiting for a moderator; no runner reads it.
+	Held = "held"
 )
 
 // Names lists every queue, in the order a post moves through them.
@@ -567,9 +569,10 @@ func (q *Queue) Remove(name string) error {
 	return syncDir(q.Dir)
 }
 
-// Oldest returns the age of the oldest pending entry, or 0.
+// Oldest returns how long the oldest ready entry has waited, or 0 (entries
+// deferred to a later time are not waiting yet).
 func (q *Queue) Oldest(now time.Time) (time.Duration, error) {
-	names, err := q.Pending(All)
+	names, err := q.Ready(All, now)
 	if err != nil || len(names) == 0 {
 		return 0, err
 	}

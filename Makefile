@@ -1,0 +1,48 @@
+# Cloister build, test and demo.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc/cloister
+GO ?= go
+BIN := bin
+
+.PHONY: all build test test-unit test-e2e demo bench install lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/cloister ./cmd/cloister
+	$(GO) build -o $(BIN)/deliver ./cmd/deliver
+
+# Installs the real peers the tests use (Postfix, GnuPG, gpgsm, OpenSSL), then
+# runs every test, the Postfix end-to-end suite included.
+test: lint
+	bash test/setup.sh
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+test-e2e: build
+	bash test/setup.sh
+	$(GO) test -count=1 -v ./test/e2e/...
+
+# A throw-away site: a list with three members, a post piped through deliver,
+# every runner, and what each member received.
+demo:
+	$(GO) run ./cmd/demo
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./queue ./runners
+	bash bench/deliver.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cloister $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(BIN)/cloister $(DESTDIR)$(PREFIX)/bin/cloister
+	install -m 0755 $(BIN)/deliver $(DESTDIR)$(PREFIX)/lib/cloister/deliver
+	install -m 0644 etc/cloister.toml $(DESTDIR)$(SYSCONFDIR)/cloister.toml.sample
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cloister/lists"
+	"cloister/runners"
+)
+
+func (a *app) heldCmd() *cobra.Command {
+	c := &cobra.Command{Use: "held", Short: "Review and decide on held posts"}
+	ls := &cobra.Command{
+		Use:   "ls [LIST]",
+		Short: "List held posts",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			var held []*lists.Held
+			err = s.Lists.View(func(tx *lists.Tx) error {
+				if len(args) == 1 {
+					held, err = tx.HeldFor(listAddress(s, args[0]))
+					return err
+				}
+				all, err := tx.Lists()
+				if err != nil {
+					return err
+				}
+				for _, l := range all {
+					h, err := tx.HeldFor(l.Address)
+					if err != nil {
+						return err
+					}
+					held = append(held, h...)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintf(w, "ID\tLIST\tFROM\tRECEIVED\tREASON\tSUBJECT\n")
+			for _, h := range held {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.List, h.Sender, h.Received.Format(time.RFC3339), h.Reason, h.Subject)
+			}
+			return w.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a held post's record and headers (never the body of an encrypted post)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			var h *lists.Held
+			if err := s.Lists.View(func(tx *lists.Tx) error { h, err = tx.Held(args[0]); return err }); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "id:       %s\nlist:     %s\nfrom:     %s\nsubject:  %s\nreason:   %s\nrules:    %v\nreceived: %s\nexpires:  %s\nfile:     %s\nmeta:     %s\n",
+				h.ID, h.List, h.Sender, h.Subject, h.Reason, h.Rules, h.Received.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.File, h.Meta)
+			return nil
+		},
+	}
+	by := "operator " + os.Getenv("USER")
+	approve := &cobra.Command{
+		Use:   "approve ID...",
+		Short: "Approve held posts: they go on to the list",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := runners.Approve(s, id, by); err != nil {
+					return fmt.Errorf("approve %s: %w", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "approved %s\n", id)
+			}
+			return nil
+		},
+	}
+	var reason string
+	reject := &cobra.Command{
+		Use:   "reject ID...",
+		Short: "Reject held posts: each sender gets a notice with the reason",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := runners.Reject(s, id, reason, by); err != nil {
+					return fmt.Errorf("reject %s: %w", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "rejected %s\n", id)
+			}
+			return nil
+		},
+	}
+	reject.Flags().StringVar(&reason, "reason", "", "reason given to the sender")
+	discard := &cobra.Command{
+		Use:   "discard ID...",
+		Short: "Discard held posts without a notice",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := runners.Discard(s, id, by); err != nil {
+					return fmt.Errorf("discard %s: %w", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "discarded %s\n", id)
+			}
+			return nil
+		},
+	}
+	c.AddCommand(ls, show, approve, reject, discard)
+	return c
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"cloister/config"
+	"cloister/queue"
+	"cloister/site"
+)
+
+func (a *app) initCmd() *cobra.Command {
+	var stateDir, domain, smtpAddr string
+	var force bool
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Create a site: DIR/cloister.toml and the state it names",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if domain == "" {
+				return errors.New("--domain is required (the mail domain of the lists)")
+			}
+			abs, err := filepath.Abs(stateDir)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(abs, 0o750); err != nil {
+				return fmt.Errorf("create state dir: %w", err)
+			}
+			path := filepath.Join(abs, "cloister.toml")
+			if _, err := os.Stat(path); err == nil && !force {
+				return fmt.Errorf("%s exists (use --force to overwrite)", path)
+			}
+			sample := config.Sample(abs, domain, smtpAddr)
+			cfg, err := config.Parse([]byte(sample))
+			if err != nil {
+				return fmt.Errorf("sample config: %w", err)
+			}
+			if err := cfg.Check(); err != nil {
+				return err
+			}
+			err = queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
+				_, err := io.WriteString(w, sample)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			cfg.Path = path
+			if _, err := site.Open(cfg, a.logger()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s\nuse it with --config %s or CLOISTER_CONFIG=%s\n", path, path, path)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&stateDir, "state-dir", "var", "state directory")
+	c.Flags().StringVar(&domain, "domain", "", "mail domain of the lists")
+	c.Flags().StringVar(&smtpAddr, "smtp", config.DefaultSMTPAddr, "MTA address for outgoing mail (host:port)")
+	c.Flags().BoolVar(&force, "force", false, "overwrite an existing cloister.toml")
+	return c
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"cloister/lists"
+)
+
+func parseRoles(s string) ([]lists.Role, error) {
+	var out []lists.Role
+	for _, r := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '+' || r == ' ' }) {
+		switch lists.Role(r) {
+		case lists.RoleOwner, lists.RoleModerator, lists.RoleMember:
+			out = append(out, lists.Role(r))
+		default:
+			return nil, fmt.Errorf("unknown role %q (owner, moderator, member)", r)
+		}
+	}
+	return out, nil
+}
+
+func (a *app) memberCmd() *cobra.Command {
+	c := &cobra.Command{Use: "member", Short: "Add, remove, list and import members"}
+	var name, roles string
+	var noDelivery bool
+	add := &cobra.Command{
+		Use:   "add LIST ADDRESS",
+		Short: "Add a member (roles: member, moderator, owner)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			rs, err := parseRoles(roles)
+			if err != nil {
+				return err
+			}
+			m := &lists.Member{Address: args[1], Name: name, Roles: rs, Delivery: lists.DeliveryEnabled}
+			if noDelivery {
+				m.Delivery = lists.DeliveryDisabled
+			}
+			list := listAddress(s, args[0])
+			if err := s.Lists.Update(func(tx *lists.Tx) error { return tx.AddMember(list, m) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s\n", m.Address, list)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&name, "name", "", "display name")
+	add.Flags().StringVar(&roles, "role", "member", "roles, comma separated: member, moderator, owner")
+	add.Flags().BoolVar(&noDelivery, "no-delivery", false, "do not send posts to this member")
+
+	remove := &cobra.Command{
+		Use:   "remove LIST ADDRESS",
+		Short: "Remove a member",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			list := listAddress(s, args[0])
+			if err := s.Lists.Update(func(tx *lists.Tx) error { return tx.RemoveMember(list, args[1]) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s\n", args[1], list)
+			return nil
+		},
+	}
+	ls := &cobra.Command{
+		Use:   "ls LIST",
+		Short: "List members with their roles and delivery",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			err = s.Lists.View(func(tx *lists.Tx) error {
+				return tx.ForEachMember(listAddress(s, args[0]), func(m *lists.Member) error {
+					rs := make([]string, len(m.Roles))
+					for i, r := range m.Roles {
+						rs[i] = string(r)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Address, strings.Join(rs, ","), m.Delivery, m.Name)
+					return nil
+				})
+			})
+			if err != nil {
+				return err
+			}
+			return w.Flush()
+		},
+	}
+	imp := &cobra.Command{
+		Use:   "import LIST FILE.csv",
+		Short: "Import members from CSV: address[,name[,roles]] per line ('-' reads stdin)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			var r io.Reader = os.Stdin
+			if args[1] != "-" {
+				f, err := os.Open(args[1])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			list := listAddress(s, args[0])
+			cr := csv.NewReader(r)
+			cr.FieldsPerRecord = -1
+			cr.Comment = '#'
+			var batch []*lists.Member
+			added, skipped, line := 0, 0, 0
+			tty := false
+			if f, ok := cmd.OutOrStdout().(*os.File); ok {
+				tty = term.IsTerminal(int(f.Fd()))
+			}
+			flush := func() error {
+				err := s.Lists.Update(func(tx *lists.Tx) error {
+					for _, m := range batch {
+						err := tx.AddMember(list, m)
+						if errors.Is(err, lists.ErrMemberExists) {
+							skipped++
+							continue
+						}
+						if err != nil {
+							return fmt.Errorf("%s: %w", m.Address, err)
+						}
+						added++
+					}
+					return nil
+				})
+				batch = batch[:0]
+				if tty {
+					fmt.Fprintf(cmd.OutOrStdout(), "\rimported %d, skipped %d", added, skipped)
+				}
+				return err
+			}
+			for {
+				rec, err := cr.Read()
+				if err == io.EOF {
+					break
+				}
+				line++
+				if err != nil {
+					return fmt.Errorf("line %d: %w", line, err)
+				}
+				if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" || strings.EqualFold(strings.TrimSpace(rec[0]), "address") {
+					continue
+				}
+				m := &lists.Member{Address: strings.TrimSpace(rec[0]), Delivery: lists.DeliveryEnabled}
+				if len(rec) > 1 {
+					m.Name = strings.TrimSpace(rec[1])
+				}
+				if len(rec) > 2 {
+					if m.Roles, err = parseRoles(rec[2]); err != nil {
+						return fmt.Errorf("line %d: %w", line, err)
+					}
+				}
+				batch = append(batch, m)
+				if len(batch) == 1000 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+			if tty {
+				fmt.Fprintln(cmd.OutOrStdout())
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d members into %s (%d already there)\n", added, list, skipped)
+			return nil
+		},
+	}
+	c.AddCommand(add, remove, ls, imp)
+	return c
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cloister/queue"
+)
+
+func (a *app) queueCmd() *cobra.Command {
+	c := &cobra.Command{Use: "queue", Short: "Inspect queues and requeue entries"}
+	ls := &cobra.Command{
+		Use:   "ls [QUEUE]",
+		Short: "List the entries of one queue, or the depth of every queue",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			if len(args) == 0 {
+				fmt.Fprintf(w, "QUEUE\tPENDING\tCLAIMED\tOLDEST\n")
+				for _, name := range append(append([]string{}, queue.Names...), queue.Held) {
+					q := s.Queue(name)
+					p, err := q.Pending(queue.All)
+					if err != nil {
+						return err
+					}
+					b, err := q.Claimed(queue.All)
+					if err != nil {
+						return err
+					}
+					age, _ := q.Oldest(time.Now())
+					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", name, len(p), len(b), age.Round(time.Second))
+				}
+				return w.Flush()
+			}
+			q, err := queueByName(s.Queue, args[0])
+			if err != nil {
+				return err
+			}
+			names, err := q.Pending(queue.All)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "ENTRY\tLIST\tSUB\tFROM\tATTEMPTS\tREASON\n")
+			for _, n := range names {
+				e, err := q.Peek(n)
+				if err != nil {
+					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t%v\n", n, err)
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", n, e.Meta.List, e.Meta.Subaddress, firstOf(e.Meta.From, e.Meta.Sender), e.Meta.Attempts, e.Meta.Reason)
+			}
+			return w.Flush()
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show QUEUE ENTRY",
+		Short: "Show an entry's metadata: history, verdicts, rules that fired, reason",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			q, err := queueByName(s.Queue, args[0])
+			if err != nil {
+				return err
+			}
+			e, err := q.Peek(strings.TrimSuffix(strings.TrimSuffix(args[1], ".msg"), ".bak"))
+			if err != nil {
+				return err
+			}
+			b, _ := json.MarshalIndent(e.Meta, "", "  ")
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
+			return nil
+		},
+	}
+	var to string
+	requeue := &cobra.Command{
+		Use:   "requeue QUEUE ENTRY...",
+		Short: "Put entries back for processing (from bad: into the queue they failed in, or --to)",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			from, err := queueByName(s.Queue, args[0])
+			if err != nil {
+				return err
+			}
+			for _, n := range args[1:] {
+				n = strings.TrimSuffix(n, ".msg")
+				e, err := from.Claim(n)
+				if err != nil {
+					return fmt.Errorf("%s: %w", n, err)
+				}
+				dest := to
+				if dest == "" {
+					dest = failedIn(e.Meta)
+				}
+				dq, err := queueByName(s.Queue, dest)
+				if err != nil {
+					from.Put(e, e.Meta, time.Now())
+					return err
+				}
+				m := e.Meta.Clone()
+				m.Attempts, m.Reason = 0, ""
+				m.AddStage("requeue", "by operator from "+from.Name)
+				r, err := e.BodyReader()
+				if err != nil {
+					return err
+				}
+				err = dq.Handover(m, r)
+				r.Close()
+				if err != nil {
+					return err
+				}
+				if err := from.Finish(e); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "requeued %s to %s\n", n, dq.Name)
+			}
+			return nil
+		},
+	}
+	requeue.Flags().StringVar(&to, "to", "", "destination queue")
+	c.AddCommand(ls, show, requeue)
+	return c
+}
+
+// failedIn returns the queue an entry in bad failed in, from its history.
+func failedIn(m *queue.Meta) string {
+	for i := len(m.History) - 1; i >= 0; i-- {
+		h := m.History[i]
+		if h.Runner == "bad" {
+			if q, _, ok := strings.Cut(h.Note, ":"); ok {
+				return q
+			}
+		}
+	}
+	return queue.In
+}
+
+func queueByName(get func(string) *queue.Queue, name string) (q *queue.Queue, err error) {
+	for _, n := range append(append([]string{}, queue.Names...), queue.Held) {
+		if n == name {
+			return get(n), nil
+		}
+	}
+	return nil, fmt.Errorf("no queue named %q (queues: %s)", name, strings.Join(queue.Names, ", "))
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,102 @@
+package runners
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/mimecrypt/rawmime"
+	"cloister/queue"
+)
+
+// Bounds on the MIME structure of an incoming message (security invariant 6).
+const (
+	MaxMIMEDepth = 32
+	MaxMIMEParts = 1000
+)
+
+// Incoming reads what deliver queued: it checks that the message can be
+// parsed within bounds, records its From address, and routes it by
+// subaddress: posts to the rules queue, everything for -request, -join,
+// -leave, -confirm, -owner, -bounces and -sendkey to the command queue.
+// Decryption and signature checks plug in here (the OpenPGP and S/MIME work).
+type Incoming struct{}
+
+// Name implements Runner.
+func (Incoming) Name() string { return "incoming" }
+
+// Queue implements Runner.
+func (Incoming) Queue() string { return queue.In }
+
+// Description implements Runner.
+func (Incoming) Description() string {
+	return "parse what deliver queued, check its structure, route posts to rules and the rest to command"
+}
+
+// Process implements Runner.
+func (Incoming) Process(ctx context.Context, j *Job) error {
+	body, err := j.Body()
+	if err != nil {
+		return err
+	}
+	msg, err := mailmsg.Parse(body)
+	if err != nil {
+		return Permanent("unreadable message header: %v", err)
+	}
+	if err := checkStructure(body); err != nil {
+		return Permanent("unreadable MIME structure: %v", err)
+	}
+	var list *lists.List
+	err = j.Site.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		list, err = tx.List(j.Meta.List)
+		return err
+	})
+	if errors.Is(err, lists.ErrNoList) {
+		return Permanent("list %s no longer exists", j.Meta.List)
+	}
+	if err != nil {
+		return err
+	}
+	m := j.Meta.Clone()
+	from, ferr := msg.FromAddress()
+	m.From = from
+	if m.Auth == "" {
+		m.Auth = "smtp"
+	}
+	if m.Encryption == "" {
+		m.Encryption = "none"
+	}
+	if m.Verdict == "" {
+		m.Verdict = "none"
+	}
+	switch m.Subaddress {
+	case queue.SubPost, "":
+		if ferr != nil {
+			return Permanent("post without a usable From: %v", ferr)
+		}
+		m.Subaddress = queue.SubPost
+		m.AddStage("incoming", "post")
+		j.Send(queue.Rules, m, body)
+	default:
+		m.AddStage("incoming", m.Subaddress)
+		j.Send(queue.Command, m, body)
+	}
+	j.Log.Info("routed", "subaddress", m.Subaddress, "from", from, "list_settings", list != nil)
+	return nil
+}
+
+// checkStructure walks the MIME tree within bounds; a truncated multipart or
+// nesting past MaxMIMEDepth is an error.
+func checkStructure(body []byte) error {
+	ent, err := rawmime.Parse(body)
+	if err != nil {
+		return err
+	}
+	if err := rawmime.Walk(ent, MaxMIMEDepth, MaxMIMEParts, func([]int, *rawmime.Entity) error { return nil }); err != nil {
+		return fmt.Errorf("%w", err)
+	}
+	return nil
+}

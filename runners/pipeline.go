@@ -1,0 +1,105 @@
+package runners
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"cloister/handlers"
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/queue"
+)
+
+// Pipeline runs an accepted post through the list's handlers (List-* headers,
+// subject prefix, footer, ...; see package handlers), then hands one copy to
+// the archive queue and one, addressed to every member who receives posts, to
+// the outgoing queue.
+type Pipeline struct{}
+
+// Name implements Runner.
+func (Pipeline) Name() string { return "pipeline" }
+
+// Queue implements Runner.
+func (Pipeline) Queue() string { return queue.Pipeline }
+
+// Description implements Runner.
+func (Pipeline) Description() string {
+	return "run the list's handlers over an accepted post, then hand it to archive and outgoing"
+}
+
+// Process implements Runner.
+func (Pipeline) Process(ctx context.Context, j *Job) error {
+	body, err := j.Body()
+	if err != nil {
+		return err
+	}
+	msg, err := mailmsg.Parse(body)
+	if err != nil {
+		return Permanent("unreadable message header: %v", err)
+	}
+	var list *lists.List
+	var rcpts []string
+	err = j.Site.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		if list, err = tx.List(j.Meta.List); err != nil {
+			return err
+		}
+		return tx.ForEachMember(j.Meta.List, func(m *lists.Member) error {
+			if m.Receives() {
+				rcpts = append(rcpts, m.Address)
+			}
+			return nil
+		})
+	})
+	if errors.Is(err, lists.ErrNoList) {
+		return Permanent("list %s no longer exists", j.Meta.List)
+	}
+	if err != nil {
+		return err
+	}
+	m := j.Meta.Clone()
+	hctx := &handlers.Context{
+		List:     list,
+		Domain:   j.Site.Config.Domain,
+		Meta:     m,
+		Msg:      msg,
+		Resolver: net.DefaultResolver,
+		Now:      j.Now,
+		Ctx:      ctx,
+	}
+	ran, err := handlers.Run(handlers.DefaultPipeline(), hctx)
+	var rej *handlers.RejectError
+	switch {
+	case errors.Is(err, handlers.ErrDiscard):
+		j.Log.Info("decision", "decision", "discard", "handlers", ran)
+		return nil
+	case errors.As(err, &rej):
+		j.Log.Info("decision", "decision", "reject", "handler", rej.Handler, "reason", rej.Reason)
+		if !shouldNotAnswer(m, msg) {
+			n := &Notice{
+				List:    list.Address,
+				From:    listaddr.Address(list.Address, queue.SubOwner),
+				To:      m.Sender,
+				Subject: "Your post to " + list.Address + " was not distributed",
+				Body:    "Your post to " + list.Address + " was not distributed: " + rej.Reason + "\n",
+			}
+			j.Send(queue.Out, n.Meta("notice", m.Sender), n.Bytes(j.Now))
+		}
+		return nil
+	case err != nil:
+		return err
+	}
+	out := msg.Bytes()
+	m.AddStage("pipeline", "")
+	if list.Settings.Archive != "none" {
+		j.Send(queue.Archive, m.Clone(), out)
+	}
+	m.Kind = "post"
+	m.Recipients = rcpts
+	m.EnvFrom = listaddr.Address(list.Address, queue.SubBounces)
+	j.Send(queue.Out, m, out)
+	j.Log.Info("decision", "decision", "distribute", "recipients", len(rcpts), "handlers", ran)
+	return nil
+}

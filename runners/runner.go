@@ -1,0 +1,134 @@
+// Package runners holds Cloister's runners, the long-running processes that
+// move queue entries from one stage to the next (DESIGN.md section 1), and the
+// loop they share: watch the queue, claim an entry, process it, hand over its
+// results durably, finish it. One file per runner; All lists them.
+package runners
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"cloister/queue"
+	"cloister/site"
+)
+
+// Runner processes the entries of one queue.
+type Runner interface {
+	// Name is the runner's name, as in `cloister runner NAME`.
+	Name() string
+	// Queue is the queue the runner reads.
+	Queue() string
+	// Description is one line for `cloister runner --help` and the docs.
+	Description() string
+	// Process handles one claimed entry. It stages its results with job.Send;
+	// the loop writes them durably before finishing the entry. Its error
+	// decides what becomes of the entry (see the error types below).
+	Process(ctx context.Context, job *Job) error
+}
+
+// All lists every runner, in the order a post meets them.
+var All = []Runner{
+	Incoming{},
+	Command{},
+	Rules{},
+	Pipeline{},
+	Archive{},
+	Outgoing{},
+	Retry{},
+}
+
+// Lookup returns the runner with the name.
+func Lookup(name string) (Runner, error) {
+	for _, r := range All {
+		if r.Name() == name {
+			return r, nil
+		}
+	}
+	names := ""
+	for i, r := range All {
+		if i > 0 {
+			names += ", "
+		}
+		names += r.Name()
+	}
+	return nil, fmt.Errorf("no runner named %q (runners: %s)", name, names)
+}
+
+// Job is one claimed entry in the hands of a runner.
+type Job struct {
+	Site  *site.Site
+	Entry *queue.Entry
+	// Meta is the runner's working copy of the entry's metadata; staged
+	// results usually start from Meta.Clone().
+	Meta *queue.Meta
+	Log  *slog.Logger
+	Now  time.Time
+
+	outs        []output
+	afterFinish []func()
+}
+
+// AfterFinish registers fn to run once the entry is finished (its hand-overs
+// are durable), e.g. to remove a progress journal.
+func (j *Job) AfterFinish(fn func()) { j.afterFinish = append(j.afterFinish, fn) }
+
+type output struct {
+	queue string
+	meta  *queue.Meta
+	body  []byte
+}
+
+// Body returns the entry's message bytes.
+func (j *Job) Body() ([]byte, error) { return j.Entry.Body() }
+
+// Send stages a new entry for the named queue. The loop writes every staged
+// entry, then finishes the current one; a crash in between repeats the
+// hand-over, which replaces rather than duplicates (entries are named after
+// their ids). An entry without an id gets one derived from the current entry.
+func (j *Job) Send(queueName string, meta *queue.Meta, body []byte) {
+	if meta.ID == "" || meta.ID == j.Entry.Meta.ID {
+		n := 0
+		for _, o := range j.outs {
+			if o.queue == queueName {
+				n++
+			}
+		}
+		meta.ID = j.Entry.Meta.ID
+		if n > 0 {
+			meta.ID = fmt.Sprintf("%s-%d", j.Entry.Meta.ID, n)
+		}
+	}
+	j.outs = append(j.outs, output{queueName, meta, body})
+}
+
+// PermanentError sends the entry to the bad queue with its reason: retrying
+// cannot help (unreadable input, a list that no longer exists).
+type PermanentError struct{ Reason string }
+
+func (e *PermanentError) Error() string { return e.Reason }
+
+// Permanent returns a *PermanentError with a formatted reason.
+func Permanent(format string, a ...any) error {
+	return &PermanentError{Reason: fmt.Sprintf(format, a...)}
+}
+
+// RetryError puts the entry back to be processed again at At, without
+// counting an attempt (the runner records its own progress in Meta).
+type RetryError struct {
+	At     time.Time
+	Reason string
+}
+
+func (e *RetryError) Error() string { return "retry at " + e.At.Format(time.RFC3339) + ": " + e.Reason }
+
+// PanicError is a recovered panic: the entry goes to bad with its message, and
+// the queue goes on.
+type PanicError struct{ Value any }
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// errDone means the runner disposed of the entry itself (nothing to hand over).
+var errDone = errors.New("done")

@@ -1,0 +1,67 @@
+// Package site bundles what every runner and CLI command works with: the
+// configuration, the list store, the queues and the logger. It is passed
+// explicitly (no globals), so tests can run several sites at once.
+package site
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"cloister/config"
+	"cloister/lists"
+	"cloister/queue"
+)
+
+// Site is one Cloister installation.
+type Site struct {
+	Config *config.Config
+	Lists  *lists.Store
+	Log    *slog.Logger
+
+	queues map[string]*queue.Queue
+}
+
+// Open opens the state of the configured site, creating its directories,
+// databases and list index when missing.
+func Open(cfg *config.Config, log *slog.Logger) (*Site, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create state dir %s: %w", cfg.StateDir, err)
+	}
+	s := &Site{Config: cfg, Log: log, queues: map[string]*queue.Queue{}}
+	for _, name := range append(append([]string{}, queue.Names...), queue.Held) {
+		q, err := queue.Open(cfg.QueueRoot(), name)
+		if err != nil {
+			return nil, err
+		}
+		s.queues[name] = q
+	}
+	st, err := lists.Open(cfg.ListsDB())
+	if err != nil {
+		return nil, err
+	}
+	st.IndexPath = cfg.IndexPath()
+	s.Lists = st
+	if _, err := os.Stat(cfg.IndexPath()); os.IsNotExist(err) {
+		if err := st.WriteIndex(cfg.IndexPath()); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.StateDir, "archive"), 0o750); err != nil {
+		return nil, fmt.Errorf("create archive dir: %w", err)
+	}
+	return s, nil
+}
+
+// Queue returns the named queue; the names are those of package queue.
+func (s *Site) Queue(name string) *queue.Queue {
+	q, ok := s.queues[name]
+	if !ok {
+		panic("unknown queue " + name)
+	}
+	return q
+}

@@ -17,7 +17,9 @@ func (Retry) Name() string { return "retry" }
 func (Retry) Queue() string { return queue.Retry }
 
 // Description implements Runner.
-func (Retry) Description() string { return "hand deferred deliveries back to outgoing when their next try is due" }
+func (Retry) Description() string {
+	return "hand deferred deliveries back to outgoing when their next try is due"
+}
 
 // Process implements Runner.
 func (Retry) Process(ctx context.Context, j *Job) error {

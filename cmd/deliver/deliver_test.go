@@ -36,7 +36,6 @@ func site(t *testing.T, maxKB int) (cfg, state string) {
 	return cfg, state
 }
 
-
 func runDeliver(t *testing.T, stdin []byte, env []string, args ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(deliverBin, args...)

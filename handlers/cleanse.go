@@ -1,0 +1,44 @@
+package handlers
+
+import "strings"
+
+// Cleanse removes header fields that must not reach subscribers: approval
+// passwords, read-receipt requests (which would mail every subscriber's
+// receipt to the author) and Cloister's own internal X-Cloister-* fields.
+type Cleanse struct{}
+
+// cleansedFields are removed by Cleanse (compared case-insensitively).
+var cleansedFields = []string{
+	"Approved", "Approve", "X-Approved", "X-Approve",
+	"Urgent",
+	"Return-Receipt-To", "Disposition-Notification-To", "Disposition-Notification-Options",
+	"X-Confirm-Reading-To", "X-PMRQC",
+}
+
+// Name implements Handler.
+func (Cleanse) Name() string { return "cleanse" }
+
+// Description implements Handler.
+func (Cleanse) Description() string {
+	return "remove approval passwords, read-receipt requests and internal X-Cloister-* header fields"
+}
+
+// Process implements Handler.
+func (h Cleanse) Process(ctx *Context) error {
+	m := ctx.Msg
+	n := len(m.Fields)
+	for _, name := range cleansedFields {
+		m.Del(name)
+	}
+	out := m.Fields[:0]
+	for _, f := range m.Fields {
+		if !strings.HasPrefix(strings.ToLower(f.Name), "x-cloister-") {
+			out = append(out, f)
+		}
+	}
+	m.Fields = out
+	if removed := n - len(m.Fields); removed > 0 {
+		ctx.Note(h, "removed %d field(s)", removed)
+	}
+	return nil
+}

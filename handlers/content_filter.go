@@ -1,0 +1,204 @@
+package handlers
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"unicode"
+
+	"cloister/mimecrypt/rawmime"
+)
+
+// ContentFilter keeps only the content types a list accepts (setting
+// content_filter: media types such as text/plain or image/*, and
+// html-to-text). Parts of other types are removed and listed in a short
+// note added as a last text part; text/plain is always accepted. A
+// multipart/alternative keeps its text part when its HTML is not accepted;
+// with html-to-text an HTML part that has no text alternative is converted
+// to plain text. Multipart containers are kept (emptied ones removed) and a
+// multipart/alternative left with one part becomes that part. Signed or
+// encrypted content is never filtered (that would break it); a post with
+// nothing acceptable left is rejected.
+type ContentFilter struct{}
+
+// Name implements Handler.
+func (ContentFilter) Name() string { return "content-filter" }
+
+// Description implements Handler.
+func (ContentFilter) Description() string {
+	return "keep only accepted content types, HTML to text, list removed parts in a note (setting content_filter)"
+}
+
+// contentRules is a parsed content_filter setting.
+type contentRules struct {
+	types      []string
+	htmlToText bool
+}
+
+func parseContentRules(v string) *contentRules {
+	toks := strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if len(toks) == 0 {
+		return nil
+	}
+	r := &contentRules{}
+	for _, t := range toks {
+		if t == "html-to-text" {
+			r.htmlToText = true
+			continue
+		}
+		r.types = append(r.types, t)
+	}
+	return r
+}
+
+func (r *contentRules) allowed(mt string) bool {
+	if mt == "text/plain" {
+		return true
+	}
+	for _, t := range r.types {
+		if ok, _ := path.Match(t, mt); ok || t == mt {
+			return true
+		}
+	}
+	return false
+}
+
+// Process implements Handler.
+func (h ContentFilter) Process(ctx *Context) error {
+	rules := parseContentRules(ctx.settings().ContentFilter)
+	if rules == nil {
+		return nil
+	}
+	m := ctx.Msg
+	tree, err := parseTree(m)
+	if err != nil {
+		return reject(h, "the post's MIME structure cannot be read")
+	}
+	if tree.sealed() {
+		ctx.Note(h, "not filtered: the post is signed or encrypted")
+		return nil
+	}
+	var removed []string
+	converted := 0
+	out := filterPart(tree, rules, m.NL, &removed, &converted)
+	if out == nil {
+		return reject(h, "the post holds no content of a type this list accepts (%s)", strings.Join(removed, "; "))
+	}
+	if out != tree {
+		replaceContent(m, out)
+	} else if tree.changed {
+		m.Body = tree.bodyBytes(m.NL)
+	}
+	if converted > 0 {
+		ctx.Note(h, "%d HTML part(s) converted to text", converted)
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	ctx.Note(h, "removed %s", strings.Join(removed, "; "))
+	var b strings.Builder
+	b.WriteString("This list removed parts of this message that it does not accept:\n")
+	for _, r := range removed {
+		b.WriteString("  - " + r + "\n")
+	}
+	note := textPart(b.String(), m.NL, map[string]string{"Content-Description": "removed content"})
+	if top, err := parseTree(m); err == nil && top.mt == "multipart/mixed" && insertPart(ctx, top, note) {
+		return nil
+	}
+	wrapMixed(m, note)
+	return nil
+}
+
+// filterPart returns p filtered (p itself, possibly with changed children),
+// a replacement part, or nil when nothing of p is kept.
+func filterPart(p *part, r *contentRules, nl string, removed *[]string, converted *int) *part {
+	if p.children != nil {
+		alt := p.mt == "multipart/alternative"
+		hasText := false
+		if alt {
+			for _, c := range p.children {
+				if c.mt == "text/plain" {
+					hasText = true
+				}
+			}
+		}
+		var kept []*part
+		changed := false
+		for _, c := range p.children {
+			var nc *part
+			if alt && hasText && !r.allowed(c.mt) && c.children == nil {
+				nc = nil // the text alternative says the same
+			} else {
+				nc = filterPart(c, r, nl, removed, converted)
+			}
+			if nc != c {
+				changed = true
+			}
+			if nc != nil {
+				kept = append(kept, nc)
+			}
+		}
+		switch {
+		case len(kept) == 0:
+			return nil
+		case alt && len(kept) == 1:
+			return kept[0]
+		case changed:
+			p.children = kept
+			p.changed = true
+		}
+		return p
+	}
+	if strings.HasPrefix(p.mt, "multipart/") && !p.broken {
+		// An empty multipart: nothing to keep.
+		return nil
+	}
+	if r.allowed(p.mt) {
+		return p
+	}
+	if p.mt == "text/html" && r.htmlToText {
+		if text, err := p.text(); err == nil {
+			if np, err := partFromRaw(textPart(HTMLToText(text), nl, nil)); err == nil {
+				*converted++
+				return np
+			}
+		}
+	}
+	*removed = append(*removed, describePart(p))
+	return nil
+}
+
+// describePart names a removed part for the note: type, file name, size.
+func describePart(p *part) string {
+	s := p.mt
+	if fn := p.filename(); fn != "" {
+		s += ", " + strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return -1
+			}
+			return r
+		}, fn)
+	}
+	n := len(p.body)
+	if d, err := p.decoded(); err == nil {
+		n = len(d)
+	}
+	if n >= 1024 {
+		return fmt.Sprintf("%s (%d KB)", s, (n+1023)/1024)
+	}
+	return fmt.Sprintf("%s (%d bytes)", s, n)
+}
+
+// partFromRaw parses a complete entity into a part.
+func partFromRaw(raw []byte) (*part, error) {
+	e, err := rawmime.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	p := fromEntity(e, false)
+	count := 0
+	if err := p.split(0, &count); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,157 @@
+package handlers
+
+import (
+	"fmt"
+	"mime"
+	"strings"
+
+	"cloister/mailmsg"
+)
+
+// ObscuredSubject is the outer Subject of an encrypted post whose real
+// Subject travels inside the encryption.
+const ObscuredSubject = "..."
+
+// placeholderSubjects are outer Subjects that clients put on encrypted mail.
+var placeholderSubjects = map[string]bool{
+	"...": true, "[...]": true, "encrypted message": true, "subject unavailable": true, "": true,
+}
+
+// protectedFields are the header fields ProtectHeaders copies inside the
+// encrypted part.
+var protectedFields = []string{"Subject", "From", "To", "Cc", "Reply-To", "Date", "Message-ID", "In-Reply-To", "References"}
+
+// ProtectedHeaders prepares a post that arrived encrypted for header
+// protection (RFC 9788, after the protected-headers draft): it removes what
+// the sender's own protection left in the decrypted post (the
+// protected-headers and hp parameters of the Content-Type, HP-Outer fields,
+// a legacy display part whose text would be stale once the Subject is
+// prefixed), and records in Context.Protect that the outgoing runner must
+// call ProtectHeaders when it encrypts the post, so that the real Subject
+// travels only inside the encryption and the outer one reads "...". The
+// incoming side has already put an encrypted post's inner Subject in place
+// of a placeholder outer Subject (ReadProtected does the same for an entity).
+type ProtectedHeaders struct{}
+
+// Name implements Handler.
+func (ProtectedHeaders) Name() string { return "protected-headers" }
+
+// Description implements Handler.
+func (ProtectedHeaders) Description() string {
+	return "for a post that arrived encrypted: keep the real Subject inside the encryption, outer Subject \"...\""
+}
+
+// Process implements Handler.
+func (h ProtectedHeaders) Process(ctx *Context) error {
+	if !ctx.arrivedEncrypted() {
+		return nil
+	}
+	m := ctx.Msg
+	m.Del("HP-Outer")
+	if ct := m.Get("Content-Type"); ct != "" {
+		if mt, params, err := mime.ParseMediaType(ct); err == nil {
+			if _, ok := params["protected-headers"]; ok || params["hp"] != "" {
+				delete(params, "protected-headers")
+				delete(params, "hp")
+				m.Set("Content-Type", mime.FormatMediaType(mt, params))
+			}
+		}
+	}
+	if tree, err := parseTree(m); err == nil && tree.mt == "multipart/mixed" && len(tree.children) > 1 {
+		first := tree.children[0]
+		_, legacy := first.params["protected-headers"]
+		if (first.mt == "text/rfc822-headers" && legacy) || first.params["hp-legacy-display"] == "1" {
+			tree.children = tree.children[1:]
+			tree.changed = true
+			m.Body = tree.bodyBytes(m.NL)
+			ctx.Note(h, "legacy display part removed")
+		}
+	}
+	ctx.Protect = true
+	return nil
+}
+
+// ProtectHeaders implements header protection for the outgoing runner.
+// inner is the MIME entity about to be encrypted (its Content-* fields and
+// body) and outer the message that will carry it. The returned entity
+// carries copies of the outer Subject, From, To, Cc, Reply-To, Date,
+// Message-ID, In-Reply-To and References, a Content-Type marked
+// protected-headers="v1" and hp="cipher", and one HP-Outer field per copied
+// field saying what the outer header shows; the outer Subject becomes
+// ObscuredSubject. The body of inner is kept byte for byte.
+func ProtectHeaders(inner []byte, outer *mailmsg.Message) ([]byte, error) {
+	in, err := mailmsg.Parse(inner)
+	if err != nil {
+		return nil, fmt.Errorf("protect headers: inner entity: %w", err)
+	}
+	if outer == nil {
+		return nil, fmt.Errorf("protect headers: no outer message")
+	}
+	for _, n := range protectedFields {
+		in.Del(n)
+	}
+	in.Del("HP-Outer")
+	mt, params := "text/plain", map[string]string{"charset": "us-ascii"}
+	if ct := in.Get("Content-Type"); ct != "" {
+		mt, params, err = mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, fmt.Errorf("protect headers: inner content-type: %w", err)
+		}
+	}
+	params["protected-headers"] = "v1"
+	params["hp"] = "cipher"
+	in.Set("Content-Type", mime.FormatMediaType(mt, params))
+	if !in.Has("MIME-Version") {
+		in.Prepend("MIME-Version", "1.0")
+	}
+	if !outer.Has("Subject") {
+		outer.Add("Subject", ObscuredSubject)
+	}
+	var copies, hpOuter []*mailmsg.Field
+	for _, n := range protectedFields {
+		for _, v := range outer.Values(n) {
+			copies = append(copies, newField(n, v))
+			if n == "Subject" {
+				v = ObscuredSubject
+			}
+			hpOuter = append(hpOuter, newField("HP-Outer", n+": "+v))
+		}
+	}
+	in.Fields = append(append(copies, hpOuter...), in.Fields...)
+	outer.Set("Subject", ObscuredSubject)
+	return in.Bytes(), nil
+}
+
+// Protected is what ReadProtected finds in a decrypted entity.
+type Protected struct {
+	Subject string // the protected Subject, as written (RFC 2047 encoded words kept)
+	From    string // the protected From, if present
+}
+
+// ReadProtected reads the protected header fields of a decrypted MIME
+// entity (its full header and body): an entity whose Content-Type carries
+// protected-headers or hp holds them in its own header. ok is false when
+// the entity declares no header protection or carries no Subject.
+func ReadProtected(entity []byte) (p Protected, ok bool, err error) {
+	in, err := mailmsg.Parse(entity)
+	if err != nil {
+		return Protected{}, false, fmt.Errorf("read protected headers: %w", err)
+	}
+	_, params, err := mime.ParseMediaType(in.Get("Content-Type"))
+	if err != nil {
+		return Protected{}, false, nil
+	}
+	if _, v1 := params["protected-headers"]; !v1 && params["hp"] == "" {
+		return Protected{}, false, nil
+	}
+	if !in.Has("Subject") {
+		return Protected{}, false, nil
+	}
+	return Protected{Subject: in.Get("Subject"), From: in.Get("From")}, true, nil
+}
+
+// IsPlaceholderSubject reports whether an outer Subject is one that clients
+// put on encrypted mail in place of the real one.
+func IsPlaceholderSubject(s string) bool {
+	return placeholderSubjects[strings.ToLower(strings.TrimSpace(s))]
+}

@@ -2,6 +2,7 @@ package smime
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"cloister/cms"
 	"cloister/mimecrypt"
+	"cloister/mimecrypt/rawmime"
 )
 
 // TestSignVerifiedByOpenSSL signs as the list and has openssl cms -verify
@@ -241,4 +243,59 @@ func FuzzOpen(f *testing.F) {
 			t.Fatal("nil result")
 		}
 	})
+}
+
+// TestSealEncoding checks the shared-tail base64 encoding for every head
+// alignment: the decoded body is the envelope, and WriteFor writes the same
+// shape as For.
+func TestSealEncoding(t *testing.T) {
+	p := thePKI(t)
+	sealed, err := Seal([]byte(postEntity), SealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	combos := [][]*member{
+		{p.m["alice"]}, {p.m["erin"]}, {p.m["alice"], p.m["erin"]}, {p.m["list"], p.m["alice"]},
+		{p.m["list"], p.m["alice"], p.m["erin"]}, {p.m["erin"], p.m["noemail"]}, {p.m["erin"], p.m["noemail"], p.m["alice"]},
+	}
+	seen := map[int]bool{}
+	for i, combo := range combos {
+		var certs []*x509.Certificate
+		for _, m := range combo {
+			certs = append(certs, m.cert)
+		}
+		var buf bytes.Buffer
+		if _, err := sealed.WriteFor(&buf, certs...); err != nil {
+			t.Fatal(err)
+		}
+		entity, err := sealed.For(certs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, out := range [][]byte{entity, buf.Bytes()} {
+			e, err := rawmime.Parse(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range bytes.Split(e.Body, []byte("\r\n")) {
+				if len(line) > 76 {
+					t.Fatalf("combo %d: base64 line of %d characters", i, len(line))
+				}
+			}
+			der, err := decodeBody(e)
+			if err != nil {
+				t.Fatalf("combo %d/%d: %v", i, j, err)
+			}
+			for _, m := range combo {
+				d, err := cms.Decrypt(der, m.cert, m.key)
+				if err != nil || !bytes.Equal(d.Content, []byte(postEntity)) {
+					t.Fatalf("combo %d/%d: %s cannot decrypt: %v", i, j, m.cert.Subject, err)
+				}
+			}
+			seen[(len(der)-len(sealed.env.Tail()))%3] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("head alignments covered: %v, want all of 0, 1, 2", seen)
+	}
 }

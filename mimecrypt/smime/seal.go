@@ -69,38 +69,62 @@ func (s *Sealed) Cipher() cms.Cipher { return s.env.Cipher() }
 // one subscriber's encryption certificate). The caller puts the message's own
 // header fields above it. Each certificate is checked with CanEncryptTo.
 func (s *Sealed) For(certs ...*x509.Certificate) ([]byte, error) {
+	first, k, err := s.head(certs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(s.header)+len(first)+len(s.tail64[k]))
+	out = append(out, s.header...)
+	out = append(out, first...)
+	return append(out, s.tail64[k]...), nil
+}
+
+// WriteFor writes what For returns to w without building it in memory: the
+// encrypted content, shared by all copies, is written from the one encoding
+// made by Seal.
+func (s *Sealed) WriteFor(w io.Writer, certs ...*x509.Certificate) (int64, error) {
+	first, k, err := s.head(certs)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, b := range [][]byte{[]byte(s.header), first, s.tail64[k]} {
+		n, err := w.Write(b)
+		total += int64(n)
+		if err != nil {
+			return total, fmt.Errorf("seal: write: %w", err)
+		}
+	}
+	return total, nil
+}
+
+// head returns the base64 lines of the copy's own start (its RecipientInfos
+// plus the first k tail bytes, so that it ends on a 3-byte boundary) and k,
+// which selects the precomputed encoding of the rest of the tail.
+func (s *Sealed) head(certs []*x509.Certificate) ([]byte, int, error) {
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("seal: no recipient")
+		return nil, 0, fmt.Errorf("seal: no recipient")
 	}
 	ris := make([][]byte, 0, len(certs))
 	for _, c := range certs {
 		if err := CanEncryptTo(c); err != nil {
-			return nil, fmt.Errorf("seal for %s: %w", c.Subject, err)
+			return nil, 0, fmt.Errorf("seal for %s: %w", c.Subject, err)
 		}
 		ri, err := s.env.RecipientInfo(c)
 		if err != nil {
-			return nil, fmt.Errorf("seal for %s: %w", c.Subject, err)
+			return nil, 0, fmt.Errorf("seal for %s: %w", c.Subject, err)
 		}
 		ris = append(ris, ri)
 	}
 	head, err := s.env.Head(ris...)
 	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
+		return nil, 0, fmt.Errorf("seal: %w", err)
 	}
-	// Encode head plus the first k tail bytes so the encoded length ends on
-	// a 3-byte boundary, then append the tail's precomputed encoding.
 	tail := s.env.Tail()
-	k := (3 - len(head)%3) % 3
-	if k > len(tail) {
-		k = len(tail)
-	}
+	k := min((3-len(head)%3)%3, len(tail))
 	first := make([]byte, 0, len(head)+k)
 	first = append(append(first, head...), tail[:k]...)
-	out := make([]byte, 0, len(s.header)+len(first)*4/3+len(first)/38+len(s.tail64[k])+8)
-	out = append(out, s.header...)
-	out = append(out, base64Lines(first)...)
-	out = append(out, s.tail64[k]...)
-	return out, nil
+	return base64Lines(first), k, nil
 }
 
 // base64Lines returns the base64 encoding of b in lines of at most 76

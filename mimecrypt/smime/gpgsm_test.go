@@ -3,8 +3,8 @@ package smime
 import (
 	"bytes"
 	"crypto/sha1"
-	"fmt"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -58,7 +58,8 @@ func (h RFC2369) Process(ctx *Context) error {
 	if a := ctx.settings().Archive; a != "" && a != "none" {
 		m.Add("List-Archive", at("-request", "subject=index"))
 	}
-	m.Set("Precedence", "list")
+	m.Del("Precedence")
+	m.Add("Precedence", "list")
 	m.Add("X-Loop", addr)
 	return nil
 }

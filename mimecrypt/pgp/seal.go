@@ -150,6 +150,12 @@ func (s *Sealed) For(recipients ...*openpgp.Entity) ([]byte, error) {
 			return nil, fmt.Errorf("encrypt session key to %X: %w", k.PublicKey.Fingerprint, err)
 		}
 	}
+	pkb, err := padForGnuPG(pk.Bytes(), len(b.packet))
+	if err != nil {
+		return nil, err
+	}
+	pk.Reset()
+	pk.Write(pkb)
 	// The key packets and the first bytes of the body fill whole armor lines;
 	// the rest of the body's armor is shared by every message with the same
 	// alignment.
@@ -162,20 +168,23 @@ func (s *Sealed) For(recipients ...*openpgp.Entity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(tail)+pk.Len()*2+600)
-	out = append(out, "Content-Type: multipart/encrypted;\r\n protocol=\"application/pgp-encrypted\";\r\n boundary=\""+bd+"\"\r\n\r\n"+
-		"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"+
-		"--"+bd+"\r\n"+
-		"Content-Type: application/pgp-encrypted\r\n"+
-		"Content-Description: PGP/MIME version identification\r\n\r\n"+
-		"Version: 1\r\n\r\n"+
-		"--"+bd+"\r\n"+
-		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"+
-		"Content-Description: OpenPGP encrypted message\r\n"+
-		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n"+
-		"-----BEGIN PGP MESSAGE-----\r\n\r\n"...)
+	head := "Content-Type: multipart/encrypted;\r\n protocol=\"application/pgp-encrypted\";\r\n boundary=\"" + bd + "\"\r\n\r\n" +
+		"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n" +
+		"--" + bd + "\r\n" +
+		"Content-Type: application/pgp-encrypted\r\n" +
+		"Content-Description: PGP/MIME version identification\r\n\r\n" +
+		"Version: 1\r\n\r\n" +
+		"--" + bd + "\r\n" +
+		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n" +
+		"Content-Description: OpenPGP encrypted message\r\n" +
+		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n" +
+		"-----BEGIN PGP MESSAGE-----\r\n\r\n"
+	const trailer = "-----END PGP MESSAGE-----\r\n\r\n--"
+	out := make([]byte, 0, len(head)+pk.Len()*2+len(tail)+len(trailer)+len(bd)+8)
+	out = append(out, head...)
 	out = appendArmorLines(out, pk.Bytes(), "\r\n")
 	out = append(out, tail...)
-	out = append(out, "-----END PGP MESSAGE-----\r\n\r\n--"+bd+"--\r\n"...)
+	out = append(out, trailer...)
+	out = append(out, bd+"--\r\n"...)
 	return out, nil
 }

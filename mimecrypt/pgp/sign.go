@@ -83,7 +83,9 @@ func SignMIME(entity []byte, signer *openpgp.Entity, cfg *packet.Config) ([]byte
 		return nil, err
 	}
 	var armored bytes.Buffer
-	w, err := armor.EncodeWithChecksumOption(&armored, "PGP SIGNATURE", nil, false)
+	// With its CRC-24 line: GnuPG 2.2 misreads checksum-less armor whose
+	// data is a multiple of 3 bytes long (see padForGnuPG).
+	w, err := armor.Encode(&armored, "PGP SIGNATURE", nil)
 	if err != nil {
 		return nil, fmt.Errorf("armor signature: %w", err)
 	}

@@ -44,6 +44,7 @@ var (
 	OIDEnvelopedData       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 3}
 	OIDAuthEnvelopedData   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 23}
 	OIDCompressedData      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 9}
+	oidContentTypeAttr     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidRSAEncryption       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	oidRSAOAEP             = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 7}
 	oidMGF1                = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}

@@ -2,6 +2,10 @@ package cms
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"strings"
 	"testing"
@@ -86,5 +90,48 @@ func TestSharedContent(t *testing.T) {
 	other, _ := issuerAndSerial(all["other"].cert)
 	if !bytes.Contains(a, own) || bytes.Contains(a, other) {
 		t.Fatal("a copy must name its own recipient and no other")
+	}
+}
+
+// TestAuthAttrs reads an AuthEnvelopedData whose authenticated attributes
+// are covered by the GCM tag (RFC 5083 section 2.1), as other writers may send.
+func TestAuthAttrs(t *testing.T) {
+	id := identities(t)["rsa"]
+	cek := bytes.Repeat([]byte{7}, 16)
+	nonce := bytes.Repeat([]byte{9}, 12)
+	// authAttrs: one contentType attribute, id-data.
+	attr := tlv(0x30, mustMarshal(oidContentTypeAttr), tlv(0x31, mustMarshal(OIDData)))
+	attrsSet := tlv(0x31, attr)
+	block, _ := aes.NewCipher(cek)
+	aead, _ := cipher.NewGCM(block)
+	sealed := aead.Seal(nil, nonce, []byte("with attributes"), attrsSet)
+	ct, mac := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
+	params := tlv(0x30, tlv(0x04, nonce), []byte{0x02, 0x01, 16})
+	eci := tlv(0x30, mustMarshal(OIDData), tlv(0x30, mustMarshal(oidAES128GCM), params), tlv(0x80, ct))
+	ri, err := keyTransRecipientInfo(id.cert, id.cert.PublicKey.(*rsa.PublicKey), cek, RSAOAEP, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildWith := func(eci, attrs, mac []byte) []byte {
+		aed := tlv(0x30, version0, tlv(0x31, ri), eci, attrs, tlv(0x04, mac))
+		return tlv(0x30, mustMarshal(OIDAuthEnvelopedData), tlv(0xa0, aed))
+	}
+	build := func(attrs, mac []byte) []byte { return buildWith(eci, attrs, mac) }
+	implicit := append([]byte(nil), attrsSet...)
+	implicit[0] = 0xa1
+	got, err := Decrypt(build(implicit, mac), id.cert, id.key)
+	if err != nil || string(got.Content) != "with attributes" {
+		t.Fatalf("decrypt with authAttrs: %v", err)
+	}
+	// Without aes-ICVlen the tag is 12 bytes (RFC 5084): a 16-byte one is refused.
+	noLen := tlv(0x30, mustMarshal(OIDData), tlv(0x30, mustMarshal(oidAES128GCM), tlv(0x30, tlv(0x04, nonce))), tlv(0x80, ct))
+	if _, err := Decrypt(buildWith(noLen, implicit, mac), id.cert, id.key); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("16-byte tag with the default ICV length: got %v, want ErrDecrypt", err)
+	}
+	// Altered attributes fail authentication.
+	altered := append([]byte(nil), implicit...)
+	altered[len(altered)-1] ^= 1
+	if _, err := Decrypt(build(altered, mac), id.cert, id.key); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("altered authAttrs: got %v, want ErrDecrypt", err)
 	}
 }

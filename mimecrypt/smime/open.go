@@ -221,7 +221,9 @@ func fromAddresses(e *rawmime.Entity) []string {
 	for _, v := range e.Fields.Values("From") {
 		list, err := mail.ParseAddressList(v)
 		if err != nil {
-			out = append(out, strings.TrimSpace(v), "") // unparsable: never matches
+			// Kept as written: it cannot equal a certificate's address,
+			// and the mismatch reason shows the sender what was read.
+			out = append(out, strings.TrimSpace(v))
 			continue
 		}
 		for _, a := range list {
@@ -264,23 +266,16 @@ func decodeBody(e *rawmime.Entity) ([]byte, error) {
 // fields, followed by the Content-* fields and body of inner, in the outer
 // header's line-ending style.
 func assemble(top, inner *rawmime.Entity) []byte {
-	crlf := bytes.Contains(top.Header, []byte("\r\n")) || len(top.Header) == 0
-	var out bytes.Buffer
-	out.Grow(len(top.Header) + len(inner.Raw) + 4)
-	writeFields(&out, top.Header, false)
-	var rest bytes.Buffer
-	writeFields(&rest, inner.Header, true)
-	rest.WriteString("\r\n")
-	rest.Write(inner.Body)
-	tail := rest.Bytes()
-	if crlf {
-		tail = rawmime.Canonical(tail)
-	} else {
-		tail = bytes.ReplaceAll(tail, []byte("\r\n"), []byte("\n"))
-		out = *bytes.NewBuffer(bytes.ReplaceAll(out.Bytes(), []byte("\r\n"), []byte("\n")))
+	var b bytes.Buffer
+	b.Grow(len(top.Header) + len(inner.Raw) + 4)
+	writeFields(&b, top.Header, false)
+	writeFields(&b, inner.Header, true)
+	b.WriteString("\r\n")
+	b.Write(inner.Body)
+	if bytes.Contains(top.Header, []byte("\r\n")) || len(top.Header) == 0 {
+		return rawmime.Canonical(b.Bytes())
 	}
-	out.Write(tail)
-	return out.Bytes()
+	return bytes.ReplaceAll(b.Bytes(), []byte("\r\n"), []byte("\n"))
 }
 
 // writeFields copies the fields of a raw header section whose name starts

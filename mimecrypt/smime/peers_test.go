@@ -56,6 +56,12 @@ func TestOpenPeers(t *testing.T) {
 			msg: func() []byte {
 				return withHeader("alice@example.test", opensslSign(t, p.m["alice"], "cms", "-md", "sha256"))
 			}},
+		{name: "multipart/signed with LF line endings", verdict: mimecrypt.VerdictGood,
+			msg: func() []byte {
+				return bytes.ReplaceAll(withHeader("alice@example.test", opensslSign(t, p.m["alice"], "cms")), []byte("\r\n"), []byte("\n"))
+			}},
+		{name: "unparsable From", verdict: mimecrypt.VerdictSignerMismatch,
+			msg: func() []byte { return withHeader("alice@example.test <<", opensslSign(t, p.m["alice"], "cms")) }},
 		{name: "smime multipart/signed RSA", verdict: mimecrypt.VerdictGood,
 			msg: func() []byte {
 				return withHeader("Alice <Alice@Example.test>", opensslSign(t, p.m["alice"], "smime", "-md", "sha256"))

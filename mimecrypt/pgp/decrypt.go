@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
@@ -120,8 +119,7 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	var buf bytes.Buffer
 	lim := &io.LimitedReader{R: md.UnverifiedBody, N: o.opts.MaxDecompressed + 1}
 	n, err := io.Copy(&buf, lim)
-	if n > o.opts.MaxDecompressed || (err != nil && n >= o.opts.MaxDecompressed) ||
-		(err != nil && strings.Contains(err.Error(), "decompressed")) {
+	if n > o.opts.MaxDecompressed {
 		return nil, fmt.Errorf("plaintext larger than %d bytes: %w", o.opts.MaxDecompressed, mimecrypt.ErrTooLarge)
 	}
 	if err != nil {

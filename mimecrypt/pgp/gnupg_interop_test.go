@@ -29,8 +29,13 @@ const clientEntity = "Content-Type: text/plain; charset=us-ascii\r\nContent-Tran
 // signedMIME makes an RFC 3156 multipart/signed entity around entity with a
 // detached gpg signature by uid.
 func signedMIME(g *gnupg, uid, entity string) string {
-	sig := g.run([]byte(entity), "--armor", "--detach-sign", "--digest-algo", "SHA256", "-u", uid)
-	return "Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"sig\"\r\n\r\n" +
+	return signedMIMEWith(g, uid, entity, "SHA256")
+}
+
+// signedMIMEWith is signedMIME with a chosen digest algorithm.
+func signedMIMEWith(g *gnupg, uid, entity, digest string) string {
+	sig := g.run([]byte(entity), "--armor", "--detach-sign", "--digest-algo", digest, "-u", uid)
+	return "Content-Type: multipart/signed; micalg=pgp-" + strings.ToLower(digest) + "; protocol=\"application/pgp-signature\"; boundary=\"sig\"\r\n\r\n" +
 		"--sig\r\n" + entity + "\r\n--sig\r\nContent-Type: application/pgp-signature\r\n\r\n" + string(sig) + "\r\n--sig--\r\n"
 }
 
@@ -93,6 +98,7 @@ func TestGnuPGInterop(t *testing.T) {
 			{"From not the signer", postHeader(bobFrom) + signed, senders, mimecrypt.EncNone, mimecrypt.VerdictSignerMismatch},
 			{"two From fields", postHeader(annFrom) + "From: " + annFrom + "\r\n" + signed, senders, mimecrypt.EncNone, mimecrypt.VerdictSignerMismatch},
 			{"unknown signer", postHeader(annFrom) + encryptedMIME(ann, "", signed), openpgp.EntityList{bobPub}, mimecrypt.EncPGPMIME, mimecrypt.VerdictUnknownKey},
+			{"SHA-1 signature refused", postHeader(bobFrom) + signedMIMEWith(bob, "bob@subs.test", clientEntity, "SHA1"), senders, mimecrypt.EncNone, mimecrypt.VerdictBad},
 			{"LF-only delivery", strings.ReplaceAll(postHeader(annFrom)+signed, "\r\n", "\n"), senders, mimecrypt.EncNone, mimecrypt.VerdictGood},
 		}
 		for _, tt := range tests {
@@ -103,6 +109,12 @@ func TestGnuPGInterop(t *testing.T) {
 				}
 				if res.Encryption != tt.enc || res.Verdict != tt.verdict {
 					t.Fatalf("got %s/%s (%s), want %s/%s", res.Encryption, res.Verdict, res.Reason, tt.enc, tt.verdict)
+				}
+				if tt.verdict != mimecrypt.VerdictGood && tt.verdict != mimecrypt.VerdictNone && res.Reason == "" {
+					t.Errorf("no reason for the sender")
+				}
+				if strings.HasPrefix(tt.name, "SHA-1") && !strings.Contains(res.Reason, "SHA-1") {
+					t.Errorf("reason %q does not name SHA-1", res.Reason)
 				}
 				if tt.verdict == mimecrypt.VerdictGood && len(res.SignerAddresses) == 0 {
 					t.Errorf("no signer address")

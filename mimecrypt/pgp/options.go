@@ -66,10 +66,12 @@ func (o OpenOptions) withDefaults() OpenOptions {
 
 // config returns the packet configuration Open uses: the judging time, the
 // decompression bound, and the library's default algorithm policy (which
-// refuses SHA-1 message signatures and unauthenticated encryption).
+// refuses SHA-1 message signatures and unauthenticated encryption). The
+// library's bound (per compression layer) sits a little above Open's own
+// bound on the plaintext, so that Open's is the one that reports.
 func (o OpenOptions) config() *packet.Config {
 	now := o.Now
-	limit := o.MaxDecompressed
+	limit := o.MaxDecompressed + 1<<16
 	return &packet.Config{
 		Time:                       func() time.Time { return now },
 		MaxDecompressedMessageSize: &limit,

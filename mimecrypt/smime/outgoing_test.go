@@ -299,3 +299,45 @@ func TestSealEncoding(t *testing.T) {
 		t.Fatalf("head alignments covered: %v, want all of 0, 1, 2", seen)
 	}
 }
+
+// TestSealConcurrent makes copies of one Sealed from several goroutines, as
+// an outgoing runner with workers does.
+func TestSealConcurrent(t *testing.T) {
+	p := thePKI(t)
+	sealed, err := Seal([]byte(postEntity), SealOptions{Cipher: cms.AES256GCM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"alice", "erin", "list", "noemail"}
+	errs := make(chan error, 4*len(names))
+	for i := range 4 * len(names) {
+		go func() {
+			m := p.m[names[i%len(names)]]
+			entity, err := sealed.For(m.cert)
+			if err != nil {
+				errs <- err
+				return
+			}
+			e, err := rawmime.Parse(entity)
+			if err != nil {
+				errs <- err
+				return
+			}
+			der, err := decodeBody(e)
+			if err != nil {
+				errs <- err
+				return
+			}
+			d, err := cms.Decrypt(der, m.cert, m.key)
+			if err == nil && !bytes.Equal(d.Content, []byte(postEntity)) {
+				err = errors.New("content differs")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 * len(names) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -341,3 +341,49 @@ func TestSealConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureThenEncrypt takes the signer certificate from a verified post
+// (as automatic capture does) and encrypts to it; a certificate whose key
+// usage forbids encryption is reported as not usable.
+func TestCaptureThenEncrypt(t *testing.T) {
+	p := thePKI(t)
+	dir := t.TempDir()
+	sealed, err := Seal([]byte(postEntity), SealOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, from string
+		want       error
+	}{
+		{"alice", "alice@example.test", nil},
+		{"erin", "erin@example.test", nil},
+		{"signonly", "sig@example.test", ErrKeyUsage},
+	} {
+		m := p.m[tc.name]
+		res, err := Open(withHeader(tc.from, opensslSign(t, m, "cms")), listOptions(p))
+		if err != nil || res.Verdict != mimecrypt.VerdictGood {
+			t.Fatalf("%s: %v %s %q", tc.name, err, res.Verdict, res.Reason)
+		}
+		captured, err := x509.ParseCertificate(res.SignerCert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CanEncryptTo(captured); !errors.Is(err, tc.want) {
+			t.Fatalf("%s: CanEncryptTo = %v, want %v", tc.name, err, tc.want)
+		}
+		if tc.want != nil {
+			continue
+		}
+		entity, err := sealed.For(captured)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, tc.name+".eml")
+		os.WriteFile(f, append([]byte("To: "+tc.from+"\r\nMIME-Version: 1.0\r\n"), entity...), 0o600)
+		out := mustOpenSSL(t, nil, "cms", "-decrypt", "-in", f, "-recip", m.certFile, "-inkey", m.keyFile)
+		if !bytes.Contains(out, []byte("Hello list")) {
+			t.Fatalf("%s: openssl decrypted %q", tc.name, out)
+		}
+	}
+}

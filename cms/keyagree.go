@@ -93,8 +93,7 @@ func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []b
 		return nil, fmt.Errorf("%w: recipient EC key: %v", ErrUnsupported, err)
 	}
 	curve := rpub.Curve()
-	coid, ok := curveOID(curve)
-	if !ok {
+	if _, ok := curveOID(curve); !ok {
 		return nil, fmt.Errorf("%w: recipient curve", ErrUnsupported)
 	}
 	eph, err := curve.GenerateKey(rand)
@@ -113,9 +112,9 @@ func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []b
 		return nil, err
 	}
 	point := append([]byte{0}, eph.PublicKey().Bytes()...)
-	originator := tlv(0xa0, tlv(0xa1,
-		tlv(0x30, mustMarshal(oidECPublicKey), mustMarshal(coid)),
-		tlv(0x03, point)))
+	// The curve is the recipient's; like OpenSSL, leave the parameters of
+	// id-ecPublicKey absent (RFC 5753 section 3.1.1).
+	originator := tlv(0xa0, tlv(0xa1, tlv(0x30, mustMarshal(oidECPublicKey)), tlv(0x03, point)))
 	alg := tlv(0x30, mustMarshal(oidStdDHSHA256KDF), tlv(0x30, mustMarshal(wrapOID)))
 	reks := tlv(0x30, tlv(0x30, rid, tlv(0x04, ek)))
 	return tlv(0xa1, version3, originator, alg, reks), nil

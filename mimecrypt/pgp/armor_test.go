@@ -11,7 +11,7 @@ import (
 // would be a multiple of 3 bytes long, and still parse.
 func TestPadForGnuPG(t *testing.T) {
 	for _, algo := range []string{"curve25519", "rsa3072"} {
-		sub := newKey(t, "pad@subs.test", algo, false)
+		sub := newKey(t, "a@subs.test", algo, false)
 		k, _, err := EncryptionKey(sub, sub.PrimaryKey.CreationTime.Add(1), nil)
 		if err != nil {
 			t.Fatal(err)

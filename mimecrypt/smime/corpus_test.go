@@ -142,6 +142,11 @@ func TestCorpus(t *testing.T) {
 			if tc.inText != "" && !strings.Contains(string(res.Message), tc.inText) {
 				t.Fatalf("opened message lacks %q:\n%s", tc.inText, res.Message)
 			}
+			if strings.Contains(tc.file, "in.mixed") || strings.Contains(tc.file, "multipart-alternative") {
+				if !strings.Contains(res.Reason, "only part of the message") {
+					t.Fatalf("partly signed or encrypted message without a reason: %q", res.Reason)
+				}
+			}
 			if tc.err == nil && res.Encryption == mimecrypt.EncSMIME && strings.Contains(string(res.Message), "application/pkcs7-mime; smime-type=enveloped") {
 				t.Fatalf("opened message still encrypted")
 			}

@@ -47,6 +47,9 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	changed := false
 	finish := func() (*mimecrypt.Result, error) {
 		applySignatures(res, sigs)
+		if res.Verdict == mimecrypt.VerdictNone && res.Reason == "" && hasSMIMEChild(cur) {
+			res.Reason = "only part of the message is signed or encrypted with S/MIME; the list judges whole messages"
+		}
 		if changed {
 			res.Message = assemble(top, content)
 		}
@@ -208,6 +211,38 @@ func kindOf(der []byte) string {
 		return "signed-data"
 	}
 	return ""
+}
+
+// hasSMIMEChild reports whether a multipart entity has a direct child that is
+// S/MIME signed or encrypted (a list footer added around a signed post, or a
+// decryption-oracle shape).
+func hasSMIMEChild(e *rawmime.Entity) bool {
+	mt, params, err := e.MediaType()
+	if err != nil || !strings.HasPrefix(mt, "multipart/") || mt == "multipart/signed" {
+		return false
+	}
+	parts, err := rawmime.SplitMultipart(e.Body, params["boundary"], 100)
+	if err != nil {
+		// Unsplittable (no close delimiter, ...): this only words a reason,
+		// so a plain look for S/MIME media types will do.
+		return bytes.Contains(bytes.ToLower(e.Body), []byte("application/pkcs7-")) ||
+			bytes.Contains(bytes.ToLower(e.Body), []byte("application/x-pkcs7-"))
+	}
+	for _, raw := range parts {
+		part, err := rawmime.Parse(raw)
+		if err != nil {
+			continue
+		}
+		pmt, pparams, err := part.MediaType()
+		if err != nil {
+			continue
+		}
+		if pmt == "application/pkcs7-mime" || pmt == "application/x-pkcs7-mime" ||
+			(pmt == "multipart/signed" && isPKCS7Signature(pparams["protocol"])) {
+			return true
+		}
+	}
+	return false
 }
 
 func isPKCS7Signature(protocol string) bool {

@@ -358,11 +358,12 @@ func unwrapClearsigned(ctx *Context, top *part) bool {
 	if b < 0 || (b > 0 && d[b-1] != '\n') {
 		return false
 	}
-	s := bytes.Index(d[b:], sigBegin)
+	start := b + len(clearBegin)
+	s := bytes.Index(d[start:], sigBegin)
 	if s < 0 {
 		return false
 	}
-	s += b
+	s += start
 	e := bytes.Index(d[s:], sigEnd)
 	if e < 0 {
 		return false

@@ -17,8 +17,10 @@ import (
 // with html-to-text an HTML part that has no text alternative is converted
 // to plain text. Multipart containers are kept (emptied ones removed) and a
 // multipart/alternative left with one part becomes that part. Signed or
-// encrypted content is never filtered (that would break it); a post with
-// nothing acceptable left is rejected.
+// encrypted content is never edited (that would break it): it passes when
+// nothing in it would be removed, and is rejected otherwise, so that signing
+// a post is no way around the filter. A post with nothing acceptable left,
+// or whose MIME structure cannot be read, is rejected.
 type ContentFilter struct{}
 
 // Name implements Handler.
@@ -51,8 +53,15 @@ func parseContentRules(v string) *contentRules {
 	return r
 }
 
+// cryptoTypes are the parts of signed and encrypted content (signatures,
+// encrypted data): always accepted, as the content they protect is checked.
+var cryptoTypes = map[string]bool{
+	"application/pgp-signature": true, "application/pkcs7-signature": true, "application/x-pkcs7-signature": true,
+	"application/pgp-encrypted": true, "application/pkcs7-mime": true, "application/x-pkcs7-mime": true,
+}
+
 func (r *contentRules) allowed(mt string) bool {
-	if mt == "text/plain" {
+	if mt == "text/plain" || cryptoTypes[mt] {
 		return true
 	}
 	for _, t := range r.types {
@@ -74,13 +83,21 @@ func (h ContentFilter) Process(ctx *Context) error {
 	if err != nil {
 		return reject(h, "the post's MIME structure cannot be read")
 	}
-	if tree.sealed() {
-		ctx.Note(h, "not filtered: the post is signed or encrypted")
-		return nil
+	if tree.hasBroken() {
+		return reject(h, "the post's MIME structure cannot be read")
 	}
 	var removed []string
 	converted := 0
 	out := filterPart(tree, rules, m.NL, &removed, &converted)
+	if tree.sealed() {
+		// Signed or encrypted content cannot be edited without breaking it:
+		// it passes as it is when nothing in it would have been removed.
+		if len(removed) > 0 {
+			return reject(h, "the post is signed or encrypted and holds parts this list does not accept (%s), which cannot be removed without breaking it", strings.Join(removed, "; "))
+		}
+		ctx.Note(h, "signed or encrypted post checked, not edited")
+		return nil
+	}
 	if out == nil {
 		return reject(h, "the post holds no content of a type this list accepts (%s)", strings.Join(removed, "; "))
 	}
@@ -112,6 +129,9 @@ func (h ContentFilter) Process(ctx *Context) error {
 // filterPart returns p filtered (p itself, possibly with changed children),
 // a replacement part, or nil when nothing of p is kept.
 func filterPart(p *part, r *contentRules, nl string, removed *[]string, converted *int) *part {
+	if p.mt == "multipart/encrypted" {
+		return p // opaque: what it holds cannot be seen
+	}
 	if p.children != nil {
 		alt := p.mt == "multipart/alternative"
 		hasText := false

@@ -408,3 +408,16 @@ func newField(name, value string) *mailmsg.Field {
 	tmp.Add(name, value)
 	return tmp.Fields[0]
 }
+
+// hasBroken reports whether a multipart anywhere in the tree could not be split.
+func (p *part) hasBroken() bool {
+	if p.broken {
+		return true
+	}
+	for _, c := range p.children {
+		if c.hasBroken() {
+			return true
+		}
+	}
+	return false
+}

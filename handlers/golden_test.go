@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,11 +38,14 @@ type caseConfig struct {
 // fakeResolver answers from a table; names not in it do not exist.
 type fakeResolver struct {
 	answers map[string][]string
+	mu      sync.Mutex
 	queries []string
 }
 
 func (f *fakeResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	f.mu.Lock()
 	f.queries = append(f.queries, name)
+	f.mu.Unlock()
 	a, ok := f.answers[name]
 	switch {
 	case !ok || (len(a) == 1 && a[0] == "NXDOMAIN"):

@@ -98,9 +98,11 @@ func ProtectHeaders(inner []byte, outer *mailmsg.Message) ([]byte, error) {
 			return nil, fmt.Errorf("protect headers: inner content-type: %w", err)
 		}
 	}
-	params["protected-headers"] = "v1"
-	params["hp"] = "cipher"
-	in.Set("Content-Type", mime.FormatMediaType(mt, params))
+	delete(params, "protected-headers")
+	delete(params, "hp")
+	// Written quoted, as the examples of RFC 9788 and the clients that
+	// match the parameter as a string expect.
+	in.Set("Content-Type", mime.FormatMediaType(mt, params)+`; protected-headers="v1"; hp="cipher"`)
 	if !in.Has("MIME-Version") {
 		in.Prepend("MIME-Version", "1.0")
 	}

@@ -1,9 +1,6 @@
 package handlers
 
-import (
-	"bytes"
-	"regexp"
-)
+import "bytes"
 
 // StripSignature removes the author's signature block (from the last line
 // that is exactly "-- " to the end, RFC 3676 4.3) from the plain text body
@@ -19,9 +16,6 @@ func (StripSignature) Name() string { return "strip-signature" }
 func (StripSignature) Description() string {
 	return `remove the author's "-- " signature block from the text (setting strip_original_signature)`
 }
-
-// sigSeparator matches the signature separator line.
-var sigSeparator = regexp.MustCompile(`(?m)^-- \r?$`)
 
 // Process implements Handler.
 func (h StripSignature) Process(ctx *Context) error {
@@ -80,11 +74,20 @@ func stripSignature(ctx *Context) (stripped bool, why string) {
 	return true, ""
 }
 
-// cutSignature returns text up to the last signature separator line.
+// cutSignature returns text up to the last signature separator line
+// ("-- " alone on its line), scanning backwards in linear time.
 func cutSignature(text []byte) []byte {
-	locs := sigSeparator.FindAllIndex(text, -1)
-	if len(locs) == 0 {
-		return text
+	sep := []byte("-- ")
+	for end := len(text); end > 0; {
+		i := bytes.LastIndex(text[:end], sep)
+		if i < 0 {
+			break
+		}
+		rest := text[i+len(sep):]
+		if (i == 0 || text[i-1] == '\n') && (len(rest) == 0 || rest[0] == '\n' || (rest[0] == '\r' && (len(rest) == 1 || rest[1] == '\n'))) {
+			return bytes.Clone(text[:i])
+		}
+		end = i
 	}
-	return bytes.Clone(text[:locs[len(locs)-1][0]])
+	return text
 }

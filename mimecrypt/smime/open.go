@@ -225,8 +225,8 @@ func hasSMIMEChild(e *rawmime.Entity) bool {
 	if err != nil {
 		// Unsplittable (no close delimiter, ...): this only words a reason,
 		// so a plain look for S/MIME media types will do.
-		return bytes.Contains(bytes.ToLower(e.Body), []byte("application/pkcs7-")) ||
-			bytes.Contains(bytes.ToLower(e.Body), []byte("application/x-pkcs7-"))
+		lower := bytes.ToLower(e.Body)
+		return bytes.Contains(lower, []byte("application/pkcs7-")) || bytes.Contains(lower, []byte("application/x-pkcs7-"))
 	}
 	for _, raw := range parts {
 		part, err := rawmime.Parse(raw)

@@ -387,3 +387,17 @@ func TestCaptureThenEncrypt(t *testing.T) {
 		}
 	}
 }
+
+// TestTooManyLayers nests opaque signatures deeper than MaxLayers.
+func TestTooManyLayers(t *testing.T) {
+	p := thePKI(t)
+	m := p.m["erin"]
+	entity := []byte(postEntity)
+	for range MaxLayers + 1 {
+		entity = mustOpenSSL(t, entity, "cms", "-sign", "-nodetach", "-signer", m.certFile, "-inkey", m.keyFile)
+	}
+	res, err := Open(withHeader("erin@example.test", entity), listOptions(p))
+	if !errors.Is(err, mimecrypt.ErrTooLarge) || res.Reason == "" {
+		t.Fatalf("got %v (reason %q), want ErrTooLarge", err, res.Reason)
+	}
+}

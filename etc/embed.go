@@ -9,3 +9,10 @@ import "embed"
 //
 //go:embed scenarios/*
 var Scenarios embed.FS
+
+// Templates holds the built-in notice templates (text/template), one file
+// per notice named templates/<language>/<notice>.tmpl; a site or a list
+// overrides them with files of the same name (see docs/owners.md).
+//
+//go:embed templates
+var Templates embed.FS

@@ -1,22 +1,363 @@
 package runners
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"cloister/listaddr"
 	"cloister/lists"
+	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/rules"
 	"cloister/site"
 )
 
-// Moderation decisions on held posts, shared by the CLI and the email
-// commands: approve sends the post on to the pipeline, reject tells the sender
-// why, discard drops it silently. Each removes the held record last, so a
-// crash leaves the decision to be made again rather than a lost post.
+// Moderation: what the rules runner does with a post once the chain and the
+// scenario have spoken (accept, reject, discard, hold, ask the sender to
+// confirm), and the decisions on held posts shared by the CLI, the email
+// commands and replies to notices: approve sends the post on to the
+// pipeline, reject tells the sender why, discard drops it silently. Each
+// decision removes the held record last, so a crash leaves the decision to be
+// made again rather than a lost post.
+//
+// Tokens (lists.NewToken: 160 random bits, single use, expiring) carry the
+// decisions made by mail. Their actions:
+//
+//	send     the sender confirms a post held by request_auth (method md5)
+//	approve  a moderator approves a held post by replying to its notice
+//	reject   a moderator rejects a held post by mailing the notice's reject address
+//
+// Each arrives as mail to LIST-confirm+TOKEN@domain; the command runner hands
+// the token to ConfirmPost.
+
+// Token actions of posts.
+const (
+	TokenSend    = "send"
+	TokenApprove = "approve"
+	TokenReject  = "reject"
+)
+
+// ErrNotPostToken is returned by ConfirmPost for a token that exists but
+// confirms something other than a post (a subscription, ...): the caller
+// handles it. The token is left unused.
+var ErrNotPostToken = errors.New("token does not confirm a post")
+
+// decider carries out a decision on one post. out stages or writes an entry
+// for another queue; keep writes the post into the held queue.
+type decider struct {
+	s    *site.Site
+	list *lists.List
+	m    *queue.Meta
+	msg  *mailmsg.Message
+	body []byte
+	now  time.Time
+	log  *slog.Logger
+	out  func(q string, m *queue.Meta, body []byte) error
+	keep func(m *queue.Meta) error
+	kept bool
+}
+
+// act carries out a scenario decision; hold, when set, is the posting
+// chain's hold, which turns every action but reject and discard into a hold.
+func (x *decider) act(d rules.Decision, hold *rules.HoldError) error {
+	x.m.Decision = describe(d)
+	switch d.Action {
+	case rules.ScenarioReject:
+		return x.reject(reasonText(d.Reason), d.Quiet, "scenario "+d.Scenario)
+	case rules.ScenarioDiscard:
+		return x.discard("scenario " + describe(d))
+	}
+	if hold != nil {
+		return x.hold(hold.Reason(), hold.Owner || d.Action == rules.ScenarioOwner)
+	}
+	switch d.Action {
+	case rules.ScenarioDoIt:
+		return x.accept(describe(d))
+	case rules.ScenarioRequestAuth:
+		if x.m.Auth == rules.MethodMD5 {
+			return x.hold("the sender confirmed the post, and the list's scenario "+d.Scenario+" still asks for a confirmation", false)
+		}
+		return x.requestAuth(d)
+	case rules.ScenarioEditorkey, rules.ScenarioEditor:
+		return x.hold("the list's moderators approve posts like this one (scenario "+d.Scenario+")", false)
+	case rules.ScenarioOwner:
+		return x.hold("the list's owners approve posts like this one (scenario "+d.Scenario+")", true)
+	}
+	return fmt.Errorf("scenario %s: unknown action %q", d.Scenario, d.Action)
+}
+
+func (x *decider) accept(why string) error {
+	x.m.Decision = "accept: " + why
+	x.m.HeldID = ""
+	x.m.AddStage("rules", "accepted")
+	x.log.Info("decision", "decision", "accept", "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
+	return x.out(queue.Pipeline, x.m, x.body)
+}
+
+func (x *decider) discard(why string) error {
+	x.m.Decision = "discard: " + why
+	x.log.Info("decision", "decision", "discard", "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
+	return nil
+}
+
+// reject tells the sender why the post was refused, unless quiet or the
+// post is automatic mail (RFC 3834).
+func (x *decider) reject(reason string, quiet bool, by string) error {
+	x.m.Decision = "reject: " + reason + " (" + by + ")"
+	x.log.Info("decision", "decision", "reject", "by", by, "reason", reason, "quiet", quiet, "from", x.m.From, "rule_hits", x.m.RuleHits)
+	if quiet || shouldNotAnswer(x.m, x.msg) {
+		return nil
+	}
+	n, err := listNotice(x.s, x.list, "reject", x.m.Sender, map[string]any{
+		"List":         x.list.Address,
+		"Subject":      clearSubject(x.m, x.msg),
+		"Reason":       reason,
+		"OwnerAddress": listaddr.Address(x.list.Address, queue.SubOwner),
+	})
+	if err != nil {
+		return err
+	}
+	n.InReplyTo = x.msg.Get("Message-ID")
+	return x.out(queue.Out, n.Meta("notice", x.m.Sender), n.Bytes(x.now))
+}
+
+// clearSubject is the post's subject for notices that travel in clear: empty
+// for a post that arrived encrypted (its subject may be protected).
+func clearSubject(m *queue.Meta, msg *mailmsg.Message) string {
+	if encrypted(m) {
+		return ""
+	}
+	return strings.TrimSpace(mailmsg.DecodeHeader(msg.Get("Subject")))
+}
+
+// heldID derives a held post's ID from its entry ID, so holding the same
+// entry again (after a crash) replaces rather than duplicates.
+func heldID(entryID string) string {
+	sum := sha256.Sum256([]byte(entryID))
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// confirmAddress is LIST-confirm+TOKEN@domain.
+func confirmAddress(list, token string) string {
+	a := listaddr.Address(list, queue.SubConfirm)
+	at := strings.LastIndexByte(a, '@')
+	return a[:at] + "+" + token + a[at:]
+}
+
+// deciders returns who decides on a held post: the moderators (the owners
+// when the list has none), or the owners; the site's listmasters when the
+// list has neither.
+func (x *decider) deciders(owners bool) ([]string, error) {
+	var mods, own []string
+	err := x.s.Lists.View(func(tx *lists.Tx) error {
+		return tx.ForEachMember(x.list.Address, func(mm *lists.Member) error {
+			if mm.IsModerator() {
+				mods = append(mods, mm.Address)
+			}
+			if mm.IsOwner() {
+				own = append(own, mm.Address)
+			}
+			return nil
+		})
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case !owners && len(mods) > 0:
+		return mods, nil
+	case len(own) > 0:
+		return own, nil
+	}
+	return x.s.Config.Listmasters, nil
+}
+
+// headerSummary lists the header fields a notice about an encrypted post may
+// show: addresses, date and message id, never the subject or the content.
+func headerSummary(msg *mailmsg.Message) string {
+	var b strings.Builder
+	for _, name := range []string{"From", "To", "Cc", "Date", "Message-ID"} {
+		for _, v := range msg.Values(name) {
+			fmt.Fprintf(&b, "  %s: %s\n", name, v)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// hold keeps the post for the moderators (or the owners): the message goes to
+// the held queue, its record and one approve and one reject token per decider
+// to the list store, and each decider gets a notice whose Reply-To approves.
+// A notice about a post that arrived encrypted carries only its address
+// headers (security invariant 2); about a post that arrived in clear, it
+// carries the post as an attachment.
+func (x *decider) hold(reason string, owners bool) error {
+	m := x.m
+	id := heldID(m.ID)
+	m.HeldID = id
+	m.Decision = "hold: " + reason
+	m.AddStage("rules", "held")
+	if err := x.keep(m); err != nil {
+		return fmt.Errorf("write held post: %w", err)
+	}
+	x.kept = true
+	metaJSON, err := jsonMeta(m)
+	if err != nil {
+		return err
+	}
+	rcpts, err := x.deciders(owners)
+	if err != nil {
+		return err
+	}
+	h := &lists.Held{
+		ID:      id,
+		List:    m.List,
+		File:    "queue/" + queue.Held + "/" + m.ID + ".msg",
+		Meta:    metaJSON,
+		Sender:  clip(m.From, 1000),
+		Subject: clip(clearSubject(m, x.msg), 1000),
+		Reason:  clip(reason, 1000),
+		Rules:   m.RuleHits,
+	}
+	type pair struct{ approve, reject string }
+	tokens := map[string]pair{}
+	err = x.s.Lists.Update(func(tx *lists.Tx) error {
+		if err := tx.PutHeld(h); err != nil {
+			return err
+		}
+		for _, r := range rcpts {
+			a := &lists.Token{List: x.list.Address, Address: r, Action: TokenApprove, Data: id, Expires: h.Expires}
+			rj := &lists.Token{List: x.list.Address, Address: r, Action: TokenReject, Data: id, Expires: h.Expires}
+			if err := tx.NewToken(a, 0); err != nil {
+				return err
+			}
+			if err := tx.NewToken(rj, 0); err != nil {
+				return err
+			}
+			tokens[r] = pair{a.Value, rj.Value}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record held post: %w", err)
+	}
+	x.log.Info("decision", "decision", "hold", "held_id", id, "reason", reason, "owners", owners, "from", m.From, "rule_hits", m.RuleHits)
+	if len(rcpts) == 0 {
+		x.log.Warn("held post has nobody to notify", "held_id", id)
+	}
+	for _, r := range rcpts {
+		data := map[string]any{
+			"List":           x.list.Address,
+			"HeldID":         id,
+			"From":           m.From,
+			"Subject":        h.Subject,
+			"Reason":         reason,
+			"Rules":          strings.Join(m.RuleHits, ", "),
+			"Expires":        h.Expires.UTC().Format(time.RFC1123Z),
+			"ForOwners":      owners,
+			"Encrypted":      encrypted(m),
+			"Headers":        "",
+			"Attached":       !encrypted(m),
+			"ApproveAddress": confirmAddress(x.list.Address, tokens[r].approve),
+			"RejectAddress":  confirmAddress(x.list.Address, tokens[r].reject),
+		}
+		if encrypted(m) {
+			data["Headers"] = headerSummary(x.msg)
+		}
+		n, err := listNotice(x.s, x.list, "held", r, data)
+		if err != nil {
+			return err
+		}
+		n.ReplyTo = confirmAddress(x.list.Address, tokens[r].approve)
+		if !encrypted(m) {
+			n.Attach = x.body
+		}
+		if err := x.out(queue.Out, n.Meta("notice", r), n.Bytes(x.now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requestAuth keeps the post and sends its From address a confirmation
+// request carrying a single-use token; the post waits in the held store until
+// the token is returned (ConfirmPost) or expires.
+func (x *decider) requestAuth(d rules.Decision) error {
+	m := x.m
+	if shouldNotAnswer(m, x.msg) {
+		return x.discard("scenario " + d.Scenario + " asks automatic mail to confirm, which it cannot")
+	}
+	id := heldID(m.ID)
+	m.HeldID = id
+	m.Decision = "request_auth: waiting for the sender to confirm (" + describe(d) + ")"
+	m.AddStage("rules", "confirmation requested")
+	if err := x.keep(m); err != nil {
+		return fmt.Errorf("write post awaiting confirmation: %w", err)
+	}
+	x.kept = true
+	metaJSON, err := jsonMeta(m)
+	if err != nil {
+		return err
+	}
+	t := &lists.Token{List: x.list.Address, Address: m.From, Action: TokenSend, Data: id}
+	err = x.s.Lists.Update(func(tx *lists.Tx) error {
+		if err := tx.NewToken(t, 0); err != nil {
+			return err
+		}
+		return tx.PutHeld(&lists.Held{
+			ID:      id,
+			List:    m.List,
+			File:    "queue/" + queue.Held + "/" + m.ID + ".msg",
+			Meta:    metaJSON,
+			Sender:  clip(m.From, 1000),
+			Subject: clip(clearSubject(m, x.msg), 1000),
+			Reason:  "waiting for the sender to confirm the post",
+			Rules:   m.RuleHits,
+			Expires: t.Expires,
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("record post awaiting confirmation: %w", err)
+	}
+	addr := confirmAddress(x.list.Address, t.Value)
+	n, err := listNotice(x.s, x.list, "confirm_post", m.From, map[string]any{
+		"List":           x.list.Address,
+		"Subject":        clearSubject(m, x.msg),
+		"ConfirmAddress": addr,
+		"Expires":        t.Expires.UTC().Format(time.RFC1123Z),
+	})
+	if err != nil {
+		return err
+	}
+	n.From, n.ReplyTo = addr, addr
+	n.InReplyTo = x.msg.Get("Message-ID")
+	x.log.Info("decision", "decision", "request_auth", "held_id", id, "from", m.From)
+	return x.out(queue.Out, n.Meta("notice", m.From), n.Bytes(x.now))
+}
+
+// clip makes s fit a held record: control characters become spaces, and it
+// is cut to at most n bytes on a character boundary.
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
 
 // heldEntry claims the held queue entry of a held record.
 func heldEntry(s *site.Site, h *lists.Held) (*queue.Entry, error) {
@@ -28,6 +369,13 @@ func heldEntry(s *site.Site, h *lists.Held) (*queue.Entry, error) {
 	return e, nil
 }
 
+// release puts a claimed held entry back when a decision failed half-way.
+func release(s *site.Site, e *queue.Entry) {
+	if err := s.Queue(queue.Held).Put(e, e.Meta, time.Time{}); err != nil {
+		s.Log.Error("put held post back failed", "entry", e.Name, "err", err)
+	}
+}
+
 func heldRecord(s *site.Site, id string) (*lists.Held, error) {
 	var h *lists.Held
 	err := s.Lists.View(func(tx *lists.Tx) error {
@@ -36,6 +384,19 @@ func heldRecord(s *site.Site, id string) (*lists.Held, error) {
 		return err
 	})
 	return h, err
+}
+
+// siteOut returns an out function that writes entries directly, naming
+// those without an ID after base.
+func siteOut(s *site.Site, base string) func(string, *queue.Meta, []byte) error {
+	n := 0
+	return func(q string, m *queue.Meta, body []byte) error {
+		if m.ID == "" {
+			n++
+			m.ID = fmt.Sprintf("%s-%d", base, n)
+		}
+		return s.Queue(q).Handover(m, bytesReader(body))
+	}
 }
 
 // Approve sends a held post on to the pipeline.
@@ -54,18 +415,20 @@ func Approve(s *site.Site, id, by string) error {
 	m.AddStage("moderation", "approved by "+by)
 	r, err := e.BodyReader()
 	if err != nil {
+		release(s, e)
 		return err
 	}
 	err = s.Queue(queue.Pipeline).Handover(m, r)
 	r.Close()
 	if err != nil {
+		release(s, e)
 		return err
 	}
 	if err := s.Queue(queue.Held).Finish(e); err != nil {
 		return err
 	}
-	s.Log.Info("decision", "decision", "approved", "held_id", id, "list", h.List, "by", by)
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(id) })
+	s.Log.Info("decision", "decision", "approved", "held_id", h.ID, "list", h.List, "by", by)
+	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 
 // Reject drops a held post and sends its sender a notice with the reason.
@@ -81,29 +444,52 @@ func Reject(s *site.Site, id, reason, by string) error {
 	if reason == "" {
 		reason = "the moderators declined it"
 	}
-	to := e.Meta.Sender
-	if to == "" {
-		to = h.Sender
-	}
-	if to != "" {
-		n := &Notice{
-			List:    h.List,
-			From:    listaddr.Address(h.List, queue.SubOwner),
-			To:      to,
-			Subject: "Your post to " + h.List + " was rejected",
-			Body:    fmt.Sprintf("Your post to %s was rejected by the moderators.\n\nReason: %s\n", h.List, reason),
-		}
-		nm := n.Meta("notice", to)
-		nm.ID = e.Meta.ID + "-rejected"
-		if err := s.Queue(queue.Out).Handover(nm, bytesReader(n.Bytes(time.Now()))); err != nil {
-			return err
-		}
+	if err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": reason}); err != nil {
+		release(s, e)
+		return err
 	}
 	if err := s.Queue(queue.Held).Finish(e); err != nil {
 		return err
 	}
-	s.Log.Info("decision", "decision", "rejected", "held_id", id, "list", h.List, "by", by, "reason", reason)
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(id) })
+	s.Log.Info("decision", "decision", "rejected", "held_id", h.ID, "list", h.List, "by", by, "reason", reason)
+	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+}
+
+// senderNotice queues the template name to the sender of a held post (its
+// envelope sender, else its From), unless the post is automatic mail. data
+// gets List, Subject (empty for a post that arrived encrypted) and
+// OwnerAddress added.
+func senderNotice(s *site.Site, h *lists.Held, e *queue.Entry, name, idSuffix string, data map[string]any) error {
+	list, err := loadList(s, h.List)
+	if err != nil {
+		return err
+	}
+	body, err := e.Body()
+	if err != nil {
+		return err
+	}
+	msg, err := mailmsg.Parse(body)
+	if err != nil {
+		return fmt.Errorf("held post %s: %w", h.ID, err)
+	}
+	to := e.Meta.Sender
+	if to == "" {
+		to = h.Sender
+	}
+	if shouldNotAnswer(&queue.Meta{Sender: to, List: h.List}, msg) {
+		return nil
+	}
+	data["List"] = list.Address
+	data["Subject"] = clearSubject(e.Meta, msg)
+	data["OwnerAddress"] = listaddr.Address(list.Address, queue.SubOwner)
+	n, err := listNotice(s, list, name, to, data)
+	if err != nil {
+		return err
+	}
+	n.InReplyTo = msg.Get("Message-ID")
+	nm := n.Meta("notice", to)
+	nm.ID = e.Meta.ID + idSuffix
+	return s.Queue(queue.Out).Handover(nm, bytesReader(n.Bytes(time.Now())))
 }
 
 // Discard drops a held post without telling anyone.
@@ -121,6 +507,173 @@ func Discard(s *site.Site, id, by string) error {
 			return err
 		}
 	}
-	s.Log.Info("decision", "decision", "discarded", "held_id", id, "list", h.List, "by", by)
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(id) })
+	s.Log.Info("decision", "decision", "discarded", "held_id", h.ID, "list", h.List, "by", by)
+	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+}
+
+// ConfirmPost acts on a token returned to LIST-confirm+TOKEN: a sender's
+// confirmation of a post held by request_auth (the send scenario is
+// evaluated again with method md5, and the post goes wherever it decides),
+// or a moderator's approve or reject of a held post. The token is spent
+// first, so a second use is refused (lists.ErrTokenUsed), as is an expired
+// one (lists.ErrTokenExpired) or an unknown one (lists.ErrNoToken); a token
+// for another action is left unused and ErrNotPostToken returned.
+func ConfirmPost(s *site.Site, token string) error {
+	var t *lists.Token
+	err := s.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		t, err = tx.Token(token)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	switch t.Action {
+	case TokenSend, TokenApprove, TokenReject:
+	default:
+		return fmt.Errorf("confirm: token for %q: %w", t.Action, ErrNotPostToken)
+	}
+	err = s.Lists.Update(func(tx *lists.Tx) error {
+		var err error
+		t, err = tx.UseToken(token)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	by := t.Address + " (token)"
+	switch t.Action {
+	case TokenApprove:
+		return Approve(s, t.Data, by)
+	case TokenReject:
+		return Reject(s, t.Data, "", by)
+	}
+	return confirmSend(s, t)
+}
+
+// confirmSend evaluates the send scenario again, with method md5, for the
+// post that a token of action send confirms.
+func confirmSend(s *site.Site, t *lists.Token) error {
+	h, err := heldRecord(s, t.Data)
+	if err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	if h.List != t.List {
+		return fmt.Errorf("confirm: token of %s for a post to %s", t.List, h.List)
+	}
+	e, err := heldEntry(s, h)
+	if err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	err = confirmEntry(s, e, t)
+	if err != nil {
+		release(s, e)
+	}
+	return err
+}
+
+func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
+	body, err := e.Body()
+	if err != nil {
+		return err
+	}
+	msg, err := mailmsg.Parse(body)
+	if err != nil {
+		return fmt.Errorf("held post %s: %w", t.Data, err)
+	}
+	list, err := loadList(s, e.Meta.List)
+	if err != nil {
+		return err
+	}
+	m := e.Meta.Clone()
+	m.Auth = rules.MethodMD5
+	m.HeldID = ""
+	m.AddStage("moderation", "confirmed by "+t.Address)
+	d, err := EvaluateSend(s, list, m, msg, len(body))
+	if err != nil {
+		return err
+	}
+	x := &decider{
+		s: s, list: list, m: m, msg: msg, body: body, now: time.Now(),
+		log:  s.Log.With("entry", m.ID, "list", list.Address),
+		out:  siteOut(s, m.ID+"-confirmed"),
+		keep: func(hm *queue.Meta) error { return s.Queue(queue.Held).Put(e, hm, time.Time{}) },
+	}
+	if err := x.act(d, nil); err != nil {
+		return err
+	}
+	if x.kept { // held again: the entry and its record were replaced
+		return nil
+	}
+	if err := s.Queue(queue.Held).Finish(e); err != nil {
+		return err
+	}
+	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(t.Data) })
+}
+
+// Expired counts what ExpireHeld removed.
+type Expired struct {
+	Held   int // held posts dropped
+	Tokens int // expired tokens purged
+}
+
+// ExpireHeld drops the held posts whose expiry (held_expire_days after they
+// were held, or the confirmation token's expiry for a post awaiting its
+// sender's confirmation) is not after now, telling each sender, except the
+// senders who never confirmed; then it purges the tokens that expired before
+// now. `cloister held expire` runs it; run it daily.
+func ExpireHeld(s *site.Site, now time.Time) (Expired, error) {
+	var out Expired
+	var expired []*lists.Held
+	err := s.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		expired, err = tx.ExpiredHeld(now)
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	var errs []error
+	for _, h := range expired {
+		if err := expireOne(s, h); err != nil {
+			errs = append(errs, fmt.Errorf("expire held post %s: %w", h.ID, err))
+			continue
+		}
+		out.Held++
+	}
+	err = s.Lists.Update(func(tx *lists.Tx) error {
+		var err error
+		out.Tokens, err = tx.PurgeTokens(now)
+		return err
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("purge tokens: %w", err))
+	}
+	return out, errors.Join(errs...)
+}
+
+func expireOne(s *site.Site, h *lists.Held) error {
+	e, err := heldEntry(s, h)
+	if err != nil && !errors.Is(err, queue.ErrGone) {
+		return err
+	}
+	if e != nil {
+		if !strings.HasPrefix(e.Meta.Decision, "request_auth") {
+			list, err := loadList(s, h.List)
+			if err != nil {
+				release(s, e)
+				return err
+			}
+			data := map[string]any{"Reason": h.Reason, "Days": list.Settings.HeldExpireDays}
+			if err := senderNotice(s, h, e, "expired", "-expired", data); err != nil {
+				release(s, e)
+				return err
+			}
+		}
+		if err := s.Queue(queue.Held).Finish(e); err != nil {
+			return err
+		}
+	}
+	s.Log.Info("decision", "decision", "expired", "held_id", h.ID, "list", h.List, "sender", h.Sender)
+	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }

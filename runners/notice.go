@@ -1,33 +1,52 @@
 package runners
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"mime"
+	"os"
+	"path/filepath"
 	"strings"
+	"text/template"
 	"time"
 
+	"cloister/etc"
 	"cloister/listaddr"
+	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/site"
 )
 
 // Notice is a message Cloister writes itself: replies, held-post notices,
-// forwards to owners.
+// rejections, confirmation requests, forwards to owners.
 type Notice struct {
 	From, To, Subject string
 	Body              string
 	InReplyTo         string
 	List              string // the list's posting address, for List-Id and X-Loop
+	// ReplyTo, when set, is the Reply-To field (a LIST-confirm+TOKEN address
+	// for notices answered by a reply).
+	ReplyTo string
+	// Attach, when set, is a message attached to the notice as
+	// message/rfc822 (only ever a post that arrived in clear).
+	Attach []byte
 }
 
-// Bytes renders the notice as a plain-text message with LF line endings.
+// Bytes renders the notice with LF line endings: text/plain, or
+// multipart/mixed with the text and the attached message when Attach is set.
 func (n *Notice) Bytes(now time.Time) []byte {
 	var b strings.Builder
 	domain := listaddr.Domain(n.List)
 	fmt.Fprintf(&b, "From: %s\n", n.From)
 	fmt.Fprintf(&b, "To: %s\n", n.To)
+	if n.ReplyTo != "" {
+		fmt.Fprintf(&b, "Reply-To: %s\n", n.ReplyTo)
+	}
 	fmt.Fprintf(&b, "Subject: %s\n", mimeEncodeWord(n.Subject))
 	fmt.Fprintf(&b, "Date: %s\n", now.UTC().Format(time.RFC1123Z))
 	fmt.Fprintf(&b, "Message-ID: <%s@%s>\n", randomID(), domain)
@@ -38,11 +57,27 @@ func (n *Notice) Bytes(now time.Time) []byte {
 	fmt.Fprintf(&b, "Precedence: list\n")
 	fmt.Fprintf(&b, "X-Loop: %s\n", n.List)
 	fmt.Fprintf(&b, "List-Id: <%s>\n", strings.Replace(n.List, "@", ".", 1))
-	fmt.Fprintf(&b, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
-	b.WriteString(n.Body)
-	if !strings.HasSuffix(n.Body, "\n") {
+	body := n.Body
+	if !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	if n.Attach == nil {
+		fmt.Fprintf(&b, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
+		b.WriteString(body)
+		return []byte(b.String())
+	}
+	boundary := "=_cloister_" + randomID()
+	for bytes.Contains(n.Attach, []byte(boundary)) {
+		boundary = "=_cloister_" + randomID()
+	}
+	fmt.Fprintf(&b, "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary)
+	fmt.Fprintf(&b, "--%s\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s", boundary, body)
+	fmt.Fprintf(&b, "\n--%s\nContent-Type: message/rfc822\nContent-Disposition: attachment\n\n", boundary)
+	b.Write(n.Attach)
+	if !bytes.HasSuffix(n.Attach, []byte("\n")) {
 		b.WriteByte('\n')
 	}
+	fmt.Fprintf(&b, "\n--%s--\n", boundary)
 	return []byte(b.String())
 }
 
@@ -96,4 +131,160 @@ func shouldNotAnswer(m *queue.Meta, msg *mailmsg.Message) bool {
 		}
 	}
 	return false
+}
+
+// Notice templates. A notice is rendered from templates/<lang>/<name>.tmpl
+// (text/template), whose first line is "Subject: ..." and whose text after
+// the first blank line is the body. A list's file overrides the site's, which
+// overrides the built-in (etc/templates); within each, the list's language is
+// tried, then its base language (pt for pt-BR), then English:
+//
+//	STATE/templates/LIST-ADDRESS/LANG/NAME.tmpl   per list
+//	STATE/templates/LANG/NAME.tmpl                per site
+//	etc/templates/LANG/NAME.tmpl                  built in
+
+// maxTemplateSize bounds an override file and a rendered notice.
+const maxTemplateSize = 64 << 10
+
+// TemplateDirs returns the override directories of a list's notices, most
+// specific first: the list's, then the site's.
+func TemplateDirs(s *site.Site, list string) []string {
+	root := filepath.Join(s.Config.StateDir, "templates")
+	return []string{filepath.Join(root, strings.ToLower(list)), root}
+}
+
+// languages returns the fallback chain of a language tag.
+func languages(lang string) []string {
+	var out []string
+	add := func(l string) {
+		for _, o := range out {
+			if o == l {
+				return
+			}
+		}
+		out = append(out, l)
+	}
+	if lang != "" {
+		add(lang)
+		if base, _, ok := strings.Cut(lang, "-"); ok {
+			add(base)
+		}
+	}
+	add("en")
+	return out
+}
+
+// findTemplate returns the source of the most specific template.
+func findTemplate(dirs []string, lang, name string) (string, string, error) {
+	for _, d := range dirs {
+		for _, l := range languages(lang) {
+			p := filepath.Join(d, l, name+".tmpl")
+			f, err := os.Open(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return "", "", fmt.Errorf("template %s: %w", p, err)
+			}
+			var buf bytes.Buffer
+			_, err = buf.ReadFrom(&limitedFile{f, maxTemplateSize + 1})
+			f.Close()
+			if err != nil {
+				return "", "", fmt.Errorf("template %s: %w", p, err)
+			}
+			if buf.Len() > maxTemplateSize {
+				return "", "", fmt.Errorf("template %s: larger than %d bytes", p, maxTemplateSize)
+			}
+			return p, buf.String(), nil
+		}
+	}
+	for _, l := range languages(lang) {
+		p := "templates/" + l + "/" + name + ".tmpl"
+		if src, err := fs.ReadFile(etc.Templates, p); err == nil {
+			return "etc/" + p, string(src), nil
+		}
+	}
+	return "", "", fmt.Errorf("no notice template %q", name)
+}
+
+type limitedFile struct {
+	f *os.File
+	n int64
+}
+
+func (l *limitedFile) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		return 0, fmt.Errorf("file too large")
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.f.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// RenderTemplate renders the notice template name for a list (its override
+// directories and language) and returns the subject and the body.
+func RenderTemplate(dirs []string, lang, name string, data any) (subject, body string, err error) {
+	path, src, err := findTemplate(dirs, lang, name)
+	if err != nil {
+		return "", "", err
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", "", fmt.Errorf("template %s: %w", path, err)
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, data); err != nil {
+		return "", "", fmt.Errorf("template %s: %w", path, err)
+	}
+	if out.Len() > maxTemplateSize {
+		return "", "", fmt.Errorf("template %s: notice larger than %d bytes", path, maxTemplateSize)
+	}
+	head, rest, _ := strings.Cut(out.String(), "\n")
+	subject, ok := strings.CutPrefix(head, "Subject: ")
+	if !ok {
+		return "", "", fmt.Errorf("template %s: first line must be \"Subject: ...\"", path)
+	}
+	body = strings.TrimLeft(rest, "\n")
+	return strings.TrimSpace(subject), body, nil
+}
+
+// listNotice renders the template for list and returns a notice from the
+// list's owner address to to.
+func listNotice(s *site.Site, list *lists.List, name, to string, data any) (*Notice, error) {
+	subject, body, err := RenderTemplate(TemplateDirs(s, list.Address), list.Settings.Language, name, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Notice{
+		List:    list.Address,
+		From:    listaddr.Address(list.Address, queue.SubOwner),
+		To:      to,
+		Subject: subject,
+		Body:    body,
+	}, nil
+}
+
+// reasonTexts are the words a rejection notice uses for the reason keys of
+// the built-in scenarios (docs/scenarios.md); other keys are shown as written.
+var reasonTexts = map[string]string{
+	"send_subscriber":   "only members of the list may post to it",
+	"send_editor":       "only the list's moderators may post to it",
+	"send_closed":       "nobody may post to this list",
+	"send_pgp_signed":   "members must sign their posts with OpenPGP",
+	"send_smime_signed": "members must sign their posts with S/MIME",
+	"no rule matched":   "the list's rules do not allow this post",
+}
+
+// reasonText returns the words for a scenario reason key.
+func reasonText(key string) string {
+	if t, ok := reasonTexts[key]; ok {
+		return t
+	}
+	if key == "" {
+		return "the list's rules do not allow this post"
+	}
+	return key
 }

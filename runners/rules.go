@@ -2,23 +2,28 @@ package runners
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
-	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/rules"
+	"cloister/site"
 )
 
-// Rules decides what becomes of a post: a post carrying the list's own loop
-// header is discarded; a post from a member (subscriber, moderator or owner)
-// goes on to the pipeline; any other is held for the moderators. The
-// authorization scenarios and the posting chain replace this policy in the
-// moderation work; the hand-overs stay the same.
+// Rules decides what becomes of a post. It runs the posting chain
+// (rules.PostingChain: loop, banned-address, the crypto settings,
+// administrivia, max-size, ...) and records every rule that fired in
+// Meta.RuleHits and every other in RuleMisses; then it evaluates the list's
+// send scenario with the post's sender, authentication method, signature and
+// encryption. A chain rule whose action is discard or reject decides at once;
+// a scenario reject or discard wins over a chain hold (there is no point in
+// moderating a post the list refuses); otherwise a chain hold holds the post,
+// and the scenario's action (do_it, request_auth, editorkey, editor, owner)
+// decides.
 type Rules struct{}
 
 // Name implements Runner.
@@ -29,7 +34,7 @@ func (Rules) Queue() string { return queue.Rules }
 
 // Description implements Runner.
 func (Rules) Description() string {
-	return "decide on each post: discard loops, accept members' posts, hold the others for moderators"
+	return "run the posting chain and the send scenario: accept, hold, reject, discard or ask the sender to confirm"
 }
 
 // Process implements Runner.
@@ -43,124 +48,125 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 		return Permanent("unreadable message header: %v", err)
 	}
 	m := j.Meta.Clone()
-	for _, v := range msg.Values("X-Loop") {
-		if strings.EqualFold(strings.TrimSpace(v), m.List) {
-			m.RuleHits = append(m.RuleHits, "loop")
-			j.Log.Info("decision", "decision", "discard", "rule", "loop", "from", m.From)
-			return nil
-		}
+	list, err := loadList(j.Site, m.List)
+	if err != nil {
+		return err
 	}
-	m.RuleMisses = append(m.RuleMisses, "loop")
+	x := &decider{
+		s: j.Site, list: list, m: m, msg: msg, body: body, now: j.Now, log: j.Log,
+		out:  func(q string, nm *queue.Meta, b []byte) error { j.Send(q, nm, b); return nil },
+		keep: func(hm *queue.Meta) error { return j.Site.Queue(queue.Held).Handover(hm, bytesReader(body)) },
+	}
+	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body}
+	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)
+	m.RuleHits = append(m.RuleHits, hits...)
+	m.RuleMisses = append(m.RuleMisses, misses...)
+	var disc *rules.DiscardError
+	var rej *rules.RejectError
+	switch {
+	case errors.As(outcome, &disc):
+		return x.discard("rule " + disc.Rule + ": " + disc.Reason)
+	case errors.As(outcome, &rej):
+		return x.reject(rej.Reason, false, "rule "+rej.Rule)
+	}
+	d, err := EvaluateSend(j.Site, list, m, msg, len(body))
+	if err != nil {
+		return Permanent("send scenario of %s: %v", list.Address, err)
+	}
+	var hold *rules.HoldError
+	errors.As(outcome, &hold)
+	return x.act(d, hold)
+}
 
+// loadList reads a list; a list that no longer exists is a permanent error.
+func loadList(s *site.Site, address string) (*lists.List, error) {
 	var list *lists.List
-	var member *lists.Member
-	var moderators []string
-	err = j.Site.Lists.View(func(tx *lists.Tx) error {
+	err := s.Lists.View(func(tx *lists.Tx) error {
 		var err error
-		if list, err = tx.List(m.List); err != nil {
-			return err
-		}
-		member, err = tx.Member(m.List, m.From)
-		if errors.Is(err, lists.ErrNoMember) {
-			member, err = nil, nil
-		}
-		if err != nil {
-			return err
-		}
-		return tx.ForEachMember(m.List, func(mm *lists.Member) error {
-			if mm.IsModerator() || mm.IsOwner() {
-				moderators = append(moderators, mm.Address)
-			}
-			return nil
-		})
+		list, err = tx.List(address)
+		return err
 	})
 	if errors.Is(err, lists.ErrNoList) {
-		return Permanent("list %s no longer exists", m.List)
+		return nil, Permanent("list %s no longer exists", address)
 	}
-	if err != nil {
-		return err
-	}
-	if member != nil && (member.IsSubscriber() || member.IsModerator() || member.IsOwner()) {
-		m.RuleMisses = append(m.RuleMisses, "non-member")
-		m.Decision = "accept: member"
-		m.AddStage("rules", "accepted")
-		j.Log.Info("decision", "decision", "accept", "from", m.From)
-		j.Send(queue.Pipeline, m, body)
-		return nil
-	}
-	m.RuleHits = append(m.RuleHits, "non-member")
-	return hold(j, list, m, body, msg, "the sender is not a member of the list", moderators)
+	return list, err
 }
 
-// hold keeps a post for the moderators: the message goes to the held queue,
-// its record to the list store, and each moderator gets a notice that carries
-// only header information (never the body: it may be the plaintext of an
-// encrypted post, security invariant 2).
-func hold(j *Job, list *lists.List, m *queue.Meta, body []byte, msg *mailmsg.Message, reason string, moderators []string) error {
-	sum := sha256.Sum256([]byte(m.ID))
-	id := hex.EncodeToString(sum[:])[:12]
-	m.HeldID = id
-	m.Decision = "hold: " + reason
-	m.AddStage("rules", "held")
-	if err := j.Site.Queue(queue.Held).Handover(m, bytesReader(body)); err != nil {
-		return fmt.Errorf("write held post: %w", err)
+// PostEnv is the scenario environment of a post, from the metadata the
+// incoming runner wrote: the sender is the From address, the method is
+// Meta.Auth (smtp when unset), the signer is the signer address that equals
+// the sender (else the first one), is_encrypted is true when the post arrived
+// encrypted and is_signed when its signature verdict is good. The Roster is
+// left for the caller.
+func PostEnv(list *lists.List, m *queue.Meta, msg *mailmsg.Message, size int) rules.Env {
+	signer := ""
+	for _, a := range m.SignerAddresses {
+		if strings.EqualFold(a, m.From) {
+			signer = a
+			break
+		}
 	}
-	subject := mailmsg.DecodeHeader(msg.Get("Subject"))
-	if m.Encryption != "" && m.Encryption != "none" {
-		subject = "" // the subject of an encrypted post may be protected
+	if signer == "" && len(m.SignerAddresses) > 0 {
+		signer = m.SignerAddresses[0]
 	}
-	metaJSON, err := jsonMeta(m)
+	method := m.Auth
+	if method == "" {
+		method = rules.MethodSMTP
+	}
+	return rules.Env{
+		Sender:    m.From,
+		ListName:  list.Address,
+		Signer:    signer,
+		Method:    method,
+		Encrypted: encrypted(m),
+		Signed:    m.Verdict == "good",
+		Size:      int64(size),
+		Header:    msg.Values,
+	}
+}
+
+func encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }
+
+// EvaluateSend evaluates the list's send scenario for a post, with a roster
+// read from the list store.
+func EvaluateSend(s *site.Site, list *lists.List, m *queue.Meta, msg *mailmsg.Message, size int) (rules.Decision, error) {
+	sc, err := Scenarios(s).Get(list.Settings.Send)
 	if err != nil {
-		return err
+		return rules.Decision{}, err
 	}
-	err = j.Site.Lists.Update(func(tx *lists.Tx) error {
-		return tx.PutHeld(&lists.Held{
-			ID:       id,
-			List:     m.List,
-			File:     "queue/" + queue.Held + "/" + m.ID + ".msg",
-			Meta:     metaJSON,
-			Sender:   m.From,
-			Subject:  subject,
-			Reason:   reason,
-			Rules:    m.RuleHits,
-			Received: j.Now,
-		})
+	env := PostEnv(list, m, msg, size)
+	var d rules.Decision
+	err = s.Lists.View(func(tx *lists.Tx) error {
+		env.Roster = rules.ListsRoster{Tx: tx, Listmasters: s.Config.Listmasters, Domain: s.Config.Domain}
+		d, _ = sc.Evaluate(env)
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("record held post: %w", err)
-	}
-	j.Log.Info("decision", "decision", "hold", "held_id", id, "reason", reason, "from", m.From)
-	if len(moderators) == 0 {
-		return nil
-	}
-	n := &Notice{
-		List:    list.Address,
-		From:    listaddr.Address(list.Address, queue.SubOwner),
-		To:      listaddr.Address(list.Address, queue.SubOwner),
-		Subject: fmt.Sprintf("Post to %s held for moderation (%s)", list.Address, id),
-		Body: fmt.Sprintf(`A post to %s is held for moderation.
-
-  Held ID:  %s
-  From:     %s
-  Subject:  %s
-  Reason:   %s
-  Rules:    %s
-
-Decide with:
-  cloister held approve %s
-  cloister held reject %s
-  cloister held show %s
-
-The post's content is not included in this notice.
-`, list.Address, id, m.From, orDash(subject), reason, strings.Join(m.RuleHits, ", "), id, id, id),
-	}
-	j.Send(queue.Out, n.Meta("notice", moderators...), n.Bytes(j.Now))
-	return nil
+	return d, err
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
+var (
+	scenarioSetsMu sync.Mutex
+	scenarioSets   = map[string]*rules.ScenarioSet{}
+)
+
+// Scenarios returns the site's scenario set (built-ins overridden by the
+// configured scenario_dir), shared by every runner of the process so that
+// parsed scenarios are cached.
+func Scenarios(s *site.Site) *rules.ScenarioSet {
+	scenarioSetsMu.Lock()
+	defer scenarioSetsMu.Unlock()
+	ss, ok := scenarioSets[s.Config.ScenarioDir]
+	if !ok {
+		ss = rules.NewScenarioSet(s.Config.ScenarioDir)
+		scenarioSets[s.Config.ScenarioDir] = ss
 	}
-	return s
+	return ss
+}
+
+// describe renders a scenario decision for Meta.Decision and the logs.
+func describe(d rules.Decision) string {
+	if d.Line == 0 {
+		return fmt.Sprintf("%s (scenario %s, method %s, no rule matched)", d, d.Scenario, d.Method)
+	}
+	return fmt.Sprintf("%s (scenario %s line %d, method %s)", d, d.Scenario, d.Line, d.Method)
 }

@@ -1,0 +1,173 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/queue"
+)
+
+// Rule is one check of the posting chain (after Mailman 3's rules). A rule
+// only detects: it says whether it fired and why. What a hit means (hold,
+// reject, discard) is the chain's business, written in PostingChain.
+type Rule interface {
+	// Name is the rule's name, recorded in Meta.RuleHits or RuleMisses.
+	Name() string
+	// Description is one line for the docs and `cloister held show`.
+	Description() string
+	// Check looks at the post and reports whether the rule fires.
+	Check(p *Post) Result
+}
+
+// Result is what a rule found.
+type Result struct {
+	// Hit reports the rule fired.
+	Hit bool
+	// Reason says in words why it fired, for notices and logs; empty on a miss.
+	Reason string
+}
+
+// hit and miss build Results.
+func hit(format string, a ...any) Result { return Result{Hit: true, Reason: fmt.Sprintf(format, a...)} }
+
+var miss = Result{}
+
+// Post is what the rules look at: the list, the entry's metadata (after the
+// incoming runner: From, encryption, signature verdict, method), the parsed
+// message and its bytes (plaintext: the rules run in memory only).
+type Post struct {
+	List *lists.List
+	Meta *queue.Meta
+	Msg  *mailmsg.Message
+	// Body is the whole message (header and body), for its size.
+	Body []byte
+	// SiteBanned are site-wide banned-address patterns, added to the list's
+	// banned_addresses.
+	SiteBanned []string
+}
+
+// Action is what the chain does with a post when a rule fires.
+type Action string
+
+// The actions of the chain, weakest first: when several rules fire, the
+// strongest action decides (discard, then reject, then owner, then hold).
+const (
+	// ActionHold holds the post for the moderators.
+	ActionHold Action = "hold"
+	// ActionOwner holds the post for the owners (not the moderators).
+	ActionOwner Action = "owner"
+	// ActionReject refuses the post with a notice to the sender.
+	ActionReject Action = "reject"
+	// ActionDiscard drops the post; only the log tells.
+	ActionDiscard Action = "discard"
+)
+
+func (a Action) rank() int {
+	switch a {
+	case ActionHold:
+		return 1
+	case ActionOwner:
+		return 2
+	case ActionReject:
+		return 3
+	case ActionDiscard:
+		return 4
+	}
+	return 0
+}
+
+// Link pairs a rule with the action taken when it fires.
+type Link struct {
+	Rule   Rule
+	Action Action
+}
+
+// PostingChain is the posting chain, run by the rules runner before the
+// list's send scenario: every rule of the chain, in order, with its action.
+// This table is the one place a reader sees every rule.
+var PostingChain = []Link{
+	{Loop{}, ActionDiscard},
+	{BannedAddress{}, ActionReject},
+	{PostEncryptForce{}, ActionReject},
+	{PostSignForce{}, ActionReject},
+	{Administrivia{}, ActionOwner},
+	{PostSign{}, ActionHold},
+	{MaxSize{}, ActionHold},
+	{MaxRecipients{}, ActionHold},
+	{ImplicitDestination{}, ActionHold},
+	{NoSubject{}, ActionHold},
+	{SuspiciousHeader{}, ActionHold},
+}
+
+// ErrDiscard is matched (errors.Is) by a *DiscardError.
+var ErrDiscard = errors.New("discard")
+
+// DiscardError means a rule fired whose action is discard.
+type DiscardError struct{ Rule, Reason string }
+
+func (e *DiscardError) Error() string       { return "discard (" + e.Rule + "): " + e.Reason }
+func (e *DiscardError) Is(target error) bool { return target == ErrDiscard }
+
+// RejectError means a rule fired whose action is reject; Reason is for the
+// sender's notice.
+type RejectError struct{ Rule, Reason string }
+
+func (e *RejectError) Error() string { return "reject (" + e.Rule + "): " + e.Reason }
+
+// HoldError means one or more rules fired whose action is hold (or owner):
+// the post waits for a decision. Owner tells that the owners decide rather
+// than the moderators.
+type HoldError struct {
+	Rules   []string
+	Reasons []string
+	Owner   bool
+}
+
+func (e *HoldError) Error() string {
+	return "hold (" + strings.Join(e.Rules, ", ") + "): " + e.Reason()
+}
+
+// Reason joins the reasons of every rule that held the post.
+func (e *HoldError) Reason() string { return strings.Join(e.Reasons, "; ") }
+
+// RunChain checks every rule of the chain against the post and returns the
+// names of the rules that fired (hits) and did not (misses), and the outcome:
+// nil when no rule fired, else the strongest action as a *DiscardError,
+// *RejectError or *HoldError (the first rule of that action names it).
+// Every rule is checked, so the hits tell an admin every reason at once.
+func RunChain(chain []Link, p *Post) (hits, misses []string, outcome error) {
+	best := Action("")
+	var first Link
+	var firstReason string
+	hold := &HoldError{}
+	for _, l := range chain {
+		r := l.Rule.Check(p)
+		if !r.Hit {
+			misses = append(misses, l.Rule.Name())
+			continue
+		}
+		hits = append(hits, l.Rule.Name())
+		if l.Action == ActionHold || l.Action == ActionOwner {
+			hold.Rules = append(hold.Rules, l.Rule.Name())
+			hold.Reasons = append(hold.Reasons, r.Reason)
+			if l.Action == ActionOwner {
+				hold.Owner = true
+			}
+		}
+		if l.Action.rank() > best.rank() {
+			best, first, firstReason = l.Action, l, r.Reason
+		}
+	}
+	switch best {
+	case ActionDiscard:
+		return hits, misses, &DiscardError{Rule: first.Rule.Name(), Reason: firstReason}
+	case ActionReject:
+		return hits, misses, &RejectError{Rule: first.Rule.Name(), Reason: firstReason}
+	case ActionHold, ActionOwner:
+		return hits, misses, hold
+	}
+	return hits, misses, nil
+}

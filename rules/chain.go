@@ -108,7 +108,7 @@ var ErrDiscard = errors.New("discard")
 // DiscardError means a rule fired whose action is discard.
 type DiscardError struct{ Rule, Reason string }
 
-func (e *DiscardError) Error() string       { return "discard (" + e.Rule + "): " + e.Reason }
+func (e *DiscardError) Error() string        { return "discard (" + e.Rule + "): " + e.Reason }
 func (e *DiscardError) Is(target error) bool { return target == ErrDiscard }
 
 // RejectError means a rule fired whose action is reject; Reason is for the

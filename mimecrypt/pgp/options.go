@@ -13,7 +13,7 @@ import (
 // Default limits used by Open when OpenOptions leaves a limit at zero.
 const (
 	DefaultMaxDecompressed = 64 << 20 // bytes of plaintext one OpenPGP message may yield
-	DefaultMaxKeyPackets   = 64       // PKESK and SKESK packets in front of the encrypted data
+	DefaultMaxKeyPackets   = 1000     // PKESK and SKESK packets in front of the encrypted data (senders write to many)
 	DefaultMaxDepth        = 16       // nesting of multiparts
 	DefaultMaxParts        = 1000     // MIME entities in one message
 )

@@ -21,18 +21,18 @@ func EncryptionKey(e *openpgp.Entity, now time.Time, cfg *packet.Config) (openpg
 	if e == nil || e.PrimaryKey == nil {
 		return openpgp.Key{}, false, fmt.Errorf("empty key: %w", ErrNoEncryptionKey)
 	}
-	id := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+	id := func() string { return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint) }
 	switch _, err := e.VerifyPrimaryKey(now, cfg); {
 	case errors.Is(err, pgperrors.ErrKeyRevoked):
-		return openpgp.Key{}, false, fmt.Errorf("key %s is revoked: %w", id, ErrNoEncryptionKey)
+		return openpgp.Key{}, false, fmt.Errorf("key %s is revoked: %w", id(), ErrNoEncryptionKey)
 	case errors.Is(err, pgperrors.ErrKeyExpired):
-		return openpgp.Key{}, false, fmt.Errorf("key %s has expired: %w", id, ErrNoEncryptionKey)
+		return openpgp.Key{}, false, fmt.Errorf("key %s has expired: %w", id(), ErrNoEncryptionKey)
 	case err != nil:
-		return openpgp.Key{}, false, fmt.Errorf("key %s is not valid (%v): %w", id, err, ErrNoEncryptionKey)
+		return openpgp.Key{}, false, fmt.Errorf("key %s is not valid (%v): %w", id(), err, ErrNoEncryptionKey)
 	}
 	k, err := e.EncryptionKeyWithError(now, cfg)
 	if err != nil {
-		return openpgp.Key{}, false, fmt.Errorf("key %s has no valid encryption subkey (%v): %w", id, err, ErrNoEncryptionKey)
+		return openpgp.Key{}, false, fmt.Errorf("key %s has no valid encryption subkey (%v): %w", id(), err, ErrNoEncryptionKey)
 	}
 	v2 := false
 	if sig, err := e.PrimarySelfSignature(now, cfg); err == nil && sig != nil {

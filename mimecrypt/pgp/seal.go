@@ -126,6 +126,43 @@ func (b *body) tail(skip int) []byte {
 // recipient without a usable encryption key fails the call with an error
 // wrapping ErrNoEncryptionKey.
 func (s *Sealed) For(recipients ...*openpgp.Entity) ([]byte, error) {
+	m, err := s.message(recipients)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, m.len())
+	for _, p := range m.pieces() {
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
+// WriteFor writes what For returns to w without assembling it in memory
+// first: the shared part of the body is written from the Sealed's cache.
+func (s *Sealed) WriteFor(w io.Writer, recipients ...*openpgp.Entity) error {
+	m, err := s.message(recipients)
+	if err != nil {
+		return err
+	}
+	for _, p := range m.pieces() {
+		if _, err := w.Write(p); err != nil {
+			return fmt.Errorf("write encrypted message: %w", err)
+		}
+	}
+	return nil
+}
+
+// recipientMessage is one For message in pieces: the per-recipient head
+// (MIME header and the armor lines of the key packets) and the shared tail.
+type recipientMessage struct {
+	head, tail, trailer []byte
+}
+
+func (m *recipientMessage) pieces() [][]byte { return [][]byte{m.head, m.tail, m.trailer} }
+func (m *recipientMessage) len() int         { return len(m.head) + len(m.tail) + len(m.trailer) }
+
+// message builds the per-recipient pieces of a For message.
+func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error) {
 	if len(recipients) == 0 {
 		return nil, fmt.Errorf("no recipient: %w", ErrNoEncryptionKey)
 	}
@@ -154,37 +191,30 @@ func (s *Sealed) For(recipients ...*openpgp.Entity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pk.Reset()
-	pk.Write(pkb)
 	// The key packets and the first bytes of the body fill whole armor lines;
 	// the rest of the body's armor is shared by every message with the same
 	// alignment.
-	skip := (armorLineBytes - pk.Len()%armorLineBytes) % armorLineBytes
+	skip := (armorLineBytes - len(pkb)%armorLineBytes) % armorLineBytes
 	skip = min(skip, len(b.packet))
-	pk.Write(b.packet[:skip])
-	tail := b.tail(skip)
+	pkb = append(pkb, b.packet[:skip]...)
 
 	bd, err := boundary()
 	if err != nil {
 		return nil, err
 	}
-	head := "Content-Type: multipart/encrypted;\r\n protocol=\"application/pgp-encrypted\";\r\n boundary=\"" + bd + "\"\r\n\r\n" +
-		"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n" +
-		"--" + bd + "\r\n" +
-		"Content-Type: application/pgp-encrypted\r\n" +
-		"Content-Description: PGP/MIME version identification\r\n\r\n" +
-		"Version: 1\r\n\r\n" +
-		"--" + bd + "\r\n" +
-		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n" +
-		"Content-Description: OpenPGP encrypted message\r\n" +
-		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n" +
-		"-----BEGIN PGP MESSAGE-----\r\n\r\n"
-	const trailer = "-----END PGP MESSAGE-----\r\n\r\n--"
-	out := make([]byte, 0, len(head)+pk.Len()*2+len(tail)+len(trailer)+len(bd)+8)
-	out = append(out, head...)
-	out = appendArmorLines(out, pk.Bytes(), "\r\n")
-	out = append(out, tail...)
-	out = append(out, trailer...)
-	out = append(out, bd+"--\r\n"...)
-	return out, nil
+	head := make([]byte, 0, 700+len(pkb)*3/2)
+	head = append(head, "Content-Type: multipart/encrypted;\r\n protocol=\"application/pgp-encrypted\";\r\n boundary=\""+bd+"\"\r\n\r\n"+
+		"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n"+
+		"--"+bd+"\r\n"+
+		"Content-Type: application/pgp-encrypted\r\n"+
+		"Content-Description: PGP/MIME version identification\r\n\r\n"+
+		"Version: 1\r\n\r\n"+
+		"--"+bd+"\r\n"+
+		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"+
+		"Content-Description: OpenPGP encrypted message\r\n"+
+		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n"+
+		"-----BEGIN PGP MESSAGE-----\r\n\r\n"...)
+	head = appendArmorLines(head, pkb, "\r\n")
+	trailer := []byte("-----END PGP MESSAGE-----\r\n\r\n--" + bd + "--\r\n")
+	return &recipientMessage{head: head, tail: b.tail(skip), trailer: trailer}, nil
 }

@@ -175,3 +175,37 @@ func TestEncryptionKeyErrors(t *testing.T) {
 		t.Errorf("nil key: err = %v", err)
 	}
 }
+
+// TestForConcurrent has workers share one Sealed, as the outgoing runner's
+// pool does (run with -race).
+func TestForConcurrent(t *testing.T) {
+	list := newKey(t, listAddr, "curve25519", false)
+	subs := []*openpgp.Entity{newKey(t, "a@subs.test", "curve25519", false), newKey(t, "b@subs.test", "curve25519", true)}
+	sealed, err := Seal([]byte(testPost), list, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func(w int) {
+			var err error
+			for i := 0; i < 5 && err == nil; i++ {
+				var msg []byte
+				sub := subs[(w+i)%2]
+				if msg, err = sealed.For(sub); err == nil {
+					var res *mimecrypt.Result
+					res, err = Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: openpgp.EntityList{list}})
+					if err == nil && res.Verdict != mimecrypt.VerdictGood {
+						err = errors.New("verdict " + string(res.Verdict))
+					}
+				}
+			}
+			errs <- err
+		}(w)
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -138,6 +138,12 @@ func TestBadInput(t *testing.T) {
 		packet.SerializeEncryptedKey(&one, k.PublicKey, packet.CipherAES256, make([]byte, 32), nil)
 		return append(bytes.Repeat(one.Bytes(), 10000), goodBin[len(goodBin)-200:]...)
 	}()
+	hiddenKeys := func() []byte {
+		k, _, _ := EncryptionKey(other, other.PrimaryKey.CreationTime.Add(1), nil)
+		var one bytes.Buffer
+		packet.SerializeEncryptedKeyWithHiddenOption(&one, k.PublicKey, packet.CipherAES256, make([]byte, 32), true, nil)
+		return append(bytes.Repeat(one.Bytes(), 100), goodBin[len(goodBin)-200:]...)
+	}()
 	noMDC := func() []byte {
 		k, _, _ := EncryptionKey(list, list.PrimaryKey.CreationTime.Add(1), nil)
 		var b bytes.Buffer
@@ -157,6 +163,7 @@ func TestBadInput(t *testing.T) {
 		{"truncated packets", wrapEncrypted(armorBytes(t, goodBin[:len(goodBin)/2])), mimecrypt.ErrMalformed},
 		{"truncated key packet", wrapEncrypted(armorBytes(t, goodBin[:40])), mimecrypt.ErrMalformed},
 		{"encrypted to another key", listMessage(toOther), mimecrypt.ErrNoKey},
+		{"100 hidden key packets", wrapEncrypted(armorBytes(t, hiddenKeys)), mimecrypt.ErrTooLarge},
 		{"SED without MDC", wrapEncrypted(armorBytes(t, noMDC)), mimecrypt.ErrNoIntegrity},
 		{"10,000 key packets", wrapEncrypted(armorBytes(t, manyKeys)), mimecrypt.ErrTooLarge},
 		{"wrong protocol parameter", listMessage(bytes.Replace(good, []byte(`protocol="application/pgp-encrypted"`), []byte(`protocol="application/pgp-signature"`), 1)), mimecrypt.ErrMalformed},

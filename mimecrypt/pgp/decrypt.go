@@ -42,12 +42,16 @@ func dearmor(b []byte, want string) ([]byte, error) {
 	return bin, nil
 }
 
+// maxKeyTries bounds the key packets that name a list key or no key
+// (hidden recipients): each costs a private-key operation per list key.
+const maxKeyTries = 32
+
 // prescan walks the packets in front of the encrypted data without any
 // cryptography: it bounds their count, refuses encryption without integrity
 // protection, and says whether any key packet is for a list key.
 func (o *opener) prescan(bin []byte) error {
 	r := packet.NewReader(bytes.NewReader(bin))
-	keys, ours := 0, false
+	keys, tries, ours := 0, 0, false
 	for {
 		p, err := r.Next()
 		if err == io.EOF {
@@ -69,6 +73,10 @@ func (o *opener) prescan(bin []byte) error {
 			keys++
 			if p.KeyId == 0 || len(o.opts.ListKeys.KeysById(p.KeyId)) > 0 {
 				ours = true
+				tries++
+				if tries > maxKeyTries {
+					return fmt.Errorf("more than %d key packets for the list's keys or hidden: %w", maxKeyTries, mimecrypt.ErrTooLarge)
+				}
 			}
 		case *packet.SymmetricKeyEncrypted:
 			keys++

@@ -290,3 +290,10 @@ func TestRulesModeratorRejectsByToken(t *testing.T) {
 		t.Fatalf("rejected post distributed")
 	}
 }
+
+func writeScenario(t *testing.T, dir, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,245 @@
+package runners
+
+import (
+	"bytes"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"cloister/lists"
+	"cloister/queue"
+)
+
+var confirmFromRE = regexp.MustCompile(`(?m)^From: team-confirm\+([a-z2-7]+)@lists\.test$`)
+
+// TestRequestAuthConfirmed: send.private_key asks a member's unproven (smtp)
+// post to be confirmed; the request comes from and replies to
+// LIST-confirm+TOKEN; ConfirmPost evaluates the scenario again with md5 and
+// the post is distributed; the token cannot be used twice.
+func TestRequestAuthConfirmed(t *testing.T) {
+	s := newTestSite(t)
+	setSetting(t, s, "send", "send.private_key")
+	s.deliver(t, queue.SubPost, "bob@subs.test", post)
+	s.drain(t)
+	if box := s.mailbox(t, "cat@subs.test"); len(box) != 0 {
+		t.Fatalf("unconfirmed post distributed")
+	}
+	req := oneMessage(t, s, "bob@subs.test")
+	tok := replyToken(t, req)
+	if m := confirmFromRE.FindSubmatch(req); m == nil || string(m[1]) != tok {
+		t.Fatalf("request From is not LIST-confirm+TOKEN:\n%s", req)
+	}
+	if len(tok) < 26 { // base32: 26 characters hold 130 bits
+		t.Fatalf("token %q is shorter than 128 bits", tok)
+	}
+	if !bytes.Contains(req, []byte("Subject: Confirm your post to team@lists.test")) || !bytes.Contains(req, []byte("Minutes")) {
+		t.Fatalf("request:\n%s", req)
+	}
+	held := heldPosts(t, s)
+	if len(held) != 1 || held[0].Reason != "waiting for the sender to confirm the post" {
+		t.Fatalf("held = %+v", held)
+	}
+	if err := ConfirmPost(s.Site, strings.ToUpper(tok)); err != nil { // tokens are case-insensitive
+		t.Fatal(err)
+	}
+	s.drain(t)
+	got := oneMessage(t, s, "cat@subs.test")
+	if !bytes.Contains(got, []byte("The minutes are attached.")) {
+		t.Fatalf("confirmed post: %s", got)
+	}
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenUsed) {
+		t.Fatalf("second use: %v, want ErrTokenUsed", err)
+	}
+	if h := heldPosts(t, s); len(h) != 0 {
+		t.Fatalf("held left: %+v", h)
+	}
+	for _, q := range []string{queue.Held, queue.Bad, queue.Out} {
+		if f := s.files(t, q); len(f) != 0 {
+			t.Errorf("queue %s left %v", q, f)
+		}
+	}
+	if !strings.Contains(s.logs.String(), "decision=request_auth") {
+		t.Errorf("log lacks the request_auth decision")
+	}
+}
+
+// TestRequestAuthConfirmedThenHeld: a confirmed post that the scenario then
+// holds (md5 -> editorkey) stays held, now for the moderators.
+func TestRequestAuthConfirmedThenHeld(t *testing.T) {
+	s := newTestSite(t)
+	dir := t.TempDir()
+	writeScenario(t, dir, "send.confirm_then_moderate", "true() smtp -> request_auth\ntrue() md5 -> editorkey\n")
+	s.Config.ScenarioDir = dir
+	setSetting(t, s, "send", "send.confirm_then_moderate")
+	s.deliver(t, queue.SubPost, "bob@subs.test", post)
+	s.drain(t)
+	tok := replyToken(t, oneMessage(t, s, "bob@subs.test"))
+	if err := ConfirmPost(s.Site, tok); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	held := heldPosts(t, s)
+	if len(held) != 1 || !strings.Contains(held[0].Reason, "moderators approve") {
+		t.Fatalf("held = %+v", held)
+	}
+	n := oneMessage(t, s, "ann@subs.test")
+	if err := ConfirmPost(s.Site, replyToken(t, n)); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	if got := oneMessage(t, s, "cat@subs.test"); !bytes.Contains(got, []byte("The minutes")) {
+		t.Fatalf("post: %s", got)
+	}
+	if f := s.files(t, queue.Held); len(f) != 0 {
+		t.Errorf("held queue left %v", f)
+	}
+}
+
+// TestHeldEncryptedPostNoticeHasNoPlaintext (security invariant 2): a post
+// that arrived encrypted (its decrypted plaintext in the rules queue, as the
+// incoming runner leaves it) is held; the moderator's notice carries some of
+// its headers, never its subject or body, and neither does the rejection
+// notice to its sender.
+func TestHeldEncryptedPostNoticeHasNoPlaintext(t *testing.T) {
+	s := newTestSite(t)
+	setSetting(t, s, "send", "send.editorkey")
+	m := &queue.Meta{
+		List: "team@lists.test", Subaddress: queue.SubPost, Sender: "eve@else.test", From: "eve@else.test",
+		Recipient: "team@lists.test", Encryption: "pgp-mime", Verdict: "none", Auth: "smtp",
+	}
+	msg := "From: eve@else.test\nTo: team@lists.test\nSubject: SUBJECT-MARKER-7731\nMessage-ID: <enc1@else.test>\n" +
+		"Content-Type: text/plain\n\nBODY-MARKER-4412 the plaintext of an encrypted post\n"
+	if _, err := s.Queue(queue.Rules).Enqueue(m, strings.NewReader(msg), 0); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	n := oneMessage(t, s, "ann@subs.test")
+	for _, marker := range []string{"SUBJECT-MARKER-7731", "BODY-MARKER-4412", "plaintext of an encrypted"} {
+		if bytes.Contains(n, []byte(marker)) {
+			t.Fatalf("moderator notice carries %q:\n%s", marker, n)
+		}
+	}
+	for _, want := range []string{"From: eve@else.test", "Message-ID: <enc1@else.test>", "arrived encrypted"} {
+		if !bytes.Contains(n, []byte(want)) {
+			t.Errorf("notice lacks %q:\n%s", want, n)
+		}
+	}
+	if bytes.Contains(n, []byte("message/rfc822")) {
+		t.Fatalf("notice attaches the post")
+	}
+	held := heldPosts(t, s)
+	if len(held) != 1 || held[0].Subject != "" {
+		t.Fatalf("held record shows the protected subject: %+v", held)
+	}
+	if err := Reject(s.Site, held[0].ID, "not for this list", "test"); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	r := oneMessage(t, s, "eve@else.test")
+	if bytes.Contains(r, []byte("MARKER")) || !bytes.Contains(r, []byte("not for this list")) {
+		t.Fatalf("rejection notice:\n%s", r)
+	}
+}
+
+// TestHeldPostsExpire: a held post past held_expire_days is dropped with a
+// notice to its sender; its moderator tokens are purged with it.
+func TestHeldPostsExpire(t *testing.T) {
+	s := newTestSite(t)
+	setSetting(t, s, "send", "send.editorkey")
+	setSetting(t, s, "held_expire_days", "3")
+	s.deliver(t, queue.SubPost, "eve@else.test", "From: eve@else.test\nTo: team@lists.test\nSubject: Offer\n\nbuy\n")
+	s.drain(t)
+	tok := replyToken(t, oneMessage(t, s, "ann@subs.test"))
+	now := time.Now()
+	got, err := ExpireHeld(s.Site, now.Add(2*24*time.Hour))
+	if err != nil || got != (Expired{}) {
+		t.Fatalf("before expiry: %+v, %v", got, err)
+	}
+	if len(heldPosts(t, s)) != 1 {
+		t.Fatalf("held post dropped early")
+	}
+	got, err = ExpireHeld(s.Site, now.Add(3*24*time.Hour+time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Held != 1 || got.Tokens != 2 { // approve and reject tokens of ann
+		t.Fatalf("expired %+v, want 1 post and 2 tokens", got)
+	}
+	s.drain(t)
+	n := oneMessage(t, s, "eve@else.test")
+	if !bytes.Contains(n, []byte("expired without a decision")) || !bytes.Contains(n, []byte("waited 3 days")) {
+		t.Fatalf("expiry notice:\n%s", n)
+	}
+	if h := heldPosts(t, s); len(h) != 0 {
+		t.Fatalf("held left: %+v", h)
+	}
+	if f := s.files(t, queue.Held); len(f) != 0 {
+		t.Fatalf("held queue left %v", f)
+	}
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
+		t.Fatalf("purged token: %v, want ErrNoToken", err)
+	}
+}
+
+// TestConfirmationTokenExpires: an unanswered confirmation request expires
+// after token_expire_hours: the token is refused, then the post is dropped
+// (without a notice: its sender never confirmed it) and the token purged.
+func TestConfirmationTokenExpires(t *testing.T) {
+	s := newTestSite(t)
+	setSetting(t, s, "send", "send.private_key")
+	setSetting(t, s, "token_expire_hours", "2")
+	s.deliver(t, queue.SubPost, "bob@subs.test", post)
+	s.drain(t)
+	tok := replyToken(t, oneMessage(t, s, "bob@subs.test"))
+	later := time.Now().Add(2*time.Hour + time.Minute)
+	s.Lists.Now = func() time.Time { return later }
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
+		t.Fatalf("expired token: %v, want ErrTokenExpired", err)
+	}
+	got, err := ExpireHeld(s.Site, later)
+	if err != nil || got.Held != 1 || got.Tokens != 1 {
+		t.Fatalf("expire: %+v, %v", got, err)
+	}
+	s.drain(t)
+	if box := s.mailbox(t, "bob@subs.test"); len(box) != 1 {
+		t.Fatalf("bob received %d messages, want only the confirmation request", len(box))
+	}
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
+		t.Fatalf("purged token: %v, want ErrNoToken", err)
+	}
+	if box := s.mailbox(t, "cat@subs.test"); len(box) != 0 {
+		t.Fatalf("expired post distributed")
+	}
+}
+
+func TestConfirmPostRefusesOtherTokens(t *testing.T) {
+	s := newTestSite(t)
+	var tok string
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		tk := &lists.Token{List: "team@lists.test", Address: "dan@else.test", Action: "subscribe"}
+		err := tx.NewToken(tk, 0)
+		tok = tk.Value
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, ErrNotPostToken) {
+		t.Fatalf("subscribe token: %v, want ErrNotPostToken", err)
+	}
+	err = s.Lists.View(func(tx *lists.Tx) error {
+		tk, err := tx.Token(tok)
+		if err == nil && !tk.Used.IsZero() {
+			t.Errorf("a token for another action was spent")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ConfirmPost(s.Site, "nosuchtoken"); !errors.Is(err, lists.ErrNoToken) {
+		t.Fatalf("unknown token: %v", err)
+	}
+}

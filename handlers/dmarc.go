@@ -135,16 +135,29 @@ func wrapMessage(ctx *Context, author *mail.Address, original string) error {
 	inner := m.Bytes()
 	out := &mailmsg.Message{NL: m.NL}
 	out.Add("From", mungedFrom(ctx, author))
-	if rt := m.Get("Reply-To"); rt != "" {
+	rt := m.Get("Reply-To")
+	if rt != "" {
 		out.Add("Reply-To", rt)
-		out.Add("Cc", original)
 	} else {
 		out.Add("Reply-To", original)
 	}
 	for _, name := range wrapFields {
 		for _, f := range m.Fields {
-			if strings.EqualFold(f.Name, name) && !(name == "Cc" && out.Has("Cc")) {
+			if strings.EqualFold(f.Name, name) {
 				out.Fields = append(out.Fields, f)
+			}
+		}
+	}
+	if rt != "" {
+		named := false
+		for _, a := range m.Addresses("Reply-To", "To", "Cc") {
+			named = named || strings.EqualFold(a, author.Address)
+		}
+		if !named {
+			if cc := out.Get("Cc"); cc != "" {
+				out.Set("Cc", cc+", "+original)
+			} else {
+				out.Add("Cc", original)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -93,6 +94,14 @@ func (c *Context) arrivedEncrypted() bool {
 	return c.Meta != nil && c.Meta.Encryption != "" && c.Meta.Encryption != "none"
 }
 
+// SystemResolver returns the resolver the pipeline runner should put in
+// Context.Resolver: the system's DNS resolver behind a DMARCCache with its
+// default TTL (10 minutes) and size (1000 names). Keep one for the life of
+// the runner so that the cache is shared between posts.
+func SystemResolver() DMARCResolver {
+	return &DMARCCache{Resolver: net.DefaultResolver}
+}
+
 // Handler is one step of a list's pipeline.
 type Handler interface {
 	// Name is the handler's name in a pipeline (lower case, with dashes).
@@ -110,9 +119,9 @@ var All = []Handler{
 	ProtectedHeaders{},
 	Anonymous{},
 	ReplyTo{},
-	DMARC{},
 	StripSignature{},
 	ContentFilter{},
+	DMARC{},
 	SubjectPrefix{},
 	Footer{},
 	RFC2369{},
@@ -122,9 +131,10 @@ var All = []Handler{
 // is overridden. The order matters: cleanse first; protected-headers reads an
 // encrypted post's real Subject before subject-prefix edits it; anonymous
 // before reply-to and dmarc (an anonymous From needs no mitigation);
-// strip-signature and content-filter before footer (so the footer is neither
-// stripped nor filtered); rfc2369 last, so that its List-* fields and X-Loop
-// are the ones that leave.
+// strip-signature and content-filter before dmarc (whose wrap_message turns
+// the post into an attachment they would not look into) and before footer
+// (so the footer is neither stripped nor filtered); rfc2369 last, so that its
+// List-* fields and X-Loop are the ones that leave.
 func DefaultPipeline() []string {
 	names := make([]string, len(All))
 	for i, h := range All {

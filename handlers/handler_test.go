@@ -23,7 +23,7 @@ func TestTable(t *testing.T) {
 			t.Errorf("Lookup(%q) failed", h.Name())
 		}
 	}
-	want := []string{"cleanse", "protected-headers", "anonymous", "reply-to", "dmarc", "strip-signature", "content-filter", "subject-prefix", "footer", "rfc2369"}
+	want := []string{"cleanse", "protected-headers", "anonymous", "reply-to", "strip-signature", "content-filter", "dmarc", "subject-prefix", "footer", "rfc2369"}
 	if got := DefaultPipeline(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("DefaultPipeline() = %v, want %v", got, want)
 	}
@@ -51,7 +51,7 @@ func TestRunStopsAtReject(t *testing.T) {
 	if !errors.As(err, &re) || re.Handler != "content-filter" {
 		t.Fatalf("err = %v, want a *RejectError from content-filter", err)
 	}
-	if strings.Join(ran, " ") != "cleanse protected-headers anonymous reply-to dmarc strip-signature" {
+	if strings.Join(ran, " ") != "cleanse protected-headers anonymous reply-to strip-signature" {
 		t.Fatalf("ran = %v", ran)
 	}
 	if strings.Contains(re.Reason, "image/*") {
@@ -112,6 +112,13 @@ func TestHTMLToText(t *testing.T) {
 		{`<a href="https://e.example/">https://e.example/</a>`, "https://e.example/\n"},
 		{`<a href="https://e.example/?a=1&amp;b=2">link</a>`, "link <https://e.example/?a=1&b=2>\n"},
 		{"&lt;tag&gt; &amp;", "<tag> &\n"},
+		{"a<!-- hidden -->b", "ab\n"},
+		{"<A HREF=https://e.example/x>go</a>", "go <https://e.example/x>\n"},
+		{"<a href='javascript:x()'>no</a>", "no\n"},
+		{"<ul><li>one<li>two</ul>", "* one\n* two\n"},
+		{"<style>p{}</style><STYLE>q</STYLE>t", "t\n"},
+		{"text <unterminated", "text\n"},
+		{"<p>a\r\nb</p>", "a b\n"},
 		{"", ""},
 	} {
 		if got := HTMLToText(c.in); got != c.want {

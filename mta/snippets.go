@@ -48,7 +48,7 @@ func PostfixTransport(domain string, lists []string, deliver, config string) (tr
 	// Subaddresses with an extension (confirm+TOKEN, bounces+VERP) are matched
 	// by Postfix without the extension when recipient_delimiter = +.
 	recipients = r.String()
-	master = fmt.Sprintf("cloister  unix  -       n       n       -       4       pipe\n  flags=Rq user=cloister argv=%s%s ${original_recipient}\n", deliver, configFlag(config))
+	master = fmt.Sprintf("cloister  unix  -       n       n       -       4       pipe\n  flags=Rq user=cloister argv=%s%s -f ${sender} ${original_recipient}\n", deliver, configFlag(config))
 	mainCF = fmt.Sprintf(`relay_domains = %s
 transport_maps = hash:/etc/postfix/cloister_transport
 relay_recipient_maps = hash:/etc/postfix/cloister_recipients

@@ -191,6 +191,47 @@ func (a *app) memberCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.AddCommand(add, remove, ls, imp)
+	var setRoles, setDelivery, setName string
+	set := &cobra.Command{
+		Use:   "set LIST ADDRESS",
+		Short: "Change a member's roles, delivery or name",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			list := listAddress(s, args[0])
+			return s.Lists.Update(func(tx *lists.Tx) error {
+				m, err := tx.Member(list, args[1])
+				if err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("role") {
+					if m.Roles, err = parseRoles(setRoles); err != nil {
+						return err
+					}
+				}
+				if cmd.Flags().Changed("delivery") {
+					switch setDelivery {
+					case "on", "enabled":
+						m.Delivery = lists.DeliveryEnabled
+					case "off", "disabled":
+						m.Delivery = lists.DeliveryDisabled
+					default:
+						return fmt.Errorf("--delivery %q: want on or off", setDelivery)
+					}
+				}
+				if cmd.Flags().Changed("name") {
+					m.Name = setName
+				}
+				return tx.PutMember(list, m)
+			})
+		},
+	}
+	set.Flags().StringVar(&setRoles, "role", "", "roles, comma separated: member, moderator, owner")
+	set.Flags().StringVar(&setDelivery, "delivery", "", "on or off")
+	set.Flags().StringVar(&setName, "name", "", "display name")
+	c.AddCommand(add, set, remove, ls, imp)
 	return c
 }

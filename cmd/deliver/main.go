@@ -85,11 +85,16 @@ func run(args []string, stdin io.Reader, stderr io.Writer, getenv func(string) s
 	if err != nil {
 		return fail(exTempFail, "read message: %v", err)
 	}
+	// Postfix's pipe(8) writes the null sender as MAILER-DAEMON.
+	sender = strings.Trim(sender, "<>")
+	if strings.EqualFold(sender, "MAILER-DAEMON") {
+		sender = ""
+	}
 	meta := &queue.Meta{
 		List:       list,
 		Subaddress: sub,
 		Extension:  ext,
-		Sender:     strings.Trim(sender, "<>"),
+		Sender:     sender,
 		Recipient:  strings.ToLower(strings.Trim(rcpt, "<>")),
 		Received:   time.Now().UTC(),
 	}

@@ -1,0 +1,180 @@
+// Package plaintext is the end-to-end suite of a plaintext list with a real
+// Postfix in front and behind:
+//
+//	sendmail -> Postfix smtpd/pickup -> pipe(8) transport -> deliver -> queue/in
+//	  -> incoming -> rules -> pipeline -> archive, outgoing -> SMTP to Postfix
+//	  -> virtual(8) -> each subscriber's Maildir
+//
+// It also checks what Postfix does with Cloister's refusals: an unknown list
+// is refused at RCPT time and bounced, an oversized post gets deliver's exit
+// 65 and a bounce that says why, a non-member's post is held and released by
+// an operator, and -request mail gets the help reply.
+package plaintext
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"cloister/test/e2e/harness"
+)
+
+const domain = "lists.example.test"
+
+func TestPostfixPlaintextList(t *testing.T) {
+	harness.RequireRoot(t, "postfix", "postconf", "postmap", "sendmail")
+	dir := harness.WorkDir(t)
+	bins := harness.Build(t, filepath.Join(dir, "bin"))
+	port := harness.FreePort(t)
+
+	state := filepath.Join(dir, "state")
+	cl := func(args ...string) string {
+		return harness.Run(t, []string{"CLOISTER_CONFIG=" + filepath.Join(state, "cloister.toml")}, bins.Cloister, args...)
+	}
+	harness.Run(t, nil, bins.Cloister, "init", "--state-dir", state, "--domain", domain, "--smtp", "127.0.0.1:"+itoa(port))
+	cfgPath := filepath.Join(state, "cloister.toml")
+	cfg, _ := os.ReadFile(cfgPath)
+	cfg = bytes.Replace(cfg, []byte("max_message_size_kb = 10240"), []byte("max_message_size_kb = 64"), 1)
+	os.WriteFile(cfgPath, cfg, 0o644)
+	cl("list", "create", "team", "--owner", "carol@subs.test", "--description", "The team")
+	cl("member", "add", "team", "dave@subs.test")
+	cl("member", "add", "team", "erin@subs.test", "--name", "Erin")
+	aliases := cl("aliases", "--mta", "postfix", "--deliver", bins.Deliver)
+	// deliver runs as the cloister user and writes into queue/in.
+	harness.Run(t, nil, "chown", "-R", "cloister:", state)
+
+	pf := harness.StartPostfix(t, dir, harness.Config{
+		ListDomain: domain,
+		Aliases:    aliases,
+		Port:       port,
+		Mailboxes:  []string{"carol@subs.test", "dave@subs.test", "erin@subs.test", "frank@subs.test"},
+	})
+
+	runners := exec.Command(bins.Cloister, "runners")
+	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
+	runLog, _ := os.Create(filepath.Join(dir, "runners.log"))
+	runners.Stdout, runners.Stderr = runLog, runLog
+	if err := runners.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		runners.Process.Signal(syscall.SIGTERM)
+		runners.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "runners.log"))
+			t.Logf("runners log:\n%s", b)
+		}
+	})
+	members := []string{"carol@subs.test", "dave@subs.test", "erin@subs.test"}
+	waitMail := func(t *testing.T, addr string, n int) [][]byte {
+		t.Helper()
+		harness.Wait(t, 60*time.Second, addr+" to receive "+itoa(n)+" messages", func() bool { return len(pf.Mailbox(addr)) >= n })
+		return pf.Mailbox(addr)
+	}
+
+	t.Run("member post reaches every member", func(t *testing.T) {
+		body := "Agenda for Thursday:\n\n 1. budget\n 2. travel\n\n-- \nDave\n"
+		pf.Sendmail(t, "dave@subs.test", []byte("From: Dave <dave@subs.test>\nTo: team@"+domain+"\nSubject: Agenda\nMessage-ID: <agenda-1@subs.test>\n\n"+body), "team@"+domain)
+		for _, m := range members {
+			got := waitMail(t, m, 1)[0]
+			for _, want := range []string{"Subject: [team] Agenda", "List-Id: \"The team\" <team." + domain + ">", "List-Post: <mailto:team@" + domain + ">", "X-Loop: team@" + domain, "Return-Path: <team-bounces@" + domain + ">"} {
+				if !bytes.Contains(got, []byte(want)) {
+					t.Errorf("%s's copy lacks %q:\n%s", m, want, got)
+				}
+			}
+			if _, b, _ := bytes.Cut(got, []byte("\n\n")); string(b) != body {
+				t.Errorf("%s: body changed:\n%q\nwant\n%q", m, b, body)
+			}
+		}
+	})
+
+	t.Run("non-member post is rejected with a notice", func(t *testing.T) {
+		pf.Sendmail(t, "frank@subs.test", []byte("From: frank@subs.test\nTo: team@"+domain+"\nSubject: Hello\n\nREJECT-MARKER\n"), "team@"+domain)
+		harness.Wait(t, 60*time.Second, "the rejection notice", func() bool {
+			for _, m := range pf.Mailbox("frank@subs.test") {
+				if bytes.Contains(m, []byte("only members of the list may post")) {
+					return true
+				}
+			}
+			return false
+		})
+	})
+
+	t.Run("moderated list holds a non-member post, then approved", func(t *testing.T) {
+		cl("list", "set", "team", "send", "send.editorkey")
+		cl("member", "set", "team", "carol@subs.test", "--role", "owner,moderator,member")
+		pf.Sendmail(t, "frank@subs.test", []byte("From: frank@subs.test\nTo: team@"+domain+"\nSubject: Hello from outside\n\nHELD-MARKER\n"), "team@"+domain)
+		var id string
+		harness.Wait(t, 60*time.Second, "the post to be held", func() bool {
+			for _, line := range strings.Split(cl("held", "ls", "team"), "\n") {
+				if strings.Contains(line, "frank@subs.test") {
+					id = strings.Fields(line)[0]
+					return true
+				}
+			}
+			return false
+		})
+		notice := waitMail(t, "carol@subs.test", 2)[1]
+		// A plaintext post travels with the notice for the moderator to read.
+		if !bytes.Contains(notice, []byte("held for moderation")) || !bytes.Contains(notice, []byte("HELD-MARKER")) {
+			t.Fatalf("owner's notice:\n%s", notice)
+		}
+		if n := len(pf.Mailbox("erin@subs.test")); n != 1 {
+			t.Fatalf("erin has %d messages before approval", n)
+		}
+		cl("held", "approve", id)
+		got := waitMail(t, "erin@subs.test", 2)[1]
+		if !bytes.Contains(got, []byte("HELD-MARKER")) {
+			t.Fatalf("approved post:\n%s", got)
+		}
+	})
+
+	t.Run("unknown list is bounced by postfix", func(t *testing.T) {
+		pf.Sendmail(t, "frank@subs.test", []byte("From: frank@subs.test\nTo: nope@"+domain+"\nSubject: x\n\nx\n"), "nope@"+domain)
+		harness.Wait(t, 60*time.Second, "the bounce for nope@", func() bool {
+			for _, m := range pf.Mailbox("frank@subs.test") {
+				if bytes.Contains(m, []byte("nope@"+domain)) && bytes.Contains(m, []byte("Undelivered Mail Returned to Sender")) {
+					return true
+				}
+			}
+			return false
+		})
+	})
+
+	t.Run("oversized post is refused by deliver", func(t *testing.T) {
+		big := "From: dave@subs.test\nTo: team@" + domain + "\nSubject: big\n\n" + strings.Repeat("0123456789abcdef\n", 100<<10/17)
+		pf.Sendmail(t, "dave@subs.test", []byte(big), "team@"+domain)
+		harness.Wait(t, 60*time.Second, "the bounce with deliver's reason", func() bool {
+			for _, m := range pf.Mailbox("dave@subs.test") {
+				if bytes.Contains(m, []byte("larger than 64 KB")) {
+					return true
+				}
+			}
+			return false
+		})
+	})
+
+	t.Run("request address answers with help", func(t *testing.T) {
+		pf.Sendmail(t, "frank@subs.test", []byte("From: frank@subs.test\nTo: team-request@"+domain+"\nSubject: help\n\nhelp\n"), "team-request@"+domain)
+		harness.Wait(t, 60*time.Second, "the help reply", func() bool {
+			for _, m := range pf.Mailbox("frank@subs.test") {
+				if bytes.Contains(m, []byte("To subscribe:")) {
+					return true
+				}
+			}
+			return false
+		})
+	})
+
+	if st := cl("status"); !strings.Contains(st, "bad       0") {
+		t.Errorf("entries in bad:\n%s", st)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -35,8 +35,10 @@ func (Administrivia) Description() string {
 // Check implements Rule.
 func (Administrivia) Check(p *Post) Result {
 	subj := strings.Fields(strings.ToLower(mailmsg.DecodeHeader(p.Msg.Get("Subject"))))
-	if len(subj) > 0 && len(subj) <= 3 && administriviaWords[strings.Trim(subj[0], ":")] {
-		return hit("the subject looks like the email command %q", subj[0])
+	if len(subj) > 0 && len(subj) <= 3 {
+		if w := strings.Trim(subj[0], ":"); administriviaWords[w] {
+			return hit("the subject looks like the email command %q", w)
+		}
 	}
 	ct := strings.ToLower(p.Msg.Get("Content-Type"))
 	if ct != "" && !strings.HasPrefix(ct, "text/plain") {

@@ -300,7 +300,7 @@ func (p *part) sealed() bool {
 			return true
 		}
 		for _, m := range armorMarkers {
-			if bytes.Contains(d, m) {
+			if hasLineStarting(d, m) {
 				return true
 			}
 		}
@@ -418,6 +418,28 @@ func (p *part) hasBroken() bool {
 		if c.hasBroken() {
 			return true
 		}
+	}
+	return false
+}
+
+// hasLineStarting reports whether a line of d starts with marker, after
+// optional blanks (some clients indent armor). A quoted "> -----BEGIN"
+// does not count.
+func hasLineStarting(d, marker []byte) bool {
+	for from := 0; from < len(d); {
+		i := bytes.Index(d[from:], marker)
+		if i < 0 {
+			return false
+		}
+		i += from
+		j := i
+		for j > 0 && (d[j-1] == ' ' || d[j-1] == '\t') {
+			j--
+		}
+		if j == 0 || d[j-1] == '\n' {
+			return true
+		}
+		from = i + 1
 	}
 	return false
 }

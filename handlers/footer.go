@@ -130,6 +130,9 @@ func appendText(ctx *Context, top *part, text string) bool {
 		params["charset"] = "utf-8"
 		m.Set("Content-Type", mime.FormatMediaType("text/plain", params))
 	}
+	if !m.Has("MIME-Version") && (m.Has("Content-Type") || m.Has("Content-Transfer-Encoding")) {
+		m.Add("MIME-Version", "1.0")
+	}
 	m.Body = append(append([]byte(nil), body...), add...)
 	return true
 }

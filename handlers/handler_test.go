@@ -97,6 +97,7 @@ func TestListID(t *testing.T) {
 		{`Say "hi"`, `"Say \"hi\"" <team.lists.example.test>`},
 		{"Équipe", "=?utf-8?q?=C3=89quipe?= <team.lists.example.test>"},
 		{"line\nbreak", `"line break" <team.lists.example.test>`},
+		{strings.Repeat("é", 100), "=?utf-8?q?" + strings.Repeat("=C3=A9", 10) + "?= =?utf-8?q?" + strings.Repeat("=C3=A9", 10) + "?= =?utf-8?q?" + strings.Repeat("=C3=A9", 10) + "?= =?utf-8?q?" + strings.Repeat("=C3=A9", 10) + "?= =?utf-8?q?" + strings.Repeat("=C3=A9", 10) + "?= =?utf-8?q?" + strings.Repeat("=C3=A9", 10) + "?= <team.lists.example.test>"},
 	} {
 		if got := ListID(c.desc, "team", "lists.example.test"); got != c.want {
 			t.Errorf("ListID(%q) = %q, want %q", c.desc, got, c.want)

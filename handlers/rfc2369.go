@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+	"unicode/utf8"
 )
 
 // RFC2369 adds the list header fields of RFC 2369 and RFC 2919 (List-Id,
@@ -64,6 +65,9 @@ func (h RFC2369) Process(ctx *Context) error {
 	return nil
 }
 
+// maxListIDPhrase bounds the description shown in List-Id.
+const maxListIDPhrase = 120
+
 // ListID returns the List-Id field value of RFC 2919: the description as a
 // quoted phrase (RFC 2047 encoded when it is not ASCII) and the list
 // identifier local.domain in angle brackets.
@@ -77,6 +81,14 @@ func ListID(description, local, domain string) string {
 	}, description))
 	if d == "" {
 		return id
+	}
+	if len(d) > maxListIDPhrase {
+		// Keep the header line short: cut at a rune boundary.
+		cut := maxListIDPhrase
+		for cut > 0 && !utf8.RuneStart(d[cut]) {
+			cut--
+		}
+		d = strings.TrimSpace(d[:cut])
 	}
 	if isASCII(d) {
 		d = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(d) + `"`

@@ -129,6 +129,20 @@ func (a *app) heldCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.AddCommand(ls, show, approve, reject, discard)
+	expire := &cobra.Command{
+		Use:   "expire",
+		Short: "Drop held posts past their expiry (held_expire_days) with a notice to each sender, and purge expired tokens; run daily",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			n, err := runners.ExpireHeld(s, time.Now())
+			fmt.Fprintf(cmd.OutOrStdout(), "expired %d held posts, purged %d tokens\n", n.Held, n.Tokens)
+			return err
+		},
+	}
+	c.AddCommand(ls, show, approve, reject, discard, expire)
 	return c
 }

@@ -47,6 +47,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.memberCmd(),
 		a.queueCmd(),
 		a.heldCmd(),
+		a.scenarioCmd(),
 		a.runnerCmd(),
 		a.runnersCmd(),
 		a.aliasesCmd(),

@@ -28,8 +28,9 @@ type Sealed struct {
 	now    time.Time
 	signed []byte // the signed OpenPGP message (one-pass signature, literal data, signature)
 
-	v1 body
-	v2 body
+	v1  body
+	v2  body
+	eph ephemeral25519
 }
 
 // body is one encrypted body with its session key and a cache of the armor
@@ -183,7 +184,7 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 	var pk bytes.Buffer
 	hidden := len(recipients) > 1
 	for _, k := range keys {
-		if err := packet.SerializeEncryptedKeyAEADwithHiddenOption(&pk, k.PublicKey, sealCipher, aead, b.key, hidden, s.cfg); err != nil {
+		if err := s.keyPacket(&pk, k.PublicKey, b.key, aead, hidden); err != nil {
 			return nil, fmt.Errorf("encrypt session key to %X: %w", k.PublicKey.Fingerprint, err)
 		}
 	}

@@ -209,3 +209,33 @@ func TestForConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEphemeralPerPost checks that Curve25519 key packets of one post share
+// its ephemeral key, that another post uses another one, and that each copy
+// still opens only for its recipient.
+func TestEphemeralPerPost(t *testing.T) {
+	list := newKey(t, listAddr, "curve25519", false)
+	a, b := newKey(t, "a@subs.test", "curve25519", false), newKey(t, "b@subs.test", "curve25519", false)
+	point := func(s *Sealed, to *openpgp.Entity) []byte {
+		msg, err := s.For(to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, _ := packetsOf(t, msg)
+		var raw bytes.Buffer
+		if err := keys[0].Serialize(&raw); err != nil {
+			t.Fatal(err)
+		}
+		// header(2) version(1) key ID(8) algo(1) MPI length(2), then the point
+		return raw.Bytes()[14 : 14+33]
+	}
+	s1, _ := Seal([]byte(testPost), list, nil)
+	s2, _ := Seal([]byte(testPost), list, nil)
+	p1a, p1b, p2a := point(s1, a), point(s1, b), point(s2, a)
+	if !bytes.Equal(p1a, p1b) || !bytes.Equal(p1a, s1.eph.vsG) {
+		t.Errorf("one post's key packets use different ephemeral keys")
+	}
+	if bytes.Equal(p1a, p2a) {
+		t.Errorf("two posts share an ephemeral key")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +175,16 @@ func TestCorpus(t *testing.T) {
 		{"schleuder/encrypted-to-absent-key.eml", slList, pgpmime, vNone, mimecrypt.ErrNoKey, ""},
 		{"schleuder/encrypted-to-passphrase.eml", slList, pgpmime, vNone, mimecrypt.ErrNoKey, ""},
 	}
+	// Reasons the sender must be given, by file.
+	reasons := map[string]string{
+		"schleuder/encapsulated.eml": "weak algorithm",
+		"thunderbird-openpgp/signed-by-0xfbfcc82a015e7330-encrypted-to-0xf231550c4f47e38e-multi-from.eml": "2 From header fields",
+		"thunderbird-openpgp/rc-openpgp-nomdc.eml":                                                        "integrity",
+		"thunderbird-openpgp/outer-pgp-sig-inner-pgp-enc-with-mixed.eml":                                  "does not verify",
+		"autocrypt-spec/example-gossip.eml":                                                               "expired",
+		"thunderbird-openpgp/partial-encrypt-for-alice-plaintext.eml":                                     "only part",
+		"notmuch/protected-headers__wrapped-protected-header.eml":                                         "below its top level",
+	}
 	keys := map[string][2]openpgp.EntityList{}
 	for _, tt := range tests {
 		name := tt.file
@@ -206,6 +217,9 @@ func TestCorpus(t *testing.T) {
 			}
 			if res.Encryption != tt.enc || res.Verdict != tt.verdict {
 				t.Errorf("got %s/%s (%s), want %s/%s", res.Encryption, res.Verdict, res.Reason, tt.enc, tt.verdict)
+			}
+			if want := reasons[tt.file]; want != "" && !strings.Contains(res.Reason, want) {
+				t.Errorf("reason %q does not say %q", res.Reason, want)
 			}
 			if res.Verdict != vGood && res.Verdict != vNone && res.Reason == "" {
 				t.Errorf("verdict %s without a reason", res.Verdict)

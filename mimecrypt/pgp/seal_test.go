@@ -239,3 +239,25 @@ func TestEphemeralPerPost(t *testing.T) {
 		t.Errorf("two posts share an ephemeral key")
 	}
 }
+
+// TestHiddenRecipientTriesEveryListKey opens a batch message with hidden
+// key IDs with a list that holds several keys, the right one last.
+func TestHiddenRecipientTriesEveryListKey(t *testing.T) {
+	signer := newKey(t, listAddr, "curve25519", false)
+	first, second := newKey(t, "old-key@lists.example.test", "curve25519", false), newKey(t, "new-key@lists.example.test", "rsa3072", false)
+	sealed, err := Seal([]byte(testPost), signer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sealed.For(newKey(t, "a@subs.test", "curve25519", false), second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{first, second}, Senders: openpgp.EntityList{signer}})
+	if err != nil || res.Verdict != mimecrypt.VerdictGood {
+		t.Fatalf("open: %v %+v", err, res)
+	}
+	if _, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{first}}); !errors.Is(err, mimecrypt.ErrNoKey) {
+		t.Errorf("opened without the right key: %v", err)
+	}
+}

@@ -120,6 +120,9 @@ func (o *opener) judgeFailure(c *openpgp.SignatureCandidate) sigCheck {
 		chk.verdict, chk.reason = mimecrypt.VerdictExpired, "the signing key had expired when the message was signed"
 	case errors.Is(err, pgperrors.ErrSignatureExpired):
 		chk.verdict, chk.reason = mimecrypt.VerdictExpired, "the signature has expired"
+	case errors.As(err, new(pgperrors.WeakAlgorithmError)):
+		chk.verdict = mimecrypt.VerdictBad
+		chk.reason = "the signing key uses a weak algorithm (" + err.Error() + "); please sign with a current key (Ed25519 or RSA of at least 3072 bits)"
 	case err != nil && strings.Contains(err.Error(), "insecure message hash algorithm"):
 		chk.verdict = mimecrypt.VerdictBad
 		chk.reason = "the signature uses a weak hash algorithm (" + c.HashAlgorithm.String() + "); please configure your client to sign with SHA-256 or stronger"

@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/mimecrypt"
@@ -150,6 +152,27 @@ func TestGnuPGInterop(t *testing.T) {
 			}
 			if tt.want != mimecrypt.VerdictGood && res.Reason == "" {
 				t.Errorf("%s: no reason", tt.name)
+			}
+		}
+		// The same keys as subscribers: no copy for a revoked or expired key.
+		later := time.Now().Add(72 * time.Hour)
+		for _, tt := range []struct {
+			key  *openpgp.Entity
+			at   time.Time
+			want string
+		}{{keys[0], time.Now(), "revoked"}, {keys[1], later, "expired"}} {
+			sealed, err := Seal([]byte(clientEntity), list, &packet.Config{Time: func() time.Time { return tt.at }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = sealed.For(tt.key)
+			if !errors.Is(err, ErrNoEncryptionKey) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("For(%s key): err = %v", tt.want, err)
+			}
+		}
+		if sealed, _ := Seal([]byte(clientEntity), list, nil); sealed != nil {
+			if _, err := sealed.For(keys[1]); err != nil {
+				t.Errorf("For(valid key): %v", err)
 			}
 		}
 	})

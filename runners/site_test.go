@@ -26,7 +26,7 @@ type testSite struct {
 	logs *bytes.Buffer
 }
 
-func newTestSite(t *testing.T) *testSite {
+func newTestSite(t testing.TB) *testSite {
 	t.Helper()
 	dir := t.TempDir()
 	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
@@ -75,7 +75,7 @@ func newTestSite(t *testing.T) *testSite {
 	return &testSite{Site: s, sink: sink, logs: logs}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	if testing.Verbose() {

@@ -24,6 +24,11 @@ type Sink struct {
 	Addr string // host:port it listens on
 	Dir  string // one Maildir per recipient under it
 
+	// Discard counts messages without storing them (for benchmarks).
+	Discard bool
+	// Delivered counts recipients accepted with a message.
+	Delivered atomic.Int64
+
 	// Refuse maps a recipient to an SMTP code (e.g. 450, 550) returned at RCPT.
 	Refuse map[string]int
 
@@ -104,6 +109,14 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
+	if s.sink.Discard {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return err
+		}
+		s.sink.Delivered.Add(int64(len(s.rcpts)))
+		s.sink.Message.Add(1)
+		return nil
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -126,6 +139,7 @@ func (s *session) Data(r io.Reader) error {
 			return err
 		}
 	}
+	s.sink.Delivered.Add(int64(len(s.rcpts)))
 	s.sink.Message.Add(1)
 	return nil
 }

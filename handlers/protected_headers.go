@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"mime"
 	"strings"
@@ -25,8 +26,9 @@ var protectedFields = []string{"Subject", "From", "To", "Cc", "Reply-To", "Date"
 // protection (RFC 9788, after the protected-headers draft): it removes what
 // the sender's own protection left in the decrypted post (the
 // protected-headers and hp parameters of the Content-Type, HP-Outer fields,
-// a legacy display part whose text would be stale once the Subject is
-// prefixed), and records in Context.Protect that the outgoing runner must
+// the legacy display (the draft's text/rfc822-headers part, or RFC 9788's
+// Legacy Display Element at the start of a part marked hp-legacy-display,
+// whose text would be stale once the Subject is prefixed), and records in Context.Protect that the outgoing runner must
 // call ProtectHeaders when it encrypts the post, so that the real Subject
 // travels only inside the encryption and the outer one reads "...". The
 // incoming side has already put an encrypted post's inner Subject in place
@@ -57,14 +59,22 @@ func (h ProtectedHeaders) Process(ctx *Context) error {
 			}
 		}
 	}
-	if tree, err := parseTree(m); err == nil && tree.mt == "multipart/mixed" && len(tree.children) > 1 {
-		first := tree.children[0]
-		_, legacy := first.params["protected-headers"]
-		if (first.mt == "text/rfc822-headers" && legacy) || first.params["hp-legacy-display"] == "1" {
-			tree.children = tree.children[1:]
-			tree.changed = true
-			m.Body = tree.bodyBytes(m.NL)
-			ctx.Note(h, "legacy display part removed")
+	if tree, err := parseTree(m); err == nil {
+		if tree.mt == "multipart/mixed" && len(tree.children) > 1 {
+			first := tree.children[0]
+			if _, v1 := first.params["protected-headers"]; first.mt == "text/rfc822-headers" && v1 {
+				tree.children = tree.children[1:]
+				tree.changed = true
+				m.Body = tree.bodyBytes(m.NL)
+				ctx.Note(h, "legacy display part removed")
+				tree, err = parseTree(m)
+			}
+		}
+		if err == nil && dropLegacyDisplay(m, tree, true) {
+			if tree.changed {
+				m.Body = tree.bodyBytes(m.NL)
+			}
+			ctx.Note(h, "legacy display element removed")
 		}
 	}
 	ctx.Protect = true
@@ -156,4 +166,99 @@ func ReadProtected(entity []byte) (p Protected, ok bool, err error) {
 // put on encrypted mail in place of the real one.
 func IsPlaceholderSubject(s string) bool {
 	return placeholderSubjects[strings.ToLower(strings.TrimSpace(s))]
+}
+
+// legacyDisplayClass marks the Legacy Display Element of an HTML part.
+const legacyDisplayClass = "header-protection-legacy-display"
+
+// dropLegacyDisplay removes the Legacy Display Element (RFC 9788 4.5.3) from
+// every text part marked hp-legacy-display="1", and the mark itself. It
+// reports whether anything changed; changed multiparts are marked so that
+// the caller rebuilds the body.
+func dropLegacyDisplay(m *mailmsg.Message, p *part, top bool) bool {
+	if p.children != nil {
+		done := false
+		for _, c := range p.children {
+			if dropLegacyDisplay(m, c, false) {
+				done = true
+			}
+		}
+		if done {
+			p.changed = true
+		}
+		return done
+	}
+	if p.params["hp-legacy-display"] != "1" || !strings.HasPrefix(p.mt, "text/") {
+		return false
+	}
+	d, err := p.decoded()
+	if err != nil {
+		return false
+	}
+	switch p.mt {
+	case "text/plain":
+		d = cutLegacyText(d)
+	case "text/html":
+		d = cutLegacyHTML(d)
+	}
+	params := map[string]string{}
+	for k, v := range p.params {
+		if k != "hp-legacy-display" {
+			params[k] = v
+		}
+	}
+	ct := mime.FormatMediaType(p.mt, params)
+	body := d
+	if cte := p.cte(); cte == "quoted-printable" || cte == "base64" {
+		body = encodeCTE(cte, d, m.NL)
+	}
+	if top {
+		m.Set("Content-Type", ct)
+		m.Body = body
+		return true
+	}
+	h, err := mailmsg.Parse(append(append([]byte(nil), p.header...), m.NL...))
+	if err != nil {
+		return false
+	}
+	h.NL = m.NL
+	h.Set("Content-Type", ct)
+	p.raw = append(h.HeaderBytes(), body...)
+	return true
+}
+
+// cutLegacyText removes the header-like lines at the start of a text, up to
+// and including the first empty line.
+func cutLegacyText(d []byte) []byte {
+	rest := d
+	for len(rest) > 0 {
+		line := rest
+		next := []byte(nil)
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, next = rest[:i], rest[i+1:]
+		}
+		if len(bytes.TrimRight(line, "\r")) == 0 {
+			return next
+		}
+		if !bytes.Contains(line, []byte(": ")) {
+			return d // not a legacy display element
+		}
+		rest = next
+	}
+	return d
+}
+
+// cutLegacyHTML removes the element of class header-protection-legacy-display.
+func cutLegacyHTML(d []byte) []byte {
+	i := bytes.Index(d, []byte(legacyDisplayClass))
+	if i < 0 {
+		return d
+	}
+	start := bytes.LastIndex(d[:i], []byte("<div"))
+	end := bytes.Index(d[i:], []byte("</div>"))
+	if start < 0 || end < 0 {
+		return d
+	}
+	end += i + len("</div>")
+	return append(append([]byte(nil), d[:start]...), d[end:]...)
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // post builds a Post to list@example.org from a message and settings changes.
-func testPost(t *testing.T, raw string, meta queue.Meta, settings map[string]string) *Post {
+func testPost(t testing.TB, raw string, meta queue.Meta, settings map[string]string) *Post {
 	t.Helper()
 	l, err := lists.NewList("list@example.org", testTime)
 	if err != nil {

@@ -207,7 +207,8 @@ func decodeCTE(cte string, body []byte) ([]byte, error) {
 	case "", "7bit", "8bit", "binary":
 		return body, nil
 	case "quoted-printable":
-		b, err := io.ReadAll(io.LimitReader(quotedprintable.NewReader(bytes.NewReader(body)), maxDecodedText+1))
+		// Decoded quoted-printable is never longer than its input.
+		b, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 		if err != nil {
 			return nil, fmt.Errorf("quoted-printable: %w", err)
 		}
@@ -345,8 +346,9 @@ func textPart(text, nl string, extra map[string]string) []byte {
 	return b.Bytes()
 }
 
-// contentFields are the header fields that describe the content of an
-// entity: they move into the first part when a post is wrapped in a multipart.
+// isContentField reports whether a header field describes the content of
+// an entity (Content-*): those move into the first part when a post is
+// wrapped in a multipart.
 func isContentField(name string) bool {
 	n := strings.ToLower(name)
 	return strings.HasPrefix(n, "content-")

@@ -192,4 +192,3 @@ func compactLog(line string) string {
 	}
 	return strings.Join(keep, " ")
 }
-

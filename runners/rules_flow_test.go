@@ -297,3 +297,62 @@ func writeScenario(t *testing.T, dir, name, src string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRulesCryptoSettings: the {pgp,smime}_post_{sign,encrypt} settings act
+// on the incoming runner's verdict (entries enqueued in the rules queue as it
+// leaves them).
+func TestRulesCryptoSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		settings   map[string]string
+		meta       queue.Meta
+		distribute bool
+		notice     string // in the sender's notice; "" for none
+		held       bool
+	}{
+		{"sign yes, signed", map[string]string{"pgp_post_sign": "yes"},
+			queue.Meta{Verdict: "good", Auth: "pgp", Encryption: "none", SignerAddresses: []string{"bob@subs.test"}}, true, "", false},
+		{"sign yes, unsigned: held", map[string]string{"pgp_post_sign": "yes"},
+			queue.Meta{Verdict: "none", Auth: "smtp", Encryption: "none"}, false, "", true},
+		{"sign force, bad signature: rejected", map[string]string{"pgp_post_sign": "force"},
+			queue.Meta{Verdict: "bad", Auth: "smtp", Encryption: "none"}, false, "could not be verified (bad)", false},
+		{"encrypt force, clear: rejected", map[string]string{"pgp_post_encrypt": "force"},
+			queue.Meta{Verdict: "none", Auth: "smtp", Encryption: "none"}, false, "only posts encrypted to its OpenPGP key", false},
+		{"encrypt force, encrypted", map[string]string{"pgp_post_encrypt": "force"},
+			queue.Meta{Verdict: "none", Auth: "smtp", Encryption: "pgp-mime"}, true, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestSite(t)
+			for k, v := range tc.settings {
+				setSetting(t, s, k, v)
+			}
+			m := tc.meta
+			m.List, m.Subaddress, m.Sender, m.From = "team@lists.test", queue.SubPost, "bob@subs.test", "bob@subs.test"
+			if _, err := s.Queue(queue.Rules).Enqueue(&m, strings.NewReader(post), 0); err != nil {
+				t.Fatal(err)
+			}
+			s.drain(t)
+			if accepted := strings.Contains(s.logs.String(), "runner=rules") && strings.Contains(s.logs.String(), "decision=accept"); accepted != tc.distribute {
+				t.Fatalf("accepted = %v, want %v", accepted, tc.distribute)
+			}
+			// How a post that arrived encrypted leaves is the outgoing
+			// runner's business; a clear post reaches cat.
+			if m.Encryption == "none" {
+				if got := len(s.mailbox(t, "cat@subs.test")); got != map[bool]int{true: 1}[tc.distribute] {
+					t.Fatalf("cat received %d messages", got)
+				}
+			}
+			box := s.mailbox(t, "bob@subs.test")
+			if tc.notice != "" {
+				if tc.distribute || len(box) != 1 || !bytes.Contains(box[0], []byte(tc.notice)) {
+					t.Fatalf("bob's mail: %q", box)
+				}
+			} else if !tc.distribute && len(box) != 0 {
+				t.Fatalf("bob received %q", box)
+			}
+			if h := heldPosts(t, s); (len(h) == 1) != tc.held {
+				t.Fatalf("held = %+v", h)
+			}
+		})
+	}
+}

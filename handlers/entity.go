@@ -45,10 +45,19 @@ type part struct {
 // errTooComplex is returned for trees over the bounds.
 var errTooComplex = errors.New("MIME structure too deep or with too many parts")
 
-// parseTree splits the message into its MIME tree. The top part's header is
-// the message header.
+// parseTree splits the message into its MIME tree. The top part's header
+// holds the message's Content-* fields only: the other fields say nothing
+// about the content, and an odd one must not make the content unreadable.
 func parseTree(m *mailmsg.Message) (*part, error) {
-	e, err := rawmime.Parse(m.Bytes())
+	var b bytes.Buffer
+	for _, f := range m.Fields {
+		if isContentField(f.Name) {
+			b.Write(fieldBytes(f, m.NL))
+		}
+	}
+	b.WriteString(m.NL)
+	b.Write(m.Body)
+	e, err := rawmime.Parse(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("parse message: %w", err)
 	}

@@ -134,8 +134,10 @@ func TestGnuPGInterop(t *testing.T) {
 		g.genKey("Dave <dave@subs.test>", "cv25519", "1d")
 		carolMsg := postHeader("carol@subs.test") + signedMIME(g, "carol@subs.test", clientEntity)
 		daveMsg := postHeader("dave@subs.test") + signedMIME(g, "dave@subs.test", clientEntity)
+		g.run(nil, "--quick-gen-key", "Erin <erin@subs.test>", "ed25519", "sign", "0")
+		g.run(nil, "--quick-add-key", g.fingerprint("erin@subs.test"), "cv25519", "encr", "1d")
 		g.revoke(carol)
-		keys := openpgp.EntityList{g.export("carol@subs.test"), g.export("dave@subs.test")}
+		keys := openpgp.EntityList{g.export("carol@subs.test"), g.export("dave@subs.test"), g.export("erin@subs.test")}
 		for _, tt := range []struct {
 			name string
 			msg  string
@@ -160,7 +162,7 @@ func TestGnuPGInterop(t *testing.T) {
 			key  *openpgp.Entity
 			at   time.Time
 			want string
-		}{{keys[0], time.Now(), "revoked"}, {keys[1], later, "expired"}} {
+		}{{keys[0], time.Now(), "revoked"}, {keys[1], later, "expired"}, {keys[2], later, "no valid encryption subkey"}} {
 			sealed, err := Seal([]byte(clientEntity), list, &packet.Config{Time: func() time.Time { return tt.at }})
 			if err != nil {
 				t.Fatal(err)
@@ -171,8 +173,10 @@ func TestGnuPGInterop(t *testing.T) {
 			}
 		}
 		if sealed, _ := Seal([]byte(clientEntity), list, nil); sealed != nil {
-			if _, err := sealed.For(keys[1]); err != nil {
-				t.Errorf("For(valid key): %v", err)
+			for _, k := range keys[1:] {
+				if _, err := sealed.For(k); err != nil {
+					t.Errorf("For(valid key): %v", err)
+				}
 			}
 		}
 	})

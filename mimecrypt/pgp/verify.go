@@ -63,8 +63,9 @@ func countPackets(b []byte, limit int) int {
 	return n
 }
 
-// judge turns the signature candidates of a fully read message into a verdict,
-// then checks the signing key's state at o.now and its binding to From.
+// judge turns the signature candidates of a fully read message into a
+// verdict, checking the signing key's state at o.now; bindFrom then checks
+// the binding to From.
 func (o *opener) judge(md *openpgp.MessageDetails) sigCheck {
 	if len(md.SignatureCandidates) == 0 {
 		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "no signature was found"}

@@ -1,11 +1,16 @@
 package runners
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -676,4 +681,47 @@ func expireOne(s *site.Site, h *lists.Held) error {
 	}
 	s.Log.Info("decision", "decision", "expired", "held_id", h.ID, "list", h.List, "sender", h.Sender)
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+}
+
+// HeldHeaders returns the metadata of a held post and the header fields an
+// operator may see without deciding on it (`cloister held show`): the whole
+// header section of a post that arrived in clear, only the address, date and
+// message-id fields of one that arrived encrypted (security invariant 2).
+// The entry is read, not claimed.
+func HeldHeaders(s *site.Site, h *lists.Held) (*queue.Meta, string, error) {
+	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
+	f, err := os.Open(filepath.Join(s.Queue(queue.Held).Dir, name+".msg"))
+	if err != nil {
+		return nil, "", fmt.Errorf("held post %s: %w", h.ID, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return nil, "", fmt.Errorf("held post %s: metadata: %w", h.ID, err)
+	}
+	m := new(queue.Meta)
+	if err := json.Unmarshal(line, m); err != nil {
+		return nil, "", fmt.Errorf("held post %s: metadata: %w", h.ID, err)
+	}
+	if m.Sealed != nil {
+		return m, "(sealed at rest: headers not shown)", nil
+	}
+	head, err := io.ReadAll(io.LimitReader(r, mailmsg.MaxHeaderBytes))
+	if err != nil {
+		return m, "", fmt.Errorf("held post %s: %w", h.ID, err)
+	}
+	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
+		head = head[:i+1]
+	} else if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+		head = head[:i+2]
+	}
+	msg, err := mailmsg.Parse(append(head, '\n'))
+	if err != nil {
+		return m, "", fmt.Errorf("held post %s: %w", h.ID, err)
+	}
+	if encrypted(m) {
+		return m, headerSummary(msg), nil
+	}
+	return m, strings.TrimRight(string(msg.HeaderBytes()), "\r\n"), nil
 }

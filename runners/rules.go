@@ -48,6 +48,7 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 		return Permanent("unreadable message header: %v", err)
 	}
 	m := j.Meta.Clone()
+	m.Sealed = nil // body is the plaintext; the loop seals the outputs that need it
 	list, err := loadList(j.Site, m.List)
 	if err != nil {
 		return err

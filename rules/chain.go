@@ -88,6 +88,11 @@ type Link struct {
 // PostingChain is the posting chain, run by the rules runner before the
 // list's send scenario: every rule of the chain, in order, with its action.
 // This table is the one place a reader sees every rule.
+//
+// To add a rule: copy rules/no_subject.go to rules/<name>.go, give the type
+// its Name, Description and Check (detection only: no policy), add it here
+// with its action, add its cases to chain_test.go, and add its row to the
+// table in docs/owners.md (TestChainDocs fails until the row matches).
 var PostingChain = []Link{
 	{Loop{}, ActionDiscard},
 	{BannedAddress{}, ActionReject},

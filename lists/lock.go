@@ -1,66 +1,8 @@
 package lists
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"syscall"
-	"time"
-)
+import "cloister/internal/boltfile"
 
 // ErrLockTimeout is returned when the database lock could not be taken within
 // Store.Timeout. It is a temporary condition: the caller may retry later.
-var ErrLockTimeout = errors.New("database lock time-out")
-
-// lockFile takes a shared or exclusive flock on path (created if missing),
-// waiting at most timeout, and returns the open file that holds the lock:
-// closing it releases the lock.
-func lockFile(path string, exclusive bool, timeout time.Duration) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	how := syscall.LOCK_SH
-	if exclusive {
-		how = syscall.LOCK_EX
-	}
-	fd := int(f.Fd())
-	err = syscall.Flock(fd, how|syscall.LOCK_NB)
-	if err == nil {
-		return f, nil
-	}
-	if !errors.Is(err, syscall.EWOULDBLOCK) {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	// Contended: block in flock(2) on a goroutine so the kernel wakes us as
-	// soon as the lock is free, and give up after timeout.
-	done := make(chan error, 1)
-	go func() {
-		for {
-			err := syscall.Flock(fd, how)
-			if !errors.Is(err, syscall.EINTR) {
-				done <- err
-				return
-			}
-		}
-	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		return f, nil
-	case <-timer.C:
-		// The goroutine still waits in flock; close the file (dropping the
-		// lock if it was granted meanwhile) only once it has returned.
-		go func() {
-			<-done
-			f.Close()
-		}()
-		return nil, fmt.Errorf("lock %s after %v: %w", path, timeout, ErrLockTimeout)
-	}
-}
+// It is boltfile.ErrLockTimeout, shared with the keyring.
+var ErrLockTimeout = boltfile.ErrLockTimeout

@@ -1,14 +1,13 @@
 package lists
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+
+	"cloister/internal/boltfile"
 )
 
 // DefaultTimeout is how long View and Update wait for the database lock.
@@ -127,36 +126,10 @@ func (s *Store) run(write bool, fn func(*Tx) error) error {
 }
 
 // withDB takes the lock (exclusive or shared), opens the database
-// (read-only or not), calls fn, then closes the database and drops the lock.
-func (s *Store) withDB(exclusive, readOnly bool, fn func(*bolt.DB) error) (err error) {
-	start := time.Now()
-	lock, err := lockFile(s.Path+".lock", exclusive, s.timeout())
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if readOnly {
-		// bbolt cannot create a file read-only; say plainly that it is missing.
-		if _, err := os.Stat(s.Path); err != nil {
-			return fmt.Errorf("database: %w", err)
-		}
-	}
-	// bbolt's own lock is uncontended among Store users; foreign openers get
-	// what is left of the budget.
-	left := max(s.timeout()-time.Since(start), time.Second)
-	db, err := bolt.Open(s.Path, 0o600, &bolt.Options{Timeout: left, ReadOnly: readOnly})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return fmt.Errorf("open %s: %w", s.Path, ErrLockTimeout)
-		}
-		return fmt.Errorf("open %s: %w", s.Path, err)
-	}
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close %s: %w", s.Path, cerr)
-		}
-	}()
-	return fn(db)
+// (read-only or not), calls fn, then closes the database and drops the lock
+// (see cloister/internal/boltfile).
+func (s *Store) withDB(exclusive, readOnly bool, fn func(*bolt.DB) error) error {
+	return boltfile.File{Path: s.Path, Timeout: s.timeout()}.With(exclusive, readOnly, fn)
 }
 
 // Tx is one transaction, valid only inside the function given to View or

@@ -133,6 +133,11 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 	job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now()}
 	perr := safeProcess(ctx, l.Runner, job)
 	if perr == nil || errors.Is(perr, errDone) {
+		if err := job.sealOutputs(); err != nil {
+			perr = err
+		}
+	}
+	if perr == nil || errors.Is(perr, errDone) {
 		for _, o := range job.outs {
 			if err := l.Site.Queue(o.queue).Handover(o.meta, bytesReader(o.body)); err != nil {
 				// Nothing is finished: the entry goes back and is tried again.

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mta"
 	"cloister/queue"
+	"cloister/site"
 )
 
 // Outgoing hands mail to the MTA over SMTP: the envelope sender is
@@ -50,21 +53,29 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	batch := 1
+	var list *lists.List
 	if m.Kind == "post" {
 		err := j.Site.Lists.View(func(tx *lists.Tx) error {
-			l, err := tx.List(m.List)
-			if err != nil {
-				return err
-			}
-			batch = l.Settings.BatchSize
-			return nil
+			var err error
+			list, err = tx.List(m.List)
+			return err
 		})
 		if err != nil && !errors.Is(err, lists.ErrNoList) {
 			return err
 		}
-	} else {
-		batch = len(m.Recipients) // notices name their recipients in To already
+	}
+	batch := len(m.Recipients) // notices name their recipients in To already
+	var dist *distributor
+	if list != nil {
+		batch = list.Settings.BatchSize
+		if dist, err = newDistributor(j.Site, list, m, body, j.Now); err != nil {
+			return err
+		}
+		if !dist.needsCrypto() {
+			dist = nil
+		}
+	} else if m.Kind == "post" && site.Encrypted(m) {
+		return Permanent("list %s no longer exists; its encrypted post cannot be distributed", m.List)
 	}
 	if batch < 1 {
 		batch = 1
@@ -94,27 +105,61 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	defer jf.Close()
 
+	// Plan the transactions: plaintext copies share one body in batches of
+	// batch_size; signed or encrypted copies are made per subscriber by a
+	// bounded pool of workers while the SMTP session sends what is ready.
+	var units []*unit
+	if dist == nil {
+		for len(todo) > 0 {
+			n := min(batch, len(todo))
+			units = append(units, &unit{rcpts: todo[:n], data: body})
+			todo = todo[n:]
+		}
+	} else {
+		for _, r := range todo {
+			units = append(units, &unit{rcpts: []string{r}})
+		}
+	}
+	ready := makeCopies(ctx, units, dist)
+
 	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain}
 	temp := map[string]string{}
 	sess, err := client.Open(ctx)
 	if err != nil {
-		for _, r := range todo {
-			temp[r] = err.Error()
+		for _, u := range units {
+			for _, r := range u.rcpts {
+				temp[r] = err.Error()
+			}
 		}
-		todo = nil
 	} else {
 		defer sess.Close()
 	}
-	delivered, txns := 0, 0
-	for len(todo) > 0 {
-		n := min(batch, len(todo))
-		rcpts := todo[:n]
-		todo = todo[n:]
-		res, serr := sess.Send(envFrom, rcpts, body)
+	delivered, txns, notices := 0, 0, 0
+	var sessErr error
+	for u := range ready {
+		if u.err != nil {
+			// Drain the workers, then count an attempt: a copy that cannot be made
+			// is not the subscriber's fault, and the journal keeps what was sent.
+			for range ready {
+			}
+			return u.err
+		}
+		if sess == nil || sessErr != nil {
+			for _, r := range u.rcpts {
+				if _, ok := temp[r]; !ok {
+					temp[r] = firstErr(sessErr, err).Error()
+				}
+			}
+			continue
+		}
+		res, serr := sess.Send(envFrom, u.rcpts, u.data)
 		var line strings.Builder
 		for _, r := range res.Accepted {
 			fmt.Fprintf(&line, "ok %s\n", r)
 			delivered++
+			if u.notice {
+				notices++
+			}
 		}
 		for r, reply := range res.Perm {
 			fmt.Fprintf(&line, "fail %s %s\n", r, oneLine(reply))
@@ -133,10 +178,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			}
 		}
 		if serr != nil { // the connection is gone: the rest waits for a retry
-			for _, r := range todo {
-				temp[r] = serr.Error()
-			}
-			todo = nil
+			sessErr = serr
 		}
 	}
 	for r, reply := range done {
@@ -174,7 +216,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 	}
 	j.Log.Info("decision", "decision", "delivered", "kind", m.Kind, "recipients", delivered,
-		"deferred", len(temp), "failed", len(m.Failed), "transactions", txns)
+		"no_key_notices", notices, "deferred", len(temp), "failed", len(m.Failed), "transactions", txns)
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
 }
@@ -206,3 +248,61 @@ func readJournal(path string) (map[string]string, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// unit is one SMTP transaction: its recipients and its message.
+type unit struct {
+	rcpts  []string
+	data   []byte
+	notice bool // a no-key notice instead of the post
+	err    error
+}
+
+// makeCopies fills in the units' messages (with dist, per subscriber, on a
+// bounded pool of workers) and yields them as they are ready. Memory is
+// bounded by the pool, not by the number of subscribers.
+func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *unit {
+	workers := runtime.GOMAXPROCS(0)
+	out := make(chan *unit, 2*workers)
+	if dist == nil {
+		go func() {
+			defer close(out)
+			for _, u := range units {
+				out <- u
+			}
+		}()
+		return out
+	}
+	in := make(chan *unit)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range in {
+				u.data, u.notice, u.err = dist.copyFor(u.rcpts[0])
+				out <- u
+			}
+		}()
+	}
+	go func() {
+		defer close(in)
+		for _, u := range units {
+			select {
+			case in <- u:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(out) }()
+	return out
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return errors.New("no SMTP session")
+}

@@ -81,8 +81,14 @@ type output struct {
 	body  []byte
 }
 
-// Body returns the entry's message bytes.
-func (j *Job) Body() ([]byte, error) { return j.Entry.Body() }
+// Body returns the entry's message bytes, unsealed when they were sealed.
+func (j *Job) Body() ([]byte, error) {
+	b, err := j.Entry.Body()
+	if err != nil {
+		return nil, err
+	}
+	return j.Site.OpenBody(j.Entry.Meta, b)
+}
 
 // Send stages a new entry for the named queue. The loop writes every staged
 // entry, then finishes the current one; a crash in between repeats the
@@ -102,6 +108,19 @@ func (j *Job) Send(queueName string, meta *queue.Meta, body []byte) {
 		}
 	}
 	j.outs = append(j.outs, output{queueName, meta, body})
+}
+
+// sealOutputs seals the staged bodies of encrypted posts (security invariant
+// 2); the loop calls it before writing them.
+func (j *Job) sealOutputs() error {
+	for i := range j.outs {
+		b, err := j.Site.SealBody(j.outs[i].meta, j.outs[i].body)
+		if err != nil {
+			return err
+		}
+		j.outs[i].body = b
+	}
+	return nil
 }
 
 // PermanentError sends the entry to the bad queue with its reason: retrying

@@ -15,6 +15,7 @@ import (
 	"cloister/internal/smtpsink"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/seal"
 	"cloister/site"
 )
 
@@ -38,6 +39,11 @@ func newTestSite(t testing.TB) *testSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keyFile := filepath.Join(dir, "queue-key")
+	if err := seal.Generate(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	cfg.QueueKeyFile = keyFile
 	logs := &bytes.Buffer{}
 	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), nil)))
 	if err != nil {

@@ -19,8 +19,11 @@ type Site struct {
 	Config *config.Config
 	Lists  *lists.Store
 	Log    *slog.Logger
+	// Keys is the keyring; nil until one is opened (plaintext-only sites).
+	Keys Keys
 
 	queues map[string]*queue.Queue
+	qk     queueKey
 }
 
 // Open opens the state of the configured site, creating its directories,

@@ -1,0 +1,250 @@
+package runners
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/cms"
+	"cloister/handlers"
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/mimecrypt/pgp"
+	"cloister/mimecrypt/smime"
+	"cloister/queue"
+	"cloister/site"
+)
+
+// distributor prepares the copies of one post: it signs once and encrypts
+// once per technology, then gives each subscriber a copy carrying only that
+// subscriber's key packet or RecipientInfo (DESIGN.md section 1). A post that
+// arrived encrypted is never sent in clear: a subscriber without a usable key
+// gets a notice instead (security invariant 2).
+type distributor struct {
+	site    *site.Site
+	list    *lists.List
+	meta    *queue.Meta
+	now     time.Time
+	outer   *mailmsg.Message // the post's header without its Content-* fields
+	inner   []byte           // the post's MIME entity (Content-* fields, blank line, body)
+	plain   []byte           // the post as the pipeline left it
+	arrived bool             // the post arrived encrypted
+
+	pgpKey                   *openpgp.Entity
+	smimeCert                *x509.Certificate
+	smimeKey                 crypto.Signer
+	smimeChain               []*x509.Certificate
+	wantPGP, wantSMIME       bool // encrypt to subscribers with a key of that kind
+	forcePGP, forceSMIME     bool // subscribers without a key get a notice
+	signPGP, signSMIME       bool // sign plaintext copies
+	once                     sync.Once
+	err                      error
+	pgpSealed                *pgp.Sealed
+	smimeSealed              *smime.Sealed
+	signedPlain, outerHeader []byte
+}
+
+// needsCrypto reports whether any copy of the post may differ from the plain one.
+func (d *distributor) needsCrypto() bool {
+	return d.arrived || d.wantPGP || d.wantSMIME || d.signPGP || d.signSMIME
+}
+
+func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, now time.Time) (*distributor, error) {
+	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: site.Encrypted(m)}
+	st := list.Settings
+	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived
+	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived
+	d.forcePGP = st.PGPDistribEncrypt == "force"
+	d.forceSMIME = st.SMIMEDistribEncrypt == "force"
+	d.signPGP = st.PGPDistribSign == "yes"
+	d.signSMIME = st.SMIMEDistribSign == "yes"
+	if !d.needsCrypto() {
+		return d, nil
+	}
+	if s.Keys != nil {
+		if k, err := s.Keys.ListPGP(list.Address); err == nil {
+			d.pgpKey = k
+		} else if !isNoListKey(err) {
+			return nil, err
+		}
+		if c, k, chain, err := s.Keys.ListSMIME(list.Address); err == nil {
+			d.smimeCert, d.smimeKey, d.smimeChain = c, k, chain
+		} else if !isNoListKey(err) {
+			return nil, err
+		}
+	}
+	if d.pgpKey == nil {
+		d.wantPGP, d.signPGP = false, false
+	}
+	if d.smimeCert == nil {
+		d.wantSMIME, d.signSMIME = false, false
+	}
+	msg, err := mailmsg.Parse(post)
+	if err != nil {
+		return nil, Permanent("unreadable post: %v", err)
+	}
+	var inner bytes.Buffer
+	d.outer = &mailmsg.Message{NL: msg.NL}
+	for _, f := range msg.Fields {
+		name := strings.ToLower(f.Name)
+		switch {
+		case strings.HasPrefix(name, "content-"):
+			inner.Write(fieldBytes(f, msg.NL))
+		case name == "mime-version":
+		default:
+			d.outer.Fields = append(d.outer.Fields, f)
+		}
+	}
+	inner.WriteString(msg.NL)
+	inner.Write(msg.Body)
+	d.inner = inner.Bytes()
+	return d, nil
+}
+
+func isNoListKey(err error) bool { return errors.Is(err, site.ErrNoListKey) }
+
+func fieldBytes(f *mailmsg.Field, nl string) []byte {
+	if f.Raw != nil {
+		return f.Raw
+	}
+	return []byte(f.Name + ": " + f.Value() + nl)
+}
+
+// prepare signs and encrypts the post once; every copy shares the result.
+func (d *distributor) prepare() error {
+	d.once.Do(func() {
+		protectedOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
+		inner := d.inner
+		if d.wantPGP || d.wantSMIME {
+			p, err := handlers.ProtectHeaders(d.inner, protectedOuter)
+			if err != nil {
+				d.err = fmt.Errorf("protect headers: %w", err)
+				return
+			}
+			inner = p
+		}
+		protectedOuter.Set("MIME-Version", "1.0")
+		d.outerHeader = bytes.TrimSuffix(protectedOuter.HeaderBytes(), []byte(protectedOuter.NL))
+		cfg := &packet.Config{Time: func() time.Time { return d.now }}
+		if d.wantPGP {
+			if d.pgpSealed, d.err = pgp.Seal(inner, d.pgpKey, cfg); d.err != nil {
+				return
+			}
+		}
+		if d.wantSMIME {
+			signed, err := smime.Sign(inner, d.smimeCert, d.smimeKey, d.smimeChain)
+			if err != nil {
+				d.err = fmt.Errorf("sign post (S/MIME): %w", err)
+				return
+			}
+			opts := smime.SealOptions{Cipher: cms.AES256CBC}
+			if d.list.Settings.SMIMECipher == "aes256-gcm" {
+				opts.Cipher = cms.AES256GCM
+			}
+			if d.smimeSealed, d.err = smime.Seal(signed, opts); d.err != nil {
+				return
+			}
+		}
+		if !d.arrived && (d.signPGP || d.signSMIME) {
+			plainOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
+			plainOuter.Set("MIME-Version", "1.0")
+			var ent []byte
+			var err error
+			if d.signPGP {
+				ent, err = pgp.SignMIME(d.inner, d.pgpKey, cfg)
+			} else {
+				ent, err = smime.Sign(d.inner, d.smimeCert, d.smimeKey, d.smimeChain)
+			}
+			if err != nil {
+				d.err = fmt.Errorf("sign post: %w", err)
+				return
+			}
+			d.signedPlain = append(bytes.TrimSuffix(plainOuter.HeaderBytes(), []byte(plainOuter.NL)), ent...)
+		}
+	})
+	return d.err
+}
+
+// copyFor returns the copy of the post for one subscriber, or a notice when
+// the subscriber cannot be sent the post (notice true).
+func (d *distributor) copyFor(rcpt string) (data []byte, notice bool, err error) {
+	if err := d.prepare(); err != nil {
+		return nil, false, err
+	}
+	if d.wantPGP {
+		key, kerr := d.site.Keys.EncryptionPGP(rcpt, d.now)
+		if kerr == nil {
+			ent, err := d.pgpSealed.For(key)
+			if err != nil {
+				return nil, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+			}
+			return append(append([]byte{}, d.outerHeader...), ent...), false, nil
+		}
+	}
+	if d.wantSMIME {
+		cert, cerr := d.site.Keys.EncryptionCert(rcpt, d.now)
+		if cerr == nil {
+			ent, err := d.smimeSealed.For(cert)
+			if err != nil {
+				return nil, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+			}
+			return append(append([]byte{}, d.outerHeader...), ent...), false, nil
+		}
+	}
+	if d.arrived || d.forcePGP || d.forceSMIME {
+		return d.noKeyNotice(rcpt), true, nil
+	}
+	if d.signedPlain != nil {
+		return d.signedPlain, false, nil
+	}
+	return d.plain, false, nil
+}
+
+// noKeyNotice tells a subscriber that a post could not be sent because no
+// usable key is on file. It names no content of the post.
+func (d *distributor) noKeyNotice(rcpt string) []byte {
+	n := &Notice{
+		List:    d.list.Address,
+		From:    listaddr.Address(d.list.Address, queue.SubOwner),
+		To:      rcpt,
+		Subject: "A post to " + d.list.Address + " could not be sent to you",
+		Body: "A post to " + d.list.Address + " is distributed encrypted only, and no usable\n" +
+			"OpenPGP key or S/MIME certificate of yours is on file (or it has expired\n" +
+			"or been revoked). Send your public key to the list owners at\n" +
+			listaddr.Address(d.list.Address, queue.SubOwner) + " to receive posts.\n",
+	}
+	raw := n.Bytes(d.now)
+	if d.pgpKey == nil {
+		return raw
+	}
+	msg, err := mailmsg.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	var inner bytes.Buffer
+	outer := &mailmsg.Message{NL: msg.NL}
+	for _, f := range msg.Fields {
+		if strings.HasPrefix(strings.ToLower(f.Name), "content-") {
+			inner.Write(fieldBytes(f, msg.NL))
+		} else if !strings.EqualFold(f.Name, "MIME-Version") {
+			outer.Fields = append(outer.Fields, f)
+		}
+	}
+	inner.WriteString(msg.NL)
+	inner.Write(msg.Body)
+	ent, err := pgp.SignMIME(inner.Bytes(), d.pgpKey, &packet.Config{Time: func() time.Time { return d.now }})
+	if err != nil {
+		return raw
+	}
+	outer.Set("MIME-Version", "1.0")
+	return append(bytes.TrimSuffix(outer.HeaderBytes(), []byte(outer.NL)), ent...)
+}

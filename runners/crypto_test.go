@@ -1,0 +1,220 @@
+package runners
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/internal/gnupg"
+	"cloister/lists"
+	"cloister/mimecrypt/pgp"
+	"cloister/queue"
+	"cloister/site"
+)
+
+// memKeys is an in-memory site.Keys for the runner tests; the keys in it are
+// made by the real gpg.
+type memKeys struct {
+	list openpgp.EntityList
+	subs map[string]*openpgp.Entity
+}
+
+func (k *memKeys) ListPGP(string) (*openpgp.Entity, error) {
+	if len(k.list) == 0 {
+		return nil, site.ErrNoListKey
+	}
+	return k.list[0], nil
+}
+func (k *memKeys) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.Certificate, error) {
+	return nil, nil, nil, site.ErrNoListKey
+}
+func (k *memKeys) Senders() pgp.KeySource {
+	var l openpgp.EntityList
+	for _, e := range k.subs {
+		l = append(l, e)
+	}
+	return l
+}
+func (k *memKeys) SMIMETrust() (*x509.CertPool, []*x509.RevocationList, error) {
+	return x509.NewCertPool(), nil, nil
+}
+func (k *memKeys) EncryptionPGP(addr string, now time.Time) (*openpgp.Entity, error) {
+	if e, ok := k.subs[addr]; ok {
+		return e, nil
+	}
+	return nil, errors.New("no key")
+}
+func (k *memKeys) EncryptionCert(string, time.Time) (*x509.Certificate, error) {
+	return nil, errors.New("no certificate")
+}
+func (k *memKeys) Capture(string, []byte) error { return nil }
+
+func readKey(t *testing.T, armored []byte) *openpgp.Entity {
+	t.Helper()
+	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(armored))
+	if err != nil || len(el) != 1 {
+		t.Fatalf("read key: %v (%d)", err, len(el))
+	}
+	return el[0]
+}
+
+// encryptedSite is the test site with an OpenPGP list key made by gpg, two
+// subscribers with gpg keys (Curve25519 and RSA-3072) and one without a key.
+func encryptedSite(t *testing.T) (*testSite, map[string]*gnupg.Home) {
+	s := newTestSite(t)
+	listHome := gnupg.New(t)
+	listHome.GenKey("team <team@lists.test>", "cv25519")
+	homes := map[string]*gnupg.Home{}
+	keys := &memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}}
+	for addr, algo := range map[string]string{"ann@subs.test": "cv25519", "bob@subs.test": "rsa3072"} {
+		h := gnupg.New(t)
+		h.GenKey(strings.Split(addr, "@")[0]+" <"+addr+">", algo)
+		h.Import(listHome.ExportPublic("team@lists.test"))
+		keys.subs[addr] = readKey(t, h.ExportPublic(addr))
+		homes[addr] = h
+	}
+	s.Keys = keys
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := tx.List("team@lists.test")
+		if err != nil {
+			return err
+		}
+		for name, v := range map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"} {
+			if err := l.Settings.Set(name, v); err != nil {
+				return err
+			}
+		}
+		return tx.PutList(l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, homes
+}
+
+// armoredPart returns the armored OpenPGP block of a PGP/MIME message.
+func armoredPart(t *testing.T, msg []byte) []byte {
+	t.Helper()
+	i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
+	j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
+	if i < 0 || j < i {
+		t.Fatalf("no armored OpenPGP message in:\n%s", msg)
+	}
+	return msg[i : j+len("-----END PGP MESSAGE-----")]
+}
+
+// grepTree reports the files under dir that contain marker.
+func grepTree(t *testing.T, dir, marker string) []string {
+	t.Helper()
+	var hits []string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, []byte(marker)) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits
+}
+
+// TestEncryptedPostThroughTheRunners: Bob's gpg sends a signed and encrypted
+// PGP/MIME post to the list key. It is decrypted, verified and bound to Bob,
+// sealed at rest, and each subscriber with a key gets a copy that only their
+// own gpg decrypts and whose list signature gpg verifies; the subscriber
+// without a key gets a notice without the plaintext.
+func TestEncryptedPostThroughTheRunners(t *testing.T) {
+	s, homes := encryptedSite(t)
+	const marker = "SECRET-MARKER-7f3a"
+	inner := []byte("Content-Type: text/plain; charset=utf-8\n\nThe meeting moves to the back room. " + marker + "\n")
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Plans\nMessage-ID: <plans@subs.test>\n",
+		inner, true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+
+	// After the incoming runner, the decrypted post waits sealed in rules.
+	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
+	if err := l.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
+	}
+	names, _ := s.Queue(queue.Rules).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
+	}
+	e, _ := s.Queue(queue.Rules).Peek(names[0])
+	if e.Meta.Encryption != "pgp-mime" || e.Meta.Verdict != "good" || e.Meta.Auth != "pgp" || e.Meta.Sealed == nil {
+		t.Fatalf("meta = %+v", e.Meta)
+	}
+
+	s.drain(t)
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
+	}
+	copies := map[string][]byte{}
+	for _, addr := range []string{"ann@subs.test", "bob@subs.test"} {
+		box := s.mailbox(t, addr)
+		if len(box) != 1 {
+			t.Fatalf("%s received %d messages", addr, len(box))
+		}
+		if bytes.Contains(box[0], []byte(marker)) || !bytes.Contains(box[0], []byte("multipart/encrypted")) {
+			t.Fatalf("%s's copy is not encrypted:\n%s", addr, box[0])
+		}
+		if !bytes.Contains(box[0], []byte("Subject: ...")) {
+			t.Errorf("%s's copy shows its subject outside the encryption", addr)
+		}
+		copies[addr] = armoredPart(t, box[0])
+		pt, status, err := homes[addr].Decrypt(copies[addr])
+		if err != nil {
+			t.Fatalf("%s's gpg cannot decrypt its copy: %v\n%s", addr, err, status)
+		}
+		if !bytes.Contains(pt, []byte(marker)) || !bytes.Contains(pt, []byte("Subject: [team] Plans")) {
+			t.Fatalf("%s decrypted:\n%s", addr, pt)
+		}
+		if !strings.Contains(status, "GOODSIG") || !strings.Contains(status, "team@lists.test") {
+			t.Fatalf("%s: the list signature does not verify:\n%s", addr, status)
+		}
+	}
+	if _, status, err := homes["ann@subs.test"].Decrypt(copies["bob@subs.test"]); err == nil {
+		t.Fatalf("ann decrypted bob's copy:\n%s", status)
+	}
+	notice := s.mailbox(t, "cat@subs.test")
+	if len(notice) != 1 || bytes.Contains(notice[0], []byte(marker)) || bytes.Contains(notice[0], []byte("back room")) ||
+		!bytes.Contains(notice[0], []byte("could not be sent to you")) {
+		t.Fatalf("cat's notice:\n%q", notice)
+	}
+}
+
+// TestPostNotForTheListKey: a post encrypted to another key is refused with a
+// notice to the sender, not put in bad.
+func TestPostNotForTheListKey(t *testing.T) {
+	s, homes := encryptedSite(t)
+	other := gnupg.New(t)
+	other.GenKey("stranger <stranger@else.test>", "cv25519")
+	homes["bob@subs.test"].Import(other.ExportPublic("stranger@else.test"))
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob@subs.test\nSubject: x\n", []byte("Content-Type: text/plain\n\nhello\n"), false, "", "stranger@else.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	box := s.mailbox(t, "bob@subs.test")
+	if len(box) != 1 || !bytes.Contains(box[0], []byte("not to this list's key")) {
+		t.Fatalf("bob got %q", box)
+	}
+	if len(s.mailbox(t, "ann@subs.test")) != 0 {
+		t.Fatal("the undecryptable post was distributed")
+	}
+}

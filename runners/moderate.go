@@ -420,17 +420,18 @@ func heldBody(s *site.Site, e *queue.Entry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.Meta.Sealed != nil {
-		return nil, fmt.Errorf("%s: %w", e.Name, errSealed)
+	pt, err := s.OpenBody(e.Meta, b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", e.Name, errSealed, err)
 	}
-	return b, nil
+	return pt, nil
 }
 
 // sealBody returns the bytes to write for an entry with metadata m: sealed
 // with the site's queue key when m says the post arrived encrypted, once the
 // site can seal; as they are otherwise.
 func sealBody(s *site.Site, m *queue.Meta, body []byte) ([]byte, error) {
-	return body, nil
+	return s.SealBody(m, body)
 }
 
 // Approve sends a held post on to the pipeline.
@@ -742,10 +743,19 @@ func HeldHeaders(s *site.Site, h *lists.Held) (*queue.Meta, string, error) {
 	if err := json.Unmarshal(line, m); err != nil {
 		return nil, "", fmt.Errorf("held post %s: metadata: %w", h.ID, err)
 	}
+	var src io.Reader = r
 	if m.Sealed != nil {
-		return m, "(sealed at rest: headers not shown)", nil
+		sealed, err := io.ReadAll(r)
+		if err != nil {
+			return m, "", fmt.Errorf("held post %s: %w", h.ID, err)
+		}
+		pt, err := s.OpenBody(m, sealed)
+		if err != nil {
+			return m, "(sealed at rest: headers not shown)", nil
+		}
+		src = bytes.NewReader(pt)
 	}
-	head, err := io.ReadAll(io.LimitReader(r, mailmsg.MaxHeaderBytes))
+	head, err := io.ReadAll(io.LimitReader(src, mailmsg.MaxHeaderBytes))
 	if err != nil {
 		return m, "", fmt.Errorf("held post %s: %w", h.ID, err)
 	}

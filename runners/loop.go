@@ -33,6 +33,9 @@ type Loop struct {
 	// Ready, when set, is called once the loop has recovered its queue and is
 	// about to work (for sd_notify READY=1).
 	Ready func()
+	// Tick, when set, is called at least once per Poll period while the loop
+	// is healthy (for the systemd watchdog).
+	Tick func()
 	// Processed counts entries by outcome: done, retry, requeued, bad.
 	Processed map[string]*atomic.Int64
 }
@@ -79,6 +82,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		l.Ready()
 	}
 	for {
+		if l.Tick != nil {
+			l.Tick()
+		}
 		names, err := in.Ready(l.Slice, time.Now())
 		if err != nil {
 			return err

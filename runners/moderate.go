@@ -408,8 +408,8 @@ func siteOut(s *site.Site, base string) func(string, *queue.Meta, []byte) error 
 	}
 }
 
-// errSealed is returned for a sealed held entry while this process cannot
-// unseal entries.
+// errSealed wraps a failure to open a sealed held entry (no queue key, or
+// another one than sealed it).
 var errSealed = errors.New("held post is sealed at rest and cannot be opened here")
 
 // heldBody returns the plaintext bytes of a claimed held entry. Held
@@ -428,8 +428,8 @@ func heldBody(s *site.Site, e *queue.Entry) ([]byte, error) {
 }
 
 // sealBody returns the bytes to write for an entry with metadata m: sealed
-// with the site's queue key when m says the post arrived encrypted, once the
-// site can seal; as they are otherwise.
+// with the site's queue key when m says the post arrived encrypted (m is
+// marked sealed), as they are otherwise.
 func sealBody(s *site.Site, m *queue.Meta, body []byte) ([]byte, error) {
 	return s.SealBody(m, body)
 }

@@ -2,7 +2,10 @@ package runners
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -286,4 +289,101 @@ func TestHeldHeaders(t *testing.T) {
 			t.Fatalf("metadata: %+v", m)
 		}
 	}
+}
+
+// pendingFiles returns the raw contents of a queue's .msg files.
+func pendingFiles(t *testing.T, s *testSite, q string) [][]byte {
+	t.Helper()
+	names, err := s.Queue(q).Pending(queue.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(s.Queue(q).Dir, n+".msg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestEncryptedPostsStaySealedThroughModeration (security invariant 2): a
+// post that arrived encrypted is sealed at rest while held or awaiting its
+// sender's confirmation, and stays sealed when approved or confirmed into
+// the pipeline queue; the queue key opens it there.
+func TestEncryptedPostsStaySealedThroughModeration(t *testing.T) {
+	const marker = "SEALED-MARKER-5150"
+	enqueue := func(s *testSite, from string) {
+		m := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubPost, Sender: from, From: from,
+			Encryption: "pgp-mime", Verdict: "none", Auth: "smtp"}
+		msg := "From: " + from + "\nTo: team@lists.test\nSubject: s\n\n" + marker + "\n"
+		if _, err := s.Queue(queue.Rules).Enqueue(m, strings.NewReader(msg), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkSealed := func(t *testing.T, s *testSite, q string) {
+		t.Helper()
+		files := pendingFiles(t, s, q)
+		if len(files) != 1 {
+			t.Fatalf("queue %s holds %d entries", q, len(files))
+		}
+		if bytes.Contains(files[0], []byte(marker)) {
+			t.Fatalf("queue %s holds the plaintext", q)
+		}
+		names, _ := s.Queue(q).Pending(queue.All)
+		e, err := s.Queue(q).Claim(names[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := e.Body()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, err := s.OpenBody(e.Meta, raw)
+		if err != nil || !bytes.Contains(pt, []byte(marker)) {
+			t.Fatalf("queue %s: opened %q, %v", q, pt, err)
+		}
+		if err := s.Queue(q).Put(e, e.Meta, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("held then approved", func(t *testing.T) {
+		s := newTestSite(t)
+		setSetting(t, s, "send", "send.editorkey")
+		enqueue(s, "eve@else.test")
+		if err := Drain(context.Background(), s.Site); err != nil {
+			t.Fatal(err)
+		}
+		checkSealed(t, s, queue.Held)
+		held := heldPosts(t, s)
+		if len(held) != 1 {
+			t.Fatalf("held = %+v", held)
+		}
+		if err := Approve(s.Site, held[0].ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		checkSealed(t, s, queue.Pipeline)
+	})
+	t.Run("confirmed", func(t *testing.T) {
+		s := newTestSite(t)
+		setSetting(t, s, "send", "send.private_key")
+		enqueue(s, "bob@subs.test")
+		if err := Drain(context.Background(), s.Site); err != nil {
+			t.Fatal(err)
+		}
+		checkSealed(t, s, queue.Held)
+		req := oneMessage(t, s, "bob@subs.test")
+		if bytes.Contains(req, []byte(marker)) {
+			t.Fatalf("confirmation request carries the plaintext")
+		}
+		if err := ConfirmPost(s.Site, replyToken(t, req)); err != nil {
+			t.Fatal(err)
+		}
+		checkSealed(t, s, queue.Pipeline)
+		if f := s.files(t, queue.Held); len(f) != 0 {
+			t.Fatalf("held queue left %v", f)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +12,30 @@ import (
 
 	"cloister/config"
 	"cloister/queue"
+	"cloister/seal"
 	"cloister/site"
 )
+
+// writeSecret writes a random passphrase file readable by its owner only.
+func writeSecret(path string) error {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := fmt.Fprintf(f, "%x\n", b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 func (a *app) initCmd() *cobra.Command {
 	var stateDir, domain, smtpAddr string
@@ -36,7 +59,27 @@ func (a *app) initCmd() *cobra.Command {
 			if _, err := os.Stat(path); err == nil && !force {
 				return fmt.Errorf("%s exists (use --force to overwrite)", path)
 			}
-			sample := config.Sample(abs, domain, smtpAddr)
+			// The secrets: the queue key seals plaintext of encrypted posts in
+			// the queues, the passphrase encrypts private keys in keyring.db.
+			// Installed sites move them to systemd credentials (LoadCredential=).
+			secrets := filepath.Join(abs, "secrets")
+			if err := os.MkdirAll(secrets, 0o700); err != nil {
+				return fmt.Errorf("create secrets dir: %w", err)
+			}
+			queueKey := filepath.Join(secrets, "queue-key")
+			if _, err := os.Stat(queueKey); os.IsNotExist(err) {
+				if err := seal.Generate(queueKey); err != nil {
+					return err
+				}
+			}
+			passFile := filepath.Join(secrets, "keyring-passphrase")
+			if _, err := os.Stat(passFile); os.IsNotExist(err) {
+				if err := writeSecret(passFile); err != nil {
+					return err
+				}
+			}
+			sample := config.Sample(abs, domain, smtpAddr) +
+				fmt.Sprintf("\n# Written by cloister init; see docs/operators.md for systemd credentials.\nkeyring_passphrase_file = %q\nqueue_key_file = %q\n", passFile, queueKey)
 			cfg, err := config.Parse([]byte(sample))
 			if err != nil {
 				return fmt.Errorf("sample config: %w", err)

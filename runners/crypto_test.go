@@ -26,6 +26,12 @@ import (
 type memKeys struct {
 	list openpgp.EntityList
 	subs map[string]*openpgp.Entity
+
+	cert     *x509.Certificate // the list's S/MIME certificate
+	key      crypto.Signer
+	roots    *x509.CertPool
+	certs    map[string]*x509.Certificate // subscribers' encryption certificates
+	captured map[string][]byte
 }
 
 func (k *memKeys) ListPGP(string) (*openpgp.Entity, error) {
@@ -35,7 +41,10 @@ func (k *memKeys) ListPGP(string) (*openpgp.Entity, error) {
 	return k.list[0], nil
 }
 func (k *memKeys) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.Certificate, error) {
-	return nil, nil, nil, site.ErrNoListKey
+	if k.cert == nil {
+		return nil, nil, nil, site.ErrNoListKey
+	}
+	return k.cert, k.key, nil, nil
 }
 func (k *memKeys) Senders() pgp.KeySource {
 	var l openpgp.EntityList
@@ -45,7 +54,10 @@ func (k *memKeys) Senders() pgp.KeySource {
 	return l
 }
 func (k *memKeys) SMIMETrust() (*x509.CertPool, []*x509.RevocationList, error) {
-	return x509.NewCertPool(), nil, nil
+	if k.roots == nil {
+		return x509.NewCertPool(), nil, nil
+	}
+	return k.roots, nil, nil
 }
 func (k *memKeys) EncryptionPGP(addr string, now time.Time) (*openpgp.Entity, error) {
 	if e, ok := k.subs[addr]; ok {
@@ -53,10 +65,19 @@ func (k *memKeys) EncryptionPGP(addr string, now time.Time) (*openpgp.Entity, er
 	}
 	return nil, errors.New("no key")
 }
-func (k *memKeys) EncryptionCert(string, time.Time) (*x509.Certificate, error) {
+func (k *memKeys) EncryptionCert(addr string, _ time.Time) (*x509.Certificate, error) {
+	if c, ok := k.certs[addr]; ok {
+		return c, nil
+	}
 	return nil, errors.New("no certificate")
 }
-func (k *memKeys) Capture(string, []byte) error { return nil }
+func (k *memKeys) Capture(addr string, der []byte) error {
+	if k.captured == nil {
+		k.captured = map[string][]byte{}
+	}
+	k.captured[addr] = der
+	return nil
+}
 
 func readKey(t *testing.T, armored []byte) *openpgp.Entity {
 	t.Helper()

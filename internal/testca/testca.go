@@ -1,0 +1,113 @@
+// Package testca makes a certificate authority and S/MIME certificates with
+// the real openssl binary, and drives openssl cms as a subscriber's client
+// would, for tests. Nothing in Cloister itself runs openssl.
+package testca
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// CA is a test certificate authority in a directory.
+type CA struct {
+	t   testing.TB
+	Dir string
+	// Cert and Key are the CA's PEM files.
+	Cert, Key string
+	serial    int
+}
+
+// Leaf is an S/MIME certificate and its key.
+type Leaf struct {
+	Email     string
+	Cert, Key string // PEM files
+	CertPEM   []byte
+	KeyPEM    []byte
+}
+
+// New makes a CA ("Cloister Test CA", RSA-3072) with openssl.
+func New(t testing.TB) *CA {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatalf("openssl is required (apt-get install -y openssl; make test installs it)")
+	}
+	dir := t.TempDir()
+	ca := &CA{t: t, Dir: dir, Cert: filepath.Join(dir, "ca.pem"), Key: filepath.Join(dir, "ca.key"), serial: 1}
+	ca.Run(nil, "req", "-x509", "-new", "-newkey", "rsa:3072", "-nodes", "-keyout", ca.Key, "-out", ca.Cert,
+		"-days", "3650", "-subj", "/CN=Cloister Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+		"-addext", "keyUsage=critical,keyCertSign,cRLSign")
+	return ca
+}
+
+// Run runs openssl and fails the test on error.
+func (ca *CA) Run(stdin []byte, args ...string) []byte {
+	ca.t.Helper()
+	out, err := Exec(stdin, args...)
+	if err != nil {
+		ca.t.Fatal(err)
+	}
+	return out
+}
+
+// Exec runs openssl with stdin and returns stdout.
+func Exec(stdin []byte, args ...string) ([]byte, error) {
+	cmd := exec.Command("openssl", args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.Bytes(), fmt.Errorf("openssl %s: %v: %s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.Bytes(), nil
+}
+
+// Issue makes a leaf for email: kind "rsa" (RSA-2048) or "ec" (P-256);
+// keyUsage as openssl writes it (e.g. "digitalSignature,keyEncipherment").
+func (ca *CA) Issue(email, kind, keyUsage string) *Leaf {
+	ca.t.Helper()
+	ca.serial++
+	name := strings.NewReplacer("@", "_", ".", "_").Replace(email)
+	l := &Leaf{Email: email, Cert: filepath.Join(ca.Dir, name+".pem"), Key: filepath.Join(ca.Dir, name+".key")}
+	csr := filepath.Join(ca.Dir, name+".csr")
+	newkey := "rsa:2048"
+	if kind == "ec" {
+		ca.Run(nil, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", l.Key+".ec")
+		ca.Run(nil, "pkcs8", "-topk8", "-nocrypt", "-in", l.Key+".ec", "-out", l.Key)
+		ca.Run(nil, "req", "-new", "-key", l.Key, "-out", csr, "-subj", "/CN="+email)
+	} else {
+		ca.Run(nil, "req", "-new", "-newkey", newkey, "-nodes", "-keyout", l.Key, "-out", csr, "-subj", "/CN="+email)
+	}
+	ext := filepath.Join(ca.Dir, name+".ext")
+	os.WriteFile(ext, []byte(fmt.Sprintf("basicConstraints=CA:FALSE\nkeyUsage=critical,%s\nextendedKeyUsage=emailProtection\nsubjectAltName=email:%s\n", keyUsage, email)), 0o600)
+	ca.Run(nil, "x509", "-req", "-in", csr, "-CA", ca.Cert, "-CAkey", ca.Key, "-set_serial", fmt.Sprint(ca.serial),
+		"-days", "365", "-sha256", "-extfile", ext, "-out", l.Cert)
+	l.CertPEM, _ = os.ReadFile(l.Cert)
+	l.KeyPEM, _ = os.ReadFile(l.Key)
+	return l
+}
+
+// SignEncrypt composes what an S/MIME client sends: inner (a MIME entity)
+// signed by from as multipart/signed, then encrypted (AES-256-CBC) to the
+// recipients' certificates, with the given header fields in front.
+func (ca *CA) SignEncrypt(header string, inner []byte, from *Leaf, to ...string) []byte {
+	ca.t.Helper()
+	signed := ca.Run(inner, "cms", "-sign", "-signer", from.Cert, "-inkey", from.Key, "-md", "sha256")
+	args := append([]string{"cms", "-encrypt", "-aes256"}, to...)
+	enc := ca.Run(signed, args...)
+	return append([]byte(header), enc...)
+}
+
+// Decrypt opens an S/MIME message with one recipient's certificate and key.
+func Decrypt(msg []byte, l *Leaf) ([]byte, error) {
+	return Exec(msg, "cms", "-decrypt", "-recip", l.Cert, "-inkey", l.Key)
+}
+
+// Verify checks an S/MIME signed message against the CA and returns its content.
+func (ca *CA) Verify(msg []byte) ([]byte, error) {
+	return Exec(msg, "cms", "-verify", "-CAfile", ca.Cert)
+}

@@ -11,6 +11,9 @@ command -v gpg >/dev/null || need+=(gnupg)
 command -v gpgsm >/dev/null || need+=(gpgsm)
 command -v openssl >/dev/null || need+=(openssl)
 command -v tmux >/dev/null || need+=(tmux)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+# The Exim binary extracted below needs these runtime libraries.
+[ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -29,4 +32,25 @@ fi
 
 # The pipe transport runs deliver as this user (Postfix refuses root).
 id cloister >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin cloister
-echo "test setup: ok (postfix $(postconf -h mail_version 2>/dev/null), $(gpg --version | head -1), $(openssl version))"
+
+# Exim 4 for the Exim suite. Debian's exim4-daemon-light conflicts with postfix
+# (both provide mail-transport-agent), so unless Exim is the system MTA its
+# packages are unpacked (dpkg -x, no maintainer scripts) into a private tree
+# and the suite runs that binary with its own configuration (-C) on a loopback
+# port. Debian's build keeps root privilege with -C only for configurations
+# listed in /etc/exim4/trusted_configs; the suite adds and removes its own
+# line there. The binary's compiled-in exim user must exist.
+EXIM_ROOT=/opt/cloister-test/exim4
+if ! command -v exim4 >/dev/null && [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && chmod 755 . && apt-get download exim4-daemon-light exim4-base exim4-config >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get download exim4-daemon-light exim4-base exim4-config >/dev/null; })
+  mkdir -p "$EXIM_ROOT"
+  for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$EXIM_ROOT"; done
+  rm -rf "$tmp"
+fi
+id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin Debian-exim
+install -d -m 0755 /etc/exim4
+[ -e /etc/exim4/trusted_configs ] || install -m 0644 /dev/null /etc/exim4/trusted_configs
+exim_bin=$(command -v exim4 || echo "$EXIM_ROOT/usr/sbin/exim4")
+echo "test setup: ok (postfix $(postconf -h mail_version 2>/dev/null), $("$exim_bin" -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/exim \1/p'), $(gpg --version | head -1), $(openssl version))"

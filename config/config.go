@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -44,6 +45,11 @@ type Config struct {
 	MetricsListen string `toml:"metrics_listen"`
 	// Listmasters are the site administrators' addresses (is_listmaster in scenarios).
 	Listmasters []string `toml:"listmasters"`
+	// BannedAddresses are site-wide patterns (Go regular expressions matched
+	// against the whole lower-cased sender address, so ".*@spam\.example"
+	// bans a domain) whose posts every list rejects, in addition to each
+	// list's banned_addresses.
+	BannedAddresses []string `toml:"banned_addresses"`
 	// ScenarioDir is a directory of site scenario files that add to or override the built-ins.
 	ScenarioDir string `toml:"scenario_dir"`
 	// MaxAttempts is how many times a runner tries an entry before it goes to the bad queue. Default 3.
@@ -166,6 +172,11 @@ func (c *Config) Check() error {
 	if c.MaxAttempts < 1 {
 		errs = append(errs, fmt.Errorf("max_attempts %d must be at least 1", c.MaxAttempts))
 	}
+	for _, p := range c.BannedAddresses {
+		if _, err := regexp.Compile(p); err != nil {
+			errs = append(errs, fmt.Errorf("banned_addresses: %q: %v", p, err))
+		}
+	}
 	if c.MetricsListen != "" {
 		host, _, err := net.SplitHostPort(c.MetricsListen)
 		if err != nil {
@@ -209,6 +220,7 @@ max_message_size_kb = %d
 # smime_crl_dir = ""
 # metrics_listen = "127.0.0.1:9469"
 # listmasters = ["postmaster@%s"]
+# banned_addresses = [".*@spam\\.example"]
 # scenario_dir = ""
 # max_attempts = %d
 # retry_give_up_hours = %d

@@ -61,7 +61,7 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 		// repeats the hold, and the held record is replaced.
 		keep: func(hm *queue.Meta) error { j.Send(queue.Held, hm, body); return nil },
 	}
-	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body}
+	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body, SiteBanned: j.Site.Config.BannedAddresses}
 	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)
 	m.RuleHits = append(m.RuleHits, hits...)
 	m.RuleMisses = append(m.RuleMisses, misses...)

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
@@ -80,6 +81,24 @@ func (a *app) runnersCmd() *cobra.Command {
 					}
 				}()
 			}
+			// Held posts and tokens expire on the hour (systemd sites use the
+			// timer that runs `cloister held expire`).
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := time.NewTicker(time.Hour)
+				defer t.Stop()
+				for {
+					if _, err := runners.ExpireHeld(s, time.Now()); err != nil {
+						s.Log.Error("expire held posts", "err", err)
+					}
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+					}
+				}
+			}()
 			daemon.SdNotify(false, daemon.SdNotifyReady)
 			wg.Wait()
 			return errors.Join(errs...)

@@ -1,0 +1,187 @@
+package metrics
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"cloister/queue"
+)
+
+// Outcomes are the outcome names the runner loop counts in Loop.Processed.
+var Outcomes = []string{"done", "retry", "requeued", "bad"}
+
+// NewProcessed returns one counter per outcome, for runners.Loop.Processed.
+func NewProcessed() map[string]*atomic.Int64 {
+	m := make(map[string]*atomic.Int64, len(Outcomes))
+	for _, o := range Outcomes {
+		m[o] = new(atomic.Int64)
+	}
+	return m
+}
+
+// RunDir is where the heartbeat files of a site live: STATE/run.
+func RunDir(stateDir string) string { return filepath.Join(stateDir, "run") }
+
+// Beat is the content of one runner's heartbeat file.
+type Beat struct {
+	Runner    string           `json:"runner"`
+	Slice     string           `json:"slice,omitempty"`
+	PID       int              `json:"pid"`
+	Started   time.Time        `json:"started"`
+	Tick      time.Time        `json:"tick"`
+	Processed map[string]int64 `json:"processed"`
+}
+
+// Runner states reported by Beat.State.
+const (
+	StateAlive = "alive" // the process exists and its loop ticked recently
+	StateStale = "stale" // the process exists but its loop has not ticked for too long
+	StateGone  = "gone"  // no such process: it died without removing its file
+)
+
+// State says whether the runner is alive: its process exists and its loop
+// ticked within maxAge of now.
+func (b Beat) State(now time.Time, maxAge time.Duration) string {
+	if b.PID <= 0 || syscall.Kill(b.PID, 0) == syscall.ESRCH {
+		return StateGone
+	}
+	if now.Sub(b.Tick) > maxAge {
+		return StateStale
+	}
+	return StateAlive
+}
+
+// MaxTickAge is how long a runner may go without a loop tick before status
+// calls it stale (the loop ticks at least every poll period, 2 s by default).
+const MaxTickAge = 30 * time.Second
+
+// Heartbeat writes one runner's heartbeat file, at most once per Every.
+// It is safe for concurrent use.
+type Heartbeat struct {
+	// Path is STATE/run/<runner>[.<i>-<n>].pid.
+	Path string
+	// Every is the least time between writes (default 1 s).
+	Every time.Duration
+
+	mu        sync.Mutex
+	beat      Beat
+	processed map[string]*atomic.Int64
+	last      time.Time
+}
+
+// BeatFile returns the heartbeat file name of a runner and slice.
+func BeatFile(runner string, slice queue.Slice) string {
+	if slice.N <= 1 {
+		return runner + ".pid"
+	}
+	return fmt.Sprintf("%s.%d-%d.pid", runner, slice.I, slice.N)
+}
+
+// NewHeartbeat creates the run directory and writes the first beat.
+// processed may be nil.
+func NewHeartbeat(stateDir, runner string, slice queue.Slice, processed map[string]*atomic.Int64) (*Heartbeat, error) {
+	dir := RunDir(stateDir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create run dir: %w", err)
+	}
+	now := time.Now()
+	h := &Heartbeat{Path: filepath.Join(dir, BeatFile(runner, slice)), Every: time.Second, processed: processed}
+	h.beat = Beat{Runner: runner, PID: os.Getpid(), Started: now}
+	if slice.N > 1 {
+		h.beat.Slice = fmt.Sprintf("%d/%d", slice.I, slice.N)
+	}
+	if err := h.Tick(now); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Tick records a loop tick, writing the file if Every has passed since the
+// last write.
+func (h *Heartbeat) Tick(now time.Time) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.last.IsZero() && now.Sub(h.last) < h.Every {
+		return nil
+	}
+	h.last = now
+	h.beat.Tick = now
+	h.beat.Processed = map[string]int64{}
+	for o, c := range h.processed {
+		h.beat.Processed[o] = c.Load()
+	}
+	b, err := json.Marshal(h.beat)
+	if err != nil {
+		return err
+	}
+	// A heartbeat needs no fsync: after a crash it is stale anyway.
+	tmp := h.Path + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
+		return fmt.Errorf("write heartbeat: %w", err)
+	}
+	if err := os.Rename(tmp, h.Path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write heartbeat: %w", err)
+	}
+	return nil
+}
+
+// Close removes the heartbeat file: the runner stopped cleanly.
+func (h *Heartbeat) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := os.Remove(h.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// maxBeatSize bounds what ReadBeats reads of one file.
+const maxBeatSize = 64 << 10
+
+// ReadBeats returns the heartbeats found in STATE/run, sorted by runner and
+// slice. Unreadable files are skipped; a missing directory is no runner.
+func ReadBeats(stateDir string) ([]Beat, error) {
+	ents, err := os.ReadDir(RunDir(stateDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run dir: %w", err)
+	}
+	var out []Beat
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".pid") || !e.Type().IsRegular() {
+			continue
+		}
+		f, err := os.Open(filepath.Join(RunDir(stateDir), e.Name()))
+		if err != nil {
+			continue
+		}
+		var b Beat
+		err = json.NewDecoder(io.LimitReader(f, maxBeatSize)).Decode(&b)
+		f.Close()
+		if err != nil || b.Runner == "" {
+			continue
+		}
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Runner != out[j].Runner {
+			return out[i].Runner < out[j].Runner
+		}
+		return out[i].Slice < out[j].Slice
+	})
+	return out, nil
+}

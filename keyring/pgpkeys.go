@@ -1,0 +1,273 @@
+package keyring
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"cloister/mimecrypt/pgp"
+)
+
+// Bounds on one imported OpenPGP key.
+const (
+	maxSubkeys    = 64
+	maxIdentities = 64
+)
+
+// pgpRecord is a subscriber's (or sender's) OpenPGP public key.
+type pgpRecord struct {
+	Fingerprint string    `json:"fingerprint"`
+	Key         []byte    `json:"key"` // transferable public key, third-party certifications stripped
+	Added       time.Time `json:"added"`
+	Addresses   []string  `json:"addresses"`             // member addresses the key is bound to
+	OwnerBound  []string  `json:"owner_bound,omitempty"` // of those, the ones an owner bound without a user ID
+}
+
+// AddOpenPGP imports a subscriber's public key (armored or binary, with its
+// subkeys) for address. Third-party certifications are dropped (certificate
+// flooding); a revocation already stored for the key is kept. The key is
+// bound to address when one of its self-signed user IDs carries it, or when
+// boundByOwner (an owner vouches for it); otherwise the import fails with
+// ErrNotBound. A secret key is stored as its public part. Expired and
+// revoked keys are stored, and judged again at use. It returns the
+// fingerprint.
+func (k *Keyring) AddOpenPGP(address string, data []byte, boundByOwner bool) (string, error) {
+	addr, err := normAddress(address)
+	if err != nil {
+		return "", err
+	}
+	el, err := readKeys(data)
+	if err != nil {
+		return "", err
+	}
+	if len(el) != 1 {
+		return "", fmt.Errorf("import: %d keys in the file, want one", len(el))
+	}
+	e := el[0]
+	if len(e.Subkeys) > maxSubkeys || len(e.Identities) > maxIdentities {
+		return "", fmt.Errorf("import: key with %d subkeys and %d user IDs is over the limits (%d, %d)",
+			len(e.Subkeys), len(e.Identities), maxSubkeys, maxIdentities)
+	}
+	if _, err := e.VerifyPrimaryKey(time.Time{}, nil); err != nil {
+		return "", fmt.Errorf("import: key %s has no valid self-signature: %w", Fingerprint(e), err)
+	}
+	for _, id := range e.Identities {
+		id.OtherCertifications = nil
+	}
+	fpr := Fingerprint(e)
+	uids := userIDAddresses(e)
+	bound := slices.Contains(uids, addr)
+	if !bound && !boundByOwner {
+		return "", fmt.Errorf("key %s for %s: its user IDs carry %s: %w (an owner can bind it anyway)",
+			fpr, addr, strings.Join(uids, ", "), ErrNotBound)
+	}
+	now := k.now()
+	err = k.update(func(tx *bolt.Tx) error {
+		var rec pgpRecord
+		found, err := getJSON(tx, bucketPGP, fpr, &rec)
+		if err != nil {
+			return err
+		}
+		if found {
+			keepRevocations(e, rec.Key)
+		} else {
+			rec = pgpRecord{Fingerprint: fpr, Added: now}
+		}
+		var pub bytes.Buffer
+		if err := e.Serialize(&pub); err != nil {
+			return fmt.Errorf("serialize key: %w", err)
+		}
+		rec.Key = pub.Bytes()
+		if !slices.Contains(rec.Addresses, addr) {
+			rec.Addresses = append(rec.Addresses, addr)
+		}
+		if !bound && !slices.Contains(rec.OwnerBound, addr) {
+			rec.OwnerBound = append(rec.OwnerBound, addr)
+		}
+		if err := putJSON(tx, bucketPGP, fpr, &rec); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketPGPAddr).Put([]byte(addr+"\x00"+fpr), nil); err != nil {
+			return err
+		}
+		ids := tx.Bucket(bucketPGPID)
+		for _, id := range keyIDs(e) {
+			if err := ids.Put(idKey(id, fpr), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store key %s: %w", fpr, err)
+	}
+	return fpr, nil
+}
+
+// idKey is a key of the key ID index.
+func idKey(id uint64, fpr string) []byte {
+	b := binary.BigEndian.AppendUint64(nil, id)
+	return append(b, fpr...)
+}
+
+// keyIDs returns the key IDs of e's primary key and subkeys.
+func keyIDs(e *openpgp.Entity) []uint64 {
+	ids := []uint64{e.PrimaryKey.KeyId}
+	for _, s := range e.Subkeys {
+		ids = append(ids, s.PublicKey.KeyId)
+	}
+	return ids
+}
+
+// keepRevocations adds to e the revocations of the stored copy old, so that
+// importing an older copy of a key cannot undo its revocation.
+func keepRevocations(e *openpgp.Entity, old []byte) {
+	el, err := openpgp.ReadKeyRing(bytes.NewReader(old))
+	if err != nil || len(el) != 1 {
+		return
+	}
+	o := el[0]
+	if len(e.Revocations) == 0 {
+		e.Revocations = o.Revocations
+	}
+	for _, osub := range o.Subkeys {
+		for i := range e.Subkeys {
+			if e.Subkeys[i].PublicKey.KeyId == osub.PublicKey.KeyId && len(e.Subkeys[i].Revocations) == 0 {
+				e.Subkeys[i].Revocations = osub.Revocations
+			}
+		}
+	}
+}
+
+// userIDAddresses returns the addresses of e's user IDs that carry a valid
+// self-signature, lower case.
+func userIDAddresses(e *openpgp.Entity) []string {
+	var out []string
+	for _, id := range e.Identities {
+		if _, err := id.LatestValidSelfCertification(time.Time{}, nil); err != nil {
+			continue
+		}
+		a := id.UserId.Email
+		if a == "" {
+			if pa, err := mail.ParseAddress(id.Name); err == nil {
+				a = pa.Address
+			} else if strings.Contains(id.Name, "@") && !strings.ContainsAny(id.Name, " <>") {
+				a = id.Name
+			}
+		}
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// pgpEntity returns the parsed key of a record, parsing it once per
+// process. Parsing also verifies its signatures once, at now: the library
+// caches each verification in the signature, so later checks only read.
+func (k *Keyring) pgpEntity(r *pgpRecord, now time.Time) (*openpgp.Entity, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if p := k.parsed[r.Fingerprint]; p != nil && bytes.Equal(p.raw, r.Key) {
+		return p.entity, nil
+	}
+	el, err := openpgp.ReadKeyRing(bytes.NewReader(r.Key))
+	if err != nil || len(el) != 1 {
+		return nil, fmt.Errorf("stored key %s does not parse: %v", r.Fingerprint, err)
+	}
+	e := el[0]
+	pgpState(e, now)
+	k.parsed[r.Fingerprint] = &parsedPGP{raw: r.Key, entity: e}
+	return e, nil
+}
+
+// EncryptionKeyPGP returns the OpenPGP key to encrypt to address at now:
+// of the keys bound to address, the newest that can be encrypted to. When
+// none can, the error wraps ErrNoKey, ErrExpired, ErrRevoked or
+// ErrNoEncryptionSubkey (for the newest key), and pgp.ErrNoEncryptionKey.
+// The entity is shared: callers must not modify it.
+func (k *Keyring) EncryptionKeyPGP(address string, now time.Time) (*openpgp.Entity, error) {
+	addr, err := normAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	s, err := k.current()
+	if err != nil {
+		return nil, err
+	}
+	var best *openpgp.Entity
+	var bestErr error
+	var bestErrTime time.Time
+	for _, fpr := range s.pgpAddr[addr] {
+		r := s.pgp[fpr]
+		if r == nil {
+			continue
+		}
+		e, err := k.pgpEntity(r, now)
+		if err != nil {
+			return nil, err
+		}
+		created := e.PrimaryKey.CreationTime
+		if err := pgpEncryptable(e, now); err != nil {
+			if bestErr == nil || created.After(bestErrTime) {
+				bestErr, bestErrTime = fmt.Errorf("key %s of %s: %w: %w", fpr, addr, err, pgpLookupErr), created
+			}
+			continue
+		}
+		if best == nil || created.After(best.PrimaryKey.CreationTime) {
+			best = e
+		}
+	}
+	if best != nil {
+		return best, nil
+	}
+	if bestErr != nil {
+		return nil, bestErr
+	}
+	return nil, fmt.Errorf("%s: %w: %w", addr, ErrNoKey, pgpLookupErr)
+}
+
+// EncryptionPGP is EncryptionKeyPGP under the name the runners' site.Keys uses.
+func (k *Keyring) EncryptionPGP(address string, now time.Time) (*openpgp.Entity, error) {
+	return k.EncryptionKeyPGP(address, now)
+}
+
+// Senders returns the source of senders' public keys for pgp.Open: every
+// subscriber key in the keyring, found by the key ID of its primary key or
+// of any subkey. It reads the keyring's current state on every lookup.
+func (k *Keyring) Senders() pgp.KeySource { return senders{k} }
+
+// senders is the KeySource of a keyring.
+type senders struct{ k *Keyring }
+
+// EntitiesById returns the stored public keys holding key ID id. A keyring
+// that cannot be read yields none (the signature is then by an unknown key).
+func (s senders) EntitiesById(id uint64) []*openpgp.Entity {
+	if id == 0 {
+		return nil
+	}
+	snap, err := s.k.current()
+	if err != nil {
+		return nil
+	}
+	var out []*openpgp.Entity
+	for _, fpr := range snap.pgpID[id] {
+		r := snap.pgp[fpr]
+		if r == nil {
+			continue
+		}
+		if e, err := s.k.pgpEntity(r, s.k.now()); err == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}

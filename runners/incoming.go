@@ -105,7 +105,8 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 		m.AddStage("incoming", m.Subaddress)
 		j.Send(queue.Command, m, body)
 	}
-	j.Log.Info("routed", "subaddress", m.Subaddress, "from", from, "list_settings", list != nil)
+	j.Log.Info("routed", "subaddress", m.Subaddress, "from", from, "encryption", m.Encryption,
+		"verdict", m.Verdict, "signer", m.SignerFpr, "auth", m.Auth)
 	return nil
 }
 

@@ -3,13 +3,13 @@ package site
 import (
 	"crypto"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/keyring"
 	"cloister/mimecrypt/pgp"
 	"cloister/queue"
 	"cloister/seal"
@@ -36,8 +36,8 @@ type Keys interface {
 	Capture(address string, der []byte) error
 }
 
-// ErrNoListKey means the list has no key of that kind.
-var ErrNoListKey = errors.New("the list has no key of this kind")
+// ErrNoListKey means the list has no key of that kind (the keyring's error).
+var ErrNoListKey = keyring.ErrNoListKey
 
 // queueKey is loaded once per process, on first use.
 type queueKey struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/config"
+	"cloister/keyring"
 	"cloister/site"
 )
 
@@ -82,6 +83,11 @@ func (a *app) open() (*site.Site, error) {
 	if err != nil {
 		return nil, err
 	}
+	k, err := keyring.OpenSite(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open keyring: %w", err)
+	}
+	s.Keys = k
 	a.site = s
 	return s, nil
 }

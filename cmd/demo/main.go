@@ -1,8 +1,11 @@
-// Command demo runs Cloister's main job on an embedded default: it makes a
-// throw-away site with one list and three members, starts an in-process SMTP
-// sink in place of the MTA (one Maildir per member), pipes a post through the
-// built deliver binary, runs every runner until the queues are empty, and
-// prints what each member received. `make demo` runs it.
+// Command demo runs Cloister's main job on an embedded default: a throw-away
+// site with an OpenPGP list and three members whose keys are made by the real
+// gpg; a member's gpg signs and encrypts a post to the list's key; the post is
+// piped through the built deliver binary and every runner (decrypted, its
+// signature checked and bound to the sender, sealed at rest, signed once by
+// the list and encrypted to each member); an in-process SMTP sink stands in
+// for the MTA; and each member's gpg decrypts that member's copy and checks
+// the list's signature. `make demo` runs it.
 package main
 
 import (
@@ -18,8 +21,10 @@ import (
 
 	"cloister/config"
 	"cloister/internal/smtpsink"
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/runners"
+	"cloister/seal"
 	"cloister/site"
 )
 
@@ -37,19 +42,13 @@ var members = []struct {
 	{"cat@members.test", "Cat", []lists.Role{lists.RoleMember}},
 }
 
-const post = `From: Bob <bob@members.test>
-To: team@lists.example.test
-Subject: Meeting notes
-Message-ID: <notes-1@members.test>
-Date: Wed, 25 Nov 2026 09:00:00 +0000
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+const inner = `Content-Type: text/plain; charset=utf-8
 
 Hello team,
 
 the notes of Thursday's meeting:
  - budget approved
- - next meeting on the 3rd
+ - next meeting on the 3rd, in the back room
 
 Bob
 `
@@ -75,7 +74,6 @@ func run() error {
 	if out, err := exec.Command("go", "build", "-o", deliver, "./cmd/deliver").CombinedOutput(); err != nil {
 		return fmt.Errorf("build deliver: %v\n%s", err, out)
 	}
-
 	sink, err := smtpsink.Start(filepath.Join(dir, "mailboxes"))
 	if err != nil {
 		return err
@@ -83,50 +81,61 @@ func run() error {
 	defer sink.Close()
 	step("an SMTP sink stands in for the MTA on %s", sink.Addr)
 
-	state := filepath.Join(dir, "state")
-	if err := os.MkdirAll(state, 0o750); err != nil {
-		return err
-	}
-	cfgPath := filepath.Join(state, "cloister.toml")
-	if err := os.WriteFile(cfgPath, []byte(config.Sample(state, domain, sink.Addr)), 0o640); err != nil {
-		return err
-	}
-	cfg, err := config.Load(cfgPath)
+	s, cfgPath, err := newSite(dir, sink.Addr)
 	if err != nil {
 		return err
 	}
-	var logs bytes.Buffer
-	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	k := s.Keys.(*keyring.Keyring)
+
+	step("list %s: an OpenPGP key made by Cloister, posts and copies encrypted and signed", list)
+	fpr, err := k.GenerateOpenPGP(list, "team", keyring.AlgoCurve25519)
 	if err != nil {
 		return err
 	}
-	step("site in %s: list %s with %d members", state, list, len(members))
-	err = s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList(list, time.Now())
+	fmt.Printf("    list key %s (Ed25519 + Curve25519)\n", fpr)
+	listPub, err := k.ExportOpenPGP(list)
+	if err != nil {
+		return err
+	}
+	homes := map[string]*gpgHome{}
+	for _, m := range members {
+		h, err := newGPGHome(dir, m.name)
 		if err != nil {
 			return err
 		}
-		l.Description = "Demo team"
-		if err := tx.CreateList(l); err != nil {
+		defer h.stop()
+		uid := m.name + " <" + m.addr + ">"
+		if _, _, err := h.run(nil, "--quick-gen-key", uid, "future-default", "default", "0"); err != nil {
 			return err
 		}
-		for _, m := range members {
-			if err := tx.AddMember(list, &lists.Member{Address: m.addr, Name: m.name, Roles: m.roles}); err != nil {
-				return err
-			}
-			fmt.Printf("    %-18s %s\n", m.addr, rolesText(m.roles))
+		if _, _, err := h.run(listPub, "--import"); err != nil {
+			return err
 		}
-		return nil
-	})
+		pub, _, err := h.run(nil, "--armor", "--export", m.addr)
+		if err != nil {
+			return err
+		}
+		mfpr, err := k.AddOpenPGP(m.addr, pub, false)
+		if err != nil {
+			return err
+		}
+		homes[m.addr] = h
+		fmt.Printf("    %-18s %-26s key %s (made by gpg)\n", m.addr, rolesText(m.roles), mfpr)
+	}
+
+	step("Bob's gpg signs the post and encrypts it to the list key (PGP/MIME, as Thunderbird and mutt send)")
+	armored, _, err := homes["bob@members.test"].run([]byte(inner), "--armor", "--encrypt", "--sign",
+		"--local-user", "bob@members.test", "--recipient", list)
 	if err != nil {
 		return err
 	}
+	post := pgpMIME("From: Bob <bob@members.test>\nTo: "+list+"\nSubject: Meeting notes\nMessage-ID: <notes-1@members.test>\nDate: Wed, 25 Nov 2026 09:00:00 +0000\n", armored)
+	fmt.Print(indent(abbreviate(string(post))))
 
-	step("Bob's post, piped into deliver as Postfix would")
-	fmt.Print(indent(post))
+	step("piping it into deliver, as Postfix would")
 	cmd := exec.Command(deliver, list)
 	cmd.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath, "SENDER=bob@members.test")
-	cmd.Stdin = strings.NewReader(post)
+	cmd.Stdin = bytes.NewReader(post)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("deliver: %w", err)
@@ -134,13 +143,12 @@ func run() error {
 	fmt.Println("    deliver exited 0: the post is in queue/in")
 
 	step("running every runner until the queues are empty")
+	logs := s.Log.Handler().(*captureHandler)
 	if err := runners.Drain(context.Background(), s); err != nil {
 		return err
 	}
-	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
-		if strings.Contains(line, "msg=decision") || strings.Contains(line, "msg=routed") {
-			fmt.Println("    " + compactLog(line))
-		}
+	for _, line := range logs.lines() {
+		fmt.Println("    " + line)
 	}
 
 	for _, m := range members {
@@ -148,16 +156,114 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		step("%s received %d message(s)", m.addr, len(box))
-		for _, msg := range box {
-			fmt.Print(indent(string(msg)))
-		}
 		if len(box) != 1 {
 			return fmt.Errorf("%s received %d messages, want 1", m.addr, len(box))
+		}
+		step("%s received (as it travelled):", m.addr)
+		fmt.Print(indent(abbreviate(string(box[0]))))
+		i := bytes.Index(box[0], []byte("-----BEGIN PGP MESSAGE-----"))
+		j := bytes.Index(box[0], []byte("-----END PGP MESSAGE-----"))
+		if i < 0 || j < i {
+			return fmt.Errorf("%s's copy is not encrypted", m.addr)
+		}
+		pt, status, err := homes[m.addr].run(box[0][i:j+25], "--decrypt")
+		if err != nil {
+			return fmt.Errorf("%s cannot decrypt: %v", m.addr, err)
+		}
+		step("%s's gpg decrypts it with %s's own key: %s; list signature: %s", m.addr, m.name,
+			orNone(statusLine(status, "DECRYPTION_OKAY")), orNone(statusLine(status, "GOODSIG")))
+		fmt.Print(indent(string(pt)))
+		if statusLine(status, "GOODSIG") == "" {
+			return fmt.Errorf("%s: the list signature did not verify", m.addr)
 		}
 	}
 	fmt.Println()
 	return nil
+}
+
+// newSite makes the demo's site: config, secrets, list store, keyring.
+func newSite(dir, smtpAddr string) (*site.Site, string, error) {
+	state := filepath.Join(dir, "state")
+	secrets := filepath.Join(dir, "secrets")
+	for _, d := range []string{state, secrets} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := seal.Generate(filepath.Join(secrets, "queue-key")); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(filepath.Join(secrets, "keyring-passphrase"), []byte("demo passphrase, not for real use\n"), 0o600); err != nil {
+		return nil, "", err
+	}
+	cfgPath := filepath.Join(state, "cloister.toml")
+	text := config.Sample(state, domain, smtpAddr) + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\n",
+		filepath.Join(secrets, "keyring-passphrase"), filepath.Join(secrets, "queue-key"))
+	if err := os.WriteFile(cfgPath, []byte(text), 0o640); err != nil {
+		return nil, "", err
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := site.Open(cfg, slog.New(&captureHandler{}))
+	if err != nil {
+		return nil, "", err
+	}
+	k, err := keyring.OpenSite(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	s.Keys = k
+	err = s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := lists.NewList(list, time.Now())
+		if err != nil {
+			return err
+		}
+		l.Description = "Demo team"
+		for name, v := range map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private_pgp"} {
+			if err := l.Settings.Set(name, v); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateList(l); err != nil {
+			return err
+		}
+		for _, m := range members {
+			if err := tx.AddMember(list, &lists.Member{Address: m.addr, Name: m.name, Roles: m.roles}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return s, cfgPath, err
+}
+
+func pgpMIME(header string, armored []byte) []byte {
+	const b = "------------demo-boundary"
+	return []byte(header + "MIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"" + b + "\"\n\n" +
+		"--" + b + "\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--" + b + "\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\n\n" +
+		string(armored) + "\n--" + b + "--\n")
+}
+
+// abbreviate shortens armored blocks to their first and last lines.
+func abbreviate(msg string) string {
+	var out []string
+	lines := strings.Split(msg, "\n")
+	for i := 0; i < len(lines); i++ {
+		out = append(out, lines[i])
+		if strings.HasPrefix(lines[i], "-----BEGIN PGP") {
+			j := i + 1
+			for j < len(lines) && !strings.HasPrefix(lines[j], "-----END PGP") {
+				j++
+			}
+			if j-i > 4 {
+				out = append(out, lines[i+1], fmt.Sprintf("[... %d more lines of ciphertext ...]", j-i-2))
+				i = j - 1
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func rolesText(rs []lists.Role) string {
@@ -166,6 +272,13 @@ func rolesText(rs []lists.Role) string {
 		s = append(s, string(r))
 	}
 	return strings.Join(s, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func indent(s string) string {
@@ -179,16 +292,4 @@ func indent(s string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
-}
-
-// compactLog drops the time and entry id from a log line.
-func compactLog(line string) string {
-	var keep []string
-	for _, f := range strings.Fields(line) {
-		if strings.HasPrefix(f, "time=") || strings.HasPrefix(f, "entry=") || strings.HasPrefix(f, "level=") {
-			continue
-		}
-		keep = append(keep, f)
-	}
-	return strings.Join(keep, " ")
 }

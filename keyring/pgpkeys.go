@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"bytes"
+	"errors"
 	"encoding/binary"
 	"fmt"
 	"net/mail"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	bolt "go.etcd.io/bbolt"
 
@@ -55,7 +57,7 @@ func (k *Keyring) AddOpenPGP(address string, data []byte, boundByOwner bool) (st
 		return "", fmt.Errorf("import: key with %d subkeys and %d user IDs is over the limits (%d, %d)",
 			len(e.Subkeys), len(e.Identities), maxSubkeys, maxIdentities)
 	}
-	if _, err := e.VerifyPrimaryKey(time.Time{}, nil); err != nil {
+	if _, err := e.VerifyPrimaryKey(time.Time{}, nil); err != nil && !errors.Is(err, pgperrors.ErrKeyRevoked) {
 		return "", fmt.Errorf("import: key %s has no valid self-signature: %w", Fingerprint(e), err)
 	}
 	for _, id := range e.Identities {

@@ -129,6 +129,7 @@ policy = policy_any
 unique_subject = no
 copy_extensions = none
 default_crl_days = 30
+crlnumber = db/crlnumber
 [ policy_any ]
 commonName = supplied
 emailAddress = optional
@@ -154,6 +155,7 @@ func newPKI(t testing.TB, name string) *pki {
 	os.MkdirAll(filepath.Join(p.dir, "db"), 0o700)
 	os.WriteFile(filepath.Join(p.dir, "db", "index.txt"), nil, 0o600)
 	os.WriteFile(filepath.Join(p.dir, "db", "serial"), []byte("1000\n"), 0o600)
+	os.WriteFile(filepath.Join(p.dir, "db", "crlnumber"), []byte("01\n"), 0o600)
 	os.WriteFile(filepath.Join(p.dir, "ca.cnf"), []byte(caConfig), 0o600)
 	p.openssl("req", "-x509", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
 		"-subj", "/CN="+name, "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE",

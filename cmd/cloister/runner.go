@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os/signal"
@@ -9,7 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
 
 	"cloister/queue"
@@ -36,14 +34,17 @@ func (a *app) runnerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
-			l := &runners.Loop{Site: s, Runner: r, Slice: sl, Once: once, Ready: func() {
-				daemon.SdNotify(false, daemon.SdNotifyReady)
-			}}
+			l, done, err := tracked(s, r, sl, newWatchdog(1), 0)
+			if err != nil {
+				return err
+			}
+			defer done()
+			l.Once, l.Ready = once, notifyReady
 			s.Log.Info("runner starting", "runner", r.Name(), "slice", slice, "once", once)
 			err = l.Run(ctx)
-			daemon.SdNotify(false, daemon.SdNotifyStopping)
+			notifyStopping()
 			return err
 		},
 	}
@@ -63,18 +64,28 @@ func (a *app) runnersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			if once {
 				return runners.Drain(ctx, s)
 			}
+			if err := serveMetrics(ctx, s, s.Log); err != nil {
+				return err
+			}
 			var wg sync.WaitGroup
 			errs := make([]error, len(runners.All))
+			wd := newWatchdog(len(runners.All))
 			for i, r := range runners.All {
+				l, done, err := tracked(s, r, queue.All, wd, i)
+				if err != nil {
+					stop()
+					wg.Wait()
+					return err
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					l := &runners.Loop{Site: s, Runner: r, Slice: queue.All}
+					defer done()
 					if err := l.Run(ctx); err != nil {
 						errs[i] = fmt.Errorf("runner %s: %w", r.Name(), err)
 						stop()
@@ -99,8 +110,9 @@ func (a *app) runnersCmd() *cobra.Command {
 					}
 				}
 			}()
-			daemon.SdNotify(false, daemon.SdNotifyReady)
+			notifyReady()
 			wg.Wait()
+			notifyStopping()
 			return errors.Join(errs...)
 		},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/lists"
+	"cloister/metrics"
 	"cloister/queue"
 )
 
@@ -26,17 +27,30 @@ type listStatus struct {
 	Bad     int    `json:"bad"`
 }
 
+// runnerStatus is one runner process as its heartbeat file tells it.
+type runnerStatus struct {
+	Runner string `json:"runner"`
+	Slice  string `json:"slice,omitempty"`
+	PID    int    `json:"pid"`
+	// State is alive, stale (no loop tick for 30 s) or gone (the process died
+	// without removing its heartbeat file).
+	State       string           `json:"state"`
+	LastTickSec float64          `json:"last_tick_seconds"`
+	Processed   map[string]int64 `json:"processed"`
+}
+
 type status struct {
 	Queues     []queueStatus  `json:"queues"`
 	Lists      []listStatus   `json:"lists"`
 	BadReasons map[string]int `json:"bad_reasons"`
+	Runners    []runnerStatus `json:"runners"`
 }
 
 func (a *app) statusCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "status",
-		Short: "Queue depths and ages, held and bad entries per list",
+		Short: "Queue depths and ages, held and bad entries per list, runners alive",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.open()
@@ -57,6 +71,14 @@ func (a *app) statusCmd() *cobra.Command {
 				}
 				age, _ := q.Oldest(now)
 				st.Queues = append(st.Queues, queueStatus{name, len(p), len(b), age.Seconds()})
+			}
+			beats, err := metrics.ReadBeats(s.Config.StateDir)
+			if err != nil {
+				return err
+			}
+			st.Runners = []runnerStatus{}
+			for _, b := range beats {
+				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed})
 			}
 			badPerList := map[string]int{}
 			bad := s.Queue(queue.Bad)
@@ -104,6 +126,17 @@ func (a *app) statusCmd() *cobra.Command {
 			fmt.Fprintf(w, "\nLIST\tMEMBERS\tHELD\tBAD\n")
 			for _, l := range st.Lists {
 				fmt.Fprintf(w, "%s\t%d\t%d\t%d\n", l.List, l.Members, l.Held, l.Bad)
+			}
+			fmt.Fprintf(w, "\nRUNNER\tPID\tSTATE\tLAST TICK\tDONE\tBAD\n")
+			if len(st.Runners) == 0 {
+				fmt.Fprintf(w, "(none running)\t\t\t\t\t\n")
+			}
+			for _, r := range st.Runners {
+				name := r.Runner
+				if r.Slice != "" {
+					name += " " + r.Slice
+				}
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s ago\t%d\t%d\n", name, r.PID, r.State, time.Duration(r.LastTickSec*float64(time.Second)).Round(time.Second), r.Processed["done"], r.Processed["bad"])
 			}
 			if len(st.BadReasons) > 0 {
 				fmt.Fprintf(w, "\nBAD REASON\tCOUNT\n")

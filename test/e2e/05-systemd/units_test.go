@@ -115,7 +115,7 @@ func TestRunnerUnitHardening(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Type=notify",
-		"WatchdogSec=30s",
+		"WatchdogSec=120s",
 		"User=cloister",
 		"NoNewPrivileges=yes",
 		"ProtectSystem=strict",

@@ -17,6 +17,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"cloister/cms"
 )
 
 // SMIMERSABits is the size of the RSA key GenerateSMIME makes.
@@ -54,7 +56,13 @@ func (k *Keyring) ImportSMIME(list string, data []byte, password string) (string
 	} else {
 		key, cert, chain, err = pkcs12.DecodeChain(data, password)
 		if err != nil {
-			err = fmt.Errorf("read PKCS#12: %w", err)
+			// NSS and others write BER (indefinite lengths); go-pkcs12 reads DER.
+			if der, nerr := cms.Normalize(data); nerr == nil {
+				key, cert, chain, err = pkcs12.DecodeChain(der, password)
+			}
+		}
+		if err != nil {
+			err = fmt.Errorf("read PKCS#12 (a bundle NSS or Thunderbird wrote may need re-exporting with openssl pkcs12): %w", err)
 		}
 	}
 	if err != nil {

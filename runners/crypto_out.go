@@ -3,6 +3,7 @@ package runners
 import (
 	"bytes"
 	"crypto"
+	"encoding/base64"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -133,6 +134,7 @@ func (d *distributor) prepare() error {
 			inner = p
 		}
 		protectedOuter.Set("MIME-Version", "1.0")
+		d.addKeyHeaders(protectedOuter)
 		d.outerHeader = bytes.TrimSuffix(protectedOuter.HeaderBytes(), []byte(protectedOuter.NL))
 		cfg := &packet.Config{Time: func() time.Time { return d.now }}
 		if d.wantPGP {
@@ -157,6 +159,7 @@ func (d *distributor) prepare() error {
 		if !d.arrived && (d.signPGP || d.signSMIME) {
 			plainOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
 			plainOuter.Set("MIME-Version", "1.0")
+			d.addKeyHeaders(plainOuter)
 			var ent []byte
 			var err error
 			if d.signPGP {
@@ -247,4 +250,28 @@ func (d *distributor) noKeyNotice(rcpt string) []byte {
 	}
 	outer.Set("MIME-Version", "1.0")
 	return append(bytes.TrimSuffix(outer.HeaderBytes(), []byte(outer.NL)), ent...)
+}
+
+// addKeyHeaders advertises the list's OpenPGP key on its mail: an Autocrypt
+// header (the key itself, for clients that learn keys from mail) and an
+// OpenPGP header (draft-josefsson-openpgp-mailnews-header: the fingerprint,
+// where to ask for the key, and that the list wants mail signed and
+// encrypted).
+func (d *distributor) addKeyHeaders(m *mailmsg.Message) {
+	if d.pgpKey == nil {
+		return
+	}
+	var key bytes.Buffer
+	if err := d.pgpKey.Serialize(&key); err != nil {
+		return
+	}
+	enc := base64.StdEncoding.EncodeToString(key.Bytes())
+	var folded strings.Builder
+	for i := 0; i < len(enc); i += 76 {
+		folded.WriteString(" ")
+		folded.WriteString(enc[i:min(i+76, len(enc))])
+	}
+	m.Set("Autocrypt", "addr="+d.list.Address+"; prefer-encrypt=mutual; keydata="+strings.TrimSpace(folded.String()))
+	m.Set("OpenPGP", fmt.Sprintf("id=%X; url=mailto:%s; preference=signencrypt",
+		d.pgpKey.PrimaryKey.Fingerprint, listaddr.Address(d.list.Address, queue.SubSendkey)))
 }

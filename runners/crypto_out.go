@@ -3,8 +3,8 @@ package runners
 import (
 	"bytes"
 	"crypto"
-	"encoding/base64"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"

@@ -193,7 +193,7 @@ func TestEncryptedPostThroughTheRunners(t *testing.T) {
 		if bytes.Contains(box[0], []byte(marker)) || !bytes.Contains(box[0], []byte("multipart/encrypted")) {
 			t.Fatalf("%s's copy is not encrypted:\n%s", addr, box[0])
 		}
-		if !bytes.Contains(box[0], []byte("Autocrypt: addr=team@lists.test; prefer-encrypt=mutual; keydata=")) ||
+		if !bytes.Contains(box[0], []byte("Autocrypt: addr=team@lists.test; prefer-encrypt=mutual;")) || !bytes.Contains(box[0], []byte(" keydata=")) ||
 			!bytes.Contains(box[0], []byte("OpenPGP: id=")) {
 			t.Errorf("%s's copy does not advertise the list key:\n%s", addr, box[0])
 		}

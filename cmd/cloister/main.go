@@ -54,6 +54,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.aliasesCmd(),
 		a.statusCmd(),
 		a.checkCmd(),
+		a.keyCmd(),
 		a.metricsCmd(),
 	)
 	return root

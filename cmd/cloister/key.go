@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cloister/keyring"
+	"cloister/site"
+)
+
+// openKeyring opens the site and its keyring.
+func (a *app) openKeyring() (*site.Site, *keyring.Keyring, error) {
+	s, err := a.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := keyring.OpenSite(s.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, k, nil
+}
+
+// isOpenPGP tells an OpenPGP key file (armored, or binary packets) from
+// X.509 and PKCS#12 input (PEM, or DER starting with a SEQUENCE).
+func isOpenPGP(data []byte) bool {
+	if bytes.Contains(data, []byte("-----BEGIN PGP")) {
+		return true
+	}
+	return len(data) > 0 && data[0]&0x80 != 0
+}
+
+// readKeyFile reads a key or certificate file, bounded.
+func readKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > 1<<20 {
+		return nil, fmt.Errorf("%s is larger than 1 MiB", path)
+	}
+	return os.ReadFile(path)
+}
+
+func (a *app) keyCmd() *cobra.Command {
+	c := &cobra.Command{Use: "key", Short: "Manage list keys and certificates and subscribers' keys"}
+	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd())
+	return c
+}
+
+func (a *app) keyGenerateCmd() *cobra.Command {
+	var usePGP, useSMIME bool
+	var rsaBits int
+	var name string
+	c := &cobra.Command{
+		Use:   "generate LIST",
+		Short: "Make the list's OpenPGP key (default Ed25519/Curve25519) or a self-signed S/MIME certificate",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			list := listAddress(s, args[0])
+			if usePGP && useSMIME {
+				return errors.New("give --pgp or --smime, not both")
+			}
+			var fpr string
+			if useSMIME {
+				if rsaBits != 0 {
+					keyring.SMIMERSABits = rsaBits
+				}
+				fpr, err = k.GenerateSMIME(list)
+			} else {
+				algo := keyring.AlgoCurve25519
+				switch rsaBits {
+				case 0:
+				case 3072:
+					algo = keyring.AlgoRSA3072
+				case 4096:
+					algo = keyring.AlgoRSA4096
+				default:
+					return fmt.Errorf("--rsa %d: use 3072 or 4096", rsaBits)
+				}
+				fpr, err = k.GenerateOpenPGP(list, name, algo)
+			}
+			if err != nil {
+				return err
+			}
+			kind := "OpenPGP key"
+			if useSMIME {
+				kind = "self-signed S/MIME certificate (key csr LIST makes a request for a CA)"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", list, kind, fpr)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&usePGP, "pgp", false, "an OpenPGP key (the default)")
+	c.Flags().BoolVar(&useSMIME, "smime", false, "an S/MIME key and self-signed certificate")
+	c.Flags().IntVar(&rsaBits, "rsa", 0, "RSA key size (3072 or 4096) instead of Curve25519; for --smime, the RSA size (default 3072)")
+	c.Flags().StringVar(&name, "name", "", "name in the OpenPGP user ID (default: the list's local part)")
+	return c
+}
+
+func (a *app) keyImportCmd() *cobra.Command {
+	var password string
+	c := &cobra.Command{
+		Use:   "import LIST FILE",
+		Short: "Import the list's secret key: OpenPGP (armored or binary), PKCS#12, or PEM certificate and key",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			data, err := readKeyFile(args[1])
+			if err != nil {
+				return err
+			}
+			list := listAddress(s, args[0])
+			var fpr, kind string
+			if isOpenPGP(data) {
+				kind = "OpenPGP key"
+				var pass []byte
+				if password != "" {
+					pass = []byte(password)
+				}
+				fpr, err = k.ImportOpenPGPSecret(list, data, pass)
+			} else {
+				kind = "S/MIME certificate"
+				fpr, err = k.ImportSMIME(list, data, password)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", list, kind, fpr)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&password, "password", "", "passphrase of the OpenPGP key or password of the PKCS#12 bundle")
+	return c
+}
+
+func (a *app) keyExportCmd() *cobra.Command {
+	var useSMIME bool
+	c := &cobra.Command{
+		Use:   "export LIST",
+		Short: "Print the list's public key (armored) or, with --smime, its certificate and chain (PEM)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			list := listAddress(s, args[0])
+			var out []byte
+			if useSMIME {
+				out, err = k.ExportSMIME(list)
+			} else {
+				out, err = k.ExportOpenPGP(list)
+			}
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	c.Flags().BoolVar(&useSMIME, "smime", false, "the S/MIME certificate instead of the OpenPGP key")
+	return c
+}
+
+func (a *app) keyCSRCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "csr LIST",
+		Short: "Print a certificate signing request (PEM) for the list's S/MIME key, for a CA",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			out, err := k.CSR(listAddress(s, args[0]))
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+}
+
+func (a *app) keyAddCmd() *cobra.Command {
+	var bind bool
+	var use string
+	c := &cobra.Command{
+		Use:   "add ADDRESS FILE",
+		Short: "Add a subscriber's OpenPGP public key or S/MIME certificate (PEM or DER)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			data, err := readKeyFile(args[1])
+			if err != nil {
+				return err
+			}
+			var fpr, kind string
+			if isOpenPGP(data) {
+				kind = "OpenPGP key"
+				fpr, err = k.AddOpenPGP(args[0], data, bind)
+			} else {
+				kind = "certificate"
+				fpr, err = k.AddCert(args[0], data, keyring.Use(use))
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", strings.ToLower(args[0]), kind, fpr)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&bind, "bind", false, "bind an OpenPGP key to ADDRESS even though no user ID carries it (the owner vouches)")
+	c.Flags().StringVar(&use, "use", "both", "what a certificate is for: sign, encrypt or both")
+	return c
+}
+
+func (a *app) keyLsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "ls [LIST|ADDRESS]",
+		Short: "List keys and certificates with their state now",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			ents, err := k.Entries(time.Now())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ADDRESS\tOWNER\tKIND\tFINGERPRINT\tCREATED\tEXPIRES\tUSABLE\tSTATE\tNOTE")
+			for _, e := range ents {
+				if len(args) == 1 && e.Address != listAddress(s, args[0]) {
+					continue
+				}
+				owner, expires, usable := "member", "never", strings.Join(e.Usable, ",")
+				if e.List {
+					owner = "list"
+				}
+				if !e.Expires.IsZero() {
+					expires = e.Expires.UTC().Format(time.DateOnly)
+				}
+				if usable == "" {
+					usable = "-"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Address, owner, e.Kind, e.Fingerprint,
+					e.Created.UTC().Format(time.DateOnly), expires, usable, e.State, e.Note)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func (a *app) keyRevokeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke LIST|ADDRESS FINGERPRINT",
+		Short: "Revoke the list's OpenPGP key (or remove its certificate), or remove a subscriber's key",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			want := strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(args[1], " ", ""), "0x"))
+			if len(want) < 16 {
+				return fmt.Errorf("fingerprint %q: give at least 16 hex digits", args[1])
+			}
+			addr := listAddress(s, args[0])
+			ents, err := k.Entries(time.Now())
+			if err != nil {
+				return err
+			}
+			for _, e := range ents {
+				if !e.List || e.Address != addr || !strings.HasSuffix(e.Fingerprint, want) {
+					continue
+				}
+				if e.Kind == keyring.KindPGP {
+					fpr, err := k.RevokeList(addr)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked OpenPGP key %s (publish it: key export %s)\n", addr, fpr, addr)
+					return nil
+				}
+				fpr, err := k.RemoveListKey(addr, keyring.KindX509)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", addr, fpr)
+				return nil
+			}
+			fpr, err := k.Remove(addr, want)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: removed key %s\n", addr, fpr)
+			return nil
+		},
+	}
+}

@@ -56,6 +56,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.checkCmd(),
 		a.keyCmd(),
 		a.metricsCmd(),
+		a.backupCmd(),
+		a.restoreCmd(),
 	)
 	return root
 }

@@ -17,7 +17,7 @@ func cli(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	a := &app{logLevel: "error"}
 	root := a.rootCmd()
-	root.SetArgs(args)
+	root.SetArgs(append([]string{"--log-level", "error"}, args...))
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
@@ -136,7 +136,7 @@ func TestStatusShowsRunnersAlive(t *testing.T) {
 	done := make(chan error, 1)
 	a := &app{logLevel: "error"}
 	root := a.rootCmd()
-	root.SetArgs([]string{"--config", cfg, "runner", "archive"})
+	root.SetArgs([]string{"--log-level", "error", "--config", cfg, "runner", "archive"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { done <- root.ExecuteContext(ctx) }()

@@ -1,0 +1,96 @@
+package keyring
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+)
+
+// BenchmarkUnlock measures what a runner pays once per process for the
+// list key: the Argon2id derivation, AES-GCM and parsing the secret key.
+func BenchmarkUnlock(b *testing.B) {
+	k := newKeyring(b)
+	if _, err := k.GenerateOpenPGP("team@lists.test", "", ""); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		fresh, err := Open(k.Path(), testPassphrase, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := fresh.ListKeyPGP("team@lists.test"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLookupPGP measures one subscriber key lookup in a keyring of
+// 1,000 Curve25519 keys, as the outgoing runner makes per subscriber
+// (snapshot current, key judged at now).
+func BenchmarkLookupPGP(b *testing.B) {
+	k := newKeyring(b)
+	const n = 1000
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	for i := range n {
+		addr := fmt.Sprintf("s%d@subs.test", i)
+		e, err := openpgp.NewEntity("S", "", addr, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, _ := armorEntity(e)
+		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := time.Now()
+	for i := range n { // warm: parse each key once, as the first fan-out does
+		k.EncryptionKeyPGP(fmt.Sprintf("s%d@subs.test", i), now)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := k.EncryptionKeyPGP(fmt.Sprintf("s%d@subs.test", i%n), now); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkReloadSnapshot measures reading a keyring of 1,000 keys after
+// another process wrote to it.
+func BenchmarkReloadSnapshot(b *testing.B) {
+	k := newKeyring(b)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	for i := range 1000 {
+		addr := fmt.Sprintf("s%d@subs.test", i)
+		e, _ := openpgp.NewEntity("S", "", addr, cfg)
+		pub, _ := armorEntity(e)
+		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		k.mu.Lock()
+		k.snap = nil
+		k.mu.Unlock()
+		if _, err := k.current(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// armorEntity serializes e's public key, armored.
+func armorEntity(e *openpgp.Entity) ([]byte, error) {
+	var pub []byte
+	buf := &byteWriter{&pub}
+	if err := e.Serialize(buf); err != nil {
+		return nil, err
+	}
+	return armorKey(pub)
+}
+
+type byteWriter struct{ b *[]byte }
+
+func (w *byteWriter) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); return len(p), nil }

@@ -3,9 +3,10 @@ package runners
 import (
 	"context"
 	"errors"
-	"fmt"
+	"path/filepath"
 	"strings"
 
+	"cloister/commands"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -14,9 +15,9 @@ import (
 
 // Command handles mail to a list's other addresses. -owner mail is forwarded
 // to the owners; -bounces mail is logged (bounce processing comes with the
-// bounce runner); mail to -request, -join, -leave, -confirm and -sendkey is
-// answered with the list's help text. The email commands themselves replace
-// that answer in the commands work.
+// bounce runner); mail to -request, -join, -leave, -confirm+TOKEN and
+// -sendkey carries email commands, which package commands reads and carries
+// out, with one reply per mail.
 type Command struct{}
 
 // Name implements Runner.
@@ -27,7 +28,17 @@ func (Command) Queue() string { return queue.Command }
 
 // Description implements Runner.
 func (Command) Description() string {
-	return "answer -request mail, forward -owner mail to the owners, record bounces"
+	return "carry out email commands (-request, -join, -leave, -confirm), forward -owner mail to the owners, record bounces"
+}
+
+// CommandKeyStore, when set, is the keyring the key commands change
+// subscriber keys in; nil refuses key changes by mail.
+var CommandKeyStore commands.KeyStore
+
+// Moderation gives the email commands the decisions on held posts.
+var moderation = commands.Moderation{
+	Approve: Approve, Reject: Reject, Discard: Discard, ConfirmPost: ConfirmPost,
+	ErrNotPostToken: ErrNotPostToken,
 }
 
 // Process implements Runner.
@@ -83,24 +94,28 @@ func (Command) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", "forwarded to owners", "owners", len(owners))
 		return nil
 	}
-	if shouldNotAnswer(j.Meta, msg) {
-		j.Log.Info("decision", "decision", "no reply", "reason", "automatic or bulk mail")
+	out, err := commands.Handle(&commands.Request{
+		Site: j.Site, List: list, Meta: j.Meta, Body: body, Now: j.Now,
+		Mod: moderation, Scenarios: Scenarios(j.Site), KeyStore: CommandKeyStore,
+		Replay: &commands.ReplayStore{Dir: filepath.Join(j.Site.Config.StateDir, "signatures")},
+	})
+	if err != nil {
+		return err
+	}
+	if out.NoReply != "" {
+		j.Log.Info("decision", "decision", "no reply", "reason", out.NoReply)
 		return nil
 	}
-	to := j.Meta.Sender
-	if rt := msg.Addresses("Reply-To"); len(rt) == 1 {
-		to = rt[0]
+	for _, o := range out.Mail {
+		m := &queue.Meta{
+			List: list.Address, Subaddress: queue.SubPost, Kind: o.Kind, Recipients: []string{o.To},
+			EnvFrom: listaddr.Address(list.Address, queue.SubBounces), Received: j.Now, Encryption: "none",
+		}
+		m.AddStage("command", o.Kind)
+		j.Send(queue.Out, m, o.Data)
 	}
-	n := &Notice{
-		List:      list.Address,
-		From:      listaddr.Address(list.Address, queue.SubRequest),
-		To:        to,
-		Subject:   "Re: " + strings.TrimSpace(mailmsg.DecodeHeader(msg.Get("Subject"))),
-		InReplyTo: msg.Get("Message-ID"),
-		Body:      helpText(list),
-	}
-	j.Send(queue.Out, n.Meta("reply", to), n.Bytes(j.Now))
-	j.Log.Info("decision", "decision", "replied", "to", to, "subaddress", j.Meta.Subaddress)
+	j.Log.Info("decision", "decision", "commands", "from", j.Meta.From, "auth", j.Meta.Auth,
+		"subaddress", j.Meta.Subaddress, "results", out.Summary, "mails", len(out.Mail))
 	return nil
 }
 
@@ -111,21 +126,4 @@ func loops(m *queue.Meta, msg *mailmsg.Message) bool {
 		}
 	}
 	return false
-}
-
-func helpText(l *lists.List) string {
-	return fmt.Sprintf(`This is the Cloister list server for %s.
-
-To post to the list, write to:   %s
-To reach the list owners:        %s
-To subscribe:                    %s
-To unsubscribe:                  %s
-For this help:                   %s
-
-Email commands for subscriptions and keys are sent to %s,
-one command per line. This server answers every message to that
-address with this help text.
-`, l.Address, l.Address, listaddr.Address(l.Address, queue.SubOwner),
-		listaddr.Address(l.Address, queue.SubJoin), listaddr.Address(l.Address, queue.SubLeave),
-		listaddr.Address(l.Address, queue.SubRequest), listaddr.Address(l.Address, queue.SubRequest))
 }

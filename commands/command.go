@@ -1,0 +1,181 @@
+package commands
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"cloister/lists"
+	"cloister/rules"
+	"cloister/site"
+)
+
+// Command is one email command. Each lives in its own file.
+type Command interface {
+	// Name is the command word, as written in mail.
+	Name() string
+	// Aliases are other words for the same command.
+	Aliases() []string
+	// Args describes the arguments, e.g. "[ADDRESS] [NAME]".
+	Args() string
+	// Help is the one line shown by the help command.
+	Help() string
+	// Operation is the scenario operation that authorizes the command
+	// (subscribe, unsubscribe, review, get, key, admin, moderate), or "" for
+	// commands anyone may send.
+	Operation() string
+	// Run carries out the command with its arguments.
+	Run(c *Context, args []string) Result
+}
+
+// All lists every command, in the order help shows them.
+var All = []Command{
+	Help{},
+	Info{},
+	Which{},
+	Subscribe{},
+	Unsubscribe{},
+	Confirm{},
+	Set{},
+	Who{},
+	Key{},
+	Add{},
+	Remove{},
+	Approve{},
+	RejectCmd{},
+	DiscardCmd{},
+	Members{},
+	End{},
+}
+
+// Lookup returns the command named or aliased word (case-insensitive).
+func Lookup(word string) (Command, bool) {
+	w := strings.ToLower(word)
+	for _, c := range All {
+		if c.Name() == w {
+			return c, true
+		}
+		for _, a := range c.Aliases() {
+			if a == w {
+				return c, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Status is the outcome of one command.
+type Status string
+
+// Statuses shown in the reply.
+const (
+	Done    Status = "done"
+	Pending Status = "pending"  // waits for a confirmation or an owner
+	Refused Status = "refused"  // not allowed, or bad arguments
+	Failed  Status = "failed"   // an error on the server's side
+	Unknown Status = "unknown"  // not a command
+	Skipped Status = "skipped"  // not carried out (e.g. after a refusal of the whole mail)
+)
+
+// Result is what one command reports in the reply.
+type Result struct {
+	Status Status
+	// Text explains the outcome; it may hold several lines.
+	Text string
+	// Err is the server-side error of a Failed result, for the log only
+	// (never shown to the sender).
+	Err error
+}
+
+func done(format string, a ...any) Result    { return Result{Status: Done, Text: sprintf(format, a...)} }
+func pending(format string, a ...any) Result { return Result{Status: Pending, Text: sprintf(format, a...)} }
+func refused(format string, a ...any) Result { return Result{Status: Refused, Text: sprintf(format, a...)} }
+func failed(err error) Result {
+	return Result{Failed, "the server could not do it now; try again later or write to the list owners", err}
+}
+
+// Moderation carries out decisions on held posts; the runners provide it
+// (runners.Approve, Reject, Discard and ConfirmPost), so that this package
+// does not depend on them.
+type Moderation struct {
+	Approve     func(s *site.Site, id, by string) error
+	Reject      func(s *site.Site, id, reason, by string) error
+	Discard     func(s *site.Site, id, by string) error
+	ConfirmPost func(s *site.Site, token string) error
+	// ErrNotPostToken is what ConfirmPost returns for a token that is not
+	// about a post.
+	ErrNotPostToken error
+}
+
+// Outgoing is a message to send: the reply, a confirmation request, a
+// request to the owners, a welcome.
+type Outgoing struct {
+	To   string
+	Kind string // reply, notice, welcome
+	Data []byte
+}
+
+// Context is what a command runs with: the site, the list, who asks and how
+// the request was authenticated.
+type Context struct {
+	Site *site.Site
+	List *lists.List
+	// Sender is the address the request comes from (the From address).
+	Sender string
+	// Method is how the sender was authenticated for this line: smtp, md5,
+	// pgp or smime (always smtp for a Subject command).
+	Method string
+	// Encrypted and Signed describe the command mail.
+	Encrypted, Signed bool
+	// Signer is the address bound to a good signature, if any.
+	Signer string
+	// SignerFpr is the fingerprint of the signing key or certificate.
+	SignerFpr string
+	// Confirmed is set when the request was confirmed by a token sent to
+	// the address it concerns; Approved when an owner approved it.
+	Confirmed, Approved bool
+	// ApprovedBy is the owner who approved.
+	ApprovedBy string
+	// Attachments are the key or certificate attachments of the mail.
+	Attachments [][]byte
+	Now         time.Time
+	Mod         Moderation
+	// Scenarios is the site's scenario set.
+	Scenarios *rules.ScenarioSet
+	// Header returns the command mail's header fields ([header->Name]).
+	Header func(name string) []string
+	// KeyStore changes subscriber keys; nil on sites without one.
+	KeyStore KeyStore
+
+	out    []pendingMail
+	attach []attachment // attached to the reply (key get)
+}
+
+// pendingMail is a message queued by a command, signed (and encrypted when
+// a key is on file) when the reply is.
+type pendingMail struct {
+	m    *message
+	kind string
+}
+
+// send queues a message besides the reply.
+func (c *Context) send(m *message, kind string) { c.out = append(c.out, pendingMail{m, kind}) }
+
+// usage returns "name args".
+func usage(c Command) string {
+	if c.Args() == "" {
+		return c.Name()
+	}
+	return c.Name() + " " + c.Args()
+}
+
+// names returns every command word, sorted (for the fuzz seeds and docs).
+func names() []string {
+	var out []string
+	for _, c := range All {
+		out = append(out, c.Name())
+		out = append(out, c.Aliases()...)
+	}
+	sort.Strings(out)
+	return out
+}

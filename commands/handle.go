@@ -1,0 +1,325 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/mimecrypt/rawmime"
+	"cloister/queue"
+	"cloister/rules"
+	"cloister/site"
+)
+
+// MaxReplyBytes bounds the text of one reply.
+const MaxReplyBytes = 256 << 10
+
+// Request is one command mail as the command runner hands it over.
+type Request struct {
+	Site *site.Site
+	List *lists.List
+	// Meta is the entry's metadata: subaddress, extension (the token of
+	// LIST-confirm+TOKEN), From, and what the incoming runner found (Auth,
+	// Encryption, Verdict, signer).
+	Meta *queue.Meta
+	// Body is the opened message (decrypted when it arrived encrypted).
+	Body      []byte
+	Now       time.Time
+	Mod       Moderation
+	Scenarios *rules.ScenarioSet
+	KeyStore  KeyStore
+	Replay    *ReplayStore
+}
+
+// Outcome is what a command mail produced: the messages to send (the reply
+// first) and one line per command for the log.
+type Outcome struct {
+	Mail    []Outgoing
+	Summary []string
+	// NoReply says why nothing was answered (automatic mail), if so.
+	NoReply string
+}
+
+// Handle carries out the commands of one command mail and writes the reply.
+func Handle(r *Request) (*Outcome, error) {
+	msg, err := mailmsg.Parse(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("command mail: %w", err)
+	}
+	out := &Outcome{}
+	if why := automatic(r.Meta, msg); why != "" {
+		out.NoReply = why
+		return out, nil
+	}
+	sender := r.Meta.From
+	if sender == "" {
+		if sender, err = msg.FromAddress(); err != nil || sender == "" {
+			sender = r.Meta.Sender
+		}
+	}
+	if sender == "" {
+		out.NoReply = "no sender address"
+		return out, nil
+	}
+	encrypted := site.Encrypted(r.Meta)
+	c := &Context{
+		Site: r.Site, List: r.List, Sender: sender, Method: r.Meta.Auth,
+		Encrypted: encrypted, Signed: r.Meta.Verdict == "good", SignerFpr: r.Meta.SignerFpr,
+		Now: r.Now, Mod: r.Mod, KeyStore: r.KeyStore, Scenarios: r.Scenarios, Header: msg.Values,
+	}
+	if c.Method == "" {
+		c.Method = rules.MethodSMTP
+	}
+	for _, a := range r.Meta.SignerAddresses {
+		if sameAddress(a, sender) {
+			c.Signer = a
+		}
+	}
+
+	parsed, perr := Parse(r.Body)
+	if parsed == nil {
+		parsed = &Parsed{}
+	}
+	switch r.Meta.Subaddress {
+	case queue.SubJoin:
+		parsed.Lines = []Line{{Text: "subscribe (mail to " + listaddr.Address(r.List.Address, queue.SubJoin) + ")", Word: "subscribe"}}
+	case queue.SubLeave:
+		parsed.Lines = []Line{{Text: "unsubscribe (mail to " + listaddr.Address(r.List.Address, queue.SubLeave) + ")", Word: "unsubscribe"}}
+	case queue.SubConfirm:
+		parsed.Lines = []Line{{Text: "confirm (mail to " + listaddr.Address(r.List.Address, queue.SubConfirm) + "+...)", Word: "confirm", Args: []string{r.Meta.Extension}}}
+	case queue.SubSendkey:
+		parsed.Lines = []Line{{Text: "key get (mail to " + listaddr.Address(r.List.Address, queue.SubSendkey) + ")", Word: "key", Args: []string{"get"}}}
+	default:
+		parsed.Lines = subjectOnlyIfNeeded(parsed.Lines)
+	}
+
+	var notes []string
+	if perr != nil && !errors.Is(perr, ErrNoText) {
+		notes = append(notes, "Part of your message could not be read: "+clipLine(perr.Error()))
+	}
+	refuseAll := ""
+	if c.Method == rules.MethodPGP || c.Method == rules.MethodSMIME {
+		switch {
+		case !namesList(parsed.ListName, r.List.Address):
+			notes = append(notes, "Your signature was not counted: a signed command mail must name its list\n"+
+				"inside the signed text with the line\n  x-list-name "+r.List.Address)
+			c.Method = rules.MethodSMTP
+		default:
+			sig := SignatureOf(r.Body, r.Meta.SignerFpr)
+			maxAge := time.Duration(r.List.Settings.SignedCommandMaxAgeDays) * 24 * time.Hour
+			if !sig.Created.IsZero() && r.Now.Sub(sig.Created) > maxAge {
+				refuseAll = fmt.Sprintf("the signature is older than %d days; sign the commands again", r.List.Settings.SignedCommandMaxAgeDays)
+				break
+			}
+			if r.Replay != nil {
+				seen, err := r.Replay.Check(r.List.Address, sig.Digest, r.Meta.ID, r.Now, maxAge+24*time.Hour)
+				if err != nil {
+					return nil, err
+				}
+				if seen {
+					refuseAll = "this signed message was received before; a signature authorizes commands once (sign them again to repeat them)"
+				}
+			}
+		}
+	}
+	c.Attachments = attachments(r.Body)
+
+	type item struct {
+		line Line
+		res  Result
+	}
+	var items []item
+	for _, l := range parsed.Lines {
+		lc := *c
+		lc.out, lc.attach = nil, nil
+		if l.Subject {
+			lc.Method = rules.MethodSMTP
+		}
+		var res Result
+		cmd, ok := Lookup(l.Word)
+		switch {
+		case !ok:
+			res = Result{Status: Unknown, Text: "not a command; send \"help\" for the list of commands"}
+		case refuseAll != "":
+			res = refused("%s", refuseAll)
+		default:
+			res = cmd.Run(&lc, l.Args)
+		}
+		c.out = append(c.out, lc.out...)
+		c.attach = append(c.attach, lc.attach...)
+		items = append(items, item{l, res})
+		sum := clipLine(l.Word) + ": " + string(res.Status)
+		if res.Err != nil {
+			sum += " (" + res.Err.Error() + ")"
+		}
+		out.Summary = append(out.Summary, sum)
+	}
+
+	// The reply: in full when it can be encrypted to the sender or the
+	// command mail arrived in clear; otherwise (an encrypted command mail
+	// and no key on file) without any of its content.
+	var full strings.Builder
+	fmt.Fprintf(&full, "Results of your message to %s:\n", listaddr.Address(r.List.Address, r.Meta.Subaddress))
+	for _, it := range items {
+		fmt.Fprintf(&full, "\n> %s\n", it.line.Text)
+		if it.line.Subject {
+			full.WriteString("  (from the Subject line: taken as unsigned)\n")
+		}
+		fmt.Fprintf(&full, "  %s", it.res.Status)
+		if it.res.Text != "" {
+			full.WriteString(": " + indent(it.res.Text))
+		}
+		full.WriteByte('\n')
+		if full.Len() > MaxReplyBytes {
+			full.WriteString("\n(the rest of the results is left out: the reply is too long)\n")
+			break
+		}
+	}
+	if len(items) == 0 {
+		full.WriteString("\nNo commands were found. Send \"help\" for the list of commands.\n")
+	}
+	if parsed.Ignored > 0 {
+		fmt.Fprintf(&full, "\n%d more lines were not read: at most %d commands are carried out per message.\n", parsed.Ignored, MaxCommands)
+	}
+	for _, n := range notes {
+		full.WriteString("\n" + n + "\n")
+	}
+	var short strings.Builder
+	short.WriteString("Your message arrived encrypted, and no key of yours is on file to\n" +
+		"encrypt this reply, so the reply does not repeat your commands or\n" +
+		"their results. Results, in order:\n\n")
+	for i, it := range items {
+		fmt.Fprintf(&short, "  command %d: %s\n", i+1, it.res.Status)
+	}
+
+	keys, err := loadListKeys(r.Site, r.List.Address)
+	if err != nil {
+		return nil, err
+	}
+	preferSMIME := r.Meta.Encryption == "smime" || r.Meta.Auth == rules.MethodSMIME
+	subject := "Re: " + strings.TrimSpace(mailmsg.DecodeHeader(msg.Get("Subject")))
+	if encrypted || subject == "Re: " {
+		subject = "Results of your commands to " + r.List.Address
+	}
+	reply := &message{
+		List: r.List.Address, From: listaddr.Address(r.List.Address, queue.SubRequest), To: sender,
+		Subject: subject, InReplyTo: msg.Get("Message-ID"), Body: full.String(), Attach: c.attach,
+	}
+	data, enc, err := protect(r.Site, keys, reply, r.Now, preferSMIME)
+	if err != nil {
+		return nil, err
+	}
+	if encrypted && !enc {
+		reply.Body, reply.Attach = short.String(), nil
+		if data, _, err = protect(r.Site, keys, reply, r.Now, preferSMIME); err != nil {
+			return nil, err
+		}
+	}
+	out.Mail = append(out.Mail, Outgoing{To: sender, Kind: "reply", Data: data})
+	for _, p := range c.out {
+		d, _, err := protect(r.Site, keys, p.m, r.Now, preferSMIME)
+		if err != nil {
+			return nil, err
+		}
+		out.Mail = append(out.Mail, Outgoing{To: p.m.To, Kind: p.kind, Data: d})
+	}
+	return out, nil
+}
+
+// subjectOnlyIfNeeded drops a Subject command when the body holds a known
+// command (people write "subscribe" in both).
+func subjectOnlyIfNeeded(ls []Line) []Line {
+	if len(ls) == 0 || !ls[0].Subject {
+		return ls
+	}
+	for _, l := range ls[1:] {
+		if _, ok := Lookup(l.Word); ok {
+			return ls[1:]
+		}
+	}
+	return ls
+}
+
+// namesList reports whether an x-list-name value names the list (its
+// address or its local part).
+func namesList(v, list string) bool {
+	if v == "" {
+		return false
+	}
+	v = strings.Trim(v, "<>")
+	return strings.EqualFold(v, list) || strings.EqualFold(v, listaddr.LocalPart(list))
+}
+
+func indent(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
+
+// automatic says why a message must get no answer (RFC 3834), or "".
+func automatic(m *queue.Meta, msg *mailmsg.Message) string {
+	if m.Sender == "" || strings.EqualFold(m.Sender, "MAILER-DAEMON") {
+		return "null sender"
+	}
+	if as := strings.ToLower(msg.Get("Auto-Submitted")); as != "" && as != "no" {
+		return "automatic mail"
+	}
+	switch strings.ToLower(msg.Get("Precedence")) {
+	case "bulk", "list", "junk":
+		return "bulk mail"
+	}
+	for _, v := range msg.Values("X-Loop") {
+		if strings.EqualFold(strings.TrimSpace(v), m.List) {
+			return "our own mail (X-Loop)"
+		}
+	}
+	return ""
+}
+
+// attachments returns the decoded parts of a command mail that may hold a
+// key: application/pgp-keys parts, and text parts holding a public key block
+// (at most 4, 64 KiB each).
+func attachments(msg []byte) [][]byte {
+	ent, err := rawmime.Parse(msg)
+	if err != nil {
+		return nil
+	}
+	var out [][]byte
+	_ = rawmime.Walk(ent, maxDepth, maxParts, func(_ []int, p *rawmime.Entity) error {
+		if len(out) >= 4 {
+			return nil
+		}
+		mt, _, _ := p.MediaType()
+		if mt != "application/pgp-keys" && mt != "text/plain" && mt != "" && mt != "application/octet-stream" {
+			return nil
+		}
+		b, err := decode(p)
+		if err != nil || len(b) > 64<<10 {
+			return nil
+		}
+		if mt == "application/pgp-keys" || strings.Contains(string(b), "-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+			out = append(out, b)
+		}
+		return nil
+	})
+	return out
+}
+
+// welcome sends a new member the list's help, signed with the list key and
+// carrying the list's public key when it has one.
+func (c *Context) welcome(addr string) {
+	m := &message{
+		List: c.List.Address, From: listaddr.Address(c.List.Address, queue.SubOwner), To: addr,
+		Subject: "Welcome to " + c.List.Address,
+		Body:    "Welcome to " + c.List.Address + ".\n\n" + HelpText(c.List.Address) + "\n",
+	}
+	if k, err := loadListKeys(c.Site, c.List.Address); err == nil && k.pgp != nil {
+		if pub, err := armoredPublic(k.pgp); err == nil {
+			m.Attach = append(m.Attach, attachment{Type: "application/pgp-keys", Name: c.List.LocalPart() + ".asc", Data: pub})
+			m.Body += fmt.Sprintf("\nThe list's OpenPGP key %X is attached: encrypt posts to it.\n", k.pgp.PrimaryKey.Fingerprint)
+		}
+	}
+	c.send(m, "welcome")
+}

@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"fmt"
+	"strings"
+
+	"cloister/listaddr"
+	"cloister/queue"
+)
+
+// Info describes the list: its description, addresses and policies.
+type Info struct{}
+
+// Name implements Command.
+func (Info) Name() string { return "info" }
+
+// Aliases implements Command.
+func (Info) Aliases() []string { return nil }
+
+// Args implements Command.
+func (Info) Args() string { return "" }
+
+// Help implements Command.
+func (Info) Help() string { return "what the list is, how to join it and its key" }
+
+// Operation implements Command.
+func (Info) Operation() string { return "" }
+
+// Run implements Command.
+func (Info) Run(c *Context, args []string) Result {
+	l := c.List
+	st := l.Settings
+	var b strings.Builder
+	fmt.Fprintf(&b, "List:          %s\n", l.Address)
+	if l.Description != "" {
+		fmt.Fprintf(&b, "Description:   %s\n", l.Description)
+	}
+	fmt.Fprintf(&b, "Subscribing:   %s (%s)\n", policyText(st.SubscribePolicy), listaddr.Address(l.Address, queue.SubJoin))
+	fmt.Fprintf(&b, "Leaving:       %s (%s)\n", policyText(st.UnsubscribePolicy), listaddr.Address(l.Address, queue.SubLeave))
+	fmt.Fprintf(&b, "Posting:       scenario %s\n", st.Send)
+	fmt.Fprintf(&b, "Owners:        %s\n", listaddr.Address(l.Address, queue.SubOwner))
+	if c.Site.Keys != nil {
+		if k, err := c.Site.Keys.ListPGP(l.Address); err == nil {
+			fmt.Fprintf(&b, "OpenPGP key:   %X (send \"key get\" for it)\n", k.PrimaryKey.Fingerprint)
+		}
+		if cert, _, _, err := c.Site.Keys.ListSMIME(l.Address); err == nil {
+			fmt.Fprintf(&b, "S/MIME:        certificate %s, serial %s\n", cert.Subject.CommonName, cert.SerialNumber)
+		}
+	}
+	if st.PGPPostEncrypt != "no" || st.SMIMEPostEncrypt != "no" {
+		b.WriteString("Encryption:    posts may be encrypted to the list's key\n")
+	}
+	return done("%s", strings.TrimRight(b.String(), "\n"))
+}
+
+func policyText(p string) string {
+	switch p {
+	case "open":
+		return "at once"
+	case "confirm":
+		return "after you confirm your address"
+	case "approve":
+		return "after an owner approves"
+	case "confirm+approve":
+		return "after you confirm your address and an owner approves"
+	}
+	return p
+}

@@ -1,0 +1,211 @@
+package commands
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/queue"
+)
+
+// Token actions of commands that wait: the address concerned confirms
+// (TokenConfirm), or an owner approves (TokenApprove). Returning the token
+// runs the command again with the confirmation or approval recorded.
+const (
+	TokenConfirm = "cmd-confirm"
+	TokenApprove = "cmd-approve"
+)
+
+// request is a command waiting for a token, as stored in the token's Data.
+type request struct {
+	Cmd       string   `json:"cmd"`
+	Args      []string `json:"args,omitempty"`
+	Sender    string   `json:"sender"`
+	Method    string   `json:"method"`
+	Confirmed bool     `json:"confirmed,omitempty"`
+}
+
+// confirmAddress is LIST-confirm+TOKEN@domain.
+func confirmAddress(list, token string) string {
+	a := listaddr.Address(list, queue.SubConfirm)
+	at := strings.LastIndexByte(a, '@')
+	return a[:at] + "+" + token + a[at:]
+}
+
+// askConfirm sends address a token that runs cmd again, confirmed, when it
+// comes back; what says what is asked ("subscribe you to LIST").
+func (c *Context) askConfirm(cmd Command, args []string, address, what string) Result {
+	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method}
+	data, _ := json.Marshal(r)
+	t := &lists.Token{List: c.List.Address, Address: address, Action: TokenConfirm, Data: string(data)}
+	if err := c.Site.Lists.Update(func(tx *lists.Tx) error { return tx.NewToken(t, 0) }); err != nil {
+		return failed(err)
+	}
+	addr := confirmAddress(c.List.Address, t.Value)
+	body := fmt.Sprintf(`Someone (%s) asked to %s.
+
+To confirm, reply to this message, or send any message to
+  %s
+or send the line
+  confirm %s
+to %s.
+
+If you did not ask for this, ignore this message: nothing happens
+without your confirmation. The request expires on %s.
+`, c.Sender, what, addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
+	m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: address,
+		Subject: "Confirm: " + what, Body: body}
+	c.send(m, "notice")
+	return pending("a confirmation request was sent to %s; nothing happens until it is answered", address)
+}
+
+// askApproval sends each owner a token that runs cmd again, approved.
+func (c *Context) askApproval(cmd Command, args []string, what string) Result {
+	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method, Confirmed: c.Confirmed}
+	data, _ := json.Marshal(r)
+	var owners []string
+	tokens := map[string]*lists.Token{}
+	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
+		err := tx.ForEachMember(c.List.Address, func(m *lists.Member) error {
+			if m.IsOwner() {
+				owners = append(owners, m.Address)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(owners) == 0 {
+			owners = append(owners, c.Site.Config.Listmasters...)
+		}
+		for _, o := range owners {
+			t := &lists.Token{List: c.List.Address, Address: o, Action: TokenApprove, Data: string(data)}
+			if err := tx.NewToken(t, 0); err != nil {
+				return err
+			}
+			tokens[o] = t
+		}
+		return nil
+	})
+	if err != nil {
+		return failed(err)
+	}
+	if len(owners) == 0 {
+		return refused("the list has no owner to approve this")
+	}
+	for _, o := range owners {
+		t := tokens[o]
+		addr := confirmAddress(c.List.Address, t.Value)
+		body := fmt.Sprintf(`%s asks to %s.
+
+To approve, reply to this message, or send any message to
+  %s
+or send the line
+  confirm %s
+to %s.
+
+To refuse, do nothing: the request expires on %s.
+`, c.Sender, what, addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
+		m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: o,
+			Subject: "Approve: " + c.Sender + " asks to " + what, Body: body}
+		c.send(m, "notice")
+	}
+	return pending("the list owners were asked to approve")
+}
+
+// errNotCommandToken means a token is not one of the commands' own.
+var errNotCommandToken = errors.New("not a command token")
+
+// confirmToken spends a command token and runs its command again.
+func (c *Context) confirmToken(value string) Result {
+	var t *lists.Token
+	err := c.Site.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		t, err = tx.Token(value)
+		return err
+	})
+	if err != nil {
+		return tokenRefusal(err)
+	}
+	if t.Action != TokenConfirm && t.Action != TokenApprove {
+		return c.confirmPost(value)
+	}
+	if !strings.EqualFold(t.List, c.List.Address) {
+		return refused("this token belongs to another list")
+	}
+	err = c.Site.Lists.Update(func(tx *lists.Tx) error {
+		var err error
+		t, err = tx.UseToken(value)
+		return err
+	})
+	if err != nil {
+		return tokenRefusal(err)
+	}
+	var r request
+	if err := json.Unmarshal([]byte(t.Data), &r); err != nil {
+		return failed(err)
+	}
+	cmd, ok := Lookup(r.Cmd)
+	if !ok {
+		return failed(fmt.Errorf("token for unknown command %q", r.Cmd))
+	}
+	sub := *c
+	sub.out = nil
+	sub.Sender = r.Sender
+	if t.Action == TokenConfirm {
+		sub.Method = "md5"
+		sub.Confirmed = true
+	} else {
+		sub.Method = r.Method
+		sub.Confirmed = r.Confirmed
+		sub.Approved = true
+		sub.ApprovedBy = t.Address
+	}
+	sub.Signed, sub.Encrypted, sub.Signer = false, false, ""
+	res := cmd.Run(&sub, r.Args)
+	c.out = append(c.out, sub.out...)
+	if res.Text != "" {
+		res.Text = "(" + usageLine(cmd, r.Args) + " from " + r.Sender + ") " + res.Text
+	}
+	return res
+}
+
+func usageLine(cmd Command, args []string) string {
+	return strings.TrimSpace(cmd.Name() + " " + strings.Join(args, " "))
+}
+
+// confirmPost hands a token of a post (request_auth, a moderator's
+// decision) to the moderation code.
+func (c *Context) confirmPost(value string) Result {
+	if c.Mod.ConfirmPost == nil {
+		return refused("unknown token")
+	}
+	err := c.Mod.ConfirmPost(c.Site, value)
+	switch {
+	case err == nil:
+		return done("confirmed")
+	case c.Mod.ErrNotPostToken != nil && errors.Is(err, c.Mod.ErrNotPostToken):
+		return refused("this token does not confirm anything a command can do")
+	}
+	if r := tokenRefusal(err); r.Status == Refused {
+		return r
+	}
+	return failed(err)
+}
+
+// tokenRefusal explains a token that cannot be used.
+func tokenRefusal(err error) Result {
+	switch {
+	case errors.Is(err, lists.ErrNoToken):
+		return refused("unknown token (check that it was copied whole)")
+	case errors.Is(err, lists.ErrTokenUsed):
+		return refused("this token was already used; each works once")
+	case errors.Is(err, lists.ErrTokenExpired):
+		return refused("this token has expired; send the request again")
+	}
+	return failed(err)
+}

@@ -1,0 +1,108 @@
+package commands
+
+import (
+	"errors"
+	"strings"
+
+	"cloister/lists"
+	"cloister/rules"
+)
+
+// Subscribe adds the sender (or the address given) to the list, as the
+// subscribe scenario and the subscribe_policy setting allow: open (at once),
+// confirm (a token goes to the address, nothing happens until it comes
+// back), approve (the owners decide), confirm+approve (both).
+type Subscribe struct{}
+
+// Name implements Command.
+func (Subscribe) Name() string { return "subscribe" }
+
+// Aliases implements Command.
+func (Subscribe) Aliases() []string { return []string{"join", "sub"} }
+
+// Args implements Command.
+func (Subscribe) Args() string { return "[ADDRESS] [NAME]" }
+
+// Help implements Command.
+func (Subscribe) Help() string {
+	return "join the list (your address, or ADDRESS, which must confirm); NAME is your display name"
+}
+
+// Operation implements Command.
+func (Subscribe) Operation() string { return "subscribe" }
+
+// Run implements Command.
+func (cmd Subscribe) Run(c *Context, args []string) Result {
+	target, name := c.Sender, ""
+	if len(args) > 0 && strings.Contains(args[0], "@") {
+		target, args = strings.Trim(args[0], "<>"), args[1:]
+	}
+	name = strings.Trim(strings.Join(args, " "), "\"")
+	canon, err := lists.CanonicalAddress(target)
+	if err != nil {
+		return refused("%q is not an address this list can take", target)
+	}
+	if isMember(c, canon) {
+		return done("%s is already subscribed", canon)
+	}
+	d, err := c.Authorize("subscribe")
+	if err != nil {
+		return failed(err)
+	}
+	policy := c.List.Settings.SubscribePolicy
+	needConfirm, needApprove, res, stop := flow(d, policy)
+	if stop {
+		return res
+	}
+	if !sameAddress(canon, c.Sender) {
+		needConfirm = true // the address itself must agree
+	}
+	rest := []string{canon}
+	if name != "" {
+		rest = append(rest, name)
+	}
+	what := "subscribe " + canon + " to " + c.List.Address
+	if needConfirm && !c.Confirmed {
+		return c.askConfirm(cmd, rest, canon, what)
+	}
+	if needApprove && !c.Approved {
+		return c.askApproval(cmd, rest, what)
+	}
+	err = c.Site.Lists.Update(func(tx *lists.Tx) error {
+		return tx.AddMember(c.List.Address, &lists.Member{Address: canon, Name: name})
+	})
+	if errors.Is(err, lists.ErrMemberExists) {
+		return done("%s is already subscribed", canon)
+	}
+	if err != nil {
+		return refused("%s cannot be subscribed: %v", canon, err)
+	}
+	c.welcome(canon)
+	return done("%s is subscribed to %s", canon, c.List.Address)
+}
+
+// flow reads a scenario decision and a policy (open, confirm, approve,
+// confirm+approve): whether a confirmation and an approval are needed, or
+// the result when the scenario refuses.
+func flow(d rules.Decision, policy string) (confirm, approve bool, res Result, stop bool) {
+	switch d.Action {
+	case rules.ScenarioReject, rules.ScenarioDiscard:
+		return false, false, refusal(d), true
+	case rules.ScenarioRequestAuth:
+		confirm = true
+	case rules.ScenarioOwner, rules.ScenarioEditor, rules.ScenarioEditorkey:
+		approve = true
+	}
+	confirm = confirm || strings.Contains(policy, "confirm")
+	approve = approve || strings.Contains(policy, "approve")
+	return confirm, approve, Result{}, false
+}
+
+func isMember(c *Context, addr string) bool {
+	ok := false
+	c.Site.Lists.View(func(tx *lists.Tx) error {
+		ok, _ = tx.IsSubscriber(c.List.Address, addr)
+		return nil
+	})
+	return ok
+}

@@ -1,0 +1,89 @@
+package commands
+
+import (
+	"errors"
+	"strings"
+
+	"cloister/lists"
+)
+
+// Unsubscribe removes the sender (or the address given) from the list, as
+// the unsubscribe scenario and the unsubscribe_policy setting allow.
+type Unsubscribe struct{}
+
+// Name implements Command.
+func (Unsubscribe) Name() string { return "unsubscribe" }
+
+// Aliases implements Command.
+func (Unsubscribe) Aliases() []string { return []string{"leave", "signoff", "unsub"} }
+
+// Args implements Command.
+func (Unsubscribe) Args() string { return "[ADDRESS]" }
+
+// Help implements Command.
+func (Unsubscribe) Help() string {
+	return "leave the list (your address, or ADDRESS, which must confirm)"
+}
+
+// Operation implements Command.
+func (Unsubscribe) Operation() string { return "unsubscribe" }
+
+// Run implements Command.
+func (cmd Unsubscribe) Run(c *Context, args []string) Result {
+	target := c.Sender
+	if len(args) > 0 {
+		target = strings.Trim(args[0], "<>")
+	}
+	canon, err := lists.CanonicalAddress(target)
+	if err != nil {
+		return refused("%q is not an address", target)
+	}
+	if !isMember(c, canon) {
+		return refused("%s is not subscribed to %s", canon, c.List.Address)
+	}
+	d, err := c.Authorize("unsubscribe")
+	if err != nil {
+		return failed(err)
+	}
+	needConfirm, needApprove, res, stop := flow(d, c.List.Settings.UnsubscribePolicy)
+	if stop {
+		return res
+	}
+	if !sameAddress(canon, c.Sender) {
+		needConfirm = true
+	}
+	what := "unsubscribe " + canon + " from " + c.List.Address
+	if needConfirm && !c.Confirmed {
+		return c.askConfirm(cmd, []string{canon}, canon, what)
+	}
+	if needApprove && !c.Approved {
+		return c.askApproval(cmd, []string{canon}, what)
+	}
+	if r := dropMember(c, canon); r.Status != Done {
+		return r
+	}
+	return done("%s is unsubscribed from %s", canon, c.List.Address)
+}
+
+// dropMember takes the member role from addr; an owner or moderator keeps
+// the other roles.
+func dropMember(c *Context, addr string) Result {
+	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
+		m, err := tx.Member(c.List.Address, addr)
+		if err != nil {
+			return err
+		}
+		m.RemoveRole(lists.RoleMember)
+		if len(m.Roles) == 0 {
+			return tx.RemoveMember(c.List.Address, addr)
+		}
+		return tx.PutMember(c.List.Address, m)
+	})
+	if errors.Is(err, lists.ErrNoMember) {
+		return refused("%s is not on %s", addr, c.List.Address)
+	}
+	if err != nil {
+		return failed(err)
+	}
+	return done("")
+}

@@ -41,6 +41,9 @@ func newGnuPG(t testing.TB) *gnupg {
 		t.Fatal(err)
 	}
 	os.Chmod(home, 0o700)
+	// The agent's default S2K count is calibrated to ~100 ms per use; the
+	// minimum keeps protected-key tests fast.
+	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"), 0o600)
 	t.Cleanup(func() {
 		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
 		os.RemoveAll(home)

@@ -134,12 +134,14 @@ func (h *Home) PGPMIMEEncrypted(header string, inner []byte, sign bool, from str
 func (h *Home) PGPMIMESigned(header string, inner []byte, from string) []byte {
 	h.t.Helper()
 	canon := bytes.ReplaceAll(bytes.ReplaceAll(inner, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+	// The signed part ends before the CRLF that precedes the next delimiter.
+	canon = bytes.TrimRight(canon, "\r\n")
 	sig := h.Run(canon, "--armor", "--detach-sign", "--digest-algo", "SHA256", "--local-user", from)
 	const b = "------------sig-boundary-0815"
 	var msg bytes.Buffer
 	msg.WriteString(header)
 	fmt.Fprintf(&msg, "MIME-Version: 1.0\nContent-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"%s\"\n\n", b)
-	fmt.Fprintf(&msg, "--%s\r\n%s\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n%s\r\n--%s--\r\n", b, bytes.TrimRight(canon, "\r\n"), b, sig, b)
+	fmt.Fprintf(&msg, "--%s\r\n%s\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n%s\r\n--%s--\r\n", b, canon, b, sig, b)
 	return msg.Bytes()
 }
 

@@ -21,6 +21,9 @@ func (a *app) openKeyring() (*site.Site, *keyring.Keyring, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if k, ok := s.Keys.(*keyring.Keyring); ok {
+		return s, k, nil
+	}
 	k, err := keyring.OpenSite(s.Config)
 	if err != nil {
 		return nil, nil, err

@@ -54,7 +54,7 @@ func readKeyFile(path string) ([]byte, error) {
 
 func (a *app) keyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "key", Short: "Manage list keys and certificates and subscribers' keys"}
-	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd())
+	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd(), a.keyPassphraseCmd())
 	return c
 }
 
@@ -317,6 +317,30 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: removed key %s\n", addr, fpr)
+			return nil
+		},
+	}
+}
+
+func (a *app) keyPassphraseCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "passphrase NEWFILE",
+		Short: "Re-seal every list's private key under the passphrase in NEWFILE",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			pass, err := keyring.ReadPassphraseFile(args[0])
+			if err != nil {
+				return err
+			}
+			n, err := k.Rekey(pass)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d list keys: point keyring_passphrase_file (or the keyring-passphrase credential) at %s and restart the runners\n", n, args[0])
 			return nil
 		},
 	}

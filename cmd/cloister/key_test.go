@@ -120,6 +120,13 @@ func TestKeyCLI(t *testing.T) {
 		t.Fatalf("csr: %q", csr)
 	}
 
+	// A new passphrase re-seals both list keys.
+	newPass := filepath.Join(t.TempDir(), "new-passphrase")
+	os.WriteFile(newPass, []byte("another one\n"), 0o600)
+	if out := run("key", "passphrase", newPass); !strings.HasPrefix(out, "re-sealed 2 list keys") {
+		t.Fatalf("key passphrase: %q", out)
+	}
+
 	// Errors are one line.
 	bad := filepath.Join(t.TempDir(), "bad.asc")
 	os.WriteFile(bad, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!!\n"), 0o600)

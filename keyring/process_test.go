@@ -1,0 +1,129 @@
+package keyring
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+)
+
+// TestMain lets the test binary act as a second Cloister process.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("KEYRING_TEST_ADD"); path != "" {
+		os.Exit(childAdd(path, os.Getenv("KEYRING_TEST_ADDR"), os.Getenv("KEYRING_TEST_KEY")))
+	}
+	os.Exit(m.Run())
+}
+
+// childAdd adds a key file to the keyring at path, as the CLI would.
+func childAdd(path, addr, keyFile string) int {
+	k, err := Open(path, nil, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	b, err := os.ReadFile(keyFile)
+	if err == nil {
+		_, err = k.AddOpenPGP(addr, b, false)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// TestOtherProcessWrites has separate processes add keys while this one
+// keeps looking keys up from its snapshot: each lookup after a child exits
+// sees that child's key.
+func TestOtherProcessWrites(t *testing.T) {
+	k := newKeyring(t)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	dir := t.TempDir()
+	for i := range 3 {
+		addr := fmt.Sprintf("p%d@subs.test", i)
+		e, err := openpgp.NewEntity("P", "", addr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, _ := armorEntity(e)
+		file := fmt.Sprintf("%s/%d.asc", dir, i)
+		os.WriteFile(file, pub, 0o600)
+		if _, err := k.EncryptionKeyPGP(addr, time.Now()); !errors.Is(err, ErrNoKey) {
+			t.Fatalf("before the child: %v", err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "KEYRING_TEST_ADD="+k.Path(), "KEYRING_TEST_ADDR="+addr, "KEYRING_TEST_KEY="+file)
+		// Lookups keep running while the child writes.
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					k.EncryptionKeyPGP("p0@subs.test", time.Now())
+				}
+			}
+		}()
+		out, err := cmd.CombinedOutput()
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		got, err := k.EncryptionKeyPGP(addr, time.Now())
+		if err != nil || Fingerprint(got) != Fingerprint(e) {
+			t.Fatalf("after the child added %s: %v", addr, err)
+		}
+	}
+}
+
+// TestConcurrentLookups looks the same keys up from several goroutines
+// (run with -race: parsed keys are shared).
+func TestConcurrentLookups(t *testing.T) {
+	k := newKeyring(t)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	var addrs []string
+	for i := range 8 {
+		addr := fmt.Sprintf("c%d@subs.test", i)
+		e, _ := openpgp.NewEntity("C", "", addr, cfg)
+		pub, _ := armorEntity(e)
+		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, addr)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				for _, a := range addrs {
+					e, err := k.EncryptionKeyPGP(a, time.Now())
+					if err != nil {
+						errs <- err
+						return
+					}
+					k.Senders().EntitiesById(e.PrimaryKey.KeyId)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}

@@ -70,11 +70,11 @@ type Status string
 // Statuses shown in the reply.
 const (
 	Done    Status = "done"
-	Pending Status = "pending"  // waits for a confirmation or an owner
-	Refused Status = "refused"  // not allowed, or bad arguments
-	Failed  Status = "failed"   // an error on the server's side
-	Unknown Status = "unknown"  // not a command
-	Skipped Status = "skipped"  // not carried out (e.g. after a refusal of the whole mail)
+	Pending Status = "pending" // waits for a confirmation or an owner
+	Refused Status = "refused" // not allowed, or bad arguments
+	Failed  Status = "failed"  // an error on the server's side
+	Unknown Status = "unknown" // not a command
+	Skipped Status = "skipped" // not carried out (e.g. after a refusal of the whole mail)
 )
 
 // Result is what one command reports in the reply.
@@ -87,9 +87,13 @@ type Result struct {
 	Err error
 }
 
-func done(format string, a ...any) Result    { return Result{Status: Done, Text: sprintf(format, a...)} }
-func pending(format string, a ...any) Result { return Result{Status: Pending, Text: sprintf(format, a...)} }
-func refused(format string, a ...any) Result { return Result{Status: Refused, Text: sprintf(format, a...)} }
+func done(format string, a ...any) Result { return Result{Status: Done, Text: sprintf(format, a...)} }
+func pending(format string, a ...any) Result {
+	return Result{Status: Pending, Text: sprintf(format, a...)}
+}
+func refused(format string, a ...any) Result {
+	return Result{Status: Refused, Text: sprintf(format, a...)}
+}
 func failed(err error) Result {
 	return Result{Failed, "the server could not do it now; try again later or write to the list owners", err}
 }

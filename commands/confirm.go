@@ -15,7 +15,9 @@ func (Confirm) Aliases() []string { return nil }
 func (Confirm) Args() string { return "TOKEN" }
 
 // Help implements Command.
-func (Confirm) Help() string { return "confirm a request with the token you were sent (each token works once)" }
+func (Confirm) Help() string {
+	return "confirm a request with the token you were sent (each token works once)"
+}
 
 // Operation implements Command.
 func (Confirm) Operation() string { return "" }

@@ -13,7 +13,9 @@ func (End) Aliases() []string { return []string{"stop", "quit", "thanks"} }
 func (End) Args() string { return "" }
 
 // Help implements Command.
-func (End) Help() string { return "stop reading here (so a signature or a quoted message is not read as commands)" }
+func (End) Help() string {
+	return "stop reading here (so a signature or a quoted message is not read as commands)"
+}
 
 // Operation implements Command.
 func (End) Operation() string { return "" }

@@ -25,7 +25,7 @@ const (
 	// MaxTextBytes is how much of the text part is read.
 	MaxTextBytes = 1 << 20
 	// MaxArgs bounds the words of one line.
-	MaxArgs = 8
+	MaxArgs  = 8
 	maxDepth = 8
 	maxParts = 100
 )
@@ -60,7 +60,8 @@ type Parsed struct {
 // text/plain part, also inside multipart/alternative, multipart/mixed and
 // the signed part of multipart/signed, and inside a clear-signed OpenPGP
 // block. Reading stops at a line "end" (or "stop", "quit", "thanks"), at a
-// signature delimiter "-- " and at the first quoted ">" line.
+// signature delimiter "-- ", at the first quoted ">" line and at a pasted
+// OpenPGP block (a key for "key change").
 func Parse(msg []byte) (*Parsed, error) {
 	m, err := mailmsg.Parse(msg)
 	if err != nil {
@@ -155,8 +156,8 @@ func (p *Parsed) addBody(text []byte) {
 		if t == "" {
 			continue
 		}
-		if strings.HasPrefix(t, ">") {
-			return
+		if strings.HasPrefix(t, ">") || strings.HasPrefix(t, "-----BEGIN PGP ") {
+			return // a quote, or a pasted key or message: no more commands
 		}
 		l := splitLine(t)
 		if l.Word == "x-list-name" || l.Word == "x-list-name:" {

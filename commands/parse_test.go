@@ -49,6 +49,7 @@ func TestParse(t *testing.T) {
 		{"signed part only", signed, []string{"remove bob@subs.test"}, "team@lists.test"},
 		{"clear-signed", clear, []string{"remove bob@subs.test"}, "team"},
 		{"base64", b64, []string{"help", "who"}, ""},
+		{"pasted key stops", "From: a@x.test\n\nkey change\n-----BEGIN PGP PUBLIC KEY BLOCK-----\nmDMEaw\n", []string{"key change"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := Parse([]byte(tc.msg))

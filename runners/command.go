@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"cloister/commands"
+	"cloister/keyring"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/site"
 )
 
 // Command handles mail to a list's other addresses. -owner mail is forwarded
@@ -30,10 +32,6 @@ func (Command) Queue() string { return queue.Command }
 func (Command) Description() string {
 	return "carry out email commands (-request, -join, -leave, -confirm), forward -owner mail to the owners, record bounces"
 }
-
-// CommandKeyStore, when set, is the keyring the key commands change
-// subscriber keys in; nil refuses key changes by mail.
-var CommandKeyStore commands.KeyStore
 
 // Moderation gives the email commands the decisions on held posts.
 var moderation = commands.Moderation{
@@ -96,7 +94,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 	}
 	out, err := commands.Handle(&commands.Request{
 		Site: j.Site, List: list, Meta: j.Meta, Body: body, Now: j.Now,
-		Mod: moderation, Scenarios: Scenarios(j.Site), KeyStore: CommandKeyStore,
+		Mod: moderation, Scenarios: Scenarios(j.Site), KeyStore: keyStore(j.Site),
 		Replay: &commands.ReplayStore{Dir: filepath.Join(j.Site.Config.StateDir, "signatures")},
 	})
 	if err != nil {
@@ -116,6 +114,19 @@ func (Command) Process(ctx context.Context, j *Job) error {
 	}
 	j.Log.Info("decision", "decision", "commands", "from", j.Meta.From, "auth", j.Meta.Auth,
 		"subaddress", j.Meta.Subaddress, "results", out.Summary, "mails", len(out.Mail))
+	return nil
+}
+
+// keyStore returns where the key commands change subscriber keys: the
+// site's keyring, or its Keys when they can (tests); nil refuses key changes
+// by mail.
+func keyStore(s *site.Site) commands.KeyStore {
+	switch k := s.Keys.(type) {
+	case *keyring.Keyring:
+		return commands.KeyringStore{K: k}
+	case commands.KeyStore:
+		return k
+	}
 	return nil
 }
 

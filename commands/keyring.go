@@ -1,0 +1,50 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"cloister/keyring"
+)
+
+// KeyringStore is the KeyStore of a site's keyring.
+type KeyringStore struct{ K *keyring.Keyring }
+
+// SubscriberPGP implements KeyStore: the key the list would encrypt to.
+func (s KeyringStore) SubscriberPGP(address string) (string, error) {
+	e, err := s.K.EncryptionKeyPGP(address, time.Now())
+	if err != nil {
+		if errors.Is(err, keyring.ErrNoKey) {
+			return "", nil
+		}
+		return "", nil // expired or revoked keys cannot prove a change either
+	}
+	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), nil
+}
+
+// SetSubscriberPGP implements KeyStore: the new key is added (it must carry
+// the address in a self-signed user ID), then the old one unbound.
+func (s KeyringStore) SetSubscriberPGP(address string, key []byte, now time.Time) (string, error) {
+	old, _ := s.SubscriberPGP(address)
+	fpr, err := s.K.AddOpenPGP(address, key, false)
+	if err != nil {
+		return "", err
+	}
+	if old != "" && old != fpr {
+		if _, err := s.K.Remove(address, old); err != nil {
+			return fpr, fmt.Errorf("unbind the old key %s: %w", old, err)
+		}
+	}
+	return fpr, nil
+}
+
+// RevokeSubscriberPGP implements KeyStore.
+func (s KeyringStore) RevokeSubscriberPGP(address string) error {
+	old, err := s.SubscriberPGP(address)
+	if err != nil || old == "" {
+		return err
+	}
+	_, err = s.K.Remove(address, old)
+	return err
+}

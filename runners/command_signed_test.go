@@ -1,0 +1,244 @@
+package runners
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/internal/gnupg"
+	"cloister/lists"
+	"cloister/queue"
+)
+
+// storeKeys is memKeys that the key commands can change (commands.KeyStore).
+type storeKeys struct{ *memKeys }
+
+func (k storeKeys) SubscriberPGP(addr string) (string, error) {
+	if e, ok := k.subs[addr]; ok {
+		return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), nil
+	}
+	return "", nil
+}
+
+func (k storeKeys) SetSubscriberPGP(addr string, key []byte, now time.Time) (string, error) {
+	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(key))
+	if err != nil {
+		return "", err
+	}
+	k.subs[addr] = el[0]
+	return fmt.Sprintf("%X", el[0].PrimaryKey.Fingerprint), nil
+}
+
+func (k storeKeys) RevokeSubscriberPGP(addr string) error {
+	delete(k.subs, addr)
+	return nil
+}
+
+// keySite is the test site with a gpg-made list key and gpg keys for ann
+// (owner) and bob; dan has no key on file but holds the list key.
+func keySite(t *testing.T) (*testSite, map[string]*gnupg.Home, storeKeys) {
+	s := newTestSite(t)
+	listHome := gnupg.New(t)
+	listHome.GenKey("team <team@lists.test>", "cv25519")
+	keys := storeKeys{&memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}}}
+	homes := map[string]*gnupg.Home{}
+	for _, addr := range []string{"ann@subs.test", "bob@subs.test", "dan@else.test"} {
+		h := gnupg.New(t)
+		h.GenKey(strings.Split(addr, "@")[0]+" <"+addr+">", "cv25519")
+		h.Import(listHome.ExportPublic("team@lists.test"))
+		if addr != "dan@else.test" {
+			keys.subs[addr] = readKey(t, h.ExportPublic(addr))
+		}
+		homes[addr] = h
+	}
+	homes["list"] = listHome
+	s.Keys = keys
+	s.setList(t, map[string]string{"pgp_post_encrypt": "yes"})
+	return s, homes, keys
+}
+
+func signedCommands(h *gnupg.Home, from, subject, text string) string {
+	return string(h.PGPMIMESigned("From: "+from+"\nTo: team-request@lists.test\nSubject: "+subject+"\nMessage-ID: <"+fmt.Sprint(time.Now().UnixNano())+"@subs.test>\n",
+		[]byte("Content-Type: text/plain; charset=utf-8\n\n"+text), from))
+}
+
+func lastMail(t *testing.T, s *testSite, rcpt string) string {
+	t.Helper()
+	box := s.mailbox(t, rcpt)
+	if len(box) == 0 {
+		t.Fatalf("%s got nothing", rcpt)
+	}
+	return string(box[len(box)-1])
+}
+
+// decryptReply opens an encrypted reply with the recipient's gpg.
+func decryptReply(t *testing.T, h *gnupg.Home, mail string) string {
+	t.Helper()
+	if !strings.Contains(mail, "multipart/encrypted") {
+		t.Fatalf("reply is not encrypted:\n%s", mail)
+	}
+	pt, status, err := h.Decrypt(armoredPart(t, []byte(mail)))
+	if err != nil {
+		t.Fatalf("decrypt reply: %v\n%s", err, status)
+	}
+	if !strings.Contains(status, "GOODSIG") {
+		t.Fatalf("reply not signed by the list:\n%s", status)
+	}
+	return strings.ReplaceAll(string(pt), "\r\n", "\n")
+}
+
+// TestCommandSignedRemoveReplayed: an owner's signed remove works once; the
+// same mail again is refused, as is a signed mail that does not name the
+// list, one signed by a non-owner and an owner command in the Subject.
+func TestCommandSignedRemoveReplayed(t *testing.T) {
+	s, homes, _ := keySite(t)
+	mail := signedCommands(homes["ann@subs.test"], "ann@subs.test", "cmds", "x-list-name team@lists.test\nremove bob@subs.test\n")
+	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
+	s.drain(t)
+	if s.member(t, "bob@subs.test") != nil {
+		t.Fatalf("bob not removed; reply:\n%s", decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")))
+	}
+	if r := decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")); !strings.Contains(r, "done: bob@subs.test is unsubscribed") {
+		t.Fatalf("reply:\n%s", r)
+	}
+	s.Lists.Update(func(tx *lists.Tx) error {
+		return tx.AddMember("team@lists.test", &lists.Member{Address: "bob@subs.test"})
+	})
+
+	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
+	s.drain(t)
+	if s.member(t, "bob@subs.test") == nil {
+		t.Fatal("replayed remove carried out")
+	}
+	if r := decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")); !strings.Contains(r, "refused: this signed message was received before") {
+		t.Fatalf("replay reply:\n%s", r)
+	}
+
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "cmds", "remove bob@subs.test\n"))
+	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(homes["bob@subs.test"], "bob@subs.test", "cmds", "x-list-name team\nremove cat@subs.test\n"))
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "remove bob@subs.test", "x-list-name team@lists.test\n"))
+	s.drain(t)
+	if s.member(t, "bob@subs.test") == nil || s.member(t, "cat@subs.test") == nil {
+		t.Fatal("a refused remove was carried out")
+	}
+	box := s.mailbox(t, "ann@subs.test")
+	unnamed := decryptReply(t, homes["ann@subs.test"], string(box[len(box)-2]))
+	subject := decryptReply(t, homes["ann@subs.test"], string(box[len(box)-1]))
+	if strings.Contains(subject, "x-list-name") {
+		unnamed, subject = subject, unnamed
+	}
+	if !strings.Contains(unnamed, "Your signature was not counted") || !strings.Contains(unnamed, "refused: only list owners may do this") {
+		t.Fatalf("reply to the mail without x-list-name:\n%s", unnamed)
+	}
+	if !strings.Contains(subject, "(from the Subject line: taken as unsigned)\n  refused: only list owners") {
+		t.Fatalf("reply to the Subject command:\n%s", subject)
+	}
+	if r := decryptReply(t, homes["bob@subs.test"], lastMail(t, s, "bob@subs.test")); !strings.Contains(r, "refused: only list owners may do this") {
+		t.Fatalf("bob's reply:\n%s", r)
+	}
+}
+
+// TestCommandSignedOwnerCommands: add, members, set and approve in an
+// owner's signed mail.
+func TestCommandSignedOwnerCommands(t *testing.T) {
+	s, homes, _ := keySite(t)
+	s.setList(t, map[string]string{"send": "send.editorkey"})
+	s.deliver(t, queue.SubPost, "cat@subs.test", "From: cat@subs.test\nTo: team@lists.test\nSubject: Hello\n\nheld post\n")
+	s.drain(t)
+	var held []*lists.Held
+	s.Lists.View(func(tx *lists.Tx) error { held, _ = tx.HeldFor("team@lists.test"); return nil })
+	if len(held) != 1 {
+		t.Fatalf("%d held", len(held))
+	}
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "cmds",
+		"x-list-name team@lists.test\nadd dan@else.test Dan\nset subject_prefix [t]\nset pgp_post_encrypt no\napprove "+held[0].ID+"\ndiscard 000000000000\nmembers\n"))
+	s.drain(t)
+	r := decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test"))
+	for _, want := range []string{"done: dan@else.test is subscribed", "done: subject_prefix is now \"[t]\"",
+		"refused: \"pgp_post_encrypt\" cannot be set by mail", "done: post " + held[0].ID + " approved",
+		"refused: no held post 000000000000", "done: 4 on team@lists.test:", "ann@subs.test  member,owner  delivery enabled"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("reply lacks %q:\n%s", want, r)
+		}
+	}
+	if m := s.member(t, "dan@else.test"); m == nil || m.Name != "Dan" {
+		t.Fatalf("dan = %+v", m)
+	}
+	found := false
+	for _, m := range s.mailbox(t, "bob@subs.test") {
+		found = found || strings.Contains(string(m), "held post")
+	}
+	if !found {
+		t.Fatal("approved post not distributed to bob")
+	}
+	// dan (no key on file) gets a welcome signed by the list, with its key.
+	var welcome string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Welcome to team@lists.test") {
+			welcome = string(m)
+		}
+	}
+	if !strings.Contains(welcome, "multipart/signed") || !strings.Contains(welcome, "application/pgp-keys") {
+		t.Fatalf("welcome:\n%s", welcome)
+	}
+}
+
+// TestCommandEncryptedReply: an encrypted command mail is answered
+// encrypted to a sender with a key on file, and without any of its content
+// to a sender without one.
+func TestCommandEncryptedReply(t *testing.T) {
+	s, homes, _ := keySite(t)
+	inner := []byte("Content-Type: text/plain\n\nwhich\ninfo\n")
+	s.deliver(t, queue.SubRequest, "bob@subs.test", string(homes["bob@subs.test"].PGPMIMEEncrypted(
+		"From: bob@subs.test\nTo: team-request@lists.test\nSubject: ...\n", inner, true, "bob@subs.test", "team@lists.test")))
+	s.deliver(t, queue.SubRequest, "dan@else.test", string(homes["dan@else.test"].PGPMIMEEncrypted(
+		"From: dan@else.test\nTo: team-request@lists.test\nSubject: ...\n", inner, false, "dan@else.test", "team@lists.test")))
+	s.drain(t)
+	r := decryptReply(t, homes["bob@subs.test"], oneReply(t, s, "bob@subs.test"))
+	if !strings.Contains(r, "> which\n  done: bob@subs.test is on:") {
+		t.Fatalf("bob's reply:\n%s", r)
+	}
+	d := oneReply(t, s, "dan@else.test")
+	if strings.Contains(d, "which") || strings.Contains(d, "List:") || !strings.Contains(d, "command 1: done\n  command 2: done") {
+		t.Fatalf("dan's reply repeats the encrypted commands:\n%s", d)
+	}
+}
+
+// TestCommandKeyGetAndChange: key get sends the list key in a signed reply;
+// key change needs a mail signed with the key on file.
+func TestCommandKeyGetAndChange(t *testing.T) {
+	s, homes, keys := keySite(t)
+	s.deliver(t, queue.SubSendkey, "dan@else.test", "From: dan@else.test\nSubject: key\n\n")
+	s.drain(t)
+	r := oneReply(t, s, "dan@else.test")
+	if !strings.Contains(r, "multipart/signed") || !strings.Contains(r, "application/pgp-keys") || !strings.Contains(r, "done: OpenPGP key") {
+		t.Fatalf("key get reply:\n%s", r)
+	}
+	old := fmt.Sprintf("%X", keys.subs["bob@subs.test"].PrimaryKey.Fingerprint)
+	nh := gnupg.New(t)
+	newFpr := nh.GenKey("bob <bob@subs.test>", "cv25519")
+	newKey := string(nh.ExportPublic("bob@subs.test"))
+
+	// Unsigned: refused, whatever is attached.
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: x\n\nx-list-name team@lists.test\nkey change\n\n"+newKey)
+	// Signed by someone else's key for bob's address: cat has no key, so
+	// the signature is not good and the method is smtp.
+	s.drain(t)
+	if got := fmt.Sprintf("%X", keys.subs["bob@subs.test"].PrimaryKey.Fingerprint); got != old {
+		t.Fatal("key changed by an unsigned request")
+	}
+	if r := decryptReply(t, homes["bob@subs.test"], lastMail(t, s, "bob@subs.test")); !strings.Contains(r, "> key change\n  refused: key requests must be signed") {
+		t.Fatalf("unsigned key change reply:\n%s", r)
+	}
+	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(homes["bob@subs.test"], "bob@subs.test", "x",
+		"x-list-name team@lists.test\nkey change\n\n"+newKey))
+	s.drain(t)
+	if got := fmt.Sprintf("%X", keys.subs["bob@subs.test"].PrimaryKey.Fingerprint); got != newFpr {
+		box := s.mailbox(t, "bob@subs.test")
+		t.Fatalf("key = %s, want %s; reply:\n%s", got, newFpr, box[len(box)-1])
+	}
+}

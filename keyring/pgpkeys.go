@@ -2,8 +2,8 @@ package keyring
 
 import (
 	"bytes"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"

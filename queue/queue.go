@@ -34,13 +34,14 @@ const (
 	Archive  = "archive"
 	Out      = "out"
 	Retry    = "retry"
+	Bounces  = "bounces"
 	Bad      = "bad"
 	// Held keeps posts waiting for a moderator; no runner reads it.
 	Held = "held"
 )
 
 // Names lists every queue, in the order a post moves through them.
-var Names = []string{In, Command, Rules, Pipeline, Archive, Out, Retry, Bad}
+var Names = []string{In, Command, Rules, Pipeline, Archive, Out, Retry, Bounces, Bad}
 
 const (
 	extMsg = ".msg"

@@ -28,7 +28,7 @@ func TestPostThroughEveryRunner(t *testing.T) {
 		}
 		got := string(box[0])
 		for _, want := range []string{
-			"Return-Path: <team-bounces@lists.test>",
+			"Return-Path: <team-bounces+" + strings.Replace(rcpt, "@", "=", 1) + "@lists.test>", // VERP
 			"Subject: [team] Minutes",
 			"List-Id: ",
 			"<team.lists.test>",
@@ -292,3 +292,20 @@ func TestUnknownErrorRetriedThenBad(t *testing.T) {
 type failing struct{ Incoming }
 
 func (failing) Process(context.Context, *Job) error { return errors.New("store unavailable") }
+
+func TestBounceRecordedBySubscriber(t *testing.T) {
+	s := newTestSite(t)
+	m := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubBounces, Extension: "cat=subs.test", Sender: "", Received: time.Now().UTC()}
+	if _, err := s.Queue(queue.In).Enqueue(m, strings.NewReader("From: MAILER-DAEMON@subs.test\nSubject: Undelivered Mail\n\nx\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	if !strings.Contains(s.logs.String(), "bounce recorded") || !strings.Contains(s.logs.String(), "subscriber=cat@subs.test") {
+		t.Fatalf("logs:\n%s", s.logs)
+	}
+	for _, q := range []string{queue.In, queue.Bounces, queue.Command, queue.Bad} {
+		if f := s.files(t, q); len(f) != 0 {
+			t.Fatalf("queue %s left %v", q, f)
+		}
+	}
+}

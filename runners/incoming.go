@@ -20,8 +20,9 @@ const (
 
 // Incoming reads what deliver queued: it checks that the message can be
 // parsed within bounds, records its From address, and routes it by
-// subaddress: posts to the rules queue, everything for -request, -join,
-// -leave, -confirm, -owner, -bounces and -sendkey to the command queue.
+// subaddress: posts to the rules queue, bounces to the bounces queue,
+// everything for -request, -join, -leave, -confirm, -owner and -sendkey to
+// the command queue.
 // Decryption and signature checks plug in here (the OpenPGP and S/MIME work).
 type Incoming struct{}
 
@@ -101,6 +102,9 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 		m.Subaddress = queue.SubPost
 		m.AddStage("incoming", "post")
 		j.Send(queue.Rules, m, body)
+	case queue.SubBounces:
+		m.AddStage("incoming", m.Subaddress)
+		j.Send(queue.Bounces, m, body)
 	default:
 		m.AddStage("incoming", m.Subaddress)
 		j.Send(queue.Command, m, body)

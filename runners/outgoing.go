@@ -152,7 +152,11 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			}
 			continue
 		}
-		res, serr := sess.Send(envFrom, u.rcpts, u.data)
+		from := envFrom
+		if m.Kind == "post" && len(u.rcpts) == 1 {
+			from = listaddr.VERP(m.List, u.rcpts[0]) // a bounce names its subscriber
+		}
+		res, serr := sess.Send(from, u.rcpts, u.data)
 		var line strings.Builder
 		for _, r := range res.Accepted {
 			fmt.Fprintf(&line, "ok %s\n", r)

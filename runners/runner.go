@@ -38,6 +38,7 @@ var All = []Runner{
 	Archive{},
 	Outgoing{},
 	Retry{},
+	Bounce{},
 }
 
 // Lookup returns the runner with the name.

@@ -20,7 +20,10 @@
 // snapshot was loaded with, answers from memory; otherwise it reloads the
 // snapshot in one shared-lock transaction. A lookup therefore sees every
 // write that finished before it began, and readers never serialise one
-// another. Parsed OpenPGP keys are cached by fingerprint and stored bytes,
+// another. The generation file stays open and is read with pread; once a
+// second a reader also stats keyring.db and the generation file, so that a
+// file replaced without a write through this package (a restore, a copy)
+// is noticed within a second. Parsed OpenPGP keys are cached by fingerprint and stored bytes,
 // with their self-signatures verified once; the key's state at the time of
 // use (expiry, revocation, usable subkeys) is still judged on every lookup.
 // Returned entities and certificates are shared: callers must not modify

@@ -58,6 +58,7 @@ type Keyring struct {
 	snap     *snapshot
 	parsed   map[string]*parsedPGP      // fingerprint -> parsed public key
 	unlocked map[string]*unlockedRecord // kind NUL list -> unlocked secret
+	gen      genFile                    // the generation token
 
 	// trust is the S/MIME trust of the site, set by SetTrust.
 	trust trust
@@ -79,6 +80,7 @@ type Options struct {
 func Open(path string, passphrase []byte, opts *Options) (*Keyring, error) {
 	k := &Keyring{file: boltfile.File{Path: path}, passphrase: bytes.Clone(passphrase), now: time.Now,
 		parsed: map[string]*parsedPGP{}, unlocked: map[string]*unlockedRecord{}}
+	k.gen.path = k.genPath()
 	if opts != nil {
 		k.file.Timeout = opts.Timeout
 		if opts.Now != nil {
@@ -142,6 +144,7 @@ func (k *Keyring) view(fn func(*bolt.Tx) error) error {
 // are kept as stored; parsing happens on use and is cached by fingerprint.
 type snapshot struct {
 	gen      string
+	stamp    fileStamp // of keyring.db when the snapshot was read
 	lists    map[string]*listRecord // kind NUL list
 	pgp      map[string]*pgpRecord
 	pgpAddr  map[string][]string // address -> fingerprints
@@ -154,18 +157,18 @@ type snapshot struct {
 // that finished before the call: one small file read when nothing changed,
 // one shared-lock transaction otherwise.
 func (k *Keyring) current() (*snapshot, error) {
-	gen, _ := os.ReadFile(k.genPath())
+	gen := k.gen.token()
 	k.mu.Lock()
 	s := k.snap
 	k.mu.Unlock()
-	if s != nil && len(gen) > 0 && string(gen) == s.gen {
+	if s != nil && len(gen) > 0 && string(gen) == s.gen && k.gen.unchanged(k.file.Path, s.stamp) {
 		return s, nil
 	}
 	s = &snapshot{lists: map[string]*listRecord{}, pgp: map[string]*pgpRecord{}, pgpAddr: map[string][]string{},
 		pgpID: map[uint64][]string{}, certs: map[string]*certRecord{}, certAddr: map[string][]string{}}
 	err := k.view(func(tx *bolt.Tx) error {
-		g, _ := os.ReadFile(k.genPath())
-		s.gen = string(g)
+		s.gen = string(k.gen.token())
+		s.stamp = stampOf(k.file.Path)
 		if err := forEachJSON(tx, bucketList, func(key []byte, r *listRecord) { s.lists[string(key)] = r }); err != nil {
 			return err
 		}

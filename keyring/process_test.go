@@ -127,3 +127,37 @@ func TestConcurrentLookups(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplacedFile replaces keyring.db behind a reader's back (as a restore
+// would, without touching the generation file): the reader's next check of
+// the files notices it.
+func TestReplacedFile(t *testing.T) {
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	a := newKeyring(t)
+	other := newKeyring(t)
+	e, _ := openpgp.NewEntity("R", "", "r@subs.test", cfg)
+	pub, _ := armorEntity(e)
+	if _, err := other.AddOpenPGP("r@subs.test", pub, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.EncryptionKeyPGP("r@subs.test", time.Now()); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("before: %v", err)
+	}
+	b, err := os.ReadFile(other.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := a.Path() + ".new"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, a.Path()); err != nil {
+		t.Fatal(err)
+	}
+	a.gen.mu.Lock()
+	a.gen.checked = time.Time{} // as if a second had passed
+	a.gen.mu.Unlock()
+	if _, err := a.EncryptionKeyPGP("r@subs.test", time.Now()); err != nil {
+		t.Fatalf("after the file was replaced: %v", err)
+	}
+}

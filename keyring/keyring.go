@@ -144,7 +144,7 @@ func (k *Keyring) view(fn func(*bolt.Tx) error) error {
 // are kept as stored; parsing happens on use and is cached by fingerprint.
 type snapshot struct {
 	gen      string
-	stamp    fileStamp // of keyring.db when the snapshot was read
+	stamp    fileStamp              // of keyring.db when the snapshot was read
 	lists    map[string]*listRecord // kind NUL list
 	pgp      map[string]*pgpRecord
 	pgpAddr  map[string][]string // address -> fingerprints

@@ -157,12 +157,14 @@ type ReplayStore struct {
 	Dir string
 	// Timeout bounds the wait for the lock (boltfile.DefaultTimeout if zero).
 	Timeout time.Duration
+	// Max bounds the records kept per list (MaxSignatures if zero).
+	Max int
 }
 
 // Check records the digest for the entry and reports whether another entry
 // recorded it before. The same entry may be checked again (a retry after a
 // crash) without being taken for a replay. Records older than keep are
-// dropped, and at most MaxSignatures are kept.
+// dropped, and at most Max are kept (the oldest go first).
 func (r *ReplayStore) Check(list, digest, entryID string, now time.Time, keep time.Duration) (seen bool, err error) {
 	if err := os.MkdirAll(r.Dir, 0o750); err != nil {
 		return false, fmt.Errorf("replay store: %w", err)
@@ -208,8 +210,12 @@ func (r *ReplayStore) Check(list, digest, entryID string, now time.Time, keep ti
 		}
 	}
 	recs = append(recs, rec{digest, entryID, now.Unix()})
-	if len(recs) > MaxSignatures {
-		recs = recs[len(recs)-MaxSignatures:]
+	max := r.Max
+	if max <= 0 {
+		max = MaxSignatures
+	}
+	if len(recs) > max {
+		recs = recs[len(recs)-max:]
 	}
 	var b bytes.Buffer
 	for _, x := range recs {

@@ -360,3 +360,25 @@ func TestCommandNoAnswerToAutomaticMail(t *testing.T) {
 		t.Fatal("automatic mail was acted on")
 	}
 }
+
+// TestCommandAlternative: commands in the text part of an HTML mail.
+func TestCommandAlternative(t *testing.T) {
+	s := newTestSite(t)
+	s.setList(t, map[string]string{"subscribe": "subscribe.open", "subscribe_policy": "open"})
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: please\nMIME-Version: 1.0\n"+
+		"Content-Type: multipart/alternative; boundary=\"alt\"\n\n--alt\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"+
+		"subscribe Dan=20Smith\nend\n--alt\nContent-Type: text/html\n\n<p>unsubscribe</p>\n--alt--\n")
+	s.drain(t)
+	if m := s.member(t, "dan@else.test"); m == nil || m.Name != "Dan Smith" {
+		t.Fatalf("member = %+v", m)
+	}
+	var reply string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Re: please") {
+			reply = string(m)
+		}
+	}
+	if !strings.Contains(reply, "> subscribe Dan Smith\n  done: dan@else.test is subscribed") || strings.Contains(reply, "unsubscribe") {
+		t.Fatalf("reply:\n%s", reply)
+	}
+}

@@ -58,13 +58,30 @@ recipient_delimiter = +
 	return transport, recipients, master, mainCF
 }
 
-// Exim returns a router and a transport for Exim 4 that pipe mail for the
-// list domain's known lists into deliver.
-func Exim(domain string, deliver, config string, indexPath string) string {
-	return fmt.Sprintf(`# Cloister for Exim 4. Put the router before the other routers of the
-# "routers" section and the transport in the "transports" section.
+// DefaultEximLists is where the Exim router looks up list addresses.
+const DefaultEximLists = "/etc/exim4/cloister_lists"
 
-# --- router ---
+// EximLists returns the file the Exim router looks list addresses up in:
+// one list address a line (an lsearch file with keys only). Like Postfix's
+// recipient map it is rewritten after creating or deleting a list, so Exim
+// reads nothing of Cloister's state directory.
+func EximLists(lists []string) string {
+	sorted := append([]string{}, lists...)
+	sort.Strings(sorted)
+	var b strings.Builder
+	for _, l := range sorted {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// Exim returns a router and a transport for Exim 4 that pipe mail for the
+// lists named in listsFile (see EximLists), with their subaddress suffixes,
+// into deliver. Unknown addresses fail the router, so an ACL with
+// "verify = recipient" refuses them at RCPT time.
+func Exim(domain string, deliver, config string, listsFile string) string {
+	return fmt.Sprintf(`# --- router ---
+# Put it before the other routers of the "begin routers" section.
 cloister_lists:
   driver = accept
   domains = %s
@@ -74,13 +91,21 @@ cloister_lists:
   transport = cloister_pipe
 
 # --- transport ---
+# Put it in the "begin transports" section. deliver takes the list address
+# from $RECIPIENT (the whole address, suffix included) and the sender from
+# $SENDER: Exim 4.94 and later refuse tainted values such as $local_part in
+# a pipe command, so the command names neither. The message goes in as it
+# came (no mbox From_ line before it, no blank line after it: signatures
+# cover the bytes). Exit 75 is a temporary error.
 cloister_pipe:
   driver = pipe
-  command = %s%s ${local_part}${local_part_suffix}@${domain}
+  command = %s%s
+  message_prefix =
+  message_suffix =
   user = cloister
   return_fail_output = true
   temp_errors = 75
-`, domain, indexPath, deliver, configFlag(config))
+`, domain, listsFile, deliver, configFlag(config))
 }
 
 func configFlag(config string) string {

@@ -10,7 +10,7 @@ import (
 )
 
 func (a *app) aliasesCmd() *cobra.Command {
-	var which, deliver, style string
+	var which, deliver, style, eximLists string
 	c := &cobra.Command{
 		Use:   "aliases",
 		Short: "Print what connects the MTA to deliver (Postfix aliases or transport, Exim router)",
@@ -35,7 +35,8 @@ func (a *app) aliasesCmd() *cobra.Command {
 				t, r, m, mc := mta.PostfixTransport(s.Config.Domain, addrs, deliver, cfg)
 				fmt.Fprintf(out, "# /etc/postfix/cloister_transport (postmap it)\n%s\n# /etc/postfix/cloister_recipients (postmap it)\n%s\n# append to /etc/postfix/master.cf\n%s\n# main.cf (postconf -e each line)\n%s", t, r, m, mc)
 			case "exim":
-				fmt.Fprint(out, mta.Exim(s.Config.Domain, deliver, cfg, s.Config.IndexPath()))
+				fmt.Fprintf(out, "# Cloister for Exim 4: three pieces.\n# --- lists file: %s ---\n# (rewrite it after creating or deleting a list)\n%s\n%s",
+					eximLists, mta.EximLists(addrs), mta.Exim(s.Config.Domain, deliver, cfg, eximLists))
 			default:
 				return fmt.Errorf("--mta %q: want postfix or exim", which)
 			}
@@ -44,6 +45,7 @@ func (a *app) aliasesCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&which, "mta", "postfix", "postfix or exim")
 	c.Flags().StringVar(&deliver, "deliver", mta.DefaultDeliver, "path of the deliver binary")
+	c.Flags().StringVar(&eximLists, "exim-lists", mta.DefaultEximLists, "exim only: the file the router looks list addresses up in")
 	c.Flags().StringVar(&style, "style", "transport", "postfix only: transport (pipe(8), preferred) or aliases (local(8))")
 	return c
 }

@@ -1,0 +1,128 @@
+// Package eximsuite is the end-to-end suite of a plaintext list with a real
+// Exim 4 in front and behind:
+//
+//	exim -bm (sendmail) -> Exim router cloister_lists (lists file lookup)
+//	  -> pipe transport cloister_pipe -> deliver -> queue/in
+//	  -> incoming -> rules -> pipeline -> archive, outgoing -> SMTP to Exim
+//	  -> appendfile -> each subscriber's Maildir
+//
+// It mirrors 01-postfix-plaintext: a member's post reaches every member,
+// -request mail gets the help reply, and an unknown list address is refused
+// at RCPT time by Exim's recipient verification (the router finds no list).
+package eximsuite
+
+import (
+	"bytes"
+	"net/smtp"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"cloister/test/e2e/harness"
+)
+
+const domain = "lists.example.test"
+
+func TestEximPlaintextList(t *testing.T) {
+	harness.RequireRoot(t)
+	harness.EximBinary(t)
+	dir := harness.WorkDir(t)
+	bins := harness.Build(t, filepath.Join(dir, "bin"))
+	port := harness.FreePort(t)
+
+	state := filepath.Join(dir, "state")
+	cfgPath := filepath.Join(state, "cloister.toml")
+	cl := func(args ...string) string {
+		return harness.Run(t, []string{"CLOISTER_CONFIG=" + cfgPath}, bins.Cloister, args...)
+	}
+	harness.Run(t, nil, bins.Cloister, "init", "--state-dir", state, "--domain", domain, "--smtp", "127.0.0.1:"+strconv.Itoa(port))
+	cl("list", "create", "team", "--owner", "carol@subs.test", "--description", "The team")
+	cl("member", "add", "team", "dave@subs.test")
+	cl("member", "add", "team", "erin@subs.test", "--name", "Erin")
+	aliases := cl("aliases", "--mta", "exim", "--deliver", bins.Deliver, "--exim-lists", filepath.Join(dir, "exim-lists"))
+	// deliver runs as the cloister user and writes into queue/in.
+	harness.Run(t, nil, "chown", "-R", "cloister:", state)
+
+	ex := harness.StartExim(t, dir, harness.EximConfig{
+		ListDomain: domain,
+		Aliases:    aliases,
+		Port:       port,
+		Mailboxes:  []string{"carol@subs.test", "dave@subs.test", "erin@subs.test", "frank@subs.test"},
+	})
+
+	runners := exec.Command(bins.Cloister, "runners")
+	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
+	runLog, _ := os.Create(filepath.Join(dir, "runners.log"))
+	runners.Stdout, runners.Stderr = runLog, runLog
+	if err := runners.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		runners.Process.Signal(syscall.SIGTERM)
+		runners.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "runners.log"))
+			t.Logf("runners log:\n%s", b)
+		}
+	})
+	waitMail := func(t *testing.T, addr string, n int) [][]byte {
+		t.Helper()
+		harness.Wait(t, 60*time.Second, addr+" to receive "+strconv.Itoa(n)+" messages", func() bool { return len(ex.Mailbox(addr)) >= n })
+		return ex.Mailbox(addr)
+	}
+
+	t.Run("member post reaches every member", func(t *testing.T) {
+		body := "Minutes of Tuesday.\n\n-- \nDave\n"
+		ex.Sendmail(t, "dave@subs.test", []byte("From: Dave <dave@subs.test>\nTo: team@"+domain+"\nSubject: Minutes\nMessage-ID: <minutes-1@subs.test>\n\n"+body), "team@"+domain)
+		for _, m := range []string{"carol@subs.test", "dave@subs.test", "erin@subs.test"} {
+			got := waitMail(t, m, 1)[0]
+			for _, want := range []string{"Subject: [team] Minutes", "List-Id: \"The team\" <team." + domain + ">", "List-Post: <mailto:team@" + domain + ">", "Return-path: <team-bounces"} {
+				if !bytes.Contains(got, []byte(want)) {
+					t.Errorf("%s's copy lacks %q:\n%s", m, want, got)
+				}
+			}
+			if _, b, _ := bytes.Cut(got, []byte("\n\n")); string(b) != body {
+				t.Errorf("%s: body changed:\n%q\nwant\n%q", m, b, body)
+			}
+		}
+	})
+
+	t.Run("request address answers with help", func(t *testing.T) {
+		ex.Sendmail(t, "frank@subs.test", []byte("From: frank@subs.test\nTo: team-request@"+domain+"\nSubject: help\n\nhelp\n"), "team-request@"+domain)
+		harness.Wait(t, 60*time.Second, "the help reply", func() bool {
+			for _, m := range ex.Mailbox("frank@subs.test") {
+				if bytes.Contains(m, []byte("To subscribe:")) {
+					return true
+				}
+			}
+			return false
+		})
+	})
+
+	t.Run("unknown list is refused at RCPT", func(t *testing.T) {
+		c, err := smtp.Dial(ex.SMTPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.Mail("frank@subs.test"); err != nil {
+			t.Fatal(err)
+		}
+		err = c.Rcpt("nope@" + domain)
+		if err == nil || !strings.HasPrefix(err.Error(), "550") {
+			t.Fatalf("RCPT to an unknown list: %v, want a 550 refusal", err)
+		}
+		if err := c.Rcpt("team-request@" + domain); err != nil {
+			t.Fatalf("RCPT to team-request: %v", err)
+		}
+	})
+
+	if st := cl("status"); !strings.Contains(st, "bad       0") {
+		t.Errorf("entries in bad:\n%s", st)
+	}
+}

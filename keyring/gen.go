@@ -75,3 +75,15 @@ func (g *genFile) unchanged(db string, stamp fileStamp) bool {
 	}
 	return stampOf(db) == stamp
 }
+
+// close releases the open generation file.
+func (g *genFile) close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.f == nil {
+		return nil
+	}
+	err := g.f.Close()
+	g.f = nil
+	return err
+}

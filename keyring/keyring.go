@@ -112,6 +112,11 @@ func Open(path string, passphrase []byte, opts *Options) (*Keyring, error) {
 	return k, nil
 }
 
+// Close releases the generation file the keyring keeps open (keyring.db
+// itself is never held open). A closed keyring still works: it reopens the
+// file on its next lookup.
+func (k *Keyring) Close() error { return k.gen.close() }
+
 // Path returns the keyring's database file.
 func (k *Keyring) Path() string { return k.file.Path }
 

@@ -29,8 +29,9 @@ import (
 )
 
 const (
-	domain = "lists.example.test"
-	list   = "team@" + domain
+	domain    = "lists.example.test"
+	list      = "team@" + domain
+	smimeList = "board@" + domain
 )
 
 var members = []struct {
@@ -81,7 +82,11 @@ func run() error {
 	defer sink.Close()
 	step("an SMTP sink stands in for the MTA on %s", sink.Addr)
 
-	s, cfgPath, err := newSite(dir, sink.Addr)
+	ca, err := newCA(filepath.Join(dir, "ca"))
+	if err != nil {
+		return err
+	}
+	s, cfgPath, err := newSite(dir, sink.Addr, ca.cert)
 	if err != nil {
 		return err
 	}
@@ -177,12 +182,15 @@ func run() error {
 			return fmt.Errorf("%s: the list signature did not verify", m.addr)
 		}
 	}
+	if err := runSMIME(s, k, ca, deliver, cfgPath, sink, dir); err != nil {
+		return err
+	}
 	fmt.Println()
 	return nil
 }
 
 // newSite makes the demo's site: config, secrets, list store, keyring.
-func newSite(dir, smtpAddr string) (*site.Site, string, error) {
+func newSite(dir, smtpAddr, caFile string) (*site.Site, string, error) {
 	state := filepath.Join(dir, "state")
 	secrets := filepath.Join(dir, "secrets")
 	for _, d := range []string{state, secrets} {
@@ -197,8 +205,8 @@ func newSite(dir, smtpAddr string) (*site.Site, string, error) {
 		return nil, "", err
 	}
 	cfgPath := filepath.Join(state, "cloister.toml")
-	text := config.Sample(state, domain, smtpAddr) + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\n",
-		filepath.Join(secrets, "keyring-passphrase"), filepath.Join(secrets, "queue-key"))
+	text := config.Sample(state, domain, smtpAddr) + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\nsmime_cafile = %q\n",
+		filepath.Join(secrets, "keyring-passphrase"), filepath.Join(secrets, "queue-key"), caFile)
 	if err := os.WriteFile(cfgPath, []byte(text), 0o640); err != nil {
 		return nil, "", err
 	}
@@ -216,22 +224,30 @@ func newSite(dir, smtpAddr string) (*site.Site, string, error) {
 	}
 	s.Keys = k
 	err = s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList(list, time.Now())
-		if err != nil {
-			return err
-		}
-		l.Description = "Demo team"
-		for name, v := range map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private_pgp"} {
-			if err := l.Settings.Set(name, v); err != nil {
+		for _, spec := range []struct {
+			addr, desc string
+			settings   map[string]string
+		}{
+			{list, "Demo team (OpenPGP)", map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private_pgp"}},
+			{smimeList, "Demo board (S/MIME)", map[string]string{"smime_post_encrypt": "yes", "smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes", "send": "send.private_smime"}},
+		} {
+			l, err := lists.NewList(spec.addr, time.Now())
+			if err != nil {
 				return err
 			}
-		}
-		if err := tx.CreateList(l); err != nil {
-			return err
-		}
-		for _, m := range members {
-			if err := tx.AddMember(list, &lists.Member{Address: m.addr, Name: m.name, Roles: m.roles}); err != nil {
+			l.Description = spec.desc
+			for name, v := range spec.settings {
+				if err := l.Settings.Set(name, v); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateList(l); err != nil {
 				return err
+			}
+			for _, m := range members {
+				if err := tx.AddMember(spec.addr, &lists.Member{Address: m.addr, Name: m.name, Roles: m.roles}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -246,11 +262,22 @@ func pgpMIME(header string, armored []byte) []byte {
 		string(armored) + "\n--" + b + "--\n")
 }
 
-// abbreviate shortens armored blocks to their first and last lines.
+// abbreviate shortens armored blocks and long runs of base64 lines.
 func abbreviate(msg string) string {
 	var out []string
 	lines := strings.Split(msg, "\n")
 	for i := 0; i < len(lines); i++ {
+		if isBase64Line(lines[i]) {
+			j := i
+			for j < len(lines) && isBase64Line(lines[j]) {
+				j++
+			}
+			if j-i > 3 {
+				out = append(out, lines[i], fmt.Sprintf("[... %d more lines of base64 ...]", j-i-1))
+				i = j - 1
+				continue
+			}
+		}
 		out = append(out, lines[i])
 		if strings.HasPrefix(lines[i], "-----BEGIN PGP") {
 			j := i + 1
@@ -264,6 +291,19 @@ func abbreviate(msg string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func isBase64Line(l string) bool {
+	l = strings.TrimRight(l, "\r")
+	if len(l) < 60 {
+		return false
+	}
+	for _, c := range l {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
 }
 
 func rolesText(rs []lists.Role) string {

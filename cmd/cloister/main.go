@@ -58,6 +58,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.metricsCmd(),
 		a.backupCmd(),
 		a.restoreCmd(),
+		a.docsCmd(),
 	)
 	return root
 }

@@ -38,6 +38,8 @@ var All = []Command{
 	Confirm{},
 	Set{},
 	Who{},
+	Index{},
+	Get{},
 	Key{},
 	Add{},
 	Remove{},

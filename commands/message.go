@@ -25,6 +25,8 @@ type message struct {
 type attachment struct {
 	Type, Name string
 	Data       []byte
+	// Raw attaches Data as it is (a message/rfc822), not base64.
+	Raw bool
 }
 
 // outer returns the header fields that stay outside a signature or an
@@ -62,9 +64,22 @@ func (m *message) inner() []byte {
 		return []byte(b.String())
 	}
 	boundary := "=_cloister_" + randomID()
+	for _, a := range m.Attach {
+		for strings.Contains(string(a.Data), boundary) {
+			boundary = "=_cloister_" + randomID()
+		}
+	}
 	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary)
 	fmt.Fprintf(&b, "--%s\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s", boundary, body)
 	for _, a := range m.Attach {
+		if a.Raw {
+			fmt.Fprintf(&b, "\n--%s\nContent-Type: %s\nContent-Disposition: attachment; filename=\"%s\"\n\n", boundary, a.Type, a.Name)
+			b.Write(a.Data)
+			if len(a.Data) > 0 && a.Data[len(a.Data)-1] != '\n' {
+				b.WriteByte('\n')
+			}
+			continue
+		}
 		fmt.Fprintf(&b, "\n--%s\nContent-Type: %s; name=\"%s\"\nContent-Disposition: attachment; filename=\"%s\"\nContent-Transfer-Encoding: base64\n\n",
 			boundary, a.Type, a.Name, a.Name)
 		enc := base64.StdEncoding.EncodeToString(a.Data)

@@ -382,3 +382,29 @@ func TestCommandAlternative(t *testing.T) {
 		t.Fatalf("reply:\n%s", reply)
 	}
 }
+
+// TestCommandIndexGet: members fetch archived posts; others are refused.
+func TestCommandIndexGet(t *testing.T) {
+	s := newTestSite(t)
+	s.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: Minutes\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nARCHIVED-BODY\n")
+	s.drain(t)
+	s.deliver(t, queue.SubRequest, "cat@subs.test", "From: cat@subs.test\nSubject: x\n\nindex\nget 1\nget 2\n")
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nindex\nget 1\n")
+	s.drain(t)
+	var r string
+	for _, m := range s.mailbox(t, "cat@subs.test") {
+		if strings.Contains(string(m), "Subject: Re: x") {
+			r = string(m)
+		}
+	}
+	for _, want := range []string{"done: 1 posts in the archive of team@lists.test", "bob@subs.test  [team] Minutes",
+		"> get 1\n  done: post 1 is attached", "Content-Type: message/rfc822", "ARCHIVED-BODY", "> get 2\n  refused: the archive has 1 posts"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("cat's reply lacks %q:\n%s", want, r)
+		}
+	}
+	d := oneReply(t, s, "dan@else.test")
+	if strings.Count(d, "refused: only members may fetch the archive") != 2 || strings.Contains(d, "ARCHIVED-BODY") {
+		t.Fatalf("dan's reply:\n%s", d)
+	}
+}

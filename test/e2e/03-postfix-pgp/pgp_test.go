@@ -158,6 +158,16 @@ func TestPostfixPGPList(t *testing.T) {
 		checkCopies(t, 2, marker, true)
 	})
 
+	t.Run("mutt composes a signed and encrypted post in its compose menu", func(t *testing.T) {
+		const marker = "MUTT-MARKER-3"
+		dave := homes["dave@subs.test"]
+		dave.Run(nil, "--quick-lsign-key", dave.Fingerprint("team@"+domain))
+		harness.MuttSend(t, dave.Dir, "/usr/sbin/sendmail -C "+pf.ConfDir()+" -oi", "Dave <dave@subs.test>", "team@"+domain,
+			"From mutt", "Written in mutt. "+marker+"\n",
+			"set crypt_autosign=yes", "set crypt_autoencrypt=yes", `set pgp_sign_as="dave@subs.test"`)
+		checkCopies(t, 3, marker, false)
+	})
+
 	t.Run("unsigned plaintext post is rejected by send.private_pgp", func(t *testing.T) {
 		pf.Sendmail(t, "dave@subs.test", []byte("From: dave@subs.test\nTo: team@"+domain+"\nSubject: oops\n\nPLAIN-MARKER\n"), "team@"+domain)
 		harness.Wait(t, 60*time.Second, "the rejection", func() bool {

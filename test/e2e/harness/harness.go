@@ -299,6 +299,9 @@ func (p *Postfix) Sendmail(t *testing.T, from string, msg []byte, to ...string) 
 	}
 }
 
+// ConfDir is the instance's private configuration directory (sendmail -C).
+func (p *Postfix) ConfDir() string { return p.conf }
+
 // Mailbox returns what a virtual mailbox holds.
 func (p *Postfix) Mailbox(addr string) [][]byte {
 	local, domain, _ := strings.Cut(addr, "@")

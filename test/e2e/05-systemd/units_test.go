@@ -22,11 +22,14 @@ import (
 	"cloister/test/e2e/harness"
 )
 
+// units are the unit files etc/systemd ships.
+var units = []string{"cloister-runner@.service", "cloister.target", "cloister-expire.service", "cloister-expire.timer", "cloister-metrics.service"}
+
 // installUnits copies the units into dir with ExecStart pointing at bin.
 func installUnits(t *testing.T, dir, bin string) {
 	t.Helper()
 	src := filepath.Join(testdirs.Root(t), "etc", "systemd")
-	for _, name := range []string{"cloister-runner@.service", "cloister.target"} {
+	for _, name := range units {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
@@ -60,7 +63,7 @@ func TestUnitsVerify(t *testing.T) {
 	os.Mkdir(units, 0o755)
 	installUnits(t, units, bins.Cloister)
 
-	all := []string{"cloister.target"}
+	all := []string{"cloister.target", "cloister-expire.service", "cloister-expire.timer", "cloister-metrics.service"}
 	for _, r := range runners.All {
 		all = append(all, "cloister-runner@"+r.Name()+".service")
 	}
@@ -102,10 +105,27 @@ func TestTargetWantsEveryRunner(t *testing.T) {
 	}
 }
 
-// TestRunnerUnitHardening checks the settings that docs/operators.md and
-// docs/security.md promise.
-func TestRunnerUnitHardening(t *testing.T) {
+// TestUnitHardening checks the settings that docs/operators.md and
+// docs/security.md promise, in every service.
+func TestUnitHardening(t *testing.T) {
+	for _, unit := range []string{"cloister-runner@.service", "cloister-expire.service", "cloister-metrics.service"} {
+		t.Run(unit, func(t *testing.T) { checkHardening(t, unit) })
+	}
 	b, err := os.ReadFile(filepath.Join(testdirs.Root(t), "etc", "systemd", "cloister-runner@.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Type=notify", "WatchdogSec=120s",
+		"LoadCredential=keyring-passphrase:/etc/cloister/credentials/keyring-passphrase",
+		"LoadCredential=queue-key:/etc/cloister/credentials/queue-key"} {
+		if !strings.Contains(string(b), "\n"+want+"\n") {
+			t.Errorf("cloister-runner@.service lacks %q", want)
+		}
+	}
+}
+
+func checkHardening(t *testing.T, unit string) {
+	b, err := os.ReadFile(filepath.Join(testdirs.Root(t), "etc", "systemd", unit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +134,6 @@ func TestRunnerUnitHardening(t *testing.T) {
 		lines[strings.TrimSpace(l)] = true
 	}
 	for _, want := range []string{
-		"Type=notify",
-		"WatchdogSec=120s",
 		"User=cloister",
 		"NoNewPrivileges=yes",
 		"ProtectSystem=strict",
@@ -125,11 +143,9 @@ func TestRunnerUnitHardening(t *testing.T) {
 		"CapabilityBoundingSet=",
 		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
 		"SystemCallFilter=@system-service",
-		"LoadCredential=keyring-passphrase:/etc/cloister/credentials/keyring-passphrase",
-		"LoadCredential=queue-key:/etc/cloister/credentials/queue-key",
 	} {
 		if !lines[want] {
-			t.Errorf("cloister-runner@.service lacks %q", want)
+			t.Errorf("%s lacks %q", unit, want)
 		}
 	}
 }

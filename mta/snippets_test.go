@@ -1,0 +1,70 @@
+package mta
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cloister/internal/testdirs"
+)
+
+// settings strips comments and blank lines: what the MTA reads.
+func settings(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if t := strings.TrimSpace(l); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestSamplesMatchGenerators checks that the commented samples in
+// etc/postfix and etc/exim say what `cloister aliases` prints for the same
+// site, so the samples cannot drift from the code.
+func TestSamplesMatchGenerators(t *testing.T) {
+	const (
+		domain  = "lists.example.org"
+		deliver = "/usr/local/lib/cloister/deliver"
+		config  = "/etc/cloister/cloister.toml"
+	)
+	lists := []string{"team@" + domain}
+	transport, recipients, master, mainCF := PostfixTransport(domain, lists, deliver, config)
+	exim := Exim(domain, deliver, config, DefaultEximLists)
+	router, eximTransport, _ := strings.Cut(exim, "# --- transport ---")
+	etc := filepath.Join(testdirs.Root(t), "etc")
+	tests := []struct{ file, want string }{
+		{"postfix/cloister_transport", transport},
+		{"postfix/cloister_recipients", recipients},
+		{"postfix/master.cf.cloister", master},
+		{"postfix/main.cf.cloister", mainCF},
+		{"exim/cloister_lists", EximLists(lists)},
+		{"exim/router", router},
+		{"exim/transport", eximTransport},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(etc, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := settings(string(b)), settings(tt.want); got != want {
+				t.Errorf("etc/%s says\n%s\nthe generator prints\n%s", tt.file, got, want)
+			}
+		})
+	}
+}
+
+func TestEximSnippetPipesBytesAsTheyCame(t *testing.T) {
+	s := Exim("l.test", "/d", "", "/f")
+	for _, want := range []string{"message_prefix =\n", "message_suffix =\n", "command = /d\n", "temp_errors = 75\n", "user = cloister\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("Exim snippet lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "command = /d ${") {
+		t.Errorf("the pipe command carries tainted expansions:\n%s", s)
+	}
+}

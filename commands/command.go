@@ -142,6 +142,8 @@ type Context struct {
 	Confirmed, Approved bool
 	// ApprovedBy is the owner who approved.
 	ApprovedBy string
+	// Body is the command mail as opened by the incoming runner.
+	Body []byte
 	// Attachments are the key or certificate attachments of the mail.
 	Attachments [][]byte
 	Now         time.Time

@@ -69,7 +69,7 @@ func Handle(r *Request) (*Outcome, error) {
 	c := &Context{
 		Site: r.Site, List: r.List, Sender: sender, Method: r.Meta.Auth,
 		Encrypted: encrypted, Signed: r.Meta.Verdict == "good", SignerFpr: r.Meta.SignerFpr,
-		Now: r.Now, Mod: r.Mod, KeyStore: r.KeyStore, Scenarios: r.Scenarios, Header: msg.Values,
+		Body: r.Body, Now: r.Now, Mod: r.Mod, KeyStore: r.KeyStore, Scenarios: r.Scenarios, Header: msg.Values,
 	}
 	if c.Method == "" {
 		c.Method = rules.MethodSMTP

@@ -10,6 +10,8 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/mimecrypt"
+	"cloister/mimecrypt/pgp"
 	"cloister/rules"
 )
 
@@ -39,11 +41,11 @@ func (Key) Name() string { return "key" }
 func (Key) Aliases() []string { return nil }
 
 // Args implements Command.
-func (Key) Args() string { return "get | change | revoke" }
+func (Key) Args() string { return "get | set | change | revoke" }
 
 // Help implements Command.
 func (Key) Help() string {
-	return "key get: the list's public key, in a signed reply; key change (signed with your current key, the new key attached); key revoke (signed with your current key)"
+	return "key get: the list's public key, in a signed reply; key set (your first key attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key, the new key attached); key revoke (signed with your current key)"
 }
 
 // Operation implements Command.
@@ -52,17 +54,24 @@ func (Key) Operation() string { return "key" }
 // Run implements Command.
 func (Key) Run(c *Context, args []string) Result {
 	if len(args) < 1 {
-		return refused("usage: key get | key change | key revoke")
+		return refused("usage: key get | key set | key change | key revoke")
 	}
 	switch strings.ToLower(args[0]) {
 	case "get":
 		return keyGet(c)
-	case "change", "set":
+	case "change":
 		return keyChange(c)
+	case "set":
+		return keySet(c)
+	case keyConfirmArg:
+		if len(args) != 2 || !c.Confirmed {
+			return refused("usage: key get | key set | key change | key revoke")
+		}
+		return keySetConfirmed(c, args[1])
 	case "revoke":
 		return keyRevoke(c)
 	}
-	return refused("usage: key get | key change | key revoke")
+	return refused("usage: key get | key set | key change | key revoke")
 }
 
 // keyGet attaches the list's public key or certificate; the reply is
@@ -129,28 +138,9 @@ func keyChange(c *Context) Result {
 	if !ok {
 		return res
 	}
-	var key []byte
-	for _, a := range c.Attachments {
-		if bytes.Contains(a, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
-			key = a
-			break
-		}
-	}
+	key, _, res := attachedKey(c)
 	if key == nil {
-		return refused("attach the new public key (an armored OpenPGP public key block)")
-	}
-	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(key))
-	if err != nil || len(el) != 1 {
-		return refused("the attached key cannot be read as one OpenPGP public key")
-	}
-	found := false
-	for _, id := range el[0].Identities {
-		if id.UserId != nil && strings.EqualFold(id.UserId.Email, c.Sender) {
-			found = true
-		}
-	}
-	if !found {
-		return refused("the new key carries no user ID with the address %s", c.Sender)
+		return res
 	}
 	fpr, err := c.KeyStore.SetSubscriberPGP(c.Sender, key, c.Now)
 	if err != nil {
@@ -169,4 +159,113 @@ func keyRevoke(c *Context) Result {
 		return failed(errors.Join(err))
 	}
 	return done("the key %s is no longer used for %s; ask the list owners to set a new one", cur, c.Sender)
+}
+
+// keyConfirmArg marks the second step of key set, run by the token.
+const keyConfirmArg = "set-confirmed"
+
+// attachedKey returns the one OpenPGP public key attached to (or pasted
+// in) the command mail, which must carry the sender's address.
+func attachedKey(c *Context) ([]byte, *openpgp.Entity, Result) {
+	var key []byte
+	for _, a := range c.Attachments {
+		if bytes.Contains(a, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
+			key = a
+			break
+		}
+	}
+	if key == nil {
+		return nil, nil, refused("attach the public key (an armored OpenPGP public key block)")
+	}
+	if i := bytes.Index(key, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")); i > 0 {
+		key = key[i:]
+	}
+	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(key))
+	if err != nil || len(el) != 1 {
+		return nil, nil, refused("the attached key cannot be read as one OpenPGP public key")
+	}
+	for _, id := range el[0].Identities {
+		if id.UserId != nil && strings.EqualFold(id.UserId.Email, c.Sender) {
+			return key, el[0], Result{}
+		}
+	}
+	return nil, nil, refused("the key carries no user ID with the address %s", c.Sender)
+}
+
+// keySet registers a first key for the sender: a challenge token goes to
+// the sender encrypted to that key, and the key is bound only when the
+// answer comes back signed by it (proof of holding it, and of reading the
+// mailbox). An address that has a key uses key change.
+func keySet(c *Context) Result {
+	if c.KeyStore == nil {
+		return refused("keys cannot be set by mail on this server; ask the list owners")
+	}
+	cur, err := c.KeyStore.SubscriberPGP(c.Sender)
+	if err != nil {
+		return failed(err)
+	}
+	if cur != "" {
+		return refused("a key is on file for %s; use key change, signed with it", c.Sender)
+	}
+	key, ent, res := attachedKey(c)
+	if key == nil {
+		return res
+	}
+	k, err := loadListKeys(c.Site, c.List.Address)
+	if err != nil {
+		return failed(err)
+	}
+	if k.pgp == nil {
+		return refused("this list has no OpenPGP key to send the challenge with")
+	}
+	if err := pgpEncryptable(ent, c.Now); err != nil {
+		return refused("the key cannot be encrypted to (expired, revoked, or no encryption subkey)")
+	}
+	what := "register the OpenPGP key " + fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint) + " for " + c.Sender + " on " + c.List.Address
+	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, string(key)}, c.Sender, what, ent,
+		"Answer this message SIGNED with that key (not encrypted, or with the signature\n"+
+			"inside the encryption as PGP/MIME multipart/signed): a token alone does not\n"+
+			"register a key.")
+	if r.Status == Pending {
+		r.Text = "a challenge encrypted to that key was sent to " + c.Sender + "; answer it signed with the key"
+	}
+	return r
+}
+
+// keySetConfirmed binds the key once the challenge came back signed by it.
+func keySetConfirmed(c *Context, key string) Result {
+	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(key))
+	if err != nil || len(el) != 1 {
+		return failed(fmt.Errorf("pending key: %v", err))
+	}
+	want := fmt.Sprintf("%X", el[0].PrimaryKey.Fingerprint)
+	res, err := pgp.Open(c.Body, pgp.OpenOptions{Senders: openpgp.EntityList{el[0]}, Now: c.Now})
+	if err != nil || res.Verdict != mimecrypt.VerdictGood || !strings.EqualFold(res.SignerFingerprint, want) {
+		why := "no signature"
+		if err != nil {
+			why = err.Error()
+		} else if res.Verdict != mimecrypt.VerdictNone {
+			why = string(res.Verdict) + ": " + res.Reason
+		}
+		return refused("the answer is not signed with the key %s (%s; a token alone does not register a key); send key set again", want, why)
+	}
+	c.Method = rules.MethodPGP
+	d, err := c.Authorize("key")
+	if err != nil {
+		return failed(err)
+	}
+	if d.Action != rules.ScenarioDoIt {
+		return refusal(d)
+	}
+	fpr, err := c.KeyStore.SetSubscriberPGP(c.Sender, []byte(key), c.Now)
+	if err != nil {
+		return refused("the key was not accepted: %v", err)
+	}
+	return done("the key %s is registered for %s", fpr, c.Sender)
+}
+
+// pgpEncryptable says why a key cannot be encrypted to at now, if so.
+func pgpEncryptable(e *openpgp.Entity, now time.Time) error {
+	_, _, err := pgp.EncryptionKey(e, now, nil)
+	return err
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
 	"cloister/listaddr"
 )
 
@@ -19,6 +21,9 @@ type message struct {
 	List                                  string // the list's posting address, for List-Id and X-Loop
 	Body                                  string
 	Attach                                []attachment
+	// encryptTo, when set, is the only key the message may be sent
+	// encrypted to (a key set challenge); it is never sent in clear.
+	encryptTo *openpgp.Entity
 }
 
 // attachment is a file sent with a message (the list's key).

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/queue"
@@ -39,6 +41,12 @@ func confirmAddress(list, token string) string {
 // askConfirm sends address a token that runs cmd again, confirmed, when it
 // comes back; what says what is asked ("subscribe you to LIST").
 func (c *Context) askConfirm(cmd Command, args []string, address, what string) Result {
+	return c.askConfirmWith(cmd, args, address, what, nil, "")
+}
+
+// askConfirmWith is askConfirm whose request is encrypted to key (when not
+// nil; never sent in clear then), with a further instruction.
+func (c *Context) askConfirmWith(cmd Command, args []string, address, what string, key *openpgp.Entity, extra string) Result {
 	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method}
 	data, _ := json.Marshal(r)
 	t := &lists.Token{List: c.List.Address, Address: address, Action: TokenConfirm, Data: string(data)}
@@ -57,8 +65,11 @@ to %s.
 If you did not ask for this, ignore this message: nothing happens
 without your confirmation. The request expires on %s.
 `, c.Sender, what, addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
+	if extra != "" {
+		body += "\n" + extra + "\n"
+	}
 	m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: address,
-		Subject: "Confirm: " + what, Body: body}
+		Subject: "Confirm: " + what, Body: body, encryptTo: key}
 	c.send(m, "notice")
 	return pending("a confirmation request was sent to %s; nothing happens until it is answered", address)
 }
@@ -174,8 +185,16 @@ func (c *Context) confirmToken(value string) Result {
 	return res
 }
 
+// usageLine shows a waiting command briefly (a key argument is not shown).
 func usageLine(cmd Command, args []string) string {
-	return strings.TrimSpace(cmd.Name() + " " + strings.Join(args, " "))
+	out := cmd.Name()
+	for _, a := range args {
+		if strings.ContainsAny(a, "\n") || len(a) > 100 {
+			a = "..."
+		}
+		out += " " + a
+	}
+	return out
 }
 
 // confirmPost hands a token of a post (request_auth, a moderator's

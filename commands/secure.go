@@ -56,6 +56,20 @@ func protect(s *site.Site, k listKeys, m *message, now time.Time, preferSMIME bo
 	outer := append(m.outer(now), "MIME-Version: 1.0\n"...)
 	inner := m.inner()
 	cfg := &packet.Config{Time: func() time.Time { return now }}
+	if m.encryptTo != nil {
+		if k.pgp == nil {
+			return nil, false, fmt.Errorf("challenge to %s: the list has no OpenPGP key", m.To)
+		}
+		sealed, err := pgp.Seal(inner, k.pgp, cfg)
+		if err != nil {
+			return nil, false, fmt.Errorf("seal challenge: %w", err)
+		}
+		ent, err := sealed.For(m.encryptTo)
+		if err != nil {
+			return nil, false, fmt.Errorf("encrypt challenge to %s: %w", m.To, err)
+		}
+		return append(outer, ent...), true, nil
+	}
 	tryPGP := func() ([]byte, bool, error) {
 		if k.pgp == nil || s.Keys == nil {
 			return nil, false, nil

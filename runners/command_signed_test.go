@@ -242,3 +242,59 @@ func TestCommandKeyGetAndChange(t *testing.T) {
 		t.Fatalf("key = %s, want %s; reply:\n%s", got, newFpr, box[len(box)-1])
 	}
 }
+
+// TestCommandKeySet: dan, with no key on file, attaches one; the challenge
+// is encrypted to it; an unsigned answer does not register it, a signed
+// one does.
+func TestCommandKeySet(t *testing.T) {
+	s, homes, keys := keySite(t)
+	dan := homes["dan@else.test"]
+	key := string(dan.ExportPublic("dan@else.test"))
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nkey set\n\n"+key)
+	s.drain(t)
+	var challenge string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Confirm: register the OpenPGP key") {
+			challenge = string(m)
+		} else if !strings.Contains(string(m), "pending: a challenge encrypted to that key was sent") {
+			t.Fatalf("reply:\n%s", m)
+		}
+	}
+	if cmdConfirmRE.MatchString(strings.SplitN(challenge, "\n\n", 2)[1]) {
+		t.Fatalf("the challenge token is in clear:\n%s", challenge)
+	}
+	pt := decryptReply(t, dan, challenge)
+	tok := tokenIn(t, pt)
+
+	// The token alone (unsigned) does not register the key, and is spent.
+	s.deliverConfirm(t, tok, "dan@else.test", "From: dan@else.test\nSubject: Re: Confirm\n\nyes\n")
+	s.drain(t)
+	if _, ok := keys.subs["dan@else.test"]; ok {
+		t.Fatal("key registered by a token alone")
+	}
+	if r := lastMail(t, s, "dan@else.test"); !strings.Contains(r, "the answer is not signed with the key") {
+		t.Fatalf("unsigned answer:\n%s", r)
+	}
+
+	// Again, answered signed with the key.
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nkey set\n\n"+key)
+	s.drain(t)
+	box := s.mailbox(t, "dan@else.test")
+	for _, m := range box[len(box)-2:] {
+		if strings.Contains(string(m), "Subject: Confirm: register") {
+			tok = tokenIn(t, decryptReply(t, dan, string(m)))
+		}
+	}
+	signed := string(dan.PGPMIMESigned("From: dan@else.test\nTo: team-confirm+"+tok+"@lists.test\nSubject: Re: Confirm\n", []byte("Content-Type: text/plain\n\nyes\n"), "dan@else.test"))
+	s.deliverConfirm(t, tok, "dan@else.test", signed)
+	s.drain(t)
+	if _, ok := keys.subs["dan@else.test"]; !ok {
+		t.Fatalf("key not registered; reply:\n%s", lastMail(t, s, "dan@else.test"))
+	}
+	// bob has a key: key set is refused, key change is the way.
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: x\n\nkey set\n\n"+string(homes["bob@subs.test"].ExportPublic("bob@subs.test")))
+	s.drain(t)
+	if r := decryptReply(t, homes["bob@subs.test"], lastMail(t, s, "bob@subs.test")); !strings.Contains(r, "refused: a key is on file for bob@subs.test; use key change") {
+		t.Fatalf("bob's reply:\n%s", r)
+	}
+}

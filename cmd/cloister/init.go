@@ -39,7 +39,8 @@ func writeSecret(path string) error {
 
 func (a *app) initCmd() *cobra.Command {
 	var stateDir, domain, smtpAddr string
-	var force bool
+	var force, system bool
+	sys := systemLayout{}
 	c := &cobra.Command{
 		Use:   "init",
 		Short: "Create a site: DIR/cloister.toml and the state it names",
@@ -48,21 +49,43 @@ func (a *app) initCmd() *cobra.Command {
 			if domain == "" {
 				return errors.New("--domain is required (the mail domain of the lists)")
 			}
+			if system && !cmd.Flags().Changed("state-dir") {
+				stateDir = systemStateDir
+			}
 			abs, err := filepath.Abs(stateDir)
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(abs, 0o750); err != nil {
+			path := filepath.Join(abs, "cloister.toml")
+			secrets := filepath.Join(abs, "secrets")
+			var uid, gid int
+			if system {
+				// An installed site: private state, config in /etc/cloister,
+				// secrets as systemd credentials (docs/operators.md).
+				sys.StateDir = abs
+				if uid, gid, err = sys.owner(); err != nil {
+					return err
+				}
+				if err := makePrivateDir(abs); err != nil {
+					return err
+				}
+				if err := os.MkdirAll(sys.ConfigDir, 0o755); err != nil {
+					return fmt.Errorf("create config dir: %w", err)
+				}
+				path = filepath.Join(sys.ConfigDir, "cloister.toml")
+				secrets = sys.CredentialsDir
+				if err := makePrivateDir(secrets); err != nil {
+					return err
+				}
+			} else if err := os.MkdirAll(abs, 0o750); err != nil {
 				return fmt.Errorf("create state dir: %w", err)
 			}
-			path := filepath.Join(abs, "cloister.toml")
 			if _, err := os.Stat(path); err == nil && !force {
 				return fmt.Errorf("%s exists (use --force to overwrite)", path)
 			}
 			// The secrets: the queue key seals plaintext of encrypted posts in
 			// the queues, the passphrase encrypts private keys in keyring.db.
 			// Installed sites move them to systemd credentials (LoadCredential=).
-			secrets := filepath.Join(abs, "secrets")
 			if err := os.MkdirAll(secrets, 0o700); err != nil {
 				return fmt.Errorf("create secrets dir: %w", err)
 			}
@@ -80,6 +103,9 @@ func (a *app) initCmd() *cobra.Command {
 			}
 			sample := config.Sample(abs, domain, smtpAddr) +
 				fmt.Sprintf("\n# Written by cloister init; see docs/operators.md for systemd credentials.\nkeyring_passphrase_file = %q\nqueue_key_file = %q\n", passFile, queueKey)
+			if system {
+				sample = config.Sample(abs, domain, smtpAddr) + systemConfigNote(secrets)
+			}
 			cfg, err := config.Parse([]byte(sample))
 			if err != nil {
 				return fmt.Errorf("sample config: %w", err)
@@ -95,8 +121,20 @@ func (a *app) initCmd() *cobra.Command {
 				return err
 			}
 			cfg.Path = path
+			if system {
+				// The site is opened once here with the secrets at hand.
+				cfg.KeyringPassphraseFile, cfg.QueueKeyFile = passFile, queueKey
+			}
 			if _, err := site.Open(cfg, a.logger()); err != nil {
 				return err
+			}
+			if system {
+				if err := os.Chown(path, 0, gid); err != nil && os.Geteuid() == 0 {
+					return fmt.Errorf("chown %s: %w", path, err)
+				}
+				if err := sys.secure(uid, gid); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created %s\nuse it with --config %s or CLOISTER_CONFIG=%s\n", path, path, path)
 			return nil
@@ -106,5 +144,9 @@ func (a *app) initCmd() *cobra.Command {
 	c.Flags().StringVar(&domain, "domain", "", "mail domain of the lists")
 	c.Flags().StringVar(&smtpAddr, "smtp", config.DefaultSMTPAddr, "MTA address for outgoing mail (host:port)")
 	c.Flags().BoolVar(&force, "force", false, "overwrite an existing cloister.toml")
+	c.Flags().BoolVar(&system, "system", false, "an installed site: state in /var/lib/cloister (0700, owned by --user), config in --config-dir, secrets in --credentials-dir for LoadCredential=; refuses looser permissions")
+	c.Flags().StringVar(&sys.ConfigDir, "config-dir", systemConfigDir, "with --system: where cloister.toml goes")
+	c.Flags().StringVar(&sys.CredentialsDir, "credentials-dir", systemCredentialsDir, "with --system: where the keyring passphrase and the queue key go")
+	c.Flags().StringVar(&sys.User, "user", "cloister", "with --system: the user the runners and deliver run as")
 	return c
 }

@@ -232,8 +232,9 @@ func keySet(c *Context) Result {
 	return r
 }
 
-// keySetConfirmed binds the key once the challenge came back signed by it.
-func keySetConfirmed(c *Context, key string) Result {
+// provenBy checks that the command mail (the answer to a challenge) is
+// signed by key, bound to its From address.
+func (c *Context) provenBy(key string) Result {
 	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(key))
 	if err != nil || len(el) != 1 {
 		return failed(fmt.Errorf("pending key: %v", err))
@@ -247,7 +248,15 @@ func keySetConfirmed(c *Context, key string) Result {
 		} else if res.Verdict != mimecrypt.VerdictNone {
 			why = string(res.Verdict) + ": " + res.Reason
 		}
-		return refused("the answer is not signed with the key %s (%s; a token alone does not register a key); send key set again", want, why)
+		return refused("the answer is not signed with the key %s (%s; a token alone does not register a key); send the request again", want, why)
+	}
+	return done("")
+}
+
+// keySetConfirmed binds the key once the challenge came back signed by it.
+func keySetConfirmed(c *Context, key string) Result {
+	if r := c.provenBy(key); r.Status != Done {
+		return r
 	}
 	c.Method = rules.MethodPGP
 	d, err := c.Authorize("key")

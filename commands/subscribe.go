@@ -34,6 +34,10 @@ func (Subscribe) Operation() string { return "subscribe" }
 // Run implements Command.
 func (cmd Subscribe) Run(c *Context, args []string) Result {
 	target, name := c.Sender, ""
+	var withKey string // an armored key waiting for the confirmation (token re-run only)
+	if n := len(args); n > 0 && strings.HasPrefix(args[n-1], keyArg) {
+		withKey, args = strings.TrimPrefix(args[n-1], keyArg), args[:n-1]
+	}
 	if len(args) > 0 && strings.Contains(args[0], "@") {
 		target, args = strings.Trim(args[0], "<>"), args[1:]
 	}
@@ -62,6 +66,28 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		rest = append(rest, name)
 	}
 	what := "subscribe " + canon + " to " + c.List.Address
+	if !c.Confirmed && !c.Approved && sameAddress(canon, c.Sender) && c.KeyStore != nil {
+		// A key sent with the request is bound only when the confirmation
+		// comes back signed with it (the challenge is encrypted to it).
+		if key, ent, res := attachedKey(c); key != nil {
+			if err := pgpEncryptable(ent, c.Now); err != nil {
+				return refused("the attached key cannot be encrypted to (expired, revoked, or no encryption subkey)")
+			}
+			return c.askConfirmWith(cmd, append(rest, keyArg+string(key)), canon, what, ent,
+				"Answer this message SIGNED with the key you sent: your key is registered\n"+
+					"only then.")
+		} else if len(c.Attachments) > 0 {
+			return res
+		}
+	}
+	if withKey != "" && c.Confirmed && !c.Approved {
+		if r := c.provenBy(withKey); r.Status != Done {
+			return r
+		}
+	}
+	if withKey != "" {
+		rest = append(rest, keyArg+withKey)
+	}
 	if needConfirm && !c.Confirmed {
 		return c.askConfirm(cmd, rest, canon, what)
 	}
@@ -77,9 +103,22 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 	if err != nil {
 		return refused("%s cannot be subscribed: %v", canon, err)
 	}
+	if withKey != "" {
+		fpr, err := c.KeyStore.SetSubscriberPGP(canon, []byte(withKey), c.Now)
+		if err != nil {
+			c.welcome(canon)
+			return done("%s is subscribed to %s; the key was not accepted: %v", canon, c.List.Address, err)
+		}
+		c.welcome(canon)
+		return done("%s is subscribed to %s with the key %s", canon, c.List.Address, fpr)
+	}
 	c.welcome(canon)
 	return done("%s is subscribed to %s", canon, c.List.Address)
 }
+
+// keyArg marks the argument carrying a key through a token. It starts with
+// a control character, which a command line cannot hold.
+const keyArg = "\x00key:"
 
 // flow reads a scenario decision and a policy (open, confirm, approve,
 // confirm+approve): whether a confirmation and an approval are needed, or

@@ -298,3 +298,54 @@ func TestCommandKeySet(t *testing.T) {
 		t.Fatalf("bob's reply:\n%s", r)
 	}
 }
+
+// TestCommandSubscribeWithKey: a subscription request carrying a key gets
+// its confirmation encrypted to that key; the key is bound (and the address
+// subscribed) only when the answer is signed with it.
+func TestCommandSubscribeWithKey(t *testing.T) {
+	s, homes, keys := keySite(t)
+	dan := homes["dan@else.test"]
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nsubscribe Dan\n\n"+string(dan.ExportPublic("dan@else.test")))
+	s.drain(t)
+	var tok string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Confirm: subscribe dan@else.test") {
+			tok = tokenIn(t, decryptReply(t, dan, string(m)))
+		}
+	}
+	if tok == "" {
+		t.Fatal("no encrypted confirmation request")
+	}
+	signed := string(dan.PGPMIMESigned("From: dan@else.test\nSubject: Re: Confirm\n", []byte("Content-Type: text/plain\n\nyes\n"), "dan@else.test"))
+	s.deliverConfirm(t, tok, "dan@else.test", signed)
+	s.drain(t)
+	if m := s.member(t, "dan@else.test"); m == nil || m.Name != "Dan" {
+		t.Fatalf("member = %+v; reply:\n%s", m, lastMail(t, s, "dan@else.test"))
+	}
+	if _, ok := keys.subs["dan@else.test"]; !ok {
+		t.Fatal("key not bound")
+	}
+}
+
+// TestCommandSubscribeWithKeyUnsigned: the same, answered without a
+// signature: nothing happens.
+func TestCommandSubscribeWithKeyUnsigned(t *testing.T) {
+	s, homes, keys := keySite(t)
+	dan := homes["dan@else.test"]
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nsubscribe\n\n"+string(dan.ExportPublic("dan@else.test")))
+	s.drain(t)
+	var tok string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Confirm: subscribe dan@else.test") {
+			tok = tokenIn(t, decryptReply(t, dan, string(m)))
+		}
+	}
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\n\nconfirm "+tok+"\n")
+	s.drain(t)
+	if s.member(t, "dan@else.test") != nil {
+		t.Fatal("subscribed by an unsigned answer")
+	}
+	if _, ok := keys.subs["dan@else.test"]; ok {
+		t.Fatal("key bound by an unsigned answer")
+	}
+}

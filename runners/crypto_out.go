@@ -59,15 +59,19 @@ func (d *distributor) needsCrypto() bool {
 	return d.arrived || d.wantPGP || d.wantSMIME || d.signPGP || d.signSMIME
 }
 
-func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, now time.Time) (*distributor, error) {
+// newDistributor prepares the copies of a post by the list's distrib
+// settings. For Cloister's own mail (notices, replies, forwards to owners),
+// own is true: every copy is signed by the list when it has a key and
+// encrypted to each recipient who has one, whatever the distrib settings.
+func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, now time.Time, own bool) (*distributor, error) {
 	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: site.Encrypted(m)}
 	st := list.Settings
-	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived
-	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived
-	d.forcePGP = st.PGPDistribEncrypt == "force"
-	d.forceSMIME = st.SMIMEDistribEncrypt == "force"
-	d.signPGP = st.PGPDistribSign == "yes"
-	d.signSMIME = st.SMIMEDistribSign == "yes"
+	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived || own
+	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived || own
+	d.forcePGP = st.PGPDistribEncrypt == "force" && !own
+	d.forceSMIME = st.SMIMEDistribEncrypt == "force" && !own
+	d.signPGP = st.PGPDistribSign == "yes" || own
+	d.signSMIME = st.SMIMEDistribSign == "yes" || own
 	if !d.needsCrypto() {
 		return d, nil
 	}

@@ -236,8 +236,14 @@ func TestPostNotForTheListKey(t *testing.T) {
 		t.Fatalf("bad: %q", r)
 	}
 	box := s.mailbox(t, "bob@subs.test")
-	if len(box) != 1 || !bytes.Contains(box[0], []byte("not to this list's key")) {
+	if len(box) != 1 {
 		t.Fatalf("bob got %q", box)
+	}
+	// Bob has a key on file: the notice comes signed by the list and
+	// encrypted to him.
+	pt, status, err := homes["bob@subs.test"].Decrypt(armoredPart(t, box[0]))
+	if err != nil || !bytes.Contains(pt, []byte("not to this list's key")) || !strings.Contains(status, "GOODSIG") {
+		t.Fatalf("bob's notice: %v\n%s\n%s", err, pt, status)
 	}
 	if len(s.mailbox(t, "ann@subs.test")) != 0 {
 		t.Fatal("the undecryptable post was distributed")

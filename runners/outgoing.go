@@ -54,7 +54,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	var list *lists.List
-	if m.Kind == "post" {
+	if m.List != "" {
 		err := j.Site.Lists.View(func(tx *lists.Tx) error {
 			var err error
 			list, err = tx.List(m.List)
@@ -66,9 +66,14 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	batch := len(m.Recipients) // notices name their recipients in To already
 	var dist *distributor
-	if list != nil {
-		batch = list.Settings.BatchSize
-		if dist, err = newDistributor(j.Site, list, m, body, j.Now); err != nil {
+	// Cloister's own mail that its writer already signed or encrypted (command
+	// replies do) leaves as it is.
+	ownSealed := m.Kind != "post" && tech(body) != ""
+	if list != nil && !ownSealed {
+		if m.Kind == "post" {
+			batch = list.Settings.BatchSize
+		}
+		if dist, err = newDistributor(j.Site, list, m, body, j.Now, m.Kind != "post"); err != nil {
 			return err
 		}
 		if !dist.needsCrypto() {

@@ -48,7 +48,9 @@ func TestCommandSMIMESignedRemove(t *testing.T) {
 		t.Fatalf("reply:\n%q", text)
 	}
 
-	s.Lists.Update(func(tx *lists.Tx) error { return tx.AddMember("team@lists.test", &lists.Member{Address: "bob@subs.test"}) })
+	s.Lists.Update(func(tx *lists.Tx) error {
+		return tx.AddMember("team@lists.test", &lists.Member{Address: "bob@subs.test"})
+	})
 	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
 	s.drain(t)
 	if s.member(t, "bob@subs.test") == nil {

@@ -6,7 +6,8 @@
 //	  -> incoming -> rules -> pipeline -> archive, outgoing -> SMTP to Exim
 //	  -> appendfile -> each subscriber's Maildir
 //
-// It mirrors 01-postfix-plaintext: a member's post reaches every member,
+// It mirrors 01-postfix-plaintext: a member's post reaches every member
+// (and no copy names another subscriber),
 // -request mail gets the help reply, and an unknown list address is refused
 // at RCPT time by Exim's recipient verification (the router finds no list).
 package eximsuite
@@ -88,6 +89,13 @@ func TestEximPlaintextList(t *testing.T) {
 			}
 			if _, b, _ := bytes.Cut(got, []byte("\n\n")); string(b) != body {
 				t.Errorf("%s: body changed:\n%q\nwant\n%q", m, b, body)
+			}
+			// Security invariant 8: a copy names no other subscriber (the
+			// sender, Dave, is in From).
+			for _, other := range []string{"carol@subs.test", "erin@subs.test"} {
+				if other != m && bytes.Contains(got, []byte(other)) {
+					t.Errorf("%s's copy names %s:\n%s", m, other, got)
+				}
 			}
 		}
 	})

@@ -104,7 +104,7 @@ func Handle(r *Request) (*Outcome, error) {
 	refuseAll := ""
 	if c.Method == rules.MethodPGP || c.Method == rules.MethodSMIME {
 		switch {
-		case !namesList(parsed.ListName, r.List.Address):
+		case !namesList(parsed.ListName, r.List.Address) && !signedHeadersNameList(r.Body, r.List.Address):
 			notes = append(notes, "Your signature was not counted: a signed command mail must name its list\n"+
 				"inside the signed text with the line\n  x-list-name "+r.List.Address)
 			c.Method = rules.MethodSMTP
@@ -252,6 +252,42 @@ func namesList(v, list string) bool {
 	}
 	v = strings.Trim(v, "<>")
 	return strings.EqualFold(v, list) || strings.EqualFold(v, listaddr.LocalPart(list))
+}
+
+// signedHeadersNameList reports whether the signed part of a top-level
+// multipart/signed carries protected header fields (To or Cc) naming the
+// list or its request address.
+func signedHeadersNameList(msg []byte, list string) bool {
+	ent, err := rawmime.Parse(msg)
+	if err != nil {
+		return false
+	}
+	mt, params, _ := ent.MediaType()
+	if mt != "multipart/signed" {
+		return false
+	}
+	parts, _ := rawmime.SplitMultipart(ent.Body, params["boundary"], maxParts)
+	if len(parts) == 0 {
+		return false
+	}
+	inner, err := rawmime.Parse(parts[0])
+	if err != nil {
+		return false
+	}
+	for _, f := range []string{"To", "Cc"} {
+		for _, v := range inner.Fields.Values(f) {
+			as, err := mailmsg.ParseAddressList(v)
+			if err != nil {
+				continue
+			}
+			for _, a := range as {
+				if sameAddress(a.Address, list) || sameAddress(a.Address, listaddr.Address(list, queue.SubRequest)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func indent(s string) string {

@@ -61,7 +61,8 @@ type Parsed struct {
 // the signed part of multipart/signed, and inside a clear-signed OpenPGP
 // block. Reading stops at a line "end" (or "stop", "quit", "thanks"), at a
 // signature delimiter "-- ", at the first quoted ">" line and at a pasted
-// OpenPGP block (a key for "key change").
+// OpenPGP block (a key for "key change"). Lines starting with "#" are
+// comments.
 func Parse(msg []byte) (*Parsed, error) {
 	m, err := mailmsg.Parse(msg)
 	if err != nil {
@@ -158,6 +159,9 @@ func (p *Parsed) addBody(text []byte) {
 		}
 		if strings.HasPrefix(t, ">") || strings.HasPrefix(t, "-----BEGIN PGP ") {
 			return // a quote, or a pasted key or message: no more commands
+		}
+		if strings.HasPrefix(t, "#") {
+			continue // a comment
 		}
 		l := splitLine(t)
 		if l.Word == "x-list-name" || l.Word == "x-list-name:" {

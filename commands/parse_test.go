@@ -37,7 +37,7 @@ func TestParse(t *testing.T) {
 		want      []string
 		list      string
 	}{
-		{"plain", "From: a@x.test\n\nhelp\n\n  WHO  \n", []string{"help", "who"}, ""},
+		{"plain", "From: a@x.test\n\nhelp\n\n  WHO  \n# a comment\n", []string{"help", "who"}, ""},
 		{"subject command", "From: a@x.test\nSubject: Re: subscribe\n\n", []string{"S:subscribe"}, ""},
 		{"subject not a command", "From: a@x.test\nSubject: hello there\n\nwho\n", []string{"who"}, ""},
 		{"end stops", "From: a@x.test\n\nhelp\nend\nwho\n", []string{"help", "end"}, ""},

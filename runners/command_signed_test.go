@@ -349,3 +349,23 @@ func TestCommandSubscribeWithKeyUnsigned(t *testing.T) {
 		t.Fatal("key bound by an unsigned answer")
 	}
 }
+
+// TestCommandSignedProtectedHeaders: the list's request address in the
+// signed part's own header fields names the list as x-list-name does.
+func TestCommandSignedProtectedHeaders(t *testing.T) {
+	s, homes, _ := keySite(t)
+	ann := homes["ann@subs.test"]
+	mail := string(ann.PGPMIMESigned("From: ann@subs.test\nTo: team-request@lists.test\nSubject: x\n",
+		[]byte("To: team-request@lists.test\nContent-Type: text/plain; protected-headers=\"v1\"\n\nremove bob@subs.test\n"), "ann@subs.test"))
+	other := string(ann.PGPMIMESigned("From: ann@subs.test\nTo: team-request@lists.test\nSubject: x\n",
+		[]byte("To: other-request@lists.test\nContent-Type: text/plain; protected-headers=\"v1\"\n\nremove cat@subs.test\n"), "ann@subs.test"))
+	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
+	s.deliver(t, queue.SubRequest, "ann@subs.test", other)
+	s.drain(t)
+	if s.member(t, "bob@subs.test") != nil {
+		t.Fatal("bob not removed by a mail whose signed header names the list")
+	}
+	if s.member(t, "cat@subs.test") == nil {
+		t.Fatal("cat removed by a mail signed for another list")
+	}
+}

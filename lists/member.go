@@ -30,7 +30,7 @@ const (
 // Delivery says whether a subscriber receives posts.
 type Delivery string
 
-// Delivery modes. DeliveryDigest is reserved: it is refused until digests exist.
+// Delivery modes: every post, none, or the posts gathered in digests.
 const (
 	DeliveryEnabled  Delivery = "enabled"
 	DeliveryDisabled Delivery = "disabled"
@@ -46,12 +46,14 @@ type Member struct {
 	Address string `json:"address"`
 	// Name is the person's display name (optional).
 	Name string `json:"name,omitempty"`
-	// Delivery is enabled or disabled (default enabled).
+	// Delivery is enabled, disabled or digest (default enabled).
 	Delivery Delivery `json:"delivery"`
 	// Roles held on the list, sorted, no duplicates (default: member).
 	Roles []Role `json:"roles"`
 	// Subscribed is when the address was added.
 	Subscribed time.Time `json:"subscribed"`
+	// Bounces is the member's bounce record (nil before the first bounce).
+	Bounces *Bounces `json:"bounces,omitempty"`
 }
 
 // Key returns the lower-cased address the roster is keyed by.
@@ -83,8 +85,11 @@ func (m *Member) IsOwner() bool { return m.Has(RoleOwner) }
 // IsModerator reports whether the member moderates the list (Sympa's editor).
 func (m *Member) IsModerator() bool { return m.Has(RoleModerator) }
 
-// Receives reports whether posts are delivered to this member.
+// Receives reports whether posts are delivered to this member one by one.
 func (m *Member) Receives() bool { return m.IsSubscriber() && m.Delivery == DeliveryEnabled }
+
+// ReceivesDigest reports whether this member gets the list's digests.
+func (m *Member) ReceivesDigest() bool { return m.IsSubscriber() && m.Delivery == DeliveryDigest }
 
 // normalize fills defaults and checks the member before it is stored.
 func (m *Member) normalize(now time.Time) error {
@@ -103,11 +108,9 @@ func (m *Member) normalize(now time.Time) error {
 	switch m.Delivery {
 	case "":
 		m.Delivery = DeliveryEnabled
-	case DeliveryEnabled, DeliveryDisabled:
-	case DeliveryDigest:
-		return fmt.Errorf("member %s: digest delivery is not available yet (allowed: enabled|disabled)", m.Address)
+	case DeliveryEnabled, DeliveryDisabled, DeliveryDigest:
 	default:
-		return fmt.Errorf("member %s: delivery %q (allowed: enabled|disabled)", m.Address, m.Delivery)
+		return fmt.Errorf("member %s: delivery %q (allowed: enabled|disabled|digest)", m.Address, m.Delivery)
 	}
 	if len(m.Roles) == 0 {
 		m.Roles = []Role{RoleMember}

@@ -46,11 +46,17 @@ func TestMembers(t *testing.T) {
 			return tx.AddMember(team, &Member{Address: "bob@subs.test", Roles: []Role{"admin"}})
 		}, nil, "owner|moderator|member"},
 		{"add digest", func(tx *Tx) error {
-			return tx.AddMember(team, &Member{Address: "bob@subs.test", Delivery: DeliveryDigest})
-		}, nil, "not available"},
+			if err := tx.AddMember(team, &Member{Address: "dig@subs.test", Delivery: DeliveryDigest}); err != nil {
+				return err
+			}
+			if m, err := tx.Member(team, "dig@subs.test"); err != nil || !m.ReceivesDigest() || m.Receives() {
+				return fmt.Errorf("digest member %+v: %v", m, err)
+			}
+			return tx.RemoveMember(team, "dig@subs.test")
+		}, nil, ""},
 		{"add bad delivery", func(tx *Tx) error {
 			return tx.AddMember(team, &Member{Address: "bob@subs.test", Delivery: "sometimes"})
-		}, nil, "enabled|disabled"},
+		}, nil, "enabled|disabled|digest"},
 		{"add name with newline", func(tx *Tx) error {
 			return tx.AddMember(team, &Member{Address: "bob@subs.test", Name: "Bob\nBcc: x"})
 		}, nil, "control character"},

@@ -138,6 +138,22 @@ type Settings struct {
 	// Language of notices (a BCP 47 tag such as en or pt-BR), falling back to
 	// English. Default: en.
 	Language string `json:"language" setting:"language"`
+
+	// Bounce score at which a member's delivery is disabled and the owners
+	// are told: each day with a permanent delivery failure adds one, and a
+	// score whose last bounce is older than 7 days starts again from zero;
+	// 0 never disables. Default: 5.
+	BounceThreshold int `json:"bounce_threshold" setting:"int=0..1000"`
+	// Form of the digests sent to members with delivery digest: mime (a
+	// table of contents and the posts as attached messages, RFC 2046
+	// multipart/digest) or plain (RFC 1153 text). Default: mime.
+	DigestFormat string `json:"digest_format" setting:"enum=mime|plain"`
+	// A digest is sent once the posts waiting for it reach this many KiB.
+	// Default: 30.
+	DigestSizeKB int `json:"digest_size_kb" setting:"int=1..10240"`
+	// A digest is sent once its oldest post has waited this many hours, even
+	// if it is small. Default: 24.
+	DigestPeriodHours int `json:"digest_period_hours" setting:"int=1..8760"`
 }
 
 // DefaultSettings returns the settings of a new list. SubjectPrefix is left
@@ -185,5 +201,9 @@ func DefaultSettings() Settings {
 		BannedAddresses:          "",
 		SuspiciousHeaders:        "",
 		Language:                 "en",
+		BounceThreshold:          5,
+		DigestFormat:             "mime",
+		DigestSizeKB:             30,
+		DigestPeriodHours:        24,
 	}
 }

@@ -44,4 +44,8 @@ var settingDocs = map[string]string{
 	"banned_addresses":            "Senders whose posts and requests are refused: regular expressions matched against the whole lower-cased address, separated by spaces. Default: empty.",
 	"suspicious_headers":          "Posts with a header matching one of these are held: Header:regex pairs separated by spaces. Default: empty.",
 	"language":                    "Language of notices (a BCP 47 tag such as en or pt-BR), falling back to English. Default: en.",
+	"bounce_threshold":            "Bounce score at which a member's delivery is disabled and the owners are told: each day with a permanent delivery failure adds one, and a score whose last bounce is older than 7 days starts again from zero; 0 never disables. Default: 5.",
+	"digest_format":               "Form of the digests sent to members with delivery digest: mime (a table of contents and the posts as attached messages, RFC 2046 multipart/digest) or plain (RFC 1153 text). Default: mime.",
+	"digest_size_kb":              "A digest is sent once the posts waiting for it reach this many KiB. Default: 30.",
+	"digest_period_hours":         "A digest is sent once its oldest post has waited this many hours, even if it is small. Default: 24.",
 }

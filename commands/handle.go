@@ -90,7 +90,7 @@ func Handle(r *Request) (*Outcome, error) {
 	case queue.SubLeave:
 		parsed.Lines = []Line{{Text: "unsubscribe (mail to " + listaddr.Address(r.List.Address, queue.SubLeave) + ")", Word: "unsubscribe"}}
 	case queue.SubConfirm:
-		parsed.Lines = []Line{{Text: "confirm (mail to " + listaddr.Address(r.List.Address, queue.SubConfirm) + "+...)", Word: "confirm", Args: []string{r.Meta.Extension}}}
+		parsed.Lines = []Line{{Text: "confirm (mail to " + confirmAddress(r.List.Address, "...") + ")", Word: "confirm", Args: []string{r.Meta.Extension}}}
 	case queue.SubSendkey:
 		parsed.Lines = []Line{{Text: "key get (mail to " + listaddr.Address(r.List.Address, queue.SubSendkey) + ")", Word: "key", Args: []string{"get"}}}
 	default:

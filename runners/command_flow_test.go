@@ -408,3 +408,31 @@ func TestCommandIndexGet(t *testing.T) {
 		t.Fatalf("dan's reply:\n%s", d)
 	}
 }
+
+// TestCommandConfirmPostByMail: a post held by request_auth is confirmed by
+// mail to its LIST-confirm+TOKEN address through the command runner, once.
+func TestCommandConfirmPostByMail(t *testing.T) {
+	s := newTestSite(t)
+	s.setList(t, map[string]string{"send": "send.private_key"})
+	s.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: Plans\n\nPOST-BODY-5e1\n")
+	s.drain(t)
+	req := oneReply(t, s, "bob@subs.test")
+	tok := tokenIn(t, req)
+	s.deliverConfirm(t, tok, "bob@subs.test", "From: bob@subs.test\nSubject: Re: confirm\n\nok\n")
+	s.drain(t)
+	found := false
+	for _, m := range s.mailbox(t, "cat@subs.test") {
+		found = found || strings.Contains(string(m), "POST-BODY-5e1")
+	}
+	if !found {
+		t.Fatalf("confirmed post not distributed; bob got:\n%s", lastMail(t, s, "bob@subs.test"))
+	}
+	if r := lastMail(t, s, "bob@subs.test"); !strings.Contains(r, "> confirm (mail to team-confirm+...@lists.test)\n  done: confirmed") {
+		t.Fatalf("reply:\n%s", r)
+	}
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\n\nconfirm "+tok+"\n")
+	s.drain(t)
+	if r := lastMail(t, s, "bob@subs.test"); !strings.Contains(r, "refused: this token was already used") {
+		t.Fatalf("second use:\n%s", r)
+	}
+}

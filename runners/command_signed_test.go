@@ -369,3 +369,39 @@ func TestCommandSignedProtectedHeaders(t *testing.T) {
 		t.Fatal("cat removed by a mail signed for another list")
 	}
 }
+
+// TestCommandKeyRevoke: an unsigned request is refused; gpg's own
+// revocation certificate of the key on file revokes it; so does a request
+// signed with the key.
+func TestCommandKeyRevoke(t *testing.T) {
+	s, homes, keys := keySite(t)
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: x\n\nkey revoke\n")
+	s.drain(t)
+	if _, ok := keys.subs["bob@subs.test"]; !ok {
+		t.Fatal("key revoked by an unsigned request")
+	}
+	// A revocation certificate of another key (ann's) does not revoke bob's.
+	annFpr := fmt.Sprintf("%X", keys.subs["ann@subs.test"].PrimaryKey.Fingerprint)
+	annRev := mustRead(t, homes["ann@subs.test"].Dir+"/openpgp-revocs.d/"+annFpr+".rev")
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: x\n\nkey revoke\n\n"+string(annRev))
+	s.drain(t)
+	if _, ok := keys.subs["bob@subs.test"]; !ok {
+		t.Fatal("key revoked by another key's revocation certificate")
+	}
+	if r := decryptReply(t, homes["bob@subs.test"], lastMail(t, s, "bob@subs.test")); !strings.Contains(r, "refused: the revocation certificate is not made by the key on file") {
+		t.Fatalf("reply:\n%s", r)
+	}
+	bobFpr := fmt.Sprintf("%X", keys.subs["bob@subs.test"].PrimaryKey.Fingerprint)
+	rev := mustRead(t, homes["bob@subs.test"].Dir+"/openpgp-revocs.d/"+bobFpr+".rev")
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: x\n\nkey revoke\n\n"+string(rev))
+	s.drain(t)
+	if _, ok := keys.subs["bob@subs.test"]; ok {
+		t.Fatalf("key not revoked by its revocation certificate; reply:\n%s", lastMail(t, s, "bob@subs.test"))
+	}
+	// Ann revokes hers with a signed request.
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "x", "x-list-name team\nkey revoke\n"))
+	s.drain(t)
+	if _, ok := keys.subs["ann@subs.test"]; ok {
+		t.Fatal("ann's key not revoked by her signed request")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -19,7 +20,7 @@ func (a *app) runnerCmd() *cobra.Command {
 	var slice string
 	c := &cobra.Command{
 		Use:   "runner NAME",
-		Short: "Run one runner (incoming, command, rules, pipeline, archive, outgoing, retry)",
+		Short: "Run one runner (" + runnerNames() + ")",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := runners.Lookup(args[0])
@@ -51,6 +52,15 @@ func (a *app) runnerCmd() *cobra.Command {
 	c.Flags().BoolVar(&once, "once", false, "drain the queue and exit")
 	c.Flags().StringVar(&slice, "slice", "", "process only slice i/n of the queue")
 	return c
+}
+
+// runnerNames lists the runners, for help texts.
+func runnerNames() string {
+	var names []string
+	for _, r := range runners.All {
+		names = append(names, r.Name())
+	}
+	return strings.Join(names, ", ")
 }
 
 func (a *app) runnersCmd() *cobra.Command {

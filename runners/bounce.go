@@ -2,14 +2,27 @@ package runners
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
+	"cloister/archive"
+	"cloister/bounce"
 	"cloister/listaddr"
+	"cloister/lists"
 	"cloister/queue"
 )
 
-// Bounce reads what comes back to LIST-bounces: it names the subscriber
-// from the VERP address and records the bounce in the decision log. Encrypted
-// content of a bounce is never forwarded in clear: nothing is forwarded.
+// Bounce reads what comes back to LIST-bounces. The VERP address
+// (LIST-bounces+member=domain@...) names the subscriber a post was sent to;
+// the report itself (package bounce: RFC 3464 DSNs and the common text
+// bounces) says whether delivery failed for good. Each UTC day with a
+// permanent failure adds one to the member's bounce score; at the list's
+// bounce_threshold delivery is disabled and the owners are told. Delays,
+// auto-replies and unrecognised mail score nothing. Nothing of a bounce is
+// ever forwarded (the returned message may hold the plaintext of an
+// encrypted post): the owners' notice names the address, the score and the
+// status code, and, for lists without encryption, the remote server's reply.
 type Bounce struct{}
 
 // Name implements Runner.
@@ -20,15 +33,113 @@ func (Bounce) Queue() string { return queue.Bounces }
 
 // Description implements Runner.
 func (Bounce) Description() string {
-	return "record bounces to LIST-bounces, naming the subscriber from the VERP address"
+	return "score members from the bounces to LIST-bounces and disable delivery at the list's bounce_threshold"
 }
 
 // Process implements Runner.
 func (Bounce) Process(ctx context.Context, j *Job) error {
-	rcpt, ok := listaddr.UnVERP(j.Meta.Extension)
-	if !ok {
-		rcpt = ""
+	rcpt, _ := listaddr.UnVERP(j.Meta.Extension)
+	rcpt = strings.ToLower(rcpt)
+	body, err := j.Body()
+	if err != nil {
+		return err
 	}
-	j.Log.Info("decision", "decision", "bounce recorded", "subscriber", rcpt, "from", j.Meta.Sender)
+	rep, perr := bounce.Parse(body)
+	format, failed := "", []bounce.Recipient(nil)
+	if perr == nil {
+		format, failed = rep.Format, rep.Failed()
+	}
+	j.Log.Info("decision", "decision", "bounce recorded", "subscriber", rcpt, "from", j.Meta.Sender,
+		"format", format, "failed", len(failed))
+	if perr != nil || len(failed) == 0 {
+		reason := "no permanent failure in the report"
+		if perr != nil {
+			reason = perr.Error()
+		}
+		j.Log.Info("decision", "decision", "bounce not scored", "subscriber", rcpt, "reason", reason)
+		return nil
+	}
+	// With VERP the subscriber is known whatever address the report names
+	// (forwarding rewrites it); without, the report's addresses are taken.
+	type hit struct{ addr, status, diag string }
+	var hits []hit
+	if rcpt != "" {
+		f := failed[0]
+		for _, x := range failed {
+			if x.Address == rcpt {
+				f = x
+			}
+		}
+		hits = append(hits, hit{rcpt, f.Status, f.Diagnostic})
+	} else {
+		for _, x := range failed {
+			hits = append(hits, hit{x.Address, x.Status, x.Diagnostic})
+		}
+	}
+	for _, h := range hits {
+		var res *lists.BounceResult
+		var list *lists.List
+		var owners []string
+		err := j.Site.Lists.Update(func(tx *lists.Tx) error {
+			var err error
+			if list, err = tx.List(j.Meta.List); err != nil {
+				return err
+			}
+			if res, err = tx.RecordBounce(list.Address, h.addr, j.Now, h.status); err != nil {
+				return err
+			}
+			if res.Disabled {
+				return tx.ForEachMember(list.Address, func(m *lists.Member) error {
+					if m.IsOwner() {
+						owners = append(owners, m.Address)
+					}
+					return nil
+				})
+			}
+			return nil
+		})
+		switch {
+		case errors.Is(err, lists.ErrNoList):
+			return Permanent("list %s no longer exists", j.Meta.List)
+		case errors.Is(err, lists.ErrNoMember):
+			j.Log.Info("decision", "decision", "bounce not scored", "subscriber", h.addr, "reason", "not a member")
+			continue
+		case err != nil:
+			return err
+		}
+		j.Log.Info("decision", "decision", "bounce scored", "subscriber", h.addr, "score", res.Member.Bounces.Score,
+			"counted", res.Counted, "status", h.status, "delivery_disabled", res.Disabled)
+		if !res.Disabled {
+			continue
+		}
+		if len(owners) == 0 {
+			owners = j.Site.Config.Listmasters
+		}
+		if len(owners) == 0 {
+			j.Log.Warn("delivery disabled by bounces, and the list has no owner to tell", "subscriber", h.addr)
+			continue
+		}
+		text := fmt.Sprintf("Delivery of %s to %s has been disabled: mail to it failed\n"+
+			"permanently on %d days (the list's bounce_threshold is %d).\n\n", list.Address, res.Member.Address,
+			res.Member.Bounces.Score, res.Threshold)
+		if h.status != "" {
+			text += "Last status: " + h.status + "\n"
+		}
+		if h.diag != "" && !archive.MayBeEncrypted(list.Settings) {
+			text += "Remote server said: " + clip(h.diag, 300) + "\n"
+		}
+		text += "\nWhen the address works again, turn its delivery back on (cloister member\n" +
+			"set, or the member sends \"set delivery on\" to " + listaddr.Address(list.Address, queue.SubRequest) + ").\n"
+		n := &Notice{
+			List:    list.Address,
+			From:    listaddr.Address(list.Address, queue.SubOwner),
+			To:      strings.Join(owners, ", "),
+			Subject: "Delivery to " + res.Member.Address + " disabled after bounces",
+			Body:    text,
+		}
+		m := n.Meta("notice", owners...)
+		m.ID = fmt.Sprintf("%s-bounce-%d", j.Meta.ID, len(j.outs))
+		j.Send(queue.Out, m, n.Bytes(j.Now))
+	}
 	return nil
 }

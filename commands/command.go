@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"sort"
 	"strings"
 	"time"
 
@@ -175,15 +174,4 @@ func usage(c Command) string {
 		return c.Name()
 	}
 	return c.Name() + " " + c.Args()
-}
-
-// names returns every command word, sorted (for the fuzz seeds and docs).
-func names() []string {
-	var out []string
-	for _, c := range All {
-		out = append(out, c.Name())
-		out = append(out, c.Aliases()...)
-	}
-	sort.Strings(out)
-	return out
 }

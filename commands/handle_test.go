@@ -18,7 +18,7 @@ import (
 
 // testSite is a site in a temp dir with team@lists.test (owner ann, member
 // bob).
-func testSite(t *testing.T) (*site.Site, *lists.List) {
+func testSite(t testing.TB) (*site.Site, *lists.List) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Parse([]byte("state_dir = \"" + filepath.Join(dir, "state") + "\"\ndomain = \"lists.test\"\n"))

@@ -128,9 +128,6 @@ To refuse, do nothing: the request expires on %s.
 	return pending("the list owners were asked to approve")
 }
 
-// errNotCommandToken means a token is not one of the commands' own.
-var errNotCommandToken = errors.New("not a command token")
-
 // confirmToken spends a command token and runs its command again.
 func (c *Context) confirmToken(value string) Result {
 	var t *lists.Token

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -416,7 +417,22 @@ func replaceDB(src, dst string) error {
 		return err
 	}
 	defer lock.Close()
-	return installFile(src, dst)
+	if err := installFile(src, dst); err != nil {
+		return err
+	}
+	// The keyring's readers cache a snapshot until its generation file
+	// changes: give it a new token so none keeps serving the old keys.
+	gen := dst + ".gen"
+	if _, err := os.Stat(gen); err == nil {
+		tok := make([]byte, 16)
+		if _, err := rand.Read(tok); err != nil {
+			return err
+		}
+		if err := os.WriteFile(gen, []byte(hex.EncodeToString(tok)), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", gen, err)
+		}
+	}
+	return nil
 }
 
 func syncDir(dir string) error {

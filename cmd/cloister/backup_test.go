@@ -68,13 +68,27 @@ func TestBackupRestoreProcessesQueuedPost(t *testing.T) {
 		t.Errorf("restore over a site with lists: %v\n%s", err, out)
 	}
 
-	// The disk is lost: only the config and the secrets survive.
+	for _, f := range []string{"keyring.db"} {
+		if _, err := os.Stat(filepath.Join(bk, f)); err != nil {
+			t.Errorf("backup lacks %s: %v", f, err)
+		}
+	}
+	genBefore, err := os.ReadFile(cfg.KeyringDB() + ".gen")
+	if err != nil {
+		t.Fatalf("the keyring has no generation file: %v", err)
+	}
+
+	// The disk is lost: only the config, the secrets and (to check that
+	// readers are told) the keyring's files survive.
 	for _, p := range []string{"cloister.db", "cloister.db.lock", "queue", "archive", "lists.idx"} {
 		if err := os.RemoveAll(filepath.Join(state, p)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	run("restore", bk)
+	if genAfter, _ := os.ReadFile(cfg.KeyringDB() + ".gen"); bytes.Equal(genAfter, genBefore) {
+		t.Errorf("restore left the keyring's generation token as it was")
+	}
 	if got, _ := os.ReadFile(cfg.IndexPath()); !strings.Contains(string(got), "team@lists.test") {
 		t.Errorf("lists.idx after restore: %q", got)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/lists"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/pgp"
 	"cloister/rules"
@@ -42,11 +43,11 @@ func (Key) Name() string { return "key" }
 func (Key) Aliases() []string { return nil }
 
 // Args implements Command.
-func (Key) Args() string { return "get | set | change | revoke" }
+func (Key) Args() string { return "get | set [ADDRESS] | change | revoke" }
 
 // Help implements Command.
 func (Key) Help() string {
-	return "key get: the list's public key, in a signed reply; key set (your first key attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key, the new key attached); key revoke (signed with your current key, or with its revocation certificate attached)"
+	return "key get: the list's public key, in a signed reply; key set (your first key attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key, the new key attached); key revoke (signed with your current key, or with its revocation certificate attached); (owners) key set ADDRESS, the key attached"
 }
 
 // Operation implements Command.
@@ -63,6 +64,9 @@ func (Key) Run(c *Context, args []string) Result {
 	case "change":
 		return keyChange(c)
 	case "set":
+		if len(args) > 1 {
+			return ownerKeySet(c, args[1])
+		}
 		return keySet(c)
 	case keyConfirmArg:
 		if len(args) != 2 || !c.Confirmed {
@@ -219,6 +223,37 @@ func revokeByCertificate(c *Context, rev *packet.Signature) Result {
 		return failed(err)
 	}
 	return done("the key %s is revoked for %s; ask the list owners to set a new one", fpr, c.Sender)
+}
+
+// ownerKeySet binds the attached key to address (replacing its key) on an
+// owner's signed request: the owner's word is the authority (security
+// invariant 3). The key must carry the address in a user ID.
+func ownerKeySet(c *Context, address string) Result {
+	if c.KeyStore == nil {
+		return refused("keys cannot be set by mail on this server")
+	}
+	d, err := c.Authorize(OpAdmin)
+	if err != nil {
+		return failed(err)
+	}
+	if d.Action != rules.ScenarioDoIt {
+		return refusal(d)
+	}
+	addr, err := lists.CanonicalAddress(strings.Trim(address, "<>"))
+	if err != nil {
+		return refused("%q is not an address", address)
+	}
+	oc := *c
+	oc.Sender = addr
+	key, _, res := attachedKey(&oc)
+	if key == nil {
+		return res
+	}
+	fpr, err := c.KeyStore.SetSubscriberPGP(addr, key, c.Now)
+	if err != nil {
+		return refused("the key was not accepted: %v", err)
+	}
+	return done("the key for %s is now %s (set by %s)", addr, fpr, c.Sender)
 }
 
 // keyConfirmArg marks the second step of key set, run by the token.

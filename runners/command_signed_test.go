@@ -405,3 +405,43 @@ func TestCommandKeyRevoke(t *testing.T) {
 		t.Fatal("ann's key not revoked by her signed request")
 	}
 }
+
+// TestCommandClearSigned: an inline (clear-signed) OpenPGP command mail, as
+// mutt and older clients send it, is read inside its signed block and its
+// replay refused.
+func TestCommandClearSigned(t *testing.T) {
+	s, homes, _ := keySite(t)
+	ann := homes["ann@subs.test"]
+	signed := ann.Run([]byte("x-list-name team@lists.test\nremove bob@subs.test\n"), "--clearsign", "--local-user", "ann@subs.test")
+	mail := "From: ann@subs.test\nTo: team-request@lists.test\nSubject: x\nContent-Type: text/plain\n\n" + string(signed)
+	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
+	s.drain(t)
+	if s.member(t, "bob@subs.test") != nil {
+		t.Fatalf("bob not removed; reply:\n%s", decryptReply(t, ann, lastMail(t, s, "ann@subs.test")))
+	}
+	s.Lists.Update(func(tx *lists.Tx) error { return tx.AddMember("team@lists.test", &lists.Member{Address: "bob@subs.test"}) })
+	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
+	s.drain(t)
+	if s.member(t, "bob@subs.test") == nil {
+		t.Fatal("replayed clear-signed remove carried out")
+	}
+}
+
+// TestCommandOwnerKeySet: an owner's signed "key set ADDRESS" replaces a
+// subscriber's key; a member's is refused.
+func TestCommandOwnerKeySet(t *testing.T) {
+	s, homes, keys := keySite(t)
+	nh := gnupg.New(t)
+	fpr := nh.GenKey("cat <cat@subs.test>", "cv25519")
+	key := string(nh.ExportPublic("cat@subs.test"))
+	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(homes["bob@subs.test"], "bob@subs.test", "x", "x-list-name team\nkey set cat@subs.test\n\n"+key))
+	s.drain(t)
+	if _, ok := keys.subs["cat@subs.test"]; ok {
+		t.Fatal("a member set another's key")
+	}
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "x", "x-list-name team\nkey set cat@subs.test\n\n"+key))
+	s.drain(t)
+	if e, ok := keys.subs["cat@subs.test"]; !ok || fmt.Sprintf("%X", e.PrimaryKey.Fingerprint) != fpr {
+		t.Fatalf("owner's key set not applied; reply:\n%s", decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")))
+	}
+}

@@ -419,7 +419,9 @@ func TestCommandClearSigned(t *testing.T) {
 	if s.member(t, "bob@subs.test") != nil {
 		t.Fatalf("bob not removed; reply:\n%s", decryptReply(t, ann, lastMail(t, s, "ann@subs.test")))
 	}
-	s.Lists.Update(func(tx *lists.Tx) error { return tx.AddMember("team@lists.test", &lists.Member{Address: "bob@subs.test"}) })
+	s.Lists.Update(func(tx *lists.Tx) error {
+		return tx.AddMember("team@lists.test", &lists.Member{Address: "bob@subs.test"})
+	})
 	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
 	s.drain(t)
 	if s.member(t, "bob@subs.test") == nil {

@@ -203,3 +203,27 @@ func TestListenRefusesNonLoopback(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// FuzzReadBeats feeds arbitrary heartbeat files to ReadBeats: it must skip or
+// read them, never panic, and never return a beat without a runner.
+func FuzzReadBeats(f *testing.F) {
+	f.Add([]byte(`{"runner":"incoming","pid":1,"tick":"2026-01-01T00:00:00Z","processed":{"done":1}}`))
+	f.Add([]byte(`{"runner":"","pid":-1}`))
+	f.Add([]byte(`{"runner":"x","processed":{"done":"many"}}`))
+	f.Add([]byte("\x00\xff{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		state := t.TempDir()
+		os.MkdirAll(RunDir(state), 0o750)
+		os.WriteFile(filepath.Join(RunDir(state), "r.pid"), data, 0o600)
+		beats, err := ReadBeats(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range beats {
+			if b.Runner == "" {
+				t.Fatalf("beat without a runner: %+v", b)
+			}
+			b.State(time.Now(), MaxTickAge)
+		}
+	})
+}

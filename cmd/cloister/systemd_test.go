@@ -99,6 +99,8 @@ func TestWatchdogWaitsForEveryLoop(t *testing.T) {
 	sock, received := listenNotify(t)
 	t.Setenv("NOTIFY_SOCKET", sock)
 	t.Setenv("WATCHDOG_USEC", "2000000")
+	t.Setenv("WATCHDOG_PID", "")
+	os.Unsetenv("WATCHDOG_PID")
 	wd := newWatchdog(3)
 	if wd == nil || wd.every != time.Second {
 		t.Fatalf("watchdog %+v", wd)

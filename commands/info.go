@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"cloister/listaddr"
+	"cloister/lists"
 	"cloister/queue"
 )
 
@@ -26,10 +27,14 @@ func (Info) Help() string { return "what the list is, how to join it and its key
 // Operation implements Command.
 func (Info) Operation() string { return "" }
 
-// Run implements Command.
+// Run implements Command. A list that is not advertised shows its
+// details to the people on it only.
 func (Info) Run(c *Context, args []string) Result {
 	l := c.List
 	st := l.Settings
+	if !st.Advertised && !c.onList() {
+		return done("%s is not advertised; ask its owners at %s", l.Address, listaddr.Address(l.Address, queue.SubOwner))
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "List:          %s\n", l.Address)
 	if l.Description != "" {
@@ -65,4 +70,15 @@ func policyText(p string) string {
 		return "after you confirm your address and an owner approves"
 	}
 	return p
+}
+
+// onList reports whether the sender holds any role on the list.
+func (c *Context) onList() bool {
+	on := false
+	c.Site.Lists.View(func(tx *lists.Tx) error {
+		_, err := tx.Member(c.List.Address, c.Sender)
+		on = err == nil
+		return nil
+	})
+	return on
 }

@@ -436,3 +436,19 @@ func TestCommandConfirmPostByMail(t *testing.T) {
 		t.Fatalf("second use:\n%s", r)
 	}
 }
+
+// TestCommandInfoNotAdvertised: a list that is not advertised shows its
+// details to its members only.
+func TestCommandInfoNotAdvertised(t *testing.T) {
+	s := newTestSite(t)
+	s.setList(t, map[string]string{"advertised": "no"})
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\n\ninfo\n")
+	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\n\ninfo\n")
+	s.drain(t)
+	if r := oneReply(t, s, "dan@else.test"); strings.Contains(r, "The team") || !strings.Contains(r, "is not advertised") {
+		t.Fatalf("dan's reply:\n%s", r)
+	}
+	if r := oneReply(t, s, "bob@subs.test"); !strings.Contains(r, "Description:   The team") {
+		t.Fatalf("bob's reply:\n%s", r)
+	}
+}

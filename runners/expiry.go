@@ -24,22 +24,26 @@ type ExpiryKeys interface {
 	PruneExpiryNotices(now time.Time) (int, error)
 }
 
-// KeyExpiryNotices is the daily key and certificate check (after Sympa's
-// chk_cert_expiration). For each list, it mails each person on the roster
-// whose OpenPGP key stops being usable within the list's key_warn_days, or
-// whose certificate ends within its cert_warn_days, and the list's owners
-// (the listmasters when it has none) when the list's own key or
-// certificate does. Notices go to the outgoing queue, which signs them with
-// the list's key (and encrypts them to recipients with a usable key). Each
-// key gets at most one notice per expiry and recipient, even when the
-// person is on several lists: the notice is recorded in keyring.db before
-// it is queued (and the record dropped if queueing fails). Records of
-// expiries that have passed are pruned. It returns how many notices were
-// queued.
-func KeyExpiryNotices(s *site.Site, now time.Time) (sent int, err error) {
+// Due is a key or certificate that a list's settings say to warn of now,
+// with the people to warn: the owners (or, without any, the listmasters)
+// for the list's own key, the holder for a subscriber's.
+type Due struct {
+	// List is the list whose settings made it due.
+	List *lists.List
+	// Key is the key or certificate, and when it stops being usable.
+	Key keyring.ExpiringKey
+	// To are the recipients of the warning.
+	To []string
+}
+
+// DueExpiries returns, list by list, the keys and certificates that stop
+// being usable within the list's key_warn_days (OpenPGP) or
+// cert_warn_days (certificates) at now: the list's own, and those of the
+// people on its roster (every role). A site without a keyring has none.
+func DueExpiries(s *site.Site, now time.Time) ([]Due, error) {
 	keys, ok := s.Keys.(ExpiryKeys)
 	if !ok {
-		return 0, nil // no keyring: nothing can expire
+		return nil, nil
 	}
 	var all []*lists.List
 	if err := s.Lists.View(func(tx *lists.Tx) error {
@@ -47,32 +51,96 @@ func KeyExpiryNotices(s *site.Site, now time.Time) (sent int, err error) {
 		all, err = tx.Lists()
 		return err
 	}); err != nil {
-		return 0, fmt.Errorf("key expiry: %w", err)
+		return nil, err
 	}
 	var longest time.Duration
 	for _, l := range all {
 		longest = max(longest, warnWindow(l, keyring.KindPGP), warnWindow(l, keyring.KindX509))
 	}
-	var errs []error
-	if longest > 0 {
-		exp, err := keys.Expiring(now, longest)
-		if err != nil {
-			return 0, fmt.Errorf("key expiry: %w", err)
+	if longest == 0 {
+		return nil, nil
+	}
+	exp, err := keys.Expiring(now, longest)
+	if err != nil || len(exp) == 0 {
+		return nil, err
+	}
+	of := map[string][]keyring.ExpiringKey{}  // address -> subscriber keys
+	own := map[string][]keyring.ExpiringKey{} // list -> list keys
+	for _, e := range exp {
+		if e.List {
+			own[e.Address] = append(own[e.Address], e)
+		} else {
+			of[e.Address] = append(of[e.Address], e)
 		}
-		of := map[string][]keyring.ExpiringKey{}  // address -> subscriber keys
-		own := map[string][]keyring.ExpiringKey{} // list -> list keys
-		for _, e := range exp {
-			if e.List {
-				own[e.Address] = append(own[e.Address], e)
-			} else {
-				of[e.Address] = append(of[e.Address], e)
+	}
+	var out []Due
+	for _, l := range all {
+		var owners []string
+		var members []Due
+		err := s.Lists.View(func(tx *lists.Tx) error {
+			return tx.ForEachMember(l.Address, func(m *lists.Member) error {
+				if m.IsOwner() {
+					owners = append(owners, m.Address)
+				}
+				for _, e := range of[strings.ToLower(m.Address)] {
+					if due(l, e, now) {
+						members = append(members, Due{List: l, Key: e, To: []string{m.Address}})
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("roster of %s: %w", l.Address, err)
+		}
+		if len(owners) == 0 {
+			owners = s.Config.Listmasters
+		}
+		for _, e := range own[l.Address] {
+			if due(l, e, now) {
+				out = append(out, Due{List: l, Key: e, To: owners})
 			}
 		}
-		for _, l := range all {
-			n, err := listExpiryNotices(s, keys, l, own[l.Address], of, now)
-			sent += n
+		out = append(out, members...)
+	}
+	return out, nil
+}
+
+// KeyExpiryNotices is the daily key and certificate check (after Sympa's
+// chk_cert_expiration). For each list, it mails each person on the roster
+// whose OpenPGP key stops being usable within the list's key_warn_days, or
+// whose certificate ends within its cert_warn_days, and the list's owners
+// (the listmasters when it has none) when the list's own key or
+// certificate does (DueExpiries). Notices go to the outgoing queue, which
+// signs them with the list's key (and encrypts them to recipients with a
+// usable key). Each key gets at most one notice per expiry and recipient,
+// even when the person is on several lists: the notice is recorded in
+// keyring.db before it is queued (and the record dropped if queueing
+// fails). Records of expiries that have passed are pruned. It returns how
+// many notices were queued.
+func KeyExpiryNotices(s *site.Site, now time.Time) (sent int, err error) {
+	keys, ok := s.Keys.(ExpiryKeys)
+	if !ok {
+		return 0, nil // no keyring: nothing can expire
+	}
+	dues, err := DueExpiries(s, now)
+	if err != nil {
+		return 0, fmt.Errorf("key expiry: %w", err)
+	}
+	var errs []error
+	for _, d := range dues {
+		l := d.List
+		for _, to := range d.To {
+			n := memberKeyExpiryNotice(l, d.Key, to, now)
+			if d.Key.List {
+				n = listKeyExpiryNotice(l, d.Key, to, now)
+			}
+			ok, err := sendExpiryNotice(s, keys, n, d.Key, now)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("key expiry of %s: %w", l.Address, err))
+			}
+			if ok {
+				sent++
 			}
 		}
 	}
@@ -96,64 +164,6 @@ func warnWindow(l *lists.List, kind keyring.Kind) time.Duration {
 func due(l *lists.List, e keyring.ExpiringKey, now time.Time) bool {
 	w := warnWindow(l, e.Kind)
 	return w > 0 && !e.Ends.After(now.Add(w))
-}
-
-// listExpiryNotices sends one list's notices: to its owners for its own
-// keys, to the people on its roster for theirs.
-func listExpiryNotices(s *site.Site, keys ExpiryKeys, l *lists.List, own []keyring.ExpiringKey,
-	of map[string][]keyring.ExpiringKey, now time.Time) (int, error) {
-	var owners []string
-	type pending struct {
-		to string
-		e  keyring.ExpiringKey
-	}
-	var todo []pending
-	err := s.Lists.View(func(tx *lists.Tx) error {
-		return tx.ForEachMember(l.Address, func(m *lists.Member) error {
-			if m.IsOwner() {
-				owners = append(owners, m.Address)
-			}
-			for _, e := range of[strings.ToLower(m.Address)] {
-				if due(l, e, now) {
-					todo = append(todo, pending{m.Address, e})
-				}
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return 0, err
-	}
-	if len(owners) == 0 {
-		owners = s.Config.Listmasters
-	}
-	var notices []*Notice
-	var targets []pending
-	for _, e := range own {
-		if !due(l, e, now) {
-			continue
-		}
-		for _, o := range owners {
-			notices = append(notices, listKeyExpiryNotice(l, e, o, now))
-			targets = append(targets, pending{o, e})
-		}
-	}
-	for _, p := range todo {
-		notices = append(notices, memberKeyExpiryNotice(l, p.e, p.to, now))
-		targets = append(targets, p)
-	}
-	sent := 0
-	var errs []error
-	for i, n := range notices {
-		ok, err := sendExpiryNotice(s, keys, n, targets[i].e, now)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			sent++
-		}
-	}
-	return sent, errors.Join(errs...)
 }
 
 // sendExpiryNotice records and queues one notice, unless it was sent before.

@@ -2,10 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"cloister/config"
+	"cloister/keyring"
+	"cloister/runners"
 )
 
 func (a *app) checkCmd() *cobra.Command {
@@ -19,7 +25,43 @@ func (a *app) checkCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "config OK: %s\n", cfg.Path)
-			return nil
+			if _, err := os.Stat(cfg.KeyringDB()); err != nil {
+				return nil // no keyring yet: no key can expire
+			}
+			return a.checkExpiring(cmd.OutOrStdout(), time.Now())
 		},
 	}
+}
+
+// checkExpiring prints the list keys and certificates, and the keys and
+// certificates of people on a roster, that stop being usable within their
+// list's key_warn_days or cert_warn_days (as Sympa's chk_cert_expiration
+// reports them).
+func (a *app) checkExpiring(w io.Writer, now time.Time) error {
+	s, err := a.open()
+	if err != nil {
+		return err
+	}
+	dues, err := runners.DueExpiries(s, now)
+	if err != nil {
+		return fmt.Errorf("expiring keys: %w", err)
+	}
+	for _, d := range dues {
+		what, setting := "OpenPGP key", "key_warn_days"
+		days := d.List.Settings.KeyWarnDays
+		if d.Key.Kind == keyring.KindX509 {
+			what, setting, days = "certificate", "cert_warn_days", d.List.Settings.CertWarnDays
+		}
+		whose := "the list's own"
+		if !d.Key.List {
+			whose = d.Key.Address + "'s"
+		}
+		left := int(math.Ceil(d.Key.Ends.Sub(now).Hours() / 24))
+		fmt.Fprintf(w, "expiring: %s: %s %s %s ends %s (in %d days; %s %d)\n", d.List.Address, whose, what,
+			d.Key.Fingerprint, d.Key.Ends.UTC().Format(time.DateOnly), left, setting, days)
+	}
+	if len(dues) == 0 {
+		fmt.Fprintln(w, "keys OK: none expires within its list's warning days")
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/keyring"
+	"cloister/runners"
 	"cloister/site"
 )
 
@@ -54,7 +56,8 @@ func readKeyFile(path string) ([]byte, error) {
 
 func (a *app) keyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "key", Short: "Manage list keys and certificates and subscribers' keys"}
-	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd(), a.keyPassphraseCmd())
+	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd(), a.keyPassphraseCmd(),
+		a.keyFetchCmd(), a.keyCheckExpiryCmd())
 	return c
 }
 
@@ -342,6 +345,62 @@ func (a *app) keyPassphraseCmd() *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d list keys: point keyring_passphrase_file (or the keyring-passphrase credential) at %s and restart the runners\n", n, args[0])
 			return nil
+		},
+	}
+}
+
+func (a *app) keyFetchCmd() *cobra.Command {
+	var f keyring.Fetcher
+	var wkd bool
+	c := &cobra.Command{
+		Use:   "fetch ADDRESS",
+		Short: "Fetch a subscriber's OpenPGP key by WKD (and from a VKS keyserver) and add it",
+		Long: "Fetch ADDRESS's OpenPGP key from the Web Key Directory of its domain (advanced method, then\n" +
+			"direct method) and, with --keyserver, from a keyserver speaking the VKS API\n" +
+			"(GET URL/vks/v1/by-email/ADDRESS). Only a key with a self-signed user ID carrying ADDRESS is\n" +
+			"taken; third-party certifications are dropped; responses are limited to 1 MiB.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			f.NoWKD = !wkd
+			got, err := f.Fetch(context.Background(), args[0])
+			if err != nil {
+				return err
+			}
+			fpr, err := k.AddOpenPGP(args[0], got.Key, false)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), fpr, got.Source)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org")
+	c.Flags().BoolVar(&wkd, "wkd", true, "look in the Web Key Directory (--wkd=false: keyserver only)")
+	c.Flags().DurationVar(&f.Timeout, "timeout", keyring.DefaultFetchTimeout, "bound on each HTTP exchange")
+	return c
+}
+
+func (a *app) keyCheckExpiryCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check-expiry",
+		Short: "Mail the people whose keys or certificates expire soon, and owners of lists whose own do",
+		Long: "Queue a notice to each person on a list's roster whose OpenPGP key expires within the list's\n" +
+			"key_warn_days (or certificate within cert_warn_days), and to the owners when the list's own key\n" +
+			"or certificate does; each key is warned of once per expiry date. Run it daily (a systemd timer\n" +
+			"or cron); `cloister runners` does it by itself. The outgoing runner sends the notices.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, _, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			sent, err := runners.KeyExpiryNotices(s, time.Now())
+			fmt.Fprintf(cmd.OutOrStdout(), "queued %d expiry notices\n", sent)
+			return err
 		},
 	}
 }

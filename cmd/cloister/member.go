@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"cloister/keyring"
 	"cloister/lists"
 )
 
@@ -31,7 +32,8 @@ func parseRoles(s string) ([]lists.Role, error) {
 func (a *app) memberCmd() *cobra.Command {
 	c := &cobra.Command{Use: "member", Short: "Add, remove, list and import members"}
 	var name, roles string
-	var noDelivery bool
+	var noDelivery, bindKey bool
+	var keyFile string
 	add := &cobra.Command{
 		Use:   "add LIST ADDRESS",
 		Short: "Add a member (roles: member, moderator, owner)",
@@ -50,13 +52,33 @@ func (a *app) memberCmd() *cobra.Command {
 				m.Delivery = lists.DeliveryDisabled
 			}
 			list := listAddress(s, args[0])
+			var keyData []byte
+			if keyFile != "" {
+				if keyData, err = readKeyFile(keyFile); err != nil {
+					return err
+				}
+			}
 			if err := s.Lists.Update(func(tx *lists.Tx) error { return tx.AddMember(list, m) }); err != nil {
 				return err
+			}
+			if keyData != nil {
+				kind, fpr, err := a.addMemberKey(m.Address, keyData, bindKey)
+				if err != nil {
+					// Nothing changes on error: the member goes again.
+					if rerr := s.Lists.Update(func(tx *lists.Tx) error { return tx.RemoveMember(list, m.Address) }); rerr != nil {
+						return errors.Join(err, fmt.Errorf("%s was added to %s without the key: %w", m.Address, list, rerr))
+					}
+					return fmt.Errorf("%s not added to %s: %w", m.Address, list, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, fpr)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s\n", m.Address, list)
 			return nil
 		},
 	}
+	add.Flags().StringVar(&keyFile, "key", "", "the member's OpenPGP public key or S/MIME certificate (PEM or DER), added to the keyring")
+	add.Flags().BoolVar(&bindKey, "bind", false, "with --key: bind an OpenPGP key although no user ID carries the address (the owner vouches)")
 	add.Flags().StringVar(&name, "name", "", "display name")
 	add.Flags().StringVar(&roles, "role", "member", "roles, comma separated: member, moderator, owner")
 	add.Flags().BoolVar(&noDelivery, "no-delivery", false, "do not send posts to this member")
@@ -234,4 +256,21 @@ func (a *app) memberCmd() *cobra.Command {
 	set.Flags().StringVar(&setName, "name", "", "display name")
 	c.AddCommand(add, set, remove, ls, imp)
 	return c
+}
+
+// addMemberKey stores a member's OpenPGP key (keyring.AddOpenPGP: bound by
+// a user ID carrying the address, or by the owner with bind; third-party
+// certifications dropped) or certificate (keyring.AddCert, for signing and
+// encryption). It returns what was stored and its fingerprint.
+func (a *app) addMemberKey(address string, data []byte, bind bool) (kind, fpr string, err error) {
+	_, k, err := a.openKeyring()
+	if err != nil {
+		return "", "", err
+	}
+	if isOpenPGP(data) {
+		fpr, err = k.AddOpenPGP(address, data, bind)
+		return "OpenPGP key", fpr, err
+	}
+	fpr, err = k.AddCert(address, data, keyring.UseBoth)
+	return "certificate", fpr, err
 }

@@ -109,9 +109,18 @@ func (a *app) runnersCmd() *cobra.Command {
 				defer wg.Done()
 				t := time.NewTicker(time.Hour)
 				defer t.Stop()
+				var keysChecked time.Time
 				for {
 					if _, err := runners.ExpireHeld(s, time.Now()); err != nil {
 						s.Log.Error("expire held posts", "err", err)
+					}
+					// Key and certificate expiry notices, daily (systemd
+					// sites may use `cloister key check-expiry` on a timer).
+					if time.Since(keysChecked) >= 24*time.Hour {
+						keysChecked = time.Now()
+						if _, err := runners.KeyExpiryNotices(s, keysChecked); err != nil {
+							s.Log.Error("key expiry notices", "err", err)
+						}
 					}
 					select {
 					case <-ctx.Done():

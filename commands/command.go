@@ -154,8 +154,9 @@ type Context struct {
 	// KeyStore changes subscriber keys; nil on sites without one.
 	KeyStore KeyStore
 
-	out    []pendingMail
-	attach []attachment // attached to the reply (key get)
+	out      []pendingMail
+	requests *int         // confirmation and approval requests sent for this mail (shared by its lines)
+	attach   []attachment // attached to the reply (key get)
 }
 
 // pendingMail is a message queued by a command, signed (and encrypted when

@@ -74,6 +74,7 @@ func Handle(r *Request) (*Outcome, error) {
 	if c.Method == "" {
 		c.Method = rules.MethodSMTP
 	}
+	c.requests = new(int)
 	for _, a := range r.Meta.SignerAddresses {
 		if sameAddress(a, sender) {
 			c.Signer = a

@@ -31,6 +31,23 @@ type request struct {
 	Confirmed bool     `json:"confirmed,omitempty"`
 }
 
+// MaxRequests bounds the confirmation and approval requests one command
+// mail may cause, so that the list cannot be used to mail many third
+// parties at once.
+const MaxRequests = 3
+
+// spendRequest counts one request against the mail's budget.
+func (c *Context) spendRequest() bool {
+	if c.requests == nil {
+		c.requests = new(int)
+	}
+	if *c.requests >= MaxRequests {
+		return false
+	}
+	*c.requests++
+	return true
+}
+
 // confirmAddress is LIST-confirm+TOKEN@domain.
 func confirmAddress(list, token string) string {
 	a := listaddr.Address(list, queue.SubConfirm)
@@ -47,6 +64,9 @@ func (c *Context) askConfirm(cmd Command, args []string, address, what string) R
 // askConfirmWith is askConfirm whose request is encrypted to key (when not
 // nil; never sent in clear then), with a further instruction.
 func (c *Context) askConfirmWith(cmd Command, args []string, address, what string, key *openpgp.Entity, extra string) Result {
+	if !c.spendRequest() {
+		return refused("at most %d confirmation requests are sent per message; send the rest separately", MaxRequests)
+	}
 	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method}
 	data, _ := json.Marshal(r)
 	t := &lists.Token{List: c.List.Address, Address: address, Action: TokenConfirm, Data: string(data)}
@@ -76,6 +96,9 @@ without your confirmation. The request expires on %s.
 
 // askApproval sends each owner a token that runs cmd again, approved.
 func (c *Context) askApproval(cmd Command, args []string, what string) Result {
+	if !c.spendRequest() {
+		return refused("at most %d requests for confirmation or approval are sent per message; send the rest separately", MaxRequests)
+	}
 	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method, Confirmed: c.Confirmed}
 	data, _ := json.Marshal(r)
 	var owners []string

@@ -452,3 +452,26 @@ func TestCommandInfoNotAdvertised(t *testing.T) {
 		t.Fatalf("bob's reply:\n%s", r)
 	}
 }
+
+// TestCommandRequestsBounded: one mail cannot make the list mail many
+// third parties.
+func TestCommandRequestsBounded(t *testing.T) {
+	s := newTestSite(t)
+	var b strings.Builder
+	b.WriteString("From: dan@else.test\n\n")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&b, "subscribe victim%d@else.test\n", i)
+	}
+	s.deliver(t, queue.SubRequest, "dan@else.test", b.String())
+	s.drain(t)
+	n := 0
+	for i := 0; i < 10; i++ {
+		n += len(s.mailbox(t, fmt.Sprintf("victim%d@else.test", i)))
+	}
+	if n != 3 {
+		t.Fatalf("%d confirmation requests sent", n)
+	}
+	if r := oneReply(t, s, "dan@else.test"); strings.Count(r, "refused: at most 3 confirmation requests") != 7 {
+		t.Fatalf("reply:\n%s", r)
+	}
+}

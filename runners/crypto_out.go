@@ -139,7 +139,12 @@ func (d *distributor) prepare() error {
 		}
 		protectedOuter.Set("MIME-Version", "1.0")
 		d.addKeyHeaders(protectedOuter)
-		d.outerHeader = bytes.TrimSuffix(protectedOuter.HeaderBytes(), []byte(protectedOuter.NL))
+		// Copies are made in canonical CRLF form, as the SMTP hand-off sends
+		// them, so that the hand-off need not copy them again.
+		var hdr bytes.Buffer
+		w := &crlfWriter{w: &hdr}
+		w.Write(bytes.TrimSuffix(protectedOuter.HeaderBytes(), []byte(protectedOuter.NL)))
+		d.outerHeader = hdr.Bytes()
 		cfg := &packet.Config{Time: func() time.Time { return d.now }}
 		if d.wantPGP {
 			if d.pgpSealed, d.err = pgp.Seal(inner, d.pgpKey, cfg); d.err != nil {
@@ -190,11 +195,13 @@ func (d *distributor) copyFor(rcpt string) (data []byte, notice bool, err error)
 	if d.wantPGP {
 		key, kerr := d.site.Keys.EncryptionPGP(rcpt, d.now)
 		if kerr == nil {
-			ent, err := d.pgpSealed.For(key)
-			if err != nil {
+			var b bytes.Buffer
+			b.Grow(len(d.outerHeader) + len(d.inner)*4/3 + 4096)
+			b.Write(d.outerHeader)
+			if err := d.pgpSealed.WriteFor(&crlfWriter{w: &b}, key); err != nil {
 				return nil, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
 			}
-			return append(append([]byte{}, d.outerHeader...), ent...), false, nil
+			return b.Bytes(), false, nil
 		}
 	}
 	if d.wantSMIME {
@@ -278,4 +285,31 @@ func (d *distributor) addKeyHeaders(m *mailmsg.Message) {
 	m.Set("Autocrypt", "addr="+d.list.Address+"; prefer-encrypt=mutual; keydata="+strings.TrimSpace(folded.String()))
 	m.Set("OpenPGP", fmt.Sprintf("id=%X; url=mailto:%s; preference=signencrypt",
 		d.pgpKey.PrimaryKey.Fingerprint, listaddr.Address(d.list.Address, queue.SubSendkey)))
+}
+
+// crlfWriter writes what it is given with every bare LF turned into CRLF.
+type crlfWriter struct {
+	w      *bytes.Buffer
+	lastCR bool
+}
+
+func (c *crlfWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.w.Write(p)
+			c.lastCR = p[len(p)-1] == '\r'
+			break
+		}
+		prevCR := (i == 0 && c.lastCR) || (i > 0 && p[i-1] == '\r')
+		c.w.Write(p[:i])
+		if !prevCR {
+			c.w.WriteByte('\r')
+		}
+		c.w.WriteByte('\n')
+		c.lastCR = false
+		p = p[i+1:]
+	}
+	return n, nil
 }

@@ -41,7 +41,7 @@ const (
 )
 
 // Names lists every queue, in the order a post moves through them.
-var Names = []string{In, Command, Rules, Pipeline, Archive, Out, Retry, Bounces, Bad}
+var Names = []string{In, Command, Rules, Pipeline, Archive, "digest", Out, Retry, Bounces, Bad}
 
 const (
 	extMsg = ".msg"

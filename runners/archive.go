@@ -4,18 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"time"
 
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/archive"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/site"
 )
 
-// Archive stores each distributed post in its list's archive, a Maildir under
-// archive/<list>/ (one file per message, written atomically and named after
-// the entry id, so a repeated hand-over replaces rather than duplicates and no
-// lock is needed between writers).
+// Archive stores each distributed post in its list's archive (package
+// archive: a Maildir under archive/<list>/, one file per message named
+// after the entry id) as it left the pipeline, and hands a copy to the
+// digest queue when members of the list take digests. A list whose posts
+// may be encrypted (any pgp_*/smime_* setting other than no), or a post that
+// arrived encrypted, is archived encrypted to the list's archive key, made
+// on first use; nothing of it is ever stored in clear. archive_keep_days is
+// applied at most once an hour per list.
 type Archive struct{}
 
 // Name implements Runner.
@@ -25,18 +31,33 @@ func (Archive) Name() string { return "archive" }
 func (Archive) Queue() string { return queue.Archive }
 
 // Description implements Runner.
-func (Archive) Description() string { return "store distributed posts in the list's Maildir archive" }
+func (Archive) Description() string {
+	return "store distributed posts in the list's archive (encrypted to the archive key for encrypted lists) and feed digests"
+}
+
+// errStop ends a walk over the roster early.
+var errStop = errors.New("stop")
 
 // Process implements Runner.
 func (Archive) Process(ctx context.Context, j *Job) error {
-	var mode string
+	var list *lists.List
+	digests := false
 	err := j.Site.Lists.View(func(tx *lists.Tx) error {
-		l, err := tx.List(j.Meta.List)
-		if err != nil {
+		var err error
+		if list, err = tx.List(j.Meta.List); err != nil {
 			return err
 		}
-		mode = l.Settings.Archive
-		return nil
+		err = tx.ForEachMember(list.Address, func(m *lists.Member) error {
+			if m.ReceivesDigest() {
+				digests = true
+				return errStop
+			}
+			return nil
+		})
+		if errors.Is(err, errStop) {
+			err = nil
+		}
+		return err
 	})
 	if errors.Is(err, lists.ErrNoList) {
 		return Permanent("list %s no longer exists", j.Meta.List)
@@ -44,34 +65,72 @@ func (Archive) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	if mode == "none" {
-		return nil
-	}
-	if j.Meta.Sealed != nil || (j.Meta.Encryption != "" && j.Meta.Encryption != "none") {
-		// Never stored in clear (security invariant 2): the archive key
-		// encryption arrives with the archive work; until then encrypted
-		// posts are not archived.
-		j.Log.Info("decision", "decision", "not archived", "reason", "encrypted post and no archive key")
-		return nil
-	}
 	body, err := j.Body()
 	if err != nil {
 		return err
 	}
-	dir := j.Site.Config.ArchiveDir(j.Meta.List)
-	for _, sub := range []string{"tmp", "new", "cur"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o750); err != nil {
-			return fmt.Errorf("create archive %s: %w", dir, err)
+	if digests {
+		m := j.Meta.Clone()
+		m.Kind = "post"
+		m.AddStage("archive", "to digest")
+		j.Send(digestQueue, m, body)
+	}
+	if list.Settings.Archive == "none" {
+		return nil
+	}
+	var to *openpgp.Entity
+	if archive.MustEncrypt(list.Settings, j.Meta) {
+		to, err = archiveKey(j.Site, list.Address)
+		if errors.Is(err, errNoArchiveKeys) {
+			// Never stored in clear (security invariant 2).
+			j.Log.Info("decision", "decision", "not archived", "reason", "encrypted list and no keyring for an archive key")
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
-	name := fmt.Sprintf("%s.%s", j.Meta.ID, "cloister")
-	err = queue.WriteFileAtomic(filepath.Join(dir, "new", name), 0o640, func(w io.Writer) error {
-		_, err := w.Write(body)
-		return err
-	})
+	st := archive.For(j.Site, list.Address)
+	path, err := st.Append(j.Meta.ID, body, to, j.Now)
 	if err != nil {
-		return fmt.Errorf("archive post: %w", err)
+		return err
 	}
-	j.Log.Info("decision", "decision", "archived", "file", name)
+	j.Log.Info("decision", "decision", "archived", "file", path, "encrypted", to != nil)
+	if n, err := st.ExpireEvery(list.Settings.ArchiveKeepDays, j.Now, time.Hour); err != nil {
+		j.Log.Warn("archive expiry failed", "err", err)
+	} else if n > 0 {
+		j.Log.Info("decision", "decision", "archive expired", "removed", n, "keep_days", list.Settings.ArchiveKeepDays)
+	}
 	return nil
+}
+
+// errNoArchiveKeys means the site's keys cannot hold archive keys.
+var errNoArchiveKeys = errors.New("no keyring for archive keys")
+
+// archiveKey returns the list's public archive key, making the key first
+// when the list has none.
+func archiveKey(s *site.Site, list string) (*openpgp.Entity, error) {
+	if s.Keys == nil {
+		return nil, errNoArchiveKeys
+	}
+	pk, ok := s.Keys.(archive.PublicKeys)
+	if !ok {
+		return nil, errNoArchiveKeys
+	}
+	k, err := pk.ArchiveKey(list)
+	if !errors.Is(err, site.ErrNoListKey) {
+		return k, err
+	}
+	mk, ok := s.Keys.(archive.KeyMaker)
+	if !ok {
+		return nil, fmt.Errorf("list %s has no archive key: %w", list, err)
+	}
+	if _, gerr := mk.GenerateArchiveKey(list); gerr != nil {
+		// Another process may have made it meanwhile.
+		if k, err := pk.ArchiveKey(list); err == nil {
+			return k, nil
+		}
+		return nil, fmt.Errorf("make archive key of %s: %w", list, gerr)
+	}
+	return pk.ArchiveKey(list)
 }

@@ -39,6 +39,7 @@ var All = []Runner{
 	Outgoing{},
 	Retry{},
 	Bounce{},
+	Digest{},
 }
 
 // Lookup returns the runner with the name.

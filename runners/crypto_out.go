@@ -188,20 +188,21 @@ func (d *distributor) prepare() error {
 
 // copyFor returns the copy of the post for one subscriber, or a notice when
 // the subscriber cannot be sent the post (notice true).
-func (d *distributor) copyFor(rcpt string) (data []byte, notice bool, err error) {
+func (d *distributor) copyFor(rcpt string) (data []byte, notice, pooled bool, err error) {
 	if err := d.prepare(); err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if d.wantPGP {
 		key, kerr := d.site.Keys.EncryptionPGP(rcpt, d.now)
 		if kerr == nil {
-			var b bytes.Buffer
+			b := copyBuffers.Get().(*bytes.Buffer)
+			b.Reset()
 			b.Grow(len(d.outerHeader) + len(d.inner)*4/3 + 4096)
 			b.Write(d.outerHeader)
-			if err := d.pgpSealed.WriteFor(&crlfWriter{w: &b}, key); err != nil {
-				return nil, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+			if err := d.pgpSealed.WriteFor(&crlfWriter{w: b}, key); err != nil {
+				return nil, false, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
 			}
-			return b.Bytes(), false, nil
+			return b.Bytes(), false, true, nil
 		}
 	}
 	if d.wantSMIME {
@@ -209,18 +210,18 @@ func (d *distributor) copyFor(rcpt string) (data []byte, notice bool, err error)
 		if cerr == nil {
 			ent, err := d.smimeSealed.For(cert)
 			if err != nil {
-				return nil, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+				return nil, false, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
 			}
-			return append(append([]byte{}, d.outerHeader...), ent...), false, nil
+			return append(append([]byte{}, d.outerHeader...), ent...), false, false, nil
 		}
 	}
 	if d.arrived || d.forcePGP || d.forceSMIME {
-		return d.noKeyNotice(rcpt), true, nil
+		return d.noKeyNotice(rcpt), true, false, nil
 	}
 	if d.signedPlain != nil {
-		return d.signedPlain, false, nil
+		return d.signedPlain, false, false, nil
 	}
-	return d.plain, false, nil
+	return d.plain, false, false, nil
 }
 
 // noKeyNotice tells a subscriber that a post could not be sent because no
@@ -312,4 +313,16 @@ func (c *crlfWriter) Write(p []byte) (int, error) {
 		p = p[i+1:]
 	}
 	return n, nil
+}
+
+// copyBuffers recycles the buffers of per-subscriber copies: a fan-out makes
+// thousands of copies of the same size, and zeroing a fresh one each time
+// costs more than the encryption. Outgoing returns a buffer once its copy
+// has been handed to the MTA.
+var copyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// releaseCopy returns the buffer behind a copy made by copyFor.
+func releaseCopy(data []byte) {
+	b := bytes.NewBuffer(data[:0])
+	copyBuffers.Put(b)
 }

@@ -162,6 +162,10 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			from = listaddr.VERP(m.List, u.rcpts[0]) // a bounce names its subscriber
 		}
 		res, serr := sess.Send(from, u.rcpts, u.data)
+		if u.pooled {
+			releaseCopy(u.data)
+			u.data = nil
+		}
 		var line strings.Builder
 		for _, r := range res.Accepted {
 			fmt.Fprintf(&line, "ok %s\n", r)
@@ -263,6 +267,7 @@ type unit struct {
 	rcpts  []string
 	data   []byte
 	notice bool // a no-key notice instead of the post
+	pooled bool // data's buffer goes back to copyBuffers once sent
 	err    error
 }
 
@@ -288,7 +293,7 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *u
 		go func() {
 			defer wg.Done()
 			for u := range in {
-				u.data, u.notice, u.err = dist.copyFor(u.rcpts[0])
+				u.data, u.notice, u.pooled, u.err = dist.copyFor(u.rcpts[0])
 				out <- u
 			}
 		}()

@@ -9,6 +9,8 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	bolt "go.etcd.io/bbolt"
+
+	"cloister/config"
 )
 
 // ExpiringKey is a key or certificate that stops being usable soon.
@@ -24,7 +26,7 @@ type ExpiringKey struct {
 
 // Expiring returns the keys and certificates that are usable at now and
 // stop being usable within the given duration (list keys first, then by
-// address). A subscriber's key is left out when the same address has
+// address, kind and fingerprint). A subscriber's key is left out when the same address has
 // another usable key of the same kind that lasts longer: that one takes
 // over, nothing needs renewing.
 func (k *Keyring) Expiring(now time.Time, within time.Duration) ([]ExpiringKey, error) {
@@ -80,6 +82,15 @@ func (k *Keyring) Expiring(now time.Time, within time.Duration) ([]ExpiringKey, 
 			out = append(out, ExpiringKey{Entry: e, Ends: ends[i]})
 		}
 	}
+	slices.SortStableFunc(out, func(a, b ExpiringKey) int {
+		if a.List != b.List {
+			if a.List {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Address+"\x00"+string(a.Kind)+"\x00"+a.Fingerprint, b.Address+"\x00"+string(b.Kind)+"\x00"+b.Fingerprint)
+	})
 	return out, nil
 }
 
@@ -244,4 +255,22 @@ func (k *Keyring) ExpiryNoticesSent() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// ReloadTrust reads the site's S/MIME trust anchors (smime_cafile,
+// smime_capath) and CRLs (smime_crl_dir) again and sets them, so that a
+// process that runs for days judges certificates by the CRLs published
+// since it started. The daily expiry check calls it. On error the trust in
+// use is kept.
+func (k *Keyring) ReloadTrust(cfg *config.Config) error {
+	roots, err := Roots(cfg)
+	if err != nil {
+		return fmt.Errorf("reload trust: %w", err)
+	}
+	crls, err := CRLs(cfg)
+	if err != nil {
+		return fmt.Errorf("reload trust: %w", err)
+	}
+	k.SetTrust(roots, crls)
+	return nil
 }

@@ -1,10 +1,14 @@
 package keyring
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"cloister/config"
 )
 
 // opensslDate formats t as openssl ca's -startdate/-enddate want it.
@@ -213,5 +217,49 @@ func TestExpiryNoticeRecords(t *testing.T) {
 	}
 	if left, _ := k.ExpiryNoticesSent(); left != 1 {
 		t.Fatalf("%d records left, want 1", left)
+	}
+}
+
+// TestReloadTrust: a CRL written after the keyring was opened counts once
+// the trust is reloaded; a broken CRL directory keeps the trust in use.
+func TestReloadTrust(t *testing.T) {
+	k := newKeyring(t)
+	p := newPKI(t, "Reload CA")
+	pem := p.leaf("gus", "gus@subs.test", "leaf", "", "")
+	fpr, err := k.AddCert("gus@subs.test", pem, UseBoth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlDir := t.TempDir()
+	cfg := &config.Config{SMIMECAFile: filepath.Join(p.dir, "ca.pem"), SMIMECRLDir: crlDir}
+	state := func() State {
+		t.Helper()
+		ents, err := k.Entries(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if e.Fingerprint == fpr {
+				return e.State
+			}
+		}
+		t.Fatalf("no entry %s", fpr)
+		return ""
+	}
+	if err := k.ReloadTrust(cfg); err != nil || state() != StateOK {
+		t.Fatalf("before the CRL: %v, state %s", err, state())
+	}
+	if err := os.WriteFile(filepath.Join(crlDir, "ca.crl"), p.revokeCert("gus"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if state() != StateOK {
+		t.Fatal("the CRL counted before the reload")
+	}
+	if err := k.ReloadTrust(cfg); err != nil || state() != StateRevoked {
+		t.Fatalf("after the reload: %v, state %s", err, state())
+	}
+	os.WriteFile(filepath.Join(crlDir, "junk.crl"), []byte("not a CRL"), 0o600)
+	if err := k.ReloadTrust(cfg); err == nil || state() != StateRevoked {
+		t.Fatalf("a broken CRL directory: %v, state %s", err, state())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"cloister/config"
 	"cloister/keyring"
 	"cloister/listaddr"
 	"cloister/lists"
@@ -116,18 +117,26 @@ func DueExpiries(s *site.Site, now time.Time) ([]Due, error) {
 // usable key). Each key gets at most one notice per expiry and recipient,
 // even when the person is on several lists: the notice is recorded in
 // keyring.db before it is queued (and the record dropped if queueing
-// fails). Records of expiries that have passed are pruned. It returns how
+// fails). Records of expiries that have passed are pruned. It first reads
+// the site's trust anchors and CRLs again (keyring.ReloadTrust), so that a
+// long-running process judges certificates by current CRLs. It returns how
 // many notices were queued.
 func KeyExpiryNotices(s *site.Site, now time.Time) (sent int, err error) {
 	keys, ok := s.Keys.(ExpiryKeys)
 	if !ok {
 		return 0, nil // no keyring: nothing can expire
 	}
+	var errs []error
+	// CRLs published since the process started count from now on.
+	if r, ok := s.Keys.(interface{ ReloadTrust(*config.Config) error }); ok {
+		if err := r.ReloadTrust(s.Config); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	dues, err := DueExpiries(s, now)
 	if err != nil {
-		return 0, fmt.Errorf("key expiry: %w", err)
+		return 0, errors.Join(append(errs, fmt.Errorf("key expiry: %w", err))...)
 	}
-	var errs []error
 	for _, d := range dues {
 		l := d.List
 		for _, to := range d.To {

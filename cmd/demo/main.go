@@ -185,6 +185,9 @@ func run() error {
 	if err := runSMIME(s, k, ca, deliver, cfgPath, sink, dir); err != nil {
 		return err
 	}
+	if err := runSubscribe(s, deliver, cfgPath, sink); err != nil {
+		return err
+	}
 	fmt.Println()
 	return nil
 }

@@ -322,7 +322,7 @@ func digestHeader(list *lists.List, subject string, now time.Time) string {
 	fmt.Fprintf(&b, "X-Loop: %s\n", list.Address)
 	fmt.Fprintf(&b, "List-Id: <%s>\n", strings.Replace(list.Address, "@", ".", 1))
 	fmt.Fprintf(&b, "List-Post: <mailto:%s>\n", list.Address)
-	fmt.Fprintf(&b, "List-Unsubscribe: <mailto:%s?subject=unsubscribe>\n", listaddr.Address(list.Address, queue.SubRequest))
+	fmt.Fprintf(&b, "List-Unsubscribe: <mailto:%s>\n", listaddr.Address(list.Address, queue.SubLeave))
 	fmt.Fprintf(&b, "MIME-Version: 1.0\n")
 	return b.String()
 }
@@ -385,6 +385,7 @@ func mimeDigest(list *lists.List, name string, st digestState, posts [][]byte, n
 	for _, p := range posts {
 		fmt.Fprintf(&b, "--%s\n\n", inner)
 		b.Write(lf(p))
+		b.WriteString("\n") // the line break before a delimiter belongs to it
 	}
 	fmt.Fprintf(&b, "--%s--\n\n--%s--\n", inner, outer)
 	return b.Bytes()

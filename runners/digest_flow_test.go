@@ -1,0 +1,262 @@
+package runners
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message"
+
+	"cloister/lists"
+	"cloister/queue"
+)
+
+// digestPost is the nth test post, about 1.5 KB.
+func digestPost(n int) string {
+	return fmt.Sprintf("From: Bob <bob@subs.test>\nTo: team@lists.test\nSubject: Topic %02d\nDate: Mon, 2 Nov 2026 10:%02d:00 +0000\n\nPOST-%02d-BODY\n%s\n",
+		n, n, n, strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n", 25))
+}
+
+func (s *testSite) setDelivery(t *testing.T, addr string, d lists.Delivery) {
+	t.Helper()
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		m, err := tx.Member("team@lists.test", addr)
+		if err != nil {
+			return err
+		}
+		m.Delivery = d
+		return tx.PutMember("team@lists.test", m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *testSite) pendingDigest(t *testing.T) (n int, size int64) {
+	t.Helper()
+	ps, err := pendingPosts(filepath.Join(s.Config.StateDir, "digest", "team@lists.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		size += p.size
+	}
+	return len(ps), size
+}
+
+// TestDigestOf20Posts: cat takes digests. Nineteen posts wait (a timer for
+// the period sits in the digest queue); the twentieth reaches the size and
+// cat gets one MIME digest holding the 20 posts, and no post by itself.
+func TestDigestOf20Posts(t *testing.T) {
+	s := newTestSite(t)
+	s.setDelivery(t, "cat@subs.test", lists.DeliveryDigest)
+	s.setList(t, map[string]string{"digest_size_kb": "10240"})
+	for i := 1; i <= 19; i++ {
+		s.deliver(t, queue.SubPost, "bob@subs.test", digestPost(i))
+	}
+	s.drain(t)
+	n, size := s.pendingDigest(t)
+	if n != 19 || len(s.mailbox(t, "cat@subs.test")) != 0 || len(s.mailbox(t, "bob@subs.test")) != 19 {
+		t.Fatalf("pending %d, cat %d, bob %d", n, len(s.mailbox(t, "cat@subs.test")), len(s.mailbox(t, "bob@subs.test")))
+	}
+	timers, _ := s.Queue(digestQueue).Pending(queue.All)
+	if len(timers) != 1 {
+		t.Fatalf("digest queue holds %v", timers)
+	}
+	if ready, _ := s.Queue(digestQueue).Ready(queue.All, time.Now().Add(23*time.Hour)); len(ready) != 0 {
+		t.Fatalf("timer due before the period: %v", ready)
+	}
+	if ready, _ := s.Queue(digestQueue).Ready(queue.All, time.Now().Add(25*time.Hour)); len(ready) != 1 {
+		t.Fatalf("timer not due after the period: %v", ready)
+	}
+	s.setList(t, map[string]string{"digest_size_kb": fmt.Sprint(size/1024 + 1)})
+	s.deliver(t, queue.SubPost, "bob@subs.test", digestPost(20))
+	s.drain(t)
+	box := s.mailbox(t, "cat@subs.test")
+	if len(box) != 1 {
+		t.Fatalf("cat got %d messages", len(box))
+	}
+	d := box[0]
+	if !bytes.Contains(d, []byte("Subject: team Digest, Vol 1, Issue 1")) {
+		t.Fatalf("digest header:\n%s", d[:min(len(d), 800)])
+	}
+	posts := mimeDigestPosts(t, d)
+	if len(posts) != 20 {
+		t.Fatalf("digest holds %d posts", len(posts))
+	}
+	for i, p := range posts {
+		if !strings.Contains(p, fmt.Sprintf("Subject: [team] Topic %02d", i+1)) || !strings.Contains(p, fmt.Sprintf("POST-%02d-BODY", i+1)) {
+			t.Fatalf("post %d:\n%s", i+1, p)
+		}
+		if !bytes.Contains(d, []byte(fmt.Sprintf("%3d. [team] Topic %02d (Bob)", i+1, i+1))) {
+			t.Fatalf("contents lack post %d", i+1)
+		}
+	}
+	if n, _ := s.pendingDigest(t); n != 0 {
+		t.Fatalf("%d posts still wait", n)
+	}
+	// The next digest is issue 2.
+	s.setList(t, map[string]string{"digest_size_kb": "1"})
+	s.deliver(t, queue.SubPost, "bob@subs.test", digestPost(21))
+	s.drain(t)
+	if box := s.mailbox(t, "cat@subs.test"); len(box) != 2 || !bytes.Contains(box[1], []byte("Issue 2")) {
+		t.Fatalf("second digest: %d messages", len(box))
+	}
+}
+
+// mimeDigestPosts reads a MIME digest: multipart/mixed with a text part and
+// a multipart/digest whose parts are the posts.
+func mimeDigestPosts(t *testing.T, d []byte) []string {
+	t.Helper()
+	e, err := message.Read(bytes.NewReader(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := e.MultipartReader()
+	if mr == nil {
+		t.Fatal("digest is not multipart")
+	}
+	var out []string
+	for i := 0; ; i++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		mt, _, _ := p.Header.ContentType()
+		if i == 0 && mt != "text/plain" || i == 1 && mt != "multipart/digest" || i > 1 {
+			t.Fatalf("part %d is %s", i, mt)
+		}
+		if i == 1 {
+			dr := p.MultipartReader()
+			for {
+				q, err := dr.NextPart()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q.Header.Get("Content-Type") != "" {
+					t.Fatalf("digest part with its own type %q", q.Header.Get("Content-Type"))
+				}
+				b, _ := io.ReadAll(q.Body)
+				out = append(out, string(b))
+			}
+		}
+	}
+	return out
+}
+
+// TestPlainDigest: the RFC 1153 form of 20 posts, one with an attachment,
+// one quoted-printable and one with a separator line in its body.
+func TestPlainDigest(t *testing.T) {
+	l, err := lists.NewList("team@lists.test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Settings.DigestFormat = "plain"
+	var posts [][]byte
+	for i := 1; i <= 20; i++ {
+		posts = append(posts, []byte(digestPost(i)))
+	}
+	posts[4] = []byte("From: ann@subs.test\nSubject: =?utf-8?q?Caf=C3=A9?=\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 au lait\n--b\nContent-Type: application/pdf; name=\"agenda.pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n")
+	posts[7] = []byte("From: cat@subs.test\r\nSubject: Dashes\r\n\r\nabove\r\n" + rfc1153Sep + "\r\nbelow\r\n")
+	d := string(buildDigest(l, digestState{Volume: 2, Issue: 7}, posts, time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)))
+	for _, want := range []string{
+		"Subject: team Digest V2 #7\n", "Content-Type: text/plain; charset=utf-8\n",
+		"team Digest\t\tMon, 2 Nov 2026\t\tVolume 2 : Issue 7\n\nToday's Topics:\n\n  Topic 01 (Bob)\n",
+		"\n  Café (ann@subs.test)\n", "\n" + rfc1153Head + "\n\nDate: Mon, 2 Nov 2026 10:01:00 +0000\nFrom: Bob <bob@subs.test>\n",
+		"Subject: Café\n\nCafé au lait\n[a application/pdf part (agenda.pdf) is not included in the plain digest]\n",
+		"above\n " + rfc1153Sep + "\nbelow\n",
+		"\n" + rfc1153Sep + "\n\nEnd of team Digest V2 #7\n************************\n",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("plain digest lacks %q", want)
+		}
+	}
+	if got := strings.Count(d, "\n"+rfc1153Sep+"\n"); got != 20 {
+		t.Errorf("%d separators, want 20 (19 between posts, 1 at the end)\n%s", got, d)
+	}
+	if strings.Contains(d, "JVBERi0") || strings.Contains(d, "\r") {
+		t.Errorf("attachment or CR in the plain digest")
+	}
+}
+
+// TestDigestDue: size, count and period each make a digest due.
+func TestDigestDue(t *testing.T) {
+	st := lists.DefaultSettings() // 30 KiB, 24 hours
+	t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	posts := func(n int, size int64) []pendingPost {
+		var out []pendingPost
+		for i := range n {
+			out = append(out, pendingPost{size: size, at: t0.Add(time.Duration(i) * time.Minute)})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		posts []pendingPost
+		now   time.Time
+		due   bool
+	}{
+		{"small and young", posts(3, 1000), t0.Add(time.Hour), false},
+		{"size reached", posts(31, 1024), t0.Add(time.Hour), true},
+		{"period reached", posts(1, 10), t0.Add(24 * time.Hour), true},
+		{"just before the period", posts(1, 10), t0.Add(24*time.Hour - time.Second), false},
+		{"too many posts", posts(maxDigestPosts, 1), t0, true},
+	} {
+		due, at := digestDue(st, c.posts, c.now)
+		if due != c.due || !at.Equal(t0.Add(24*time.Hour)) {
+			t.Errorf("%s: due %v at %v", c.name, due, at)
+		}
+	}
+}
+
+// TestDigestEncryptedList: a post that arrived encrypted waits sealed, and
+// the digest goes out encrypted to the digest member's key.
+func TestDigestEncryptedList(t *testing.T) {
+	s, homes := encryptedSite(t)
+	s.setDelivery(t, "bob@subs.test", lists.DeliveryDigest)
+	s.setList(t, map[string]string{"digest_size_kb": "10240"})
+	const marker = "DIGEST-SECRET-90be"
+	inner := []byte("Content-Type: text/plain; charset=utf-8\n\nCode " + marker + "\n")
+	post := homes["ann@subs.test"].PGPMIMEEncrypted("From: ann <ann@subs.test>\nTo: team@lists.test\nSubject: Code\n",
+		inner, true, "ann@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "ann@subs.test", string(post))
+	s.drain(t)
+	if n, _ := s.pendingDigest(t); n != 1 {
+		t.Fatalf("%d posts wait", n)
+	}
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Fatalf("plaintext on disk: %v", hits)
+	}
+	s.setList(t, map[string]string{"digest_size_kb": "1"})
+	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\nTo: team@lists.test\nSubject: Clear\n\n"+strings.Repeat("x", 1100)+"\n")
+	s.drain(t)
+	var digest []byte
+	for _, m := range s.mailbox(t, "bob@subs.test") {
+		if bytes.Contains(m, []byte("multipart/encrypted")) && !bytes.Contains(m, []byte("Subject: [team]")) {
+			digest = m
+		}
+	}
+	if digest == nil || bytes.Contains(digest, []byte(marker)) {
+		t.Fatalf("bob's mail: %q", s.mailbox(t, "bob@subs.test"))
+	}
+	pt, status, err := homes["bob@subs.test"].Decrypt(armoredPart(t, digest))
+	if err != nil {
+		t.Fatalf("bob cannot decrypt the digest: %v\n%s", err, status)
+	}
+	if !bytes.Contains(pt, []byte(marker)) || !bytes.Contains(pt, []byte("team Digest, Vol 1, Issue 1")) || !bytes.Contains(pt, []byte("multipart/digest")) {
+		t.Fatalf("decrypted digest:\n%s", pt)
+	}
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Fatalf("plaintext on disk: %v", hits)
+	}
+}

@@ -1,12 +1,16 @@
 package keyring
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/config"
 )
@@ -261,5 +265,38 @@ func TestReloadTrust(t *testing.T) {
 	os.WriteFile(filepath.Join(crlDir, "junk.crl"), []byte("not a CRL"), 0o600)
 	if err := k.ReloadTrust(cfg); err == nil || state() != StateRevoked {
 		t.Fatalf("a broken CRL directory: %v, state %s", err, state())
+	}
+}
+
+// BenchmarkExpiring measures the daily scan over a keyring of 1,000
+// Curve25519 subscriber keys, half of them expiring in 10 days (keys
+// already parsed, as in a running process).
+func BenchmarkExpiring(b *testing.B) {
+	k := newKeyring(b)
+	const n = 1000
+	for i := range n {
+		cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+		if i%2 == 0 {
+			cfg.KeyLifetimeSecs = 10 * 24 * 3600
+		}
+		addr := fmt.Sprintf("s%d@subs.test", i)
+		e, err := openpgp.NewEntity("S", "", addr, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, _ := armorEntity(e)
+		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := time.Now()
+	got, err := k.Expiring(now, 30*24*time.Hour)
+	if err != nil || len(got) != n/2 {
+		b.Fatalf("%d expiring, %v; want %d", len(got), err, n/2)
+	}
+	for b.Loop() {
+		if _, err := k.Expiring(now, 30*24*time.Hour); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -226,3 +226,37 @@ func TestKeyExpiryWarnDaysOff(t *testing.T) {
 		t.Fatalf("queued %+v", e.Meta)
 	}
 }
+
+// TestKeyExpiryAfterExtension: bob extends his key with gpg
+// --quick-set-expire; the key with its new date is warned of again (once),
+// and not at all once the new date is beyond key_warn_days.
+func TestKeyExpiryAfterExtension(t *testing.T) {
+	s, k, _, bob := expirySite(t)
+	s.setSettings(t, "cert_warn_days", "0")
+	now := time.Now()
+	run := func(at time.Time, want int) {
+		t.Helper()
+		if sent, err := KeyExpiryNotices(s.Site, at); err != nil || sent != want {
+			t.Fatalf("sent %d, %v; want %d", sent, err, want)
+		}
+	}
+	run(now, 2) // the owner for the list key, bob for his
+	extend := func(period string) {
+		t.Helper()
+		fpr := bob.Fingerprint("bob@subs.test")
+		bob.Run(nil, "--quick-set-expire", fpr, period)
+		bob.Run(nil, "--quick-set-expire", fpr, period, "*")
+		if _, err := k.AddOpenPGP("bob@subs.test", bob.ExportPublic("bob@subs.test"), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	extend("25d")
+	run(now.Add(time.Minute), 1)
+	run(now.Add(2*time.Minute), 0)
+	extend("1y")
+	run(now.Add(3*time.Minute), 0)
+	s.drain(t)
+	if box := s.mailbox(t, "bob@subs.test"); len(box) != 2 {
+		t.Fatalf("bob received %d notices, want 2", len(box))
+	}
+}

@@ -57,7 +57,7 @@ func (s *Store) ExportMbox(w io.Writer, key *openpgp.Entity) (int, error) {
 		if err != nil {
 			return i, err
 		}
-		_, from, _ := headerSummary(msg)
+		_, from, _ := HeaderSummary(msg)
 		if err := WriteMbox(w, msg, from, e.Time); err != nil {
 			return i, fmt.Errorf("write mbox: %w", err)
 		}

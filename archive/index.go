@@ -91,7 +91,7 @@ func Index(s *site.Site, list string, last int) ([]Summary, error) {
 		}
 		sum := Summary{Entry: e}
 		if msg, err := st.Read(e, key); err == nil {
-			sum.Date, sum.From, sum.Subject = headerSummary(msg)
+			sum.Date, sum.From, sum.Subject = HeaderSummary(msg)
 		}
 		out = append(out, sum)
 	}
@@ -119,13 +119,13 @@ func Get(s *site.Site, list string, n int) (*Message, error) {
 		return nil, err
 	}
 	m := &Message{Summary: Summary{Entry: e}, Raw: raw}
-	m.Date, m.From, m.Subject = headerSummary(raw)
+	m.Date, m.From, m.Subject = HeaderSummary(raw)
 	return m, nil
 }
 
 // headerSummary reads the date, sender and subject of a message, each on
 // one line and clipped.
-func headerSummary(msg []byte) (date, from, subject string) {
+func HeaderSummary(msg []byte) (date, from, subject string) {
 	head := msg
 	if i := bytes.Index(head, []byte("\n\n")); i >= 0 {
 		head = head[:i+2]

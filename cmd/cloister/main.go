@@ -59,6 +59,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.backupCmd(),
 		a.restoreCmd(),
 		a.docsCmd(),
+		a.archiveCmd(),
 	)
 	return root
 }

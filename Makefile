@@ -34,11 +34,19 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./queue ./runners
 	bash bench/deliver.sh
 
+# Binaries, systemd units, sysusers/tmpfiles snippets and MTA samples.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cloister $(DESTDIR)$(SYSCONFDIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cloister $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/postfix $(DESTDIR)$(SYSCONFDIR)/exim \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 0755 $(BIN)/cloister $(DESTDIR)$(PREFIX)/bin/cloister
 	install -m 0755 $(BIN)/deliver $(DESTDIR)$(PREFIX)/lib/cloister/deliver
 	install -m 0644 etc/cloister.toml $(DESTDIR)$(SYSCONFDIR)/cloister.toml.sample
+	install -m 0644 etc/systemd/*.service etc/systemd/*.target etc/systemd/*.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 etc/systemd/cloister.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/cloister.conf
+	install -m 0644 etc/systemd/cloister.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cloister.conf
+	install -m 0644 etc/postfix/* $(DESTDIR)$(SYSCONFDIR)/postfix/
+	install -m 0644 etc/exim/* $(DESTDIR)$(SYSCONFDIR)/exim/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -50,6 +50,9 @@ type Config struct {
 	// bans a domain) whose posts every list rejects, in addition to each
 	// list's banned_addresses.
 	BannedAddresses []string `toml:"banned_addresses"`
+	// Keyserver is the base URL of a VKS keyserver (e.g. https://keys.openpgp.org)
+	// that `cloister key fetch` asks after the Web Key Directory; empty: none.
+	Keyserver string `toml:"keyserver"`
 	// ScenarioDir is a directory of site scenario files that add to or override the built-ins.
 	ScenarioDir string `toml:"scenario_dir"`
 	// MaxAttempts is how many times a runner tries an entry before it goes to the bad queue. Default 3.
@@ -172,6 +175,9 @@ func (c *Config) Check() error {
 	if c.MaxAttempts < 1 {
 		errs = append(errs, fmt.Errorf("max_attempts %d must be at least 1", c.MaxAttempts))
 	}
+	if c.Keyserver != "" && !strings.HasPrefix(c.Keyserver, "https://") && !strings.HasPrefix(c.Keyserver, "http://127.0.0.1") && !strings.HasPrefix(c.Keyserver, "http://localhost") {
+		errs = append(errs, fmt.Errorf("keyserver %q must be an https:// URL", c.Keyserver))
+	}
 	for _, p := range c.BannedAddresses {
 		if _, err := regexp.Compile(p); err != nil {
 			errs = append(errs, fmt.Errorf("banned_addresses: %q: %v", p, err))
@@ -221,6 +227,7 @@ max_message_size_kb = %d
 # metrics_listen = "127.0.0.1:9469"
 # listmasters = ["postmaster@%s"]
 # banned_addresses = [".*@spam\\.example"]
+# keyserver = "https://keys.openpgp.org"
 # scenario_dir = ""
 # max_attempts = %d
 # retry_give_up_hours = %d

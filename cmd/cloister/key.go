@@ -361,9 +361,12 @@ func (a *app) keyFetchCmd() *cobra.Command {
 			"taken; third-party certifications are dropped; responses are limited to 1 MiB.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, k, err := a.openKeyring()
+			s, k, err := a.openKeyring()
 			if err != nil {
 				return err
+			}
+			if f.Keyserver == "" && s != nil {
+				f.Keyserver = s.Config.Keyserver
 			}
 			f.NoWKD = !wkd
 			got, err := f.Fetch(context.Background(), args[0])
@@ -378,7 +381,7 @@ func (a *app) keyFetchCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org")
+	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org (default: keyserver in cloister.toml)")
 	c.Flags().BoolVar(&wkd, "wkd", true, "look in the Web Key Directory (--wkd=false: keyserver only)")
 	c.Flags().DurationVar(&f.Timeout, "timeout", keyring.DefaultFetchTimeout, "bound on each HTTP exchange")
 	return c

@@ -38,7 +38,7 @@ func Encrypt(msg []byte, to *openpgp.Entity, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("message of %d bytes is larger than %d", len(msg), MaxMessage)
 	}
 	var armored bytes.Buffer
-	aw, err := armor.EncodeWithChecksumOption(&armored, "PGP MESSAGE", nil, true)
+	aw, err := armor.EncodeWithChecksumOption(&armored, "PGP MESSAGE", nil, false) // RFC 9580 drops the CRC-24; gpg 2.2 reads messages without it
 	if err != nil {
 		return nil, err
 	}

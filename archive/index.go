@@ -69,8 +69,8 @@ func secretKey(s *site.Site, list string) (*openpgp.Entity, error) {
 
 // Index lists the archived messages of a list, oldest first, numbered for
 // Get. Encrypted messages are decrypted with the archive key from the
-// site's keyring to read their header; without it their Date, From and
-// Subject stay empty. last, when above zero, limits the index to the last
+// site's keyring to read their header; without it (no keyring, no
+// passphrase) their Date, From and Subject stay empty. last, when above zero, limits the index to the last
 // messages (their numbers stay those of the whole archive).
 func Index(s *site.Site, list string, last int) ([]Summary, error) {
 	st := For(s, list)
@@ -82,11 +82,13 @@ func Index(s *site.Site, list string, last int) ([]Summary, error) {
 		es = es[len(es)-last:]
 	}
 	var key *openpgp.Entity
+	tried := false
 	out := make([]Summary, 0, len(es))
 	for _, e := range es {
-		if e.Encrypted && key == nil {
+		if e.Encrypted && key == nil && !tried {
+			tried = true
 			if key, err = secretKey(s, list); err != nil {
-				return nil, err
+				key = nil // listed without their header fields
 			}
 		}
 		sum := Summary{Entry: e}

@@ -115,8 +115,15 @@ func TestArchiveEncryptedList(t *testing.T) {
 			t.Fatalf("get %d: %v\n%s", n, err, m.Raw)
 		}
 	}
-	// Without archive keys (a keyring that cannot hold them) nothing is stored.
+	// Without archive keys (a keyring that cannot hold them) the index shows
+	// no header, get refuses, and nothing new is stored.
 	s.Keys = keys.memKeys
+	if idx, err := archive.Index(s.Site, "team@lists.test", 1); err != nil || len(idx) != 1 || idx[0].N != 2 || idx[0].Subject != "" {
+		t.Fatalf("index without the key: %+v %v", idx, err)
+	}
+	if _, err := archive.Get(s.Site, "team@lists.test", 1); !errors.Is(err, archive.ErrEncrypted) {
+		t.Fatalf("get without the key: %v", err)
+	}
 	os.RemoveAll(s.Config.ArchiveDir("team@lists.test"))
 	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\nTo: team@lists.test\nSubject: Clear two\n\nclear "+marker+"\n")
 	s.drain(t)

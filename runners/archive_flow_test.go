@@ -14,6 +14,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/archive"
+	"cloister/keyring"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -150,5 +151,31 @@ func TestArchiveRetention(t *testing.T) {
 	es, err := st.Entries()
 	if err != nil || len(es) != 1 || strings.HasPrefix(filepath.Base(es[0].Path), old) {
 		t.Fatalf("entries %+v %v", es, err)
+	}
+}
+
+// TestArchiveKeyCannotBeMade: when the archive key cannot be made (a
+// keyring opened without its passphrase) the post waits in the archive
+// queue and nothing is written to the archive.
+func TestArchiveKeyCannotBeMade(t *testing.T) {
+	s := newTestSite(t)
+	k, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.db"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Keys = k
+	s.setList(t, map[string]string{"pgp_distrib_encrypt": "yes"})
+	const marker = "NO-KEY-MARKER-5e2"
+	s.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: Wait\n\n"+marker+"\n")
+	s.drain(t)
+	if hits := grepTree(t, s.Config.ArchiveDir("team@lists.test"), marker); len(hits) != 0 {
+		t.Fatalf("archived in clear: %v", hits)
+	}
+	if len(s.mailbox(t, "cat@subs.test")) != 1 {
+		t.Fatal("the post was not distributed")
+	}
+	waiting, _ := s.Queue(queue.Archive).Pending(queue.All)
+	if len(waiting) != 1 || !strings.Contains(s.logs.String(), "no keyring passphrase") {
+		t.Fatalf("archive queue %v; logs:\n%s", waiting, s.logs)
 	}
 }

@@ -29,11 +29,11 @@ func (Set) Name() string { return "set" }
 func (Set) Aliases() []string { return nil }
 
 // Args implements Command.
-func (Set) Args() string { return "delivery on|off  |  SETTING VALUE" }
+func (Set) Args() string { return "delivery on|off|digest  |  SETTING VALUE" }
 
 // Help implements Command.
 func (Set) Help() string {
-	return "turn delivery of posts to you on or off; (owners) set a list setting: " + strings.Join(SafeSettings, ", ")
+	return "turn delivery of posts to you on or off, or to a digest; (owners) set a list setting: " + strings.Join(SafeSettings, ", ")
 }
 
 // Operation implements Command: delivery needs no scenario (the sender
@@ -88,8 +88,10 @@ func (cmd Set) delivery(c *Context, v string) Result {
 		want = lists.DeliveryEnabled
 	case "off", "disabled", "no", "nomail":
 		want = lists.DeliveryDisabled
+	case "digest":
+		want = lists.DeliveryDigest
 	default:
-		return refused("usage: set delivery on|off")
+		return refused("usage: set delivery on|off|digest")
 	}
 	if !isMember(c, c.Sender) {
 		return refused("%s is not subscribed to %s", c.Sender, c.List.Address)

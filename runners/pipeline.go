@@ -93,9 +93,9 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 	}
 	out := msg.Bytes()
 	m.AddStage("pipeline", "")
-	if list.Settings.Archive != "none" {
-		j.Send(queue.Archive, m.Clone(), out)
-	}
+	// The archive runner stores the post (unless archive is none) and feeds
+	// the digests, so every distributed post goes there.
+	j.Send(queue.Archive, m.Clone(), out)
 	m.Kind = "post"
 	m.Recipients = rcpts
 	m.EnvFrom = listaddr.Address(list.Address, queue.SubBounces)

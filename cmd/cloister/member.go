@@ -240,8 +240,10 @@ func (a *app) memberCmd() *cobra.Command {
 						m.Delivery = lists.DeliveryEnabled
 					case "off", "disabled":
 						m.Delivery = lists.DeliveryDisabled
+					case "digest":
+						m.Delivery = lists.DeliveryDigest
 					default:
-						return fmt.Errorf("--delivery %q: want on or off", setDelivery)
+						return fmt.Errorf("--delivery %q: want on, off or digest", setDelivery)
 					}
 				}
 				if cmd.Flags().Changed("name") {
@@ -252,7 +254,7 @@ func (a *app) memberCmd() *cobra.Command {
 		},
 	}
 	set.Flags().StringVar(&setRoles, "role", "", "roles, comma separated: member, moderator, owner")
-	set.Flags().StringVar(&setDelivery, "delivery", "", "on or off")
+	set.Flags().StringVar(&setDelivery, "delivery", "", "on, off or digest")
 	set.Flags().StringVar(&setName, "name", "", "display name")
 	c.AddCommand(add, set, remove, ls, imp)
 	return c

@@ -1,14 +1,12 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
-	"cloister/mailmsg"
+	"cloister/archive"
 	"cloister/rules"
 )
 
@@ -40,20 +38,32 @@ func (Index) Operation() string { return "get" }
 
 // Run implements Command.
 func (Index) Run(c *Context, args []string) Result {
-	files, res, ok := archived(c)
-	if !ok {
+	if res, ok := mayRead(c); !ok {
 		return res
 	}
-	if len(files) == 0 {
+	entries, err := archive.For(c.Site, c.List.Address).Entries()
+	if err != nil {
+		return failed(err)
+	}
+	if len(entries) == 0 {
 		return done("the archive of %s is empty", c.List.Address)
 	}
-	var b strings.Builder
-	first := max(0, len(files)-maxIndex)
-	for i := first; i < len(files); i++ {
-		date, from, subject := summary(files[i])
-		fmt.Fprintf(&b, "  %5d  %s  %s  %s\n", i+1, date, from, subject)
+	sums, err := archive.Index(c.Site, c.List.Address, maxIndex)
+	if err != nil {
+		return failed(err)
 	}
-	return done("%d posts in the archive of %s; send \"get N\" for one:\n%s", len(files), c.List.Address, strings.TrimRight(b.String(), "\n"))
+	// Headers of posts archived encrypted go only to someone whose reply is
+	// encrypted (a key on file): the reply is sealed to it.
+	keyed := c.hasKey()
+	var b strings.Builder
+	for _, sum := range sums {
+		date, from, subject := clipLine(sum.Date), clipLine(sum.From), clipLine(sum.Subject)
+		if sum.Encrypted && !keyed {
+			date, from, subject = "(encrypted post; send your key to see its header)", "", ""
+		}
+		fmt.Fprintf(&b, "  %5d  %s  %s  %s\n", sum.N, date, from, subject)
+	}
+	return done("%d posts in the archive of %s; send \"get N\" for one:\n%s", len(entries), c.List.Address, strings.TrimRight(b.String(), "\n"))
 }
 
 // Get sends one archived post.
@@ -83,84 +93,42 @@ func (Get) Run(c *Context, args []string) Result {
 	if err != nil || n < 1 {
 		return refused("usage: get N (the number from index)")
 	}
-	files, res, ok := archived(c)
-	if !ok {
+	if res, ok := mayRead(c); !ok {
 		return res
 	}
-	if n > len(files) {
-		return refused("the archive has %d posts", len(files))
+	msg, err := archive.Get(c.Site, c.List.Address, n)
+	if errors.Is(err, archive.ErrNoEntry) {
+		entries, _ := archive.For(c.Site, c.List.Address).Entries()
+		return refused("the archive has %d posts", len(entries))
+	}
+	if err != nil {
+		return failed(err)
 	}
 	st := c.List.Settings
-	if (st.PGPDistribEncrypt == "force" || st.SMIMEDistribEncrypt == "force") && !c.hasKey() {
-		return refused("this list sends posts encrypted only, and no key of yours is on file")
+	forced := st.PGPDistribEncrypt == "force" || st.SMIMEDistribEncrypt == "force"
+	if (msg.Encrypted || forced) && !c.hasKey() {
+		return refused("posts of this list are sent encrypted only, and no key of yours is on file")
 	}
-	fi, err := os.Stat(files[n-1])
-	if err != nil {
-		return failed(err)
-	}
-	if fi.Size() > maxGetSize {
+	if len(msg.Raw) > maxGetSize {
 		return refused("post %d is larger than %d MiB and cannot be sent by mail", n, maxGetSize>>20)
 	}
-	b, err := os.ReadFile(files[n-1])
-	if err != nil {
-		return failed(err)
-	}
-	c.attach = append(c.attach, attachment{Type: "message/rfc822", Name: fmt.Sprintf("post-%d.eml", n), Data: b, Raw: true})
+	c.attach = append(c.attach, attachment{Type: "message/rfc822", Name: fmt.Sprintf("post-%d.eml", n), Data: msg.Raw, Raw: true})
 	return done("post %d is attached", n)
 }
 
-// archived checks the get scenario and the archive setting and returns the
-// archive's files, oldest first.
-func archived(c *Context) ([]string, Result, bool) {
+// mayRead checks the archive setting and the get scenario.
+func mayRead(c *Context) (Result, bool) {
 	if c.List.Settings.Archive == "none" {
-		return nil, refused("this list keeps no archive"), false
+		return refused("this list keeps no archive"), false
 	}
 	d, err := c.Authorize("get")
 	if err != nil {
-		return nil, failed(err), false
+		return failed(err), false
 	}
 	if d.Action != rules.ScenarioDoIt {
-		return nil, refusal(d), false
+		return refusal(d), false
 	}
-	dir := c.Site.Config.ArchiveDir(c.List.Address)
-	var files []string
-	for _, sub := range []string{"new", "cur"} {
-		ents, err := os.ReadDir(filepath.Join(dir, sub))
-		if err != nil && !os.IsNotExist(err) {
-			return nil, failed(err), false
-		}
-		for _, e := range ents {
-			if e.Type().IsRegular() {
-				files = append(files, filepath.Join(dir, sub, e.Name()))
-			}
-		}
-	}
-	// Entry ids start with the time received, so names sort by date.
-	sort.Slice(files, func(i, j int) bool { return filepath.Base(files[i]) < filepath.Base(files[j]) })
-	return files, Result{}, true
-}
-
-// summary reads the date, sender and subject of an archived post.
-func summary(path string) (date, from, subject string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "?", "?", "?"
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := f.Read(head)
-	head = head[:n]
-	if i := strings.Index(string(head), "\n\n"); i >= 0 {
-		head = head[:i+2]
-	} else if i := strings.Index(string(head), "\r\n\r\n"); i >= 0 {
-		head = head[:i+4]
-	}
-	m, err := mailmsg.Parse(head)
-	if err != nil {
-		return "?", "?", "?"
-	}
-	from, _ = m.FromAddress()
-	return clipLine(m.Get("Date")), clipLine(from), clipLine(mailmsg.DecodeHeader(m.Get("Subject")))
+	return Result{}, true
 }
 
 // hasKey reports whether a key or certificate to encrypt to is on file for

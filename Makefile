@@ -8,9 +8,10 @@ BIN := bin
 
 all: build
 
+# deliver is linked statically: no dynamic loader at each of its (many) starts.
 build:
 	$(GO) build -o $(BIN)/cloister ./cmd/cloister
-	$(GO) build -o $(BIN)/deliver ./cmd/deliver
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/deliver ./cmd/deliver
 
 # Installs the real peers the tests use (Postfix, GnuPG, gpgsm, OpenSSL), then
 # runs every test, the Postfix end-to-end suite included.

@@ -36,6 +36,7 @@ func Build(t *testing.T, dir string) Binaries {
 	for out, pkg := range map[string]string{b.Cloister: "./cmd/cloister", b.Deliver: "./cmd/deliver"} {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build links them
 		if o, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build %s: %v\n%s", pkg, err, o)
 		}

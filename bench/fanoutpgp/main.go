@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ func main() {
 	algo := flag.String("algo", "cv25519", "subscriber keys: cv25519 or rsa3072")
 	size := flag.Int("size", 50<<10, "post size in bytes")
 	sample := flag.Int("gpg-sample", 100, "subscribers timed with one gpg process each (the rate is per subscriber)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of Cloister's path to this file")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "fanoutpgp-")
@@ -68,6 +70,11 @@ func main() {
 	}
 
 	// Cloister: sign once, encrypt once, one copy per subscriber.
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		check(err)
+		check(pprof.StartCPUProfile(f))
+	}
 	start := time.Now()
 	sealed, err := pgp.Seal(post, listKey, &packet.Config{})
 	check(err)
@@ -75,6 +82,9 @@ func main() {
 		check(sealed.WriteFor(io.Discard, s))
 	}
 	cloister := float64(*n) / time.Since(start).Seconds()
+	if *cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	fmt.Printf("  cloister (sign once, encrypt once, %d copies, one core): %9.0f recipients/s\n", *n, cloister)
 
 	// GnuPG: import the list secret key and every subscriber key.

@@ -326,3 +326,54 @@ func releaseCopy(data []byte) {
 	b := bytes.NewBuffer(data[:0])
 	copyBuffers.Put(b)
 }
+
+// batchFor makes the copies for a batch of subscribers (batch_size > 1): one
+// copy for all who have an OpenPGP key, with hidden key IDs so that no
+// subscriber learns who else is in the batch; one for all with a certificate
+// when the list does not hide recipients (S/MIME names each certificate);
+// and one each for the rest, as copyFor makes them.
+func (d *distributor) batchFor(rcpts []string) []*unit {
+	if err := d.prepare(); err != nil {
+		return []*unit{{rcpts: rcpts, err: err}}
+	}
+	var out []*unit
+	var pgpRcpts, smimeRcpts, rest []string
+	var pgpKeys []*openpgp.Entity
+	var certs []*x509.Certificate
+	for _, r := range rcpts {
+		if d.wantPGP {
+			if k, err := d.site.Keys.EncryptionPGP(r, d.now); err == nil {
+				pgpRcpts, pgpKeys = append(pgpRcpts, r), append(pgpKeys, k)
+				continue
+			}
+		}
+		if d.wantSMIME && !d.list.Settings.HiddenRecipients {
+			if c, err := d.site.Keys.EncryptionCert(r, d.now); err == nil {
+				smimeRcpts, certs = append(smimeRcpts, r), append(certs, c)
+				continue
+			}
+		}
+		rest = append(rest, r)
+	}
+	if len(pgpKeys) > 0 {
+		var b bytes.Buffer
+		b.Write(d.outerHeader)
+		if err := d.pgpSealed.WriteFor(&crlfWriter{w: &b}, pgpKeys...); err != nil {
+			return []*unit{{rcpts: rcpts, err: fmt.Errorf("encrypt to a batch: %w", err)}}
+		}
+		out = append(out, &unit{rcpts: pgpRcpts, data: b.Bytes()})
+	}
+	if len(certs) > 0 {
+		ent, err := d.smimeSealed.For(certs...)
+		if err != nil {
+			return []*unit{{rcpts: rcpts, err: fmt.Errorf("encrypt to a batch: %w", err)}}
+		}
+		out = append(out, &unit{rcpts: smimeRcpts, data: append(append([]byte{}, d.outerHeader...), ent...)})
+	}
+	for _, r := range rest {
+		u := &unit{rcpts: []string{r}}
+		u.data, u.notice, u.pooled, u.err = d.copyFor(r)
+		out = append(out, u)
+	}
+	return out
+}

@@ -120,6 +120,15 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			units = append(units, &unit{rcpts: todo[:n], data: body})
 			todo = todo[n:]
 		}
+	} else if m.Kind == "post" && batch > 1 {
+		// batch_size > 1: OpenPGP subscribers share one copy per batch, each
+		// key packet with a hidden key ID (S/MIME only when hidden_recipients
+		// is off: its RecipientInfos name each certificate).
+		for len(todo) > 0 {
+			n := min(batch, len(todo))
+			units = append(units, &unit{rcpts: todo[:n]})
+			todo = todo[n:]
+		}
 	} else {
 		for _, r := range todo {
 			units = append(units, &unit{rcpts: []string{r}})
@@ -293,6 +302,12 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *u
 		go func() {
 			defer wg.Done()
 			for u := range in {
+				if len(u.rcpts) > 1 {
+					for _, part := range dist.batchFor(u.rcpts) {
+						out <- part
+					}
+					continue
+				}
 				u.data, u.notice, u.pooled, u.err = dist.copyFor(u.rcpts[0])
 				out <- u
 			}

@@ -303,3 +303,48 @@ func TestEncryptedBatch(t *testing.T) {
 		t.Fatalf("cat got %q", box)
 	}
 }
+
+// TestHeldEncryptedPostToModeratorWithKey: a post that arrived encrypted and
+// is held reaches a moderator who has a key attached to a notice encrypted
+// to that key; nothing of it is on disk in clear.
+func TestHeldEncryptedPostToModeratorWithKey(t *testing.T) {
+	s, homes := encryptedSite(t)
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := tx.List("team@lists.test")
+		if err != nil {
+			return err
+		}
+		l.Settings.Send = "send.editorkey"
+		if err := tx.PutList(l); err != nil {
+			return err
+		}
+		m, err := tx.Member("team@lists.test", "ann@subs.test")
+		if err != nil {
+			return err
+		}
+		m.AddRole(lists.RoleModerator)
+		return tx.PutMember("team@lists.test", m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "HELD-ENC-MARKER-4c2"
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Held\n",
+		[]byte("Content-Type: text/plain\n\n"+marker+"\n"), true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	s.drain(t)
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Fatalf("plaintext on disk: %v", hits)
+	}
+	box := s.mailbox(t, "ann@subs.test")
+	if len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
+		t.Fatalf("ann got %d messages (or plaintext)", len(box))
+	}
+	pt, status, err := homes["ann@subs.test"].Decrypt(armoredPart(t, box[0]))
+	if err != nil || !bytes.Contains(pt, []byte(marker)) || !bytes.Contains(pt, []byte("held for moderation")) {
+		t.Fatalf("ann's notice: %v\n%s\n%s", err, pt, status)
+	}
+	if len(s.mailbox(t, "cat@subs.test")) != 0 {
+		t.Fatal("the held post was distributed")
+	}
+}

@@ -257,6 +257,9 @@ func (x *decider) hold(reason string, owners bool) error {
 		x.log.Warn("held post has nobody to notify", "held_id", id)
 	}
 	for _, r := range rcpts {
+		// A moderator who can receive encrypted mail gets even an encrypted
+		// post attached: the notice then travels encrypted to that key.
+		attach := !encrypted(m) || x.canEncryptTo(r)
 		data := map[string]any{
 			"List":           x.list.Address,
 			"HeldID":         id,
@@ -268,11 +271,11 @@ func (x *decider) hold(reason string, owners bool) error {
 			"ForOwners":      owners,
 			"Encrypted":      encrypted(m),
 			"Headers":        "",
-			"Attached":       !encrypted(m),
+			"Attached":       attach,
 			"ApproveAddress": confirmAddress(x.list.Address, tokens[r].approve),
 			"RejectAddress":  confirmAddress(x.list.Address, tokens[r].reject),
 		}
-		if encrypted(m) {
+		if encrypted(m) && !attach {
 			data["Headers"] = headerSummary(x.msg)
 		}
 		n, err := listNotice(x.s, x.list, "held", r, data)
@@ -280,14 +283,40 @@ func (x *decider) hold(reason string, owners bool) error {
 			return err
 		}
 		n.ReplyTo = confirmAddress(x.list.Address, tokens[r].approve)
-		if !encrypted(m) {
+		nm := n.Meta("notice", r)
+		if attach {
 			n.Attach = x.body
+			if encrypted(m) {
+				// Marks the notice as carrying an encrypted post: sealed in the
+				// queues, and sent only encrypted (outgoing never sends it in clear).
+				nm.Encryption = m.Encryption
+			}
 		}
-		if err := x.out(queue.Out, n.Meta("notice", r), n.Bytes(x.now)); err != nil {
+		if err := x.out(queue.Out, nm, n.Bytes(x.now)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// canEncryptTo reports whether mail from the list to addr can be encrypted:
+// the list has a key of a technology for which addr has a usable key.
+func (x *decider) canEncryptTo(addr string) bool {
+	k := x.s.Keys
+	if k == nil {
+		return false
+	}
+	if _, err := k.ListPGP(x.list.Address); err == nil {
+		if _, err := k.EncryptionPGP(addr, x.now); err == nil {
+			return true
+		}
+	}
+	if _, _, _, err := k.ListSMIME(x.list.Address); err == nil {
+		if _, err := k.EncryptionCert(addr, x.now); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // requestAuth keeps the post and sends its From address a confirmation

@@ -10,6 +10,7 @@ import (
 
 	"cloister/queue"
 	"cloister/site"
+	"cloister/stats"
 )
 
 // QueueDepth is one queue's size at a scrape.
@@ -64,6 +65,10 @@ var Exported = []struct{ Name, Type, Help string }{
 	{"cloister_runner_last_tick_timestamp_seconds", "gauge", "Unix time of the runner loop's last tick."},
 	{"cloister_runner_start_timestamp_seconds", "gauge", "Unix time the runner process started."},
 	{"cloister_runner_processed_total", "counter", "Entries the runner finished since it started, by outcome: done, retry (put back for later), requeued (failed attempt), bad."},
+	{"cloister_smtp_recipients_total", "counter", "Recipients handed to the MTA by the outgoing runner, by result: accepted, deferred (4xx), refused (5xx)."},
+	{"cloister_smtp_transactions_total", "counter", "SMTP transactions the outgoing runner made."},
+	{"cloister_crypto_operations_total", "counter", "Crypto operations, by op: open (decrypt and verify a post, by tech), seal (sign and encrypt a post once), copy (one subscriber's copy)."},
+	{"cloister_crypto_microseconds_total", "counter", "Time spent in those crypto operations, in microseconds."},
 }
 
 // WriteText writes the snapshot in the Prometheus text exposition format
@@ -111,6 +116,23 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 		sort.Strings(outcomes)
 		for _, o := range outcomes {
 			fmt.Fprintf(bw, "cloister_runner_processed_total{%s,outcome=%s} %d\n", labels(b), quote(o), b.Processed[o])
+		}
+	}
+	for i := 6; i < len(Exported); i++ {
+		header(i)
+		family := strings.TrimPrefix(Exported[i].Name, "cloister_")
+		for _, b := range s.Beats {
+			for _, k := range stats.Keys(b.Counters) {
+				name, lbl, _ := strings.Cut(k, "{")
+				if name != family {
+					continue
+				}
+				lbl = strings.TrimSuffix(lbl, "}")
+				if lbl != "" {
+					lbl = "," + lbl
+				}
+				fmt.Fprintf(bw, "%s{%s%s} %d\n", Exported[i].Name, labels(b), lbl, b.Counters[k])
+			}
 		}
 	}
 	return bw.Flush()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"cloister/queue"
+	"cloister/stats"
 )
 
 // Outcomes are the outcome names the runner loop counts in Loop.Processed.
@@ -41,6 +42,9 @@ type Beat struct {
 	Started   time.Time        `json:"started"`
 	Tick      time.Time        `json:"tick"`
 	Processed map[string]int64 `json:"processed"`
+	// Counters are the runner's own counters (package stats): SMTP hand-off
+	// results, crypto operations and their durations.
+	Counters map[string]int64 `json:"counters,omitempty"`
 }
 
 // Runner states reported by Beat.State.
@@ -121,6 +125,7 @@ func (h *Heartbeat) Tick(now time.Time) error {
 	for o, c := range h.processed {
 		h.beat.Processed[o] = c.Load()
 	}
+	h.beat.Counters = stats.Snapshot(h.beat.Runner)
 	b, err := json.Marshal(h.beat)
 	if err != nil {
 		return err

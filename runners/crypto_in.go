@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
@@ -14,6 +15,7 @@ import (
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
 	"cloister/site"
+	"cloister/stats"
 )
 
 // tech says which crypto layer, if any, a message's top level uses.
@@ -60,6 +62,7 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 	}
 	var res *mimecrypt.Result
 	var err error
+	defer stats.Time("incoming", `op="open",tech="`+t+`"`, time.Now())
 	switch t {
 	case "pgp":
 		opts := pgp.OpenOptions{Senders: s.Keys.Senders()}

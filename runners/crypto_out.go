@@ -23,6 +23,7 @@ import (
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
 	"cloister/site"
+	"cloister/stats"
 )
 
 // distributor prepares the copies of one post: it signs once and encrypts
@@ -127,6 +128,7 @@ func fieldBytes(f *mailmsg.Field, nl string) []byte {
 // prepare signs and encrypts the post once; every copy shares the result.
 func (d *distributor) prepare() error {
 	d.once.Do(func() {
+		defer stats.Time("outgoing", `op="seal"`, time.Now())
 		protectedOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
 		inner := d.inner
 		if d.wantPGP || d.wantSMIME {
@@ -192,6 +194,7 @@ func (d *distributor) copyFor(rcpt string) (data []byte, notice, pooled bool, er
 	if err := d.prepare(); err != nil {
 		return nil, false, false, err
 	}
+	defer stats.Time("outgoing", `op="copy"`, time.Now())
 	if d.wantPGP {
 		key, kerr := d.site.Keys.EncryptionPGP(rcpt, d.now)
 		if kerr == nil {

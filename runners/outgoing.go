@@ -17,6 +17,7 @@ import (
 	"cloister/mta"
 	"cloister/queue"
 	"cloister/site"
+	"cloister/stats"
 )
 
 // Outgoing hands mail to the MTA over SMTP: the envelope sender is
@@ -171,6 +172,10 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			from = listaddr.VERP(m.List, u.rcpts[0]) // a bounce names its subscriber
 		}
 		res, serr := sess.Send(from, u.rcpts, u.data)
+		stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))
+		stats.Add("outgoing", `smtp_recipients_total{result="deferred"}`, int64(len(res.Temp)))
+		stats.Add("outgoing", `smtp_recipients_total{result="refused"}`, int64(len(res.Perm)))
+		stats.Add("outgoing", "smtp_transactions_total", 1)
 		if u.pooled {
 			releaseCopy(u.data)
 			u.data = nil

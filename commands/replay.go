@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 
 	"cloister/internal/boltfile"
 	"cloister/mimecrypt/rawmime"
+	"cloister/queue"
 )
 
 // MaxSignatures bounds the signature digests kept per list; the oldest go
@@ -224,30 +226,15 @@ func (r *ReplayStore) Check(list, digest, entryID string, now time.Time, keep ti
 	return false, writeAtomic(path, b.Bytes())
 }
 
-// writeAtomic writes a file by temp file, fsync and rename.
+// writeAtomic writes a file through the one durable writer (temp file,
+// fsync, rename, directory fsync).
 func writeAtomic(path string, data []byte) error {
-	tmp := fmt.Sprintf("%s.tmp%d", path, os.Getpid())
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	err := queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("replay store: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("replay store: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -3,10 +3,12 @@ package lists
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+
+	"cloister/queue"
 )
 
 // WriteIndex rewrites the lists index at path (lists.idx: one posting
@@ -42,44 +44,12 @@ func writeIndex(db *bolt.DB, path string) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, fsync, rename over path, fsync of the directory. Readers see
-// the old file or the new one, never a mix; after a crash, one of the two.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("create temp file: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err = f.Chmod(perm); err != nil {
-		return fmt.Errorf("chmod %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename to %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open directory %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
-	}
-	return nil
+// writeFileAtomic replaces path with data through the one durable writer
+// (temp file, fsync, rename, directory fsync): readers see the old file or
+// the new one, never a mix; after a crash, one of the two.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return queue.WriteFileAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 }

@@ -14,11 +14,9 @@ package plaintext
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,44 +54,11 @@ func TestPostfixPlaintextList(t *testing.T) {
 		Mailboxes:  []string{"carol@subs.test", "dave@subs.test", "erin@subs.test", "frank@subs.test"},
 	})
 
-	runners := exec.Command(bins.Cloister, "runners")
-	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
-	runLog, _ := os.Create(filepath.Join(dir, "runners.log"))
-	runners.Stdout, runners.Stderr = runLog, runLog
-	if err := runners.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		runners.Process.Signal(syscall.SIGTERM)
-		runners.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "runners.log"))
-			t.Logf("runners log:\n%s", b)
-		}
-	})
+	harness.StartRunners(t, bins.Cloister, cfgPath, dir)
 	members := []string{"carol@subs.test", "dave@subs.test", "erin@subs.test"}
-	waitMail := func(t *testing.T, addr string, n int) [][]byte {
-		t.Helper()
-		harness.Wait(t, 60*time.Second, addr+" to receive "+itoa(n)+" messages", func() bool { return len(pf.Mailbox(addr)) >= n })
-		return pf.Mailbox(addr)
-	}
+	waitMail := func(t *testing.T, addr string, n int) [][]byte { return harness.WaitMail(t, pf.Mailbox, addr, n) }
 
-	// findMail waits for a message to addr containing want (Maildir names do
-	// not sort by arrival within a second).
-	findMail := func(t *testing.T, addr, want string) []byte {
-		t.Helper()
-		var found []byte
-		harness.Wait(t, 60*time.Second, addr+" to receive a message with "+want, func() bool {
-			for _, m := range pf.Mailbox(addr) {
-				if bytes.Contains(m, []byte(want)) {
-					found = m
-					return true
-				}
-			}
-			return false
-		})
-		return found
-	}
+	findMail := func(t *testing.T, addr, want string) []byte { return harness.FindMail(t, pf.Mailbox, addr, want) }
 
 	t.Run("member post reaches every member", func(t *testing.T) {
 		body := "Agenda for Thursday:\n\n 1. budget\n 2. travel\n\n-- \nDave\n"

@@ -14,11 +14,9 @@ package pgplist
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,26 +74,8 @@ func TestPostfixPGPList(t *testing.T) {
 		ListDomain: domain, Aliases: aliases, Port: port,
 		Mailboxes: []string{"carol@subs.test", "dave@subs.test", "erin@subs.test", "frank@subs.test"},
 	})
-	runners := exec.Command(bins.Cloister, "runners")
-	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
-	runLog, _ := os.Create(filepath.Join(dir, "runners.log"))
-	runners.Stdout, runners.Stderr = runLog, runLog
-	if err := runners.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		runners.Process.Signal(syscall.SIGTERM)
-		runners.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "runners.log"))
-			t.Logf("runners log:\n%s", b)
-		}
-	})
-	waitMail := func(t *testing.T, addr string, n int) [][]byte {
-		t.Helper()
-		harness.Wait(t, 60*time.Second, addr+" to receive "+strconv.Itoa(n)+" messages", func() bool { return len(pf.Mailbox(addr)) >= n })
-		return pf.Mailbox(addr)
-	}
+	harness.StartRunners(t, bins.Cloister, cfgPath, dir)
+	waitMail := func(t *testing.T, addr string, n int) [][]byte { return harness.WaitMail(t, pf.Mailbox, addr, n) }
 	// checkCopies waits for the nth message of every member and finds, among
 	// what each member's own gpg can decrypt, the copy carrying marker; the
 	// list's signature must verify on it. Frank, without a key, must have a

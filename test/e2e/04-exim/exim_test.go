@@ -15,12 +15,9 @@ package eximsuite
 import (
 	"bytes"
 	"net/smtp"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -56,26 +53,8 @@ func TestEximPlaintextList(t *testing.T) {
 		Mailboxes:  []string{"carol@subs.test", "dave@subs.test", "erin@subs.test", "frank@subs.test"},
 	})
 
-	runners := exec.Command(bins.Cloister, "runners")
-	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
-	runLog, _ := os.Create(filepath.Join(dir, "runners.log"))
-	runners.Stdout, runners.Stderr = runLog, runLog
-	if err := runners.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		runners.Process.Signal(syscall.SIGTERM)
-		runners.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "runners.log"))
-			t.Logf("runners log:\n%s", b)
-		}
-	})
-	waitMail := func(t *testing.T, addr string, n int) [][]byte {
-		t.Helper()
-		harness.Wait(t, 60*time.Second, addr+" to receive "+strconv.Itoa(n)+" messages", func() bool { return len(ex.Mailbox(addr)) >= n })
-		return ex.Mailbox(addr)
-	}
+	harness.StartRunners(t, bins.Cloister, cfgPath, dir)
+	waitMail := func(t *testing.T, addr string, n int) [][]byte { return harness.WaitMail(t, ex.Mailbox, addr, n) }
 
 	t.Run("member post reaches every member", func(t *testing.T) {
 		body := "Minutes of Tuesday.\n\n-- \nDave\n"

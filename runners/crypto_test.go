@@ -17,6 +17,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/lists"
 	"cloister/mimecrypt/pgp"
+	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -32,6 +33,18 @@ type memKeys struct {
 	roots    *x509.CertPool
 	certs    map[string]*x509.Certificate // subscribers' encryption certificates
 	captured map[string][]byte
+	pub      map[string][]byte // armored public keys as gpg exported them
+}
+
+// ExportFor returns a subscriber's armored public key, for importing into
+// another gpg home.
+func (k *memKeys) ExportFor(t *testing.T, addr string) []byte {
+	t.Helper()
+	b, ok := k.pub[addr]
+	if !ok {
+		t.Fatalf("no public key for %s", addr)
+	}
+	return b
 }
 
 func (k *memKeys) ListPGP(string) (*openpgp.Entity, error) {
@@ -103,6 +116,10 @@ func encryptedSite(t *testing.T) (*testSite, map[string]*gnupg.Home) {
 		keys.subs[addr] = readKey(t, h.ExportPublic(addr))
 		homes[addr] = h
 	}
+	keys.pub = map[string][]byte{}
+	for addr, h := range homes {
+		keys.pub[addr] = h.ExportPublic(addr)
+	}
 	s.Keys = keys
 	err := s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := tx.List("team@lists.test")
@@ -158,7 +175,9 @@ func grepTree(t *testing.T, dir, marker string) []string {
 func TestEncryptedPostThroughTheRunners(t *testing.T) {
 	s, homes := encryptedSite(t)
 	const marker = "SECRET-MARKER-7f3a"
-	inner := []byte("Content-Type: text/plain; charset=utf-8\n\nThe meeting moves to the back room. " + marker + "\n")
+	// CRLF line endings, as Thunderbird signs MIME entities: the sender's
+	// signature (made inside the encryption) can then travel on.
+	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nThe meeting moves to the back room. " + marker + "\r\n")
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Plans\nMessage-ID: <plans@subs.test>\n",
 		inner, true, "bob@subs.test", "team@lists.test")
 	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
@@ -207,6 +226,28 @@ func TestEncryptedPostThroughTheRunners(t *testing.T) {
 		}
 		if !bytes.Contains(pt, []byte(marker)) || !bytes.Contains(pt, []byte("Subject: [team] Plans")) {
 			t.Fatalf("%s decrypted:\n%s", addr, pt)
+		}
+		if !bytes.Contains(pt, []byte("multipart/signed")) || !bytes.Contains(pt, []byte("application/pgp-signature")) {
+			t.Fatalf("%s: bob's own signature did not travel with the post:\n%s", addr, pt)
+		}
+		// gpg verifies Bob's kept signature on the signed part, as a
+		// subscriber's client does.
+		ent, err := rawmime.Parse(pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, params, _ := ent.MediaType()
+		parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)
+		if err != nil || len(parts) != 2 {
+			t.Fatalf("%s: kept signature parts: %v", addr, err)
+		}
+		sigPart, _ := rawmime.Parse(parts[1])
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "signed"), rawmime.Canonical(parts[0]), 0o600)
+		os.WriteFile(filepath.Join(dir, "sig.asc"), sigPart.Body, 0o600)
+		homes[addr].Import(s.Keys.(*memKeys).ExportFor(t, "bob@subs.test"))
+		if _, status, err := homes[addr].Exec(nil, "--verify", filepath.Join(dir, "sig.asc"), filepath.Join(dir, "signed")); err != nil || !strings.Contains(status, "GOODSIG") {
+			t.Fatalf("%s: gpg does not verify bob's kept signature: %v\n%s", addr, err, status)
 		}
 		if !strings.Contains(status, "GOODSIG") || !strings.Contains(status, "team@lists.test") {
 			t.Fatalf("%s: the list signature does not verify:\n%s", addr, status)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
@@ -294,8 +295,59 @@ func (o *opener) openEncrypted(top, enc *rawmime.Entity, params map[string]strin
 			setVerdict(res, bindFrom(o.verifySignedParts(parts), from))
 		}
 	}
+	if d.signed && res.Verdict == mimecrypt.VerdictGood {
+		// The sender's signature was made inside the encryption (RFC 3156
+		// 6.2 combined form): keep it for the subscribers as the layered
+		// form (6.1), multipart/signed around the decrypted entity, when
+		// the signature still verifies there.
+		if wrapped, ok := keepSignature(d.plain, d.sig.sig); ok {
+			if w, err := rawmime.Parse(wrapped); err == nil {
+				inner = w
+			}
+		}
+	}
 	res.Message = merge(top, inner)
 	return nil
+}
+
+// keepSignature wraps plain (a MIME entity that was signed inside an
+// encrypted message) and its signature as multipart/signed. A text-mode
+// signature covers the CRLF-canonical form, which multipart/signed verifies;
+// a binary one only when plain already uses CRLF line endings throughout.
+func keepSignature(plain []byte, sig *packet.Signature) ([]byte, bool) {
+	if sig == nil {
+		return nil, false
+	}
+	canon := rawmime.Canonical(plain)
+	switch sig.SigType {
+	case packet.SigTypeText:
+	case packet.SigTypeBinary:
+		if !bytes.Equal(canon, plain) {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	var sigArmor bytes.Buffer
+	w, err := armor.Encode(&sigArmor, "PGP SIGNATURE", nil)
+	if err != nil {
+		return nil, false
+	}
+	if err := sig.Serialize(w); err != nil {
+		return nil, false
+	}
+	w.Close()
+	micalg := "pgp-" + strings.ToLower(strings.ReplaceAll(sig.Hash.String(), "-", ""))
+	boundary := "=_cloister_kept_" + fmt.Sprintf("%x", sig.CreationTime.UnixNano())
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\";\r\n boundary=\"%s\"\r\n\r\n", micalg, boundary)
+	fmt.Fprintf(&b, "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n--%s\r\n", boundary)
+	b.Write(canon) // the CRLF written next belongs to the delimiter, not to the signed part
+	fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n"+
+		"Content-Description: OpenPGP digital signature\r\nContent-Disposition: attachment; filename=\"signature.asc\"\r\n\r\n", boundary)
+	b.Write(bytes.ReplaceAll(sigArmor.Bytes(), []byte("\n"), []byte("\r\n")))
+	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
+	return b.Bytes(), true
 }
 
 // openInline handles a top-level text/plain body holding an inline PGP block.

@@ -57,9 +57,24 @@ func TestSealRoundTrip(t *testing.T) {
 				if res.Encryption != mimecrypt.EncPGPMIME || res.Verdict != mimecrypt.VerdictGood {
 					t.Fatalf("got %s/%s (%s)", res.Encryption, res.Verdict, res.Reason)
 				}
+				// The signature made inside the encryption is kept as
+				// multipart/signed around the decrypted entity, and verifies there.
 				m, _ := rawmime.Parse(res.Message)
-				if got := string(m.Body); got != strings.ReplaceAll("Hello list,\n\nthis is a test post.\n-- \nAnn\n", "\n", "\r\n") {
+				mt, params, _ := m.MediaType()
+				if mt != "multipart/signed" {
+					t.Fatalf("opened message is %s, want the kept signature as multipart/signed", mt)
+				}
+				parts, err := rawmime.SplitMultipart(m.Body, params["boundary"], 10)
+				if err != nil || len(parts) != 2 {
+					t.Fatalf("split: %v (%d parts)", err, len(parts))
+				}
+				inner, _ := rawmime.Parse(parts[0])
+				if got := string(inner.Body); got != strings.ReplaceAll("Hello list,\n\nthis is a test post.\n-- \nAnn\n", "\n", "\r\n") {
 					t.Errorf("body = %q", got)
+				}
+				again, err := Open(res.Message, OpenOptions{Senders: openpgp.EntityList{list}})
+				if err != nil || again.Verdict != mimecrypt.VerdictGood {
+					t.Fatalf("the kept signature does not verify: %v %s %q", err, again.Verdict, again.Reason)
 				}
 			}
 			other := newKey(t, "other@subs.test", "curve25519", false)

@@ -23,6 +23,9 @@ type sigCheck struct {
 	fingerprint string
 	addresses   []string
 	created     time.Time
+	// sig is the verified signature packet of a good signature made inside
+	// an encrypted message (RFC 3156 6.2), kept so that it can travel on.
+	sig *packet.Signature
 }
 
 // verifyDetached checks a detached signature (binary or armored) over data,
@@ -107,6 +110,7 @@ func (o *opener) judge(md *openpgp.MessageDetails) sigCheck {
 	}
 	chk.addresses = verifiedAddresses(ent, o.now, o.cfg)
 	chk.verdict = mimecrypt.VerdictGood
+	chk.sig = sig
 	return chk
 }
 

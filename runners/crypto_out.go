@@ -20,6 +20,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mimecrypt/pgp"
+	"cloister/mimecrypt/rawmime"
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
 	"cloister/site"
@@ -113,7 +114,29 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 	inner.WriteString(msg.NL)
 	inner.Write(msg.Body)
 	d.inner = inner.Bytes()
+	if st.StripOriginalSignature {
+		d.inner = unwrapSigned(d.inner)
+	}
 	return d, nil
+}
+
+// unwrapSigned returns the signed part of a multipart/signed entity (the
+// sender's signature removed, for strip_original_signature), or the entity
+// as it is.
+func unwrapSigned(entity []byte) []byte {
+	ent, err := rawmime.Parse(entity)
+	if err != nil {
+		return entity
+	}
+	mt, params, err := ent.MediaType()
+	if err != nil || mt != "multipart/signed" {
+		return entity
+	}
+	parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)
+	if err != nil || len(parts) != 2 {
+		return entity
+	}
+	return parts[0]
 }
 
 func isNoListKey(err error) bool { return errors.Is(err, site.ErrNoListKey) }

@@ -389,3 +389,36 @@ func TestHeldEncryptedPostToModeratorWithKey(t *testing.T) {
 		t.Fatal("the held post was distributed")
 	}
 }
+
+// TestStripOriginalSignature: with strip_original_signature the sender's
+// signature kept from the encrypted post does not reach subscribers; the
+// list's own signature does.
+func TestStripOriginalSignature(t *testing.T) {
+	s, homes := encryptedSite(t)
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := tx.List("team@lists.test")
+		if err != nil {
+			return err
+		}
+		l.Settings.StripOriginalSignature = true
+		return tx.PutList(l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Strip\n",
+		[]byte("Content-Type: text/plain\r\n\r\nSTRIP-MARKER\r\n"), true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	s.drain(t)
+	box := s.mailbox(t, "ann@subs.test")
+	if len(box) != 1 {
+		t.Fatalf("ann got %d messages", len(box))
+	}
+	pt, status, err := homes["ann@subs.test"].Decrypt(armoredPart(t, box[0]))
+	if err != nil || !bytes.Contains(pt, []byte("STRIP-MARKER")) || !strings.Contains(status, "GOODSIG") {
+		t.Fatalf("ann's copy: %v\n%s", err, pt)
+	}
+	if bytes.Contains(pt, []byte("application/pgp-signature")) {
+		t.Fatalf("the sender's signature was not stripped:\n%s", pt)
+	}
+}

@@ -2,7 +2,6 @@ package runners
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 
@@ -49,23 +48,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return Permanent("unreadable message header: %v", err)
 	}
-	var list *lists.List
-	var owners []string
-	err = j.Site.Lists.View(func(tx *lists.Tx) error {
-		var err error
-		if list, err = tx.List(j.Meta.List); err != nil {
-			return err
-		}
-		return tx.ForEachMember(j.Meta.List, func(m *lists.Member) error {
-			if m.IsOwner() {
-				owners = append(owners, m.Address)
-			}
-			return nil
-		})
-	})
-	if errors.Is(err, lists.ErrNoList) {
-		return Permanent("list %s no longer exists", j.Meta.List)
-	}
+	list, owners, err := listWith(j.Site, j.Meta.List, (*lists.Member).IsOwner)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"cloister/listaddr"
-	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
@@ -50,15 +49,7 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 	if err := checkStructure(body); err != nil {
 		return Permanent("unreadable MIME structure: %v", err)
 	}
-	var list *lists.List
-	err = j.Site.Lists.View(func(tx *lists.Tx) error {
-		var err error
-		list, err = tx.List(j.Meta.List)
-		return err
-	})
-	if errors.Is(err, lists.ErrNoList) {
-		return Permanent("list %s no longer exists", j.Meta.List)
-	}
+	list, err := loadList(j.Site, j.Meta.List)
 	if err != nil {
 		return err
 	}

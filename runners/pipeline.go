@@ -39,23 +39,7 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return Permanent("unreadable message header: %v", err)
 	}
-	var list *lists.List
-	var rcpts []string
-	err = j.Site.Lists.View(func(tx *lists.Tx) error {
-		var err error
-		if list, err = tx.List(j.Meta.List); err != nil {
-			return err
-		}
-		return tx.ForEachMember(j.Meta.List, func(m *lists.Member) error {
-			if m.Receives() {
-				rcpts = append(rcpts, m.Address)
-			}
-			return nil
-		})
-	})
-	if errors.Is(err, lists.ErrNoList) {
-		return Permanent("list %s no longer exists", j.Meta.List)
-	}
+	list, rcpts, err := listWith(j.Site, j.Meta.List, (*lists.Member).Receives)
 	if err != nil {
 		return err
 	}

@@ -82,20 +82,6 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	return x.act(d, hold)
 }
 
-// loadList reads a list; a list that no longer exists is a permanent error.
-func loadList(s *site.Site, address string) (*lists.List, error) {
-	var list *lists.List
-	err := s.Lists.View(func(tx *lists.Tx) error {
-		var err error
-		list, err = tx.List(address)
-		return err
-	})
-	if errors.Is(err, lists.ErrNoList) {
-		return nil, Permanent("list %s no longer exists", address)
-	}
-	return list, err
-}
-
 // PostEnv is the scenario environment of a post, from the metadata the
 // incoming runner wrote: the sender is the From address, the method is
 // Meta.Auth (smtp when unset), the signer is the signer address that equals

@@ -71,14 +71,21 @@ func (h *Home) Run(stdin []byte, args ...string) []byte {
 // with an RSA encryption subkey). It returns the fingerprint.
 func (h *Home) GenKey(uid, algo string) string {
 	h.t.Helper()
+	return h.GenKeyExpiring(uid, algo, "0")
+}
+
+// GenKeyExpiring is GenKey with an expiry as gpg takes it ("0" for never,
+// "1d", "2y", ...), for the primary key and its encryption subkey.
+func (h *Home) GenKeyExpiring(uid, algo, expire string) string {
+	h.t.Helper()
 	if algo == "rsa3072" {
-		h.Run(nil, "--quick-gen-key", uid, "rsa3072", "sign,cert", "0")
+		h.Run(nil, "--quick-gen-key", uid, "rsa3072", "sign,cert", expire)
 	} else {
-		h.Run(nil, "--quick-gen-key", uid, "future-default", "default", "0")
+		h.Run(nil, "--quick-gen-key", uid, "future-default", "default", expire)
 	}
 	fpr := h.Fingerprint(uid)
 	if algo == "rsa3072" {
-		h.Run(nil, "--quick-add-key", fpr, "rsa3072", "encr", "0")
+		h.Run(nil, "--quick-add-key", fpr, "rsa3072", "encr", expire)
 	}
 	return fpr
 }

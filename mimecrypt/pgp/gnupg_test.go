@@ -3,58 +3,41 @@ package pgp
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	gpghome "cloister/internal/gnupg"
 )
 
-// gnupg is one GnuPG home directory, as one subscriber or sender has.
+// gnupg is one GnuPG home directory, as one subscriber or sender has: the
+// shared test driver (cloister/internal/gnupg) with the helpers these tests
+// need to move keys between gpg and Go entities.
 type gnupg struct {
+	*gpghome.Home
 	t    testing.TB
 	home string
 }
 
-// newGnuPG makes a temporary GNUPGHOME (short path: gpg-agent's socket path
-// is limited) and stops its agent when the test ends.
+// newGnuPG makes a temporary GNUPGHOME that is removed, its agent stopped,
+// when the test ends.
 func newGnuPG(t testing.TB) *gnupg {
 	t.Helper()
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatalf("gpg is required for the interoperability tests (apt-get install -y gnupg): %v", err)
-	}
-	home, err := os.MkdirTemp("", "cgpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(home, 0o700)
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	return &gnupg{t: t, home: home}
+	h := gpghome.New(t)
+	return &gnupg{Home: h, t: t, home: h.Dir}
 }
 
-// run runs gpg in batch mode with stdin and returns stdout; status lines go
-// to the returned status string. A failing gpg fails the test unless
-// allowFail.
+// exec runs gpg in batch mode with stdin; a failing gpg fails the test
+// unless allowFail.
 func (g *gnupg) exec(stdin []byte, allowFail bool, args ...string) (out []byte, status string, err error) {
 	g.t.Helper()
-	sf := filepath.Join(g.home, "status")
-	all := append([]string{"--homedir", g.home, "--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback",
-		"--passphrase", "", "--trust-model", "always", "--status-file", sf}, args...)
-	cmd := exec.Command("gpg", all...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	st, _ := os.ReadFile(sf)
+	out, status, err = g.Exec(stdin, args...)
 	if err != nil && !allowFail {
-		g.t.Fatalf("gpg %s: %v\n%s\nstatus:\n%s", strings.Join(args, " "), err, stderr.String(), st)
+		g.t.Fatalf("%v\nstatus:\n%s", err, status)
 	}
-	return stdout.Bytes(), string(st), err
+	return out, status, err
 }
 
 // run runs gpg and fails the test on error.
@@ -69,29 +52,13 @@ func (g *gnupg) run(stdin []byte, args ...string) []byte {
 // the fingerprint.
 func (g *gnupg) genKey(uid, algo, expire string) string {
 	g.t.Helper()
-	if algo == "rsa3072" {
-		g.run(nil, "--quick-gen-key", uid, "rsa3072", "sign,cert", expire)
-	} else {
-		g.run(nil, "--quick-gen-key", uid, "future-default", "default", expire)
-	}
-	fpr := g.fingerprint(uid)
-	if algo == "rsa3072" {
-		g.run(nil, "--quick-add-key", fpr, "rsa3072", "encr", expire)
-	}
-	return fpr
+	return g.GenKeyExpiring(uid, algo, expire)
 }
 
 // fingerprint returns the primary key fingerprint for a user ID.
 func (g *gnupg) fingerprint(uid string) string {
 	g.t.Helper()
-	out := g.run(nil, "--with-colons", "--list-keys", uid)
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(l, "fpr:") {
-			return strings.Split(l, ":")[9]
-		}
-	}
-	g.t.Fatalf("no fingerprint for %s in %s", uid, out)
-	return ""
+	return g.Fingerprint(uid)
 }
 
 // export returns the public key of uid as Go entities.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
@@ -420,5 +421,64 @@ func TestStripOriginalSignature(t *testing.T) {
 	}
 	if bytes.Contains(pt, []byte("application/pgp-signature")) {
 		t.Fatalf("the sender's signature was not stripped:\n%s", pt)
+	}
+}
+
+// TestResend: a member's signed and encrypted post with resend orders is sent
+// on to an outsider with a key (encrypted to it, without the order lines),
+// refused for an encrypted-only outsider without one, and reported to the list.
+func TestResend(t *testing.T) {
+	s, homes := encryptedSite(t)
+	dan := gnupg.New(t)
+	dan.GenKey("dan <dan@outside.test>", "cv25519")
+	keys := s.Keys.(*memKeys)
+	keys.subs["dan@outside.test"] = readKey(t, dan.ExportPublic("dan@outside.test"))
+	var listPub bytes.Buffer // dan checks the list's signature with its public key
+	w, _ := armor.Encode(&listPub, "PGP PUBLIC KEY BLOCK", nil)
+	if err := keys.list[0].Serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	dan.Import(listPub.Bytes())
+	const marker = "RESEND-MARKER-8e1"
+	inner := "Content-Type: text/plain\r\n\r\nresend dan@outside.test\r\nresend-encrypted-only eve@outside.test\r\n\r\nPlease look at this. " + marker + "\r\n"
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Incident\n",
+		[]byte(inner), true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	box := s.mailbox(t, "dan@outside.test")
+	if len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
+		t.Fatalf("dan got %d messages (or plaintext)", len(box))
+	}
+	pt, status, err := dan.Decrypt(armoredPart(t, box[0]))
+	if err != nil || !bytes.Contains(pt, []byte(marker)) || !strings.Contains(status, "GOODSIG") {
+		t.Fatalf("dan's copy: %v\n%s\n%s", err, pt, status)
+	}
+	if bytes.Contains(pt, []byte("resend")) || !bytes.Contains(pt, []byte("From: team@lists.test")) {
+		t.Fatalf("dan's copy shows the orders or not the list as sender:\n%s", pt)
+	}
+	if box := s.mailbox(t, "eve@outside.test"); len(box) != 0 {
+		t.Fatalf("eve (no key, encrypted only) got %q", box)
+	}
+	var report, post2 []byte
+	for _, m := range s.mailbox(t, "ann@subs.test") {
+		pt, _, err := homes["ann@subs.test"].Decrypt(armoredPart(t, m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(pt, []byte("Resend report")) {
+			report = pt
+		} else {
+			post2 = pt
+		}
+	}
+	if !bytes.Contains(report, []byte("dan@outside.test: sent, encrypted")) || !bytes.Contains(report, []byte("eve@outside.test: refused")) {
+		t.Fatalf("report:\n%s", report)
+	}
+	if !bytes.Contains(post2, []byte(marker)) || bytes.Contains(post2, []byte("resend dan")) {
+		t.Fatalf("the post to the list:\n%s", post2)
 	}
 }

@@ -299,24 +299,9 @@ func (x *decider) hold(reason string, owners bool) error {
 	return nil
 }
 
-// canEncryptTo reports whether mail from the list to addr can be encrypted:
-// the list has a key of a technology for which addr has a usable key.
+// canEncryptTo reports whether the list can encrypt its mail to addr.
 func (x *decider) canEncryptTo(addr string) bool {
-	k := x.s.Keys
-	if k == nil {
-		return false
-	}
-	if _, err := k.ListPGP(x.list.Address); err == nil {
-		if _, err := k.EncryptionPGP(addr, x.now); err == nil {
-			return true
-		}
-	}
-	if _, _, _, err := k.ListSMIME(x.list.Address); err == nil {
-		if _, err := k.EncryptionCert(addr, x.now); err == nil {
-			return true
-		}
-	}
-	return false
+	return canEncrypt(x.s, x.list.Address, addr, x.now)
 }
 
 // requestAuth keeps the post and sends its From address a confirmation

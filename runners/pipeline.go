@@ -44,6 +44,9 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	m := j.Meta.Clone()
+	if orders, bad, ok := takeResend(msg); ok {
+		resend(j, list, m, msg, orders, bad, rcpts)
+	}
 	hctx := &handlers.Context{
 		List:     list,
 		Domain:   j.Site.Config.Domain,

@@ -1,0 +1,222 @@
+package runners
+
+import (
+	"bytes"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/mimecrypt/rawmime"
+	"cloister/queue"
+	"cloister/site"
+)
+
+// Resend lets a list that must write to outsiders (a CERT, a help desk) do
+// so from the list: a member's signed post whose text starts with lines
+//
+//	resend ADDRESS[, ADDRESS...]                 one copy to each address
+//	resend-encrypted-only ADDRESS[, ...]         the same, refused where no key is known
+//	resend-cc ADDRESS[, ...]                     one copy to all, each seeing the others
+//	resend-cc-encrypted-only ADDRESS[, ...]
+//
+// sends the post (without those lines) on to those addresses from the list,
+// signed by the list and encrypted to each address that has a key on file. A
+// post that arrived encrypted is resent only encrypted. The list gets a report
+// of what went where. The lines are removed from the post in every case; an
+// unsigned post's orders are refused.
+
+// maxResend bounds the addresses of one post's orders.
+const maxResend = 20
+
+var resendLine = regexp.MustCompile(`(?i)^(resend(?:-cc)?(?:-encrypted-only)?):?[ \t]+(.+)$`)
+
+// resendOrder is one keyword line.
+type resendOrder struct {
+	cc, encryptedOnly bool
+	addrs             []string
+}
+
+// takeResend finds the keyword lines at the top of the post's text and
+// removes them from msg. It handles a text/plain post (7bit, 8bit or no
+// encoding) and the same inside multipart/signed, whose signature it then
+// drops (the text changed; the list signs what it sends). ok is false when
+// the post has no keyword lines (or a shape they cannot be taken from).
+func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bool) {
+	ctype := strings.ToLower(msg.Get("Content-Type"))
+	var head []*mailmsg.Field // Content-* fields of the text part
+	var text []byte
+	switch {
+	case ctype == "" || strings.HasPrefix(ctype, "text/plain"):
+		text = msg.Body
+	case strings.HasPrefix(ctype, "multipart/signed"):
+		ent, err := rawmime.Parse(msg.Bytes())
+		if err != nil {
+			return nil, nil, false
+		}
+		_, params, err := ent.MediaType()
+		if err != nil {
+			return nil, nil, false
+		}
+		parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)
+		if err != nil || len(parts) != 2 {
+			return nil, nil, false
+		}
+		inner, err := mailmsg.Parse(parts[0])
+		if err != nil {
+			return nil, nil, false
+		}
+		ict := strings.ToLower(inner.Get("Content-Type"))
+		if ict != "" && !strings.HasPrefix(ict, "text/plain") {
+			return nil, nil, false
+		}
+		head, text = inner.Fields, inner.Body
+	default:
+		return nil, nil, false
+	}
+	switch cte := strings.ToLower(strings.TrimSpace(msg.Get("Content-Transfer-Encoding"))); {
+	case head != nil:
+	case cte != "" && cte != "7bit" && cte != "8bit":
+		return nil, nil, false
+	}
+	lines := bytes.SplitAfter(text, []byte("\n"))
+	i := 0
+	for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
+		i++
+	}
+	n := 0
+	for ; i < len(lines); i++ {
+		m := resendLine.FindSubmatch(bytes.TrimRight(lines[i], "\r\n"))
+		if m == nil {
+			break
+		}
+		kw := strings.ToLower(string(m[1]))
+		o := resendOrder{cc: strings.Contains(kw, "-cc"), encryptedOnly: strings.HasSuffix(kw, "-encrypted-only")}
+		for _, a := range strings.FieldsFunc(string(m[2]), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			addr, err := mail.ParseAddress(a)
+			if err != nil || n >= maxResend {
+				bad = append(bad, a)
+				continue
+			}
+			o.addrs = append(o.addrs, strings.ToLower(addr.Address))
+			n++
+		}
+		if len(o.addrs) > 0 {
+			orders = append(orders, o)
+		}
+		ok = true
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	rest := bytes.Join(lines[i:], nil)
+	if head != nil { // unwrap multipart/signed: the text part becomes the message's content
+		var fields []*mailmsg.Field
+		for _, f := range msg.Fields {
+			if !strings.HasPrefix(strings.ToLower(f.Name), "content-") {
+				fields = append(fields, f)
+			}
+		}
+		msg.Fields = append(fields, head...)
+	}
+	msg.Body = rest
+	return orders, bad, true
+}
+
+// resend carries out a post's orders: one outgoing entry per copy, and a
+// report to the list. m is the accepted post's metadata, msg the post with
+// the keyword lines removed (and the list's handlers not yet run).
+func resend(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []resendOrder, bad []string, members []string) {
+	var report strings.Builder
+	signed := m.Auth == "pgp" || m.Auth == "smime"
+	for _, a := range bad {
+		fmt.Fprintf(&report, "  %s: refused, not a usable address (or more than %d addresses)\n", a, maxResend)
+	}
+	copies := 0
+	for _, o := range orders {
+		var groups [][]string
+		if o.cc {
+			groups = [][]string{o.addrs}
+		} else {
+			for _, a := range o.addrs {
+				groups = append(groups, []string{a})
+			}
+		}
+		for _, g := range groups {
+			var send []string
+			for _, a := range g {
+				keyed := canEncrypt(j.Site, list.Address, a, j.Now)
+				switch {
+				case !signed:
+					fmt.Fprintf(&report, "  %s: refused, resend needs a post signed by a member\n", a)
+				case (o.encryptedOnly || site.Encrypted(m)) && !keyed:
+					fmt.Fprintf(&report, "  %s: refused, no key of this address is on file and the copy must be encrypted\n", a)
+				default:
+					send = append(send, a)
+					how := "signed by the list, not encrypted (no key on file)"
+					if keyed {
+						how = "encrypted to its key and signed by the list"
+					}
+					fmt.Fprintf(&report, "  %s: sent, %s\n", a, how)
+				}
+			}
+			if len(send) == 0 {
+				continue
+			}
+			out := &mailmsg.Message{NL: msg.NL, Body: msg.Body}
+			for _, f := range msg.Fields {
+				switch strings.ToLower(f.Name) {
+				case "from", "to", "cc", "reply-to", "sender", "return-path", "delivered-to", "received", "message-id":
+					continue
+				}
+				out.Fields = append(out.Fields, f)
+			}
+			out.Prepend("Reply-To", list.Address)
+			out.Prepend("To", strings.Join(g, ", "))
+			out.Prepend("From", list.Address)
+			out.Add("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
+			rm := &queue.Meta{List: list.Address, Subaddress: queue.SubPost, Kind: "resend", Recipients: send,
+				EnvFrom: listaddr.Address(list.Address, queue.SubBounces), Received: j.Now, Encryption: m.Encryption,
+				ID: fmt.Sprintf("%s-resend-%d", m.ID, copies)}
+			rm.AddStage("pipeline", "resend")
+			j.Send(queue.Out, rm, out.Bytes())
+			copies++
+		}
+	}
+	j.Log.Info("decision", "decision", "resend", "copies", copies, "from", m.From)
+	n := &Notice{
+		List:    list.Address,
+		From:    list.Address,
+		To:      list.Address,
+		Subject: "Resend report: " + mailmsg.DecodeHeader(msg.Get("Subject")),
+		Body:    fmt.Sprintf("%s asked the list to resend a post:\n\n%s", m.From, report.String()),
+	}
+	nm := n.Meta("notice", members...)
+	nm.Encryption = m.Encryption // the report names the outsiders: as private as the post
+	nm.ID = m.ID + "-resend-report"
+	j.Send(queue.Out, nm, n.Bytes(j.Now))
+}
+
+// canEncrypt reports whether mail from the list to addr can be encrypted:
+// the list has a key of a technology for which addr has a usable key.
+func canEncrypt(s *site.Site, list, addr string, now time.Time) bool {
+	k := s.Keys
+	if k == nil {
+		return false
+	}
+	if _, err := k.ListPGP(list); err == nil {
+		if _, err := k.EncryptionPGP(addr, now); err == nil {
+			return true
+		}
+	}
+	if _, _, _, err := k.ListSMIME(list); err == nil {
+		if _, err := k.EncryptionCert(addr, now); err == nil {
+			return true
+		}
+	}
+	return false
+}

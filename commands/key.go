@@ -11,6 +11,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/pgp"
@@ -28,6 +29,12 @@ type KeyStore interface {
 	SetSubscriberPGP(address string, key []byte, now time.Time) (string, error)
 	// RevokeSubscriberPGP unbinds the key of address.
 	RevokeSubscriberPGP(address string) error
+	// CertifyListPGP records a member's verified certification of the
+	// list's key, to be published with it.
+	CertifyListPGP(list string, c keyring.ListCert) error
+	// ListCertificationsPGP returns the certifications recorded for the
+	// list's key.
+	ListCertificationsPGP(list string) ([]keyring.ListCert, error)
 }
 
 // Key gives the list's public key, and lets a subscriber change or revoke
@@ -43,11 +50,11 @@ func (Key) Name() string { return "key" }
 func (Key) Aliases() []string { return nil }
 
 // Args implements Command.
-func (Key) Args() string { return "get | set [ADDRESS] | change | revoke" }
+func (Key) Args() string { return "get | set [ADDRESS] | change | revoke | sign" }
 
 // Help implements Command.
 func (Key) Help() string {
-	return "key get: the list's public key, in a signed reply; key set (your first key attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key, the new key attached); key revoke (signed with your current key, or with its revocation certificate attached); (owners) key set ADDRESS, the key attached"
+	return "key get: the list's public key, in a signed reply; key set (your first key attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key, the new key attached); key revoke (signed with your current key, or with its revocation certificate attached); key sign (signed with your key, the list key attached as your gpg exports it after signing it: key get then publishes your certification); (owners) key set ADDRESS, the key attached"
 }
 
 // Operation implements Command.
@@ -75,8 +82,96 @@ func (Key) Run(c *Context, args []string) Result {
 		return keySetConfirmed(c, args[1])
 	case "revoke":
 		return keyRevoke(c)
+	case "sign":
+		return keySign(c)
 	}
 	return refused("usage: key get | key set | key change | key revoke")
+}
+
+// keySign records a member's certification of the list's key: the mail,
+// signed with the member's key on file, carries the list's public key as the
+// member's gpg exports it after signing it (gpg --quick-sign-key). The
+// certification is published with the list key by key get, so others can
+// check the list key through the members they trust.
+func keySign(c *Context) Result {
+	memberFpr, res, ok := provenByKey(c)
+	if !ok {
+		return res
+	}
+	k, err := loadListKeys(c.Site, c.List.Address)
+	if err != nil {
+		return failed(err)
+	}
+	if k.pgp == nil {
+		return refused("this list has no OpenPGP key")
+	}
+	_, att, res := readAttachedKey(c)
+	if att == nil {
+		return res
+	}
+	if !bytes.Equal(att.PrimaryKey.Fingerprint, k.pgp.PrimaryKey.Fingerprint) {
+		return refused("the attached key is not the list's key %X", k.pgp.PrimaryKey.Fingerprint)
+	}
+	member, err := c.Site.Keys.EncryptionPGP(c.Sender, c.Now)
+	if err != nil {
+		return failed(err)
+	}
+	for name, id := range att.Identities {
+		for _, vs := range id.OtherCertifications {
+			sig := vs.Packet
+			if !bytes.Equal(sig.IssuerFingerprint, member.PrimaryKey.Fingerprint) &&
+				(sig.IssuerKeyId == nil || *sig.IssuerKeyId != member.PrimaryKey.KeyId) {
+				continue
+			}
+			if err := member.PrimaryKey.VerifyUserIdSignature(name, k.pgp.PrimaryKey, sig); err != nil {
+				return refused("your certification of the list key does not verify: %v", err)
+			}
+			var b bytes.Buffer
+			if err := sig.Serialize(&b); err != nil {
+				return failed(err)
+			}
+			if err := c.KeyStore.CertifyListPGP(c.List.Address, keyring.ListCert{UserID: name, Issuer: memberFpr, Signature: b.Bytes()}); err != nil {
+				return failed(err)
+			}
+			return done("your certification of the list key is recorded; key get now publishes it")
+		}
+	}
+	return refused("the attached list key carries no certification by your key %s (sign it with gpg --quick-sign-key, then export it)", memberFpr)
+}
+
+// certifiedPublic returns the list's public key with the members'
+// certifications recorded by key sign added to its user IDs.
+func certifiedPublic(c *Context, e *openpgp.Entity) ([]byte, error) {
+	if c.KeyStore == nil {
+		return armoredPublic(e)
+	}
+	certs, err := c.KeyStore.ListCertificationsPGP(c.List.Address)
+	if err != nil || len(certs) == 0 {
+		return armoredPublic(e)
+	}
+	var pub bytes.Buffer
+	if err := e.Serialize(&pub); err != nil {
+		return nil, err
+	}
+	el, err := openpgp.ReadKeyRing(&pub)
+	if err != nil || len(el) != 1 {
+		return nil, fmt.Errorf("re-read list key: %v", err)
+	}
+	cp := el[0]
+	for _, lc := range certs {
+		id, ok := cp.Identities[lc.UserID]
+		if !ok {
+			continue
+		}
+		p, err := packet.Read(bytes.NewReader(lc.Signature))
+		if err != nil {
+			continue
+		}
+		if sig, ok := p.(*packet.Signature); ok {
+			id.OtherCertifications = append(id.OtherCertifications, packet.NewVerifiableSig(sig))
+		}
+	}
+	return armoredPublic(cp)
 }
 
 // keyGet attaches the list's public key or certificate; the reply is
@@ -88,7 +183,7 @@ func keyGet(c *Context) Result {
 	}
 	var text []string
 	if k.pgp != nil {
-		pub, err := armoredPublic(k.pgp)
+		pub, err := certifiedPublic(c, k.pgp)
 		if err != nil {
 			return failed(err)
 		}
@@ -262,6 +357,20 @@ const keyConfirmArg = "set-confirmed"
 // attachedKey returns the one OpenPGP public key attached to (or pasted
 // in) the command mail, which must carry the sender's address.
 func attachedKey(c *Context) ([]byte, *openpgp.Entity, Result) {
+	key, e, res := readAttachedKey(c)
+	if e == nil {
+		return nil, nil, res
+	}
+	for _, id := range e.Identities {
+		if id.UserId != nil && strings.EqualFold(id.UserId.Email, c.Sender) {
+			return key, e, Result{}
+		}
+	}
+	return nil, nil, refused("the key carries no user ID with the address %s", c.Sender)
+}
+
+// readAttachedKey returns the one OpenPGP public key attached to the mail.
+func readAttachedKey(c *Context) ([]byte, *openpgp.Entity, Result) {
 	var key []byte
 	for _, a := range c.Attachments {
 		if bytes.Contains(a, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
@@ -279,12 +388,7 @@ func attachedKey(c *Context) ([]byte, *openpgp.Entity, Result) {
 	if err != nil || len(el) != 1 {
 		return nil, nil, refused("the attached key cannot be read as one OpenPGP public key")
 	}
-	for _, id := range el[0].Identities {
-		if id.UserId != nil && strings.EqualFold(id.UserId.Email, c.Sender) {
-			return key, el[0], Result{}
-		}
-	}
-	return nil, nil, refused("the key carries no user ID with the address %s", c.Sender)
+	return key, el[0], Result{}
 }
 
 // keySet registers a first key for the sender: a challenge token goes to

@@ -48,3 +48,13 @@ func (s KeyringStore) RevokeSubscriberPGP(address string) error {
 	_, err = s.K.Remove(address, old)
 	return err
 }
+
+// CertifyListPGP implements KeyStore.
+func (s KeyringStore) CertifyListPGP(list string, c keyring.ListCert) error {
+	return s.K.AddListCertification(list, c)
+}
+
+// ListCertificationsPGP implements KeyStore.
+func (s KeyringStore) ListCertificationsPGP(list string) ([]keyring.ListCert, error) {
+	return s.K.ListCertifications(list)
+}

@@ -2,6 +2,7 @@ package runners
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +11,9 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/keyring"
 	"cloister/lists"
+	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
 )
 
@@ -38,13 +41,26 @@ func (k storeKeys) RevokeSubscriberPGP(addr string) error {
 	return nil
 }
 
+func (k storeKeys) CertifyListPGP(list string, c keyring.ListCert) error {
+	k.listCerts[c.Issuer] = c
+	return nil
+}
+
+func (k storeKeys) ListCertificationsPGP(list string) ([]keyring.ListCert, error) {
+	var out []keyring.ListCert
+	for _, c := range k.listCerts {
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // keySite is the test site with a gpg-made list key and gpg keys for ann
 // (owner) and bob; dan has no key on file but holds the list key.
 func keySite(t *testing.T) (*testSite, map[string]*gnupg.Home, storeKeys) {
 	s := newTestSite(t)
 	listHome := gnupg.New(t)
 	listHome.GenKey("team <team@lists.test>", "cv25519")
-	keys := storeKeys{&memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}}}
+	keys := storeKeys{&memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}, listCerts: map[string]keyring.ListCert{}}}
 	homes := map[string]*gnupg.Home{}
 	for _, addr := range []string{"ann@subs.test", "bob@subs.test", "dan@else.test"} {
 		h := gnupg.New(t)
@@ -445,5 +461,71 @@ func TestCommandOwnerKeySet(t *testing.T) {
 	s.drain(t)
 	if e, ok := keys.subs["cat@subs.test"]; !ok || fmt.Sprintf("%X", e.PrimaryKey.Fingerprint) != fpr {
 		t.Fatalf("owner's key set not applied; reply:\n%s", decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")))
+	}
+}
+
+// TestCommandKeySign: a member signs the list key with gpg and sends it back
+// with "key sign", signed with the member's key on file; key get then
+// publishes the list key with that certification. A list key carrying no
+// certification by the sender's own key is refused.
+func TestCommandKeySign(t *testing.T) {
+	s, homes, keys := keySite(t)
+	listFpr := homes["list"].Fingerprint("team@lists.test")
+	bob := homes["bob@subs.test"]
+	bob.Run(nil, "--quick-sign-key", listFpr)
+	signedList := string(bob.ExportPublic("team@lists.test"))
+
+	// Ann sends the list key as Bob certified it: not her certification.
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "x", "x-list-name team\nkey sign\n\n"+signedList))
+	s.drain(t)
+	if reply := decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")); !strings.Contains(reply, "carries no certification by your key") {
+		t.Fatalf("ann's reply:\n%s", reply)
+	}
+	if len(keys.listCerts) != 0 {
+		t.Fatal("a certification by someone else was recorded")
+	}
+
+	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(bob, "bob@subs.test", "x", "x-list-name team\nkey sign\n\n"+signedList))
+	s.drain(t)
+	if reply := decryptReply(t, bob, lastMail(t, s, "bob@subs.test")); !strings.Contains(reply, "your certification of the list key is recorded") {
+		t.Fatalf("bob's reply:\n%s", reply)
+	}
+
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nTo: team-request@lists.test\nSubject: key\n\nkey get\n")
+	s.drain(t)
+	reply := lastMail(t, s, "dan@else.test")
+	var attached []byte
+	ent, err := rawmime.Parse([]byte(reply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawmime.Walk(ent, 10, 100, func(_ []int, p *rawmime.Entity) error {
+		if mt, _, _ := p.MediaType(); mt == "application/pgp-keys" {
+			attached = p.Body
+			if strings.EqualFold(strings.TrimSpace(p.Fields.Get("Content-Transfer-Encoding")), "base64") {
+				attached, _ = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(p.Body)), ""))
+			}
+		}
+		return nil
+	})
+	if attached == nil {
+		t.Fatalf("key get reply has no key:\n%s", reply)
+	}
+	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(attached))
+	if err != nil || len(el) != 1 {
+		t.Fatalf("published key: %v", err)
+	}
+	bobKey := keys.subs["bob@subs.test"]
+	found := false
+	for name, id := range el[0].Identities {
+		for _, vs := range id.OtherCertifications {
+			if bytes.Equal(vs.Packet.IssuerFingerprint, bobKey.PrimaryKey.Fingerprint) &&
+				bobKey.PrimaryKey.VerifyUserIdSignature(name, el[0].PrimaryKey, vs.Packet) == nil {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatal("key get does not publish bob's certification of the list key")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/rawmime"
@@ -35,6 +36,8 @@ type memKeys struct {
 	certs    map[string]*x509.Certificate // subscribers' encryption certificates
 	captured map[string][]byte
 	pub      map[string][]byte // armored public keys as gpg exported them
+
+	listCerts map[string]keyring.ListCert // members' certifications of the list key
 }
 
 // ExportFor returns a subscriber's armored public key, for importing into

@@ -11,6 +11,7 @@ import (
 
 	"cloister/config"
 	"cloister/internal/gnupg"
+	"cloister/internal/testca"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/site"
@@ -180,5 +181,21 @@ func BenchmarkReplayCheck(b *testing.B) {
 		if _, err := r.Check("team@lists.test", "new"+itoa(i), "e"+itoa(i), now, time.Hour); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSMIMESignatureTime: the signing time of an S/MIME signature (made by
+// openssl) is read, so the age window of signed commands applies to it too.
+func TestSMIMESignatureTime(t *testing.T) {
+	ca := testca.New(t)
+	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
+	signed := ca.Run([]byte("Content-Type: text/plain\r\n\r\nx-list-name team\r\nwho\r\n"), "cms", "-sign", "-signer", ann.Cert, "-inkey", ann.Key, "-md", "sha256")
+	mail := append([]byte("From: ann@subs.test\r\nSubject: x\r\n"), signed...)
+	sig := SignatureOf(mail, "")
+	if sig.Created.IsZero() || time.Since(sig.Created) > time.Hour || time.Until(sig.Created) > time.Hour {
+		t.Fatalf("signing time = %v", sig.Created)
+	}
+	if SignatureOf(mail, "other").Digest != sig.Digest {
+		t.Fatal("the digest of a signature depends on something besides the signature")
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/smallstep/pkcs7"
 
 	"cloister/internal/boltfile"
 	"cloister/mimecrypt/rawmime"
@@ -98,9 +99,24 @@ func signatureBytes(sp *rawmime.Entity) ([]byte, time.Time, bool) {
 		if err != nil {
 			return nil, time.Time{}, false
 		}
-		return der, time.Time{}, true
+		return der, smimeSigningTime(der), true
 	}
 	return nil, time.Time{}, false
+}
+
+// smimeSigningTime reads the signingTime attribute of an S/MIME signature
+// (zero when it has none), so that the age window applies to S/MIME-signed
+// commands too.
+func smimeSigningTime(der []byte) time.Time {
+	p7, err := pkcs7.Parse(der)
+	if err != nil {
+		return time.Time{}
+	}
+	var t time.Time
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &t); err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // clearSignature returns the signature of a clear-signed block.

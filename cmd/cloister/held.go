@@ -11,6 +11,7 @@ import (
 
 	"cloister/lists"
 	"cloister/runners"
+	"cloister/site"
 )
 
 func (a *app) heldCmd() *cobra.Command {
@@ -83,62 +84,36 @@ func (a *app) heldCmd() *cobra.Command {
 		},
 	}
 	by := "operator " + os.Getenv("USER")
-	approve := &cobra.Command{
-		Use:   "approve ID...",
-		Short: "Approve held posts: they go on to the list",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := runners.Approve(s, id, by); err != nil {
-					return fmt.Errorf("approve %s: %w", id, err)
+	// decide makes the approve, reject and discard commands: each applies
+	// its decision to every ID given, stopping at the first failure.
+	decide := func(verb, done, short string, apply func(s *site.Site, id string) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   verb + " ID...",
+			Short: short,
+			Args:  cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				s, err := a.open()
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "approved %s\n", id)
-			}
-			return nil
-		},
+				for _, id := range args {
+					if err := apply(s, id); err != nil {
+						return fmt.Errorf("%s %s: %w", verb, id, err)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", done, id)
+				}
+				return nil
+			},
+		}
 	}
+	approve := decide("approve", "approved", "Approve held posts: they go on to the list",
+		func(s *site.Site, id string) error { return runners.Approve(s, id, by) })
 	var reason string
-	reject := &cobra.Command{
-		Use:   "reject ID...",
-		Short: "Reject held posts: each sender gets a notice with the reason",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := runners.Reject(s, id, reason, by); err != nil {
-					return fmt.Errorf("reject %s: %w", id, err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "rejected %s\n", id)
-			}
-			return nil
-		},
-	}
+	reject := decide("reject", "rejected", "Reject held posts: each sender gets a notice with the reason",
+		func(s *site.Site, id string) error { return runners.Reject(s, id, reason, by) })
 	reject.Flags().StringVar(&reason, "reason", "", "reason given to the sender")
-	discard := &cobra.Command{
-		Use:   "discard ID...",
-		Short: "Discard held posts without a notice",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := runners.Discard(s, id, by); err != nil {
-					return fmt.Errorf("discard %s: %w", id, err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "discarded %s\n", id)
-			}
-			return nil
-		},
-	}
+	discard := decide("discard", "discarded", "Discard held posts without a notice",
+		func(s *site.Site, id string) error { return runners.Discard(s, id, by) })
 	expire := &cobra.Command{
 		Use:   "expire",
 		Short: "Drop held posts past their expiry (held_expire_days) with a notice to each sender, and purge expired tokens; run daily",

@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -111,20 +110,9 @@ func StartExim(t *testing.T, dir string, c EximConfig) *Exim {
 	Run(t, nil, "chown", eu.Uid+":"+eu.Gid, filepath.Join(root, "spool"), filepath.Join(root, "log"))
 	Run(t, nil, "chown", cu.Uid+":"+cu.Gid, x.MailBase)
 
-	mailDomains := map[string]bool{}
-	var boxes strings.Builder
-	for _, mb := range c.Mailboxes {
-		local, domain, _ := strings.Cut(mb, "@")
-		mailDomains[domain] = true
-		fmt.Fprintf(&boxes, "%s: %s/%s\n", mb, domain, local)
-	}
-	var domains []string
-	for d := range mailDomains {
-		domains = append(domains, d)
-	}
-	sort.Strings(domains)
+	boxes, domains := mailboxMap(c.Mailboxes, "%s: %s/%s\n")
 	mailboxes := filepath.Join(root, "mailboxes")
-	if err := os.WriteFile(mailboxes, []byte(boxes.String()), 0o644); err != nil {
+	if err := os.WriteFile(mailboxes, []byte(boxes), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	listsPath, lists, router, transport := eximSnippet(t, c.Aliases)

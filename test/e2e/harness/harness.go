@@ -205,18 +205,7 @@ func StartPostfix(t *testing.T, dir string, c Config) *Postfix {
 	cu, _ := user.Lookup("cloister")
 	Run(t, nil, "chown", "postfix", filepath.Join(dir, "data"))
 	Run(t, nil, "chown", cu.Uid+":"+cu.Gid, p.MailBase)
-	mailDomains := map[string]bool{}
-	var vmail strings.Builder
-	for _, mb := range c.Mailboxes {
-		local, domain, _ := strings.Cut(mb, "@")
-		mailDomains[domain] = true
-		fmt.Fprintf(&vmail, "%s %s/%s/\n", mb, domain, local)
-	}
-	var domains []string
-	for d := range mailDomains {
-		domains = append(domains, d)
-	}
-	sort.Strings(domains)
+	vmail, domains := mailboxMap(c.Mailboxes, "%s %s/%s/\n")
 	write := func(name, content string) string {
 		path := filepath.Join(p.conf, name)
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -229,7 +218,7 @@ func StartPostfix(t *testing.T, dir string, c Config) *Postfix {
 	if rcptMap == "" || masterLine == "" {
 		t.Fatalf("cloister aliases output lacks the recipient map or the master.cf line:\n%s", c.Aliases)
 	}
-	vmailbox := write("vmailbox", vmail.String())
+	vmailbox := write("vmailbox", vmail)
 	transport := write("cloister_transport", c.ListDomain+" cloister:\n")
 	recipients := write("cloister_recipients", rcptMap)
 	pc := func(args ...string) { Run(t, nil, "postconf", append([]string{"-c", p.conf}, args...)...) }
@@ -313,4 +302,23 @@ func (p *Postfix) Mailbox(addr string) [][]byte {
 func (p *Postfix) Log() string {
 	b, _ := os.ReadFile(filepath.Join(p.Dir, "postfix.log"))
 	return string(b)
+}
+
+// mailboxMap writes one line per mailbox (user@domain), formatted with the
+// address, its domain and its local part, and returns the sorted domains:
+// the virtual mailbox maps of the Postfix and Exim instances.
+func mailboxMap(mailboxes []string, format string) (string, []string) {
+	seen := map[string]bool{}
+	var b strings.Builder
+	for _, mb := range mailboxes {
+		local, domain, _ := strings.Cut(mb, "@")
+		seen[domain] = true
+		fmt.Fprintf(&b, format, mb, domain, local)
+	}
+	var domains []string
+	for d := range seen {
+		domains = append(domains, d)
+	}
+	sort.Strings(domains)
+	return b.String(), domains
 }

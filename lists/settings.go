@@ -41,6 +41,13 @@ type Settings struct {
 	// every client) or aes256-gcm (AuthEnvelopedData, RFC 5083). Default:
 	// aes256-cbc.
 	SMIMECipher string `json:"smime_cipher" setting:"enum=aes256-cbc|aes256-gcm"`
+	// Whether resend orders fetch the OpenPGP key of an outside address that
+	// has none on file: from the Web Key Directory of its domain and, when
+	// the site's cloister.toml names a keyserver, from that keyserver; a key
+	// found is added to the keyring and the copy encrypted to it. With yes
+	// the pipeline runner makes HTTPS requests (bounded in time and size) to
+	// the outsiders' domains; no keeps it off the network. Default: yes.
+	ResendFetchKeys bool `json:"resend_fetch_keys" setting:"bool"`
 
 	// Scenario deciding who may post to the list. Default: send.private.
 	Send string `json:"send" setting:"scenario=send"`
@@ -169,6 +176,7 @@ func DefaultSettings() Settings {
 		PGPDistribSign:           "no",
 		SMIMEDistribSign:         "no",
 		SMIMECipher:              "aes256-cbc",
+		ResendFetchKeys:          true,
 		Send:                     "send.private",
 		Subscribe:                "subscribe.confirm",
 		Unsubscribe:              "unsubscribe.open",

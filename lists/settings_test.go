@@ -332,7 +332,7 @@ func TestDefaults(t *testing.T) {
 		"subscribe_policy": "confirm", "unsubscribe_policy": "open", "archive": "private", "roster": "owners",
 		"advertised": "yes", "footer": "", "reply_to": "none", "anonymous": "no", "strip_original_signature": "no",
 		"max_message_size_kb": "10240", "content_filter": "", "dmarc_mitigation": "none", "batch_size": "1",
-		"hidden_recipients": "yes", "smime_cipher": "aes256-cbc",
+		"hidden_recipients": "yes", "smime_cipher": "aes256-cbc", "resend_fetch_keys": "yes",
 	}
 	s := DefaultSettings()
 	for name, v := range want {

@@ -63,6 +63,13 @@ type Settings struct {
 	// Scenario deciding who may set or change a subscriber key by mail.
 	// Default: key.signed.
 	Key string `json:"key" setting:"scenario=key"`
+	// Scenario deciding who may give the owner commands by mail (add,
+	// remove, members, set SETTING VALUE, key set ADDRESS). Default:
+	// admin.signed.
+	Admin string `json:"admin" setting:"scenario=admin"`
+	// Scenario deciding who may give the moderator commands by mail
+	// (approve, reject, discard). Default: moderate.signed.
+	Moderate string `json:"moderate" setting:"scenario=moderate"`
 	// How subscriptions complete: open (at once), confirm (the address must
 	// answer a token), approve (an owner decides), confirm+approve (both).
 	// Default: confirm.
@@ -183,6 +190,8 @@ func DefaultSettings() Settings {
 		Review:                   "review.owner",
 		Get:                      "get.private",
 		Key:                      "key.signed",
+		Admin:                    "admin.signed",
+		Moderate:                 "moderate.signed",
 		SubscribePolicy:          "confirm",
 		UnsubscribePolicy:        "open",
 		Archive:                  "private",

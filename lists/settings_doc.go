@@ -19,6 +19,8 @@ var settingDocs = map[string]string{
 	"review":                      "Scenario deciding who may see the list of members. Default: review.owner.",
 	"get":                         "Scenario deciding who may fetch archived posts. Default: get.private.",
 	"key":                         "Scenario deciding who may set or change a subscriber key by mail. Default: key.signed.",
+	"admin":                       "Scenario deciding who may give the owner commands by mail (add, remove, members, set SETTING VALUE, key set ADDRESS). Default: admin.signed.",
+	"moderate":                    "Scenario deciding who may give the moderator commands by mail (approve, reject, discard). Default: moderate.signed.",
 	"subscribe_policy":            "How subscriptions complete: open (at once), confirm (the address must answer a token), approve (an owner decides), confirm+approve (both). Default: confirm.",
 	"unsubscribe_policy":          "How unsubscriptions complete: open (at once), confirm (the address must answer a token), approve (an owner decides), confirm+approve (both). Default: open.",
 	"archive":                     "Archive: none (posts are not kept), private (members only), public. Default: private.",

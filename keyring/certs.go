@@ -37,6 +37,10 @@ type certRecord struct {
 	Use         Use       `json:"use"`
 	Captured    bool      `json:"captured,omitempty"` // from a verified signature, not added by hand
 	Added       time.Time `json:"added"`
+	// Withdrawn is when its holder withdrew it by a signed key revoke: it
+	// is no longer encrypted to, its signatures no longer count, and it is
+	// not captured or set again.
+	Withdrawn time.Time `json:"withdrawn,omitzero"`
 }
 
 // CertFingerprint returns the upper-case hex SHA-256 of a certificate's DER.
@@ -93,6 +97,9 @@ func (k *Keyring) storeCert(addr string, c *x509.Certificate, use Use, captured 
 		if err != nil {
 			return err
 		}
+		if found && !rec.Withdrawn.IsZero() {
+			return fmt.Errorf("it was withdrawn by its holder on %s: %w", rec.Withdrawn.UTC().Format(time.DateOnly), ErrRevoked)
+		}
 		if !found {
 			rec = certRecord{Fingerprint: fpr, DER: c.Raw, Use: use, Captured: captured, Added: now}
 		} else if rec.Use != use && !captured {
@@ -124,22 +131,34 @@ func (k *Keyring) Capture(address string, der []byte) error {
 // CaptureWith is Capture with intermediate certificates that the signature
 // carried, for chain building.
 func (k *Keyring) CaptureWith(address string, der []byte, intermediates []*x509.Certificate) error {
+	addr, c, err := k.checkTrusted(address, der, intermediates)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	_, err = k.storeCert(addr, c, UseBoth, true)
+	return err
+}
+
+// checkTrusted parses der and checks what Capture requires of it: it
+// carries address, allows encryption, chains to the trust anchors for
+// email protection at the current time, and no CRL revokes it.
+func (k *Keyring) checkTrusted(address string, der []byte, intermediates []*x509.Certificate) (string, *x509.Certificate, error) {
 	addr, err := normAddress(address)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if len(der) > maxKeyInput {
-		return fmt.Errorf("capture: certificate of %d bytes is too large", len(der))
+		return "", nil, fmt.Errorf("certificate of %d bytes is too large", len(der))
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		return fmt.Errorf("capture: %w", err)
+		return "", nil, err
 	}
 	if !slices.Contains(smime.Addresses(c), addr) {
-		return fmt.Errorf("capture: certificate carries %q, not %s: %w", smime.Addresses(c), addr, ErrNotBound)
+		return "", nil, fmt.Errorf("certificate carries %q, not %s: %w", smime.Addresses(c), addr, ErrNotBound)
 	}
 	if err := smime.CanEncryptTo(c); err != nil {
-		return fmt.Errorf("capture: %w", err)
+		return "", nil, err
 	}
 	roots, crls, _ := k.SMIMETrust()
 	inter := x509.NewCertPool()
@@ -149,17 +168,16 @@ func (k *Keyring) CaptureWith(address string, der []byte, intermediates []*x509.
 	chains, err := c.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: k.now(),
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}})
 	if err != nil {
-		return fmt.Errorf("capture: %w: %w", ErrNotTrusted, err)
+		return "", nil, fmt.Errorf("%w: %w", ErrNotTrusted, err)
 	}
 	for _, chain := range chains {
 		for i := 0; i+1 < len(chain); i++ {
 			if revokedBy(chain[i], chain[i+1], crls) {
-				return fmt.Errorf("capture: certificate %s: %w", CertFingerprint(chain[i]), ErrRevoked)
+				return "", nil, fmt.Errorf("certificate %s: %w", CertFingerprint(chain[i]), ErrRevoked)
 			}
 		}
 	}
-	_, err = k.storeCert(addr, c, UseBoth, true)
-	return err
+	return addr, c, nil
 }
 
 // EncryptionCert returns the certificate to encrypt to address at now: of
@@ -181,6 +199,10 @@ func (k *Keyring) EncryptionCert(address string, now time.Time) (*x509.Certifica
 	for _, fpr := range s.certAddr[addr] {
 		r := s.certs[fpr]
 		if r == nil || !r.Use.encrypts() {
+			continue
+		}
+		if !r.Withdrawn.IsZero() {
+			bestErr = fmt.Errorf("certificate %s of %s: withdrawn by its holder: %w", fpr, addr, ErrRevoked)
 			continue
 		}
 		c, err := x509.ParseCertificate(r.DER)

@@ -75,12 +75,18 @@ func (k *Keyring) Entries(now time.Time) ([]Entry, error) {
 	for fpr, r := range s.certs {
 		e := Entry{Kind: KindX509, Fingerprint: fpr}
 		e.State, e.Usable = certState(r.DER, r.Use, now, crls)
+		if !r.Withdrawn.IsZero() {
+			e.State, e.Usable = StateRevoked, nil
+		}
 		if c, err := x509.ParseCertificate(r.DER); err == nil {
 			e.Created, e.Expires = c.NotBefore, c.NotAfter
 		}
 		var notes []string
 		if r.Captured {
 			notes = append(notes, "captured")
+		}
+		if !r.Withdrawn.IsZero() {
+			notes = append(notes, "withdrawn")
 		}
 		if r.Use != UseBoth {
 			notes = append(notes, string(r.Use)+"-only")

@@ -3,47 +3,18 @@ package commands
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	"cloister/lists"
 	"cloister/rules"
 )
 
-// Operations of the owner and moderator commands. The list settings name
-// scenarios only for the contract's operations (send, subscribe,
-// unsubscribe, review, get, key); these two use the fixed scenarios below.
+// Operations of the owner and moderator commands. Like the contract's
+// operations, each is authorized by the scenario its list setting names
+// (admin, moderate; built-ins in etc/scenarios).
 const (
-	OpAdmin    = "admin"    // add, remove, members, set SETTING VALUE
+	OpAdmin    = "admin"    // add, remove, members, set SETTING VALUE, key set ADDRESS
 	OpModerate = "moderate" // approve, reject, discard
 )
-
-// adminScenario allows the list's owners, proven by a signature whose signer
-// address is theirs.
-const adminScenario = `title.gettext owners signing with OpenPGP or S/MIME
-is_owner([listname],[sender])        pgp,smime -> do_it
-is_listmaster([sender])              pgp,smime -> do_it
-true()                               smtp,md5,pgp,smime -> reject(reason='admin_signed')
-`
-
-// moderateScenario allows moderators and owners, proven by a signature.
-const moderateScenario = `title.gettext moderators and owners signing with OpenPGP or S/MIME
-is_editor([listname],[sender])       pgp,smime -> do_it
-is_owner([listname],[sender])        pgp,smime -> do_it
-is_listmaster([sender])              pgp,smime -> do_it
-true()                               smtp,md5,pgp,smime -> reject(reason='moderate_signed')
-`
-
-var fixedScenarios = sync.OnceValues(func() (map[string]*rules.Scenario, error) {
-	out := map[string]*rules.Scenario{}
-	for name, src := range map[string]string{OpAdmin + ".signed": adminScenario, OpModerate + ".signed": moderateScenario} {
-		s, err := rules.ParseScenario(name, []byte(src))
-		if err != nil {
-			return nil, err
-		}
-		out[name] = s
-	}
-	return out, nil
-})
 
 // reasonTexts explain the reasons of refusals by the scenarios.
 var reasonTexts = map[string]string{
@@ -54,7 +25,10 @@ var reasonTexts = map[string]string{
 	"get_closed":        "the archive cannot be fetched by mail",
 	"key_signed":        "key requests must be signed by the key's holder",
 	"admin_signed":      "only list owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
+	"admin_listmaster":  "only the site's listmasters may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
+	"admin_closed":      "this list takes no owner commands by mail; such changes are made on the server",
 	"moderate_signed":   "only moderators and owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
+	"moderate_owner":    "only list owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
 	"no rule matched":   "the list's rules do not allow this request",
 }
 
@@ -81,29 +55,27 @@ func scenarioName(l *lists.List, op string) string {
 		return l.Settings.Get
 	case "key":
 		return l.Settings.Key
+	case OpAdmin:
+		return l.Settings.Admin
+	case OpModerate:
+		return l.Settings.Moderate
 	}
-	return op + ".signed"
+	return ""
 }
 
 // Authorize evaluates the list's scenario for op with the context's sender
 // and method.
 func (c *Context) Authorize(op string) (rules.Decision, error) {
 	name := scenarioName(c.List, op)
-	var sc *rules.Scenario
-	if op == OpAdmin || op == OpModerate {
-		m, err := fixedScenarios()
-		if err != nil {
-			return rules.Decision{}, err
-		}
-		sc = m[name]
-	} else {
-		if c.Scenarios == nil {
-			return rules.Decision{}, fmt.Errorf("no scenario set")
-		}
-		var err error
-		if sc, err = c.Scenarios.Get(name); err != nil {
-			return rules.Decision{}, err
-		}
+	if name == "" {
+		return rules.Decision{}, fmt.Errorf("no scenario for operation %q", op)
+	}
+	if c.Scenarios == nil {
+		return rules.Decision{}, fmt.Errorf("no scenario set")
+	}
+	sc, err := c.Scenarios.Get(name)
+	if err != nil {
+		return rules.Decision{}, err
 	}
 	env := rules.Env{
 		Sender:    c.Sender,
@@ -115,7 +87,7 @@ func (c *Context) Authorize(op string) (rules.Decision, error) {
 		Header:    c.Header,
 	}
 	var d rules.Decision
-	err := c.Site.Lists.View(func(tx *lists.Tx) error {
+	err = c.Site.Lists.View(func(tx *lists.Tx) error {
 		env.Roster = rules.ListsRoster{Tx: tx, Listmasters: c.Site.Config.Listmasters, Domain: c.Site.Config.Domain}
 		d, _ = sc.Evaluate(env)
 		return nil

@@ -14,6 +14,7 @@ import (
 	"cloister/internal/testca"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/rules"
 	"cloister/site"
 )
 
@@ -51,7 +52,7 @@ func testSite(t testing.TB) (*site.Site, *lists.List) {
 }
 
 func newRequest(s *site.Site, l *lists.List, m *queue.Meta, body string, now time.Time) *Request {
-	return &Request{Site: s, List: l, Meta: m, Body: []byte(body), Now: now,
+	return &Request{Site: s, List: l, Meta: m, Body: []byte(body), Now: now, Scenarios: rules.NewScenarioSet(""),
 		Replay: &ReplayStore{Dir: filepath.Join(s.Config.StateDir, "signatures")}}
 }
 
@@ -88,7 +89,7 @@ func TestSignedCommandAge(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := replyText(t, out)
-		want := "refused: only list owners" // the fixed scenario reads the roster; bob is gone after the first
+		want := "refused: only list owners" // admin.signed reads the roster; bob is gone after the first
 		switch i {
 		case 0:
 			want = "done: bob@subs.test is unsubscribed"

@@ -12,7 +12,10 @@ import (
 // SafeSettings are the list settings owners may change by mail. Settings
 // that touch encryption, keys, scenarios and who may post are changed on the
 // server only (`cloister list set`), so a stolen owner key cannot open an
-// encrypted list.
+// encrypted list. No scenario setting may ever join them: admin and moderate
+// decide who may give these very commands, and key who may change a
+// subscriber's key (security invariant 3), so a mail command must not be
+// able to widen them (TestScenarioOperationsHaveSettings checks this).
 var SafeSettings = []string{
 	"subject_prefix", "footer", "reply_to", "max_message_size_kb", "max_recipients",
 	"held_expire_days", "token_expire_hours", "advertised", "language", "subscribe_policy",

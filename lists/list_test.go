@@ -150,6 +150,11 @@ func TestListsSortedAndOldRecordsGetNewDefaults(t *testing.T) {
 		if old.Settings.Send != "send.public" || old.Settings.BatchSize != 1 || !old.Settings.HiddenRecipients {
 			t.Errorf("old record settings = %+v", old.Settings)
 		}
+		// The scenarios of the owner and moderator commands were fixed
+		// before they were settings: older lists keep the same rules.
+		if old.Settings.Admin != "admin.signed" || old.Settings.Moderate != "moderate.signed" {
+			t.Errorf("old record: admin %q, moderate %q; want admin.signed, moderate.signed", old.Settings.Admin, old.Settings.Moderate)
+		}
 		return nil
 	})
 	if err != nil {

@@ -188,6 +188,12 @@ func TestSettingsSet(t *testing.T) {
 		{"send", "subscribe.open", "", "send.NAME"},
 		{"send", "send.../etc/passwd", "", "send.NAME"},
 		{"key", "key.signed", "key.signed", ""},
+		{"admin", "admin.listmaster", "admin.listmaster", ""},
+		{"admin", "moderate.owner", "", "admin.NAME"},
+		{"admin", "admin", "", "admin.NAME"},
+		{"admin", "admin.../admin.signed", "", "admin.NAME"},
+		{"moderate", "moderate.owner", "moderate.owner", ""},
+		{"moderate", "admin.signed", "", "moderate.NAME"},
 		{"subscribe_policy", "confirm+approve", "confirm+approve", ""},
 		{"unsubscribe_policy", "closed", "", "open|confirm|approve|confirm+approve"},
 		{"archive", "public", "public", ""},
@@ -329,6 +335,7 @@ func TestDefaults(t *testing.T) {
 		"smime_post_encrypt": "no", "smime_post_sign": "no", "smime_distrib_encrypt": "no", "smime_distrib_sign": "no",
 		"send": "send.private", "subscribe": "subscribe.confirm", "unsubscribe": "unsubscribe.open",
 		"review": "review.owner", "get": "get.private", "key": "key.signed",
+		"admin": "admin.signed", "moderate": "moderate.signed",
 		"subscribe_policy": "confirm", "unsubscribe_policy": "open", "archive": "private", "roster": "owners",
 		"advertised": "yes", "footer": "", "reply_to": "none", "anonymous": "no", "strip_original_signature": "no",
 		"max_message_size_kb": "10240", "content_filter": "", "dmarc_mitigation": "none", "batch_size": "1",
@@ -375,4 +382,23 @@ func FuzzSettingsSet(f *testing.F) {
 			t.Fatalf("Validate after Set(%s, %q): %v", name, value, err)
 		}
 	})
+}
+
+// TestScenarioSettingsNamedAfterOperation: each scenario setting is named
+// after its operation (send, ..., admin, moderate), which is how `cloister
+// list set` and the commands find a list's scenario for an operation.
+func TestScenarioSettingsNamedAfterOperation(t *testing.T) {
+	n := 0
+	for _, sp := range specs() {
+		if sp.kind != "scenario" {
+			continue
+		}
+		n++
+		if sp.arg != sp.name {
+			t.Errorf("setting %s names scenarios of the operation %s", sp.name, sp.arg)
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d scenario settings, want 8 (send, subscribe, unsubscribe, review, get, key, admin, moderate)", n)
+	}
 }

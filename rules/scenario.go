@@ -118,9 +118,11 @@ func ScenarioMethods() []string {
 	return []string{MethodSMTP, MethodMD5, MethodPGP, MethodSMIME}
 }
 
-// ScenarioOperations lists the operations a list names a scenario for.
+// ScenarioOperations lists the operations a list names a scenario for: the
+// contract's six, and admin (the owner commands) and moderate (the moderator
+// commands).
 func ScenarioOperations() []string {
-	return []string{"send", "subscribe", "unsubscribe", "review", "get", "key"}
+	return []string{"send", "subscribe", "unsubscribe", "review", "get", "key", "admin", "moderate"}
 }
 
 // String renders the condition in scenario syntax, for example

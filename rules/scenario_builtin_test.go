@@ -83,6 +83,23 @@ var builtinWant = map[string]map[string][4]string{
 		"owner":  {"owner", "do_it", "do_it", "do_it"},
 		"others": all4("owner"),
 	},
+	"admin.signed": {
+		"owner": signed("admin_signed"), "listmaster": signed("admin_signed"),
+		"others": all4("reject(reason='admin_signed')"),
+	},
+	"admin.listmaster": {
+		"listmaster": signed("admin_listmaster"),
+		"others":     all4("reject(reason='admin_listmaster')"),
+	},
+	"admin.closed": {"others": all4("reject(reason='admin_closed')")},
+	"moderate.signed": {
+		"editor": signed("moderate_signed"), "owner": signed("moderate_signed"), "listmaster": signed("moderate_signed"),
+		"others": all4("reject(reason='moderate_signed')"),
+	},
+	"moderate.owner": {
+		"owner": signed("moderate_owner"), "listmaster": signed("moderate_owner"),
+		"others": all4("reject(reason='moderate_owner')"),
+	},
 }
 
 var (
@@ -92,6 +109,13 @@ var (
 )
 
 func all4(s string) [4]string { return [4]string{s, s, s, s} }
+
+// signed is the row of a role allowed only with a signature (pgp, smime):
+// smtp and md5 get the rejection with reason.
+func signed(reason string) [4]string {
+	r := "reject(reason='" + reason + "')"
+	return [4]string{r, r, "do_it", "do_it"}
+}
 
 func TestBuiltinScenarios(t *testing.T) {
 	set := NewScenarioSet("")

@@ -126,7 +126,7 @@ func TestScenarioSetCheck(t *testing.T) {
 	}
 	lines := strings.Split(err.Error(), "\n")
 	want := []string{
-		bad + `:1:1: file name "draft.txt" is not <operation>.<name> (operations: send, subscribe, unsubscribe, review, get, key); a site directory would ignore it`,
+		bad + `:1:1: file name "draft.txt" is not <operation>.<name> (operations: send, subscribe, unsubscribe, review, get, key, admin, moderate); a site directory would ignore it`,
 		bad + `:2:1: unknown condition "is_subscribr"`,
 		bad + `:3:16: unknown action "allow" (known: do_it, reject, request_auth, editorkey, editor, owner, discard)`,
 	}

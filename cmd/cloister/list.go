@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/lists"
+	"cloister/rules"
+	"cloister/runners"
 	"cloister/site"
 )
 
@@ -20,6 +23,26 @@ func listAddress(s *site.Site, name string) string {
 		name += "@" + s.Config.Domain
 	}
 	return name
+}
+
+// scenarioExists refuses a scenario setting (named after its operation:
+// send, admin, ...) that names no built-in or site scenario, so that a typo
+// cannot leave a list refusing every request of the operation.
+func scenarioExists(s *site.Site, setting string, st lists.Settings) error {
+	if !slices.Contains(rules.ScenarioOperations(), setting) {
+		return nil
+	}
+	name, err := st.Value(setting)
+	if err != nil {
+		return err
+	}
+	if _, err := runners.Scenarios(s).Get(name); err != nil {
+		if errors.Is(err, rules.ErrScenarioNotFound) {
+			return fmt.Errorf("%s: no scenario %s (see cloister scenario ls %s)", setting, name, setting)
+		}
+		return fmt.Errorf("%s: %w", setting, err)
+	}
+	return nil
 }
 
 func (a *app) listCmd() *cobra.Command {
@@ -108,6 +131,9 @@ func (a *app) listCmd() *cobra.Command {
 					return err
 				}
 				if err := l.Settings.Set(args[1], args[2]); err != nil {
+					return err
+				}
+				if err := scenarioExists(s, args[1], l.Settings); err != nil {
 					return err
 				}
 				return tx.PutList(l)

@@ -2,6 +2,7 @@ package runners
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -25,10 +26,14 @@ import (
 //	resend-cc-encrypted-only ADDRESS[, ...]
 //
 // sends the post (without those lines) on to those addresses from the list,
-// signed by the list and encrypted to each address that has a key on file. A
-// post that arrived encrypted is resent only encrypted. The list gets a report
-// of what went where. The lines are removed from the post in every case; an
-// unsigned post's orders are refused.
+// signed by the list and encrypted to each address that has a key on file.
+// When an address has none and the list's resend_fetch_keys is on, its
+// OpenPGP key is looked for by WKD and on the site's keyserver
+// (resend_fetch.go); a key found is added to the keyring and used. A post
+// that arrived encrypted is resent only encrypted. The list gets a report of
+// what went where (and where a key came from, or why there is none). The
+// lines are removed from the post in every case; an unsigned post's orders
+// are refused.
 
 // maxResend bounds the addresses of one post's orders.
 const maxResend = 20
@@ -136,6 +141,9 @@ func resend(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, order
 	for _, a := range bad {
 		fmt.Fprintf(&report, "  %s: refused, not a usable address (or more than %d addresses)\n", a, maxResend)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), resendFetchBudget)
+	defer cancel()
+	keys := newResendKeys(ctx, j, list)
 	copies := 0
 	for _, o := range orders {
 		var groups [][]string
@@ -149,19 +157,23 @@ func resend(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, order
 		for _, g := range groups {
 			var send []string
 			for _, a := range g {
-				keyed := canEncrypt(j.Site, list.Address, a, j.Now)
-				switch {
-				case !signed:
+				if !signed {
 					fmt.Fprintf(&report, "  %s: refused, resend needs a post signed by a member\n", a)
+					continue
+				}
+				keyed, fetched, why := keys.lookup(a)
+				switch {
 				case (o.encryptedOnly || site.Encrypted(m)) && !keyed:
-					fmt.Fprintf(&report, "  %s: refused, no key of this address is on file and the copy must be encrypted\n", a)
+					fmt.Fprintf(&report, "  %s: refused, %s; the copy must be encrypted\n", a, why)
+				case fetched != "":
+					send = append(send, a)
+					fmt.Fprintf(&report, "  %s: sent, encrypted to its key %s, and signed by the list\n", a, fetched)
+				case keyed:
+					send = append(send, a)
+					fmt.Fprintf(&report, "  %s: sent, encrypted to its key and signed by the list\n", a)
 				default:
 					send = append(send, a)
-					how := "signed by the list, not encrypted (no key on file)"
-					if keyed {
-						how = "encrypted to its key and signed by the list"
-					}
-					fmt.Fprintf(&report, "  %s: sent, %s\n", a, how)
+					fmt.Fprintf(&report, "  %s: sent, signed by the list, not encrypted (%s)\n", a, why)
 				}
 			}
 			if len(send) == 0 {

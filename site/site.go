@@ -4,12 +4,14 @@
 package site
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"cloister/config"
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -21,6 +23,11 @@ type Site struct {
 	Log    *slog.Logger
 	// Keys is the keyring; nil until one is opened (plaintext-only sites).
 	Keys Keys
+	// FetchKey fetches an outsider's OpenPGP key over the network for
+	// resend orders (lists with resend_fetch_keys). Nil means a
+	// keyring.Fetcher built from Config: WKD, then Config.Keyserver if set.
+	// Tests point it at a local server.
+	FetchKey func(ctx context.Context, address string) (*keyring.Fetched, error)
 
 	queues map[string]*queue.Queue
 	qk     queueKey

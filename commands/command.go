@@ -143,10 +143,17 @@ type Context struct {
 	ApprovedBy string
 	// Body is the command mail as opened by the incoming runner.
 	Body []byte
-	// Attachments are the key or certificate attachments of the mail.
+	// Attachments are the OpenPGP key attachments of the mail.
 	Attachments [][]byte
-	Now         time.Time
-	Mod         Moderation
+	// Certificates are the DER certificates attached to the mail.
+	Certificates [][]byte
+	// MailMethod and MailFrom are what the command mail itself proves, as
+	// the incoming runner verified it, whatever line or token is being run:
+	// its method (pgp, smime or smtp; smtp for a Subject line) and its From
+	// address. Tokens answering a challenge are checked against them.
+	MailMethod, MailFrom string
+	Now                  time.Time
+	Mod                  Moderation
 	// Scenarios is the site's scenario set.
 	Scenarios *rules.ScenarioSet
 	// Header returns the command mail's header fields ([header->Name]).

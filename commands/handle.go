@@ -1,11 +1,13 @@
 package commands
 
 import (
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"cloister/keyring"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -74,6 +76,7 @@ func Handle(r *Request) (*Outcome, error) {
 	if c.Method == "" {
 		c.Method = rules.MethodSMTP
 	}
+	c.MailMethod, c.MailFrom = c.Method, sender
 	c.requests = new(int)
 	for _, a := range r.Meta.SignerAddresses {
 		if sameAddress(a, sender) {
@@ -128,6 +131,7 @@ func Handle(r *Request) (*Outcome, error) {
 		}
 	}
 	c.Attachments = attachments(r.Body)
+	c.Certificates = certAttachments(r.Body)
 
 	type item struct {
 		line Line
@@ -138,7 +142,7 @@ func Handle(r *Request) (*Outcome, error) {
 		lc := *c
 		lc.out, lc.attach = nil, nil
 		if l.Subject {
-			lc.Method = rules.MethodSMTP
+			lc.Method, lc.MailMethod = rules.MethodSMTP, rules.MethodSMTP
 		}
 		var res Result
 		cmd, ok := Lookup(l.Word)
@@ -352,11 +356,18 @@ func (c *Context) welcome(addr string) {
 		Subject: "Welcome to " + c.List.Address,
 		Body:    "Welcome to " + c.List.Address + ".\n\n" + HelpText(c.List.Address) + "\n",
 	}
-	if k, err := loadListKeys(c.Site, c.List.Address); err == nil && k.pgp != nil {
+	k, err := loadListKeys(c.Site, c.List.Address)
+	if err == nil && k.pgp != nil {
 		if pub, err := armoredPublic(k.pgp); err == nil {
 			m.Attach = append(m.Attach, attachment{Type: "application/pgp-keys", Name: c.List.LocalPart() + ".asc", Data: pub})
 			m.Body += fmt.Sprintf("\nThe list's OpenPGP key %X is attached: encrypt posts to it.\n", k.pgp.PrimaryKey.Fingerprint)
 		}
+	}
+	if err == nil && k.cert != nil {
+		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert.Raw})
+		m.Attach = append(m.Attach, attachment{Type: "application/x-pem-file", Name: c.List.LocalPart() + ".pem", Data: p})
+		m.Body += fmt.Sprintf("\nThe list's S/MIME certificate (%s, SHA-256 %s) is attached: encrypt posts to it.\n",
+			k.cert.Subject.CommonName, keyring.CertFingerprint(k.cert))
 	}
 	c.send(m, "welcome")
 }

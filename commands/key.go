@@ -19,7 +19,8 @@ import (
 )
 
 // KeyStore is what the key commands need of the keyring: reading and
-// replacing the OpenPGP key bound to a subscriber's address.
+// replacing the OpenPGP key and S/MIME certificates bound to a subscriber's
+// address.
 type KeyStore interface {
 	// SubscriberPGP returns the fingerprint (hex, upper case) of the
 	// OpenPGP key bound to address, or "" when there is none.
@@ -35,12 +36,34 @@ type KeyStore interface {
 	// ListCertificationsPGP returns the certifications recorded for the
 	// list's key.
 	ListCertificationsPGP(list string) ([]keyring.ListCert, error)
+
+	// SubscriberCerts returns the fingerprints of the certificates bound
+	// to address that can be encrypted to now.
+	SubscriberCerts(address string) ([]string, error)
+	// CheckCert says why the DER certificate cannot be set for address by
+	// its holder's request (it must carry the address, allow encryption,
+	// chain to the site's trust anchors, and not be withdrawn); it returns
+	// the fingerprint.
+	CheckCert(address string, der []byte) (string, error)
+	// SetSubscriberCert binds the certificate to address in place of its
+	// other certificates; with trusted, it must pass CheckCert (without, an
+	// owner's word is enough). It returns the fingerprint.
+	SetSubscriberCert(address string, der []byte, trusted bool) (string, error)
+	// WithdrawCert marks a certificate of address withdrawn by its holder:
+	// it is no longer encrypted to and its signatures no longer count. It
+	// returns the fingerprint.
+	WithdrawCert(address string, der []byte) (string, error)
+	// CertByFingerprint returns the DER of a stored certificate.
+	CertByFingerprint(fingerprint string) ([]byte, bool)
 }
 
-// Key gives the list's public key, and lets a subscriber change or revoke
-// the key the list holds for their address. A key is never changed by an
-// unsigned request or a token alone (security invariant 3): key change and
-// key revoke must be signed with the key on file.
+// Key gives the list's public key or certificate, and lets a subscriber set,
+// change or revoke the OpenPGP key or S/MIME certificate the list holds for
+// their address. A key is never changed by an unsigned request or a token
+// alone (security invariant 3): key set binds a key only when the challenge
+// encrypted to it comes back signed with it; key change and key revoke must
+// be signed with the key on file (OpenPGP) or with a certificate of the
+// sender's address that chains to the site's trust anchors (S/MIME).
 type Key struct{}
 
 // Name implements Command.
@@ -54,7 +77,7 @@ func (Key) Args() string { return "get | set [ADDRESS] | change | revoke | sign"
 
 // Help implements Command.
 func (Key) Help() string {
-	return "key get: the list's public key, in a signed reply; key set (your first key attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key, the new key attached); key revoke (signed with your current key, or with its revocation certificate attached); key sign (signed with your key, the list key attached as your gpg exports it after signing it: key get then publishes your certification); (owners) key set ADDRESS, the key attached"
+	return "key get: the list's public key or certificate, in a signed reply; key set (your first OpenPGP key or S/MIME certificate attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key or certificate, the new one attached); key revoke (signed with your current key, or with its revocation certificate attached; S/MIME: signed, withdraws the attached certificate or else the signing one); key sign (signed with your key, the list key attached as your gpg exports it after signing it: key get then publishes your certification); (owners) key set ADDRESS, the key or certificate attached"
 }
 
 // Operation implements Command.
@@ -69,6 +92,9 @@ func (Key) Run(c *Context, args []string) Result {
 	case "get":
 		return keyGet(c)
 	case "change":
+		if c.certRequest() {
+			return certChange(c)
+		}
 		return keyChange(c)
 	case "set":
 		if len(args) > 1 {
@@ -81,6 +107,9 @@ func (Key) Run(c *Context, args []string) Result {
 		}
 		return keySetConfirmed(c, args[1])
 	case "revoke":
+		if c.certRequest() {
+			return certRevoke(c)
+		}
 		return keyRevoke(c)
 	case "sign":
 		return keySign(c)
@@ -340,6 +369,13 @@ func ownerKeySet(c *Context, address string) Result {
 	}
 	oc := *c
 	oc.Sender = addr
+	if len(c.Attachments) == 0 && len(c.Certificates) > 0 {
+		fpr, err := c.KeyStore.SetSubscriberCert(addr, c.Certificates[0], false)
+		if err != nil {
+			return refused("the certificate was not accepted: %v", err)
+		}
+		return done("the certificate for %s is now %s (set by %s)", addr, fpr, c.Sender)
+	}
 	key, _, res := attachedKey(&oc)
 	if key == nil {
 		return res
@@ -391,42 +427,60 @@ func readAttachedKey(c *Context) ([]byte, *openpgp.Entity, Result) {
 	return key, el[0], Result{}
 }
 
-// keySet registers a first key for the sender: a challenge token goes to
-// the sender encrypted to that key, and the key is bound only when the
+// keySet registers a first key or certificate for the sender: a challenge
+// token goes to the sender encrypted to it, and it is bound only when the
 // answer comes back signed by it (proof of holding it, and of reading the
-// mailbox). An address that has a key uses key change.
+// mailbox). An address that has one uses key change.
 func keySet(c *Context) Result {
 	if c.KeyStore == nil {
 		return refused("keys cannot be set by mail on this server; ask the list owners")
 	}
-	cur, err := c.KeyStore.SubscriberPGP(c.Sender)
+	k, res := c.offered()
+	if k == nil {
+		if res.Status != "" {
+			return res
+		}
+		return refused("attach the public key (an armored OpenPGP public key block) or the S/MIME certificate (PEM or DER)")
+	}
+	lk, err := loadListKeys(c.Site, c.List.Address)
 	if err != nil {
 		return failed(err)
 	}
-	if cur != "" {
-		return refused("a key is on file for %s; use key change, signed with it", c.Sender)
+	var cur string
+	if k.pgp != nil {
+		if cur, err = c.KeyStore.SubscriberPGP(c.Sender); err != nil {
+			return failed(err)
+		}
+		if cur != "" {
+			return refused("a key is on file for %s; use key change, signed with it", c.Sender)
+		}
+		if lk.pgp == nil {
+			return refused("this list has no OpenPGP key to send the challenge with")
+		}
+	} else {
+		certs, err := c.KeyStore.SubscriberCerts(c.Sender)
+		if err != nil {
+			return failed(err)
+		}
+		for _, f := range certs {
+			if strings.EqualFold(f, k.fingerprint()) {
+				return done("the certificate %s is already on file for %s", f, c.Sender)
+			}
+		}
+		if len(certs) > 0 {
+			return refused("a certificate is on file for %s; use key change, signed with a certificate of your address", c.Sender)
+		}
+		if lk.cert == nil {
+			return refused("this list has no S/MIME certificate to send the challenge with")
+		}
 	}
-	key, ent, res := attachedKey(c)
-	if key == nil {
-		return res
-	}
-	k, err := loadListKeys(c.Site, c.List.Address)
-	if err != nil {
-		return failed(err)
-	}
-	if k.pgp == nil {
-		return refused("this list has no OpenPGP key to send the challenge with")
-	}
-	if err := pgpEncryptable(ent, c.Now); err != nil {
-		return refused("the key cannot be encrypted to (expired, revoked, or no encryption subkey)")
-	}
-	what := "register the OpenPGP key " + fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint) + " for " + c.Sender + " on " + c.List.Address
-	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, string(key)}, c.Sender, what, ent,
-		"Answer this message SIGNED with that key (not encrypted, or with the signature\n"+
-			"inside the encryption as PGP/MIME multipart/signed): a token alone does not\n"+
-			"register a key.")
+	what := "register " + k.describe() + " for " + c.Sender + " on " + c.List.Address
+	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, k.Text}, c.Sender, what, k,
+		"Answer this message SIGNED with that key or certificate (not encrypted, or\n"+
+			"with the signature inside the encryption): a token alone does not register\n"+
+			"a key.")
 	if r.Status == Pending {
-		r.Text = "a challenge encrypted to that key was sent to " + c.Sender + "; answer it signed with the key"
+		r.Text = "a challenge encrypted to " + k.describe() + " was sent to " + c.Sender + "; answer it signed with it"
 	}
 	return r
 }
@@ -454,10 +508,17 @@ func (c *Context) provenBy(key string) Result {
 
 // keySetConfirmed binds the key once the challenge came back signed by it.
 func keySetConfirmed(c *Context, key string) Result {
-	if r := c.provenBy(key); r.Status != Done {
+	k, err := parseOffered(key)
+	if err != nil {
+		return failed(err)
+	}
+	if r := c.provenByOffered(k); r.Status != Done {
 		return r
 	}
 	c.Method = rules.MethodPGP
+	if k.cert != nil {
+		c.Method = rules.MethodSMIME
+	}
 	d, err := c.Authorize("key")
 	if err != nil {
 		return failed(err)
@@ -465,9 +526,12 @@ func keySetConfirmed(c *Context, key string) Result {
 	if d.Action != rules.ScenarioDoIt {
 		return refusal(d)
 	}
-	fpr, err := c.KeyStore.SetSubscriberPGP(c.Sender, []byte(key), c.Now)
+	fpr, err := c.bindOffered(c.Sender, k)
 	if err != nil {
-		return refused("the key was not accepted: %v", err)
+		return refused("it was not accepted: %v", err)
+	}
+	if k.cert != nil {
+		return done("the certificate %s is registered for %s", fpr, c.Sender)
 	}
 	return done("the key %s is registered for %s", fpr, c.Sender)
 }

@@ -58,3 +58,28 @@ func (s KeyringStore) CertifyListPGP(list string, c keyring.ListCert) error {
 func (s KeyringStore) ListCertificationsPGP(list string) ([]keyring.ListCert, error) {
 	return s.K.ListCertifications(list)
 }
+
+// SubscriberCerts implements KeyStore.
+func (s KeyringStore) SubscriberCerts(address string) ([]string, error) {
+	return s.K.SubscriberCerts(address, time.Now())
+}
+
+// CheckCert implements KeyStore.
+func (s KeyringStore) CheckCert(address string, der []byte) (string, error) {
+	return s.K.CheckCert(address, der)
+}
+
+// SetSubscriberCert implements KeyStore.
+func (s KeyringStore) SetSubscriberCert(address string, der []byte, trusted bool) (string, error) {
+	return s.K.SetCert(address, der, trusted)
+}
+
+// WithdrawCert implements KeyStore.
+func (s KeyringStore) WithdrawCert(address string, der []byte) (string, error) {
+	return s.K.WithdrawCert(address, der)
+}
+
+// CertByFingerprint implements KeyStore.
+func (s KeyringStore) CertByFingerprint(fingerprint string) ([]byte, bool) {
+	return s.K.CertDER(fingerprint)
+}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
-
 	"cloister/listaddr"
 )
 
@@ -23,7 +21,7 @@ type message struct {
 	Attach                                []attachment
 	// encryptTo, when set, is the only key the message may be sent
 	// encrypted to (a key set challenge); it is never sent in clear.
-	encryptTo *openpgp.Entity
+	encryptTo *offeredKey
 }
 
 // attachment is a file sent with a message (the list's key).

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
-
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/queue"
@@ -63,7 +61,7 @@ func (c *Context) askConfirm(cmd Command, args []string, address, what string) R
 
 // askConfirmWith is askConfirm whose request is encrypted to key (when not
 // nil; never sent in clear then), with a further instruction.
-func (c *Context) askConfirmWith(cmd Command, args []string, address, what string, key *openpgp.Entity, extra string) Result {
+func (c *Context) askConfirmWith(cmd Command, args []string, address, what string, key *offeredKey, extra string) Result {
 	if !c.spendRequest() {
 		return refused("at most %d confirmation requests are sent per message; send the rest separately", MaxRequests)
 	}

@@ -57,16 +57,9 @@ func protect(s *site.Site, k listKeys, m *message, now time.Time, preferSMIME bo
 	inner := m.inner()
 	cfg := &packet.Config{Time: func() time.Time { return now }}
 	if m.encryptTo != nil {
-		if k.pgp == nil {
-			return nil, false, fmt.Errorf("challenge to %s: the list has no OpenPGP key", m.To)
-		}
-		sealed, err := pgp.Seal(inner, k.pgp, cfg)
+		ent, err := challenge(k, m.encryptTo, inner, cfg)
 		if err != nil {
-			return nil, false, fmt.Errorf("seal challenge: %w", err)
-		}
-		ent, err := sealed.For(m.encryptTo)
-		if err != nil {
-			return nil, false, fmt.Errorf("encrypt challenge to %s: %w", m.To, err)
+			return nil, false, fmt.Errorf("challenge to %s: %w", m.To, err)
 		}
 		return append(outer, ent...), true, nil
 	}
@@ -154,4 +147,31 @@ func armoredPublic(e *openpgp.Entity) ([]byte, error) {
 	}
 	b.WriteByte('\n')
 	return b.Bytes(), nil
+}
+
+// challenge signs inner with the list's key of the offered key's kind and
+// encrypts it to the offered key alone.
+func challenge(k listKeys, to *offeredKey, inner []byte, cfg *packet.Config) ([]byte, error) {
+	if to.pgp != nil {
+		if k.pgp == nil {
+			return nil, errors.New("the list has no OpenPGP key")
+		}
+		sealed, err := pgp.Seal(inner, k.pgp, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		return sealed.For(to.pgp)
+	}
+	if k.cert == nil {
+		return nil, errors.New("the list has no S/MIME certificate")
+	}
+	signed, err := smime.Sign(inner, k.cert, k.certKey, k.certChain)
+	if err != nil {
+		return nil, fmt.Errorf("sign (S/MIME): %w", err)
+	}
+	sealed, err := smime.Seal(signed, smime.SealOptions{Cipher: cms.AES256CBC})
+	if err != nil {
+		return nil, fmt.Errorf("seal (S/MIME): %w", err)
+	}
+	return sealed.For(to.cert)
 }

@@ -69,19 +69,22 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 	if !c.Confirmed && !c.Approved && sameAddress(canon, c.Sender) && c.KeyStore != nil {
 		// A key sent with the request is bound only when the confirmation
 		// comes back signed with it (the challenge is encrypted to it).
-		if key, ent, res := attachedKey(c); key != nil {
-			if err := pgpEncryptable(ent, c.Now); err != nil {
-				return refused("the attached key cannot be encrypted to (expired, revoked, or no encryption subkey)")
-			}
-			return c.askConfirmWith(cmd, append(rest, keyArg+string(key)), canon, what, ent,
-				"Answer this message SIGNED with the key you sent: your key is registered\n"+
-					"only then.")
-		} else if len(c.Attachments) > 0 {
+		k, res := c.offered()
+		if res.Status != "" {
 			return res
+		}
+		if k != nil {
+			return c.askConfirmWith(cmd, append(rest, keyArg+k.Text), canon, what, k,
+				"Answer this message SIGNED with the key or certificate you sent: it is\n"+
+					"registered only then.")
 		}
 	}
 	if withKey != "" && c.Confirmed && !c.Approved {
-		if r := c.provenBy(withKey); r.Status != Done {
+		k, err := parseOffered(withKey)
+		if err != nil {
+			return failed(err)
+		}
+		if r := c.provenByOffered(k); r.Status != Done {
 			return r
 		}
 	}
@@ -104,7 +107,11 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		return refused("%s cannot be subscribed: %v", canon, err)
 	}
 	if withKey != "" {
-		fpr, err := c.KeyStore.SetSubscriberPGP(canon, []byte(withKey), c.Now)
+		k, err := parseOffered(withKey)
+		if err != nil {
+			return failed(err)
+		}
+		fpr, err := c.bindOffered(canon, k)
 		if err != nil {
 			c.welcome(canon)
 			return done("%s is subscribed to %s; the key was not accepted: %v", canon, c.List.Address, err)

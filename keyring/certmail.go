@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -156,4 +157,18 @@ func (k *Keyring) SubscriberCerts(address string, now time.Time) ([]string, erro
 		out = append(out, fpr)
 	}
 	return out, nil
+}
+
+// CertDER returns the DER of the stored certificate with the SHA-256
+// fingerprint (upper-case hex).
+func (k *Keyring) CertDER(fingerprint string) ([]byte, bool) {
+	s, err := k.current()
+	if err != nil {
+		return nil, false
+	}
+	r := s.certs[strings.ToUpper(fingerprint)]
+	if r == nil {
+		return nil, false
+	}
+	return r.DER, true
 }

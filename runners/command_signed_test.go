@@ -3,6 +3,7 @@ package runners
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,6 +54,16 @@ func (k storeKeys) ListCertificationsPGP(list string) ([]keyring.ListCert, error
 	}
 	return out, nil
 }
+
+// errNoCerts: the S/MIME key commands are tested against a real keyring
+// (command_smime_key_test.go); this store is for the OpenPGP ones.
+var errNoCerts = errors.New("storeKeys keeps no subscriber certificates")
+
+func (k storeKeys) SubscriberCerts(string) ([]string, error)               { return nil, nil }
+func (k storeKeys) CheckCert(string, []byte) (string, error)               { return "", errNoCerts }
+func (k storeKeys) SetSubscriberCert(string, []byte, bool) (string, error) { return "", errNoCerts }
+func (k storeKeys) WithdrawCert(string, []byte) (string, error)            { return "", errNoCerts }
+func (k storeKeys) CertByFingerprint(string) ([]byte, bool)                { return nil, false }
 
 // keySite is the test site with a gpg-made list key and gpg keys for ann
 // (owner) and bob; dan has no key on file but holds the list key.
@@ -272,7 +283,7 @@ func TestCommandKeySet(t *testing.T) {
 	for _, m := range s.mailbox(t, "dan@else.test") {
 		if strings.Contains(string(m), "Subject: Confirm: register the OpenPGP key") {
 			challenge = string(m)
-		} else if !strings.Contains(string(m), "pending: a challenge encrypted to that key was sent") {
+		} else if !strings.Contains(string(m), "pending: a challenge encrypted to the OpenPGP key") {
 			t.Fatalf("reply:\n%s", m)
 		}
 	}

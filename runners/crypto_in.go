@@ -100,6 +100,10 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 	case err != nil:
 		return nil, err
 	}
+	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && s.Keys.CertWithdrawn(res.SignerFingerprint) {
+		res.Verdict = mimecrypt.VerdictRevoked
+		res.Reason = "the signer withdrew this certificate (key revoke); sign with your current certificate"
+	}
 	m.Encryption = string(res.Encryption)
 	m.Verdict = string(res.Verdict)
 	m.VerdictReason = res.Reason

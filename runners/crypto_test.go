@@ -38,6 +38,7 @@ type memKeys struct {
 	pub      map[string][]byte // armored public keys as gpg exported them
 
 	listCerts map[string]keyring.ListCert // members' certifications of the list key
+	withdrawn map[string]bool              // certificates withdrawn by their holders, by fingerprint
 }
 
 // ExportFor returns a subscriber's armored public key, for importing into
@@ -88,6 +89,8 @@ func (k *memKeys) EncryptionCert(addr string, _ time.Time) (*x509.Certificate, e
 	}
 	return nil, errors.New("no certificate")
 }
+func (k *memKeys) CertWithdrawn(fpr string) bool { return k.withdrawn[fpr] }
+
 func (k *memKeys) Capture(addr string, der []byte) error {
 	if k.captured == nil {
 		k.captured = map[string][]byte{}

@@ -34,6 +34,10 @@ type Keys interface {
 	EncryptionCert(address string, now time.Time) (*x509.Certificate, error)
 	// Capture records a certificate from a verified S/MIME signature.
 	Capture(address string, der []byte) error
+	// CertWithdrawn reports whether its holder withdrew the certificate
+	// with the SHA-256 fingerprint (key revoke by mail): its signatures no
+	// longer count.
+	CertWithdrawn(fingerprint string) bool
 }
 
 // ErrNoListKey means the list has no key of that kind (the keyring's error).

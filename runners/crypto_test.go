@@ -38,7 +38,7 @@ type memKeys struct {
 	pub      map[string][]byte // armored public keys as gpg exported them
 
 	listCerts map[string]keyring.ListCert // members' certifications of the list key
-	withdrawn map[string]bool              // certificates withdrawn by their holders, by fingerprint
+	withdrawn map[string]bool             // certificates withdrawn by their holders, by fingerprint
 }
 
 // ExportFor returns a subscriber's armored public key, for importing into

@@ -45,7 +45,9 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 	}
 	m := j.Meta.Clone()
 	if orders, bad, ok := takeResend(msg); ok {
-		resend(j, list, m, msg, orders, bad, rcpts)
+		if err := resend(ctx, j, list, m, msg, orders, bad, rcpts); err != nil {
+			return err
+		}
 	}
 	hctx := &handlers.Context{
 		List:     list,

@@ -135,15 +135,19 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 // resend carries out a post's orders: one outgoing entry per copy, and a
 // report to the list. m is the accepted post's metadata, msg the post with
 // the keyword lines removed (and the list's handlers not yet run).
-func resend(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []resendOrder, bad []string, members []string) {
+//
+// Key lookups stop when ctx ends (the runner stops): resend then returns
+// ctx's error and sends nothing, so that the post is processed again rather
+// than an address being taken as keyless.
+func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []resendOrder, bad []string, members []string) error {
 	var report strings.Builder
 	signed := m.Auth == "pgp" || m.Auth == "smime"
 	for _, a := range bad {
 		fmt.Fprintf(&report, "  %s: refused, not a usable address (or more than %d addresses)\n", a, maxResend)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), resendFetchBudget)
+	fctx, cancel := context.WithTimeout(ctx, resendFetchBudget)
 	defer cancel()
-	keys := newResendKeys(ctx, j, list)
+	keys := newResendKeys(fctx, j, list)
 	copies := 0
 	for _, o := range orders {
 		var groups [][]string
@@ -210,7 +214,11 @@ func resend(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, order
 	nm := n.Meta("notice", members...)
 	nm.Encryption = m.Encryption // the report names the outsiders: as private as the post
 	nm.ID = m.ID + "-resend-report"
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("resend: stopped during key lookups: %w", err)
+	}
 	j.Send(queue.Out, nm, n.Bytes(j.Now))
+	return nil
 }
 
 // canEncrypt reports whether mail from the list to addr can be encrypted:

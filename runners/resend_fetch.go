@@ -26,11 +26,6 @@ const (
 	resendFetchBudget = 4 * keyring.DefaultFetchTimeout
 )
 
-// fetchOffline makes sites without a FetchKey fail every fetch instead of
-// going to the network. The package's tests set it, so that no test reaches
-// the network by accident; the tests of fetching set site.Site.FetchKey.
-var fetchOffline bool
-
 // keyAdder is a site.Keys that can store a fetched key (the keyring).
 type keyAdder interface {
 	AddOpenPGP(address string, data []byte, boundByOwner bool) (string, error)
@@ -76,11 +71,6 @@ func newResendKeys(ctx context.Context, j *Job, list *lists.List) *resendKeys {
 			f.Keyserver = s.Config.Keyserver
 		}
 		r.fetch = f.Fetch
-		if fetchOffline {
-			r.fetch = func(context.Context, string) (*keyring.Fetched, error) {
-				return nil, fmt.Errorf("%w: the network is off in tests", keyring.ErrFetchNotFound)
-			}
-		}
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -16,10 +17,6 @@ import (
 	"cloister/keyring"
 	"cloister/queue"
 )
-
-// No test of this package reaches the network by accident: sites without a
-// FetchKey fail their fetches (the tests below set FetchKey).
-func init() { fetchOffline = true }
 
 // fetchSite is the test site with a real keyring holding the list's OpenPGP
 // key and bob's (a member, who signs the posts), and the gpg homes of the
@@ -194,5 +191,40 @@ func TestResendFetchKey(t *testing.T) {
 				t.Errorf("dan has key %s on file afterwards, want none", keyring.Fingerprint(e))
 			}
 		})
+	}
+}
+
+// TestResendStopDuringLookup: when the pipeline runner stops while a key is
+// being looked up, the post is put back and nothing is sent (the address is
+// not taken as keyless and sent a copy in clear); run again, it is resent.
+func TestResendStopDuringLookup(t *testing.T) {
+	s, _, bob, _, _ := fetchSite(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	s.FetchKey = func(fctx context.Context, addr string) (*keyring.Fetched, error) {
+		stop() // the runner is told to stop during the lookup
+		<-fctx.Done()
+		return nil, fctx.Err()
+	}
+	inner := "Content-Type: text/plain\r\n\r\nresend dan@outside.test\r\n\r\nPlease look at this.\r\n"
+	post := bob.PGPMIMESigned("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Incident\n", []byte(inner), "bob@subs.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	if err := Drain(ctx, s.Site); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Drain = %v, want context.Canceled", err)
+	}
+	if box := s.mailbox(t, "dan@outside.test"); len(box) != 0 {
+		t.Fatalf("dan got %d messages while the lookup was cut short", len(box))
+	}
+	if n := len(s.files(t, queue.Pipeline)); n != 1 {
+		t.Fatalf("pipeline queue holds %d entries, want the post put back", n)
+	}
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+
+	s.FetchKey = func(context.Context, string) (*keyring.Fetched, error) { return nil, keyring.ErrFetchNotFound }
+	s.drain(t)
+	if box := s.mailbox(t, "dan@outside.test"); len(box) != 1 {
+		t.Fatalf("dan got %d messages after the restart, want the copy", len(box))
 	}
 }

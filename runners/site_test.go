@@ -3,6 +3,7 @@ package runners
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"cloister/config"
 	"cloister/internal/smtpsink"
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/seal"
@@ -71,6 +73,11 @@ func newTestSite(t testing.TB) *testSite {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// No test reaches the network by accident: key fetches fail unless a
+	// test sets its own FetchKey (resend_fetch_test.go).
+	s.FetchKey = func(context.Context, string) (*keyring.Fetched, error) {
+		return nil, fmt.Errorf("%w: the network is off in tests", keyring.ErrFetchNotFound)
 	}
 	before := PanicsRecovered.Load()
 	t.Cleanup(func() {

@@ -71,7 +71,7 @@ func (a *app) scenarioCmd() *cobra.Command {
 		Use:   "explain LIST OPERATION",
 		Short: "Evaluate a list's scenario for an operation and print each rule tried and the one that decided",
 		Long: `Evaluate the scenario that LIST names for OPERATION (send, subscribe,
-unsubscribe, review, get, key) for a request described by the flags, and print
+unsubscribe, review, get, key, admin, moderate) for a request described by the flags, and print
 each rule tried, why it did or did not decide, and the decision. For example:
 
   cloister scenario explain team send --sender bob@example.org --auth pgp

@@ -108,7 +108,8 @@ func Handle(r *Request) (*Outcome, error) {
 	refuseAll := ""
 	if c.Method == rules.MethodPGP || c.Method == rules.MethodSMIME {
 		switch {
-		case !namesList(parsed.ListName, r.List.Address) && !signedHeadersNameList(r.Body, r.List.Address):
+		case r.Meta.Subaddress != queue.SubConfirm && // LIST-confirm+TOKEN: the token names the list
+			!namesList(parsed.ListName, r.List.Address) && !signedHeadersNameList(r.Body, r.List.Address):
 			notes = append(notes, "Your signature was not counted: a signed command mail must name its list\n"+
 				"inside the signed text with the line\n  x-list-name "+r.List.Address)
 			c.Method = rules.MethodSMTP

@@ -69,7 +69,20 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 	if !c.Confirmed && !c.Approved && sameAddress(canon, c.Sender) && c.KeyStore != nil {
 		// A key sent with the request is bound only when the confirmation
 		// comes back signed with it (the challenge is encrypted to it).
-		k, res := c.offered()
+		// Keys of a kind the list does not use (a client attaching its key
+		// by habit) are left aside.
+		lk, err := loadListKeys(c.Site, c.List.Address)
+		if err != nil {
+			return failed(err)
+		}
+		oc := *c
+		if lk.pgp == nil {
+			oc.Attachments = nil
+		}
+		if lk.cert == nil {
+			oc.Certificates = nil
+		}
+		k, res := oc.offered()
 		if res.Status != "" {
 			return res
 		}

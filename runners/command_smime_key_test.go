@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/gnupg"
 	"cloister/internal/testca"
 	"cloister/keyring"
 	"cloister/queue"
@@ -144,7 +145,8 @@ func TestCommandKeySetCert(t *testing.T) {
 		t.Fatalf("certificate not registered (%v); reply:\n%s", got, lastMail(t, s, "dan@else.test"))
 	}
 	if r := openReply(t, ca, lastMail(t, s, "dan@else.test"), dan); !strings.Contains(r, "done: (key set-confirmed") ||
-		!strings.Contains(r, "the certificate "+certFpr(t, dan)+" is registered for dan@else.test") {
+		!strings.Contains(r, "the certificate "+certFpr(t, dan)+" is registered for dan@else.test") ||
+		strings.Contains(r, "signature was not counted") {
 		t.Fatalf("reply to the answer:\n%s", r)
 	}
 
@@ -296,5 +298,35 @@ func TestCommandSubscribeWithCert(t *testing.T) {
 	}
 	if !welcomed {
 		t.Fatal("the welcome does not carry the list's certificate")
+	}
+}
+
+// TestCommandSubscribeKeyOfOtherKind: an OpenPGP key attached to a
+// subscription request for a list that has only an S/MIME certificate (a
+// client attaching its key by habit) is left aside: the usual confirmation
+// is asked for, and nothing fails.
+func TestCommandSubscribeKeyOfOtherKind(t *testing.T) {
+	s, _, _ := smimeKeySite(t)
+	h := gnupg.New(t)
+	h.GenKey("dan <dan@else.test>", "cv25519")
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nsubscribe\n\n"+string(h.ExportPublic("dan@else.test")))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	var confirm string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Confirm: subscribe dan@else.test") {
+			confirm = string(m)
+		}
+	}
+	if confirm == "" {
+		t.Fatalf("no confirmation request: %q", s.mailbox(t, "dan@else.test"))
+	}
+	tok := tokenIn(t, confirm)
+	s.deliverConfirm(t, tok, "dan@else.test", "From: dan@else.test\nSubject: Re: Confirm\n\nyes\n")
+	s.drain(t)
+	if s.member(t, "dan@else.test") == nil {
+		t.Fatalf("not subscribed: %q", s.mailbox(t, "dan@else.test"))
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	"cloister/config"
 	"cloister/keyring"
+	"cloister/lists"
+	"cloister/rules"
 	"cloister/runners"
 )
 
@@ -25,6 +27,11 @@ func (a *app) checkCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "config OK: %s\n", cfg.Path)
+			if _, err := os.Stat(cfg.ListsDB()); err == nil {
+				if err := a.checkScenarios(cmd.OutOrStdout()); err != nil {
+					return err
+				}
+			}
 			if _, err := os.Stat(cfg.KeyringDB()); err != nil {
 				return nil // no keyring yet: no key can expire
 			}
@@ -63,5 +70,36 @@ func (a *app) checkExpiring(w io.Writer, now time.Time) error {
 	if len(dues) == 0 {
 		fmt.Fprintln(w, "keys OK: none expires within its list's warning days")
 	}
+	return nil
+}
+
+// checkScenarios reports each list setting that names a scenario the site
+// does not have (a file removed from scenario_dir after `list set`): the
+// list would refuse every request of that operation.
+func (a *app) checkScenarios(w io.Writer) error {
+	s, err := a.open()
+	if err != nil {
+		return err
+	}
+	var ls []*lists.List
+	if err := s.Lists.View(func(tx *lists.Tx) error {
+		ls, err = tx.Lists()
+		return err
+	}); err != nil {
+		return fmt.Errorf("read lists: %w", err)
+	}
+	problems := 0
+	for _, l := range ls {
+		for _, op := range rules.ScenarioOperations() {
+			if err := scenarioExists(s, op, l.Settings); err != nil {
+				fmt.Fprintf(w, "scenario missing: %s: %v\n", l.Address, err)
+				problems++
+			}
+		}
+	}
+	if problems > 0 {
+		return fmt.Errorf("%d list settings name scenarios the site does not have", problems)
+	}
+	fmt.Fprintf(w, "scenarios OK: every setting of %d lists names an existing scenario\n", len(ls))
 	return nil
 }

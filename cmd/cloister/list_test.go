@@ -72,3 +72,38 @@ func TestListSetScenario(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckScenarios: check reports a list whose setting names a site
+// scenario that was removed after `list set`, and passes once it is back.
+func TestCheckScenarios(t *testing.T) {
+	cfg := newSite(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "admin.board")
+	src := []byte("# admin.board: the board\ntitle board\nequal([sender],'chair@subs.test') pgp -> do_it\n")
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("scenario_dir = \"" + dir + "\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, args := range [][]string{{"list", "create", "team", "--owner", "ann@subs.test"}, {"list", "set", "team", "admin", "admin.board"}} {
+		if out, err := cli(t, append([]string{"--config", cfg}, args...)...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	if out, err := cli(t, "--config", cfg, "check"); err != nil || !strings.Contains(out, "scenarios OK") {
+		t.Fatalf("check with the scenario in place: %v\n%s", err, out)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli(t, "--config", cfg, "check")
+	if err == nil || !strings.Contains(out, "scenario missing: team@") || !strings.Contains(out, "no scenario admin.board") {
+		t.Fatalf("check with the scenario gone: %v\n%s", err, out)
+	}
+}

@@ -135,26 +135,13 @@ func (k *Keyring) CertWithdrawn(fingerprint string) bool {
 // SubscriberCerts returns the fingerprints of the certificates bound to
 // address that the list can encrypt to at now.
 func (k *Keyring) SubscriberCerts(address string, now time.Time) ([]string, error) {
-	addr, err := normAddress(address)
+	certs, _, err := k.encryptionCerts(address, now)
 	if err != nil {
 		return nil, err
 	}
-	s, err := k.current()
-	if err != nil {
-		return nil, err
-	}
-	_, crls, _ := k.SMIMETrust()
 	var out []string
-	for _, fpr := range s.certAddr[addr] {
-		r := s.certs[fpr]
-		if r == nil || !r.Withdrawn.IsZero() || !r.Use.encrypts() {
-			continue
-		}
-		c, err := x509.ParseCertificate(r.DER)
-		if err != nil || certEncryptable(c, now, crls) != nil {
-			continue
-		}
-		out = append(out, fpr)
+	for _, c := range certs {
+		out = append(out, CertFingerprint(c))
 	}
 	return out, nil
 }

@@ -185,45 +185,58 @@ func (k *Keyring) checkTrusted(address string, der []byte, intermediates []*x509
 // revoked by a CRL and whose key usage allows encryption. Otherwise the
 // error wraps ErrNoKey, ErrExpired, ErrRevoked or ErrNoEncryptionSubkey.
 func (k *Keyring) EncryptionCert(address string, now time.Time) (*x509.Certificate, error) {
-	addr, err := normAddress(address)
+	certs, why, err := k.encryptionCerts(address, now)
 	if err != nil {
 		return nil, err
+	}
+	var best *x509.Certificate
+	for _, c := range certs {
+		if best == nil || c.NotBefore.After(best.NotBefore) {
+			best = c
+		}
+	}
+	if best == nil {
+		return nil, why
+	}
+	return best, nil
+}
+
+// encryptionCerts returns address's certificates that can be encrypted to
+// at now; when there is none, why says so (wrapping ErrNoKey, ErrExpired,
+// ErrRevoked or ErrNoEncryptionSubkey). err is a failure to read them.
+func (k *Keyring) encryptionCerts(address string, now time.Time) (certs []*x509.Certificate, why, err error) {
+	addr, err := normAddress(address)
+	if err != nil {
+		return nil, nil, err
 	}
 	s, err := k.current()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	_, crls, _ := k.SMIMETrust()
-	var best *x509.Certificate
-	var bestErr error
 	for _, fpr := range s.certAddr[addr] {
 		r := s.certs[fpr]
 		if r == nil || !r.Use.encrypts() {
 			continue
 		}
 		if !r.Withdrawn.IsZero() {
-			bestErr = fmt.Errorf("certificate %s of %s: withdrawn by its holder: %w", fpr, addr, ErrRevoked)
+			why = fmt.Errorf("certificate %s of %s: withdrawn by its holder: %w", fpr, addr, ErrRevoked)
 			continue
 		}
 		c, err := x509.ParseCertificate(r.DER)
 		if err != nil {
-			return nil, fmt.Errorf("stored certificate %s: %w", fpr, err)
+			return nil, nil, fmt.Errorf("stored certificate %s: %w", fpr, err)
 		}
 		if err := certEncryptable(c, now, crls); err != nil {
-			bestErr = fmt.Errorf("certificate %s of %s: %w", fpr, addr, err)
+			why = fmt.Errorf("certificate %s of %s: %w", fpr, addr, err)
 			continue
 		}
-		if best == nil || c.NotBefore.After(best.NotBefore) {
-			best = c
-		}
+		certs = append(certs, c)
 	}
-	if best != nil {
-		return best, nil
+	if len(certs) == 0 && why == nil {
+		why = fmt.Errorf("%s: %w", addr, ErrNoKey)
 	}
-	if bestErr != nil {
-		return nil, bestErr
-	}
-	return nil, fmt.Errorf("%s: %w", addr, ErrNoKey)
+	return certs, why, nil
 }
 
 // certEncryptable says why c cannot be encrypted to at now, nil if it can.

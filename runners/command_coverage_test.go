@@ -212,6 +212,24 @@ func TestCommandJoinLeaveAddresses(t *testing.T) {
 	}
 }
 
+// TestCommandSubscribePolicyConfirm: with subscribe.open, the confirm
+// policy alone makes LIST-join wait for the address's confirmation.
+func TestCommandSubscribePolicyConfirm(t *testing.T) {
+	s := newTestSite(t)
+	s.setList(t, map[string]string{"subscribe": "subscribe.open", "subscribe_policy": "confirm"})
+	s.deliver(t, queue.SubJoin, "dan@else.test", "From: dan@else.test\nSubject: hello\n\n")
+	s.drain(t)
+	if s.member(t, "dan@else.test") != nil {
+		t.Fatal("subscribed without confirming under the confirm policy")
+	}
+	tok := tokenMail(t, s, "dan@else.test", "Subject: Confirm: subscribe dan@else.test")
+	s.deliverConfirm(t, tok, "dan@else.test", "From: dan@else.test\nSubject: Re: Confirm\n\n")
+	s.drain(t)
+	if s.member(t, "dan@else.test") == nil {
+		t.Fatalf("not subscribed after confirming; last mail:\n%s", lastMail(t, s, "dan@else.test"))
+	}
+}
+
 // TestCommandSubscribeSigned: with subscribe.signed, an unsigned request is
 // refused and one signed with the sender's key (open policy) subscribes at
 // once.

@@ -13,6 +13,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/config"
+	"cloister/internal/gnupg"
 )
 
 // opensslDate formats t as openssl ca's -startdate/-enddate want it.
@@ -31,11 +32,11 @@ func opensslDate(t time.Time) string { return t.UTC().Format("060102150405Z") }
 func expiringKeyring(t *testing.T) (*Keyring, map[string]string) {
 	t.Helper()
 	k := newKeyring(t)
-	g := newGnuPG(t)
+	g := gnupg.New(t)
 	fprs := map[string]string{}
 	add := func(addr string) {
 		t.Helper()
-		fpr, err := k.AddOpenPGP(addr, g.run(nil, "--export", fprs[addr]), false)
+		fpr, err := k.AddOpenPGP(addr, g.Run(nil, "--export", fprs[addr]), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,9 +46,9 @@ func expiringKeyring(t *testing.T) (*Keyring, map[string]string) {
 	}
 	gen := func(uid, primaryExp, subExp string) string {
 		t.Helper()
-		g.run(nil, "--quick-gen-key", uid, "ed25519", "sign,cert", primaryExp)
-		fpr := g.fingerprint(uid)
-		g.run(nil, "--quick-add-key", fpr, "cv25519", "encr", subExp)
+		g.Run(nil, "--quick-gen-key", uid, "ed25519", "sign,cert", primaryExp)
+		fpr := g.Fingerprint(uid)
+		g.Run(nil, "--quick-add-key", fpr, "cv25519", "encr", subExp)
 		return fpr
 	}
 	fprs["ann@subs.test"] = gen("Ann <ann@subs.test>", "10d", "10d")
@@ -57,7 +58,7 @@ func expiringKeyring(t *testing.T) (*Keyring, map[string]string) {
 	fprs["cat@subs.test"] = gen("Cat <cat@subs.test>", "1y", "1y")
 	add("cat@subs.test")
 	old := gen("Dan <dan@subs.test>", "10d", "10d")
-	if _, err := k.AddOpenPGP("dan@subs.test", g.run(nil, "--export", old), false); err != nil {
+	if _, err := k.AddOpenPGP("dan@subs.test", g.Run(nil, "--export", old), false); err != nil {
 		t.Fatal(err)
 	}
 	// A second user ID string keeps gpg from picking the old key.
@@ -67,7 +68,7 @@ func expiringKeyring(t *testing.T) (*Keyring, map[string]string) {
 
 	// The list key: a gpg-made secret key with an expiry.
 	fprs["team@lists.test"] = gen("team <team@lists.test>", "20d", "20d")
-	if _, err := k.ImportOpenPGPSecret("team@lists.test", g.run(nil, "--export-secret-keys", fprs["team@lists.test"]), nil); err != nil {
+	if _, err := k.ImportOpenPGPSecret("team@lists.test", g.Run(nil, "--export-secret-keys", fprs["team@lists.test"]), nil); err != nil {
 		t.Fatal(err)
 	}
 	var err error

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/internal/gnupg"
 )
 
 // TestWKDHash checks the hashing against the example of
@@ -68,12 +70,12 @@ func TestWKDURLs(t *testing.T) {
 // third party), and bob@example.org's key.
 func fetchKeys(t *testing.T) (ann, bob []byte, annFpr string) {
 	t.Helper()
-	g := newGnuPG(t)
-	annFpr = g.genKey("Ann <ann@example.org>", "cv25519")
-	g.genKey("Bob <bob@example.org>", "cv25519")
-	g.genKey("Carol <carol@example.net>", "cv25519")
-	g.run(nil, "--local-user", "carol@example.net", "--quick-sign-key", annFpr)
-	return g.run(nil, "--export", "ann@example.org"), g.run(nil, "--export", "bob@example.org"), annFpr
+	g := gnupg.New(t)
+	annFpr = g.GenKey("Ann <ann@example.org>", "cv25519")
+	g.GenKey("Bob <bob@example.org>", "cv25519")
+	g.GenKey("Carol <carol@example.net>", "cv25519")
+	g.Run(nil, "--local-user", "carol@example.net", "--quick-sign-key", annFpr)
+	return g.Run(nil, "--export", "ann@example.org"), g.Run(nil, "--export", "bob@example.org"), annFpr
 }
 
 // TestFetch runs the fetcher against a local HTTP server standing for the

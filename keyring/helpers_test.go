@@ -1,13 +1,13 @@
 package keyring
 
 import (
-	"bytes"
-	"cloister/internal/testdirs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // testPassphrase is the keyring passphrase of the tests.
@@ -21,97 +21,6 @@ func newKeyring(t testing.TB) *Keyring {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// gnupg is one GnuPG home directory.
-type gnupg struct {
-	t    testing.TB
-	home string
-}
-
-// newGnuPG makes a temporary GNUPGHOME (short path: the agent's socket path
-// is limited) and stops its agent when the test ends.
-func newGnuPG(t testing.TB) *gnupg {
-	t.Helper()
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatalf("gpg is required (apt-get install -y gnupg): %v", err)
-	}
-	home, err := os.MkdirTemp("", "kgpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(home, 0o700)
-	// The agent's default S2K count is calibrated to ~100 ms per use; the
-	// minimum keeps protected-key tests fast.
-	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"), 0o600)
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	return &gnupg{t: t, home: home}
-}
-
-// run runs gpg in batch mode with stdin, returns stdout, and fails the test
-// on error. pass is the passphrase for loopback pinentry.
-func (g *gnupg) runPass(stdin []byte, pass string, args ...string) []byte {
-	g.t.Helper()
-	all := append([]string{"--homedir", g.home, "--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback",
-		"--passphrase", pass, "--trust-model", "always"}, args...)
-	cmd := exec.Command("gpg", all...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		g.t.Fatalf("gpg %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.Bytes()
-}
-
-func (g *gnupg) run(stdin []byte, args ...string) []byte {
-	g.t.Helper()
-	return g.runPass(stdin, "", args...)
-}
-
-// genKey makes a key for uid, "cv25519" (ed25519 + cv25519) or "rsa3072",
-// and returns its fingerprint.
-func (g *gnupg) genKey(uid, algo string) string {
-	g.t.Helper()
-	if algo == "rsa3072" {
-		g.run(nil, "--quick-gen-key", uid, "rsa3072", "sign,cert", "0")
-	} else {
-		g.run(nil, "--quick-gen-key", uid, "ed25519", "sign,cert", "0")
-	}
-	fpr := g.fingerprint(uid)
-	if algo == "rsa3072" {
-		g.run(nil, "--quick-add-key", fpr, "rsa3072", "encr", "0")
-	} else {
-		g.run(nil, "--quick-add-key", fpr, "cv25519", "encr", "0")
-	}
-	return fpr
-}
-
-// fingerprint returns the primary key fingerprint for a user ID.
-func (g *gnupg) fingerprint(uid string) string {
-	g.t.Helper()
-	out := g.run(nil, "--with-colons", "--list-keys", uid)
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(l, "fpr:") {
-			return strings.Split(l, ":")[9]
-		}
-	}
-	g.t.Fatalf("no fingerprint for %s in %s", uid, out)
-	return ""
-}
-
-// revoke imports the revocation certificate gpg made for fpr.
-func (g *gnupg) revoke(fpr string) {
-	g.t.Helper()
-	rev, err := os.ReadFile(filepath.Join(g.home, "openpgp-revocs.d", fpr+".rev"))
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	rev = bytes.Replace(rev, []byte(":-----BEGIN"), []byte("-----BEGIN"), 1)
-	g.run(rev, "--import")
 }
 
 // pki is a test CA made with openssl ca, in a temporary directory.

@@ -12,6 +12,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/gnupg"
 	"cloister/mimecrypt/pgp"
 )
 
@@ -65,9 +66,9 @@ func TestGenerateOpenPGP(t *testing.T) {
 	if bytes.Contains(armored, []byte("PRIVATE")) {
 		t.Fatal("export holds a private key")
 	}
-	g := newGnuPG(t)
-	g.run(armored, "--import")
-	cols := string(g.run(nil, "--with-colons", "--list-keys", fpr))
+	g := gnupg.New(t)
+	g.Run(armored, "--import")
+	cols := string(g.Run(nil, "--with-colons", "--list-keys", fpr))
 	if !strings.Contains(cols, "pub:-:255:22:") || !strings.Contains(cols, "sub:-:255:18:") || !strings.Contains(cols, "<team@lists.test>") {
 		t.Fatalf("gpg listing of the list key:\n%s", cols)
 	}
@@ -105,9 +106,9 @@ func TestGenerateRSA(t *testing.T) {
 		t.Fatal("unknown algorithm accepted")
 	}
 	armored, _ := k.ExportOpenPGP("rsa@lists.test")
-	g := newGnuPG(t)
-	g.run(armored, "--import")
-	if cols := string(g.run(nil, "--with-colons", "--list-keys", fpr)); !strings.Contains(cols, "pub:-:3072:1:") {
+	g := gnupg.New(t)
+	g.Run(armored, "--import")
+	if cols := string(g.Run(nil, "--with-colons", "--list-keys", fpr)); !strings.Contains(cols, "pub:-:3072:1:") {
 		t.Fatalf("gpg listing:\n%s", cols)
 	}
 }
@@ -115,11 +116,12 @@ func TestGenerateRSA(t *testing.T) {
 // TestImportOpenPGPSecret imports a passphrase-protected secret key
 // exported by gpg, and a corpus key.
 func TestImportOpenPGPSecret(t *testing.T) {
-	g := newGnuPG(t)
-	g.runPass(nil, "gpgpass", "--quick-gen-key", "List <imp@lists.test>", "ed25519", "sign,cert", "0")
-	fpr := g.fingerprint("imp@lists.test")
-	g.runPass(nil, "gpgpass", "--quick-add-key", fpr, "cv25519", "encr", "0")
-	sec := g.runPass(nil, "gpgpass", "--armor", "--export-secret-keys", fpr)
+	g := gnupg.New(t)
+	g.Passphrase = "gpgpass"
+	g.Run(nil, "--quick-gen-key", "List <imp@lists.test>", "ed25519", "sign,cert", "0")
+	fpr := g.Fingerprint("imp@lists.test")
+	g.Run(nil, "--quick-add-key", fpr, "cv25519", "encr", "0")
+	sec := g.Run(nil, "--armor", "--export-secret-keys", fpr)
 
 	k := newKeyring(t)
 	if _, err := k.ImportOpenPGPSecret("imp@lists.test", sec, []byte("nope")); err == nil {
@@ -139,7 +141,7 @@ func TestImportOpenPGPSecret(t *testing.T) {
 	if _, err := SignOnce(e); err != nil {
 		t.Fatalf("sign with imported key: %v", err)
 	}
-	pub := g.run(nil, "--export", fpr)
+	pub := g.Run(nil, "--export", fpr)
 	if _, err := k.ImportOpenPGPSecret("pub@lists.test", pub, nil); err == nil || !strings.Contains(err.Error(), "public key") {
 		t.Fatalf("public key as list key: %v", err)
 	}
@@ -180,9 +182,9 @@ func TestRevokeList(t *testing.T) {
 		t.Fatal("unlocked key not revoked")
 	}
 	armored, _ := k.ExportOpenPGP("rev@lists.test")
-	g := newGnuPG(t)
-	g.run(armored, "--import")
-	if cols := string(g.run(nil, "--with-colons", "--list-keys", fpr)); !strings.HasPrefix(strings.SplitN(cols, "\n", 3)[1], "pub:r:") {
+	g := gnupg.New(t)
+	g.Run(armored, "--import")
+	if cols := string(g.Run(nil, "--with-colons", "--list-keys", fpr)); !strings.HasPrefix(strings.SplitN(cols, "\n", 3)[1], "pub:r:") {
 		t.Fatalf("gpg does not see the revocation:\n%s", cols)
 	}
 	ents, _ := k.Entries(time.Now())

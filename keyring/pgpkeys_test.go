@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/gnupg"
 	"cloister/mimecrypt/pgp"
 )
 
@@ -15,22 +16,22 @@ import (
 // one whose encryption subkey expires, one revoked) and checks the lookups
 // and their typed errors.
 func TestSubscriberKeysGnuPG(t *testing.T) {
-	g := newGnuPG(t)
-	ann := g.genKey("Ann <ann@subs.test>", "cv25519")
-	bob := g.genKey("Bob <bob@subs.test>", "rsa3072")
-	g.run(nil, "--quick-gen-key", "Cat <cat@subs.test>", "ed25519", "sign,cert", "0")
-	cat := g.fingerprint("cat@subs.test")
-	g.run(nil, "--quick-add-key", cat, "cv25519", "encr", "1d")
-	dan := g.genKey("Dan <dan@subs.test>", "cv25519")
-	g.revoke(dan)
+	g := gnupg.New(t)
+	ann := g.GenKey("Ann <ann@subs.test>", "cv25519")
+	bob := g.GenKey("Bob <bob@subs.test>", "rsa3072")
+	g.Run(nil, "--quick-gen-key", "Cat <cat@subs.test>", "ed25519", "sign,cert", "0")
+	cat := g.Fingerprint("cat@subs.test")
+	g.Run(nil, "--quick-add-key", cat, "cv25519", "encr", "1d")
+	dan := g.GenKey("Dan <dan@subs.test>", "cv25519")
+	g.Revoke(dan)
 	// Ann certifies Bob: a third-party certification to strip.
-	g.run(nil, "--default-key", ann, "--quick-sign-key", bob)
+	g.Run(nil, "--default-key", ann, "--quick-sign-key", bob)
 
 	k := newKeyring(t)
 	for _, fpr := range []string{ann, bob, cat, dan} {
-		uid := strings.ToLower(string(g.run(nil, "--with-colons", "--list-keys", fpr)))
+		uid := strings.ToLower(string(g.Run(nil, "--with-colons", "--list-keys", fpr)))
 		addr := uid[strings.Index(uid, "<")+1 : strings.Index(uid, ">")]
-		got, err := k.AddOpenPGP(addr, g.run(nil, "--export", fpr), false)
+		got, err := k.AddOpenPGP(addr, g.Run(nil, "--export", fpr), false)
 		if err != nil {
 			t.Fatalf("add %s: %v", addr, err)
 		}
@@ -121,9 +122,9 @@ func TestSubscriberKeysGnuPG(t *testing.T) {
 // TestBinding checks that a key is bound only to an address its user IDs
 // carry, unless an owner binds it, and that Remove unbinds.
 func TestBinding(t *testing.T) {
-	g := newGnuPG(t)
-	fpr := g.genKey("Fay <fay@subs.test>", "cv25519")
-	pub := g.run(nil, "--armor", "--export", fpr)
+	g := gnupg.New(t)
+	fpr := g.GenKey("Fay <fay@subs.test>", "cv25519")
+	pub := g.Run(nil, "--armor", "--export", fpr)
 	k := newKeyring(t)
 	if _, err := k.AddOpenPGP("other@subs.test", pub, false); !errors.Is(err, ErrNotBound) {
 		t.Fatalf("unbound add: %v", err)
@@ -208,8 +209,8 @@ func TestCorpusKeys(t *testing.T) {
 // TestSnapshotSeesOtherWriters checks that a handle that has read the
 // keyring sees a key added through another handle (another process).
 func TestSnapshotSeesOtherWriters(t *testing.T) {
-	g := newGnuPG(t)
-	fpr := g.genKey("Gil <gil@subs.test>", "cv25519")
+	g := gnupg.New(t)
+	fpr := g.GenKey("Gil <gil@subs.test>", "cv25519")
 	a := newKeyring(t)
 	b, err := Open(a.Path(), testPassphrase, nil)
 	if err != nil {
@@ -218,7 +219,7 @@ func TestSnapshotSeesOtherWriters(t *testing.T) {
 	if _, err := b.EncryptionKeyPGP("gil@subs.test", time.Now()); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("before: %v", err)
 	}
-	if _, err := a.AddOpenPGP("gil@subs.test", g.run(nil, "--export", fpr), false); err != nil {
+	if _, err := a.AddOpenPGP("gil@subs.test", g.Run(nil, "--export", fpr), false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.EncryptionKeyPGP("gil@subs.test", time.Now()); err != nil {
@@ -235,11 +236,11 @@ func TestSnapshotSeesOtherWriters(t *testing.T) {
 // TestReimportKeepsRevocation checks that importing an older copy of a
 // revoked key does not undo the revocation.
 func TestReimportKeepsRevocation(t *testing.T) {
-	g := newGnuPG(t)
-	fpr := g.genKey("Hal <hal@subs.test>", "cv25519")
-	old := g.run(nil, "--export", fpr)
-	g.revoke(fpr)
-	revoked := g.run(nil, "--export", fpr)
+	g := gnupg.New(t)
+	fpr := g.GenKey("Hal <hal@subs.test>", "cv25519")
+	old := g.Run(nil, "--export", fpr)
+	g.Revoke(fpr)
+	revoked := g.Run(nil, "--export", fpr)
 	k := newKeyring(t)
 	for _, b := range [][]byte{revoked, old} {
 		if _, err := k.AddOpenPGP("hal@subs.test", b, false); err != nil {

@@ -70,10 +70,13 @@ func curveOID(c ecdh.Curve) (asn1.ObjectIdentifier, bool) {
 }
 
 // eccSharedInfo returns the DER ECC-CMS-SharedInfo of RFC 5753 section 7.2.
-func eccSharedInfo(wrapOID asn1.ObjectIdentifier, ukm []byte, kekBytes int) []byte {
+// keyInfo is the DER key-wrap AlgorithmIdentifier as the keyEncryptionAlgorithm
+// parameters carry it: the KDF input must be the sender's bytes, and NSS
+// (Thunderbird) writes NULL parameters for AES key wrap where RFC 3565 says
+// absent; OpenSSL, too, derives the KEK from the identifier as received.
+func eccSharedInfo(keyInfo, ukm []byte, kekBytes int) []byte {
 	var bits [4]byte
 	binary.BigEndian.PutUint32(bits[:], uint32(kekBytes*8))
-	keyInfo := tlv(0x30, mustMarshal(wrapOID))
 	if ukm != nil {
 		return tlv(0x30, keyInfo, tlv(0xa0, tlv(0x04, ukm)), tlv(0xa2, tlv(0x04, bits[:])))
 	}
@@ -106,7 +109,8 @@ func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []b
 	}
 	wrapOID := wrapOIDForSize(len(cek))
 	kekSize, _ := wrapKeySize(wrapOID)
-	kek := x963KDF(crypto.SHA256.New, z, eccSharedInfo(wrapOID, nil, kekSize), kekSize)
+	wrapAlg := tlv(0x30, mustMarshal(wrapOID))
+	kek := x963KDF(crypto.SHA256.New, z, eccSharedInfo(wrapAlg, nil, kekSize), kekSize)
 	ek, err := wrapKey(kek, cek)
 	if err != nil {
 		return nil, err
@@ -115,7 +119,7 @@ func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []b
 	// The curve is the recipient's; like OpenSSL, leave the parameters of
 	// id-ecPublicKey absent (RFC 5753 section 3.1.1).
 	originator := tlv(0xa0, tlv(0xa1, tlv(0x30, mustMarshal(oidECPublicKey)), tlv(0x03, point)))
-	alg := tlv(0x30, mustMarshal(oidStdDHSHA256KDF), tlv(0x30, mustMarshal(wrapOID)))
+	alg := tlv(0x30, mustMarshal(oidStdDHSHA256KDF), wrapAlg)
 	reks := tlv(0x30, tlv(0x30, rid, tlv(0x04, ek)))
 	return tlv(0xa1, version3, originator, alg, reks), nil
 }
@@ -211,6 +215,7 @@ func decryptKeyAgree(key crypto.PrivateKey, origPub, ukm []byte, alg asn1.Object
 	if !ok {
 		return nil, fmt.Errorf("%w: key agreement scheme %v", ErrUnsupported, alg)
 	}
+	// algParams is the key-wrap AlgorithmIdentifier, read whole (DER).
 	ps := cryptobyte.String(algParams)
 	wrapOID, _, err := readAlgID(&ps)
 	if err != nil {
@@ -228,6 +233,6 @@ func decryptKeyAgree(key crypto.PrivateKey, origPub, ukm []byte, alg asn1.Object
 	if err != nil {
 		return nil, fmt.Errorf("%w: ecdh: %v", ErrDecrypt, err)
 	}
-	kek := x963KDF(h.New, z, eccSharedInfo(wrapOID, ukm, kekSize), kekSize)
+	kek := x963KDF(h.New, z, eccSharedInfo(algParams, ukm, kekSize), kekSize)
 	return unwrapKey(kek, ek)
 }

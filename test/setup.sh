@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real peers
-# the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL). Idempotent; run as root
-# (make test calls it). Postfix is installed as "Local only" and left stopped:
-# the end-to-end tests run their own instance with a private config directory.
+# the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, and NSS, the S/MIME engine
+# of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools).
+# Idempotent; run as root (make test calls it). Postfix is installed as "Local
+# only" and left stopped: the end-to-end tests run their own instance with a
+# private config directory.
 set -euo pipefail
 
 need=()
@@ -10,6 +12,7 @@ command -v postfix >/dev/null || need+=(postfix)
 command -v gpg >/dev/null || need+=(gnupg)
 command -v gpgsm >/dev/null || need+=(gpgsm)
 command -v openssl >/dev/null || need+=(openssl)
+command -v cmsutil >/dev/null || need+=(libnss3-tools)
 command -v tmux >/dev/null || need+=(tmux)
 command -v mutt >/dev/null || need+=(mutt)
 command -v systemd-analyze >/dev/null || need+=(systemd)
@@ -54,4 +57,4 @@ id Debian-exim >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr
 install -d -m 0755 /etc/exim4
 [ -e /etc/exim4/trusted_configs ] || install -m 0644 /dev/null /etc/exim4/trusted_configs
 exim_bin=$(command -v exim4 || echo "$EXIM_ROOT/usr/sbin/exim4")
-echo "test setup: ok (postfix $(postconf -h mail_version 2>/dev/null), $("$exim_bin" -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/exim \1/p'), $(gpg --version | head -1), $(openssl version))"
+echo "test setup: ok (postfix $(postconf -h mail_version 2>/dev/null), $("$exim_bin" -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/exim \1/p'), $(gpg --version | head -1), $(openssl version), nss $(dpkg-query -W -f '${Version}' libnss3 2>/dev/null | sed 's/^[0-9]*://; s/-.*//'))"

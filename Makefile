@@ -13,7 +13,7 @@ build:
 	$(GO) build -o $(BIN)/cloister ./cmd/cloister
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/deliver ./cmd/deliver
 
-# Installs the real peers the tests use (Postfix, GnuPG, gpgsm, OpenSSL), then
+# Installs the real peers the tests use (Postfix, GnuPG, gpgsm, OpenSSL, NSS), then
 # runs every test, the Postfix end-to-end suite included.
 test: lint
 	bash test/setup.sh

@@ -38,8 +38,8 @@ type Settings struct {
 	// certificate. Default: no.
 	SMIMEDistribSign string `json:"smime_distrib_sign" setting:"enum=no|yes"`
 	// Content cipher for S/MIME encryption: aes256-cbc (EnvelopedData, read by
-	// every client) or aes256-gcm (AuthEnvelopedData, RFC 5083). Default:
-	// aes256-cbc.
+	// every client) or aes256-gcm (AuthEnvelopedData, RFC 5083; not read by
+	// Thunderbird's NSS). Default: aes256-cbc.
 	SMIMECipher string `json:"smime_cipher" setting:"enum=aes256-cbc|aes256-gcm"`
 	// Whether resend orders fetch the OpenPGP key of an outside address that
 	// has none on file: from the Web Key Directory of its domain and, when

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -27,18 +26,13 @@ func smimeKeySite(t *testing.T) (*testSite, *testca.CA, *keyring.Keyring) {
 	s := newTestSite(t)
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")
-	k, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.db"), []byte("test passphrase"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
+	k := s.useKeyring(t)
 	if _, err := k.ImportSMIME("team@lists.test", append(append([]byte{}, listLeaf.CertPEM...), listLeaf.KeyPEM...), ""); err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
 	k.SetTrust(roots, nil)
-	s.Keys = k
 	return s, ca, k
 }
 

@@ -24,12 +24,7 @@ import (
 func expirySite(t *testing.T) (s *testSite, k *keyring.Keyring, list, bob *gnupg.Home) {
 	t.Helper()
 	s = newTestSite(t)
-	k, err := keyring.Open(filepath.Join(s.Config.StateDir, "keyring.db"), []byte("test passphrase"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
-	s.Keys = k
+	k = s.useKeyring(t)
 
 	list = gnupg.New(t)
 	list.Run(nil, "--quick-gen-key", "team <team@lists.test>", "ed25519", "sign,cert", "20d")

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,12 +24,7 @@ import (
 func fetchSite(t *testing.T) (s *testSite, k *keyring.Keyring, bob, dan, frank *gnupg.Home) {
 	t.Helper()
 	s = newTestSite(t)
-	k, err := keyring.Open(filepath.Join(s.Config.StateDir, "keyring.db"), []byte("test passphrase"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { k.Close() })
-	s.Keys = k
+	k = s.useKeyring(t)
 	list := gnupg.New(t)
 	list.GenKey("team <team@lists.test>", "cv25519")
 	if _, err := k.ImportOpenPGPSecret("team@lists.test", list.ExportSecret("team@lists.test"), nil); err != nil {

@@ -155,3 +155,16 @@ func (s *testSite) badReasons(t *testing.T) []string {
 	}
 	return out
 }
+
+// useKeyring gives the site a real keyring in its state directory (in place
+// of the in-memory fakes) and returns it.
+func (s *testSite) useKeyring(t testing.TB) *keyring.Keyring {
+	t.Helper()
+	k, err := keyring.Open(filepath.Join(s.Config.StateDir, "keyring.db"), []byte("test passphrase"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	s.Keys = k
+	return k
+}

@@ -2,6 +2,8 @@ package keyring
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +58,55 @@ func BenchmarkLookupPGP(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkFirstLookupParallel measures the first lookup of each of 1,000
+// Curve25519 keys (parsing and checking its self-signatures) made by as
+// many workers as the outgoing runner starts (GOMAXPROCS), as the first
+// fan-out after a runner starts makes them. Each op is the whole 1,000.
+func BenchmarkFirstLookupParallel(b *testing.B) {
+	k := newKeyring(b)
+	const n = 1000
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	for i := range n {
+		addr := fmt.Sprintf("s%d@subs.test", i)
+		e, err := openpgp.NewEntity("S", "", addr, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, _ := armorEntity(e)
+		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	now := time.Now()
+	workers := runtime.GOMAXPROCS(0)
+	for b.Loop() {
+		b.StopTimer()
+		k.mu.Lock()
+		k.parsed = map[string]*parsedPGP{}
+		k.mu.Unlock()
+		next := make(chan int, n)
+		for i := range n {
+			next <- i
+		}
+		close(next)
+		b.StartTimer()
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					if _, err := k.EncryptionKeyPGP(fmt.Sprintf("s%d@subs.test", i), now); err != nil {
+						b.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "keys/s")
 }
 
 // BenchmarkReloadSnapshot measures reading a keyring of 1,000 keys after

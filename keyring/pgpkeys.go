@@ -178,16 +178,26 @@ func userIDAddresses(e *openpgp.Entity) []string {
 // caches each verification in the signature, so later checks only read.
 func (k *Keyring) pgpEntity(r *pgpRecord, now time.Time) (*openpgp.Entity, error) {
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if p := k.parsed[r.Fingerprint]; p != nil && bytes.Equal(p.raw, r.Key) {
+	p := k.parsed[r.Fingerprint]
+	k.mu.Unlock()
+	if p != nil && bytes.Equal(p.raw, r.Key) {
 		return p.entity, nil
 	}
+	// Parsing and the first checks of the self-signatures (which go-crypto
+	// caches in the entity) run outside the lock: the outgoing runner's
+	// workers look keys up in parallel, and a fan-out's first use of each key
+	// would otherwise be checked one key at a time.
 	el, err := openpgp.ReadKeyRing(bytes.NewReader(r.Key))
 	if err != nil || len(el) != 1 {
 		return nil, fmt.Errorf("stored key %s does not parse: %v", r.Fingerprint, err)
 	}
 	e := el[0]
 	pgpState(e, now)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if p := k.parsed[r.Fingerprint]; p != nil && bytes.Equal(p.raw, r.Key) {
+		return p.entity, nil // another worker was first: share its entity
+	}
 	k.parsed[r.Fingerprint] = &parsedPGP{raw: r.Key, entity: e}
 	return e, nil
 }

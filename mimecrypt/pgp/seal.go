@@ -3,6 +3,7 @@ package pgp
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"sync"
@@ -41,9 +42,17 @@ type body struct {
 	key    []byte
 	packet []byte // the SEIPD packet
 
-	mu    sync.Mutex
-	tails map[int][]byte // armored lines of packet[skip:] by skip
+	mu     sync.Mutex
+	tails  map[int][]byte // armored lines of packet[skip:] by skip
+	cached int            // bytes held in tails
 }
+
+// tailCacheBudget bounds the armored tails one body keeps. The key packets
+// of recipients with keys of different sizes leave up to 48 alignments;
+// for a small post every tail is kept, for a large one only as many as fit,
+// and the others are armored for each copy instead, so that a 25 MB post to
+// a list with keys of many sizes does not hold 48 armored copies of itself.
+var tailCacheBudget = 64 << 20
 
 // Seal signs inner (a MIME entity: header fields, blank line, body) with the
 // list key and encrypts it. Shape: RFC 3156 6.2 combined, the list signature
@@ -107,16 +116,36 @@ func (s *Sealed) random() io.Reader {
 	return rand.Reader
 }
 
-// tail returns the armor lines of b.packet[skip:], computed once per skip.
+// tail returns the armor lines of b.packet[skip:], computed once per skip
+// while the tails fit in tailCacheBudget, and for each call afterwards.
 func (b *body) tail(skip int) []byte {
+	rest := b.packet[min(skip, len(b.packet)):]
+	size := armoredLen(len(rest))
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	t, ok := b.tails[skip]
-	if !ok {
-		t = appendArmorLines(nil, b.packet[min(skip, len(b.packet)):], "\r\n")
-		b.tails[skip] = t
+	if t, ok := b.tails[skip]; ok {
+		b.mu.Unlock()
+		return t
 	}
+	if b.cached+size > tailCacheBudget {
+		b.mu.Unlock()
+		return appendArmorLines(make([]byte, 0, size), rest, "\r\n")
+	}
+	defer b.mu.Unlock()
+	t := appendArmorLines(make([]byte, 0, size), rest, "\r\n")
+	b.tails[skip] = t
+	b.cached += len(t)
 	return t
+}
+
+// armoredLen is the length of appendArmorLines's output for n bytes with
+// CRLF line ends.
+func armoredLen(n int) int {
+	full := n / armorLineBytes
+	out := full * (base64.StdEncoding.EncodedLen(armorLineBytes) + 2)
+	if r := n % armorLineBytes; r > 0 {
+		out += base64.StdEncoding.EncodedLen(r) + 2
+	}
+	return out
 }
 
 // For returns the multipart/encrypted entity (its Content-Type field, a

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -54,7 +55,21 @@ type distributor struct {
 	pgpSealed                *pgp.Sealed
 	smimeSealed              *smime.Sealed
 	signedPlain, outerHeader []byte
+	copyLen                  atomic.Int64 // the largest per-subscriber copy made so far
 }
+
+// armoredSize bounds the OpenPGP armor of an inner entity of n bytes once
+// signed and encrypted: line ends made CRLF (up to one byte in 38 for
+// base64 bodies), a few KB of packets, then 64 characters and CRLF per 48
+// bytes.
+func armoredSize(n int) int {
+	signed := n + n/38 + 4096
+	return (signed/48 + 1) * 66
+}
+
+// copySize estimates the bytes of one copy: the post in base64 or OpenPGP
+// armor, with room for the header and key packets.
+func (d *distributor) copySize() int { return len(d.plain)*4/3 + 8<<10 }
 
 // needsCrypto reports whether any copy of the post may differ from the plain one.
 func (d *distributor) needsCrypto() bool {
@@ -223,10 +238,16 @@ func (d *distributor) copyFor(rcpt string) (data []byte, notice, pooled bool, er
 		if kerr == nil {
 			b := copyBuffers.Get().(*bytes.Buffer)
 			b.Reset()
-			b.Grow(len(d.outerHeader) + len(d.inner)*4/3 + 4096)
+			// Room for the whole copy at once: a buffer grown by doubling
+			// would hold twice a large post. The first copy's size, known
+			// after it is made, sets the room for the others.
+			b.Grow(max(int(d.copyLen.Load())+4096, len(d.outerHeader)+armoredSize(len(d.inner))+4096))
 			b.Write(d.outerHeader)
 			if err := d.pgpSealed.WriteFor(&crlfWriter{w: b}, key); err != nil {
 				return nil, false, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+			}
+			if n := int64(b.Len()); n > d.copyLen.Load() {
+				d.copyLen.Store(n)
 			}
 			return b.Bytes(), false, true, nil
 		}

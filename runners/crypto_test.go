@@ -488,3 +488,35 @@ func TestResend(t *testing.T) {
 		t.Fatalf("the post to the list:\n%s", post2)
 	}
 }
+
+// TestCopiesOneAtATime: when a post is so large that one copy fills the
+// copy budget, copies are made one at a time (one slot), per subscriber and
+// in batches, and every subscriber still gets a copy their gpg opens.
+func TestCopiesOneAtATime(t *testing.T) {
+	old := copyBudget
+	t.Cleanup(func() { copyBudget = old })
+	copyBudget = 1
+	for _, batch := range []string{"1", "2"} {
+		t.Run("batch_size "+batch, func(t *testing.T) {
+			s, homes := encryptedSite(t)
+			s.setList(t, map[string]string{"batch_size": batch})
+			const marker = "ONE-AT-A-TIME-2b7c"
+			post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Slots\n",
+				[]byte("Content-Type: text/plain\n\n"+marker+"\n"), true, "bob@subs.test", "team@lists.test")
+			s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+			s.drain(t)
+			for addr, h := range homes {
+				box := s.mailbox(t, addr)
+				if len(box) != 1 {
+					t.Fatalf("%s got %d messages", addr, len(box))
+				}
+				if pt, status, err := h.Decrypt(armoredPart(t, box[0])); err != nil || !bytes.Contains(pt, []byte(marker)) {
+					t.Fatalf("%s cannot decrypt its copy: %v\n%s", addr, err, status)
+				}
+			}
+			if box := s.mailbox(t, "cat@subs.test"); len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
+				t.Fatalf("cat (no key) got %q", box)
+			}
+		})
+	}
+}

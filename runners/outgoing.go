@@ -135,7 +135,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			units = append(units, &unit{rcpts: []string{r}})
 		}
 	}
-	ready := makeCopies(ctx, units, dist)
+	ready, slots := makeCopies(ctx, units, dist)
 
 	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain}
 	temp := map[string]string{}
@@ -152,10 +152,12 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	delivered, txns, notices := 0, 0, 0
 	var sessErr error
 	for u := range ready {
+		freeSlot(u, slots)
 		if u.err != nil {
 			// Drain the workers, then count an attempt: a copy that cannot be made
 			// is not the subscriber's fault, and the journal keeps what was sent.
-			for range ready {
+			for v := range ready {
+				freeSlot(v, slots)
 			}
 			return u.err
 		}
@@ -282,14 +284,29 @@ type unit struct {
 	data   []byte
 	notice bool // a no-key notice instead of the post
 	pooled bool // data's buffer goes back to copyBuffers once sent
+	slot   bool // holds a slot of makeCopies: the reader frees it on receipt
 	err    error
 }
+
+// copyBudget bounds the bytes of the copies made ahead of the SMTP session
+// (about 64 MB): a large post is encrypted for fewer subscribers at a time,
+// so that memory does not grow with the pool of workers.
+var copyBudget = 64 << 20
 
 // makeCopies fills in the units' messages (with dist, per subscriber, on a
 // bounded pool of workers) and yields them as they are ready. Memory is
 // bounded by the pool, not by the number of subscribers.
-func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *unit {
+//
+// At most slots units are being made or waiting at a time: as many as fit
+// in copyBudget, between one and three per worker. The reader must free a
+// unit's slot (freeSlot) as it receives it.
+func makeCopies(ctx context.Context, units []*unit, dist *distributor) (ready <-chan *unit, slots chan struct{}) {
 	workers := runtime.GOMAXPROCS(0)
+	n := 3 * workers
+	if dist != nil {
+		n = max(1, min(n, copyBudget/max(1, dist.copySize())))
+	}
+	slots = make(chan struct{}, n)
 	out := make(chan *unit, 2*workers)
 	if dist == nil {
 		go func() {
@@ -298,7 +315,7 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *u
 				out <- u
 			}
 		}()
-		return out
+		return out, slots
 	}
 	in := make(chan *unit)
 	var wg sync.WaitGroup
@@ -308,11 +325,14 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *u
 			defer wg.Done()
 			for u := range in {
 				if len(u.rcpts) > 1 {
-					for _, part := range dist.batchFor(u.rcpts) {
+					parts := dist.batchFor(u.rcpts)
+					parts[len(parts)-1].slot = true
+					for _, part := range parts {
 						out <- part
 					}
 					continue
 				}
+				u.slot = true
 				u.data, u.notice, u.pooled, u.err = dist.copyFor(u.rcpts[0])
 				out <- u
 			}
@@ -322,6 +342,11 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *u
 		defer close(in)
 		for _, u := range units {
 			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
 			case in <- u:
 			case <-ctx.Done():
 				return
@@ -329,7 +354,15 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) <-chan *u
 		}
 	}()
 	go func() { wg.Wait(); close(out) }()
-	return out
+	return out, slots
+}
+
+// freeSlot frees the slot a received unit holds.
+func freeSlot(u *unit, slots chan struct{}) {
+	if u.slot {
+		u.slot = false
+		<-slots
+	}
 }
 
 func firstErr(errs ...error) error {

@@ -117,24 +117,23 @@ func (s *Sealed) random() io.Reader {
 }
 
 // tail returns the armor lines of b.packet[skip:], computed once per skip
-// while the tails fit in tailCacheBudget, and for each call afterwards.
-func (b *body) tail(skip int) []byte {
-	rest := b.packet[min(skip, len(b.packet)):]
+// while the tails fit in tailCacheBudget. Past the budget it returns nil
+// and the bytes to armor (rest) as each copy is written.
+func (b *body) tail(skip int) (tail, rest []byte) {
+	rest = b.packet[min(skip, len(b.packet)):]
 	size := armoredLen(len(rest))
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if t, ok := b.tails[skip]; ok {
-		b.mu.Unlock()
-		return t
+		return t, nil
 	}
 	if b.cached+size > tailCacheBudget {
-		b.mu.Unlock()
-		return appendArmorLines(make([]byte, 0, size), rest, "\r\n")
+		return nil, rest
 	}
-	defer b.mu.Unlock()
 	t := appendArmorLines(make([]byte, 0, size), rest, "\r\n")
 	b.tails[skip] = t
 	b.cached += len(t)
-	return t
+	return t, nil
 }
 
 // armoredLen is the length of appendArmorLines's output for n bytes with
@@ -161,10 +160,13 @@ func (s *Sealed) For(recipients ...*openpgp.Entity) ([]byte, error) {
 		return nil, err
 	}
 	out := make([]byte, 0, m.len())
-	for _, p := range m.pieces() {
-		out = append(out, p...)
+	out = append(out, m.head...)
+	if m.tail != nil {
+		out = append(out, m.tail...)
+	} else {
+		out = appendArmorLines(out, m.rest, "\r\n")
 	}
-	return out, nil
+	return append(out, m.trailer...), nil
 }
 
 // WriteFor writes what For returns to w without assembling it in memory
@@ -174,22 +176,54 @@ func (s *Sealed) WriteFor(w io.Writer, recipients ...*openpgp.Entity) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range m.pieces() {
-		if _, err := w.Write(p); err != nil {
-			return fmt.Errorf("write encrypted message: %w", err)
+	if _, err := w.Write(m.head); err != nil {
+		return fmt.Errorf("write encrypted message: %w", err)
+	}
+	if m.tail != nil {
+		_, err = w.Write(m.tail)
+	} else {
+		err = writeArmorLines(w, m.rest)
+	}
+	if err != nil {
+		return fmt.Errorf("write encrypted message: %w", err)
+	}
+	if _, err := w.Write(m.trailer); err != nil {
+		return fmt.Errorf("write encrypted message: %w", err)
+	}
+	return nil
+}
+
+// writeArmorLines writes the armor lines of b to w in chunks, without
+// holding the whole armor in memory.
+func writeArmorLines(w io.Writer, b []byte) error {
+	const chunk = armorLineBytes * 1024
+	buf := make([]byte, 0, armoredLen(chunk))
+	for len(b) > 0 {
+		n := min(len(b), chunk)
+		buf = appendArmorLines(buf[:0], b[:n], "\r\n")
+		if _, err := w.Write(buf); err != nil {
+			return err
 		}
+		b = b[n:]
 	}
 	return nil
 }
 
 // recipientMessage is one For message in pieces: the per-recipient head
-// (MIME header and the armor lines of the key packets) and the shared tail.
+// (MIME header and the armor lines of the key packets), the shared tail
+// (the armor of the rest of the body: cached, or else rest, to be armored
+// as it is written) and the trailer.
 type recipientMessage struct {
 	head, tail, trailer []byte
+	rest                []byte
 }
 
-func (m *recipientMessage) pieces() [][]byte { return [][]byte{m.head, m.tail, m.trailer} }
-func (m *recipientMessage) len() int         { return len(m.head) + len(m.tail) + len(m.trailer) }
+func (m *recipientMessage) len() int {
+	if m.tail == nil {
+		return len(m.head) + armoredLen(len(m.rest)) + len(m.trailer)
+	}
+	return len(m.head) + len(m.tail) + len(m.trailer)
+}
 
 // message builds the per-recipient pieces of a For message.
 func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error) {
@@ -246,5 +280,6 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 		"-----BEGIN PGP MESSAGE-----\r\n\r\n"...)
 	head = appendArmorLines(head, pkb, "\r\n")
 	trailer := []byte("-----END PGP MESSAGE-----\r\n\r\n--" + bd + "--\r\n")
-	return &recipientMessage{head: head, tail: b.tail(skip), trailer: trailer}, nil
+	tail, rest := b.tail(skip)
+	return &recipientMessage{head: head, tail: tail, rest: rest, trailer: trailer}, nil
 }

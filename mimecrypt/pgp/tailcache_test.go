@@ -27,8 +27,14 @@ func TestTailCacheBudget(t *testing.T) {
 	tailCacheBudget = armoredLen(len(packet)) + armoredLen(len(packet)-1) // two tails fit, not three
 	b := &body{packet: packet, tails: map[int][]byte{}}
 	for _, skip := range []int{0, 1, 2, 0, 2, 3} {
-		if got, want := b.tail(skip), appendArmorLines(nil, packet[skip:], "\r\n"); !bytes.Equal(got, want) {
-			t.Fatalf("tail(%d) differs from the armor of the packet", skip)
+		want := appendArmorLines(nil, packet[skip:], "\r\n")
+		tail, rest := b.tail(skip)
+		var streamed bytes.Buffer
+		if err := writeArmorLines(&streamed, rest); err != nil {
+			t.Fatal(err)
+		}
+		if got := append(tail, streamed.Bytes()...); !bytes.Equal(got, want) || (tail == nil) == (rest == nil) {
+			t.Fatalf("tail(%d) differs from the armor of the packet (cached %v)", skip, tail != nil)
 		}
 		if b.cached > tailCacheBudget {
 			t.Fatalf("cache holds %d bytes, budget %d", b.cached, tailCacheBudget)
@@ -53,9 +59,15 @@ func TestTailCacheBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: openpgp.EntityList{list}})
-		if err != nil || res.Verdict != mimecrypt.VerdictGood || !bytes.Contains(res.Message, []byte("a longer line")) {
-			t.Fatalf("%s copy made without the cache: %v, %+v", algo, err, res)
+		var w bytes.Buffer
+		if err := sealed.WriteFor(&w, sub); err != nil {
+			t.Fatal(err)
+		}
+		for how, m := range map[string][]byte{"For": msg, "WriteFor": w.Bytes()} {
+			res, err := Open(listMessage(m), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: openpgp.EntityList{list}})
+			if err != nil || res.Verdict != mimecrypt.VerdictGood || !bytes.Contains(res.Message, []byte("a longer line")) {
+				t.Fatalf("%s copy made by %s without the cache: %v, %+v", algo, how, err, res)
+			}
 		}
 	}
 	if sealed.v1.cached != 0 || len(sealed.v1.tails) != 0 {

@@ -1,12 +1,15 @@
 package commands
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/rules"
@@ -177,5 +180,48 @@ func TestScenarioOperationsHaveSettings(t *testing.T) {
 		if slices.Contains(SafeSettings, op) {
 			t.Errorf("the scenario setting %s is settable by mail", op)
 		}
+	}
+}
+
+// TestOwnerKeySetNeedsSignature: a site's own admin scenario that lets
+// owners act by unsigned mail still cannot have a key set by it (security
+// invariant 3); the other owner commands follow the scenario.
+func TestOwnerKeySetNeedsSignature(t *testing.T) {
+	s, l := testSite(t)
+	dir := t.TempDir()
+	lax := "# admin.lax: owners, signed or not\ntitle owners, signed or not\nis_owner([listname],[sender]) smtp,md5,pgp,smime -> do_it\ntrue() smtp,md5,pgp,smime -> reject(reason='admin_signed')\n"
+	if err := os.WriteFile(filepath.Join(dir, "admin.lax"), []byte(lax), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l.Settings.Admin = "admin.lax"
+		return tx.PutList(l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.db"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	h := gnupg.New(t)
+	h.GenKey("dan <dan@subs.test>", "cv25519")
+	req := ownerRequest(t, h, s, l, "ann@subs.test", "", true, "add dan@subs.test\nkey set dan@subs.test\n\n"+string(h.ExportPublic("dan@subs.test")))
+	req.Scenarios = rules.NewScenarioSet(dir)
+	req.KeyStore = KeyringStore{K: k}
+	out, err := Handle(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := replyText(t, out)
+	if !strings.Contains(r, "done: dan@subs.test is subscribed") {
+		t.Errorf("the lax scenario did not let the unsigned owner add:\n%s", r)
+	}
+	if !strings.Contains(r, "refused: keys are set only by a command mail signed") {
+		t.Errorf("an unsigned key set ADDRESS was not refused:\n%s", r)
+	}
+	if fpr, _ := (KeyringStore{K: k}).SubscriberPGP("dan@subs.test"); fpr != "" {
+		t.Fatalf("dan's key was set by unsigned mail: %s", fpr)
 	}
 }

@@ -363,6 +363,11 @@ func ownerKeySet(c *Context, address string) Result {
 	if d.Action != rules.ScenarioDoIt {
 		return refusal(d)
 	}
+	// Whatever a site's own admin scenario allows, a key is never set by
+	// unsigned mail (security invariant 3).
+	if c.Method != rules.MethodPGP && c.Method != rules.MethodSMIME {
+		return refused("keys are set only by a command mail signed with your own OpenPGP key or S/MIME certificate")
+	}
 	addr, err := lists.CanonicalAddress(strings.Trim(address, "<>"))
 	if err != nil {
 		return refused("%q is not an address", address)

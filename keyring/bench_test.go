@@ -33,20 +33,8 @@ func BenchmarkUnlock(b *testing.B) {
 // 1,000 Curve25519 keys, as the outgoing runner makes per subscriber
 // (snapshot current, key judged at now).
 func BenchmarkLookupPGP(b *testing.B) {
-	k := newKeyring(b)
 	const n = 1000
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
-	for i := range n {
-		addr := fmt.Sprintf("s%d@subs.test", i)
-		e, err := openpgp.NewEntity("S", "", addr, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		pub, _ := armorEntity(e)
-		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	k := filledKeyring(b, n)
 	now := time.Now()
 	for i := range n { // warm: parse each key once, as the first fan-out does
 		k.EncryptionKeyPGP(fmt.Sprintf("s%d@subs.test", i), now)
@@ -65,20 +53,8 @@ func BenchmarkLookupPGP(b *testing.B) {
 // many workers as the outgoing runner starts (GOMAXPROCS), as the first
 // fan-out after a runner starts makes them. Each op is the whole 1,000.
 func BenchmarkFirstLookupParallel(b *testing.B) {
-	k := newKeyring(b)
 	const n = 1000
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
-	for i := range n {
-		addr := fmt.Sprintf("s%d@subs.test", i)
-		e, err := openpgp.NewEntity("S", "", addr, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		pub, _ := armorEntity(e)
-		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	k := filledKeyring(b, n)
 	now := time.Now()
 	workers := runtime.GOMAXPROCS(0)
 	for b.Loop() {
@@ -112,16 +88,7 @@ func BenchmarkFirstLookupParallel(b *testing.B) {
 // BenchmarkReloadSnapshot measures reading a keyring of 1,000 keys after
 // another process wrote to it.
 func BenchmarkReloadSnapshot(b *testing.B) {
-	k := newKeyring(b)
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
-	for i := range 1000 {
-		addr := fmt.Sprintf("s%d@subs.test", i)
-		e, _ := openpgp.NewEntity("S", "", addr, cfg)
-		pub, _ := armorEntity(e)
-		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	k := filledKeyring(b, 1000)
 	for b.Loop() {
 		k.mu.Lock()
 		k.snap = nil
@@ -130,6 +97,26 @@ func BenchmarkReloadSnapshot(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// filledKeyring returns a keyring holding n Curve25519 subscriber keys, for
+// s0@subs.test to s(n-1)@subs.test.
+func filledKeyring(b *testing.B, n int) *Keyring {
+	b.Helper()
+	k := newKeyring(b)
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+	for i := range n {
+		addr := fmt.Sprintf("s%d@subs.test", i)
+		e, err := openpgp.NewEntity("S", "", addr, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, _ := armorEntity(e)
+		if _, err := k.AddOpenPGP(addr, pub, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return k
 }
 
 // armorEntity serializes e's public key, armored.

@@ -1,6 +1,7 @@
 // Package testdirs finds the directories tests read in place: the repository
-// root and the shared message corpus that sits beside the clone
-// (../shared/corpus, or $CLOISTER_CORPUS).
+// root and the message corpus kept in the repository (testdata/corpus: real
+// client messages, keys and certificates; testdata/corpus/SOURCES.md names
+// each file's origin and licence).
 package testdirs
 
 import (
@@ -29,16 +30,13 @@ func Root(t testing.TB) string {
 	}
 }
 
-// Corpus returns the shared corpus directory. A missing corpus fails the test:
-// CI lays shared/ beside the clone, and the crypto verdicts depend on it.
+// Corpus returns the corpus directory, testdata/corpus under the repository
+// root. A missing corpus fails the test: the crypto verdicts depend on it.
 func Corpus(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("CLOISTER_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(Root(t), "..", "shared", "corpus")
-	}
+	dir := filepath.Join(Root(t), "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Fatalf("corpus not found at %s (set CLOISTER_CORPUS): %v", dir, err)
+		t.Fatalf("corpus not found at %s: %v", dir, err)
 	}
 	return dir
 }

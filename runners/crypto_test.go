@@ -64,12 +64,14 @@ func (k *memKeys) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.C
 	}
 	return k.cert, k.key, nil, nil
 }
+// Senders binds each subscriber key to the address it is filed under, as
+// the keyring does: its user IDs do not count.
 func (k *memKeys) Senders() pgp.KeySource {
-	var l openpgp.EntityList
-	for _, e := range k.subs {
-		l = append(l, e)
+	var b pgp.Bound
+	for addr, e := range k.subs {
+		b = append(b, pgp.BoundKey{Entity: e, Addresses: []string{addr}})
 	}
-	return l
+	return b
 }
 func (k *memKeys) SMIMETrust() (*x509.CertPool, []*x509.RevocationList, error) {
 	if k.roots == nil {

@@ -64,6 +64,7 @@ func (k *memKeys) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.C
 	}
 	return k.cert, k.key, nil, nil
 }
+
 // Senders binds each subscriber key to the address it is filed under, as
 // the keyring does: its user IDs do not count.
 func (k *memKeys) Senders() pgp.KeySource {

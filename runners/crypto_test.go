@@ -94,6 +94,21 @@ func (k *memKeys) EncryptionCert(addr string, _ time.Time) (*x509.Certificate, e
 }
 func (k *memKeys) CertWithdrawn(fpr string) bool { return k.withdrawn[fpr] }
 
+// SigningCerts: the certificates on file for addr (given or captured), as
+// the keyring's, less the withdrawn ones.
+func (k *memKeys) SigningCerts(addr string, _ time.Time) []string {
+	var out []string
+	if c, ok := k.certs[addr]; ok && !k.withdrawn[keyring.CertFingerprint(c)] {
+		out = append(out, keyring.CertFingerprint(c))
+	}
+	if der, ok := k.captured[addr]; ok {
+		if c, err := x509.ParseCertificate(der); err == nil && !k.withdrawn[keyring.CertFingerprint(c)] {
+			out = append(out, keyring.CertFingerprint(c))
+		}
+	}
+	return out
+}
+
 func (k *memKeys) Capture(addr string, der []byte) error {
 	if k.captured == nil {
 		k.captured = map[string][]byte{}

@@ -2,12 +2,14 @@ package runners
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testca"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
@@ -198,4 +200,105 @@ func (s *testSite) list(t *testing.T) *lists.List {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestSMIMECertNotOnFileDoesNotAuthenticate: the site trusts the test CA;
+// ann (owner) and bob have their certificates on file. A second
+// certificate from the same trusted CA naming bob's address (another
+// openssl-made key) signs a post as bob, and another naming ann's address
+// signs an add as ann: neither authenticates (the post is not distributed,
+// the add not carried out) and neither certificate is captured. ann's and
+// bob's own certificates still speak, and cat, with no certificate on
+// file, is authenticated by a certificate of the trusted CA (first
+// contact), which is then captured.
+func TestSMIMECertNotOnFileDoesNotAuthenticate(t *testing.T) {
+	s, ca, k := smimeKeySite(t)
+	s.setList(t, map[string]string{"send": "send.private_smime", "admin": "admin.signed"})
+	// keptLeaf: a second Issue for the same address writes the same files.
+	annLeaf := keptLeaf(t, ca.Issue("ann@subs.test", "ec", "digitalSignature,keyAgreement"))
+	bobLeaf := keptLeaf(t, ca.Issue("bob@subs.test", "rsa", "digitalSignature,keyEncipherment"))
+	for addr, l := range map[string]*testca.Leaf{"ann@subs.test": annLeaf, "bob@subs.test": bobLeaf} {
+		if _, err := k.AddCert(addr, l.CertPEM, keyring.UseBoth); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fakeBob := ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement")
+	fakeAnn := ca.Issue("ann@subs.test", "ec", "digitalSignature,keyAgreement")
+	catLeaf := ca.Issue("cat@subs.test", "ec", "digitalSignature,keyAgreement")
+
+	post := func(from string, by *testca.Leaf, marker string) {
+		s.deliver(t, queue.SubPost, from, smimeSigned(ca, "From: "+from+"\nTo: team@lists.test\nSubject: hi\n",
+			"Content-Type: text/plain\n\n"+marker+"\n", by))
+	}
+	post("bob@subs.test", fakeBob, "FAKE-BOB-5e2")
+	s.deliver(t, queue.SubRequest, "ann@subs.test", smimeSigned(ca, "From: ann@subs.test\nTo: team-request@lists.test\nSubject: cmds\n",
+		"Content-Type: text/plain\n\nx-list-name team@lists.test\nadd mallory@evil.test\n", fakeAnn))
+	s.drain(t)
+	if received(t, s, "cat@subs.test", "FAKE-BOB-5e2") {
+		t.Fatal("a post signed by a certificate not on file for bob was distributed")
+	}
+	if s.member(t, "mallory@evil.test") != nil {
+		t.Fatal("an add signed by a certificate not on file for ann was carried out")
+	}
+	for addr, l := range map[string]*testca.Leaf{"ann@subs.test": fakeAnn, "bob@subs.test": fakeBob} {
+		if fprs := k.SigningCerts(addr, time.Now()); slices.Contains(fprs, certFpr(t, l)) {
+			t.Fatalf("the certificate not on file was captured for %s", addr)
+		}
+	}
+
+	post("bob@subs.test", bobLeaf, "REAL-BOB-0a4")
+	post("cat@subs.test", catLeaf, "FIRST-CAT-77b")
+	s.deliver(t, queue.SubRequest, "ann@subs.test", smimeSigned(ca, "From: ann@subs.test\nTo: team-request@lists.test\nSubject: cmds\n",
+		"Content-Type: text/plain\n\nx-list-name team@lists.test\nadd fred@subs.test\n", annLeaf))
+	s.drain(t)
+	if !received(t, s, "ann@subs.test", "REAL-BOB-0a4") {
+		t.Fatal("bob's post signed with his certificate on file was not distributed")
+	}
+	if !received(t, s, "ann@subs.test", "FIRST-CAT-77b") {
+		t.Fatal("cat's first post, signed by a certificate of the trusted CA, was not distributed")
+	}
+	if !slices.Contains(k.SigningCerts("cat@subs.test", time.Now()), certFpr(t, catLeaf)) {
+		t.Fatal("cat's certificate was not captured on first contact")
+	}
+	if s.member(t, "fred@subs.test") == nil {
+		t.Fatal("ann's add signed with her certificate on file was not carried out")
+	}
+}
+
+// TestDisplayNameSpoofNeutralised: bob, with his key bound, signs posts
+// whose From display name is ann's address, plainly and RFC 2047 encoded.
+// They are authenticated (they are bob's) and distributed, but what the
+// subscribers receive names bob alone: the display name is dropped. A
+// harmless display name is kept.
+func TestDisplayNameSpoofNeutralised(t *testing.T) {
+	s, _, homes := identitySite(t)
+	bob := homes["bob@subs.test"]
+	for _, tc := range []struct{ marker, from, want string }{
+		{"SPOOF-PLAIN-1a", `"ann@subs.test" <bob@subs.test>`, "From: <bob@subs.test>"},
+		{"SPOOF-Q-2b", `=?utf-8?Q?ann=40subs=2Etest?= <bob@subs.test>`, "From: <bob@subs.test>"},
+		{"SPOOF-B-3c", `=?UTF-8?B?QW5uIDxhbm5Ac3Vicy50ZXN0Pg==?= <bob@subs.test>`, "From: <bob@subs.test>"},
+		{"HARMLESS-4d", `Bob Example <bob@subs.test>`, "From: Bob Example <bob@subs.test>"},
+	} {
+		s.deliver(t, queue.SubPost, "bob@subs.test", signedMail(bob, "bob@subs.test", tc.from, "team@lists.test", "budget", tc.marker+"\n"))
+		s.drain(t)
+		var got string
+		for _, m := range s.mailbox(t, "cat@subs.test") {
+			if strings.Contains(string(m), tc.marker) {
+				got = string(m)
+			}
+		}
+		if got == "" {
+			t.Fatalf("%s: bob's signed post was not distributed", tc.marker)
+		}
+		head, _, _ := strings.Cut(strings.ReplaceAll(got, "\r\n", "\n"), "\n\n")
+		var from []string
+		for _, l := range strings.Split(head, "\n") {
+			if strings.HasPrefix(strings.ToLower(l), "from:") {
+				from = append(from, l)
+			}
+		}
+		if len(from) != 1 || from[0] != tc.want {
+			t.Errorf("%s: cat's copy has From %q, want %q", tc.marker, from, tc.want)
+		}
+	}
 }

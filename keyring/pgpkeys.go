@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"cloister/mimecrypt/pgp"
+	"cloister/mimecrypt/smime"
 )
 
 // Bounds on one imported OpenPGP key.
@@ -170,6 +171,28 @@ func userIDAddresses(e *openpgp.Entity) []string {
 		}
 	}
 	slices.Sort(out)
+	return out
+}
+
+// UnboundAddresses returns the addresses, other than address, that the
+// OpenPGP key or certificate in data names (self-signed user IDs;
+// subjectAltName rfc822Names and subject emailAddress): importing it for
+// address (AddOpenPGP, AddCert) binds none of them, so signatures by it do
+// not authenticate them. Data that cannot be read names none.
+func UnboundAddresses(address string, data []byte) []string {
+	addr, _ := normAddress(address)
+	var named []string
+	if el, err := readKeys(data); err == nil && len(el) == 1 {
+		named = userIDAddresses(el[0])
+	} else if certs, err := parseCerts(data); err == nil && len(certs) > 0 {
+		named = smime.Addresses(certs[0])
+	}
+	var out []string
+	for _, a := range named {
+		if a != addr && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
 	return out
 }
 

@@ -341,3 +341,24 @@ func TestSendersBindOnlyTheImportAddress(t *testing.T) {
 		t.Fatalf("after an owner's bind, bound to %q", got)
 	}
 }
+
+// TestUnboundAddresses: the addresses a key's self-signed user IDs (or a
+// certificate) name besides the one it is imported for.
+func TestUnboundAddresses(t *testing.T) {
+	g := gnupg.New(t)
+	fpr := g.GenKey("Eve <eve@evil.test>", "cv25519")
+	g.Run(nil, "--quick-add-uid", fpr, "Ann <ANN@subs.test>")
+	pub := g.Run(nil, "--armor", "--export", fpr)
+	for _, tt := range []struct{ addr, want string }{
+		{"eve@evil.test", "ann@subs.test"},
+		{"Ann@Subs.Test", "eve@evil.test"},
+		{"cat@subs.test", "ann@subs.test,eve@evil.test"},
+	} {
+		if got := strings.Join(UnboundAddresses(tt.addr, pub), ","); got != tt.want {
+			t.Errorf("UnboundAddresses(%s) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+	if got := UnboundAddresses("eve@evil.test", []byte("not a key")); len(got) != 0 {
+		t.Errorf("unreadable data: %v", got)
+	}
+}

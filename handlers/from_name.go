@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"io"
+	"mime"
 	"net/mail"
 	"strings"
 
@@ -30,13 +32,18 @@ func (FromName) Description() string {
 
 // Process implements Handler. A From that does not hold exactly one
 // parsable address is left alone: its post cannot be authenticated
-// (signer-mismatch), and there is no address to keep.
+// (signer-mismatch), and there is no address to keep. Encoded words in a
+// charset no decoder knows are read byte for byte, so that an at sign
+// hidden in one is still seen.
 func (h FromName) Process(ctx *Context) error {
 	vals := ctx.Msg.Values("From")
 	if len(vals) != 1 {
 		return nil
 	}
 	list, err := mailmsg.ParseAddressList(vals[0])
+	if err != nil {
+		list, err = rawCharsetParser.ParseList(vals[0])
+	}
 	if err != nil || len(list) != 1 {
 		return nil
 	}
@@ -48,6 +55,11 @@ func (h FromName) Process(ctx *Context) error {
 	ctx.Note(h, "display name dropped: it named an address other than %s", a.Address)
 	return nil
 }
+
+// rawCharsetParser decodes RFC 2047 words of any charset as their bytes.
+var rawCharsetParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
+}}
 
 // namesOtherAddress reports whether a decoded display name holds an at
 // sign once every occurrence of addr is taken out: an address-like text

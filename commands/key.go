@@ -491,14 +491,17 @@ func keySet(c *Context) Result {
 }
 
 // provenBy checks that the command mail (the answer to a challenge) is
-// signed by key, bound to its From address.
+// signed by key, with the key bound for this check to the address being
+// enrolled (c.Sender) and to nothing else: a From naming any other address,
+// even one of the key's user IDs, is a signer mismatch.
 func (c *Context) provenBy(key string) Result {
 	el, err := openpgp.ReadArmoredKeyRing(strings.NewReader(key))
 	if err != nil || len(el) != 1 {
 		return failed(fmt.Errorf("pending key: %v", err))
 	}
 	want := fmt.Sprintf("%X", el[0].PrimaryKey.Fingerprint)
-	res, err := pgp.Open(c.Body, pgp.OpenOptions{Senders: openpgp.EntityList{el[0]}, Now: c.Now})
+	res, err := pgp.Open(c.Body, pgp.OpenOptions{
+		Senders: pgp.Bound{{Entity: el[0], Addresses: []string{c.Sender}}}, Now: c.Now})
 	if err != nil || res.Verdict != mimecrypt.VerdictGood || !strings.EqualFold(res.SignerFingerprint, want) {
 		why := "no signature"
 		if err != nil {

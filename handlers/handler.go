@@ -118,6 +118,7 @@ var All = []Handler{
 	Cleanse{},
 	ProtectedHeaders{},
 	Anonymous{},
+	FromName{},
 	ReplyTo{},
 	StripSignature{},
 	ContentFilter{},
@@ -131,6 +132,8 @@ var All = []Handler{
 // is overridden. The order matters: cleanse first; protected-headers reads an
 // encrypted post's real Subject before subject-prefix edits it; anonymous
 // before reply-to and dmarc (an anonymous From needs no mitigation);
+// from-name after anonymous and before reply-to and dmarc, which copy the
+// From display name;
 // strip-signature and content-filter before dmarc (whose wrap_message turns
 // the post into an attachment they would not look into) and before footer
 // (so the footer is neither stripped nor filtered); rfc2369 last, so that its

@@ -23,7 +23,7 @@ func TestTable(t *testing.T) {
 			t.Errorf("Lookup(%q) failed", h.Name())
 		}
 	}
-	want := []string{"cleanse", "protected-headers", "anonymous", "reply-to", "strip-signature", "content-filter", "dmarc", "subject-prefix", "footer", "rfc2369"}
+	want := []string{"cleanse", "protected-headers", "anonymous", "from-name", "reply-to", "strip-signature", "content-filter", "dmarc", "subject-prefix", "footer", "rfc2369"}
 	if got := DefaultPipeline(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("DefaultPipeline() = %v, want %v", got, want)
 	}
@@ -51,7 +51,7 @@ func TestRunStopsAtReject(t *testing.T) {
 	if !errors.As(err, &re) || re.Handler != "content-filter" {
 		t.Fatalf("err = %v, want a *RejectError from content-filter", err)
 	}
-	if strings.Join(ran, " ") != "cleanse protected-headers anonymous reply-to strip-signature" {
+	if strings.Join(ran, " ") != "cleanse protected-headers anonymous from-name reply-to strip-signature" {
 		t.Fatalf("ran = %v", ran)
 	}
 	if strings.Contains(re.Reason, "image/*") {

@@ -252,3 +252,34 @@ func certEncryptable(c *x509.Certificate, now time.Time, crls []*x509.Revocation
 	}
 	return nil
 }
+
+// SigningCerts returns the SHA-256 fingerprints of the certificates on
+// file for address whose signatures authenticate it at now: bound to it
+// for signing (use sign or both, added by an owner, set by a proven key
+// set or captured), not withdrawn by their holder, and valid at now. The
+// S/MIME verifier takes a signature by any other certificate naming the
+// address as a signer mismatch while this list is not empty
+// (smime.OpenOptions.Bindings).
+func (k *Keyring) SigningCerts(address string, now time.Time) []string {
+	addr, err := normAddress(address)
+	if err != nil {
+		return nil
+	}
+	s, err := k.current()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, fpr := range s.certAddr[addr] {
+		r := s.certs[fpr]
+		if r == nil || r.Use == UseEncrypt || !r.Withdrawn.IsZero() {
+			continue
+		}
+		c, err := x509.ParseCertificate(r.DER)
+		if err != nil || now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			continue
+		}
+		out = append(out, fpr)
+	}
+	return out
+}

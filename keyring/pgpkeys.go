@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"cloister/mimecrypt/pgp"
+	"cloister/mimecrypt/smime"
 )
 
 // Bounds on one imported OpenPGP key.
@@ -173,6 +174,28 @@ func userIDAddresses(e *openpgp.Entity) []string {
 	return out
 }
 
+// UnboundAddresses returns the addresses, other than address, that the
+// OpenPGP key or certificate in data names (self-signed user IDs;
+// subjectAltName rfc822Names and subject emailAddress): importing it for
+// address (AddOpenPGP, AddCert) binds none of them, so signatures by it do
+// not authenticate them. Data that cannot be read names none.
+func UnboundAddresses(address string, data []byte) []string {
+	addr, _ := normAddress(address)
+	var named []string
+	if el, err := readKeys(data); err == nil && len(el) == 1 {
+		named = userIDAddresses(el[0])
+	} else if certs, err := parseCerts(data); err == nil && len(certs) > 0 {
+		named = smime.Addresses(certs[0])
+	}
+	var out []string
+	for _, a := range named {
+		if a != addr && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // pgpEntity returns the parsed key of a record, parsing it once per
 // process. Parsing also verifies its signatures once, at now: the library
 // caches each verification in the signature, so later checks only read.
@@ -255,15 +278,20 @@ func (k *Keyring) EncryptionPGP(address string, now time.Time) (*openpgp.Entity,
 
 // Senders returns the source of senders' public keys for pgp.Open: every
 // subscriber key in the keyring, found by the key ID of its primary key or
-// of any subkey. It reads the keyring's current state on every lookup.
+// of any subkey, with the addresses the keyring bound it to (by a proven
+// enrolment or by an owner). The user IDs a key carries are not bindings:
+// a key imported for one address authenticates that address only. It
+// reads the keyring's current state on every lookup.
 func (k *Keyring) Senders() pgp.KeySource { return senders{k} }
 
 // senders is the KeySource of a keyring.
 type senders struct{ k *Keyring }
 
-// EntitiesById returns the stored public keys holding key ID id. A keyring
-// that cannot be read yields none (the signature is then by an unknown key).
-func (s senders) EntitiesById(id uint64) []*openpgp.Entity {
+// SenderKeys returns the stored public keys holding key ID id, each with
+// the addresses bound to it: those of its record that the address index
+// also holds. A keyring that cannot be read yields none (the signature is
+// then by an unknown key).
+func (s senders) SenderKeys(id uint64) []pgp.BoundKey {
 	if id == 0 {
 		return nil
 	}
@@ -271,15 +299,23 @@ func (s senders) EntitiesById(id uint64) []*openpgp.Entity {
 	if err != nil {
 		return nil
 	}
-	var out []*openpgp.Entity
+	var out []pgp.BoundKey
 	for _, fpr := range snap.pgpID[id] {
 		r := snap.pgp[fpr]
 		if r == nil {
 			continue
 		}
-		if e, err := s.k.pgpEntity(r, s.k.now()); err == nil {
-			out = append(out, e)
+		e, err := s.k.pgpEntity(r, s.k.now())
+		if err != nil {
+			continue
 		}
+		var bound []string
+		for _, a := range r.Addresses {
+			if slices.Contains(snap.pgpAddr[a], fpr) {
+				bound = append(bound, a)
+			}
+		}
+		out = append(out, pgp.BoundKey{Entity: e, Addresses: bound})
 	}
 	return out
 }

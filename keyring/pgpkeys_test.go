@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,14 +87,15 @@ func TestSubscriberKeysGnuPG(t *testing.T) {
 		}
 	}
 	sub, _, _ := pgp.EncryptionKey(e, now, nil)
-	if got := k.Senders().EntitiesById(sub.PublicKey.KeyId); len(got) != 1 || Fingerprint(got[0]) != bob {
-		t.Fatalf("EntitiesById(subkey) = %d keys", len(got))
+	if got := k.Senders().SenderKeys(sub.PublicKey.KeyId); len(got) != 1 || Fingerprint(got[0].Entity) != bob ||
+		strings.Join(got[0].Addresses, ",") != "bob@subs.test" {
+		t.Fatalf("SenderKeys(subkey) = %+v", got)
 	}
-	if got := k.Senders().EntitiesById(e.PrimaryKey.KeyId); len(got) != 1 {
-		t.Fatalf("EntitiesById(primary) = %d keys", len(got))
+	if got := k.Senders().SenderKeys(e.PrimaryKey.KeyId); len(got) != 1 {
+		t.Fatalf("SenderKeys(primary) = %d keys", len(got))
 	}
-	if got := k.Senders().EntitiesById(0x1234); len(got) != 0 {
-		t.Fatalf("EntitiesById(unknown) = %d keys", len(got))
+	if got := k.Senders().SenderKeys(0x1234); len(got) != 0 {
+		t.Fatalf("SenderKeys(unknown) = %d keys", len(got))
 	}
 
 	// Entries say what each key is good for.
@@ -139,8 +141,14 @@ func TestBinding(t *testing.T) {
 	if len(ents) != 2 || ents[1].Address != "other@subs.test" || ents[1].Note != "owner-bound" || ents[0].Note != "" {
 		t.Fatalf("entries %+v", ents)
 	}
+	if got := boundTo(t, k, fpr); got != "fay@subs.test,other@subs.test" {
+		t.Fatalf("bound to %q", got)
+	}
 	if _, err := k.Remove("other@subs.test", fpr[len(fpr)-16:]); err != nil {
 		t.Fatal(err)
+	}
+	if got := boundTo(t, k, fpr); got != "fay@subs.test" {
+		t.Fatalf("after remove, bound to %q", got)
 	}
 	if _, err := k.EncryptionKeyPGP("other@subs.test", time.Now()); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("after remove: %v", err)
@@ -151,7 +159,7 @@ func TestBinding(t *testing.T) {
 	if _, err := k.Remove("fay@subs.test", fpr); err != nil {
 		t.Fatal(err)
 	}
-	if got := k.Senders().EntitiesById(0); len(got) != 0 {
+	if got := k.Senders().SenderKeys(0); len(got) != 0 {
 		t.Fatal("wildcard ID found a key")
 	}
 	ents, _ = k.Entries(time.Now())
@@ -286,4 +294,71 @@ func FuzzAddOpenPGP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k.AddOpenPGP("fuzz@subs.test", data, true)
 	})
+}
+
+// boundTo returns the addresses, sorted and joined by commas, that the
+// keyring's sender key source binds to the key with fingerprint fpr.
+func boundTo(t *testing.T, k *Keyring, fpr string) string {
+	t.Helper()
+	var id uint64
+	for _, b := range []byte(strings.ToUpper(fpr[len(fpr)-16:])) {
+		d := uint64(b - '0')
+		if b >= 'A' {
+			d = uint64(b-'A') + 10
+		}
+		id = id<<4 | d
+	}
+	got := k.Senders().SenderKeys(id)
+	if len(got) != 1 {
+		t.Fatalf("SenderKeys(%016X) = %d keys", id, len(got))
+	}
+	a := slices.Clone(got[0].Addresses)
+	slices.Sort(a)
+	return strings.Join(a, ",")
+}
+
+// TestSendersBindOnlyTheImportAddress: a key whose self-signed user IDs name
+// the owner and a member, imported for its holder's address (as key set by
+// mail or key add does), is bound to that address only; an owner's --bind
+// adds exactly the address named.
+func TestSendersBindOnlyTheImportAddress(t *testing.T) {
+	g := gnupg.New(t)
+	fpr := g.GenKey("Eve <eve@evil.test>", "cv25519")
+	g.Run(nil, "--quick-add-uid", fpr, "Ann <ann@subs.test>")
+	g.Run(nil, "--quick-add-uid", fpr, "bob@subs.test")
+	pub := g.Run(nil, "--armor", "--export", fpr)
+	k := newKeyring(t)
+	if _, err := k.AddOpenPGP("eve@evil.test", pub, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := boundTo(t, k, fpr); got != "eve@evil.test" {
+		t.Fatalf("bound to %q, want eve@evil.test only", got)
+	}
+	if _, err := k.AddOpenPGP("cat@subs.test", pub, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := boundTo(t, k, fpr); got != "cat@subs.test,eve@evil.test" {
+		t.Fatalf("after an owner's bind, bound to %q", got)
+	}
+}
+
+// TestUnboundAddresses: the addresses a key's self-signed user IDs (or a
+// certificate) name besides the one it is imported for.
+func TestUnboundAddresses(t *testing.T) {
+	g := gnupg.New(t)
+	fpr := g.GenKey("Eve <eve@evil.test>", "cv25519")
+	g.Run(nil, "--quick-add-uid", fpr, "Ann <ANN@subs.test>")
+	pub := g.Run(nil, "--armor", "--export", fpr)
+	for _, tt := range []struct{ addr, want string }{
+		{"eve@evil.test", "ann@subs.test"},
+		{"Ann@Subs.Test", "eve@evil.test"},
+		{"cat@subs.test", "ann@subs.test,eve@evil.test"},
+	} {
+		if got := strings.Join(UnboundAddresses(tt.addr, pub), ","); got != tt.want {
+			t.Errorf("UnboundAddresses(%s) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+	if got := UnboundAddresses("eve@evil.test", []byte("not a key")); len(got) != 0 {
+		t.Errorf("unreadable data: %v", got)
+	}
 }

@@ -116,7 +116,7 @@ func TestConcurrentLookups(t *testing.T) {
 						errs <- err
 						return
 					}
-					k.Senders().EntitiesById(e.PrimaryKey.KeyId)
+					k.Senders().SenderKeys(e.PrimaryKey.KeyId)
 				}
 			}
 		}()

@@ -24,12 +24,12 @@ type Verdict string
 // Verdicts, as recorded in queue metadata (DESIGN.md section 4).
 const (
 	VerdictNone           Verdict = "none"            // no signature found
-	VerdictGood           Verdict = "good"            // verifies, signer known, valid, and bound to From
+	VerdictGood           Verdict = "good"            // verifies, signer known, valid, and bound to From by the keyring
 	VerdictBad            Verdict = "bad"             // does not verify, or refused by policy (SHA-1, ...)
 	VerdictUnknownKey     Verdict = "unknown-key"     // well-formed, but the signer's key or chain is unknown
 	VerdictExpired        Verdict = "expired"         // the signer's key or certificate has expired
 	VerdictRevoked        Verdict = "revoked"         // the signer's key or certificate is revoked
-	VerdictSignerMismatch Verdict = "signer-mismatch" // good signature, but no verified identity carries the From address
+	VerdictSignerMismatch Verdict = "signer-mismatch" // good signature, but the keyring does not bind the key or certificate to the From address
 )
 
 // Method returns the authentication method the scenarios see for a verdict
@@ -49,7 +49,7 @@ type Result struct {
 	Reason     string     // why the verdict is not good, or why decryption failed; safe to show the sender
 
 	SignerFingerprint string   // OpenPGP fingerprint (hex, upper case) or X.509 SHA-256 fingerprint of the signer
-	SignerAddresses   []string // addresses carried by the signer's verified user IDs or certificate
+	SignerAddresses   []string // addresses the keyring binds the signer's key or certificate to (never its own user IDs)
 	SignerCert        []byte   // S/MIME: the signer's certificate (DER), for automatic capture
 
 	// Message is the opened message: the outer header fields with the decrypted

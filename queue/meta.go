@@ -35,7 +35,7 @@ type Meta struct {
 	Verdict         string   `json:"verdict,omitempty"`          // none, good, bad, unknown-key, expired, revoked, signer-mismatch
 	VerdictReason   string   `json:"verdict_reason,omitempty"`   // why the verdict is not good
 	SignerFpr       string   `json:"signer_fpr,omitempty"`       // signer fingerprint
-	SignerAddresses []string `json:"signer_addresses,omitempty"` // signer's verified addresses
+	SignerAddresses []string `json:"signer_addresses,omitempty"` // addresses the keyring binds the signer's key to
 	Auth            string   `json:"auth,omitempty"`             // smtp, md5, pgp, smime: the method the scenarios see
 	From            string   `json:"from,omitempty"`             // the From address of the message
 

@@ -75,7 +75,7 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		}
 		res, err = pgp.Open(body, opts)
 	case "smime":
-		opts := smime.OpenOptions{}
+		opts := smime.OpenOptions{Bindings: s.Keys}
 		cert, key, _, kerr := s.Keys.ListSMIME(list.Address)
 		switch {
 		case kerr == nil:

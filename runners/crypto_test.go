@@ -64,12 +64,15 @@ func (k *memKeys) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.C
 	}
 	return k.cert, k.key, nil, nil
 }
+
+// Senders binds each subscriber key to the address it is filed under, as
+// the keyring does: its user IDs do not count.
 func (k *memKeys) Senders() pgp.KeySource {
-	var l openpgp.EntityList
-	for _, e := range k.subs {
-		l = append(l, e)
+	var b pgp.Bound
+	for addr, e := range k.subs {
+		b = append(b, pgp.BoundKey{Entity: e, Addresses: []string{addr}})
 	}
-	return l
+	return b
 }
 func (k *memKeys) SMIMETrust() (*x509.CertPool, []*x509.RevocationList, error) {
 	if k.roots == nil {
@@ -90,6 +93,21 @@ func (k *memKeys) EncryptionCert(addr string, _ time.Time) (*x509.Certificate, e
 	return nil, errors.New("no certificate")
 }
 func (k *memKeys) CertWithdrawn(fpr string) bool { return k.withdrawn[fpr] }
+
+// SigningCerts: the certificates on file for addr (given or captured), as
+// the keyring's, less the withdrawn ones.
+func (k *memKeys) SigningCerts(addr string, _ time.Time) []string {
+	var out []string
+	if c, ok := k.certs[addr]; ok && !k.withdrawn[keyring.CertFingerprint(c)] {
+		out = append(out, keyring.CertFingerprint(c))
+	}
+	if der, ok := k.captured[addr]; ok {
+		if c, err := x509.ParseCertificate(der); err == nil && !k.withdrawn[keyring.CertFingerprint(c)] {
+			out = append(out, keyring.CertFingerprint(c))
+		}
+	}
+	return out
+}
 
 func (k *memKeys) Capture(addr string, der []byte) error {
 	if k.captured == nil {

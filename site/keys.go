@@ -34,6 +34,10 @@ type Keys interface {
 	EncryptionCert(address string, now time.Time) (*x509.Certificate, error)
 	// Capture records a certificate from a verified S/MIME signature.
 	Capture(address string, der []byte) error
+	// SigningCerts returns the fingerprints of the certificates on file
+	// for an address whose signatures count at now: an S/MIME signature by
+	// another certificate naming the address does not authenticate it.
+	SigningCerts(address string, now time.Time) []string
 	// CertWithdrawn reports whether its holder withdrew the certificate
 	// with the SHA-256 fingerprint (key revoke by mail): its signatures no
 	// longer count.

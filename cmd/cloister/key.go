@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -230,6 +231,7 @@ func (a *app) keyAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnUnbound(cmd.ErrOrStderr(), args[0], data)
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", strings.ToLower(args[0]), kind, fpr)
 			return nil
 		},
@@ -237,6 +239,16 @@ func (a *app) keyAddCmd() *cobra.Command {
 	c.Flags().BoolVar(&bind, "bind", false, "bind an OpenPGP key to ADDRESS even though no user ID carries it (the owner vouches)")
 	c.Flags().StringVar(&use, "use", "both", "what a certificate is for: sign, encrypt or both")
 	return c
+}
+
+// warnUnbound tells the operator which other addresses the key or
+// certificate just added for address names but is not bound to: its
+// signatures do not authenticate them.
+func warnUnbound(w io.Writer, address string, data []byte) {
+	if others := keyring.UnboundAddresses(address, data); len(others) > 0 {
+		fmt.Fprintf(w, "warning: the key also names %s; it is bound to %s only, and its signatures do not authenticate the others\n",
+			strings.Join(others, ", "), strings.ToLower(address))
+	}
 }
 
 func (a *app) keyLsCmd() *cobra.Command {

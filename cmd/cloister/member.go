@@ -70,6 +70,7 @@ func (a *app) memberCmd() *cobra.Command {
 					}
 					return fmt.Errorf("%s not added to %s: %w", m.Address, list, err)
 				}
+				warnUnbound(cmd.ErrOrStderr(), m.Address, keyData)
 				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, fpr)
 				return nil
 			}

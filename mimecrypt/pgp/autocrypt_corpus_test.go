@@ -62,7 +62,7 @@ func TestCorpusAutocryptKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Open(raw, OpenOptions{ListKeys: bob, Senders: openpgp.EntityList{key}, Now: corpusNow})
+		res, err := Open(raw, OpenOptions{ListKeys: bob, Senders: boundByUserIDs(openpgp.EntityList{key}), Now: corpusNow})
 		if err != nil {
 			t.Fatalf("%s: %v", tt.file, err)
 		}
@@ -71,7 +71,7 @@ func TestCorpusAutocryptKey(t *testing.T) {
 		}
 		// A day after the real expiry the verdict is expired.
 		exp := key.PrimaryKey.CreationTime.AddDate(0, 0, 36501)
-		res, err = Open(raw, OpenOptions{ListKeys: bob, Senders: openpgp.EntityList{key}, Now: exp})
+		res, err = Open(raw, OpenOptions{ListKeys: bob, Senders: boundByUserIDs(openpgp.EntityList{key}), Now: exp})
 		if err != nil || res.Verdict != mimecrypt.VerdictExpired {
 			t.Errorf("%s in 2122: %v %s (%s), want expired", tt.file, err, res.Verdict, res.Reason)
 		}

@@ -24,7 +24,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte("From: a@b\r\nContent-Type: text/plain\r\n\r\n-----BEGIN PGP MESSAGE-----\r\n\r\nwV4D\r\n-----END PGP MESSAGE-----\r\n"))
 	f.Add([]byte("From: a@b\nContent-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=x\n\n--x\n\nhi\n--x\nContent-Type: application/pgp-signature\n\n-----BEGIN PGP SIGNATURE-----\n\niQ\n-----END PGP SIGNATURE-----\n--x--\n"))
 	f.Add(deepMessage(3))
-	opts := OpenOptions{ListKeys: openpgp.EntityList{list}, Senders: openpgp.EntityList{list}, MaxDecompressed: 1 << 20}
+	opts := OpenOptions{ListKeys: openpgp.EntityList{list}, Senders: bound(list, listAddr, "a@b"), MaxDecompressed: 1 << 20}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		res, err := Open(raw, opts)
 		if res == nil {

@@ -76,7 +76,7 @@ func TestGnuPGInterop(t *testing.T) {
 	bob.genKey("Bob <bob@subs.test>", "rsa3072", "0")
 	bob.importKey(list)
 	annPub, bobPub := ann.export("ann@subs.test"), bob.export("bob@subs.test")
-	senders := openpgp.EntityList{annPub, bobPub}
+	senders := Bound{{Entity: annPub, Addresses: []string{"ann@subs.test"}}, {Entity: bobPub, Addresses: []string{"bob@subs.test"}}}
 	annFrom, bobFrom := "Ann <ann@subs.test>", "Bob <bob@subs.test>"
 
 	t.Run("incoming", func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestGnuPGInterop(t *testing.T) {
 		tests := []struct {
 			name    string
 			msg     string
-			senders openpgp.EntityList
+			senders Bound
 			enc     mimecrypt.Encryption
 			verdict mimecrypt.Verdict
 		}{
@@ -99,7 +99,7 @@ func TestGnuPGInterop(t *testing.T) {
 			{"inline clear-signed", postHeader(annFrom) + "Content-Type: text/plain\r\n\r\n" + inlineSigned, senders, mimecrypt.EncNone, mimecrypt.VerdictGood},
 			{"From not the signer", postHeader(bobFrom) + signed, senders, mimecrypt.EncNone, mimecrypt.VerdictSignerMismatch},
 			{"two From fields", postHeader(annFrom) + "From: " + annFrom + "\r\n" + signed, senders, mimecrypt.EncNone, mimecrypt.VerdictSignerMismatch},
-			{"unknown signer", postHeader(annFrom) + encryptedMIME(ann, "", signed), openpgp.EntityList{bobPub}, mimecrypt.EncPGPMIME, mimecrypt.VerdictUnknownKey},
+			{"unknown signer", postHeader(annFrom) + encryptedMIME(ann, "", signed), bound(bobPub, "bob@subs.test"), mimecrypt.EncPGPMIME, mimecrypt.VerdictUnknownKey},
 			{"SHA-1 signature refused", postHeader(bobFrom) + signedMIMEWith(bob, "bob@subs.test", clientEntity, "SHA1"), senders, mimecrypt.EncNone, mimecrypt.VerdictBad},
 			{"LF-only delivery", strings.ReplaceAll(postHeader(annFrom)+signed, "\r\n", "\n"), senders, mimecrypt.EncNone, mimecrypt.VerdictGood},
 			{"LF-only delivery, signed then encrypted", strings.ReplaceAll(postHeader(annFrom)+encryptedMIME(ann, "", signed), "\r\n", "\n"), senders, mimecrypt.EncPGPMIME, mimecrypt.VerdictGood},
@@ -148,7 +148,8 @@ func TestGnuPGInterop(t *testing.T) {
 		g.run(nil, "--quick-gen-key", "Erin <erin@subs.test>", "ed25519", "sign", "0")
 		g.run(nil, "--quick-add-key", g.fingerprint("erin@subs.test"), "cv25519", "encr", "1d")
 		g.revoke(carol)
-		keys := openpgp.EntityList{g.export("carol@subs.test"), g.export("dave@subs.test"), g.export("erin@subs.test")}
+		keyList := openpgp.EntityList{g.export("carol@subs.test"), g.export("dave@subs.test"), g.export("erin@subs.test")}
+		keys := Bound{{Entity: keyList[0], Addresses: []string{"carol@subs.test"}}, {Entity: keyList[1], Addresses: []string{"dave@subs.test"}}, {Entity: keyList[2], Addresses: []string{"erin@subs.test"}}}
 		for _, tt := range []struct {
 			name string
 			msg  string
@@ -173,7 +174,7 @@ func TestGnuPGInterop(t *testing.T) {
 			key  *openpgp.Entity
 			at   time.Time
 			want string
-		}{{keys[0], time.Now(), "revoked"}, {keys[1], later, "expired"}, {keys[2], later, "no valid encryption subkey"}} {
+		}{{keyList[0], time.Now(), "revoked"}, {keyList[1], later, "expired"}, {keyList[2], later, "no valid encryption subkey"}} {
 			sealed, err := Seal([]byte(clientEntity), list, &packet.Config{Time: func() time.Time { return tt.at }})
 			if err != nil {
 				t.Fatal(err)
@@ -184,7 +185,7 @@ func TestGnuPGInterop(t *testing.T) {
 			}
 		}
 		if sealed, _ := Seal([]byte(clientEntity), list, nil); sealed != nil {
-			for _, k := range keys[1:] {
+			for _, k := range keyList[1:] {
 				if _, err := sealed.For(k); err != nil {
 					t.Errorf("For(valid key): %v", err)
 				}

@@ -39,3 +39,27 @@ func newKey(t testing.TB, email, algo string, seipdv2 bool) *openpgp.Entity {
 	testKeys.Store(id, e)
 	return e
 }
+
+// bound binds key to addrs and nothing else, as a keyring does after a
+// proven enrolment or an owner's word.
+func bound(key *openpgp.Entity, addrs ...string) Bound {
+	return Bound{{Entity: key, Addresses: addrs}}
+}
+
+// boundByUserIDs binds each key of a test corpus to the addresses its user
+// IDs name. The corpus states whose key each one is, so the test binds them
+// as an owner would (key add); Open itself never reads a binding from a
+// user ID.
+func boundByUserIDs(el openpgp.EntityList) Bound {
+	var out Bound
+	for _, e := range el {
+		k := BoundKey{Entity: e}
+		for _, id := range e.Identities {
+			if id.UserId.Email != "" {
+				k.Addresses = append(k.Addresses, id.UserId.Email)
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}

@@ -19,7 +19,7 @@ import (
 type opener struct {
 	opts OpenOptions
 	cfg  *packet.Config
-	ring ring
+	ring *ring
 	now  time.Time
 }
 
@@ -50,8 +50,9 @@ type opener struct {
 // Unavailable", empty), the inner Subject replaces the outer one; no other
 // protected field is copied out.
 //
-// The signature verdict requires a From header with exactly one address that
-// a verified user ID of the signing key carries (else signer-mismatch). The
+// The signature verdict requires a From header with exactly one address, to
+// which opts.Senders bound the signing key (else signer-mismatch): the user
+// IDs of the key do not count. The
 // Date header is not compared with the signature time: real clients (Delta
 // Chat) and test suites send Dates days or years away from it. A leading mbox
 // "From " line is skipped.
@@ -61,7 +62,7 @@ type opener struct {
 // (Encryption and a Reason a sender may read).
 func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	opts = opts.withDefaults()
-	o := &opener{opts: opts, cfg: opts.config(), ring: ring{list: opts.ListKeys, senders: opts.Senders}, now: opts.Now}
+	o := &opener{opts: opts, cfg: opts.config(), ring: newRing(opts.ListKeys, opts.Senders), now: opts.Now}
 	res := &mimecrypt.Result{Encryption: mimecrypt.EncNone, Verdict: mimecrypt.VerdictNone, Message: raw}
 	top, err := rawmime.Parse(skipMboxFrom(raw))
 	if err != nil {

@@ -4,6 +4,8 @@
 package pgp
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -19,11 +21,41 @@ const (
 )
 
 // KeySource finds senders' public keys by 64-bit key ID (of the primary key
-// or of a subkey). openpgp.EntityList satisfies it; the keyring package backs
-// it with its store. Entities returned must be public keys as imported: Open
+// or of a subkey), each with the addresses its holder was bound to: by a
+// proven enrolment or by an owner, as the keyring recorded it. The keyring
+// package backs it with its store; Bound is a KeySource whose bindings the
+// caller states. Entities returned must be public keys as imported: Open
 // verifies their self-signatures itself.
+//
+// The binding is the only thing that ties a key to an address: the user IDs
+// a key carries are claims of whoever made it, and prove nothing. A good
+// signature by a key that is not bound to the From address is judged
+// signer-mismatch.
 type KeySource interface {
-	EntitiesById(id uint64) []*openpgp.Entity
+	SenderKeys(id uint64) []BoundKey
+}
+
+// BoundKey is a sender's public key and the addresses it is bound to.
+type BoundKey struct {
+	Entity *openpgp.Entity
+	// Addresses are the addr-specs the key is bound to, compared without
+	// regard to case. A key bound to none authenticates no one.
+	Addresses []string
+}
+
+// Bound is a KeySource of keys whose bindings the caller states: each key
+// is bound to its listed addresses and to nothing else.
+type Bound []BoundKey
+
+// SenderKeys returns the keys of b holding the key ID.
+func (b Bound) SenderKeys(id uint64) []BoundKey {
+	var out []BoundKey
+	for _, k := range b {
+		if k.Entity != nil && len(openpgp.EntityList{k.Entity}.KeysById(id)) > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // OpenOptions says with which keys, at what time and within which bounds a
@@ -80,26 +112,58 @@ func (o OpenOptions) config() *packet.Config {
 
 // ring is the key ring handed to the library: the list's secret keys for
 // decryption, and the sender key source for signatures. A wildcard key ID
-// (hidden recipient) only ever reaches the list keys.
+// (hidden recipient) only ever reaches the list keys. It remembers the
+// binding of every sender key it handed out, by entity, so that a good
+// signature is judged against the addresses of the very key that made it.
 type ring struct {
 	list    openpgp.EntityList
 	senders KeySource
+	bound   map[*openpgp.Entity][]string
+}
+
+// newRing returns the ring of one Open call.
+func newRing(list openpgp.EntityList, senders KeySource) *ring {
+	return &ring{list: list, senders: senders, bound: map[*openpgp.Entity][]string{}}
 }
 
 // EntitiesById returns list keys and sender keys holding the key ID.
-func (r ring) EntitiesById(id uint64) []*openpgp.Entity {
+func (r *ring) EntitiesById(id uint64) []*openpgp.Entity {
 	es := r.list.EntitiesById(id)
 	if id != 0 && r.senders != nil {
-		es = append(es, r.senders.EntitiesById(id)...)
+		for _, k := range r.senders.SenderKeys(id) {
+			if k.Entity == nil {
+				continue
+			}
+			for _, a := range k.Addresses {
+				if !slices.Contains(r.bound[k.Entity], a) {
+					r.bound[k.Entity] = append(r.bound[k.Entity], a)
+				}
+			}
+			es = append(es, k.Entity)
+		}
 	}
 	return es
 }
 
 // KeysById returns the keys with the given ID in EntitiesById's entities.
-func (r ring) KeysById(id uint64) []openpgp.Key {
+func (r *ring) KeysById(id uint64) []openpgp.Key {
 	var keys []openpgp.Key
 	for _, e := range r.EntitiesById(id) {
 		keys = append(keys, openpgp.EntityList{e}.KeysById(id)...)
 	}
 	return keys
+}
+
+// boundAddresses returns the lower-cased addresses the sender key source
+// bound ent to, without duplicates; none for a list key or an entity it
+// did not hand out.
+func (r *ring) boundAddresses(ent *openpgp.Entity) []string {
+	var out []string
+	for _, a := range r.bound[ent] {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func TestSealRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, sub := range subs {
-				res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: openpgp.EntityList{list}})
+				res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: bound(list, listAddr)})
 				if err != nil {
 					t.Fatalf("open as %s: %v", sub.PrimaryKey.KeyIdString(), err)
 				}
@@ -72,7 +72,7 @@ func TestSealRoundTrip(t *testing.T) {
 				if got := string(inner.Body); got != strings.ReplaceAll("Hello list,\n\nthis is a test post.\n-- \nAnn\n", "\n", "\r\n") {
 					t.Errorf("body = %q", got)
 				}
-				again, err := Open(res.Message, OpenOptions{Senders: openpgp.EntityList{list}})
+				again, err := Open(res.Message, OpenOptions{Senders: bound(list, listAddr)})
 				if err != nil || again.Verdict != mimecrypt.VerdictGood {
 					t.Fatalf("the kept signature does not verify: %v %s %q", err, again.Verdict, again.Reason)
 				}
@@ -166,13 +166,13 @@ func TestSignMIME(t *testing.T) {
 		if !bytes.Contains(signed, []byte("micalg=pgp-sha256")) {
 			t.Errorf("no micalg=pgp-sha256 in %q", signed[:200])
 		}
-		res, err := Open(listMessage(signed), OpenOptions{Senders: openpgp.EntityList{list}})
+		res, err := Open(listMessage(signed), OpenOptions{Senders: bound(list, listAddr)})
 		if err != nil || res.Verdict != mimecrypt.VerdictGood {
 			t.Fatalf("verify: %v %s (%s)", err, res.Verdict, res.Reason)
 		}
 		// One changed byte in the signed part breaks it.
 		bad := bytes.Replace(listMessage(signed), []byte("test post"), []byte("test p0st"), 1)
-		if res, _ := Open(bad, OpenOptions{Senders: openpgp.EntityList{list}}); res.Verdict != mimecrypt.VerdictBad {
+		if res, _ := Open(bad, OpenOptions{Senders: bound(list, listAddr)}); res.Verdict != mimecrypt.VerdictBad {
 			t.Errorf("tampered: verdict %s", res.Verdict)
 		}
 	}
@@ -209,7 +209,7 @@ func TestForConcurrent(t *testing.T) {
 				sub := subs[(w+i)%2]
 				if msg, err = sealed.For(sub); err == nil {
 					var res *mimecrypt.Result
-					res, err = Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: openpgp.EntityList{list}})
+					res, err = Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: bound(list, listAddr)})
 					if err == nil && res.Verdict != mimecrypt.VerdictGood {
 						err = errors.New("verdict " + string(res.Verdict))
 					}
@@ -268,7 +268,7 @@ func TestHiddenRecipientTriesEveryListKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{first, second}, Senders: openpgp.EntityList{signer}})
+	res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{first, second}, Senders: bound(signer, listAddr)})
 	if err != nil || res.Verdict != mimecrypt.VerdictGood {
 		t.Fatalf("open: %v %+v", err, res)
 	}

@@ -64,7 +64,7 @@ func TestTailCacheBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		for how, m := range map[string][]byte{"For": msg, "WriteFor": w.Bytes()} {
-			res, err := Open(listMessage(m), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: openpgp.EntityList{list}})
+			res, err := Open(listMessage(m), OpenOptions{ListKeys: openpgp.EntityList{sub}, Senders: bound(list, listAddr)})
 			if err != nil || res.Verdict != mimecrypt.VerdictGood || !bytes.Contains(res.Message, []byte("a longer line")) {
 				t.Fatalf("%s copy made by %s without the cache: %v, %+v", algo, how, err, res)
 			}

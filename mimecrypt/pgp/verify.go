@@ -108,7 +108,7 @@ func (o *opener) judge(md *openpgp.MessageDetails) sigCheck {
 		chk.verdict, chk.reason = v, why
 		return chk
 	}
-	chk.addresses = verifiedAddresses(ent, o.now, o.cfg)
+	chk.addresses = o.ring.boundAddresses(ent)
 	chk.verdict = mimecrypt.VerdictGood
 	chk.sig = sig
 	return chk
@@ -169,32 +169,9 @@ func (o *opener) keyState(ent *openpgp.Entity, keyID uint64) (mimecrypt.Verdict,
 	return mimecrypt.VerdictGood, ""
 }
 
-// verifiedAddresses returns the lower-cased e-mail addresses of the entity's
-// user IDs whose self-signature verifies and which are not revoked at now.
-func verifiedAddresses(ent *openpgp.Entity, now time.Time, cfg *packet.Config) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, id := range ent.Identities {
-		sig, err := id.Verify(now, cfg)
-		if err != nil || id.Revoked(sig, now, cfg) {
-			continue
-		}
-		a := strings.ToLower(strings.TrimSpace(id.UserId.Email))
-		if a == "" {
-			if p, err := mail.ParseAddress(id.Name); err == nil {
-				a = strings.ToLower(p.Address)
-			}
-		}
-		if a != "" && !seen[a] {
-			seen[a] = true
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // bindFrom applies security invariant 1 to a good signature: exactly one
-// From address, carried by a verified user ID of the signing key.
+// From address, and the signing key bound to it by the key source (never by
+// a user ID the key merely carries).
 func bindFrom(chk sigCheck, from []string) sigCheck {
 	if chk.verdict != mimecrypt.VerdictGood {
 		return chk
@@ -212,7 +189,7 @@ func bindFrom(chk sigCheck, from []string) sigCheck {
 	}
 	if !found {
 		chk.verdict = mimecrypt.VerdictSignerMismatch
-		chk.reason = fmt.Sprintf("the signing key has no verified user ID for the sender address %s", addrs)
+		chk.reason = fmt.Sprintf("the signing key is not bound to the sender address %s on this list's keyring", addrs)
 		return chk
 	}
 	return chk

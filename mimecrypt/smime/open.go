@@ -24,10 +24,13 @@ import (
 // vouch for part of a message (decryption oracles, added footers).
 //
 // The verdict is that of the outermost signature; a bad signature in any
-// deeper layer makes it bad. Problems with signatures are verdicts, not
-// errors. Errors (wrapping mimecrypt.ErrNoKey, ErrTooLarge or ErrMalformed)
-// mean the message could not be opened; the Result returned with them still
-// says what was found, with a Reason safe to show the sender.
+// deeper layer makes it bad. A good verdict needs the signer's certificate
+// to carry the single From address and to be bound to it (see
+// OpenOptions.Bindings); SignerAddresses is then that address alone.
+// Problems with signatures are verdicts, not errors. Errors (wrapping
+// mimecrypt.ErrNoKey, ErrTooLarge or ErrMalformed) mean the message could
+// not be opened; the Result returned with them still says what was found,
+// with a Reason safe to show the sender.
 func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	res := &mimecrypt.Result{Encryption: mimecrypt.EncNone, Verdict: mimecrypt.VerdictNone, Message: raw}
 	if len(raw) > MaxMessageSize {
@@ -192,7 +195,10 @@ func applySignatures(res *mimecrypt.Result, sigs []*signature) {
 	if first.cert != nil {
 		res.SignerCert = first.cert.Raw
 		res.SignerFingerprint = fingerprint(first.cert)
-		res.SignerAddresses = Addresses(first.cert)
+		if res.Verdict == mimecrypt.VerdictGood {
+			// Bound to From: on file for it, or first contact.
+			res.SignerAddresses = []string{first.from}
+		}
 	}
 }
 

@@ -78,6 +78,8 @@ type memberSpec struct {
 var memberSpecs = []memberSpec{
 	{"list", "rsa", "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:team@lists.example.test\n", false},
 	{"alice", "rsa", "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:alice@example.test\n", false},
+	// alice2: a second certificate from the trusted CA naming alice's address.
+	{"alice2", "ec", "keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=emailProtection\nsubjectAltName=email:alice@example.test\n", false},
 	{"erin", "ec", "keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=emailProtection\nsubjectAltName=email:erin@example.test\n", false},
 	{"noemail", "ec", "keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=emailProtection\n", false},
 	{"signonly", "ec", "keyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectAltName=email:sig@example.test\n", false},

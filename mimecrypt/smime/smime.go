@@ -50,6 +50,25 @@ type OpenOptions struct {
 	CRLs []*x509.RevocationList
 	// Now is the time at which chains are validated; zero means time.Now().
 	Now time.Time
+
+	// Bindings says which certificates are on file for an address. A good
+	// signature authenticates its From address only when the signer's
+	// certificate carries that address, chains to Roots, and either is
+	// one of the address's signing certificates on file, or the address
+	// has none on file (first contact: the caller may then capture it).
+	// "Any trusted certificate naming From" is never enough once the
+	// address has a certificate on file. Nil means none is on file for any
+	// address.
+	Bindings CertBindings
+}
+
+// CertBindings is what Open asks of the keyring about an address's
+// certificates.
+type CertBindings interface {
+	// SigningCerts returns the SHA-256 fingerprints (upper-case hex) of the
+	// certificates on file for address whose signatures count at now: bound
+	// to it for signing, not withdrawn by their holder, and valid at now.
+	SigningCerts(address string, now time.Time) []string
 }
 
 func (o *OpenOptions) now() time.Time {

@@ -24,6 +24,7 @@ type signature struct {
 	reason  string
 	cert    *x509.Certificate // the signer's certificate, when the signature maths held
 	content []byte            // the signed content (opaque signatures)
+	from    string            // the From address, lower case, when the verdict is good
 }
 
 func bad(format string, args ...any) *signature {
@@ -121,8 +122,34 @@ func (o *OpenOptions) verify(sigBER, detached []byte, from []string, date string
 	}
 	if reason := signerMatches(leaf, from); reason != "" {
 		sig.verdict, sig.reason = mimecrypt.VerdictSignerMismatch, reason
+		return sig
 	}
+	if reason := o.onFile(leaf, from[0]); reason != "" {
+		sig.verdict, sig.reason = mimecrypt.VerdictSignerMismatch, reason
+		return sig
+	}
+	sig.from = strings.ToLower(from[0])
 	return sig
+}
+
+// onFile returns why the certificate is not bound to the From address by
+// the keyring, or "" when it is the address's certificate on file, or the
+// address has none on file (first contact).
+func (o *OpenOptions) onFile(cert *x509.Certificate, from string) string {
+	if o.Bindings == nil {
+		return ""
+	}
+	certs := o.Bindings.SigningCerts(strings.ToLower(from), o.now())
+	if len(certs) == 0 {
+		return ""
+	}
+	fpr := fingerprint(cert)
+	for _, c := range certs {
+		if strings.EqualFold(c, fpr) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the signer's certificate is not the one on file for %s; sign with that certificate, or replace it with key change signed by it", from)
 }
 
 // checkChain validates the signer's certificate at the current time to the

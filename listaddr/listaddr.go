@@ -97,25 +97,3 @@ func Domain(addr string) string {
 	}
 	return ""
 }
-
-// VERP returns the bounce address of a list that names one recipient
-// (team-bounces+ann=example.org@lists.example.org), so that a bounce tells
-// which subscriber it is about even when it quotes nothing.
-func VERP(list, rcpt string) string {
-	at := strings.LastIndexByte(rcpt, '@')
-	if at <= 0 || strings.ContainsAny(rcpt, "+ \t\"") {
-		return Address(list, SubBounces)
-	}
-	b := Address(list, SubBounces)
-	i := strings.LastIndexByte(b, '@')
-	return b[:i] + "+" + rcpt[:at] + "=" + rcpt[at+1:] + b[i:]
-}
-
-// UnVERP returns the recipient a VERP extension names ("ann=example.org").
-func UnVERP(ext string) (string, bool) {
-	i := strings.LastIndexByte(ext, '=')
-	if i <= 0 || i == len(ext)-1 {
-		return "", false
-	}
-	return ext[:i] + "@" + ext[i+1:], true
-}

@@ -75,21 +75,3 @@ func TestEverySubaddressResolves(t *testing.T) {
 		t.Error("team reserved")
 	}
 }
-
-func TestVERP(t *testing.T) {
-	idx, _ := ParseIndex(strings.NewReader("team@l.test\n"))
-	v := VERP("team@l.test", "ann@subs.test")
-	if v != "team-bounces+ann=subs.test@l.test" {
-		t.Fatalf("VERP = %s", v)
-	}
-	list, sub, ext, ok := idx.Resolve(v)
-	if !ok || list != "team@l.test" || sub != "bounces" {
-		t.Fatalf("Resolve(%s) = %s %s %s %v", v, list, sub, ext, ok)
-	}
-	if r, ok := UnVERP(ext); !ok || r != "ann@subs.test" {
-		t.Fatalf("UnVERP(%s) = %s %v", ext, r, ok)
-	}
-	if v := VERP("team@l.test", "odd+tag@subs.test"); v != "team-bounces@l.test" {
-		t.Fatalf("VERP of an address with + = %s", v)
-	}
-}

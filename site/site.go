@@ -31,6 +31,7 @@ type Site struct {
 
 	queues map[string]*queue.Queue
 	qk     queueKey
+	bs     bounceSecret
 }
 
 // Open opens the state of the configured site, creating its directories,

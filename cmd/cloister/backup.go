@@ -42,7 +42,7 @@ type manifest struct {
 // missed (delivery is at least once per stage anyway). retry hands entries
 // back to out, so only a backup taken with the runners stopped is exact.
 func backupQueues() []string {
-	return append(append([]string{}, queue.Names...), queue.Held)
+	return queue.Dirs()
 }
 
 func (a *app) backupCmd() *cobra.Command {

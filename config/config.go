@@ -206,6 +206,10 @@ func (c *Config) ListsDB() string { return filepath.Join(c.StateDir, "cloister.d
 // KeyringDB returns the path of keyring.db.
 func (c *Config) KeyringDB() string { return filepath.Join(c.StateDir, "keyring.db") }
 
+// BounceSecretPath is the file holding the secret that signs VERP bounce
+// addresses (0600, made by cloister init or on first use).
+func (c *Config) BounceSecretPath() string { return filepath.Join(c.StateDir, "bounce-secret") }
+
 // IndexPath returns the path of lists.idx, the only state deliver reads.
 func (c *Config) IndexPath() string { return filepath.Join(c.StateDir, "lists.idx") }
 

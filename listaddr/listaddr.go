@@ -12,18 +12,6 @@ import (
 	"strings"
 )
 
-// Suffixes of a list's local part and the subaddress each names. A post to the
-// list itself has subaddress "post".
-var Suffixes = []struct{ Suffix, Sub string }{
-	{"-request", "request"},
-	{"-owner", "owner"},
-	{"-bounces", "bounces"},
-	{"-confirm", "confirm"},
-	{"-join", "join"},
-	{"-leave", "leave"},
-	{"-sendkey", "sendkey"},
-}
-
 // Index is the set of list posting addresses.
 type Index map[string]bool
 
@@ -64,12 +52,12 @@ func (idx Index) Resolve(rcpt string) (list, sub, ext string, ok bool) {
 	}
 	local, domain := rcpt[:at], rcpt[at+1:]
 	if idx[rcpt] {
-		return rcpt, "post", "", true
+		return rcpt, SubPost, "", true
 	}
 	if i := strings.IndexByte(local, '+'); i >= 0 {
 		local, ext = local[:i], local[i+1:]
 		if idx[local+"@"+domain] {
-			return local + "@" + domain, "post", ext, true
+			return local + "@" + domain, SubPost, ext, true
 		}
 	}
 	for _, s := range Suffixes {
@@ -83,7 +71,7 @@ func (idx Index) Resolve(rcpt string) (list, sub, ext string, ok bool) {
 // Address returns the address of a list's subaddress ("post" is the list itself).
 func Address(list, sub string) string {
 	at := strings.LastIndexByte(list, '@')
-	if sub == "post" || sub == "" || at < 0 {
+	if sub == SubPost || sub == "" || at < 0 {
 		return list
 	}
 	for _, s := range Suffixes {
@@ -108,26 +96,4 @@ func Domain(addr string) string {
 		return addr[at+1:]
 	}
 	return ""
-}
-
-// VERP returns the bounce address of a list that names one recipient
-// (team-bounces+ann=example.org@lists.example.org), so that a bounce tells
-// which subscriber it is about even when it quotes nothing.
-func VERP(list, rcpt string) string {
-	at := strings.LastIndexByte(rcpt, '@')
-	if at <= 0 || strings.ContainsAny(rcpt, "+ \t\"") {
-		return Address(list, "bounces")
-	}
-	b := Address(list, "bounces")
-	i := strings.LastIndexByte(b, '@')
-	return b[:i] + "+" + rcpt[:at] + "=" + rcpt[at+1:] + b[i:]
-}
-
-// UnVERP returns the recipient a VERP extension names ("ann=example.org").
-func UnVERP(ext string) (string, bool) {
-	i := strings.LastIndexByte(ext, '=')
-	if i <= 0 || i == len(ext)-1 {
-		return "", false
-	}
-	return ext[:i] + "@" + ext[i+1:], true
 }

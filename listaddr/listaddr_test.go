@@ -40,20 +40,38 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestVERP(t *testing.T) {
+// TestEverySubaddressResolves: each subaddress of the one table is routed
+// by Resolve and named by Address, with and without an extension where it
+// takes one, so a subaddress cannot be added without deliver knowing it.
+func TestEverySubaddressResolves(t *testing.T) {
 	idx, _ := ParseIndex(strings.NewReader("team@l.test\n"))
-	v := VERP("team@l.test", "ann@subs.test")
-	if v != "team-bounces+ann=subs.test@l.test" {
-		t.Fatalf("VERP = %s", v)
+	seen := map[string]bool{}
+	for _, s := range Suffixes {
+		if seen[s.Sub] || seen[s.Suffix] {
+			t.Fatalf("%s/%s listed twice", s.Sub, s.Suffix)
+		}
+		seen[s.Sub], seen[s.Suffix] = true, true
+		a := Address("team@l.test", s.Sub)
+		if a != "team"+s.Suffix+"@l.test" {
+			t.Errorf("Address(%s) = %s", s.Sub, a)
+		}
+		if list, sub, _, ok := idx.Resolve(a); !ok || list != "team@l.test" || sub != s.Sub {
+			t.Errorf("Resolve(%s) = %s %s %v", a, list, sub, ok)
+		}
+		if s.Extension {
+			x := "team" + s.Suffix + "+abc@l.test"
+			if _, sub, ext, ok := idx.Resolve(x); !ok || sub != s.Sub || ext != "abc" {
+				t.Errorf("Resolve(%s) = %s %s %v", x, sub, ext, ok)
+			}
+		}
+		if got, ok := ReservedSuffix("team" + strings.ToUpper(s.Suffix)); !ok || got != s.Suffix {
+			t.Errorf("ReservedSuffix(team%s) = %q %v", s.Suffix, got, ok)
+		}
 	}
-	list, sub, ext, ok := idx.Resolve(v)
-	if !ok || list != "team@l.test" || sub != "bounces" {
-		t.Fatalf("Resolve(%s) = %s %s %s %v", v, list, sub, ext, ok)
+	if subs := Subaddresses(); len(subs) != len(Suffixes)+1 || subs[0] != SubPost {
+		t.Errorf("Subaddresses() = %v", subs)
 	}
-	if r, ok := UnVERP(ext); !ok || r != "ann@subs.test" {
-		t.Fatalf("UnVERP(%s) = %s %v", ext, r, ok)
-	}
-	if v := VERP("team@l.test", "odd+tag@subs.test"); v != "team-bounces@l.test" {
-		t.Fatalf("VERP of an address with + = %s", v)
+	if _, ok := ReservedSuffix("team"); ok {
+		t.Error("team reserved")
 	}
 }

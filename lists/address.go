@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"cloister/listaddr"
 )
 
 // ErrBadAddress is wrapped by every address validation error.
@@ -17,10 +19,6 @@ const (
 	maxLocalLen   = 64
 	maxDomainLen  = 253
 )
-
-// reservedSuffixes are the subaddresses deliver routes on (DESIGN.md section
-// 4): a list's posting address may not end in one of them.
-var reservedSuffixes = []string{"-request", "-owner", "-bounces", "-confirm", "-join", "-leave"}
 
 // CanonicalAddress checks a bare mail address (local@domain, no display name,
 // no angle brackets) and returns its lower-cased form, which is how lists and
@@ -87,12 +85,33 @@ func CanonicalListAddress(addr string) (string, error) {
 	if strings.Contains(local, "+") {
 		return "", fmt.Errorf("%w: list address %q may not contain '+'", ErrBadAddress, a)
 	}
-	for _, suf := range reservedSuffixes {
-		if strings.HasSuffix(local, suf) {
-			return "", fmt.Errorf("%w: list address %q may not end in %s (reserved for commands)", ErrBadAddress, a, suf)
-		}
+	// The subaddresses deliver routes on (listaddr.Suffixes): a list named
+	// team-sendkey would take the mail of team's -sendkey address.
+	if suf, ok := listaddr.ReservedSuffix(local); ok {
+		return "", fmt.Errorf("%w: list address %q may not end in %s (reserved for the subaddresses of lists)", ErrBadAddress, a, suf)
 	}
 	return a, nil
+}
+
+// subaddressCollision refuses a new list whose address is a subaddress of
+// an existing list, or one of whose subaddresses is an existing list (a
+// list made before its name was reserved): deliver would route the mail of
+// one to the other. exists reports whether a list address is taken.
+func subaddressCollision(addr string, exists func(string) bool) error {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return nil
+	}
+	local, domain := addr[:at], addr[at:]
+	for _, s := range listaddr.Suffixes {
+		if other := local + s.Suffix + domain; exists(other) {
+			return fmt.Errorf("%w: list %s exists and would take the mail of %s", ErrBadAddress, other, addr+"'s "+s.Sub+" address")
+		}
+		if base, ok := strings.CutSuffix(local, s.Suffix); ok && base != "" && exists(base+domain) {
+			return fmt.Errorf("%w: %s is the %s address of list %s", ErrBadAddress, addr, s.Sub, base+domain)
+		}
+	}
+	return nil
 }
 
 // localPart returns the part of a canonical address before the last '@'.

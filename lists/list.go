@@ -100,6 +100,9 @@ func (tx *Tx) CreateList(l *List) error {
 	if lists.Get([]byte(l.Address)) != nil {
 		return fmt.Errorf("create list %s: %w", l.Address, ErrListExists)
 	}
+	if err := subaddressCollision(l.Address, func(a string) bool { return lists.Get([]byte(a)) != nil }); err != nil {
+		return fmt.Errorf("create list %s: %w", l.Address, err)
+	}
 	if l.Created.IsZero() {
 		l.Created = tx.now.UTC()
 	}

@@ -32,7 +32,7 @@ type Snapshot struct {
 // opens no database.
 func Collect(s *site.Site, now time.Time) (*Snapshot, error) {
 	snap := &Snapshot{Now: now}
-	for _, name := range append(append([]string{}, queue.Names...), queue.Held) {
+	for _, name := range queue.Dirs() {
 		q := s.Queue(name)
 		p, err := q.Pending(queue.All)
 		if err != nil {

@@ -85,7 +85,7 @@ func Exim(domain string, deliver, config string, listsFile string) string {
 cloister_lists:
   driver = accept
   domains = %s
-  local_part_suffix = -request : -owner : -bounces : -bounces+* : -confirm : -confirm+* : -join : -leave : -sendkey
+  local_part_suffix = %s
   local_part_suffix_optional
   condition = ${lookup{${local_part}@${domain}}lsearch{%s}{yes}{no}}
   transport = cloister_pipe
@@ -105,7 +105,21 @@ cloister_pipe:
   user = cloister
   return_fail_output = true
   temp_errors = 75
-`, domain, listsFile, deliver, configFlag(config))
+`, domain, eximSuffixes(), listsFile, deliver, configFlag(config))
+}
+
+// eximSuffixes is the local_part_suffix list of the Exim router: every
+// subaddress suffix of listaddr.Suffixes, and SUFFIX+* for those that carry
+// an extension.
+func eximSuffixes() string {
+	var parts []string
+	for _, s := range listaddr.Suffixes {
+		parts = append(parts, s.Suffix)
+		if s.Extension {
+			parts = append(parts, s.Suffix+"+*")
+		}
+	}
+	return strings.Join(parts, " : ")
 }
 
 func configFlag(config string) string {

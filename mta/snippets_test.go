@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"cloister/internal/testdirs"
+	"cloister/listaddr"
 )
 
 // settings strips comments and blank lines: what the MTA reads.
@@ -66,5 +67,40 @@ func TestEximSnippetPipesBytesAsTheyCame(t *testing.T) {
 	}
 	if strings.Contains(s, "command = /d ${") {
 		t.Errorf("the pipe command carries tainted expansions:\n%s", s)
+	}
+}
+
+// TestSnippetsNameEverySubaddress: the Postfix recipient map, the aliases
+// and the Exim router accept every subaddress of listaddr.Suffixes (and
+// SUFFIX+* where it takes an extension), so a new one reaches deliver.
+func TestSnippetsNameEverySubaddress(t *testing.T) {
+	lists := []string{"team@lists.example.org"}
+	_, recipients, _, _ := PostfixTransport("lists.example.org", lists, DefaultDeliver, "")
+	aliases := PostfixAliases(lists, DefaultDeliver, "")
+	router, _, _ := strings.Cut(Exim("lists.example.org", DefaultDeliver, "", DefaultEximLists), "# --- transport ---")
+	var suffixLine string
+	for _, l := range strings.Split(router, "\n") {
+		if s, ok := strings.CutPrefix(strings.TrimSpace(l), "local_part_suffix = "); ok {
+			suffixLine = s
+		}
+	}
+	eximSuffixes := map[string]bool{}
+	for _, s := range strings.Split(suffixLine, ":") {
+		eximSuffixes[strings.TrimSpace(s)] = true
+	}
+	for _, s := range listaddr.Suffixes {
+		a := "team" + s.Suffix + "@lists.example.org"
+		if !strings.Contains(recipients, a+" OK\n") {
+			t.Errorf("the Postfix recipient map lacks %s", a)
+		}
+		if !strings.Contains(aliases, "team"+s.Suffix+": ") {
+			t.Errorf("the aliases lack %s", a)
+		}
+		if !eximSuffixes[s.Suffix] || eximSuffixes[s.Suffix+"+*"] != s.Extension {
+			t.Errorf("the Exim router's suffixes %q do not match %+v", suffixLine, s)
+		}
+	}
+	if len(eximSuffixes) == 0 {
+		t.Fatal("no local_part_suffix in the Exim router")
 	}
 }

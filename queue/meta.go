@@ -2,18 +2,21 @@ package queue
 
 import (
 	"time"
+
+	"cloister/listaddr"
 )
 
-// Subaddresses of a list, as deliver records them from the recipient address.
+// Subaddresses of a list, as deliver records them from the recipient
+// address: the names of the one definition in listaddr.
 const (
-	SubPost    = "post"
-	SubRequest = "request"
-	SubOwner   = "owner"
-	SubBounces = "bounces"
-	SubConfirm = "confirm"
-	SubJoin    = "join"
-	SubLeave   = "leave"
-	SubSendkey = "sendkey"
+	SubPost    = listaddr.SubPost
+	SubRequest = listaddr.SubRequest
+	SubOwner   = listaddr.SubOwner
+	SubBounces = listaddr.SubBounces
+	SubConfirm = listaddr.SubConfirm
+	SubJoin    = listaddr.SubJoin
+	SubLeave   = listaddr.SubLeave
+	SubSendkey = listaddr.SubSendkey
 )
 
 // Meta is the metadata line of a queue entry. It travels with the message from

@@ -32,6 +32,7 @@ const (
 	Rules    = "rules"
 	Pipeline = "pipeline"
 	Archive  = "archive"
+	Digest   = "digest"
 	Out      = "out"
 	Retry    = "retry"
 	Bounces  = "bounces"
@@ -41,7 +42,10 @@ const (
 )
 
 // Names lists every queue, in the order a post moves through them.
-var Names = []string{In, Command, Rules, Pipeline, Archive, "digest", Out, Retry, Bounces, Bad}
+var Names = []string{In, Command, Rules, Pipeline, Archive, Digest, Out, Retry, Bounces, Bad}
+
+// Dirs returns every queue directory of a site: Names, then Held.
+func Dirs() []string { return append(append([]string{}, Names...), Held) }
 
 const (
 	extMsg = ".msg"

@@ -13,16 +13,22 @@ import (
 	"cloister/queue"
 )
 
-// Bounce reads what comes back to LIST-bounces. The VERP address
-// (LIST-bounces+member=domain@...) names the subscriber a post was sent to;
-// the report itself (package bounce: RFC 3464 DSNs and the common text
-// bounces) says whether delivery failed for good. Each UTC day with a
-// permanent failure adds one to the member's bounce score; at the list's
-// bounce_threshold delivery is disabled and the owners are told. Delays,
-// auto-replies and unrecognised mail score nothing. Nothing of a bounce is
-// ever forwarded (the returned message may hold the plaintext of an
-// encrypted post): the owners' notice names the address, the score and the
-// status code, and, for lists without encryption, the remote server's reply.
+// Bounce reads what comes back to LIST-bounces. The signed VERP address
+// (LIST-bounces+TAG-member=domain@..., bounce.Secret.Address) names the
+// subscriber a post was sent to; the report itself (package bounce: RFC 3464
+// DSNs and the common text bounces) says whether delivery failed for good.
+// Only a report from the null sender to a bounce address whose MAC verifies
+// and has not expired counts, and only for the subscriber that address was
+// made for: anyone can mail LIST-bounces, so anything else (a forged DSN, a
+// report to the plain LIST-bounces address or to an address made up or
+// older than bounce.VERPDays) is logged and dropped, never scored. Each UTC
+// day with a permanent failure adds one to the member's bounce score; at the
+// list's bounce_threshold delivery is disabled and the owners are told.
+// Delays, auto-replies and unrecognised mail score nothing. Nothing of a
+// bounce is ever forwarded (the returned message may hold the plaintext of
+// an encrypted post): the owners' notice names the address, the score and
+// the status code, and, for lists without encryption, the remote server's
+// reply.
 type Bounce struct{}
 
 // Name implements Runner.
@@ -33,13 +39,22 @@ func (Bounce) Queue() string { return queue.Bounces }
 
 // Description implements Runner.
 func (Bounce) Description() string {
-	return "score members from the bounces to LIST-bounces and disable delivery at the list's bounce_threshold"
+	return "score members from the authenticated bounces to LIST-bounces and disable delivery at the list's bounce_threshold"
 }
 
 // Process implements Runner.
 func (Bounce) Process(ctx context.Context, j *Job) error {
-	rcpt, _ := listaddr.UnVERP(j.Meta.Extension)
-	rcpt = strings.ToLower(rcpt)
+	rcpt, why, err := bounceSubscriber(j)
+	if errors.Is(err, lists.ErrNoList) {
+		return Permanent("list %s no longer exists", j.Meta.List)
+	}
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		j.Log.Info("decision", "decision", "bounce not scored", "from", j.Meta.Sender, "reason", why)
+		return nil
+	}
 	body, err := j.Body()
 	if err != nil {
 		return err
@@ -59,23 +74,17 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", "bounce not scored", "subscriber", rcpt, "reason", reason)
 		return nil
 	}
-	// With VERP the subscriber is known whatever address the report names
-	// (forwarding rewrites it); without, the report's addresses are taken.
+	// The signed address names the subscriber whatever address the report
+	// names (forwarding rewrites it); the report's own addresses are never
+	// taken, since they are whatever its writer chose.
 	type hit struct{ addr, status, diag string }
-	var hits []hit
-	if rcpt != "" {
-		f := failed[0]
-		for _, x := range failed {
-			if x.Address == rcpt {
-				f = x
-			}
-		}
-		hits = append(hits, hit{rcpt, f.Status, f.Diagnostic})
-	} else {
-		for _, x := range failed {
-			hits = append(hits, hit{x.Address, x.Status, x.Diagnostic})
+	f := failed[0]
+	for _, x := range failed {
+		if x.Address == rcpt {
+			f = x
 		}
 	}
+	hits := []hit{{rcpt, f.Status, f.Diagnostic}}
 	for _, h := range hits {
 		var res *lists.BounceResult
 		var list *lists.List
@@ -142,4 +151,37 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 		j.Send(queue.Out, m, n.Bytes(j.Now))
 	}
 	return nil
+}
+
+// bounceSubscriber returns the member a bounce authenticates, or why it
+// counts for nobody (err is for failures retrying may fix).
+func bounceSubscriber(j *Job) (rcpt, why string, err error) {
+	if j.Meta.Sender != "" {
+		return "", "envelope sender is not null (delivery reports come from <>)", nil
+	}
+	if j.Meta.Extension == "" {
+		return "", "sent to the plain bounce address, which names no subscriber", nil
+	}
+	sec, err := j.Site.BounceSecret()
+	if err != nil {
+		return "", "", fmt.Errorf("check bounce address: %w", err)
+	}
+	members := func() ([]string, error) {
+		var all []string
+		err := j.Site.Lists.View(func(tx *lists.Tx) error {
+			return tx.ForEachMember(j.Meta.List, func(m *lists.Member) error {
+				all = append(all, m.Address)
+				return nil
+			})
+		})
+		return all, err
+	}
+	rcpt, err = sec.Verify(j.Meta.List, j.Meta.Extension, j.Now, members)
+	switch {
+	case errors.Is(err, bounce.ErrNoVERP), errors.Is(err, bounce.ErrBadMAC), errors.Is(err, bounce.ErrExpired):
+		return "", err.Error(), nil
+	case err != nil:
+		return "", "", err
+	}
+	return rcpt, "", nil
 }

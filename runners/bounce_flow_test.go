@@ -6,12 +6,42 @@ import (
 	"testing"
 	"time"
 
+	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/queue"
 )
 
-// bounceTo queues a report to team-bounces+VERP as deliver would.
+// bounceTo queues a report from the null sender to team-bounces+VERP as
+// deliver would.
 func (s *testSite) bounceTo(t *testing.T, verp string, file string, edit func(string) string) {
+	t.Helper()
+	s.bounceFrom(t, "", verp, file, edit)
+}
+
+// verp returns the extension of the signed bounce address of rcpt's copy
+// made at when, as deliver records it.
+func (s *testSite) verp(t *testing.T, rcpt string, when time.Time) string {
+	t.Helper()
+	sec, err := s.BounceSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return verpExt(t, sec.Address("team@lists.test", rcpt, when))
+}
+
+// verpExt returns what deliver records as the extension of a bounce address.
+func verpExt(t *testing.T, addr string) string {
+	t.Helper()
+	idx, _ := listaddr.ParseIndex(strings.NewReader("team@lists.test\n"))
+	_, sub, ext, ok := idx.Resolve(addr)
+	if !ok || sub != queue.SubBounces {
+		t.Fatalf("%s is not a bounce address of team: %s %v", addr, sub, ok)
+	}
+	return ext
+}
+
+// bounceFrom queues a report from sender to team-bounces+VERP as deliver would.
+func (s *testSite) bounceFrom(t *testing.T, sender, verp string, file string, edit func(string) string) {
 	t.Helper()
 	raw, err := os.ReadFile("../bounce/testdata/" + file)
 	if err != nil {
@@ -21,7 +51,7 @@ func (s *testSite) bounceTo(t *testing.T, verp string, file string, edit func(st
 	if edit != nil {
 		msg = edit(msg)
 	}
-	m := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubBounces, Extension: verp, Sender: "", Received: time.Now().UTC()}
+	m := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubBounces, Extension: verp, Sender: sender, Received: time.Now().UTC()}
 	if _, err := s.Queue(queue.In).Enqueue(m, strings.NewReader(msg), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -31,10 +61,11 @@ func (s *testSite) bounceTo(t *testing.T, verp string, file string, edit func(st
 // second the same day does not; delays and auto-replies score nothing.
 func TestBounceScores(t *testing.T) {
 	s := newTestSite(t)
-	s.bounceTo(t, "bob=subs.test", "postfix-failed.eml", nil)
-	s.bounceTo(t, "bob=subs.test", "exim-failed.eml", nil) // same day: not counted again
-	s.bounceTo(t, "cat=subs.test", "postfix-delayed.eml", nil)
-	s.bounceTo(t, "cat=subs.test", "vacation.eml", nil)
+	now := time.Now()
+	s.bounceTo(t, s.verp(t, "bob@subs.test", now), "postfix-failed.eml", nil)
+	s.bounceTo(t, s.verp(t, "bob@subs.test", now), "exim-failed.eml", nil) // same day: not counted again
+	s.bounceTo(t, s.verp(t, "cat@subs.test", now), "postfix-delayed.eml", nil)
+	s.bounceTo(t, s.verp(t, "cat@subs.test", now), "vacation.eml", nil)
 	s.drain(t)
 	bob, cat := s.member(t, "bob@subs.test"), s.member(t, "cat@subs.test")
 	if bob.Bounces == nil || bob.Bounces.Score != 1 || bob.Delivery != lists.DeliveryEnabled {
@@ -59,7 +90,7 @@ func TestBounceScores(t *testing.T) {
 func TestBounceDisablesAndTellsOwner(t *testing.T) {
 	s := newTestSite(t)
 	s.setList(t, map[string]string{"bounce_threshold": "1", "pgp_post_encrypt": "yes"})
-	s.bounceTo(t, "", "exim-plain-failed.eml", func(m string) string {
+	s.bounceTo(t, s.verp(t, "cat@subs.test", time.Now()), "exim-plain-failed.eml", func(m string) string {
 		return strings.ReplaceAll(strings.ReplaceAll(m, "dan@else.test", "cat@subs.test"), "RETURNED-BODY-MARKER", "SECRET-PLAINTEXT")
 	})
 	s.drain(t)
@@ -94,7 +125,7 @@ func TestBounceDisablesAndTellsOwner(t *testing.T) {
 func TestBounceDiagnosticForPlainList(t *testing.T) {
 	s := newTestSite(t)
 	s.setList(t, map[string]string{"bounce_threshold": "1"})
-	s.bounceTo(t, "bob=subs.test", "postfix-failed.eml", nil)
+	s.bounceTo(t, s.verp(t, "bob@subs.test", time.Now()), "postfix-failed.eml", nil)
 	s.drain(t)
 	mail := s.mailbox(t, "ann@subs.test")
 	if len(mail) != 1 || !strings.Contains(string(mail[0]), "Remote server said: 550 5.1.1 <bob@subs.test>: Recipient address rejected") ||

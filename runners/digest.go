@@ -30,7 +30,7 @@ import (
 
 // digestQueue is the queue the archive runner feeds with the posts of lists
 // that have digest members, and where the digest runner keeps its timers.
-const digestQueue = "digest"
+const digestQueue = queue.Digest
 
 // Digest gathers the posts of lists whose members take digests (delivery
 // digest) and sends each list's digest to those members when the posts

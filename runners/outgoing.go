@@ -171,7 +171,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 		from := envFrom
 		if m.Kind == "post" && len(u.rcpts) == 1 {
-			from = listaddr.VERP(m.List, u.rcpts[0]) // a bounce names its subscriber
+			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
 		}
 		res, serr := sess.Send(from, u.rcpts, u.data)
 		stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))

@@ -31,6 +31,7 @@ type Site struct {
 
 	queues map[string]*queue.Queue
 	qk     queueKey
+	bs     bounceSecret
 }
 
 // Open opens the state of the configured site, creating its directories,
@@ -43,7 +44,7 @@ func Open(cfg *config.Config, log *slog.Logger) (*Site, error) {
 		return nil, fmt.Errorf("create state dir %s: %w", cfg.StateDir, err)
 	}
 	s := &Site{Config: cfg, Log: log, queues: map[string]*queue.Queue{}}
-	for _, name := range append(append([]string{}, queue.Names...), queue.Held) {
+	for _, name := range queue.Dirs() {
 		q, err := queue.Open(cfg.QueueRoot(), name)
 		if err != nil {
 			return nil, err

@@ -42,7 +42,7 @@ type manifest struct {
 // missed (delivery is at least once per stage anyway). retry hands entries
 // back to out, so only a backup taken with the runners stopped is exact.
 func backupQueues() []string {
-	return append(append([]string{}, queue.Names...), queue.Held)
+	return queue.Dirs()
 }
 
 func (a *app) backupCmd() *cobra.Command {
@@ -56,7 +56,8 @@ the queue entries and the archives into DIR, with a MANIFEST.json of SHA-256
 sums written last. Runners may keep running: an entry moving between queues
 during the copy may be copied twice, never lost. The secrets (keyring
 passphrase, queue key) are not copied: back them up separately, or sealed
-entries and private keys cannot be opened after a restore.`,
+entries and private keys cannot be opened after a restore. The bounce
+secret, which only signs bounce addresses, is copied.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(a.configPath)
@@ -121,6 +122,13 @@ func backup(cfg *config.Config, dir string, withArchive bool) (*manifest, error)
 			return nil, err
 		}
 		m.Files[name] = sum
+	}
+	// The bounce secret protects no content: it goes with the state, so that
+	// bounces to addresses signed before a restore still count.
+	if sum, err := copyFile(cfg.BounceSecretPath(), filepath.Join(dir, "bounce-secret")); err == nil {
+		m.Files["bounce-secret"] = sum
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	for _, q := range backupQueues() {
 		src := filepath.Join(cfg.QueueRoot(), q)
@@ -362,6 +370,8 @@ func restore(cfg *config.Config, dir string, force bool) (int, error) {
 			dst = filepath.Join(cfg.QueueRoot(), parts[1], parts[2])
 		case parts[0] == "archive":
 			dst = filepath.Join(cfg.StateDir, filepath.FromSlash(rel))
+		case rel == "bounce-secret":
+			dst = cfg.BounceSecretPath()
 		case rel == "cloister.toml":
 			continue // for reference: the running configuration stays
 		default:

@@ -55,7 +55,7 @@ func TestBackupRestoreProcessesQueuedPost(t *testing.T) {
 
 	bk := filepath.Join(dir, "backup")
 	run("backup", bk)
-	for _, f := range []string{manifestName, "cloister.db", "cloister.toml"} {
+	for _, f := range []string{manifestName, "cloister.db", "cloister.toml", "bounce-secret"} {
 		if _, err := os.Stat(filepath.Join(bk, f)); err != nil {
 			t.Errorf("backup lacks %s: %v", f, err)
 		}
@@ -80,7 +80,11 @@ func TestBackupRestoreProcessesQueuedPost(t *testing.T) {
 
 	// The disk is lost: only the config, the secrets and (to check that
 	// readers are told) the keyring's files survive.
-	for _, p := range []string{"cloister.db", "cloister.db.lock", "queue", "archive", "lists.idx"} {
+	secretBefore, err := os.ReadFile(cfg.BounceSecretPath())
+	if err != nil {
+		t.Fatalf("init made no bounce secret: %v", err)
+	}
+	for _, p := range []string{"cloister.db", "cloister.db.lock", "queue", "archive", "lists.idx", "bounce-secret"} {
 		if err := os.RemoveAll(filepath.Join(state, p)); err != nil {
 			t.Fatal(err)
 		}
@@ -88,6 +92,9 @@ func TestBackupRestoreProcessesQueuedPost(t *testing.T) {
 	run("restore", bk)
 	if genAfter, _ := os.ReadFile(cfg.KeyringDB() + ".gen"); bytes.Equal(genAfter, genBefore) {
 		t.Errorf("restore left the keyring's generation token as it was")
+	}
+	if got, err := os.ReadFile(cfg.BounceSecretPath()); err != nil || !bytes.Equal(got, secretBefore) || mode(t, cfg.BounceSecretPath()) != 0o600 {
+		t.Errorf("bounce secret after restore: %v (same: %v)", err, bytes.Equal(got, secretBefore))
 	}
 	if got, _ := os.ReadFile(cfg.IndexPath()); !strings.Contains(string(got), "team@lists.test") {
 		t.Errorf("lists.idx after restore: %q", got)

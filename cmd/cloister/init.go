@@ -125,7 +125,13 @@ func (a *app) initCmd() *cobra.Command {
 				// The site is opened once here with the secrets at hand.
 				cfg.KeyringPassphraseFile, cfg.QueueKeyFile = passFile, queueKey
 			}
-			if _, err := site.Open(cfg, a.logger()); err != nil {
+			st, err := site.Open(cfg, a.logger())
+			if err != nil {
+				return err
+			}
+			// The bounce secret signs VERP addresses (docs/operators.md); it
+			// stays in the state directory and goes into backups.
+			if _, err := st.BounceSecret(); err != nil {
 				return err
 			}
 			if system {

@@ -76,7 +76,7 @@ func (l systemLayout) secure(uid, gid int) error {
 	}
 	var errs []error
 	for _, p := range []string{l.StateDir, l.CredentialsDir,
-		filepath.Join(l.StateDir, "cloister.db"), filepath.Join(l.StateDir, "keyring.db"),
+		filepath.Join(l.StateDir, "cloister.db"), filepath.Join(l.StateDir, "keyring.db"), filepath.Join(l.StateDir, "bounce-secret"),
 		filepath.Join(l.CredentialsDir, "keyring-passphrase"), filepath.Join(l.CredentialsDir, "queue-key")} {
 		if err := checkPrivate(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)

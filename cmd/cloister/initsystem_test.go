@@ -38,6 +38,7 @@ func TestInitSystemLayout(t *testing.T) {
 	for p, want := range map[string]os.FileMode{
 		"var":                                0o700,
 		"var/cloister.db":                    0o600,
+		"var/bounce-secret":                  0o600,
 		"etc/credentials":                    0o700,
 		"etc/credentials/keyring-passphrase": 0o600,
 		"etc/credentials/queue-key":          0o600,
@@ -73,6 +74,7 @@ func TestInitSystemRefusesLoosePermissions(t *testing.T) {
 		{"credentials dir", "etc/credentials"},
 		{"queue key", "etc/credentials/queue-key"},
 		{"database", "var/cloister.db"},
+		{"bounce secret", "var/bounce-secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

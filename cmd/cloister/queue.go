@@ -26,7 +26,7 @@ func (a *app) queueCmd() *cobra.Command {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			if len(args) == 0 {
 				fmt.Fprintf(w, "QUEUE\tPENDING\tCLAIMED\tOLDEST\n")
-				for _, name := range append(append([]string{}, queue.Names...), queue.Held) {
+				for _, name := range queue.Dirs() {
 					q := s.Queue(name)
 					p, err := q.Pending(queue.All)
 					if err != nil {
@@ -151,7 +151,7 @@ func failedIn(m *queue.Meta) string {
 }
 
 func queueByName(get func(string) *queue.Queue, name string) (q *queue.Queue, err error) {
-	for _, n := range append(append([]string{}, queue.Names...), queue.Held) {
+	for _, n := range queue.Dirs() {
 		if n == name {
 			return get(n), nil
 		}

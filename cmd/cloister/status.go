@@ -59,7 +59,7 @@ func (a *app) statusCmd() *cobra.Command {
 			}
 			st := status{BadReasons: map[string]int{}}
 			now := time.Now()
-			for _, name := range append(append([]string{}, queue.Names...), queue.Held) {
+			for _, name := range queue.Dirs() {
 				q := s.Queue(name)
 				p, err := q.Pending(queue.All)
 				if err != nil {

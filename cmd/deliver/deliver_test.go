@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"cloister/listaddr"
+	"cloister/queue"
 )
 
 var deliverBin string
@@ -170,5 +174,68 @@ func TestDeliverImports(t *testing.T) {
 				t.Errorf("deliver imports %s", banned)
 			}
 		}
+	}
+}
+
+// TestDeliverRoutesEverySubaddress: deliver records each subaddress of the
+// one table (listaddr.Suffixes) that lists reserve, with its extension.
+func TestDeliverRoutesEverySubaddress(t *testing.T) {
+	msg := []byte("From: ann@subs.test\nSubject: hi\n\nbody\n")
+	for _, s := range append([]listaddr.Subaddress{{Sub: listaddr.SubPost}}, listaddr.Suffixes...) {
+		t.Run(s.Sub, func(t *testing.T) {
+			cfg, state := site(t, 64)
+			rcpt, ext := "team"+s.Suffix+"@lists.test", ""
+			if s.Extension {
+				rcpt, ext = "team"+s.Suffix+"+x1@lists.test", "x1"
+			}
+			if code, stderr := runDeliver(t, msg, nil, "--config", cfg, rcpt); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			q := queued(t, state)
+			if len(q) != 1 {
+				t.Fatalf("%d entries queued", len(q))
+			}
+			line, _, _ := bytes.Cut(q[0], []byte("\n"))
+			var m queue.Meta
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.List != "team@lists.test" || m.Subaddress != s.Sub || m.Extension != ext {
+				t.Fatalf("%s queued as %s %s %q", rcpt, m.List, m.Subaddress, m.Extension)
+			}
+		})
+	}
+}
+
+// TestDeliverTakesTheExtensionFromPostfix: an alias names
+// team-bounces@...; the extension of the address the mail came to comes
+// from $ORIGINAL_RECIPIENT, and only when that is the same address.
+func TestDeliverTakesTheExtensionFromPostfix(t *testing.T) {
+	msg := []byte("From: MAILER-DAEMON@subs.test\nSubject: x\n\nx\n")
+	for _, tc := range []struct{ orig, ext string }{
+		{"team-bounces+abc-bob=subs.test@lists.test", "abc-bob=subs.test"},
+		{"<Team-Bounces+ABC@Lists.Test>", "abc"},
+		{"team-bounces@lists.test", ""},
+		{"team-request+abc@lists.test", ""},
+		{"other-bounces+abc@lists.test", ""},
+	} {
+		t.Run(tc.orig, func(t *testing.T) {
+			cfg, state := site(t, 64)
+			if code, stderr := runDeliver(t, msg, []string{"ORIGINAL_RECIPIENT=" + tc.orig}, "--config", cfg, "team-bounces@lists.test"); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			q := queued(t, state)
+			if len(q) != 1 {
+				t.Fatalf("%d entries", len(q))
+			}
+			line, _, _ := bytes.Cut(q[0], []byte("\n"))
+			var m queue.Meta
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Subaddress != queue.SubBounces || m.Extension != tc.ext {
+				t.Fatalf("queued as %s %q, want bounces %q", m.Subaddress, m.Extension, tc.ext)
+			}
+		})
 	}
 }

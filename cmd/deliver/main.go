@@ -53,6 +53,12 @@ func run(args []string, stdin io.Reader, stderr io.Writer, getenv func(string) s
 		return fail(exConfig, "%v", err)
 	}
 	rcpt := fs.Arg(0)
+	// A local(8) alias names the subaddress without the extension of the
+	// address the mail came to (a confirmation token, a signed VERP tag);
+	// Postfix passes that whole address in $ORIGINAL_RECIPIENT.
+	if orig := getenv("ORIGINAL_RECIPIENT"); rcpt != "" && orig != "" && withoutExtension(orig) == withoutExtension(rcpt) {
+		rcpt = orig
+	}
 	if rcpt == "" {
 		rcpt = firstNonEmpty(getenv("ORIGINAL_RECIPIENT"), getenv("RECIPIENT"))
 	}
@@ -135,6 +141,20 @@ func stripMboxFrom(r *bufio.Reader) (io.Reader, error) {
 		}
 	}
 	return nil, errors.New("mbox From line longer than 4096 bytes")
+}
+
+// withoutExtension returns an address lower-cased, without angle brackets
+// and without the '+' extension of its local part.
+func withoutExtension(addr string) string {
+	a := strings.ToLower(strings.Trim(strings.TrimSpace(addr), "<>"))
+	at := strings.LastIndexByte(a, '@')
+	if at < 0 {
+		return a
+	}
+	if plus := strings.IndexByte(a[:at], '+'); plus >= 0 {
+		return a[:plus] + a[at:]
+	}
+	return a
 }
 
 func firstNonEmpty(s ...string) string {

@@ -8,7 +8,8 @@
 // It also checks what Postfix does with Cloister's refusals: an unknown list
 // is refused at RCPT time and bounced, an oversized post gets deliver's exit
 // 65 and a bounce that says why, a non-member's post is held and released by
-// an operator, and -request mail gets the help reply.
+// an operator, -request mail gets the help reply, and only Postfix's own
+// DSNs to a copy's signed bounce address count toward disabling a member.
 package plaintext
 
 import (
@@ -65,7 +66,7 @@ func TestPostfixPlaintextList(t *testing.T) {
 		pf.Sendmail(t, "dave@subs.test", []byte("From: Dave <dave@subs.test>\nTo: team@"+domain+"\nSubject: Agenda\nMessage-ID: <agenda-1@subs.test>\n\n"+body), "team@"+domain)
 		for _, m := range members {
 			got := waitMail(t, m, 1)[0]
-			for _, want := range []string{"Subject: [team] Agenda", "List-Id: \"The team\" <team." + domain + ">", "List-Post: <mailto:team@" + domain + ">", "X-Loop: team@" + domain, "Return-Path: <team-bounces+" + strings.Replace(m, "@", "=", 1) + "@" + domain + ">"} {
+			for _, want := range []string{"Subject: [team] Agenda", "List-Id: \"The team\" <team." + domain + ">", "List-Post: <mailto:team@" + domain + ">", "X-Loop: team@" + domain, "Return-Path: <team-bounces+", "-" + strings.Replace(m, "@", "=", 1) + "@" + domain + ">"} {
 				if !bytes.Contains(got, []byte(want)) {
 					t.Errorf("%s's copy lacks %q:\n%s", m, want, got)
 				}
@@ -152,6 +153,40 @@ func TestPostfixPlaintextList(t *testing.T) {
 			}
 			return false
 		})
+	})
+
+	t.Run("bounces count only from the null sender to the signed address", func(t *testing.T) {
+		// Each member's copy of the first post carries its signed bounce address.
+		verp := func(m string) string {
+			got := harness.FindMail(t, pf.Mailbox, m, "Subject: [team] Agenda")
+			line, _, _ := bytes.Cut(got, []byte("\n"))
+			a, ok := bytes.CutPrefix(line, []byte("Return-Path: <"))
+			if !ok {
+				t.Fatalf("%s's copy starts with %q", m, line)
+			}
+			return string(bytes.TrimSuffix(a, []byte(">")))
+		}
+		cl("list", "set", "team", "bounce_threshold", "1")
+		// Forged: a report from an ordinary sender to dave's signed address,
+		// and a real Postfix DSN (null sender) to dave's unsigned VERP address.
+		report := "From: MAILER-DAEMON@subs.test\nTo: " + verp("dave@subs.test") + "\nSubject: Undelivered Mail Returned to Sender\n" +
+			"MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\n\n" +
+			"--b\nContent-Type: text/plain\n\nfailed\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; subs.test\n\n" +
+			"Final-Recipient: rfc822; dave@subs.test\nAction: failed\nStatus: 5.1.1\n--b--\n"
+		pf.Sendmail(t, "frank@subs.test", []byte(report), verp("dave@subs.test"))
+		pf.Sendmail(t, "team-bounces+dave=subs.test@"+domain, []byte("From: frank@subs.test\nTo: nope@"+domain+"\nSubject: x\n\nx\n"), "nope@"+domain)
+		harness.Wait(t, 60*time.Second, "the runners to drop both forged bounces", func() bool {
+			b, _ := os.ReadFile(filepath.Join(dir, "runners.log"))
+			return bytes.Count(b, []byte(`decision="bounce not scored"`)) >= 2
+		})
+		// Genuine: Postfix's own DSN (null sender) to erin's signed address.
+		pf.Sendmail(t, verp("erin@subs.test"), []byte("From: erin@subs.test\nTo: nope@"+domain+"\nSubject: y\n\ny\n"), "nope@"+domain)
+		findMail(t, "carol@subs.test", "Delivery to erin@subs.test disabled after bounces")
+		for _, m := range pf.Mailbox("carol@subs.test") {
+			if bytes.Contains(m, []byte("Delivery to dave@subs.test disabled")) {
+				t.Fatalf("a forged bounce disabled dave:\n%s", m)
+			}
+		}
 	})
 
 	if st := cl("status"); !strings.Contains(st, "bad       0") {

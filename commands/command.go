@@ -40,6 +40,7 @@ var All = []Command{
 	Index{},
 	Get{},
 	Key{},
+	Vouch{},
 	Add{},
 	Remove{},
 	Approve{},

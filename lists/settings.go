@@ -75,7 +75,8 @@ type Settings struct {
 	// FINGERPRINT; a member's key sign ADDRESS with the key attached binds
 	// it), or auto (owner when the list forces encrypted posts or encrypted
 	// distribution, proof otherwise). A key is bound site-wide, so the
-	// strictest mode among the lists the address belongs to applies.
+	// strictest mode (proof, then vouched, then owner) among the list asked
+	// and the lists the address belongs to applies.
 	// Default: auto.
 	KeyEnrolment string `json:"key_enrolment" setting:"enum=auto|proof|owner|vouched"`
 	// Scenario deciding who may give the owner commands by mail (add,
@@ -267,9 +268,11 @@ func (s *Settings) EnrolmentMode() string {
 	return EnrolProof
 }
 
-// StricterEnrolment returns the stricter of two enrolment modes.
+// StricterEnrolment returns the stricter of two enrolment modes: proof (the
+// holder alone), then vouched (a member may vouch), then owner (only an
+// owner decides).
 func StricterEnrolment(a, b string) string {
-	rank := map[string]int{EnrolProof: 0, EnrolOwner: 1, EnrolVouched: 2}
+	rank := map[string]int{EnrolProof: 0, EnrolVouched: 1, EnrolOwner: 2}
 	if rank[b] > rank[a] {
 		return b
 	}

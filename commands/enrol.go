@@ -231,7 +231,7 @@ func renderNotices(s *site.Site, l *lists.List, ms []*message, now time.Time) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Outgoing{To: m.To, Kind: "notice", Data: d})
+		out = append(out, Outgoing{To: m.To, Kind: "notice", Data: d, List: l.Address})
 	}
 	return out, nil
 }

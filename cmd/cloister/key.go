@@ -57,7 +57,7 @@ func readKeyFile(path string) ([]byte, error) {
 func (a *app) keyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "key", Short: "Manage list keys and certificates and subscribers' keys"}
 	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd(), a.keyPassphraseCmd(),
-		a.keyFetchCmd(), a.keyCheckExpiryCmd())
+		a.keyFetchCmd(), a.keyCheckExpiryCmd(), a.keyPendingCmd(), a.keyDecideCmd(true), a.keyDecideCmd(false))
 	return c
 }
 
@@ -211,7 +211,7 @@ func (a *app) keyAddCmd() *cobra.Command {
 		Short: "Add a subscriber's OpenPGP public key or S/MIME certificate (PEM or DER)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, k, err := a.openKeyring()
+			s, k, err := a.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -231,7 +231,7 @@ func (a *app) keyAddCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", strings.ToLower(args[0]), kind, fpr)
-			return nil
+			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The %s %s was added for %s on the server (cloister key add).", kind, fpr, strings.ToLower(args[0])))
 		},
 	}
 	c.Flags().BoolVar(&bind, "bind", false, "bind an OpenPGP key to ADDRESS even though no user ID carries it (the owner vouches)")
@@ -320,7 +320,7 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: removed key %s\n", addr, fpr)
-			return nil
+			return announceKey(s, cmd.OutOrStdout(), addr, fmt.Sprintf("The key %s is no longer bound to %s: removed on the server (cloister key revoke).", fpr, addr))
 		},
 	}
 }

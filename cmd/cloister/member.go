@@ -71,7 +71,7 @@ func (a *app) memberCmd() *cobra.Command {
 					return fmt.Errorf("%s not added to %s: %w", m.Address, list, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, fpr)
-				return nil
+				return announceKey(s, cmd.OutOrStdout(), m.Address, fmt.Sprintf("The %s %s was bound to %s on the server (cloister member add --key).", kind, fpr, m.Address))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s\n", m.Address, list)
 			return nil

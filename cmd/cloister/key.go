@@ -378,7 +378,7 @@ func (a *app) keyFetchCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), fpr, got.Source)
-			return nil
+			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The OpenPGP key %s was added for %s on the server, fetched from %s (cloister key fetch).", fpr, strings.ToLower(args[0]), got.Source))
 		},
 	}
 	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org (default: keyserver in cloister.toml)")

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"cloister/internal/gnupg"
 	"cloister/lists"
@@ -379,4 +380,48 @@ func TestOwnerCommandsNeverSMTP(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestEnrolStrictestListApplies: a key is bound for the whole site, so a
+// key proven through a proof list (team) for an address that is on an owner
+// list (secret) waits for an owner; once approved, the owner of secret is
+// told too.
+func TestEnrolStrictestListApplies(t *testing.T) {
+	s, homes, keys := keySite(t)
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := lists.NewList("secret@lists.test", time.Now())
+		if err != nil {
+			return err
+		}
+		if err := l.Settings.Set("key_enrolment", "owner"); err != nil {
+			return err
+		}
+		if err := tx.CreateList(l); err != nil {
+			return err
+		}
+		if err := tx.AddMember(l.Address, &lists.Member{Address: "dan@else.test"}); err != nil {
+			return err
+		}
+		return tx.AddMember(l.Address, &lists.Member{Address: "sue@subs.test", Roles: []lists.Role{lists.RoleOwner}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve, _ := mailboxReader(t, homes)
+	enrolByChallenge(t, s, eve)
+	if got := boundFpr(keys, "dan@else.test"); got != "" {
+		t.Fatalf("a key proven through a proof list was bound for a member of an owner list: %s", got)
+	}
+	dan := homes["dan@else.test"]
+	enrolByChallenge(t, s, dan)
+	id := keyRequestID(t, s, homes["ann@subs.test"])
+	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "x", "x-list-name team\nkey approve "+id+"\n"))
+	s.drain(t)
+	danFpr := dan.Fingerprint("dan@else.test")
+	if got := boundFpr(keys, "dan@else.test"); got != danFpr {
+		t.Fatalf("after approval the key is %q, want %s", got, danFpr)
+	}
+	if !mailWith(t, s, "sue@subs.test", "Subject: Key changed: dan@else.test on team@lists.test") {
+		t.Fatalf("the owner of the other list was not told; sue's mailbox: %q", s.mailbox(t, "sue@subs.test"))
+	}
 }

@@ -29,8 +29,17 @@ import (
 // address through c.List: the strictest of c.List's and those of every list
 // the address holds a role on, since a key is bound for the whole site.
 func enrolmentMode(c *Context, address string) (string, error) {
-	mode := c.List.Settings.EnrolmentMode()
-	err := c.Site.Lists.View(func(tx *lists.Tx) error {
+	return EnrolmentMode(c.Site, c.List, address)
+}
+
+// EnrolmentMode returns the key_enrolment mode (proof, owner or vouched)
+// that applies to binding a key or certificate to address through list:
+// the strictest of list's and of every list the address holds a role on.
+// The incoming runner captures certificates from S/MIME signatures only
+// where it is proof.
+func EnrolmentMode(s *site.Site, list *lists.List, address string) (string, error) {
+	mode := list.Settings.EnrolmentMode()
+	err := s.Lists.View(func(tx *lists.Tx) error {
 		addrs, err := tx.ListsOf(address)
 		if err != nil {
 			return err

@@ -53,7 +53,8 @@ type KeyRequest struct {
 
 // PutKeyRequest stores a new key request (the list must exist), with a
 // fresh random ID. A pending request of the same address and fingerprint
-// on the same list is replaced, so asking again does not pile up requests.
+// on the same list is replaced, so asking again does not pile up requests,
+// and expired requests of every list are deleted.
 func (tx *Tx) PutKeyRequest(r *KeyRequest) error {
 	l, err := tx.List(r.List)
 	if err != nil {
@@ -78,8 +79,10 @@ func (tx *Tx) PutKeyRequest(r *KeyRequest) error {
 	if err != nil {
 		return err
 	}
+	// Expired requests go here (no sweep needed), and so does an earlier
+	// request for the same key.
 	old, err := tx.keyRequestsWhere(func(o *KeyRequest) bool {
-		return o.List == r.List && o.Address == r.Address && o.Fingerprint == r.Fingerprint
+		return !tx.now.Before(o.Expires) || o.List == r.List && o.Address == r.Address && o.Fingerprint == r.Fingerprint
 	})
 	if err != nil {
 		return err
@@ -158,25 +161,6 @@ func (tx *Tx) KeyRequestsFor(list string) ([]*KeyRequest, error) {
 	return tx.keyRequestsWhere(func(r *KeyRequest) bool {
 		return (a == "" || r.List == a) && tx.now.Before(r.Expires)
 	})
-}
-
-// PurgeKeyRequests deletes the key requests that expired before the given
-// time and returns how many it deleted.
-func (tx *Tx) PurgeKeyRequests(before time.Time) (int, error) {
-	b, err := tx.createBucket(bucketKeyRequests)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	err = deleteWhere(b, func(v []byte) bool {
-		var r KeyRequest
-		if json.Unmarshal(v, &r) != nil || r.Expires.Before(before) {
-			n++
-			return true
-		}
-		return false
-	})
-	return n, err
 }
 
 // keyRequestsWhere returns the stored key requests that satisfy keep,

@@ -67,6 +67,20 @@ func TestKeyRequests(t *testing.T) {
 		}
 		return nil
 	})
+	// A new request deletes the expired one.
+	other := &KeyRequest{List: "other@lists.test", Address: "eve@else.test", Key: "KEY2", Fingerprint: "EF01", Mode: EnrolVouched}
+	if err := s.Update(func(tx *Tx) error { return tx.PutKeyRequest(other) }); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		if all, _ := tx.keyRequestsWhere(func(*KeyRequest) bool { return true }); len(all) != 1 || all[0].ID != other.ID {
+			t.Errorf("requests after an expired one = %+v, want only %s", all, other.ID)
+		}
+		return nil
+	})
+	if err := s.Update(func(tx *Tx) error { return tx.DeleteList("other@lists.test") }); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Update(func(tx *Tx) error { return tx.DeleteList("team@lists.test") }); err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ var reasonTexts = map[string]string{
 	"admin_closed":      "this list takes no owner commands by mail; such changes are made on the server",
 	"moderate_signed":   "only moderators and owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
 	"moderate_owner":    "only list owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
+	"owner_smtp":        "owner and moderator commands are never accepted from unsigned mail; sign the command mail with your own OpenPGP key or S/MIME certificate",
 	"no rule matched":   "the list's rules do not allow this request",
 }
 
@@ -64,7 +65,10 @@ func scenarioName(l *lists.List, op string) string {
 }
 
 // Authorize evaluates the list's scenario for op with the context's sender
-// and method.
+// and method. The owner and moderator commands are refused on smtp (mail
+// that proves nothing about its From) whatever the scenario says: a site
+// scenario that allowed it would let anyone who forges an owner's From run
+// the list.
 func (c *Context) Authorize(op string) (rules.Decision, error) {
 	name := scenarioName(c.List, op)
 	if name == "" {
@@ -92,6 +96,10 @@ func (c *Context) Authorize(op string) (rules.Decision, error) {
 		d, _ = sc.Evaluate(env)
 		return nil
 	})
+	if (op == OpAdmin || op == OpModerate) && (c.Method == rules.MethodSMTP || c.Method == "") &&
+		d.Action != rules.ScenarioReject && d.Action != rules.ScenarioDiscard {
+		d = rules.Decision{Action: rules.ScenarioReject, Reason: "owner_smtp", Scenario: d.Scenario}
+	}
 	return d, err
 }
 

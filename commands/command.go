@@ -40,6 +40,7 @@ var All = []Command{
 	Index{},
 	Get{},
 	Key{},
+	Vouch{},
 	Add{},
 	Remove{},
 	Approve{},
@@ -118,6 +119,9 @@ type Outgoing struct {
 	To   string
 	Kind string // reply, notice, welcome
 	Data []byte
+	// List is the list the message is from, set on the notices written for
+	// the server's own commands (KeyAnnouncements, KeyRequestDecision).
+	List string
 }
 
 // Context is what a command runs with: the site, the list, who asks and how

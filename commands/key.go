@@ -73,11 +73,13 @@ func (Key) Name() string { return "key" }
 func (Key) Aliases() []string { return nil }
 
 // Args implements Command.
-func (Key) Args() string { return "get | set [ADDRESS] | change | revoke | sign" }
+func (Key) Args() string {
+	return "get | set [ADDRESS] | change | revoke | sign [ADDRESS [FINGERPRINT]] | pending | approve ID | refuse ID"
+}
 
 // Help implements Command.
 func (Key) Help() string {
-	return "key get: the list's public key or certificate, in a signed reply; key set (your first OpenPGP key or S/MIME certificate attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key or certificate, the new one attached); key revoke (signed with your current key, or with its revocation certificate attached; S/MIME: signed, withdraws the attached certificate or else the signing one); key sign (signed with your key, the list key attached as your gpg exports it after signing it: key get then publishes your certification); (owners) key set ADDRESS, the key or certificate attached"
+	return "key get: the list's public key or certificate, in a signed reply; key set (your first OpenPGP key or S/MIME certificate attached: you get a challenge encrypted to it, to answer signed with it); key change (signed with your current key or certificate, the new one attached); key revoke (signed with your current key, or with its revocation certificate attached; S/MIME: signed, withdraws the attached certificate or else the signing one); key sign (signed with your key, the list key attached as your gpg exports it after signing it: key get then publishes your certification); key sign ADDRESS [FINGERPRINT] (on lists with key_enrolment vouched, signed with your key: vouch for a member's key, attached or waiting with that fingerprint); (owners) key set ADDRESS, the key or certificate attached; key pending, key approve ID, key refuse ID: the keys waiting for an owner's approval"
 }
 
 // Operation implements Command.
@@ -112,7 +114,22 @@ func (Key) Run(c *Context, args []string) Result {
 		}
 		return keyRevoke(c)
 	case "sign":
+		if len(args) > 1 {
+			return vouch(c, args[1:])
+		}
 		return keySign(c)
+	case "pending":
+		return keyPending(c)
+	case "approve":
+		if len(args) != 2 {
+			return refused("usage: key approve ID")
+		}
+		return keyApprove(c, args[1])
+	case "refuse":
+		if len(args) != 2 {
+			return refused("usage: key refuse ID")
+		}
+		return keyRefuse(c, args[1])
 	}
 	return refused("usage: key get | key set | key change | key revoke")
 }
@@ -275,6 +292,7 @@ func keyChange(c *Context) Result {
 	if err != nil {
 		return refused("the new key was not accepted: %v", err)
 	}
+	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key for %s is now %s; it was %s (key change, signed with the old key).", c.Sender, fpr, cur))
 	return done("the key for %s is now %s (was %s)", c.Sender, fpr, cur)
 }
 
@@ -294,6 +312,7 @@ func keyRevoke(c *Context) Result {
 	if err := c.KeyStore.RevokeSubscriberPGP(c.Sender); err != nil {
 		return failed(err)
 	}
+	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key %s is no longer bound to %s (key revoke, signed with it).", cur, c.Sender))
 	return done("the key %s is no longer used for %s; ask the list owners to set a new one", cur, c.Sender)
 }
 
@@ -346,6 +365,7 @@ func revokeByCertificate(c *Context, rev *packet.Signature) Result {
 	if err := c.KeyStore.RevokeSubscriberPGP(c.Sender); err != nil {
 		return failed(err)
 	}
+	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key %s is no longer bound to %s (key revoke, with its revocation certificate).", fpr, c.Sender))
 	return done("the key %s is revoked for %s; ask the list owners to set a new one", fpr, c.Sender)
 }
 
@@ -353,20 +373,10 @@ func revokeByCertificate(c *Context, rev *packet.Signature) Result {
 // owner's signed request: the owner's word is the authority (security
 // invariant 3). The key must carry the address in a user ID.
 func ownerKeySet(c *Context, address string) Result {
-	if c.KeyStore == nil {
-		return refused("keys cannot be set by mail on this server")
-	}
-	d, err := c.Authorize(OpAdmin)
-	if err != nil {
-		return failed(err)
-	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
-	}
 	// Whatever a site's own admin scenario allows, a key is never set by
 	// unsigned mail (security invariant 3).
-	if c.Method != rules.MethodPGP && c.Method != rules.MethodSMIME {
-		return refused("keys are set only by a command mail signed with your own OpenPGP key or S/MIME certificate")
+	if res, ok := ownerSigned(c); !ok {
+		return res
 	}
 	addr, err := lists.CanonicalAddress(strings.Trim(address, "<>"))
 	if err != nil {
@@ -379,6 +389,7 @@ func ownerKeySet(c *Context, address string) Result {
 		if err != nil {
 			return refused("the certificate was not accepted: %v", err)
 		}
+		c.announceKey(addr, fmt.Sprintf("The S/MIME certificate for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
 		return done("the certificate for %s is now %s (set by %s)", addr, fpr, c.Sender)
 	}
 	key, _, res := attachedKey(&oc)
@@ -389,6 +400,7 @@ func ownerKeySet(c *Context, address string) Result {
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}
+	c.announceKey(addr, fmt.Sprintf("The OpenPGP key for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
 	return done("the key for %s is now %s (set by %s)", addr, fpr, c.Sender)
 }
 
@@ -480,10 +492,15 @@ func keySet(c *Context) Result {
 		}
 	}
 	what := "register " + k.describe() + " for " + c.Sender + " on " + c.List.Address
-	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, k.Text}, c.Sender, what, k,
-		"Answer this message SIGNED with that key or certificate (not encrypted, or\n"+
-			"with the signature inside the encryption): a token alone does not register\n"+
-			"a key.")
+	extra := "Answer this message SIGNED with that key or certificate (not encrypted, or\n" +
+		"with the signature inside the encryption): a token alone does not register\n" +
+		"a key."
+	if mode, err := enrolmentMode(c, c.Sender); err == nil && mode != lists.EnrolProof {
+		extra += "\n\nOn this list the key is then bound once the list owners approve it" +
+			map[string]string{lists.EnrolVouched: ", or a member\nvouches for it"}[mode] +
+			": tell them its fingerprint by a way other than mail."
+	}
+	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, k.Text}, c.Sender, what, k, extra)
 	if r.Status == Pending {
 		r.Text = "a challenge encrypted to " + k.describe() + " was sent to " + c.Sender + "; answer it signed with it"
 	}
@@ -534,14 +551,7 @@ func keySetConfirmed(c *Context, key string) Result {
 	if d.Action != rules.ScenarioDoIt {
 		return refusal(d)
 	}
-	fpr, err := c.bindOffered(c.Sender, k)
-	if err != nil {
-		return refused("it was not accepted: %v", err)
-	}
-	if k.cert != nil {
-		return done("the certificate %s is registered for %s", fpr, c.Sender)
-	}
-	return done("the key %s is registered for %s", fpr, c.Sender)
+	return c.enrol(c.Sender, k, "key set")
 }
 
 // pgpEncryptable says why a key cannot be encrypted to at now, if so.

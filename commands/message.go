@@ -22,6 +22,10 @@ type message struct {
 	// encryptTo, when set, is the only key the message may be sent
 	// encrypted to (a key set challenge); it is never sent in clear.
 	encryptTo *offeredKey
+	// clear, when set, sends the message signed by the list but never
+	// encrypted (a key announcement must be readable by the address's
+	// holder even when the key just bound to it is not theirs).
+	clear bool
 }
 
 // attachment is a file sent with a message (the list's key).

@@ -107,6 +107,9 @@ func protect(s *site.Site, k listKeys, m *message, now time.Time, preferSMIME bo
 	if preferSMIME {
 		order = []func() ([]byte, bool, error){trySMIME, tryPGP}
 	}
+	if m.clear {
+		order = nil
+	}
 	for _, f := range order {
 		b, ok, err := f()
 		if err != nil || ok {

@@ -124,13 +124,15 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		if err != nil {
 			return failed(err)
 		}
-		fpr, err := c.bindOffered(canon, k)
-		if err != nil {
-			c.welcome(canon)
-			return done("%s is subscribed to %s; the key was not accepted: %v", canon, c.List.Address, err)
-		}
 		c.welcome(canon)
-		return done("%s is subscribed to %s with the key %s", canon, c.List.Address, fpr)
+		r := c.enrol(canon, k, "subscribe")
+		switch r.Status {
+		case Done, Pending:
+			return done("%s is subscribed to %s; %s", canon, c.List.Address, r.Text)
+		case Failed:
+			return r
+		}
+		return done("%s is subscribed to %s; the key was not accepted: %s", canon, c.List.Address, r.Text)
 	}
 	c.welcome(canon)
 	return done("%s is subscribed to %s", canon, c.List.Address)

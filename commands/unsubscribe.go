@@ -5,10 +5,14 @@ import (
 	"strings"
 
 	"cloister/lists"
+	"cloister/rules"
 )
 
 // Unsubscribe removes the sender (or the address given) from the list, as
-// the unsubscribe scenario and the unsubscribe_policy setting allow.
+// the unsubscribe scenario and the unsubscribe_policy setting allow. With
+// the default unsubscribe.confirm a request signed with the member's bound
+// key or certificate leaves at once, and any other (a forged From among
+// them) only sends the member a confirmation request.
 type Unsubscribe struct{}
 
 // Name implements Command.
@@ -41,7 +45,14 @@ func (cmd Unsubscribe) Run(c *Context, args []string) Result {
 	if !isMember(c, canon) {
 		return refused("%s is not subscribed to %s", canon, c.List.Address)
 	}
-	d, err := c.Authorize("unsubscribe")
+	// A signature counts only when it is made by the key or certificate
+	// bound to the address on file: anything else is judged as unsigned
+	// mail (unsubscribe.confirm then asks the member to confirm).
+	ac := *c
+	if (c.Method == rules.MethodPGP || c.Method == rules.MethodSMIME) && !signedByBoundKey(c) {
+		ac.Method = rules.MethodSMTP
+	}
+	d, err := ac.Authorize("unsubscribe")
 	if err != nil {
 		return failed(err)
 	}
@@ -86,4 +97,26 @@ func dropMember(c *Context, addr string) Result {
 		return failed(err)
 	}
 	return done("")
+}
+
+// signedByBoundKey reports whether the command mail was signed with the
+// OpenPGP key or an S/MIME certificate bound to the sender's address.
+func signedByBoundKey(c *Context) bool {
+	if c.KeyStore == nil || c.SignerFpr == "" {
+		return false
+	}
+	if c.Method == rules.MethodPGP {
+		cur, err := c.KeyStore.SubscriberPGP(c.Sender)
+		return err == nil && cur != "" && strings.EqualFold(cur, c.SignerFpr)
+	}
+	certs, err := c.KeyStore.SubscriberCerts(c.Sender)
+	if err != nil {
+		return false
+	}
+	for _, f := range certs {
+		if strings.EqualFold(f, c.SignerFpr) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,5 +1,6 @@
-// Package lists stores Cloister's lists, members, roles, settings, held posts
-// and confirmation tokens in one bbolt file (cloister.db in the state directory).
+// Package lists stores Cloister's lists, members, roles, settings, held posts,
+// key requests waiting for an owner and confirmation tokens in one bbolt file
+// (cloister.db in the state directory).
 //
 // # Sharing one bbolt file between processes
 //

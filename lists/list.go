@@ -187,8 +187,8 @@ func (tx *Tx) DeleteList(address string) error {
 			return fmt.Errorf("delete list %s members: %w", a, err)
 		}
 	}
-	for _, name := range [][]byte{bucketHeld, bucketTokens} {
-		b, err := tx.bucket(name)
+	for _, name := range [][]byte{bucketHeld, bucketTokens, bucketKeyRequests} {
+		b, err := tx.createBucket(name)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,10 @@ type Settings struct {
 	Send string `json:"send" setting:"scenario=send"`
 	// Scenario deciding who may subscribe. Default: subscribe.confirm.
 	Subscribe string `json:"subscribe" setting:"scenario=subscribe"`
-	// Scenario deciding who may unsubscribe. Default: unsubscribe.open.
+	// Scenario deciding who may unsubscribe: with unsubscribe.confirm a
+	// request signed with the member's bound key or certificate leaves at
+	// once, any other gets a confirmation request sent to the member.
+	// Default: unsubscribe.confirm.
 	Unsubscribe string `json:"unsubscribe" setting:"scenario=unsubscribe"`
 	// Scenario deciding who may see the list of members. Default:
 	// review.owner.
@@ -63,6 +66,19 @@ type Settings struct {
 	// Scenario deciding who may set or change a subscriber key by mail.
 	// Default: key.signed.
 	Key string `json:"key" setting:"scenario=key"`
+	// Who may bind a first OpenPGP key or S/MIME certificate to an address
+	// (key set, subscribe with a key): proof (whoever answers the challenge
+	// encrypted to the key, signed with it: the holder of the key who reads
+	// the mailbox), owner (the same proof, then the bind waits for an owner's
+	// signed key approve ID or cloister key approve), vouched (the holder's
+	// proof waits for an owner, or a member's signed key sign ADDRESS
+	// FINGERPRINT; a member's key sign ADDRESS with the key attached binds
+	// it), or auto (owner when the list forces encrypted posts or encrypted
+	// distribution, proof otherwise). A key is bound site-wide, so the
+	// strictest mode (proof, then vouched, then owner) among the list asked
+	// and the lists the address belongs to applies.
+	// Default: auto.
+	KeyEnrolment string `json:"key_enrolment" setting:"enum=auto|proof|owner|vouched"`
 	// Scenario deciding who may give the owner commands by mail (add,
 	// remove, members, set SETTING VALUE, key set ADDRESS). Default:
 	// admin.signed.
@@ -186,10 +202,11 @@ func DefaultSettings() Settings {
 		ResendFetchKeys:          true,
 		Send:                     "send.private",
 		Subscribe:                "subscribe.confirm",
-		Unsubscribe:              "unsubscribe.open",
+		Unsubscribe:              "unsubscribe.confirm",
 		Review:                   "review.owner",
 		Get:                      "get.private",
 		Key:                      "key.signed",
+		KeyEnrolment:             "auto",
 		Admin:                    "admin.signed",
 		Moderate:                 "moderate.signed",
 		SubscribePolicy:          "confirm",
@@ -223,4 +240,41 @@ func DefaultSettings() Settings {
 		DigestSizeKB:             30,
 		DigestPeriodHours:        24,
 	}
+}
+
+// Key enrolment modes (the key_enrolment setting, once auto is resolved),
+// weakest first.
+const (
+	EnrolProof   = "proof"
+	EnrolOwner   = "owner"
+	EnrolVouched = "vouched"
+)
+
+// EnrolmentMode resolves the key_enrolment setting: auto (or unset) is owner
+// when the list's posts or distributed copies are encrypted by force
+// ({pgp,smime}_post_encrypt or {pgp,smime}_distrib_encrypt = force: every
+// copy then goes encrypted, so a wrongly bound key reads them all), proof
+// otherwise.
+func (s *Settings) EnrolmentMode() string {
+	switch s.KeyEnrolment {
+	case EnrolProof, EnrolOwner, EnrolVouched:
+		return s.KeyEnrolment
+	}
+	for _, v := range []string{s.PGPDistribEncrypt, s.SMIMEDistribEncrypt, s.PGPPostEncrypt, s.SMIMEPostEncrypt} {
+		if v == "force" {
+			return EnrolOwner
+		}
+	}
+	return EnrolProof
+}
+
+// StricterEnrolment returns the stricter of two enrolment modes: proof (the
+// holder alone), then vouched (a member may vouch), then owner (only an
+// owner decides).
+func StricterEnrolment(a, b string) string {
+	rank := map[string]int{EnrolProof: 0, EnrolVouched: 1, EnrolOwner: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }

@@ -333,8 +333,8 @@ func TestDefaults(t *testing.T) {
 	want := map[string]string{
 		"pgp_post_encrypt": "no", "pgp_post_sign": "no", "pgp_distrib_encrypt": "no", "pgp_distrib_sign": "no",
 		"smime_post_encrypt": "no", "smime_post_sign": "no", "smime_distrib_encrypt": "no", "smime_distrib_sign": "no",
-		"send": "send.private", "subscribe": "subscribe.confirm", "unsubscribe": "unsubscribe.open",
-		"review": "review.owner", "get": "get.private", "key": "key.signed",
+		"send": "send.private", "subscribe": "subscribe.confirm", "unsubscribe": "unsubscribe.confirm",
+		"review": "review.owner", "get": "get.private", "key": "key.signed", "key_enrolment": "auto",
 		"admin": "admin.signed", "moderate": "moderate.signed",
 		"subscribe_policy": "confirm", "unsubscribe_policy": "open", "archive": "private", "roster": "owners",
 		"advertised": "yes", "footer": "", "reply_to": "none", "anonymous": "no", "strip_original_signature": "no",

@@ -23,7 +23,9 @@ var (
 	bucketMembers = []byte("members") // list address -> bucket: lower-cased address -> JSON Member
 	bucketHeld    = []byte("held")    // held ID -> JSON Held
 	bucketTokens  = []byte("tokens")  // token value -> JSON Token
-	keyVersion    = []byte("version")
+	// key request ID -> JSON KeyRequest
+	bucketKeyRequests = []byte("keyrequests")
+	keyVersion        = []byte("version")
 )
 
 // Store is the handle on one cloister.db file. It holds only the path and
@@ -50,7 +52,7 @@ type Store struct {
 func Open(path string) (*Store, error) {
 	s := &Store{Path: path, Timeout: DefaultTimeout, Now: time.Now}
 	err := s.Update(func(tx *Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketLists, bucketMembers, bucketHeld, bucketTokens} {
+		for _, name := range [][]byte{bucketMeta, bucketLists, bucketMembers, bucketHeld, bucketTokens, bucketKeyRequests} {
 			if _, err := tx.btx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}

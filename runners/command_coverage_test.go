@@ -277,7 +277,7 @@ func TestCommandUnsubscribeFlows(t *testing.T) {
 		{name: "unsubscribe.owner", settings: map[string]string{"unsubscribe": "unsubscribe.owner"},
 			from: "bob@subs.test", command: "unsubscribe", gone: "bob@subs.test", answerer: "ann@subs.test",
 			subject: "Subject: Approve: bob@subs.test asks to unsubscribe bob@subs.test", pending: "pending: the list owners were asked to approve"},
-		{name: "approve policy", settings: map[string]string{"unsubscribe_policy": "approve"},
+		{name: "approve policy", settings: map[string]string{"unsubscribe": "unsubscribe.open", "unsubscribe_policy": "approve"},
 			from: "bob@subs.test", command: "leave", gone: "bob@subs.test", answerer: "ann@subs.test",
 			subject: "Subject: Approve: bob@subs.test asks to unsubscribe bob@subs.test", pending: "pending: the list owners were asked to approve"},
 		{name: "another address", settings: nil,
@@ -322,6 +322,7 @@ func TestCommandUnsubscribeFlows(t *testing.T) {
 	}
 	t.Run("owner leaves", func(t *testing.T) {
 		s := newTestSite(t)
+		s.setList(t, map[string]string{"unsubscribe": "unsubscribe.open"})
 		s.deliver(t, queue.SubRequest, "ann@subs.test", "From: ann@subs.test\nSubject: x\n\nunsubscribe\n")
 		s.drain(t)
 		m := s.member(t, "ann@subs.test")

@@ -237,6 +237,7 @@ func TestCommandSubscribePolicies(t *testing.T) {
 	})
 	t.Run("leave open", func(t *testing.T) {
 		s := newTestSite(t)
+		s.setList(t, map[string]string{"unsubscribe": "unsubscribe.open"})
 		s.deliver(t, queue.SubLeave, "bob@subs.test", "From: bob@subs.test\n\n")
 		s.drain(t)
 		if s.member(t, "bob@subs.test") != nil {

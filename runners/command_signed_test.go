@@ -93,13 +93,36 @@ func signedCommands(h *gnupg.Home, from, subject, text string) string {
 		[]byte("Content-Type: text/plain; charset=utf-8\n\n"+text), from))
 }
 
+// lastMail returns the last mail rcpt received, leaving aside the
+// announcements of key changes (keyNotices finds those).
 func lastMail(t *testing.T, s *testSite, rcpt string) string {
 	t.Helper()
 	box := s.mailbox(t, rcpt)
-	if len(box) == 0 {
-		t.Fatalf("%s got nothing", rcpt)
+	for i := len(box) - 1; i >= 0; i-- {
+		if !isKeyNotice(string(box[i])) {
+			return string(box[i])
+		}
 	}
-	return string(box[len(box)-1])
+	t.Fatalf("%s got nothing", rcpt)
+	return ""
+}
+
+// isKeyNotice tells the announcement of a key change, to the address or to
+// an owner, from other mail.
+func isKeyNotice(m string) bool {
+	return strings.Contains(m, "\nSubject: The key for ") || strings.Contains(m, "\nSubject: Key changed: ")
+}
+
+// keyNotices returns the announcements of key changes rcpt received.
+func keyNotices(t *testing.T, s *testSite, rcpt string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range s.mailbox(t, rcpt) {
+		if isKeyNotice(string(m)) {
+			out = append(out, string(m))
+		}
+	}
+	return out
 }
 
 // decryptReply opens an encrypted reply with the recipient's gpg.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/commands"
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
 	"cloister/keyring"
@@ -322,5 +323,57 @@ func TestCommandSubscribeKeyOfOtherKind(t *testing.T) {
 	s.drain(t)
 	if s.member(t, "dan@else.test") == nil {
 		t.Fatalf("not subscribed: %q", s.mailbox(t, "dan@else.test"))
+	}
+}
+
+// TestEnrolOwnerCert: under key_enrolment owner a certificate proven by an
+// answer S/MIME-signed with it (a mail reader who got a certificate for the
+// member's address from a CA that checks only the mailbox can do as much)
+// is not bound until an owner approves it on the server; then it is, and the
+// member is told in clear, signed by the list.
+func TestEnrolOwnerCert(t *testing.T) {
+	s, ca, k := smimeKeySite(t)
+	s.setList(t, map[string]string{"key_enrolment": "owner"})
+	dan := ca.Issue("dan@else.test", "rsa", "digitalSignature,keyEncipherment")
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\nMIME-Version: 1.0\n"+withCert("key set", dan))
+	s.drain(t)
+	var tok string
+	for _, m := range s.mailbox(t, "dan@else.test") {
+		if strings.Contains(string(m), "Subject: Confirm: register the S/MIME certificate") {
+			tok = tokenIn(t, openReply(t, ca, string(m), dan))
+		}
+	}
+	s.deliverConfirm(t, tok, "dan@else.test", smimeSigned(ca, "From: dan@else.test\nTo: team-confirm+"+tok+"@lists.test\nSubject: Re: Confirm\n", "Content-Type: text/plain\n\nyes\n", dan))
+	s.drain(t)
+	if got, _ := k.SubscriberCerts("dan@else.test", time.Now()); len(got) != 0 {
+		t.Fatalf("the certificate was bound without the owner: %v", got)
+	}
+	var id string
+	for _, m := range s.mailbox(t, "ann@subs.test") {
+		if sm := keyRequestRE.FindStringSubmatch(string(m)); sm != nil && strings.Contains(string(m), "Subject: Key request ") {
+			id = sm[1]
+		}
+	}
+	if id == "" {
+		t.Fatalf("the owner was not asked; ann's mailbox: %q", s.mailbox(t, "ann@subs.test"))
+	}
+	text, mails, err := commands.KeyRequestDecision(s.Site, keyStore(s.Site), "team@lists.test", id, "the operator", true, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := k.SubscriberCerts("dan@else.test", time.Now()); !slices.Equal(got, []string{certFpr(t, dan)}) || !strings.Contains(text, certFpr(t, dan)) {
+		t.Fatalf("after approval: %v (%s)", got, text)
+	}
+	var toDan string
+	for _, m := range mails {
+		if m.To == "dan@else.test" {
+			toDan = string(m.Data)
+		}
+	}
+	if strings.Contains(toDan, "application/pkcs7-mime") {
+		t.Fatalf("the announcement to dan is encrypted:\n%s", toDan)
+	}
+	if body, err := ca.Verify([]byte(toDan)); err != nil || !strings.Contains(string(body), "approved by the list owner the operator") {
+		t.Fatalf("announcement to dan (%v):\n%s", err, body)
 	}
 }

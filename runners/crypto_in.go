@@ -111,9 +111,7 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 	m.SignerAddresses = res.SignerAddresses
 	m.Auth = res.Verdict.Method(t)
 	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && res.SignerCert != nil {
-		if err := s.Keys.Capture(m.From, res.SignerCert); err != nil {
-			s.Log.Info("certificate not captured", "entry", m.ID, "from", m.From, "reason", err.Error())
-		}
+		captureCert(s, list, m, res.SignerCert)
 	}
 	return res.Message, nil
 }

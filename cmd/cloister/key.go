@@ -58,7 +58,7 @@ func readKeyFile(path string) ([]byte, error) {
 func (a *app) keyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "key", Short: "Manage list keys and certificates and subscribers' keys"}
 	c.AddCommand(a.keyGenerateCmd(), a.keyImportCmd(), a.keyExportCmd(), a.keyCSRCmd(), a.keyAddCmd(), a.keyLsCmd(), a.keyRevokeCmd(), a.keyPassphraseCmd(),
-		a.keyFetchCmd(), a.keyCheckExpiryCmd())
+		a.keyFetchCmd(), a.keyCheckExpiryCmd(), a.keyPendingCmd(), a.keyDecideCmd(true), a.keyDecideCmd(false))
 	return c
 }
 
@@ -212,7 +212,7 @@ func (a *app) keyAddCmd() *cobra.Command {
 		Short: "Add a subscriber's OpenPGP public key or S/MIME certificate (PEM or DER)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, k, err := a.openKeyring()
+			s, k, err := a.openKeyring()
 			if err != nil {
 				return err
 			}
@@ -233,7 +233,7 @@ func (a *app) keyAddCmd() *cobra.Command {
 			}
 			warnUnbound(cmd.ErrOrStderr(), args[0], data)
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", strings.ToLower(args[0]), kind, fpr)
-			return nil
+			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The %s %s was added for %s on the server (cloister key add).", kind, fpr, strings.ToLower(args[0])))
 		},
 	}
 	c.Flags().BoolVar(&bind, "bind", false, "bind an OpenPGP key to ADDRESS even though no user ID carries it (the owner vouches)")
@@ -332,7 +332,7 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: removed key %s\n", addr, fpr)
-			return nil
+			return announceKey(s, cmd.OutOrStdout(), addr, fmt.Sprintf("The key %s is no longer bound to %s: removed on the server (cloister key revoke).", fpr, addr))
 		},
 	}
 }
@@ -390,7 +390,7 @@ func (a *app) keyFetchCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), fpr, got.Source)
-			return nil
+			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The OpenPGP key %s was added for %s on the server, fetched from %s (cloister key fetch).", fpr, strings.ToLower(args[0]), got.Source))
 		},
 	}
 	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org (default: keyserver in cloister.toml)")

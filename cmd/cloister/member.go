@@ -72,7 +72,7 @@ func (a *app) memberCmd() *cobra.Command {
 				}
 				warnUnbound(cmd.ErrOrStderr(), m.Address, keyData)
 				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, fpr)
-				return nil
+				return announceKey(s, cmd.OutOrStdout(), m.Address, fmt.Sprintf("The %s %s was bound to %s on the server (cloister member add --key).", kind, fpr, m.Address))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s\n", m.Address, list)
 			return nil

@@ -76,6 +76,17 @@ func TestPostfixPGPList(t *testing.T) {
 	})
 	harness.StartRunners(t, bins.Cloister, cfgPath, dir)
 	waitMail := func(t *testing.T, addr string, n int) [][]byte { return harness.WaitMail(t, pf.Mailbox, addr, n) }
+	// Each key bound by cloister key add is announced to its address and to
+	// the owner carol (never to carol about her own): those come first, and
+	// the posts' copies are counted after them.
+	announced := map[string]int{"carol@subs.test": 3, "dave@subs.test": 1, "erin@subs.test": 1, "frank@subs.test": 0}
+	for addr, n := range announced {
+		for _, m := range waitMail(t, addr, n) {
+			if !bytes.Contains(m, []byte("Subject: The key for ")) && !bytes.Contains(m, []byte("Subject: Key changed: ")) {
+				t.Fatalf("%s: a mail before the posts is not a key announcement:\n%s", addr, m)
+			}
+		}
+	}
 	// checkCopies waits for the nth message of every member and finds, among
 	// what each member's own gpg can decrypt, the copy carrying marker; the
 	// list's signature must verify on it. Frank, without a key, must have a
@@ -84,7 +95,7 @@ func TestPostfixPGPList(t *testing.T) {
 		t.Helper()
 		copies := map[string][]byte{}
 		for _, addr := range []string{"carol@subs.test", "dave@subs.test", "erin@subs.test"} {
-			for _, got := range waitMail(t, addr, n) {
+			for _, got := range waitMail(t, addr, announced[addr]+n) {
 				if bytes.Contains(got, []byte(marker)) {
 					t.Fatalf("%s's copy is in clear:\n%s", addr, got)
 				}

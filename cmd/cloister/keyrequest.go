@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/user"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cloister/commands"
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/queue"
+	"cloister/site"
+)
+
+// operator names who runs a CLI command, for the announcements of key
+// changes made on the server.
+func operator() string {
+	name := "the operator"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name += " " + u.Username
+	}
+	return name + " (cloister on the server)"
+}
+
+// announceKey queues the notices of a key change made on the server: to the
+// address and to the owners of the lists it is on (commands.KeyAnnouncements),
+// signed by the list, for the outgoing runner.
+func announceKey(s *site.Site, w io.Writer, address, event string) error {
+	mails, err := commands.KeyAnnouncements(s, address, event, operator(), time.Now())
+	if err != nil {
+		return fmt.Errorf("announce the key change of %s: %w", address, err)
+	}
+	return queueNotices(s, w, mails)
+}
+
+// queueNotices hands the notices a command wrote to queue/out.
+func queueNotices(s *site.Site, w io.Writer, mails []commands.Outgoing) error {
+	for _, o := range mails {
+		m := &queue.Meta{List: o.List, Subaddress: queue.SubPost, Kind: o.Kind, Recipients: []string{o.To},
+			EnvFrom: listaddr.Address(o.List, queue.SubBounces), Received: time.Now().UTC(), Encryption: "none"}
+		m.AddStage("cli", o.Kind)
+		if _, err := s.Queue(queue.Out).EnqueueBytes(m, o.Data); err != nil {
+			return fmt.Errorf("queue the notice to %s: %w", o.To, err)
+		}
+		fmt.Fprintf(w, "told %s\n", o.To)
+	}
+	return nil
+}
+
+func (a *app) keyPendingCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "pending [LIST]",
+		Short: "List the keys that wait for an owner's approval (key_enrolment owner or vouched)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.open()
+			if err != nil {
+				return err
+			}
+			list := ""
+			if len(args) == 1 {
+				list = listAddress(s, args[0])
+			}
+			var rs []*lists.KeyRequest
+			if err := s.Lists.View(func(tx *lists.Tx) error {
+				rs, err = tx.KeyRequestsFor(list)
+				return err
+			}); err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "LIST\tID\tADDRESS\tFINGERPRINT\tVIA\tMODE\tEXPIRES")
+			for _, r := range rs {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.List, r.ID, r.Address, r.Fingerprint, r.Via, r.Mode, r.Expires.UTC().Format(time.DateOnly))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// keyDecideCmd is key approve and key refuse.
+func (a *app) keyDecideCmd(approve bool) *cobra.Command {
+	use, short := "refuse LIST ID", "Refuse a key waiting for approval: nothing is bound, its address is told"
+	if approve {
+		use, short = "approve LIST ID", "Bind a key waiting for approval (check its fingerprint with the member first); the member and owners are told"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
+			}
+			text, mails, err := commands.KeyRequestDecision(s, commands.KeyringStore{K: k}, listAddress(s, args[0]), args[1], operator(), approve, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), text)
+			return queueNotices(s, cmd.OutOrStdout(), mails)
+		},
+	}
+}

@@ -1,0 +1,145 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cloister/listaddr"
+	"cloister/lists"
+	"cloister/queue"
+	"cloister/site"
+)
+
+// The owner's side of key enrolment (key_enrolment owner or vouched): a
+// key whose holder proved it waits as a key request until an owner
+// approves it with a signed command mail (key approve ID) or on the server
+// (cloister key approve LIST ID), or refuses it. A token answered by mail
+// is not enough: whoever reads the owner's mail could answer it.
+
+// keyPending lists the list's key requests, for an owner's signed mail.
+func keyPending(c *Context) Result {
+	if res, ok := ownerSigned(c); !ok {
+		return res
+	}
+	var rs []*lists.KeyRequest
+	err := c.Site.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		rs, err = tx.KeyRequestsFor(c.List.Address)
+		return err
+	})
+	if err != nil {
+		return failed(err)
+	}
+	if len(rs) == 0 {
+		return done("no key waits for approval on %s", c.List.Address)
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "  %s  %s  %s  (%s, %s; expires %s)\n", r.ID, r.Address, r.Fingerprint, r.Via, r.Mode, r.Expires.UTC().Format(time.DateOnly))
+	}
+	return done("keys waiting for approval on %s (key approve ID, key refuse ID):\n%s", c.List.Address, strings.TrimRight(b.String(), "\n"))
+}
+
+// keyApprove binds the key of a request, on an owner's signed mail.
+func keyApprove(c *Context, id string) Result {
+	if res, ok := ownerSigned(c); !ok {
+		return res
+	}
+	return approveRequest(c, id)
+}
+
+// keyRefuse drops a request, on an owner's signed mail.
+func keyRefuse(c *Context, id string) Result {
+	if res, ok := ownerSigned(c); !ok {
+		return res
+	}
+	return refuseRequest(c, id)
+}
+
+// takeRequest removes the request from the store and returns it with its
+// key, so that two owners deciding at once decide it once.
+func takeRequest(c *Context, id string) (*lists.KeyRequest, *offeredKey, Result) {
+	var r *lists.KeyRequest
+	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
+		var err error
+		if r, err = tx.KeyRequest(c.List.Address, id); err != nil {
+			return err
+		}
+		return tx.DeleteKeyRequest(r.ID)
+	})
+	if errors.Is(err, lists.ErrNoKeyRequest) {
+		return nil, nil, refused("no key request %s waits on %s (key pending lists them)", id, c.List.Address)
+	}
+	if err != nil {
+		return nil, nil, failed(err)
+	}
+	k, err := parseOffered(r.Key)
+	if err != nil {
+		return nil, nil, failed(err)
+	}
+	return r, k, Result{}
+}
+
+// approveRequest binds a request's key to its address and announces it.
+func approveRequest(c *Context, id string) Result {
+	r, k, res := takeRequest(c, id)
+	if r == nil {
+		return res
+	}
+	fpr, err := c.bindOffered(r.Address, k)
+	if err != nil {
+		return refused("the key of request %s was not accepted: %v", r.ID, err)
+	}
+	c.announceKey(r.Address, fmt.Sprintf("%s was bound to %s, approved by the list owner %s (key request %s, %s; the holder answered the challenge encrypted to it).",
+		k.describe(), r.Address, c.Sender, r.ID, r.Via))
+	return done("%s is now bound to %s (key request %s)", fpr, r.Address, r.ID)
+}
+
+// refuseRequest drops a request and tells its address.
+func refuseRequest(c *Context, id string) Result {
+	r, k, res := takeRequest(c, id)
+	if r == nil {
+		return res
+	}
+	from := listaddr.Address(c.List.Address, queue.SubOwner)
+	c.send(&message{List: c.List.Address, From: from, To: r.Address, clear: true,
+		Subject: "Key request refused on " + c.List.Address,
+		Body: fmt.Sprintf("The list owners refused to bind %s to %s.\nNo key was changed. If you asked for it, write to the owners at %s.\n",
+			k.describe(), r.Address, from)}, "notice")
+	return done("key request %s (%s for %s) is refused; nothing was bound", r.ID, r.Fingerprint, r.Address)
+}
+
+// KeyRequestDecision approves (approve true) or refuses a key request of
+// list on the server (cloister key approve, key refuse), by the operator
+// by. It returns what was done and the notices to queue for the outgoing
+// runner (the announcement of the bind, or the refusal to the address).
+func KeyRequestDecision(s *site.Site, ks KeyStore, list, id, by string, approve bool, now time.Time) (string, []Outgoing, error) {
+	var l *lists.List
+	if err := s.Lists.View(func(tx *lists.Tx) error {
+		var err error
+		l, err = tx.List(list)
+		return err
+	}); err != nil {
+		return "", nil, err
+	}
+	c := &Context{Site: s, List: l, Sender: by, KeyStore: ks, Now: now}
+	res := refuseRequest
+	if approve {
+		res = approveRequest
+	}
+	r := res(c, id)
+	if r.Status != Done {
+		if r.Err != nil {
+			return "", nil, r.Err
+		}
+		return "", nil, errors.New(r.Text)
+	}
+	var ms []*message
+	for _, p := range c.out {
+		ms = append(ms, p.m)
+	}
+	out, err := renderNotices(s, l, ms, now)
+	return r.Text, out, err
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
 )
@@ -230,5 +231,41 @@ func TestHeaderInjectionResend(t *testing.T) {
 	}
 	if reports != 2 {
 		t.Fatalf("%d resend reports, want one per member but the sender", reports)
+	}
+}
+
+// TestHeaderInjectionDigest: a post with the injected Subject and display
+// name reaches a digest, MIME and RFC 1153 (which copies the post's From and
+// Subject into its text, where a reader bursts them into messages), with
+// and without a subject prefix (whose handler rewrites the Subject first):
+// the digest is well formed and its text has no injected line; only the
+// members get mail.
+func TestHeaderInjectionDigest(t *testing.T) {
+	for _, tc := range []struct{ format, prefix string }{
+		{"mime", "[team]"}, {"plain", "[team]"}, {"mime", ""}, {"plain", ""},
+	} {
+		t.Run(tc.format+" prefix "+tc.prefix, func(t *testing.T) {
+			s := newTestSite(t)
+			s.setDelivery(t, "cat@subs.test", lists.DeliveryDigest)
+			s.setList(t, map[string]string{"digest_size_kb": "1", "digest_format": tc.format, "subject_prefix": tc.prefix})
+			post := "From: " + injectedName + " <bob@subs.test>\nTo: team@lists.test\nSubject: " + injectedSubject +
+				"\nMessage-ID: <d1@subs.test>\n\n" + strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n", 25)
+			s.deliver(t, queue.SubPost, "bob@subs.test", post)
+			s.drain(t)
+			want := []string{"ann@subs.test", "bob@subs.test", "cat@subs.test"}
+			if got := sinkRecipients(t, s); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("envelope recipients %q, want %q", got, want)
+			}
+			box := s.mailbox(t, "cat@subs.test")
+			if len(box) != 1 || !bytes.Contains(box[0], []byte("Digest")) {
+				t.Fatalf("cat got %d messages, want the digest", len(box))
+			}
+			checkNoInjection(t, "cat@subs.test", box[0], true)
+			for _, rcpt := range want[:2] {
+				for _, m := range s.mailbox(t, rcpt) {
+					checkNoInjection(t, rcpt, m, false)
+				}
+			}
+		})
 	}
 }

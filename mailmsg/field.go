@@ -140,7 +140,8 @@ func EncodeText(v string) string {
 // needsWords reports whether a cleaned value must be written as encoded words.
 func needsWords(v string) bool {
 	for _, w := range strings.Split(v, " ") {
-		if len(w) > foldAt-len("Subject: ") || strings.Contains(w, "=?") || strings.Contains(w, "?=") {
+		// A word longer than foldAt-1 does not fit a folded line (" word").
+		if len(w) > foldAt-1 || strings.Contains(w, "=?") || strings.Contains(w, "?=") {
 			return true
 		}
 	}

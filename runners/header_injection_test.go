@@ -269,3 +269,47 @@ func TestHeaderInjectionDigest(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderInjectionProtectedSubject: an encrypted post whose protected
+// Subject (inside the encryption) holds a bare CR, a Bcc field and a NUL,
+// under a placeholder outer Subject: each member's copy, once decrypted with
+// their own gpg, carries the Subject as one field of text, and neither the
+// copy nor the protected part has an injected field or control character;
+// the member without a key gets a well-formed notice.
+func TestHeaderInjectionProtectedSubject(t *testing.T) {
+	s, homes := encryptedSite(t)
+	inner := "Content-Type: text/plain; charset=utf-8; protected-headers=\"v1\"\r\nSubject: hi\rBcc: victim@x.test\x00there\r\n\r\nbody\r\n"
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: ...\n",
+		[]byte(inner), true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	if got := sinkRecipients(t, s); strings.Join(got, " ") != "ann@subs.test bob@subs.test cat@subs.test" {
+		t.Fatalf("envelope recipients %q", got)
+	}
+	for _, m := range s.mailbox(t, "cat@subs.test") { // no key: a notice without the post
+		checkNoInjection(t, "cat@subs.test", m, true)
+	}
+	for _, rcpt := range []string{"ann@subs.test", "bob@subs.test"} {
+		box := s.mailbox(t, rcpt)
+		if len(box) != 1 {
+			t.Fatalf("%s got %d messages", rcpt, len(box))
+		}
+		checkNoInjection(t, rcpt, box[0], false)
+		pt, _, err := homes[rcpt].Decrypt(armoredPart(t, box[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt = bytes.ReplaceAll(pt, []byte("\r\n"), []byte("\n"))
+		checkNoInjection(t, rcpt+" (decrypted)", pt, false)
+		msg, err := mail.ReadMessage(bytes.NewReader(pt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := msg.Header["Subject"]; len(got) != 1 || !strings.HasSuffix(got[0], "hi Bcc: victim@x.test there") {
+			t.Fatalf("%s: protected Subject %q in:\n%s", rcpt, got, pt)
+		}
+	}
+}

@@ -313,3 +313,23 @@ func TestHeaderInjectionProtectedSubject(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderTemplateSubjectIsOneLine: a template's Subject line showing a
+// field that holds CR and LF renders as one line, and the body starts where
+// the template's own blank line says, not where the field's line break does.
+func TestRenderTemplateSubjectIsOneLine(t *testing.T) {
+	dirs := []string{t.TempDir()}
+	writeTemplate(t, dirs[0]+"/en/reject.tmpl", "Subject: Re {{.Subject}}\n\nBODY {{.List}}\n")
+	subject, body, err := RenderTemplate(dirs, "en", "reject", map[string]any{
+		"Subject": "hi\r\nBcc: victim@x.test\r\n\r\nINJECTED-BODY", "List": "team@lists.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject != "Re hi Bcc: victim@x.test INJECTED-BODY" || body != "BODY team@lists.test\n" {
+		t.Fatalf("subject %q, body %q", subject, body)
+	}
+	writeTemplate(t, dirs[0]+"/en/held.tmpl", "Subject: {{if .X}}\nx{{end}}\n\nbody\n")
+	if _, _, err := RenderTemplate(dirs, "en", "held", map[string]any{"X": true}); err == nil {
+		t.Fatal("an action running past the Subject line was accepted")
+	}
+}

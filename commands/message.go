@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloister/listaddr"
+	"cloister/mailmsg"
 )
 
 // message is a mail the commands write: the reply, confirmation requests,
@@ -39,22 +40,19 @@ type attachment struct {
 // outer returns the header fields that stay outside a signature or an
 // encryption, without MIME-Version and the Content-* fields.
 func (m *message) outer(now time.Time) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\n", m.From)
-	fmt.Fprintf(&b, "To: %s\n", m.To)
-	if m.ReplyTo != "" {
-		fmt.Fprintf(&b, "Reply-To: %s\n", m.ReplyTo)
-	}
-	fmt.Fprintf(&b, "Subject: %s\n", encodeWord(m.Subject))
-	fmt.Fprintf(&b, "Date: %s\n", now.UTC().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s@%s>\n", randomID(), listaddr.Domain(m.List))
-	if m.InReplyTo != "" {
-		fmt.Fprintf(&b, "In-Reply-To: %s\n", m.InReplyTo)
-	}
-	b.WriteString("Auto-Submitted: auto-replied\nPrecedence: list\n")
-	fmt.Fprintf(&b, "X-Loop: %s\n", m.List)
-	fmt.Fprintf(&b, "List-Id: <%s>\n", strings.Replace(m.List, "@", ".", 1))
-	return []byte(b.String())
+	h := mailmsg.NewHeaderWriter("\n")
+	h.Address("From", m.From)
+	h.Address("To", m.To)
+	h.Address("Reply-To", m.ReplyTo)
+	h.Text("Subject", m.Subject)
+	h.Field("Date", now.UTC().Format(time.RFC1123Z))
+	h.MsgID("Message-ID", "<"+randomID()+"@"+listaddr.Domain(m.List)+">")
+	h.MsgID("In-Reply-To", m.InReplyTo)
+	h.Field("Auto-Submitted", "auto-replied")
+	h.Field("Precedence", "list")
+	h.Field("X-Loop", m.List)
+	h.Field("List-Id", "<"+strings.Replace(m.List, "@", ".", 1)+">")
+	return h.Bytes()
 }
 
 // inner returns the MIME entity of the content: text/plain, or
@@ -79,16 +77,22 @@ func (m *message) inner() []byte {
 	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary)
 	fmt.Fprintf(&b, "--%s\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s", boundary, body)
 	for _, a := range m.Attach {
+		h := mailmsg.NewHeaderWriter("\n")
+		disposition := mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})
 		if a.Raw {
-			fmt.Fprintf(&b, "\n--%s\nContent-Type: %s\nContent-Disposition: attachment; filename=\"%s\"\n\n", boundary, a.Type, a.Name)
+			h.Field("Content-Type", a.Type)
+			h.Field("Content-Disposition", disposition)
+			fmt.Fprintf(&b, "\n--%s\n%s\n", boundary, h.Bytes())
 			b.Write(a.Data)
 			if len(a.Data) > 0 && a.Data[len(a.Data)-1] != '\n' {
 				b.WriteByte('\n')
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "\n--%s\nContent-Type: %s; name=\"%s\"\nContent-Disposition: attachment; filename=\"%s\"\nContent-Transfer-Encoding: base64\n\n",
-			boundary, a.Type, a.Name, a.Name)
+		h.Field("Content-Type", mime.FormatMediaType(a.Type, map[string]string{"name": a.Name}))
+		h.Field("Content-Disposition", disposition)
+		h.Field("Content-Transfer-Encoding", "base64")
+		fmt.Fprintf(&b, "\n--%s\n%s\n", boundary, h.Bytes())
 		enc := base64.StdEncoding.EncodeToString(a.Data)
 		for len(enc) > 76 {
 			b.WriteString(enc[:76] + "\n")
@@ -110,14 +114,4 @@ func randomID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// encodeWord encodes a subject with RFC 2047 when it is not ASCII.
-func encodeWord(s string) string {
-	for _, r := range s {
-		if r > 127 {
-			return mime.QEncoding.Encode("utf-8", s)
-		}
-	}
-	return s
 }

@@ -100,7 +100,7 @@ func (h Anonymous) Process(ctx *Context) error {
 		kept = append(kept, f)
 	}
 	m.Fields = kept
-	from := (&mail.Address{Name: listDisplayName(ctx), Address: list}).String()
+	from := mailmsg.FormatAddress(&mail.Address{Name: listDisplayName(ctx), Address: list})
 	m.Prepend("From", from)
 	m.Set("Reply-To", "<"+list+">")
 	id := make([]byte, 16)

@@ -102,7 +102,7 @@ func mungedFrom(ctx *Context, author *mail.Address) string {
 	if name == "" {
 		name = author.Address
 	}
-	return (&mail.Address{Name: name + " via " + listDisplayName(ctx), Address: ctx.listAddress()}).String()
+	return mailmsg.FormatAddress(&mail.Address{Name: name + " via " + listDisplayName(ctx), Address: ctx.listAddress()})
 }
 
 // mungeFrom rewrites From and records the author in Reply-To or Cc.

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"mime"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -42,9 +41,9 @@ func (h SubjectPrefix) Process(ctx *Context) error {
 	if subject == raw {
 		return nil
 	}
-	if !isASCII(subject) {
-		subject = mime.QEncoding.Encode("utf-8", subject)
-	}
+	// One line of text, RFC 2047 encoded when not ASCII: a decoded CR or
+	// LF cannot become a line break.
+	subject = mailmsg.EncodeText(subject)
 	if subject == raw {
 		return nil
 	}

@@ -150,7 +150,10 @@ func (m *Message) Del(name string) {
 	m.Fields = out
 }
 
-// Add appends a field at the end of the header. The value must not hold line breaks.
+// Add appends a field at the end of the header. Control characters in the
+// value (line breaks among them) become spaces; the value is otherwise
+// written as it is, so a caller encodes text that is not ASCII (EncodeText,
+// FormatAddress) where the field's syntax needs it.
 func (m *Message) Add(name, value string) {
 	m.Fields = append(m.Fields, &Field{Name: name, val: clean(value)})
 }
@@ -179,16 +182,14 @@ func (m *Message) Set(name, value string) {
 	m.Add(name, value)
 }
 
-func clean(v string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
-		}
-		return r
-	}, v)
-}
+// clean makes a value Cloister adds one line of text (see CleanValue).
+func clean(v string) string { return CleanValue(v) }
 
 // HeaderBytes serialises the header section including the empty line.
+// Fields parsed from the message are written byte for byte; fields added by
+// Add, Set or Prepend are written by WriteField (one line of text, folded),
+// and one WriteField refuses (a name that is not ftext, a word longer than
+// a line) is left out.
 func (m *Message) HeaderBytes() []byte {
 	var b bytes.Buffer
 	for _, f := range m.Fields {
@@ -199,7 +200,7 @@ func (m *Message) HeaderBytes() []byte {
 			}
 			continue
 		}
-		writeFolded(&b, f.Name, f.val, m.NL)
+		_ = WriteField(&b, f.Name, f.val, m.NL) // refused fields are left out, as documented
 	}
 	b.WriteString(m.NL)
 	return b.Bytes()
@@ -210,28 +211,6 @@ func (m *Message) Bytes() []byte {
 	h := m.HeaderBytes()
 	out := make([]byte, 0, len(h)+len(m.Body))
 	return append(append(out, h...), m.Body...)
-}
-
-// writeFolded writes "Name: value" folded at spaces to lines of at most 78
-// characters where possible (never breaking a word).
-func writeFolded(b *bytes.Buffer, name, value, nl string) {
-	line := name + ":"
-	words := strings.Split(value, " ")
-	n := len(line)
-	b.WriteString(line)
-	for i, w := range words {
-		if w == "" && i > 0 {
-			continue
-		}
-		if n+1+len(w) > 78 && n > len(name)+1 {
-			b.WriteString(nl)
-			n = 0
-		}
-		b.WriteByte(' ')
-		b.WriteString(w)
-		n += 1 + len(w)
-	}
-	b.WriteString(nl)
 }
 
 // FromAddress returns the single address of the From field, lower-cased. Two

@@ -311,19 +311,19 @@ func sendDigest(j *Job, list *lists.List, rcpts []string, dir string, posts []pe
 
 // digestHeader is the header of a digest message.
 func digestHeader(list *lists.List, subject string, now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\n", listaddr.Address(list.Address, queue.SubRequest))
-	fmt.Fprintf(&b, "To: %s\n", list.Address)
-	fmt.Fprintf(&b, "Reply-To: %s\n", list.Address)
-	fmt.Fprintf(&b, "Subject: %s\n", mimeEncodeWord(subject))
-	fmt.Fprintf(&b, "Date: %s\n", now.UTC().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s@%s>\n", randomID(), listaddr.Domain(list.Address))
-	fmt.Fprintf(&b, "Precedence: list\n")
-	fmt.Fprintf(&b, "X-Loop: %s\n", list.Address)
-	fmt.Fprintf(&b, "List-Id: <%s>\n", strings.Replace(list.Address, "@", ".", 1))
-	fmt.Fprintf(&b, "List-Post: <mailto:%s>\n", list.Address)
-	fmt.Fprintf(&b, "List-Unsubscribe: <mailto:%s>\n", listaddr.Address(list.Address, queue.SubLeave))
-	fmt.Fprintf(&b, "MIME-Version: 1.0\n")
+	b := mailmsg.NewHeaderWriter("\n")
+	b.Address("From", listaddr.Address(list.Address, queue.SubRequest))
+	b.Address("To", list.Address)
+	b.Address("Reply-To", list.Address)
+	b.Text("Subject", subject)
+	b.Field("Date", now.UTC().Format(time.RFC1123Z))
+	b.MsgID("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
+	b.Field("Precedence", "list")
+	b.Field("X-Loop", list.Address)
+	b.Field("List-Id", "<"+strings.Replace(list.Address, "@", ".", 1)+">")
+	b.Field("List-Post", "<mailto:"+list.Address+">")
+	b.Field("List-Unsubscribe", "<mailto:"+listaddr.Address(list.Address, queue.SubLeave)+">")
+	b.Field("MIME-Version", "1.0")
 	return b.String()
 }
 
@@ -339,7 +339,7 @@ func topicOf(post []byte) topic {
 	if err != nil {
 		return topic{"(unreadable)", ""}
 	}
-	t := topic{subject: clip(mailmsg.DecodeHeader(m.Get("Subject")), 120)}
+	t := topic{subject: clip(mailmsg.CleanValue(mailmsg.DecodeHeader(m.Get("Subject"))), 120)}
 	if t.subject == "" {
 		t.subject = "(no subject)"
 	}
@@ -349,7 +349,7 @@ func topicOf(post []byte) topic {
 			t.from = a.Address
 		}
 	}
-	t.from = clip(t.from, 60)
+	t.from = clip(mailmsg.CleanValue(t.from), 60)
 	return t
 }
 
@@ -379,7 +379,11 @@ func mimeDigest(list *lists.List, name string, st digestState, posts [][]byte, n
 	var b bytes.Buffer
 	b.WriteString(digestHeader(list, subject, now))
 	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\n\n", outer)
-	fmt.Fprintf(&b, "--%s\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\nContent-Description: %s\n\n", outer, subject)
+	ph := mailmsg.NewHeaderWriter("\n")
+	ph.Field("Content-Type", "text/plain; charset=utf-8")
+	ph.Field("Content-Transfer-Encoding", "8bit")
+	ph.Text("Content-Description", subject)
+	fmt.Fprintf(&b, "--%s\n%s\n", outer, ph.String())
 	b.WriteString(contentsText(list, posts))
 	fmt.Fprintf(&b, "\n--%s\nContent-Type: multipart/digest; boundary=\"%s\"\n\n", outer, inner)
 	for _, p := range posts {
@@ -487,7 +491,7 @@ func plainPost(post []byte) (head, text string) {
 	var hb strings.Builder
 	for _, f := range []string{"Date", "From", "To", "Cc", "Subject", "Message-ID"} {
 		if v := e.Header.Get(f); v != "" {
-			fmt.Fprintf(&hb, "%s: %s\n", f, clip(mailmsg.DecodeHeader(v), 900))
+			fmt.Fprintf(&hb, "%s: %s\n", f, clip(mailmsg.CleanValue(mailmsg.DecodeHeader(v)), 900))
 		}
 	}
 	var tb strings.Builder

@@ -140,7 +140,7 @@ func clearSubject(m *queue.Meta, msg *mailmsg.Message) string {
 	if encrypted(m) {
 		return ""
 	}
-	return strings.TrimSpace(mailmsg.DecodeHeader(msg.Get("Subject")))
+	return mailmsg.CleanValue(mailmsg.DecodeHeader(msg.Get("Subject")))
 }
 
 // heldID derives a held post's ID from its entry ID, so holding the same
@@ -190,7 +190,7 @@ func headerSummary(msg *mailmsg.Message) string {
 	var b strings.Builder
 	for _, name := range []string{"From", "To", "Cc", "Date", "Message-ID"} {
 		for _, v := range msg.Values(name) {
-			fmt.Fprintf(&b, "  %s: %s\n", name, v)
+			fmt.Fprintf(&b, "  %s: %s\n", name, mailmsg.CleanValue(v))
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"mime"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,21 +41,7 @@ type Notice struct {
 func (n *Notice) Bytes(now time.Time) []byte {
 	var b strings.Builder
 	domain := listaddr.Domain(n.List)
-	fmt.Fprintf(&b, "From: %s\n", n.From)
-	fmt.Fprintf(&b, "To: %s\n", n.To)
-	if n.ReplyTo != "" {
-		fmt.Fprintf(&b, "Reply-To: %s\n", n.ReplyTo)
-	}
-	fmt.Fprintf(&b, "Subject: %s\n", mimeEncodeWord(n.Subject))
-	fmt.Fprintf(&b, "Date: %s\n", now.UTC().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "Message-ID: <%s@%s>\n", randomID(), domain)
-	if n.InReplyTo != "" {
-		fmt.Fprintf(&b, "In-Reply-To: %s\n", n.InReplyTo)
-	}
-	fmt.Fprintf(&b, "Auto-Submitted: auto-replied\n")
-	fmt.Fprintf(&b, "Precedence: list\n")
-	fmt.Fprintf(&b, "X-Loop: %s\n", n.List)
-	fmt.Fprintf(&b, "List-Id: <%s>\n", strings.Replace(n.List, "@", ".", 1))
+	b.Write(ownHeader(n.From, n.To, n.ReplyTo, n.Subject, n.InReplyTo, n.List, domain, now))
 	body := n.Body
 	if !strings.HasSuffix(body, "\n") {
 		body += "\n"
@@ -101,14 +86,23 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-// mimeEncodeWord encodes a subject with RFC 2047 when it is not ASCII.
-func mimeEncodeWord(s string) string {
-	for _, r := range s {
-		if r > 127 {
-			return mime.QEncoding.Encode("utf-8", s)
-		}
-	}
-	return s
+// ownHeader writes the header fields of a notice (all but MIME-Version and
+// Content-*) through mailmsg.HeaderWriter: whatever the subject, addresses
+// and message id hold (decoded words, display names), each is one field.
+func ownHeader(from, to, replyTo, subject, inReplyTo, list, domain string, now time.Time) []byte {
+	h := mailmsg.NewHeaderWriter("\n")
+	h.Address("From", from)
+	h.Address("To", to)
+	h.Address("Reply-To", replyTo)
+	h.Text("Subject", subject)
+	h.Field("Date", now.UTC().Format(time.RFC1123Z))
+	h.MsgID("Message-ID", "<"+randomID()+"@"+domain+">")
+	h.MsgID("In-Reply-To", inReplyTo)
+	h.Field("Auto-Submitted", "auto-replied")
+	h.Field("Precedence", "list")
+	h.Field("X-Loop", list)
+	h.Field("List-Id", "<"+strings.Replace(list, "@", ".", 1)+">")
+	return h.Bytes()
 }
 
 // shouldNotAnswer reports whether a message must not get an automatic reply
@@ -231,24 +225,29 @@ func RenderTemplate(dirs []string, lang, name string, data any) (subject, body s
 	if err != nil {
 		return "", "", err
 	}
-	t, err := template.New(name).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return "", "", fmt.Errorf("template %s: %w", path, err)
+	// The Subject line is rendered on its own, so that a line break in a
+	// field it shows (a post's decoded subject) cannot end it and start
+	// the body; what it renders is made one line by mailmsg.CleanValue.
+	headSrc, bodySrc, _ := strings.Cut(src, "\n")
+	var parts [2]bytes.Buffer
+	for i, part := range []string{headSrc, bodySrc} {
+		t, err := template.New(name).Option("missingkey=error").Parse(part)
+		if err != nil {
+			return "", "", fmt.Errorf("template %s: %w", path, err)
+		}
+		if err := t.Execute(&parts[i], data); err != nil {
+			return "", "", fmt.Errorf("template %s: %w", path, err)
+		}
 	}
-	var out bytes.Buffer
-	if err := t.Execute(&out, data); err != nil {
-		return "", "", fmt.Errorf("template %s: %w", path, err)
-	}
-	if out.Len() > maxTemplateSize {
+	if parts[0].Len()+parts[1].Len() > maxTemplateSize {
 		return "", "", fmt.Errorf("template %s: notice larger than %d bytes", path, maxTemplateSize)
 	}
-	head, rest, _ := strings.Cut(out.String(), "\n")
-	subject, ok := strings.CutPrefix(head, "Subject: ")
+	subject, ok := strings.CutPrefix(parts[0].String(), "Subject: ")
 	if !ok {
 		return "", "", fmt.Errorf("template %s: first line must be \"Subject: ...\"", path)
 	}
-	body = strings.TrimLeft(rest, "\n")
-	return strings.TrimSpace(subject), body, nil
+	body = strings.TrimLeft(parts[1].String(), "\n")
+	return mailmsg.CleanValue(subject), body, nil
 }
 
 // listNotice renders the template for list and returns a notice from the

@@ -192,7 +192,11 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 				out.Fields = append(out.Fields, f)
 			}
 			out.Prepend("Reply-To", list.Address)
-			out.Prepend("To", strings.Join(g, ", "))
+			to, err := mailmsg.FormatAddresses(g...) // parsed in resendOrders: cannot fail
+			if err != nil {
+				return fmt.Errorf("resend: %w", err)
+			}
+			out.Prepend("To", to)
 			out.Prepend("From", list.Address)
 			out.Add("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
 			rm := &queue.Meta{List: list.Address, Subaddress: queue.SubPost, Kind: "resend", Recipients: send,

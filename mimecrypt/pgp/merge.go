@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 )
 
@@ -96,6 +97,15 @@ func protectedSubject(top, inner *rawmime.Entity) ([]byte, bool) {
 	raw, err := fs.Raw()
 	if err != nil {
 		return nil, false
+	}
+	if !mailmsg.OneField(raw) {
+		// A bare CR or another control inside the encryption must not
+		// become a line break outside it: write the field again as one.
+		var b bytes.Buffer
+		if mailmsg.WriteField(&b, "Subject", inner.Fields.Get("Subject"), "\n") != nil {
+			return nil, false
+		}
+		raw = b.Bytes()
 	}
 	return raw, true
 }

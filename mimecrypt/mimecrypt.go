@@ -51,6 +51,11 @@ type Result struct {
 	SignerFingerprint string   // OpenPGP fingerprint (hex, upper case) or X.509 SHA-256 fingerprint of the signer
 	SignerAddresses   []string // addresses carried by the signer's verified user IDs or certificate
 	SignerCert        []byte   // S/MIME: the signer's certificate (DER), for automatic capture
+	// SignatureID identifies what was signed, by whom, whatever its encoding
+	// (OpenPGP: signer, signature type, hashed subpackets and signed digest;
+	// CMS: signer's key and signed attributes or content digest), for replay
+	// detection; "" when no signature verified.
+	SignatureID string
 
 	// Message is the opened message: the outer header fields with the decrypted
 	// (and unwrapped) content in place of the encrypted body. When the message

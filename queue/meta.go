@@ -36,6 +36,7 @@ type Meta struct {
 	VerdictReason   string   `json:"verdict_reason,omitempty"`   // why the verdict is not good
 	SignerFpr       string   `json:"signer_fpr,omitempty"`       // signer fingerprint
 	SignerAddresses []string `json:"signer_addresses,omitempty"` // signer's verified addresses
+	SignatureID     string   `json:"signature_id,omitempty"`     // replay identity of the signature (what was signed, not its encoding)
 	Auth            string   `json:"auth,omitempty"`             // smtp, md5, pgp, smime: the method the scenarios see
 	From            string   `json:"from,omitempty"`             // the From address of the message
 

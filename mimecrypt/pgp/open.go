@@ -237,6 +237,7 @@ func setVerdict(res *mimecrypt.Result, chk sigCheck) {
 	res.Reason = chk.reason
 	res.SignerFingerprint = chk.fingerprint
 	res.SignerAddresses = chk.addresses
+	res.SignatureID = chk.id
 }
 
 // openEncrypted decrypts a PGP/MIME multipart/encrypted entity enc (params

@@ -193,6 +193,7 @@ func applySignatures(res *mimecrypt.Result, sigs []*signature) {
 		res.SignerCert = first.cert.Raw
 		res.SignerFingerprint = fingerprint(first.cert)
 		res.SignerAddresses = Addresses(first.cert)
+		res.SignatureID = first.id
 	}
 }
 

@@ -1,0 +1,406 @@
+package runners
+
+// Replay attacks, end to end: a signed mail made with gpg goes through the
+// runners once and does what it says; then an attacker who captured it sends
+// it again, as it was, re-encoded (a subpacket added to the unhashed area of
+// the signature, which needs no key; for a post also a new Subject and
+// Message-ID), or in another context (the post to LIST-request, a command
+// mail as a post to another list of the site). Every replay must be refused:
+// the site's replay store counts a signature once, by what was signed.
+//
+//   attacker --deliver--> in --> incoming (verify, signature identity)
+//                                 |--> rules (duplicate-signature) --> pipeline --> out
+//                                 '--> command (replay store, x-list-name) --> replies
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/internal/gnupg"
+	"cloister/lists"
+	"cloister/queue"
+)
+
+// attackSite is keySite (list key; ann owner and bob member with keys on
+// file) plus the list other@lists.test (owner ann, members bob and dan, posts
+// only signed with OpenPGP), with unsubscribe.confirm on team so that a
+// member's signed unsubscribe acts at once and an unsigned one does not.
+func attackSite(t *testing.T) (*testSite, map[string]*gnupg.Home, storeKeys) {
+	t.Helper()
+	s, homes, keys := keySite(t)
+	s.setList(t, map[string]string{"unsubscribe": "unsubscribe.confirm"})
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := lists.NewList("other@lists.test", time.Now())
+		if err != nil {
+			return err
+		}
+		if err := l.Settings.Set("send", "send.private_pgp"); err != nil {
+			return err
+		}
+		if err := tx.CreateList(l); err != nil {
+			return err
+		}
+		for _, m := range []*lists.Member{
+			{Address: "ann@subs.test", Roles: []lists.Role{lists.RoleOwner, lists.RoleMember}},
+			{Address: "bob@subs.test"},
+			{Address: "dan@else.test"},
+		} {
+			if err := tx.AddMember(l.Address, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, homes, keys
+}
+
+// dest is where a mail is delivered: a list and a subaddress.
+type dest struct{ list, sub string }
+
+var (
+	teamPost    = dest{"team@lists.test", queue.SubPost}
+	teamRequest = dest{"team@lists.test", queue.SubRequest}
+	otherPost   = dest{"other@lists.test", queue.SubPost}
+)
+
+// deliverTo queues a message for any list of the site, as cmd/deliver does.
+func (s *testSite) deliverTo(t *testing.T, d dest, sender, msg string) {
+	t.Helper()
+	m := &queue.Meta{List: d.list, Subaddress: d.sub, Sender: sender, Recipient: d.list, Received: time.Now().UTC()}
+	if _, err := s.Queue(queue.In).Enqueue(m, strings.NewReader(msg), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countMail counts the mails in rcpt's mailbox that contain marker.
+func countMail(t *testing.T, s *testSite, rcpt, marker string) int {
+	t.Helper()
+	n := 0
+	for _, m := range s.mailbox(t, rcpt) {
+		if bytes.Contains(m, []byte(marker)) {
+			n++
+		}
+	}
+	return n
+}
+
+// reencodeSignature adds a subpacket to the unhashed area of the first
+// OpenPGP signature armored in msg and writes the packet back in the other
+// header format. The signature still verifies (the unhashed area is not
+// signed), but its bytes, and so a digest of them, are new.
+func reencodeSignature(t *testing.T, msg string) string {
+	t.Helper()
+	const begin, end = "-----BEGIN PGP SIGNATURE-----", "-----END PGP SIGNATURE-----"
+	i, j := strings.Index(msg, begin), strings.Index(msg, end)
+	if i < 0 || j < i {
+		t.Fatalf("no armored signature in:\n%s", msg)
+	}
+	old := msg[i : j+len(end)]
+	blk, err := armor.Decode(strings.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := io.ReadAll(blk.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := packet.Read(bytes.NewReader(bin)); err != nil {
+		t.Fatal(err)
+	} else if _, ok := p.(*packet.Signature); !ok {
+		t.Fatalf("first packet is %T", p)
+	}
+	body, rest := packetBody(t, bin)
+	if body[0] != 4 {
+		t.Fatalf("signature version %d, want 4", body[0])
+	}
+	hashed := int(body[4])<<8 | int(body[5])
+	at := 6 + hashed
+	unhashed := int(body[at])<<8 | int(body[at+1])
+	// A non-critical subpacket of a private type (RFC 9580 5.2.3.7): ignored
+	// by readers, so the signature still verifies.
+	sub := []byte{5, 101, 'c', 'a', 'f', 'e'}
+	var nb []byte
+	nb = append(nb, body[:at]...)
+	nb = append(nb, byte((unhashed+len(sub))>>8), byte(unhashed+len(sub)))
+	nb = append(nb, body[at+2:at+2+unhashed]...)
+	nb = append(nb, sub...)
+	nb = append(nb, body[at+2+unhashed:]...)
+	var pkt bytes.Buffer
+	pkt.WriteByte(0xC0 | 2) // new format, tag 2 (signature)
+	if len(nb) < 192 {
+		pkt.WriteByte(byte(len(nb)))
+	} else {
+		pkt.Write([]byte{255, byte(len(nb) >> 24), byte(len(nb) >> 16), byte(len(nb) >> 8), byte(len(nb))})
+	}
+	pkt.Write(nb)
+	pkt.Write(rest)
+	p, err := packet.Read(bytes.NewReader(pkt.Bytes()))
+	if err != nil {
+		t.Fatalf("re-encoded signature does not parse: %v", err)
+	}
+	if _, ok := p.(*packet.Signature); !ok || bytes.Equal(pkt.Bytes(), bin) {
+		t.Fatal("re-encoding changed nothing")
+	}
+	var out bytes.Buffer
+	w, err := armor.Encode(&out, "PGP SIGNATURE", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(pkt.Bytes())
+	w.Close()
+	return strings.Replace(msg, old, strings.TrimSpace(out.String()), 1)
+}
+
+// packetBody splits the first OpenPGP packet of b into its body and what
+// follows, for either header format.
+func packetBody(t *testing.T, b []byte) (body, rest []byte) {
+	t.Helper()
+	tag := b[0]
+	if tag&0x80 == 0 {
+		t.Fatal("not an OpenPGP packet")
+	}
+	var n, h int
+	if tag&0x40 == 0 { // old format
+		switch tag & 3 {
+		case 0:
+			n, h = int(b[1]), 2
+		case 1:
+			n, h = int(b[1])<<8|int(b[2]), 3
+		case 2:
+			n, h = int(b[1])<<24|int(b[2])<<16|int(b[3])<<8|int(b[4]), 5
+		default:
+			t.Fatal("indeterminate length")
+		}
+	} else {
+		switch o := int(b[1]); {
+		case o < 192:
+			n, h = o, 2
+		case o < 224:
+			n, h = (o-192)<<8+int(b[2])+192, 3
+		case o == 255:
+			n, h = int(b[2])<<24|int(b[3])<<16|int(b[4])<<8|int(b[5]), 6
+		default:
+			t.Fatal("partial length")
+		}
+	}
+	return b[h : h+n], b[h+n:]
+}
+
+var messageIDRE = regexp.MustCompile(`(?m)^Message-ID: .*$`)
+
+// newHeaders gives a post a new Subject and Message-ID (outer, unsigned fields).
+func newHeaders(msg string) string {
+	msg = strings.Replace(msg, "Subject: ", "Subject: Re: ", 1)
+	return messageIDRE.ReplaceAllString(msg, fmt.Sprintf("Message-ID: <%d.replay@evil.test>", time.Now().UnixNano()))
+}
+
+// replayColumn is what was signed and captured: a post or a command mail.
+type replayColumn struct {
+	name   string
+	sender string
+	first  dest
+	// mail signs the mail with the sender's gpg.
+	mail func(h *gnupg.Home) string
+	// effect counts what the mail did so far: copies distributed, members
+	// removed, keys revoked.
+	effect func(t *testing.T, s *testSite, keys storeKeys) int
+	// reset undoes the effect of the first mail (re-adds a member, puts a
+	// key back), so that a replay doing it again would show.
+	reset func(t *testing.T, s *testSite, keys storeKeys, saved map[string]*openpgp.Entity)
+}
+
+// replayRow is the attack: how the captured mail is sent again.
+type replayRow struct {
+	name   string
+	attack func(t *testing.T, c replayColumn, msg string) (string, dest)
+}
+
+func readd(t *testing.T, s *testSite, addr string) {
+	t.Helper()
+	if err := s.Lists.Update(func(tx *lists.Tx) error {
+		if m, _ := tx.Member("team@lists.test", addr); m != nil {
+			return nil
+		}
+		return tx.AddMember("team@lists.test", &lists.Member{Address: addr})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// otherCopies counts copies distributed by other@lists.test (dan is only there).
+func otherCopies(t *testing.T, s *testSite) int { return len(s.mailbox(t, "dan@else.test")) }
+
+var replayColumns = []replayColumn{
+	{
+		name: "post", sender: "ann@subs.test", first: teamPost,
+		// An owner's signed post whose first line reads as a command, with
+		// the posting address in its protected To: as a command mail it
+		// would remove cat with ann's authority.
+		mail: func(h *gnupg.Home) string {
+			return string(h.PGPMIMESigned("From: ann@subs.test\nTo: team@lists.test\nSubject: Minutes\nMessage-ID: <m1@subs.test>\n",
+				[]byte("To: team@lists.test\nContent-Type: text/plain; protected-headers=\"v1\"\n\n"+
+					"remove cat@subs.test\n\nMinutes: cat asked to leave the list.\n"), "ann@subs.test"))
+		},
+		effect: func(t *testing.T, s *testSite, _ storeKeys) int {
+			n := countMail(t, s, "cat@subs.test", "Minutes: cat asked") + otherCopies(t, s)
+			if s.member(t, "cat@subs.test") == nil {
+				n++
+			}
+			return n
+		},
+		reset: func(*testing.T, *testSite, storeKeys, map[string]*openpgp.Entity) {},
+	},
+	{
+		name: "owner command", sender: "ann@subs.test", first: teamRequest,
+		mail: func(h *gnupg.Home) string {
+			return signedCommands(h, "ann@subs.test", "cmds", "x-list-name team@lists.test\nremove cat@subs.test\n")
+		},
+		effect: func(t *testing.T, s *testSite, _ storeKeys) int {
+			n := otherCopies(t, s)
+			if s.member(t, "cat@subs.test") == nil {
+				n++
+			}
+			return n
+		},
+		reset: func(t *testing.T, s *testSite, _ storeKeys, _ map[string]*openpgp.Entity) { readd(t, s, "cat@subs.test") },
+	},
+	{
+		name: "member command", sender: "bob@subs.test", first: teamRequest,
+		mail: func(h *gnupg.Home) string {
+			return signedCommands(h, "bob@subs.test", "cmds", "x-list-name team@lists.test\nunsubscribe\n")
+		},
+		effect: func(t *testing.T, s *testSite, _ storeKeys) int {
+			n := otherCopies(t, s)
+			if s.member(t, "bob@subs.test") == nil {
+				n++
+			}
+			return n
+		},
+		reset: func(t *testing.T, s *testSite, _ storeKeys, _ map[string]*openpgp.Entity) { readd(t, s, "bob@subs.test") },
+	},
+	{
+		name: "key command", sender: "bob@subs.test", first: teamRequest,
+		mail: func(h *gnupg.Home) string {
+			return signedCommands(h, "bob@subs.test", "cmds", "x-list-name team@lists.test\nkey revoke\n")
+		},
+		effect: func(t *testing.T, s *testSite, keys storeKeys) int {
+			n := otherCopies(t, s)
+			if _, ok := keys.subs["bob@subs.test"]; !ok {
+				n++
+			}
+			return n
+		},
+		reset: func(_ *testing.T, _ *testSite, keys storeKeys, saved map[string]*openpgp.Entity) {
+			keys.subs["bob@subs.test"] = saved["bob@subs.test"]
+		},
+	},
+}
+
+var replayRows = []replayRow{
+	{"replayed", func(_ *testing.T, c replayColumn, msg string) (string, dest) { return msg, c.first }},
+	{"re-encoded replay", func(t *testing.T, c replayColumn, msg string) (string, dest) {
+		msg = reencodeSignature(t, msg)
+		if c.first == teamPost {
+			msg = newHeaders(msg)
+		}
+		return msg, c.first
+	}},
+	// A post sent to LIST-request; a command mail sent as a post to the
+	// other list, its outer To rewritten to name that list.
+	{"post-as-command", func(_ *testing.T, c replayColumn, msg string) (string, dest) {
+		if c.first == teamPost {
+			return msg, teamRequest
+		}
+		return strings.Replace(msg, "To: team-request@lists.test\n", "To: other@lists.test\n", 1), otherPost
+	}},
+}
+
+// TestReplayAttacks is the table of replays: for every kind of signed mail
+// (columns) and every way of sending it again (rows), the first mail does
+// what it says and the replay does nothing.
+func TestReplayAttacks(t *testing.T) {
+	want := map[string]map[string]string{
+		"replayed":          {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+		"re-encoded replay": {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+		"post-as-command":   {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+	}
+	for _, row := range replayRows {
+		for _, col := range replayColumns {
+			t.Run(row.name+"/"+col.name, func(t *testing.T) {
+				s, homes, keys := attackSite(t)
+				saved := map[string]*openpgp.Entity{}
+				for a, e := range keys.subs {
+					saved[a] = e
+				}
+				msg := col.mail(homes[col.sender])
+				s.deliverTo(t, col.first, col.sender, msg)
+				s.drain(t)
+				if col.effect(t, s, keys) != 1 {
+					t.Fatalf("the first %s did not act (effect %d); bad: %q", col.name, col.effect(t, s, keys), s.badReasons(t))
+				}
+				col.reset(t, s, keys, saved)
+				before := col.effect(t, s, keys)
+				replayed, to := row.attack(t, col, msg)
+				s.deliverTo(t, to, col.sender, replayed)
+				s.drain(t)
+				got := "refused"
+				if col.effect(t, s, keys) != before {
+					got = "carried out"
+				}
+				if got != want[row.name][col.name] {
+					t.Fatalf("%s of a %s: %s, want %s; bad: %q", row.name, col.name, got, want[row.name][col.name], s.badReasons(t))
+				}
+			})
+		}
+	}
+}
+
+// TestSignedPostToRequestDoesNotAct: a signed mail that names the posting
+// address in its protected To (a post) and reaches LIST-request before the
+// list ever saw it is not a command mail: its lines do not run with the
+// signer's authority (here: an owner's remove).
+func TestSignedPostToRequestDoesNotAct(t *testing.T) {
+	s, homes, _ := attackSite(t)
+	msg := replayColumns[0].mail(homes["ann@subs.test"])
+	s.deliverTo(t, teamRequest, "ann@subs.test", msg)
+	s.drain(t)
+	if s.member(t, "cat@subs.test") == nil {
+		t.Fatal("a signed post sent to team-request removed cat with the owner's authority")
+	}
+	if r := decryptReply(t, homes["ann@subs.test"], lastMail(t, s, "ann@subs.test")); !strings.Contains(r, "Your signature was not counted") {
+		t.Fatalf("reply:\n%s", r)
+	}
+}
+
+// TestDuplicateSignatureHold: with duplicate_signature_action hold, a
+// replayed signed post is held for the moderators, not distributed.
+func TestDuplicateSignatureHold(t *testing.T) {
+	s, homes, _ := attackSite(t)
+	s.setList(t, map[string]string{"duplicate_signature_action": "hold"})
+	msg := replayColumns[0].mail(homes["ann@subs.test"])
+	s.deliverTo(t, teamPost, "ann@subs.test", msg)
+	s.drain(t)
+	s.deliverTo(t, teamPost, "ann@subs.test", newHeaders(reencodeSignature(t, msg)))
+	s.drain(t)
+	if n := countMail(t, s, "cat@subs.test", "Minutes: cat asked"); n != 1 {
+		t.Fatalf("cat got %d copies, want 1", n)
+	}
+	var held []*lists.Held
+	s.Lists.View(func(tx *lists.Tx) error { held, _ = tx.HeldFor("team@lists.test"); return nil })
+	if len(held) != 1 {
+		t.Fatalf("%d held, want the replay", len(held))
+	}
+}
+

@@ -274,7 +274,9 @@ var replayColumns = []replayColumn{
 			}
 			return n
 		},
-		reset: func(t *testing.T, s *testSite, _ storeKeys, _ map[string]*openpgp.Entity) { readd(t, s, "cat@subs.test") },
+		reset: func(t *testing.T, s *testSite, _ storeKeys, _ map[string]*openpgp.Entity) {
+			readd(t, s, "cat@subs.test")
+		},
 	},
 	{
 		name: "member command", sender: "bob@subs.test", first: teamRequest,
@@ -288,7 +290,9 @@ var replayColumns = []replayColumn{
 			}
 			return n
 		},
-		reset: func(t *testing.T, s *testSite, _ storeKeys, _ map[string]*openpgp.Entity) { readd(t, s, "bob@subs.test") },
+		reset: func(t *testing.T, s *testSite, _ storeKeys, _ map[string]*openpgp.Entity) {
+			readd(t, s, "bob@subs.test")
+		},
 	},
 	{
 		name: "key command", sender: "bob@subs.test", first: teamRequest,
@@ -403,4 +407,3 @@ func TestDuplicateSignatureHold(t *testing.T) {
 		t.Fatalf("%d held, want the replay", len(held))
 	}
 }
-

@@ -119,12 +119,18 @@ func Handle(r *Request) (*Outcome, error) {
 			if id == "" { // queued before signatures carried an identity
 				id = "digest:" + sig.Digest
 			}
+			signed := r.Meta.SignatureTime
+			if signed.IsZero() {
+				signed = sig.Created
+			}
 			where := "command to " + listaddr.Address(r.List.Address, r.Meta.Subaddress)
-			if prev, err = r.Replay.Check(id, r.Meta.ID, where, r.Now); err != nil {
+			if prev, err = r.Replay.Check(id, r.Meta.ID, where, signed, r.Now); err != nil {
 				return nil, err
 			}
 		}
 		switch {
+		case prev != nil && prev.Forgotten:
+			refuseAll = "the signature is too old for the list to tell whether it was used before; sign the commands again"
 		case prev != nil: // seen in any context: a post or a command, to any list of the site
 			refuseAll = "this signed message was received before; a signature authorizes commands once (sign them again to repeat them)"
 		case r.Meta.Subaddress != queue.SubConfirm && // LIST-confirm+TOKEN: the token names the list

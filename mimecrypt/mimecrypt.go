@@ -5,7 +5,10 @@
 // (RFC 8551), both built on rawmime for byte-exact MIME splitting.
 package mimecrypt
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Encryption says how an incoming message was encrypted.
 type Encryption string
@@ -56,6 +59,9 @@ type Result struct {
 	// CMS: signer's key and signed attributes or content digest), for replay
 	// detection; "" when no signature verified.
 	SignatureID string
+	// SignatureTime is when the signer says it signed (OpenPGP creation
+	// time, CMS signingTime); zero when unknown.
+	SignatureTime time.Time
 
 	// Message is the opened message: the outer header fields with the decrypted
 	// (and unwrapped) content in place of the encrypted body. When the message

@@ -36,9 +36,14 @@ type Meta struct {
 	VerdictReason   string   `json:"verdict_reason,omitempty"`   // why the verdict is not good
 	SignerFpr       string   `json:"signer_fpr,omitempty"`       // signer fingerprint
 	SignerAddresses []string `json:"signer_addresses,omitempty"` // signer's verified addresses
-	SignatureID     string   `json:"signature_id,omitempty"`     // replay identity of the signature (what was signed, not its encoding)
 	Auth            string   `json:"auth,omitempty"`             // smtp, md5, pgp, smime: the method the scenarios see
 	From            string   `json:"from,omitempty"`             // the From address of the message
+
+	// The replay identity of a good signature (what was signed and by whom,
+	// not its encoding) and when the signer says it signed (zero if unknown),
+	// for the site's replay store.
+	SignatureID   string    `json:"signature_id,omitempty"`
+	SignatureTime time.Time `json:"signature_time,omitzero"`
 
 	// Sealed tells that the message bytes are sealed (AES-256-GCM) because they
 	// hold the plaintext of an encrypted post (security invariant 2).

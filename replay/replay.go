@@ -39,12 +39,20 @@ const DefaultWindow = 400 * 24 * time.Hour
 // DefaultMax bounds the records kept (about 150 bytes each on disk).
 const DefaultMax = 200000
 
+// Skew is how far a signer's clock may run ahead: a signature dated less
+// than this after the store's horizon may still have been seen before it.
+const Skew = 48 * time.Hour
+
 var (
 	bucketSigs  = []byte("signatures") // identity -> record (JSON)
 	bucketOrder = []byte("order")      // 8-byte big-endian unix nanoseconds + identity -> nothing
+	bucketMeta  = []byte("meta")       // "horizon" -> 8-byte big-endian unix nanoseconds
+	keyHorizon  = []byte("horizon")
 )
 
-// Sighting is where and when a signature was first seen.
+// Sighting is where and when a signature was first seen. Forgotten
+// sightings stand for signatures dated before what the store still
+// remembers: they may have been seen, so they count as seen.
 type Sighting struct {
 	// Entry is the queue entry id that carried it.
 	Entry string `json:"entry"`
@@ -52,6 +60,9 @@ type Sighting struct {
 	Context string `json:"context"`
 	// At is when it was recorded.
 	At time.Time `json:"at"`
+	// Forgotten says the signature is older than the store's memory (its
+	// window, or records dropped for the bound); Entry and Context are empty.
+	Forgotten bool `json:"-"`
 }
 
 // Store is the site's replay store.
@@ -72,9 +83,12 @@ func ForSite(stateDir string) *Store { return &Store{Path: Path(stateDir)} }
 // Check records that entry carried the signature id in context at now, and
 // returns the earlier sighting when another entry carried it before (a
 // replay), or nil. The same entry checked again (a retry after a crash, or a
-// post coming back from moderation) is not a replay. An empty id is an
+// post coming back from moderation) is not a replay. signed is when the
+// signer says it signed (zero if unknown): a signature dated before the
+// store's horizon (what it forgot, by window or bound), less Skew, may have
+// been seen and is returned as a Forgotten sighting. An empty id is an
 // error: the caller has no identity to count.
-func (s *Store) Check(id, entry, context string, now time.Time) (*Sighting, error) {
+func (s *Store) Check(id, entry, context string, signed, now time.Time) (*Sighting, error) {
 	if id == "" {
 		return nil, fmt.Errorf("replay store: empty signature identity")
 	}
@@ -95,8 +109,15 @@ func (s *Store) Check(id, entry, context string, now time.Time) (*Sighting, erro
 		if err != nil {
 			return err
 		}
-		if err := expire(sigs, order, now.Add(-window)); err != nil {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
 			return err
+		}
+		horizon := readHorizon(meta)
+		if h, err := expire(sigs, order, now.Add(-window)); err != nil {
+			return err
+		} else if h.After(horizon) {
+			horizon = h
 		}
 		if v := sigs.Get([]byte(id)); v != nil {
 			var old Sighting
@@ -106,7 +127,11 @@ func (s *Store) Check(id, entry, context string, now time.Time) (*Sighting, erro
 			if old.Entry != entry {
 				prev = &old
 			}
-			return nil
+			return writeHorizon(meta, horizon)
+		}
+		if !signed.IsZero() && signed.Before(horizon.Add(Skew)) {
+			prev = &Sighting{At: horizon, Forgotten: true}
+			return writeHorizon(meta, horizon)
 		}
 		rec, err := json.Marshal(Sighting{Entry: entry, Context: context, At: now.UTC()})
 		if err != nil {
@@ -124,11 +149,17 @@ func (s *Store) Check(id, entry, context string, now time.Time) (*Sighting, erro
 			if k == nil {
 				break
 			}
+			if at := keyTime(k); at.After(horizon) {
+				horizon = at
+			}
 			if err := drop(sigs, order, k); err != nil {
 				return err
 			}
 		}
-		return order.SetSequence(n)
+		if err := order.SetSequence(n); err != nil {
+			return err
+		}
+		return writeHorizon(meta, horizon)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replay store %s: %w", s.Path, err)
@@ -151,23 +182,54 @@ func (s *Store) Len() (int, error) {
 	return n, nil
 }
 
-// expire drops the records older than before.
-func expire(sigs, order *bolt.Bucket, before time.Time) error {
+// expire drops the records older than before and returns the time of the
+// newest one dropped (zero when none was).
+func expire(sigs, order *bolt.Bucket, before time.Time) (time.Time, error) {
 	c := order.Cursor()
 	n := order.Sequence()
 	var old [][]byte
-	for k, _ := c.First(); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k[:8])) < before.UnixNano(); k, _ = c.Next() {
+	for k, _ := c.First(); k != nil && len(k) >= 8 && keyTime(k).Before(before); k, _ = c.Next() {
 		old = append(old, append([]byte(nil), k...))
 	}
+	var newest time.Time
 	for _, k := range old {
+		if at := keyTime(k); at.After(newest) {
+			newest = at
+		}
 		if err := drop(sigs, order, k); err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if n > 0 {
 			n--
 		}
 	}
-	return order.SetSequence(n)
+	return newest, order.SetSequence(n)
+}
+
+// keyTime reads the time of an order key.
+func keyTime(k []byte) time.Time {
+	if len(k) < 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
+}
+
+// readHorizon returns the time of the newest record the store dropped.
+func readHorizon(meta *bolt.Bucket) time.Time {
+	v := meta.Get(keyHorizon)
+	if len(v) != 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+}
+
+func writeHorizon(meta *bolt.Bucket, h time.Time) error {
+	if h.IsZero() {
+		return nil
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(h.UnixNano()))
+	return meta.Put(keyHorizon, v[:])
 }
 
 // drop deletes one record by its order key.

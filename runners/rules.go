@@ -94,9 +94,14 @@ func signatureSeen(j *Job, m *queue.Meta) (string, error) {
 	if m.Verdict != "good" || m.SignatureID == "" {
 		return "", nil
 	}
-	prev, err := replay.ForSite(j.Site.Config.StateDir).Check(m.SignatureID, m.ID, "post to "+m.List, j.Now)
+	prev, err := replay.ForSite(j.Site.Config.StateDir).Check(m.SignatureID, m.ID, "post to "+m.List, m.SignatureTime, j.Now)
 	if err != nil || prev == nil {
 		return "", err
+	}
+	if prev.Forgotten {
+		j.Log.Warn("signature older than the replay store's memory", "signature", m.SignatureID,
+			"signed", m.SignatureTime, "horizon", prev.At)
+		return "signed before the replay store's horizon", nil
 	}
 	j.Log.Warn("signature seen before", "signature", m.SignatureID, "first_entry", prev.Entry,
 		"first_context", prev.Context, "first_seen", prev.At)

@@ -21,7 +21,7 @@ func TestBackupKeepsReplayStore(t *testing.T) {
 	}
 	store := replay.ForSite(cfg.StateDir)
 	now := time.Now()
-	if prev, err := store.Check("pgp:counted", "e1", "post to team@lists.test", now); err != nil || prev != nil {
+	if prev, err := store.Check("pgp:counted", "e1", "post to team@lists.test", time.Time{}, now); err != nil || prev != nil {
 		t.Fatalf("first check: %v %v", prev, err)
 	}
 	bk := filepath.Join(t.TempDir(), "backup")
@@ -37,7 +37,7 @@ func TestBackupKeepsReplayStore(t *testing.T) {
 	if out, err := cli(t, "--config", cfgPath, "restore", "--force", bk); err != nil {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
-	if prev, err := store.Check("pgp:counted", "e2", "command to team-request@lists.test", now); err != nil || prev == nil {
+	if prev, err := store.Check("pgp:counted", "e2", "command to team-request@lists.test", time.Time{}, now); err != nil || prev == nil {
 		t.Fatalf("after restore the counted signature is new again (%v, %v)", prev, err)
 	}
 }

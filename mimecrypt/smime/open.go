@@ -193,7 +193,7 @@ func applySignatures(res *mimecrypt.Result, sigs []*signature) {
 		res.SignerCert = first.cert.Raw
 		res.SignerFingerprint = fingerprint(first.cert)
 		res.SignerAddresses = Addresses(first.cert)
-		res.SignatureID = first.id
+		res.SignatureID, res.SignatureTime = first.id, first.signed
 	}
 }
 

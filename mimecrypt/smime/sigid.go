@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/hex"
+	"time"
 
 	"github.com/smallstep/pkcs7"
 )
@@ -91,4 +92,14 @@ func signedAttributesDER(attrs []signedAttribute) ([]byte, error) {
 		return nil, err
 	}
 	return seq.Bytes, nil // the SET, without the SEQUENCE around it
+}
+
+// signingTime returns the signingTime signed attribute of the first signer,
+// or the zero time without one.
+func signingTime(p7 *pkcs7.PKCS7) time.Time {
+	var t time.Time
+	if err := p7.UnmarshalSignedAttribute(oidSigningTime, &t); err != nil {
+		return time.Time{}
+	}
+	return t
 }

@@ -103,6 +103,8 @@ var ListActions = map[string]func(*lists.Settings) Action{
 // its Name, Description and Check (detection only: no policy), add it here
 // with its action, add its cases to chain_test.go, and add its row to the
 // table in docs/owners.md (TestChainDocs fails until the row matches).
+// When a list setting chooses the action, name the rule in ListActions too
+// (the action here is then the default).
 var PostingChain = []Link{
 	{Loop{}, ActionDiscard},
 	{BannedAddress{}, ActionReject},

@@ -61,3 +61,16 @@ func TestDuplicateSignature(t *testing.T) {
 		})
 	}
 }
+
+// TestListActions: every rule whose action a setting chooses is in the chain.
+func TestListActions(t *testing.T) {
+	for name := range ListActions {
+		found := false
+		for _, l := range PostingChain {
+			found = found || l.Rule.Name() == name
+		}
+		if !found {
+			t.Errorf("ListActions names %s, which is not in PostingChain", name)
+		}
+	}
+}

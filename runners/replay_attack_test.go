@@ -119,7 +119,7 @@ type replayColumn struct {
 // replayRow is the attack: how the captured mail is sent again.
 type replayRow struct {
 	name   string
-	attack func(t *testing.T, c replayColumn, msg string) (string, dest)
+	attack func(t *testing.T, c replayColumn, msg string, attacker *gnupg.Home) (string, dest)
 }
 
 func readd(t *testing.T, s *testSite, addr string) {
@@ -132,6 +132,17 @@ func readd(t *testing.T, s *testSite, addr string) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lastText returns the text of the last mail to rcpt, decrypted with h when
+// it is encrypted.
+func lastText(t *testing.T, s *testSite, h *gnupg.Home, rcpt string) string {
+	t.Helper()
+	m := lastMail(t, s, rcpt)
+	if strings.Contains(m, "multipart/encrypted") {
+		return decryptReply(t, h, m)
+	}
+	return m
 }
 
 // otherCopies counts copies distributed by other@lists.test (dan is only there).
@@ -149,7 +160,8 @@ var replayColumns = []replayColumn{
 					"remove cat@subs.test\n\nMinutes: cat asked to leave the list.\n"), "ann@subs.test"))
 		},
 		effect: func(t *testing.T, s *testSite, _ storeKeys) int {
-			n := countMail(t, s, "cat@subs.test", "Minutes: cat asked") + otherCopies(t, s)
+			// cat has no key: a copy of an encrypted post reaches only bob.
+			n := countMail(t, s, "cat@subs.test", "Minutes: cat asked") + len(s.mailbox(t, "bob@subs.test")) + otherCopies(t, s)
 			if s.member(t, "cat@subs.test") == nil {
 				n++
 			}
@@ -208,17 +220,23 @@ var replayColumns = []replayColumn{
 }
 
 var replayRows = []replayRow{
-	{"replayed", func(_ *testing.T, c replayColumn, msg string) (string, dest) { return msg, c.first }},
-	{"re-encoded replay", func(t *testing.T, c replayColumn, msg string) (string, dest) {
+	{"replayed", func(_ *testing.T, c replayColumn, msg string, _ *gnupg.Home) (string, dest) { return msg, c.first }},
+	{"re-encoded replay", func(t *testing.T, c replayColumn, msg string, _ *gnupg.Home) (string, dest) {
 		msg = gnupg.ReencodeSignature(t, msg)
 		if c.first == teamPost {
 			msg = newHeaders(msg)
 		}
 		return msg, c.first
 	}},
+	// The signed mail encrypted anew to the list's public key by the
+	// attacker (RFC 3156 6.1: the signature travels inside).
+	{"re-encrypted replay", func(t *testing.T, c replayColumn, msg string, attacker *gnupg.Home) (string, dest) {
+		i := strings.Index(msg, "MIME-Version: ")
+		return string(attacker.PGPMIMEEncrypted(msg[:i], []byte(msg[i:]), false, "", "team@lists.test")), c.first
+	}},
 	// A post sent to LIST-request; a command mail sent as a post to the
 	// other list, its outer To rewritten to name that list.
-	{"post-as-command", func(_ *testing.T, c replayColumn, msg string) (string, dest) {
+	{"post-as-command", func(_ *testing.T, c replayColumn, msg string, _ *gnupg.Home) (string, dest) {
 		if c.first == teamPost {
 			return msg, teamRequest
 		}
@@ -231,9 +249,10 @@ var replayRows = []replayRow{
 // what it says and the replay does nothing.
 func TestReplayAttacks(t *testing.T) {
 	want := map[string]map[string]string{
-		"replayed":          {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
-		"re-encoded replay": {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
-		"post-as-command":   {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+		"replayed":            {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+		"re-encoded replay":   {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+		"re-encrypted replay": {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
+		"post-as-command":     {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
 	}
 	for _, row := range replayRows {
 		for _, col := range replayColumns {
@@ -246,12 +265,12 @@ func TestReplayAttacks(t *testing.T) {
 				msg := col.mail(homes[col.sender])
 				s.deliverTo(t, col.first, col.sender, msg)
 				s.drain(t)
-				if col.effect(t, s, keys) != 1 {
+				if col.effect(t, s, keys) == 0 {
 					t.Fatalf("the first %s did not act (effect %d); bad: %q", col.name, col.effect(t, s, keys), s.badReasons(t))
 				}
 				col.reset(t, s, keys, saved)
 				before := col.effect(t, s, keys)
-				replayed, to := row.attack(t, col, msg)
+				replayed, to := row.attack(t, col, msg, homes["dan@else.test"])
 				s.deliverTo(t, to, col.sender, replayed)
 				s.drain(t)
 				got := "refused"
@@ -260,6 +279,11 @@ func TestReplayAttacks(t *testing.T) {
 				}
 				if got != want[row.name][col.name] {
 					t.Fatalf("%s of a %s: %s, want %s; bad: %q", row.name, col.name, got, want[row.name][col.name], s.badReasons(t))
+				}
+				// Refused as a replay, not for another reason (a signature
+				// that did not verify, say): the sender is told so.
+				if r := lastText(t, s, homes[col.sender], col.sender); !strings.Contains(r, "received before") {
+					t.Fatalf("the answer to the %s does not say it is a replay:\n%s", row.name, r)
 				}
 			})
 		}

@@ -14,6 +14,7 @@ package runners
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/replay"
 )
 
 // attackSite is keySite (list key; ann owner and bob member with keys on
@@ -324,5 +326,42 @@ func TestDuplicateSignatureHold(t *testing.T) {
 	s.Lists.View(func(tx *lists.Tx) error { held, _ = tx.HeldFor("team@lists.test"); return nil })
 	if len(held) != 1 {
 		t.Fatalf("%d held, want the replay", len(held))
+	}
+}
+
+// TestSignedPostRetryIsNotReplay: the rules runner crashed after it counted
+// a signed post's signature and before it finished the entry; the same
+// entry handled again is the post's first handling, not a replay, and the
+// post is distributed once.
+func TestSignedPostRetryIsNotReplay(t *testing.T) {
+	s, homes, _ := attackSite(t)
+	s.setList(t, map[string]string{"pgp_post_encrypt": "no"})
+	s.deliverTo(t, teamPost, "ann@subs.test", replayColumns[0].mail(homes["ann@subs.test"]))
+	if err := (&Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names, err := s.Queue(queue.Rules).Pending(queue.All)
+	if err != nil || len(names) != 1 {
+		t.Fatalf("rules queue: %v %v", names, err)
+	}
+	e, err := s.Queue(queue.Rules).Peek(names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Meta.Verdict != "good" || e.Meta.SignatureID == "" {
+		t.Fatalf("verdict %s, identity %q", e.Meta.Verdict, e.Meta.SignatureID)
+	}
+	// What the crashed attempt left behind.
+	if _, err := replay.ForSite(s.Config.StateDir).Check(e.Meta.SignatureID, e.Meta.ID, "post to team@lists.test", e.Meta.SignatureTime, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	if n := countMail(t, s, "cat@subs.test", "Minutes: cat asked"); n != 1 {
+		t.Fatalf("cat got %d copies after the retry, want 1; bad: %q", n, s.badReasons(t))
+	}
+	for _, m := range s.mailbox(t, "ann@subs.test") {
+		if bytes.Contains(m, []byte("received before")) {
+			t.Fatalf("the retried post was taken for a replay:\n%s", m)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
+	"cloister/replay"
 	"cloister/rules"
 	"cloister/site"
 )
@@ -34,7 +35,9 @@ type Request struct {
 	Mod       Moderation
 	Scenarios *rules.ScenarioSet
 	KeyStore  KeyStore
-	Replay    *ReplayStore
+	// Replay is the site's replay store: a signature counts once, in one
+	// context (a post or a command mail, of any list).
+	Replay *replay.Store
 }
 
 // Outcome is what a command mail produced: the messages to send (the reply
@@ -107,28 +110,36 @@ func Handle(r *Request) (*Outcome, error) {
 	}
 	refuseAll := ""
 	if c.Method == rules.MethodPGP || c.Method == rules.MethodSMIME {
+		sig := SignatureOf(r.Body, r.Meta.SignerFpr)
+		maxAge := time.Duration(r.List.Settings.SignedCommandMaxAgeDays) * 24 * time.Hour
+		tooOld := !sig.Created.IsZero() && r.Now.Sub(sig.Created) > maxAge
+		var prev *replay.Sighting
+		if r.Replay != nil && !tooOld { // too old is refused (or not counted) anyway
+			id := r.Meta.SignatureID
+			if id == "" { // queued before signatures carried an identity
+				id = "digest:" + sig.Digest
+			}
+			signed := r.Meta.SignatureTime
+			if signed.IsZero() {
+				signed = sig.Created
+			}
+			where := "command to " + listaddr.Address(r.List.Address, r.Meta.Subaddress)
+			if prev, err = r.Replay.Check(id, r.Meta.ID, where, signed, r.Now); err != nil {
+				return nil, err
+			}
+		}
 		switch {
+		case prev != nil && prev.Forgotten:
+			refuseAll = "the signature is too old for the list to tell whether it was used before; sign the commands again"
+		case prev != nil: // seen in any context: a post or a command, to any list of the site
+			refuseAll = "this signed message was received before; a signature authorizes commands once (sign them again to repeat them)"
 		case r.Meta.Subaddress != queue.SubConfirm && // LIST-confirm+TOKEN: the token names the list
 			!namesList(parsed.ListName, r.List.Address) && !signedHeadersNameList(r.Body, r.List.Address):
 			notes = append(notes, "Your signature was not counted: a signed command mail must name its list\n"+
 				"inside the signed text with the line\n  x-list-name "+r.List.Address)
 			c.Method = rules.MethodSMTP
-		default:
-			sig := SignatureOf(r.Body, r.Meta.SignerFpr)
-			maxAge := time.Duration(r.List.Settings.SignedCommandMaxAgeDays) * 24 * time.Hour
-			if !sig.Created.IsZero() && r.Now.Sub(sig.Created) > maxAge {
-				refuseAll = fmt.Sprintf("the signature is older than %d days; sign the commands again", r.List.Settings.SignedCommandMaxAgeDays)
-				break
-			}
-			if r.Replay != nil {
-				seen, err := r.Replay.Check(r.List.Address, sig.Digest, r.Meta.ID, r.Now, maxAge+24*time.Hour)
-				if err != nil {
-					return nil, err
-				}
-				if seen {
-					refuseAll = "this signed message was received before; a signature authorizes commands once (sign them again to repeat them)"
-				}
-			}
+		case tooOld:
+			refuseAll = fmt.Sprintf("the signature is older than %d days; sign the commands again", r.List.Settings.SignedCommandMaxAgeDays)
 		}
 	}
 	c.Attachments = attachments(r.Body)
@@ -261,8 +272,10 @@ func namesList(v, list string) bool {
 }
 
 // signedHeadersNameList reports whether the signed part of a top-level
-// multipart/signed carries protected header fields (To or Cc) naming the
-// list or its request address.
+// multipart/signed carries a protected To field naming the list's request
+// address. The posting address does not count: a signed post is not a
+// command mail, and resent to LIST-request it must not act with its
+// author's authority.
 func signedHeadersNameList(msg []byte, list string) bool {
 	ent, err := rawmime.Parse(msg)
 	if err != nil {
@@ -280,16 +293,14 @@ func signedHeadersNameList(msg []byte, list string) bool {
 	if err != nil {
 		return false
 	}
-	for _, f := range []string{"To", "Cc"} {
-		for _, v := range inner.Fields.Values(f) {
-			as, err := mailmsg.ParseAddressList(v)
-			if err != nil {
-				continue
-			}
-			for _, a := range as {
-				if sameAddress(a.Address, list) || sameAddress(a.Address, listaddr.Address(list, queue.SubRequest)) {
-					return true
-				}
+	for _, v := range inner.Fields.Values("To") {
+		as, err := mailmsg.ParseAddressList(v)
+		if err != nil {
+			continue
+		}
+		for _, a := range as {
+			if sameAddress(a.Address, listaddr.Address(list, queue.SubRequest)) {
+				return true
 			}
 		}
 	}

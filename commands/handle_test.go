@@ -14,6 +14,7 @@ import (
 	"cloister/internal/testca"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/replay"
 	"cloister/rules"
 	"cloister/site"
 )
@@ -53,7 +54,7 @@ func testSite(t testing.TB) (*site.Site, *lists.List) {
 
 func newRequest(s *site.Site, l *lists.List, m *queue.Meta, body string, now time.Time) *Request {
 	return &Request{Site: s, List: l, Meta: m, Body: []byte(body), Now: now, Scenarios: rules.NewScenarioSet(""),
-		Replay: &ReplayStore{Dir: filepath.Join(s.Config.StateDir, "signatures")}}
+		Replay: replay.ForSite(s.Config.StateDir)}
 }
 
 func replyText(t *testing.T, out *Outcome) string {
@@ -104,50 +105,6 @@ func TestSignedCommandAge(t *testing.T) {
 	}
 }
 
-func TestReplayStoreBounded(t *testing.T) {
-	r := &ReplayStore{Dir: t.TempDir(), Max: 50}
-	now := time.Now()
-	for i := 0; i < r.Max+10; i++ {
-		if seen, err := r.Check("team@lists.test", strings.Repeat("a", 8)+string(rune('a'+i%26))+itoa(i), itoa(i), now, time.Hour); err != nil || seen {
-			t.Fatalf("%d: seen %v, err %v", i, seen, err)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(r.Dir, "team@lists.test.sigs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(string(b), "\n"); n != r.Max {
-		t.Fatalf("%d records kept", n)
-	}
-	// Records older than keep are dropped, so the digest is new again.
-	last := strings.Repeat("a", 8) + string(rune('a'+(r.Max+9)%26)) + itoa(r.Max+9)
-	if seen, err := r.Check("team@lists.test", last, "other", now, time.Hour); err != nil || !seen {
-		t.Fatalf("kept record not seen: %v %v", seen, err)
-	}
-	// The oldest were dropped.
-	if seen, _ := r.Check("team@lists.test", strings.Repeat("a", 8)+"a"+itoa(0), "other", now, time.Hour); seen {
-		t.Fatal("record beyond the bound still counted")
-	}
-	// Records older than keep are dropped, so the digest is new again.
-	seen, err := r.Check("team@lists.test", last, "other", now.Add(2*time.Hour), time.Hour)
-	if err != nil || seen {
-		t.Fatalf("expired record still counted: %v %v", seen, err)
-	}
-}
-
-func itoa(i int) string {
-	var b [20]byte
-	n := len(b)
-	for {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-		if i == 0 {
-			return string(b[n:])
-		}
-	}
-}
-
 // TestDocsListEveryCommand keeps the guides true to the table.
 func TestDocsListEveryCommand(t *testing.T) {
 	var doc []byte
@@ -165,26 +122,6 @@ func TestDocsListEveryCommand(t *testing.T) {
 	}
 }
 
-// BenchmarkReplayCheck measures one check against a full store of
-// MaxSignatures records (each signed command mail pays it once).
-func BenchmarkReplayCheck(b *testing.B) {
-	r := &ReplayStore{Dir: b.TempDir()}
-	var sb strings.Builder
-	now := time.Now()
-	for i := 0; i < MaxSignatures; i++ {
-		sb.WriteString(strings.Repeat("0", 56) + itoa(10000000+i) + " " + itoa(int(now.Unix())) + " entry" + itoa(i) + "\n")
-	}
-	if err := os.WriteFile(filepath.Join(r.Dir, "team@lists.test.sigs"), []byte(sb.String()), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := r.Check("team@lists.test", "new"+itoa(i), "e"+itoa(i), now, time.Hour); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // TestSMIMESignatureTime: the signing time of an S/MIME signature (made by
 // openssl) is read, so the age window of signed commands applies to it too.
 func TestSMIMESignatureTime(t *testing.T) {
@@ -198,5 +135,18 @@ func TestSMIMESignatureTime(t *testing.T) {
 	}
 	if SignatureOf(mail, "other").Digest != sig.Digest {
 		t.Fatal("the digest of a signature depends on something besides the signature")
+	}
+}
+
+func itoa(i int) string {
+	var b [20]byte
+	n := len(b)
+	for {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			return string(b[n:])
+		}
 	}
 }

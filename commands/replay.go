@@ -1,34 +1,24 @@
 package commands
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/smallstep/pkcs7"
 
-	"cloister/internal/boltfile"
 	"cloister/mimecrypt/rawmime"
-	"cloister/queue"
 )
 
-// MaxSignatures bounds the signature digests kept per list; the oldest go
-// first. Digests older than the list's signed_command_max_age_days are
-// dropped too: commands signed before that are refused anyway.
-const MaxSignatures = 10000
-
-// Signature identifies the signature that authorized a command mail.
+// Signature identifies the signature that authorized a command mail. The
+// replay store counts signatures by the identity the verifier computed
+// (queue.Meta.SignatureID); Digest stands in only for entries queued without
+// one.
 type Signature struct {
 	// Digest is the SHA-256 of the signature bytes, or (when the signature
 	// is no longer in the opened message, as inside an encryption) of the
@@ -165,92 +155,4 @@ func pgpCreated(sig []byte) time.Time {
 		return s.CreationTime
 	}
 	return time.Time{}
-}
-
-// ReplayStore keeps, per list, the digests of the signatures that
-// authorized command mails (security invariant 4), in a small file per list
-// under Dir, changed under an exclusive lock so that several command runner
-// processes agree.
-type ReplayStore struct {
-	Dir string
-	// Timeout bounds the wait for the lock (boltfile.DefaultTimeout if zero).
-	Timeout time.Duration
-	// Max bounds the records kept per list (MaxSignatures if zero).
-	Max int
-}
-
-// Check records the digest for the entry and reports whether another entry
-// recorded it before. The same entry may be checked again (a retry after a
-// crash) without being taken for a replay. Records older than keep are
-// dropped, and at most Max are kept (the oldest go first).
-func (r *ReplayStore) Check(list, digest, entryID string, now time.Time, keep time.Duration) (seen bool, err error) {
-	if err := os.MkdirAll(r.Dir, 0o750); err != nil {
-		return false, fmt.Errorf("replay store: %w", err)
-	}
-	path := filepath.Join(r.Dir, strings.ToLower(list)+".sigs")
-	timeout := r.Timeout
-	if timeout == 0 {
-		timeout = boltfile.DefaultTimeout
-	}
-	lock, err := boltfile.Lock(path+".lock", true, timeout)
-	if err != nil {
-		return false, fmt.Errorf("replay store of %s: %w", list, err)
-	}
-	defer lock.Close()
-	type rec struct {
-		digest, entry string
-		at            int64
-	}
-	var recs []rec
-	if f, err := os.Open(path); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			if len(f) != 3 {
-				continue
-			}
-			at, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil || now.Sub(time.Unix(at, 0)) > keep {
-				continue
-			}
-			recs = append(recs, rec{f[0], f[2], at})
-		}
-		f.Close()
-		if err := sc.Err(); err != nil {
-			return false, fmt.Errorf("replay store of %s: %w", list, err)
-		}
-	} else if !os.IsNotExist(err) {
-		return false, fmt.Errorf("replay store of %s: %w", list, err)
-	}
-	for _, x := range recs {
-		if x.digest == digest {
-			return x.entry != entryID, nil
-		}
-	}
-	recs = append(recs, rec{digest, entryID, now.Unix()})
-	max := r.Max
-	if max <= 0 {
-		max = MaxSignatures
-	}
-	if len(recs) > max {
-		recs = recs[len(recs)-max:]
-	}
-	var b bytes.Buffer
-	for _, x := range recs {
-		fmt.Fprintf(&b, "%s %d %s\n", x.digest, x.at, x.entry)
-	}
-	return false, writeAtomic(path, b.Bytes())
-}
-
-// writeAtomic writes a file through the one durable writer (temp file,
-// fsync, rename, directory fsync).
-func writeAtomic(path string, data []byte) error {
-	err := queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("replay store: %w", err)
-	}
-	return nil
 }

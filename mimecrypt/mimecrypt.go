@@ -5,7 +5,10 @@
 // (RFC 8551), both built on rawmime for byte-exact MIME splitting.
 package mimecrypt
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // Encryption says how an incoming message was encrypted.
 type Encryption string
@@ -51,6 +54,14 @@ type Result struct {
 	SignerFingerprint string   // OpenPGP fingerprint (hex, upper case) or X.509 SHA-256 fingerprint of the signer
 	SignerAddresses   []string // addresses the keyring binds the signer's key or certificate to (never its own user IDs)
 	SignerCert        []byte   // S/MIME: the signer's certificate (DER), for automatic capture
+	// SignatureID identifies what was signed, by whom, whatever its encoding
+	// (OpenPGP: signer, signature type, hashed subpackets and signed digest;
+	// CMS: signer's key and signed attributes or content digest), for replay
+	// detection; "" when no signature verified.
+	SignatureID string
+	// SignatureTime is when the signer says it signed (OpenPGP creation
+	// time, CMS signingTime); zero when unknown.
+	SignatureTime time.Time
 
 	// Message is the opened message: the outer header fields with the decrypted
 	// (and unwrapped) content in place of the encrypted body. When the message

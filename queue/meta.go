@@ -42,6 +42,12 @@ type Meta struct {
 	Auth            string   `json:"auth,omitempty"`             // smtp, md5, pgp, smime: the method the scenarios see
 	From            string   `json:"from,omitempty"`             // the From address of the message
 
+	// The replay identity of a good signature (what was signed and by whom,
+	// not its encoding) and when the signer says it signed (zero if unknown),
+	// for the site's replay store.
+	SignatureID   string    `json:"signature_id,omitempty"`
+	SignatureTime time.Time `json:"signature_time,omitzero"`
+
 	// Sealed tells that the message bytes are sealed (AES-256-GCM) because they
 	// hold the plaintext of an encrypted post (security invariant 2).
 	Sealed *Seal `json:"sealed,omitempty"`

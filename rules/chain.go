@@ -47,6 +47,10 @@ type Post struct {
 	// SiteBanned are site-wide banned-address patterns, added to the list's
 	// banned_addresses.
 	SiteBanned []string
+	// SignatureSeen says where the site's replay store saw the post's good
+	// signature before, in another entry ("" when it is new or the post is
+	// not signed). The rules runner fills it.
+	SignatureSeen string
 }
 
 // Action is what the chain does with a post when a rule fires.
@@ -85,6 +89,12 @@ type Link struct {
 	Action Action
 }
 
+// ListActions names the rules whose action a list setting chooses; the
+// chain's Action is the default when the setting is empty or unknown.
+var ListActions = map[string]func(*lists.Settings) Action{
+	"duplicate-signature": func(s *lists.Settings) Action { return Action(s.DuplicateSignatureAction) },
+}
+
 // PostingChain is the posting chain, run by the rules runner before the
 // list's send scenario: every rule of the chain, in order, with its action.
 // This table is the one place a reader sees every rule.
@@ -93,9 +103,12 @@ type Link struct {
 // its Name, Description and Check (detection only: no policy), add it here
 // with its action, add its cases to chain_test.go, and add its row to the
 // table in docs/owners.md (TestChainDocs fails until the row matches).
+// When a list setting chooses the action, name the rule in ListActions too
+// (the action here is then the default).
 var PostingChain = []Link{
 	{Loop{}, ActionDiscard},
 	{BannedAddress{}, ActionReject},
+	{DuplicateSignature{}, ActionReject}, // or as duplicate_signature_action says (ListActions)
 	{PostEncryptForce{}, ActionReject},
 	{PostSignForce{}, ActionReject},
 	{Administrivia{}, ActionOwner},
@@ -155,15 +168,21 @@ func RunChain(chain []Link, p *Post) (hits, misses []string, outcome error) {
 			continue
 		}
 		hits = append(hits, l.Rule.Name())
-		if l.Action == ActionHold || l.Action == ActionOwner {
+		action := l.Action
+		if set, ok := ListActions[l.Rule.Name()]; ok && p.List != nil {
+			if a := set(&p.List.Settings); a.rank() > 0 {
+				action = a
+			}
+		}
+		if action == ActionHold || action == ActionOwner {
 			hold.Rules = append(hold.Rules, l.Rule.Name())
 			hold.Reasons = append(hold.Reasons, r.Reason)
-			if l.Action == ActionOwner {
+			if action == ActionOwner {
 				hold.Owner = true
 			}
 		}
-		if l.Action.rank() > best.rank() {
-			best, first, firstReason = l.Action, l, r.Reason
+		if action.rank() > best.rank() {
+			best, first, firstReason = action, l, r.Reason
 		}
 	}
 	switch best {

@@ -303,7 +303,8 @@ func TestPostingChainTable(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"loop", "administrivia", "max-size", "max-recipients", "implicit-destination",
-		"no-subject", "suspicious-header", "banned-address", "post-encrypt-force", "post-sign-force", "post-sign"} {
+		"no-subject", "suspicious-header", "banned-address", "post-encrypt-force", "post-sign-force", "post-sign",
+		"duplicate-signature"} {
 		if !seen[want] {
 			t.Errorf("the chain lacks %s", want)
 		}

@@ -2,7 +2,6 @@ package runners
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 
 	"cloister/commands"
@@ -11,6 +10,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/replay"
 	"cloister/site"
 )
 
@@ -78,7 +78,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 	out, err := commands.Handle(&commands.Request{
 		Site: j.Site, List: list, Meta: j.Meta, Body: body, Now: j.Now,
 		Mod: moderation, Scenarios: Scenarios(j.Site), KeyStore: keyStore(j.Site),
-		Replay: &commands.ReplayStore{Dir: filepath.Join(j.Site.Config.StateDir, "signatures")},
+		Replay: replay.ForSite(j.Site.Config.StateDir),
 	})
 	if err != nil {
 		return err

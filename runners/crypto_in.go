@@ -109,6 +109,7 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 	m.VerdictReason = res.Reason
 	m.SignerFpr = res.SignerFingerprint
 	m.SignerAddresses = res.SignerAddresses
+	m.SignatureID, m.SignatureTime = res.SignatureID, res.SignatureTime
 	m.Auth = res.Verdict.Method(t)
 	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && res.SignerCert != nil {
 		captureCert(s, list, m, res.SignerCert)

@@ -10,6 +10,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/replay"
 	"cloister/rules"
 	"cloister/site"
 )
@@ -62,6 +63,9 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 		keep: func(hm *queue.Meta) error { j.Send(queue.Held, hm, body); return nil },
 	}
 	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body, SiteBanned: j.Site.Config.BannedAddresses}
+	if p.SignatureSeen, err = signatureSeen(j, m); err != nil {
+		return err
+	}
 	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)
 	m.RuleHits = append(m.RuleHits, hits...)
 	m.RuleMisses = append(m.RuleMisses, misses...)
@@ -80,6 +84,28 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	var hold *rules.HoldError
 	errors.As(outcome, &hold)
 	return x.act(d, hold)
+}
+
+// signatureSeen counts the post's good signature in the site's replay store
+// (shared with the command mails of every list) and says where it was seen
+// before by another entry, or "". The entry's id is stable across retries,
+// so a rules entry handled again after a crash is not its own replay.
+func signatureSeen(j *Job, m *queue.Meta) (string, error) {
+	if m.Verdict != "good" || m.SignatureID == "" {
+		return "", nil
+	}
+	prev, err := replay.ForSite(j.Site.Config.StateDir).Check(m.SignatureID, m.ID, "post to "+m.List, m.SignatureTime, j.Now)
+	if err != nil || prev == nil {
+		return "", err
+	}
+	if prev.Forgotten {
+		j.Log.Warn("signature older than the replay store's memory", "signature", m.SignatureID,
+			"signed", m.SignatureTime, "horizon", prev.At)
+		return "signed before the replay store's horizon", nil
+	}
+	j.Log.Warn("signature seen before", "signature", m.SignatureID, "first_entry", prev.Entry,
+		"first_context", prev.Context, "first_seen", prev.At)
+	return prev.Context, nil
 }
 
 // PostEnv is the scenario environment of a post, from the metadata the

@@ -23,6 +23,7 @@ import (
 	"cloister/lists"
 	"cloister/metrics"
 	"cloister/queue"
+	"cloister/replay"
 )
 
 // manifestName is written last into a backup: its presence marks a complete
@@ -50,7 +51,7 @@ func (a *app) backupCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "backup DIR",
 		Short: "Snapshot the databases, queues and archives into DIR (a new directory)",
-		Long: `Write a consistent snapshot of cloister.db and keyring.db (each from one
+		Long: `Write a consistent snapshot of cloister.db, keyring.db and replay.db (each from one
 read transaction, under the database's shared lock, so runners keep working),
 the queue entries and the archives into DIR, with a MANIFEST.json of SHA-256
 sums written last. Runners may keep running: an entry moving between queues
@@ -112,7 +113,9 @@ func backup(cfg *config.Config, dir string, withArchive bool) (*manifest, error)
 		return nil, fmt.Errorf("create backup dir: %w", err)
 	}
 	m := &manifest{Version: 1, Created: time.Now().UTC(), Domain: cfg.Domain, Files: map[string]string{}}
-	for _, db := range []string{cfg.ListsDB(), cfg.KeyringDB()} {
+	// The replay store too: restored without it, a site would take every
+	// signature it saw in the last months for new.
+	for _, db := range []string{cfg.ListsDB(), cfg.KeyringDB(), replay.Path(cfg.StateDir)} {
 		if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -356,7 +359,7 @@ func restore(cfg *config.Config, dir string, force bool) (int, error) {
 		src := filepath.Join(dir, filepath.FromSlash(rel))
 		var dst string
 		switch parts := strings.Split(rel, "/"); {
-		case rel == "cloister.db" || rel == "keyring.db":
+		case rel == "cloister.db" || rel == "keyring.db" || rel == replay.FileName:
 			dst = filepath.Join(cfg.StateDir, rel)
 			if err := replaceDB(src, dst); err != nil {
 				return n, err

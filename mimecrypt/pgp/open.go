@@ -238,6 +238,7 @@ func setVerdict(res *mimecrypt.Result, chk sigCheck) {
 	res.Reason = chk.reason
 	res.SignerFingerprint = chk.fingerprint
 	res.SignerAddresses = chk.addresses
+	res.SignatureID, res.SignatureTime = chk.id, chk.created
 }
 
 // openEncrypted decrypts a PGP/MIME multipart/encrypted entity enc (params

@@ -23,6 +23,7 @@ type sigCheck struct {
 	fingerprint string
 	addresses   []string
 	created     time.Time
+	id          string // replay identity (signatureID) of a signature whose maths held
 	// sig is the verified signature packet of a good signature made inside
 	// an encrypted message (RFC 3156 6.2), kept so that it can travel on.
 	sig *packet.Signature
@@ -103,6 +104,7 @@ func (o *opener) judge(md *openpgp.MessageDetails) sigCheck {
 	chk := sigCheck{
 		fingerprint: strings.ToUpper(fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint)),
 		created:     sig.CreationTime,
+		id:          signatureID(ent.PrimaryKey.Fingerprint, sig, good.Hash),
 	}
 	if v, why := o.keyState(ent, key.PublicKey.KeyId); v != mimecrypt.VerdictGood {
 		chk.verdict, chk.reason = v, why

@@ -199,6 +199,7 @@ func applySignatures(res *mimecrypt.Result, sigs []*signature) {
 			// Bound to From: on file for it, or first contact.
 			res.SignerAddresses = []string{first.from}
 		}
+		res.SignatureID, res.SignatureTime = first.id, first.signed
 	}
 }
 

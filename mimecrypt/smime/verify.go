@@ -25,6 +25,8 @@ type signature struct {
 	cert    *x509.Certificate // the signer's certificate, when the signature maths held
 	content []byte            // the signed content (opaque signatures)
 	from    string            // the From address, lower case, when the verdict is good
+	id      string            // replay identity (signatureID), when the signature maths held
+	signed  time.Time         // the signingTime attribute (zero without one)
 }
 
 func bad(format string, args ...any) *signature {
@@ -104,7 +106,7 @@ func (o *OpenOptions) verify(sigBER, detached []byte, from []string, date string
 	if leaf == nil {
 		return bad("the signer's certificate is missing")
 	}
-	sig := &signature{verdict: mimecrypt.VerdictGood, cert: leaf, content: p7.Content}
+	sig := &signature{verdict: mimecrypt.VerdictGood, cert: leaf, content: p7.Content, id: signatureID(leaf, p7), signed: signingTime(p7)}
 	if v, reason := o.checkChain(leaf, p7.Certificates); v != mimecrypt.VerdictGood {
 		sig.verdict, sig.reason = v, reason
 		return sig

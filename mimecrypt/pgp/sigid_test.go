@@ -23,7 +23,7 @@ func TestSignatureID(t *testing.T) {
 	list.genKey("List <team@lists.test>", "cv25519", "0")
 	listKey := list.exportSecret("team@lists.test")
 	ann.importKey(listKey)
-	senders := openpgp.EntityList{ann.export("ann@subs.test"), bob.export("bob@subs.test")}
+	senders := Bound{{Entity: ann.export("ann@subs.test"), Addresses: []string{"ann@subs.test"}}, {Entity: bob.export("bob@subs.test"), Addresses: []string{"bob@subs.test"}}}
 	open := func(t *testing.T, msg string) *mimecrypt.Result {
 		t.Helper()
 		res, err := Open([]byte(msg), OpenOptions{Senders: senders, ListKeys: openpgp.EntityList{listKey}})

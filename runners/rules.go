@@ -63,6 +63,7 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	}
 	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body, SiteBanned: j.Site.Config.BannedAddresses}
 	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)
+	outcome = clearOutcome(m, rules.PostingChain, outcome)
 	m.RuleHits = append(m.RuleHits, hits...)
 	m.RuleMisses = append(m.RuleMisses, misses...)
 	var disc *rules.DiscardError

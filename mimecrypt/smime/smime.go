@@ -50,6 +50,11 @@ type OpenOptions struct {
 	CRLs []*x509.RevocationList
 	// Now is the time at which chains are validated; zero means time.Now().
 	Now time.Time
+	// RequireAEAD refuses enveloped-data (AES-CBC or any other cipher
+	// without integrity) before decrypting it: only authEnveloped-data
+	// (AES-GCM, RFC 5083) is opened. The error wraps
+	// mimecrypt.ErrNoIntegrity.
+	RequireAEAD bool
 }
 
 func (o *OpenOptions) now() time.Time {

@@ -45,7 +45,8 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	var sigs []*signature
 	cur, content := top, top // cur: the entity being examined; content: what Message carries
 	changed := false
-	malleableFrom := 0 // 1 + the index in sigs of the first signature inside the innermost CBC layer; 0: none
+	var malleablePlain []byte // the plaintext of the innermost CBC layer
+	malleableFrom := 0        // 1 + the index in sigs of the first signature inside the innermost CBC layer; 0: none
 	finish := func() (*mimecrypt.Result, error) {
 		applySignatures(res, sigs)
 		if malleableFrom > 0 {
@@ -55,7 +56,7 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 					res.Malleable = false
 				}
 			}
-			if res.Verdict != mimecrypt.VerdictGood {
+			if res.Verdict != mimecrypt.VerdictGood || !tight(malleablePlain) {
 				res.Malleable = true
 			}
 		}
@@ -102,6 +103,9 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 				if err != nil {
 					res.Reason = decryptReason(err)
 					return res, fmt.Errorf("open: %w", err)
+				}
+				if malleableFrom == len(sigs)+1 {
+					malleablePlain = plain
 				}
 				if cur, err = parseContent(plain); err != nil {
 					res.Reason = "the decrypted content is not a MIME entity"

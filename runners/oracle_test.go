@@ -1,0 +1,98 @@
+package runners
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"cloister/internal/gnupg"
+	"cloister/queue"
+)
+
+// replayAs is what an attacker on the network does with a captured
+// message: the same body (the ciphertext), under a header naming their own
+// address as From.
+func replayAs(captured []byte, from, to string) string {
+	i := bytes.Index(captured, []byte("\n\n"))
+	var h strings.Builder
+	for _, l := range strings.Split(string(captured[:i]), "\n") {
+		name := strings.ToLower(l)
+		if strings.HasPrefix(name, "from:") || strings.HasPrefix(name, "to:") || strings.HasPrefix(name, "message-id:") {
+			continue
+		}
+		h.WriteString(l + "\n")
+	}
+	return "From: " + from + "\nTo: " + to + "\nMessage-ID: <replay-" + to + "@else.test>\n" + h.String() + string(captured[i:])
+}
+
+// noMarkerFor fails when anything rcpt received holds marker, in clear or
+// once decrypted with rcpt's own gpg.
+func noMarkerFor(t *testing.T, s *testSite, h *gnupg.Home, rcpt, marker string) int {
+	t.Helper()
+	box := s.mailbox(t, rcpt)
+	for _, m := range box {
+		if bytes.Contains(bytes.ToLower(m), []byte(strings.ToLower(marker))) {
+			t.Errorf("%s got the plaintext in clear:\n%s", rcpt, m)
+		}
+		if !bytes.Contains(m, []byte("multipart/encrypted")) {
+			continue
+		}
+		pt, _, err := h.Decrypt(armoredPart(t, m))
+		if err != nil {
+			t.Errorf("%s cannot decrypt what it got: %v", rcpt, err)
+		}
+		if bytes.Contains(bytes.ToLower(pt), []byte(strings.ToLower(marker))) {
+			t.Errorf("%s got the plaintext encrypted to its own key:\n%s", rcpt, pt)
+		}
+	}
+	return len(box)
+}
+
+// TestRequestIsNoDecryptionOracle: an outsider with a key on file captures
+// a member's encrypted mail (a signed command mail, an unsigned one, and a
+// signed post) and resends each ciphertext under their own From to
+// LIST-request and LIST-owner. Whatever comes back to them, opened with
+// their own gpg, holds nothing of the plaintext; neither do the log and the
+// files under the state directory. The member's own mail is still answered
+// in full, encrypted to the member.
+func TestRequestIsNoDecryptionOracle(t *testing.T) {
+	s, homes, keys := keySite(t)
+	const marker = "ORACLE-MARKER-5e1d"
+	dan := homes["dan@else.test"]
+	keys.subs["dan@else.test"] = readKey(t, dan.ExportPublic("dan@else.test"))
+	bob := homes["bob@subs.test"]
+	hdr := "From: bob@subs.test\nTo: team-request@lists.test\nSubject: ...\n"
+	captured := map[string][]byte{
+		"signed commands": bob.PGPMIMEEncrypted(hdr,
+			[]byte("Content-Type: text/plain\n\nx-list-name team@lists.test\nwhich\n"+marker+"-line\nhelp "+marker+"-arg\n"), true, "bob@subs.test", "team@lists.test"),
+		"unsigned commands": bob.PGPMIMEEncrypted(hdr,
+			[]byte("Content-Type: text/plain\n\n"+marker+"-first\nwhich\n"), false, "", "team@lists.test"),
+		"signed post": bob.PGPMIMEEncrypted("From: bob@subs.test\nTo: team@lists.test\nSubject: ...\n",
+			[]byte("Content-Type: text/plain\nSubject: "+marker+"-subject\n\n"+marker+" the plans are in the back room\n"), true, "bob@subs.test", "team@lists.test"),
+	}
+	for name, c := range captured {
+		if bytes.Contains(c, []byte(marker)) {
+			t.Fatalf("%s: the capture is not encrypted", name)
+		}
+		for _, sub := range []string{queue.SubRequest, queue.SubOwner} {
+			s.deliver(t, sub, "dan@else.test", replayAs(c, "dan@else.test", "team-"+sub+"@lists.test"))
+		}
+	}
+	s.drain(t)
+	if n := noMarkerFor(t, s, dan, "dan@else.test", marker); n == 0 {
+		t.Fatal("the outsider got no answer at all: the test proves nothing")
+	}
+	if strings.Contains(strings.ToLower(s.logs.String()), strings.ToLower(marker)) {
+		t.Errorf("the log holds the plaintext:\n%s", s.logs)
+	}
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Errorf("plaintext on disk: %v", hits)
+	}
+
+	// Bob's own signed command mail is answered in full, encrypted to him.
+	s.deliver(t, queue.SubRequest, "bob@subs.test", string(captured["signed commands"]))
+	s.drain(t)
+	if r := decryptReply(t, bob, lastMail(t, s, "bob@subs.test")); !strings.Contains(r, "> "+marker+"-line") {
+		t.Fatalf("bob's reply:\n%s", r)
+	}
+}

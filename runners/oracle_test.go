@@ -96,3 +96,48 @@ func TestRequestIsNoDecryptionOracle(t *testing.T) {
 		t.Fatalf("bob's reply:\n%s", r)
 	}
 }
+
+// TestEncryptedMailLeavesNoWordsInClear: encrypted command mails (signed
+// and unsigned) and an encrypted post held for its protected Subject (a
+// command word) go through the runners; no log line, no held record and no
+// file under the state directory holds a word of them: the log names
+// commands from the table, the held record and the clear metadata give the
+// rules' fixed descriptions. (A command's own effect may store what it
+// names, such as a subscribe confirmation for an address: these commands
+// have none.)
+func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
+	s, homes, _ := keySite(t)
+	const marker = "logmarker-90ab"
+	bob := homes["bob@subs.test"]
+	hdr := "From: bob@subs.test\nTo: team-request@lists.test\nSubject: ...\n"
+	s.deliver(t, queue.SubRequest, "bob@subs.test", string(bob.PGPMIMEEncrypted(hdr,
+		[]byte("Content-Type: text/plain\n\nx-list-name team@lists.test\nwhich\n"+marker+"-line\nremove "+marker+"@else.test\n"), true, "bob@subs.test", "team@lists.test")))
+	s.deliver(t, queue.SubRequest, "bob@subs.test", string(bob.PGPMIMEEncrypted(hdr,
+		[]byte("Content-Type: text/plain\n\n"+marker+"-first\ninfo "+marker+"-arg\n"), false, "", "team@lists.test")))
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(bob.PGPMIMEEncrypted("From: bob@subs.test\nTo: team@lists.test\nSubject: ...\n",
+		[]byte("Content-Type: text/plain; protected-headers=\"v1\"\nSubject: unsubscribe "+marker+"\n\nplease take me off\n"), true, "bob@subs.test", "team@lists.test")))
+	s.drain(t)
+
+	held := heldPosts(t, s)
+	if len(held) != 1 {
+		t.Fatalf("%d held posts, want the one held by the administrivia rule", len(held))
+	}
+	leaks := []string{marker, `command "unsubscribe"`, `command \"unsubscribe\"`}
+	for _, l := range leaks {
+		if strings.Contains(strings.ToLower(s.logs.String()), strings.ToLower(l)) {
+			t.Errorf("the log holds %q:\n%s", l, s.logs)
+		}
+		if hits := grepTree(t, s.Config.StateDir, l); len(hits) != 0 {
+			t.Errorf("%q on disk: %v", l, hits)
+		}
+		if strings.Contains(held[0].Reason+string(held[0].Meta), l) {
+			t.Errorf("the held record holds %q: %+v", l, held[0])
+		}
+	}
+	if !strings.Contains(held[0].Reason, "looks like an email command") {
+		t.Errorf("held record reason %q: want the rule's description", held[0].Reason)
+	}
+	if !strings.Contains(s.logs.String(), "which: done") {
+		t.Errorf("the log does not name the commands carried out:\n%s", s.logs)
+	}
+}

@@ -141,3 +141,60 @@ func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
 		t.Errorf("the log does not name the commands carried out:\n%s", s.logs)
 	}
 }
+
+// TestRefusalNoticesLimited: a sender whose mail the list cannot read
+// gets the fixed answer RefusalNoticeLimit times, then nothing; the mail is
+// still refused (nothing in bad, nothing distributed).
+func TestRefusalNoticesLimited(t *testing.T) {
+	s, homes := encryptedSite(t)
+	other := gnupg.New(t)
+	other.GenKey("stranger <stranger@else.test>", "cv25519")
+	homes["bob@subs.test"].Import(other.ExportPublic("stranger@else.test"))
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob@subs.test\nSubject: x\n", []byte("Content-Type: text/plain\n\nhello\n"), false, "", "stranger@else.test")
+	for i := 0; i < RefusalNoticeLimit+2; i++ {
+		s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	}
+	s.drain(t)
+	if n := len(s.mailbox(t, "bob@subs.test")); n != RefusalNoticeLimit {
+		t.Fatalf("bob got %d notices, want %d", n, RefusalNoticeLimit)
+	}
+	if r := s.badReasons(t); len(r) != 0 || len(s.mailbox(t, "ann@subs.test")) != 0 {
+		t.Fatalf("bad %q, or distributed", r)
+	}
+	if !strings.Contains(s.logs.String(), "notice limit for the sender reached") {
+		t.Fatal("the unanswered refusals are not logged")
+	}
+}
+
+// TestOpaqueSubaddresses: mail encrypted to the list key and sent to
+// -join, -leave, -sendkey or -bounces is not decrypted (nothing there has a
+// use for its content): it is routed as it came.
+func TestOpaqueSubaddresses(t *testing.T) {
+	s, homes, _ := keySite(t)
+	const marker = "OPAQUE-MARKER-11d0"
+	for _, sub := range []string{queue.SubJoin, queue.SubLeave, queue.SubSendkey, queue.SubBounces} {
+		s.deliver(t, sub, "dan@else.test", string(homes["dan@else.test"].PGPMIMEEncrypted(
+			"From: dan@else.test\nTo: team-"+sub+"@lists.test\nSubject: ...\n",
+			[]byte("Content-Type: text/plain\n\n"+marker+"\n"), true, "dan@else.test", "team@lists.test")))
+	}
+	s.drain(t)
+	routed := 0
+	for _, l := range strings.Split(s.logs.String(), "\n") {
+		if !strings.Contains(l, "msg=routed") {
+			continue
+		}
+		routed++
+		if !strings.Contains(l, "encryption=none") {
+			t.Errorf("decrypted: %s", l)
+		}
+	}
+	if routed != 4 {
+		t.Fatalf("%d mails routed, want 4:\n%s", routed, s.logs)
+	}
+	if hits := grepTree(t, s.Config.StateDir, marker); len(hits) != 0 {
+		t.Fatalf("plaintext on disk: %v", hits)
+	}
+	if box := s.mailbox(t, "dan@else.test"); len(box) == 0 || bytes.Contains(bytes.Join(box, nil), []byte(marker)) {
+		t.Fatalf("dan got %d mails, or the plaintext", len(box))
+	}
+}

@@ -198,3 +198,34 @@ func TestOpaqueSubaddresses(t *testing.T) {
 		t.Fatalf("dan got %d mails, or the plaintext", len(box))
 	}
 }
+
+// TestEncryptedPostPipelineRejectionSaysNoContent: a post that arrived
+// encrypted and is refused by a pipeline handler (content_filter: nothing of
+// a type the list accepts) gets a notice, and leaves a log line, that do
+// not name what it held (the file name of its attachment).
+func TestEncryptedPostPipelineRejectionSaysNoContent(t *testing.T) {
+	s := newTestSite(t)
+	setSetting(t, s, "content_filter", "text/plain")
+	const marker = "FILENAME-MARKER-c0de"
+	m := &queue.Meta{
+		List: "team@lists.test", Subaddress: queue.SubPost, Sender: "bob@subs.test", From: "bob@subs.test",
+		Recipient: "team@lists.test", Encryption: "pgp-mime", Verdict: "none", Auth: "smtp",
+	}
+	msg := "From: bob@subs.test\nTo: team@lists.test\nSubject: ...\nMessage-ID: <att@subs.test>\nMIME-Version: 1.0\n" +
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: application/pdf\n" +
+		"Content-Disposition: attachment; filename=\"" + marker + ".pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n"
+	if _, err := s.Queue(queue.Pipeline).Enqueue(m, strings.NewReader(msg), 0); err != nil {
+		t.Fatal(err)
+	}
+	s.drain(t)
+	n := oneMessage(t, s, "bob@subs.test")
+	if bytes.Contains(n, []byte(marker)) || !bytes.Contains(n, []byte("content-filter step refused it")) {
+		t.Fatalf("rejection notice:\n%s", n)
+	}
+	if strings.Contains(s.logs.String(), marker) {
+		t.Fatalf("the log names the attachment:\n%s", s.logs)
+	}
+	if len(s.mailbox(t, "ann@subs.test")) != 0 {
+		t.Fatal("distributed")
+	}
+}

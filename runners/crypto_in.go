@@ -2,7 +2,6 @@ package runners
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -47,9 +46,9 @@ func tech(body []byte) string {
 }
 
 // cryptoRefusal is mail the list cannot open, or must not act on: the
-// sender gets the list's one fixed answer (refusalNotice), whatever the
-// cause; reason says the cause for the operator's log only (it holds no
-// plaintext: library errors and fixed words).
+// sender gets the list's one fixed answer (refusalText), whatever the
+// cause; reason says the cause for the operator's log only, in fixed words
+// (refusalClass): a library's error text may quote a decrypted line.
 type cryptoRefusal struct{ reason string }
 
 func (e *cryptoRefusal) Error() string { return e.reason }
@@ -100,7 +99,7 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		// Every failure gets the same answer: a different one for bad
 		// padding, a bad MAC or unparsable plaintext is an oracle on the
 		// plaintext of a captured message.
-		return nil, &cryptoRefusal{fmt.Sprintf("%s layer cannot be opened: %v", t, err)}
+		return nil, &cryptoRefusal{t + " layer: " + refusalClass(err)}
 	}
 	if res.Malleable {
 		// CBC without integrity, and no good signature by the From address
@@ -124,4 +123,20 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		}
 	}
 	return res.Message, nil
+}
+
+// refusalClass words why a message could not be opened, for the log, from
+// the error's class alone.
+func refusalClass(err error) string {
+	switch {
+	case errors.Is(err, mimecrypt.ErrNoKey):
+		return "not encrypted to a key of this list"
+	case errors.Is(err, mimecrypt.ErrNoIntegrity):
+		return "encryption without integrity protection"
+	case errors.Is(err, mimecrypt.ErrTooLarge):
+		return "over a size, nesting or count limit"
+	case errors.Is(err, mimecrypt.ErrMalformed):
+		return "unreadable (malformed, or fails to decrypt)"
+	}
+	return "cannot be opened"
 }

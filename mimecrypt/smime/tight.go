@@ -16,8 +16,12 @@ import (
 // multipart/signed still verifies when the damage lands outside its signed
 // part (a padding oracle hides in the epilogue), so such plaintext is
 // refused like any other that does not verify. Random or chosen blocks are
-// all but never printable text.
+// all but never printable text, and the first block must open with a known
+// header field (knownStart).
 func tight(plain []byte) bool {
+	if !knownStart(plain) {
+		return false
+	}
 	ent, err := rawmime.Parse(plain)
 	if err != nil || !printable(ent.Header) {
 		return false
@@ -43,6 +47,20 @@ func tight(plain []byte) bool {
 		return false
 	}
 	return strings.TrimSpace(string(rest[end+len(params["boundary"])+4:])) == ""
+}
+
+// knownStart reports whether the plaintext opens with a header field a
+// signed entity starts with: "MIME-Version: 1.0" or a Content- field (any
+// case). The first block is the one an attacker changes at will through the
+// IV without garbling another: pinned to a few public prefixes, whether a
+// changed one is accepted says nothing but what everyone knows.
+func knownStart(plain []byte) bool {
+	for _, p := range []string{"MIME-Version: 1.0", "Content-"} {
+		if len(plain) >= len(p) && strings.EqualFold(string(plain[:len(p)]), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // printable reports whether b holds only printable ASCII, tab, CR and LF.

@@ -20,6 +20,10 @@ func TestTight(t *testing.T) {
 		{"garbage in the preamble", head + "This is \x00" + signed[8:], false},
 		{"garbage in the signature part", head + signed[:len(signed)-14] + "\xfe\r\n--b--\r\n", false},
 		{"no close delimiter", head + signed[:len(signed)-7], false},
+		{"first field changed through the IV", "LIME-Version: 1.0\r\n" + head[19:] + signed, false},
+		{"version changed through the IV", "MIME-Version: 1\x0e0\r\n" + head[19:] + signed, false},
+		{"starts with a Content- field", head[19:] + signed, true},
+		{"starts with another field", "X-Note: hi\r\n" + head + signed, false},
 		{"opaque signed-data", "Content-Type: application/pkcs7-mime; smime-type=signed-data\r\nContent-Transfer-Encoding: base64\r\n\r\nMIIB\r\n", true},
 		{"opaque signed-data with garbage", "Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n\r\nMIIB\x80\r\n", false},
 	} {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/lists"
 	"cloister/queue"
 )
 
@@ -227,5 +228,33 @@ func TestEncryptedPostPipelineRejectionSaysNoContent(t *testing.T) {
 	}
 	if len(s.mailbox(t, "ann@subs.test")) != 0 {
 		t.Fatal("distributed")
+	}
+}
+
+// TestMemberReplayAsPostHeld: a member who captured another member's
+// signed and encrypted command mail resends its ciphertext as a post under
+// their own From: the signature is not theirs, so the post is held for the
+// moderators instead of being distributed (to them too, decrypted for
+// their key).
+func TestMemberReplayAsPostHeld(t *testing.T) {
+	s, homes, keys := keySite(t)
+	const marker = "REPLAY-MARKER-77aa"
+	dan := homes["dan@else.test"]
+	keys.subs["dan@else.test"] = readKey(t, dan.ExportPublic("dan@else.test"))
+	if err := s.Lists.Update(func(tx *lists.Tx) error {
+		return tx.AddMember("team@lists.test", &lists.Member{Address: "dan@else.test"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	captured := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob@subs.test\nTo: team-request@lists.test\nSubject: ...\n",
+		[]byte("Content-Type: text/plain\n\nx-list-name team@lists.test\nunsubscribe\n# "+marker+"\n"), true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "dan@else.test", replayAs(captured, "dan@else.test", "team@lists.test"))
+	s.drain(t)
+	noMarkerFor(t, s, dan, "dan@else.test", marker)
+	if held := heldPosts(t, s); len(held) != 1 || !strings.Contains(held[0].Reason, "signed by someone other than its From") {
+		t.Fatalf("held: %+v", held)
+	}
+	if box := s.mailbox(t, "cat@subs.test"); len(box) != 0 {
+		t.Fatalf("distributed: cat got %d mails", len(box))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/lists"
+	"cloister/mailmsg"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/rawmime"
@@ -106,6 +107,11 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		// inside the encryption: the plaintext may be a manipulated
 		// capture. It is acted on in no way, and answered like a failure.
 		return nil, &cryptoRefusal{"S/MIME enveloped-data without a good signature inside the encryption"}
+	}
+	if _, err := mailmsg.Parse(res.Message); err != nil {
+		// Caught here, answered like any failure: later runners would put
+		// it in bad with an error quoting the decrypted header, in clear.
+		return nil, &cryptoRefusal{t + " layer: the opened message has no readable header"}
 	}
 	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && s.Keys.CertWithdrawn(res.SignerFingerprint) {
 		res.Verdict = mimecrypt.VerdictRevoked

@@ -169,16 +169,14 @@ func Handle(r *Request) (*Outcome, error) {
 		c.out = append(c.out, lc.out...)
 		c.attach = append(c.attach, lc.attach...)
 		items = append(items, item{l, res})
-		sum := clipLine(l.Word) + ": " + string(res.Status)
-		if res.Err != nil {
-			sum += " (" + res.Err.Error() + ")"
-		}
-		out.Summary = append(out.Summary, sum)
+		out.Summary = append(out.Summary, summaryLine(l, cmd, res, encrypted))
 	}
 
-	// The reply: in full when it can be encrypted to the sender or the
-	// command mail arrived in clear; otherwise (an encrypted command mail
-	// and no key on file) without any of its content.
+	// The reply: in full when the command mail arrived in clear, or when it
+	// arrived encrypted with a good signature bound to From and the reply
+	// is encrypted to that signer; otherwise without any of its content
+	// (an encrypted mail resent under another From must not come back
+	// decrypted: the list is no decryption oracle).
 	var full strings.Builder
 	fmt.Fprintf(&full, "Results of your message to %s:\n", listaddr.Address(r.List.Address, r.Meta.Subaddress))
 	for _, it := range items {
@@ -206,11 +204,11 @@ func Handle(r *Request) (*Outcome, error) {
 		full.WriteString("\n" + n + "\n")
 	}
 	var short strings.Builder
-	short.WriteString("Your message arrived encrypted, and no key of yours is on file to\n" +
-		"encrypt this reply, so the reply does not repeat your commands or\n" +
-		"their results. Results, in order:\n\n")
-	for i, it := range items {
-		fmt.Fprintf(&short, "  command %d: %s\n", i+1, it.res.Status)
+	short.WriteString(contentFreeIntro)
+	for _, it := range items {
+		if cmd, ok := Lookup(it.line.Word); ok {
+			fmt.Fprintf(&short, "  %s: %s\n", cmd.Name(), it.res.Status)
+		}
 	}
 
 	keys, err := loadListKeys(r.Site, r.List.Address)
@@ -230,7 +228,7 @@ func Handle(r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if encrypted && !enc {
+	if encrypted && (!enc || !signedByFrom(r.Meta, c.Signer)) {
 		reply.Body, reply.Attach = short.String(), nil
 		if data, _, err = protect(r.Site, keys, reply, r.Now, preferSMIME); err != nil {
 			return nil, err

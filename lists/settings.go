@@ -41,6 +41,13 @@ type Settings struct {
 	// every client) or aes256-gcm (AuthEnvelopedData, RFC 5083; not read by
 	// Thunderbird's NSS). Default: aes256-cbc.
 	SMIMECipher string `json:"smime_cipher" setting:"enum=aes256-cbc|aes256-gcm"`
+	// Whether S/MIME mail to the list must be encrypted with authEnveloped-data
+	// (AES-GCM, RFC 5083): with yes, enveloped-data (AES-CBC, 3DES: no
+	// integrity protection) is refused before it is decrypted, with the same
+	// answer as any other mail the list cannot read. With no, it is read, and
+	// acted on only when a good signature made inside the encryption by the
+	// From address covers it. Default: no.
+	SMIMERequireAEAD bool `json:"smime_require_aead" setting:"bool"`
 	// Whether resend orders fetch the OpenPGP key of an outside address that
 	// has none on file: from the Web Key Directory of its domain and, when
 	// the site's cloister.toml names a keyserver, from that keyserver; a key

@@ -12,6 +12,7 @@ var settingDocs = map[string]string{
 	"pgp_distrib_sign":            "Whether distributed copies are signed with the list's OpenPGP key. Default: no.",
 	"smime_distrib_sign":          "Whether distributed copies are signed with the list's S/MIME certificate. Default: no.",
 	"smime_cipher":                "Content cipher for S/MIME encryption: aes256-cbc (EnvelopedData, read by every client) or aes256-gcm (AuthEnvelopedData, RFC 5083; not read by Thunderbird's NSS). Default: aes256-cbc.",
+	"smime_require_aead":          "Whether S/MIME mail to the list must be encrypted with authEnveloped-data (AES-GCM, RFC 5083): with yes, enveloped-data (AES-CBC, 3DES: no integrity protection) is refused before it is decrypted, with the same answer as any other mail the list cannot read. With no, it is read, and acted on only when a good signature made inside the encryption by the From address covers it. Default: no.",
 	"resend_fetch_keys":           "Whether resend orders fetch the OpenPGP key of an outside address that has none on file: from the Web Key Directory of its domain and, when the site's cloister.toml names a keyserver, from that keyserver; a key found is added to the keyring and the copy encrypted to it. With yes the pipeline runner makes HTTPS requests (bounded in time and size) to the outsiders' domains; no keeps it off the network. Default: yes.",
 	"send":                        "Scenario deciding who may post to the list. Default: send.private.",
 	"subscribe":                   "Scenario deciding who may subscribe. Default: subscribe.confirm.",

@@ -340,6 +340,7 @@ func TestDefaults(t *testing.T) {
 		"advertised": "yes", "footer": "", "reply_to": "none", "anonymous": "no", "strip_original_signature": "no",
 		"max_message_size_kb": "10240", "content_filter": "", "dmarc_mitigation": "none", "batch_size": "1",
 		"hidden_recipients": "yes", "smime_cipher": "aes256-cbc", "resend_fetch_keys": "yes",
+		"smime_require_aead": "no",
 	}
 	s := DefaultSettings()
 	for name, v := range want {

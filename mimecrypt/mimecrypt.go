@@ -63,6 +63,15 @@ type Result struct {
 	// time, CMS signingTime); zero when unknown.
 	SignatureTime time.Time
 
+	// Malleable is set when a layer was decrypted from ciphertext without
+	// integrity protection (S/MIME enveloped-data, AES-CBC) and no good
+	// signature made inside that layer covers its plaintext (or the verdict
+	// is not good): the plaintext may be an attacker's manipulation of a
+	// captured message (a padding or CBC gadget oracle) and must not be
+	// acted on. A signature outside the encryption does not count: anyone
+	// can sign a manipulated ciphertext.
+	Malleable bool
+
 	// Message is the opened message: the outer header fields with the decrypted
 	// (and unwrapped) content in place of the encrypted body. When the message
 	// was neither encrypted nor wrapped it is the input, unchanged.

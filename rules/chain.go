@@ -113,6 +113,7 @@ var PostingChain = []Link{
 	{PostSignForce{}, ActionReject},
 	{Administrivia{}, ActionOwner},
 	{PostSign{}, ActionHold},
+	{EncryptedForeignSignature{}, ActionHold},
 	{MaxSize{}, ActionHold},
 	{MaxRecipients{}, ActionHold},
 	{ImplicitDestination{}, ActionHold},

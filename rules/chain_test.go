@@ -177,6 +177,16 @@ func TestPostEncryptForce(t *testing.T) {
 	})
 }
 
+func TestEncryptedForeignSignature(t *testing.T) {
+	runRuleCases(t, EncryptedForeignSignature{}, []ruleCase{
+		{name: "clear, signed by another", meta: queue.Meta{Encryption: "none", Verdict: "signer-mismatch"}, hit: false},
+		{name: "encrypted, signed by another", meta: queue.Meta{Encryption: "pgp-mime", Verdict: "signer-mismatch"}, hit: true, reason: "someone other than its From"},
+		{name: "S/MIME, signed by another", meta: queue.Meta{Encryption: "smime", Verdict: "signer-mismatch"}, hit: true, reason: "someone other than its From"},
+		{name: "encrypted, signed by From", meta: queue.Meta{Encryption: "pgp-inline", Verdict: "good", Auth: "pgp"}, hit: false},
+		{name: "encrypted, unsigned", meta: queue.Meta{Encryption: "pgp-mime", Verdict: "none"}, hit: false},
+	})
+}
+
 func TestPostSign(t *testing.T) {
 	good := queue.Meta{Verdict: "good", Auth: "pgp"}
 	yes := map[string]string{"pgp_post_sign": "yes"}

@@ -253,7 +253,7 @@ func TestCommandEncryptedReply(t *testing.T) {
 		t.Fatalf("bob's reply:\n%s", r)
 	}
 	d := oneReply(t, s, "dan@else.test")
-	if strings.Contains(d, "which") || strings.Contains(d, "List:") || !strings.Contains(d, "command 1: done\n  command 2: done") {
+	if strings.Contains(d, " is on") || strings.Contains(d, "List:") || !strings.Contains(d, "which: done\n  info: done") {
 		t.Fatalf("dan's reply repeats the encrypted commands:\n%s", d)
 	}
 }

@@ -2,13 +2,13 @@ package runners
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/lists"
+	"cloister/mailmsg"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/rawmime"
@@ -46,8 +46,10 @@ func tech(body []byte) string {
 	return ""
 }
 
-// cryptoRefusal is a post the list cannot open: the sender gets a notice with
-// the reason, and nothing else happens (it is not an operator's problem).
+// cryptoRefusal is mail the list cannot open, or must not act on: the
+// sender gets the list's one fixed answer (refusalText), whatever the
+// cause; reason says the cause for the operator's log only, in fixed words
+// (refusalClass): a library's error text may quote a decrypted line.
 type cryptoRefusal struct{ reason string }
 
 func (e *cryptoRefusal) Error() string { return e.reason }
@@ -58,6 +60,11 @@ func (e *cryptoRefusal) Error() string { return e.reason }
 func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]byte, error) {
 	t := tech(body)
 	if t == "" || s.Keys == nil {
+		return body, nil
+	}
+	if !decrypts(m.Subaddress) && isEncryption(body) {
+		// Opaque: these addresses act on the envelope and the outer header
+		// alone, so there is nothing to decrypt, and nothing to answer from.
 		return body, nil
 	}
 	var res *mimecrypt.Result
@@ -86,19 +93,25 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		if opts.Roots, opts.CRLs, err = s.Keys.SMIMETrust(); err != nil {
 			return nil, err
 		}
+		opts.RequireAEAD = list.Settings.SMIMERequireAEAD
 		res, err = smime.Open(body, opts)
 	}
-	switch {
-	case errors.Is(err, mimecrypt.ErrNoKey):
-		return nil, &cryptoRefusal{"the post is encrypted, but not to this list's key; encrypt it to the list's key (ask " + list.Address[:strings.IndexByte(list.Address, '@')] + "-sendkey@" + list.Address[strings.IndexByte(list.Address, '@')+1:] + " for it)"}
-	case errors.Is(err, mimecrypt.ErrNoIntegrity):
-		return nil, &cryptoRefusal{"the post's encryption has no integrity protection (no MDC); such messages are refused, send it again with a current OpenPGP program"}
-	case errors.Is(err, mimecrypt.ErrTooLarge):
-		return nil, &cryptoRefusal{"the post exceeds a size, nesting or count limit once decrypted or unpacked"}
-	case errors.Is(err, mimecrypt.ErrMalformed):
-		return nil, &cryptoRefusal{fmt.Sprintf("the post's %s layer cannot be read: %v", strings.ToUpper(t), err)}
-	case err != nil:
-		return nil, err
+	if err != nil {
+		// Every failure gets the same answer: a different one for bad
+		// padding, a bad MAC or unparsable plaintext is an oracle on the
+		// plaintext of a captured message.
+		return nil, &cryptoRefusal{t + " layer: " + refusalClass(err)}
+	}
+	if res.Malleable {
+		// CBC without integrity, and no good signature by the From address
+		// inside the encryption: the plaintext may be a manipulated
+		// capture. It is acted on in no way, and answered like a failure.
+		return nil, &cryptoRefusal{"S/MIME enveloped-data without a good signature inside the encryption"}
+	}
+	if _, err := mailmsg.Parse(res.Message); err != nil {
+		// Caught here, answered like any failure: later runners would put
+		// it in bad with an error quoting the decrypted header, in clear.
+		return nil, &cryptoRefusal{t + " layer: the opened message has no readable header"}
 	}
 	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && s.Keys.CertWithdrawn(res.SignerFingerprint) {
 		res.Verdict = mimecrypt.VerdictRevoked
@@ -115,4 +128,20 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		captureCert(s, list, m, res.SignerCert)
 	}
 	return res.Message, nil
+}
+
+// refusalClass words why a message could not be opened, for the log, from
+// the error's class alone.
+func refusalClass(err error) string {
+	switch {
+	case errors.Is(err, mimecrypt.ErrNoKey):
+		return "not encrypted to a key of this list"
+	case errors.Is(err, mimecrypt.ErrNoIntegrity):
+		return "encryption without integrity protection"
+	case errors.Is(err, mimecrypt.ErrTooLarge):
+		return "over a size, nesting or count limit"
+	case errors.Is(err, mimecrypt.ErrMalformed):
+		return "unreadable (malformed, or fails to decrypt)"
+	}
+	return "cannot be opened"
 }

@@ -308,7 +308,7 @@ func TestPostNotForTheListKey(t *testing.T) {
 	// Bob has a key on file: the notice comes signed by the list and
 	// encrypted to him.
 	pt, status, err := homes["bob@subs.test"].Decrypt(armoredPart(t, box[0]))
-	if err != nil || !bytes.Contains(pt, []byte("not to this list's key")) || !strings.Contains(status, "GOODSIG") {
+	if err != nil || !bytes.Contains(pt, []byte("The list could not read your message, and did nothing with it.")) || !strings.Contains(status, "GOODSIG") {
 		t.Fatalf("bob's notice: %v\n%s\n%s", err, pt, status)
 	}
 	if len(s.mailbox(t, "ann@subs.test")) != 0 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"cloister/listaddr"
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
@@ -59,18 +58,7 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 	opened, err := openCrypto(j.Site, list, m, body)
 	var refusal *cryptoRefusal
 	if errors.As(err, &refusal) {
-		j.Log.Info("decision", "decision", "refused", "reason", refusal.reason, "from", from)
-		if !shouldNotAnswer(m, msg) {
-			n := &Notice{
-				List:    list.Address,
-				From:    listaddr.Address(list.Address, queue.SubOwner),
-				To:      m.Sender,
-				Subject: "Your message to " + listaddr.Address(list.Address, m.Subaddress) + " could not be read",
-				Body:    "Your message to " + listaddr.Address(list.Address, m.Subaddress) + " was not distributed:\n" + refusal.reason + ".\n",
-			}
-			j.Send(queue.Out, n.Meta("notice", m.Sender), n.Bytes(j.Now))
-		}
-		return nil
+		return refuse(j, list, m, msg, refusal)
 	}
 	if err != nil {
 		return err

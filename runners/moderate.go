@@ -500,7 +500,8 @@ func Reject(s *site.Site, id, reason, by string) error {
 	if err := s.Queue(queue.Held).Finish(e); err != nil {
 		return err
 	}
-	s.Log.Info("decision", "decision", "rejected", "held_id", h.ID, "list", h.List, "by", by, "reason", reason)
+	// Not the reason: a moderator may have written it in an encrypted mail.
+	s.Log.Info("decision", "decision", "rejected", "held_id", h.ID, "list", h.List, "by", by, "reason_given", reason != "")
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 

@@ -65,6 +65,12 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", "discard", "handlers", ran)
 		return nil
 	case errors.As(err, &rej):
+		if encrypted(m) {
+			// The reason may name what the decrypted post holds (its
+			// parts' types): the log and the clear notice get fixed words.
+			rej = &handlers.RejectError{Handler: rej.Handler,
+				Reason: "the list's " + rej.Handler + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
+		}
 		j.Log.Info("decision", "decision", "reject", "handler", rej.Handler, "reason", rej.Reason)
 		if !shouldNotAnswer(m, msg) {
 			n := &Notice{

@@ -67,6 +67,7 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)
+	outcome = clearOutcome(m, rules.PostingChain, outcome)
 	m.RuleHits = append(m.RuleHits, hits...)
 	m.RuleMisses = append(m.RuleMisses, misses...)
 	var disc *rules.DiscardError

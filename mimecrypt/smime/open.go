@@ -48,8 +48,21 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	var sigs []*signature
 	cur, content := top, top // cur: the entity being examined; content: what Message carries
 	changed := false
+	var malleablePlain []byte // the plaintext of the innermost CBC layer
+	malleableFrom := 0        // 1 + the index in sigs of the first signature inside the innermost CBC layer; 0: none
 	finish := func() (*mimecrypt.Result, error) {
 		applySignatures(res, sigs)
+		if malleableFrom > 0 {
+			res.Malleable = true
+			for _, s := range sigs[malleableFrom-1:] {
+				if s.verdict == mimecrypt.VerdictGood {
+					res.Malleable = false
+				}
+			}
+			if res.Verdict != mimecrypt.VerdictGood || !tight(malleablePlain) {
+				res.Malleable = true
+			}
+		}
 		if res.Verdict == mimecrypt.VerdictNone && res.Reason == "" && hasSMIMEChild(cur) {
 			res.Reason = "only part of the message is signed or encrypted with S/MIME; the list judges whole messages"
 		}
@@ -81,10 +94,21 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 			switch kind {
 			case "enveloped-data", "authenveloped-data":
 				res.Encryption = mimecrypt.EncSMIME
+				// What the DER is decides, not the smime-type parameter.
+				if kindOf(der) != "authenveloped-data" {
+					malleableFrom = len(sigs) + 1 // the signatures found from here on are inside
+					if opts.RequireAEAD {
+						res.Reason = "the message is encrypted without integrity protection (enveloped-data); the list accepts only authEnveloped-data (AES-GCM)"
+						return res, fmt.Errorf("open: enveloped-data refused: %w", mimecrypt.ErrNoIntegrity)
+					}
+				}
 				plain, err := opts.decrypt(der)
 				if err != nil {
 					res.Reason = decryptReason(err)
 					return res, fmt.Errorf("open: %w", err)
+				}
+				if malleableFrom == len(sigs)+1 {
+					malleablePlain = plain
 				}
 				if cur, err = parseContent(plain); err != nil {
 					res.Reason = "the decrypted content is not a MIME entity"

@@ -60,6 +60,12 @@ type OpenOptions struct {
 	// address has a certificate on file. Nil means none is on file for any
 	// address.
 	Bindings CertBindings
+
+	// RequireAEAD refuses enveloped-data (AES-CBC or any other cipher
+	// without integrity) before decrypting it: only authEnveloped-data
+	// (AES-GCM, RFC 5083) is opened. The error wraps
+	// mimecrypt.ErrNoIntegrity.
+	RequireAEAD bool
 }
 
 // CertBindings is what Open asks of the keyring about an address's

@@ -1,0 +1,39 @@
+package runners
+
+import (
+	"cloister/queue"
+	"cloister/rules"
+)
+
+// clearOutcome rewrites the posting chain's outcome for a post that
+// arrived encrypted: each rule's reason, which may quote the decrypted
+// post (a word of its protected Subject, a count of its protected
+// recipients), becomes that rule's fixed description. The reasons end up in
+// clear places: the log, the held record, the metadata line of queue
+// entries, notices that travel in clear.
+func clearOutcome(m *queue.Meta, chain []rules.Link, outcome error) error {
+	if !encrypted(m) || outcome == nil {
+		return outcome
+	}
+	desc := func(name string) string {
+		for _, l := range chain {
+			if l.Rule.Name() == name {
+				return l.Rule.Description()
+			}
+		}
+		return "rule " + name
+	}
+	switch o := outcome.(type) {
+	case *rules.DiscardError:
+		return &rules.DiscardError{Rule: o.Rule, Reason: desc(o.Rule)}
+	case *rules.RejectError:
+		return &rules.RejectError{Rule: o.Rule, Reason: desc(o.Rule)}
+	case *rules.HoldError:
+		h := &rules.HoldError{Rules: o.Rules, Owner: o.Owner}
+		for _, r := range o.Rules {
+			h.Reasons = append(h.Reasons, desc(r))
+		}
+		return h
+	}
+	return outcome
+}

@@ -160,7 +160,7 @@ type Settings struct {
 	// Days before a list or subscriber certificate expires that owners are
 	// warned; 0 disables the warning. Default: 30.
 	CertWarnDays int `json:"cert_warn_days" setting:"int=0..365"`
-	// What to do with a post whose signature was seen before (a replay):
+	// What to do with a post whose signature was received before (a replay):
 	// reject, hold or discard. Default: reject.
 	DuplicateSignatureAction string `json:"duplicate_signature_action" setting:"enum=reject|hold|discard"`
 	// Signed commands older than this many days are refused. Default: 7.

@@ -44,7 +44,7 @@ var settingDocs = map[string]string{
 	"token_expire_hours":          "Hours a confirmation token stays valid. Default: 72.",
 	"key_warn_days":               "Days before a list or subscriber OpenPGP key expires that owners are warned; 0 disables the warning. Default: 30.",
 	"cert_warn_days":              "Days before a list or subscriber certificate expires that owners are warned; 0 disables the warning. Default: 30.",
-	"duplicate_signature_action":  "What to do with a post whose signature was seen before (a replay): reject, hold or discard. Default: reject.",
+	"duplicate_signature_action":  "What to do with a post whose signature was received before (a replay): reject, hold or discard. Default: reject.",
 	"signed_command_max_age_days": "Signed commands older than this many days are refused. Default: 7.",
 	"banned_addresses":            "Senders whose posts and requests are refused: regular expressions matched against the whole lower-cased address, separated by spaces. Default: empty.",
 	"suspicious_headers":          "Posts with a header matching one of these are held: Header:regex pairs separated by spaces. Default: empty.",

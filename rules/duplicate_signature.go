@@ -16,7 +16,7 @@ func (DuplicateSignature) Name() string { return "duplicate-signature" }
 
 // Description implements Rule.
 func (DuplicateSignature) Description() string {
-	return "the post's signature was seen before (a replay); duplicate_signature_action chooses the action"
+	return "the post's signature was received before (a replay); duplicate_signature_action chooses the action"
 }
 
 // Check implements Rule.

@@ -2,6 +2,7 @@ package runners
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -308,4 +309,68 @@ func TestTmpfsFullThenSpaceReturns(t *testing.T) {
 
 func exec(name string, args ...string) ([]byte, error) {
 	return osexec.Command(name, args...).CombinedOutput()
+}
+
+// TestKillAtEachHandOverPoint runs the runners as a child process and
+// SIGKILLs it at each point of the hand-over protocol (and of the queue's
+// writes), at several occurrences across the stages (incoming, rules,
+// pipeline, archive, outgoing), then lets a last child finish: every post is
+// delivered to every member exactly once, and nothing is left behind.
+func TestKillAtEachHandOverPoint(t *testing.T) {
+	points := []string{queue.PointStaged, queue.PointCommitted, queue.PointPublished, queue.PointRemove,
+		queue.PointFinished, queue.PointRename, queue.PointSyncDir}
+	for _, point := range points {
+		t.Run(point, func(t *testing.T) {
+			s := newTestSite(t)
+			const posts = 3
+			for i := 0; i < posts; i++ {
+				msg := strings.Replace(post, "Subject: Minutes", fmt.Sprintf("Subject: Minutes %d", i), 1)
+				msg = strings.Replace(msg, "<m1@", fmt.Sprintf("<m%d-%s@", i, point), 1)
+				s.deliver(t, queue.SubPost, "bob@subs.test", msg)
+			}
+			run := func(at string) bool {
+				cmd := osexec.Command(os.Args[0], "-test.run=^$")
+				spec := strings.Join([]string{s.Config.StateDir, s.Config.SMTPAddr, s.Config.QueueKeyFile, at}, "\n")
+				cmd.Env = append(os.Environ(), "RUNNERS_KILL_CHILD="+spec)
+				out, err := cmd.CombinedOutput()
+				if err != nil && !strings.Contains(err.Error(), "killed") {
+					t.Fatalf("child (kill at %s): %v\n%s", at, err, out)
+				}
+				return err != nil
+			}
+			kills := 0
+			for _, k := range []int{2, 5, 9, 14} {
+				if run(fmt.Sprintf("%s:%d", point, k)) {
+					kills++
+				}
+			}
+			if kills == 0 {
+				t.Fatalf("no child reached %s", point)
+			}
+			run("")
+			for _, rcpt := range []string{"ann@subs.test", "bob@subs.test", "cat@subs.test"} {
+				got := map[string]int{}
+				for _, m := range s.mailbox(t, rcpt) {
+					for i := 0; i < posts; i++ {
+						if strings.Contains(string(m), fmt.Sprintf("Minutes %d\r\n", i)) || strings.Contains(string(m), fmt.Sprintf("Minutes %d\n", i)) {
+							got[fmt.Sprint(i)]++
+						}
+					}
+				}
+				for i := 0; i < posts; i++ {
+					if c := got[fmt.Sprint(i)]; c != 1 {
+						t.Errorf("%d kills at %s: %s got post %d %d times", kills, point, rcpt, i, c)
+					}
+				}
+			}
+			if r := s.badReasons(t); len(r) != 0 {
+				t.Errorf("bad = %q", r)
+			}
+			for _, q := range queue.Names {
+				if f := s.files(t, q); len(f) != 0 {
+					t.Errorf("queue %s left %v", q, f)
+				}
+			}
+		})
+	}
 }

@@ -44,6 +44,8 @@ type Loop struct {
 	// TempBackoff is the first wait after a temporary condition (temporary);
 	// the waits double up to a minute (default 1 s).
 	TempBackoff time.Duration
+
+	claimWaits int // temporary claim failures in a row
 }
 
 func (l *Loop) count(outcome string) {
@@ -212,12 +214,7 @@ func (l *Loop) wait(ctx context.Context, log *slog.Logger, what string, err erro
 // one processes the named entry. It returns an error only when the loop
 // must stop (with Once, a temporary condition).
 func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *slog.Logger) error {
-	var e *queue.Entry
-	err := l.retry(ctx, log, "claim "+name, func() error {
-		var err error
-		e, err = in.Claim(name)
-		return err
-	})
+	e, err := in.Claim(name)
 	if errors.Is(err, queue.ErrGone) {
 		return nil
 	}
@@ -227,9 +224,13 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 			e = nil
 		}
 		if temporary(err) {
+			// Wait here (the next scan finds the entry again), longer each
+			// time in a row.
 			if l.Once {
 				return err
 			}
+			l.claimWaits++
+			l.wait(ctx, log, "claim "+name, err, l.claimWaits)
 			return nil
 		}
 		if e != nil { // claimed, but its metadata is unreadable
@@ -241,6 +242,7 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 		log.Error("claim failed", "entry", name, "err", err)
 		return nil
 	}
+	l.claimWaits = 0
 	elog := log.With("entry", e.Meta.ID, "list", e.Meta.List)
 	for waits := 1; ; waits++ {
 		job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now()}

@@ -3,8 +3,10 @@ package runners
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -372,5 +374,90 @@ func TestKillAtEachHandOverPoint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRandomKillsDeliverExactlyOnce delivers posts through the runners as a
+// child process killed with SIGKILL at random moments, then lets a last one
+// finish: no post is lost, no post is sent twice to every member (a second
+// fan-out), and copies are repeated at most once per kill (the SMTP
+// transaction in flight when the process died, which the MTA may have
+// accepted before the journal recorded it). RUNNERS_KILL_POSTS sets the
+// number of posts (default 30).
+func TestRandomKillsDeliverExactlyOnce(t *testing.T) {
+	posts := 30
+	if n, err := strconv.Atoi(os.Getenv("RUNNERS_KILL_POSTS")); err == nil && n > 0 {
+		posts = n
+	}
+	s := newTestSite(t)
+	for i := 0; i < posts; i++ {
+		msg := strings.Replace(post, "Subject: Minutes", fmt.Sprintf("Subject: Minutes %d.", i), 1)
+		msg = strings.Replace(msg, "<m1@", fmt.Sprintf("<m%d-random@", i), 1)
+		s.deliver(t, queue.SubPost, "bob@subs.test", msg)
+	}
+	spec := strings.Join([]string{s.Config.StateDir, s.Config.SMTPAddr, s.Config.QueueKeyFile, ""}, "\n")
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kills := 0
+	for round := 0; round < 3+posts/5; round++ {
+		cmd := osexec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "RUNNERS_KILL_CHILD="+spec)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(20+rng.IntN(200)) * time.Millisecond)
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			kills++
+		}
+		if err := cmd.Wait(); err != nil && !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("child: %v\n%s", err, out.String())
+		}
+	}
+	cmd := osexec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "RUNNERS_KILL_CHILD="+spec)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	// A copy repeated to one member is the transaction in flight; a post
+	// repeated to every member is a second fan-out: a hand-over done twice.
+	lost, repeated := 0, 0
+	twiceToAll := map[int]int{}
+	for _, rcpt := range []string{"ann@subs.test", "bob@subs.test", "cat@subs.test"} {
+		got := map[int]int{}
+		for _, m := range s.mailbox(t, rcpt) {
+			for i := 0; i < posts; i++ {
+				if strings.Contains(string(m), fmt.Sprintf("Minutes %d.", i)) {
+					got[i]++
+				}
+			}
+		}
+		for i := 0; i < posts; i++ {
+			switch c := got[i]; {
+			case c == 0:
+				lost++
+			case c > 1:
+				repeated += c - 1
+				twiceToAll[i]++
+			}
+		}
+	}
+	fanouts := 0
+	for _, n := range twiceToAll {
+		if n == 3 {
+			fanouts++
+		}
+	}
+	t.Logf("%d posts to 3 members, %d kills: %d copies lost, %d repeated, %d posts sent twice to everyone", posts, kills, lost, repeated, fanouts)
+	if lost != 0 || repeated > kills || fanouts != 0 {
+		t.Fatalf("%d copies lost, %d repeated with %d kills, %d posts sent twice to everyone", lost, repeated, kills, fanouts)
+	}
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Errorf("bad = %q", r)
+	}
+	for _, q := range queue.Names {
+		if f := s.files(t, q); len(f) != 0 {
+			t.Errorf("queue %s left %v", q, f)
+		}
 	}
 }

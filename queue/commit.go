@@ -333,11 +333,56 @@ func (q *Queue) removeOrphanStaged() error {
 	return nil
 }
 
+// journalPrefix names the outgoing runner's progress journals in its queue:
+// .progress-<entry id>.
+const journalPrefix = ".progress-"
+
+// removeStaleJournals deletes progress journals left after their entry was
+// finished (the runner removes its journal only after the claim, so a crash
+// in between leaves it). A journal is live while an entry with its digest is
+// in the queue, claimed or not; journals are listed before entries, so one
+// created meanwhile is never taken for stale.
+func (q *Queue) removeStaleJournals() error {
+	d, err := os.ReadDir(q.Dir)
+	if err != nil {
+		return fmt.Errorf("list queue %s: %w", q.Name, err)
+	}
+	var journals []string
+	for _, de := range d {
+		if strings.HasPrefix(de.Name(), journalPrefix) {
+			journals = append(journals, de.Name())
+		}
+	}
+	if len(journals) == 0 {
+		return nil
+	}
+	d, err = os.ReadDir(q.Dir)
+	if err != nil {
+		return fmt.Errorf("list queue %s: %w", q.Name, err)
+	}
+	live := map[string]bool{}
+	for _, de := range d {
+		n := de.Name()
+		if !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, extMsg) || strings.HasSuffix(n, extBak)) {
+			live[digestOf(n[:len(n)-len(extMsg)])] = true
+		}
+	}
+	for _, j := range journals {
+		if live[digestOf(strings.TrimPrefix(j, journalPrefix))] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(q.Dir, j)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale journal %s: %w", j, err)
+		}
+	}
+	return nil
+}
+
 // Progressed reports whether the entry's progress journal (the outgoing
 // runner's .progress-<id> in the queue) grew since m.Progress was recorded,
 // and records its present size in m.
 func (q *Queue) Progressed(m *Meta) bool {
-	fi, err := os.Stat(filepath.Join(q.Dir, ".progress-"+m.ID))
+	fi, err := os.Stat(filepath.Join(q.Dir, journalPrefix+m.ID))
 	if err != nil {
 		return false
 	}

@@ -243,3 +243,32 @@ func TestProgressResetsAttempts(t *testing.T) {
 		t.Fatalf("bad holds %v after three interruptions without progress", b)
 	}
 }
+
+// TestRecoverRemovesStaleJournals: a progress journal whose entry was
+// finished (a crash between removing the claim and the journal) is removed
+// at recovery; one whose entry is still queued, claimed or put back under
+// another name, is kept.
+func TestRecoverRemovesStaleJournals(t *testing.T) {
+	root := t.TempDir()
+	out, _ := Open(root, Out)
+	bad, _ := Open(root, Bad)
+	name, _ := out.EnqueueBytes(&Meta{List: "l@x"}, []byte("m"))
+	e, _ := out.Claim(name)
+	if err := out.Put(e, e.Meta.Clone(), time.Now()); err != nil { // renamed: <now>+digest
+		t.Fatal(err)
+	}
+	live := ".progress-" + e.Meta.ID
+	stale := ".progress-1700000000000000000+00aa"
+	for _, j := range []string{live, stale} {
+		if err := os.WriteFile(filepath.Join(out.Dir, j), []byte("ok a@x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := out.Recover(All, bad, 3); err != nil {
+		t.Fatal(err)
+	}
+	got := files(t, out)
+	if len(got) != 2 || got[0] != live || !strings.HasSuffix(got[1], ".msg") {
+		t.Fatalf("out holds %v, want %s and the entry", got, live)
+	}
+}

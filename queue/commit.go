@@ -145,11 +145,16 @@ func (q *Queue) Commit(e *Entry, outs []Output) error {
 	}
 	lp := q.ledgerPath(e.Name)
 	if err := WriteFileAtomic(lp, 0o660, func(w io.Writer) error { _, err := w.Write(line); return err }); err != nil {
-		// The ledger may be in place without being durable: take it back
-		// before the staged files, or keep both for recovery to decide.
-		if rerr := os.Remove(lp); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		// A ledger in place is whole (it was renamed there once written):
+		// the hand-over is decided, and only its durability is in doubt.
+		// Without one, nothing happened. When that cannot be told, keep the
+		// staged files for recovery, which goes by the ledger.
+		_, serr := os.Stat(lp)
+		if serr == nil {
 			keep = true
-		} else if serr := syncDir(q.Dir); serr != nil {
+			return fmt.Errorf("%w: write ledger of %s in queue %s: %w", ErrCommitted, e.Name, q.Name, err)
+		}
+		if !errors.Is(serr, os.ErrNotExist) {
 			keep = true
 		}
 		return fmt.Errorf("write ledger of %s in queue %s: %w", e.Name, q.Name, err)

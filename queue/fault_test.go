@@ -272,3 +272,38 @@ func TestRecoverRemovesStaleJournals(t *testing.T) {
 		t.Fatalf("out holds %v, want %s and the entry", got, live)
 	}
 }
+
+// TestLedgerSyncFailureIsACommit: when the ledger is renamed into place but
+// its directory cannot be fsynced, the hand-over is decided: Commit says so
+// and Resume publishes it.
+func TestLedgerSyncFailureIsACommit(t *testing.T) {
+	root := t.TempDir()
+	in, _ := Open(root, In)
+	out, _ := Open(root, Out)
+	name, _ := in.EnqueueBytes(&Meta{List: "l@x"}, []byte("m"))
+	e, _ := in.Claim(name)
+	staged := false
+	FaultHook = func(p string) error {
+		if p == PointStaged {
+			staged = true
+		}
+		if staged && p == PointSyncDir { // the ledger's directory fsync
+			return &os.PathError{Op: p, Path: "queue", Err: syscall.EIO}
+		}
+		return nil
+	}
+	err := in.Commit(e, []Output{{Queue: out, Meta: e.Meta.Clone(), Body: strings.NewReader("m")}})
+	FaultHook = nil
+	if !errors.Is(err, ErrCommitted) {
+		t.Fatalf("err = %v, want ErrCommitted", err)
+	}
+	if err := in.Resume(e); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, in); len(got) != 0 {
+		t.Fatalf("in left %v", got)
+	}
+	if got := files(t, out); len(got) != 1 || got[0] != e.Meta.ID+".msg" {
+		t.Fatalf("out holds %v", got)
+	}
+}

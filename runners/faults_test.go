@@ -2,6 +2,7 @@ package runners
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -59,12 +60,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// diskFull makes every queue write fail with ENOSPC while the returned flag
-// is set.
+// diskFull makes every queue write that takes space (creating, writing and
+// fsyncing a file) fail with ENOSPC while the returned flag is set; renames
+// and removals go on, as they do on a full disk.
 func diskFull(t *testing.T) *atomic.Bool {
 	var full atomic.Bool
 	queue.FaultHook = func(p string) error {
-		if full.Load() && p != queue.PointRemove {
+		if full.Load() && (p == queue.PointCreate || p == queue.PointWrite || p == queue.PointSync) {
 			return &os.PathError{Op: p, Path: "queue", Err: syscall.ENOSPC}
 		}
 		return nil
@@ -460,4 +462,27 @@ func TestRandomKillsDeliverExactlyOnce(t *testing.T) {
 			t.Errorf("queue %s left %v", q, f)
 		}
 	}
+}
+
+// TestOnceOnFullDiskStops: `--once` on a full disk stops with the error
+// instead of waiting, gives its claim back untouched (no attempt counted),
+// and a later run delivers the post once.
+func TestOnceOnFullDiskStops(t *testing.T) {
+	s := newTestSite(t)
+	full := diskFull(t)
+	name := s.deliver(t, queue.SubPost, "bob@subs.test", post)
+	full.Store(true)
+	err := Drain(context.Background(), s.Site)
+	full.Store(false)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("drain on a full disk: %v, want ENOSPC", err)
+	}
+	if got := s.files(t, queue.In); len(got) != 1 || got[0] != name+".msg" {
+		t.Fatalf("in holds %v, want the entry given back as it was", got)
+	}
+	if e, _ := s.Queue(queue.In).Peek(name); e.Meta.Attempts != 0 {
+		t.Fatalf("attempts = %d", e.Meta.Attempts)
+	}
+	s.drain(t)
+	s.deliveredOnce(t)
 }

@@ -45,7 +45,8 @@ type Loop struct {
 	// the waits double up to a minute (default 1 s).
 	TempBackoff time.Duration
 
-	claimWaits int // temporary claim failures in a row
+	claimWaits int   // temporary claim failures in a row
+	stop       error // with Once, the temporary condition that stops the loop
 }
 
 func (l *Loop) count(outcome string) {
@@ -235,9 +236,9 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 		}
 		if e != nil { // claimed, but its metadata is unreadable
 			log.Error("unreadable entry", "entry", name, "err", err)
-			l.dispose(ctx, in, log, "move to bad", func() error { return in.ToBad(e, bad, err.Error()) })
+			l.dispose(ctx, in, log, "move to bad", func() error { return in.ToBad(e, bad, err.Error()) }, e)
 			l.count("bad")
-			return nil
+			return l.takeStop()
 		}
 		log.Error("claim failed", "entry", name, "err", err)
 		return nil
@@ -254,7 +255,7 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 		}
 		if perr == nil || errors.Is(perr, errDone) {
 			l.handOver(ctx, in, bad, e, job, elog)
-			return nil
+			return l.takeStop()
 		}
 		var pe *PanicError
 		var perm *PermanentError
@@ -262,11 +263,11 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 		switch {
 		case errors.As(perr, &pe), errors.As(perr, &perm):
 			elog.Error("entry moved to bad", "reason", perr.Error())
-			l.dispose(ctx, in, elog, "move to bad", func() error { return in.ToBad(e, bad, perr.Error()) })
+			l.dispose(ctx, in, elog, "move to bad", func() error { return in.ToBad(e, bad, perr.Error()) }, e)
 			l.count("bad")
 		case errors.As(perr, &re):
 			elog.Info("entry put back for later", "at", re.At, "reason", re.Reason)
-			l.dispose(ctx, in, elog, "put back", func() error { return in.Put(e, job.Meta, re.At) })
+			l.dispose(ctx, in, elog, "put back", func() error { return in.Put(e, job.Meta, re.At) }, e)
 			l.count("retry")
 		case ctx.Err() != nil:
 			l.release(in, e, elog)
@@ -285,8 +286,16 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 		default:
 			l.requeue(ctx, e, job.Meta, in, bad, perr, elog)
 		}
-		return nil
+		return l.takeStop()
 	}
+}
+
+// takeStop returns (and clears) the temporary condition that stops a loop
+// with Once, if one was met while disposing of an entry.
+func (l *Loop) takeStop() error {
+	err := l.stop
+	l.stop = nil
+	return err
 }
 
 // handOver writes the job's staged outputs and removes the claim, exactly
@@ -311,6 +320,9 @@ func (l *Loop) handOver(ctx context.Context, in, bad *queue.Queue, e *queue.Entr
 	case temporary(err):
 		// Stopped (or Once) while the disk is full: nothing was handed over.
 		l.release(in, e, elog)
+		if l.Once {
+			l.stop = err
+		}
 		return
 	default:
 		// Nothing is finished: the entry goes back and is tried again.
@@ -341,17 +353,25 @@ func (l *Loop) finishCommitted(ctx context.Context, in *queue.Queue, e *queue.En
 }
 
 // dispose runs a disposition of the claim (to bad, put back), waiting out
-// temporary conditions; if it cannot, the claim is released as it is.
-func (l *Loop) dispose(ctx context.Context, in *queue.Queue, elog *slog.Logger, what string, fn func() error) {
+// temporary conditions; if it cannot (stopped, or Once), the claim is given
+// back as it was, and with Once the loop stops with the condition.
+func (l *Loop) dispose(ctx context.Context, in *queue.Queue, elog *slog.Logger, what string, fn func() error, e *queue.Entry) {
 	err := l.retry(ctx, elog, what, fn)
-	if err == nil {
-		return
+	switch {
+	case err == nil:
+	case errors.Is(err, queue.ErrCommitted):
+		// Decided; recovery finishes it if Resume cannot.
+		if err := in.Resume(e); err != nil {
+			elog.Error(what+" committed but not finished; recovery will finish it", "err", err)
+		}
+	case temporary(err):
+		l.release(in, e, elog)
+		if l.Once {
+			l.stop = err
+		}
+	default:
+		elog.Error(what+" failed", "err", err)
 	}
-	if errors.Is(err, queue.ErrCommitted) {
-		// The claim is done with; only finishing remains.
-		return
-	}
-	elog.Error(what+" failed", "err", err)
 }
 
 // release gives a claim back unchanged (a rename, which needs no space), for
@@ -376,14 +396,14 @@ func (l *Loop) requeue(ctx context.Context, e *queue.Entry, m *queue.Meta, in, b
 		log.Error("entry moved to bad after repeated failures", "attempts", m.Attempts, "err", cause)
 		l.dispose(ctx, in, log, "move to bad", func() error {
 			return in.ToBad(e, bad, fmt.Sprintf("failed %d times: %v", m.Attempts, cause))
-		})
+		}, e)
 		l.count("bad")
 		return
 	}
 	delay := Backoff(m.Attempts, time.Second, time.Hour)
 	m.AddStage(l.Runner.Name(), "attempt failed: "+cause.Error())
 	log.Warn("attempt failed; will retry", "attempts", m.Attempts, "in", delay, "err", cause)
-	l.dispose(ctx, in, log, "put back", func() error { return in.Put(e, m, time.Now().Add(delay)) })
+	l.dispose(ctx, in, log, "put back", func() error { return in.Put(e, m, time.Now().Add(delay)) }, e)
 	l.count("requeued")
 }
 

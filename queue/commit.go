@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -19,7 +20,7 @@ import (
 // is disposed of by Commit, which
 //
 //  1. stages every output in its destination queue under a hidden name that
-//     no runner lists (.staged-<pid>-<source queue>-<n>-<claim>), fsyncs it
+//     no runner lists (.staged-<pid>-<source queue>-<n>.<gen>-<claim>), fsyncs it
 //     and the destination directory;
 //  2. writes the claim's ledger (.commit-<claim> in the source queue, holding
 //     the claim's name and generation and the staged and final names of its
@@ -115,7 +116,9 @@ func (q *Queue) Commit(e *Entry, outs []Output) error {
 		if err != nil {
 			return fmt.Errorf("hand %s over to %s: %w", e.Name, o.Queue.Name, err)
 		}
-		sn := prefixStaged + strconv.Itoa(os.Getpid()) + "-" + q.Name + "-" + strconv.Itoa(i) + "-" + e.Name
+		// The output's fresh generation makes the name unique even for a
+		// writer that has the pid of one before it (a restarted container).
+		sn := prefixStaged + strconv.Itoa(os.Getpid()) + "-" + q.Name + "-" + strconv.Itoa(i) + "." + o.Meta.Gen + "-" + e.Name
 		path := filepath.Join(o.Queue.Dir, sn)
 		err = fault(PointRename)
 		if err == nil {
@@ -149,12 +152,13 @@ func (q *Queue) Commit(e *Entry, outs []Output) error {
 		// the hand-over is decided, and only its durability is in doubt.
 		// Without one, nothing happened. When that cannot be told, keep the
 		// staged files for recovery, which goes by the ledger.
-		_, serr := os.Stat(lp)
-		if serr == nil {
+		// (A ledger of an earlier claim of the same name is not ours.)
+		there, serr := os.ReadFile(lp)
+		if serr == nil && bytes.Equal(there, line) {
 			keep = true
 			return fmt.Errorf("%w: write ledger of %s in queue %s: %w", ErrCommitted, e.Name, q.Name, err)
 		}
-		if !errors.Is(serr, os.ErrNotExist) {
+		if serr != nil && !errors.Is(serr, os.ErrNotExist) {
 			keep = true
 		}
 		return fmt.Errorf("write ledger of %s in queue %s: %w", e.Name, q.Name, err)
@@ -172,6 +176,11 @@ func (q *Queue) Commit(e *Entry, outs []Output) error {
 // Resume finishes a claim whose Commit failed with ErrCommitted.
 func (q *Queue) Resume(e *Entry) error {
 	l, err := q.readLedger(e.Name)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(e.Path()); errors.Is(serr, os.ErrNotExist) {
+			return nil // finished already: the ledger goes last
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -538,11 +538,11 @@ func (q *Queue) Recover(s Slice, bad *Queue, maxAttempts int) (recovered, wentBa
 	if err := q.removeOrphanStaged(); err != nil {
 		return 0, 0, err
 	}
-	if err := q.removeStaleJournals(); err != nil {
-		return 0, 0, err
-	}
 	recovered, err = q.recoverLedgers(s)
 	if err != nil {
+		return recovered, 0, err
+	}
+	if err := q.removeStaleJournals(); err != nil {
 		return recovered, 0, err
 	}
 	names, err := q.Claimed(s)

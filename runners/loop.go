@@ -41,7 +41,7 @@ type Loop struct {
 	// Processed counts entries by outcome: done, retry, requeued, bad (and
 	// waiting: waits for a temporary condition, when the map has the key).
 	Processed map[string]*atomic.Int64
-	// TempBackoff is the first wait after a temporary condition (temporary);
+	// TempBackoff is the first wait after a temporary condition (Temporary);
 	// the waits double up to a minute (default 1 s).
 	TempBackoff time.Duration
 
@@ -61,7 +61,7 @@ func (l *Loop) count(outcome string) {
 // Run processes entries until ctx is cancelled (or, with Once, until no entry
 // is ready). The entry in hand when ctx is cancelled is finished or put back.
 // A full disk, an I/O error or a database lock time-out never stops the loop
-// (see temporary): it waits and tries again, at start as in the middle of an
+// (see Temporary): it waits and tries again, at start as in the middle of an
 // entry, except with Once, where it returns the error.
 func (l *Loop) Run(ctx context.Context) error {
 	in := l.Site.Queue(l.Runner.Queue())
@@ -78,13 +78,13 @@ func (l *Loop) Run(ctx context.Context) error {
 	err := l.retry(ctx, log, "recover queue "+in.Name, func() error {
 		var err error
 		rec, wentBad, err = in.Recover(l.Slice, bad, l.Site.Config.MaxAttempts)
-		if err != nil && temporary(err) {
+		if err != nil && Temporary(err) {
 			notifyReady() // alive and waiting: systemd must not time out the start
 		}
 		return err
 	})
 	if err != nil {
-		if ctx.Err() != nil && temporary(err) {
+		if ctx.Err() != nil && Temporary(err) {
 			return nil
 		}
 		return fmt.Errorf("recover queue %s: %w", in.Name, err)
@@ -120,7 +120,7 @@ func (l *Loop) Run(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			if ctx.Err() != nil && temporary(err) {
+			if ctx.Err() != nil && Temporary(err) {
 				return nil
 			}
 			return err
@@ -156,12 +156,12 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 }
 
-// temporary reports whether an error is a condition of the machine rather
+// Temporary reports whether an error is a condition of the machine rather
 // than of the entry: a full disk or quota, an I/O error, a database lock
 // held too long by another process. Such an error is not the entry's
 // failure and is never counted as an attempt: the loop keeps the claim,
 // waits and tries again.
-func temporary(err error) bool {
+func Temporary(err error) bool {
 	for _, target := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, boltfile.ErrLockTimeout} {
 		if errors.Is(err, target) {
 			return true
@@ -170,7 +170,7 @@ func temporary(err error) bool {
 	return false
 }
 
-// Waits counts the waits for a temporary condition (temporary) of every loop
+// Waits counts the waits for a temporary condition (Temporary) of every loop
 // in the process.
 var Waits atomic.Int64
 
@@ -179,7 +179,7 @@ var Waits atomic.Int64
 func (l *Loop) retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
 	for n := 1; ; n++ {
 		err := fn()
-		if err == nil || !temporary(err) || l.Once || !l.wait(ctx, log, what, err, n) {
+		if err == nil || !Temporary(err) || l.Once || !l.wait(ctx, log, what, err, n) {
 			return err
 		}
 	}
@@ -224,7 +224,7 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 			l.release(in, e, log) // claimed, but unreadable for now
 			e = nil
 		}
-		if temporary(err) {
+		if Temporary(err) {
 			// Wait here (the next scan finds the entry again), longer each
 			// time in a row.
 			if l.Once {
@@ -271,7 +271,7 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 			l.count("retry")
 		case ctx.Err() != nil:
 			l.release(in, e, elog)
-		case temporary(perr):
+		case Temporary(perr):
 			// The machine's fault, not the entry's: keep the claim, wait, and
 			// process the entry again (its runner resumes from its progress).
 			if l.Once {
@@ -317,7 +317,7 @@ func (l *Loop) handOver(ctx context.Context, in, bad *queue.Queue, e *queue.Entr
 		if err := l.finishCommitted(ctx, in, e, elog, err); err != nil {
 			return
 		}
-	case temporary(err):
+	case Temporary(err):
 		// Stopped (or Once) while the disk is full: nothing was handed over.
 		l.release(in, e, elog)
 		if l.Once {
@@ -364,7 +364,7 @@ func (l *Loop) dispose(ctx context.Context, in *queue.Queue, elog *slog.Logger, 
 		if err := in.Resume(e); err != nil {
 			elog.Error(what+" committed but not finished; recovery will finish it", "err", err)
 		}
-	case temporary(err):
+	case Temporary(err):
 		l.release(in, e, elog)
 		if l.Once {
 			l.stop = err

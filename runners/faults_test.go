@@ -486,3 +486,26 @@ func TestOnceOnFullDiskStops(t *testing.T) {
 	s.drain(t)
 	s.deliveredOnce(t)
 }
+
+func TestTemporary(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"full disk", fmt.Errorf("hand over: %w", &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}), true},
+		{"quota", &os.PathError{Op: "write", Path: "x", Err: syscall.EDQUOT}, true},
+		{"I/O error", fmt.Errorf("read entry: %w", &os.PathError{Op: "read", Path: "x", Err: syscall.EIO}), true},
+		{"lock time-out", fmt.Errorf("load list: %w", boltfile.ErrLockTimeout), true},
+		{"permission", &os.PathError{Op: "open", Path: "x", Err: syscall.EACCES}, false},
+		{"unknown", errors.New("store unavailable"), false},
+		{"permanent", Permanent("no space left on device"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Temporary(tt.err); got != tt.want {
+				t.Fatalf("Temporary(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

@@ -43,12 +43,9 @@ func crashChild(root string) error {
 			}
 			m := e.Meta.Clone()
 			m.AddStage(from.Name, "")
-			err = to.Handover(m, r)
+			err = from.Commit(e, []Output{{Queue: to, Meta: m, Body: r}})
 			r.Close()
 			if err != nil {
-				return err
-			}
-			if err := from.Finish(e); err != nil {
 				return err
 			}
 		}
@@ -57,6 +54,13 @@ func crashChild(root string) error {
 }
 
 func TestMain(m *testing.M) {
+	if root := os.Getenv("QUEUE_CRASHPOINT_CHILD"); root != "" {
+		if err := crashPointChild(root); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if root := os.Getenv("QUEUE_CRASH_CHILD"); root != "" {
 		if err := crashChild(root); err != nil {
 			fmt.Fprintln(os.Stderr, err)

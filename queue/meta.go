@@ -68,6 +68,11 @@ type Meta struct {
 
 	// Reason is why the entry is in the bad queue.
 	Reason string `json:"reason,omitempty"`
+
+	// Kept by the queue for exactly-once hand-overs and attempt counting
+	// (queue/commit.go). Entries written before these existed have neither.
+	Gen      string `json:"gen,omitempty"`      // fresh random value each time the entry's file is written
+	Progress int64  `json:"progress,omitempty"` // size of the progress journal when attempts were last counted
 }
 
 // Stage records one runner's passage over an entry.

@@ -159,60 +159,86 @@ func (q *Queue) Enqueue(meta *Meta, body io.Reader, limit int64) (string, error)
 // (see Handover). New entries (empty ID) are spooled while hashed, so memory
 // stays bounded whatever the message size.
 func (q *Queue) EnqueueAt(meta *Meta, body io.Reader, limit int64, notBefore time.Time) (string, error) {
+	tmpName, name, err := q.prepare(meta, body, limit, notBefore)
+	if err != nil {
+		return "", err
+	}
+	if err := q.publish(tmpName, name); err != nil {
+		os.Remove(tmpName)
+		return "", err
+	}
+	return name, nil
+}
+
+// prepare writes an entry to a temp file in the queue, fsynced and closed,
+// and returns the temp file and the name the entry is to have. Every write
+// gives the entry a fresh generation (Meta.Gen). On error nothing is left.
+func (q *Queue) prepare(meta *Meta, body io.Reader, limit int64, notBefore time.Time) (tmpName, name string, err error) {
 	if meta.Received.IsZero() {
 		meta.Received = time.Now().UTC()
 	}
+	meta.Gen = newGen()
+	if err := fault(PointCreate); err != nil {
+		return "", "", fmt.Errorf("create temp in queue %s: %w", q.Name, err)
+	}
 	tmp, err := os.CreateTemp(q.Dir, tempPattern(".tmp"))
 	if err != nil {
-		return "", fmt.Errorf("create temp in queue %s: %w", q.Name, err)
+		return "", "", fmt.Errorf("create temp in queue %s: %w", q.Name, err)
 	}
-	tmpName := tmp.Name()
-	ok := false
+	path := tmp.Name()
 	defer func() {
-		if !ok {
+		if err != nil {
 			tmp.Close()
-			os.Remove(tmpName)
+			os.Remove(path)
 		}
 	}()
 	if meta.ID != "" {
 		line, err := json.Marshal(meta)
 		if err != nil {
-			return "", fmt.Errorf("encode metadata: %w", err)
+			return "", "", fmt.Errorf("encode metadata: %w", err)
 		}
 		w := bufio.NewWriterSize(tmp, 64<<10)
 		w.Write(line)
 		w.WriteByte('\n')
 		n, err := io.Copy(w, limitReader(body, limit))
 		if err != nil {
-			return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
+			return "", "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
 		}
 		if limit > 0 && n > limit {
-			return "", ErrTooLarge
+			return "", "", ErrTooLarge
 		}
 		if err := w.Flush(); err != nil {
-			return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
+			return "", "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
 		}
-		name := strconv.FormatInt(notBefore.UnixNano(), 10) + "+" + digestOf(meta.ID)
+		name = strconv.FormatInt(notBefore.UnixNano(), 10) + "+" + digestOf(meta.ID)
 		if notBefore.IsZero() {
 			name = meta.ID
 		}
-		if err := q.commit(tmp, tmpName, name); err != nil {
-			return "", err
-		}
-		ok = true
-		return name, nil
+	} else if name, err = q.writeNew(tmp, meta, body, limit, notBefore); err != nil {
+		return "", "", err
 	}
-	name, err := q.enqueueNew(tmp, tmpName, meta, body, limit, notBefore)
-	if err != nil {
-		return "", err
+	if err := fault(PointWrite); err != nil {
+		return "", "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
 	}
-	ok = true
-	return name, nil
+	if err := fault(PointSync); err != nil {
+		return "", "", fmt.Errorf("sync entry in queue %s: %w", q.Name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", "", fmt.Errorf("sync entry in queue %s: %w", q.Name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", "", fmt.Errorf("close entry in queue %s: %w", q.Name, err)
+	}
+	return path, name, nil
 }
 
-// enqueueNew streams the body to a spool file while hashing it, then writes the
-// entry (metadata line + body) and commits it. Memory stays bounded.
-func (q *Queue) enqueueNew(tmp *os.File, tmpName string, meta *Meta, body io.Reader, limit int64, notBefore time.Time) (string, error) {
+// writeNew streams the body of a new entry to a spool file while hashing it,
+// then writes the entry (metadata line + body) to tmp and returns its name.
+// Memory stays bounded.
+func (q *Queue) writeNew(tmp *os.File, meta *Meta, body io.Reader, limit int64, notBefore time.Time) (string, error) {
+	if err := fault(PointCreate); err != nil {
+		return "", fmt.Errorf("create spool in queue %s: %w", q.Name, err)
+	}
 	spool, err := os.CreateTemp(q.Dir, tempPattern(".spool"))
 	if err != nil {
 		return "", fmt.Errorf("create spool in queue %s: %w", q.Name, err)
@@ -248,22 +274,19 @@ func (q *Queue) enqueueNew(tmp *os.File, tmpName string, meta *Meta, body io.Rea
 	if err := w.Flush(); err != nil {
 		return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
 	}
-	name := strconv.FormatInt(notBefore.UnixNano(), 10) + "+" + digest
-	return name, q.commit(tmp, tmpName, name)
+	return strconv.FormatInt(notBefore.UnixNano(), 10) + "+" + digest, nil
 }
 
-// commit fsyncs, closes and renames a written temp file into place.
-func (q *Queue) commit(tmp *os.File, tmpName, name string) error {
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync entry in queue %s: %w", q.Name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close entry in queue %s: %w", q.Name, err)
-	}
+// publish renames a prepared temp file into place as name.msg and fsyncs the
+// directory.
+func (q *Queue) publish(tmpName, name string) error {
 	if testHookBeforeRename != nil {
 		if err := testHookBeforeRename(tmpName); err != nil {
 			return err
 		}
+	}
+	if err := fault(PointRename); err != nil {
+		return fmt.Errorf("rename entry in queue %s: %w", q.Name, err)
 	}
 	if err := os.Rename(tmpName, filepath.Join(q.Dir, name+extMsg)); err != nil {
 		return fmt.Errorf("rename entry in queue %s: %w", q.Name, err)
@@ -432,6 +455,9 @@ func readMeta(r io.Reader) (*Meta, int64, error) {
 		if err == bufio.ErrBufferFull && len(line) < MaxMetaSize {
 			continue
 		}
+		if err != io.EOF && err != bufio.ErrBufferFull {
+			return nil, 0, fmt.Errorf("read metadata: %w", err) // I/O, not the entry
+		}
 		return nil, 0, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	m := &Meta{}
@@ -441,17 +467,22 @@ func readMeta(r io.Reader) (*Meta, int64, error) {
 	return m, int64(len(line)), nil
 }
 
-// Finish removes a claimed entry: its processing is complete and every
-// hand-over it produced is durable.
+// Finish removes a claimed entry that hands nothing over: its processing is
+// complete. (A claim with outputs is disposed of by Commit.)
 func (q *Queue) Finish(e *Entry) error {
-	if err := os.Remove(e.Path()); err != nil {
+	err := fault(PointRemove)
+	if err == nil {
+		err = os.Remove(e.Path())
+	}
+	if err != nil {
 		return fmt.Errorf("finish %s in queue %s: %w", e.Name, q.Name, err)
 	}
 	return syncDir(q.Dir)
 }
 
 // Put writes a claimed entry back as .msg with new metadata, to be processed
-// again at notBefore, and removes the claim.
+// again at notBefore (zero: named after its id), and removes the claim,
+// exactly once (see Commit).
 func (q *Queue) Put(e *Entry, meta *Meta, notBefore time.Time) error {
 	body, err := e.BodyReader()
 	if err != nil {
@@ -462,10 +493,10 @@ func (q *Queue) Put(e *Entry, meta *Meta, notBefore time.Time) error {
 	if meta.ID == "" {
 		meta.ID = e.Name
 	}
-	if _, err := q.EnqueueAt(meta, body, 0, notBefore); err != nil {
+	if err := q.Commit(e, []Output{{Queue: q, Meta: meta, Body: body, NotBefore: notBefore}}); err != nil {
 		return fmt.Errorf("put back %s: %w", e.Name, err)
 	}
-	return q.Finish(e)
+	return nil
 }
 
 // Update rewrites a claimed entry's metadata in place (atomically), keeping
@@ -476,6 +507,7 @@ func (q *Queue) Update(e *Entry, meta *Meta) error {
 		return err
 	}
 	defer body.Close()
+	meta.Gen = e.Meta.Gen // the same claim: a ledger may not exist yet
 	line, err := json.Marshal(meta)
 	if err != nil {
 		return fmt.Errorf("encode metadata: %w", err)
@@ -497,22 +529,38 @@ func (q *Queue) Update(e *Entry, meta *Meta) error {
 	return nil
 }
 
-// Recover puts the slice's .bak entries (left by a crash) back as .msg,
-// counting the attempt; an entry that has reached maxAttempts goes to bad
-// instead. It returns how many entries were recovered and how many went bad.
+// Recover finishes the slice's hand-overs that a crash interrupted after
+// their commit point, and puts the other claims (.bak) back as .msg. Putting
+// back counts an attempt unless the entry made progress since the last count
+// (see Progressed); an entry that has reached maxAttempts goes to bad
+// instead. It returns how many claims were finished or put back and how many
+// went bad.
 func (q *Queue) Recover(s Slice, bad *Queue, maxAttempts int) (recovered, wentBad int, err error) {
 	if err := q.removeStaleTemps(); err != nil {
 		return 0, 0, err
 	}
+	if err := q.removeOrphanStaged(); err != nil {
+		return 0, 0, err
+	}
+	recovered, err = q.recoverLedgers(s)
+	if err != nil {
+		return recovered, 0, err
+	}
+	if err := q.removeStaleJournals(); err != nil {
+		return recovered, 0, err
+	}
 	names, err := q.Claimed(s)
 	if err != nil {
-		return 0, 0, err
+		return recovered, 0, err
 	}
 	for _, n := range names {
 		e, oerr := q.open(n, extBak)
 		if oerr != nil {
 			if errors.Is(oerr, os.ErrNotExist) {
 				continue
+			}
+			if !errors.Is(oerr, ErrCorrupt) {
+				return recovered, wentBad, oerr // an I/O error is not the entry's fault
 			}
 			if err := q.ToBad(e, bad, oerr.Error()); err != nil {
 				return recovered, wentBad, err
@@ -521,7 +569,11 @@ func (q *Queue) Recover(s Slice, bad *Queue, maxAttempts int) (recovered, wentBa
 			continue
 		}
 		m := e.Meta.Clone()
-		m.Attempts++
+		if q.Progressed(m) {
+			m.Attempts = 0 // an interruption that made progress is no failure
+		} else {
+			m.Attempts++
+		}
 		if m.Attempts >= maxAttempts {
 			e.Meta = m
 			if err := q.ToBad(e, bad, fmt.Sprintf("processing in queue %s was interrupted %d times", q.Name, m.Attempts)); err != nil {
@@ -540,7 +592,7 @@ func (q *Queue) Recover(s Slice, bad *Queue, maxAttempts int) (recovered, wentBa
 }
 
 // ToBad moves a claimed entry to the bad queue with the reason, keeping its
-// bytes exactly (a sealed entry stays sealed).
+// bytes exactly (a sealed entry stays sealed), exactly once (see Commit).
 func (q *Queue) ToBad(e *Entry, bad *Queue, reason string) error {
 	m := e.Meta.Clone()
 	m.Reason = reason
@@ -548,19 +600,12 @@ func (q *Queue) ToBad(e *Entry, bad *Queue, reason string) error {
 	if m.ID == "" {
 		m.ID = e.Name
 	}
-	if err := bad.putFrom(e, m); err != nil {
-		return err
-	}
-	return q.Finish(e)
-}
-
-func (bad *Queue) putFrom(e *Entry, m *Meta) error {
 	body, err := e.BodyReader()
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	if _, err := bad.EnqueueAt(m, body, 0, time.Now()); err != nil {
+	if err := q.Commit(e, []Output{{Queue: bad, Meta: m, Body: body, NotBefore: time.Now()}}); err != nil {
 		return fmt.Errorf("move %s to bad: %w", e.Name, err)
 	}
 	return nil

@@ -49,6 +49,9 @@ func (q *Queue) removeStaleTemps() error {
 
 // syncDir fsyncs a directory so that a rename or removal in it is durable.
 func syncDir(dir string) error {
+	if err := fault(PointSyncDir); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open dir %s: %w", dir, err)
@@ -69,6 +72,9 @@ var testHookBeforeRename func(tmp string) error
 // Cloister's state outside bbolt goes through it (or through writeTemp).
 func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
+	if err := fault(PointCreate); err != nil {
+		return fmt.Errorf("create temp in %s: %w", dir, err)
+	}
 	tmp, err := os.CreateTemp(dir, tempPattern(".tmp"))
 	if err != nil {
 		return fmt.Errorf("create temp in %s: %w", dir, err)
@@ -84,8 +90,14 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) erro
 	if err := write(tmp); err != nil {
 		return err
 	}
+	if err := fault(PointWrite); err != nil {
+		return fmt.Errorf("write %s: %w", tmpName, err)
+	}
 	if err := tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmpName, err)
+	}
+	if err := fault(PointSync); err != nil {
+		return fmt.Errorf("sync %s: %w", tmpName, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", tmpName, err)
@@ -97,6 +109,9 @@ func WriteFileAtomic(path string, perm os.FileMode, write func(w io.Writer) erro
 		if err := testHookBeforeRename(tmpName); err != nil {
 			return err
 		}
+	}
+	if err := fault(PointRename); err != nil {
+		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	if err := os.Rename(tmpName, path); err != nil {
 		return fmt.Errorf("rename %s: %w", path, err)

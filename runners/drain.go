@@ -9,7 +9,9 @@ import (
 )
 
 // Drain runs every runner with Once, over and over, until a full round finds
-// no ready entry in any queue: a post goes all the way through. Entries
+// no ready entry in any queue: a post goes all the way through. The first
+// round runs every runner, so that each recovers the claims a killed runner
+// left in its queue, as `cloister runner NAME` does at start. Entries
 // deferred to a later time (retries) are left where they are.
 func Drain(ctx context.Context, s *site.Site) error {
 	for round := 0; ; round++ {
@@ -20,7 +22,7 @@ func Drain(ctx context.Context, s *site.Site) error {
 			if err != nil {
 				return err
 			}
-			if len(ready) == 0 {
+			if len(ready) == 0 && round > 0 {
 				continue
 			}
 			busy = true

@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 
+	"cloister/internal/boltfile"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -36,8 +38,15 @@ type Loop struct {
 	// Tick, when set, is called at least once per Poll period while the loop
 	// is healthy (for the systemd watchdog).
 	Tick func()
-	// Processed counts entries by outcome: done, retry, requeued, bad.
+	// Processed counts entries by outcome: done, retry, requeued, bad (and
+	// waiting: waits for a temporary condition, when the map has the key).
 	Processed map[string]*atomic.Int64
+	// TempBackoff is the first wait after a temporary condition (Temporary);
+	// the waits double up to a minute (default 1 s).
+	TempBackoff time.Duration
+
+	claimWaits int   // temporary claim failures in a row
+	stop       error // with Once, the temporary condition that stops the loop
 }
 
 func (l *Loop) count(outcome string) {
@@ -51,12 +60,33 @@ func (l *Loop) count(outcome string) {
 
 // Run processes entries until ctx is cancelled (or, with Once, until no entry
 // is ready). The entry in hand when ctx is cancelled is finished or put back.
+// A full disk, an I/O error or a database lock time-out never stops the loop
+// (see Temporary): it waits and tries again, at start as in the middle of an
+// entry, except with Once, where it returns the error.
 func (l *Loop) Run(ctx context.Context) error {
 	in := l.Site.Queue(l.Runner.Queue())
 	bad := l.Site.Queue(queue.Bad)
 	log := l.Site.Log.With("runner", l.Runner.Name())
-	rec, wentBad, err := in.Recover(l.Slice, bad, l.Site.Config.MaxAttempts)
+	ready := false
+	notifyReady := func() {
+		if !ready && l.Ready != nil {
+			l.Ready()
+		}
+		ready = true
+	}
+	var rec, wentBad int
+	err := l.retry(ctx, log, "recover queue "+in.Name, func() error {
+		var err error
+		rec, wentBad, err = in.Recover(l.Slice, bad, l.Site.Config.MaxAttempts)
+		if err != nil && Temporary(err) {
+			notifyReady() // alive and waiting: systemd must not time out the start
+		}
+		return err
+	})
 	if err != nil {
+		if ctx.Err() != nil && Temporary(err) {
+			return nil
+		}
 		return fmt.Errorf("recover queue %s: %w", in.Name, err)
 	}
 	if rec+wentBad > 0 {
@@ -78,22 +108,30 @@ func (l *Loop) Run(ctx context.Context) error {
 	if poll == 0 {
 		poll = 2 * time.Second
 	}
-	if l.Ready != nil {
-		l.Ready()
-	}
+	notifyReady()
 	for {
 		if l.Tick != nil {
 			l.Tick()
 		}
-		names, err := in.Ready(l.Slice, time.Now())
+		var names []string
+		err := l.retry(ctx, log, "list queue "+in.Name, func() error {
+			var err error
+			names, err = in.Ready(l.Slice, time.Now())
+			return err
+		})
 		if err != nil {
+			if ctx.Err() != nil && Temporary(err) {
+				return nil
+			}
 			return err
 		}
 		for _, name := range names {
 			if ctx.Err() != nil {
 				return nil
 			}
-			l.one(ctx, in, bad, name, log)
+			if err := l.one(ctx, in, bad, name, log); err != nil {
+				return err
+			}
 		}
 		if l.Once && len(names) == 0 {
 			return nil
@@ -118,95 +156,254 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 }
 
-func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *slog.Logger) {
+// Temporary reports whether an error is a condition of the machine rather
+// than of the entry: a full disk or quota, an I/O error, a database lock
+// held too long by another process. Such an error is not the entry's
+// failure and is never counted as an attempt: the loop keeps the claim,
+// waits and tries again.
+func Temporary(err error) bool {
+	for _, target := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, boltfile.ErrLockTimeout} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// Waits counts the waits for a temporary condition (Temporary) of every loop
+// in the process.
+var Waits atomic.Int64
+
+// retry calls fn until it returns nil or an error that is not temporary, or
+// ctx is done; with Once it does not wait.
+func (l *Loop) retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	for n := 1; ; n++ {
+		err := fn()
+		if err == nil || !Temporary(err) || l.Once || !l.wait(ctx, log, what, err, n) {
+			return err
+		}
+	}
+}
+
+// wait is the nth wait for a temporary condition: it logs a warning (the
+// first time and every tenth), ticks, and backs off (TempBackoff doubling up
+// to a minute). It reports false when ctx is done.
+func (l *Loop) wait(ctx context.Context, log *slog.Logger, what string, err error, n int) bool {
+	base := l.TempBackoff
+	if base <= 0 {
+		base = time.Second
+	}
+	Waits.Add(1)
+	l.count("waiting")
+	delay := Backoff(n, base, time.Minute)
+	if n == 1 || n%10 == 0 {
+		log.Warn("waiting for a temporary condition to clear", "during", what, "err", err, "in", delay, "tries", n)
+	}
+	if l.Tick != nil {
+		l.Tick()
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// one processes the named entry. It returns an error only when the loop
+// must stop (with Once, a temporary condition).
+func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *slog.Logger) error {
 	e, err := in.Claim(name)
 	if errors.Is(err, queue.ErrGone) {
-		return
+		return nil
 	}
 	if err != nil {
+		if e != nil && !errors.Is(err, queue.ErrCorrupt) {
+			l.release(in, e, log) // claimed, but unreadable for now
+			e = nil
+		}
+		if Temporary(err) {
+			// Wait here (the next scan finds the entry again), longer each
+			// time in a row.
+			if l.Once {
+				return err
+			}
+			l.claimWaits++
+			l.wait(ctx, log, "claim "+name, err, l.claimWaits)
+			return nil
+		}
 		if e != nil { // claimed, but its metadata is unreadable
 			log.Error("unreadable entry", "entry", name, "err", err)
-			if err := in.ToBad(e, bad, err.Error()); err != nil {
-				log.Error("move to bad failed", "entry", name, "err", err)
-			}
+			l.dispose(ctx, in, log, "move to bad", func() error { return in.ToBad(e, bad, err.Error()) }, e)
 			l.count("bad")
-			return
+			return l.takeStop()
 		}
 		log.Error("claim failed", "entry", name, "err", err)
-		return
+		return nil
 	}
+	l.claimWaits = 0
 	elog := log.With("entry", e.Meta.ID, "list", e.Meta.List)
-	job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now()}
-	perr := safeProcess(ctx, l.Runner, job)
-	if perr == nil || errors.Is(perr, errDone) {
-		if err := job.sealOutputs(); err != nil {
-			perr = err
-		}
-	}
-	if perr == nil || errors.Is(perr, errDone) {
-		for _, o := range job.outs {
-			if err := l.Site.Queue(o.queue).Handover(o.meta, bytesReader(o.body)); err != nil {
-				// Nothing is finished: the entry goes back and is tried again.
-				elog.Error("hand-over failed", "to", o.queue, "err", err)
-				l.requeue(e, job.Meta, in, bad, fmt.Errorf("hand-over to %s: %w", o.queue, err), elog)
-				return
+	for waits := 1; ; waits++ {
+		job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now()}
+		perr := safeProcess(ctx, l.Runner, job)
+		if perr == nil || errors.Is(perr, errDone) {
+			if err := job.sealOutputs(); err != nil {
+				perr = err
 			}
 		}
-		if err := in.Finish(e); err != nil {
-			elog.Error("finish failed", "err", err)
+		if perr == nil || errors.Is(perr, errDone) {
+			l.handOver(ctx, in, bad, e, job, elog)
+			return l.takeStop()
+		}
+		var pe *PanicError
+		var perm *PermanentError
+		var re *RetryError
+		switch {
+		case errors.As(perr, &pe), errors.As(perr, &perm):
+			elog.Error("entry moved to bad", "reason", perr.Error())
+			l.dispose(ctx, in, elog, "move to bad", func() error { return in.ToBad(e, bad, perr.Error()) }, e)
+			l.count("bad")
+		case errors.As(perr, &re):
+			elog.Info("entry put back for later", "at", re.At, "reason", re.Reason)
+			l.dispose(ctx, in, elog, "put back", func() error { return in.Put(e, job.Meta, re.At) }, e)
+			l.count("retry")
+		case ctx.Err() != nil:
+			l.release(in, e, elog)
+		case Temporary(perr):
+			// The machine's fault, not the entry's: keep the claim, wait, and
+			// process the entry again (its runner resumes from its progress).
+			if l.Once {
+				l.release(in, e, elog)
+				return fmt.Errorf("entry %s: %w", e.Meta.ID, perr)
+			}
+			if !l.wait(ctx, elog, "process "+e.Meta.ID, perr, waits) {
+				l.release(in, e, elog)
+				return nil
+			}
+			continue
+		default:
+			l.requeue(ctx, e, job.Meta, in, bad, perr, elog)
+		}
+		return l.takeStop()
+	}
+}
+
+// takeStop returns (and clears) the temporary condition that stops a loop
+// with Once, if one was met while disposing of an entry.
+func (l *Loop) takeStop() error {
+	err := l.stop
+	l.stop = nil
+	return err
+}
+
+// handOver writes the job's staged outputs and removes the claim, exactly
+// once (queue.Commit). Every output starts a new stage: its attempts count
+// from zero.
+func (l *Loop) handOver(ctx context.Context, in, bad *queue.Queue, e *queue.Entry, job *Job, elog *slog.Logger) {
+	commit := func() error {
+		outs := make([]queue.Output, len(job.outs))
+		for i, o := range job.outs {
+			o.meta.Attempts, o.meta.Progress = 0, 0
+			outs[i] = queue.Output{Queue: l.Site.Queue(o.queue), Meta: o.meta, Body: bytesReader(o.body)}
+		}
+		return in.Commit(e, outs)
+	}
+	err := l.retry(ctx, elog, "hand over "+e.Meta.ID, commit)
+	switch {
+	case err == nil:
+	case errors.Is(err, queue.ErrCommitted):
+		if err := l.finishCommitted(ctx, in, e, elog, err); err != nil {
 			return
 		}
-		for _, fn := range job.afterFinish {
-			fn()
+	case Temporary(err):
+		// Stopped (or Once) while the disk is full: nothing was handed over.
+		l.release(in, e, elog)
+		if l.Once {
+			l.stop = err
 		}
-		l.count("done")
+		return
+	default:
+		// Nothing is finished: the entry goes back and is tried again.
+		elog.Error("hand-over failed", "err", err)
+		l.requeue(ctx, e, job.Meta, in, bad, err, elog)
 		return
 	}
-	var pe *PanicError
-	var perm *PermanentError
-	var re *RetryError
+	for _, fn := range job.afterFinish {
+		fn()
+	}
+	l.count("done")
+}
+
+// finishCommitted finishes a hand-over whose Commit failed after its commit
+// point, until it succeeds or ctx is done (recovery then finishes it).
+func (l *Loop) finishCommitted(ctx context.Context, in *queue.Queue, e *queue.Entry, elog *slog.Logger, cause error) error {
+	elog.Warn("hand-over committed but not finished; finishing it", "err", cause)
+	for n := 1; ; n++ {
+		err := in.Resume(e)
+		if err == nil {
+			return nil
+		}
+		if l.Once || !l.wait(ctx, elog, "finish hand-over of "+e.Meta.ID, err, n) {
+			elog.Error("finishing hand-over failed; recovery will finish it", "err", err)
+			return err
+		}
+	}
+}
+
+// dispose runs a disposition of the claim (to bad, put back), waiting out
+// temporary conditions; if it cannot (stopped, or Once), the claim is given
+// back as it was, and with Once the loop stops with the condition.
+func (l *Loop) dispose(ctx context.Context, in *queue.Queue, elog *slog.Logger, what string, fn func() error, e *queue.Entry) {
+	err := l.retry(ctx, elog, what, fn)
 	switch {
-	case errors.As(perr, &pe), errors.As(perr, &perm):
-		elog.Error("entry moved to bad", "reason", perr.Error())
-		if err := in.ToBad(e, bad, perr.Error()); err != nil {
-			elog.Error("move to bad failed", "err", err)
+	case err == nil:
+	case errors.Is(err, queue.ErrCommitted):
+		// Decided; recovery finishes it if Resume cannot.
+		if err := in.Resume(e); err != nil {
+			elog.Error(what+" committed but not finished; recovery will finish it", "err", err)
 		}
-		l.count("bad")
-	case errors.As(perr, &re):
-		elog.Info("entry put back for later", "at", re.At, "reason", re.Reason)
-		if err := in.Put(e, job.Meta, re.At); err != nil {
-			elog.Error("put back failed", "err", err)
-		}
-		l.count("retry")
-	case ctx.Err() != nil:
-		if err := in.Put(e, e.Meta, time.Now()); err != nil {
-			elog.Error("put back on stop failed", "err", err)
+	case Temporary(err):
+		l.release(in, e, elog)
+		if l.Once {
+			l.stop = err
 		}
 	default:
-		l.requeue(e, job.Meta, in, bad, perr, elog)
+		elog.Error(what+" failed", "err", err)
+	}
+}
+
+// release gives a claim back unchanged (a rename, which needs no space), for
+// when the loop stops or cannot write.
+func (l *Loop) release(in *queue.Queue, e *queue.Entry, elog *slog.Logger) {
+	if err := in.Release(e); err != nil {
+		elog.Error("release of claim failed; recovery will put it back", "err", err)
 	}
 }
 
 // requeue counts a failed attempt: the entry goes back with a backoff, or to
-// bad once it has failed MaxAttempts times.
-func (l *Loop) requeue(e *queue.Entry, m *queue.Meta, in, bad *queue.Queue, cause error, log *slog.Logger) {
+// bad once it has failed MaxAttempts times. Progress since the last count (an
+// outgoing fan-out that served more members) starts the count again.
+func (l *Loop) requeue(ctx context.Context, e *queue.Entry, m *queue.Meta, in, bad *queue.Queue, cause error, log *slog.Logger) {
 	m = m.Clone()
+	if in.Progressed(m) {
+		m.Attempts = 0
+	}
 	m.Attempts++
 	if m.Attempts >= l.Site.Config.MaxAttempts {
 		e.Meta = m
 		log.Error("entry moved to bad after repeated failures", "attempts", m.Attempts, "err", cause)
-		if err := in.ToBad(e, bad, fmt.Sprintf("failed %d times: %v", m.Attempts, cause)); err != nil {
-			log.Error("move to bad failed", "err", err)
-		}
+		l.dispose(ctx, in, log, "move to bad", func() error {
+			return in.ToBad(e, bad, fmt.Sprintf("failed %d times: %v", m.Attempts, cause))
+		}, e)
 		l.count("bad")
 		return
 	}
 	delay := Backoff(m.Attempts, time.Second, time.Hour)
 	m.AddStage(l.Runner.Name(), "attempt failed: "+cause.Error())
 	log.Warn("attempt failed; will retry", "attempts", m.Attempts, "in", delay, "err", cause)
-	if err := in.Put(e, m, time.Now().Add(delay)); err != nil {
-		log.Error("put back failed", "err", err)
-	}
+	l.dispose(ctx, in, log, "put back", func() error { return in.Put(e, m, time.Now().Add(delay)) }, e)
 	l.count("requeued")
 }
 

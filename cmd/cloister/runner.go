@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/signal"
@@ -13,6 +14,7 @@ import (
 
 	"cloister/queue"
 	"cloister/runners"
+	"cloister/site"
 )
 
 func (a *app) runnerCmd() *cobra.Command {
@@ -31,12 +33,12 @@ func (a *app) runnerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.open()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			s, err := a.openWaiting(ctx, once)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
 			l, done, err := tracked(s, r, sl, newWatchdog(1), 0)
 			if err != nil {
 				return err
@@ -70,12 +72,12 @@ func (a *app) runnersCmd() *cobra.Command {
 		Short: "Run every runner in one process (small sites, the demo)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			s, err := a.openWaiting(ctx, once)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
-			defer stop()
 			if once {
 				return runners.Drain(ctx, s)
 			}
@@ -137,4 +139,27 @@ func (a *app) runnersCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&once, "once", false, "drain every queue (repeatedly, until all are empty) and exit")
 	return c
+}
+
+// openWaiting opens the site for a runner process. A temporary condition (a
+// full disk, an I/O error, a database lock held too long elsewhere) is
+// waited out with a warning, as the runner loop does, so that systemd's
+// restart limit is not spent on it; with once it is an error.
+func (a *app) openWaiting(ctx context.Context, once bool) (*site.Site, error) {
+	for n := 1; ; n++ {
+		s, err := a.open()
+		if err == nil || once || !runners.Temporary(err) {
+			return s, err
+		}
+		delay := runners.Backoff(n, time.Second, time.Minute)
+		if n == 1 || n%10 == 0 {
+			a.logger().Warn("waiting for a temporary condition to clear", "during", "open site", "err", err, "in", delay, "tries", n)
+		}
+		notifyReady() // alive: systemd must not time out the start
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+	}
 }

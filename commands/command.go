@@ -118,6 +118,11 @@ type Outgoing struct {
 	To   string
 	Kind string // reply, notice, welcome
 	Data []byte
+	// Sealed tells that Data is encrypted to To's key on file; Confidential,
+	// that it holds content of an encrypted mail (the results of an
+	// encrypted command mail, an archived encrypted post). The outgoing
+	// runner records both and sends a confidential message only encrypted.
+	Sealed, Confidential bool
 }
 
 // Context is what a command runs with: the site, the list, who asks and how
@@ -164,6 +169,9 @@ type Context struct {
 	out      []pendingMail
 	requests *int         // confirmation and approval requests sent for this mail (shared by its lines)
 	attach   []attachment // attached to the reply (key get)
+	// attachConfidential tells that an attachment holds content of an
+	// encrypted post (archive get).
+	attachConfidential bool
 }
 
 // pendingMail is a message queued by a command, signed (and encrypted when

@@ -9,6 +9,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
+	"cloister/site"
 )
 
 // Bounds on the MIME structure of an incoming message (security invariant 6).
@@ -68,7 +69,7 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 				Subject: "Your message to " + listaddr.Address(list.Address, m.Subaddress) + " could not be read",
 				Body:    "Your message to " + listaddr.Address(list.Address, m.Subaddress) + " was not distributed:\n" + refusal.reason + ".\n",
 			}
-			j.Send(queue.Out, n.Meta("notice", m.Sender), n.Bytes(j.Now))
+			j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 		}
 		return nil
 	}
@@ -85,6 +86,13 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 	if m.Verdict == "" {
 		m.Verdict = "none"
 	}
+	// What the entry carries is recorded here, where it was decrypted, and
+	// travels with every entry derived from it (security invariant 2).
+	m.Carries = queue.CarriesClear
+	if site.Encrypted(m) {
+		m.Carries = queue.CarriesPlaintext
+	}
+	m.Lineage = &queue.Lineage{ID: m.ID, Encrypted: site.Encrypted(m)}
 	switch m.Subaddress {
 	case queue.SubPost, "":
 		if ferr != nil {

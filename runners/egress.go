@@ -20,20 +20,34 @@ import (
 // errEgress wraps every refusal of the egress gate.
 var errEgress = errors.New("egress gate")
 
-// egressGate is the last step before a copy is handed to the MTA (security
-// invariant 2). A copy of an entry that carries content of an encrypted post
-// (its recorded queue.Meta.Carries, never its bytes) must be an encryption,
-// PGP/MIME multipart/encrypted or S/MIME enveloped or authEnveloped data,
-// addressed to exactly the keys on file for the copy's recipients and to no
-// one else; the content-free notice the distributor writes for a recipient
-// without a key (notice) is the one other thing that may go. Anything else
-// is refused with the reason, counted, and never sent: the caller parks the
-// refused recipients in bad.
+// egress is the gate for the copies of one entry: the last step before a
+// copy is handed to the MTA (security invariant 2). A copy of an entry that
+// carries content of an encrypted post (its recorded queue.Meta.Carries,
+// never its bytes) must be an encryption, PGP/MIME multipart/encrypted or
+// S/MIME enveloped or authEnveloped data, addressed to exactly the keys on
+// file for the copy's recipients and to no one else; the content-free
+// notice the distributor writes for a recipient without a key (notice) is
+// the one other thing that may go. Anything else is refused with the
+// reason, counted, and never sent: the caller parks the refused recipients
+// in bad. The copies of one post share their encrypted data, which the gate
+// walks once (pgp.Checker).
+type egress struct {
+	site *site.Site
+	now  time.Time
+	pgp  pgp.Checker
+}
+
+// egressGate checks one copy with a gate of its own.
 func egressGate(s *site.Site, m *queue.Meta, data []byte, rcpts []string, notice bool, now time.Time) error {
+	return (&egress{site: s, now: now}).check(m, data, rcpts, notice)
+}
+
+// check passes or refuses one copy of the entry m for rcpts.
+func (g *egress) check(m *queue.Meta, data []byte, rcpts []string, notice bool) error {
 	if !m.Confidential() || notice {
 		return nil
 	}
-	if err := encryptedOnlyTo(s, data, rcpts, now); err != nil {
+	if err := g.encryptedOnlyTo(data, rcpts); err != nil {
 		stats.Add("outgoing", `egress_refused_total{kind="`+safeToken(m.Kind)+`"}`, int64(len(rcpts)))
 		return fmt.Errorf("%w: a copy of an entry carrying %s for %s is not sent: %v",
 			errEgress, m.Protection(), strings.Join(rcpts, ", "), err)
@@ -43,11 +57,11 @@ func egressGate(s *site.Site, m *queue.Meta, data []byte, rcpts []string, notice
 
 // encryptedOnlyTo checks that a message is an encryption to exactly the
 // keys on file for rcpts, one key packet or RecipientInfo per recipient.
-func encryptedOnlyTo(s *site.Site, data []byte, rcpts []string, now time.Time) error {
+func (g *egress) encryptedOnlyTo(data []byte, rcpts []string) error {
 	if len(rcpts) == 0 {
 		return errors.New("no recipient")
 	}
-	if s.Keys == nil {
+	if g.site.Keys == nil {
 		return errors.New("no keyring to check the encryption against")
 	}
 	ent, err := rawmime.Parse(data)
@@ -67,11 +81,11 @@ func encryptedOnlyTo(s *site.Site, data []byte, rcpts []string, now time.Time) e
 		if err != nil {
 			return err
 		}
-		ids, err := pgp.KeyPacketIDs(armored)
+		ids, err := g.pgp.KeyPacketIDs(armored)
 		if err != nil {
 			return err
 		}
-		return pgpAddressedTo(s, ids, rcpts, now)
+		return g.pgpAddressedTo(ids, rcpts)
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		st := strings.ToLower(params["smime-type"])
 		if st != "" && st != "enveloped-data" && st != "authenveloped-data" {
@@ -84,7 +98,7 @@ func encryptedOnlyTo(s *site.Site, data []byte, rcpts []string, now time.Time) e
 		if err != nil {
 			return fmt.Errorf("S/MIME entity: %v", err)
 		}
-		return smimeAddressedTo(s, der, rcpts, now)
+		return g.smimeAddressedTo(der, rcpts)
 	}
 	return fmt.Errorf("the message is %s, not an encryption", mt)
 }
@@ -135,48 +149,47 @@ func pgpMIMEPayload(body []byte, boundary string) ([]byte, error) {
 }
 
 // pgpAddressedTo checks that key packets ids name exactly rcpts' keys: one
-// packet per recipient; a single recipient's names its key, a batch's may
-// be hidden (key ID 0, RFC 9580 5.1), which the gate can count but not
-// attribute.
-func pgpAddressedTo(s *site.Site, ids []uint64, rcpts []string, now time.Time) error {
+// packet per recipient; a single recipient's names its key (the primary key
+// or a subkey of the key on file), a batch's may be hidden (key ID 0, RFC
+// 9580 5.1), which the gate can count but not attribute.
+func (g *egress) pgpAddressedTo(ids []uint64, rcpts []string) error {
 	if len(ids) != len(rcpts) {
 		return fmt.Errorf("%d OpenPGP key packets for %d recipients", len(ids), len(rcpts))
 	}
-	want := map[uint64]string{}
+	owner := map[uint64]string{}
 	for _, r := range rcpts {
-		e, err := s.Keys.EncryptionPGP(r, now)
+		e, err := g.site.Keys.EncryptionPGP(r, g.now)
 		if err != nil {
 			return fmt.Errorf("no OpenPGP key on file for %s", r)
 		}
-		id, err := pgp.EncryptionKeyID(e, now)
-		if err != nil {
-			return fmt.Errorf("OpenPGP key of %s: %v", r, err)
+		for _, id := range pgp.KeyIDs(e) {
+			owner[id] = r
 		}
-		want[id] = r
 	}
-	seen := map[uint64]bool{}
+	seen := map[string]bool{}
 	for _, id := range ids {
+		r := owner[id]
 		switch {
 		case id == 0 && len(rcpts) > 1:
 			continue
 		case id == 0:
 			return errors.New("a hidden key packet for a single recipient")
-		case want[id] == "":
+		case r == "":
 			return fmt.Errorf("a key packet for key %016X, which is no recipient's", id)
-		case seen[id]:
-			return fmt.Errorf("two key packets for key %016X", id)
+		case seen[r]:
+			return fmt.Errorf("two key packets for %s", r)
 		}
-		seen[id] = true
+		seen[r] = true
 	}
 	return nil
 }
 
 // smimeAddressedTo checks that an envelope's RecipientInfos name exactly
 // the certificates on file for rcpts, each once.
-func smimeAddressedTo(s *site.Site, der []byte, rcpts []string, now time.Time) error {
+func (g *egress) smimeAddressedTo(der []byte, rcpts []string) error {
 	certs := make([]*x509.Certificate, len(rcpts))
 	for i, r := range rcpts {
-		c, err := s.Keys.EncryptionCert(r, now)
+		c, err := g.site.Keys.EncryptionCert(r, g.now)
 		if err != nil {
 			return fmt.Errorf("no S/MIME certificate on file for %s", r)
 		}

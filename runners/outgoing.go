@@ -151,6 +151,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	delivered, txns, notices := 0, 0, 0
 	refused := map[string]string{} // recipients whose copy the egress gate refused
+	gate := &egress{site: j.Site, now: j.Now}
 	var sessErr error
 	for u := range ready {
 		freeSlot(u, slots)
@@ -163,7 +164,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			return u.err
 		}
 		// The egress gate: the last check before the wire (security invariant 2).
-		if gerr := egressGate(j.Site, m, u.data, u.rcpts, u.notice, j.Now); gerr != nil {
+		if gerr := gate.check(m, u.data, u.rcpts, u.notice); gerr != nil {
 			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
 			for _, r := range u.rcpts {
 				refused[r] = gerr.Error()

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime"
 	"strings"
 	"time"
 
@@ -64,20 +65,20 @@ func (g *egress) encryptedOnlyTo(data []byte, rcpts []string) error {
 	if g.site.Keys == nil {
 		return errors.New("no keyring to check the encryption against")
 	}
-	ent, err := rawmime.Parse(data)
+	ctype, cte, body, err := topFields(data)
 	if err != nil {
-		return fmt.Errorf("unreadable message: %v", err)
+		return err
 	}
-	mt, params, err := ent.MediaType()
+	mt, params, err := mime.ParseMediaType(ctype)
 	if err != nil {
 		return fmt.Errorf("unreadable Content-Type: %v", err)
 	}
-	switch mt {
+	switch mt = strings.ToLower(mt); mt {
 	case "multipart/encrypted":
 		if !strings.EqualFold(params["protocol"], "application/pgp-encrypted") {
 			return fmt.Errorf("multipart/encrypted of protocol %q", params["protocol"])
 		}
-		armored, err := pgpMIMEPayload(ent.Body, params["boundary"])
+		armored, err := pgpMIMEPayload(body, params["boundary"])
 		if err != nil {
 			return err
 		}
@@ -91,16 +92,64 @@ func (g *egress) encryptedOnlyTo(data []byte, rcpts []string) error {
 		if st != "" && st != "enveloped-data" && st != "authenveloped-data" {
 			return fmt.Errorf("S/MIME %s, not an encryption", st)
 		}
-		if cte := strings.ToLower(strings.TrimSpace(ent.Fields.Get("Content-Transfer-Encoding"))); cte != "base64" {
+		if cte = strings.ToLower(strings.TrimSpace(cte)); cte != "base64" {
 			return fmt.Errorf("S/MIME entity in transfer encoding %q", cte)
 		}
-		der, err := base64.StdEncoding.DecodeString(string(stripSpace(ent.Body)))
+		der, err := base64.StdEncoding.DecodeString(string(stripSpace(body)))
 		if err != nil {
 			return fmt.Errorf("S/MIME entity: %v", err)
 		}
 		return g.smimeAddressedTo(der, rcpts)
 	}
 	return fmt.Errorf("the message is %s, not an encryption", mt)
+}
+
+// topFields returns the Content-Type and Content-Transfer-Encoding fields
+// of a message's header (unfolded) and its body. A header that holds either
+// field twice is refused: clients would not agree on which one counts.
+func topFields(data []byte) (ctype, cte string, body []byte, err error) {
+	var cur *string
+	seenType, seenCTE := false, false
+	for i := 0; ; {
+		if i >= len(data) || i > rawmime.MaxHeaderBytes {
+			return "", "", nil, errors.New("message without a body, or with an oversized header")
+		}
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return "", "", nil, errors.New("message without a body")
+		}
+		line := bytes.TrimRight(data[i:i+j], "\r")
+		i += j + 1
+		switch {
+		case len(line) == 0:
+			if !seenType {
+				return "", "", nil, errors.New("message without a Content-Type")
+			}
+			return ctype, cte, data[i:], nil
+		case line[0] == ' ' || line[0] == '\t':
+			if cur != nil {
+				*cur += string(line)
+			}
+			continue
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return "", "", nil, errors.New("malformed header line")
+		}
+		cur = nil
+		switch {
+		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Type")):
+			if seenType {
+				return "", "", nil, errors.New("two Content-Type fields")
+			}
+			seenType, ctype, cur = true, string(value), &ctype
+		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Transfer-Encoding")):
+			if seenCTE {
+				return "", "", nil, errors.New("two Content-Transfer-Encoding fields")
+			}
+			seenCTE, cte, cur = true, string(value), &cte
+		}
+	}
 }
 
 // pgpMIMEPayload returns the armored message of a PGP/MIME body (RFC 3156):
@@ -125,27 +174,27 @@ func pgpMIMEPayload(body []byte, boundary string) ([]byte, error) {
 	if end < 0 || len(bytes.TrimSpace(body[end+len(dash)+2:])) != 0 {
 		return nil, errors.New("multipart/encrypted with text after its close delimiter")
 	}
-	version, err := rawmime.Parse(parts[0])
+	vt, _, version, err := topFields(parts[0])
 	if err != nil {
 		return nil, fmt.Errorf("version part: %v", err)
 	}
-	if vt, _, err := version.MediaType(); err != nil || vt != "application/pgp-encrypted" {
+	if mt, _, err := mime.ParseMediaType(vt); err != nil || !strings.EqualFold(mt, "application/pgp-encrypted") {
 		return nil, errors.New("multipart/encrypted without its version part")
 	}
-	if strings.TrimSpace(string(version.Body)) != "Version: 1" {
+	if strings.TrimSpace(string(version)) != "Version: 1" {
 		return nil, errors.New("version part holds more than \"Version: 1\"")
 	}
-	payload, err := rawmime.Parse(parts[1])
+	pt, _, payload, err := topFields(parts[1])
 	if err != nil {
 		return nil, fmt.Errorf("encrypted part: %v", err)
 	}
-	if pt, _, err := payload.MediaType(); err != nil || pt != "application/octet-stream" {
+	if mt, _, err := mime.ParseMediaType(pt); err != nil || !strings.EqualFold(mt, "application/octet-stream") {
 		return nil, errors.New("multipart/encrypted whose second part is not application/octet-stream")
 	}
-	if !bytes.HasPrefix(bytes.TrimSpace(payload.Body), []byte("-----BEGIN PGP MESSAGE-----")) {
+	if !bytes.HasPrefix(bytes.TrimSpace(payload), []byte("-----BEGIN PGP MESSAGE-----")) {
 		return nil, errors.New("encrypted part is not an armored OpenPGP message")
 	}
-	return payload.Body, nil
+	return payload, nil
 }
 
 // pgpAddressedTo checks that key packets ids name exactly rcpts' keys: one

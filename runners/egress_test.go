@@ -91,6 +91,7 @@ func TestEgressGate(t *testing.T) {
 				"encrypted to it and another key":      forPGP(ann, bob),
 				"text in front of the armor":           bytes.Replace(good, []byte("-----BEGIN PGP MESSAGE-----"), []byte(gateMarker+"\r\n-----BEGIN PGP MESSAGE-----"), 1),
 				"text after the close delimiter":       append(append([]byte{}, good...), gateMarker+"\r\n"...),
+				"a second Content-Type field":          append([]byte("Content-Type: text/plain\r\n"), good...),
 			} {
 				err := egressGate(s.Site, m, data, []string{"ann@subs.test"}, false, now)
 				if !errors.Is(err, errEgress) {

@@ -135,6 +135,14 @@ func TestEgressGateSMIME(t *testing.T) {
 	s.Keys = &memKeys{certs: map[string]*x509.Certificate{"ann@subs.test": annCert, "bob@subs.test": bobCert}}
 	now := time.Now()
 	m := ownMailPaths("ann@subs.test")["forward to the owners"]
+	// An envelope openssl made reads the same.
+	byOpenSSL := ca.Run([]byte("Content-Type: text/plain\n\n"+gateMarker+"\n"), "cms", "-encrypt", "-aes256", ann.Cert)
+	if err := egressGate(s.Site, m, byOpenSSL, []string{"ann@subs.test"}, false, now); err != nil {
+		t.Errorf("openssl's envelope to ann refused: %v", err)
+	}
+	if err := egressGate(s.Site, m, byOpenSSL, []string{"bob@subs.test"}, false, now); err == nil {
+		t.Error("openssl's envelope to ann passes for bob")
+	}
 	for _, c := range []cms.Cipher{cms.AES256CBC, cms.AES256GCM} {
 		sealed, err := smime.Seal([]byte("Content-Type: text/plain\r\n\r\n"+gateMarker+"\r\n"), smime.SealOptions{Cipher: c})
 		if err != nil {

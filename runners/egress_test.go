@@ -273,3 +273,32 @@ func TestEgressGateKeepsTheOthers(t *testing.T) {
 		t.Fatalf("out holds %v", left)
 	}
 }
+
+// TestEgressGateWithTheMTADown: with no SMTP session, the copies the gate
+// passes wait in retry and the refused one in bad; none is in both.
+func TestEgressGateWithTheMTADown(t *testing.T) {
+	s, homes := encryptedSite(t)
+	keys := s.Keys.(*memKeys)
+	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Down\n",
+		[]byte("Content-Type: text/plain\n\n"+gateMarker+"\n"), true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	s.Keys = &swapKeys{memKeys: keys, after: keys.subs["ann@subs.test"]}
+	s.sink.Close()
+	s.drain(t)
+	names, _ := s.Queue(queue.Bad).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("bad holds %v", names)
+	}
+	e, _ := s.Queue(queue.Bad).Peek(names[0])
+	if strings.Join(e.Meta.Recipients, ",") != "bob@subs.test" {
+		t.Fatalf("bad entry for %v", e.Meta.Recipients)
+	}
+	names, _ = s.Queue(queue.Retry).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("retry holds %v", names)
+	}
+	e, _ = s.Queue(queue.Retry).Peek(names[0])
+	if got := strings.Join(e.Meta.Recipients, ","); got != "ann@subs.test,cat@subs.test" {
+		t.Fatalf("retry entry for %s", got)
+	}
+}

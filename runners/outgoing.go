@@ -168,6 +168,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
 			for _, r := range u.rcpts {
 				refused[r] = gerr.Error()
+				delete(temp, r) // not retried: the session may have failed to open
 			}
 			if u.pooled {
 				releaseCopy(u.data)

@@ -9,6 +9,7 @@ import (
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -65,8 +66,8 @@ func (Command) Process(ctx context.Context, j *Job) error {
 			return nil
 		}
 		// The forward carries the mail: one that arrived encrypted leaves only
-		// encrypted to each owner's key (ownmail.go).
-		m := ownMeta(list.Address, "forward", j.Meta, true, j.Now, owners...)
+		// encrypted to each owner's key (package ownmail).
+		m := ownmail.Meta(list.Address, "forward", j.Meta, true, j.Now, owners...)
 		m.Subaddress = queue.SubOwner
 		m.AddStage("command", "forward to owners")
 		j.Send(queue.Out, m, body)
@@ -86,7 +87,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 		return nil
 	}
 	for _, o := range out.Mail {
-		m := ownMail(list.Address, j.Meta, o, j.Now)
+		m := ownmail.Reply(list.Address, j.Meta, o.Kind, o.To, o.Sealed, o.Confidential, j.Now)
 		m.AddStage("command", o.Kind)
 		j.Send(queue.Out, m, o.Data)
 	}

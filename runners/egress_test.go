@@ -14,15 +14,21 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/cms"
-	"cloister/commands"
 	"cloister/internal/testca"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/smime"
+	"cloister/ownmail"
 	"cloister/queue"
+	"cloister/site"
 	"cloister/stats"
 )
 
 const gateMarker = "GATE-PLAINTEXT-77aa"
+
+// egressGate checks one copy with a gate of its own.
+func egressGate(s *site.Site, m *queue.Meta, data []byte, rcpts []string, notice bool, now time.Time) error {
+	return (&ownmail.Gate{Keys: s.Keys, Now: now}).Check(m, data, rcpts, notice)
+}
 
 // encryptedPostMeta is the metadata of a post that arrived encrypted, as
 // the incoming runner records it.
@@ -41,18 +47,15 @@ func ownMailPaths(rcpt string) map[string]*queue.Meta {
 	digest := &queue.Meta{List: "team@lists.test", Kind: "post", Recipients: []string{rcpt}, Encryption: "pgp-mime",
 		Carries: queue.CarriesPlaintext, Lineage: &queue.Lineage{ID: post.ID, Encrypted: true}}
 	return map[string]*queue.Meta{
-		"distribution":              dist,
-		"digest":                    digest,
-		"held notice with the post": n.MetaFrom("notice", post, true, rcpt),
-		"forward to the owners":     ownMeta("team@lists.test", "forward", post, true, time.Now(), rcpt),
-		"resend copy":               ownMeta("team@lists.test", "resend", post, true, time.Now(), rcpt),
-		"resend report":             n.MetaFrom("notice", post, true, rcpt),
-		"command reply, sealed by its writer": ownMail("team@lists.test", post,
-			commands.Outgoing{To: rcpt, Kind: "reply", Sealed: true, Confidential: true}, time.Now()),
-		"command reply, not sealed": ownMail("team@lists.test", post,
-			commands.Outgoing{To: rcpt, Kind: "reply", Confidential: true}, time.Now()),
-		"archive get reply to a clear command": ownMail("team@lists.test", &queue.Meta{ID: "x", Encryption: "none", Carries: queue.CarriesClear},
-			commands.Outgoing{To: rcpt, Kind: "reply", Sealed: true, Confidential: true}, time.Now()),
+		"distribution":                         dist,
+		"digest":                               digest,
+		"held notice with the post":            n.MetaFrom("notice", post, true, rcpt),
+		"forward to the owners":                ownmail.Meta("team@lists.test", "forward", post, true, time.Now(), rcpt),
+		"resend copy":                          ownmail.Meta("team@lists.test", "resend", post, true, time.Now(), rcpt),
+		"resend report":                        n.MetaFrom("notice", post, true, rcpt),
+		"command reply, sealed by its writer":  ownmail.Reply("team@lists.test", post, "reply", rcpt, true, true, time.Now()),
+		"command reply, not sealed":            ownmail.Reply("team@lists.test", post, "reply", rcpt, false, true, time.Now()),
+		"archive get reply to a clear command": ownmail.Reply("team@lists.test", &queue.Meta{ID: "x", Encryption: "none", Carries: queue.CarriesClear}, "reply", rcpt, true, true, time.Now()),
 	}
 }
 
@@ -94,14 +97,14 @@ func TestEgressGate(t *testing.T) {
 				"a second Content-Type field":          append([]byte("Content-Type: text/plain\r\n"), good...),
 			} {
 				err := egressGate(s.Site, m, data, []string{"ann@subs.test"}, false, now)
-				if !errors.Is(err, errEgress) {
+				if !errors.Is(err, ownmail.ErrRefused) {
 					t.Errorf("%s: gate says %v", name, err)
 				}
 			}
 			if err := egressGate(s.Site, m, good, []string{"ann@subs.test"}, false, now); err != nil {
 				t.Errorf("a copy encrypted to ann alone is refused: %v", err)
 			}
-			if err := egressGate(s.Site, m, good, []string{"cat@subs.test"}, false, now); !errors.Is(err, errEgress) {
+			if err := egressGate(s.Site, m, good, []string{"cat@subs.test"}, false, now); !errors.Is(err, ownmail.ErrRefused) {
 				t.Errorf("a copy for cat, who has no key, passes: %v", err)
 			}
 		})

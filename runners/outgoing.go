@@ -15,6 +15,7 @@ import (
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mta"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/stats"
 )
@@ -67,7 +68,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	batch := len(m.Recipients) // notices name their recipients in To already
 	var dist *distributor
 	// Cloister's own mail that its writer already signed or encrypted (command
-	// replies) leaves as it is: its metadata says so (ownmail.go); its bytes
+	// replies) leaves as it is: its metadata says so (package ownmail); its bytes
 	// are never read to decide. The egress gate still checks every copy.
 	ownSealed := m.Kind != "post" && (m.WriterSigned || m.Protection() == queue.CarriesSealed)
 	if list != nil && !ownSealed {
@@ -151,7 +152,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	delivered, txns, notices := 0, 0, 0
 	refused := map[string]string{} // recipients whose copy the egress gate refused
-	gate := &egress{site: j.Site, now: j.Now}
+	gate := &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now}
 	var sessErr error
 	for u := range ready {
 		freeSlot(u, slots)
@@ -164,7 +165,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			return u.err
 		}
 		// The egress gate: the last check before the wire (security invariant 2).
-		if gerr := gate.check(m, u.data, u.rcpts, u.notice); gerr != nil {
+		if gerr := gate.Check(m, u.data, u.rcpts, u.notice); gerr != nil {
 			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
 			for _, r := range u.rcpts {
 				refused[r] = gerr.Error()

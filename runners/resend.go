@@ -13,6 +13,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -196,8 +197,8 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 			out.Prepend("From", list.Address)
 			out.Add("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
 			// The copy carries the post: one of an encrypted post leaves only
-			// encrypted to each address's key (ownmail.go).
-			rm := ownMeta(list.Address, "resend", m, true, j.Now, send...)
+			// encrypted to each address's key (package ownmail).
+			rm := ownmail.Meta(list.Address, "resend", m, true, j.Now, send...)
 			rm.ID = fmt.Sprintf("%s-resend-%d", m.ID, copies)
 			rm.AddStage("pipeline", "resend")
 			j.Send(queue.Out, rm, out.Bytes())

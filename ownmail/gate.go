@@ -1,4 +1,4 @@
-package runners
+package ownmail
 
 import (
 	"bytes"
@@ -18,51 +18,58 @@ import (
 	"cloister/stats"
 )
 
-// errEgress wraps every refusal of the egress gate.
-var errEgress = errors.New("egress gate")
+// ErrRefused wraps every refusal of the gate.
+var ErrRefused = errors.New("egress gate")
 
-// egress is the gate for the copies of one entry: the last step before a
-// copy is handed to the MTA (security invariant 2). A copy of an entry that
-// carries content of an encrypted post (its recorded queue.Meta.Carries,
-// never its bytes) must be an encryption, PGP/MIME multipart/encrypted or
-// S/MIME enveloped or authEnveloped data, addressed to exactly the keys on
-// file for the copy's recipients and to no one else; the content-free
-// notice the distributor writes for a recipient without a key (notice) is
-// the one other thing that may go. Anything else is refused with the
-// reason, counted, and never sent: the caller parks the refused recipients
-// in bad. The copies of one post share their encrypted data, which the gate
-// walks once (pgp.Checker).
-type egress struct {
-	site *site.Site
-	now  time.Time
+// Gate is the last step before a copy of an entry is handed to the MTA.
+// A copy of an entry that carries content of an encrypted post (its
+// recorded queue.Meta.Carries, never its bytes) must be an encryption,
+// PGP/MIME multipart/encrypted or S/MIME enveloped or authEnveloped data,
+// addressed to exactly the keys on file for the copy's recipients and to no
+// one else; the content-free notice the distributor writes for a recipient
+// without a key is the one other thing that may go. Anything else is
+// refused with the reason and counted (egress_refused_total), and must
+// never be sent: the caller parks the refused recipients in bad. Use one
+// Gate for the copies of one entry: they share their encrypted data, which
+// it walks once (pgp.Checker). A Gate is not safe for concurrent use.
+type Gate struct {
+	Keys site.Keys // the keyring the copies are checked against
+	Now  time.Time // the time the copies were made for
 	pgp  pgp.Checker
 }
 
-// egressGate checks one copy with a gate of its own.
-func egressGate(s *site.Site, m *queue.Meta, data []byte, rcpts []string, notice bool, now time.Time) error {
-	return (&egress{site: s, now: now}).check(m, data, rcpts, notice)
-}
-
-// check passes or refuses one copy of the entry m for rcpts.
-func (g *egress) check(m *queue.Meta, data []byte, rcpts []string, notice bool) error {
+// Check passes or refuses one copy of the entry m for rcpts; notice tells
+// that the copy is the distributor's content-free notice for a recipient
+// without a key.
+func (g *Gate) Check(m *queue.Meta, data []byte, rcpts []string, notice bool) error {
 	if !m.Confidential() || notice {
 		return nil
 	}
 	if err := g.encryptedOnlyTo(data, rcpts); err != nil {
-		stats.Add("outgoing", `egress_refused_total{kind="`+safeToken(m.Kind)+`"}`, int64(len(rcpts)))
+		stats.Add("outgoing", `egress_refused_total{kind="`+label(m.Kind)+`"}`, int64(len(rcpts)))
 		return fmt.Errorf("%w: a copy of an entry carrying %s for %s is not sent: %v",
-			errEgress, m.Protection(), strings.Join(rcpts, ", "), err)
+			ErrRefused, m.Protection(), strings.Join(rcpts, ", "), err)
 	}
 	return nil
 }
 
+// label keeps the letters, digits and hyphens of a metric label value.
+func label(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(s))
+}
+
 // encryptedOnlyTo checks that a message is an encryption to exactly the
 // keys on file for rcpts, one key packet or RecipientInfo per recipient.
-func (g *egress) encryptedOnlyTo(data []byte, rcpts []string) error {
+func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
 	if len(rcpts) == 0 {
 		return errors.New("no recipient")
 	}
-	if g.site.Keys == nil {
+	if g.Keys == nil {
 		return errors.New("no keyring to check the encryption against")
 	}
 	ctype, cte, body, err := topFields(data)
@@ -201,13 +208,13 @@ func pgpMIMEPayload(body []byte, boundary string) ([]byte, error) {
 // packet per recipient; a single recipient's names its key (the primary key
 // or a subkey of the key on file), a batch's may be hidden (key ID 0, RFC
 // 9580 5.1), which the gate can count but not attribute.
-func (g *egress) pgpAddressedTo(ids []uint64, rcpts []string) error {
+func (g *Gate) pgpAddressedTo(ids []uint64, rcpts []string) error {
 	if len(ids) != len(rcpts) {
 		return fmt.Errorf("%d OpenPGP key packets for %d recipients", len(ids), len(rcpts))
 	}
 	owner := map[uint64]string{}
 	for _, r := range rcpts {
-		e, err := g.site.Keys.EncryptionPGP(r, g.now)
+		e, err := g.Keys.EncryptionPGP(r, g.Now)
 		if err != nil {
 			return fmt.Errorf("no OpenPGP key on file for %s", r)
 		}
@@ -235,10 +242,10 @@ func (g *egress) pgpAddressedTo(ids []uint64, rcpts []string) error {
 
 // smimeAddressedTo checks that an envelope's RecipientInfos name exactly
 // the certificates on file for rcpts, each once.
-func (g *egress) smimeAddressedTo(der []byte, rcpts []string) error {
+func (g *Gate) smimeAddressedTo(der []byte, rcpts []string) error {
 	certs := make([]*x509.Certificate, len(rcpts))
 	for i, r := range rcpts {
-		c, err := g.site.Keys.EncryptionCert(r, g.now)
+		c, err := g.Keys.EncryptionCert(r, g.Now)
 		if err != nil {
 			return fmt.Errorf("no S/MIME certificate on file for %s", r)
 		}

@@ -170,16 +170,34 @@ func pgpMIMEPayload(body []byte, boundary string) ([]byte, error) {
 	if len(parts) != 2 {
 		return nil, fmt.Errorf("multipart/encrypted with %d parts", len(parts))
 	}
-	dash := []byte("--" + boundary)
-	pre := body[:bytes.Index(body, dash)]
+	// The body must be exactly the two parts between their delimiters:
+	// nothing in the preamble but the usual sentence, nothing after the
+	// close delimiter, and no part that SplitMultipart did not return.
+	trimmed := bytes.TrimRight(body, " \t\r\n")
+	var pre []byte
+	ok := false
+	for _, nl := range []string{"\r\n", "\n"} {
+		rest := trimmed
+		cut := func(suffix []byte) bool {
+			if !bytes.HasSuffix(rest, suffix) {
+				return false
+			}
+			rest = rest[:len(rest)-len(suffix)]
+			return true
+		}
+		if cut([]byte("--"+boundary+"--")) && cut([]byte(nl)) && cut(parts[1]) && cut([]byte(nl+"--"+boundary+nl)) &&
+			cut(parts[0]) && cut([]byte("--"+boundary+nl)) {
+			pre, ok = rest, true
+			break
+		}
+	}
+	if !ok {
+		return nil, errors.New("multipart/encrypted with text outside its two parts")
+	}
 	switch strings.TrimSpace(string(pre)) {
 	case "", "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)":
 	default:
 		return nil, errors.New("multipart/encrypted with text in its preamble")
-	}
-	end := bytes.LastIndex(body, append(dash, "--"...))
-	if end < 0 || len(bytes.TrimSpace(body[end+len(dash)+2:])) != 0 {
-		return nil, errors.New("multipart/encrypted with text after its close delimiter")
 	}
 	vt, _, version, err := topFields(parts[0])
 	if err != nil {

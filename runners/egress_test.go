@@ -95,6 +95,10 @@ func TestEgressGate(t *testing.T) {
 				"text in front of the armor":           bytes.Replace(good, []byte("-----BEGIN PGP MESSAGE-----"), []byte(gateMarker+"\r\n-----BEGIN PGP MESSAGE-----"), 1),
 				"text after the close delimiter":       append(append([]byte{}, good...), gateMarker+"\r\n"...),
 				"a second Content-Type field":          append([]byte("Content-Type: text/plain\r\n"), good...),
+				"text in a preamble line that starts like a delimiter": bytes.Replace(good, []byte("This is an OpenPGP/MIME"),
+					[]byte("--"+boundaryOf(t, good)+"x "+gateMarker+"\r\nThis is an OpenPGP/MIME"), 1),
+				"text after a second close delimiter": append(append([]byte{}, good...),
+					"\r\n"+gateMarker+"\r\n--"+boundaryOf(t, good)+"--\r\n"...),
 			} {
 				err := egressGate(s.Site, m, data, []string{"ann@subs.test"}, false, now)
 				if !errors.Is(err, ownmail.ErrRefused) {
@@ -304,4 +308,15 @@ func TestEgressGateWithTheMTADown(t *testing.T) {
 	if got := strings.Join(e.Meta.Recipients, ","); got != "ann@subs.test,cat@subs.test" {
 		t.Fatalf("retry entry for %s", got)
 	}
+}
+
+// boundaryOf returns the boundary of a multipart message.
+func boundaryOf(t *testing.T, msg []byte) string {
+	t.Helper()
+	_, after, ok := bytes.Cut(msg, []byte("boundary=\""))
+	if !ok {
+		t.Fatalf("no boundary in %q", msg)
+	}
+	b, _, _ := bytes.Cut(after, []byte("\""))
+	return string(b)
 }

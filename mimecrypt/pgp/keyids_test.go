@@ -146,3 +146,33 @@ func keyPacketEnd(t *testing.T, bin []byte) int {
 	}
 	return hdr + n
 }
+
+// FuzzKeyPacketIDs: whatever the armor holds, KeyPacketIDs returns an
+// error or key IDs, never a panic, and a Checker answers a message the same
+// way twice.
+func FuzzKeyPacketIDs(f *testing.F) {
+	list := newKey(f, "team@lists.example.test", "curve25519", false)
+	ann := newKey(f, "ann@subs.test", "curve25519", false)
+	sealed, err := Seal([]byte(testPost), list, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, to := range [][]*openpgp.Entity{{ann}, {ann, list}} {
+		msg, err := sealed.For(to...)
+		if err != nil {
+			f.Fatal(err)
+		}
+		i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
+		j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
+		f.Add(msg[i : j+len("-----END PGP MESSAGE-----")])
+	}
+	f.Add([]byte("-----BEGIN PGP MESSAGE-----\n\nwcBMA/////8=\n-----END PGP MESSAGE-----"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		c := new(Checker)
+		ids1, err1 := c.KeyPacketIDs(msg)
+		ids2, err2 := c.KeyPacketIDs(msg)
+		if (err1 == nil) != (err2 == nil) || len(ids1) != len(ids2) {
+			t.Fatalf("first %x %v, then %x %v", ids1, err1, ids2, err2)
+		}
+	})
+}

@@ -113,6 +113,7 @@ func (Get) Run(c *Context, args []string) Result {
 		return refused("post %d is larger than %d MiB and cannot be sent by mail", n, maxGetSize>>20)
 	}
 	c.attach = append(c.attach, attachment{Type: "message/rfc822", Name: fmt.Sprintf("post-%d.eml", n), Data: msg.Raw, Raw: true})
+	c.attachConfidential = c.attachConfidential || msg.Encrypted
 	return done("post %d is attached", n)
 }
 

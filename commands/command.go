@@ -122,6 +122,11 @@ type Outgoing struct {
 	// List is the list the message is from, set on the notices written for
 	// the server's own commands (KeyAnnouncements, KeyRequestDecision).
 	List string
+	// Sealed tells that Data is encrypted to To's key on file; Confidential,
+	// that it holds content of an encrypted mail (the results of an
+	// encrypted command mail, an archived encrypted post). The outgoing
+	// runner records both and sends a confidential message only encrypted.
+	Sealed, Confidential bool
 }
 
 // Context is what a command runs with: the site, the list, who asks and how
@@ -168,6 +173,9 @@ type Context struct {
 	out      []pendingMail
 	requests *int         // confirmation and approval requests sent for this mail (shared by its lines)
 	attach   []attachment // attached to the reply (key get)
+	// attachConfidential tells that an attachment holds content of an
+	// encrypted post (archive get).
+	attachConfidential bool
 }
 
 // pendingMail is a message queued by a command, signed (and encrypted when

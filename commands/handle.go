@@ -228,19 +228,21 @@ func Handle(r *Request) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	confidential := encrypted || c.attachConfidential
 	if encrypted && (!enc || !signedByFrom(r.Meta, c.Signer)) {
 		reply.Body, reply.Attach = short.String(), nil
 		if data, _, err = protect(r.Site, keys, reply, r.Now, preferSMIME); err != nil {
 			return nil, err
 		}
+		confidential = false // the short reply names no command and no result
 	}
-	out.Mail = append(out.Mail, Outgoing{To: sender, Kind: "reply", Data: data})
+	out.Mail = append(out.Mail, Outgoing{To: sender, Kind: "reply", Data: data, Sealed: enc, Confidential: confidential})
 	for _, p := range c.out {
-		d, _, err := protect(r.Site, keys, p.m, r.Now, preferSMIME)
+		d, enc, err := protect(r.Site, keys, p.m, r.Now, preferSMIME)
 		if err != nil {
 			return nil, err
 		}
-		out.Mail = append(out.Mail, Outgoing{To: p.m.To, Kind: p.kind, Data: d})
+		out.Mail = append(out.Mail, Outgoing{To: p.m.To, Kind: p.kind, Data: d, Sealed: enc})
 	}
 	return out, nil
 }

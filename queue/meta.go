@@ -73,7 +73,58 @@ type Meta struct {
 	// (queue/commit.go). Entries written before these existed have neither.
 	Gen      string `json:"gen,omitempty"`      // fresh random value each time the entry's file is written
 	Progress int64  `json:"progress,omitempty"` // size of the progress journal when attempts were last counted
+
+	// Protection of what the entry holds (security invariant 2). Set only by
+	// the code that writes the entry, never read from its bytes: the writer
+	// that signs or encrypts a message records it here, and the outgoing
+	// runner's egress gate holds every copy to it.
+	Carries string   `json:"carries,omitempty"` // Carries* below
+	Lineage *Lineage `json:"lineage,omitempty"` // the entry it was derived from
+	// WriterSigned tells that the writer of the message (the email commands)
+	// already signed or encrypted it with the list's key: outgoing sends it
+	// as it is, without signing it again.
+	WriterSigned bool `json:"writer_signed,omitempty"`
 }
+
+// What an entry's message bytes carry (Meta.Carries).
+const (
+	// CarriesClear: nothing of an encrypted post (a post that arrived in
+	// clear, or a notice written from a template). It may leave in clear.
+	CarriesClear = "clear"
+	// CarriesPlaintext: the plaintext of an encrypted post, or content taken
+	// from one (an attached held post, a forward, a resend copy, a digest).
+	// Sealed at rest; outgoing encrypts each copy to its recipient's key or
+	// sends a content-free notice instead.
+	CarriesPlaintext = "plaintext-of-encrypted"
+	// CarriesSealed: content of an encrypted post that its writer already
+	// encrypted to the recipient's key (a command reply). Outgoing sends it as
+	// it is, once the egress gate has checked the encryption.
+	CarriesSealed = "sealed-for-recipient"
+)
+
+// Lineage names the entry a message was derived from.
+type Lineage struct {
+	ID        string `json:"id"`        // the original entry's id
+	Encrypted bool   `json:"encrypted"` // the original arrived encrypted
+}
+
+// Protection returns what the entry's bytes carry: Carries, or for entries
+// written without it, the plaintext of an encrypted post when the metadata
+// says it arrived encrypted or descends from one that did, else clear.
+func (m *Meta) Protection() string {
+	if m.Carries != "" {
+		return m.Carries
+	}
+	if (m.Encryption != "" && m.Encryption != "none") || (m.Lineage != nil && m.Lineage.Encrypted) {
+		return CarriesPlaintext
+	}
+	return CarriesClear
+}
+
+// Confidential reports whether the entry holds content of an encrypted
+// post, in clear or encrypted by its writer: such bytes leave only encrypted
+// to their recipient.
+func (m *Meta) Confidential() bool { return m.Protection() != CarriesClear }
 
 // Stage records one runner's passage over an entry.
 type Stage struct {
@@ -111,6 +162,10 @@ func (m *Meta) Clone() *Meta {
 	if m.Sealed != nil {
 		s := *m.Sealed
 		c.Sealed = &s
+	}
+	if m.Lineage != nil {
+		l := *m.Lineage
+		c.Lineage = &l
 	}
 	return &c
 }

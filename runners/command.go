@@ -6,9 +6,9 @@ import (
 
 	"cloister/commands"
 	"cloister/keyring"
-	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/replay"
 	"cloister/site"
@@ -65,11 +65,10 @@ func (Command) Process(ctx context.Context, j *Job) error {
 			j.Log.Info("decision", "decision", "discard", "rule", "loop")
 			return nil
 		}
-		m := &queue.Meta{
-			List: list.Address, Subaddress: queue.SubOwner, Kind: "forward", Recipients: owners,
-			EnvFrom: listaddr.Address(list.Address, queue.SubBounces), Received: j.Now,
-			Encryption: j.Meta.Encryption, Sealed: j.Meta.Sealed,
-		}
+		// The forward carries the mail: one that arrived encrypted leaves only
+		// encrypted to each owner's key (package ownmail).
+		m := ownmail.Meta(list.Address, "forward", j.Meta, true, j.Now, owners...)
+		m.Subaddress = queue.SubOwner
 		m.AddStage("command", "forward to owners")
 		j.Send(queue.Out, m, body)
 		j.Log.Info("decision", "decision", "forwarded to owners", "owners", len(owners))
@@ -88,10 +87,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 		return nil
 	}
 	for _, o := range out.Mail {
-		m := &queue.Meta{
-			List: list.Address, Subaddress: queue.SubPost, Kind: o.Kind, Recipients: []string{o.To},
-			EnvFrom: listaddr.Address(list.Address, queue.SubBounces), Received: j.Now, Encryption: "none",
-		}
+		m := ownmail.Reply(list.Address, j.Meta, o.Kind, o.To, o.Sealed, o.Confidential, j.Now)
 		m.AddStage("command", o.Kind)
 		j.Send(queue.Out, m, o.Data)
 	}

@@ -18,7 +18,10 @@ import (
 	"cloister/stats"
 )
 
-// tech says which crypto layer, if any, a message's top level uses.
+// tech says which crypto layer, if any, a message's top level uses. It
+// classifies mail from outside only, for the incoming runner: whether
+// Cloister's own mail is protected is recorded in its metadata by the code
+// that writes it (queue.Meta.Carries), never read from its bytes.
 func tech(body []byte) string {
 	ent, err := rawmime.Parse(body)
 	if err != nil {

@@ -81,7 +81,9 @@ func (d *distributor) needsCrypto() bool {
 // own is true: every copy is signed by the list when it has a key and
 // encrypted to each recipient who has one, whatever the distrib settings.
 func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, now time.Time, own bool) (*distributor, error) {
-	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: site.Encrypted(m)}
+	// A copy may go in clear only when the entry's recorded protection says
+	// it carries nothing of an encrypted post.
+	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: site.Encrypted(m) || m.Confidential()}
 	st := list.Settings
 	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived || own
 	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived || own

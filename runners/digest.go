@@ -291,8 +291,11 @@ func sendDigest(j *Job, list *lists.List, rcpts []string, dir string, posts []pe
 		Received:   j.Now,
 		Encryption: "none",
 	}
+	m.Carries = queue.CarriesClear
+	m.Lineage = &queue.Lineage{ID: posts[0].id}
 	if enc != "" {
-		m.Encryption = enc // distributed encrypted only, sealed in the queue
+		// Distributed encrypted only, sealed in the queue.
+		m.Encryption, m.Carries, m.Lineage.Encrypted = enc, queue.CarriesPlaintext, true
 	}
 	m.AddStage("digest", fmt.Sprintf("volume %d issue %d, %d posts", st.Volume, st.Issue, len(posts)))
 	j.Send(queue.Out, m, msg)

@@ -8,6 +8,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
+	"cloister/site"
 )
 
 // Bounds on the MIME structure of an incoming message (security invariant 6).
@@ -73,6 +74,13 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 	if m.Verdict == "" {
 		m.Verdict = "none"
 	}
+	// What the entry carries is recorded here, where it was decrypted, and
+	// travels with every entry derived from it (security invariant 2).
+	m.Carries = queue.CarriesClear
+	if site.Encrypted(m) {
+		m.Carries = queue.CarriesPlaintext
+	}
+	m.Lineage = &queue.Lineage{ID: m.ID, Encrypted: site.Encrypted(m)}
 	switch m.Subaddress {
 	case queue.SubPost, "":
 		if ferr != nil {

@@ -131,7 +131,7 @@ func (x *decider) reject(reason string, quiet bool, by string) error {
 		return err
 	}
 	n.InReplyTo = x.msg.Get("Message-ID")
-	return x.out(queue.Out, n.Meta("notice", x.m.Sender), n.Bytes(x.now))
+	return x.out(queue.Out, n.MetaFrom("notice", x.m, false, x.m.Sender), n.Bytes(x.now))
 }
 
 // clearSubject is the post's subject for notices that travel in clear: empty
@@ -283,15 +283,13 @@ func (x *decider) hold(reason string, owners bool) error {
 			return err
 		}
 		n.ReplyTo = confirmAddress(x.list.Address, tokens[r].approve)
-		nm := n.Meta("notice", r)
 		if attach {
 			n.Attach = x.body
-			if encrypted(m) {
-				// Marks the notice as carrying an encrypted post: sealed in the
-				// queues, and sent only encrypted (outgoing never sends it in clear).
-				nm.Encryption = m.Encryption
-			}
 		}
+		// A notice with the post attached carries what the post carries: one
+		// about an encrypted post is sealed in the queues and leaves only
+		// encrypted to the moderator's key (outgoing's distributor and gate).
+		nm := n.MetaFrom("notice", m, attach, r)
 		if err := x.out(queue.Out, nm, n.Bytes(x.now)); err != nil {
 			return err
 		}
@@ -357,7 +355,7 @@ func (x *decider) requestAuth(d rules.Decision) error {
 	n.From, n.ReplyTo = addr, addr
 	n.InReplyTo = x.msg.Get("Message-ID")
 	x.log.Info("decision", "decision", "request_auth", "held_id", id, "from", m.From)
-	return x.out(queue.Out, n.Meta("notice", m.From), n.Bytes(x.now))
+	return x.out(queue.Out, n.MetaFrom("notice", m, false, m.From), n.Bytes(x.now))
 }
 
 // clip makes s fit a held record: control characters become spaces, and it
@@ -537,7 +535,7 @@ func senderNotice(s *site.Site, h *lists.Held, e *queue.Entry, name, idSuffix st
 		return err
 	}
 	n.InReplyTo = msg.Get("Message-ID")
-	nm := n.Meta("notice", to)
+	nm := n.MetaFrom("notice", e.Meta, false, to)
 	nm.ID = e.Meta.ID + idSuffix
 	return s.Queue(queue.Out).Handover(nm, bytesReader(n.Bytes(time.Now())))
 }

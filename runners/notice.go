@@ -32,7 +32,9 @@ type Notice struct {
 	// for notices answered by a reply).
 	ReplyTo string
 	// Attach, when set, is a message attached to the notice as
-	// message/rfc822 (only ever a post that arrived in clear).
+	// message/rfc822: a post that arrived in clear, or one that arrived
+	// encrypted for a recipient the list can encrypt to (its metadata,
+	// from MetaFrom, then says it carries the post).
 	Attach []byte
 }
 

@@ -15,8 +15,8 @@ import (
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mta"
+	"cloister/ownmail"
 	"cloister/queue"
-	"cloister/site"
 	"cloister/stats"
 )
 
@@ -68,8 +68,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	batch := len(m.Recipients) // notices name their recipients in To already
 	var dist *distributor
 	// Cloister's own mail that its writer already signed or encrypted (command
-	// replies do) leaves as it is.
-	ownSealed := m.Kind != "post" && tech(body) != ""
+	// replies) leaves as it is: its metadata says so (package ownmail); its bytes
+	// are never read to decide. The egress gate still checks every copy.
+	ownSealed := m.Kind != "post" && (m.WriterSigned || m.Protection() == queue.CarriesSealed)
 	if list != nil && !ownSealed {
 		if m.Kind == "post" {
 			batch = list.Settings.BatchSize
@@ -80,8 +81,8 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if !dist.needsCrypto() {
 			dist = nil
 		}
-	} else if m.Kind == "post" && site.Encrypted(m) {
-		return Permanent("list %s no longer exists; its encrypted post cannot be distributed", m.List)
+	} else if !ownSealed && m.Protection() == queue.CarriesPlaintext {
+		return Permanent("list %s no longer exists; mail carrying its encrypted post cannot be distributed", m.List)
 	}
 	if batch < 1 {
 		batch = 1
@@ -150,6 +151,8 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		defer sess.Close()
 	}
 	delivered, txns, notices := 0, 0, 0
+	refused := map[string]string{} // recipients whose copy the egress gate refused
+	gate := &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now}
 	var sessErr error
 	for u := range ready {
 		freeSlot(u, slots)
@@ -160,6 +163,19 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 				freeSlot(v, slots)
 			}
 			return u.err
+		}
+		// The egress gate: the last check before the wire (security invariant 2).
+		if gerr := gate.Check(m, u.data, u.rcpts, u.notice); gerr != nil {
+			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
+			for _, r := range u.rcpts {
+				refused[r] = gerr.Error()
+				delete(temp, r) // not retried: the session may have failed to open
+			}
+			if u.pooled {
+				releaseCopy(u.data)
+				u.data = nil
+			}
+			continue
 		}
 		if sess == nil || sessErr != nil {
 			for _, r := range u.rcpts {
@@ -218,6 +234,24 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	for _, f := range m.Failed {
 		j.Log.Warn("recipient refused", "recipient", f.Recipient, "reply", f.Reply)
 	}
+	if len(refused) > 0 {
+		if len(refused) == len(todo) && len(done) == 0 {
+			// Nothing of the entry left: the loop parks it in bad as it is.
+			return Permanent("%s", firstReason(m.Recipients, refused))
+		}
+		// Some copies went: only the refused recipients are parked in bad,
+		// with the reason; the others are delivered or retried as usual.
+		bm := m.Clone()
+		bm.Recipients, bm.Failed = nil, nil
+		for _, r := range m.Recipients {
+			if _, ok := refused[r]; ok {
+				bm.Recipients = append(bm.Recipients, r)
+			}
+		}
+		bm.Reason = firstReason(bm.Recipients, refused)
+		bm.AddStage("outgoing", fmt.Sprintf("egress gate refused %d recipients", len(bm.Recipients)))
+		j.Send(queue.Bad, bm, body)
+	}
 	if len(temp) > 0 {
 		giveUp := time.Duration(j.Site.Config.RetryGiveUpHours) * time.Hour
 		if j.Now.Sub(m.FirstTry) > giveUp {
@@ -245,7 +279,8 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 	}
 	j.Log.Info("decision", "decision", "delivered", "kind", m.Kind, "recipients", delivered,
-		"no_key_notices", notices, "deferred", len(temp), "failed", len(m.Failed), "transactions", txns)
+		"no_key_notices", notices, "deferred", len(temp), "failed", len(m.Failed), "transactions", txns,
+		"egress_refused", len(refused))
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
 }
@@ -363,6 +398,16 @@ func freeSlot(u *unit, slots chan struct{}) {
 		u.slot = false
 		<-slots
 	}
+}
+
+// firstReason returns the gate's reason for the first refused recipient.
+func firstReason(rcpts []string, refused map[string]string) string {
+	for _, r := range rcpts {
+		if why, ok := refused[r]; ok {
+			return why
+		}
+	}
+	return "egress gate refused the copies"
 }
 
 func firstErr(errs ...error) error {

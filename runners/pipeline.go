@@ -80,7 +80,7 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 				Subject: "Your post to " + list.Address + " was not distributed",
 				Body:    "Your post to " + list.Address + " was not distributed: " + rej.Reason + "\n",
 			}
-			j.Send(queue.Out, n.Meta("notice", m.Sender), n.Bytes(j.Now))
+			j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 		}
 		return nil
 	case err != nil:

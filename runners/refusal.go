@@ -42,6 +42,6 @@ func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cr
 		Subject: "Your message to " + list.Address + " could not be read",
 		Body:    fmt.Sprintf(refusalText, listaddr.Address(list.Address, queue.SubSendkey)),
 	}
-	j.Send(queue.Out, n.Meta("notice", m.Sender), n.Bytes(j.Now))
+	j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -199,9 +200,10 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 			out.Prepend("To", to)
 			out.Prepend("From", list.Address)
 			out.Add("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
-			rm := &queue.Meta{List: list.Address, Subaddress: queue.SubPost, Kind: "resend", Recipients: send,
-				EnvFrom: listaddr.Address(list.Address, queue.SubBounces), Received: j.Now, Encryption: m.Encryption,
-				ID: fmt.Sprintf("%s-resend-%d", m.ID, copies)}
+			// The copy carries the post: one of an encrypted post leaves only
+			// encrypted to each address's key (package ownmail).
+			rm := ownmail.Meta(list.Address, "resend", m, true, j.Now, send...)
+			rm.ID = fmt.Sprintf("%s-resend-%d", m.ID, copies)
 			rm.AddStage("pipeline", "resend")
 			j.Send(queue.Out, rm, out.Bytes())
 			copies++
@@ -215,8 +217,8 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 		Subject: "Resend report: " + mailmsg.DecodeHeader(msg.Get("Subject")),
 		Body:    fmt.Sprintf("%s asked the list to resend a post:\n\n%s", m.From, report.String()),
 	}
-	nm := n.Meta("notice", members...)
-	nm.Encryption = m.Encryption // the report names the outsiders: as private as the post
+	// The report names the outsiders and the subject: as private as the post.
+	nm := n.MetaFrom("notice", m, true, members...)
 	nm.ID = m.ID + "-resend-report"
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("resend: stopped during key lookups: %w", err)

@@ -64,14 +64,15 @@ func (s *Site) QueueKey() (*seal.Key, error) {
 // arrived encrypted.
 func Encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }
 
-// SealBody seals the plaintext body of an entry of an encrypted post before
+// SealBody seals the plaintext body of an entry of an encrypted post (or of
+// any entry whose metadata records that it carries content of one) before
 // it is written to a queue, and marks the metadata; other bodies are returned
 // as they are (and their metadata marked unsealed). body is always plaintext:
 // a Sealed mark copied from the entry it came from is replaced. meta.ID must
 // be final: the seal is bound to it.
 func (s *Site) SealBody(meta *queue.Meta, body []byte) ([]byte, error) {
 	meta.Sealed = nil
-	if !Encrypted(meta) {
+	if !Encrypted(meta) && !meta.Confidential() {
 		return body, nil
 	}
 	k, err := s.QueueKey()

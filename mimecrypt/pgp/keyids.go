@@ -1,0 +1,303 @@
+package pgp
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+)
+
+// maxKeyPackets bounds the key packets a Checker reads.
+const maxKeyPackets = 10000
+
+// maxVerified bounds the encrypted data a Checker remembers.
+const maxVerified = 16
+
+// Packet tags a Checker knows (RFC 9580 5).
+const (
+	tagPKESK   = 1
+	tagMarker  = 10
+	tagSEIPD   = 18
+	tagAEAD    = 20 // the draft's AEAD Encrypted Data packet
+	tagPadding = 21
+)
+
+// Checker reads, without any key, to whom armored OpenPGP messages are
+// encrypted. It is meant for many copies of one message that share their
+// encrypted data and differ in their key packets (a fan-out): the encrypted
+// data of each copy is walked once and remembered, so that a later copy
+// with the same bytes costs only the decoding of its key packets. A Checker
+// is not safe for concurrent use.
+type Checker struct {
+	verified map[string]bool
+	key      []byte
+	dec      []byte
+}
+
+// KeyPacketIDs returns the key IDs that the public-key encrypted session key
+// packets of an armored OpenPGP message name, in order (0 for a hidden
+// recipient). msg must be one armor block of type PGP MESSAGE with nothing
+// but whitespace around it, holding key packets followed by one
+// integrity-protected encrypted data packet (SEIPD v1 or v2) that ends the
+// data: text around the armor, a packet of another kind (literal data, a
+// password-encrypted session key, compressed data) or bytes after the
+// encrypted data are errors.
+func KeyPacketIDs(msg []byte) ([]uint64, error) { return new(Checker).KeyPacketIDs(msg) }
+
+// KeyPacketIDs is the package's KeyPacketIDs, remembering the encrypted
+// data it has walked.
+func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
+	body, err := armorBody(msg)
+	if err != nil {
+		return nil, err
+	}
+	lines := &lineReader{rest: body}
+	dec := c.dec[:0]
+	decodeLine := func() error {
+		l, ok := lines.next()
+		if !ok {
+			return errors.New("truncated OpenPGP message")
+		}
+		if len(l) == 0 || len(l)%4 != 0 || (!lines.done() && bytes.IndexByte(l, '=') >= 0) {
+			return errors.New("malformed armor line")
+		}
+		n := len(dec)
+		dec = append(dec, make([]byte, base64.StdEncoding.DecodedLen(len(l)))...)
+		m, err := base64.StdEncoding.Decode(dec[n:], l)
+		if err != nil {
+			return fmt.Errorf("malformed armor: %v", err)
+		}
+		dec = dec[:n+m]
+		return nil
+	}
+	// want makes sure n bytes from pos are decoded.
+	want := func(pos, n int) error {
+		for len(dec) < pos+n {
+			if err := decodeLine(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var ids []uint64
+	pos := 0
+	for {
+		if err := want(pos, 6); err != nil && (!lines.done() || len(dec)-pos < 2) {
+			return nil, err // malformed, or too short for any header
+		}
+		tag, hdr, n, partial, err := packetHeader(dec[pos:])
+		if err != nil {
+			return nil, err
+		}
+		if tag == tagSEIPD || tag == tagAEAD {
+			break
+		}
+		if partial {
+			return nil, fmt.Errorf("packet of tag %d with a partial length", tag)
+		}
+		if err := want(pos, hdr+n); err != nil {
+			return nil, err
+		}
+		switch tag {
+		case tagPKESK:
+			if len(ids) >= maxKeyPackets {
+				return nil, fmt.Errorf("more than %d key packets", maxKeyPackets)
+			}
+			p, err := packet.Read(bytes.NewReader(dec[pos : pos+hdr+n]))
+			if err != nil {
+				return nil, fmt.Errorf("key packet: %v", err)
+			}
+			ek, ok := p.(*packet.EncryptedKey)
+			if !ok {
+				return nil, errors.New("unreadable key packet")
+			}
+			ids = append(ids, ek.KeyId)
+		case tagMarker, tagPadding:
+		default:
+			return nil, fmt.Errorf("unexpected packet of tag %d in an encrypted message", tag)
+		}
+		pos += hdr + n
+	}
+	// The encrypted data: its bytes decoded so far, then the lines still
+	// armored. Walked once per distinct value.
+	c.key = append(append(append(c.key[:0], dec[pos:]...), 0), lines.rest...)
+	if c.verified[string(c.key)] {
+		c.dec = dec
+		return ids, nil
+	}
+	for !lines.done() {
+		if err := decodeLine(); err != nil {
+			return nil, err
+		}
+	}
+	c.dec = dec
+	if err := walkEncrypted(dec[pos:]); err != nil {
+		return nil, err
+	}
+	if c.verified == nil {
+		c.verified = map[string]bool{}
+	}
+	if len(c.verified) < maxVerified {
+		c.verified[string(c.key)] = true
+	}
+	return ids, nil
+}
+
+// armorBody returns the base64 text of the one PGP MESSAGE armor block that
+// msg holds: after its armor headers, without its checksum line and its last
+// line end.
+func armorBody(msg []byte) ([]byte, error) {
+	const begin, end = "-----BEGIN PGP MESSAGE-----", "-----END PGP MESSAGE-----"
+	t := bytes.TrimSpace(msg)
+	if !bytes.HasPrefix(t, []byte(begin)) || !bytes.HasSuffix(t, []byte(end)) || len(t) < len(begin)+len(end) ||
+		bytes.Contains(t[len(begin):], []byte("-----BEGIN PGP ")) {
+		return nil, errors.New("not one armored OpenPGP message with nothing around it")
+	}
+	r := &lineReader{rest: t[len(begin) : len(t)-len(end)]}
+	if l, ok := r.next(); !ok || len(l) != 0 {
+		return nil, errors.New("malformed armor header line")
+	}
+	for { // armor headers, up to a blank line
+		h, ok := r.next()
+		if !ok {
+			return nil, errors.New("armor without a blank line after its headers")
+		}
+		if len(h) == 0 {
+			break
+		}
+		if !bytes.Contains(h, []byte(": ")) {
+			return nil, errors.New("malformed armor header")
+		}
+	}
+	body := bytes.TrimRight(r.rest, "\r\n \t")
+	if i := bytes.LastIndexByte(body, '\n'); i >= 0 {
+		if l := bytes.TrimRight(body[i+1:], "\r \t"); len(l) == 5 && l[0] == '=' {
+			body = bytes.TrimRight(body[:i], "\r\n \t") // the CRC-24 line
+		}
+	}
+	return body, nil
+}
+
+// lineReader hands out the lines of rest, without their line ends.
+type lineReader struct{ rest []byte }
+
+func (r *lineReader) done() bool { return r.rest == nil }
+
+func (r *lineReader) next() ([]byte, bool) {
+	if r.rest == nil {
+		return nil, false
+	}
+	var l []byte
+	if i := bytes.IndexByte(r.rest, '\n'); i >= 0 {
+		l, r.rest = r.rest[:i], r.rest[i+1:]
+	} else {
+		l, r.rest = r.rest, nil
+	}
+	return bytes.TrimRight(l, "\r \t"), true
+}
+
+// packetHeader reads an OpenPGP packet header (RFC 9580 4.2): the tag, the
+// header's length, and the body's length (of its first chunk when partial).
+func packetHeader(b []byte) (tag byte, hdr, n int, partial bool, err error) {
+	if len(b) < 2 || b[0]&0x80 == 0 {
+		return 0, 0, 0, false, errors.New("malformed packet header")
+	}
+	if b[0]&0x40 == 0 { // legacy format
+		tag = (b[0] >> 2) & 0x0f
+		switch b[0] & 3 {
+		case 0:
+			return tag, 2, int(b[1]), false, nil
+		case 1:
+			if len(b) < 3 {
+				return 0, 0, 0, false, errors.New("truncated packet header")
+			}
+			return tag, 3, int(b[1])<<8 | int(b[2]), false, nil
+		case 2:
+			if len(b) < 5 {
+				return 0, 0, 0, false, errors.New("truncated packet header")
+			}
+			return tag, 5, int(b[1])<<24 | int(b[2])<<16 | int(b[3])<<8 | int(b[4]), false, nil
+		}
+		return 0, 0, 0, false, errors.New("packet of indeterminate length")
+	}
+	tag = b[0] & 0x3f
+	hl, n, partial, err := newLength(b[1:])
+	return tag, 1 + hl, n, partial, err
+}
+
+// newLength reads a new-format body length: its size, the length, and
+// whether it is a partial body length.
+func newLength(b []byte) (size, n int, partial bool, err error) {
+	if len(b) < 1 {
+		return 0, 0, false, errors.New("truncated packet length")
+	}
+	switch l := int(b[0]); {
+	case l < 192:
+		return 1, l, false, nil
+	case l < 224:
+		if len(b) < 2 {
+			return 0, 0, false, errors.New("truncated packet length")
+		}
+		return 2, (l-192)<<8 + int(b[1]) + 192, false, nil
+	case l == 255:
+		if len(b) < 5 {
+			return 0, 0, false, errors.New("truncated packet length")
+		}
+		return 5, int(b[1])<<24 | int(b[2])<<16 | int(b[3])<<8 | int(b[4]), false, nil
+	default:
+		return 1, 1 << (l & 0x1f), true, nil
+	}
+}
+
+// walkEncrypted checks that b is exactly one encrypted data packet: its
+// chain of partial lengths ends with a definite one at the end of b.
+func walkEncrypted(b []byte) error {
+	tag, hdr, n, partial, err := packetHeader(b)
+	if err != nil {
+		return err
+	}
+	if tag != tagSEIPD && tag != tagAEAD {
+		return fmt.Errorf("packet of tag %d where the encrypted data should be", tag)
+	}
+	if tag == tagSEIPD && (len(b) <= hdr || (b[hdr] != 1 && b[hdr] != 2)) {
+		return errors.New("encrypted data packet of an unknown version")
+	}
+	pos := hdr
+	for {
+		if n < 0 || n > len(b)-pos {
+			return errors.New("truncated encrypted data")
+		}
+		pos += n
+		if !partial {
+			break
+		}
+		size, m, p, err := newLength(b[pos:])
+		if err != nil {
+			return err
+		}
+		pos += size
+		n, partial = m, p
+	}
+	if pos != len(b) {
+		return errors.New("bytes after the encrypted data")
+	}
+	return nil
+}
+
+// KeyIDs returns the key IDs of e's primary key and subkeys: a key packet
+// naming one of them is for e's holder alone.
+func KeyIDs(e *openpgp.Entity) []uint64 {
+	if e == nil || e.PrimaryKey == nil {
+		return nil
+	}
+	ids := []uint64{e.PrimaryKey.KeyId}
+	for _, s := range e.Subkeys {
+		if s.PublicKey != nil {
+			ids = append(ids, s.PublicKey.KeyId)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,301 @@
+package ownmail
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"time"
+
+	"cloister/cms"
+	"cloister/mimecrypt/pgp"
+	"cloister/mimecrypt/rawmime"
+	"cloister/queue"
+	"cloister/site"
+	"cloister/stats"
+)
+
+// ErrRefused wraps every refusal of the gate.
+var ErrRefused = errors.New("egress gate")
+
+// Gate is the last step before a copy of an entry is handed to the MTA.
+// A copy of an entry that carries content of an encrypted post (its
+// recorded queue.Meta.Carries, never its bytes) must be an encryption,
+// PGP/MIME multipart/encrypted or S/MIME enveloped or authEnveloped data,
+// addressed to exactly the keys on file for the copy's recipients and to no
+// one else; the content-free notice the distributor writes for a recipient
+// without a key is the one other thing that may go. Anything else is
+// refused with the reason and counted (egress_refused_total), and must
+// never be sent: the caller parks the refused recipients in bad. Use one
+// Gate for the copies of one entry: they share their encrypted data, which
+// it walks once (pgp.Checker). A Gate is not safe for concurrent use.
+type Gate struct {
+	Keys site.Keys // the keyring the copies are checked against
+	Now  time.Time // the time the copies were made for
+	pgp  pgp.Checker
+}
+
+// Check passes or refuses one copy of the entry m for rcpts; notice tells
+// that the copy is the distributor's content-free notice for a recipient
+// without a key.
+func (g *Gate) Check(m *queue.Meta, data []byte, rcpts []string, notice bool) error {
+	if !m.Confidential() || notice {
+		return nil
+	}
+	if err := g.encryptedOnlyTo(data, rcpts); err != nil {
+		stats.Add("outgoing", `egress_refused_total{kind="`+label(m.Kind)+`"}`, int64(len(rcpts)))
+		return fmt.Errorf("%w: a copy of an entry carrying %s for %s is not sent: %v",
+			ErrRefused, m.Protection(), strings.Join(rcpts, ", "), err)
+	}
+	return nil
+}
+
+// label keeps the letters, digits and hyphens of a metric label value.
+func label(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(s))
+}
+
+// encryptedOnlyTo checks that a message is an encryption to exactly the
+// keys on file for rcpts, one key packet or RecipientInfo per recipient.
+func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
+	if len(rcpts) == 0 {
+		return errors.New("no recipient")
+	}
+	if g.Keys == nil {
+		return errors.New("no keyring to check the encryption against")
+	}
+	ctype, cte, body, err := topFields(data)
+	if err != nil {
+		return err
+	}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return fmt.Errorf("unreadable Content-Type: %v", err)
+	}
+	switch mt = strings.ToLower(mt); mt {
+	case "multipart/encrypted":
+		if !strings.EqualFold(params["protocol"], "application/pgp-encrypted") {
+			return fmt.Errorf("multipart/encrypted of protocol %q", params["protocol"])
+		}
+		armored, err := pgpMIMEPayload(body, params["boundary"])
+		if err != nil {
+			return err
+		}
+		ids, err := g.pgp.KeyPacketIDs(armored)
+		if err != nil {
+			return err
+		}
+		return g.pgpAddressedTo(ids, rcpts)
+	case "application/pkcs7-mime", "application/x-pkcs7-mime":
+		st := strings.ToLower(params["smime-type"])
+		if st != "" && st != "enveloped-data" && st != "authenveloped-data" {
+			return fmt.Errorf("S/MIME %s, not an encryption", st)
+		}
+		if cte = strings.ToLower(strings.TrimSpace(cte)); cte != "base64" {
+			return fmt.Errorf("S/MIME entity in transfer encoding %q", cte)
+		}
+		der, err := base64.StdEncoding.DecodeString(string(stripSpace(body)))
+		if err != nil {
+			return fmt.Errorf("S/MIME entity: %v", err)
+		}
+		return g.smimeAddressedTo(der, rcpts)
+	}
+	return fmt.Errorf("the message is %s, not an encryption", mt)
+}
+
+// topFields returns the Content-Type and Content-Transfer-Encoding fields
+// of a message's header (unfolded) and its body. A header that holds either
+// field twice is refused: clients would not agree on which one counts.
+func topFields(data []byte) (ctype, cte string, body []byte, err error) {
+	var cur *string
+	seenType, seenCTE := false, false
+	for i := 0; ; {
+		if i >= len(data) || i > rawmime.MaxHeaderBytes {
+			return "", "", nil, errors.New("message without a body, or with an oversized header")
+		}
+		j := bytes.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return "", "", nil, errors.New("message without a body")
+		}
+		line := bytes.TrimRight(data[i:i+j], "\r")
+		i += j + 1
+		switch {
+		case len(line) == 0:
+			if !seenType {
+				return "", "", nil, errors.New("message without a Content-Type")
+			}
+			return ctype, cte, data[i:], nil
+		case line[0] == ' ' || line[0] == '\t':
+			if cur != nil {
+				*cur += string(line)
+			}
+			continue
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return "", "", nil, errors.New("malformed header line")
+		}
+		cur = nil
+		switch {
+		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Type")):
+			if seenType {
+				return "", "", nil, errors.New("two Content-Type fields")
+			}
+			seenType, ctype, cur = true, string(value), &ctype
+		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Transfer-Encoding")):
+			if seenCTE {
+				return "", "", nil, errors.New("two Content-Transfer-Encoding fields")
+			}
+			seenCTE, cte, cur = true, string(value), &cte
+		}
+	}
+}
+
+// pgpMIMEPayload returns the armored message of a PGP/MIME body (RFC 3156):
+// a version part saying "Version: 1" and an application/octet-stream part,
+// with nothing but a fixed preamble and whitespace around them.
+func pgpMIMEPayload(body []byte, boundary string) ([]byte, error) {
+	parts, err := rawmime.SplitMultipart(body, boundary, 3)
+	if err != nil {
+		return nil, fmt.Errorf("multipart/encrypted: %v", err)
+	}
+	if len(parts) != 2 {
+		return nil, fmt.Errorf("multipart/encrypted with %d parts", len(parts))
+	}
+	// The body must be exactly the two parts between their delimiters:
+	// nothing in the preamble but the usual sentence, nothing after the
+	// close delimiter, and no part that SplitMultipart did not return.
+	trimmed := bytes.TrimRight(body, " \t\r\n")
+	var pre []byte
+	ok := false
+	for _, nl := range []string{"\r\n", "\n"} {
+		rest := trimmed
+		cut := func(suffix []byte) bool {
+			if !bytes.HasSuffix(rest, suffix) {
+				return false
+			}
+			rest = rest[:len(rest)-len(suffix)]
+			return true
+		}
+		if cut([]byte("--"+boundary+"--")) && cut([]byte(nl)) && cut(parts[1]) && cut([]byte(nl+"--"+boundary+nl)) &&
+			cut(parts[0]) && cut([]byte("--"+boundary+nl)) {
+			pre, ok = rest, true
+			break
+		}
+	}
+	if !ok {
+		return nil, errors.New("multipart/encrypted with text outside its two parts")
+	}
+	switch strings.TrimSpace(string(pre)) {
+	case "", "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)":
+	default:
+		return nil, errors.New("multipart/encrypted with text in its preamble")
+	}
+	vt, _, version, err := topFields(parts[0])
+	if err != nil {
+		return nil, fmt.Errorf("version part: %v", err)
+	}
+	if mt, _, err := mime.ParseMediaType(vt); err != nil || !strings.EqualFold(mt, "application/pgp-encrypted") {
+		return nil, errors.New("multipart/encrypted without its version part")
+	}
+	if strings.TrimSpace(string(version)) != "Version: 1" {
+		return nil, errors.New("version part holds more than \"Version: 1\"")
+	}
+	pt, _, payload, err := topFields(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("encrypted part: %v", err)
+	}
+	if mt, _, err := mime.ParseMediaType(pt); err != nil || !strings.EqualFold(mt, "application/octet-stream") {
+		return nil, errors.New("multipart/encrypted whose second part is not application/octet-stream")
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(payload), []byte("-----BEGIN PGP MESSAGE-----")) {
+		return nil, errors.New("encrypted part is not an armored OpenPGP message")
+	}
+	return payload, nil
+}
+
+// pgpAddressedTo checks that key packets ids name exactly rcpts' keys: one
+// packet per recipient; a single recipient's names its key (the primary key
+// or a subkey of the key on file), a batch's may be hidden (key ID 0, RFC
+// 9580 5.1), which the gate can count but not attribute.
+func (g *Gate) pgpAddressedTo(ids []uint64, rcpts []string) error {
+	if len(ids) != len(rcpts) {
+		return fmt.Errorf("%d OpenPGP key packets for %d recipients", len(ids), len(rcpts))
+	}
+	owner := map[uint64]string{}
+	for _, r := range rcpts {
+		e, err := g.Keys.EncryptionPGP(r, g.Now)
+		if err != nil {
+			return fmt.Errorf("no OpenPGP key on file for %s", r)
+		}
+		for _, id := range pgp.KeyIDs(e) {
+			owner[id] = r
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		r := owner[id]
+		switch {
+		case id == 0 && len(rcpts) > 1:
+			continue
+		case id == 0:
+			return errors.New("a hidden key packet for a single recipient")
+		case r == "":
+			return fmt.Errorf("a key packet for key %016X, which is no recipient's", id)
+		case seen[r]:
+			return fmt.Errorf("two key packets for %s", r)
+		}
+		seen[r] = true
+	}
+	return nil
+}
+
+// smimeAddressedTo checks that an envelope's RecipientInfos name exactly
+// the certificates on file for rcpts, each once.
+func (g *Gate) smimeAddressedTo(der []byte, rcpts []string) error {
+	certs := make([]*x509.Certificate, len(rcpts))
+	for i, r := range rcpts {
+		c, err := g.Keys.EncryptionCert(r, g.Now)
+		if err != nil {
+			return fmt.Errorf("no S/MIME certificate on file for %s", r)
+		}
+		certs[i] = c
+	}
+	named, err := cms.RecipientsNamed(der, certs)
+	if err != nil {
+		return fmt.Errorf("S/MIME envelope: %v", err)
+	}
+	if len(named) != len(rcpts) {
+		return fmt.Errorf("%d S/MIME recipient infos for %d recipients", len(named), len(rcpts))
+	}
+	seen := make([]bool, len(rcpts))
+	for _, i := range named {
+		if i < 0 {
+			return errors.New("a recipient info for a certificate that is no recipient's")
+		}
+		if seen[i] {
+			return fmt.Errorf("two recipient infos for %s", rcpts[i])
+		}
+		seen[i] = true
+	}
+	return nil
+}
+
+// stripSpace drops the whitespace of base64 text.
+func stripSpace(b []byte) []byte {
+	return bytes.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, b)
+}

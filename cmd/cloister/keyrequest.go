@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/commands"
-	"cloister/listaddr"
 	"cloister/lists"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -40,8 +40,9 @@ func announceKey(s *site.Site, w io.Writer, address, event string) error {
 // queueNotices hands the notices a command wrote to queue/out.
 func queueNotices(s *site.Site, w io.Writer, mails []commands.Outgoing) error {
 	for _, o := range mails {
-		m := &queue.Meta{List: o.List, Subaddress: queue.SubPost, Kind: o.Kind, Recipients: []string{o.To},
-			EnvFrom: listaddr.Address(o.List, queue.SubBounces), Received: time.Now().UTC(), Encryption: "none"}
+		// The writer signed (and, when Sealed, encrypted) each notice: the
+		// recorded protection tells outgoing to send it as it is.
+		m := ownmail.Reply(o.List, nil, o.Kind, o.To, o.Sealed, o.Confidential, time.Now())
 		m.AddStage("cli", o.Kind)
 		if _, err := s.Queue(queue.Out).EnqueueBytes(m, o.Data); err != nil {
 			return fmt.Errorf("queue the notice to %s: %w", o.To, err)

@@ -68,6 +68,11 @@ type Meta struct {
 
 	// Reason is why the entry is in the bad queue.
 	Reason string `json:"reason,omitempty"`
+
+	// LastError is why the last attempt did not finish the entry: the SMTP
+	// replies or connection error of a deferred delivery, or the error of a
+	// failed attempt that put the entry back. queue ls and queue show print it.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // Stage records one runner's passage over an entry.

@@ -202,6 +202,7 @@ func (l *Loop) requeue(e *queue.Entry, m *queue.Meta, in, bad *queue.Queue, caus
 		return
 	}
 	delay := Backoff(m.Attempts, time.Second, time.Hour)
+	m.LastError = cause.Error()
 	m.AddStage(l.Runner.Name(), "attempt failed: "+cause.Error())
 	log.Warn("attempt failed; will retry", "attempts", m.Attempts, "in", delay, "err", cause)
 	if err := in.Put(e, m, time.Now().Add(delay)); err != nil {

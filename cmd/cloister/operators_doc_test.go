@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,14 +62,7 @@ func shellWords(line string) []string {
 // key gpg imports, the members' bound keys and a clean check.
 func TestOperatorsEncryptedList(t *testing.T) {
 	cfg := keySite(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	b, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(b), `smtp_addr = "127.0.0.1:1"`, `smtp_addr = "`+ln.Addr().String()+`"`, 1)), 0o600)
-
+	withMTA(t, cfg)
 	cmds := walkThrough(t, docPath(t, "operators.md"), "encrypted list")
 	dir := t.TempDir()
 	t.Chdir(dir)

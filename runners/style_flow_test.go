@@ -2,10 +2,12 @@ package runners
 
 import (
 	"bytes"
+	"crypto/x509"
 	"strings"
 	"testing"
 
 	"cloister/etc"
+	"cloister/internal/testca"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -76,5 +78,104 @@ func TestEncryptedOpenPGPStyleFlow(t *testing.T) {
 	}
 	if r := s.badReasons(t); len(r) != 0 {
 		t.Fatalf("bad: %q", r)
+	}
+}
+
+// TestEncryptedSMIMEStyleFlow: the same for the encrypted-smime style: an
+// openssl-signed post encrypted to the list certificate reaches each member
+// with a certificate encrypted to that member alone, the member without one
+// gets a notice, and a clear post is refused.
+func TestEncryptedSMIMEStyleFlow(t *testing.T) {
+	s := newTestSite(t)
+	ca := testca.New(t)
+	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")
+	leaves := map[string]*testca.Leaf{
+		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
+		"bob@subs.test": ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement"),
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
+	keys := &memKeys{cert: parseCert(t, listLeaf.CertPEM), key: parseKey(t, listLeaf.KeyPEM), roots: roots, certs: map[string]*x509.Certificate{}}
+	for addr, l := range leaves {
+		keys.certs[addr] = parseCert(t, l.CertPEM)
+	}
+	s.Keys = keys
+	applyStyle(t, s, "encrypted-smime")
+	const marker = "SMIME-STYLE-3b7"
+	s.deliver(t, queue.SubPost, "ann@subs.test", string(ca.SignEncrypt("From: ann@subs.test\nTo: team@lists.test\nSubject: Budget\n",
+		[]byte("Content-Type: text/plain\n\nThe budget is "+marker+".\n"), leaves["ann@subs.test"], listLeaf.Cert)))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	for addr, leaf := range leaves {
+		box := s.mailbox(t, addr)
+		if len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
+			t.Fatalf("%s got %d messages (or plaintext)", addr, len(box))
+		}
+		if _, err := testca.Decrypt(box[0], leaf); err != nil {
+			t.Fatalf("%s cannot decrypt its copy: %v", addr, err)
+		}
+	}
+	if box := s.mailbox(t, "cat@subs.test"); len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
+		t.Fatalf("cat (no certificate) got %q", box)
+	}
+	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\nTo: team@lists.test\nSubject: clear\nMessage-ID: <clear@subs.test>\n\nclear\n")
+	s.drain(t)
+	if box := s.mailbox(t, "bob@subs.test"); len(box) != 1 {
+		t.Fatalf("bob got %d messages: the clear post was distributed", len(box))
+	}
+}
+
+// TestEncryptedBothStyleFlow: with the encrypted-both style, an OpenPGP
+// member's post reaches an S/MIME member encrypted to her certificate and an
+// S/MIME member's post reaches the OpenPGP members encrypted to their keys;
+// an encrypted but unsigned post is not distributed.
+func TestEncryptedBothStyleFlow(t *testing.T) {
+	s, homes := encryptedSite(t)
+	ca := testca.New(t)
+	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")
+	cat := ca.Issue("cat@subs.test", "rsa", "digitalSignature,keyEncipherment")
+	keys := s.Keys.(*memKeys)
+	keys.cert, keys.key = parseCert(t, listLeaf.CertPEM), parseKey(t, listLeaf.KeyPEM)
+	keys.roots = x509.NewCertPool()
+	keys.roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
+	keys.certs = map[string]*x509.Certificate{"cat@subs.test": parseCert(t, cat.CertPEM)}
+	applyStyle(t, s, "encrypted-both")
+
+	const pgpMarker, smimeMarker = "BOTH-PGP-8a1", "BOTH-SMIME-2f9"
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: one\nMessage-ID: <one@subs.test>\n",
+		[]byte("Content-Type: text/plain; charset=utf-8\r\n\r\n"+pgpMarker+"\r\n"), true, "bob@subs.test", "team@lists.test")))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	box := s.mailbox(t, "cat@subs.test")
+	if len(box) != 1 || bytes.Contains(box[0], []byte(pgpMarker)) {
+		t.Fatalf("cat got %d messages (or plaintext)", len(box))
+	}
+	if opened, err := testca.Decrypt(box[0], cat); err != nil || !bytes.Contains(opened, []byte(pgpMarker)) {
+		t.Fatalf("cat cannot read bob's post with her certificate: %v", err)
+	}
+
+	s.deliver(t, queue.SubPost, "cat@subs.test", string(ca.SignEncrypt("From: cat@subs.test\nTo: team@lists.test\nSubject: two\nMessage-ID: <two@subs.test>\n",
+		[]byte("Content-Type: text/plain\n\n"+smimeMarker+"\n"), cat, listLeaf.Cert)))
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	box = s.mailbox(t, "ann@subs.test")
+	if len(box) != 2 || bytes.Contains(box[1], []byte(smimeMarker)) {
+		t.Fatalf("ann got %d messages (or plaintext)", len(box))
+	}
+	if pt, status, err := homes["ann@subs.test"].Decrypt(armoredPart(t, box[1])); err != nil || !bytes.Contains(pt, []byte(smimeMarker)) {
+		t.Fatalf("ann cannot read cat's post: %v\n%s", err, status)
+	}
+
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: three\nMessage-ID: <three@subs.test>\n",
+		[]byte("Content-Type: text/plain\r\n\r\nUNSIGNED\r\n"), false, "", "team@lists.test")))
+	s.drain(t)
+	if n := len(s.mailbox(t, "ann@subs.test")); n != 2 {
+		t.Fatalf("ann got %d messages: the unsigned post was distributed", n)
 	}
 }

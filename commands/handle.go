@@ -216,8 +216,8 @@ func Handle(r *Request) (*Outcome, error) {
 		return nil, err
 	}
 	preferSMIME := r.Meta.Encryption == "smime" || r.Meta.Auth == rules.MethodSMIME
-	subject := "Re: " + strings.TrimSpace(mailmsg.DecodeHeader(msg.Get("Subject")))
-	if encrypted || subject == "Re: " {
+	subject := replySubject(mailmsg.DecodeHeader(msg.Get("Subject")))
+	if encrypted || subject == "" {
 		subject = "Results of your commands to " + r.List.Address
 	}
 	reply := &message{

@@ -16,3 +16,10 @@ var Scenarios embed.FS
 //
 //go:embed templates
 var Templates embed.FS
+
+// Styles holds the built-in list styles, one file per style under styles/
+// (see docs/operators.md): the settings, and the keys, that
+// `cloister list create LIST --style NAME` gives a new list.
+//
+//go:embed styles/*
+var Styles embed.FS

@@ -84,6 +84,11 @@ type Meta struct {
 	// already signed or encrypted it with the list's key: outgoing sends it
 	// as it is, without signing it again.
 	WriterSigned bool `json:"writer_signed,omitempty"`
+
+	// LastError is why the last attempt did not finish the entry: the SMTP
+	// replies or connection error of a deferred delivery, or the error of a
+	// failed attempt that put the entry back. queue ls and queue show print it.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // What an entry's message bytes carry (Meta.Carries).

@@ -133,6 +133,10 @@ func digestOf(name string) string {
 	return name
 }
 
+// ReadyAt returns when the entry named name is due: a runner leaves an
+// entry alone until then (its name starts with that time).
+func ReadyAt(name string) (time.Time, bool) { return timeOf(name) }
+
 func timeOf(name string) (time.Time, bool) {
 	i := strings.IndexByte(name, '+')
 	if i < 0 {

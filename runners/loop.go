@@ -401,6 +401,7 @@ func (l *Loop) requeue(ctx context.Context, e *queue.Entry, m *queue.Meta, in, b
 		return
 	}
 	delay := Backoff(m.Attempts, time.Second, time.Hour)
+	m.LastError = cause.Error()
 	m.AddStage(l.Runner.Name(), "attempt failed: "+cause.Error())
 	log.Warn("attempt failed; will retry", "attempts", m.Attempts, "in", delay, "err", cause)
 	l.dispose(ctx, in, log, "put back", func() error { return in.Put(e, m, time.Now().Add(delay)) }, e)

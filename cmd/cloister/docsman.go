@@ -32,5 +32,14 @@ func (a *app) docsCmd() *cobra.Command {
 			return nil
 		},
 	})
+	c.AddCommand(&cobra.Command{
+		Use:   "settings",
+		Short: "Print the list settings reference (docs/settings.md) in Markdown",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprint(cmd.OutOrStdout(), settingsReference())
+			return err
+		},
+	})
 	return c
 }

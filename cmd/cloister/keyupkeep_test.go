@@ -106,6 +106,7 @@ func TestKeyFetchCLI(t *testing.T) {
 // and a second run none.
 func TestMemberAddKeyAndExpiry(t *testing.T) {
 	cfg := keySite(t)
+	withMTA(t, cfg)
 	run := func(args ...string) string {
 		t.Helper()
 		out, err := cli(t, append([]string{"--config", cfg}, args...)...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cloister/keyring"
 	"cloister/lists"
 	"cloister/rules"
 	"cloister/runners"
@@ -47,7 +48,7 @@ func scenarioExists(s *site.Site, setting string, st lists.Settings) error {
 
 func (a *app) listCmd() *cobra.Command {
 	c := &cobra.Command{Use: "list", Short: "Create, show, change and delete lists"}
-	var desc string
+	var desc, styleName string
 	var owners []string
 	create := &cobra.Command{
 		Use:   "create LIST",
@@ -63,6 +64,23 @@ func (a *app) listCmd() *cobra.Command {
 				return err
 			}
 			l.Description = desc
+			var st *style
+			var k *keyring.Keyring
+			if styleName != "" {
+				if st, err = loadStyle(s, styleName); err != nil {
+					return err
+				}
+				if err := st.apply(s, l); err != nil {
+					return err
+				}
+				if len(st.Keys) > 0 {
+					// Opened before the list is made, so that a site
+					// without a keyring passphrase fails with nothing done.
+					if _, k, err = a.openKeyring(); err != nil {
+						return fmt.Errorf("style %s makes list keys: %w", st.Name, err)
+					}
+				}
+			}
 			err = s.Lists.Update(func(tx *lists.Tx) error {
 				if err := tx.CreateList(l); err != nil {
 					return err
@@ -77,11 +95,20 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created list %s\n", l.Address)
-			return nil
+			out := cmd.OutOrStdout()
+			if st == nil {
+				fmt.Fprintf(out, "created list %s\n", l.Address)
+				return nil
+			}
+			fmt.Fprintf(out, "created list %s with style %s (%s)\n", l.Address, st.Name, st.Title)
+			for _, kv := range st.Sets {
+				fmt.Fprintf(out, "  set %s = %s\n", kv[0], kv[1])
+			}
+			return st.makeKeys(k, l.Address, out)
 		},
 	}
 	create.Flags().StringVar(&desc, "description", "", "one-line description")
+	create.Flags().StringVar(&styleName, "style", "", "give the list a style's settings and keys (see cloister list styles)")
 	create.Flags().StringSliceVar(&owners, "owner", nil, "owner address (repeatable)")
 
 	show := &cobra.Command{
@@ -192,6 +219,6 @@ func (a *app) listCmd() *cobra.Command {
 		},
 	}
 	del.Flags().BoolVar(&yes, "yes", false, "really delete")
-	c.AddCommand(create, show, set, ls, del)
+	c.AddCommand(create, show, set, ls, del, a.listStylesCmd(), a.listSettingsCmd())
 	return c
 }

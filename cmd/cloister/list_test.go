@@ -77,6 +77,7 @@ func TestListSetScenario(t *testing.T) {
 // scenario that was removed after `list set`, and passes once it is back.
 func TestCheckScenarios(t *testing.T) {
 	cfg := newSite(t)
+	withMTA(t, cfg)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "admin.board")
 	src := []byte("# admin.board: the board\ntitle board\nequal([sender],'chair@subs.test') pgp -> do_it\n")

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"cloister/keyring"
 	"cloister/lists"
@@ -127,93 +123,6 @@ func (a *app) memberCmd() *cobra.Command {
 			return w.Flush()
 		},
 	}
-	imp := &cobra.Command{
-		Use:   "import LIST FILE.csv",
-		Short: "Import members from CSV: address[,name[,roles]] per line ('-' reads stdin)",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
-			var r io.Reader = os.Stdin
-			if args[1] != "-" {
-				f, err := os.Open(args[1])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				r = f
-			}
-			list := listAddress(s, args[0])
-			cr := csv.NewReader(r)
-			cr.FieldsPerRecord = -1
-			cr.Comment = '#'
-			var batch []*lists.Member
-			added, skipped, line := 0, 0, 0
-			tty := false
-			if f, ok := cmd.OutOrStdout().(*os.File); ok {
-				tty = term.IsTerminal(int(f.Fd()))
-			}
-			flush := func() error {
-				err := s.Lists.Update(func(tx *lists.Tx) error {
-					for _, m := range batch {
-						err := tx.AddMember(list, m)
-						if errors.Is(err, lists.ErrMemberExists) {
-							skipped++
-							continue
-						}
-						if err != nil {
-							return fmt.Errorf("%s: %w", m.Address, err)
-						}
-						added++
-					}
-					return nil
-				})
-				batch = batch[:0]
-				if tty {
-					fmt.Fprintf(cmd.OutOrStdout(), "\rimported %d, skipped %d", added, skipped)
-				}
-				return err
-			}
-			for {
-				rec, err := cr.Read()
-				if err == io.EOF {
-					break
-				}
-				line++
-				if err != nil {
-					return fmt.Errorf("line %d: %w", line, err)
-				}
-				if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" || strings.EqualFold(strings.TrimSpace(rec[0]), "address") {
-					continue
-				}
-				m := &lists.Member{Address: strings.TrimSpace(rec[0]), Delivery: lists.DeliveryEnabled}
-				if len(rec) > 1 {
-					m.Name = strings.TrimSpace(rec[1])
-				}
-				if len(rec) > 2 {
-					if m.Roles, err = parseRoles(rec[2]); err != nil {
-						return fmt.Errorf("line %d: %w", line, err)
-					}
-				}
-				batch = append(batch, m)
-				if len(batch) == 1000 {
-					if err := flush(); err != nil {
-						return err
-					}
-				}
-			}
-			if err := flush(); err != nil {
-				return err
-			}
-			if tty {
-				fmt.Fprintln(cmd.OutOrStdout())
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d members into %s (%d already there)\n", added, list, skipped)
-			return nil
-		},
-	}
 	var setRoles, setDelivery, setName string
 	set := &cobra.Command{
 		Use:   "set LIST ADDRESS",
@@ -257,7 +166,7 @@ func (a *app) memberCmd() *cobra.Command {
 	set.Flags().StringVar(&setRoles, "role", "", "roles, comma separated: member, moderator, owner")
 	set.Flags().StringVar(&setDelivery, "delivery", "", "on, off or digest")
 	set.Flags().StringVar(&setName, "name", "", "display name")
-	c.AddCommand(add, set, remove, ls, imp)
+	c.AddCommand(add, set, remove, ls, a.memberImportCmd(), a.memberExportCmd())
 	return c
 }
 

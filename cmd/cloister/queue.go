@@ -49,18 +49,21 @@ func (a *app) queueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "ENTRY\tLIST\tSUB\tFROM\tATTEMPTS\tREASON\n")
+			now := time.Now()
+			fmt.Fprintf(w, "ENTRY\tLIST\tSUB\tFROM\tATTEMPTS\tNEXT ATTEMPT\tREASON\n")
 			for _, n := range names {
 				e, err := q.Peek(n)
 				if err != nil {
-					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t%v\n", n, err)
+					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t%v\n", n, err)
 					continue
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", n, e.Meta.List, e.Meta.Subaddress, firstOf(e.Meta.From, e.Meta.Sender), e.Meta.Attempts, e.Meta.Reason)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", n, e.Meta.List, e.Meta.Subaddress, firstOf(e.Meta.From, e.Meta.Sender), e.Meta.Attempts,
+					nextAttempt(q.Name, n, e.Meta, now), oneLineText(entryReason(e.Meta)))
 			}
 			return w.Flush()
 		},
 	}
+	var showJSON bool
 	show := &cobra.Command{
 		Use:   "show QUEUE ENTRY",
 		Short: "Show an entry's metadata: history, verdicts, rules that fired, reason",
@@ -79,10 +82,21 @@ func (a *app) queueCmd() *cobra.Command {
 				return err
 			}
 			b, _ := json.MarshalIndent(e.Meta, "", "  ")
-			fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
+			out := cmd.OutOrStdout()
+			if !showJSON {
+				fmt.Fprintf(out, "next attempt: %s\n", nextAttempt(q.Name, e.Name, e.Meta, time.Now()))
+				if e.Meta.Reason != "" {
+					fmt.Fprintf(out, "reason: %s\n", e.Meta.Reason)
+				}
+				if e.Meta.LastError != "" {
+					fmt.Fprintf(out, "last error: %s\n", e.Meta.LastError)
+				}
+			}
+			fmt.Fprintf(out, "%s\n", b)
 			return nil
 		},
 	}
+	show.Flags().BoolVar(&showJSON, "json", false, "print only the metadata, as JSON")
 	var to string
 	requeue := &cobra.Command{
 		Use:   "requeue QUEUE ENTRY...",
@@ -166,4 +180,36 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// entryReason is what an entry waits on: why it is in bad, else why its
+// last attempt did not finish it.
+func entryReason(m *queue.Meta) string {
+	if m.Reason != "" {
+		return m.Reason
+	}
+	return m.LastError
+}
+
+// oneLineText folds a reason onto one line for a table.
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// nextAttempt says when a runner next takes up an entry: in retry, the next
+// delivery try; in bad and held, never without an operator; elsewhere when
+// the entry is due (now, or the time a failed attempt put it back for).
+func nextAttempt(queueName, name string, m *queue.Meta, now time.Time) string {
+	switch queueName {
+	case queue.Bad:
+		return "none (queue requeue)"
+	case queue.Held:
+		return "none (held)"
+	}
+	at, ok := queue.ReadyAt(name)
+	if queueName == queue.Retry && !m.NextTry.IsZero() {
+		at, ok = m.NextTry, true
+	}
+	if !ok || !at.After(now) {
+		return "now"
+	}
+	return at.UTC().Format(time.RFC3339)
 }

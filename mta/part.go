@@ -27,7 +27,9 @@ type encoded struct {
 }
 
 // NewPart returns a part holding b (LF or CRLF line endings). b is not
-// copied: it must not change while the part is in use.
+// copied, and when it needs no change on the wire (CRLF line ends, no line
+// starting with a dot) it is written as it is: it must not change while the
+// part is in use.
 func NewPart(b []byte) *Part { return &Part{raw: b} }
 
 // Len is the length of the part as given (before encoding).
@@ -43,8 +45,13 @@ func (p *Part) dataForm(st lineState) *encoded {
 	if e := p.data[st]; e != nil {
 		return e
 	}
-	wire, end := appendStuffed(make([]byte, 0, len(p.raw)+len(p.raw)/32+8), p.raw, st)
-	e := &encoded{wire: wire, st: end}
+	var e *encoded
+	if end, ok := stuffedAsIs(p.raw, st); ok {
+		e = &encoded{wire: p.raw, st: end}
+	} else {
+		wire, end := appendStuffed(make([]byte, 0, len(p.raw)+len(p.raw)/32+8), p.raw, st)
+		e = &encoded{wire: wire, st: end}
+	}
 	p.data[st] = e
 	return e
 }
@@ -61,8 +68,13 @@ func (p *Part) bdatForm(afterCR bool) *encoded {
 	if e := p.bdat[i]; e != nil {
 		return e
 	}
-	wire, last := appendCRLF(make([]byte, 0, len(p.raw)+len(p.raw)/32+8), p.raw, afterCR)
-	e := &encoded{wire: wire, afterCR: last}
+	var e *encoded
+	if crlfAsIs(p.raw, afterCR) {
+		e = &encoded{wire: p.raw, afterCR: len(p.raw) > 0 && p.raw[len(p.raw)-1] == '\r' || len(p.raw) == 0 && afterCR}
+	} else {
+		wire, last := appendCRLF(make([]byte, 0, len(p.raw)+len(p.raw)/32+8), p.raw, afterCR)
+		e = &encoded{wire: wire, afterCR: last}
+	}
 	p.bdat[i] = e
 	return e
 }

@@ -103,3 +103,52 @@ func appendCRLF(dst, src []byte, afterCR bool) ([]byte, bool) {
 	}
 	return dst, last
 }
+
+// stuffedAsIs says whether the DATA wire form of src, starting in state st,
+// is src itself (CRLF line ends only, no line starting with a dot: what the
+// outgoing runner's copies are), and the state after it. It looks at each
+// line end, as appendStuffed does, but copies nothing: a whole copy that
+// needs no change is written from its own bytes.
+func stuffedAsIs(src []byte, st lineState) (lineState, bool) {
+	if len(src) == 0 {
+		return st, true
+	}
+	if st == stateCR || (st != stateData && src[0] == '.') {
+		return st, false
+	}
+	for {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			switch bytes.IndexByte(src, '\r') {
+			case -1:
+				return stateData, true
+			case len(src) - 1:
+				return stateCR, true
+			}
+			return st, false
+		}
+		if i == 0 || src[i-1] != '\r' || bytes.IndexByte(src[:i-1], '\r') >= 0 {
+			return st, false
+		}
+		src = src[i+1:]
+		if len(src) == 0 {
+			return stateBeginLine, true
+		}
+		if src[0] == '.' {
+			return st, false
+		}
+	}
+}
+
+// crlfAsIs says whether the BDAT wire form of src is src itself (no LF
+// without its CR), and whether src ends in a CR.
+func crlfAsIs(src []byte, afterCR bool) bool {
+	for i, off := bytes.IndexByte(src, '\n'), 0; i >= 0; i = bytes.IndexByte(src[off:], '\n') {
+		i += off
+		if (i == 0 && !afterCR) || (i > 0 && src[i-1] != '\r') {
+			return false
+		}
+		off = i + 1
+	}
+	return true
+}

@@ -144,3 +144,33 @@ func FuzzDotStuffing(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanBodyNotCopied checks that a body that needs no change on the wire
+// (CRLF line ends, no leading dot), as the outgoing runner's copies are, is
+// written from its own bytes, and one that needs a change is not.
+func TestCleanBodyNotCopied(t *testing.T) {
+	clean := []byte(strings.Repeat("-----BEGIN PGP MESSAGE-----\r\nwcFMA1b2c3d4\r\n", 100))
+	for _, c := range []struct {
+		body []byte
+		same bool
+	}{
+		{clean, true},
+		{append(bytes.Clone(clean), "no final newline"...), true},
+		{append(bytes.Clone(clean), ".dot\r\n"...), false},
+		{append(bytes.Clone(clean), "bare LF\n"...), false},
+		{append(bytes.Clone(clean), "bare\rCR\r\n"...), false},
+	} {
+		spans := wireData([]*Part{NewPart(c.body)})
+		if got := &spans[0][0] == &c.body[0]; got != c.same {
+			t.Errorf("%.40q...: DATA form shares the body's bytes = %v, want %v", c.body[len(c.body)-20:], got, c.same)
+		}
+		if !bytes.Equal(bytes.Join(spans, nil), dotWriter(t, c.body)) {
+			t.Errorf("%.40q...: DATA form differs from the dot-writer's", c.body[len(c.body)-20:])
+		}
+		bspans, _ := wireBDAT([]*Part{NewPart(c.body)})
+		lfOnly := bytes.Contains(c.body, []byte("LF\n"))
+		if got := &bspans[0][0] == &c.body[0]; got == lfOnly {
+			t.Errorf("%.40q...: BDAT form shares the body's bytes = %v", c.body[len(c.body)-20:], got)
+		}
+	}
+}

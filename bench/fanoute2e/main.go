@@ -351,7 +351,7 @@ var posts int
 // stage pipes a post from the first subscriber into deliver and runs the
 // runners before outgoing, each as its own process, so that the post waits
 // in queue/out.
-// It returns when the pipeline runner was started.
+// It returns when the post reached queue/out.
 func stage(b bins, cfgPath string, size int, expectOut bool) time.Time {
 	posts++
 	var post bytes.Buffer
@@ -365,12 +365,30 @@ func stage(b bins, cfgPath string, size int, expectOut bool) time.Time {
 	d.Stdin = &post
 	d.Stderr = os.Stderr
 	check(d.Run())
-	var handover time.Time
-	for _, r := range []string{"incoming", "rules", "pipeline"} {
-		handover = time.Now()
+	for _, r := range []string{"incoming", "rules"} {
 		c := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", r, "--once")
 		c.Stderr = os.Stderr
 		check(c.Run())
+	}
+	// The hand-over is when the entry appears in queue/out (a running
+	// outgoing runner may take it at once), or the pipeline's exit.
+	c := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "pipeline", "--once")
+	c.Stderr = os.Stderr
+	check(c.Start())
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	var handover time.Time
+	for handover.IsZero() {
+		select {
+		case err := <-done:
+			check(err)
+			handover = time.Now()
+		case <-time.After(time.Millisecond):
+			if entries(cfgPath, "out") > 0 {
+				handover = time.Now()
+				check(<-done)
+			}
+		}
 	}
 	if n := entries(cfgPath, "out"); expectOut && n != 1 {
 		fmt.Fprintf(os.Stderr, "fanoute2e: %d entries in queue/out after the pipeline, want 1 (see queue/bad)\n", n)

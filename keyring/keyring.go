@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"cloister/internal/boltfile"
@@ -273,12 +272,6 @@ func normAddress(a string) (string, error) {
 		return "", fmt.Errorf("%q is not a mail address", a)
 	}
 	return a, nil
-}
-
-// parsedPGP is a parsed public key and the bytes it came from.
-type parsedPGP struct {
-	raw    []byte
-	entity *openpgp.Entity
 }
 
 // unlockedRecord is a list's unlocked secret and the stored bytes (sealed

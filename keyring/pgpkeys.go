@@ -196,33 +196,14 @@ func UnboundAddresses(address string, data []byte) []string {
 	return out
 }
 
-// pgpEntity returns the parsed key of a record, parsing it once per
-// process. Parsing also verifies its signatures once, at now: the library
-// caches each verification in the signature, so later checks only read.
+// pgpEntity returns the parsed key of a record, parsing it and checking
+// its signatures once per process and record version (see parsedPGP).
 func (k *Keyring) pgpEntity(r *pgpRecord, now time.Time) (*openpgp.Entity, error) {
-	k.mu.Lock()
-	p := k.parsed[r.Fingerprint]
-	k.mu.Unlock()
-	if p != nil && bytes.Equal(p.raw, r.Key) {
-		return p.entity, nil
+	p, err := k.pgpParsed(r, now)
+	if err != nil {
+		return nil, err
 	}
-	// Parsing and the first checks of the self-signatures (which go-crypto
-	// caches in the entity) run outside the lock: the outgoing runner's
-	// workers look keys up in parallel, and a fan-out's first use of each key
-	// would otherwise be checked one key at a time.
-	el, err := openpgp.ReadKeyRing(bytes.NewReader(r.Key))
-	if err != nil || len(el) != 1 {
-		return nil, fmt.Errorf("stored key %s does not parse: %v", r.Fingerprint, err)
-	}
-	e := el[0]
-	pgpState(e, now)
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if p := k.parsed[r.Fingerprint]; p != nil && bytes.Equal(p.raw, r.Key) {
-		return p.entity, nil // another worker was first: share its entity
-	}
-	k.parsed[r.Fingerprint] = &parsedPGP{raw: r.Key, entity: e}
-	return e, nil
+	return p.entity, nil
 }
 
 // EncryptionKeyPGP returns the OpenPGP key to encrypt to address at now:
@@ -247,12 +228,13 @@ func (k *Keyring) EncryptionKeyPGP(address string, now time.Time) (*openpgp.Enti
 		if r == nil {
 			continue
 		}
-		e, err := k.pgpEntity(r, now)
+		p, err := k.pgpParsed(r, now)
 		if err != nil {
 			return nil, err
 		}
+		e := p.entity
 		created := e.PrimaryKey.CreationTime
-		if err := pgpEncryptable(e, now); err != nil {
+		if err := p.encryptable(now); err != nil {
 			if bestErr == nil || created.After(bestErrTime) {
 				bestErr, bestErrTime = fmt.Errorf("key %s of %s: %w: %w", fpr, addr, err, pgpLookupErr), created
 			}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A 50 KB post signed and encrypted to N Curve25519 subscribers, as an
+# operator runs it: deliver and the runners as processes (`cloister runner
+# NAME --once`), the outgoing runner timed alone, into a real SMTP server
+# process on loopback: bench/smtpsink (go-smtp's server, discarding; it offers
+# PIPELINING and CHUNKING) and Postfix's smtp-sink (PIPELINING, no CHUNKING:
+# the DATA path). Then Postfix's smtp-source sends the same number of messages
+# of the same size, with the same recipients per message, on one session,
+# into the same receiver, for the ratio. Prints one line per case: the
+# outgoing process's wall time, CPU (user + system), CPU per 1,000 copies and
+# copies/s; smtp-source's wall, CPU and copies/s; and Cloister's rate over
+# smtp-source's; each the median of REPEAT runs. Figures depend on the
+# machine's load: the script prints it.
+#
+#   N=1000,10000 BATCH=1,100 bench/fanout-e2e.sh
+#   RECEIVERS=smtp-sink BIN=/tmp/old-bin bench/fanout-e2e.sh   # another build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v smtp-source >/dev/null || { echo "smtp-source missing: apt-get install postfix" >&2; exit 1; }
+BIN=${BIN:-bin}
+if [ -z "${NO_BUILD:-}" ]; then
+	mkdir -p "$BIN"
+	go build -o "$BIN/cloister" ./cmd/cloister
+	CGO_ENABLED=0 go build -trimpath -o "$BIN/deliver" ./cmd/deliver
+	go build -o "$BIN/smtpsink" ./bench/smtpsink
+fi
+echo "uptime: $(uptime)"
+go run ./bench/fanoute2e -bin "$BIN" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
+	-receivers "${RECEIVERS:-smtpsink,smtp-sink}" -size $((50 * 1024)) -repeat "${REPEAT:-3}"
+echo "uptime: $(uptime)"

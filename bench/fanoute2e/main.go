@@ -1,0 +1,431 @@
+// Command fanoute2e measures a fan-out as an operator runs it, for
+// bench/fanout-e2e.sh: a site whose list has N subscribers with Curve25519
+// keys (made here in Go and imported through the keyring API, which takes
+// seconds where one `cloister key add` process per key takes minutes), a
+// 50 KB plaintext post piped into the built deliver binary and moved by the
+// incoming, rules and pipeline runners (each its own `cloister runner NAME
+// --once` process) into queue/out; then the outgoing runner, as its own
+// process, signs it once with the list key and sends one encrypted copy per
+// subscriber (or per batch_size subscribers) to a real SMTP server process.
+// It prints the outgoing process's wall time, CPU (user + system), CPU per
+// 1,000 copies and copies per second, then runs Postfix's smtp-source into
+// the same receiver with the same message size, count and recipients per
+// message on one session, and prints the ratio of the two rates. Each case
+// runs -repeat times; the medians are printed. Mode "once" is the runner
+// started for the post (`--once`: it unlocks the list key and parses and
+// checks every subscriber key first); mode "warm" is a post handed to a
+// long-running outgoing runner that has already sent one, as under systemd.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/config"
+	"cloister/keyring"
+	"cloister/lists"
+	"cloister/seal"
+	"cloister/site"
+)
+
+const (
+	domain = "lists.bench.test"
+	list   = "team@" + domain
+	port   = "127.0.0.1:25251"
+)
+
+func main() {
+	ns := flag.String("n", "1000", "subscriber counts, comma-separated")
+	batches := flag.String("batch", "1,100", "batch_size values, comma-separated")
+	receivers := flag.String("receivers", "smtpsink,smtp-sink", "receivers: smtpsink (go-smtp, discarding), smtp-sink (Postfix)")
+	size := flag.Int("size", 50<<10, "post size in bytes")
+	bin := flag.String("bin", "bin", "folder holding the built cloister, deliver and smtpsink binaries")
+	keep := flag.Bool("keep", false, "keep the sites' folder")
+	repeat := flag.Int("repeat", 3, "runs of each case (the medians are printed)")
+	warm := flag.Bool("warm", true, "also time posts handed to a long-running outgoing runner")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "fanout-e2e-")
+	check(err)
+	if *keep {
+		fmt.Println("sites under", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	b := bins{cloister: abs(*bin, "cloister"), deliver: abs(*bin, "deliver"), sink: abs(*bin, "smtpsink")}
+	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), loadavg())
+	fmt.Printf("%-9s %-4s %6s %5s | %7s %7s %8s %8s | %7s %7s %8s | %5s\n",
+		"receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "src_s", "src_cpu", "src_c/s", "ratio")
+	for _, nText := range strings.Split(*ns, ",") {
+		n, err := strconv.Atoi(nText)
+		check(err)
+		t0 := time.Now()
+		cfgPath := setup(filepath.Join(dir, "n"+nText), n)
+		fmt.Printf("  (site with %d keyed subscribers made in %.1fs)\n", n, time.Since(t0).Seconds())
+		for _, rcv := range strings.Split(*receivers, ",") {
+			for _, bText := range strings.Split(*batches, ",") {
+				batch, err := strconv.Atoi(bText)
+				check(err)
+				runOne(b, cfgPath, rcv, n, batch, *size, *repeat, *warm)
+			}
+		}
+	}
+	fmt.Printf("load at end: %s\n", loadavg())
+}
+
+type bins struct{ cloister, deliver, sink string }
+
+// runOne stages a post and sends it with the outgoing runner into rcv,
+// then runs smtp-source into a fresh rcv, repeat times each, and prints one
+// line of medians.
+func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) {
+	setBatch(cfgPath, batch)
+	copies := n
+	msgs := (n + batch - 1) / batch
+	msgLen := size * 4 / 3 // what a copy weighs, when the receiver cannot say
+	var walls, cpus, swalls, scpus []time.Duration
+	for range repeat {
+		stage(b, cfgPath, size, true)
+		stop := startReceiver(b, rcv)
+		start := time.Now()
+		cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing", "--once")
+		cmd.Stderr = os.Stderr
+		check(cmd.Run())
+		walls = append(walls, time.Since(start))
+		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+		counts := stop()
+		if left := entries(cfgPath, "out") + entries(cfgPath, "retry") + entries(cfgPath, "bad"); left != 0 {
+			fmt.Fprintf(os.Stderr, "fanoute2e: %d entries left in out, retry or bad after the outgoing runner\n", left)
+			os.Exit(1)
+		}
+		if c, ok := counts["recipients"]; ok {
+			if c != int64(copies) {
+				fmt.Fprintf(os.Stderr, "fanoute2e: the sink counted %d recipients, want %d\n", c, copies)
+				os.Exit(1)
+			}
+			msgLen = int(counts["bytes"] / counts["messages"])
+		}
+	}
+	for range repeat {
+		stop := startReceiver(b, rcv)
+		start := time.Now()
+		src := exec.Command("smtp-source", "-d", "-s", "1", "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
+			"-l", strconv.Itoa(msgLen), "-f", "team-bounces@"+domain, "-t", "sub@subs.test", port)
+		src.Stderr = os.Stderr
+		check(src.Run())
+		swalls = append(swalls, time.Since(start))
+		scpus = append(scpus, src.ProcessState.UserTime()+src.ProcessState.SystemTime())
+		stop()
+	}
+	swall, scpu := median(swalls), median(scpus)
+	srate := float64(msgs*batch) / swall.Seconds()
+	line := func(mode string, wall, cpu time.Duration) {
+		rate := float64(copies) / wall.Seconds()
+		fmt.Printf("%-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f | %7.2f %7.2f %8.0f | %5.2f\n",
+			rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(copies), rate,
+			swall.Seconds(), scpu.Seconds(), srate, rate/srate)
+	}
+	line("once", median(walls), median(cpus))
+	if warm {
+		w, c := runWarm(b, cfgPath, rcv, size, repeat)
+		line("warm", w, c)
+	}
+}
+
+// runWarm starts the outgoing runner as a long-running process and hands
+// it repeat+1 posts one after the other; it returns the median wall time
+// (from the pipeline's hand-over to queue/out being empty again) and CPU of
+// the posts after the first, which find the list key unlocked and the
+// subscribers' keys parsed and judged.
+func runWarm(b bins, cfgPath, rcv string, size, repeat int) (time.Duration, time.Duration) {
+	stop := startReceiver(b, rcv)
+	defer stop()
+	cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing")
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	var walls, cpus []time.Duration
+	for i := range repeat + 1 {
+		before := procCPU(cmd.Process.Pid)
+		start := stage(b, cfgPath, size, false)
+		for entries(cfgPath, "out") > 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		wall, cpu := time.Since(start), procCPU(cmd.Process.Pid)-before
+		if left := entries(cfgPath, "retry") + entries(cfgPath, "bad"); left != 0 {
+			fmt.Fprintf(os.Stderr, "fanoute2e: %d entries in retry or bad after the outgoing runner\n", left)
+			os.Exit(1)
+		}
+		if i > 0 {
+			walls, cpus = append(walls, wall), append(cpus, cpu)
+		}
+	}
+	return median(walls), median(cpus)
+}
+
+// procCPU returns the user + system CPU a process has used so far.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	check(err)
+	// The fields after the command name (which may hold spaces) in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, err := strconv.ParseInt(f[11], 10, 64)
+	check(err)
+	stime, err := strconv.ParseInt(f[12], 10, 64)
+	check(err)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+// median returns the median of ds.
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// startReceiver starts an SMTP server process on port and returns what
+// stops it (and the counts it printed, for smtpsink).
+func startReceiver(b bins, rcv string) func() map[string]int64 {
+	var cmd *exec.Cmd
+	var out bytes.Buffer
+	switch rcv {
+	case "smtpsink":
+		cmd = exec.Command(b.sink, "-listen", port)
+	case "smtp-sink":
+		cmd = exec.Command(smtpSink(), "-u", "nobody", port, "256")
+	default:
+		fmt.Fprintf(os.Stderr, "fanoute2e: unknown receiver %q\n", rcv)
+		os.Exit(2)
+	}
+	cmd.Stdout = &out
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", port)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 200 {
+			check(fmt.Errorf("%s does not listen on %s: %w", rcv, port, err))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return func() map[string]int64 {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		counts := map[string]int64{}
+		f := strings.Fields(out.String())
+		for i := 1; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseInt(f[i+1], 10, 64); err == nil {
+				counts[f[i]] = v
+			}
+		}
+		return counts
+	}
+}
+
+// smtpSink finds Postfix's smtp-sink.
+func smtpSink() string {
+	if p, err := exec.LookPath("smtp-sink"); err == nil {
+		return p
+	}
+	return "/usr/lib/postfix/sbin/smtp-sink"
+}
+
+// setup makes a site with a list of n keyed subscribers and returns its
+// configuration file.
+func setup(dir string, n int) string {
+	state, secrets := filepath.Join(dir, "state"), filepath.Join(dir, "secrets")
+	for _, d := range []string{state, secrets} {
+		check(os.MkdirAll(d, 0o700))
+	}
+	check(seal.Generate(filepath.Join(secrets, "queue-key")))
+	check(os.WriteFile(filepath.Join(secrets, "keyring-passphrase"), []byte("bench passphrase, not for real use\n"), 0o600))
+	cfgPath := filepath.Join(state, "cloister.toml")
+	text := config.Sample(state, domain, port) + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\n",
+		filepath.Join(secrets, "keyring-passphrase"), filepath.Join(secrets, "queue-key"))
+	check(os.WriteFile(cfgPath, []byte(text), 0o640))
+	cfg, err := config.Load(cfgPath)
+	check(err)
+	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	check(err)
+	k, err := keyring.OpenSite(cfg)
+	check(err)
+	defer k.Close()
+	_, err = k.GenerateOpenPGP(list, "team", keyring.AlgoCurve25519)
+	check(err)
+
+	// Keys are made on every core; the keyring takes them one transaction each.
+	pubs := make([][]byte, n)
+	var wg sync.WaitGroup
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
+			for i := range next {
+				e, err := openpgp.NewEntity("Subscriber", "", member(i), cfg)
+				check(err)
+				var pub bytes.Buffer
+				check(e.Serialize(&pub))
+				pubs[i] = pub.Bytes()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, pub := range pubs {
+		_, err := k.AddOpenPGP(member(i), pub, false)
+		check(err)
+	}
+	check(s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := lists.NewList(list, time.Now())
+		if err != nil {
+			return err
+		}
+		for name, v := range map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private"} {
+			if err := l.Settings.Set(name, v); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateList(l); err != nil {
+			return err
+		}
+		for i := range n {
+			if err := tx.AddMember(list, &lists.Member{Address: member(i), Roles: []lists.Role{lists.RoleMember}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	return cfgPath
+}
+
+func member(i int) string { return fmt.Sprintf("s%05d@subs.test", i) }
+
+// setBatch sets the list's batch_size.
+func setBatch(cfgPath string, batch int) {
+	cfg, err := config.Load(cfgPath)
+	check(err)
+	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	check(err)
+	check(s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := tx.List(list)
+		if err != nil {
+			return err
+		}
+		if err := l.Settings.Set("batch_size", strconv.Itoa(batch)); err != nil {
+			return err
+		}
+		return tx.PutList(l)
+	}))
+}
+
+var posts int
+
+// stage pipes a post from the first subscriber into deliver and runs the
+// runners before outgoing, each as its own process, so that the post waits
+// in queue/out.
+// It returns when the post reached queue/out.
+func stage(b bins, cfgPath string, size int, expectOut bool) time.Time {
+	posts++
+	var post bytes.Buffer
+	fmt.Fprintf(&post, "From: %s\nTo: %s\nSubject: bench post %d\nMessage-ID: <bench-%d-%d@subs.test>\nDate: %s\nContent-Type: text/plain; charset=utf-8\n\n",
+		member(0), list, posts, posts, time.Now().UnixNano(), time.Now().Format(time.RFC1123Z))
+	for post.Len() < size {
+		post.WriteString("a line of the post to be fanned out, fifty bytes..\n")
+	}
+	d := exec.Command(b.deliver, list)
+	d.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath, "SENDER="+member(0))
+	d.Stdin = &post
+	d.Stderr = os.Stderr
+	check(d.Run())
+	for _, r := range []string{"incoming", "rules"} {
+		c := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", r, "--once")
+		c.Stderr = os.Stderr
+		check(c.Run())
+	}
+	// The hand-over is when the entry appears in queue/out (a running
+	// outgoing runner may take it at once), or the pipeline's exit.
+	c := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "pipeline", "--once")
+	c.Stderr = os.Stderr
+	check(c.Start())
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	var handover time.Time
+	for handover.IsZero() {
+		select {
+		case err := <-done:
+			check(err)
+			handover = time.Now()
+		case <-time.After(time.Millisecond):
+			if entries(cfgPath, "out") > 0 {
+				handover = time.Now()
+				check(<-done)
+			}
+		}
+	}
+	if n := entries(cfgPath, "out"); expectOut && n != 1 {
+		fmt.Fprintf(os.Stderr, "fanoute2e: %d entries in queue/out after the pipeline, want 1 (see queue/bad)\n", n)
+		os.Exit(1)
+	}
+	return handover
+}
+
+// entries counts the entries of a queue.
+func entries(cfgPath, q string) int {
+	ents, _ := os.ReadDir(filepath.Join(filepath.Dir(cfgPath), "queue", q))
+	n := 0
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".msg") || strings.HasSuffix(e.Name(), ".bak") {
+			n++
+		}
+	}
+	return n
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func abs(dir, name string) string {
+	p, err := filepath.Abs(filepath.Join(dir, name))
+	check(err)
+	return p
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fanoute2e: %v\n", err)
+		os.Exit(1)
+	}
+}

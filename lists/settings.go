@@ -163,6 +163,17 @@ type Settings struct {
 	// What to do with a post whose signature was seen before (a replay):
 	// reject, hold or discard. Default: reject.
 	DuplicateSignatureAction string `json:"duplicate_signature_action" setting:"enum=reject|hold|discard"`
+	// Whether posts are scanned for viruses by the site's clamd (after
+	// decryption, before moderation, distribution and the archive); it takes
+	// effect only when the site's cloister.toml names clamd_socket. A post
+	// the scanner cannot take (larger than clamd_max_scan_kb) is held for
+	// the moderators. Default: yes.
+	VirusScan bool `json:"virus_scan" setting:"bool"`
+	// What to do with a post the virus scanner finds infected: reject (a
+	// notice to the sender, naming the signature only for a post that
+	// arrived in clear), hold (for the moderators) or discard. Default:
+	// reject.
+	VirusAction string `json:"virus_action" setting:"enum=reject|hold|discard"`
 	// Signed commands older than this many days are refused. Default: 7.
 	SignedCommandMaxAgeDays int `json:"signed_command_max_age_days" setting:"int=1..365"`
 	// Senders whose posts and requests are refused: regular expressions
@@ -238,6 +249,8 @@ func DefaultSettings() Settings {
 		KeyWarnDays:              30,
 		CertWarnDays:             30,
 		DuplicateSignatureAction: "reject",
+		VirusScan:                true,
+		VirusAction:              "reject",
 		SignedCommandMaxAgeDays:  7,
 		BannedAddresses:          "",
 		SuspiciousHeaders:        "",

@@ -45,6 +45,8 @@ var settingDocs = map[string]string{
 	"key_warn_days":               "Days before a list or subscriber OpenPGP key expires that owners are warned; 0 disables the warning. Default: 30.",
 	"cert_warn_days":              "Days before a list or subscriber certificate expires that owners are warned; 0 disables the warning. Default: 30.",
 	"duplicate_signature_action":  "What to do with a post whose signature was seen before (a replay): reject, hold or discard. Default: reject.",
+	"virus_scan":                  "Whether posts are scanned for viruses by the site's clamd (after decryption, before moderation, distribution and the archive); it takes effect only when the site's cloister.toml names clamd_socket. A post the scanner cannot take (larger than clamd_max_scan_kb) is held for the moderators. Default: yes.",
+	"virus_action":                "What to do with a post the virus scanner finds infected: reject (a notice to the sender, naming the signature only for a post that arrived in clear), hold (for the moderators) or discard. Default: reject.",
 	"signed_command_max_age_days": "Signed commands older than this many days are refused. Default: 7.",
 	"banned_addresses":            "Senders whose posts and requests are refused: regular expressions matched against the whole lower-cased address, separated by spaces. Default: empty.",
 	"suspicious_headers":          "Posts with a header matching one of these are held: Header:regex pairs separated by spaces. Default: empty.",

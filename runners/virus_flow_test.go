@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -173,6 +174,11 @@ func TestVirusScanEncryptedInfected(t *testing.T) {
 			for _, word := range []string{marker, clamdtest.Signature, "Secret-Subject-4c2", "tool.com", "EICAR"} {
 				if hits := grepTree(t, s.Config.StateDir, word); len(hits) != 0 {
 					t.Errorf("%q on disk in clear: %v", word, hits)
+				}
+				// clamd spools the stream in its TemporaryDirectory while it
+				// scans: nothing of it is left there after.
+				if hits := grepTree(t, filepath.Join(d.Dir), marker); len(hits) != 0 {
+					t.Errorf("clamd left the plaintext in %v", hits)
 				}
 				if strings.Contains(s.logs.String(), word) {
 					t.Errorf("%q in the log", word)

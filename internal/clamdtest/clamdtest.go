@@ -25,10 +25,13 @@ const Signature = "Cloister-Test-EICAR"
 type Daemon struct {
 	// Socket is the path of its Unix socket.
 	Socket string
-	dir    string
-	cmd    *exec.Cmd
-	done   chan struct{}
-	t      testing.TB
+	// Dir holds its configuration, database, log and TemporaryDirectory
+	// (where clamd spools each INSTREAM stream while it scans it).
+	Dir  string
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	t    testing.TB
 }
 
 // Start writes a private clamd.conf and a database holding one body
@@ -59,7 +62,7 @@ func Start(t testing.TB, streamMaxKB int) *Daemon {
 	if err := os.WriteFile(filepath.Join(db, "test.ndb"), []byte(ndb), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{Socket: filepath.Join(dir, "clamd.sock"), dir: dir, t: t}
+	d := &Daemon{Socket: filepath.Join(dir, "clamd.sock"), Dir: dir, dir: dir, t: t}
 	conf := strings.Join([]string{
 		"LocalSocket " + d.Socket,
 		"DatabaseDirectory " + db,

@@ -136,8 +136,11 @@ type Settings struct {
 	// held; 0 disables the check. Default: 10.
 	MaxRecipients int `json:"max_recipients" setting:"int=0..1000"`
 	// Allowed content types, separated by spaces or commas: type/subtype or
-	// type/*, plus html-to-text to turn HTML-only posts into text; empty
-	// allows everything. Default: empty.
+	// type/*, plus html-to-text to turn HTML-only posts into text; .ext
+	// entries accept only attachments with those file name extensions; a
+	// leading ! denies a type (!application/x-msdownload) or an extension
+	// (!.exe) whatever else is accepted; empty allows everything. Default:
+	// empty.
 	ContentFilter string `json:"content_filter" setting:"content_filter"`
 	// What to do with posts from domains with a strict DMARC policy: none,
 	// munge_from (From becomes the list, the author goes to Reply-To),

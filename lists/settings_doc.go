@@ -36,7 +36,7 @@ var settingDocs = map[string]string{
 	"strip_original_signature":    "Remove the author's signature from the post before the list signs it. Default: no.",
 	"max_message_size_kb":         "Largest post accepted, in KiB (the site limit still applies first). Default: 10240.",
 	"max_recipients":              "Largest number of To and Cc addresses a post may carry before it is held; 0 disables the check. Default: 10.",
-	"content_filter":              "Allowed content types, separated by spaces or commas: type/subtype or type/*, plus html-to-text to turn HTML-only posts into text; empty allows everything. Default: empty.",
+	"content_filter":              "Allowed content types, separated by spaces or commas: type/subtype or type/*, plus html-to-text to turn HTML-only posts into text; .ext entries accept only attachments with those file name extensions; a leading ! denies a type (!application/x-msdownload) or an extension (!.exe) whatever else is accepted; empty allows everything. Default: empty.",
 	"dmarc_mitigation":            "What to do with posts from domains with a strict DMARC policy: none, munge_from (From becomes the list, the author goes to Reply-To), wrap_message (the post is attached to a list message). Default: none.",
 	"batch_size":                  "Recipients per SMTP transaction to the MTA. Default: 1.",
 	"hidden_recipients":           "Never show subscribers each other's addresses or key IDs (hidden recipients, per-recipient copies). Default: yes.",

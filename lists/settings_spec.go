@@ -41,6 +41,7 @@ var (
 	languageRE     = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`)
 	mediaTypeRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/([a-z0-9][a-z0-9!#$&^_.+-]{0,63}|\*)$`)
 	headerNameRE   = regexp.MustCompile(`^[!-9;-~]{1,76}$`)
+	extensionRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_+-]{0,15}$`)
 )
 
 // settingSpec is what the `setting` struct tag of one field says.
@@ -118,7 +119,7 @@ func (sp settingSpec) allowedText() string {
 	case "reply_to":
 		return "none|list|sender|ADDRESS"
 	case "content_filter":
-		return "media types (type/subtype or type/*) and html-to-text, separated by spaces or commas; empty allows all"
+		return "media types (type/subtype or type/*), file name extensions (.ext), either denied with a leading !, and html-to-text, separated by spaces or commas; empty allows all"
 	case "regexps":
 		return "regular expressions separated by spaces; empty for none"
 	case "header_regexps":
@@ -209,8 +210,15 @@ func (sp settingSpec) normalize(value string) (string, error) {
 			return "", bad("more than %d entries", maxContentTypes)
 		}
 		for _, tok := range toks {
-			if tok != "html-to-text" && !mediaTypeRE.MatchString(tok) {
-				return "", bad("%q is not a media type", tok)
+			t := strings.TrimPrefix(tok, "!")
+			switch {
+			case tok == "html-to-text":
+			case strings.HasPrefix(t, "."):
+				if !extensionRE.MatchString(t[1:]) {
+					return "", bad("%q is not a file name extension", tok)
+				}
+			case !mediaTypeRE.MatchString(t):
+				return "", bad("%q is not a media type or a file name extension", tok)
 			}
 		}
 		return strings.Join(toks, " "), nil

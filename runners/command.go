@@ -65,6 +65,9 @@ func (Command) Process(ctx context.Context, j *Job) error {
 			j.Log.Info("decision", "decision", "discard", "rule", "loop")
 			return nil
 		}
+		if ok, err := scanOwnerMail(ctx, j, list, msg, body); !ok {
+			return err
+		}
 		m := &queue.Meta{
 			List: list.Address, Subaddress: queue.SubOwner, Kind: "forward", Recipients: owners,
 			EnvFrom: listaddr.Address(list.Address, queue.SubBounces), Received: j.Now,

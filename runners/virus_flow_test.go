@@ -340,3 +340,36 @@ func TestVirusScanClamdDown(t *testing.T) {
 		}
 	})
 }
+
+// TestVirusScanOwnerMail: mail to LIST-owner is scanned before it is
+// forwarded: clean mail reaches the owners, infected mail does not, and its
+// sender is told (not with virus_action discard).
+func TestVirusScanOwnerMail(t *testing.T) {
+	for _, action := range []string{"reject", "discard"} {
+		t.Run(action, func(t *testing.T) {
+			s, _ := scannedSite(t, 1024)
+			setSetting(t, s, "virus_action", action)
+			s.deliver(t, queue.SubOwner, "dan@else.test", "From: dan@else.test\nSubject: question\nMessage-ID: <q1@else.test>\n\nhi owners\n")
+			s.deliver(t, queue.SubOwner, "dan@else.test", strings.Replace(virusPost("Tool"), "Bob <bob@subs.test>", "dan@else.test", 1))
+			s.drain(t)
+			ann := s.mailbox(t, "ann@subs.test")
+			if len(ann) != 1 || !bytes.Contains(ann[0], []byte("hi owners")) {
+				t.Fatalf("the owner got %q", ann)
+			}
+			dan := s.mailbox(t, "dan@else.test")
+			switch action {
+			case "reject":
+				if len(dan) != 1 || !bytes.Contains(dan[0], []byte("was not forwarded: the site's virus scanner found a virus")) {
+					t.Fatalf("dan got %q", dan)
+				}
+			case "discard":
+				if len(dan) != 0 {
+					t.Fatalf("dan got %q", dan)
+				}
+			}
+			if b := s.badReasons(t); len(b) != 0 {
+				t.Fatalf("bad: %q", b)
+			}
+		})
+	}
+}

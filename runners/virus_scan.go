@@ -3,10 +3,13 @@ package runners
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"cloister/clamd"
+	"cloister/listaddr"
 	"cloister/lists"
+	"cloister/mailmsg"
 	"cloister/queue"
 	"cloister/rules"
 )
@@ -68,4 +71,38 @@ func virusScan(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, bod
 	}
 	j.Log.Info("virus scan", "result", "clean")
 	return &rules.Scan{}, nil
+}
+
+// scanOwnerMail scans mail to LIST-owner before the command runner forwards
+// it to the owners, as the rules runner scans posts: it reports whether the
+// mail may be forwarded. Infected mail, or mail too large to scan, is not
+// forwarded (there is no moderation of owner mail); the sender is told,
+// unless the list's virus_action is discard or the mail is automatic. The
+// notice says only the fixed words of the rule, so nothing of an encrypted
+// mail travels in it. A deferral is returned as the error.
+func scanOwnerMail(ctx context.Context, j *Job, list *lists.List, msg *mailmsg.Message, body []byte) (bool, error) {
+	scan, err := virusScan(ctx, j, list, j.Meta, body)
+	if err != nil || scan == nil || (!scan.Infected && !scan.TooLarge) {
+		return err == nil, err
+	}
+	why := rules.VirusScan{}.Description()
+	if scan.TooLarge {
+		why = rules.VirusUnscanned{}.Description()
+	}
+	why = strings.TrimSuffix(why, "; virus_action chooses the action")
+	quiet := list.Settings.VirusAction == "discard" || shouldNotAnswer(j.Meta, msg)
+	j.Log.Info("decision", "decision", "owner mail not forwarded", "reason", why, "quiet", quiet)
+	if quiet {
+		return false, nil
+	}
+	n := &Notice{
+		List:      list.Address,
+		From:      listaddr.Address(list.Address, queue.SubOwner),
+		To:        j.Meta.Sender,
+		Subject:   "Your message to the owners of " + list.Address + " was not forwarded",
+		Body:      "Your message to the owners of " + list.Address + " was not forwarded: " + why + ".\n",
+		InReplyTo: msg.Get("Message-ID"),
+	}
+	j.Send(queue.Out, n.Meta("notice", j.Meta.Sender), n.Bytes(j.Now))
+	return false, nil
 }

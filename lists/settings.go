@@ -177,6 +177,14 @@ type Settings struct {
 	// arrived in clear), hold (for the moderators) or discard. Default:
 	// reject.
 	VirusAction string `json:"virus_action" setting:"enum=reject|hold|discard"`
+	// Pseudo-headers put in a first text part of each distributed post (so,
+	// in encrypted copies, inside the encryption), after Schleuder's
+	// headers_to_meta: any of from, to, cc, date (the post's fields), sig
+	// (who signed it, and the verdict) and enc (whether it arrived
+	// encrypted). The post itself follows unchanged, so its signature still
+	// verifies. Anonymous lists never show from, nor the signer in sig.
+	// Default: empty.
+	HeadersToMeta string `json:"headers_to_meta" setting:"words=from|to|cc|date|sig|enc"`
 	// Signed commands older than this many days are refused. Default: 7.
 	SignedCommandMaxAgeDays int `json:"signed_command_max_age_days" setting:"int=1..365"`
 	// Senders whose posts and requests are refused: regular expressions

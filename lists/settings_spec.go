@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,7 @@ var (
 type settingSpec struct {
 	name    string // json name
 	index   int    // field index in Settings
-	kind    string // enum, bool, int, scenario, text, multiline, reply_to, content_filter, regexps, header_regexps, language
+	kind    string // enum, words, bool, int, scenario, text, multiline, reply_to, content_filter, regexps, header_regexps, language
 	allowed []string
 	min     int
 	max     int
@@ -67,7 +68,7 @@ var specs = sync.OnceValue(func() []settingSpec {
 		kind, arg, _ := strings.Cut(tag, "=")
 		sp := settingSpec{name: name, index: i, kind: kind, arg: arg}
 		switch kind {
-		case "enum":
+		case "enum", "words":
 			sp.allowed = strings.Split(arg, "|")
 		case "int":
 			lo, hi, ok := strings.Cut(arg, "..")
@@ -106,6 +107,8 @@ func (sp settingSpec) allowedText() string {
 	switch sp.kind {
 	case "enum":
 		return strings.Join(sp.allowed, "|")
+	case "words":
+		return "any of " + strings.Join(sp.allowed, " ") + ", separated by spaces or commas; empty for none"
 	case "bool":
 		return "yes|no"
 	case "int":
@@ -150,6 +153,23 @@ func (sp settingSpec) normalize(value string) (string, error) {
 			}
 		}
 		return "", bad("%q", value)
+	case "words":
+		// Stored in the order of the allowed list, each once, so that the
+		// shown form sets the same value.
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(value), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			if !slices.Contains(sp.allowed, w) {
+				return "", bad("%q", w)
+			}
+			seen[w] = true
+		}
+		var out []string
+		for _, a := range sp.allowed {
+			if seen[a] {
+				out = append(out, a)
+			}
+		}
+		return strings.Join(out, " "), nil
 	case "bool":
 		switch strings.ToLower(strings.TrimSpace(value)) {
 		case "yes", "true", "on", "1":

@@ -236,6 +236,8 @@ func TestSettingsSet(t *testing.T) {
 		{"content_filter", "!exe", "", "not a media type"},
 		{"virus_action", "quarantine", "", "reject|hold|discard"},
 		{"virus_scan", "no", "no", ""},
+		{"headers_to_meta", "Enc, sig from from", "from sig enc", ""},
+		{"headers_to_meta", "subject", "", "any of from to cc date sig enc"},
 		{"no_such_setting", "x", "", "unknown setting"},
 		{"footer", "\xff", "", "not UTF-8"},
 		{"footer", strings.Repeat("x", 9000), "", "longer than"},

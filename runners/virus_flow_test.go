@@ -304,6 +304,23 @@ func TestVirusScanClamdDown(t *testing.T) {
 		if !strings.Contains(s.logs.String(), "post deferred") {
 			t.Fatalf("the log does not tell the deferral:\n%s", s.logs)
 		}
+		// The entry's history tells why it waits, once for the outage.
+		names, _ := s.Queue(queue.Rules).Pending(queue.All)
+		for _, n := range names {
+			e, err := s.Queue(queue.Rules).Peek(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var notes int
+			for _, h := range e.Meta.History {
+				if h.Note == virusDeferredNote {
+					notes++
+				}
+			}
+			if notes != 1 || e.Meta.Attempts != 0 {
+				t.Fatalf("history %+v, attempts %d", e.Meta.History, e.Meta.Attempts)
+			}
+		}
 		d.Restart()
 		makeDue(t, s)
 		s.drain(t)

@@ -14,6 +14,9 @@ import (
 	"cloister/rules"
 )
 
+// virusDeferredNote is the history line of an entry waiting for clamd.
+const virusDeferredNote = "virus scan deferred: the scanner is unavailable"
+
 // virusScan streams a post to the site's clamd (when the site names one and
 // the list's virus_scan is yes) and returns the verdict for the posting
 // chain's virus-scan and virus-unscanned rules, or nil when the post is not
@@ -60,6 +63,11 @@ func virusScan(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, bod
 	case err != nil:
 		at := j.Now.Add(time.Duration(cfg.ClamdRetrySeconds) * time.Second)
 		j.Log.Warn("virus scan", "result", "scanner unavailable; post deferred", "err", err, "next_scan", at)
+		// `cloister queue show` tells why the entry waits; one line per
+		// outage, not one per try.
+		if h := j.Meta.History; len(h) == 0 || h[len(h)-1].Note != virusDeferredNote {
+			j.Meta.AddStage("rules", virusDeferredNote)
+		}
 		return nil, &RetryError{At: at, Reason: "virus scan deferred: " + err.Error()}
 	case res.Infected:
 		sig := res.Signature

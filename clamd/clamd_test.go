@@ -209,3 +209,23 @@ func TestScanRealClamd(t *testing.T) {
 		t.Fatalf("over StreamMaxLength: %v", err)
 	}
 }
+
+// FuzzParseReply: any reply gives a verdict or an error, never a panic, and
+// an infected verdict always names a printable signature.
+func FuzzParseReply(f *testing.F) {
+	for _, s := range []string{"stream: OK", "stream: Eicar FOUND", "INSTREAM size limit exceeded. ERROR", "stream: x ERROR", "", "stream:  FOUND", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, reply string) {
+		r, err := parseReply(reply)
+		if err != nil && r != (Result{}) {
+			t.Fatalf("%q: a result with an error: %+v", reply, r)
+		}
+		if r.Infected && (r.Signature == "" || len(r.Signature) > 200) {
+			t.Fatalf("%q: signature %q", reply, r.Signature)
+		}
+		if err == nil && !r.Infected && reply != "stream: OK" && strings.TrimRight(reply, "\r\n") != "stream: OK" {
+			t.Fatalf("%q read as clean", reply)
+		}
+	})
+}

@@ -1,12 +1,14 @@
 package runners
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
 	"time"
 
 	"cloister/clamd"
+	"cloister/config"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -40,11 +42,14 @@ func virusScan(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, bod
 	if err != nil {
 		return nil, err // cloister check refuses such a config; retried, then bad with the reason
 	}
+	// A Config built without Parse has zero values: the defaults apply (a
+	// zero retry delay would spin on a down clamd).
+	retry := time.Duration(cmp.Or(cfg.ClamdRetrySeconds, config.DefaultClamdRetry)) * time.Second
 	c := &clamd.Client{
 		Network: network,
 		Address: address,
-		Timeout: time.Duration(cfg.ClamdTimeoutSeconds) * time.Second,
-		MaxSize: cfg.ClamdMaxScanKB * 1024,
+		Timeout: time.Duration(cmp.Or(cfg.ClamdTimeoutSeconds, config.DefaultClamdTimeout)) * time.Second,
+		MaxSize: cmp.Or(cfg.ClamdMaxScanKB, config.DefaultClamdMaxScanKB) * 1024,
 	}
 	res, err := c.Scan(ctx, body)
 	switch {
@@ -61,7 +66,7 @@ func virusScan(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, bod
 		j.Log.Warn("virus scan", "result", "scanner unavailable; post passed unscanned (clamd_unavailable = accept)", "err", err)
 		return nil, nil
 	case err != nil:
-		at := j.Now.Add(time.Duration(cfg.ClamdRetrySeconds) * time.Second)
+		at := j.Now.Add(retry)
 		j.Log.Warn("virus scan", "result", "scanner unavailable; post deferred", "err", err, "next_scan", at)
 		// `cloister queue show` tells why the entry waits; one line per
 		// outage, not one per try.

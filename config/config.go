@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"cloister/clamd"
 )
 
 // Config is the site configuration. Each field is documented once, here; the
@@ -59,6 +61,26 @@ type Config struct {
 	MaxAttempts int `toml:"max_attempts"`
 	// RetryGiveUpHours is how long the outgoing runner retries temporary SMTP failures. Default 120.
 	RetryGiveUpHours int `toml:"retry_give_up_hours"`
+	// ClamdSocket is the ClamAV daemon that scans posts (the virus-scan rule
+	// of the posting chain): an absolute path is its Unix socket (Debian:
+	// /run/clamav/clamd.ctl), host:port its TCP socket. Empty: no post is
+	// scanned. Lists scan when this is set and their virus_scan is yes.
+	ClamdSocket string `toml:"clamd_socket"`
+	// ClamdTimeoutSeconds bounds one scan (connect, stream, verdict). Default 30.
+	ClamdTimeoutSeconds int `toml:"clamd_timeout_seconds"`
+	// ClamdMaxScanKB is the largest post streamed to clamd, in KiB; keep it at
+	// most clamd's StreamMaxLength. A larger post is not scanned and is held
+	// for the moderators (the virus-unscanned rule). Default 10240.
+	ClamdMaxScanKB int64 `toml:"clamd_max_scan_kb"`
+	// ClamdUnavailable says what happens to a post when clamd cannot be
+	// reached, does not answer in time or answers garbage: defer (the post
+	// waits in the rules queue and is scanned again every
+	// clamd_retry_seconds; it never passes unscanned) or accept (it goes on
+	// unscanned, with a warning in the log). Default defer.
+	ClamdUnavailable string `toml:"clamd_unavailable"`
+	// ClamdRetrySeconds is how long a deferred post waits before it is
+	// scanned again. Default 60.
+	ClamdRetrySeconds int `toml:"clamd_retry_seconds"`
 
 	// Path is the file the configuration was read from (not a TOML key).
 	Path string `toml:"-"`
@@ -70,6 +92,10 @@ const (
 	DefaultMaxMessageSizeKB = 10240
 	DefaultMaxAttempts      = 3
 	DefaultRetryGiveUpHours = 120
+	DefaultClamdTimeout     = 30
+	DefaultClamdMaxScanKB   = 10240
+	DefaultClamdUnavailable = "defer"
+	DefaultClamdRetry       = 60
 )
 
 // ErrNotFound means no configuration file was found in any searched place.
@@ -154,6 +180,18 @@ func (c *Config) applyDefaults() {
 	if c.RetryGiveUpHours == 0 {
 		c.RetryGiveUpHours = DefaultRetryGiveUpHours
 	}
+	if c.ClamdTimeoutSeconds == 0 {
+		c.ClamdTimeoutSeconds = DefaultClamdTimeout
+	}
+	if c.ClamdMaxScanKB == 0 {
+		c.ClamdMaxScanKB = DefaultClamdMaxScanKB
+	}
+	if c.ClamdUnavailable == "" {
+		c.ClamdUnavailable = DefaultClamdUnavailable
+	}
+	if c.ClamdRetrySeconds == 0 {
+		c.ClamdRetrySeconds = DefaultClamdRetry
+	}
 	c.Domain = strings.ToLower(strings.TrimSpace(c.Domain))
 }
 
@@ -190,6 +228,23 @@ func (c *Config) Check() error {
 		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			errs = append(errs, fmt.Errorf("metrics_listen %q must be a loopback address", c.MetricsListen))
 		}
+	}
+	if c.ClamdSocket != "" {
+		if _, _, err := clamd.ParseSocket(c.ClamdSocket); err != nil {
+			errs = append(errs, fmt.Errorf("clamd_socket: %v", err))
+		}
+	}
+	if c.ClamdTimeoutSeconds < 1 {
+		errs = append(errs, fmt.Errorf("clamd_timeout_seconds %d must be at least 1", c.ClamdTimeoutSeconds))
+	}
+	if c.ClamdMaxScanKB < 1 {
+		errs = append(errs, fmt.Errorf("clamd_max_scan_kb %d must be at least 1", c.ClamdMaxScanKB))
+	}
+	if c.ClamdUnavailable != "defer" && c.ClamdUnavailable != "accept" {
+		errs = append(errs, fmt.Errorf("clamd_unavailable %q must be defer or accept", c.ClamdUnavailable))
+	}
+	if c.ClamdRetrySeconds < 1 {
+		errs = append(errs, fmt.Errorf("clamd_retry_seconds %d must be at least 1", c.ClamdRetrySeconds))
 	}
 	return errors.Join(errs...)
 }
@@ -235,5 +290,11 @@ max_message_size_kb = %d
 # scenario_dir = ""
 # max_attempts = %d
 # retry_give_up_hours = %d
-`, stateDir, domain, smtpAddr, DefaultMaxMessageSizeKB, domain, DefaultMaxAttempts, DefaultRetryGiveUpHours)
+# clamd_socket = "/run/clamav/clamd.ctl"                         # empty: no virus scanning
+# clamd_timeout_seconds = %d
+# clamd_max_scan_kb = %d
+# clamd_unavailable = "%s"                                    # or "accept"
+# clamd_retry_seconds = %d
+`, stateDir, domain, smtpAddr, DefaultMaxMessageSizeKB, domain, DefaultMaxAttempts, DefaultRetryGiveUpHours,
+		DefaultClamdTimeout, DefaultClamdMaxScanKB, DefaultClamdUnavailable, DefaultClamdRetry)
 }

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"fmt"
+	"mime"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -12,7 +14,11 @@ import (
 // ContentFilter keeps only the content types a list accepts (setting
 // content_filter: media types such as text/plain or image/*, and
 // html-to-text). Parts of other types are removed and listed in a short
-// note added as a last text part; text/plain is always accepted. A
+// note added as a last text part; text/plain is always accepted. Deny
+// entries (!type/subtype, !type/*, !.ext) remove the parts of that type or
+// whose file name ends in that extension, whatever else the list accepts;
+// extension entries (.ext) remove the parts with a file name whose extension
+// is not listed. A
 // multipart/alternative keeps its text part when its HTML is not accepted;
 // with html-to-text an HTML part that has no text alternative is converted
 // to plain text. Multipart containers are kept (emptied ones removed) and a
@@ -33,8 +39,11 @@ func (ContentFilter) Description() string {
 
 // contentRules is a parsed content_filter setting.
 type contentRules struct {
-	types      []string
+	types      []string // accepted media types; none (and no html-to-text): every type
 	htmlToText bool
+	denyTypes  []string // !type/subtype
+	exts       []string // .ext: accepted file name extensions; none: every one
+	denyExts   []string // !.ext
 }
 
 func parseContentRules(v string) *contentRules {
@@ -44,13 +53,71 @@ func parseContentRules(v string) *contentRules {
 	}
 	r := &contentRules{}
 	for _, t := range toks {
-		if t == "html-to-text" {
+		switch {
+		case t == "html-to-text":
 			r.htmlToText = true
-			continue
+		case strings.HasPrefix(t, "!."):
+			r.denyExts = append(r.denyExts, t[2:])
+		case strings.HasPrefix(t, "!"):
+			r.denyTypes = append(r.denyTypes, t[1:])
+		case strings.HasPrefix(t, "."):
+			r.exts = append(r.exts, t[1:])
+		default:
+			r.types = append(r.types, t)
 		}
-		r.types = append(r.types, t)
 	}
 	return r
+}
+
+// anyType reports that the setting names no accepted type (only deny or
+// extension entries): every type not denied is accepted.
+func (r *contentRules) anyType() bool { return len(r.types) == 0 && !r.htmlToText }
+
+func matchType(pats []string, mt string) bool {
+	for _, t := range pats {
+		if ok, _ := path.Match(t, mt); ok || t == mt {
+			return true
+		}
+	}
+	return false
+}
+
+// extension returns the lower-cased extension of a part's file name (its
+// encoded words decoded, trailing dots and spaces dropped as Windows does),
+// or "" when it has none.
+func extension(p *part) string {
+	name := p.filename()
+	if name == "" {
+		return ""
+	}
+	if d, err := new(mime.WordDecoder).DecodeHeader(name); err == nil {
+		name = d
+	}
+	name = strings.TrimRight(strings.ToLower(name), ". \t")
+	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
+		name = name[i+1:]
+	}
+	ext := path.Ext(name)
+	if ext == "" || ext == name {
+		return ""
+	}
+	return ext[1:]
+}
+
+// partAllowed applies the type and the extension entries to a leaf part.
+func (r *contentRules) partAllowed(p *part) bool {
+	if cryptoTypes[p.mt] {
+		return true
+	}
+	if matchType(r.denyTypes, p.mt) {
+		return false
+	}
+	if ext := extension(p); ext != "" {
+		if slices.Contains(r.denyExts, ext) || (len(r.exts) > 0 && !slices.Contains(r.exts, ext)) {
+			return false
+		}
+	}
+	return r.allowed(p.mt)
 }
 
 // cryptoTypes are the parts of signed and encrypted content (signatures,
@@ -60,16 +127,13 @@ var cryptoTypes = map[string]bool{
 	"application/pgp-encrypted": true, "application/pkcs7-mime": true, "application/x-pkcs7-mime": true,
 }
 
+// allowed applies the accepted types (not the deny or extension entries)
+// to a media type.
 func (r *contentRules) allowed(mt string) bool {
-	if mt == "text/plain" || cryptoTypes[mt] {
+	if mt == "text/plain" || cryptoTypes[mt] || r.anyType() {
 		return true
 	}
-	for _, t := range r.types {
-		if ok, _ := path.Match(t, mt); ok || t == mt {
-			return true
-		}
-	}
-	return false
+	return matchType(r.types, mt)
 }
 
 // Process implements Handler.
@@ -146,7 +210,7 @@ func filterPart(p *part, r *contentRules, nl string, removed *[]string, converte
 		changed := false
 		for _, c := range p.children {
 			var nc *part
-			if alt && hasText && !r.allowed(c.mt) && c.children == nil {
+			if alt && hasText && c.children == nil && !r.partAllowed(c) {
 				nc = nil // the text alternative says the same
 			} else {
 				nc = filterPart(c, r, nl, removed, converted)
@@ -173,10 +237,10 @@ func filterPart(p *part, r *contentRules, nl string, removed *[]string, converte
 		// An empty multipart: nothing to keep.
 		return nil
 	}
-	if r.allowed(p.mt) {
+	if r.partAllowed(p) {
 		return p
 	}
-	if p.mt == "text/html" && r.htmlToText {
+	if p.mt == "text/html" && r.htmlToText && r.allowedButType(p) {
 		if text, err := p.text(); err == nil {
 			if np, err := partFromRaw(textPart(HTMLToText(text), nl, nil)); err == nil {
 				*converted++
@@ -186,6 +250,18 @@ func filterPart(p *part, r *contentRules, nl string, removed *[]string, converte
 	}
 	*removed = append(*removed, describePart(p))
 	return nil
+}
+
+// allowedButType reports that only the accepted types refuse p (no deny or
+// extension entry does), so converting it is allowed.
+func (r *contentRules) allowedButType(p *part) bool {
+	if matchType(r.denyTypes, p.mt) {
+		return false
+	}
+	if ext := extension(p); ext != "" && (slices.Contains(r.denyExts, ext) || (len(r.exts) > 0 && !slices.Contains(r.exts, ext))) {
+		return false
+	}
+	return true
 }
 
 // describePart names a removed part for the note: type, file name, size.

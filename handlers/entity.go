@@ -366,7 +366,15 @@ func isContentField(name string) bool {
 // wrapMixed turns the message's content into the first part of a new
 // multipart/mixed and appends the extra parts (complete entities). The
 // original content's bytes are kept exactly.
-func wrapMixed(m *mailmsg.Message, extra ...[]byte) {
+func wrapMixed(m *mailmsg.Message, extra ...[]byte) { wrapMixedAround(m, nil, extra) }
+
+// wrapMixedAfter is wrapMixed with the new part first and the original
+// content after it.
+func wrapMixedAfter(m *mailmsg.Message, first []byte) { wrapMixedAround(m, [][]byte{first}, nil) }
+
+// wrapMixedAround turns the message's content into a part of a new
+// multipart/mixed, between the before and the after parts.
+func wrapMixedAround(m *mailmsg.Message, before, extra [][]byte) {
 	var first bytes.Buffer
 	keep := m.Fields[:0:0]
 	for _, f := range m.Fields {
@@ -379,12 +387,17 @@ func wrapMixed(m *mailmsg.Message, extra ...[]byte) {
 	first.WriteString(m.NL)
 	first.Write(m.Body)
 	all := append([]byte(nil), first.Bytes()...)
-	for _, e := range extra {
+	for _, e := range append(before, extra...) {
 		all = append(all, e...)
 	}
 	bd := newBoundary(all, "mixed")
 	var b bytes.Buffer
 	b.WriteString("This is a multi-part message in MIME format." + m.NL)
+	for _, e := range before {
+		b.WriteString("--" + bd + m.NL)
+		b.Write(e)
+		b.WriteString(m.NL)
+	}
 	b.WriteString("--" + bd + m.NL)
 	b.Write(first.Bytes())
 	for _, e := range extra {

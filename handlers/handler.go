@@ -122,6 +122,7 @@ var All = []Handler{
 	ReplyTo{},
 	StripSignature{},
 	ContentFilter{},
+	HeadersToMeta{},
 	DMARC{},
 	SubjectPrefix{},
 	Footer{},
@@ -136,7 +137,9 @@ var All = []Handler{
 // From display name;
 // strip-signature and content-filter before dmarc (whose wrap_message turns
 // the post into an attachment they would not look into) and before footer
-// (so the footer is neither stripped nor filtered); rfc2369 last, so that its
+// (so the footer is neither stripped nor filtered); headers-to-meta after
+// content-filter (which would not keep its part apart) and before dmarc
+// (whose munge_from would change the From it shows); rfc2369 last, so that its
 // List-* fields and X-Loop are the ones that leave.
 func DefaultPipeline() []string {
 	names := make([]string, len(All))

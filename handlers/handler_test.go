@@ -23,7 +23,7 @@ func TestTable(t *testing.T) {
 			t.Errorf("Lookup(%q) failed", h.Name())
 		}
 	}
-	want := []string{"cleanse", "protected-headers", "anonymous", "from-name", "reply-to", "strip-signature", "content-filter", "dmarc", "subject-prefix", "footer", "rfc2369"}
+	want := []string{"cleanse", "protected-headers", "anonymous", "from-name", "reply-to", "strip-signature", "content-filter", "headers-to-meta", "dmarc", "subject-prefix", "footer", "rfc2369"}
 	if got := DefaultPipeline(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("DefaultPipeline() = %v, want %v", got, want)
 	}

@@ -136,8 +136,11 @@ type Settings struct {
 	// held; 0 disables the check. Default: 10.
 	MaxRecipients int `json:"max_recipients" setting:"int=0..1000"`
 	// Allowed content types, separated by spaces or commas: type/subtype or
-	// type/*, plus html-to-text to turn HTML-only posts into text; empty
-	// allows everything. Default: empty.
+	// type/*, plus html-to-text to turn HTML-only posts into text; .ext
+	// entries accept only attachments with those file name extensions; a
+	// leading ! denies a type (!application/x-msdownload) or an extension
+	// (!.exe) whatever else is accepted; empty allows everything. Default:
+	// empty.
 	ContentFilter string `json:"content_filter" setting:"content_filter"`
 	// What to do with posts from domains with a strict DMARC policy: none,
 	// munge_from (From becomes the list, the author goes to Reply-To),
@@ -163,6 +166,25 @@ type Settings struct {
 	// What to do with a post whose signature was received before (a replay):
 	// reject, hold or discard. Default: reject.
 	DuplicateSignatureAction string `json:"duplicate_signature_action" setting:"enum=reject|hold|discard"`
+	// Whether posts are scanned for viruses by the site's clamd (after
+	// decryption, before moderation, distribution and the archive); it takes
+	// effect only when the site's cloister.toml names clamd_socket. A post
+	// the scanner cannot take (larger than clamd_max_scan_kb) is held for
+	// the moderators. Default: yes.
+	VirusScan bool `json:"virus_scan" setting:"bool"`
+	// What to do with a post the virus scanner finds infected: reject (a
+	// notice to the sender, naming the signature only for a post that
+	// arrived in clear), hold (for the moderators) or discard. Default:
+	// reject.
+	VirusAction string `json:"virus_action" setting:"enum=reject|hold|discard"`
+	// Pseudo-headers put in a first text part of each distributed post (so,
+	// in encrypted copies, inside the encryption), after Schleuder's
+	// headers_to_meta: any of from, to, cc, date (the post's fields), sig
+	// (who signed it, and the verdict) and enc (whether it arrived
+	// encrypted). The post itself follows unchanged, so its signature still
+	// verifies. Anonymous lists never show from, nor the signer in sig.
+	// Default: empty.
+	HeadersToMeta string `json:"headers_to_meta" setting:"words=from|to|cc|date|sig|enc"`
 	// Signed commands older than this many days are refused. Default: 7.
 	SignedCommandMaxAgeDays int `json:"signed_command_max_age_days" setting:"int=1..365"`
 	// Senders whose posts and requests are refused: regular expressions
@@ -238,6 +260,8 @@ func DefaultSettings() Settings {
 		KeyWarnDays:              30,
 		CertWarnDays:             30,
 		DuplicateSignatureAction: "reject",
+		VirusScan:                true,
+		VirusAction:              "reject",
 		SignedCommandMaxAgeDays:  7,
 		BannedAddresses:          "",
 		SuspiciousHeaders:        "",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,13 +42,14 @@ var (
 	languageRE     = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$`)
 	mediaTypeRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/([a-z0-9][a-z0-9!#$&^_.+-]{0,63}|\*)$`)
 	headerNameRE   = regexp.MustCompile(`^[!-9;-~]{1,76}$`)
+	extensionRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_+-]{0,15}$`)
 )
 
 // settingSpec is what the `setting` struct tag of one field says.
 type settingSpec struct {
 	name    string // json name
 	index   int    // field index in Settings
-	kind    string // enum, bool, int, scenario, text, multiline, reply_to, content_filter, regexps, header_regexps, language
+	kind    string // enum, words, bool, int, scenario, text, multiline, reply_to, content_filter, regexps, header_regexps, language
 	allowed []string
 	min     int
 	max     int
@@ -66,7 +68,7 @@ var specs = sync.OnceValue(func() []settingSpec {
 		kind, arg, _ := strings.Cut(tag, "=")
 		sp := settingSpec{name: name, index: i, kind: kind, arg: arg}
 		switch kind {
-		case "enum":
+		case "enum", "words":
 			sp.allowed = strings.Split(arg, "|")
 		case "int":
 			lo, hi, ok := strings.Cut(arg, "..")
@@ -105,6 +107,8 @@ func (sp settingSpec) allowedText() string {
 	switch sp.kind {
 	case "enum":
 		return strings.Join(sp.allowed, "|")
+	case "words":
+		return "any of " + strings.Join(sp.allowed, " ") + ", separated by spaces or commas; empty for none"
 	case "bool":
 		return "yes|no"
 	case "int":
@@ -118,7 +122,7 @@ func (sp settingSpec) allowedText() string {
 	case "reply_to":
 		return "none|list|sender|ADDRESS"
 	case "content_filter":
-		return "media types (type/subtype or type/*) and html-to-text, separated by spaces or commas; empty allows all"
+		return "media types (type/subtype or type/*), file name extensions (.ext), either denied with a leading !, and html-to-text, separated by spaces or commas; empty allows all"
 	case "regexps":
 		return "regular expressions separated by spaces; empty for none"
 	case "header_regexps":
@@ -149,6 +153,23 @@ func (sp settingSpec) normalize(value string) (string, error) {
 			}
 		}
 		return "", bad("%q", value)
+	case "words":
+		// Stored in the order of the allowed list, each once, so that the
+		// shown form sets the same value.
+		seen := map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(value), func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			if !slices.Contains(sp.allowed, w) {
+				return "", bad("%q", w)
+			}
+			seen[w] = true
+		}
+		var out []string
+		for _, a := range sp.allowed {
+			if seen[a] {
+				out = append(out, a)
+			}
+		}
+		return strings.Join(out, " "), nil
 	case "bool":
 		switch strings.ToLower(strings.TrimSpace(value)) {
 		case "yes", "true", "on", "1":
@@ -209,8 +230,15 @@ func (sp settingSpec) normalize(value string) (string, error) {
 			return "", bad("more than %d entries", maxContentTypes)
 		}
 		for _, tok := range toks {
-			if tok != "html-to-text" && !mediaTypeRE.MatchString(tok) {
-				return "", bad("%q is not a media type", tok)
+			t := strings.TrimPrefix(tok, "!")
+			switch {
+			case tok == "html-to-text":
+			case strings.HasPrefix(t, "."):
+				if !extensionRE.MatchString(t[1:]) {
+					return "", bad("%q is not a file name extension", tok)
+				}
+			case !mediaTypeRE.MatchString(t):
+				return "", bad("%q is not a media type or a file name extension", tok)
 			}
 		}
 		return strings.Join(toks, " "), nil

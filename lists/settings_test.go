@@ -230,6 +230,14 @@ func TestSettingsSet(t *testing.T) {
 		{"language", "pt-BR", "pt-BR", ""},
 		{"language", "english!", "", "language tag"},
 		{"duplicate_signature_action", "hold", "hold", ""},
+		{"virus_action", "discard", "discard", ""},
+		{"content_filter", "text/plain, !.EXE !application/x-msdownload .pdf", "text/plain !.exe !application/x-msdownload .pdf", ""},
+		{"content_filter", "!.", "", "not a file name extension"},
+		{"content_filter", "!exe", "", "not a media type"},
+		{"virus_action", "quarantine", "", "reject|hold|discard"},
+		{"virus_scan", "no", "no", ""},
+		{"headers_to_meta", "Enc, sig from from", "from sig enc", ""},
+		{"headers_to_meta", "subject", "", "any of from to cc date sig enc"},
 		{"no_such_setting", "x", "", "unknown setting"},
 		{"footer", "\xff", "", "not UTF-8"},
 		{"footer", strings.Repeat("x", 9000), "", "longer than"},
@@ -340,7 +348,7 @@ func TestDefaults(t *testing.T) {
 		"advertised": "yes", "footer": "", "reply_to": "none", "anonymous": "no", "strip_original_signature": "no",
 		"max_message_size_kb": "10240", "content_filter": "", "dmarc_mitigation": "none", "batch_size": "1",
 		"hidden_recipients": "yes", "smime_cipher": "aes256-cbc", "resend_fetch_keys": "yes",
-		"smime_require_aead": "no",
+		"smime_require_aead": "no", "virus_scan": "yes", "virus_action": "reject",
 	}
 	s := DefaultSettings()
 	for name, v := range want {

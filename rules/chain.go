@@ -51,6 +51,9 @@ type Post struct {
 	// signature before, in another entry ("" when it is new or the post is
 	// not signed). The rules runner fills it.
 	SignatureSeen string
+	// Scan is the virus scanner's verdict, or nil when the post was not
+	// scanned. The rules runner fills it.
+	Scan *Scan
 }
 
 // Action is what the chain does with a post when a rule fires.
@@ -93,6 +96,7 @@ type Link struct {
 // chain's Action is the default when the setting is empty or unknown.
 var ListActions = map[string]func(*lists.Settings) Action{
 	"duplicate-signature": func(s *lists.Settings) Action { return Action(s.DuplicateSignatureAction) },
+	"virus-scan":          func(s *lists.Settings) Action { return Action(s.VirusAction) },
 }
 
 // PostingChain is the posting chain, run by the rules runner before the
@@ -108,6 +112,8 @@ var ListActions = map[string]func(*lists.Settings) Action{
 var PostingChain = []Link{
 	{Loop{}, ActionDiscard},
 	{BannedAddress{}, ActionReject},
+	{VirusScan{}, ActionReject}, // or as virus_action says (ListActions)
+	{VirusUnscanned{}, ActionHold},
 	{DuplicateSignature{}, ActionReject}, // or as duplicate_signature_action says (ListActions)
 	{PostEncryptForce{}, ActionReject},
 	{PostSignForce{}, ActionReject},

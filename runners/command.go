@@ -65,6 +65,9 @@ func (Command) Process(ctx context.Context, j *Job) error {
 			j.Log.Info("decision", "decision", "discard", "rule", "loop")
 			return nil
 		}
+		if ok, err := scanOwnerMail(ctx, j, list, msg, body); !ok {
+			return err
+		}
 		// The forward carries the mail: one that arrived encrypted leaves only
 		// encrypted to each owner's key (package ownmail).
 		m := ownmail.Meta(list.Address, "forward", j.Meta, true, j.Now, owners...)

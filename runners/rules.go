@@ -63,6 +63,9 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 		keep: func(hm *queue.Meta) error { j.Send(queue.Held, hm, body); return nil },
 	}
 	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body, SiteBanned: j.Site.Config.BannedAddresses}
+	if p.Scan, err = virusScan(ctx, j, list, m, body); err != nil {
+		return err
+	}
 	if p.SignatureSeen, err = signatureSeen(j, m); err != nil {
 		return err
 	}

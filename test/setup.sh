@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real peers
-# the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, and NSS, the S/MIME engine
-# of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools).
+# the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, NSS, the S/MIME engine
+# of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools,
+# and ClamAV's clamd).
 # Idempotent; run as root (make test calls it). Postfix is installed as "Local
 # only" and left stopped: the end-to-end tests run their own instance with a
 # private config directory.
@@ -16,6 +17,10 @@ command -v cmsutil >/dev/null || need+=(libnss3-tools)
 command -v tmux >/dev/null || need+=(tmux)
 command -v mutt >/dev/null || need+=(mutt)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# The virus-scan tests run their own clamd with a private config and a test
+# signature database (internal/clamdtest): no signature download.
+[ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
+command -v sigtool >/dev/null || need+=(clamav)
 # The Exim binary extracted below needs these runtime libraries.
 [ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true
@@ -32,6 +37,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # The package may have started the system instance; the tests run their own.
   postfix stop >/dev/null 2>&1 || true
+  # Likewise the system clamd and freshclam (which would download signatures).
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now clamav-daemon.service clamav-daemon.socket clamav-freshclam.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # The pipe transport runs deliver as this user (Postfix refuses root).

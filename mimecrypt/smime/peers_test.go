@@ -161,7 +161,7 @@ func TestOpenPeers(t *testing.T) {
 				t.Fatalf("got %s/%s (%q), want %s/%s", res.Verdict, res.Encryption, res.Reason, tc.verdict, tc.enc)
 			}
 			if tc.err == nil && tc.verdict != mimecrypt.VerdictBad && tc.verdict != mimecrypt.VerdictNone &&
-				(len(res.SignerCert) == 0 || !strings.Contains(string(res.Message), "Hello list")) {
+				(len(res.SignerCert) == 0 || !strings.Contains(string(shown(res.Message)), "Hello list")) {
 				t.Fatalf("missing signer certificate or content: %+v", res)
 			}
 			t.Logf("%s %s %q", res.Verdict, res.Encryption, res.Reason)

@@ -12,6 +12,7 @@ import (
 
 	"cloister/internal/testca"
 	"cloister/lists"
+	"cloister/mailmsg"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/rawmime"
 	"cloister/mimecrypt/smime"
@@ -214,4 +215,69 @@ func parseAnyKey(t *testing.T, p []byte) any {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestSMIMEOpaqueStripped: with strip_original_signature the list removes
+// an opaque S/MIME signature as it does a detached one: openssl decrypts the
+// copy, verifies the list's signature, and finds the text without Ann's.
+func TestSMIMEOpaqueStripped(t *testing.T) {
+	ca := testca.New(t)
+	leaves := map[string]*testca.Leaf{
+		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
+		"bob@subs.test": ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement"),
+	}
+	s, _, listLeaf := opaqueSMIMESite(t, ca, leaves)
+	err := s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := tx.List("team@lists.test")
+		if err != nil {
+			return err
+		}
+		l.Settings.StripOriginalSignature = true
+		return tx.PutList(l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "STRIP-OPAQUE-0c4b"
+	ann := leaves["ann@subs.test"]
+	signed := ca.Run([]byte("Content-Type: text/plain\r\n\r\n"+marker+"\r\n"),
+		"cms", "-sign", "-nodetach", "-signer", ann.Cert, "-inkey", ann.Key, "-md", "sha256")
+	enc := ca.Run(signed, "cms", "-encrypt", "-aes256", listLeaf.Cert)
+	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\nTo: team@lists.test\nSubject: Strip\n"+string(enc))
+	s.drain(t)
+	box := s.mailbox(t, "bob@subs.test")
+	if len(box) != 1 {
+		t.Fatalf("bob got %d messages", len(box))
+	}
+	decrypted, err := testca.Decrypt(box[0], leaves["bob@subs.test"])
+	if err != nil {
+		t.Fatalf("bob cannot decrypt: %v", err)
+	}
+	inner := innerEntity(t, ca, "bob", decrypted)
+	if !bytes.Contains(inner, []byte(marker)) || bytes.Contains(bytes.ToLower(inner), []byte("pkcs7")) {
+		t.Fatalf("the sender's opaque signature was not stripped:\n%s", inner)
+	}
+}
+
+// TestResendFromOpaqueSigned: resend lines are taken from the text inside
+// an opaque S/MIME signature (now kept by the reader), which is then
+// dropped, as from a multipart/signed post.
+func TestResendFromOpaqueSigned(t *testing.T) {
+	ca := testca.New(t)
+	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
+	signed := ca.Run([]byte("Content-Type: text/plain\r\n\r\nresend reporter@example.net\r\nThanks for the report.\r\n"),
+		"cms", "-sign", "-nodetach", "-signer", ann.Cert, "-inkey", ann.Key, "-md", "sha256")
+	msg, err := mailmsg.Parse(append([]byte("From: ann@subs.test\r\nTo: team@lists.test\r\nSubject: Report\r\n"), signed...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, bad, ok := takeResend(msg)
+	if !ok || len(bad) != 0 || len(orders) != 1 || len(orders[0].addrs) != 1 || orders[0].addrs[0] != "reporter@example.net" {
+		t.Fatalf("orders %+v, bad %q, ok %v", orders, bad, ok)
+	}
+	out := msg.Bytes()
+	if bytes.Contains(bytes.ToLower(out), []byte("pkcs7")) || bytes.Contains(out, []byte("resend ")) ||
+		!bytes.Contains(out, []byte("Thanks for the report.")) {
+		t.Fatalf("after taking the orders:\n%s", out)
+	}
 }

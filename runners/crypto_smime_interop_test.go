@@ -281,3 +281,21 @@ func TestResendFromOpaqueSigned(t *testing.T) {
 		t.Fatalf("after taking the orders:\n%s", out)
 	}
 }
+
+// TestCommandOpaqueSigned: an owner's command mail signed opaquely (as
+// Outlook signs by default) and encrypted to the list is carried out: the
+// reader keeps the good opaque signature, and the commands are read from
+// the text it signs.
+func TestCommandOpaqueSigned(t *testing.T) {
+	ca := testca.New(t)
+	ann := ca.Issue("ann@subs.test", "ec", "digitalSignature,keyAgreement")
+	s, _, listLeaf := opaqueSMIMESite(t, ca, map[string]*testca.Leaf{"ann@subs.test": ann})
+	signed := ca.Run([]byte("Content-Type: text/plain\r\n\r\nx-list-name team@lists.test\r\nremove bob@subs.test\r\n"),
+		"cms", "-sign", "-nodetach", "-signer", ann.Cert, "-inkey", ann.Key, "-md", "sha256")
+	enc := ca.Run(signed, "cms", "-encrypt", "-aes256", listLeaf.Cert)
+	s.deliver(t, queue.SubRequest, "ann@subs.test", "From: ann@subs.test\nTo: team-request@lists.test\nSubject: roster\n"+string(enc))
+	s.drain(t)
+	if s.member(t, "bob@subs.test") != nil {
+		t.Fatalf("bob not removed; bad: %q", s.badReasons(t))
+	}
+}

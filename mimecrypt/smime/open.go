@@ -414,3 +414,24 @@ func OpaqueContent(entity []byte) (content []byte, ok bool) {
 	}
 	return inner.Raw, true
 }
+
+// UnwrapOpaque returns msg, a message whose content is an opaque S/MIME
+// signature, with that content in its place: the outer header fields but
+// the Content-* ones, then the signed entity. ok is false when msg is not
+// opaque signed-data. Command mail is read this way: the signature has
+// been checked by Open, and commands are read from text.
+func UnwrapOpaque(msg []byte) (unwrapped []byte, ok bool) {
+	content, ok := OpaqueContent(msg)
+	if !ok {
+		return nil, false
+	}
+	top, err := rawmime.Parse(msg)
+	if err != nil {
+		return nil, false
+	}
+	inner, err := rawmime.Parse(content)
+	if err != nil {
+		return nil, false
+	}
+	return assemble(top, inner), true
+}

@@ -3,6 +3,7 @@ package keyring
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,5 +36,24 @@ func TestAddX25519Cert(t *testing.T) {
 	}
 	if _, err := k.AddCert("carlos@smime.example", carlos, UseSign); err != nil {
 		t.Fatalf("add Carlos's Ed25519 signing certificate: %v", err)
+	}
+}
+
+// TestImportX25519ListKey: a list cannot have an X25519 certificate (it
+// signs its copies with its one key); the import says so, rather than
+// that the key does not belong to the certificate.
+func TestImportX25519ListKey(t *testing.T) {
+	cert, err := os.ReadFile("../cms/testdata/examples-cms/lamps-dana.encrypt.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile("../cms/testdata/examples-cms/lamps-dana.decrypt.p8.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newKeyring(t)
+	_, err = k.ImportSMIME("dana@smime.example", append(cert, key...), "")
+	if err == nil || !strings.Contains(err.Error(), "cannot sign") {
+		t.Fatalf("import of an X25519 list key: %v", err)
 	}
 }

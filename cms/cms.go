@@ -74,6 +74,7 @@ var (
 	oidCofactorDHSHA256KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 14, 1}
 	oidCofactorDHSHA384KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 14, 2}
 	oidCofactorDHSHA512KDF = asn1.ObjectIdentifier{1, 3, 132, 1, 14, 3}
+	oidX25519              = asn1.ObjectIdentifier{1, 3, 101, 110}
 	oidCurveP256           = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
 	oidCurveP384           = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
 	oidCurveP521           = asn1.ObjectIdentifier{1, 3, 132, 0, 35}

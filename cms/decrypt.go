@@ -224,14 +224,14 @@ func (e *envelope) contentKey(cert *x509.Certificate, key crypto.PrivateKey) ([]
 			}
 			return decryptKeyTrans(key, oid, params, ek, e.cipher.KeySize(), rand.Reader)
 		case tagContext1: // KeyAgreeRecipientInfo
-			origPub, ukm, alg, algParams, ek, found, err := kariMatch(ri, cert)
+			origAlg, origPub, ukm, alg, algParams, ek, found, err := kariMatch(ri, cert)
 			if err != nil {
 				return nil, err
 			}
 			if !found {
 				continue
 			}
-			return decryptKeyAgree(key, origPub, ukm, alg, algParams, ek)
+			return decryptKeyAgree(key, origAlg, origPub, ukm, alg, algParams, ek)
 		}
 		// kekri, pwri and ori name no certificate: skip them.
 	}

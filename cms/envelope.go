@@ -2,7 +2,6 @@ package cms
 
 import (
 	"bytes"
-	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -72,13 +71,22 @@ func (e *Envelope) Cipher() Cipher { return e.opts.Cipher }
 
 // RecipientInfo returns the DER RecipientInfo that gives cert's holder the
 // content key: KeyTransRecipientInfo for RSA, KeyAgreeRecipientInfo (ECDH,
-// dhSinglePass-stdDH-sha256kdf-scheme, AES key wrap) for EC keys.
+// dhSinglePass-stdDH-sha256kdf-scheme, AES key wrap) for EC keys on NIST
+// curves and for X25519 keys (RFC 8410 certificates, RFC 8418).
 func (e *Envelope) RecipientInfo(cert *x509.Certificate) ([]byte, error) {
 	switch pub := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		return keyTransRecipientInfo(cert, pub, e.cek, e.opts.KeyTransport, e.opts.Rand)
-	case *ecdsa.PublicKey:
+	}
+	pub, ok, err := ecdhPublic(cert)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		return keyAgreeRecipientInfo(cert, pub, e.cek, e.opts.Rand)
+	}
+	if cert.PublicKey == nil {
+		return nil, fmt.Errorf("%w: cannot encrypt to the certificate's key, of an algorithm this package does not read", ErrUnsupported)
 	}
 	return nil, fmt.Errorf("%w: cannot encrypt to a %T key", ErrUnsupported, cert.PublicKey)
 }

@@ -85,18 +85,17 @@ func eccSharedInfo(keyInfo, ukm []byte, kekBytes int) []byte {
 
 // keyAgreeRecipientInfo returns a DER KeyAgreeRecipientInfo (tagged [1])
 // carrying cek for cert, made with an ephemeral ECDH key and
-// dhSinglePass-stdDH-sha256kdf-scheme with AES key wrap.
-func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []byte, rand io.Reader) ([]byte, error) {
+// dhSinglePass-stdDH-sha256kdf-scheme with AES key wrap: on the recipient's
+// NIST curve (RFC 5753), or X25519 (RFC 8418, which keeps the same KDF and
+// ECC-CMS-SharedInfo).
+func keyAgreeRecipientInfo(cert *x509.Certificate, rpub *ecdh.PublicKey, cek []byte, rand io.Reader) ([]byte, error) {
 	rid, err := issuerAndSerial(cert)
 	if err != nil {
 		return nil, err
 	}
-	rpub, err := pub.ECDH()
-	if err != nil {
-		return nil, fmt.Errorf("%w: recipient EC key: %v", ErrUnsupported, err)
-	}
 	curve := rpub.Curve()
-	if _, ok := curveOID(curve); !ok {
+	x25519 := curve == ecdh.X25519()
+	if _, ok := curveOID(curve); !ok && !x25519 {
 		return nil, fmt.Errorf("%w: recipient curve", ErrUnsupported)
 	}
 	eph, err := curve.GenerateKey(rand)
@@ -117,11 +116,74 @@ func keyAgreeRecipientInfo(cert *x509.Certificate, pub *ecdsa.PublicKey, cek []b
 	}
 	point := append([]byte{0}, eph.PublicKey().Bytes()...)
 	// The curve is the recipient's; like OpenSSL, leave the parameters of
-	// id-ecPublicKey absent (RFC 5753 section 3.1.1).
-	originator := tlv(0xa0, tlv(0xa1, tlv(0x30, mustMarshal(oidECPublicKey)), tlv(0x03, point)))
+	// id-ecPublicKey absent (RFC 5753 section 3.1.1). id-X25519 has none
+	// (RFC 8410 section 3), and its key is the 32 bytes of RFC 7748.
+	origAlg := oidECPublicKey
+	if x25519 {
+		origAlg = oidX25519
+	}
+	originator := tlv(0xa0, tlv(0xa1, tlv(0x30, mustMarshal(origAlg)), tlv(0x03, point)))
 	alg := tlv(0x30, mustMarshal(oidStdDHSHA256KDF), wrapAlg)
 	reks := tlv(0x30, tlv(0x30, rid, tlv(0x04, ek)))
 	return tlv(0xa1, version3, originator, alg, reks), nil
+}
+
+// ecdhPublic returns the ECDH form of a recipient certificate's key: an EC
+// key on a NIST curve, or X25519, which crypto/x509 leaves unparsed in
+// certificates (PublicKey nil) and ParsePKIXPublicKey reads.
+func ecdhPublic(cert *x509.Certificate) (*ecdh.PublicKey, bool, error) {
+	switch k := cert.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		e, err := k.ECDH()
+		if err != nil {
+			return nil, true, fmt.Errorf("%w: recipient EC key: %v", ErrUnsupported, err)
+		}
+		return e, true, nil
+	case *ecdh.PublicKey:
+		return k, true, nil
+	case nil:
+		if !isX25519SPKI(cert.RawSubjectPublicKeyInfo) {
+			return nil, false, nil
+		}
+		pub, err := x509.ParsePKIXPublicKey(cert.RawSubjectPublicKeyInfo)
+		if err != nil {
+			return nil, true, fmt.Errorf("%w: X25519 key: %v", ErrMalformed, err)
+		}
+		e, ok := pub.(*ecdh.PublicKey)
+		if !ok {
+			return nil, true, fmt.Errorf("%w: X25519 key read as %T", ErrMalformed, pub)
+		}
+		return e, true, nil
+	}
+	return nil, false, nil
+}
+
+// isX25519SPKI reports whether a SubjectPublicKeyInfo names id-X25519.
+func isX25519SPKI(spki []byte) bool {
+	s := cryptobyte.String(spki)
+	var seq cryptobyte.String
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		return false
+	}
+	oid, _, err := readAlgID(&seq)
+	return err == nil && oid.Equal(oidX25519)
+}
+
+// PublicKeyOf returns the public key of a certificate as crypto/x509 reads
+// it, or, for an X25519 certificate (RFC 8410), which crypto/x509 leaves
+// without a PublicKey, an *ecdh.PublicKey.
+func PublicKeyOf(cert *x509.Certificate) (any, error) {
+	if cert.PublicKey != nil {
+		return cert.PublicKey, nil
+	}
+	pub, ok, err := ecdhPublic(cert)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: public key algorithm of the certificate", ErrUnsupported)
+	}
+	return pub, nil
 }
 
 // ecdhKey returns the ECDH form of a recipient's private key.
@@ -141,39 +203,39 @@ func ecdhKey(key crypto.PrivateKey) (*ecdh.PrivateKey, error) {
 
 // kariMatch finds, in the body of a KeyAgreeRecipientInfo, the encrypted key
 // for cert. found is false when the info names other recipients only.
-func kariMatch(body cryptobyte.String, cert *x509.Certificate) (origPub, ukm []byte, alg asn1.ObjectIdentifier, algParams, ek []byte, found bool, err error) {
+func kariMatch(body cryptobyte.String, cert *x509.Certificate) (origAlg asn1.ObjectIdentifier, origPub, ukm []byte, alg asn1.ObjectIdentifier, algParams, ek []byte, found bool, err error) {
 	bad := func(what string) error { return fmt.Errorf("%w: key agreement recipient info: %s", ErrMalformed, what) }
 	var version int
 	var orig, ukmWrap cryptobyte.String
 	var hasUKM bool
 	if !body.ReadASN1Integer(&version) || !body.ReadASN1(&orig, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
 		!body.ReadOptionalASN1(&ukmWrap, &hasUKM, cbasn1.Tag(1).Constructed().ContextSpecific()) {
-		return nil, nil, nil, nil, nil, false, bad("header")
+		return nil, nil, nil, nil, nil, nil, false, bad("header")
 	}
 	if hasUKM && !ukmWrap.ReadASN1Bytes(&ukm, cbasn1.OCTET_STRING) {
-		return nil, nil, nil, nil, nil, false, bad("ukm")
+		return nil, nil, nil, nil, nil, nil, false, bad("ukm")
 	}
 	alg, algParams, err = readAlgID(&body)
 	if err != nil {
-		return nil, nil, nil, nil, nil, false, err
+		return nil, nil, nil, nil, nil, nil, false, err
 	}
 	var reks cryptobyte.String
 	if !body.ReadASN1(&reks, cbasn1.SEQUENCE) {
-		return nil, nil, nil, nil, nil, false, bad("recipient keys")
+		return nil, nil, nil, nil, nil, nil, false, bad("recipient keys")
 	}
 	for n := 0; !reks.Empty(); n++ {
 		if n >= MaxRecipients {
-			return nil, nil, nil, nil, nil, false, fmt.Errorf("%w: more than %d recipient keys", ErrTooLarge, MaxRecipients)
+			return nil, nil, nil, nil, nil, nil, false, fmt.Errorf("%w: more than %d recipient keys", ErrTooLarge, MaxRecipients)
 		}
 		var rek cryptobyte.String
 		var key []byte
 		if !reks.ReadASN1(&rek, cbasn1.SEQUENCE) {
-			return nil, nil, nil, nil, nil, false, bad("recipient key")
+			return nil, nil, nil, nil, nil, nil, false, bad("recipient key")
 		}
 		var ridElem cryptobyte.String
 		var tag cbasn1.Tag
 		if !rek.ReadAnyASN1Element(&ridElem, &tag) || !rek.ReadASN1Bytes(&key, cbasn1.OCTET_STRING) {
-			return nil, nil, nil, nil, nil, false, bad("recipient key")
+			return nil, nil, nil, nil, nil, nil, false, bad("recipient key")
 		}
 		match := false
 		switch tag {
@@ -192,24 +254,33 @@ func kariMatch(body cryptobyte.String, cert *x509.Certificate) (origPub, ukm []b
 		}
 	}
 	if !found {
-		return nil, nil, nil, nil, nil, false, nil
+		return nil, nil, nil, nil, nil, nil, false, nil
 	}
 	// originator: only originatorKey [1] (ephemeral-static) is supported.
 	var okey, palg, point cryptobyte.String
 	if !orig.ReadASN1(&okey, cbasn1.Tag(1).Constructed().ContextSpecific()) {
-		return nil, nil, nil, nil, nil, false, fmt.Errorf("%w: key agreement with a static originator key", ErrUnsupported)
+		return nil, nil, nil, nil, nil, nil, false, fmt.Errorf("%w: key agreement with a static originator key", ErrUnsupported)
 	}
 	if !okey.ReadASN1(&palg, cbasn1.SEQUENCE) || !okey.ReadASN1(&point, cbasn1.BIT_STRING) || len(point) < 2 || point[0] != 0 {
-		return nil, nil, nil, nil, nil, false, bad("originator key")
+		return nil, nil, nil, nil, nil, nil, false, bad("originator key")
 	}
-	return []byte(point[1:]), ukm, alg, algParams, ek, true, nil
+	if !palg.ReadASN1ObjectIdentifier(&origAlg) {
+		return nil, nil, nil, nil, nil, nil, false, bad("originator key algorithm")
+	}
+	return origAlg, []byte(point[1:]), ukm, alg, algParams, ek, true, nil
 }
 
 // decryptKeyAgree recovers the content key from a KeyAgreeRecipientInfo.
-func decryptKeyAgree(key crypto.PrivateKey, origPub, ukm []byte, alg asn1.ObjectIdentifier, algParams, ek []byte) ([]byte, error) {
+func decryptKeyAgree(key crypto.PrivateKey, origAlg asn1.ObjectIdentifier, origPub, ukm []byte, alg asn1.ObjectIdentifier, algParams, ek []byte) ([]byte, error) {
 	priv, err := ecdhKey(key)
 	if err != nil {
 		return nil, err
+	}
+	// The originator's key must be of the recipient's kind: id-X25519 for
+	// an X25519 key (RFC 8418 section 2), id-ecPublicKey on the curve of a
+	// NIST key.
+	if x := priv.Curve() == ecdh.X25519(); x != origAlg.Equal(oidX25519) || !x && !origAlg.Equal(oidECPublicKey) {
+		return nil, fmt.Errorf("%w: originator key algorithm %v for a %v recipient key", ErrMalformed, origAlg, priv.Curve())
 	}
 	h, ok := kdfHash(alg)
 	if !ok {
@@ -227,7 +298,7 @@ func decryptKeyAgree(key crypto.PrivateKey, origPub, ukm []byte, alg asn1.Object
 	}
 	opub, err := priv.Curve().NewPublicKey(origPub)
 	if err != nil {
-		return nil, fmt.Errorf("%w: originator key: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: originator key (%d bytes) is not a point of the recipient's curve %v: %v", ErrMalformed, len(origPub), priv.Curve(), err)
 	}
 	z, err := priv.ECDH(opub)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"cloister/mailmsg"
+	"cloister/mimecrypt/rawmime"
+	"cloister/mimecrypt/smime"
 )
 
 // Anonymous hides the author of a post on a list whose anonymous setting is
@@ -258,13 +260,18 @@ func filterMsgIDs(v string, id *identity, listDomain string) string {
 
 // unwrapSignatures removes the author's cryptographic signatures from the
 // post: every multipart/signed becomes its signed content, an inline OpenPGP
-// cleartext signature its text. An S/MIME opaque signature is refused.
+// cleartext signature its text, an S/MIME opaque signature of the whole
+// post its content. An opaque signature of a part is refused.
 func unwrapSignatures(ctx *Context) error {
 	h := Anonymous{}
 	for round := 0; round < maxDepth; round++ {
 		tree, err := parseTree(ctx.Msg)
 		if err != nil {
 			return reject(h, "the post's MIME structure cannot be read")
+		}
+		if unwrapOpaque(ctx.Msg, tree) {
+			ctx.Note(h, "author's signature removed")
+			continue
 		}
 		if hasOpaqueSigned(tree) {
 			return reject(h, "this list is anonymous and an S/MIME opaque-signed post cannot be stripped of its signature; send it unsigned or with a detached signature")
@@ -287,6 +294,24 @@ func unwrapSignatures(ctx *Context) error {
 		return nil
 	}
 	return reject(h, "signatures nested too deeply")
+}
+
+// unwrapOpaque replaces a post that is an opaque S/MIME signature by the
+// content it signs, and reports whether it did.
+func unwrapOpaque(m *mailmsg.Message, top *part) bool {
+	if top.mt != "application/pkcs7-mime" && top.mt != "application/x-pkcs7-mime" {
+		return false
+	}
+	content, ok := smime.OpaqueContent(append(append(append([]byte(nil), top.header...), m.NL...), top.body...))
+	if !ok {
+		return false
+	}
+	e, err := rawmime.Parse(content)
+	if err != nil {
+		return false
+	}
+	replaceContent(m, fromEntity(e, false))
+	return true
 }
 
 func hasOpaqueSigned(p *part) bool {

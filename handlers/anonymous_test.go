@@ -73,3 +73,24 @@ func TestAnonymousCorpus(t *testing.T) {
 		})
 	}
 }
+
+// TestAnonymousOpaqueSMIME: an anonymous list removes an opaque S/MIME
+// signature (Outlook's default form, kept by the S/MIME reader when it is
+// good) and distributes the signed content, where it used to refuse it.
+func TestAnonymousOpaqueSMIME(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testdirs.Corpus(t), "thunderbird-smime/msgs/alice.sig.SHA256.opaque.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newTestContext(t, raw, caseConfig{Settings: []byte(`{"anonymous": true}`)})
+	if _, err := Run(DefaultPipeline(), ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := append(ctx.Msg.HeaderBytes(), ctx.Msg.Body...)
+	if bytes.Contains(bytes.ToLower(out), []byte("pkcs7")) || bytes.Contains(bytes.ToLower(out), []byte("alice@")) {
+		t.Fatalf("signature or author left:\n%s", out)
+	}
+	if !bytes.Contains(ctx.Msg.Body, []byte("This is a test message from Alice to Bob.")) {
+		t.Fatalf("content lost:\n%s", out)
+	}
+}

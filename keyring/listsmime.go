@@ -72,7 +72,12 @@ func (k *Keyring) ImportSMIME(list string, data []byte, password string) (string
 		return k.replaceListCert(list, cert, chain)
 	}
 	signer, ok := key.(crypto.Signer)
-	if !ok || !publicKeysEqual(signer.Public(), cert.PublicKey) {
+	if !ok {
+		// An X25519 key (RFC 8410) only agrees keys: the list signs
+		// every copy with its one key.
+		return "", fmt.Errorf("import: a %T key cannot sign; a list's S/MIME key signs its copies, so it must be RSA or EC (P-256, P-384, P-521)", key)
+	}
+	if !publicKeysEqual(signer.Public(), cert.PublicKey) {
 		return "", errors.New("import: the private key does not belong to the certificate")
 	}
 	if err := k.checkListFree(KindX509, list); err != nil {

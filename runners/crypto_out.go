@@ -137,10 +137,13 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 	return d, nil
 }
 
-// unwrapSigned returns the signed part of a multipart/signed entity (the
-// sender's signature removed, for strip_original_signature), or the entity
-// as it is.
+// unwrapSigned returns the signed part of a multipart/signed entity, or the
+// content of an opaque S/MIME signature (the sender's signature removed, for
+// strip_original_signature), or the entity as it is.
 func unwrapSigned(entity []byte) []byte {
+	if content, ok := smime.OpaqueContent(entity); ok {
+		return content
+	}
 	ent, err := rawmime.Parse(entity)
 	if err != nil {
 		return entity

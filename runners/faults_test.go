@@ -242,10 +242,10 @@ func TestRunnerStartedOnFullDiskWaits(t *testing.T) {
 func TestTmpfsFullThenSpaceReturns(t *testing.T) {
 	s := newTestSite(t)
 	root := filepath.Dir(s.Queue(queue.In).Dir)
-	if out, err := exec("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", root); err != nil {
+	if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", root); err != nil {
 		t.Fatalf("mount tmpfs (the test needs root): %v %s", err, out)
 	}
-	t.Cleanup(func() { exec("umount", "-l", root) })
+	t.Cleanup(func() { runCmd("umount", "-l", root) })
 	for _, n := range append(queue.Names, queue.Held) {
 		if err := os.MkdirAll(s.Queue(n).Dir, 0o770); err != nil {
 			t.Fatal(err)
@@ -311,7 +311,7 @@ func TestTmpfsFullThenSpaceReturns(t *testing.T) {
 	s.deliveredOnce(t)
 }
 
-func exec(name string, args ...string) ([]byte, error) {
+func runCmd(name string, args ...string) ([]byte, error) {
 	return osexec.Command(name, args...).CombinedOutput()
 }
 

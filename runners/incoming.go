@@ -7,6 +7,7 @@ import (
 
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
+	"cloister/mimecrypt/smime"
 	"cloister/queue"
 	"cloister/site"
 )
@@ -93,6 +94,11 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 		m.AddStage("incoming", m.Subaddress)
 		j.Send(queue.Bounces, m, body)
 	default:
+		// The reader keeps a good opaque S/MIME signature for posts;
+		// commands are read from the text it signs.
+		if unwrapped, ok := smime.UnwrapOpaque(body); ok {
+			body = unwrapped
+		}
 		m.AddStage("incoming", m.Subaddress)
 		j.Send(queue.Command, m, body)
 	}

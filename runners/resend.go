@@ -13,6 +13,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
+	"cloister/mimecrypt/smime"
 	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/site"
@@ -49,8 +50,9 @@ type resendOrder struct {
 
 // takeResend finds the keyword lines at the top of the post's text and
 // removes them from msg. It handles a text/plain post (7bit, 8bit or no
-// encoding) and the same inside multipart/signed, whose signature it then
-// drops (the text changed; the list signs what it sends). ok is false when
+// encoding) and the same inside multipart/signed or an opaque S/MIME
+// signature, which it then drops (the text changed; the list signs what it
+// sends). ok is false when
 // the post has no keyword lines (or a shape they cannot be taken from).
 func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bool) {
 	ctype := strings.ToLower(msg.Get("Content-Type"))
@@ -72,15 +74,19 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 		if err != nil || len(parts) != 2 {
 			return nil, nil, false
 		}
-		inner, err := mailmsg.Parse(parts[0])
-		if err != nil {
+		var readable bool
+		if head, text, readable = signedText(parts[0]); !readable {
 			return nil, nil, false
 		}
-		ict := strings.ToLower(inner.Get("Content-Type"))
-		if ict != "" && !strings.HasPrefix(ict, "text/plain") {
+	case strings.HasPrefix(ctype, "application/pkcs7-mime"), strings.HasPrefix(ctype, "application/x-pkcs7-mime"):
+		content, isOpaque := smime.OpaqueContent(msg.Bytes())
+		if !isOpaque {
 			return nil, nil, false
 		}
-		head, text = inner.Fields, inner.Body
+		var readable bool
+		if head, text, readable = signedText(content); !readable {
+			return nil, nil, false
+		}
 	default:
 		return nil, nil, false
 	}
@@ -120,7 +126,7 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 		return nil, nil, false
 	}
 	rest := bytes.Join(lines[i:], nil)
-	if head != nil { // unwrap multipart/signed: the text part becomes the message's content
+	if head != nil { // unwrap the signature: the text part becomes the message's content
 		var fields []*mailmsg.Field
 		for _, f := range msg.Fields {
 			if !strings.HasPrefix(strings.ToLower(f.Name), "content-") {
@@ -245,4 +251,18 @@ func canEncrypt(s *site.Site, list, addr string, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// signedText returns the Content-* fields and text of a signed entity that
+// resend lines can be taken from: text/plain, or no Content-Type.
+func signedText(entity []byte) (head []*mailmsg.Field, text []byte, ok bool) {
+	inner, err := mailmsg.Parse(entity)
+	if err != nil {
+		return nil, nil, false
+	}
+	ict := strings.ToLower(inner.Get("Content-Type"))
+	if ict != "" && !strings.HasPrefix(ict, "text/plain") {
+		return nil, nil, false
+	}
+	return inner.Fields, inner.Body, true
 }

@@ -2,7 +2,8 @@
 # Installs what the test suite needs on a fresh Debian machine: the real peers
 # the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, NSS, the S/MIME engine
 # of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools,
-# and ClamAV's clamd).
+# ClamAV's clamd, and GnuTLS certtool, which signs S/MIME with Ed25519 where
+# OpenSSL 3.0 cannot).
 # Idempotent; run as root (make test calls it). Postfix is installed as "Local
 # only" and left stopped: the end-to-end tests run their own instance with a
 # private config directory.
@@ -14,6 +15,7 @@ command -v gpg >/dev/null || need+=(gnupg)
 command -v gpgsm >/dev/null || need+=(gpgsm)
 command -v openssl >/dev/null || need+=(openssl)
 command -v cmsutil >/dev/null || need+=(libnss3-tools)
+command -v certtool >/dev/null || need+=(gnutls-bin)
 command -v tmux >/dev/null || need+=(tmux)
 command -v mutt >/dev/null || need+=(mutt)
 command -v systemd-analyze >/dev/null || need+=(systemd)

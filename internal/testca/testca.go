@@ -66,7 +66,8 @@ func Exec(stdin []byte, args ...string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// Issue makes a leaf for email: kind "rsa" (RSA-2048) or "ec" (P-256);
+// Issue makes a leaf for email: kind "rsa" (RSA-2048), "ec" (P-256),
+// "ed25519" (signing only) or "x25519" (key agreement only, RFC 8410);
 // keyUsage as openssl writes it (e.g. "digitalSignature,keyEncipherment").
 func (ca *CA) Issue(email, kind, keyUsage string) *Leaf {
 	ca.t.Helper()
@@ -75,17 +76,28 @@ func (ca *CA) Issue(email, kind, keyUsage string) *Leaf {
 	l := &Leaf{Email: email, Cert: filepath.Join(ca.Dir, name+".pem"), Key: filepath.Join(ca.Dir, name+".key")}
 	csr := filepath.Join(ca.Dir, name+".csr")
 	newkey := "rsa:2048"
-	if kind == "ec" {
+	var force []string
+	switch kind {
+	case "ec":
 		ca.Run(nil, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", l.Key+".ec")
 		ca.Run(nil, "pkcs8", "-topk8", "-nocrypt", "-in", l.Key+".ec", "-out", l.Key)
 		ca.Run(nil, "req", "-new", "-key", l.Key, "-out", csr, "-subj", "/CN="+email)
-	} else {
+	case "ed25519":
+		ca.Run(nil, "req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", l.Key, "-out", csr, "-subj", "/CN="+email)
+	case "x25519":
+		// An X25519 key cannot sign its request: a throwaway Ed25519 key
+		// signs it, and the certificate gets the X25519 key.
+		ca.Run(nil, "req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", l.Key+".csrkey", "-out", csr, "-subj", "/CN="+email)
+		ca.Run(nil, "genpkey", "-algorithm", "x25519", "-out", l.Key)
+		ca.Run(nil, "pkey", "-in", l.Key, "-pubout", "-out", l.Key+".pub")
+		force = []string{"-force_pubkey", l.Key + ".pub"}
+	default:
 		ca.Run(nil, "req", "-new", "-newkey", newkey, "-nodes", "-keyout", l.Key, "-out", csr, "-subj", "/CN="+email)
 	}
 	ext := filepath.Join(ca.Dir, name+".ext")
 	os.WriteFile(ext, []byte(fmt.Sprintf("basicConstraints=CA:FALSE\nkeyUsage=critical,%s\nextendedKeyUsage=emailProtection\nsubjectAltName=email:%s\n", keyUsage, email)), 0o600)
-	ca.Run(nil, "x509", "-req", "-in", csr, "-CA", ca.Cert, "-CAkey", ca.Key, "-set_serial", fmt.Sprint(ca.serial),
-		"-days", "365", "-sha256", "-extfile", ext, "-out", l.Cert)
+	ca.Run(nil, append([]string{"x509", "-req", "-in", csr, "-CA", ca.Cert, "-CAkey", ca.Key, "-set_serial", fmt.Sprint(ca.serial),
+		"-days", "365", "-sha256", "-extfile", ext, "-out", l.Cert}, force...)...)
 	l.CertPEM, _ = os.ReadFile(l.Cert)
 	l.KeyPEM, _ = os.ReadFile(l.Key)
 	return l

@@ -1,6 +1,7 @@
 package smime
 
 import (
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"cloister/cms"
 )
 
 var oidEmailAddress = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
@@ -51,14 +54,19 @@ var (
 
 // CanEncryptTo reports why mail cannot be encrypted to cert, or nil if it can:
 // an RSA key with keyEncipherment, or an EC key (P-256, P-384, P-521) with
-// keyAgreement, when the certificate states key usages; an extended key usage,
+// keyAgreement, or an X25519 key (RFC 8410) with keyAgreement, when the
+// certificate states key usages; an extended key usage,
 // if present, that allows email protection; and validity now.
 func CanEncryptTo(cert *x509.Certificate) error {
 	return canEncryptAt(cert, time.Now())
 }
 
 func canEncryptAt(cert *x509.Certificate, now time.Time) error {
-	switch k := cert.PublicKey.(type) {
+	pub, err := cms.PublicKeyOf(cert)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrKeyType, err)
+	}
+	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
 			return fmt.Errorf("%w: RSA key without keyEncipherment", ErrKeyUsage)
@@ -72,8 +80,15 @@ func canEncryptAt(cert *x509.Certificate, now time.Time) error {
 		if cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageKeyAgreement == 0 {
 			return fmt.Errorf("%w: EC key without keyAgreement", ErrKeyUsage)
 		}
+	case *ecdh.PublicKey: // X25519 (RFC 8410)
+		if k.Curve() != ecdh.X25519() {
+			return fmt.Errorf("%w: curve %v", ErrKeyType, k.Curve())
+		}
+		if cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageKeyAgreement == 0 {
+			return fmt.Errorf("%w: X25519 key without keyAgreement", ErrKeyUsage)
+		}
 	default:
-		return fmt.Errorf("%w: %T", ErrKeyType, cert.PublicKey)
+		return fmt.Errorf("%w: %T", ErrKeyType, pub)
 	}
 	if len(cert.ExtKeyUsage) > 0 && !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageEmailProtection) &&
 		!slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny) {

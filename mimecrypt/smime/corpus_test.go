@@ -139,7 +139,7 @@ func TestCorpus(t *testing.T) {
 			if res.Verdict == mimecrypt.VerdictGood && (len(res.SignerCert) == 0 || len(res.SignerAddresses) == 0 || len(res.SignerFingerprint) != 64) {
 				t.Fatalf("good verdict without signer details: %+v", res)
 			}
-			if tc.inText != "" && !strings.Contains(string(res.Message), tc.inText) {
+			if tc.inText != "" && !strings.Contains(string(shown(res.Message)), tc.inText) {
 				t.Fatalf("opened message lacks %q:\n%s", tc.inText, res.Message)
 			}
 			if strings.Contains(tc.file, "in.mixed") || strings.Contains(tc.file, "multipart-alternative") {

@@ -318,7 +318,7 @@ func TestNSSWritesToList(t *testing.T) {
 					t.Fatalf("got %s/%s (%q), want %s/%s", res.Encryption, res.Verdict, res.Reason, mimecrypt.EncSMIME, mimecrypt.VerdictGood)
 				}
 				if len(res.SignerAddresses) != 1 || res.SignerAddresses[0] != from ||
-					!bytes.Contains(res.Message, []byte("Hello list, this is a signed post.")) {
+					!bytes.Contains(shown(res.Message), []byte("Hello list, this is a signed post.")) {
 					t.Fatalf("signer %v, message:\n%s", res.SignerAddresses, res.Message)
 				}
 				t.Logf("NSS enveloped with %v; signature by %s good", dec.Cipher, from)

@@ -10,6 +10,8 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/smallstep/pkcs7"
+
 	"cloister/cms"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/rawmime"
@@ -22,6 +24,10 @@ import (
 // (verified on the canonical bytes of the signed part). S/MIME parts below a
 // multipart/mixed or /alternative are left alone: a list must not decrypt or
 // vouch for part of a message (decryption oracles, added footers).
+//
+// Message keeps the signatures: a multipart/signed, and opaque signed-data
+// whose signature is good, stay as they came, inside any decrypted layer;
+// opaque signed-data with any other verdict is replaced by its content.
 //
 // The verdict is that of the outermost signature; a bad signature in any
 // deeper layer makes it bad. A good verdict needs the signer's certificate
@@ -125,7 +131,13 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 				if err != nil {
 					return finish()
 				}
-				cur, content, changed = inner, inner, true
+				// A good opaque signature is kept, as a multipart/signed
+				// is: the copies carry the author's signature end to end.
+				// Any other is unwrapped, so that a moderator reads the post.
+				if sig.verdict != mimecrypt.VerdictGood {
+					content, changed = inner, true
+				}
+				cur = inner
 			default: // certs-only, compressed-data, unknown
 				return finish()
 			}
@@ -365,4 +377,61 @@ func writeFields(w *bytes.Buffer, header []byte, content bool) {
 			w.WriteString("\r\n")
 		}
 	}
+}
+
+// OpaqueContent returns the MIME entity inside an opaque S/MIME signature
+// (an application/pkcs7-mime signed-data entity, header and body), without
+// checking the signature: for removing an author's signature, as
+// strip_original_signature and anonymous lists do. ok is false when entity
+// is not opaque signed-data.
+func OpaqueContent(entity []byte) (content []byte, ok bool) {
+	e, err := rawmime.Parse(entity)
+	if err != nil {
+		return nil, false
+	}
+	mt, params, err := e.MediaType()
+	if err != nil || (mt != "application/pkcs7-mime" && mt != "application/x-pkcs7-mime") {
+		return nil, false
+	}
+	if k := strings.ToLower(params["smime-type"]); k != "" && k != "signed-data" {
+		return nil, false
+	}
+	ber, err := decodeBody(e)
+	if err != nil {
+		return nil, false
+	}
+	der, err := cms.Normalize(ber)
+	if err != nil || kindOf(der) != "signed-data" {
+		return nil, false
+	}
+	p7, err := pkcs7.Parse(der)
+	if err != nil || len(p7.Content) == 0 {
+		return nil, false
+	}
+	inner, err := parseContent(p7.Content)
+	if err != nil {
+		return nil, false
+	}
+	return inner.Raw, true
+}
+
+// UnwrapOpaque returns msg, a message whose content is an opaque S/MIME
+// signature, with that content in its place: the outer header fields but
+// the Content-* ones, then the signed entity. ok is false when msg is not
+// opaque signed-data. Command mail is read this way: the signature has
+// been checked by Open, and commands are read from text.
+func UnwrapOpaque(msg []byte) (unwrapped []byte, ok bool) {
+	content, ok := OpaqueContent(msg)
+	if !ok {
+		return nil, false
+	}
+	top, err := rawmime.Parse(msg)
+	if err != nil {
+		return nil, false
+	}
+	inner, err := rawmime.Parse(content)
+	if err != nil {
+		return nil, false
+	}
+	return assemble(top, inner), true
 }

@@ -97,10 +97,47 @@ func TestSealDecryptedByOpenSSL(t *testing.T) {
 				t.Fatalf("%v: %s's key opened %s's copy", opts, tc.other, tc.to)
 			}
 			// And Open reads it back: encrypted, list signature good.
-			res, err := Open(msg, OpenOptions{Cert: p.m[tc.to].cert, Key: p.m[tc.to].key, Roots: pool(p.ca.cert)})
+			res, err := Open(msg, OpenOptions{Cert: p.m[tc.to].cert, Key: p.m[tc.to].priv, Roots: pool(p.ca.cert)})
 			if err != nil || res.Encryption != mimecrypt.EncSMIME || res.Verdict != mimecrypt.VerdictGood {
 				t.Fatalf("%v/%s: open: %v %s %s %q", opts, tc.to, err, res.Encryption, res.Verdict, res.Reason)
 			}
+		}
+	}
+}
+
+// TestSealX25519 encrypts a list copy to an X25519 certificate (RFC 8410,
+// ECDH per RFC 8418). OpenSSL 3.0 and Bouncy Castle 1.72 read no X25519
+// envelopes, so the copy is opened by this package's reader, which opens
+// the published RFC 9216 envelope for Dana (cms.TestExamplesX25519);
+// openssl still parses the structure and finds the X25519 originator key.
+func TestSealX25519(t *testing.T) {
+	p := thePKI(t)
+	inner, err := Sign([]byte(postEntity), p.m["list"].cert, p.m["list"].key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []SealOptions{{}, {Cipher: cms.AES256GCM}} {
+		sealed, err := Seal(inner, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entity, err := sealed.For(p.m["xavier"].cert)
+		if err != nil {
+			t.Fatalf("%v: %v", opts, err)
+		}
+		msg := append([]byte("From: team@lists.example.test\r\nTo: xavier@example.test\r\nSubject: x\r\nMIME-Version: 1.0\r\n"), entity...)
+		res, err := Open(msg, OpenOptions{Cert: p.m["xavier"].cert, Key: p.m["xavier"].priv, Roots: pool(p.ca.cert)})
+		if err != nil || res.Encryption != mimecrypt.EncSMIME || res.Verdict != mimecrypt.VerdictGood {
+			t.Fatalf("%v: open: %v %s %s %q", opts, err, res.Encryption, res.Verdict, res.Reason)
+		}
+		if _, err := Open(msg, OpenOptions{Cert: p.m["erin"].cert, Key: p.m["erin"].priv}); !errors.Is(err, mimecrypt.ErrNoKey) {
+			t.Fatalf("%v: erin opened xavier's copy: %v", opts, err)
+		}
+		f := filepath.Join(t.TempDir(), "sealed.eml")
+		os.WriteFile(f, msg, 0o600)
+		dump := mustOpenSSL(t, nil, "cms", "-cmsout", "-print", "-in", f)
+		if !bytes.Contains(dump, []byte("X25519")) || !bytes.Contains(dump, []byte("dhSinglePass-stdDH-sha256kdf-scheme")) {
+			t.Fatalf("%v: openssl reads:\n%s", opts, dump)
 		}
 	}
 }
@@ -133,7 +170,9 @@ func TestCanEncryptTo(t *testing.T) {
 		{"alice", now, nil},
 		{"erin", now, nil},
 		{"list", now, nil},
+		{"xavier", now, nil},
 		{"signonly", now, ErrKeyUsage},
+		{"edna", now, ErrKeyType},
 		{"server", now, ErrKeyUsage},
 		{"alice", now.Add(60 * 24 * time.Hour), ErrCertExpired},
 		{"alice", now.Add(-24 * time.Hour), ErrCertExpired},

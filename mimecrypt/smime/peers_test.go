@@ -76,6 +76,24 @@ func TestOpenPeers(t *testing.T) {
 			}},
 		{name: "cms multipart/signed ECDSA", verdict: mimecrypt.VerdictGood,
 			msg: func() []byte { return withHeader("erin@example.test", opensslSign(t, p.m["erin"], "cms")) }},
+		{name: "cms multipart/signed RSASSA-PSS", verdict: mimecrypt.VerdictGood,
+			msg: func() []byte {
+				return withHeader("alice@example.test", opensslSign(t, p.m["alice"], "cms", "-md", "sha256", "-keyopt", "rsa_padding_mode:pss"))
+			}},
+		{name: "cms opaque RSASSA-PSS sha512 salt 0", verdict: mimecrypt.VerdictGood,
+			msg: func() []byte {
+				return withHeader("alice@example.test", opensslSign(t, p.m["alice"], "cms", "-nodetach", "-md", "sha512",
+					"-keyopt", "rsa_padding_mode:pss", "-keyopt", "rsa_pss_saltlen:0"))
+			}},
+		{name: "RSASSA-PSS altered", verdict: mimecrypt.VerdictBad,
+			msg: func() []byte {
+				return withHeader("alice@example.test", bytes.Replace(opensslSign(t, p.m["alice"], "cms", "-keyopt", "rsa_padding_mode:pss"),
+					[]byte("Second line."), []byte("Second line!"), 1))
+			}},
+		{name: "RSASSA-PSS with SHA-1", verdict: mimecrypt.VerdictBad,
+			msg: func() []byte {
+				return withHeader("alice@example.test", opensslSign(t, p.m["alice"], "cms", "-md", "sha1", "-keyopt", "rsa_padding_mode:pss"))
+			}},
 		{name: "signed then encrypted aes256", verdict: mimecrypt.VerdictGood, enc: mimecrypt.EncSMIME,
 			msg: func() []byte {
 				return withHeader("alice@example.test", encryptTo(opensslSign(t, p.m["alice"], "cms"), list.certFile, "-aes256"))
@@ -143,7 +161,7 @@ func TestOpenPeers(t *testing.T) {
 				t.Fatalf("got %s/%s (%q), want %s/%s", res.Verdict, res.Encryption, res.Reason, tc.verdict, tc.enc)
 			}
 			if tc.err == nil && tc.verdict != mimecrypt.VerdictBad && tc.verdict != mimecrypt.VerdictNone &&
-				(len(res.SignerCert) == 0 || !strings.Contains(string(res.Message), "Hello list")) {
+				(len(res.SignerCert) == 0 || !strings.Contains(string(shown(res.Message)), "Hello list")) {
 				t.Fatalf("missing signer certificate or content: %+v", res)
 			}
 			t.Logf("%s %s %q", res.Verdict, res.Encryption, res.Reason)

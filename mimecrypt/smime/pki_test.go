@@ -17,7 +17,8 @@ import (
 // member is a certificate and key made by openssl, with their files.
 type member struct {
 	cert     *x509.Certificate
-	key      crypto.Signer
+	key      crypto.Signer     // nil for a key-agreement-only key (X25519)
+	priv     crypto.PrivateKey // the private key, whatever its kind
 	certFile string
 	keyFile  string
 }
@@ -84,6 +85,9 @@ var memberSpecs = []memberSpec{
 	{"noemail", "ec", "keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=emailProtection\n", false},
 	{"signonly", "ec", "keyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectAltName=email:sig@example.test\n", false},
 	{"server", "ec", "keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\nsubjectAltName=email:srv@example.test\n", false},
+	{"edna", "ed25519", "keyUsage=critical,digitalSignature\nextendedKeyUsage=emailProtection\nsubjectAltName=email:edna@example.test\n", false},
+	{"xavier", "x25519", "keyUsage=critical,keyAgreement\nextendedKeyUsage=emailProtection\nsubjectAltName=email:xavier@example.test\n", false},
+	{"xlist", "x25519", "keyUsage=critical,keyAgreement\nextendedKeyUsage=emailProtection\nsubjectAltName=email:team@lists.example.test\n", false},
 	{"mallory", "ec", "keyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=emailProtection\nsubjectAltName=email:mallory@example.test\n", true},
 }
 
@@ -131,21 +135,41 @@ func makePKI(bin string) (*testPKI, error) {
 		kf, csr, cf := filepath.Join(dir, s.name+".key"), filepath.Join(dir, s.name+".csr"), filepath.Join(dir, s.name+".crt")
 		ext := filepath.Join(dir, s.name+".ext")
 		os.WriteFile(ext, []byte(s.ext), 0o600)
-		args := []string{"req", "-new", "-nodes", "-keyout", kf, "-out", csr, "-subj", "/CN=" + s.name}
-		if s.keyAlg == "rsa" {
+		csrKey := kf
+		if s.keyAlg == "x25519" {
+			// An X25519 key cannot sign its request: a throwaway Ed25519
+			// key signs it and the certificate gets the X25519 key.
+			csrKey = filepath.Join(dir, s.name+".csrkey")
+		}
+		args := []string{"req", "-new", "-nodes", "-keyout", csrKey, "-out", csr, "-subj", "/CN=" + s.name}
+		switch s.keyAlg {
+		case "rsa":
 			args = append(args, "-newkey", "rsa:2048")
-		} else {
+		case "ed25519", "x25519":
+			args = append(args, "-newkey", "ed25519")
+		default:
 			args = append(args, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 		}
 		if err := run(args...); err != nil {
 			return nil, err
 		}
+		var force []string
+		if s.keyAlg == "x25519" {
+			pub := filepath.Join(dir, s.name+".pub")
+			if err := run("genpkey", "-algorithm", "x25519", "-out", kf); err != nil {
+				return nil, err
+			}
+			if err := run("pkey", "-in", kf, "-pubout", "-out", pub); err != nil {
+				return nil, err
+			}
+			force = []string{"-force_pubkey", pub}
+		}
 		ca := p.ca
 		if s.rogue {
 			ca = p.rogueCA
 		}
-		if err := run("x509", "-req", "-in", csr, "-CA", ca.certFile, "-CAkey", ca.keyFile,
-			"-set_serial", fmt.Sprint(1000+i), "-days", "30", "-sha256", "-extfile", ext, "-out", cf); err != nil {
+		if err := run(append([]string{"x509", "-req", "-in", csr, "-CA", ca.certFile, "-CAkey", ca.keyFile,
+			"-set_serial", fmt.Sprint(1000 + i), "-days", "30", "-sha256", "-extfile", ext, "-out", cf}, force...)...); err != nil {
 			return nil, err
 		}
 		if p.m[s.name], err = loadMember(cf, kf); err != nil {
@@ -157,14 +181,24 @@ func makePKI(bin string) (*testPKI, error) {
 
 // loadMember reads a PEM certificate and PEM private key.
 func loadMember(certFile, keyFile string) (*member, error) {
-	certs, key, err := readPEM(certFile, keyFile)
+	certs, _, err := readPEM(certFile)
 	if err != nil {
 		return nil, err
 	}
-	if len(certs) == 0 || key == nil {
+	data, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := pem.Decode(data)
+	if len(certs) == 0 || b == nil {
 		return nil, fmt.Errorf("%s, %s: no certificate or key", certFile, keyFile)
 	}
-	return &member{cert: certs[0], key: key, certFile: certFile, keyFile: keyFile}, nil
+	priv, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", keyFile, err)
+	}
+	key, _ := priv.(crypto.Signer)
+	return &member{cert: certs[0], key: key, priv: priv, certFile: certFile, keyFile: keyFile}, nil
 }
 
 // readPEM reads every certificate and the first private key from PEM files.

@@ -83,16 +83,10 @@ func (o *OpenOptions) verify(sigBER, detached []byte, from []string, date string
 			return bad("the signature uses a refused digest algorithm (%v)", si.DigestAlgorithm.Algorithm)
 		}
 	}
-	if err := p7.Verify(); err != nil {
-		var mismatch *pkcs7.MessageDigestMismatchError
-		var timeErr *pkcs7.SigningTimeNotValidError
-		switch {
-		case errors.As(err, &mismatch):
-			return bad("the message was altered after it was signed")
-		case errors.As(err, &timeErr):
-			return bad("the signing time lies outside the certificate's validity")
+	for i := range p7.Signers {
+		if reason := verifySigner(p7, i); reason != "" {
+			return bad("%s", reason)
 		}
-		return bad("the signature does not verify")
 	}
 	si := p7.Signers[0]
 	var leaf *x509.Certificate
@@ -256,4 +250,61 @@ func signerMatches(cert *x509.Certificate, from []string) string {
 func fingerprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// verifySigner checks one SignerInfo with the project's cms package, which,
+// unlike the pkcs7 library's own check, reads RSASSA-PSS (RFC 4056) and
+// Ed25519 (RFC 8419) signatures as well as RSA PKCS #1 v1.5 and ECDSA. It
+// returns "" when the signature holds, else a reason for the sender.
+func verifySigner(p7 *pkcs7.PKCS7, i int) string {
+	si := p7.Signers[i]
+	var cert *x509.Certificate
+	for _, c := range p7.Certificates {
+		if c.SerialNumber.Cmp(si.IssuerAndSerialNumber.SerialNumber) == 0 &&
+			bytes.Equal(c.RawIssuer, si.IssuerAndSerialNumber.IssuerName.FullBytes) {
+			cert = c
+			break
+		}
+	}
+	if cert == nil {
+		return "the signer's certificate is missing"
+	}
+	in := cms.SignerInfo{
+		DigestAlgorithm:    si.DigestAlgorithm.Algorithm,
+		SignatureAlgorithm: si.DigestEncryptionAlgorithm.Algorithm,
+		SignatureParams:    si.DigestEncryptionAlgorithm.Parameters.FullBytes,
+		Signature:          si.EncryptedDigest,
+	}
+	if len(si.AuthenticatedAttributes) > 0 {
+		attrs := make([]signedAttribute, 0, len(si.AuthenticatedAttributes))
+		for _, a := range si.AuthenticatedAttributes {
+			attrs = append(attrs, signedAttribute{Type: a.Type, Value: a.Value})
+		}
+		der, err := signedAttributesDER(attrs)
+		if err != nil {
+			return "the signed attributes cannot be encoded"
+		}
+		in.SignedAttrs = der
+		var st time.Time
+		for _, a := range si.AuthenticatedAttributes {
+			if a.Type.Equal(oidSigningTime) {
+				if _, err := asn1.Unmarshal(a.Value.Bytes, &st); err == nil &&
+					(st.After(cert.NotAfter) || st.Before(cert.NotBefore)) {
+					return "the signing time lies outside the certificate's validity"
+				}
+			}
+		}
+	}
+	err := cms.VerifySignerInfo(cert, in, p7.Content)
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, cms.ErrDigestMismatch):
+		return "the message was altered after it was signed"
+	case errors.Is(err, cms.ErrBadSignature):
+		return "the signature does not verify"
+	case errors.Is(err, cms.ErrUnsupported):
+		return "the signature uses an algorithm this list does not support: " + strings.TrimPrefix(err.Error(), "cms: unsupported algorithm or structure: ")
+	}
+	return "the signature is malformed: " + strings.TrimPrefix(err.Error(), "cms: malformed input: ")
 }

@@ -246,7 +246,7 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 	l.claimWaits = 0
 	elog := log.With("entry", e.Meta.ID, "list", e.Meta.List)
 	for waits := 1; ; waits++ {
-		job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now()}
+		job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now(), Tick: l.Tick}
 		perr := safeProcess(ctx, l.Runner, job)
 		if perr == nil || errors.Is(perr, errDone) {
 			if err := job.sealOutputs(); err != nil {

@@ -1,7 +1,6 @@
 package runners
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -39,9 +38,6 @@ func (Outgoing) Queue() string { return queue.Out }
 func (Outgoing) Description() string {
 	return "hand mail to the MTA over SMTP in batches; temporary failures go to retry"
 }
-
-// journalSyncEvery is how many transactions may be journaled between fsyncs.
-const journalSyncEvery = 32
 
 // Process implements Runner.
 func (Outgoing) Process(ctx context.Context, j *Job) error {
@@ -96,21 +92,17 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 
 	jpath := filepath.Join(j.Entry.Queue.Dir, ".progress-"+m.ID)
-	done, err := readJournal(jpath)
+	jn, done, err := openJournal(jpath)
 	if err != nil {
 		return err
 	}
+	defer jn.Close()
 	var todo []string
 	for _, r := range m.Recipients {
 		if _, ok := done[r]; !ok {
 			todo = append(todo, r)
 		}
 	}
-	jf, err := os.OpenFile(jpath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("open progress journal: %w", err)
-	}
-	defer jf.Close()
 
 	// Plan the transactions: plaintext copies share one body in batches of
 	// batch_size; signed or encrypted copies are made per subscriber by a
@@ -213,14 +205,16 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		for r, reply := range res.Temp {
 			temp[r] = reply
 		}
-		if _, err := jf.WriteString(line.String()); err != nil {
-			return fmt.Errorf("write progress journal: %w", err)
+		// Durable before the next transaction; a failed write waits here.
+		if err := jn.record(ctx, j.Log, line.String(), j.Tick); err != nil {
+			for v := range ready {
+				freeSlot(v, slots)
+			}
+			return err
 		}
 		txns++
-		if txns%journalSyncEvery == 0 {
-			if err := jf.Sync(); err != nil {
-				return fmt.Errorf("sync progress journal: %w", err)
-			}
+		if j.Tick != nil {
+			j.Tick() // a long fan-out is progress: the watchdog is fed per transaction
 		}
 		if serr != nil { // the connection is gone: the rest waits for a retry
 			sessErr = serr
@@ -283,32 +277,6 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		"egress_refused", len(refused))
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
-}
-
-// readJournal returns the recipients already handled: "" for accepted, the
-// reply for refused.
-func readJournal(path string) (map[string]string, error) {
-	done := map[string]string{}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return done, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read progress journal: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		kind, rest, _ := strings.Cut(sc.Text(), " ")
-		rcpt, reply, _ := strings.Cut(rest, " ")
-		switch kind {
-		case "ok":
-			done[rcpt] = ""
-		case "fail":
-			done[rcpt] = reply
-		}
-	}
-	return done, nil // a torn last line is ignored: that recipient is tried again
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

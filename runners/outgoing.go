@@ -130,22 +130,26 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	ready, slots := makeCopies(ctx, units, dist)
 
-	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain}
+	// Every wait on the MTA is bounded (connect, each command, the end of
+	// DATA) by smtp_timeout_seconds, below the systemd watchdog: a silent
+	// MTA defers the rest of the fan-out instead of getting the runner killed.
+	timeout := j.Site.Config.SMTPTimeout()
+	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout}
 	temp := map[string]string{}
-	sess, err := client.Open(ctx)
-	if err != nil {
-		for _, u := range units {
-			for _, r := range u.rcpts {
-				temp[r] = err.Error()
-			}
+	// A session that fails (a lost connection, a deadline passed) is
+	// replaced for the rest of the fan-out, up to maxSessions per attempt:
+	// one silent transaction defers its own recipients, not the others.
+	var sess *mta.Session
+	var sessErr error
+	sessions := 0
+	defer func() {
+		if sess != nil {
+			closeSession(sess, j.Tick)
 		}
-	} else {
-		defer sess.Close()
-	}
+	}()
 	delivered, txns, notices := 0, 0, 0
 	refused := map[string]string{} // recipients whose copy the egress gate refused
 	gate := &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now}
-	var sessErr error
 	for u := range ready {
 		freeSlot(u, slots)
 		if u.err != nil {
@@ -169,11 +173,13 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			}
 			continue
 		}
-		if sess == nil || sessErr != nil {
+		if sess == nil && sessions < maxSessions {
+			sessions++
+			sess, sessErr = openSession(ctx, client, timeout, j.Tick)
+		}
+		if sess == nil {
 			for _, r := range u.rcpts {
-				if _, ok := temp[r]; !ok {
-					temp[r] = firstErr(sessErr, err).Error()
-				}
+				temp[r] = sessErr.Error()
 			}
 			continue
 		}
@@ -181,7 +187,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if m.Kind == "post" && len(u.rcpts) == 1 {
 			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
 		}
+		stopTicks := tickWhile(j.Tick) // the wait is bounded by the SMTP deadlines
 		res, serr := sess.Send(from, u.rcpts, u.data)
+		stopTicks()
 		stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))
 		stats.Add("outgoing", `smtp_recipients_total{result="deferred"}`, int64(len(res.Temp)))
 		stats.Add("outgoing", `smtp_recipients_total{result="refused"}`, int64(len(res.Perm)))
@@ -216,8 +224,11 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if j.Tick != nil {
 			j.Tick() // a long fan-out is progress: the watchdog is fed per transaction
 		}
-		if serr != nil { // the connection is gone: the rest waits for a retry
+		if serr != nil { // the connection is gone: the next unit opens another
+			j.Log.Warn("SMTP session failed; recipients deferred", "recipients", len(res.Temp), "err", serr)
 			sessErr = serr
+			closeSession(sess, j.Tick)
+			sess = nil
 		}
 	}
 	for r, reply := range done {
@@ -277,6 +288,51 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		"egress_refused", len(refused))
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
+}
+
+// maxSessions is how many SMTP sessions one attempt at an entry opens at
+// most; past that, the rest of the fan-out waits for a retry.
+const maxSessions = 3
+
+// openSession connects to the MTA within the SMTP deadline, feeding the
+// watchdog meanwhile.
+func openSession(ctx context.Context, c *mta.Client, timeout time.Duration, tick func()) (*mta.Session, error) {
+	octx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer tickWhile(tick)()
+	return c.Open(octx)
+}
+
+// closeSession ends a session (QUIT waits at most one command deadline).
+func closeSession(s *mta.Session, tick func()) {
+	defer tickWhile(tick)()
+	s.Close()
+}
+
+// tickEvery is how often a job waiting on the MTA feeds the watchdog.
+var tickEvery = 10 * time.Second
+
+// tickWhile calls tick every tickEvery until the returned function is
+// called. Only waits bounded by a deadline are fed this way, so a runner
+// stuck for good still stops feeding the watchdog.
+func tickWhile(tick func()) (stop func()) {
+	if tick == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(tickEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				tick()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -376,13 +432,4 @@ func firstReason(rcpts []string, refused map[string]string) string {
 		}
 	}
 	return "egress gate refused the copies"
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return errors.New("no SMTP session")
 }

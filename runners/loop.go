@@ -53,9 +53,10 @@ type Loop struct {
 
 // width is how many entries the loop processes at once: smtp_sessions for
 // the outgoing queue (one slow MTA transaction must not hold up every
-// list), one for every other queue.
+// list), one for every other queue, and one with Once (a drain hands mail
+// over in queue order).
 func (l *Loop) width() int {
-	if l.Runner.Queue() == queue.Out && l.Site.Config.SMTPSessions > 1 {
+	if !l.Once && l.Runner.Queue() == queue.Out && l.Site.Config.SMTPSessions > 1 {
 		return l.Site.Config.SMTPSessions
 	}
 	return 1
@@ -154,9 +155,6 @@ func (l *Loop) Run(ctx context.Context) error {
 			if par.start(ctx, name, func() error { return l.one(ctx, in, bad, name, log) }) {
 				started++
 			}
-		}
-		if l.Once {
-			par.wait()
 		}
 		if err := par.err(); err != nil {
 			return err

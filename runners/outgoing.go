@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -92,11 +93,21 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 
 	jpath := filepath.Join(j.Entry.Queue.Dir, ".progress-"+m.ID)
-	jn, done, err := openJournal(jpath)
+	jn, done, scored, err := openJournal(jpath)
 	if err != nil {
 		return err
 	}
 	defer jn.Close()
+	// Refusals journaled by an earlier attempt but not yet scored.
+	var unscored []queue.Failure
+	for r, reply := range done {
+		if reply != "" && !scored[r] {
+			unscored = append(unscored, queue.Failure{Recipient: r, Reply: reply})
+		}
+	}
+	if err := scoreRefusals(ctx, j, jn, m, list, unscored); err != nil {
+		return err
+	}
 	var todo []string
 	for _, r := range m.Recipients {
 		if _, ok := done[r]; !ok {
@@ -221,6 +232,16 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			return err
 		}
 		txns++
+		var perm []queue.Failure
+		for r, reply := range res.Perm {
+			perm = append(perm, queue.Failure{Recipient: r, Reply: reply})
+		}
+		if err := scoreRefusals(ctx, j, jn, m, list, perm); err != nil {
+			for v := range ready {
+				freeSlot(v, slots)
+			}
+			return err
+		}
 		if j.Tick != nil {
 			j.Tick() // a long fan-out is progress: the watchdog is fed per transaction
 		}
@@ -288,6 +309,55 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		"egress_refused", len(refused))
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
+}
+
+// scoreRefusals counts the 5xx refusals of a post's members (at RCPT or at
+// the end of DATA) towards their bounce scores, as a delivery report would
+// (scoreBounce), and journals each as scored. The MTA refused those
+// recipients itself, so it sends no report for them: nothing is counted
+// twice. Refusals that name the sender or the MTA rather than the
+// recipient (RFC 3463 X.1.7, X.1.8, X.3.x, X.5.x) are not the member's
+// doing and are not scored.
+func scoreRefusals(ctx context.Context, j *Job, jn *journal, m *queue.Meta, list *lists.List, fails []queue.Failure) error {
+	if len(fails) == 0 || list == nil || m.Kind != "post" {
+		return nil
+	}
+	var line strings.Builder
+	for _, f := range fails {
+		status := replyStatus(f.Reply)
+		if !recipientStatus(status) {
+			j.Log.Warn("refusal not scored: it is not about the recipient", "recipient", f.Recipient, "reply", oneLine(f.Reply))
+		} else if err := scoreBounce(j, list.Address, f.Recipient, status, f.Reply); err != nil && !errors.Is(err, lists.ErrNoList) {
+			return fmt.Errorf("score refusal of %s: %w", f.Recipient, err)
+		}
+		fmt.Fprintf(&line, "scored %s\n", f.Recipient)
+	}
+	return jn.record(ctx, j.Log, line.String(), j.Tick)
+}
+
+// replyStatus returns an SMTP reply's enhanced status code (RFC 3463, such
+// as 5.1.1), else its basic code.
+func replyStatus(reply string) string {
+	f := strings.Fields(reply)
+	if len(f) > 1 && enhancedCode.MatchString(f[1]) {
+		return f[1]
+	}
+	if len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+var enhancedCode = regexp.MustCompile(`^[245]\.\d{1,3}\.\d{1,3}$`)
+
+// recipientStatus says whether a refusal's status is about the recipient.
+func recipientStatus(status string) bool {
+	for _, p := range []string{"5.1.7", "5.1.8", "5.3.", "5.5."} {
+		if status == p || strings.HasPrefix(status, p) && strings.HasSuffix(p, ".") {
+			return false
+		}
+	}
+	return true
 }
 
 // maxSessions is how many SMTP sessions one attempt at an entry opens at

@@ -26,6 +26,8 @@ var journalBackoff = time.Second
 // the MTA accepted ("ok RCPT") or refused for good ("fail RCPT REPLY"). Each
 // transaction's lines are durable (written and fsynced) before the next
 // transaction starts, so a crash repeats at most the transaction in flight.
+// A refusal counted towards the member's bounce score is followed by
+// "scored RCPT", so that a restart scores the refusals it has not.
 type journal struct {
 	path   string
 	f      *os.File
@@ -34,23 +36,25 @@ type journal struct {
 }
 
 // openJournal opens (creating) the journal at path and returns the
-// recipients it already holds: "" for accepted, the reply for refused.
-func openJournal(path string) (*journal, map[string]string, error) {
+// recipients it already holds ("" for accepted, the reply for refused) and
+// the refusals already scored.
+func openJournal(path string) (*journal, map[string]string, map[string]bool, error) {
 	jn := &journal{path: path}
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("read progress journal: %w", err)
+		return nil, nil, nil, fmt.Errorf("read progress journal: %w", err)
 	}
 	whole := old[:bytes.LastIndexByte(old, '\n')+1] // without a torn last line
 	jn.all.Write(whole)
 	jn.f, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open progress journal: %w", err)
+		return nil, nil, nil, fmt.Errorf("open progress journal: %w", err)
 	}
 	if len(whole) < len(old) {
 		jn.broken = true // rewritten whole before the first new line
 	}
-	return jn, parseJournal(whole), nil
+	done, scored := parseJournal(whole)
+	return jn, done, scored, nil
 }
 
 // record makes lines durable before it returns. A failed write or fsync
@@ -139,10 +143,10 @@ func journalFault() error {
 	return queue.FaultHook(PointJournal)
 }
 
-// parseJournal returns the recipients a journal's whole lines hold: "" for
-// accepted, the reply for refused.
-func parseJournal(text []byte) map[string]string {
-	done := map[string]string{}
+// parseJournal returns the recipients a journal's whole lines hold ("" for
+// accepted, the reply for refused) and the refusals scored.
+func parseJournal(text []byte) (map[string]string, map[string]bool) {
+	done, scored := map[string]string{}, map[string]bool{}
 	for _, l := range strings.Split(string(text), "\n") {
 		if l == "" {
 			continue
@@ -154,7 +158,9 @@ func parseJournal(text []byte) map[string]string {
 			done[rcpt] = ""
 		case "fail":
 			done[rcpt] = reply
+		case "scored":
+			scored[rcpt] = true
 		}
 	}
-	return done
+	return done, scored
 }

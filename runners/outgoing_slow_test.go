@@ -30,6 +30,9 @@ type stallMTA struct {
 	waiting atomic.Int32 // RCPT replies being held
 	mu      sync.Mutex
 	got     map[string]int // recipient -> messages received
+	// refuseData refuses the end of DATA with 552 5.2.2 in a transaction
+	// to one of these recipients.
+	refuseData map[string]bool
 	srv     *smtp.Server
 }
 
@@ -82,6 +85,11 @@ func (s *stallSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (s *stallSession) Data(r io.Reader) error {
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return err
+	}
+	for _, rc := range s.rcpts {
+		if s.mta.refuseData[rc] {
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "mailbox full"}
+		}
 	}
 	s.mta.mu.Lock()
 	for _, rc := range s.rcpts {

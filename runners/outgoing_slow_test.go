@@ -33,7 +33,7 @@ type stallMTA struct {
 	// refuseData refuses the end of DATA with 552 5.2.2 in a transaction
 	// to one of these recipients.
 	refuseData map[string]bool
-	srv     *smtp.Server
+	srv        *smtp.Server
 }
 
 func startStallMTA(t *testing.T, stalled ...string) *stallMTA {

@@ -127,8 +127,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 	} else if m.Kind == "post" && batch > 1 {
 		// batch_size > 1: OpenPGP subscribers share one copy per batch, each
-		// key packet with a hidden key ID (S/MIME only when hidden_recipients
-		// is off: its RecipientInfos name each certificate).
+		// key packet with a hidden key ID when hidden_recipients is on, its
+		// key ID otherwise (S/MIME only when hidden_recipients is off: its
+		// RecipientInfos name each certificate).
 		for len(todo) > 0 {
 			n := min(batch, len(todo))
 			units = append(units, &unit{rcpts: todo[:n]})

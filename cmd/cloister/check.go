@@ -90,6 +90,9 @@ func (a *app) checkScenarios(w io.Writer) error {
 	}
 	problems := 0
 	for _, l := range ls {
+		if l.Settings.BatchSize > 1 && l.Settings.HiddenRecipients {
+			fmt.Fprintf(w, "warning: %s: batch_size %d with hidden_recipients: encrypted batches hide key IDs, which rnp 0.16, sqop and PGPy cannot decrypt (docs/subscribers.md)\n", l.Address, l.Settings.BatchSize)
+		}
 		for _, op := range rules.ScenarioOperations() {
 			if err := scenarioExists(s, op, l.Settings); err != nil {
 				fmt.Fprintf(w, "scenario missing: %s: %v\n", l.Address, err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -81,6 +82,15 @@ type Config struct {
 	// ClamdRetrySeconds is how long a deferred post waits before it is
 	// scanned again. Default 60.
 	ClamdRetrySeconds int `toml:"clamd_retry_seconds"`
+	// SMTPSessions is how many outgoing entries are handed to the MTA at
+	// once, each over its own SMTP session, so that one slow transaction
+	// does not hold up every list. Default 4.
+	SMTPSessions int `toml:"smtp_sessions"`
+	// SMTPTimeoutSeconds bounds connecting to the MTA and each SMTP command,
+	// the end of DATA included; a transaction that times out is deferred and
+	// retried. It must stay below the systemd watchdog (WatchdogSec=120s).
+	// Default 60.
+	SMTPTimeoutSeconds int `toml:"smtp_timeout_seconds"`
 
 	// Path is the file the configuration was read from (not a TOML key).
 	Path string `toml:"-"`
@@ -96,6 +106,12 @@ const (
 	DefaultClamdMaxScanKB   = 10240
 	DefaultClamdUnavailable = "defer"
 	DefaultClamdRetry       = 60
+	DefaultSMTPSessions     = 4
+	DefaultSMTPTimeout      = 60
+	// MaxSMTPTimeout is the longest smtp_timeout_seconds: below the systemd
+	// watchdog (120 s), so a silent MTA is given up before the watchdog
+	// would kill the runner.
+	MaxSMTPTimeout = 100
 )
 
 // ErrNotFound means no configuration file was found in any searched place.
@@ -192,7 +208,19 @@ func (c *Config) applyDefaults() {
 	if c.ClamdRetrySeconds == 0 {
 		c.ClamdRetrySeconds = DefaultClamdRetry
 	}
+	if c.SMTPSessions == 0 {
+		c.SMTPSessions = DefaultSMTPSessions
+	}
+	if c.SMTPTimeoutSeconds == 0 {
+		c.SMTPTimeoutSeconds = DefaultSMTPTimeout
+	}
 	c.Domain = strings.ToLower(strings.TrimSpace(c.Domain))
+}
+
+// SMTPTimeout returns the bound on connecting to the MTA and on each SMTP
+// command.
+func (c *Config) SMTPTimeout() time.Duration {
+	return time.Duration(c.SMTPTimeoutSeconds) * time.Second
 }
 
 // Check validates the configuration and returns every problem at once.
@@ -212,6 +240,12 @@ func (c *Config) Check() error {
 	}
 	if c.MaxAttempts < 1 {
 		errs = append(errs, fmt.Errorf("max_attempts %d must be at least 1", c.MaxAttempts))
+	}
+	if c.SMTPSessions < 1 || c.SMTPSessions > 64 {
+		errs = append(errs, fmt.Errorf("smtp_sessions %d must be between 1 and 64", c.SMTPSessions))
+	}
+	if c.SMTPTimeoutSeconds < 1 || c.SMTPTimeoutSeconds > MaxSMTPTimeout {
+		errs = append(errs, fmt.Errorf("smtp_timeout_seconds %d must be between 1 and %d (below the systemd watchdog)", c.SMTPTimeoutSeconds, MaxSMTPTimeout))
 	}
 	if c.Keyserver != "" && !strings.HasPrefix(c.Keyserver, "https://") && !strings.HasPrefix(c.Keyserver, "http://127.0.0.1") && !strings.HasPrefix(c.Keyserver, "http://localhost") {
 		errs = append(errs, fmt.Errorf("keyserver %q must be an https:// URL", c.Keyserver))
@@ -295,6 +329,8 @@ max_message_size_kb = %d
 # clamd_max_scan_kb = %d
 # clamd_unavailable = "%s"                                    # or "accept"
 # clamd_retry_seconds = %d
+# smtp_sessions = %d
+# smtp_timeout_seconds = %d
 `, stateDir, domain, smtpAddr, DefaultMaxMessageSizeKB, domain, DefaultMaxAttempts, DefaultRetryGiveUpHours,
-		DefaultClamdTimeout, DefaultClamdMaxScanKB, DefaultClamdUnavailable, DefaultClamdRetry)
+		DefaultClamdTimeout, DefaultClamdMaxScanKB, DefaultClamdUnavailable, DefaultClamdRetry, DefaultSMTPSessions, DefaultSMTPTimeout)
 }

@@ -224,8 +224,10 @@ func pgpMIMEPayload(body []byte, boundary string) ([]byte, error) {
 
 // pgpAddressedTo checks that key packets ids name exactly rcpts' keys: one
 // packet per recipient; a single recipient's names its key (the primary key
-// or a subkey of the key on file), a batch's may be hidden (key ID 0, RFC
-// 9580 5.1), which the gate can count but not attribute.
+// or a subkey of the key on file). A batch's are either all hidden (key ID
+// 0, RFC 9580 5.1; a list with hidden_recipients), which the gate can count
+// but not attribute, or all visible, each naming a different recipient's
+// key; a mix is refused.
 func (g *Gate) pgpAddressedTo(ids []uint64, rcpts []string) error {
 	if len(ids) != len(rcpts) {
 		return fmt.Errorf("%d OpenPGP key packets for %d recipients", len(ids), len(rcpts))
@@ -241,6 +243,15 @@ func (g *Gate) pgpAddressedTo(ids []uint64, rcpts []string) error {
 		}
 	}
 	seen := map[string]bool{}
+	hidden := 0
+	for _, id := range ids {
+		if id == 0 {
+			hidden++
+		}
+	}
+	if hidden > 0 && hidden < len(ids) {
+		return fmt.Errorf("%d of %d OpenPGP key packets hidden: a batch's are all hidden or all visible", hidden, len(ids))
+	}
 	for _, id := range ids {
 		r := owner[id]
 		switch {

@@ -86,70 +86,87 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 	}
 	hits := []hit{{rcpt, f.Status, f.Diagnostic}}
 	for _, h := range hits {
-		var res *lists.BounceResult
-		var list *lists.List
-		var owners []string
-		err := j.Site.Lists.Update(func(tx *lists.Tx) error {
-			var err error
-			if list, err = tx.List(j.Meta.List); err != nil {
-				return err
-			}
-			if res, err = tx.RecordBounce(list.Address, h.addr, j.Now, h.status); err != nil {
-				return err
-			}
-			if res.Disabled {
-				return tx.ForEachMember(list.Address, func(m *lists.Member) error {
-					if m.IsOwner() {
-						owners = append(owners, m.Address)
-					}
-					return nil
-				})
-			}
-			return nil
-		})
-		switch {
-		case errors.Is(err, lists.ErrNoList):
+		err := scoreBounce(j, j.Meta.List, h.addr, h.status, h.diag)
+		if errors.Is(err, lists.ErrNoList) {
 			return Permanent("list %s no longer exists", j.Meta.List)
-		case errors.Is(err, lists.ErrNoMember):
-			j.Log.Info("decision", "decision", "bounce not scored", "subscriber", h.addr, "reason", "not a member")
-			continue
-		case err != nil:
+		}
+		if err != nil {
 			return err
 		}
-		j.Log.Info("decision", "decision", "bounce scored", "subscriber", h.addr, "score", res.Member.Bounces.Score,
-			"counted", res.Counted, "status", h.status, "delivery_disabled", res.Disabled)
-		if !res.Disabled {
-			continue
-		}
-		if len(owners) == 0 {
-			owners = j.Site.Config.Listmasters
-		}
-		if len(owners) == 0 {
-			j.Log.Warn("delivery disabled by bounces, and the list has no owner to tell", "subscriber", h.addr)
-			continue
-		}
-		text := fmt.Sprintf("Delivery of %s to %s has been disabled: mail to it failed\n"+
-			"permanently on %d days (the list's bounce_threshold is %d).\n\n", list.Address, res.Member.Address,
-			res.Member.Bounces.Score, res.Threshold)
-		if h.status != "" {
-			text += "Last status: " + h.status + "\n"
-		}
-		if h.diag != "" && !archive.MayBeEncrypted(list.Settings) {
-			text += "Remote server said: " + clip(h.diag, 300) + "\n"
-		}
-		text += "\nWhen the address works again, turn its delivery back on (cloister member\n" +
-			"set, or the member sends \"set delivery on\" to " + listaddr.Address(list.Address, queue.SubRequest) + ").\n"
-		n := &Notice{
-			List:    list.Address,
-			From:    listaddr.Address(list.Address, queue.SubOwner),
-			To:      strings.Join(owners, ", "),
-			Subject: "Delivery to " + res.Member.Address + " disabled after bounces",
-			Body:    text,
-		}
-		m := n.Meta("notice", owners...)
-		m.ID = fmt.Sprintf("%s-bounce-%d", j.Meta.ID, len(j.outs))
-		j.Send(queue.Out, m, n.Bytes(j.Now))
 	}
+	return nil
+}
+
+// scoreBounce counts a permanent delivery failure of addr on the list (from
+// a delivery report, or a 5xx refusal in the outgoing runner's own SMTP
+// session) and, when it disables the member's delivery, stages a notice to
+// the list's owners. An address not on the roster is not scored; a list
+// that no longer exists is lists.ErrNoList.
+func scoreBounce(j *Job, listAddr, addr, status, diag string) error {
+	h := struct{ addr, status, diag string }{addr, status, diag}
+	var res *lists.BounceResult
+	var list *lists.List
+	var owners []string
+	err := j.Site.Lists.Update(func(tx *lists.Tx) error {
+		var err error
+		if list, err = tx.List(listAddr); err != nil {
+			return err
+		}
+		if res, err = tx.RecordBounce(list.Address, h.addr, j.Now, h.status); err != nil {
+			return err
+		}
+		if res.Disabled {
+			return tx.ForEachMember(list.Address, func(m *lists.Member) error {
+				if m.IsOwner() {
+					owners = append(owners, m.Address)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, lists.ErrNoList):
+		return err
+	case errors.Is(err, lists.ErrNoMember):
+		j.Log.Info("decision", "decision", "bounce not scored", "subscriber", h.addr, "reason", "not a member")
+		return nil
+	case err != nil:
+		return err
+	}
+	j.Log.Info("decision", "decision", "bounce scored", "subscriber", h.addr, "score", res.Member.Bounces.Score,
+		"counted", res.Counted, "status", h.status, "delivery_disabled", res.Disabled)
+	if !res.Disabled {
+		return nil
+	}
+	if len(owners) == 0 {
+		owners = j.Site.Config.Listmasters
+	}
+	if len(owners) == 0 {
+		j.Log.Warn("delivery disabled by bounces, and the list has no owner to tell", "subscriber", h.addr)
+		return nil
+	}
+	text := fmt.Sprintf("Delivery of %s to %s has been disabled: mail to it failed\n"+
+		"permanently on %d days (the list's bounce_threshold is %d).\n\n", list.Address, res.Member.Address,
+		res.Member.Bounces.Score, res.Threshold)
+	if h.status != "" {
+		text += "Last status: " + h.status + "\n"
+	}
+	if h.diag != "" && !archive.MayBeEncrypted(list.Settings) {
+		text += "Remote server said: " + clip(h.diag, 300) + "\n"
+	}
+	text += "\nWhen the address works again, turn its delivery back on (cloister member\n" +
+		"set, or the member sends \"set delivery on\" to " + listaddr.Address(list.Address, queue.SubRequest) + ").\n"
+	n := &Notice{
+		List:    list.Address,
+		From:    listaddr.Address(list.Address, queue.SubOwner),
+		To:      strings.Join(owners, ", "),
+		Subject: "Delivery to " + res.Member.Address + " disabled after bounces",
+		Body:    text,
+	}
+	m := n.Meta("notice", owners...)
+	m.ID = fmt.Sprintf("%s-bounce-%d", j.Meta.ID, len(j.outs))
+	j.Send(queue.Out, m, n.Bytes(j.Now))
 	return nil
 }
 

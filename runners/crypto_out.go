@@ -195,6 +195,10 @@ func (d *distributor) prepare() error {
 			if d.pgpSealed, d.err = pgp.Seal(inner, d.pgpKey, cfg); d.err != nil {
 				return
 			}
+			// A batch's key packets name their keys unless the list hides
+			// recipients: rnp 0.16, sqop and PGPy cannot open a message
+			// whose key IDs are hidden (docs/subscribers.md).
+			d.pgpSealed.ShowKeyIDs = !d.list.Settings.HiddenRecipients
 		}
 		if d.wantSMIME {
 			signed, err := smime.Sign(inner, d.smimeCert, d.smimeKey, d.smimeChain)
@@ -380,8 +384,9 @@ func releaseCopy(data []byte) {
 }
 
 // batchFor makes the copies for a batch of subscribers (batch_size > 1): one
-// copy for all who have an OpenPGP key, with hidden key IDs so that no
-// subscriber learns who else is in the batch; one for all with a certificate
+// copy for all who have an OpenPGP key, with hidden key IDs when the list
+// hides recipients (so that no subscriber learns who else is in the batch)
+// and visible ones otherwise; one for all with a certificate
 // when the list does not hide recipients (S/MIME names each certificate);
 // and one each for the rest, as copyFor makes them.
 func (d *distributor) batchFor(rcpts []string) []*unit {

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -328,45 +329,59 @@ func TestCRLFWriter(t *testing.T) {
 }
 
 // TestEncryptedBatch: with batch_size > 1 the subscribers with keys share one
-// copy whose key packets carry hidden key IDs; each still decrypts it with
-// their own gpg alone, and the one without a key gets a notice.
+// copy; each still decrypts it with their own gpg alone, and the one without
+// a key gets a notice. Its key packets carry hidden key IDs when the list
+// hides recipients, and name each subscriber's key when it does not
+// (hidden_recipients no: clients such as rnp 0.16, sqop and PGPy need them).
 func TestEncryptedBatch(t *testing.T) {
-	s, homes := encryptedSite(t)
-	err := s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := tx.List("team@lists.test")
-		if err != nil {
-			return err
-		}
-		l.Settings.BatchSize = 10
-		return tx.PutList(l)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const marker = "BATCH-MARKER-5d1e"
-	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Batch\n",
-		[]byte("Content-Type: text/plain\n\n"+marker+"\n"), true, "bob@subs.test", "team@lists.test")
-	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
-	s.drain(t)
-	ann, bob := s.mailbox(t, "ann@subs.test"), s.mailbox(t, "bob@subs.test")
-	if len(ann) != 1 || len(bob) != 1 {
-		t.Fatalf("ann %d, bob %d messages", len(ann), len(bob))
-	}
-	if !bytes.Equal(armoredPart(t, ann[0]), armoredPart(t, bob[0])) {
-		t.Fatal("ann and bob did not get the one batch copy")
-	}
-	for addr, h := range homes {
-		pt, status, err := h.Decrypt(armoredPart(t, ann[0]))
-		if err != nil || !bytes.Contains(pt, []byte(marker)) {
-			t.Fatalf("%s cannot decrypt the batch copy: %v\n%s", addr, err, status)
-		}
-	}
-	packets, _, _ := homes["ann@subs.test"].Exec(armoredPart(t, ann[0]), "--list-packets", "--try-all-secrets")
-	if n := bytes.Count(packets, []byte("keyid 0000000000000000")); n != 2 {
-		t.Fatalf("%d hidden key IDs in the batch copy, want 2:\n%s", n, packets)
-	}
-	if box := s.mailbox(t, "cat@subs.test"); len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
-		t.Fatalf("cat got %q", box)
+	for _, hidden := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hidden=%v", hidden), func(t *testing.T) {
+			s, homes := encryptedSite(t)
+			err := s.Lists.Update(func(tx *lists.Tx) error {
+				l, err := tx.List("team@lists.test")
+				if err != nil {
+					return err
+				}
+				l.Settings.BatchSize = 10
+				l.Settings.HiddenRecipients = hidden
+				return tx.PutList(l)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const marker = "BATCH-MARKER-5d1e"
+			post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Batch\n",
+				[]byte("Content-Type: text/plain\n\n"+marker+"\n"), true, "bob@subs.test", "team@lists.test")
+			s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+			s.drain(t)
+			ann, bob := s.mailbox(t, "ann@subs.test"), s.mailbox(t, "bob@subs.test")
+			if len(ann) != 1 || len(bob) != 1 {
+				t.Fatalf("ann %d, bob %d messages; bad %q", len(ann), len(bob), s.badReasons(t))
+			}
+			if !bytes.Equal(armoredPart(t, ann[0]), armoredPart(t, bob[0])) {
+				t.Fatal("ann and bob did not get the one batch copy")
+			}
+			for addr, h := range homes {
+				pt, status, err := h.Decrypt(armoredPart(t, ann[0]))
+				if err != nil || !bytes.Contains(pt, []byte(marker)) {
+					t.Fatalf("%s cannot decrypt the batch copy: %v\n%s", addr, err, status)
+				}
+			}
+			packets, _, _ := homes["ann@subs.test"].Exec(armoredPart(t, ann[0]), "--list-packets", "--try-all-secrets")
+			want := 2
+			if !hidden {
+				want = 0
+			}
+			if n := bytes.Count(packets, []byte("keyid 0000000000000000")); n != want {
+				t.Fatalf("%d hidden key IDs in the batch copy, want %d:\n%s", n, want, packets)
+			}
+			if n := bytes.Count(packets, []byte(":pubkey enc packet:")); n != 2 {
+				t.Fatalf("%d key packets in the batch copy, want 2:\n%s", n, packets)
+			}
+			if box := s.mailbox(t, "cat@subs.test"); len(box) != 1 || bytes.Contains(box[0], []byte(marker)) {
+				t.Fatalf("cat got %q", box)
+			}
+		})
 	}
 }
 

@@ -121,6 +121,31 @@ func TestEgressGate(t *testing.T) {
 	if err := egressGate(s.Site, m, forPGP(ann, bob), []string{"ann@subs.test", "bob@subs.test", "cat@subs.test"}, false, now); err == nil {
 		t.Error("a batch copy with fewer key packets than recipients passes")
 	}
+	// A batch whose key packets name their keys (hidden_recipients no) is
+	// checked recipient by recipient: two packets for ann do not pass for
+	// ann and bob, as their hidden twins must (they cannot be attributed).
+	visible, err := pgp.Seal(inner, keys.list[0], &packet.Config{Time: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	visible.ShowKeyIDs = true
+	forVisible := func(to ...*openpgp.Entity) []byte {
+		ent, err := visible.For(to...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]byte(head), ent...)
+	}
+	pair := []string{"ann@subs.test", "bob@subs.test"}
+	if err := egressGate(s.Site, m, forVisible(ann, bob), pair, false, now); err != nil {
+		t.Errorf("visible batch copy refused: %v", err)
+	}
+	if err := egressGate(s.Site, m, forVisible(ann, ann), pair, false, now); !errors.Is(err, ownmail.ErrRefused) {
+		t.Errorf("a visible batch copy with two key packets for ann passes for ann and bob: %v", err)
+	}
+	if err := egressGate(s.Site, m, forPGP(ann, ann), pair, false, now); err != nil {
+		t.Errorf("hidden key packets are counted, not attributed: %v", err)
+	}
 	// Clear mail that carries nothing of an encrypted post, and the
 	// distributor's content-free notices, are not the gate's concern.
 	clearNotice := (&Notice{List: "team@lists.test"}).MetaFrom("notice", encryptedPostMeta(), false, "cat@subs.test")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -45,8 +46,20 @@ type Loop struct {
 	// the waits double up to a minute (default 1 s).
 	TempBackoff time.Duration
 
-	claimWaits int   // temporary claim failures in a row
-	stop       error // with Once, the temporary condition that stops the loop
+	mu         sync.Mutex // guards claimWaits and stop: entries may be processed at once
+	claimWaits int        // temporary claim failures in a row
+	stop       error      // with Once, the temporary condition that stops the loop
+}
+
+// width is how many entries the loop processes at once: smtp_sessions for
+// the outgoing queue (one slow MTA transaction must not hold up every
+// list), one for every other queue, and one with Once (a drain hands mail
+// over in queue order).
+func (l *Loop) width() int {
+	if !l.Once && l.Runner.Queue() == queue.Out && l.Site.Config.SMTPSessions > 1 {
+		return l.Site.Config.SMTPSessions
+	}
+	return 1
 }
 
 func (l *Loop) count(outcome string) {
@@ -109,6 +122,8 @@ func (l *Loop) Run(ctx context.Context) error {
 		poll = 2 * time.Second
 	}
 	notifyReady()
+	par := newParallel(l.width())
+	defer par.wait() // the entries in hand are finished or put back
 	for {
 		if l.Tick != nil {
 			l.Tick()
@@ -125,13 +140,24 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		started := 0
 		for _, name := range names {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if err := l.one(ctx, in, bad, name, log); err != nil {
-				return err
+			if par == nil {
+				if err := l.one(ctx, in, bad, name, log); err != nil {
+					return err
+				}
+				started++
+				continue
 			}
+			if par.start(ctx, name, func() error { return l.one(ctx, in, bad, name, log) }) {
+				started++
+			}
+		}
+		if err := par.err(); err != nil {
+			return err
 		}
 		if l.Once && len(names) == 0 {
 			return nil
@@ -139,7 +165,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		if l.Once {
 			continue
 		}
-		if len(names) > 0 {
+		if started > 0 {
 			continue // look again at once: more may have arrived meanwhile
 		}
 		timer := time.NewTimer(poll)
@@ -230,8 +256,11 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 			if l.Once {
 				return err
 			}
+			l.mu.Lock()
 			l.claimWaits++
-			l.wait(ctx, log, "claim "+name, err, l.claimWaits)
+			n := l.claimWaits
+			l.mu.Unlock()
+			l.wait(ctx, log, "claim "+name, err, n)
 			return nil
 		}
 		if e != nil { // claimed, but its metadata is unreadable
@@ -243,10 +272,12 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 		log.Error("claim failed", "entry", name, "err", err)
 		return nil
 	}
+	l.mu.Lock()
 	l.claimWaits = 0
+	l.mu.Unlock()
 	elog := log.With("entry", e.Meta.ID, "list", e.Meta.List)
 	for waits := 1; ; waits++ {
-		job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now()}
+		job := &Job{Site: l.Site, Entry: e, Meta: e.Meta.Clone(), Log: elog, Now: time.Now(), Tick: l.Tick}
 		perr := safeProcess(ctx, l.Runner, job)
 		if perr == nil || errors.Is(perr, errDone) {
 			if err := job.sealOutputs(); err != nil {
@@ -293,9 +324,18 @@ func (l *Loop) one(ctx context.Context, in, bad *queue.Queue, name string, log *
 // takeStop returns (and clears) the temporary condition that stops a loop
 // with Once, if one was met while disposing of an entry.
 func (l *Loop) takeStop() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	err := l.stop
 	l.stop = nil
 	return err
+}
+
+// setStop records the temporary condition that stops a loop with Once.
+func (l *Loop) setStop(err error) {
+	l.mu.Lock()
+	l.stop = err
+	l.mu.Unlock()
 }
 
 // handOver writes the job's staged outputs and removes the claim, exactly
@@ -321,7 +361,7 @@ func (l *Loop) handOver(ctx context.Context, in, bad *queue.Queue, e *queue.Entr
 		// Stopped (or Once) while the disk is full: nothing was handed over.
 		l.release(in, e, elog)
 		if l.Once {
-			l.stop = err
+			l.setStop(err)
 		}
 		return
 	default:
@@ -367,7 +407,7 @@ func (l *Loop) dispose(ctx context.Context, in *queue.Queue, elog *slog.Logger, 
 	case Temporary(err):
 		l.release(in, e, elog)
 		if l.Once {
-			l.stop = err
+			l.setStop(err)
 		}
 	default:
 		elog.Error(what+" failed", "err", err)

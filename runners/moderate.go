@@ -379,7 +379,26 @@ func clip(s string, n int) string {
 // heldEntry claims the held queue entry of a held record.
 func heldEntry(s *site.Site, h *lists.Held) (*queue.Entry, error) {
 	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
-	e, err := s.Queue(queue.Held).Claim(name)
+	held := s.Queue(queue.Held)
+	e, err := held.Claim(name)
+	if errors.Is(err, queue.ErrGone) {
+		if _, lerr := os.Stat(filepath.Join(held.Dir, ".commit-"+name)); lerr == nil {
+			// A decision on this post was committed by a process killed before
+			// it finished: recovery rolls it forward (the post is not decided
+			// again), and the post is gone from the held queue.
+			if _, _, rerr := held.Recover(queue.All, s.Queue(queue.Bad), s.Config.MaxAttempts); rerr != nil {
+				return nil, fmt.Errorf("held post %s: finish interrupted decision: %w", h.ID, rerr)
+			}
+			e, err = held.Claim(name)
+			if errors.Is(err, queue.ErrGone) {
+				s.Log.Warn("finished an interrupted decision on a held post", "held_id", h.ID, "list", h.List)
+				if derr := s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) }); derr != nil {
+					return nil, derr
+				}
+				return nil, fmt.Errorf("held post %s: %w", h.ID, ErrHeldDecided)
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("held post %s: %w", h.ID, err)
 	}
@@ -403,22 +422,51 @@ func heldRecord(s *site.Site, id string) (*lists.Held, error) {
 	return h, err
 }
 
-// siteOut returns an out function that writes entries directly, naming
-// those without an ID after base.
-func siteOut(s *site.Site, base string) func(string, *queue.Meta, []byte) error {
-	n := 0
-	return func(q string, m *queue.Meta, body []byte) error {
-		if m.ID == "" {
-			n++
-			m.ID = fmt.Sprintf("%s-%d", base, n)
-		}
-		b, err := sealBody(s, m, body)
-		if err != nil {
-			return err
-		}
-		return s.Queue(q).Handover(m, bytesReader(b))
-	}
+// staged collects the entries a decision on a claimed held post hands over;
+// commitHeld writes them and removes the claim in one exactly-once step
+// (queue.Commit), so a kill at any point neither loses the decision nor
+// makes it twice.
+type staged struct {
+	s    *site.Site
+	base string // names entries without an ID: base-1, base-2, ...
+	n    int
+	outs []queue.Output
 }
+
+// send stages an entry for queue q (sealed when m says the post arrived
+// encrypted); it fits decider.out.
+func (st *staged) send(q string, m *queue.Meta, body []byte) error {
+	if m.ID == "" {
+		st.n++
+		m.ID = fmt.Sprintf("%s-%d", st.base, st.n)
+	}
+	b, err := sealBody(st.s, m, body)
+	if err != nil {
+		return err
+	}
+	st.outs = append(st.outs, queue.Output{Queue: st.s.Queue(q), Meta: m, Body: bytesReader(b)})
+	return nil
+}
+
+// commitHeld hands a claimed held entry's outputs over and removes the
+// claim, exactly once. A commit that failed after its commit point is
+// finished here (Resume), or else by the next decision on the post
+// (heldEntry): the decision stands either way.
+func commitHeld(s *site.Site, e *queue.Entry, outs []queue.Output) error {
+	held := s.Queue(queue.Held)
+	err := held.Commit(e, outs)
+	if errors.Is(err, queue.ErrCommitted) {
+		if rerr := held.Resume(e); rerr != nil {
+			s.Log.Warn("decision on held post committed but not finished; the next decision finishes it", "entry", e.Name, "err", rerr)
+		}
+		return nil
+	}
+	return err
+}
+
+// ErrHeldDecided means a decision on the held post was made already, by a
+// process killed before it finished; that decision was finished instead.
+var ErrHeldDecided = errors.New("held post was decided already (an interrupted decision was finished)")
 
 // errSealed wraps a failure to open a sealed held entry (no queue key, or
 // another one than sealed it).
@@ -465,13 +513,10 @@ func Approve(s *site.Site, id, by string) error {
 		release(s, e)
 		return err
 	}
-	err = s.Queue(queue.Pipeline).Handover(m, r)
+	err = commitHeld(s, e, []queue.Output{{Queue: s.Queue(queue.Pipeline), Meta: m, Body: r}})
 	r.Close()
 	if err != nil {
 		release(s, e)
-		return err
-	}
-	if err := s.Queue(queue.Held).Finish(e); err != nil {
 		return err
 	}
 	s.Log.Info("decision", "decision", "approved", "held_id", h.ID, "list", h.List, "by", by)
@@ -491,11 +536,12 @@ func Reject(s *site.Site, id, reason, by string) error {
 	if reason == "" {
 		reason = "the moderators declined it"
 	}
-	if err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": reason}); err != nil {
-		release(s, e)
-		return err
+	outs, err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": reason})
+	if err == nil {
+		err = commitHeld(s, e, outs)
 	}
-	if err := s.Queue(queue.Held).Finish(e); err != nil {
+	if err != nil {
+		release(s, e)
 		return err
 	}
 	// Not the reason: a moderator may have written it in an encrypted mail.
@@ -503,41 +549,41 @@ func Reject(s *site.Site, id, reason, by string) error {
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 
-// senderNotice queues the template name to the sender of a held post (its
+// senderNotice stages the template name to the sender of a held post (its
 // envelope sender, else its From), unless the post is automatic mail. data
 // gets List, Subject (empty for a post that arrived encrypted) and
 // OwnerAddress added.
-func senderNotice(s *site.Site, h *lists.Held, e *queue.Entry, name, idSuffix string, data map[string]any) error {
+func senderNotice(s *site.Site, h *lists.Held, e *queue.Entry, name, idSuffix string, data map[string]any) ([]queue.Output, error) {
 	list, err := loadList(s, h.List)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	body, err := heldBody(s, e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	msg, err := mailmsg.Parse(body)
 	if err != nil {
-		return fmt.Errorf("held post %s: %w", h.ID, err)
+		return nil, fmt.Errorf("held post %s: %w", h.ID, err)
 	}
 	to := e.Meta.Sender
 	if to == "" {
 		to = h.Sender
 	}
 	if shouldNotAnswer(&queue.Meta{Sender: to, List: h.List}, msg) {
-		return nil
+		return nil, nil
 	}
 	data["List"] = list.Address
 	data["Subject"] = clearSubject(e.Meta, msg)
 	data["OwnerAddress"] = listaddr.Address(list.Address, queue.SubOwner)
 	n, err := listNotice(s, list, name, to, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n.InReplyTo = msg.Get("Message-ID")
 	nm := n.MetaFrom("notice", e.Meta, false, to)
 	nm.ID = e.Meta.ID + idSuffix
-	return s.Queue(queue.Out).Handover(nm, bytesReader(n.Bytes(time.Now())))
+	return []queue.Output{{Queue: s.Queue(queue.Out), Meta: nm, Body: bytesReader(n.Bytes(time.Now()))}}, nil
 }
 
 // Discard drops a held post without telling anyone.
@@ -634,7 +680,7 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 		return err
 	}
 	m := e.Meta.Clone()
-	m.Sealed = nil // body is the plaintext now; siteOut seals what it writes
+	m.Sealed = nil // body is the plaintext now; the staged outputs are sealed as written
 	m.Auth = rules.MethodMD5
 	m.HeldID = ""
 	m.AddStage("moderation", "confirmed by "+t.Address)
@@ -642,24 +688,19 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 	if err != nil {
 		return err
 	}
+	st := &staged{s: s, base: m.ID + "-confirmed"}
 	x := &decider{
 		s: s, list: list, m: m, msg: msg, body: body, now: time.Now(),
 		log: s.Log.With("entry", m.ID, "list", list.Address),
-		out: siteOut(s, m.ID+"-confirmed"),
+		out: st.send,
 		// Held again: the entry is rewritten under its name (sealed again
 		// when the post arrived encrypted) and its record replaced.
-		keep: func(hm *queue.Meta) error {
-			b, err := sealBody(s, hm, body)
-			if err != nil {
-				return err
-			}
-			return s.Queue(queue.Held).Handover(hm, bytesReader(b))
-		},
+		keep: func(hm *queue.Meta) error { return st.send(queue.Held, hm, body) },
 	}
 	if err := x.act(d, nil); err != nil {
 		return err
 	}
-	if err := s.Queue(queue.Held).Finish(e); err != nil {
+	if err := commitHeld(s, e, st.outs); err != nil {
 		return err
 	}
 	if x.kept {
@@ -722,12 +763,15 @@ func expireOne(s *site.Site, h *lists.Held) error {
 				return err
 			}
 			data := map[string]any{"Reason": h.Reason, "Days": list.Settings.HeldExpireDays}
-			if err := senderNotice(s, h, e, "expired", "-expired", data); err != nil {
+			outs, err := senderNotice(s, h, e, "expired", "-expired", data)
+			if err == nil {
+				err = commitHeld(s, e, outs)
+			}
+			if err != nil {
 				release(s, e)
 				return err
 			}
-		}
-		if err := s.Queue(queue.Held).Finish(e); err != nil {
+		} else if err := commitHeld(s, e, nil); err != nil {
 			return err
 		}
 	}

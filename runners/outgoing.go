@@ -1,12 +1,12 @@
 package runners
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -39,9 +39,6 @@ func (Outgoing) Queue() string { return queue.Out }
 func (Outgoing) Description() string {
 	return "hand mail to the MTA over SMTP in batches; temporary failures go to retry"
 }
-
-// journalSyncEvery is how many transactions may be journaled between fsyncs.
-const journalSyncEvery = 32
 
 // Process implements Runner.
 func (Outgoing) Process(ctx context.Context, j *Job) error {
@@ -96,8 +93,19 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 
 	jpath := filepath.Join(j.Entry.Queue.Dir, ".progress-"+m.ID)
-	done, err := readJournal(jpath)
+	jn, done, scored, err := openJournal(jpath)
 	if err != nil {
+		return err
+	}
+	defer jn.Close()
+	// Refusals journaled by an earlier attempt but not yet scored.
+	var unscored []queue.Failure
+	for r, reply := range done {
+		if reply != "" && !scored[r] {
+			unscored = append(unscored, queue.Failure{Recipient: r, Reply: reply})
+		}
+	}
+	if err := scoreRefusals(ctx, j, jn, m, list, unscored); err != nil {
 		return err
 	}
 	var todo []string
@@ -106,11 +114,6 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			todo = append(todo, r)
 		}
 	}
-	jf, err := os.OpenFile(jpath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("open progress journal: %w", err)
-	}
-	defer jf.Close()
 
 	// Plan the transactions: plaintext copies share one body in batches of
 	// batch_size; signed or encrypted copies are made per subscriber by a
@@ -124,8 +127,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 	} else if m.Kind == "post" && batch > 1 {
 		// batch_size > 1: OpenPGP subscribers share one copy per batch, each
-		// key packet with a hidden key ID (S/MIME only when hidden_recipients
-		// is off: its RecipientInfos name each certificate).
+		// key packet with a hidden key ID when hidden_recipients is on, its
+		// key ID otherwise (S/MIME only when hidden_recipients is off: its
+		// RecipientInfos name each certificate).
 		for len(todo) > 0 {
 			n := min(batch, len(todo))
 			units = append(units, &unit{rcpts: todo[:n]})
@@ -138,22 +142,26 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	ready, slots := makeCopies(ctx, units, dist)
 
-	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain}
+	// Every wait on the MTA is bounded (connect, each command, the end of
+	// DATA) by smtp_timeout_seconds, below the systemd watchdog: a silent
+	// MTA defers the rest of the fan-out instead of getting the runner killed.
+	timeout := j.Site.Config.SMTPTimeout()
+	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout}
 	temp := map[string]string{}
-	sess, err := client.Open(ctx)
-	if err != nil {
-		for _, u := range units {
-			for _, r := range u.rcpts {
-				temp[r] = err.Error()
-			}
+	// A session that fails (a lost connection, a deadline passed) is
+	// replaced for the rest of the fan-out, up to maxSessions per attempt:
+	// one silent transaction defers its own recipients, not the others.
+	var sess *mta.Session
+	var sessErr error
+	sessions := 0
+	defer func() {
+		if sess != nil {
+			closeSession(sess, j.Tick)
 		}
-	} else {
-		defer sess.Close()
-	}
+	}()
 	delivered, txns, notices := 0, 0, 0
 	refused := map[string]string{} // recipients whose copy the egress gate refused
 	gate := &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now}
-	var sessErr error
 	for u := range ready {
 		freeSlot(u, slots)
 		if u.err != nil {
@@ -177,11 +185,13 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			}
 			continue
 		}
-		if sess == nil || sessErr != nil {
+		if sess == nil && sessions < maxSessions {
+			sessions++
+			sess, sessErr = openSession(ctx, client, timeout, j.Tick)
+		}
+		if sess == nil {
 			for _, r := range u.rcpts {
-				if _, ok := temp[r]; !ok {
-					temp[r] = firstErr(sessErr, err).Error()
-				}
+				temp[r] = sessErr.Error()
 			}
 			continue
 		}
@@ -189,7 +199,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if m.Kind == "post" && len(u.rcpts) == 1 {
 			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
 		}
+		stopTicks := tickWhile(j.Tick) // the wait is bounded by the SMTP deadlines
 		res, serr := sess.Send(from, u.rcpts, u.data)
+		stopTicks()
 		stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))
 		stats.Add("outgoing", `smtp_recipients_total{result="deferred"}`, int64(len(res.Temp)))
 		stats.Add("outgoing", `smtp_recipients_total{result="refused"}`, int64(len(res.Perm)))
@@ -213,17 +225,32 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		for r, reply := range res.Temp {
 			temp[r] = reply
 		}
-		if _, err := jf.WriteString(line.String()); err != nil {
-			return fmt.Errorf("write progress journal: %w", err)
+		// Durable before the next transaction; a failed write waits here.
+		if err := jn.record(ctx, j.Log, line.String(), j.Tick); err != nil {
+			for v := range ready {
+				freeSlot(v, slots)
+			}
+			return err
 		}
 		txns++
-		if txns%journalSyncEvery == 0 {
-			if err := jf.Sync(); err != nil {
-				return fmt.Errorf("sync progress journal: %w", err)
-			}
+		var perm []queue.Failure
+		for r, reply := range res.Perm {
+			perm = append(perm, queue.Failure{Recipient: r, Reply: reply})
 		}
-		if serr != nil { // the connection is gone: the rest waits for a retry
+		if err := scoreRefusals(ctx, j, jn, m, list, perm); err != nil {
+			for v := range ready {
+				freeSlot(v, slots)
+			}
+			return err
+		}
+		if j.Tick != nil {
+			j.Tick() // a long fan-out is progress: the watchdog is fed per transaction
+		}
+		if serr != nil { // the connection is gone: the next unit opens another
+			j.Log.Warn("SMTP session failed; recipients deferred", "recipients", len(res.Temp), "err", serr)
 			sessErr = serr
+			closeSession(sess, j.Tick)
+			sess = nil
 		}
 	}
 	for r, reply := range done {
@@ -285,30 +312,98 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	return nil
 }
 
-// readJournal returns the recipients already handled: "" for accepted, the
-// reply for refused.
-func readJournal(path string) (map[string]string, error) {
-	done := map[string]string{}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return done, nil
+// scoreRefusals counts the 5xx refusals of a post's members (at RCPT or at
+// the end of DATA) towards their bounce scores, as a delivery report would
+// (scoreBounce), and journals each as scored. The MTA refused those
+// recipients itself, so it sends no report for them: nothing is counted
+// twice. Refusals that name the sender or the MTA rather than the
+// recipient (RFC 3463 X.1.7, X.1.8, X.3.x, X.5.x) are not the member's
+// doing and are not scored.
+func scoreRefusals(ctx context.Context, j *Job, jn *journal, m *queue.Meta, list *lists.List, fails []queue.Failure) error {
+	if len(fails) == 0 || list == nil || m.Kind != "post" {
+		return nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read progress journal: %w", err)
+	var line strings.Builder
+	for _, f := range fails {
+		status := replyStatus(f.Reply)
+		if !recipientStatus(status) {
+			j.Log.Warn("refusal not scored: it is not about the recipient", "recipient", f.Recipient, "reply", oneLine(f.Reply))
+		} else if err := scoreBounce(j, list.Address, f.Recipient, status, f.Reply); err != nil && !errors.Is(err, lists.ErrNoList) {
+			return fmt.Errorf("score refusal of %s: %w", f.Recipient, err)
+		}
+		fmt.Fprintf(&line, "scored %s\n", f.Recipient)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		kind, rest, _ := strings.Cut(sc.Text(), " ")
-		rcpt, reply, _ := strings.Cut(rest, " ")
-		switch kind {
-		case "ok":
-			done[rcpt] = ""
-		case "fail":
-			done[rcpt] = reply
+	return jn.record(ctx, j.Log, line.String(), j.Tick)
+}
+
+// replyStatus returns an SMTP reply's enhanced status code (RFC 3463, such
+// as 5.1.1), else its basic code.
+func replyStatus(reply string) string {
+	f := strings.Fields(reply)
+	if len(f) > 1 && enhancedCode.MatchString(f[1]) {
+		return f[1]
+	}
+	if len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+var enhancedCode = regexp.MustCompile(`^[245]\.\d{1,3}\.\d{1,3}$`)
+
+// recipientStatus says whether a refusal's status is about the recipient.
+func recipientStatus(status string) bool {
+	for _, p := range []string{"5.1.7", "5.1.8", "5.3.", "5.5."} {
+		if status == p || strings.HasPrefix(status, p) && strings.HasSuffix(p, ".") {
+			return false
 		}
 	}
-	return done, nil // a torn last line is ignored: that recipient is tried again
+	return true
+}
+
+// maxSessions is how many SMTP sessions one attempt at an entry opens at
+// most; past that, the rest of the fan-out waits for a retry.
+const maxSessions = 3
+
+// openSession connects to the MTA within the SMTP deadline, feeding the
+// watchdog meanwhile.
+func openSession(ctx context.Context, c *mta.Client, timeout time.Duration, tick func()) (*mta.Session, error) {
+	octx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	defer tickWhile(tick)()
+	return c.Open(octx)
+}
+
+// closeSession ends a session (QUIT waits at most one command deadline).
+func closeSession(s *mta.Session, tick func()) {
+	defer tickWhile(tick)()
+	s.Close()
+}
+
+// tickEvery is how often a job waiting on the MTA feeds the watchdog.
+var tickEvery = 10 * time.Second
+
+// tickWhile calls tick every tickEvery until the returned function is
+// called. Only waits bounded by a deadline are fed this way, so a runner
+// stuck for good still stops feeding the watchdog.
+func tickWhile(tick func()) (stop func()) {
+	if tick == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(tickEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				tick()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -408,13 +503,4 @@ func firstReason(rcpts []string, refused map[string]string) string {
 		}
 	}
 	return "egress gate refused the copies"
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return errors.New("no SMTP session")
 }

@@ -68,6 +68,9 @@ type Job struct {
 	Meta *queue.Meta
 	Log  *slog.Logger
 	Now  time.Time
+	// Tick, when set, tells the loop's watchdog the runner is healthy; a
+	// long job (an outgoing fan-out) calls it as it makes progress.
+	Tick func()
 
 	outs        []output
 	afterFinish []func()

@@ -371,6 +371,9 @@ func (a *app) checkScenarios(r *checkReport, s *site.Site) {
 	}
 	missing := 0
 	for _, l := range ls {
+		if l.Settings.BatchSize > 1 && l.Settings.HiddenRecipients {
+			fmt.Fprintf(r.w, "warning: %s: batch_size %d with hidden_recipients: encrypted batches hide key IDs, which rnp 0.16, sqop and PGPy cannot decrypt (docs/subscribers.md)\n", l.Address, l.Settings.BatchSize)
+		}
 		for _, op := range rules.ScenarioOperations() {
 			if err := scenarioExists(s, op, l.Settings); err != nil {
 				fmt.Fprintf(r.w, "scenario missing: %s: %v\n", l.Address, err)

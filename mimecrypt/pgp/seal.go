@@ -32,6 +32,11 @@ type Sealed struct {
 	v1  body
 	v2  body
 	eph ephemeral25519
+
+	// ShowKeyIDs makes the key packets of a message for several recipients
+	// name their key IDs, as a single recipient's do; by default they are
+	// anonymous (hidden recipients). Set it before the first For.
+	ShowKeyIDs bool
 }
 
 // body is one encrypted body with its session key and a cache of the armor
@@ -150,7 +155,8 @@ func armoredLen(n int) int {
 // For returns the multipart/encrypted entity (its Content-Type field, a
 // blank line and the body, CRLF line endings) that the given recipients can
 // open. With one recipient its key packet names its key ID; with several (a
-// batch) every key packet is anonymous (hidden recipients, RFC 9580 5.1), and
+// batch) every key packet is anonymous (hidden recipients, RFC 9580 5.1)
+// unless ShowKeyIDs is set, and
 // the body is SEIPDv2 only if every recipient's key advertises it. A
 // recipient without a usable encryption key fails the call with an error
 // wrapping ErrNoEncryptionKey.
@@ -245,7 +251,7 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 		return nil, err
 	}
 	var pk bytes.Buffer
-	hidden := len(recipients) > 1
+	hidden := len(recipients) > 1 && !s.ShowKeyIDs
 	for _, k := range keys {
 		if err := s.keyPacket(&pk, k.PublicKey, b.key, aead, hidden); err != nil {
 			return nil, fmt.Errorf("encrypt session key to %X: %w", k.PublicKey.Fingerprint, err)

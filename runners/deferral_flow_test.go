@@ -1,9 +1,3 @@
-//go:build deferralreason
-
-// Run with -tags deferralreason: this test needs the outgoing runner to set
-// Meta.LastError from DeferralReason and log the deferral at warn level;
-// drop the build tag once it does.
-
 package runners
 
 import (

@@ -301,7 +301,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 				}
 			}
 			rm.NextTry = j.Now.Add(Backoff(tries, time.Minute, 4*time.Hour))
-			rm.AddStage("outgoing", fmt.Sprintf("%d recipients deferred", len(rm.Recipients)))
+			rm.LastError = DeferralReason(temp)
+			j.Log.Warn("delivery deferred", "recipients", len(rm.Recipients), "next_try", rm.NextTry, "reason", rm.LastError)
+			rm.AddStage("outgoing", fmt.Sprintf("%d recipients deferred: %s", len(rm.Recipients), rm.LastError))
 			j.Send(queue.Retry, rm, body)
 		}
 	}

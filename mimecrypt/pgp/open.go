@@ -377,12 +377,25 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 	}
 	res.Encryption = mimecrypt.EncPGPInline
 	d, err := o.decrypt(blk.armor)
+	if errors.Is(err, errSignedOnly) {
+		// Inline-signed: the message stays as it came, signature and all.
+		res.Encryption = mimecrypt.EncNone
+		setVerdict(res, bindFrom(o.verifySigned(blk.armor), from))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	plain := d.plain
 	if d.signed {
 		setVerdict(res, bindFrom(d.sig, from))
+		if res.Verdict == mimecrypt.VerdictGood {
+			// Keep the sender's signature for the subscribers, as
+			// keepSignature does for PGP/MIME.
+			if kept, ok := keepInlineSignature(plain, d); ok {
+				plain = kept
+			}
+		}
 	} else if cb, ok := findInline(plain); ok && cb.kind == beginSigned && cb.alone {
 		setVerdict(res, bindFrom(o.verifyClearsigned(cb.armor), from))
 	}

@@ -66,6 +66,14 @@ func (o *opener) prescan(bin []byte) error {
 		if err != nil {
 			var unsupported pgperrors.UnsupportedError
 			if errors.As(err, &unsupported) {
+				if c, ok := aeadCipherIn(unsupported); ok {
+					// A SEIPDv2 packet naming, in its clear header,
+					// a cipher the library lacks.
+					if err := o.keyVerdict(ours); err != nil {
+						return err
+					}
+					return &UnsupportedCipherError{Cipher: cipherName(c), InClear: true}
+				}
 				keys++
 				if keys > o.opts.MaxKeyPackets {
 					return fmt.Errorf("more than %d key packets: %w", o.opts.MaxKeyPackets, mimecrypt.ErrTooLarge)
@@ -90,7 +98,13 @@ func (o *opener) prescan(bin []byte) error {
 			if !p.IntegrityProtected {
 				return fmt.Errorf("symmetrically encrypted packet without MDC: %w", mimecrypt.ErrNoIntegrity)
 			}
-			return o.keyVerdict(ours)
+			if err := o.keyVerdict(ours); err != nil {
+				return err
+			}
+			if p.Version == 2 && !p.Cipher.IsSupported() {
+				return &UnsupportedCipherError{Cipher: cipherName(p.Cipher), InClear: true}
+			}
+			return nil
 		case *packet.AEADEncrypted:
 			return o.keyVerdict(ours)
 		case *packet.Marker:
@@ -125,6 +139,9 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	md, err := openpgp.ReadMessage(bytes.NewReader(bin), o.ring, nil, o.cfg)
 	if err != nil {
 		if errors.Is(err, pgperrors.ErrKeyIncorrect) {
+			if uerr := o.unsupportedSessionCipher(bin); uerr != nil {
+				return nil, uerr
+			}
 			return nil, mimecrypt.ErrNoKey
 		}
 		return nil, fmt.Errorf("decrypt: %v: %w", err, mimecrypt.ErrMalformed)

@@ -82,7 +82,10 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 
 // reasonFor phrases an Open error for the sender.
 func reasonFor(err error) string {
+	var uc *UnsupportedCipherError
 	switch {
+	case errors.As(err, &uc):
+		return "the message is encrypted with the cipher " + uc.Cipher + ", which the list does not support; configure your client to use AES"
 	case errors.Is(err, mimecrypt.ErrNoKey):
 		return "the message is not encrypted to the list's key"
 	case errors.Is(err, mimecrypt.ErrNoIntegrity):

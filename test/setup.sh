@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real peers
 # the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, and NSS, the S/MIME engine
-# of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools).
+# of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools;
+# rnp, sq, sqop and PGPy for OpenPGP interoperability).
 # Idempotent; run as root (make test calls it). Postfix is installed as "Local
 # only" and left stopped: the end-to-end tests run their own instance with a
 # private config directory.
@@ -16,6 +17,12 @@ command -v cmsutil >/dev/null || need+=(libnss3-tools)
 command -v tmux >/dev/null || need+=(tmux)
 command -v mutt >/dev/null || need+=(mutt)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# Other OpenPGP implementations subscribers run: rnp (Thunderbird's engine),
+# Sequoia's sq and sqop, and PGPy (read by /usr/bin/python3).
+command -v rnp >/dev/null || need+=(rnp)
+command -v sq >/dev/null || need+=(sq)
+command -v sqop >/dev/null || need+=(sqop)
+/usr/bin/python3 -c 'import pgpy' >/dev/null 2>&1 || need+=(python3-pgpy)
 # The Exim binary extracted below needs these runtime libraries.
 [ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true

@@ -97,3 +97,19 @@ func readFileT(t testing.TB, dir, name string) []byte {
 	}
 	return b
 }
+
+// peerOutput is what a peer printed.
+type peerOutput struct{ stdout, stderr []byte }
+
+// peerExecErr runs a peer and returns both outputs and its error.
+func peerExecErr(dir string, stdin []byte, name string, args ...string) (peerOutput, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return peerOutput{stdout.Bytes(), stderr.Bytes()}, err
+}
+

@@ -112,4 +112,3 @@ func peerExecErr(dir string, stdin []byte, name string, args ...string) (peerOut
 	err := cmd.Run()
 	return peerOutput{stdout.Bytes(), stderr.Bytes()}, err
 }
-

@@ -75,7 +75,9 @@ func sqClient(t *testing.T, dir string) *peerClient {
 		}
 		return peerRun(t, dir, data, "sq", args...)
 	}
-	c.inlineSign = func(t *testing.T, data []byte) []byte { return peerRun(t, dir, data, "sq", "sign", "--signer-key", "sq.key") }
+	c.inlineSign = func(t *testing.T, data []byte) []byte {
+		return peerRun(t, dir, data, "sq", "sign", "--signer-key", "sq.key")
+	}
 	c.open = func(t *testing.T, armored []byte) []byte {
 		// With --signer-cert, sq decrypt fails unless a signature by it verifies.
 		return peerRun(t, dir, armored, "sq", "decrypt", "--recipient-key", "sq.key", "--signer-cert", "list.asc")

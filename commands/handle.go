@@ -144,6 +144,7 @@ func Handle(r *Request) (*Outcome, error) {
 	}
 	c.Attachments = attachments(r.Body)
 	c.Certificates = certAttachments(r.Body)
+	c.Autocrypt = autocryptKey(r.Body, c.Sender)
 
 	type item struct {
 		line Line

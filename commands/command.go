@@ -156,6 +156,9 @@ type Context struct {
 	Attachments [][]byte
 	// Certificates are the DER certificates attached to the mail.
 	Certificates [][]byte
+	// Autocrypt is the key the mail's Autocrypt header offers for the
+	// sender, armored, or nil; key set takes it when nothing is attached.
+	Autocrypt []byte
 	// MailMethod and MailFrom are what the command mail itself proves, as
 	// the incoming runner verified it, whatever line or token is being run:
 	// its method (pgp, smime or smtp; smtp for a Subject line) and its From

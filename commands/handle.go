@@ -144,6 +144,7 @@ func Handle(r *Request) (*Outcome, error) {
 	}
 	c.Attachments = attachments(r.Body)
 	c.Certificates = certAttachments(r.Body)
+	c.Autocrypt = autocryptKey(r.Body, c.Sender)
 
 	type item struct {
 		line Line
@@ -333,7 +334,8 @@ func automatic(m *queue.Meta, msg *mailmsg.Message) string {
 
 // attachments returns the decoded parts of a command mail that may hold a
 // key: application/pgp-keys parts, and text parts holding a public key block
-// (at most 4, 64 KiB each).
+// (at most 4, 64 KiB each), or a key revocation signature alone (as sq key
+// generate writes it).
 func attachments(msg []byte) [][]byte {
 	ent, err := rawmime.Parse(msg)
 	if err != nil {
@@ -345,14 +347,14 @@ func attachments(msg []byte) [][]byte {
 			return nil
 		}
 		mt, _, _ := p.MediaType()
-		if mt != "application/pgp-keys" && mt != "text/plain" && mt != "" && mt != "application/octet-stream" {
+		if mt != "application/pgp-keys" && mt != "text/plain" && mt != "" && mt != "application/octet-stream" && mt != "application/pgp-signature" {
 			return nil
 		}
 		b, err := decode(p)
 		if err != nil || len(b) > 64<<10 {
 			return nil
 		}
-		if mt == "application/pgp-keys" || strings.Contains(string(b), "-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+		if mt == "application/pgp-keys" || strings.Contains(string(b), "-----BEGIN PGP PUBLIC KEY BLOCK-----") || isBareRevocation(b) {
 			out = append(out, b)
 		}
 		return nil

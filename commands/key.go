@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
@@ -294,79 +293,6 @@ func keyChange(c *Context) Result {
 	}
 	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key for %s is now %s; it was %s (key change, signed with the old key).", c.Sender, fpr, cur))
 	return done("the key for %s is now %s (was %s)", c.Sender, fpr, cur)
-}
-
-// keyRevoke unbinds the sender's key, on a mail signed with it, or on a
-// revocation certificate of it (attached or pasted; gpg keeps one in
-// openpgp-revocs.d), which is itself a signature by the key.
-func keyRevoke(c *Context) Result {
-	if c.Method != rules.MethodPGP && c.KeyStore != nil {
-		if rev := revocationIn(c.Attachments); rev != nil {
-			return revokeByCertificate(c, rev)
-		}
-	}
-	cur, res, ok := provenByKey(c)
-	if !ok {
-		return res
-	}
-	if err := c.KeyStore.RevokeSubscriberPGP(c.Sender); err != nil {
-		return failed(err)
-	}
-	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key %s is no longer bound to %s (key revoke, signed with it).", cur, c.Sender))
-	return done("the key %s is no longer used for %s; ask the list owners to set a new one", cur, c.Sender)
-}
-
-// revocationIn returns the first key revocation signature found in the
-// attachments.
-func revocationIn(atts [][]byte) *packet.Signature {
-	for _, a := range atts {
-		i := bytes.Index(a, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----"))
-		if i < 0 {
-			continue
-		}
-		blk, err := armor.Decode(bytes.NewReader(a[i:]))
-		if err != nil {
-			continue
-		}
-		p, err := packet.Read(limited(blk.Body))
-		if err != nil {
-			continue
-		}
-		if sig, ok := p.(*packet.Signature); ok && sig.SigType == packet.SigTypeKeyRevocation {
-			return sig
-		}
-	}
-	return nil
-}
-
-// revokeByCertificate unbinds the sender's key when rev is a valid
-// revocation signature made by it.
-func revokeByCertificate(c *Context, rev *packet.Signature) Result {
-	if c.Site.Keys == nil {
-		return refused("no key of yours is on file")
-	}
-	ent, err := c.Site.Keys.EncryptionPGP(c.Sender, c.Now)
-	if err != nil {
-		return refused("no usable key of yours is on file to revoke")
-	}
-	if err := ent.PrimaryKey.VerifyRevocationSignature(rev); err != nil {
-		return refused("the revocation certificate is not made by the key on file for %s", c.Sender)
-	}
-	lc := *c
-	lc.Method = rules.MethodPGP // the certificate is the key's own signature
-	d, err := lc.Authorize("key")
-	if err != nil {
-		return failed(err)
-	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
-	}
-	fpr := fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint)
-	if err := c.KeyStore.RevokeSubscriberPGP(c.Sender); err != nil {
-		return failed(err)
-	}
-	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key %s is no longer bound to %s (key revoke, with its revocation certificate).", fpr, c.Sender))
-	return done("the key %s is revoked for %s; ask the list owners to set a new one", fpr, c.Sender)
 }
 
 // ownerKeySet binds the attached key to address (replacing its key) on an

@@ -66,8 +66,14 @@ func parseOffered(text string) (*offeredKey, error) {
 // attached OpenPGP key with a user ID of the sender's address, or else an
 // attached certificate that the list could take for that address (it
 // carries the address, allows encryption and chains to the site's trust
-// anchors). It returns nil and no refusal when the mail carries neither.
+// anchors), or else the key its Autocrypt header offers for the sender. It
+// returns nil and no refusal when the mail carries none.
 func (c *Context) offered() (*offeredKey, Result) {
+	if len(c.Attachments) == 0 && len(c.Certificates) == 0 && c.Autocrypt != nil {
+		lc := *c
+		lc.Attachments = [][]byte{c.Autocrypt}
+		c = &lc
+	}
 	if len(c.Attachments) > 0 {
 		key, ent, res := attachedKey(c)
 		if key == nil {

@@ -147,7 +147,7 @@ var stopWords = map[string]bool{"end": true, "stop": true, "quit": true, "thanks
 // addBody reads the lines of the text part.
 func (p *Parsed) addBody(text []byte) {
 	lines := strings.Split(string(text), "\n")
-	lines = clearSigned(lines)
+	lines = inlineSigned(clearSigned(lines))
 	for _, raw := range lines {
 		raw = strings.TrimRight(raw, "\r")
 		if raw == "-- " || raw == "--" {

@@ -77,7 +77,7 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		}
 		oc := *c
 		if lk.pgp == nil {
-			oc.Attachments = nil
+			oc.Attachments, oc.Autocrypt = nil, nil
 		}
 		if lk.cert == nil {
 			oc.Certificates = nil

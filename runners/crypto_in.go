@@ -53,7 +53,13 @@ func tech(body []byte) string {
 // sender gets the list's one fixed answer (refusalText), whatever the
 // cause; reason says the cause for the operator's log only, in fixed words
 // (refusalClass): a library's error text may quote a decrypted line.
-type cryptoRefusal struct{ reason string }
+type cryptoRefusal struct {
+	reason string
+	// hint is added to the answer: only words fixed by the code or read
+	// from the clear parts of the message, never a value the list's key
+	// decrypted.
+	hint string
+}
 
 func (e *cryptoRefusal) Error() string { return e.reason }
 
@@ -103,18 +109,22 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		// Every failure gets the same answer: a different one for bad
 		// padding, a bad MAC or unparsable plaintext is an oracle on the
 		// plaintext of a captured message.
-		return nil, &cryptoRefusal{t + " layer: " + refusalClass(err)}
+		r := &cryptoRefusal{reason: t + " layer: " + refusalClass(err)}
+		if uc := (*pgp.UnsupportedCipherError)(nil); errors.As(err, &uc) && uc.InClear {
+			r.hint = "Your message names the cipher " + uc.Cipher + ", which the list does not support.\n"
+		}
+		return nil, r
 	}
 	if res.Malleable {
 		// CBC without integrity, and no good signature by the From address
 		// inside the encryption: the plaintext may be a manipulated
 		// capture. It is acted on in no way, and answered like a failure.
-		return nil, &cryptoRefusal{"S/MIME enveloped-data without a good signature inside the encryption"}
+		return nil, &cryptoRefusal{reason: "S/MIME enveloped-data without a good signature inside the encryption"}
 	}
 	if _, err := mailmsg.Parse(res.Message); err != nil {
 		// Caught here, answered like any failure: later runners would put
 		// it in bad with an error quoting the decrypted header, in clear.
-		return nil, &cryptoRefusal{t + " layer: the opened message has no readable header"}
+		return nil, &cryptoRefusal{reason: t + " layer: the opened message has no readable header"}
 	}
 	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && s.Keys.CertWithdrawn(res.SignerFingerprint) {
 		res.Verdict = mimecrypt.VerdictRevoked
@@ -136,7 +146,10 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 // refusalClass words why a message could not be opened, for the log, from
 // the error's class alone.
 func refusalClass(err error) string {
+	var uc *pgp.UnsupportedCipherError
 	switch {
+	case errors.As(err, &uc):
+		return uc.Error()
 	case errors.Is(err, mimecrypt.ErrNoKey):
 		return "not encrypted to a key of this list"
 	case errors.Is(err, mimecrypt.ErrNoIntegrity):

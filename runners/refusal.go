@@ -18,7 +18,9 @@ const refusalText = "The list could not read your message, and did nothing with 
 	"It answers every message it cannot decrypt or verify with this same text.\n" +
 	"Check that the message is encrypted to the list's current key or\n" +
 	"certificate (mail %s for them), and, for S/MIME, that it\n" +
-	"is signed by your address inside the encryption, or encrypted with AES-GCM.\n"
+	"is signed by your address inside the encryption, or encrypted with AES-GCM.\n" +
+	"OpenPGP messages must be encrypted with AES (not Camellia, Twofish, IDEA\n" +
+	"or Blowfish).\n"
 
 // refuse answers a refused mail with the fixed text, at most
 // RefusalNoticeLimit times per sender and window, and never automatic mail.
@@ -40,7 +42,7 @@ func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cr
 		From:    listaddr.Address(list.Address, queue.SubOwner),
 		To:      m.Sender,
 		Subject: "Your message to " + list.Address + " could not be read",
-		Body:    fmt.Sprintf(refusalText, listaddr.Address(list.Address, queue.SubSendkey)),
+		Body:    fmt.Sprintf(refusalText, listaddr.Address(list.Address, queue.SubSendkey)) + r.hint,
 	}
 	j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 	return nil

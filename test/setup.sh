@@ -2,8 +2,8 @@
 # Installs what the test suite needs on a fresh Debian machine: the real peers
 # the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, NSS, the S/MIME engine
 # of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools,
-# ClamAV's clamd, and GnuTLS certtool, which signs S/MIME with Ed25519 where
-# OpenSSL 3.0 cannot).
+# ClamAV's clamd, GnuTLS certtool, which signs S/MIME with Ed25519 where
+# OpenSSL 3.0 cannot, and rnp, sq, sqop and PGPy for OpenPGP interoperability).
 # Idempotent; run as root (make test calls it). Postfix is installed as "Local
 # only" and left stopped: the end-to-end tests run their own instance with a
 # private config directory.
@@ -23,6 +23,12 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 # signature database (internal/clamdtest): no signature download.
 [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
 command -v sigtool >/dev/null || need+=(clamav)
+# Other OpenPGP implementations subscribers run: rnp (Thunderbird's engine),
+# Sequoia's sq and sqop, and PGPy (read by /usr/bin/python3).
+command -v rnp >/dev/null || need+=(rnp)
+command -v sq >/dev/null || need+=(sq)
+command -v sqop >/dev/null || need+=(sqop)
+/usr/bin/python3 -c 'import pgpy' >/dev/null 2>&1 || need+=(python3-pgpy)
 # The Exim binary extracted below needs these runtime libraries.
 [ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true

@@ -17,9 +17,10 @@ import (
 // decrypted is the plaintext of one OpenPGP message and, when it was signed
 // inside the encryption (RFC 3156 6.2), the signature check.
 type decrypted struct {
-	plain  []byte
-	signed bool
-	sig    sigCheck
+	plain   []byte
+	signed  bool
+	sig     sigCheck
+	literal *packet.LiteralData // its file name and time, for keepInlineSignature
 }
 
 // dearmor returns the binary packets of b: b itself when it is not armored,
@@ -42,6 +43,11 @@ func dearmor(b []byte, want string) ([]byte, error) {
 	return bin, nil
 }
 
+// errSignedOnly means the OpenPGP message holds no encryption but is a
+// signed (or literal) message: an inline-signed post (gpg --sign -a, sq
+// sign, RFC 9580 A.7), which the caller verifies instead.
+var errSignedOnly = errors.New("OpenPGP data is signed, not encrypted")
+
 // maxKeyTries bounds the key packets that name a list key or no key
 // (hidden recipients): each costs a private-key operation per list key.
 const maxKeyTries = 32
@@ -60,6 +66,14 @@ func (o *opener) prescan(bin []byte) error {
 		if err != nil {
 			var unsupported pgperrors.UnsupportedError
 			if errors.As(err, &unsupported) {
+				if c, ok := aeadCipherIn(unsupported); ok {
+					// A SEIPDv2 packet naming, in its clear header,
+					// a cipher the library lacks.
+					if err := o.keyVerdict(ours); err != nil {
+						return err
+					}
+					return &UnsupportedCipherError{Cipher: cipherName(c), InClear: true}
+				}
 				keys++
 				if keys > o.opts.MaxKeyPackets {
 					return fmt.Errorf("more than %d key packets: %w", o.opts.MaxKeyPackets, mimecrypt.ErrTooLarge)
@@ -84,10 +98,18 @@ func (o *opener) prescan(bin []byte) error {
 			if !p.IntegrityProtected {
 				return fmt.Errorf("symmetrically encrypted packet without MDC: %w", mimecrypt.ErrNoIntegrity)
 			}
-			return o.keyVerdict(ours)
+			if err := o.keyVerdict(ours); err != nil {
+				return err
+			}
+			if p.Version == 2 && !p.Cipher.IsSupported() {
+				return &UnsupportedCipherError{Cipher: cipherName(p.Cipher), InClear: true}
+			}
+			return nil
 		case *packet.AEADEncrypted:
 			return o.keyVerdict(ours)
 		case *packet.Marker:
+		case *packet.OnePassSignature, *packet.Signature, *packet.Compressed, *packet.LiteralData:
+			return fmt.Errorf("%w (found %T first)", errSignedOnly, p)
 		default:
 			return fmt.Errorf("OpenPGP data is not encrypted (found %T first): %w", p, mimecrypt.ErrMalformed)
 		}
@@ -117,6 +139,9 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	md, err := openpgp.ReadMessage(bytes.NewReader(bin), o.ring, nil, o.cfg)
 	if err != nil {
 		if errors.Is(err, pgperrors.ErrKeyIncorrect) {
+			if uerr := o.unsupportedSessionCipher(bin); uerr != nil {
+				return nil, uerr
+			}
 			return nil, mimecrypt.ErrNoKey
 		}
 		return nil, fmt.Errorf("decrypt: %v: %w", err, mimecrypt.ErrMalformed)
@@ -133,10 +158,42 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: encrypted data is damaged or was modified (%v): %w", err, mimecrypt.ErrMalformed)
 	}
-	d := &decrypted{plain: buf.Bytes()}
+	d := &decrypted{plain: buf.Bytes(), literal: md.LiteralData}
 	if md.IsSigned {
 		d.signed = true
 		d.sig = o.judge(md)
 	}
 	return d, nil
+}
+
+// verifySigned checks an inline-signed OpenPGP message (one-pass signature,
+// literal data, signature; possibly compressed), reading the literal data
+// to its end within the size bound before judging the signature.
+func (o *opener) verifySigned(data []byte) sigCheck {
+	bin, err := dearmor(data, "PGP MESSAGE")
+	if err != nil {
+		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed message cannot be read"}
+	}
+	if n := countPackets(bin, 64); n > 32 {
+		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed message holds too many packets"}
+	}
+	md, err := openpgp.ReadMessage(bytes.NewReader(bin), o.ring, nil, o.cfg)
+	if err != nil {
+		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed message cannot be read: " + plainError(err)}
+	}
+	if md.IsEncrypted {
+		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed message holds encrypted data"}
+	}
+	lim := &io.LimitedReader{R: md.UnverifiedBody, N: o.opts.MaxDecompressed + 1}
+	n, err := io.Copy(io.Discard, lim)
+	if n > o.opts.MaxDecompressed {
+		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed message exceeds a size limit"}
+	}
+	if err != nil {
+		return sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed message cannot be checked: " + plainError(err)}
+	}
+	if !md.IsSigned {
+		return sigCheck{verdict: mimecrypt.VerdictNone, reason: "the OpenPGP message is neither signed nor encrypted"}
+	}
+	return o.judge(md)
 }

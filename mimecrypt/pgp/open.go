@@ -82,7 +82,10 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 
 // reasonFor phrases an Open error for the sender.
 func reasonFor(err error) string {
+	var uc *UnsupportedCipherError
 	switch {
+	case errors.As(err, &uc):
+		return "the message is encrypted with the cipher " + uc.Cipher + ", which the list does not support; configure your client to use AES"
 	case errors.Is(err, mimecrypt.ErrNoKey):
 		return "the message is not encrypted to the list's key"
 	case errors.Is(err, mimecrypt.ErrNoIntegrity):
@@ -377,12 +380,25 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 	}
 	res.Encryption = mimecrypt.EncPGPInline
 	d, err := o.decrypt(blk.armor)
+	if errors.Is(err, errSignedOnly) {
+		// Inline-signed: the message stays as it came, signature and all.
+		res.Encryption = mimecrypt.EncNone
+		setVerdict(res, bindFrom(o.verifySigned(blk.armor), from))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	plain := d.plain
 	if d.signed {
 		setVerdict(res, bindFrom(d.sig, from))
+		if res.Verdict == mimecrypt.VerdictGood {
+			// Keep the sender's signature for the subscribers, as
+			// keepSignature does for PGP/MIME.
+			if kept, ok := keepInlineSignature(plain, d); ok {
+				plain = kept
+			}
+		}
 	} else if cb, ok := findInline(plain); ok && cb.kind == beginSigned && cb.alone {
 		setVerdict(res, bindFrom(o.verifyClearsigned(cb.armor), from))
 	}

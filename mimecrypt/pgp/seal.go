@@ -47,6 +47,12 @@ type body struct {
 	key    []byte
 	packet []byte // the SEIPD packet
 
+	// crc is the CRC-24 of packet from a zero register and shift the
+	// register change of len(packet) bytes: a copy's armor checksum is
+	// shift.apply(crc24(init, key packets)) ^ crc.
+	crc   uint32
+	shift crc24Shift
+
 	mu     sync.Mutex
 	tails  map[int][]byte // armored lines of packet[skip:] by skip
 	cached int            // bytes held in tails
@@ -109,6 +115,7 @@ func (s *Sealed) encrypted(aead bool) (*body, error) {
 			return
 		}
 		b.packet = out.Bytes()
+		b.crc, b.shift = crc24(0, b.packet), zeroShift(len(b.packet))
 		b.tails = map[int][]byte{}
 	})
 	return b, b.err
@@ -261,6 +268,9 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 	if err != nil {
 		return nil, err
 	}
+	// The armor carries its CRC-24 line: RFC 9580 6.1 lets a writer omit
+	// it, but strict readers (PGPy) refuse armor without it.
+	sum := armorChecksumLine(b.shift.apply(crc24(crc24Init, pkb))^b.crc, "\r\n")
 	// The key packets and the first bytes of the body fill whole armor lines;
 	// the rest of the body's armor is shared by every message with the same
 	// alignment.
@@ -285,7 +295,7 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n"+
 		"-----BEGIN PGP MESSAGE-----\r\n\r\n"...)
 	head = appendArmorLines(head, pkb, "\r\n")
-	trailer := []byte("-----END PGP MESSAGE-----\r\n\r\n--" + bd + "--\r\n")
+	trailer := append(sum, "-----END PGP MESSAGE-----\r\n\r\n--"+bd+"--\r\n"...)
 	tail, rest := b.tail(skip)
 	return &recipientMessage{head: head, tail: tail, rest: rest, trailer: trailer}, nil
 }

@@ -127,10 +127,6 @@ func TestKeyPacketIDs(t *testing.T) {
 	}
 }
 
-type nopCloser struct{ *bytes.Buffer }
-
-func (nopCloser) Close() error { return nil }
-
 // ours armors binary packets as For does.
 func ours(bin []byte) []byte {
 	b := append([]byte("-----BEGIN PGP MESSAGE-----\r\n\r\n"), appendArmorLines(nil, bin, "\r\n")...)

@@ -48,8 +48,9 @@ func TestRefusalsScoreLikeBounces(t *testing.T) {
 	s2.sink.SetRefuse("bob@subs.test", 550)
 	s2.deliver(t, queue.SubPost, "ann@subs.test", post)
 	s2.drain(t)
-	if n, st := bounceScore(t, s2, "bob@subs.test"); n != 1 || st != "550" {
-		t.Fatalf("bob refused at RCPT: score %d status %q, want 1 550", n, st)
+	// The sink answers "550 5.0.0 ...": the enhanced code is the status.
+	if n, st := bounceScore(t, s2, "bob@subs.test"); n != 1 || st != "5.0.0" {
+		t.Fatalf("bob refused at RCPT: score %d status %q, want 1 5.0.0", n, st)
 	}
 	s2.deliver(t, queue.SubPost, "ann@subs.test", post)
 	s2.drain(t)

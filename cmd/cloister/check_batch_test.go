@@ -10,6 +10,7 @@ import (
 // stops batching.
 func TestCheckWarnsHiddenBatches(t *testing.T) {
 	cfg := newSite(t)
+	withMTA(t, cfg)
 	if out, err := cli(t, "--config", cfg, "list", "create", "team", "--owner", "ann@subs.test"); err != nil {
 		t.Fatalf("list create: %v\n%s", err, out)
 	}

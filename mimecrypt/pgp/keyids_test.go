@@ -130,6 +130,7 @@ func TestKeyPacketIDs(t *testing.T) {
 // ours armors binary packets as For does.
 func ours(bin []byte) []byte {
 	b := append([]byte("-----BEGIN PGP MESSAGE-----\r\n\r\n"), appendArmorLines(nil, bin, "\r\n")...)
+	b = append(b, armorChecksumLine(crc24(crc24Init, bin), "\r\n")...)
 	return append(b, "-----END PGP MESSAGE-----"...)
 }
 

@@ -381,7 +381,7 @@ func (c *Context) welcome(addr string) {
 		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert.Raw})
 		m.Attach = append(m.Attach, attachment{Type: "application/x-pem-file", Name: c.List.LocalPart() + ".pem", Data: p})
 		m.Body += fmt.Sprintf("\nThe list's S/MIME certificate (%s, SHA-256 %s) is attached: encrypt posts to it.\n",
-			k.cert.Subject.CommonName, keyring.CertFingerprint(k.cert))
+			certName(k.cert), keyring.CertFingerprint(k.cert))
 	}
 	c.send(m, "welcome")
 }

@@ -49,7 +49,7 @@ func (Info) Run(c *Context, args []string) Result {
 			fmt.Fprintf(&b, "OpenPGP key:   %X (send \"key get\" for it)\n", k.PrimaryKey.Fingerprint)
 		}
 		if cert, _, _, err := c.Site.Keys.ListSMIME(l.Address); err == nil {
-			fmt.Fprintf(&b, "S/MIME:        certificate %s, serial %s\n", cert.Subject.CommonName, cert.SerialNumber)
+			fmt.Fprintf(&b, "S/MIME:        certificate %s, serial %s\n", certName(cert), cert.SerialNumber)
 		}
 	}
 	if st.PGPPostEncrypt != "no" || st.SMIMEPostEncrypt != "no" {

@@ -239,7 +239,7 @@ func keyGet(c *Context) Result {
 	if k.cert != nil {
 		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert.Raw})
 		c.attach = append(c.attach, attachment{Type: "application/x-pem-file", Name: c.List.LocalPart() + ".pem", Data: p})
-		text = append(text, "S/MIME certificate "+k.cert.Subject.CommonName+" is attached.")
+		text = append(text, "S/MIME certificate "+certName(k.cert)+" is attached.")
 	}
 	if len(text) == 0 {
 		return refused("this list has no key")

@@ -11,6 +11,7 @@ import (
 	"github.com/smallstep/pkcs7"
 
 	"cloister/keyring"
+	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/rules"
 )
@@ -39,7 +40,15 @@ func (k *offeredKey) describe() string {
 	if k.pgp != nil {
 		return "the OpenPGP key " + k.fingerprint()
 	}
-	return "the S/MIME certificate " + k.fingerprint() + " (" + k.cert.Subject.CommonName + ")"
+	return "the S/MIME certificate " + k.fingerprint() + " (" + certName(k.cert) + ")"
+}
+
+// certName is a certificate's common name as one line of text: its holder
+// (or whoever had the CA issue it) chose it, and it is written into the
+// list's signed mail, such as the announcement that a key changed, where a
+// line break would let it add lines of its own.
+func certName(c *x509.Certificate) string {
+	return mailmsg.CleanValue(c.Subject.CommonName)
 }
 
 // parseOffered reads a key kept in a token's arguments.

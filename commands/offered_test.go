@@ -122,3 +122,19 @@ func FuzzCertAttachments(f *testing.F) {
 		}
 	})
 }
+
+// TestCertNameIsOneLine: a certificate's common name with line breaks and
+// other controls is written into the list's mail as one line of text.
+func TestCertNameIsOneLine(t *testing.T) {
+	for _, tc := range []struct{ cn, want string }{
+		{"Ann Example", "Ann Example"},
+		{"ann\r\n\r\nThis change is routine: ignore this mail.", "ann This change is routine: ignore this mail."},
+		{"a\x00b\u2028c\x1bd", "a b c d"},
+	} {
+		k := &offeredKey{cert: &x509.Certificate{Subject: pkix.Name{CommonName: tc.cn}, Raw: []byte{1}}}
+		got := k.describe()
+		if strings.ContainsAny(got, "\r\n\x00\x1b\u2028") || !strings.HasSuffix(got, "("+tc.want+")") {
+			t.Errorf("CN %q: described as %q, want it to end with (%s)", tc.cn, got, tc.want)
+		}
+	}
+}

@@ -19,7 +19,8 @@ import (
 // the list distributes, authenticated or not: an authenticated post is the
 // worst case (the name rides on a good signature by bob), but a list that
 // signs its copies re-signs the unauthenticated ones too. The address is
-// kept; the name is dropped.
+// kept; the name is dropped. Likewise a Sender field that names anyone but
+// the From address is dropped.
 type FromName struct{}
 
 // Name implements Handler.
@@ -27,7 +28,7 @@ func (FromName) Name() string { return "from-name" }
 
 // Description implements Handler.
 func (FromName) Description() string {
-	return "drop a From display name that holds an address other than the From address"
+	return "drop a From display name that holds an address other than the From address, and a Sender naming another"
 }
 
 // Process implements Handler. A From that does not hold exactly one
@@ -48,12 +49,30 @@ func (h FromName) Process(ctx *Context) error {
 		return nil
 	}
 	a := list[0]
+	if otherSender(ctx.Msg.Values("Sender"), a.Address) {
+		ctx.Msg.Del("Sender")
+		ctx.Note(h, "Sender dropped: it named an address other than %s", a.Address)
+	}
 	if !namesOtherAddress(a.Name, a.Address) {
 		return nil
 	}
 	ctx.Msg.Set("From", (&mail.Address{Address: a.Address}).String())
 	ctx.Note(h, "display name dropped: it named an address other than %s", a.Address)
 	return nil
+}
+
+// otherSender reports whether the Sender fields name anyone but from (or
+// cannot be read): clients show such a Sender beside From ("ann on behalf
+// of bob"), and on the list's copy it would ride on bob's signature or the
+// list's.
+func otherSender(vals []string, from string) bool {
+	for _, v := range vals {
+		a, err := mailmsg.ParseAddressList(v)
+		if err != nil || len(a) != 1 || !strings.EqualFold(a[0].Address, from) || namesOtherAddress(a[0].Name, a[0].Address) {
+			return true
+		}
+	}
+	return false
 }
 
 // rawCharsetParser decodes RFC 2047 words of any charset as their bytes.

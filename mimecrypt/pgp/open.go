@@ -52,7 +52,8 @@ type opener struct {
 //
 // The signature verdict requires a From header with exactly one address, to
 // which opts.Senders bound the signing key (else signer-mismatch): the user
-// IDs of the key do not count. The
+// IDs of the key do not count. A From field inside the signed entity
+// (protected header fields) must name the same address. The
 // Date header is not compared with the signature time: real clients (Delta
 // Chat) and test suites send Dates days or years away from it. A leading mbox
 // "From " line is skipped.
@@ -211,7 +212,11 @@ func (o *opener) openSigned(top *rawmime.Entity, params map[string]string, res *
 		return nil // S/MIME or unknown: not ours
 	}
 	chk := o.verifySignedParts(parts)
-	chk = bindFrom(chk, top.Fields.Values("From"))
+	if len(parts) == 2 {
+		chk = bindSigned(chk, top.Fields.Values("From"), parts[0])
+	} else {
+		chk = bindFrom(chk, top.Fields.Values("From"))
+	}
 	setVerdict(res, chk)
 	return nil
 }
@@ -291,13 +296,19 @@ func (o *opener) openEncrypted(top, enc *rawmime.Entity, params map[string]strin
 	from := top.Fields.Values("From")
 	switch mt, ip, _ := inner.MediaType(); {
 	case d.signed:
-		setVerdict(res, bindFrom(d.sig, from))
+		setVerdict(res, bindSigned(d.sig, from, d.plain))
 	case mt == "multipart/signed" && strings.EqualFold(ip["protocol"], "application/pgp-signature"):
 		parts, err := rawmime.SplitMultipart(inner.Body, ip["boundary"], o.opts.MaxParts)
 		if err != nil {
 			setVerdict(res, sigCheck{verdict: mimecrypt.VerdictBad, reason: "the signed part inside the encryption cannot be split"})
 		} else {
-			setVerdict(res, bindFrom(o.verifySignedParts(parts), from))
+			chk := o.verifySignedParts(parts)
+			if len(parts) == 2 {
+				chk = bindSigned(chk, from, parts[0])
+			} else {
+				chk = bindFrom(chk, from)
+			}
+			setVerdict(res, chk)
 		}
 	}
 	if d.signed && res.Verdict == mimecrypt.VerdictGood {

@@ -14,6 +14,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/mimecrypt"
+	"cloister/mimecrypt/rawmime"
 )
 
 // sigCheck is the outcome of checking the signatures of one signed content.
@@ -193,6 +194,29 @@ func bindFrom(chk sigCheck, from []string) sigCheck {
 		chk.verdict = mimecrypt.VerdictSignerMismatch
 		chk.reason = fmt.Sprintf("the signing key is not bound to the sender address %s on this list's keyring", addrs)
 		return chk
+	}
+	return chk
+}
+
+// bindSigned is bindFrom for a signature over a MIME entity (signed, its
+// bytes): a From field inside the signature (protected header fields, RFC
+// 9788, which clients show instead of the outer one) must name the same
+// address as the outer From, else a reader would take the post for another
+// sender's, authenticated by the signer's key.
+func bindSigned(chk sigCheck, from []string, signed []byte) sigCheck {
+	chk = bindFrom(chk, from)
+	if chk.verdict != mimecrypt.VerdictGood {
+		return chk
+	}
+	e, err := rawmime.Parse(signed)
+	if err != nil || !e.Fields.Has("From") {
+		return chk
+	}
+	outer, _ := fromAddresses(from)
+	inner, err := fromAddresses(e.Fields.Values("From"))
+	if err != nil || inner != outer {
+		chk.verdict = mimecrypt.VerdictSignerMismatch
+		chk.reason = "the From field inside the signature does not name the sender address " + outer
 	}
 	return chk
 }

@@ -29,8 +29,10 @@ import (
 // whose signature is good, stay as they came, inside any decrypted layer;
 // opaque signed-data with any other verdict is replaced by its content.
 //
-// The verdict is that of the outermost signature; a bad signature in any
-// deeper layer makes it bad. A good verdict needs the signer's certificate
+// The verdict is that of the outermost signature inside the innermost
+// encryption; a bad signature in any deeper layer makes it bad. A signature
+// around an encryption covers only ciphertext, which anyone who captured it
+// can sign, so it is ignored. A good verdict needs the signer's certificate
 // to carry the single From address and to be bound to it (see
 // OpenOptions.Bindings); SignerAddresses is then that address alone.
 // Problems with signatures are verdicts, not errors. Errors (wrapping
@@ -56,6 +58,7 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	changed := false
 	var malleablePlain []byte // the plaintext of the innermost CBC layer
 	malleableFrom := 0        // 1 + the index in sigs of the first signature inside the innermost CBC layer; 0: none
+	ignored := false          // a signature around an encryption was dropped
 	finish := func() (*mimecrypt.Result, error) {
 		applySignatures(res, sigs)
 		if malleableFrom > 0 {
@@ -68,6 +71,9 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 			if res.Verdict != mimecrypt.VerdictGood || !tight(malleablePlain) {
 				res.Malleable = true
 			}
+		}
+		if res.Verdict == mimecrypt.VerdictNone && res.Reason == "" && ignored {
+			res.Reason = "the signature around the encrypted part was ignored: it covers only ciphertext"
 		}
 		if res.Verdict == mimecrypt.VerdictNone && res.Reason == "" && hasSMIMEChild(cur) {
 			res.Reason = "only part of the message is signed or encrypted with S/MIME; the list judges whole messages"
@@ -100,6 +106,11 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 			switch kind {
 			case "enveloped-data", "authenveloped-data":
 				res.Encryption = mimecrypt.EncSMIME
+				// A signature found so far covers only this ciphertext,
+				// which whoever captured it can sign anew: it says nothing
+				// of the plaintext, and is ignored (as for OpenPGP).
+				ignored = ignored || len(sigs) > 0
+				sigs = sigs[:0]
 				// What the DER is decides, not the smime-type parameter.
 				if kindOf(der) != "authenveloped-data" {
 					malleableFrom = len(sigs) + 1 // the signatures found from here on are inside

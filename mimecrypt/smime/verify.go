@@ -124,8 +124,28 @@ func (o *OpenOptions) verify(sigBER, detached []byte, from []string, date string
 		sig.verdict, sig.reason = mimecrypt.VerdictSignerMismatch, reason
 		return sig
 	}
+	if reason := protectedFrom(p7.Content, from[0]); reason != "" {
+		sig.verdict, sig.reason = mimecrypt.VerdictSignerMismatch, reason
+		return sig
+	}
 	sig.from = strings.ToLower(from[0])
 	return sig
+}
+
+// protectedFrom returns why a From field inside the signed content
+// (protected header fields, RFC 9788, which clients show instead of the
+// outer one) does not name the From address, or "" when it does or when
+// the content has none: else a reader would take the message for another
+// sender's, authenticated by the signer's certificate.
+func protectedFrom(content []byte, from string) string {
+	e, err := parseContent(content)
+	if err != nil || !e.Fields.Has("From") {
+		return ""
+	}
+	if inner := fromAddresses(e); len(inner) != 1 || !strings.EqualFold(inner[0], from) {
+		return "the From field inside the signature does not name the sender address " + from
+	}
+	return ""
 }
 
 // onFile returns why the certificate is not bound to the From address by

@@ -712,14 +712,20 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 // Expired counts what ExpireHeld removed.
 type Expired struct {
 	Held   int // held posts dropped
-	Tokens int // expired tokens purged
+	Tokens int // tokens purged (expired more than ExpiredTokenKeep ago)
 }
+
+// ExpiredTokenKeep is how long a token is kept after it expired: an answer
+// that comes that late is refused as expired ("send the request again"),
+// not as an unknown token. Only then is the token purged.
+const ExpiredTokenKeep = 7 * 24 * time.Hour
 
 // ExpireHeld drops the held posts whose expiry (held_expire_days after they
 // were held, or the confirmation token's expiry for a post awaiting its
 // sender's confirmation) is not after now, telling each sender, except the
-// senders who never confirmed; then it purges the tokens that expired before
-// now. `cloister held expire` runs it; run it daily.
+// senders who never confirmed; then it purges the tokens that expired more
+// than ExpiredTokenKeep before now. `cloister held expire` runs it; run it
+// daily (`cloister runners` runs it when it starts and every hour).
 func ExpireHeld(s *site.Site, now time.Time) (Expired, error) {
 	var out Expired
 	var expired []*lists.Held
@@ -741,7 +747,7 @@ func ExpireHeld(s *site.Site, now time.Time) (Expired, error) {
 	}
 	err = s.Lists.Update(func(tx *lists.Tx) error {
 		var err error
-		out.Tokens, err = tx.PurgeTokens(now)
+		out.Tokens, err = tx.PurgeTokens(now.Add(-ExpiredTokenKeep))
 		return err
 	})
 	if err != nil {

@@ -147,7 +147,8 @@ func TestHeldEncryptedPostNoticeHasNoPlaintext(t *testing.T) {
 }
 
 // TestHeldPostsExpire: a held post past held_expire_days is dropped with a
-// notice to its sender; its moderator tokens are purged with it.
+// notice to its sender; its moderator tokens are refused as expired, and
+// purged ExpiredTokenKeep after their expiry.
 func TestHeldPostsExpire(t *testing.T) {
 	s := newTestSite(t)
 	setSetting(t, s, "send", "send.editorkey")
@@ -167,8 +168,8 @@ func TestHeldPostsExpire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Held != 1 || got.Tokens != 2 { // approve and reject tokens of ann
-		t.Fatalf("expired %+v, want 1 post and 2 tokens", got)
+	if got.Held != 1 || got.Tokens != 0 { // the tokens are kept ExpiredTokenKeep
+		t.Fatalf("expired %+v, want 1 post and no token", got)
 	}
 	s.drain(t)
 	n := oneMessage(t, s, "eve@else.test")
@@ -181,6 +182,14 @@ func TestHeldPostsExpire(t *testing.T) {
 	if f := s.files(t, queue.Held); len(f) != 0 {
 		t.Fatalf("held queue left %v", f)
 	}
+	s.Lists.Now = func() time.Time { return now.Add(3*24*time.Hour + time.Minute) }
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
+		t.Fatalf("expired token: %v, want ErrTokenExpired", err)
+	}
+	got, err = ExpireHeld(s.Site, now.Add(3*24*time.Hour+ExpiredTokenKeep+time.Minute))
+	if err != nil || got.Tokens != 2 { // approve and reject tokens of ann
+		t.Fatalf("purge: %+v, %v; want 2 tokens", got, err)
+	}
 	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
 		t.Fatalf("purged token: %v, want ErrNoToken", err)
 	}
@@ -188,7 +197,8 @@ func TestHeldPostsExpire(t *testing.T) {
 
 // TestConfirmationTokenExpires: an unanswered confirmation request expires
 // after token_expire_hours: the token is refused, then the post is dropped
-// (without a notice: its sender never confirmed it) and the token purged.
+// (without a notice: its sender never confirmed it); the token is purged
+// ExpiredTokenKeep later.
 func TestConfirmationTokenExpires(t *testing.T) {
 	s := newTestSite(t)
 	setSetting(t, s, "send", "send.private_key")
@@ -202,8 +212,14 @@ func TestConfirmationTokenExpires(t *testing.T) {
 		t.Fatalf("expired token: %v, want ErrTokenExpired", err)
 	}
 	got, err := ExpireHeld(s.Site, later)
-	if err != nil || got.Held != 1 || got.Tokens != 1 {
+	if err != nil || got.Held != 1 || got.Tokens != 0 {
 		t.Fatalf("expire: %+v, %v", got, err)
+	}
+	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
+		t.Fatalf("expired token after the sweep: %v, want ErrTokenExpired", err)
+	}
+	if got, err := ExpireHeld(s.Site, later.Add(ExpiredTokenKeep)); err != nil || got.Tokens != 1 {
+		t.Fatalf("purge: %+v, %v", got, err)
 	}
 	s.drain(t)
 	if box := s.mailbox(t, "bob@subs.test"); len(box) != 1 {

@@ -116,7 +116,7 @@ func (a *app) heldCmd() *cobra.Command {
 		func(s *site.Site, id string) error { return runners.Discard(s, id, by) })
 	expire := &cobra.Command{
 		Use:   "expire",
-		Short: "Drop held posts past their expiry (held_expire_days) with a notice to each sender, and purge expired tokens; run daily",
+		Short: "Drop held posts past their expiry (held_expire_days) with a notice to each sender, and purge the tokens that expired more than a week ago; run daily",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.open()

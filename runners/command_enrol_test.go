@@ -36,6 +36,16 @@ func mailboxReader(t *testing.T, homes map[string]*gnupg.Home) (*gnupg.Home, str
 // with h's key: what dan does with dan's key, and eve with hers.
 func enrolByChallenge(t *testing.T, s *testSite, h *gnupg.Home) {
 	t.Helper()
+	enrolByChallengeAnswer(t, s, h, func(tok string) string {
+		return string(h.PGPMIMESigned("From: dan@else.test\nTo: team-confirm+"+tok+"@lists.test\nSubject: Re: Confirm\n",
+			[]byte("Content-Type: text/plain\n\nyes\n"), "dan@else.test"))
+	})
+}
+
+// enrolByChallengeAnswer is enrolByChallenge with the answer to the
+// challenge token tok written by answer.
+func enrolByChallengeAnswer(t *testing.T, s *testSite, h *gnupg.Home, answer func(tok string) string) {
+	t.Helper()
 	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nkey set\n\n"+string(h.ExportPublic("dan@else.test")))
 	s.drain(t)
 	var tok string
@@ -48,9 +58,7 @@ func enrolByChallenge(t *testing.T, s *testSite, h *gnupg.Home) {
 	if tok == "" {
 		t.Fatalf("no challenge encrypted to %s; dan's mailbox: %q", h.Fingerprint("dan@else.test"), box)
 	}
-	answer := string(h.PGPMIMESigned("From: dan@else.test\nTo: team-confirm+"+tok+"@lists.test\nSubject: Re: Confirm\n",
-		[]byte("Content-Type: text/plain\n\nyes\n"), "dan@else.test"))
-	s.deliverConfirm(t, tok, "dan@else.test", answer)
+	s.deliverConfirm(t, tok, "dan@else.test", answer(tok))
 	s.drain(t)
 }
 
@@ -124,6 +132,25 @@ func TestEnrolProofMailboxReader(t *testing.T) {
 	}
 	// dan's gpg reads the announcement and checks the list's signature.
 	checkAnnounced(t, s, homes, homes["dan@else.test"], "dan@else.test", eveFpr, 1)
+}
+
+// TestEnrolAnswerSignedAndEncrypted: the answer to a key challenge as
+// Thunderbird sends it by default, signed and encrypted to the list in one
+// OpenPGP message (RFC 3156 6.2), binds the key: the signature, by a key not
+// yet on file, is kept through decryption so that the challenge can check it
+// with the offered key.
+func TestEnrolAnswerSignedAndEncrypted(t *testing.T) {
+	s, homes, keys := keySite(t)
+	dan := gnupg.New(t)
+	fpr := dan.GenKey("dan <dan@else.test>", "cv25519")
+	dan.Import(homes["list"].ExportPublic("team@lists.test"))
+	enrolByChallengeAnswer(t, s, dan, func(tok string) string {
+		return string(dan.PGPMIMEEncrypted("From: dan@else.test\nTo: team-confirm+"+tok+"@lists.test\nSubject: Re: Confirm\n",
+			[]byte("Content-Type: text/plain\r\n\r\nyes\r\n"), true, "dan@else.test", "team@lists.test"))
+	})
+	if got := boundFpr(keys, "dan@else.test"); got != fpr {
+		t.Fatalf("a signed and encrypted answer did not bind the key: got %q; reply:\n%s", got, lastMail(t, s, "dan@else.test"))
+	}
 }
 
 // TestEnrolOwnerMailboxReader: on a list that distributes encrypted by

@@ -81,7 +81,10 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 	defer stats.Time("incoming", `op="open",tech="`+t+`"`, time.Now())
 	switch t {
 	case "pgp":
-		opts := pgp.OpenOptions{Senders: s.Keys.Senders()}
+		// An answer to a key challenge may be signed inside the encryption
+		// by the offered key, not yet on file: keep that signature for the
+		// confirm command to check.
+		opts := pgp.OpenOptions{Senders: s.Keys.Senders(), KeepUnknownSignature: m.Subaddress == queue.SubConfirm}
 		key, kerr := s.Keys.ListPGP(list.Address)
 		switch {
 		case kerr == nil:

@@ -311,7 +311,8 @@ func (o *opener) openEncrypted(top, enc *rawmime.Entity, params map[string]strin
 			setVerdict(res, chk)
 		}
 	}
-	if d.signed && res.Verdict == mimecrypt.VerdictGood {
+	if d.signed && (res.Verdict == mimecrypt.VerdictGood ||
+		res.Verdict == mimecrypt.VerdictUnknownKey && o.opts.KeepUnknownSignature) {
 		// The sender's signature was made inside the encryption (RFC 3156
 		// 6.2 combined form): keep it for the subscribers as the layered
 		// form (6.1), multipart/signed around the decrypted entity, when

@@ -66,6 +66,12 @@ type OpenOptions struct {
 	ListKeys openpgp.EntityList
 	// Senders looks up the public keys of signers. Nil means no signer is known.
 	Senders KeySource
+	// KeepUnknownSignature keeps a signature made inside the encryption by
+	// a key the senders do not hold, as multipart/signed around the opened
+	// content (verdict unknown-key, as without it), so that a later check
+	// with a key not yet on file can verify it: the answer to a key-set
+	// challenge, signed and encrypted in one message by the offered key.
+	KeepUnknownSignature bool
 	// Now is the time at which key expiry and revocation are judged; zero
 	// means time.Now().
 	Now time.Time

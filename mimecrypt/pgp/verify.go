@@ -90,7 +90,9 @@ func (o *opener) judge(md *openpgp.MessageDetails) sigCheck {
 	}
 	if good == nil && withKey == nil {
 		c := md.SignatureCandidates[0]
-		return sigCheck{verdict: mimecrypt.VerdictUnknownKey,
+		// The signature packet travels on unverified, for a caller that
+		// checks it later with a key not on file (OpenOptions.KeepUnknownSignature).
+		return sigCheck{verdict: mimecrypt.VerdictUnknownKey, sig: c.CorrespondingSig,
 			reason: fmt.Sprintf("the signing key %016X is not known to the list", c.IssuerKeyId)}
 	}
 	if good == nil {

@@ -244,6 +244,24 @@ func (e *envelope) contentKey(cert *x509.Certificate, key crypto.PrivateKey) ([]
 // *ecdsa.PrivateKey or an *ecdh.PrivateKey). It returns ErrNoRecipient when
 // the envelope is not addressed to cert.
 func Decrypt(ber []byte, cert *x509.Certificate, key crypto.PrivateKey) (*Decrypted, error) {
+	e, err := readEnvelope(ber)
+	if err != nil {
+		return nil, err
+	}
+	cek, err := e.contentKey(cert, key)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := openContent(e.cipher, cek, e.params, e.ciphertext, e.mac, e.authAttrs)
+	if err != nil {
+		return nil, err
+	}
+	return &Decrypted{Content: pt, ContentType: e.contentType, Cipher: e.cipher}, nil
+}
+
+// readEnvelope reads a BER or DER ContentInfo holding EnvelopedData or
+// AuthEnvelopedData.
+func readEnvelope(ber []byte) (*envelope, error) {
 	der, err := Normalize(ber)
 	if err != nil {
 		return nil, err
@@ -264,13 +282,5 @@ func Decrypt(ber []byte, cert *x509.Certificate, key crypto.PrivateKey) (*Decryp
 	if err != nil {
 		return nil, err
 	}
-	cek, err := e.contentKey(cert, key)
-	if err != nil {
-		return nil, err
-	}
-	pt, err := openContent(e.cipher, cek, e.params, e.ciphertext, e.mac, e.authAttrs)
-	if err != nil {
-		return nil, err
-	}
-	return &Decrypted{Content: pt, ContentType: e.contentType, Cipher: e.cipher}, nil
+	return e, nil
 }

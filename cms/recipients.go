@@ -15,23 +15,7 @@ import (
 // A KeyAgreeRecipientInfo counts once per recipient key it holds. It lets a
 // sender check, without any private key, to whom an envelope is addressed.
 func RecipientsNamed(ber []byte, certs []*x509.Certificate) ([]int, error) {
-	der, err := Normalize(ber)
-	if err != nil {
-		return nil, err
-	}
-	oid, body, err := readContentInfo(der)
-	if err != nil {
-		return nil, err
-	}
-	var auth bool
-	switch {
-	case oid.Equal(OIDEnvelopedData):
-	case oid.Equal(OIDAuthEnvelopedData):
-		auth = true
-	default:
-		return nil, fmt.Errorf("%w: content type %v is not an envelope", ErrUnsupported, oid)
-	}
-	e, err := parseEnvelope(body, auth)
+	e, err := readEnvelope(ber)
 	if err != nil {
 		return nil, err
 	}

@@ -56,17 +56,10 @@ type SignerInfo struct {
 // digestHash maps a digest algorithm to its hash; SHA-1 and MD5 are not
 // offered (RFC 8551 section 2.1).
 func digestHash(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
-	switch {
-	case oid.Equal(oidSHA224):
-		return crypto.SHA224, true
-	case oid.Equal(oidSHA256):
-		return crypto.SHA256, true
-	case oid.Equal(oidSHA384):
-		return crypto.SHA384, true
-	case oid.Equal(oidSHA512):
-		return crypto.SHA512, true
+	if oid.Equal(oidSHA1) {
+		return 0, false
 	}
-	return 0, false
+	return hashForOID(oid)
 }
 
 // VerifySignerInfo checks one signer's signature over content with the

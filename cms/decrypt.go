@@ -183,59 +183,90 @@ func matchIssuerSerial(ias cryptobyte.String, cert *x509.Certificate) bool {
 	return string(issuer) == string(cert.RawIssuer) && cert.SerialNumber != nil && serial.Cmp(cert.SerialNumber) == 0
 }
 
-// contentKey finds the RecipientInfo for cert and recovers the content key.
-func (e *envelope) contentKey(cert *x509.Certificate, key crypto.PrivateKey) ([]byte, error) {
+// eachRecipientInfo calls fn with the tag and body of each RecipientInfo
+// of e, in order, until fn says it is done; at most MaxRecipients are read.
+func (e *envelope) eachRecipientInfo(fn func(tag cbasn1.Tag, ri cryptobyte.String) (done bool, err error)) error {
 	ris := e.recipients
 	for n := 0; !ris.Empty(); n++ {
 		if n >= MaxRecipients {
-			return nil, fmt.Errorf("%w: more than %d recipient infos", ErrTooLarge, MaxRecipients)
+			return fmt.Errorf("%w: more than %d recipient infos", ErrTooLarge, MaxRecipients)
 		}
 		var ri cryptobyte.String
 		var tag cbasn1.Tag
 		if !ris.ReadAnyASN1(&ri, &tag) {
-			return nil, fmt.Errorf("%w: recipient info", ErrMalformed)
+			return fmt.Errorf("%w: recipient info", ErrMalformed)
 		}
+		if done, err := fn(tag, ri); done || err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readKeyTransRID reads the version and the recipient identifier of a
+// KeyTransRecipientInfo body, leaving ri at its key encryption algorithm.
+func readKeyTransRID(ri *cryptobyte.String) (rid cryptobyte.String, ridTag cbasn1.Tag, err error) {
+	var version int
+	if !ri.ReadASN1Integer(&version) || !ri.ReadAnyASN1Element(&rid, &ridTag) {
+		return nil, 0, fmt.Errorf("%w: key transport recipient info", ErrMalformed)
+	}
+	return rid, ridTag, nil
+}
+
+// keyTransNames reports whether a KeyTransRecipientInfo's recipient
+// identifier (issuerAndSerialNumber, or [0] subjectKeyIdentifier) names cert.
+func keyTransNames(rid cryptobyte.String, ridTag cbasn1.Tag, cert *x509.Certificate) bool {
+	switch ridTag {
+	case cbasn1.SEQUENCE:
+		return matchIssuerSerial(rid, cert)
+	case cbasn1.Tag(0).ContextSpecific():
+		var ski cryptobyte.String
+		return rid.ReadASN1(&ski, ridTag) && len(cert.SubjectKeyId) > 0 && string(ski) == string(cert.SubjectKeyId)
+	}
+	return false
+}
+
+// contentKey finds the RecipientInfo for cert and recovers the content key.
+func (e *envelope) contentKey(cert *x509.Certificate, key crypto.PrivateKey) ([]byte, error) {
+	var cek []byte
+	err := e.eachRecipientInfo(func(tag cbasn1.Tag, ri cryptobyte.String) (bool, error) {
 		switch tag {
 		case cbasn1.SEQUENCE: // KeyTransRecipientInfo
-			var version int
-			var rid cryptobyte.String
-			var ridTag cbasn1.Tag
-			if !ri.ReadASN1Integer(&version) || !ri.ReadAnyASN1Element(&rid, &ridTag) {
-				return nil, fmt.Errorf("%w: key transport recipient info", ErrMalformed)
+			rid, ridTag, err := readKeyTransRID(&ri)
+			if err != nil {
+				return true, err
 			}
-			match := false
-			switch ridTag {
-			case cbasn1.SEQUENCE:
-				match = matchIssuerSerial(rid, cert)
-			case cbasn1.Tag(0).ContextSpecific():
-				var ski cryptobyte.String
-				match = rid.ReadASN1(&ski, ridTag) && len(cert.SubjectKeyId) > 0 && string(ski) == string(cert.SubjectKeyId)
-			}
-			if !match {
-				continue
+			if !keyTransNames(rid, ridTag, cert) {
+				return false, nil
 			}
 			oid, params, err := readAlgID(&ri)
 			if err != nil {
-				return nil, err
+				return true, err
 			}
 			var ek []byte
 			if !ri.ReadASN1Bytes(&ek, cbasn1.OCTET_STRING) {
-				return nil, fmt.Errorf("%w: encrypted key", ErrMalformed)
+				return true, fmt.Errorf("%w: encrypted key", ErrMalformed)
 			}
-			return decryptKeyTrans(key, oid, params, ek, e.cipher.KeySize(), rand.Reader)
+			cek, err = decryptKeyTrans(key, oid, params, ek, e.cipher.KeySize(), rand.Reader)
+			return true, err
 		case tagContext1: // KeyAgreeRecipientInfo
 			origAlg, origPub, ukm, alg, algParams, ek, found, err := kariMatch(ri, cert)
-			if err != nil {
-				return nil, err
+			if err != nil || !found {
+				return err != nil, err
 			}
-			if !found {
-				continue
-			}
-			return decryptKeyAgree(key, origAlg, origPub, ukm, alg, algParams, ek)
+			cek, err = decryptKeyAgree(key, origAlg, origPub, ukm, alg, algParams, ek)
+			return true, err
 		}
 		// kekri, pwri and ori name no certificate: skip them.
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, ErrNoRecipient
+	if cek == nil {
+		return nil, ErrNoRecipient
+	}
+	return cek, nil
 }
 
 // Decrypt opens a BER or DER ContentInfo holding EnvelopedData or

@@ -28,45 +28,27 @@ func RecipientsNamed(ber []byte, certs []*x509.Certificate) ([]int, error) {
 		return -1
 	}
 	var out []int
-	ris := e.recipients
-	for n := 0; !ris.Empty(); n++ {
-		if n >= MaxRecipients {
-			return nil, fmt.Errorf("%w: more than %d recipient infos", ErrTooLarge, MaxRecipients)
-		}
-		var ri cryptobyte.String
-		var tag cbasn1.Tag
-		if !ris.ReadAnyASN1(&ri, &tag) {
-			return nil, fmt.Errorf("%w: recipient info", ErrMalformed)
-		}
+	err = e.eachRecipientInfo(func(tag cbasn1.Tag, ri cryptobyte.String) (bool, error) {
 		switch tag {
 		case cbasn1.SEQUENCE: // KeyTransRecipientInfo
-			var version int
-			var rid cryptobyte.String
-			var ridTag cbasn1.Tag
-			if !ri.ReadASN1Integer(&version) || !ri.ReadAnyASN1Element(&rid, &ridTag) {
-				return nil, fmt.Errorf("%w: key transport recipient info", ErrMalformed)
+			rid, ridTag, err := readKeyTransRID(&ri)
+			if err != nil {
+				return true, err
 			}
-			switch ridTag {
-			case cbasn1.SEQUENCE:
-				out = append(out, named(func(c *x509.Certificate) bool { return matchIssuerSerial(rid, c) }))
-			case cbasn1.Tag(0).ContextSpecific():
-				var ski cryptobyte.String
-				ok := rid.ReadASN1(&ski, ridTag)
-				out = append(out, named(func(c *x509.Certificate) bool {
-					return ok && len(c.SubjectKeyId) > 0 && string(ski) == string(c.SubjectKeyId)
-				}))
-			default:
-				out = append(out, -1)
-			}
+			out = append(out, named(func(c *x509.Certificate) bool { return keyTransNames(rid, ridTag, c) }))
 		case tagContext1: // KeyAgreeRecipientInfo: one entry per recipient key
 			idx, err := kariRecipients(ri, named)
 			if err != nil {
-				return nil, err
+				return true, err
 			}
 			out = append(out, idx...)
 		default:
 			out = append(out, -1)
 		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

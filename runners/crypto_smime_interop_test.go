@@ -28,28 +28,9 @@ func opaqueSMIMESite(t *testing.T, ca *testca.CA, leaves map[string]*testca.Leaf
 		addMember(t, s, m)
 	}
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")
-	roots := x509.NewCertPool()
-	roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
-	keys := &memKeys{cert: parseCert(t, listLeaf.CertPEM), key: parseKey(t, listLeaf.KeyPEM), roots: roots, certs: map[string]*x509.Certificate{}}
-	for addr, l := range leaves {
-		keys.certs[addr] = parseCert(t, l.CertPEM)
-	}
+	keys := caKeys(t, ca, listLeaf, leaves)
 	s.Keys = keys
-	err := s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := tx.List("team@lists.test")
-		if err != nil {
-			return err
-		}
-		for name, v := range map[string]string{"smime_post_encrypt": "yes", "smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes"} {
-			if err := l.Settings.Set(name, v); err != nil {
-				return err
-			}
-		}
-		return tx.PutList(l)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.setList(t, map[string]string{"smime_post_encrypt": "yes", "smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes"})
 	return s, keys, listLeaf
 }
 

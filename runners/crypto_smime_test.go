@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
-	"cloister/lists"
 	"cloister/queue"
 )
 
@@ -52,28 +51,9 @@ func TestSMIMEPostThroughTheRunners(t *testing.T) {
 		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
 		"bob@subs.test": ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement"),
 	}
-	roots := x509.NewCertPool()
-	roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
-	keys := &memKeys{cert: parseCert(t, listLeaf.CertPEM), key: parseKey(t, listLeaf.KeyPEM), roots: roots, certs: map[string]*x509.Certificate{}}
-	for addr, l := range leaves {
-		keys.certs[addr] = parseCert(t, l.CertPEM)
-	}
+	keys := caKeys(t, ca, listLeaf, leaves)
 	s.Keys = keys
-	err := s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := tx.List("team@lists.test")
-		if err != nil {
-			return err
-		}
-		for name, v := range map[string]string{"smime_post_encrypt": "yes", "smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes"} {
-			if err := l.Settings.Set(name, v); err != nil {
-				return err
-			}
-		}
-		return tx.PutList(l)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.setList(t, map[string]string{"smime_post_encrypt": "yes", "smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes"})
 	const marker = "SMIME-MARKER-91c2"
 	post := ca.SignEncrypt("From: ann@subs.test\nTo: team@lists.test\nSubject: Budget\n",
 		[]byte("Content-Type: text/plain\n\nThe budget is "+marker+".\n"), leaves["ann@subs.test"], listLeaf.Cert)
@@ -121,4 +101,18 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// caKeys is an in-memory keyring for S/MIME tests: the list's certificate
+// and key from listLeaf, ca's certificate as the trust anchor, and each
+// member's certificate from leaves.
+func caKeys(t *testing.T, ca *testca.CA, listLeaf *testca.Leaf, leaves map[string]*testca.Leaf) *memKeys {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
+	keys := &memKeys{cert: parseCert(t, listLeaf.CertPEM), key: parseKey(t, listLeaf.KeyPEM), roots: roots, certs: map[string]*x509.Certificate{}}
+	for addr, l := range leaves {
+		keys.certs[addr] = parseCert(t, l.CertPEM)
+	}
+	return keys
 }

@@ -147,21 +147,7 @@ func encryptedSite(t *testing.T) (*testSite, map[string]*gnupg.Home) {
 		keys.pub[addr] = h.ExportPublic(addr)
 	}
 	s.Keys = keys
-	err := s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := tx.List("team@lists.test")
-		if err != nil {
-			return err
-		}
-		for name, v := range map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"} {
-			if err := l.Settings.Set(name, v); err != nil {
-				return err
-			}
-		}
-		return tx.PutList(l)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 	return s, homes
 }
 

@@ -93,13 +93,7 @@ func TestEncryptedSMIMEStyleFlow(t *testing.T) {
 		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
 		"bob@subs.test": ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement"),
 	}
-	roots := x509.NewCertPool()
-	roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))
-	keys := &memKeys{cert: parseCert(t, listLeaf.CertPEM), key: parseKey(t, listLeaf.KeyPEM), roots: roots, certs: map[string]*x509.Certificate{}}
-	for addr, l := range leaves {
-		keys.certs[addr] = parseCert(t, l.CertPEM)
-	}
-	s.Keys = keys
+	s.Keys = caKeys(t, ca, listLeaf, leaves)
 	applyStyle(t, s, "encrypted-smime")
 	const marker = "SMIME-STYLE-3b7"
 	s.deliver(t, queue.SubPost, "ann@subs.test", string(ca.SignEncrypt("From: ann@subs.test\nTo: team@lists.test\nSubject: Budget\n",

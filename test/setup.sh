@@ -3,7 +3,9 @@
 # the tests talk to (Postfix, GnuPG, gpgsm, OpenSSL, NSS, the S/MIME engine
 # of Thunderbird, through certutil, pk12util and cmsutil from libnss3-tools,
 # ClamAV's clamd, GnuTLS certtool, which signs S/MIME with Ed25519 where
-# OpenSSL 3.0 cannot, and rnp, sq, sqop and PGPy for OpenPGP interoperability).
+# OpenSSL 3.0 cannot, rnp, sq, sqop and PGPy for OpenPGP interoperability,
+# OpenPGP.js 6 from npm for v6 keys and SEIPDv2, and Bouncy Castle with a JDK
+# to compile its test driver).
 # Idempotent; run as root (make test calls it). Postfix is installed as "Local
 # only" and left stopped: the end-to-end tests run their own instance with a
 # private config directory.
@@ -29,6 +31,15 @@ command -v rnp >/dev/null || need+=(rnp)
 command -v sq >/dev/null || need+=(sq)
 command -v sqop >/dev/null || need+=(sqop)
 /usr/bin/python3 -c 'import pgpy' >/dev/null 2>&1 || need+=(python3-pgpy)
+# OpenPGP.js (npm only: test/peers/openpgpjs, pinned by its package-lock.json).
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+# Bouncy Castle, the S/MIME and OpenPGP engine of Java mail clients; the
+# tests compile their driver (test/peers/bouncycastle) with javac.
+command -v javac >/dev/null || need+=(default-jdk-headless)
+for jar in bcprov bcpkix bcpg bcutil; do
+  [ -e /usr/share/java/$jar.jar ] || need+=(lib$jar-java)
+done
 # The Exim binary extracted below needs these runtime libraries.
 [ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true
@@ -49,6 +60,13 @@ if [ ${#need[@]} -gt 0 ]; then
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now clamav-daemon.service clamav-daemon.socket clamav-freshclam.service >/dev/null 2>&1 || true
   fi
+fi
+
+# OpenPGP.js for the OpenPGP.js peer tests, exactly as locked.
+peers=$(cd "$(dirname "$0")/peers" && pwd)
+if [ ! -e "$peers/openpgpjs/node_modules/openpgp/package.json" ] ||
+  [ "$peers/openpgpjs/package-lock.json" -nt "$peers/openpgpjs/node_modules/.package-lock.json" ]; then
+  (cd "$peers/openpgpjs" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 # The pipe transport runs deliver as this user (Postfix refuses root).

@@ -1,0 +1,271 @@
+package runners
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/internal/gnupg"
+	"cloister/mimecrypt/rawmime"
+	"cloister/queue"
+)
+
+// openpgpJS drives OpenPGP.js 6 through test/peers/openpgpjs/peer.mjs
+// (installed by test/setup.sh with npm ci) in dir, where its keys are.
+type openpgpJS struct {
+	dir, script string
+}
+
+func newOpenPGPJS(t *testing.T) *openpgpJS {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is needed for the OpenPGP.js peer (bash test/setup.sh installs it): %v", err)
+	}
+	root, err := filepath.Abs(filepath.Join("..", "test", "peers", "openpgpjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "openpgp", "package.json")); err != nil {
+		t.Fatalf("OpenPGP.js is not installed (bash test/setup.sh runs npm ci in %s): %v", root, err)
+	}
+	return &openpgpJS{dir: t.TempDir(), script: filepath.Join(root, "peer.mjs")}
+}
+
+// run runs one peer.mjs command and returns its standard output and error.
+func (p *openpgpJS) run(t *testing.T, stdin []byte, args ...string) (out []byte, stderr string) {
+	t.Helper()
+	cmd := exec.Command("node", append([]string{p.script}, args...)...)
+	cmd.Dir = p.dir
+	cmd.Stdin = bytes.NewReader(stdin)
+	var eb bytes.Buffer
+	cmd.Stderr = &eb
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("OpenPGP.js %v: %v: %s", args, err, eb.String())
+	}
+	return out, eb.String()
+}
+
+func (p *openpgpJS) file(t *testing.T, name string) []byte {
+	t.Helper()
+	return mustRead(t, filepath.Join(p.dir, name))
+}
+
+func (p *openpgpJS) write(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(p.dir, name), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ojsForm is a post one OpenPGP.js subscriber composes, and what the list
+// must make of it.
+type ojsForm struct {
+	name string
+	// compose returns the post's Content-* fields, blank line and body, and
+	// the packet versions OpenPGP.js reports for its encryption ("" when
+	// not encrypted).
+	compose         func(t *testing.T, p *openpgpJS, author, list, mode string) (entity []byte, packets string)
+	enc, verdict    string
+	inline, encrypt bool
+}
+
+var ojsEntity = []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nThe plan is OJS-MARKER-4e21.\r\n")
+
+var ojsForms = []ojsForm{
+	{name: "PGP/MIME signed", enc: "none", verdict: "good",
+		compose: func(t *testing.T, p *openpgpJS, author, _, _ string) ([]byte, string) {
+			sig, _ := p.run(t, rawmime.Canonical(ojsEntity), "sign", author+".key")
+			return []byte(pgpMultipartSigned(ojsEntity, sig)), ""
+		}},
+	{name: "PGP/MIME encrypted", enc: "pgp-mime", verdict: "none", encrypt: true,
+		compose: func(t *testing.T, p *openpgpJS, _, list, mode string) ([]byte, string) {
+			ct, packets := p.run(t, ojsEntity, "encrypt", list+".asc", "-", mode)
+			return []byte(pgpMultipartEncrypted(ct)), packets
+		}},
+	{name: "PGP/MIME signed+encrypted", enc: "pgp-mime", verdict: "good", encrypt: true,
+		compose: func(t *testing.T, p *openpgpJS, author, list, mode string) ([]byte, string) {
+			ct, packets := p.run(t, rawmime.Canonical(ojsEntity), "encrypt", list+".asc", author+".key", mode)
+			return []byte(pgpMultipartEncrypted(ct)), packets
+		}},
+	{name: "inline signed", enc: "none", verdict: "good", inline: true,
+		compose: func(t *testing.T, p *openpgpJS, author, _, _ string) ([]byte, string) {
+			armored, _ := p.run(t, []byte("The plan is OJS-MARKER-4e21.\r\n"), "inline-sign", author+".key")
+			return append([]byte("Content-Type: text/plain\r\n\r\n"), armored...), ""
+		}},
+	{name: "inline signed+encrypted", enc: "pgp-inline", verdict: "good", inline: true, encrypt: true,
+		compose: func(t *testing.T, p *openpgpJS, author, list, mode string) ([]byte, string) {
+			armored, packets := p.run(t, []byte("The plan is OJS-MARKER-4e21.\r\n"), "encrypt", list+".asc", author+".key", mode)
+			return append([]byte("Content-Type: text/plain\r\n\r\n"), armored...), packets
+		}},
+}
+
+func pgpMultipartSigned(entity, sig []byte) string {
+	return "Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=\"sig\"\r\n\r\n" +
+		"--sig\r\n" + string(entity) + "\r\n--sig\r\nContent-Type: application/pgp-signature\r\n\r\n" + string(sig) + "\r\n--sig--\r\n"
+}
+
+func pgpMultipartEncrypted(ct []byte) string {
+	return "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"enc\"\r\n\r\n" +
+		"--enc\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n" +
+		"--enc\r\nContent-Type: application/octet-stream\r\n\r\n" + string(ct) + "\r\n--enc--\r\n"
+}
+
+// TestOpenPGPJSPeer: OpenPGP.js 6 subscribers, one with a v4 key (legacy
+// Curve25519, SEIPDv1) and one with an RFC 9580 v6 key (Ed25519/X25519)
+// that asks for SEIPDv2, post to a list whose key GnuPG made (v4) and to one
+// whose key OpenPGP.js made (v6, AES-GCM preferred): PGP/MIME signed,
+// encrypted and signed+encrypted, inline signed and signed+encrypted, the
+// encrypted posts to the v6 list key in SEIPDv2 (GCM or OCB as the author
+// asks). The list gets the expected encryption and verdict, distributes,
+// and each subscriber's OpenPGP.js decrypts its copy, verifies the list's
+// signature on it (v4 or v6), and verifies the author's signature kept
+// inside. The v6 subscriber's copies are SEIPDv2 with a v6 key packet.
+func TestOpenPGPJSPeer(t *testing.T) {
+	p := newOpenPGPJS(t)
+	p.run(t, nil, "gen", "v4", "ann@subs.test", "ann")
+	p.run(t, nil, "gen", "v6", "bob@subs.test", "bob", "ocb")
+	p.run(t, nil, "gen", "v6", "team@lists.test", "list6", "gcm")
+	gpgList := gnupg.New(t)
+	gpgList.GenKey("team <team@lists.test>", "cv25519")
+	p.write(t, "list4.asc", gpgList.ExportPublic("team@lists.test"))
+	listKeys := map[string]*openpgp.Entity{
+		"list4": readKey(t, gpgList.ExportSecret("team@lists.test")),
+		"list6": readKey(t, p.file(t, "list6.key")),
+	}
+	if v := listKeys["list6"].PrimaryKey.Version; v != 6 {
+		t.Fatalf("OpenPGP.js made a v%d list key", v)
+	}
+	// What each subscriber's copy must be: bob's v6 key asks for SEIPDv2.
+	wantCopy := map[string]string{"ann": "pkesk-v3 seipd-v1", "bob": "pkesk-v6 seipd-v2-ocb"}
+
+	for _, list := range []string{"list4", "list6"} {
+		for _, author := range []string{"ann", "bob"} {
+			for _, f := range ojsForms {
+				mode := ""
+				if list == "list6" {
+					mode = map[string]string{"ann": "gcm", "bob": "ocb"}[author]
+				}
+				t.Run(list+"/"+author+"/"+f.name, func(t *testing.T) {
+					ojsPost(t, p, listKeys[list], list, author, mode, f, wantCopy)
+				})
+			}
+		}
+	}
+}
+
+// ojsPost sends one post through the runners and checks every copy.
+func ojsPost(t *testing.T, p *openpgpJS, listKey *openpgp.Entity, list, author, mode string, f ojsForm, wantCopy map[string]string) {
+	s := newTestSite(t)
+	keys := &memKeys{list: openpgp.EntityList{listKey}, subs: map[string]*openpgp.Entity{}}
+	for _, who := range []string{"ann", "bob"} {
+		keys.subs[who+"@subs.test"] = readKey(t, p.file(t, who+".asc"))
+	}
+	s.Keys = keys
+	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
+
+	entity, packets := f.compose(t, p, author, list, mode)
+	if f.encrypt {
+		// To the v6 list key (which advertises SEIPDv2) OpenPGP.js writes
+		// SEIPDv2 in the mode asked; to GnuPG's v4 key, SEIPDv1.
+		want := "pkesk-v3 seipd-v1"
+		if list == "list6" {
+			want = "pkesk-v6 seipd-v2-" + mode
+		}
+		if !strings.Contains(packets, want) {
+			t.Fatalf("OpenPGP.js wrote %q, want %q", packets, want)
+		}
+	}
+	from := author + "@subs.test"
+	s.deliver(t, queue.SubPost, from, "From: "+author+" <"+from+">\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <ojs@subs.test>\r\n"+string(entity))
+	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
+	if err := l.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := s.Queue(queue.Rules).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
+	}
+	e, _ := s.Queue(queue.Rules).Peek(names[0])
+	if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
+		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+	}
+	s.drain(t)
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+	if hits := grepTree(t, s.Config.StateDir, "OJS-MARKER"); f.encrypt && len(hits) != 0 {
+		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
+	}
+	listCert := list + ".asc"
+	for _, who := range []string{"ann", "bob"} {
+		box := s.mailbox(t, who+"@subs.test")
+		if len(box) != 1 {
+			t.Fatalf("%s received %d messages", who, len(box))
+		}
+		if bytes.Contains(box[0], []byte("OJS-MARKER")) {
+			t.Fatalf("%s's copy is in clear:\n%s", who, box[0])
+		}
+		// OpenPGP.js decrypts the copy and fails unless the list's
+		// signature on it verifies.
+		plain, report := p.run(t, armoredPart(t, box[0]), "decrypt", who+".key", listCert)
+		if !strings.Contains(report, wantCopy[who]) {
+			t.Errorf("%s's copy is %q, want %q", who, report, wantCopy[who])
+		}
+		// An inline-signed text stays armored: its text is checked with
+		// the author's signature below.
+		if !bytes.Contains(plain, []byte("OJS-MARKER-4e21")) && !(f.inline && !f.encrypt) {
+			t.Fatalf("%s's copy reads:\n%s", who, plain)
+		}
+		if f.verdict == "good" {
+			ojsAuthorSignature(t, p, who, author, plain, f.inline)
+		}
+	}
+}
+
+// ojsAuthorSignature checks with OpenPGP.js that the author's signature is
+// kept in a decrypted copy: a multipart/signed entity, or an inline-signed
+// text.
+func ojsAuthorSignature(t *testing.T, p *openpgpJS, who, author string, plain []byte, inline bool) {
+	t.Helper()
+	ent, err := rawmime.Parse(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inline {
+		// An inline signature travels as a clear-signed text when the
+		// text allows it, else as the signed OpenPGP message.
+		cmd, i := "verify-clear", bytes.Index(ent.Body, []byte("-----BEGIN PGP SIGNED MESSAGE-----"))
+		if i < 0 {
+			cmd, i = "verify-inline", bytes.Index(ent.Body, []byte("-----BEGIN PGP MESSAGE-----"))
+		}
+		if i < 0 {
+			t.Fatalf("%s: the author's inline signature was dropped:\n%s", who, plain)
+		}
+		out, _ := p.run(t, ent.Body[i:], cmd, author+".asc")
+		if !bytes.Contains(out, []byte("OJS-MARKER-4e21")) {
+			t.Fatalf("%s: the author's inline-signed text reads %q", who, out)
+		}
+		return
+	}
+	mt, params, err := ent.MediaType()
+	if err != nil || mt != "multipart/signed" {
+		t.Fatalf("%s: the author's signature was dropped (%s %v):\n%s", who, mt, err, plain)
+	}
+	parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)
+	if err != nil || len(parts) != 2 {
+		t.Fatalf("%s: signed parts: %v", who, err)
+	}
+	sig, err := rawmime.Parse(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.write(t, "sig.asc", sig.Body)
+	p.run(t, rawmime.Canonical(parts[0]), "verify", author+".asc", "sig.asc")
+}

@@ -154,15 +154,22 @@ type bcSMIMEForm struct {
 // opaquely and encrypt them to the list (EnvelopedData AES-256-CBC,
 // AuthEnvelopedData AES-256-GCM). The list gets the expected encryption and
 // verdict and distributes; each member's Bouncy Castle decrypts its copy
-// (RSA key transport or ECDH P-256 key agreement; AES-256-CBC or, with
-// smime_cipher aes256-gcm, AuthEnvelopedData), verifies the list's
-// signature and the author's signature kept inside.
+// (RSA key transport, ECDH P-256 or X25519 key agreement; AES-256-CBC or,
+// with smime_cipher aes256-gcm, AuthEnvelopedData), verifies the list's
+// signature and the author's signature kept inside. Bouncy Castle 1.72's
+// CMS layer reads X25519 key agreement only when handed its own X25519
+// agreement with the X9.63 KDF for the RFC 8418 OID (Peer.java x25519KDF):
+// what it computes then is its own, so Xena's copy proves the list's
+// RFC 8418 output against an independent implementation.
 func TestBouncyCastleSMIMEPeer(t *testing.T) {
 	bc := newBouncyCastle(t)
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{
 		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
 		"bob@subs.test": ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement"),
+		// Xena's certificate has an X25519 key (RFC 8410): her copies use
+		// ECDH X25519 key agreement (RFC 8418).
+		"xena@subs.test": ca.Issue("xena@subs.test", "x25519", "keyAgreement"),
 	}
 	forms := []bcSMIMEForm{
 		{"detached signed", "detached", "", "none", "good"},
@@ -187,7 +194,7 @@ func TestBouncyCastleSMIMEPeer(t *testing.T) {
 }
 
 func bcSMIMEPost(t *testing.T, bc *bouncyCastle, ca *testca.CA, leaves map[string]*testca.Leaf, from, opt string, f bcSMIMEForm, cipher string) {
-	s, _, listLeaf := opaqueSMIMESite(t, ca, leaves)
+	s, _, listLeaf := opaqueSMIMESite(t, ca, leaves, "xena@subs.test")
 	s.setList(t, map[string]string{"smime_cipher": cipher})
 	const marker = "BC-SMIME-MARKER-93d0"
 	author := leaves[from]

@@ -139,6 +139,22 @@ public class Peer {
         }
     }
 
+    // x25519KDF is a provider that maps dhSinglePass-stdDH-sha256kdf-scheme
+    // (1.3.132.1.11.1) to Bouncy Castle's X25519withSHA256KDF agreement, with
+    // Bouncy Castle's X25519 key factory and AES key wrap: Bouncy Castle 1.72's
+    // CMS layer maps that OID only to ECDH on NIST curves ("can't identify EC
+    // private key"), although RFC 8418 uses it for X25519 too.
+    static Provider x25519KDF() {
+        Provider p = new Provider("CloisterTestX25519", "1.0", "RFC 8418 key agreement from Bouncy Castle's primitives") {};
+        p.put("KeyAgreement.1.3.132.1.11.1", "org.bouncycastle.jcajce.provider.asymmetric.edec.KeyAgreementSpi$X25519withSHA256KDF");
+        p.put("KeyFactory.1.3.101.110", "org.bouncycastle.jcajce.provider.asymmetric.edec.KeyFactorySpi$X25519");
+        p.put("KeyFactory.X25519", "org.bouncycastle.jcajce.provider.asymmetric.edec.KeyFactorySpi$X25519");
+        for (String wrap : new String[] {"2.16.840.1.101.3.4.1.5", "2.16.840.1.101.3.4.1.25", "2.16.840.1.101.3.4.1.45", "AESWrap"}) {
+            p.put("Cipher." + wrap, "org.bouncycastle.jcajce.provider.symmetric.AES$Wrap");
+        }
+        return p;
+    }
+
     static void smimeSign(String form, String certPath, String keyPath, String in, String out, boolean pss) throws Exception {
         X509Certificate c = cert(certPath);
         PrivateKey k = key(keyPath);
@@ -224,9 +240,16 @@ public class Peer {
         }
         Exception last = null;
         for (RecipientInformation ri : rs.getRecipients()) {
-            Recipient r = ri instanceof KeyTransRecipientInformation
-                    ? new JceKeyTransEnvelopedRecipient(k).setProvider(BC)
-                    : new JceKeyAgreeEnvelopedRecipient(k).setProvider(BC);
+            Recipient r;
+            if (ri instanceof KeyTransRecipientInformation) {
+                r = new JceKeyTransEnvelopedRecipient(k).setProvider(BC);
+            } else if (k.getAlgorithm().equals("X25519") || k.getAlgorithm().equals("XDH")) {
+                // RFC 8418 with BC's own X25519 agreement and X9.63 KDF, which
+                // its CMS layer does not reach for dhSinglePass-stdDH-sha256kdf.
+                r = new JceKeyAgreeEnvelopedRecipient(k).setProvider(x25519KDF()).setContentProvider(BC);
+            } else {
+                r = new JceKeyAgreeEnvelopedRecipient(k).setProvider(BC);
+            }
             try {
                 byte[] content = ri.getContent(r);
                 System.err.println("cms: " + kind + " " + alg + " " + ri.getKeyEncryptionAlgOID());

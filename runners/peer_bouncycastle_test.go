@@ -156,7 +156,8 @@ type bcSMIMEForm struct {
 // verdict and distributes; each member's Bouncy Castle decrypts its copy
 // (RSA key transport, ECDH P-256 or X25519 key agreement; AES-256-CBC or,
 // with smime_cipher aes256-gcm, AuthEnvelopedData), verifies the list's
-// signature and the author's signature kept inside. Bouncy Castle 1.72's
+// signature (which GnuTLS certtool verifies as well) and the author's
+// signature kept inside. Bouncy Castle 1.72's
 // CMS layer reads X25519 key agreement only when handed its own X25519
 // agreement with the X9.63 KDF for the RFC 8418 OID (Peer.java x25519KDF):
 // what it computes then is its own, so Xena's copy proves the list's
@@ -251,6 +252,7 @@ func bcSMIMEPost(t *testing.T, bc *bouncyCastle, ca *testca.CA, leaves map[strin
 			t.Errorf("%s's copy: %q, want %q", addr, report, wantCipher)
 		}
 		signed := bcVerifySigned(t, bc, ca, addr, plain, "team@lists.test")
+		certtoolVerifyList(t, ca, addr, plain)
 		if f.verdict != "good" {
 			if !bytes.Contains(signed, []byte(marker)) {
 				t.Fatalf("%s's copy reads:\n%s", addr, signed)
@@ -293,6 +295,31 @@ func bcVerifySigned(t *testing.T, bc *bouncyCastle, ca *testca.CA, who string, e
 		t.Fatalf("%s: Bouncy Castle reports %q, want a signature by %s", who, report, signer)
 	}
 	return content
+}
+
+// certtoolVerifyList has GnuTLS certtool, another receiver's S/MIME
+// engine, verify the list's detached signature on a decrypted copy against
+// the CA for e-mail protection.
+func certtoolVerifyList(t *testing.T, ca *testca.CA, who string, copyEntity []byte) {
+	t.Helper()
+	ent, err := rawmime.Parse(copyEntity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, _ := ent.MediaType()
+	parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)
+	if err != nil || len(parts) != 2 {
+		t.Fatalf("%s: the list's signed parts: %v", who, err)
+	}
+	dir := t.TempDir()
+	data, sig := filepath.Join(dir, "data"), filepath.Join(dir, "sig.der")
+	os.WriteFile(data, rawmime.Canonical(parts[0]), 0o600)
+	os.WriteFile(sig, smimeBody(t, parts[1]), 0o600)
+	out, err := exec.Command("certtool", "--p7-verify", "--inder", "--infile", sig, "--load-data", data,
+		"--load-ca-certificate", ca.Cert, "--verify-purpose", "1.3.6.1.5.5.7.3.4").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: certtool does not verify the list's signature on the copy: %v\n%s", who, err, out)
+	}
 }
 
 // TestBouncyCastlePGPPeer: Bouncy Castle (bcpg) subscribers with their own

@@ -269,3 +269,50 @@ func ojsAuthorSignature(t *testing.T, p *openpgpJS, who, author string, plain []
 	p.write(t, "sig.asc", sig.Body)
 	p.run(t, rawmime.Canonical(parts[0]), "verify", author+".asc", "sig.asc")
 }
+
+// TestRFC9580SampleThroughTheList: a list whose key is RFC 9580's sample v6
+// secret key (A.4; no user ID) takes the RFC's sample message encrypted to
+// it (A.8: X25519 v6 key packet, SEIPDv2 AES-128-OCB) as an encrypted
+// inline post, and distributes "Hello, world!" to OpenPGP.js subscribers
+// (v4 and v6 keys): each decrypts its copy and verifies the list's v6
+// signature with the RFC's sample certificate (A.3).
+func TestRFC9580SampleThroughTheList(t *testing.T) {
+	p := newOpenPGPJS(t)
+	p.run(t, nil, "gen", "v4", "ann@subs.test", "ann")
+	p.run(t, nil, "gen", "v6", "bob@subs.test", "bob", "ocb")
+	sample := func(name string) []byte { return mustRead(t, filepath.Join("..", "testdata", "rfc9580", name)) }
+	p.write(t, "list.asc", sample("a3-v6-certificate.asc"))
+	s := newTestSite(t)
+	keys := &memKeys{list: openpgp.EntityList{readKey(t, sample("a4-v6-secret-key.asc"))}, subs: map[string]*openpgp.Entity{}}
+	for _, who := range []string{"ann", "bob"} {
+		keys.subs[who+"@subs.test"] = readKey(t, p.file(t, who+".asc"))
+	}
+	s.Keys = keys
+	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
+	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\r\nTo: team@lists.test\r\nSubject: Sample\r\nContent-Type: text/plain\r\n\r\n"+string(sample("a8-x25519-aead-ocb.asc")))
+	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
+	if err := l.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := s.Queue(queue.Rules).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
+	}
+	if e, _ := s.Queue(queue.Rules).Peek(names[0]); e.Meta.Encryption != "pgp-inline" || e.Meta.Verdict != "none" {
+		t.Fatalf("the list judged the sample %s/%s (%s), want pgp-inline/none", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason)
+	}
+	s.drain(t)
+	if hits := grepTree(t, s.Config.StateDir, "Hello, world!"); len(hits) != 0 {
+		t.Fatalf("plaintext of the encrypted sample on disk: %v", hits)
+	}
+	for _, who := range []string{"ann", "bob"} {
+		box := s.mailbox(t, who+"@subs.test")
+		if len(box) != 1 {
+			t.Fatalf("%s received %d messages", who, len(box))
+		}
+		plain, _ := p.run(t, armoredPart(t, box[0]), "decrypt", who+".key", "list.asc")
+		if !bytes.Contains(plain, []byte("Hello, world!")) {
+			t.Fatalf("%s's copy reads:\n%s", who, plain)
+		}
+	}
+}

@@ -126,11 +126,14 @@ func pgpMultipartEncrypted(ct []byte) string {
 // asks). The list gets the expected encryption and verdict, distributes,
 // and each subscriber's OpenPGP.js decrypts its copy, verifies the list's
 // signature on it (v4 or v6), and verifies the author's signature kept
-// inside. The v6 subscriber's copies are SEIPDv2 with a v6 key packet.
+// inside. The copies for a v6 key that asks for SEIPDv2 are SEIPDv2 with a
+// v6 key packet; a v6 key that does not gets SEIPDv1, as OpenPGP.js itself
+// encrypts to it.
 func TestOpenPGPJSPeer(t *testing.T) {
 	p := newOpenPGPJS(t)
 	p.run(t, nil, "gen", "v4", "ann@subs.test", "ann")
 	p.run(t, nil, "gen", "v6", "bob@subs.test", "bob", "ocb")
+	p.run(t, nil, "gen", "v6", "cat@subs.test", "cat") // v6, no SEIPDv2 feature
 	p.run(t, nil, "gen", "v6", "team@lists.test", "list6", "gcm")
 	gpgList := gnupg.New(t)
 	gpgList.GenKey("team <team@lists.test>", "cv25519")
@@ -142,8 +145,9 @@ func TestOpenPGPJSPeer(t *testing.T) {
 	if v := listKeys["list6"].PrimaryKey.Version; v != 6 {
 		t.Fatalf("OpenPGP.js made a v%d list key", v)
 	}
-	// What each subscriber's copy must be: bob's v6 key asks for SEIPDv2.
-	wantCopy := map[string]string{"ann": "pkesk-v3 seipd-v1", "bob": "pkesk-v6 seipd-v2-ocb"}
+	// What each subscriber's copy must be: bob's v6 key asks for SEIPDv2;
+	// cat's v6 key does not, and gets what OpenPGP.js itself sends it.
+	wantCopy := map[string]string{"ann": "pkesk-v3 seipd-v1", "bob": "pkesk-v6 seipd-v2-ocb", "cat": "pkesk-v3 seipd-v1"}
 
 	for _, list := range []string{"list4", "list6"} {
 		for _, author := range []string{"ann", "bob"} {
@@ -164,7 +168,7 @@ func TestOpenPGPJSPeer(t *testing.T) {
 func ojsPost(t *testing.T, p *openpgpJS, listKey *openpgp.Entity, list, author, mode string, f ojsForm, wantCopy map[string]string) {
 	s := newTestSite(t)
 	keys := &memKeys{list: openpgp.EntityList{listKey}, subs: map[string]*openpgp.Entity{}}
-	for _, who := range []string{"ann", "bob"} {
+	for who := range wantCopy {
 		keys.subs[who+"@subs.test"] = readKey(t, p.file(t, who+".asc"))
 	}
 	s.Keys = keys
@@ -204,7 +208,7 @@ func ojsPost(t *testing.T, p *openpgpJS, listKey *openpgp.Entity, list, author, 
 		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
 	}
 	listCert := list + ".asc"
-	for _, who := range []string{"ann", "bob"} {
+	for who := range wantCopy {
 		box := s.mailbox(t, who+"@subs.test")
 		if len(box) != 1 {
 			t.Fatalf("%s received %d messages", who, len(box))

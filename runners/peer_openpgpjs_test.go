@@ -3,6 +3,7 @@ package runners
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -317,6 +318,73 @@ func TestRFC9580SampleThroughTheList(t *testing.T) {
 		plain, _ := p.run(t, armoredPart(t, box[0]), "decrypt", who+".key", "list.asc")
 		if !bytes.Contains(plain, []byte("Hello, world!")) {
 			t.Fatalf("%s's copy reads:\n%s", who, plain)
+		}
+	}
+}
+
+// TestOpenPGPJSBatch: with batch_size above 1, OpenPGP.js subscribers share
+// one copy, with hidden key IDs and without: a batch mixing a v4 key and v6
+// keys is SEIPDv1 with a v3 key packet each, a batch of v6 keys that all ask
+// for SEIPDv2 is SEIPDv2 with a v6 key packet each; every subscriber's
+// OpenPGP.js opens the copy and verifies the list's signature.
+func TestOpenPGPJSBatch(t *testing.T) {
+	p := newOpenPGPJS(t)
+	p.run(t, nil, "gen", "v4", "ann@subs.test", "ann")
+	p.run(t, nil, "gen", "v6", "bob@subs.test", "bob", "ocb")
+	p.run(t, nil, "gen", "v6", "cat@subs.test", "cat")
+	p.run(t, nil, "gen", "v6", "dan@subs.test", "dan", "ocb")
+	gpgList := gnupg.New(t)
+	gpgList.GenKey("team <team@lists.test>", "cv25519")
+	p.write(t, "list.asc", gpgList.ExportPublic("team@lists.test"))
+	listKey := readKey(t, gpgList.ExportSecret("team@lists.test"))
+	for _, tt := range []struct {
+		name    string
+		keys    []string
+		packets string
+	}{
+		{"v4 and v6 keys", []string{"ann", "bob", "cat"}, "pkesk-v3 pkesk-v3 pkesk-v3 seipd-v1"},
+		{"v6 keys asking for SEIPDv2", []string{"bob", "dan"}, "pkesk-v6 pkesk-v6 seipd-v2-ocb"},
+	} {
+		for _, hidden := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/hidden=%v", tt.name, hidden), func(t *testing.T) {
+				s := newTestSite(t)
+				addMember(t, s, "dan@subs.test")
+				keys := &memKeys{list: openpgp.EntityList{listKey}, subs: map[string]*openpgp.Entity{}}
+				for _, who := range tt.keys {
+					keys.subs[who+"@subs.test"] = readKey(t, p.file(t, who+".asc"))
+				}
+				s.Keys = keys
+				s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes",
+					"batch_size": "10", "hidden_recipients": fmt.Sprint(map[bool]string{true: "yes", false: "no"}[hidden])})
+				ct, _ := p.run(t, ojsEntity, "encrypt", "list.asc", "-")
+				s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\r\nTo: team@lists.test\r\nSubject: Batch\r\n"+pgpMultipartEncrypted(ct))
+				s.drain(t)
+				if r := s.badReasons(t); len(r) != 0 {
+					t.Fatalf("bad: %q", r)
+				}
+				var first []byte
+				for _, who := range tt.keys {
+					box := s.mailbox(t, who+"@subs.test")
+					if len(box) != 1 {
+						t.Fatalf("%s received %d messages", who, len(box))
+					}
+					part := armoredPart(t, box[0])
+					if first == nil {
+						first = part
+					} else if !bytes.Equal(first, part) {
+						t.Fatalf("%s did not get the one batch copy", who)
+					}
+					want := tt.packets
+					if hidden {
+						want = strings.ReplaceAll(want, "pkesk-v3", "pkesk-v3-anon")
+						want = strings.ReplaceAll(want, "pkesk-v6", "pkesk-v6-anon")
+					}
+					plain, report := p.run(t, part, "decrypt", who+".key", "list.asc")
+					if !strings.Contains(report, "packets: "+want+"\n") || !bytes.Contains(plain, []byte("OJS-MARKER-4e21")) {
+						t.Fatalf("%s's batch copy: %q, want %q; reads:\n%s", who, report, want, plain)
+					}
+				}
+			})
 		}
 	}
 }

@@ -49,11 +49,17 @@ async function checkSigs(signatures, who) {
 }
 
 // packetVersions names the packets of an encrypted message with their
-// versions: pkesk-v3, pkesk-v6, seipd-v1, seipd-v2-ocb, seipd-v2-gcm.
+// versions: pkesk-v3, pkesk-v6 (with -anon for a hidden recipient), seipd-v1,
+// seipd-v2-ocb, seipd-v2-gcm.
 function packetVersions(message) {
   return message.packets.map((p) => {
     const tag = p.constructor.tag;
-    if (tag === enums.packet.publicKeyEncryptedSessionKey) return `pkesk-v${p.version}`;
+    if (tag === enums.packet.publicKeyEncryptedSessionKey) {
+      // An anonymous recipient (hidden key ID): a wildcard key ID (v3) or
+      // no fingerprint (v6).
+      const anon = p.version === 6 ? p.publicKeyFingerprint === null : p.publicKeyID.isWildcard();
+      return `pkesk-v${p.version}${anon ? '-anon' : ''}`;
+    }
     if (tag === enums.packet.symEncryptedIntegrityProtectedData) {
       return p.version === 2 ? `seipd-v2-${enums.read(enums.aead, p.aeadAlgorithm)}` : 'seipd-v1';
     }

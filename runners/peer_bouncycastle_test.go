@@ -150,8 +150,9 @@ type bcSMIMEForm struct {
 }
 
 // TestBouncyCastleSMIMEPeer: Bouncy Castle clients with RSA (PKCS #1 v1.5
-// and RSASSA-PSS) and ECDSA P-256 certificates sign posts detached and
-// opaquely and encrypt them to the list (EnvelopedData AES-256-CBC,
+// and RSASSA-PSS), ECDSA P-256 and Ed25519 (RFC 8419) certificates sign
+// posts detached and opaquely and encrypt them to the list (EnvelopedData
+// AES-256-CBC with RSA PKCS #1 v1.5 or RSA-OAEP SHA-256 key transport,
 // AuthEnvelopedData AES-256-GCM). The list gets the expected encryption and
 // verdict and distributes; each member's Bouncy Castle decrypts its copy
 // (RSA key transport, ECDH P-256 or X25519 key agreement; AES-256-CBC or,
@@ -172,33 +173,44 @@ func TestBouncyCastleSMIMEPeer(t *testing.T) {
 		// ECDH X25519 key agreement (RFC 8418).
 		"xena@subs.test": ca.Issue("xena@subs.test", "x25519", "keyAgreement"),
 	}
+	// Dora's Ed25519 certificate signs only: she gets no encrypted copy.
+	signers := map[string]*testca.Leaf{"dora@subs.test": ca.Issue("dora@subs.test", "ed25519", "digitalSignature")}
+	for addr, l := range leaves {
+		signers[addr] = l
+	}
 	forms := []bcSMIMEForm{
 		{"detached signed", "detached", "", "none", "good"},
 		{"opaque signed", "opaque", "", "none", "good"},
 		{"signed detached, enveloped CBC", "detached", "cbc", "smime", "good"},
 		{"signed opaque, enveloped CBC", "opaque", "cbc", "smime", "good"},
+		{"signed detached, enveloped CBC to RSA-OAEP", "detached", "cbc-oaep", "smime", "good"},
 		{"signed detached, auth-enveloped GCM", "detached", "gcm", "smime", "good"},
 		{"unsigned, auth-enveloped GCM", "", "gcm", "smime", "none"},
 	}
-	for _, author := range []struct{ name, addr, opt string }{{"RSA", "ann@subs.test", ""}, {"RSASSA-PSS", "ann@subs.test", "pss"}, {"ECDSA", "bob@subs.test", ""}} {
+	for _, author := range []struct{ name, addr, opt string }{
+		{"RSA", "ann@subs.test", ""}, {"RSASSA-PSS", "ann@subs.test", "pss"}, {"ECDSA", "bob@subs.test", ""}, {"Ed25519", "dora@subs.test", ""},
+	} {
 		for _, f := range forms {
+			if author.name != "RSA" && (f.sign == "" || f.encrypt == "cbc-oaep") {
+				continue // the author's key does not matter to these
+			}
 			for _, cipher := range []string{"aes256-cbc", "aes256-gcm"} {
 				if cipher == "aes256-gcm" && (f.encrypt == "" || author.name != "RSA") {
 					continue // GCM copies are tried with the encrypted posts of one author
 				}
 				t.Run(author.name+"/"+f.name+"/copies "+cipher, func(t *testing.T) {
-					bcSMIMEPost(t, bc, ca, leaves, author.addr, author.opt, f, cipher)
+					bcSMIMEPost(t, bc, ca, leaves, signers[author.addr], author.opt, f, cipher)
 				})
 			}
 		}
 	}
 }
 
-func bcSMIMEPost(t *testing.T, bc *bouncyCastle, ca *testca.CA, leaves map[string]*testca.Leaf, from, opt string, f bcSMIMEForm, cipher string) {
-	s, _, listLeaf := opaqueSMIMESite(t, ca, leaves, "xena@subs.test")
+func bcSMIMEPost(t *testing.T, bc *bouncyCastle, ca *testca.CA, leaves map[string]*testca.Leaf, author *testca.Leaf, opt string, f bcSMIMEForm, cipher string) {
+	s, _, listLeaf := opaqueSMIMESite(t, ca, leaves, "xena@subs.test", "dora@subs.test")
 	s.setList(t, map[string]string{"smime_cipher": cipher})
 	const marker = "BC-SMIME-MARKER-93d0"
-	author := leaves[from]
+	from := author.Email
 	entity := []byte("Content-Type: text/plain; charset=us-ascii\r\n\r\nThe plan is " + marker + ".\r\n")
 	in := bc.write(t, "entity", entity)
 	switch f.sign {

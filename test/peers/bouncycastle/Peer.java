@@ -7,8 +7,9 @@
 //
 // S/MIME (DER CMS in and out; PEM certificates and PKCS #8 keys):
 //   smime-sign detached|opaque CERT KEY IN OUT [pss]  SignedData over IN (RSA, RSASSA-PSS, ECDSA, Ed25519)
-//   smime-encrypt cbc|gcm CERT IN OUT                  EnvelopedData AES-256-CBC or AuthEnvelopedData
-//                                                      AES-256-GCM to CERT (RSA, EC or X25519)
+//   smime-encrypt cbc|cbc-oaep|gcm CERT IN OUT         EnvelopedData AES-256-CBC or AuthEnvelopedData
+//                                                      AES-256-GCM to CERT (RSA, EC or X25519;
+//                                                      cbc-oaep: RSA-OAEP SHA-256 key transport)
 //   smime-decrypt CERT KEY IN                          decrypts; reports the content type and cipher
 //   smime-verify CA IN [CONTENT]                       verifies every signer (detached when CONTENT is
 //                                                      given) and its certificate against CA; prints the
@@ -25,13 +26,16 @@ import java.nio.file.*;
 import java.security.*;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
+import java.security.spec.MGF1ParameterSpec;
+import javax.crypto.spec.OAEPParameterSpec;
+import javax.crypto.spec.PSource;
 import java.util.*;
 
 import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.cms.AuthEnvelopedData;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.bcpg.*;
 import org.bouncycastle.bcpg.sig.Features;
@@ -50,6 +54,7 @@ import org.bouncycastle.openpgp.jcajce.JcaPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
 import org.bouncycastle.openpgp.operator.jcajce.*;
 import org.bouncycastle.operator.OutputAEADEncryptor;
+import org.bouncycastle.operator.jcajce.JcaAlgorithmParametersConverter;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 
 public class Peer {
@@ -174,6 +179,12 @@ public class Peer {
     static void smimeEncrypt(String cipher, String certPath, String in, String out) throws Exception {
         X509Certificate c = cert(certPath);
         RecipientInfoGenerator rig = recipient(c);
+        if (cipher.equals("cbc-oaep")) {
+            // RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 8017, RFC 4055).
+            OAEPParameterSpec oaep = new OAEPParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, PSource.PSpecified.DEFAULT);
+            rig = new JceKeyTransRecipientInfoGenerator(c,
+                    new JcaAlgorithmParametersConverter().getAlgorithmIdentifier(PKCSObjectIdentifiers.id_RSAES_OAEP, oaep)).setProvider(BC);
+        }
         CMSProcessableByteArray data = new CMSProcessableByteArray(read(in));
         ContentInfo ci;
         if (cipher.equals("gcm")) {

@@ -276,8 +276,8 @@ func ojsAuthorSignature(t *testing.T, p *openpgpJS, who, author string, plain []
 }
 
 // TestRFC9580SampleThroughTheList: a list whose key is RFC 9580's sample v6
-// secret key (A.4; no user ID) takes the RFC's sample message encrypted to
-// it (A.8: X25519 v6 key packet, SEIPDv2 AES-128-OCB) as an encrypted
+// secret key (A.4; no user ID), imported into the site's keyring, takes the
+// RFC's sample message encrypted to it (A.8: X25519 v6 key packet, SEIPDv2 AES-128-OCB) as an encrypted
 // inline post, and distributes "Hello, world!" to OpenPGP.js subscribers
 // (v4 and v6 keys): each decrypts its copy and verifies the list's v6
 // signature with the RFC's sample certificate (A.3).
@@ -286,13 +286,28 @@ func TestRFC9580SampleThroughTheList(t *testing.T) {
 	p.run(t, nil, "gen", "v4", "ann@subs.test", "ann")
 	p.run(t, nil, "gen", "v6", "bob@subs.test", "bob", "ocb")
 	sample := func(name string) []byte { return mustRead(t, filepath.Join("..", "testdata", "rfc9580", name)) }
-	p.write(t, "list.asc", sample("a3-v6-certificate.asc"))
 	s := newTestSite(t)
-	keys := &memKeys{list: openpgp.EntityList{readKey(t, sample("a4-v6-secret-key.asc"))}, subs: map[string]*openpgp.Entity{}}
-	for _, who := range []string{"ann", "bob"} {
-		keys.subs[who+"@subs.test"] = readKey(t, p.file(t, who+".asc"))
+	// The site's own keyring: the sample key imported as the list's key,
+	// the subscribers' keys added by the owner.
+	k := s.useKeyring(t)
+	if _, err := k.ImportOpenPGPSecret("team@lists.test", sample("a4-v6-secret-key.asc"), nil); err != nil {
+		t.Fatalf("import the sample v6 key as the list's key: %v", err)
 	}
-	s.Keys = keys
+	for _, who := range []string{"ann", "bob"} {
+		if _, err := k.AddOpenPGP(who+"@subs.test", p.file(t, who+".asc"), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What subscribers get from the list (LIST-sendkey) is the sample
+	// certificate.
+	exported, err := k.ExportOpenPGP("team@lists.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readKey(t, exported), readKey(t, sample("a3-v6-certificate.asc")); !bytes.Equal(got.PrimaryKey.Fingerprint, want.PrimaryKey.Fingerprint) {
+		t.Fatalf("the list exports %X, not the sample key", got.PrimaryKey.Fingerprint)
+	}
+	p.write(t, "list.asc", sample("a3-v6-certificate.asc"))
 	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\r\nTo: team@lists.test\r\nSubject: Sample\r\nContent-Type: text/plain\r\n\r\n"+string(sample("a8-x25519-aead-ocb.asc")))
 	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}

@@ -55,7 +55,7 @@ func newBouncyCastle(t *testing.T) *bouncyCastle {
 		t.Fatalf("javac Peer.java: %v\n%s", err, out)
 	}
 	b := &bouncyCastle{dir: t.TempDir()}
-	cmd := exec.Command("java", "-XX:TieredStopAtLevel=1", "-cp", strings.Join(append([]string{classes}, bcJars...), ":"), "Peer", "serve")
+	cmd := exec.Command("java", "-cp", strings.Join(append([]string{classes}, bcJars...), ":"), "Peer", "serve")
 	cmd.Dir = b.dir
 	cmd.Stderr = os.Stderr
 	if b.in, err = cmd.StdinPipe(); err != nil {

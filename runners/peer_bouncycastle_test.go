@@ -335,7 +335,8 @@ func certtoolVerifyList(t *testing.T, ca *testca.CA, who string, copyEntity []by
 }
 
 // TestBouncyCastlePGPPeer: Bouncy Castle (bcpg) subscribers with their own
-// RSA-3072 keys send PGP/MIME signed, encrypted and signed+encrypted posts
+// RSA-3072 keys send PGP/MIME signed, encrypted, signed+encrypted and
+// layered (multipart/signed inside the encryption) posts
 // (AES-256 with MDC, ZLIB) to a list with GnuPG's Curve25519 key. The list
 // gets the expected encryption and verdict and distributes; each
 // subscriber's Bouncy Castle decrypts its copy, verifies the list's
@@ -365,6 +366,11 @@ func TestBouncyCastlePGPPeer(t *testing.T) {
 		}},
 		{"PGP/MIME signed+encrypted", "pgp-mime", "good", func() string {
 			ct, _ := bc.run(t, "pgp-encrypt", "list.asc", "ann.key", in)
+			return pgpMultipartEncrypted(ct)
+		}},
+		{"PGP/MIME layered", "pgp-mime", "good", func() string {
+			sig, _ := bc.run(t, "pgp-sign", "ann.key", in)
+			ct, _ := bc.run(t, "pgp-encrypt", "list.asc", "-", bc.write(t, "layered", []byte(pgpMultipartSigned(entity, sig))))
 			return pgpMultipartEncrypted(ct)
 		}},
 	} {

@@ -95,6 +95,13 @@ var ojsForms = []ojsForm{
 			ct, packets := p.run(t, rawmime.Canonical(ojsEntity), "encrypt", list+".asc", author+".key", mode)
 			return []byte(pgpMultipartEncrypted(ct)), packets
 		}},
+	{name: "PGP/MIME layered", enc: "pgp-mime", verdict: "good", encrypt: true,
+		compose: func(t *testing.T, p *openpgpJS, author, list, mode string) ([]byte, string) {
+			// multipart/signed, then encrypted without a signature of its own.
+			sig, _ := p.run(t, rawmime.Canonical(ojsEntity), "sign", author+".key")
+			ct, packets := p.run(t, []byte(pgpMultipartSigned(ojsEntity, sig)), "encrypt", list+".asc", "-", mode)
+			return []byte(pgpMultipartEncrypted(ct)), packets
+		}},
 	{name: "inline signed", enc: "none", verdict: "good", inline: true,
 		compose: func(t *testing.T, p *openpgpJS, author, _, _ string) ([]byte, string) {
 			armored, _ := p.run(t, []byte("The plan is OJS-MARKER-4e21.\r\n"), "inline-sign", author+".key")
@@ -122,7 +129,8 @@ func pgpMultipartEncrypted(ct []byte) string {
 // Curve25519, SEIPDv1) and one with an RFC 9580 v6 key (Ed25519/X25519)
 // that asks for SEIPDv2, post to a list whose key GnuPG made (v4) and to one
 // whose key OpenPGP.js made (v6, AES-GCM preferred): PGP/MIME signed,
-// encrypted and signed+encrypted, inline signed and signed+encrypted, the
+// encrypted, signed+encrypted and layered (multipart/signed inside the
+// encryption), inline signed and signed+encrypted, the
 // encrypted posts to the v6 list key in SEIPDv2 (GCM or OCB as the author
 // asks). The list gets the expected encryption and verdict, distributes,
 // and each subscriber's OpenPGP.js decrypts its copy, verifies the list's

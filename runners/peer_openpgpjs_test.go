@@ -1,9 +1,12 @@
 package runners
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +21,12 @@ import (
 )
 
 // openpgpJS drives OpenPGP.js 6 through test/peers/openpgpjs/peer.mjs
-// (installed by test/setup.sh with npm ci) in dir, where its keys are.
+// (installed by test/setup.sh with npm ci): one Node process per test
+// serves its commands (peer.mjs serve), in dir, where its keys are.
 type openpgpJS struct {
-	dir, script string
+	dir string
+	in  io.WriteCloser
+	out *bufio.Reader
 }
 
 func newOpenPGPJS(t *testing.T) *openpgpJS {
@@ -35,22 +41,58 @@ func newOpenPGPJS(t *testing.T) *openpgpJS {
 	if _, err := os.Stat(filepath.Join(root, "node_modules", "openpgp", "package.json")); err != nil {
 		t.Fatalf("OpenPGP.js is not installed (bash test/setup.sh runs npm ci in %s): %v", root, err)
 	}
-	return &openpgpJS{dir: t.TempDir(), script: filepath.Join(root, "peer.mjs")}
+	p := &openpgpJS{dir: t.TempDir()}
+	cmd := exec.Command("node", filepath.Join(root, "peer.mjs"), "serve")
+	cmd.Dir = p.dir
+	cmd.Stderr = os.Stderr
+	if p.in, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.out = bufio.NewReader(out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.in.Close()
+		cmd.Wait()
+	})
+	return p
 }
 
-// run runs one peer.mjs command and returns its standard output and error.
-func (p *openpgpJS) run(t *testing.T, stdin []byte, args ...string) (out []byte, stderr string) {
+// run runs one peer.mjs command on stdin and returns its output and report
+// (packet versions), failing the test when it fails.
+func (p *openpgpJS) run(t *testing.T, stdin []byte, args ...string) (out []byte, report string) {
 	t.Helper()
-	cmd := exec.Command("node", append([]string{p.script}, args...)...)
-	cmd.Dir = p.dir
-	cmd.Stdin = bytes.NewReader(stdin)
-	var eb bytes.Buffer
-	cmd.Stderr = &eb
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("OpenPGP.js %v: %v: %s", args, err, eb.String())
+	req, err := json.Marshal(struct {
+		Args  []string `json:"args"`
+		Stdin []byte   `json:"stdin"`
+	}{args, stdin})
+	if err == nil {
+		_, err = p.in.Write(append(req, '\n'))
 	}
-	return out, eb.String()
+	if err != nil {
+		t.Fatalf("OpenPGP.js %v: %v", args, err)
+	}
+	line, err := p.out.ReadString('\n')
+	var status, outLen, errLen int
+	if err == nil {
+		_, err = fmt.Sscanf(line, "%d %d %d", &status, &outLen, &errLen)
+	}
+	if err != nil {
+		t.Fatalf("OpenPGP.js %v: no answer: %v", args, err)
+	}
+	buf := make([]byte, outLen+errLen)
+	if _, err := io.ReadFull(p.out, buf); err != nil {
+		t.Fatalf("OpenPGP.js %v: %v", args, err)
+	}
+	if status != 0 {
+		t.Fatalf("OpenPGP.js %v failed: %s", args, buf[outLen:])
+	}
+	return buf[:outLen], string(buf[outLen:])
 }
 
 func (p *openpgpJS) file(t *testing.T, name string) []byte {

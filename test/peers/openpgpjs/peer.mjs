@@ -1,7 +1,8 @@
 // OpenPGP.js 6 as a subscriber's client, driven by the Cloister test suite
-// (runners/crypto_openpgpjs_peer_test.go). Data comes on standard input and
-// goes to standard output; keys and certificates are files in the working
-// directory. A failed check exits non-zero with the reason on standard error.
+// (runners/peer_openpgpjs_test.go). Data comes on standard input and goes to
+// standard output; keys and certificates are files in the working directory.
+// A failed check exits non-zero with the reason on standard error. "serve"
+// runs one command a line from standard input instead (see serve).
 //
 //   gen v4|v6 EMAIL PREFIX [gcm|ocb]  writes PREFIX.key (secret, unprotected) and PREFIX.asc
 //   sign KEY                          detached armored signature of the input
@@ -18,12 +19,19 @@ import * as openpgp from 'openpgp';
 
 const enums = openpgp.enums;
 
+// The command being run: its input, and its output and report as written.
+let current = { stdin: new Uint8Array(), out: [], err: [] };
+
 function input() {
-  return new Uint8Array(readFileSync(0));
+  return current.stdin;
 }
 
 function out(data) {
-  process.stdout.write(typeof data === 'string' ? data : Buffer.from(data));
+  current.out.push(Buffer.from(data));
+}
+
+function report(text) {
+  current.err.push(Buffer.from(text));
 }
 
 async function secret(path) {
@@ -93,7 +101,7 @@ const commands = {
     if (keyPath && keyPath !== '-') opts.signingKeys = await secret(keyPath);
     const armored = await openpgp.encrypt(opts);
     const written = await openpgp.readMessage({ armoredMessage: armored });
-    process.stderr.write(`packets: ${packetVersions(written).join(' ')}\n`);
+    report(`packets: ${packetVersions(written).join(' ')}\n`);
     out(armored);
   },
   async decrypt([keyPath, signerPath]) {
@@ -107,7 +115,7 @@ const commands = {
       format: 'binary',
     });
     await checkSigs(signatures, signerPath);
-    process.stderr.write(`packets: ${versions.join(' ')}\n`);
+    report(`packets: ${versions.join(' ')}\n`);
     out(data);
   },
   async verify([certPath, sigPath]) {
@@ -130,14 +138,44 @@ const commands = {
   },
 };
 
-const [cmd, ...args] = process.argv.slice(2);
-if (!commands[cmd]) {
-  process.stderr.write(`usage: peer.mjs gen|sign|inline-sign|encrypt|decrypt|verify|verify-inline|verify-clear ...\n`);
-  process.exit(2);
+// run runs one command on stdin and returns its status, output and report.
+async function run(cmd, args, stdin) {
+  current = { stdin, out: [], err: [] };
+  let status = 0;
+  if (!commands[cmd]) {
+    report(`usage: peer.mjs serve|gen|sign|inline-sign|encrypt|decrypt|verify|verify-inline|verify-clear ...\n`);
+    status = 2;
+  } else {
+    try {
+      await commands[cmd](args);
+    } catch (err) {
+      report(`openpgpjs ${cmd}: ${err.message}\n`);
+      status = 1;
+    }
+  }
+  return { status, out: Buffer.concat(current.out), err: Buffer.concat(current.err) };
 }
-try {
-  await commands[cmd](args);
-} catch (err) {
-  process.stderr.write(`openpgpjs ${cmd}: ${err.message}\n`);
-  process.exit(1);
+
+// serve runs commands read from standard input, one a line: a JSON object
+// {"args": [...], "stdin": base64}. Each answer is a line "STATUS OUTLEN
+// ERRLEN" followed by the command's output and report bytes, so that one
+// Node process serves a whole test.
+async function serve() {
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    const req = JSON.parse(line);
+    const [cmd, ...args] = req.args;
+    const r = await run(cmd, args, new Uint8Array(Buffer.from(req.stdin || '', 'base64')));
+    await new Promise((resolve) => process.stdout.write(Buffer.concat([Buffer.from(`${r.status} ${r.out.length} ${r.err.length}\n`), r.out, r.err]), resolve));
+  }
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+if (cmd === 'serve') {
+  await serve();
+} else {
+  const r = await run(cmd, args, new Uint8Array(readFileSync(0)));
+  process.stdout.write(r.out);
+  process.stderr.write(r.err);
+  process.exitCode = r.status;
 }

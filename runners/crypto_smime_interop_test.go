@@ -50,8 +50,9 @@ func innerEntity(t *testing.T, ca *testca.CA, addr string, decrypted []byte) []b
 // offers Ann's certificate for capture) and every copy keeps Ann's opaque
 // signature inside the list's: openssl decrypts the copy, verifies the
 // list's signature, then Ann's. Xena's copy is for an X25519 certificate
-// (RFC 8410); no installed peer reads X25519 envelopes, so the S/MIME
-// reader opens it with her key.
+// (RFC 8410), which openssl 3.0 cannot read: the S/MIME reader opens it
+// with her key here (Bouncy Castle reads such copies in
+// TestBouncyCastleSMIMEPeer).
 func TestSMIMEOpaqueSignatureKept(t *testing.T) {
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{

@@ -334,10 +334,14 @@ func certtoolVerifyList(t *testing.T, ca *testca.CA, who string, copyEntity []by
 	}
 }
 
+// bcInlineText is the text of the inline posts: CRLF line endings, as a
+// mail client hands it over.
+const bcInlineText = "The plan is BC-PGP-MARKER-1f7c.\r\n"
+
 // TestBouncyCastlePGPPeer: Bouncy Castle (bcpg) subscribers with their own
 // RSA-3072 keys send PGP/MIME signed, encrypted, signed+encrypted and
-// layered (multipart/signed inside the encryption) posts
-// (AES-256 with MDC, ZLIB) to a list with GnuPG's Curve25519 key. The list
+// layered (multipart/signed inside the encryption) posts (AES-256 with MDC,
+// ZLIB), and inline signed and signed+encrypted ones, to a list with GnuPG's Curve25519 key. The list
 // gets the expected encryption and verdict and distributes; each
 // subscriber's Bouncy Castle decrypts its copy, verifies the list's
 // signature on it and the author's signature kept inside.
@@ -373,7 +377,16 @@ func TestBouncyCastlePGPPeer(t *testing.T) {
 			ct, _ := bc.run(t, "pgp-encrypt", "list.asc", "-", bc.write(t, "layered", []byte(pgpMultipartSigned(entity, sig))))
 			return pgpMultipartEncrypted(ct)
 		}},
+		{"inline signed", "none", "good", func() string {
+			armored, _ := bc.run(t, "pgp-inline-sign", "ann.key", bc.write(t, "text", []byte(bcInlineText)))
+			return "Content-Type: text/plain\r\n\r\n" + string(armored)
+		}},
+		{"inline signed+encrypted", "pgp-inline", "good", func() string {
+			armored, _ := bc.run(t, "pgp-encrypt", "list.asc", "ann.key", bc.write(t, "text", []byte(bcInlineText)))
+			return "Content-Type: text/plain\r\n\r\n" + string(armored)
+		}},
 	} {
+		inline := strings.HasPrefix(f.name, "inline")
 		t.Run(f.name, func(t *testing.T) {
 			s := newTestSite(t)
 			keys := &memKeys{list: openpgp.EntityList{listKey}, subs: map[string]*openpgp.Entity{}}
@@ -406,7 +419,8 @@ func TestBouncyCastlePGPPeer(t *testing.T) {
 				}
 				// Bouncy Castle fails unless the list's signature verifies.
 				plain, _ := bc.run(t, "pgp-decrypt", who+".key", "list.asc", bc.write(t, "copy.asc", armoredPart(t, box[0])))
-				if !bytes.Contains(plain, []byte("BC-PGP-MARKER-1f7c")) {
+				// An inline-signed text may stay armored: it is read below.
+				if !bytes.Contains(plain, []byte("BC-PGP-MARKER-1f7c")) && !inline {
 					t.Fatalf("%s's copy reads:\n%s", who, plain)
 				}
 				if f.verdict != "good" {
@@ -415,6 +429,19 @@ func TestBouncyCastlePGPPeer(t *testing.T) {
 				ent, err := rawmime.Parse(plain)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if inline {
+					// The author's inline signature travels clear-signed or as
+					// the signed message; Bouncy Castle verifies either.
+					i := bytes.Index(ent.Body, []byte("-----BEGIN PGP "))
+					if i < 0 {
+						t.Fatalf("%s: the author's inline signature was dropped:\n%s", who, plain)
+					}
+					text, _ := bc.run(t, "pgp-verify-inline", "ann.asc", bc.write(t, "inline.asc", ent.Body[i:]))
+					if !bytes.Contains(text, []byte("BC-PGP-MARKER-1f7c")) {
+						t.Fatalf("%s: the author's inline-signed text reads %q", who, text)
+					}
+					continue
 				}
 				mt, params, _ := ent.MediaType()
 				parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)

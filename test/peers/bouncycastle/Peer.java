@@ -20,6 +20,9 @@
 //   pgp-encrypt CERT KEY|- IN      AES-256 with MDC, ZLIB, signed by KEY unless "-"
 //   pgp-decrypt KEY SIGNER IN      decrypts; fails unless SIGNER's one-pass signature verifies
 //   pgp-verify CERT SIG IN         verifies the detached signature SIG over IN
+//   pgp-inline-sign KEY IN         inline-signed message (one-pass signature, literal data, signature)
+//   pgp-verify-inline CERT IN      verifies a clear-signed or inline-signed message by CERT,
+//                                  prints its text
 import java.io.*;
 import java.math.BigInteger;
 import java.nio.file.*;
@@ -117,6 +120,8 @@ public class Peer {
             case "pgp-encrypt" -> pgpEncrypt(args[1], args[2], args[3]);
             case "pgp-decrypt" -> pgpDecrypt(args[1], args[2], args[3]);
             case "pgp-verify" -> pgpVerify(args[1], args[2], args[3]);
+            case "pgp-verify-inline" -> pgpVerifyInline(args[1], args[2]);
+            case "pgp-inline-sign" -> pgpInlineSign(args[1], args[2]);
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
     }
@@ -414,6 +419,20 @@ public class Peer {
         a.close();
     }
 
+    static void pgpInlineSign(String keyPath, String in) throws Exception {
+        byte[] data = read(in);
+        PGPSignatureGenerator sg = signer(secretRing(keyPath));
+        ArmoredOutputStream a = new ArmoredOutputStream(System.out);
+        sg.generateOnePassVersion(false).encode(a);
+        PGPLiteralDataGenerator ldg = new PGPLiteralDataGenerator();
+        OutputStream lOut = ldg.open(a, PGPLiteralData.BINARY, "", data.length, new Date());
+        lOut.write(data);
+        ldg.close();
+        sg.update(data);
+        sg.generate().encode(a);
+        a.close();
+    }
+
     static void pgpDecrypt(String keyPath, String signerPath, String in) throws Exception {
         PGPSecretKeyRing ring = secretRing(keyPath);
         PGPPublicKeyRing signerRing = publicRing(signerPath);
@@ -484,5 +503,72 @@ public class Peer {
         if (!sig.verify()) {
             throw new Exception("the signature does not verify");
         }
+    }
+
+    static void pgpVerifyInline(String certPath, String in) throws Exception {
+        PGPPublicKeyRing ring = publicRing(certPath);
+        ArmoredInputStream aIn = new ArmoredInputStream(new FileInputStream(in));
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        if (!aIn.isClearText()) {
+            // One-pass signature, literal data, signature.
+            JcaPGPObjectFactory f = new JcaPGPObjectFactory(aIn);
+            PGPOnePassSignature ops = null;
+            for (Object o = f.nextObject(); o != null; o = f.nextObject()) {
+                if (o instanceof PGPCompressedData cd) {
+                    f = new JcaPGPObjectFactory(cd.getDataStream());
+                } else if (o instanceof PGPOnePassSignatureList l) {
+                    ops = l.get(0);
+                    PGPPublicKey k = ring.getPublicKey(ops.getKeyID());
+                    if (k == null) {
+                        throw new Exception("signed by another key than " + certPath);
+                    }
+                    ops.init(new JcaPGPContentVerifierBuilderProvider().setProvider(BC), k);
+                } else if (o instanceof PGPLiteralData ld) {
+                    ld.getInputStream().transferTo(text);
+                    if (ops != null) {
+                        ops.update(text.toByteArray());
+                    }
+                } else if (o instanceof PGPSignatureList l) {
+                    if (ops == null || !ops.verify(l.get(0))) {
+                        throw new Exception("the signature does not verify");
+                    }
+                    System.out.write(text.toByteArray());
+                    System.out.flush();
+                    return;
+                }
+            }
+            throw new Exception("not signed");
+        }
+        // Clear-signed (RFC 9580 7): the text as ArmoredInputStream gives it
+        // (dash-escapes undone), then the signature.
+        int ch;
+        while ((ch = aIn.read()) >= 0 && aIn.isClearText()) {
+            text.write(ch);
+        }
+        byte[] clear = text.toByteArray();
+        PGPSignature sig = ((PGPSignatureList) new JcaPGPObjectFactory(aIn).nextObject()).get(0);
+        PGPPublicKey k = ring.getPublicKey(sig.getKeyID());
+        if (k == null) {
+            throw new Exception("signed by another key than " + certPath);
+        }
+        sig.init(new JcaPGPContentVerifierBuilderProvider().setProvider(BC), k);
+        // Hashed: each line without trailing whitespace, lines joined by
+        // CRLF, without the line ending before the signature.
+        String[] lines = new String(clear, "UTF-8").split("\r?\n", -1);
+        int n = lines.length;
+        if (n > 0 && lines[n - 1].isEmpty()) {
+            n--;
+        }
+        for (int i = 0; i < n; i++) {
+            if (i > 0) {
+                sig.update(new byte[] {'\r', '\n'});
+            }
+            sig.update(lines[i].replaceAll("[ \t]+$", "").getBytes("UTF-8"));
+        }
+        if (!sig.verify()) {
+            throw new Exception("the clear-signed text does not verify");
+        }
+        System.out.write(clear);
+        System.out.flush();
     }
 }

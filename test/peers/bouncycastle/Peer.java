@@ -14,8 +14,9 @@
 //   smime-verify CA IN [CONTENT]                       verifies every signer (detached when CONTENT is
 //                                                      given) and its certificate against CA; prints the
 //                                                      encapsulated content, reports "signer: EMAIL"
-// OpenPGP (armored; v4 RSA-3072 keys):
-//   pgp-gen EMAIL PREFIX           writes PREFIX.key (secret, unprotected) and PREFIX.asc
+// OpenPGP (armored; v4 keys):
+//   pgp-gen EMAIL PREFIX [rsa|25519]  writes PREFIX.key (secret, unprotected) and PREFIX.asc:
+//                                  RSA-3072, or Ed25519 with a Curve25519 ECDH subkey
 //   pgp-sign KEY IN                detached signature over IN
 //   pgp-encrypt CERT KEY|- IN      AES-256 with MDC, ZLIB, signed by KEY unless "-"
 //   pgp-decrypt KEY SIGNER IN      decrypts; fails unless SIGNER's one-pass signature verifies
@@ -115,7 +116,7 @@ public class Peer {
             case "smime-encrypt" -> smimeEncrypt(args[1], args[2], args[3], args[4]);
             case "smime-decrypt" -> smimeDecrypt(args[1], args[2], args[3]);
             case "smime-verify" -> smimeVerify(args[1], args[2], args.length > 3 ? args[3] : null);
-            case "pgp-gen" -> pgpGen(args[1], args[2]);
+            case "pgp-gen" -> pgpGen(args[1], args[2], args.length > 3 ? args[3] : "rsa");
             case "pgp-sign" -> pgpSign(args[1], args[2]);
             case "pgp-encrypt" -> pgpEncrypt(args[1], args[2], args[3]);
             case "pgp-decrypt" -> pgpDecrypt(args[1], args[2], args[3]);
@@ -322,12 +323,21 @@ public class Peer {
 
     // ---- OpenPGP ----
 
-    static void pgpGen(String email, String prefix) throws Exception {
-        KeyPairGenerator kpg = KeyPairGenerator.getInstance("RSA");
-        kpg.initialize(3072);
+    static void pgpGen(String email, String prefix, String algo) throws Exception {
         Date now = new Date(System.currentTimeMillis() - 60_000);
-        PGPKeyPair sign = new JcaPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, kpg.generateKeyPair(), now);
-        PGPKeyPair enc = new JcaPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, kpg.generateKeyPair(), now);
+        PGPKeyPair sign;
+        PGPKeyPair enc;
+        if (algo.equals("25519")) {
+            // EdDSA (Ed25519) primary, ECDH Curve25519 subkey, as GnuPG's
+            // default keys.
+            sign = new JcaPGPKeyPair(PublicKeyAlgorithmTags.EDDSA, KeyPairGenerator.getInstance("Ed25519", BC).generateKeyPair(), now);
+            enc = new JcaPGPKeyPair(PublicKeyAlgorithmTags.ECDH, KeyPairGenerator.getInstance("X25519", BC).generateKeyPair(), now);
+        } else {
+            KeyPairGenerator kpg = KeyPairGenerator.getInstance("RSA");
+            kpg.initialize(3072);
+            sign = new JcaPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, kpg.generateKeyPair(), now);
+            enc = new JcaPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, kpg.generateKeyPair(), now);
+        }
         PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
         hashed.setKeyFlags(false, KeyFlags.SIGN_DATA | KeyFlags.CERTIFY_OTHER);
         hashed.setPreferredSymmetricAlgorithms(false, new int[] {SymmetricKeyAlgorithmTags.AES_256, SymmetricKeyAlgorithmTags.AES_128});
@@ -338,7 +348,7 @@ public class Peer {
         encHashed.setKeyFlags(false, KeyFlags.ENCRYPT_COMMS | KeyFlags.ENCRYPT_STORAGE);
         PGPDigestCalculator sha1 = new JcaPGPDigestCalculatorProviderBuilder().build().get(HashAlgorithmTags.SHA1);
         PGPKeyRingGenerator gen = new PGPKeyRingGenerator(PGPSignature.POSITIVE_CERTIFICATION, sign, "<" + email + ">", sha1,
-                hashed.generate(), null, new JcaPGPContentSignerBuilder(PublicKeyAlgorithmTags.RSA_GENERAL, HashAlgorithmTags.SHA256).setProvider(BC), null);
+                hashed.generate(), null, new JcaPGPContentSignerBuilder(sign.getPublicKey().getAlgorithm(), HashAlgorithmTags.SHA256).setProvider(BC), null);
         gen.addSubKey(enc, encHashed.generate(), null);
         try (ArmoredOutputStream a = new ArmoredOutputStream(new FileOutputStream(prefix + ".key"))) {
             gen.generateSecretKeyRing().encode(a);

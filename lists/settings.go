@@ -213,6 +213,19 @@ type Settings struct {
 	// A digest is sent once its oldest post has waited this many hours, even
 	// if it is small. Default: 24.
 	DigestPeriodHours int `json:"digest_period_hours" setting:"int=1..8760"`
+
+	// Whether the cover runner sends each subscriber with a key encrypted
+	// and signed dummy posts at random times (a Poisson process at
+	// cover_traffic_per_day), and pads the encrypted part of every
+	// encrypted copy, real or dummy, to a size bucket, so that an observer
+	// of the mail between the list, the MTA and the subscribers learns less
+	// from when and how much the list sends. Dummies carry the header field
+	// Cloister-Cover: 1 only inside the encryption (docs/owners.md, "Cover
+	// traffic", has the mail-filter rules that drop them). Default: no.
+	CoverTraffic bool `json:"cover_traffic" setting:"bool"`
+	// Mean number of dummy posts per subscriber per day when cover_traffic
+	// is on. Default: 2.
+	CoverTrafficPerDay int `json:"cover_traffic_per_day" setting:"int=1..96"`
 }
 
 // DefaultSettings returns the settings of a new list. SubjectPrefix is left
@@ -270,6 +283,8 @@ func DefaultSettings() Settings {
 		DigestFormat:             "mime",
 		DigestSizeKB:             30,
 		DigestPeriodHours:        24,
+		CoverTraffic:             false,
+		CoverTrafficPerDay:       2,
 	}
 }
 

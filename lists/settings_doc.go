@@ -56,4 +56,6 @@ var settingDocs = map[string]string{
 	"digest_format":               "Form of the digests sent to members with delivery digest: mime (a table of contents and the posts as attached messages, RFC 2046 multipart/digest) or plain (RFC 1153 text). Default: mime.",
 	"digest_size_kb":              "A digest is sent once the posts waiting for it reach this many KiB. Default: 30.",
 	"digest_period_hours":         "A digest is sent once its oldest post has waited this many hours, even if it is small. Default: 24.",
+	"cover_traffic":               "Whether the cover runner sends each subscriber with a key encrypted and signed dummy posts at random times (a Poisson process at cover_traffic_per_day), and pads the encrypted part of every encrypted copy, real or dummy, to a size bucket, so that an observer of the mail between the list, the MTA and the subscribers learns less from when and how much the list sends. Dummies carry the header field Cloister-Cover: 1 only inside the encryption (docs/owners.md, \"Cover traffic\", has the mail-filter rules that drop them). Default: no.",
+	"cover_traffic_per_day":       "Mean number of dummy posts per subscriber per day when cover_traffic is on. Default: 2.",
 }

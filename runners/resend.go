@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cloister/handlers"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -197,6 +198,9 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 					continue
 				}
 				out.Fields = append(out.Fields, f)
+			}
+			if pfx := list.Settings.SubjectPrefixOut; strings.TrimSpace(pfx) != "" {
+				out.Set("Subject", mailmsg.EncodeText(handlers.PrefixSubject(mailmsg.DecodeHeader(out.Get("Subject")), pfx)))
 			}
 			out.Prepend("Reply-To", list.Address)
 			to, err := mailmsg.FormatAddresses(g...) // parsed in resendOrders: cannot fail

@@ -50,6 +50,13 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 			return err
 		}
 	}
+	if takeAttachListkey(msg) {
+		attached, err := attachListKey(j.Site, list, msg)
+		if err != nil {
+			return err
+		}
+		j.Log.Info("decision", "decision", "attach-listkey", "attached", attached)
+	}
 	hctx := &handlers.Context{
 		List:     list,
 		Domain:   j.Site.Config.Domain,

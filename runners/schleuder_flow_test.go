@@ -320,3 +320,43 @@ func decodeB64(s string) (string, error) {
 	b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
 	return string(b), err
 }
+
+// TestAttachListkey: x-attach-listkey at the top of Bob's encrypted post
+// makes the copies carry the list's public key as an attachment (which gpg
+// imports with the list's fingerprint) and not the keyword line; on a list
+// without a key the line is removed and nothing is attached.
+func TestAttachListkey(t *testing.T) {
+	s, homes := encryptedSite(t)
+	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nx-attach-listkey\r\nHere is our key.\r\n")
+	p := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Key\nMessage-ID: <key@subs.test>\n",
+		inner, true, "bob@subs.test", "team@lists.test")
+	s.deliver(t, queue.SubPost, "bob@subs.test", string(p))
+	s.drain(t)
+	box := s.mailbox(t, "ann@subs.test")
+	if len(box) != 1 {
+		t.Fatalf("ann received %d; bad %q", len(box), s.badReasons(t))
+	}
+	pt := string(openCopy(t, homes["ann@subs.test"], box[0]))
+	if strings.Contains(strings.ToLower(pt), "attach-listkey") || !strings.Contains(pt, "Here is our key.") ||
+		!strings.Contains(pt, "Content-Type: application/pgp-keys") {
+		t.Fatalf("decrypted copy:\n%s", pt)
+	}
+	i, j := strings.Index(pt, "-----BEGIN PGP PUBLIC KEY BLOCK-----"), strings.Index(pt, "-----END PGP PUBLIC KEY BLOCK-----")
+	if i < 0 || j < i {
+		t.Fatalf("no key block:\n%s", pt)
+	}
+	h := gnupg.New(t)
+	h.Import([]byte(pt[i : j+len("-----END PGP PUBLIC KEY BLOCK-----")]))
+	want := fmt.Sprintf("%X", s.Keys.(*memKeys).list[0].PrimaryKey.Fingerprint)
+	if got := h.Fingerprint("team@lists.test"); !strings.EqualFold(got, want) {
+		t.Errorf("attached key %q, want the list's %s", got, want)
+	}
+
+	plain := newTestSite(t)
+	plain.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: k\n\nattach-listkey\nHello\n")
+	plain.drain(t)
+	got := string(plain.mailbox(t, "cat@subs.test")[0])
+	if strings.Contains(got, "attach-listkey") || strings.Contains(got, "pgp-keys") || !strings.Contains(got, "Hello") {
+		t.Fatalf("copy on a list without a key:\n%s", got)
+	}
+}

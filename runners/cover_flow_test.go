@@ -3,6 +3,7 @@ package runners
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -59,12 +60,14 @@ func fieldNames(t *testing.T, msg []byte) []string {
 
 // TestCoverDummiesThroughTheRunners: with cover_traffic on, the cover
 // runner's timer makes one dummy for ann or bob (the subscribers with a
-// key), which the outgoing runner sends like a real copy. Both the dummy and
-// Bob's real encrypted post decrypt with the subscriber's gpg and carry the
-// list's good signature; the marker Cloister-Cover: 1 is inside the dummy's
-// encryption only; the dummy and the real copy have the same header fields
-// and their encrypted parts are padded to the same bucket; cat, who has no
-// key, gets no dummy; and one timer, due later, is left in the cover queue.
+// key), which the outgoing runner sends like a real copy. The dummy and the
+// copies of Bob's encrypted posts (one in each size bucket a dummy can fall
+// in) decrypt with the subscriber's gpg and carry the list's good
+// signature; every encrypted entity is padded to its bucket; the marker
+// Cloister-Cover: 1 is inside the dummy's encryption only; the dummy and the
+// real copy of its bucket to the same subscriber have the same header
+// fields and encrypted parts of the same size; cat, who has no key, gets no
+// dummy; and one timer, due later, is left in the cover queue.
 func TestCoverDummiesThroughTheRunners(t *testing.T) {
 	s, homes := coverSite(t, "96")
 	// The timer as a runner that started a month ago would have queued it:
@@ -75,21 +78,31 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 	if n := len(s.files(t, queue.Cover)); n != 1 {
 		t.Fatalf("%d timers queued, want 1", n)
 	}
-	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nThe plan stands.\r\n")
-	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Plan\n"+
-		"Date: Wed, 02 Dec 2026 01:00:00 +0000\nMessage-ID: <plan@subs.test>\n",
-		inner, true, "bob@subs.test", "team@lists.test")
-	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	// Real posts of sizes in every bucket a dummy can fall in (4 to 64 KiB),
+	// and one above, so that one real copy shares the dummy's bucket.
+	sizes := []int{100, 5000, 10000, 20000, 40000, 70000}
+	for i, n := range sizes {
+		text := strings.Repeat(strings.Repeat("p", 69)+"\r\n", n/71+1)
+		inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\n" + text)
+		post := homes["bob@subs.test"].PGPMIMEEncrypted(fmt.Sprintf("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Plan %d\n"+
+			"Date: Wed, 02 Dec 2026 01:00:00 +0000\nMessage-ID: <plan%d@subs.test>\n", i, i),
+			inner, true, "bob@subs.test", "team@lists.test")
+		s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+	}
 	s.drain(t)
 	if r := s.badReasons(t); len(r) != 0 {
 		t.Fatalf("bad: %q", r)
 	}
 
-	var dummies, reals [][]byte
-	var dummyTo string
+	type opened struct {
+		msg  []byte
+		size int // the decrypted entity, canonical
+	}
+	var dummies []opened
+	reals := map[string][]opened{}
+	dummyTo := ""
 	for _, addr := range []string{"ann@subs.test", "bob@subs.test"} {
-		box := s.mailbox(t, addr)
-		for _, msg := range box {
+		for _, msg := range s.mailbox(t, addr) {
 			if bytes.Contains(msg, []byte(CoverField)) || bytes.Contains(msg, []byte("Cover traffic")) {
 				t.Fatalf("the marker or the dummy's subject is outside the encryption:\n%s", msg)
 			}
@@ -98,41 +111,45 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n, b := len(rawmime.Canonical(pt)), coverBucket(len(rawmime.Canonical(pt))); n != b {
+			n := len(rawmime.Canonical(pt))
+			if b := coverBucket(n); n != b {
 				t.Errorf("%s: encrypted entity of %d bytes, not padded to its bucket %d", addr, n, b)
 			}
 			if ent.Get(CoverField) == "1" {
-				dummies = append(dummies, msg)
+				dummies = append(dummies, opened{msg, n})
 				dummyTo = addr
 			} else {
-				reals = append(reals, msg)
-			}
-		}
-		if addr == dummyTo {
-			// Same subscriber, same key: the real copy and the dummy.
-			if len(box) != 2 {
-				t.Fatalf("%s received %d messages, want the post and a dummy", addr, len(box))
-			}
-			r, d := reals[len(reals)-1], dummies[0]
-			if rn, dn := fieldNames(t, r), fieldNames(t, d); !slices.Equal(rn, dn) {
-				t.Errorf("header fields differ:\nreal:  %v\ndummy: %v", rn, dn)
-			}
-			// The encrypted parts have the same size; the header values
-			// (From, Date, Message-ID, the VERP address) differ by a few bytes.
-			ra, da := armoredPart(t, r), armoredPart(t, d)
-			if len(ra) != len(da) {
-				t.Errorf("encrypted parts of %d and %d bytes", len(ra), len(da))
-			}
-			if diff := len(r) - len(d); diff > 100 || diff < -100 {
-				t.Errorf("copies of %d and %d bytes", len(r), len(d))
+				reals[addr] = append(reals[addr], opened{msg, n})
 			}
 		}
 	}
-	if len(dummies) != 1 || len(reals) != 2 {
-		t.Fatalf("%d dummies and %d real copies, want 1 and 2", len(dummies), len(reals))
+	if len(dummies) != 1 || len(reals["ann@subs.test"]) != len(sizes) || len(reals["bob@subs.test"]) != len(sizes) {
+		t.Fatalf("%d dummies and %d+%d real copies, want 1 and %d each", len(dummies), len(reals["ann@subs.test"]), len(reals["bob@subs.test"]), len(sizes))
 	}
-	if box := s.mailbox(t, "cat@subs.test"); len(box) != 1 {
-		t.Errorf("cat (no key) received %d messages, want only the no-key notice", len(box))
+	// The real copy to the same subscriber (same key) in the dummy's bucket.
+	d := dummies[0]
+	var r []byte
+	for _, c := range reals[dummyTo] {
+		if c.size == d.size {
+			r = c.msg
+		}
+	}
+	if r == nil {
+		t.Fatalf("no real copy in the dummy's bucket of %d bytes", d.size)
+	}
+	if rn, dn := fieldNames(t, r), fieldNames(t, d.msg); !slices.Equal(rn, dn) {
+		t.Errorf("header fields differ:\nreal:  %v\ndummy: %v", rn, dn)
+	}
+	// The encrypted parts have the same size; the header values (From,
+	// Date, Message-ID, the VERP address) differ by a few bytes.
+	if ra, da := armoredPart(t, r), armoredPart(t, d.msg); len(ra) != len(da) {
+		t.Errorf("encrypted parts of %d and %d bytes in the bucket of %d", len(ra), len(da), d.size)
+	}
+	if diff := len(r) - len(d.msg); diff > 100 || diff < -100 {
+		t.Errorf("copies of %d and %d bytes", len(r), len(d.msg))
+	}
+	if box := s.mailbox(t, "cat@subs.test"); len(box) != len(sizes) {
+		t.Errorf("cat (no key) received %d messages, want only the %d no-key notices", len(box), len(sizes))
 	}
 	timers := s.files(t, queue.Cover)
 	if len(timers) != 1 {

@@ -69,7 +69,7 @@ func fieldNames(t *testing.T, msg []byte) []string {
 // fields and encrypted parts of the same size; cat, who has no key, gets no
 // dummy; and one timer, due later, is left in the cover queue.
 func TestCoverDummiesThroughTheRunners(t *testing.T) {
-	s, homes := coverSite(t, "96")
+	s, homes := coverSite(t, "1")
 	// The timer as a runner that started a month ago would have queued it:
 	// due long ago, so the drain processes it now.
 	if err := (Cover{}).Schedule(s.Site, time.Now().Add(-30*24*time.Hour)); err != nil {
@@ -95,12 +95,12 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 	}
 
 	type opened struct {
+		to   string
 		msg  []byte
 		size int // the decrypted entity, canonical
 	}
 	var dummies []opened
 	reals := map[string][]opened{}
-	dummyTo := ""
 	for _, addr := range []string{"ann@subs.test", "bob@subs.test"} {
 		for _, msg := range s.mailbox(t, addr) {
 			if bytes.Contains(msg, []byte(CoverField)) || bytes.Contains(msg, []byte("Cover traffic")) {
@@ -116,37 +116,39 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 				t.Errorf("%s: encrypted entity of %d bytes, not padded to its bucket %d", addr, n, b)
 			}
 			if ent.Get(CoverField) == "1" {
-				dummies = append(dummies, opened{msg, n})
-				dummyTo = addr
+				dummies = append(dummies, opened{addr, msg, n})
 			} else {
-				reals[addr] = append(reals[addr], opened{msg, n})
+				reals[addr] = append(reals[addr], opened{addr, msg, n})
 			}
 		}
 	}
-	if len(dummies) != 1 || len(reals["ann@subs.test"]) != len(sizes) || len(reals["bob@subs.test"]) != len(sizes) {
-		t.Fatalf("%d dummies and %d+%d real copies, want 1 and %d each", len(dummies), len(reals["ann@subs.test"]), len(reals["bob@subs.test"]), len(sizes))
+	// One dummy from the timer; a second only if the next timer, drawn at
+	// random, fell due while the drain was still running.
+	if len(dummies) < 1 || len(reals["ann@subs.test"]) != len(sizes) || len(reals["bob@subs.test"]) != len(sizes) {
+		t.Fatalf("%d dummies and %d+%d real copies, want at least 1 and %d each", len(dummies), len(reals["ann@subs.test"]), len(reals["bob@subs.test"]), len(sizes))
 	}
-	// The real copy to the same subscriber (same key) in the dummy's bucket.
-	d := dummies[0]
-	var r []byte
-	for _, c := range reals[dummyTo] {
-		if c.size == d.size {
-			r = c.msg
+	for _, d := range dummies {
+		// The real copy to the same subscriber (same key) in the dummy's bucket.
+		var r []byte
+		for _, c := range reals[d.to] {
+			if c.size == d.size {
+				r = c.msg
+			}
 		}
-	}
-	if r == nil {
-		t.Fatalf("no real copy in the dummy's bucket of %d bytes", d.size)
-	}
-	if rn, dn := fieldNames(t, r), fieldNames(t, d.msg); !slices.Equal(rn, dn) {
-		t.Errorf("header fields differ:\nreal:  %v\ndummy: %v", rn, dn)
-	}
-	// The encrypted parts have the same size; the header values (From,
-	// Date, Message-ID, the VERP address) differ by a few bytes.
-	if ra, da := armoredPart(t, r), armoredPart(t, d.msg); len(ra) != len(da) {
-		t.Errorf("encrypted parts of %d and %d bytes in the bucket of %d", len(ra), len(da), d.size)
-	}
-	if diff := len(r) - len(d.msg); diff > 100 || diff < -100 {
-		t.Errorf("copies of %d and %d bytes", len(r), len(d.msg))
+		if r == nil {
+			t.Fatalf("no real copy in the dummy's bucket of %d bytes", d.size)
+		}
+		if rn, dn := fieldNames(t, r), fieldNames(t, d.msg); !slices.Equal(rn, dn) {
+			t.Errorf("header fields differ:\nreal:  %v\ndummy: %v", rn, dn)
+		}
+		// The encrypted parts have the same size; the header values (From,
+		// Date, Message-ID, the VERP address) differ by a few bytes.
+		if ra, da := armoredPart(t, r), armoredPart(t, d.msg); len(ra) != len(da) {
+			t.Errorf("encrypted parts of %d and %d bytes in the bucket of %d", len(ra), len(da), d.size)
+		}
+		if diff := len(r) - len(d.msg); diff > 100 || diff < -100 {
+			t.Errorf("copies of %d and %d bytes", len(r), len(d.msg))
+		}
 	}
 	if box := s.mailbox(t, "cat@subs.test"); len(box) != len(sizes) {
 		t.Errorf("cat (no key) received %d messages, want only the %d no-key notices", len(box), len(sizes))

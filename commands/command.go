@@ -47,6 +47,11 @@ var All = []Command{
 	RejectCmd{},
 	DiscardCmd{},
 	Members{},
+	Keys{},
+	Pubkey{},
+	Sign{},
+	Log{},
+	Version{},
 	End{},
 }
 
@@ -152,6 +157,9 @@ type Context struct {
 	ApprovedBy string
 	// Body is the command mail as opened by the incoming runner.
 	Body []byte
+	// Rest is the text after the command line, for a command that takes it
+	// (Line.Rest).
+	Rest []string
 	// Attachments are the OpenPGP key attachments of the mail.
 	Attachments [][]byte
 	// Certificates are the DER certificates attached to the mail.

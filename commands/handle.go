@@ -154,6 +154,7 @@ func Handle(r *Request) (*Outcome, error) {
 	for _, l := range parsed.Lines {
 		lc := *c
 		lc.out, lc.attach = nil, nil
+		lc.Rest = l.Rest
 		if l.Subject {
 			lc.Method, lc.MailMethod = rules.MethodSMTP, rules.MethodSMTP
 		}
@@ -165,7 +166,11 @@ func Handle(r *Request) (*Outcome, error) {
 		case refuseAll != "":
 			res = refused("%s", refuseAll)
 		default:
-			res = cmd.Run(&lc, l.Args)
+			var ok bool
+			if res, ok = adminOnly(&lc, cmd); ok {
+				res = cmd.Run(&lc, l.Args)
+			}
+			notifyKeyword(&lc, cmd, l, res)
 		}
 		c.out = append(c.out, lc.out...)
 		c.attach = append(c.attach, lc.attach...)

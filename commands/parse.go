@@ -41,6 +41,17 @@ type Line struct {
 	// Subject is set for a command found in the Subject line; such commands
 	// are always authenticated as smtp.
 	Subject bool
+	// Rest is the text that follows a command that takes it (sign): every
+	// line after it up to the mail's signature separator, as written. No
+	// command is read from it.
+	Rest []string
+}
+
+// takesRest names the commands that take the rest of the text as their
+// input (sign, by its name or alias).
+func takesRest(word string) bool {
+	c, ok := Lookup(word)
+	return ok && c.Name() == "sign"
 }
 
 // Parsed is what a command mail holds.
@@ -148,7 +159,7 @@ var stopWords = map[string]bool{"end": true, "stop": true, "quit": true, "thanks
 func (p *Parsed) addBody(text []byte) {
 	lines := strings.Split(string(text), "\n")
 	lines = inlineSigned(clearSigned(lines))
-	for _, raw := range lines {
+	for i, raw := range lines {
 		raw = strings.TrimRight(raw, "\r")
 		if raw == "-- " || raw == "--" {
 			return
@@ -179,6 +190,17 @@ func (p *Parsed) addBody(text []byte) {
 		if len(p.Lines) >= MaxCommands {
 			p.Ignored++
 			continue
+		}
+		if takesRest(l.Word) {
+			for _, r := range lines[i+1:] {
+				r = strings.TrimRight(r, "\r")
+				if r == "-- " {
+					break
+				}
+				l.Rest = append(l.Rest, r)
+			}
+			p.Lines = append(p.Lines, l)
+			return
 		}
 		p.Lines = append(p.Lines, l)
 	}

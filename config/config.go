@@ -302,6 +302,10 @@ func (c *Config) BounceSecretPath() string { return filepath.Join(c.StateDir, "b
 // IndexPath returns the path of lists.idx, the only state deliver reads.
 func (c *Config) IndexPath() string { return filepath.Join(c.StateDir, "lists.idx") }
 
+// ListLogDir returns the directory of the lists' own event logs
+// (package listlog).
+func (c *Config) ListLogDir() string { return filepath.Join(c.StateDir, "log") }
+
 // ArchiveDir returns the archive directory of a list.
 func (c *Config) ArchiveDir(list string) string { return filepath.Join(c.StateDir, "archive", list) }
 

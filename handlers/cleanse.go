@@ -4,7 +4,8 @@ import "strings"
 
 // Cleanse removes header fields that must not reach subscribers: approval
 // passwords, read-receipt requests (which would mail every subscriber's
-// receipt to the author) and Cloister's own internal X-Cloister-* fields.
+// receipt to the author), the cover traffic marker (Cloister-Cover, which
+// subscribers' filters drop) and Cloister's own internal X-Cloister-* fields.
 type Cleanse struct{}
 
 // cleansedFields are removed by Cleanse (compared case-insensitively).
@@ -13,6 +14,8 @@ var cleansedFields = []string{
 	"Urgent",
 	"Return-Receipt-To", "Disposition-Notification-To", "Disposition-Notification-Options",
 	"X-Confirm-Reading-To", "X-PMRQC",
+	// The cover runner's marker: only its dummy posts may carry it.
+	"Cloister-Cover",
 }
 
 // Name implements Handler.

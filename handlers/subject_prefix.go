@@ -8,7 +8,8 @@ import (
 	"cloister/mailmsg"
 )
 
-// SubjectPrefix puts the list's subject_prefix before the Subject, once.
+// SubjectPrefix puts the list's subject_prefix before the Subject, once,
+// and after it subject_prefix_in for posts that are not validly signed.
 // The Subject is decoded (RFC 2047) first; every copy of the prefix already
 // in it is removed and any run of reply markers (Re:, RE:, Aw:, Sv:, ...) at
 // its start becomes one "Re: " put before the prefix, so that
@@ -32,12 +33,24 @@ var replyMarker = regexp.MustCompile(`(?i)^(re|aw|sv|vs|antw|ref)(\[\d+\]|\(\d+\
 
 // Process implements Handler.
 func (h SubjectPrefix) Process(ctx *Context) error {
-	prefix := ctx.settings().SubjectPrefix
-	if strings.TrimSpace(prefix) == "" {
+	prefix, in := ctx.settings().SubjectPrefix, ctx.settings().SubjectPrefixIn
+	if strings.TrimSpace(prefix) == "" && strings.TrimSpace(in) == "" {
 		return nil
 	}
 	raw := ctx.Msg.Get("Subject")
-	subject := PrefixSubject(mailmsg.DecodeHeader(raw), prefix)
+	subject := mailmsg.DecodeHeader(raw)
+	if tag := strings.TrimSpace(in); tag != "" {
+		// subject_prefix_in marks posts that are not validly signed, and is
+		// taken off the Subject of those that are (a signed reply).
+		if ctx.Meta != nil && ctx.Meta.Verdict == "good" {
+			subject = strings.Join(strings.Fields(removeFold(strings.ToValidUTF8(subject, "\uFFFD"), tag)), " ")
+		} else {
+			subject = PrefixSubject(subject, in)
+		}
+	}
+	if strings.TrimSpace(prefix) != "" {
+		subject = PrefixSubject(subject, prefix)
+	}
 	if subject == raw {
 		return nil
 	}

@@ -117,6 +117,30 @@ type Settings struct {
 	// Text put before the Subject of distributed posts, once (no stacking).
 	// Default: "[NAME] " where NAME is the local part of the list address.
 	SubjectPrefix string `json:"subject_prefix" setting:"text=64"`
+	// Text put before the Subject (after subject_prefix) of posts that are
+	// not validly signed (after Schleuder's subject_prefix_in), e.g.
+	// "[unsigned]"; removed from the Subject of posts that are. Default:
+	// empty.
+	SubjectPrefixIn string `json:"subject_prefix_in" setting:"text=64"`
+	// Text put before the Subject of copies the list resends to outsiders
+	// (resend keywords; after Schleuder's subject_prefix_out). Default:
+	// empty.
+	SubjectPrefixOut string `json:"subject_prefix_out" setting:"text=64"`
+	// Whether the author of a post, when a member who receives posts, gets
+	// a copy of it too (after Schleuder's deliver_selfsent). Default: yes.
+	DeliverSelfsent bool `json:"deliver_selfsent" setting:"bool"`
+	// Whether every post that reaches the list, whatever becomes of it, is
+	// also forwarded to the owners, as mail to LIST-owner is (encrypted to
+	// each owner's key, and only so for a post that arrived encrypted),
+	// after Schleuder's forward_all_incoming_to_admins. Default: no.
+	ForwardAllIncomingToOwners bool `json:"forward_all_incoming_to_admins" setting:"bool"`
+	// Email commands that only owners may give (after Schleuder's
+	// keywords_admin_only), by name, separated by spaces: e.g. "who keys
+	// pubkey". Default: empty.
+	KeywordsAdminOnly string `json:"keywords_admin_only" setting:"words=help|info|which|subscribe|unsubscribe|confirm|set|who|index|get|key|vouch|keys|pubkey|sign|log|version|add|remove|approve|reject|discard|members|end"`
+	// Email commands whose use is told to the owners (after Schleuder's
+	// keywords_admin_notify), by name, separated by spaces. Default: empty.
+	KeywordsAdminNotify string `json:"keywords_admin_notify" setting:"words=help|info|which|subscribe|unsubscribe|confirm|set|who|index|get|key|vouch|keys|pubkey|sign|log|version|add|remove|approve|reject|discard|members|end"`
 	// Text appended to distributed posts; never added to signed or encrypted
 	// posts. Default: empty.
 	Footer string `json:"footer" setting:"multiline=4096"`
@@ -198,6 +222,10 @@ type Settings struct {
 	// English. Default: en.
 	Language string `json:"language" setting:"language"`
 
+	// Bounces with a header matching one of these are dropped without
+	// counting (after Schleuder's bounces_drop_on_headers): Header:regex
+	// pairs separated by spaces, e.g. "X-Spam-Flag:yes". Default: empty.
+	BouncesDropOnHeaders string `json:"bounces_drop_on_headers" setting:"header_regexps"`
 	// Bounce score at which a member's delivery is disabled and the owners
 	// are told: each day with a permanent delivery failure adds one, and a
 	// score whose last bounce is older than 7 days starts again from zero;
@@ -213,6 +241,19 @@ type Settings struct {
 	// A digest is sent once its oldest post has waited this many hours, even
 	// if it is small. Default: 24.
 	DigestPeriodHours int `json:"digest_period_hours" setting:"int=1..8760"`
+
+	// Whether the cover runner sends each subscriber with a key encrypted
+	// and signed dummy posts at random times (a Poisson process at
+	// cover_traffic_per_day), and pads the encrypted part of every
+	// encrypted copy, real or dummy, to a size bucket, so that an observer
+	// of the mail between the list, the MTA and the subscribers learns less
+	// from when and how much the list sends. Dummies carry the header field
+	// Cloister-Cover: 1 only inside the encryption (docs/owners.md, "Cover
+	// traffic", has the mail-filter rules that drop them). Default: no.
+	CoverTraffic bool `json:"cover_traffic" setting:"bool"`
+	// Mean number of dummy posts per subscriber per day when cover_traffic
+	// is on. Default: 2.
+	CoverTrafficPerDay int `json:"cover_traffic_per_day" setting:"int=1..96"`
 }
 
 // DefaultSettings returns the settings of a new list. SubjectPrefix is left
@@ -246,6 +287,9 @@ func DefaultSettings() Settings {
 		Advertised:               true,
 		SubjectPrefix:            "",
 		Footer:                   "",
+		SubjectPrefixIn:          "",
+		SubjectPrefixOut:         "",
+		DeliverSelfsent:          true,
 		ReplyTo:                  "none",
 		Anonymous:                false,
 		StripOriginalSignature:   false,
@@ -270,6 +314,8 @@ func DefaultSettings() Settings {
 		DigestFormat:             "mime",
 		DigestSizeKB:             30,
 		DigestPeriodHours:        24,
+		CoverTraffic:             false,
+		CoverTrafficPerDay:       2,
 	}
 }
 

@@ -33,16 +33,19 @@ const (
 	Pipeline = "pipeline"
 	Archive  = "archive"
 	Digest   = "digest"
-	Out      = "out"
-	Retry    = "retry"
-	Bounces  = "bounces"
-	Bad      = "bad"
+	// Cover holds the cover runner's timers: one entry per list with
+	// cover_traffic on, named for the time its next dummy falls due.
+	Cover   = "cover"
+	Out     = "out"
+	Retry   = "retry"
+	Bounces = "bounces"
+	Bad     = "bad"
 	// Held keeps posts waiting for a moderator; no runner reads it.
 	Held = "held"
 )
 
 // Names lists every queue, in the order a post moves through them.
-var Names = []string{In, Command, Rules, Pipeline, Archive, Digest, Out, Retry, Bounces, Bad}
+var Names = []string{In, Command, Rules, Pipeline, Archive, Digest, Cover, Out, Retry, Bounces, Bad}
 
 // Dirs returns every queue directory of a site: Names, then Held.
 func Dirs() []string { return append(append([]string{}, Names...), Held) }

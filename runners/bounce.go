@@ -59,6 +59,24 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
+	if err := j.Site.Lists.View(func(tx *lists.Tx) error {
+		list, err := tx.List(j.Meta.List)
+		if err != nil {
+			return err
+		}
+		if h := bounceDropHeader(list, body); h != "" {
+			why = "its " + h + " field matches bounces_drop_on_headers"
+		}
+		return nil
+	}); errors.Is(err, lists.ErrNoList) {
+		return Permanent("list %s no longer exists", j.Meta.List)
+	} else if err != nil {
+		return err
+	}
+	if why != "" {
+		j.Log.Info("decision", "decision", "bounce dropped", "subscriber", rcpt, "from", j.Meta.Sender, "reason", why)
+		return nil
+	}
 	rep, perr := bounce.Parse(body)
 	format, failed := "", []bounce.Recipient(nil)
 	if perr == nil {

@@ -121,7 +121,8 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 	for _, f := range msg.Fields {
 		name := strings.ToLower(f.Name)
 		switch {
-		case strings.HasPrefix(name, "content-"):
+		case strings.HasPrefix(name, "content-"), strings.EqualFold(name, CoverField):
+			// The cover marker travels only inside the encryption.
 			inner.Write(fieldBytes(f, msg.NL))
 		case name == "mime-version":
 		default:
@@ -181,6 +182,9 @@ func (d *distributor) prepare() error {
 				return
 			}
 			inner = p
+			if d.list.Settings.CoverTraffic {
+				inner = padToBucket(inner) // real copies and dummies share the buckets
+			}
 		}
 		protectedOuter.Set("MIME-Version", "1.0")
 		d.addKeyHeaders(protectedOuter)

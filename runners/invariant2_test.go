@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	"github.com/emersion/go-message"
@@ -217,6 +218,22 @@ var inv2Paths = []inv2Path{
 		s.drain(t)
 		return map[string]string{"ann@subs.test": wantContent, "bob@subs.test": wantContent, "cat@subs.test": wantMail}
 	}, 2},
+	// cover_traffic: the copies are padded to buckets, and a dummy for ann
+	// or bob (the subscribers with a key) leaves beside them.
+	{"distribution with cover traffic", func(t *testing.T, f *inv2Fixture, s *testSite, p inv2Post) map[string]string {
+		s.setList(t, map[string]string{"cover_traffic": "yes", "cover_traffic_per_day": "1"})
+		if err := (Cover{}).Schedule(s.Site, time.Now().Add(-30*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		s.deliver(t, queue.SubPost, "bob@subs.test", string(p.build(t, f, "team@lists.test", "")))
+		s.drain(t)
+		// A second dummy only if the next timer, drawn at random (12 hours
+		// on average), fell due during the drain.
+		if n := len(s.mailbox(t, "ann@subs.test")) + len(s.mailbox(t, "bob@subs.test")); n < 3 {
+			t.Errorf("ann and bob received %d messages, want two copies and a dummy", n)
+		}
+		return map[string]string{"ann@subs.test": wantContent, "bob@subs.test": wantContent, "cat@subs.test": wantMail}
+	}, 1},
 	{"held notice to a moderator with a key", func(t *testing.T, f *inv2Fixture, s *testSite, p inv2Post) map[string]string {
 		holdForAnn(t, f, s, p)
 		return map[string]string{"ann@subs.test": wantContent, "bob@subs.test": wantNothing, "cat@subs.test": wantNothing}

@@ -124,9 +124,16 @@ func (l *Loop) Run(ctx context.Context) error {
 	notifyReady()
 	par := newParallel(l.width())
 	defer par.wait() // the entries in hand are finished or put back
+	var scheduled time.Time
 	for {
 		if l.Tick != nil {
 			l.Tick()
+		}
+		if sc, ok := l.Runner.(Scheduler); ok && time.Since(scheduled) >= scheduleEvery {
+			scheduled = time.Now()
+			if err := sc.Schedule(l.Site, scheduled); err != nil {
+				log.Warn("schedule failed; trying again later", "err", err)
+			}
 		}
 		var names []string
 		err := l.retry(ctx, log, "list queue "+in.Name, func() error {
@@ -181,6 +188,15 @@ func (l *Loop) Run(ctx context.Context) error {
 		timer.Stop()
 	}
 }
+
+// Scheduler is a runner that queues its own timers (the cover runner): the
+// loop calls Schedule when it starts and every scheduleEvery while it runs.
+type Scheduler interface {
+	Schedule(s *site.Site, now time.Time) error
+}
+
+// scheduleEvery is how often a running loop calls Schedule.
+const scheduleEvery = time.Minute
 
 // Temporary reports whether an error is a condition of the machine rather
 // than of the entry: a full disk or quota, an I/O error, a database lock

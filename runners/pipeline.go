@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 
 	"cloister/handlers"
 	"cloister/listaddr"
@@ -49,6 +50,13 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 			return err
 		}
 	}
+	if takeAttachListkey(msg) {
+		attached, err := attachListKey(j.Site, list, msg)
+		if err != nil {
+			return err
+		}
+		j.Log.Info("decision", "decision", "attach-listkey", "attached", attached)
+	}
 	hctx := &handlers.Context{
 		List:     list,
 		Domain:   j.Site.Config.Domain,
@@ -92,9 +100,24 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 	// the digests, so every distributed post goes there.
 	j.Send(queue.Archive, m.Clone(), out)
 	m.Kind = "post"
-	m.Recipients = rcpts
+	m.Recipients = withoutAuthor(list, m, rcpts)
 	m.EnvFrom = listaddr.Address(list.Address, queue.SubBounces)
 	j.Send(queue.Out, m, out)
-	j.Log.Info("decision", "decision", "distribute", "recipients", len(rcpts), "handlers", ran)
+	j.Log.Info("decision", "decision", "distribute", "recipients", len(m.Recipients), "handlers", ran)
 	return nil
+}
+
+// withoutAuthor removes the post's author (its From address) from the
+// recipients when the list has deliver_selfsent off.
+func withoutAuthor(list *lists.List, m *queue.Meta, rcpts []string) []string {
+	if list.Settings.DeliverSelfsent || m.From == "" {
+		return rcpts
+	}
+	out := make([]string, 0, len(rcpts))
+	for _, r := range rcpts {
+		if !strings.EqualFold(r, m.From) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

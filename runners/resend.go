@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"cloister/handlers"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -22,7 +23,8 @@ import (
 // Resend lets a list that must write to outsiders (a CERT, a help desk) do
 // so from the list: a member's signed post whose text starts with lines
 //
-//	resend ADDRESS[, ADDRESS...]                 one copy to each address
+//	resend ADDRESS[, ADDRESS...]                 one copy to each address (each keyword also
+//	                                             with Schleuder's x- prefix: x-resend)
 //	resend-encrypted-only ADDRESS[, ...]         the same, refused where no key is known
 //	resend-cc ADDRESS[, ...]                     one copy to all, each seeing the others
 //	resend-cc-encrypted-only ADDRESS[, ...]
@@ -40,7 +42,7 @@ import (
 // maxResend bounds the addresses of one post's orders.
 const maxResend = 20
 
-var resendLine = regexp.MustCompile(`(?i)^(resend(?:-cc)?(?:-encrypted-only)?):?[ \t]+(.+)$`)
+var resendLine = regexp.MustCompile(`(?i)^(?:x-)?(resend(?:-cc)?(?:-encrypted-only)?):?[ \t]+(.+)$`)
 
 // resendOrder is one keyword line.
 type resendOrder struct {
@@ -55,9 +57,51 @@ type resendOrder struct {
 // sends). ok is false when
 // the post has no keyword lines (or a shape they cannot be taken from).
 func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bool) {
+	head, text, readable := postText(msg)
+	if !readable {
+		return nil, nil, false
+	}
+	lines := bytes.SplitAfter(text, []byte("\n"))
+	i := 0
+	for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
+		i++
+	}
+	n := 0
+	for ; i < len(lines); i++ {
+		m := resendLine.FindSubmatch(bytes.TrimRight(lines[i], "\r\n"))
+		if m == nil {
+			break
+		}
+		kw := strings.ToLower(string(m[1]))
+		o := resendOrder{cc: strings.Contains(kw, "-cc"), encryptedOnly: strings.HasSuffix(kw, "-encrypted-only")}
+		for _, a := range strings.FieldsFunc(string(m[2]), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			addr, err := mail.ParseAddress(a)
+			if err != nil || n >= maxResend {
+				bad = append(bad, a)
+				continue
+			}
+			o.addrs = append(o.addrs, strings.ToLower(addr.Address))
+			n++
+		}
+		if len(o.addrs) > 0 {
+			orders = append(orders, o)
+		}
+		ok = true
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	setPostText(msg, head, bytes.Join(lines[i:], nil))
+	return orders, bad, true
+}
+
+// postText returns the text of a post whose keyword lines Cloister reads
+// (resend, attach-listkey): the body of a text/plain post (7bit, 8bit or
+// no encoding), or the text part inside multipart/signed or an opaque
+// S/MIME signature, with that part's Content-* fields (head). ok is false
+// for any other shape.
+func postText(msg *mailmsg.Message) (head []*mailmsg.Field, text []byte, ok bool) {
 	ctype := strings.ToLower(msg.Get("Content-Type"))
-	var head []*mailmsg.Field // Content-* fields of the text part
-	var text []byte
 	switch {
 	case ctype == "" || strings.HasPrefix(ctype, "text/plain"):
 		text = msg.Body
@@ -95,38 +139,14 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 	case cte != "" && cte != "7bit" && cte != "8bit":
 		return nil, nil, false
 	}
-	lines := bytes.SplitAfter(text, []byte("\n"))
-	i := 0
-	for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
-		i++
-	}
-	n := 0
-	for ; i < len(lines); i++ {
-		m := resendLine.FindSubmatch(bytes.TrimRight(lines[i], "\r\n"))
-		if m == nil {
-			break
-		}
-		kw := strings.ToLower(string(m[1]))
-		o := resendOrder{cc: strings.Contains(kw, "-cc"), encryptedOnly: strings.HasSuffix(kw, "-encrypted-only")}
-		for _, a := range strings.FieldsFunc(string(m[2]), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-			addr, err := mail.ParseAddress(a)
-			if err != nil || n >= maxResend {
-				bad = append(bad, a)
-				continue
-			}
-			o.addrs = append(o.addrs, strings.ToLower(addr.Address))
-			n++
-		}
-		if len(o.addrs) > 0 {
-			orders = append(orders, o)
-		}
-		ok = true
-	}
-	if !ok {
-		return nil, nil, false
-	}
-	rest := bytes.Join(lines[i:], nil)
-	if head != nil { // unwrap the signature: the text part becomes the message's content
+	return head, text, true
+}
+
+// setPostText makes text the post's content: for a signed post (head set)
+// the signature is unwrapped and the text part's Content-* fields replace
+// the message's (the text changed; the list signs what it sends).
+func setPostText(msg *mailmsg.Message, head []*mailmsg.Field, text []byte) {
+	if head != nil {
 		var fields []*mailmsg.Field
 		for _, f := range msg.Fields {
 			if !strings.HasPrefix(strings.ToLower(f.Name), "content-") {
@@ -135,8 +155,7 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 		}
 		msg.Fields = append(fields, head...)
 	}
-	msg.Body = rest
-	return orders, bad, true
+	msg.Body = text
 }
 
 // resend carries out a post's orders: one outgoing entry per copy, and a
@@ -197,6 +216,9 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 					continue
 				}
 				out.Fields = append(out.Fields, f)
+			}
+			if pfx := list.Settings.SubjectPrefixOut; strings.TrimSpace(pfx) != "" {
+				out.Set("Subject", mailmsg.EncodeText(handlers.PrefixSubject(mailmsg.DecodeHeader(out.Get("Subject")), pfx)))
 			}
 			out.Prepend("Reply-To", list.Address)
 			to, err := mailmsg.FormatAddresses(g...) // parsed in resendOrders: cannot fail

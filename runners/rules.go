@@ -69,6 +69,9 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	if p.SignatureSeen, err = signatureSeen(j, m); err != nil {
 		return err
 	}
+	if err := forwardIncoming(j, list, m, body, p.Scan); err != nil {
+		return err
+	}
 	hits, misses, outcome := rules.RunChain(rules.PostingChain, p)
 	outcome = clearOutcome(m, rules.PostingChain, outcome)
 	m.RuleHits = append(m.RuleHits, hits...)

@@ -40,6 +40,7 @@ var All = []Runner{
 	Retry{},
 	Bounce{},
 	Digest{},
+	Cover{},
 }
 
 // Lookup returns the runner with the name.

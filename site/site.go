@@ -12,6 +12,7 @@ import (
 
 	"cloister/config"
 	"cloister/keyring"
+	"cloister/listlog"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -43,6 +44,8 @@ func Open(cfg *config.Config, log *slog.Logger) (*Site, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create state dir %s: %w", cfg.StateDir, err)
 	}
+	// Decisions about a list are also kept in its own log, for its owners.
+	log = slog.New(listlog.New(log.Handler(), cfg.ListLogDir()))
 	s := &Site{Config: cfg, Log: log, queues: map[string]*queue.Queue{}}
 	for _, name := range queue.Dirs() {
 		q, err := queue.Open(cfg.QueueRoot(), name)

@@ -1,0 +1,108 @@
+package runners
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"cloister/lists"
+	"cloister/mailmsg"
+	"cloister/site"
+)
+
+// attachLine is the keyword line that asks the list to attach its key to a
+// post (Schleuder's x-attach-listkey).
+var attachLine = regexp.MustCompile(`(?i)^(?:x-)?attach-listkey:?[ \t]*$`)
+
+// takeAttachListkey removes an attach-listkey line from the top of the
+// post's text (after any resend lines, which are already gone) and reports
+// whether it was there. It reads the text as takeResend does; for a signed
+// post the author's signature is then unwrapped (the text changed; the
+// list signs what it sends).
+func takeAttachListkey(msg *mailmsg.Message) bool {
+	head, text, ok := postText(msg)
+	if !ok {
+		return false
+	}
+	lines := bytes.SplitAfter(text, []byte("\n"))
+	i := 0
+	for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
+		i++
+	}
+	if i == len(lines) || !attachLine.Match(bytes.TrimRight(lines[i], "\r\n")) {
+		return false
+	}
+	setPostText(msg, head, bytes.Join(lines[i+1:], nil))
+	return true
+}
+
+// attachListKey makes the post a multipart/mixed of its content and the
+// list's public OpenPGP key. A list without an OpenPGP key leaves the post
+// as it is.
+func attachListKey(s *site.Site, list *lists.List, msg *mailmsg.Message) (bool, error) {
+	if s.Keys == nil {
+		return false, nil
+	}
+	k, err := s.Keys.ListPGP(list.Address)
+	if isNoListKey(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var key bytes.Buffer
+	w, err := armor.Encode(&key, "PGP PUBLIC KEY BLOCK", nil)
+	if err == nil {
+		err = k.Serialize(w)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		return false, fmt.Errorf("export the key of %s: %w", list.Address, err)
+	}
+	nl := msg.NL
+	rb := make([]byte, 12)
+	rand.Read(rb)
+	boundary := "=_cloister_key_" + hex.EncodeToString(rb)
+	var inner []*mailmsg.Field
+	var outer []*mailmsg.Field
+	for _, f := range msg.Fields {
+		if strings.HasPrefix(strings.ToLower(f.Name), "content-") {
+			inner = append(inner, f)
+		} else {
+			outer = append(outer, f)
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("--" + boundary + nl)
+	if len(inner) == 0 {
+		b.WriteString("Content-Type: text/plain; charset=us-ascii" + nl)
+	}
+	for _, f := range inner {
+		b.Write(fieldBytes(f, nl))
+	}
+	b.WriteString(nl)
+	b.Write(msg.Body)
+	if len(msg.Body) > 0 && !bytes.HasSuffix(msg.Body, []byte("\n")) {
+		b.WriteString(nl)
+	}
+	name := list.LocalPart() + ".asc"
+	b.WriteString(nl + "--" + boundary + nl)
+	b.WriteString(`Content-Type: application/pgp-keys; name="` + name + `"` + nl)
+	b.WriteString(`Content-Disposition: attachment; filename="` + name + `"` + nl + nl)
+	b.Write(bytes.ReplaceAll(key.Bytes(), []byte("\n"), []byte(nl)))
+	b.WriteString(nl + nl + "--" + boundary + "--" + nl)
+	msg.Fields = outer
+	if !msg.Has("MIME-Version") {
+		msg.Add("MIME-Version", "1.0")
+	}
+	msg.Add("Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
+	msg.Body = b.Bytes()
+	return true, nil
+}

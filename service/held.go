@@ -160,6 +160,9 @@ func (s *Service) held(a Actor, op Op, ref HeldRef) (*lists.Held, error) {
 		return err
 	})
 	if errors.Is(err, lists.ErrNoHeld) {
+		if named != nil {
+			return nil, wrapf(err, CodeNotFound, "no held post %s on %s", ref.ID, named.Address)
+		}
 		return nil, wrapf(err, CodeNotFound, "no held post %s", ref.ID)
 	}
 	if err != nil {

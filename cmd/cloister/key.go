@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/keyring"
-	"cloister/service"
 	"cloister/runners"
+	"cloister/service"
 	"cloister/site"
 )
 

@@ -78,7 +78,10 @@ func matrixOps() []matrixOp {
 		{"held.discard", ClassModerate, func(s *Service, a Actor, l string) error {
 			return s.HeldDiscard(ctx, a, HeldRef{List: l, ID: "nosuchpost"})
 		}},
-		{"key.list", ClassRead, func(s *Service, a Actor, l string) error { _, err := s.KeyList(ctx, a, KeyListRequest{List: l}); return err }},
+		{"key.list", ClassRead, func(s *Service, a Actor, l string) error {
+			_, err := s.KeyList(ctx, a, KeyListRequest{List: l})
+			return err
+		}},
 		{"key.add", ClassAdmin, func(s *Service, a Actor, l string) error {
 			_, err := s.KeyAdd(ctx, a, KeyAddRequest{List: l, Address: "nobody@subs.test", Key: []byte("x")})
 			return err
@@ -86,8 +89,14 @@ func matrixOps() []matrixOp {
 		{"key.revoke", ClassAdmin, func(s *Service, a Actor, l string) error {
 			return s.KeyRevoke(ctx, a, KeyRevokeRequest{List: l, Address: "nobody@subs.test"})
 		}},
-		{"bounce.list", ClassRead, func(s *Service, a Actor, l string) error { _, err := s.BounceList(ctx, a, ListRef{List: l}); return err }},
-		{"audit", ClassRead, func(s *Service, a Actor, l string) error { _, err := s.Audit(ctx, a, AuditRequest{List: l}); return err }},
+		{"bounce.list", ClassRead, func(s *Service, a Actor, l string) error {
+			_, err := s.BounceList(ctx, a, ListRef{List: l})
+			return err
+		}},
+		{"audit", ClassRead, func(s *Service, a Actor, l string) error {
+			_, err := s.Audit(ctx, a, AuditRequest{List: l})
+			return err
+		}},
 	}
 }
 

@@ -1,9 +1,10 @@
-package main
+// Package styles reads list styles: named sets of settings, and the list
+// keys to make, that a new list is given (after Mailman 3's list styles).
+package styles
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,12 +14,11 @@ import (
 	"strings"
 
 	"cloister/etc"
-	"cloister/keyring"
 	"cloister/lists"
 	"cloister/site"
 )
 
-// A style is a named set of settings, and the list keys to make, that
+// A Style is a named set of settings, and the list keys to make, that
 // `list create --style` gives a new list (after Mailman 3's list styles).
 // Built-in styles live in etc/styles; a site adds or overrides them with
 // files of the same form in the directory styles/ next to cloister.toml.
@@ -28,7 +28,7 @@ import (
 //	title ONE LINE SAYING WHAT THE LIST IS
 //	key openpgp|smime
 //	set SETTING VALUE
-type style struct {
+type Style struct {
 	Name   string
 	Title  string
 	Source string      // "built-in" or the site file's path
@@ -38,18 +38,18 @@ type style struct {
 
 var styleNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// siteStyleDir is the directory of a site's own styles: styles/ beside
+// SiteDir is the directory of a site's own styles: styles/ beside
 // cloister.toml.
-func siteStyleDir(s *site.Site) string {
+func SiteDir(s *site.Site) string {
 	if s.Config.Path == "" {
 		return ""
 	}
 	return filepath.Join(filepath.Dir(s.Config.Path), "styles")
 }
 
-// parseStyle reads a style file; every error names the line.
-func parseStyle(name, source string, data []byte) (*style, error) {
-	st := &style{Name: name, Source: source}
+// Parse reads a style file; every error names the line.
+func Parse(name, source string, data []byte) (*Style, error) {
+	st := &Style{Name: name, Source: source}
 	for i, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -90,16 +90,16 @@ func parseStyle(name, source string, data []byte) (*style, error) {
 	return st, nil
 }
 
-// loadStyle finds a style by name: the site's file first, then the built-in.
-func loadStyle(s *site.Site, name string) (*style, error) {
+// Load finds a style by name: the site's file first, then the built-in.
+func Load(s *site.Site, name string) (*Style, error) {
 	if !styleNameRE.MatchString(name) {
 		return nil, fmt.Errorf("style name %q: use lower-case letters, digits, - and _", name)
 	}
-	if dir := siteStyleDir(s); dir != "" {
+	if dir := SiteDir(s); dir != "" {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		if err == nil {
-			return parseStyle(name, path, data)
+			return Parse(name, path, data)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("read style %s: %w", path, err)
@@ -109,12 +109,12 @@ func loadStyle(s *site.Site, name string) (*style, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no style %s (see cloister list styles)", name)
 	}
-	return parseStyle(name, "built-in", data)
+	return Parse(name, "built-in", data)
 }
 
-// allStyles returns every style, built-in and site, by name; a site file
+// All returns every style, built-in and site, by name; a site file
 // replaces the built-in of its name.
-func allStyles(s *site.Site) ([]*style, error) {
+func All(s *site.Site) ([]*Style, error) {
 	names := map[string]bool{}
 	entries, err := fs.ReadDir(etc.Styles, "styles")
 	if err != nil {
@@ -123,7 +123,7 @@ func allStyles(s *site.Site) ([]*style, error) {
 	for _, e := range entries {
 		names[e.Name()] = true
 	}
-	if dir := siteStyleDir(s); dir != "" {
+	if dir := SiteDir(s); dir != "" {
 		entries, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("read site styles %s: %w", dir, err)
@@ -139,10 +139,10 @@ func allStyles(s *site.Site) ([]*style, error) {
 		sorted = append(sorted, n)
 	}
 	sort.Strings(sorted)
-	var out []*style
+	var out []*Style
 	var errs []error
 	for _, n := range sorted {
-		st, err := loadStyle(s, n)
+		st, err := Load(s, n)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -152,37 +152,19 @@ func allStyles(s *site.Site) ([]*style, error) {
 	return out, errors.Join(errs...)
 }
 
-// apply sets the style's settings on a new list, checking that every
-// scenario it names exists.
-func (st *style) apply(s *site.Site, l *lists.List) error {
+// Apply sets the style's settings on a list; check, when not nil, is
+// called after each setting (the caller checks that a scenario setting
+// names a scenario that exists).
+func (st *Style) Apply(l *lists.List, check func(setting string, st lists.Settings) error) error {
 	for _, kv := range st.Sets {
 		if err := l.Settings.Set(kv[0], kv[1]); err != nil {
 			return fmt.Errorf("style %s: %w", st.Name, err)
 		}
-		if err := scenarioExists(s, kv[0], l.Settings); err != nil {
-			return fmt.Errorf("style %s: %w", st.Name, err)
+		if check == nil {
+			continue
 		}
-	}
-	return nil
-}
-
-// makeKeys makes the list keys the style asks for and says what it made; a
-// failure names the command that makes the key by hand.
-func (st *style) makeKeys(k *keyring.Keyring, list string, out io.Writer) error {
-	for _, kind := range st.Keys {
-		switch kind {
-		case "openpgp":
-			fpr, err := k.GenerateOpenPGP(list, "", keyring.AlgoCurve25519)
-			if err != nil {
-				return fmt.Errorf("list %s created, but its OpenPGP key was not made (cloister key generate %s): %w", list, list, err)
-			}
-			fmt.Fprintf(out, "  made OpenPGP list key %s (Ed25519 + Curve25519; cloister key export %s gives it to subscribers)\n", fpr, list)
-		case "smime":
-			fpr, err := k.GenerateSMIME(list)
-			if err != nil {
-				return fmt.Errorf("list %s created, but its S/MIME certificate was not made (cloister key generate --smime %s): %w", list, list, err)
-			}
-			fmt.Fprintf(out, "  made self-signed S/MIME list certificate %s (cloister key csr %s makes a request for a CA)\n", fpr, list)
+		if err := check(kv[0], l.Settings); err != nil {
+			return fmt.Errorf("style %s: %w", st.Name, err)
 		}
 	}
 	return nil

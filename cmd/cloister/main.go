@@ -60,6 +60,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.restoreCmd(),
 		a.docsCmd(),
 		a.archiveCmd(),
+		a.tokenCmd(),
+		a.apiCmd(),
 	)
 	return root
 }

@@ -1,0 +1,19 @@
+package api
+
+import "slices"
+
+// Routes is the route table: every endpoint of the API, from which the
+// router and the OpenAPI document are built.
+func Routes() []Route {
+	return slices.Concat(listRoutes(), memberRoutes(), extraRoutes())
+}
+
+// extraRoutes are the routes of the operation groups other files add
+// (keys, held posts, bounces, queues, audit).
+var extraRoutes = func() []Route { return nil }
+
+// Done is the answer of an operation that returns nothing else.
+type Done struct {
+	// OK is always true.
+	OK bool `json:"ok"`
+}

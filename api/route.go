@@ -20,6 +20,8 @@ const (
 	ScopeOwner     = "list:LIST:owner"
 	ScopeModerator = "list:LIST:moderator"
 	ScopeRead      = "list:LIST:read"
+	// ScopeAny: any valid token (the list directory, the styles).
+	ScopeAny = "any"
 )
 
 // Param is a query parameter a route reads.

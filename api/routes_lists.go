@@ -25,7 +25,7 @@ type StyleRequest struct {
 
 func listRoutes() []Route {
 	return []Route{
-		op(http.MethodGet, "/v1/lists", "listList", "List the lists the token may see", ScopeRead,
+		op(http.MethodGet, "/v1/lists", "listList", "List the lists (members counted for those the token may read)", ScopeAny,
 			func(c *Call, _ none) ([]service.ListSummary, error) {
 				return c.Svc.ListList(c.Ctx, c.Actor, service.ListListRequest{})
 			}),
@@ -55,7 +55,7 @@ func listRoutes() []Route {
 			func(c *Call, req StyleRequest) (service.ListInfo, error) {
 				return c.Svc.ListApplyStyle(c.Ctx, c.Actor, service.ListStyleRequest{List: c.Path("list"), Style: req.Style})
 			}),
-		op(http.MethodGet, "/v1/styles", "styleList", "The list styles the site offers", ScopeRead,
+		op(http.MethodGet, "/v1/styles", "styleList", "The list styles the site offers", ScopeAny,
 			func(c *Call, _ none) ([]service.StyleInfo, error) {
 				return c.Svc.StyleList(c.Ctx, c.Actor)
 			}),

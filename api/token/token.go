@@ -60,7 +60,7 @@ type Token struct {
 	// LastUsed is the last successful authentication (to LastUseGranularity).
 	LastUsed time.Time `json:"last_used,omitzero"`
 	// Hash is the hex SHA-256 of the secret.
-	Hash string `json:"hash"`
+	Hash string `json:"hash,omitempty"`
 }
 
 // Expired reports whether the token has expired at now.

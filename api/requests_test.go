@@ -1,0 +1,138 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestBadRequests sends what a broken or hostile client sends, over both
+// transports, and checks each is refused with the right JSON error.
+func TestBadRequests(t *testing.T) {
+	s := newSite(t)
+	adminTok := s.token("site:admin")
+	daemons := map[string]*daemon{
+		"unix": s.startDaemon("--socket", s.dir+"/api.sock", "--max-body-kb", "16"),
+		"tls":  s.startDaemon("--listen", "127.0.0.1:0", "--max-body-kb", "16"),
+	}
+	big := `{"settings":{"subject_prefix":"` + strings.Repeat("x", 20<<10) + `"}}`
+	tests := []struct {
+		name       string
+		token      string
+		method     string
+		path       string
+		ct         string
+		body       string
+		wantStatus int
+		wantCode   string
+	}{
+		{"bad JSON", adminTok, "POST", "/v1/lists", "application/json", `{"address":`, 400, "invalid"},
+		{"not JSON at all", adminTok, "POST", "/v1/lists", "application/json", `address=x`, 400, "invalid"},
+		{"unknown field", adminTok, "POST", "/v1/lists", "application/json", `{"address":"u@lists.test","owner":"x"}`, 400, "invalid"},
+		{"wrong field type", adminTok, "POST", "/v1/lists", "application/json", `{"address":7}`, 400, "invalid"},
+		{"two JSON values", adminTok, "POST", "/v1/lists", "application/json", `{"address":"t@lists.test"}{}`, 400, "invalid"},
+		{"empty body", adminTok, "POST", "/v1/lists", "application/json", ``, 400, "invalid"},
+		{"body where none is taken", adminTok, "GET", "/v1/lists", "application/json", `{"x":1}`, 400, "invalid"},
+		{"wrong content type", adminTok, "POST", "/v1/lists", "text/plain", `{"address":"c@lists.test"}`, 400, "invalid"},
+		{"oversized body", adminTok, "PATCH", "/v1/lists/team@lists.test/settings", "application/json", big, 413, "too_large"},
+		{"oversized import", adminTok, "POST", "/v1/lists/team@lists.test/members/import", "text/csv", strings.Repeat("a@subs.test\n", 2000), 413, "too_large"},
+		{"wrong method on a list", adminTok, "PUT", "/v1/lists/team@lists.test", "", "", 405, "method_not_allowed"},
+		{"wrong method on the directory", adminTok, "DELETE", "/v1/lists", "", "", 405, "method_not_allowed"},
+		{"unknown path", adminTok, "GET", "/v1/nothing", "", "", 404, "not_found"},
+		{"unknown list", adminTok, "GET", "/v1/lists/nope@lists.test", "", "", 404, "not_found"},
+		{"bad setting value", adminTok, "PATCH", "/v1/lists/team@lists.test/settings", "application/json", `{"settings":{"pgp_post_encrypt":"maybe"}}`, 400, "invalid"},
+		{"no token", "", "GET", "/v1/lists", "", "", 401, "unauthenticated"},
+		{"malformed token", "secret", "GET", "/v1/lists", "", "", 401, "unauthenticated"},
+		{"unknown token", "cloister_" + strings.Repeat("A", 43), "GET", "/v1/lists", "", "", 401, "unauthenticated"},
+	}
+	for _, transport := range []string{"unix", "tls"} {
+		d := daemons[transport]
+		for _, tt := range tests {
+			t.Run(transport+"/"+tt.name, func(t *testing.T) {
+				r := d.do(t, tt.token, tt.method, tt.path, tt.ct, []byte(tt.body))
+				if r.status != tt.wantStatus || r.errorCode() != tt.wantCode {
+					t.Fatalf("= %d %s, want %d %s", r.status, r.body, tt.wantStatus, tt.wantCode)
+				}
+				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+					t.Fatalf("Content-Type %q", ct)
+				}
+			})
+		}
+		t.Run(transport+"/basic auth refused", func(t *testing.T) {
+			req, _ := http.NewRequest("GET", d.base+"/v1/lists", nil)
+			req.SetBasicAuth("admin", adminTok)
+			resp, err := d.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 401 {
+				t.Fatalf("Basic auth = %d", resp.StatusCode)
+			}
+		})
+	}
+	// The daemon survived all of it and still serves.
+	for name, d := range daemons {
+		if r := d.do(t, adminTok, "GET", "/v1/lists", "", nil); r.status != 200 {
+			t.Fatalf("%s: after the bad requests: %d %s", name, r.status, r.body)
+		}
+	}
+}
+
+// TestAuthFailuresRateLimited fails authentication past the limit: the
+// client is refused even with a good token, the failures are logged, and
+// no presented secret appears in the log.
+func TestAuthFailuresRateLimited(t *testing.T) {
+	s := newSite(t)
+	good := s.token("site:admin")
+	d := s.startDaemon("--socket", s.dir+"/api.sock", "--auth-failures", "3")
+	bad := "cloister_" + strings.Repeat("B", 43)
+	for i := range 3 {
+		if r := d.do(t, bad, "GET", "/v1/lists", "", nil); r.status != 401 {
+			t.Fatalf("failure %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := d.do(t, good, "GET", "/v1/lists", "", nil)
+	if r.status != http.StatusTooManyRequests || r.errorCode() != "rate_limited" || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after 3 failures a good token got %d %s", r.status, r.body)
+	}
+	d.stop(t)
+	logs := d.logs.String()
+	if strings.Count(logs, "api authentication failed") != 3 || !strings.Contains(logs, "client=uid:") {
+		t.Fatalf("failures not logged with the client:\n%s", logs)
+	}
+	for _, secret := range []string{bad, good, strings.TrimPrefix(bad, "cloister_"), strings.TrimPrefix(good, "cloister_")} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("the log holds a token:\n%s", logs)
+		}
+	}
+
+	// A fresh daemon (the count is per process) lets the good token in.
+	d2 := s.startDaemon("--socket", s.dir+"/api2.sock", "--auth-failures", "3")
+	if r := d2.do(t, good, "GET", "/v1/lists", "", nil); r.status != 200 {
+		t.Fatalf("good token on a fresh daemon: %d %s", r.status, r.body)
+	}
+}
+
+// TestTokenRevocation revokes a token while the daemon runs and
+// checks that the next request is refused.
+func TestTokenRevocation(t *testing.T) {
+	s := newSite(t)
+	tok := s.token("site:admin")
+	d := s.startDaemon("--socket", s.dir+"/api.sock")
+	if r := d.do(t, tok, "GET", "/v1/lists", "", nil); r.status != 200 {
+		t.Fatalf("before revocation: %d %s", r.status, r.body)
+	}
+	list := s.run("token", "list", "--json")
+	id := strings.SplitN(strings.SplitN(list, `"id": "`, 2)[1], `"`, 2)[0]
+	if strings.Contains(list, tok) || strings.Contains(list, "hash") {
+		t.Fatalf("token list shows a secret or hash:\n%s", list)
+	}
+	if !strings.Contains(list, `"last_used"`) {
+		t.Fatalf("token list shows no last use:\n%s", list)
+	}
+	s.run("token", "revoke", id)
+	if r := d.do(t, tok, "GET", "/v1/lists", "", nil); r.status != 401 {
+		t.Fatalf("after revocation: %d %s", r.status, r.body)
+	}
+}

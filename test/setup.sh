@@ -19,6 +19,9 @@ command -v certtool >/dev/null || need+=(gnutls-bin)
 command -v tmux >/dev/null || need+=(tmux)
 command -v mutt >/dev/null || need+=(mutt)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# docs/api.md's curl examples are run by a test (api/docs_test.go).
+command -v curl >/dev/null || need+=(curl)
+command -v jq >/dev/null || need+=(jq)
 # The virus-scan tests run their own clamd with a private config and a test
 # signature database (internal/clamdtest): no signature download.
 [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)

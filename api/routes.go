@@ -5,7 +5,7 @@ import "slices"
 // Routes is the route table: every endpoint of the API, from which the
 // router and the OpenAPI document are built.
 func Routes() []Route {
-	return slices.Concat(listRoutes(), memberRoutes(), extraRoutes())
+	return slices.Concat(listRoutes(), memberRoutes(), auditRoutes(), extraRoutes())
 }
 
 // extraRoutes are the routes of the operation groups other files add

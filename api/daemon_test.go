@@ -23,8 +23,9 @@ import (
 	"time"
 )
 
-// cloisterBin is the cloister binary built once for the daemon tests.
-var cloisterBin string
+// cloisterBin and deliverBin are the binaries built once for the daemon
+// tests.
+var cloisterBin, deliverBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "cloister-api-test")
@@ -32,12 +33,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cloisterBin = filepath.Join(dir, "cloister")
-	build := exec.Command("go", "build", "-o", cloisterBin, "cloister/cmd/cloister")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build cloister:", err)
-		os.Exit(1)
+	cloisterBin, deliverBin = filepath.Join(dir, "cloister"), filepath.Join(dir, "deliver")
+	for bin, pkg := range map[string]string{cloisterBin: "cloister/cmd/cloister", deliverBin: "cloister/cmd/deliver"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build", pkg, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -80,6 +83,38 @@ func (s *site) runErr(stdin []byte, args ...string) (string, string, error) {
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	return out.String(), errOut.String(), err
+}
+
+// hold posts a message from a member of a moderated list and runs the
+// incoming and rules runners, which hold it; it returns the held post's ID.
+func (s *site) hold(list, member, subject string) string {
+	s.t.Helper()
+	msg := "From: " + member + "\r\nTo: " + list + "\r\nSubject: " + subject +
+		"\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", ".") + "@subs.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+	cmd := exec.Command(deliverBin, "--config", s.config, list)
+	cmd.Stdin = strings.NewReader(msg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("deliver: %v\n%s", err, out)
+	}
+	before := s.run("held", "ls", list)
+	s.run("runner", "incoming", "--once")
+	s.run("runner", "rules", "--once")
+	after := s.run("held", "ls", list)
+	for _, line := range strings.Split(after, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && !strings.Contains(before, f[0]) && strings.Contains(line, subject) {
+			return f[0]
+		}
+	}
+	s.t.Fatalf("no post held for %q:\n%s", subject, after)
+	return ""
+}
+
+// moderate makes a list moderated with a member.
+func (s *site) moderate(list, member string) {
+	s.t.Helper()
+	s.run("list", "set", list, "send", "send.moderated")
+	s.run("member", "add", list, member)
 }
 
 // token makes a token with the given scopes and returns its secret.

@@ -115,7 +115,7 @@ func OpenAPI(routes []Route) *Document {
 			op.Parameters = append(op.Parameters, Parameter{Name: q.Name, In: "query", Description: q.Description, Schema: &Schema{Type: "string"}})
 		}
 		if r.Request != nil {
-			op.RequestBody = &RequestBody{Required: true, Content: map[string]MediaType{"application/json": {Schema: g.schema(r.Request)}}}
+			op.RequestBody = &RequestBody{Required: !r.OptionalBody, Content: map[string]MediaType{"application/json": {Schema: g.schema(r.Request)}}}
 		}
 		if len(r.RequestTypes) > 0 {
 			op.RequestBody = &RequestBody{Required: true, Content: map[string]MediaType{}}

@@ -52,6 +52,8 @@ type Route struct {
 	// RequestTypes, when set, are the media types of a raw request body
 	// (a CSV import) handed to the route as bytes.
 	RequestTypes []string
+	// OptionalBody lets the JSON body be left out (its zero value is used).
+	OptionalBody bool
 	// ResponseTypes, when set, are the media types of a raw answer (an
 	// export); the route returns a Raw.
 	ResponseTypes []string
@@ -127,7 +129,7 @@ func op[Req, Resp any](method, path, id, summary, scope string, fn func(c *Call,
 	}
 	r.serve = func(c *Call) (any, error) {
 		var req Req
-		if r.Request != nil {
+		if r.Request != nil && (!r.OptionalBody || len(bytes.TrimSpace(c.body)) > 0) {
 			if err := c.decode(&req); err != nil {
 				return nil, err
 			}
@@ -163,6 +165,12 @@ func (r Route) rawOut(types ...string) Route {
 // withQuery returns r documenting query parameters.
 func (r Route) withQuery(ps ...Param) Route {
 	r.Query = append(r.Query, ps...)
+	return r
+}
+
+// optional returns r taking its JSON body optionally.
+func (r Route) optional() Route {
+	r.OptionalBody = true
 	return r
 }
 

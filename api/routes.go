@@ -5,12 +5,8 @@ import "slices"
 // Routes is the route table: every endpoint of the API, from which the
 // router and the OpenAPI document are built.
 func Routes() []Route {
-	return slices.Concat(listRoutes(), memberRoutes(), auditRoutes(), extraRoutes())
+	return slices.Concat(listRoutes(), memberRoutes(), heldRoutes(), keyRoutes(), siteRoutes(), auditRoutes())
 }
-
-// extraRoutes are the routes of the operation groups other files add
-// (keys, held posts, bounces, queues, audit).
-var extraRoutes = func() []Route { return nil }
 
 // Done is the answer of an operation that returns nothing else.
 type Done struct {

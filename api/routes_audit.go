@@ -1,18 +1,12 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
 
 	"cloister/service"
 )
-
-// auditor is the audit operation of the service.
-type auditor interface {
-	Audit(ctx context.Context, a service.Actor, req service.AuditRequest) ([]service.AuditEntry, error)
-}
 
 var (
 	paramAuditList = Param{"list", "keep one list's entries (needed unless the token is site:admin)"}
@@ -39,11 +33,7 @@ func auditRoutes() []Route {
 					}
 					req.Limit = n
 				}
-				au, ok := c.Svc.(auditor)
-				if !ok {
-					return nil, apiError(service.CodeUnavailable, "this server does not keep an audit log")
-				}
-				out, err := au.Audit(c.Ctx, c.Actor, req)
+				out, err := c.Svc.Audit(c.Ctx, c.Actor, req)
 				if out == nil && err == nil {
 					out = []service.AuditEntry{}
 				}

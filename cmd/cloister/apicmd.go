@@ -14,8 +14,6 @@ import (
 	"cloister/api"
 	"cloister/api/token"
 	"cloister/runners"
-	"cloister/service"
-	"cloister/site"
 )
 
 // apiGrace is how long requests under way may run on after SIGTERM.
@@ -43,7 +41,7 @@ token made by "cloister token create". SIGTERM stops it gracefully.`,
 			if err != nil {
 				return err
 			}
-			svc := apiService(s)
+			svc := runners.Service(s)
 			h := api.New(svc, token.Open(s.Config.ListsDB()), api.Options{
 				Log:     s.Log,
 				MaxBody: maxBodyKB << 10,
@@ -97,10 +95,3 @@ token made by "cloister token create". SIGTERM stops it gracefully.`,
 	return c
 }
 
-// apiService is the service the daemon runs: the site's cached scenarios and
-// the runners' moderation of held posts, as the command runner uses.
-func apiService(s *site.Site) *service.Service {
-	return service.New(s,
-		service.WithScenarios(runners.Scenarios(s)),
-		service.WithModeration(service.Moderation{Approve: runners.Approve, Reject: runners.Reject, Discard: runners.Discard}))
-}

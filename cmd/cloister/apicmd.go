@@ -94,4 +94,3 @@ token made by "cloister token create". SIGTERM stops it gracefully.`,
 	c.Flags().IntVar(&authFailures, "auth-failures", api.DefaultAuthFailures, "failed authentications a client may make per minute before it is refused")
 	return c
 }
-

@@ -129,10 +129,13 @@ func (s *site) token(scopes ...string) string {
 
 // daemon is a running `cloister api` process and a client of it.
 type daemon struct {
-	base   string
-	client *http.Client
-	cmd    *exec.Cmd
-	logs   *bytes.Buffer
+	// api is the daemon's address as --api takes it; fpr its certificate's
+	// fingerprint (TLS only).
+	api, fpr string
+	base     string
+	client   *http.Client
+	cmd      *exec.Cmd
+	logs     *bytes.Buffer
 }
 
 // startDaemon starts `cloister api` with extra arguments and waits for its
@@ -160,7 +163,7 @@ func (s *site) startDaemon(args ...string) *daemon {
 	switch {
 	case strings.HasPrefix(addr, "unix:"):
 		path := strings.TrimPrefix(addr, "unix:")
-		d.base = "http://cloister"
+		d.api, d.base = addr, "http://cloister"
 		d.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				var dl net.Dialer
@@ -168,7 +171,7 @@ func (s *site) startDaemon(args ...string) *daemon {
 			}}}
 	case strings.HasPrefix(addr, "https://"):
 		url, fpr, _ := strings.Cut(addr, " certificate sha256 ")
-		d.base = strings.TrimSuffix(url, "/")
+		d.api, d.fpr, d.base = url, fpr, strings.TrimSuffix(url, "/")
 		d.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: pinned(fpr)}}
 	default:
 		s.t.Fatalf("unexpected first line %q", line)

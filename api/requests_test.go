@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -134,5 +136,40 @@ func TestTokenRevocation(t *testing.T) {
 	s.run("token", "revoke", id)
 	if r := d.do(t, tok, "GET", "/v1/lists", "", nil); r.status != 401 {
 		t.Fatalf("after revocation: %d %s", r.status, r.body)
+	}
+}
+
+// TestTokensInBackup backs up a site, restores it into a fresh state
+// directory and serves it: the token made before the backup still works,
+// and one revoked before it does not.
+func TestTokensInBackup(t *testing.T) {
+	s := newSite(t)
+	kept := s.token("site:admin")
+	gone := s.token("list:team@lists.test:read")
+	var toks []struct {
+		ID     string
+		Scopes []string
+	}
+	if err := json.Unmarshal([]byte(s.run("token", "list", "--json")), &toks); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range toks {
+		if tk.Scopes[0] != "site:admin" {
+			s.run("token", "revoke", tk.ID)
+		}
+	}
+	bk := filepath.Join(t.TempDir(), "bk")
+	s.run("backup", bk)
+
+	dir := t.TempDir()
+	fresh := &site{t: t, dir: dir, config: filepath.Join(dir, "state", "cloister.toml")}
+	fresh.run("init", "--state-dir", filepath.Join(dir, "state"), "--domain", "lists.test", "--smtp", "127.0.0.1:1")
+	fresh.run("restore", bk)
+	d := fresh.startDaemon("--socket", dir+"/api.sock")
+	if r := d.do(t, kept, "GET", "/v1/lists/team@lists.test", "", nil); r.status != 200 {
+		t.Fatalf("restored token: %d %s", r.status, r.body)
+	}
+	if r := d.do(t, gone, "GET", "/v1/lists/team@lists.test", "", nil); r.status != 401 {
+		t.Fatalf("token revoked before the backup: %d %s", r.status, r.body)
 	}
 }

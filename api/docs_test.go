@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,5 +80,31 @@ func TestDocExamples(t *testing.T) {
 	}
 	if string(out) != want {
 		t.Fatalf("the examples print:\n%s\ndocs/api.md shows:\n%s", out, want)
+	}
+}
+
+// TestOpenAPIValidates fetches /openapi.json from the daemon (without a
+// token) and has an OpenAPI 3.1 validator check it against the
+// specification's schema.
+func TestOpenAPIValidates(t *testing.T) {
+	if _, err := exec.LookPath("validate-api"); err != nil {
+		t.Fatal("validate-api is not installed: run test/setup.sh")
+	}
+	s := newSite(t)
+	d := s.startDaemon("--socket", s.dir+"/api.sock")
+	r := d.do(t, "", "GET", "/openapi.json", "", nil)
+	if r.status != 200 {
+		t.Fatalf("GET /openapi.json = %d %s", r.status, r.body)
+	}
+	doc := filepath.Join(t.TempDir(), "openapi.json")
+	if err := os.WriteFile(doc, r.body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("validate-api", doc).CombinedOutput()
+	var res struct {
+		Valid bool `json:"valid"`
+	}
+	if err != nil || json.Unmarshal(out, &res) != nil || !res.Valid {
+		t.Fatalf("validate-api: %v\n%s", err, out)
 	}
 }

@@ -22,6 +22,8 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 # docs/api.md's curl examples are run by a test (api/docs_test.go).
 command -v curl >/dev/null || need+=(curl)
 command -v jq >/dev/null || need+=(jq)
+# The OpenAPI 3.1 validator that checks the API's document comes from npm.
+command -v npm >/dev/null || need+=(npm)
 # The virus-scan tests run their own clamd with a private config and a test
 # signature database (internal/clamdtest): no signature download.
 [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
@@ -53,6 +55,10 @@ if [ ${#need[@]} -gt 0 ]; then
     systemctl disable --now clamav-daemon.service clamav-daemon.socket clamav-freshclam.service >/dev/null 2>&1 || true
   fi
 fi
+
+# An OpenAPI 3.1 validator (JSON Schema of the specification), run on the
+# document `cloister api` serves by TestOpenAPIValidates (api/).
+command -v validate-api >/dev/null || npm install -g --silent @seriousme/openapi-schema-validator@2.11.0 >/dev/null
 
 # The pipe transport runs deliver as this user (Postfix refuses root).
 id cloister >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin cloister

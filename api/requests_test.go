@@ -2,10 +2,15 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestBadRequests sends what a broken or hostile client sends, over both
@@ -171,5 +176,96 @@ func TestTokensInBackup(t *testing.T) {
 	}
 	if r := d.do(t, gone, "GET", "/v1/lists/team@lists.test", "", nil); r.status != 401 {
 		t.Fatalf("token revoked before the backup: %d %s", r.status, r.body)
+	}
+}
+
+// TestDaemonRefusesBadSetups starts the daemon wrongly: each attempt exits
+// with a clear error instead of serving.
+func TestDaemonRefusesBadSetups(t *testing.T) {
+	s := newSite(t)
+	notSocket := filepath.Join(s.dir, "plain-file")
+	if err := os.WriteFile(notSocket, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(s.dir, "live.sock")
+	s.startDaemon("--socket", live)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not loopback", []string{"--listen", "0.0.0.0:0"}, "loopback"},
+		{"cert without key", []string{"--listen", "127.0.0.1:0", "--cert", notSocket}, "go together"},
+		{"cert on the socket", []string{"--cert", notSocket, "--key", notSocket}, "need --listen"},
+		{"a file in the socket's place", []string{"--socket", notSocket}, "not a socket"},
+		{"a daemon already listening", []string{"--socket", live}, "another daemon"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, err := s.runErr(nil, append([]string{"api"}, tt.args...)...)
+			if err == nil || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("cloister api %v: %v\n%s%s", tt.args, err, out, errOut)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(notSocket); string(b) != "x" {
+		t.Fatal("the daemon replaced a regular file with its socket")
+	}
+	fi, err := os.Stat(live)
+	if err != nil || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("socket mode: %v %v", fi.Mode(), err)
+	}
+}
+
+// TestGracefulStop sends SIGTERM while a request's body is still coming:
+// the daemon stops taking connections at once, finishes that request, and
+// exits cleanly.
+func TestGracefulStop(t *testing.T) {
+	s := newSite(t)
+	tok := s.token("site:admin")
+	sock := filepath.Join(s.dir, "api.sock")
+	d := s.startDaemon("--socket", sock)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", d.base+"/v1/lists/team@lists.test/members/import", pr)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "text/csv")
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := d.client.Do(req)
+		if err != nil {
+			done <- result{0, err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{resp.StatusCode, nil}
+	}()
+	if _, err := pw.Write([]byte("first@subs.test\n")); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	// The listener closes: new connections are refused.
+	for {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(20 * time.Millisecond)
+	}
+	pw.Write([]byte("second@subs.test\n"))
+	pw.Close()
+	r := <-done
+	if r.err != nil || r.status != 200 {
+		t.Fatalf("the request under way: %d %v\n%s", r.status, r.err, d.logs)
+	}
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, d.logs)
+	}
+	if out := s.run("member", "ls", "team@lists.test"); !strings.Contains(out, "second@subs.test") {
+		t.Fatalf("the import under way was not finished:\n%s", out)
 	}
 }

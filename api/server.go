@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"cloister/queue"
@@ -162,17 +161,16 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 	go func() { done <- srv.Serve(ln) }()
 	select {
 	case err := <-done:
-		return err
+		return fmt.Errorf("api server: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	if e := <-done; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
-	}
-	if err != nil && !strings.Contains(err.Error(), "closed") {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("stop api server: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api server: %w", err)
 	}
 	return nil
 }

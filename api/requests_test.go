@@ -1,8 +1,9 @@
 package api_test
 
 import (
+	"bufio"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -217,35 +218,30 @@ func TestDaemonRefusesBadSetups(t *testing.T) {
 	}
 }
 
-// TestGracefulStop sends SIGTERM while a request's body is still coming:
-// the daemon stops taking connections at once, finishes that request, and
-// exits cleanly.
+// TestGracefulStop sends SIGTERM while a request's body is still coming
+// (the handler has asked for it: 100 Continue): the daemon stops taking
+// connections at once, finishes that request, and exits cleanly.
 func TestGracefulStop(t *testing.T) {
 	s := newSite(t)
 	tok := s.token("site:admin")
 	sock := filepath.Join(s.dir, "api.sock")
 	d := s.startDaemon("--socket", sock)
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", d.base+"/v1/lists/team@lists.test/members/import", pr)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "text/csv")
-	type result struct {
-		status int
-		err    error
-	}
-	done := make(chan result, 1)
-	go func() {
-		resp, err := d.client.Do(req)
-		if err != nil {
-			done <- result{0, err}
-			return
-		}
-		resp.Body.Close()
-		done <- result{resp.StatusCode, nil}
-	}()
-	if _, err := pw.Write([]byte("first@subs.test\n")); err != nil {
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer conn.Close()
+	first, second := "first@subs.test\n", "second@subs.test\n"
+	fmt.Fprintf(conn, "POST /v1/lists/team@lists.test/members/import HTTP/1.1\r\nHost: cloister\r\n"+
+		"Authorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n",
+		tok, len(first)+len(second))
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	br.ReadString('\n') // the blank line after it
+	conn.Write([]byte(first))
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	// The listener closes: new connections are refused.
 	for {
@@ -256,12 +252,12 @@ func TestGracefulStop(t *testing.T) {
 		c.Close()
 		time.Sleep(20 * time.Millisecond)
 	}
-	pw.Write([]byte("second@subs.test\n"))
-	pw.Close()
-	r := <-done
-	if r.err != nil || r.status != 200 {
-		t.Fatalf("the request under way: %d %v\n%s", r.status, r.err, d.logs)
+	conn.Write([]byte(second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the request under way: %v %v\n%s", resp, err, d.logs)
 	}
+	resp.Body.Close()
 	if err := d.cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, d.logs)
 	}

@@ -1,8 +1,11 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -160,6 +163,9 @@ func (s *Service) held(a Actor, op Op, ref HeldRef) (*lists.Held, error) {
 		return err
 	})
 	if errors.Is(err, lists.ErrNoHeld) {
+		if named != nil {
+			return nil, wrapf(err, CodeNotFound, "no held post %s on %s", ref.ID, named.Address)
+		}
 		return nil, wrapf(err, CodeNotFound, "no held post %s", ref.ID)
 	}
 	if err != nil {
@@ -221,16 +227,20 @@ func (s *Service) HeldShow(ctx context.Context, a Actor, req HeldRef) (HeldPost,
 // in clear, bounded.
 func heldText(st *site.Site, h *lists.Held) (string, error) {
 	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
-	e, err := st.Queue(queue.Held).Peek(name)
+	data, err := os.ReadFile(filepath.Join(st.Queue(queue.Held).Dir, name+".msg"))
 	if err != nil {
 		return "", err
 	}
-	if site.Encrypted(e.Meta) || e.Meta.Confidential() || e.Meta.Sealed != nil {
+	line, b, ok := bytes.Cut(data, []byte("\n"))
+	if !ok {
+		return "", errors.New("no metadata line")
+	}
+	m := new(queue.Meta)
+	if err := json.Unmarshal(line, m); err != nil {
+		return "", err
+	}
+	if site.Encrypted(m) || m.Confidential() || m.Sealed != nil {
 		return "", nil
-	}
-	b, err := e.Body()
-	if err != nil {
-		return "", err
 	}
 	t, err := textPart(b)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/api"
 )
 
 // docBlocks returns the fenced blocks that follow the markers
@@ -106,5 +108,22 @@ func TestOpenAPIValidates(t *testing.T) {
 	}
 	if err != nil || json.Unmarshal(out, &res) != nil || !res.Valid {
 		t.Fatalf("validate-api: %v\n%s", err, out)
+	}
+}
+
+// TestEndpointTableInDoc keeps docs/api.md's endpoint table equal to the
+// route table.
+func TestEndpointTableInDoc(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "<!-- endpoints -->\n")
+	table, _, ok2 := strings.Cut(rest, "<!-- end endpoints -->")
+	if !ok || !ok2 {
+		t.Fatal("docs/api.md has no endpoints table")
+	}
+	if want := api.EndpointTable(); table != want {
+		t.Fatalf("docs/api.md's endpoint table differs from the routes; it should be:\n%s", want)
 	}
 }

@@ -16,7 +16,7 @@ var (
 
 func auditRoutes() []Route {
 	return []Route{
-		op(http.MethodGet, "/v1/audit", "audit", "The audit log: every change and refusal, with actor, method, via, token, scopes, operation, list, target and result", ScopeOwner,
+		op(http.MethodGet, "/v1/audit", "audit", "The audit log: every change and refusal, with actor, method, via, token, scopes, operation, list, target and result (the whole site: site:admin)", ScopeRead,
 			func(c *Call, _ none) ([]service.AuditEntry, error) {
 				req := service.AuditRequest{List: c.Query("list")}
 				if v := c.Query("since"); v != "" {

@@ -23,7 +23,7 @@ func keyRoutes() []Route {
 			func(c *Call, _ none) ([]service.SubscriberKey, error) {
 				return c.Svc.KeyList(c.Ctx, c.Actor, service.KeyListRequest{List: c.Path("list")})
 			}),
-		op(http.MethodPost, "/v1/lists/{list}/keys", "keyAdd", "Add (and optionally bind) a subscriber's key or certificate", ScopeOwner,
+		op(http.MethodPost, "/v1/lists/{list}/keys", "keyAdd", "Add a subscriber's key or certificate (bind, for a key whose user IDs lack the address: site:admin)", ScopeOwner,
 			func(c *Call, b KeyAddBody) (service.SubscriberKey, error) {
 				return c.Svc.KeyAdd(c.Ctx, c.Actor, service.KeyAddRequest{List: c.Path("list"), Address: b.Address, Key: []byte(b.Key), Bind: b.Bind})
 			}).created(),

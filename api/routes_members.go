@@ -79,7 +79,7 @@ func memberRoutes() []Route {
 				return c.Svc.MemberSetDelivery(c.Ctx, c.Actor, service.MemberDeliveryRequest{List: m.List, Address: m.Address, Delivery: b.Delivery})
 			}),
 		rawOp(http.MethodPost, "/v1/lists/{list}/members/import", "memberImport",
-			"Import members from CSV (address,name,delivery,roles) or JSON, with per-line errors and a dry run", ScopeOwner,
+			"Import members from CSV (address,name,roles,delivery per line) or JSON, with per-line errors and a dry run", ScopeOwner,
 			[]string{"text/csv", "application/json"},
 			func(c *Call, body []byte) (service.ImportResult, error) {
 				format := c.Query("format")

@@ -85,3 +85,28 @@ func TestEncryptedHeldHeadersOnly(t *testing.T) {
 		t.Fatalf("the post was not decrypted by the incoming runner: %s", r.body)
 	}
 }
+
+// TestListCertificateExport exports a list's S/MIME certificate through the
+// daemon and has the real openssl read it: it names the list's address.
+func TestListCertificateExport(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatal("openssl is not installed: run test/setup.sh")
+	}
+	s := newSite(t)
+	s.run("list", "create", "smime@lists.test", "--style", "encrypted-smime")
+	reader := s.token("list:smime@lists.test:read")
+	d := s.startDaemon("--socket", s.dir+"/api.sock")
+	r := d.do(t, reader, "GET", "/v1/lists/smime@lists.test/listkey/smime", "", nil)
+	if r.status != 200 || r.header.Get("Content-Type") != "application/x-pem-file" {
+		t.Fatalf("certificate export = %d %s", r.status, r.body)
+	}
+	cmd := exec.Command("openssl", "x509", "-noout", "-ext", "subjectAltName")
+	cmd.Stdin = bytes.NewReader(r.body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "smime@lists.test") {
+		t.Fatalf("openssl x509: %v\n%s", err, out)
+	}
+	if r := d.do(t, reader, "GET", "/v1/lists/smime@lists.test/listkey/x25519", "", nil); r.status != 400 || r.errorCode() != "invalid" {
+		t.Fatalf("unknown kind = %d %s", r.status, r.body)
+	}
+}

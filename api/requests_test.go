@@ -87,32 +87,44 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
-// TestAuthFailuresRateLimited fails authentication past the limit: the
-// client is refused even with a good token, the failures are logged, and
-// no presented secret appears in the log.
+// TestAuthFailuresRateLimited fails authentication past the limit, over the
+// Unix socket (clients told apart by peer uid) and over TLS (by IP): the
+// client is refused even with a good token, the failures are logged with
+// the client, and no presented secret appears in the log.
 func TestAuthFailuresRateLimited(t *testing.T) {
 	s := newSite(t)
 	good := s.token("site:admin")
-	d := s.startDaemon("--socket", s.dir+"/api.sock", "--auth-failures", "3")
 	bad := "cloister_" + strings.Repeat("B", 43)
-	for i := range 3 {
-		if r := d.do(t, bad, "GET", "/v1/lists", "", nil); r.status != 401 {
-			t.Fatalf("failure %d: %d %s", i, r.status, r.body)
-		}
+	transports := []struct {
+		name, client string
+		args         []string
+	}{
+		{"unix", "client=uid:", []string{"--socket", s.dir + "/api.sock"}},
+		{"tls", "client=ip:127.0.0.1", []string{"--listen", "127.0.0.1:0"}},
 	}
-	r := d.do(t, good, "GET", "/v1/lists", "", nil)
-	if r.status != http.StatusTooManyRequests || r.errorCode() != "rate_limited" || r.header.Get("Retry-After") == "" {
-		t.Fatalf("after 3 failures a good token got %d %s", r.status, r.body)
-	}
-	d.stop(t)
-	logs := d.logs.String()
-	if strings.Count(logs, "api authentication failed") != 3 || !strings.Contains(logs, "client=uid:") {
-		t.Fatalf("failures not logged with the client:\n%s", logs)
-	}
-	for _, secret := range []string{bad, good, strings.TrimPrefix(bad, "cloister_"), strings.TrimPrefix(good, "cloister_")} {
-		if strings.Contains(logs, secret) {
-			t.Fatalf("the log holds a token:\n%s", logs)
-		}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			d := s.startDaemon(append(tr.args, "--auth-failures", "3")...)
+			for i := range 3 {
+				if r := d.do(t, bad, "GET", "/v1/lists", "", nil); r.status != 401 {
+					t.Fatalf("failure %d: %d %s", i, r.status, r.body)
+				}
+			}
+			r := d.do(t, good, "GET", "/v1/lists", "", nil)
+			if r.status != http.StatusTooManyRequests || r.errorCode() != "rate_limited" || r.header.Get("Retry-After") == "" {
+				t.Fatalf("after 3 failures a good token got %d %s", r.status, r.body)
+			}
+			d.stop(t)
+			logs := d.logs.String()
+			if strings.Count(logs, "api authentication failed") != 3 || !strings.Contains(logs, tr.client) {
+				t.Fatalf("failures not logged with the client (%s):\n%s", tr.client, logs)
+			}
+			for _, secret := range []string{bad, good, strings.TrimPrefix(bad, "cloister_"), strings.TrimPrefix(good, "cloister_")} {
+				if strings.Contains(logs, secret) {
+					t.Fatalf("the log holds a token:\n%s", logs)
+				}
+			}
+		})
 	}
 
 	// A fresh daemon (the count is per process) lets the good token in.

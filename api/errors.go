@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"reflect"
 
 	"cloister/service"
 )
@@ -82,8 +83,12 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 	writeJSON(w, Status(code), ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
 }
 
-// writeJSON writes v as the JSON response with the given status.
+// writeJSON writes v as the JSON response with the given status; an empty
+// list is [], never null.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.IsNil() {
+		v = []struct{}{}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")

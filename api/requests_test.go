@@ -79,6 +79,10 @@ func TestBadRequests(t *testing.T) {
 			}
 		})
 	}
+	// An empty list is [], not null.
+	if r := daemons["unix"].do(t, adminTok, "GET", "/v1/lists/team@lists.test/members", "", nil); r.status != 200 || strings.TrimSpace(string(r.body)) != "[]" {
+		t.Fatalf("no members = %d %s", r.status, r.body)
+	}
 	// The daemon survived all of it and still serves.
 	for name, d := range daemons {
 		if r := d.do(t, adminTok, "GET", "/v1/lists", "", nil); r.status != 200 {

@@ -33,7 +33,7 @@ func TestHeldLifecycle(t *testing.T) {
 		Encrypted              bool
 	}
 	if r.status != 200 || json.Unmarshal(r.body, &post) != nil || post.Subject != "to approve" ||
-		!strings.Contains(post.Headers, "Subject: to approve") || post.Encrypted {
+		!strings.Contains(post.Headers, "Subject: to approve") || !strings.Contains(post.Text, "Hello.") || post.Encrypted {
 		t.Fatalf("held show = %d %s\n%s", r.status, r.body, d.logs)
 	}
 	pipelineBefore := queueFiles(t, s, "pipeline")

@@ -46,6 +46,10 @@ type Config struct {
 	SMIMECRLDir string `toml:"smime_crl_dir"`
 	// MetricsListen is the loopback address of the Prometheus endpoint; empty disables it.
 	MetricsListen string `toml:"metrics_listen"`
+	// APISocket is the Unix socket `cloister api` listens on (mode 0660: the
+	// site's group may connect; each request still needs a token). Default
+	// STATE_DIR/api.sock.
+	APISocket string `toml:"api_socket"`
 	// Listmasters are the site administrators' addresses (is_listmaster in scenarios).
 	Listmasters []string `toml:"listmasters"`
 	// BannedAddresses are site-wide patterns (Go regular expressions matched
@@ -299,6 +303,14 @@ func (c *Config) KeyringDB() string { return filepath.Join(c.StateDir, "keyring.
 // addresses (0600, made by cloister init or on first use).
 func (c *Config) BounceSecretPath() string { return filepath.Join(c.StateDir, "bounce-secret") }
 
+// APISocketPath returns the Unix socket of the API daemon.
+func (c *Config) APISocketPath() string {
+	if c.APISocket != "" {
+		return c.APISocket
+	}
+	return filepath.Join(c.StateDir, "api.sock")
+}
+
 // IndexPath returns the path of lists.idx, the only state deliver reads.
 func (c *Config) IndexPath() string { return filepath.Join(c.StateDir, "lists.idx") }
 
@@ -322,6 +334,7 @@ max_message_size_kb = %d
 # smime_capath = ""
 # smime_crl_dir = ""
 # metrics_listen = "127.0.0.1:9469"
+# api_socket = "/run/cloister/api.sock"                          # default: STATE_DIR/api.sock
 # listmasters = ["postmaster@%s"]
 # banned_addresses = [".*@spam\\.example"]
 # keyserver = "https://keys.openpgp.org"

@@ -21,6 +21,11 @@ command -v certtool >/dev/null || need+=(gnutls-bin)
 command -v tmux >/dev/null || need+=(tmux)
 command -v mutt >/dev/null || need+=(mutt)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+# docs/api.md's curl examples are run by a test (api/docs_test.go).
+command -v curl >/dev/null || need+=(curl)
+command -v jq >/dev/null || need+=(jq)
+# The OpenAPI 3.1 validator that checks the API's document comes from npm.
+command -v npm >/dev/null || need+=(npm)
 # The virus-scan tests run their own clamd with a private config and a test
 # signature database (internal/clamdtest): no signature download.
 [ -x /usr/sbin/clamd ] || need+=(clamav-daemon)
@@ -68,6 +73,9 @@ if [ ! -e "$peers/openpgpjs/node_modules/openpgp/package.json" ] ||
   [ "$peers/openpgpjs/package-lock.json" -nt "$peers/openpgpjs/node_modules/.package-lock.json" ]; then
   (cd "$peers/openpgpjs" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+# An OpenAPI 3.1 validator (JSON Schema of the specification), run on the
+# document `cloister api` serves by TestOpenAPIValidates (api/).
+command -v validate-api >/dev/null || npm install -g --silent @seriousme/openapi-schema-validator@2.11.0 >/dev/null
 
 # The pipe transport runs deliver as this user (Postfix refuses root).
 id cloister >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin cloister

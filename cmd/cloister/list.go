@@ -168,11 +168,7 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
-			addr := listAddress(s, args[0])
+			addr := a.listName(args[0])
 			if err := api.ListDelete(cmd.Context(), actor, service.ListRef{List: addr}); err != nil {
 				return cliError(err)
 			}

@@ -18,9 +18,12 @@ import (
 // app carries the global flags and opens the site lazily.
 type app struct {
 	configPath string
-	logFormat  string
-	logLevel   string
-	site       *site.Site
+	// apiAddr, tokenFile and apiFingerprint select the CLI's remote mode
+	// (remote.go).
+	apiAddr, tokenFile, apiFingerprint string
+	logFormat                          string
+	logLevel                           string
+	site                               *site.Site
 }
 
 func main() {
@@ -42,6 +45,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "path of cloister.toml (default $CLOISTER_CONFIG, ./cloister.toml, /etc/cloister/cloister.toml)")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format: text (logfmt) or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	a.remoteFlags(root)
 	root.AddCommand(
 		a.initCmd(),
 		a.listCmd(),
@@ -61,6 +65,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.docsCmd(),
 		a.archiveCmd(),
 		a.auditCmd(),
+		a.tokenCmd(),
+		a.apiCmd(),
 	)
 	return root
 }
@@ -81,6 +87,9 @@ func (a *app) logger() *slog.Logger {
 func (a *app) open() (*site.Site, error) {
 	if a.site != nil {
 		return a.site, nil
+	}
+	if a.remoteAPI() != "" {
+		return nil, errLocalOnly
 	}
 	cfg, err := config.Load(a.configPath)
 	if err != nil {

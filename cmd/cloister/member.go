@@ -40,10 +40,6 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
 			rs, err := parseRoles(roles)
 			if err != nil {
 				return err
@@ -52,7 +48,7 @@ func (a *app) memberCmd() *cobra.Command {
 			if noDelivery {
 				req.Delivery = string(lists.DeliveryDisabled)
 			}
-			list := listAddress(s, args[0])
+			list := a.listName(args[0])
 			var keyData []byte
 			if keyFile != "" {
 				if keyData, err = readKeyFile(keyFile); err != nil {
@@ -74,6 +70,10 @@ func (a *app) memberCmd() *cobra.Command {
 				}
 				warnUnbound(cmd.ErrOrStderr(), m.Address, keyData)
 				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, fpr)
+				s, err := a.open()
+				if err != nil {
+					return err
+				}
 				return announceKey(s, cmd.OutOrStdout(), m.Address, fmt.Sprintf("The %s %s was bound to %s on the server (cloister member add --key).", kind, fpr, m.Address))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s\n", m.Address, list)
@@ -95,11 +95,7 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
-			list := listAddress(s, args[0])
+			list := a.listName(args[0])
 			if err := api.MemberRemove(cmd.Context(), actor, service.MemberRemoveRequest{List: list, Address: args[1], AllRoles: true}); err != nil {
 				return cliError(err)
 			}

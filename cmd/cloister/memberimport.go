@@ -28,10 +28,6 @@ func (a *app) memberImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.open()
-			if err != nil {
-				return err
-			}
 			var r io.Reader = os.Stdin
 			if args[1] != "-" {
 				f, err := os.Open(args[1])
@@ -45,7 +41,7 @@ func (a *app) memberImportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list := listAddress(s, args[0])
+			list := a.listName(args[0])
 			res, err := api.MemberImport(cmd.Context(), actor, service.MemberImportRequest{
 				List: list, Format: service.FormatCSV, Data: data, DryRun: dryRun, SkipBad: skipBad})
 			out := cmd.OutOrStdout()

@@ -21,6 +21,9 @@ import (
 // remote implementation of service.API (a client of the API daemon) is
 // swapped in here; no command writes the stores around it.
 func (a *app) services(cmd *cobra.Command) (service.API, service.Actor, error) {
+	if a.remoteAPI() != "" {
+		return a.remote()
+	}
 	s, err := a.open()
 	if err != nil {
 		return nil, service.Actor{}, err

@@ -1,0 +1,105 @@
+package api_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCLIRemoteLifecycle drives a whole list life cycle with the CLI's
+// remote mode (cloister --api ... --token-file ...) against the real
+// daemon, over the Unix socket and over TLS with a pinned certificate, from
+// a directory with no configuration: create with a style, settings, members,
+// import, export, delete. The daemon's site changes, and its audit log
+// names the API.
+func TestCLIRemoteLifecycle(t *testing.T) {
+	s := newSite(t)
+	tokFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokFile, []byte(s.token("site:admin")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unix := s.startDaemon("--socket", s.dir+"/api.sock")
+	tlsd := s.startDaemon("--listen", "127.0.0.1:0")
+	transports := []struct {
+		name string
+		api  []string
+	}{
+		{"unix", []string{"--api", unix.api, "--token-file", tokFile}},
+		{"tls", []string{"--api", tlsd.api, "--api-fingerprint", tlsd.fpr, "--token-file", tokFile}},
+	}
+	csv := "address,name,roles,delivery\ncarol@subs.test,Carol,member,digest\ndave@subs.test,Dave\n"
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			list := tr.name + "-life@lists.test"
+			steps := []struct {
+				args  []string
+				stdin string
+				want  string // in the output
+			}{
+				{[]string{"list", "create", list, "--style", "announce", "--description", "Life"}, "", list},
+				{[]string{"list", "set", list, "subject_prefix", "[life]"}, "", ""},
+				{[]string{"list", "show", list}, "", "[life]"},
+				{[]string{"list", "ls"}, "", list},
+				{[]string{"member", "add", list, "ann@subs.test"}, "", "ann@subs.test"},
+				{[]string{"member", "import", list, "-"}, csv, "imported 2"},
+				{[]string{"member", "ls", list}, "", "carol@subs.test"},
+				{[]string{"member", "remove", list, "ann@subs.test"}, "", ""},
+				{[]string{"member", "export", list, "--csv"}, "", "dave@subs.test,Dave"},
+				{[]string{"audit", "--list", list}, "", "member.import"},
+				{[]string{"list", "delete", list, "--yes"}, "", "deleted"},
+			}
+			for _, st := range steps {
+				out, err := remoteCLI(t, tr.api, st.stdin, st.args...)
+				if err != nil || !strings.Contains(out, st.want) {
+					t.Fatalf("cloister %s: %v\n%s", strings.Join(st.args, " "), err, out)
+				}
+			}
+			// Each step reached the daemon's site: the list is gone there,
+			// and its audit log has the changes, by token, via the API.
+			if out := s.run("list", "ls"); strings.Contains(out, list) {
+				t.Fatalf("the list is still on the site:\n%s", out)
+			}
+			audit := s.run("audit", "--list", list, "--json")
+			for _, op := range []string{"list.create", "list.set", "member.add", "member.import", "member.remove", "list.delete"} {
+				if !strings.Contains(audit, `"op": "`+op+`"`) && !strings.Contains(audit, `"op":"`+op+`"`) {
+					t.Errorf("no %s in the site's audit log:\n%s", op, audit)
+				}
+			}
+			if !strings.Contains(audit, `"via": "api"`) && !strings.Contains(audit, `"via":"api"`) {
+				t.Errorf("the audit log does not name the API:\n%s", audit)
+			}
+		})
+	}
+
+	t.Run("refusals", func(t *testing.T) {
+		api := transports[0].api
+		if out, err := remoteCLI(t, api, "", "runner", "incoming", "--once"); err == nil || !strings.Contains(out, "local site only") {
+			t.Fatalf("a local-only command in remote mode: %v\n%s", err, out)
+		}
+		if out, err := remoteCLI(t, []string{"--api", tlsd.api, "--api-fingerprint", strings.Repeat("00", 32), "--token-file", tokFile}, "", "list", "ls"); err == nil {
+			t.Fatalf("a wrong certificate pin was accepted:\n%s", out)
+		}
+		bad := filepath.Join(t.TempDir(), "bad")
+		os.WriteFile(bad, []byte("cloister_"+strings.Repeat("C", 43)), 0o600)
+		if out, err := remoteCLI(t, []string{"--api", unix.api, "--token-file", bad}, "", "list", "ls"); err == nil || !strings.Contains(out, "not valid") {
+			t.Fatalf("a bad token: %v\n%s", err, out)
+		}
+	})
+}
+
+// remoteCLI runs the cloister binary in remote mode from an empty
+// directory, with no configuration to find.
+func remoteCLI(t *testing.T, api []string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(cloisterBin, append(api, args...)...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cmd.Dir}
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}

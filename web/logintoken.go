@@ -1,9 +1,9 @@
 package web
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
-	"crypto/rand"
 	"errors"
 	"strings"
 	"sync"

@@ -1,0 +1,94 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"cloister/keyring"
+	"cloister/rules"
+	"cloister/site"
+)
+
+// Moderation carries out decisions on held posts through the existing
+// moderation code (runners.Approve, Reject, Discard, which dispose of the
+// queue claim with queue.Commit). The runners provide it, as they do to
+// package commands, so that this package does not depend on them (the
+// runners import commands, which imports this package).
+type Moderation struct {
+	Approve func(s *site.Site, id, by string) error
+	Reject  func(s *site.Site, id, reason, by string) error
+	Discard func(s *site.Site, id, by string) error
+}
+
+// Service runs the operations of one site. Build it with New.
+type Service struct {
+	site      *site.Site
+	scenarios *rules.ScenarioSet
+	mod       Moderation
+	keyring   func() (*keyring.Keyring, error)
+	now       func() time.Time
+	workflows Workflows
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithScenarios sets the site's scenario set (default: one read from the
+// site's scenario directory). Callers that cache one (runners.Scenarios)
+// pass it, so every way in decides with the same set.
+func WithScenarios(ss *rules.ScenarioSet) Option { return func(s *Service) { s.scenarios = ss } }
+
+// WithModeration sets the functions that decide held posts.
+func WithModeration(m Moderation) Option { return func(s *Service) { s.mod = m } }
+
+// WithKeyring sets how the service opens the site's keyring for the
+// operations that change keys (list key generation, subscriber keys). It
+// is called only when such an operation runs.
+func WithKeyring(open func() (*keyring.Keyring, error)) Option {
+	return func(s *Service) { s.keyring = open }
+}
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// New returns the service of a site.
+func New(st *site.Site, opts ...Option) *Service {
+	s := &Service{site: st, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.scenarios == nil {
+		s.scenarios = rules.NewScenarioSet(st.Config.ScenarioDir)
+	}
+	return s
+}
+
+// Site returns the site the service runs.
+func (s *Service) Site() *site.Site { return s.site }
+
+// API lists every operation of the service. *Service satisfies it; a
+// remote client of the API daemon may too.
+type API interface {
+	// Lists.
+	ListList(ctx context.Context, a Actor, req ListListRequest) ([]ListSummary, error)
+	ListShow(ctx context.Context, a Actor, req ListRef) (ListInfo, error)
+	ListCreate(ctx context.Context, a Actor, req ListCreateRequest) (ListInfo, error)
+	ListDelete(ctx context.Context, a Actor, req ListRef) error
+	ListSet(ctx context.Context, a Actor, req ListSetRequest) (ListInfo, error)
+	ListApplyStyle(ctx context.Context, a Actor, req ListStyleRequest) (ListInfo, error)
+	StyleList(ctx context.Context, a Actor) ([]StyleInfo, error)
+
+	// Members.
+	MemberList(ctx context.Context, a Actor, req MemberListRequest) ([]MemberInfo, error)
+	MemberAdd(ctx context.Context, a Actor, req MemberAddRequest) (MemberInfo, error)
+	MemberRemove(ctx context.Context, a Actor, req MemberRemoveRequest) error
+	MemberSet(ctx context.Context, a Actor, req MemberSetRequest) (MemberInfo, error)
+	MemberSetDelivery(ctx context.Context, a Actor, req MemberDeliveryRequest) (MemberInfo, error)
+	MemberImport(ctx context.Context, a Actor, req MemberImportRequest) (ImportResult, error)
+	MemberExport(ctx context.Context, a Actor, req MemberExportRequest) (Export, error)
+	Subscribe(ctx context.Context, a Actor, req SubscribeRequest) (MemberInfo, error)
+	Unsubscribe(ctx context.Context, a Actor, req MemberRef) error
+	MySubscriptions(ctx context.Context, a Actor, req MySubscriptionsRequest) ([]Subscription, error)
+}
+
+var _ API = (*Service)(nil)

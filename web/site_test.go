@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
+	"os"
 	"html"
 	"io"
 	"log/slog"
@@ -51,6 +53,8 @@ type webSite struct {
 	ts    *httptest.Server
 	clock *clock
 	logs  *bytes.Buffer
+	// config is the path of the site's cloister.toml.
+	config string
 }
 
 func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
@@ -61,12 +65,9 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	cfg, err := config.Parse([]byte("state_dir = \"" + filepath.Join(dir, "state") + "\"\ndomain = \"lists.test\"\nsmtp_addr = \"" + sink.Addr + "\"\n"))
+	cfgPath := writeConfig(t, dir, sink.Addr)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.QueueKeyFile = filepath.Join(dir, "queue-key")
-	if err := seal.Generate(cfg.QueueKeyFile); err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
@@ -74,7 +75,7 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := keyring.Open(cfg.KeyringDB(), []byte("test passphrase"), nil)
+	k, err := keyring.OpenSite(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,28 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 	ts.TLS = tcfg
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	return &webSite{Site: s, keys: k, sink: sink, srv: srv, ts: ts, clock: c, logs: logs}
+	return &webSite{Site: s, keys: k, sink: sink, srv: srv, ts: ts, clock: c, logs: logs, config: cfgPath}
+}
+
+// writeConfig writes the site's cloister.toml (with its queue key and
+// keyring passphrase files) into dir and returns its path.
+func writeConfig(t *testing.T, dir, smtpAddr string) string {
+	t.Helper()
+	qk := filepath.Join(dir, "queue-key")
+	if err := seal.Generate(qk); err != nil {
+		t.Fatal(err)
+	}
+	pass := filepath.Join(dir, "keyring-pass")
+	if err := os.WriteFile(pass, []byte("test passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "cloister.toml")
+	toml := fmt.Sprintf("state_dir = %q\ndomain = \"lists.test\"\nsmtp_addr = %q\nqueue_key_file = %q\nkeyring_passphrase_file = %q\n",
+		filepath.Join(dir, "state"), smtpAddr, qk, pass)
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 type testWriter struct{ t testing.TB }

@@ -22,6 +22,10 @@ var routeTable = []route{
 	{"POST", "/login/cert", func(srv *Server) http.HandlerFunc { return srv.post(srv.certLogin) }},
 	{"POST", "/logout", func(srv *Server) http.HandlerFunc { return srv.post(srv.logout) }},
 	{"GET", "/me", func(srv *Server) http.HandlerFunc { return srv.auth(srv.me) }},
+	{"GET", "/lists/{list}", func(srv *Server) http.HandlerFunc { return srv.public(srv.about) }},
+	{"POST", "/lists/{list}/subscribe", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.subscribe) }},
+	{"POST", "/lists/{list}/unsubscribe", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.unsubscribe) }},
+	{"POST", "/lists/{list}/delivery", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.delivery) }},
 }
 
 // routes builds the mux from routeTable.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"cloister/runners"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -32,6 +34,9 @@ type Options struct {
 	ClientCAs *x509.CertPool
 	// Now is the clock (tests move it); nil means time.Now.
 	Now func() time.Time
+	// Service runs every read and change; nil means the site's own
+	// (NewService).
+	Service *service.Service
 }
 
 // Server is the web interface of one site.
@@ -46,6 +51,7 @@ type Server struct {
 	// attempts per client, other mails the web triggers per session address.
 	perAddress, perClient, attempts, mails *limiter
 	pages                                  map[string]*template.Template
+	svc                                    *service.Service
 	mux                                    *http.ServeMux
 }
 
@@ -64,11 +70,26 @@ func New(s *site.Site, opts Options) (*Server, error) {
 		attempts:   newLimiter(now, 20, 15*time.Minute),
 		mails:      newLimiter(now, 10, time.Hour),
 	}
+	srv.svc = opts.Service
+	if srv.svc == nil {
+		srv.svc = NewService(s, now)
+	}
 	if err := srv.parseTemplates(); err != nil {
 		return nil, err
 	}
 	srv.routes()
 	return srv, nil
+}
+
+// NewService returns the service the web runs on: the site's scenarios
+// (the runners' cached set, so mail and web decide alike) and the runners'
+// moderation of held posts.
+func NewService(s *site.Site, now func() time.Time) *service.Service {
+	return service.New(s,
+		service.WithScenarios(runners.Scenarios(s)),
+		service.WithModeration(service.Moderation{Approve: runners.Approve, Reject: runners.Reject, Discard: runners.Discard}),
+		service.WithClock(now),
+	)
 }
 
 // parseTemplates parses each page with the layout.

@@ -36,6 +36,9 @@ type Actor struct {
 	Scopes []Scope `json:"scopes,omitempty"`
 	// Via is the way in: cli, mail, api or web.
 	Via string `json:"via"`
+	// Name says who acts when Address is empty, for notices and logs
+	// ("operator alice", a token's name).
+	Name string `json:"name,omitempty"`
 	// Mail holds what a command mail proves besides its method, for the
 	// scenarios' conditions (is_signed, is_encrypted, [header->...]); nil
 	// for other ways in.
@@ -61,6 +64,19 @@ type MailFacts struct {
 
 // Console returns the actor of the operator at the server's shell.
 func Console() Actor { return Actor{Method: MethodConsole, Via: ViaCLI} }
+
+// who names the actor in notices and logs.
+func (a Actor) who() string {
+	switch {
+	case a.Address != "":
+		return a.Address
+	case a.Name != "":
+		return a.Name
+	case a.Method == MethodToken:
+		return "API token " + a.Token
+	}
+	return "operator"
+}
 
 // isPerson tells whether the actor is authorized by the scenarios.
 func (a Actor) isPerson() bool {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"cloister/keyring"
+	"cloister/lists"
+	"cloister/queue"
 	"cloister/rules"
 	"cloister/site"
 )
@@ -18,6 +20,15 @@ type Moderation struct {
 	Approve func(s *site.Site, id, by string) error
 	Reject  func(s *site.Site, id, reason, by string) error
 	Discard func(s *site.Site, id, by string) error
+	// Headers returns a held post's metadata and the header fields a
+	// moderator may see (runners.HeldHeaders: only address, date and
+	// message-id fields of a post that arrived encrypted).
+	Headers func(s *site.Site, h *lists.Held) (*queue.Meta, string, error)
+	// SendCopy mails a held post to a moderator encrypted to their key
+	// (runners.SendHeldCopy); ErrNoKey is what it returns when there is
+	// no key to encrypt to.
+	SendCopy func(s *site.Site, id, to string) error
+	ErrNoKey error
 }
 
 // Service runs the operations of one site. Build it with New.
@@ -28,6 +39,7 @@ type Service struct {
 	keyring   func() (*keyring.Keyring, error)
 	now       func() time.Time
 	workflows Workflows
+	keyflows  KeyWorkflows
 }
 
 // Option configures a Service.
@@ -89,6 +101,29 @@ type API interface {
 	Subscribe(ctx context.Context, a Actor, req SubscribeRequest) (MemberInfo, error)
 	Unsubscribe(ctx context.Context, a Actor, req MemberRef) error
 	MySubscriptions(ctx context.Context, a Actor, req MySubscriptionsRequest) ([]Subscription, error)
+
+	// Held posts.
+	HeldList(ctx context.Context, a Actor, req HeldListRequest) ([]HeldInfo, error)
+	HeldShow(ctx context.Context, a Actor, req HeldRef) (HeldPost, error)
+	HeldApprove(ctx context.Context, a Actor, req HeldRef) error
+	HeldReject(ctx context.Context, a Actor, req HeldRejectRequest) error
+	HeldDiscard(ctx context.Context, a Actor, req HeldRef) error
+	HeldSendToMe(ctx context.Context, a Actor, req HeldRef) error
+
+	// Keys.
+	KeyList(ctx context.Context, a Actor, req KeyListRequest) ([]SubscriberKey, error)
+	KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (SubscriberKey, error)
+	KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) error
+	MyKey(ctx context.Context, a Actor, req MyKeyRequest) ([]SubscriberKey, error)
+	KeyChallenge(ctx context.Context, a Actor, req KeyChallengeRequest) (KeyChallenge, error)
+	KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) (SubscriberKey, error)
+	ListKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error)
+
+	// Site state.
+	QueueStatus(ctx context.Context, a Actor) ([]QueueInfo, error)
+	QueueEntries(ctx context.Context, a Actor, req QueueRef) ([]QueueEntry, error)
+	BounceList(ctx context.Context, a Actor, req ListRef) ([]BounceInfo, error)
+	Audit(ctx context.Context, a Actor, req AuditRequest) ([]AuditEntry, error)
 }
 
 var _ API = (*Service)(nil)

@@ -26,6 +26,19 @@ var routeTable = []route{
 	{"POST", "/lists/{list}/subscribe", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.subscribe) }},
 	{"POST", "/lists/{list}/unsubscribe", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.unsubscribe) }},
 	{"POST", "/lists/{list}/delivery", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.delivery) }},
+	{"GET", "/lists/{list}/key", func(srv *Server) http.HandlerFunc { return srv.public(srv.listKey) }},
+	{"GET", "/lists/{list}/admin", func(srv *Server) http.HandlerFunc { return srv.auth(srv.admin) }},
+	{"POST", "/lists/{list}/admin/settings", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.settings) }},
+	{"GET", "/lists/{list}/members", func(srv *Server) http.HandlerFunc { return srv.auth(srv.members) }},
+	{"POST", "/lists/{list}/members/add", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberAdd) }},
+	{"POST", "/lists/{list}/members/remove", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberRemove) }},
+	{"POST", "/lists/{list}/members/import", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberImport) }},
+	{"GET", "/lists/{list}/members/export", func(srv *Server) http.HandlerFunc { return srv.auth(srv.memberExport) }},
+	{"GET", "/lists/{list}/held", func(srv *Server) http.HandlerFunc { return srv.auth(srv.heldList) }},
+	{"GET", "/lists/{list}/held/{id}", func(srv *Server) http.HandlerFunc { return srv.auth(srv.heldShow) }},
+	{"POST", "/lists/{list}/held/{id}/{action}", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.heldDecide) }},
+	{"GET", "/lists/{list}/bounces", func(srv *Server) http.HandlerFunc { return srv.auth(srv.bounces) }},
+	{"GET", "/lists/{list}/audit", func(srv *Server) http.HandlerFunc { return srv.auth(srv.audit) }},
 }
 
 // routes builds the mux from routeTable.

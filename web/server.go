@@ -114,6 +114,14 @@ func (srv *Server) parseTemplates() error {
 }
 
 var funcs = template.FuncMap{
+	// choices returns the values of an enumerated setting type
+	// ("no|yes|force"), or nil for a free one.
+	"choices": func(typ string) []string {
+		if !strings.Contains(typ, "|") || strings.ContainsAny(typ, " ,") {
+			return nil
+		}
+		return strings.Split(typ, "|")
+	},
 	"date": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -87,7 +87,8 @@ func New(s *site.Site, opts Options) (*Server, error) {
 func NewService(s *site.Site, now func() time.Time) *service.Service {
 	return service.New(s,
 		service.WithScenarios(runners.Scenarios(s)),
-		service.WithModeration(service.Moderation{Approve: runners.Approve, Reject: runners.Reject, Discard: runners.Discard}),
+		service.WithModeration(service.Moderation{Approve: runners.Approve, Reject: runners.Reject, Discard: runners.Discard,
+			Headers: runners.HeldHeaders, SendCopy: runners.SendHeldCopy, ErrNoKey: runners.ErrNoKeyForCopy}),
 		service.WithClock(now),
 	)
 }

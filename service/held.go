@@ -64,6 +64,9 @@ type HeldPost struct {
 	Headers string `json:"headers"`
 	// Text is the post's text (posts that arrived in clear only).
 	Text string `json:"text,omitempty"`
+	// File is the queue entry holding the post, relative to the state
+	// directory; shown to the site's admins only.
+	File string `json:"file,omitempty"`
 }
 
 var (
@@ -176,6 +179,9 @@ func (s *Service) HeldShow(ctx context.Context, a Actor, req HeldRef) (HeldPost,
 		return HeldPost{}, err
 	}
 	p := HeldPost{HeldInfo: heldInfo(h)}
+	if a.isSiteAdmin() {
+		p.File = h.File
+	}
 	if s.mod.Headers == nil {
 		return p, errorf(CodeUnavailable, "held posts cannot be read here")
 	}

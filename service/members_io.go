@@ -62,7 +62,10 @@ type ImportResult struct {
 	// Bad are the bad lines, at most 100 of them; BadCount counts all.
 	Bad      []LineError `json:"bad,omitempty"`
 	BadCount int         `json:"bad_count"`
-	DryRun   bool        `json:"dry_run,omitempty"`
+	// Good is how many good new members the input holds (those a refused
+	// import would have added).
+	Good   int  `json:"good"`
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // MemberExportRequest asks for a list's members as CSV or JSON.
@@ -246,6 +249,7 @@ func (s *Service) MemberImport(ctx context.Context, a Actor, req MemberImportReq
 	}
 	slices.SortStableFunc(bad, func(x, y LineError) int { return x.Line - y.Line })
 	res.BadCount = len(bad)
+	res.Good = len(toAdd)
 	res.Bad = bad[:min(len(bad), maxBadLines)]
 	if req.DryRun {
 		res.Added = len(toAdd)

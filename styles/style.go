@@ -5,7 +5,6 @@ package styles
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"strings"
 
 	"cloister/etc"
-	"cloister/keyring"
 	"cloister/lists"
 	"cloister/site"
 )
@@ -167,28 +165,6 @@ func (st *Style) Apply(l *lists.List, check func(setting string, st lists.Settin
 		}
 		if err := check(kv[0], l.Settings); err != nil {
 			return fmt.Errorf("style %s: %w", st.Name, err)
-		}
-	}
-	return nil
-}
-
-// MakeKeys makes the list keys the style asks for and says what it made; a
-// failure names the command that makes the key by hand.
-func (st *Style) MakeKeys(k *keyring.Keyring, list string, out io.Writer) error {
-	for _, kind := range st.Keys {
-		switch kind {
-		case "openpgp":
-			fpr, err := k.GenerateOpenPGP(list, "", keyring.AlgoCurve25519)
-			if err != nil {
-				return fmt.Errorf("list %s created, but its OpenPGP key was not made (cloister key generate %s): %w", list, list, err)
-			}
-			fmt.Fprintf(out, "  made OpenPGP list key %s (Ed25519 + Curve25519; cloister key export %s gives it to subscribers)\n", fpr, list)
-		case "smime":
-			fpr, err := k.GenerateSMIME(list)
-			if err != nil {
-				return fmt.Errorf("list %s created, but its S/MIME certificate was not made (cloister key generate --smime %s): %w", list, list, err)
-			}
-			fmt.Fprintf(out, "  made self-signed S/MIME list certificate %s (cloister key csr %s makes a request for a CA)\n", fpr, list)
 		}
 	}
 	return nil

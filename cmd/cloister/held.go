@@ -2,16 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"cloister/lists"
 	"cloister/runners"
-	"cloister/site"
+	"cloister/service"
 )
 
 func (a *app) heldCmd() *cobra.Command {
@@ -21,31 +19,17 @@ func (a *app) heldCmd() *cobra.Command {
 		Short: "List held posts",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			var held []*lists.Held
-			err = s.Lists.View(func(tx *lists.Tx) error {
-				if len(args) == 1 {
-					held, err = tx.HeldFor(listAddress(s, args[0]))
-					return err
-				}
-				all, err := tx.Lists()
-				if err != nil {
-					return err
-				}
-				for _, l := range all {
-					h, err := tx.HeldFor(l.Address)
-					if err != nil {
-						return err
-					}
-					held = append(held, h...)
-				}
-				return nil
-			})
+			req := service.HeldListRequest{}
+			if len(args) == 1 {
+				req.List = args[0]
+			}
+			held, err := api.HeldList(cmd.Context(), actor, req)
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "ID\tLIST\tFROM\tRECEIVED\tREASON\tSUBJECT\n")
@@ -60,45 +44,43 @@ func (a *app) heldCmd() *cobra.Command {
 		Short: "Show a held post's record and headers (never the body of an encrypted post)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			var h *lists.Held
-			if err := s.Lists.View(func(tx *lists.Tx) error { h, err = tx.Held(args[0]); return err }); err != nil {
-				return err
+			h, err := api.HeldShow(cmd.Context(), actor, service.HeldRef{ID: args[0]})
+			if h.ID == "" {
+				return cliError(err)
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "id:         %s\nlist:       %s\nfrom:       %s\nsubject:    %s\nreason:     %s\nrules:      %s\nreceived:   %s\nexpires:    %s\nfile:       %s\n",
 				h.ID, h.List, h.Sender, h.Subject, h.Reason, strings.Join(h.Rules, ", "), h.Received.Format(time.RFC3339), h.Expires.Format(time.RFC3339), h.File)
-			m, headers, err := runners.HeldHeaders(s, h)
-			if m != nil {
+			if h.Decision != "" || h.Encryption != "" || h.Auth != "" {
 				fmt.Fprintf(out, "decision:   %s\nrule hits:  %s\nrule misses: %s\nencryption: %s\nsignature:  %s\nauth:       %s\n",
-					m.Decision, strings.Join(m.RuleHits, ", "), strings.Join(m.RuleMisses, ", "), m.Encryption, m.Verdict, m.Auth)
+					h.Decision, strings.Join(h.RuleHits, ", "), strings.Join(h.RuleMisses, ", "), h.Encryption, h.Verdict, h.Auth)
 			}
 			if err != nil {
-				return err
+				return cliError(err)
 			}
-			fmt.Fprintf(out, "\n%s\n", headers)
+			fmt.Fprintf(out, "\n%s\n", h.Headers)
 			return nil
 		},
 	}
-	by := "operator " + os.Getenv("USER")
 	// decide makes the approve, reject and discard commands: each applies
 	// its decision to every ID given, stopping at the first failure.
-	decide := func(verb, done, short string, apply func(s *site.Site, id string) error) *cobra.Command {
+	decide := func(verb, done, short string, apply func(cmd *cobra.Command, api service.API, actor service.Actor, id string) error) *cobra.Command {
 		return &cobra.Command{
 			Use:   verb + " ID...",
 			Short: short,
 			Args:  cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				s, err := a.open()
+				api, actor, err := a.services(cmd)
 				if err != nil {
 					return err
 				}
 				for _, id := range args {
-					if err := apply(s, id); err != nil {
-						return fmt.Errorf("%s %s: %w", verb, id, err)
+					if err := apply(cmd, api, actor, id); err != nil {
+						return fmt.Errorf("%s %s: %w", verb, id, cliError(err))
 					}
 					fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", done, id)
 				}
@@ -107,13 +89,19 @@ func (a *app) heldCmd() *cobra.Command {
 		}
 	}
 	approve := decide("approve", "approved", "Approve held posts: they go on to the list",
-		func(s *site.Site, id string) error { return runners.Approve(s, id, by) })
+		func(cmd *cobra.Command, api service.API, actor service.Actor, id string) error {
+			return api.HeldApprove(cmd.Context(), actor, service.HeldRef{ID: id})
+		})
 	var reason string
 	reject := decide("reject", "rejected", "Reject held posts: each sender gets a notice with the reason",
-		func(s *site.Site, id string) error { return runners.Reject(s, id, reason, by) })
+		func(cmd *cobra.Command, api service.API, actor service.Actor, id string) error {
+			return api.HeldReject(cmd.Context(), actor, service.HeldRejectRequest{ID: id, Reason: reason})
+		})
 	reject.Flags().StringVar(&reason, "reason", "", "reason given to the sender")
 	discard := decide("discard", "discarded", "Discard held posts without a notice",
-		func(s *site.Site, id string) error { return runners.Discard(s, id, by) })
+		func(cmd *cobra.Command, api service.API, actor service.Actor, id string) error {
+			return api.HeldDiscard(cmd.Context(), actor, service.HeldRef{ID: id})
+		})
 	expire := &cobra.Command{
 		Use:   "expire",
 		Short: "Drop held posts past their expiry (held_expire_days) with a notice to each sender, and purge the tokens that expired more than a week ago; run daily",

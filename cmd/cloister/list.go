@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/keyring"
 	"cloister/lists"
 	"cloister/rules"
 	"cloister/runners"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -55,56 +55,43 @@ func (a *app) listCmd() *cobra.Command {
 		Short: "Create a list (LIST is an address or a name in the site's domain)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			l, err := lists.NewList(listAddress(s, args[0]), time.Now())
+			info, err := api.ListCreate(cmd.Context(), actor, service.ListCreateRequest{
+				Address: args[0], Description: desc, Style: styleName, Owners: owners})
 			if err != nil {
-				return err
-			}
-			l.Description = desc
-			var st *style
-			var k *keyring.Keyring
-			if styleName != "" {
-				if st, err = loadStyle(s, styleName); err != nil {
-					return err
-				}
-				if err := st.apply(s, l); err != nil {
-					return err
-				}
-				if len(st.Keys) > 0 {
-					// Opened before the list is made, so that a site
-					// without a keyring passphrase fails with nothing done.
-					if _, k, err = a.openKeyring(); err != nil {
-						return fmt.Errorf("style %s makes list keys: %w", st.Name, err)
-					}
-				}
-			}
-			err = s.Lists.Update(func(tx *lists.Tx) error {
-				if err := tx.CreateList(l); err != nil {
-					return err
-				}
-				for _, o := range owners {
-					if err := tx.AddMember(l.Address, &lists.Member{Address: o, Roles: []lists.Role{lists.RoleOwner, lists.RoleMember}}); err != nil {
-						return fmt.Errorf("owner %s: %w", o, err)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return err
+				return cliError(err)
 			}
 			out := cmd.OutOrStdout()
-			if st == nil {
-				fmt.Fprintf(out, "created list %s\n", l.Address)
+			if styleName == "" {
+				fmt.Fprintf(out, "created list %s\n", info.Address)
 				return nil
 			}
-			fmt.Fprintf(out, "created list %s with style %s (%s)\n", l.Address, st.Name, st.Title)
-			for _, kv := range st.Sets {
+			all, err := api.StyleList(cmd.Context(), actor)
+			var st service.StyleInfo
+			for _, x := range all {
+				if x.Name == info.Style {
+					st = x
+				}
+			}
+			if st.Name == "" {
+				return cliError(err)
+			}
+			fmt.Fprintf(out, "created list %s with style %s (%s)\n", info.Address, st.Name, st.Title)
+			for _, kv := range st.Settings {
 				fmt.Fprintf(out, "  set %s = %s\n", kv[0], kv[1])
 			}
-			return st.makeKeys(k, l.Address, out)
+			for _, k := range info.MadeKeys {
+				switch k.Kind {
+				case "openpgp":
+					fmt.Fprintf(out, "  made OpenPGP list key %s (Ed25519 + Curve25519; cloister key export %s gives it to subscribers)\n", k.Fingerprint, info.Address)
+				case "smime":
+					fmt.Fprintf(out, "  made self-signed S/MIME list certificate %s (cloister key csr %s makes a request for a CA)\n", k.Fingerprint, info.Address)
+				}
+			}
+			return nil
 		},
 	}
 	create.Flags().StringVar(&desc, "description", "", "one-line description")
@@ -116,28 +103,20 @@ func (a *app) listCmd() *cobra.Command {
 		Short: "Show a list's settings",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			var l *lists.List
-			var n int
-			err = s.Lists.View(func(tx *lists.Tx) error {
-				if l, err = tx.List(listAddress(s, args[0])); err != nil {
-					return err
-				}
-				n, err = tx.CountMembers(l.Address)
-				return err
-			})
+			l, err := api.ListShow(cmd.Context(), actor, service.ListRef{List: args[0]})
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintf(w, "address\t%s\n", l.Address)
 			fmt.Fprintf(w, "description\t%s\n", l.Description)
 			fmt.Fprintf(w, "created\t%s\n", l.Created.Format(time.RFC3339))
-			fmt.Fprintf(w, "members\t%d\n", n)
-			for _, f := range l.Settings.Fields() {
+			fmt.Fprintf(w, "members\t%d\n", l.Members)
+			for _, f := range l.Settings {
 				fmt.Fprintf(w, "%s\t%s\n", f.Name, strings.ReplaceAll(f.Value, "\n", `\n`))
 			}
 			return w.Flush()
@@ -148,23 +127,12 @@ func (a *app) listCmd() *cobra.Command {
 		Short: "Change a list setting (see `list show` for the names)",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			return s.Lists.Update(func(tx *lists.Tx) error {
-				l, err := tx.List(listAddress(s, args[0]))
-				if err != nil {
-					return err
-				}
-				if err := l.Settings.Set(args[1], args[2]); err != nil {
-					return err
-				}
-				if err := scenarioExists(s, args[1], l.Settings); err != nil {
-					return err
-				}
-				return tx.PutList(l)
-			})
+			_, err = api.ListSet(cmd.Context(), actor, service.ListSetRequest{List: args[0], Settings: map[string]string{args[1]: args[2]}})
+			return cliError(err)
 		},
 	}
 	ls := &cobra.Command{
@@ -172,27 +140,17 @@ func (a *app) listCmd() *cobra.Command {
 		Short: "List the lists",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			err = s.Lists.View(func(tx *lists.Tx) error {
-				all, err := tx.Lists()
-				if err != nil {
-					return err
-				}
-				for _, l := range all {
-					n, err := tx.CountMembers(l.Address)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(w, "%s\t%d members\t%s\n", l.Address, n, l.Description)
-				}
-				return nil
-			})
+			all, err := api.ListList(cmd.Context(), actor, service.ListListRequest{})
 			if err != nil {
-				return err
+				return cliError(err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, l := range all {
+				fmt.Fprintf(w, "%s\t%d members\t%s\n", l.Address, l.Members, l.Description)
 			}
 			return w.Flush()
 		},
@@ -206,13 +164,17 @@ func (a *app) listCmd() *cobra.Command {
 			if !yes {
 				return errors.New("deleting a list cannot be undone: add --yes")
 			}
+			api, actor, err := a.services(cmd)
+			if err != nil {
+				return err
+			}
 			s, err := a.open()
 			if err != nil {
 				return err
 			}
 			addr := listAddress(s, args[0])
-			if err := s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteList(addr) }); err != nil {
-				return err
+			if err := api.ListDelete(cmd.Context(), actor, service.ListRef{List: addr}); err != nil {
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "deleted list %s\n", addr)
 			return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/lists"
+	"cloister/styles"
 )
 
 // shown renders a setting value on one line: an empty value as (empty), a
@@ -99,7 +100,7 @@ func (a *app) listStylesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all, err := allStyles(s)
+			all, err := styles.All(s)
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			for _, st := range all {
 				fmt.Fprintf(w, "%s\t%s\t%s\n", st.Name, st.Source, st.Title)

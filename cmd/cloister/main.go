@@ -60,6 +60,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.restoreCmd(),
 		a.docsCmd(),
 		a.archiveCmd(),
+		a.auditCmd(),
 		a.webCmd(),
 	)
 	return root

@@ -10,6 +10,7 @@ import (
 
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/service"
 )
 
 func parseRoles(s string) ([]lists.Role, error) {
@@ -35,6 +36,10 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Add a member (roles: member, moderator, owner)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			api, actor, err := a.services(cmd)
+			if err != nil {
+				return err
+			}
 			s, err := a.open()
 			if err != nil {
 				return err
@@ -43,9 +48,9 @@ func (a *app) memberCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m := &lists.Member{Address: args[1], Name: name, Roles: rs, Delivery: lists.DeliveryEnabled}
+			req := service.MemberAddRequest{List: args[0], Address: args[1], Name: name, Roles: roleNames(rs)}
 			if noDelivery {
-				m.Delivery = lists.DeliveryDisabled
+				req.Delivery = string(lists.DeliveryDisabled)
 			}
 			list := listAddress(s, args[0])
 			var keyData []byte
@@ -54,15 +59,16 @@ func (a *app) memberCmd() *cobra.Command {
 					return err
 				}
 			}
-			if err := s.Lists.Update(func(tx *lists.Tx) error { return tx.AddMember(list, m) }); err != nil {
-				return err
+			m, err := api.MemberAdd(cmd.Context(), actor, req)
+			if err != nil {
+				return cliError(err)
 			}
 			if keyData != nil {
 				kind, fpr, err := a.addMemberKey(m.Address, keyData, bindKey)
 				if err != nil {
 					// Nothing changes on error: the member goes again.
-					if rerr := s.Lists.Update(func(tx *lists.Tx) error { return tx.RemoveMember(list, m.Address) }); rerr != nil {
-						return errors.Join(err, fmt.Errorf("%s was added to %s without the key: %w", m.Address, list, rerr))
+					if rerr := api.MemberRemove(cmd.Context(), actor, service.MemberRemoveRequest{List: list, Address: m.Address, AllRoles: true}); rerr != nil {
+						return errors.Join(err, fmt.Errorf("%s was added to %s without the key: %w", m.Address, list, cliError(rerr)))
 					}
 					return fmt.Errorf("%s not added to %s: %w", m.Address, list, err)
 				}
@@ -85,13 +91,17 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Remove a member",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			api, actor, err := a.services(cmd)
+			if err != nil {
+				return err
+			}
 			s, err := a.open()
 			if err != nil {
 				return err
 			}
 			list := listAddress(s, args[0])
-			if err := s.Lists.Update(func(tx *lists.Tx) error { return tx.RemoveMember(list, args[1]) }); err != nil {
-				return err
+			if err := api.MemberRemove(cmd.Context(), actor, service.MemberRemoveRequest{List: list, Address: args[1], AllRoles: true}); err != nil {
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s\n", args[1], list)
 			return nil
@@ -102,23 +112,17 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "List members with their roles and delivery",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			err = s.Lists.View(func(tx *lists.Tx) error {
-				return tx.ForEachMember(listAddress(s, args[0]), func(m *lists.Member) error {
-					rs := make([]string, len(m.Roles))
-					for i, r := range m.Roles {
-						rs[i] = string(r)
-					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Address, strings.Join(rs, ","), m.Delivery, m.Name)
-					return nil
-				})
-			})
+			ms, err := api.MemberList(cmd.Context(), actor, service.MemberListRequest{List: args[0]})
 			if err != nil {
-				return err
+				return cliError(err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			for _, m := range ms {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Address, strings.Join(m.Roles, ","), m.Delivery, m.Name)
 			}
 			return w.Flush()
 		},
@@ -129,38 +133,32 @@ func (a *app) memberCmd() *cobra.Command {
 		Short: "Change a member's roles, delivery or name",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			list := listAddress(s, args[0])
-			return s.Lists.Update(func(tx *lists.Tx) error {
-				m, err := tx.Member(list, args[1])
+			req := service.MemberSetRequest{List: args[0], Address: args[1]}
+			if cmd.Flags().Changed("role") {
+				rs, err := parseRoles(setRoles)
 				if err != nil {
 					return err
 				}
-				if cmd.Flags().Changed("role") {
-					if m.Roles, err = parseRoles(setRoles); err != nil {
-						return err
-					}
+				names := roleNames(rs)
+				req.Roles = &names
+			}
+			if cmd.Flags().Changed("delivery") {
+				switch setDelivery {
+				case "on", "enabled", "off", "disabled", "digest":
+				default:
+					return fmt.Errorf("--delivery %q: want on, off or digest", setDelivery)
 				}
-				if cmd.Flags().Changed("delivery") {
-					switch setDelivery {
-					case "on", "enabled":
-						m.Delivery = lists.DeliveryEnabled
-					case "off", "disabled":
-						m.Delivery = lists.DeliveryDisabled
-					case "digest":
-						m.Delivery = lists.DeliveryDigest
-					default:
-						return fmt.Errorf("--delivery %q: want on, off or digest", setDelivery)
-					}
-				}
-				if cmd.Flags().Changed("name") {
-					m.Name = setName
-				}
-				return tx.PutMember(list, m)
-			})
+				req.Delivery = &setDelivery
+			}
+			if cmd.Flags().Changed("name") {
+				req.Name = &setName
+			}
+			_, err = api.MemberSet(cmd.Context(), actor, req)
+			return cliError(err)
 		},
 	}
 	set.Flags().StringVar(&setRoles, "role", "", "roles, comma separated: member, moderator, owner")
@@ -168,6 +166,15 @@ func (a *app) memberCmd() *cobra.Command {
 	set.Flags().StringVar(&setName, "name", "", "display name")
 	c.AddCommand(add, set, remove, ls, a.memberImportCmd(), a.memberExportCmd())
 	return c
+}
+
+// roleNames returns roles as the service takes them.
+func roleNames(rs []lists.Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
 }
 
 // addMemberKey stores a member's OpenPGP key (keyring.AddOpenPGP: bound by

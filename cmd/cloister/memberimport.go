@@ -1,96 +1,18 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"cloister/lists"
+	"cloister/service"
 )
 
 // maxBadLines bounds how many bad lines an import reports one by one.
 const maxBadLines = 100
-
-// importLine is one member line of an import file.
-type importLine struct {
-	line int
-	m    *lists.Member
-}
-
-// errRollBack undoes the trial transaction of an import.
-var errRollBack = errors.New("roll back")
-
-// parseMembers reads an import file: address[,name[,roles[,delivery[,subscribed]]]]
-// per line, # comments, a header line starting with "address" skipped. It
-// returns the good lines and one problem per bad line, each with its number.
-func parseMembers(r io.Reader) ([]importLine, []string) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.Comment = '#'
-	cr.TrimLeadingSpace = true
-	var good []importLine
-	var bad []string
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				bad = append(bad, err.Error())
-				break
-			}
-			bad = append(bad, fmt.Sprintf("line %d: %v", pe.StartLine, pe.Err))
-			if len(bad) > maxBadLines {
-				break
-			}
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" || strings.EqualFold(strings.TrimSpace(rec[0]), "address") {
-			continue
-		}
-		m := &lists.Member{Address: strings.TrimSpace(rec[0]), Delivery: lists.DeliveryEnabled}
-		if len(rec) > 1 {
-			m.Name = strings.TrimSpace(rec[1])
-		}
-		if len(rec) > 2 {
-			if m.Roles, err = parseRoles(rec[2]); err != nil {
-				bad = append(bad, fmt.Sprintf("line %d: %s: %v", line, m.Address, err))
-				continue
-			}
-		}
-		if len(rec) > 3 && strings.TrimSpace(rec[3]) != "" {
-			switch d := lists.Delivery(strings.TrimSpace(rec[3])); d {
-			case lists.DeliveryEnabled, lists.DeliveryDisabled, lists.DeliveryDigest:
-				m.Delivery = d
-			default:
-				bad = append(bad, fmt.Sprintf("line %d: %s: delivery %q (enabled, disabled or digest)", line, m.Address, rec[3]))
-				continue
-			}
-		}
-		if len(rec) > 4 && strings.TrimSpace(rec[4]) != "" {
-			if m.Subscribed, err = time.Parse(time.RFC3339, strings.TrimSpace(rec[4])); err != nil {
-				bad = append(bad, fmt.Sprintf("line %d: %s: subscribed %q is not an RFC 3339 time", line, m.Address, rec[4]))
-				continue
-			}
-		}
-		if len(rec) > 5 {
-			bad = append(bad, fmt.Sprintf("line %d: %d fields, at most address,name,roles,delivery,subscribed", line, len(rec)))
-			continue
-		}
-		good = append(good, importLine{line: line, m: m})
-	}
-	return good, bad
-}
 
 func (a *app) memberImportCmd() *cobra.Command {
 	var dryRun, skipBad bool
@@ -102,6 +24,10 @@ func (a *app) memberImportCmd() *cobra.Command {
 			"unless --skip-bad. --dry-run checks and reports without changing anything.",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			api, actor, err := a.services(cmd)
+			if err != nil {
+				return err
+			}
 			s, err := a.open()
 			if err != nil {
 				return err
@@ -115,69 +41,38 @@ func (a *app) memberImportCmd() *cobra.Command {
 				defer f.Close()
 				r = f
 			}
-			list := listAddress(s, args[0])
-			good, bad := parseMembers(r)
-			// A trial run in a transaction that is always rolled back checks
-			// every line with the store's own rules.
-			var toAdd []importLine
-			existing := 0
-			err = s.Lists.Update(func(tx *lists.Tx) error {
-				if _, err := tx.List(list); err != nil {
-					return err
-				}
-				for _, il := range good {
-					err := tx.AddMember(list, il.m)
-					switch {
-					case errors.Is(err, lists.ErrMemberExists):
-						existing++
-					case err != nil:
-						bad = append(bad, fmt.Sprintf("line %d: %v", il.line, err))
-					default:
-						toAdd = append(toAdd, il)
-					}
-				}
-				return errRollBack
-			})
-			if !errors.Is(err, errRollBack) {
+			data, err := io.ReadAll(io.LimitReader(r, service.MaxImportSize+1))
+			if err != nil {
 				return err
 			}
+			list := listAddress(s, args[0])
+			res, err := api.MemberImport(cmd.Context(), actor, service.MemberImportRequest{
+				List: list, Format: service.FormatCSV, Data: data, DryRun: dryRun, SkipBad: skipBad})
 			out := cmd.OutOrStdout()
-			for i, b := range bad {
+			for i, b := range res.Bad {
 				if i == maxBadLines {
-					fmt.Fprintf(out, "... and %d more bad lines\n", len(bad)-i)
 					break
 				}
-				fmt.Fprintln(out, b)
+				if b.Line == 0 {
+					fmt.Fprintln(out, b.Message)
+					continue
+				}
+				fmt.Fprintf(out, "line %d: %s\n", b.Line, b.Message)
+			}
+			if res.BadCount > len(res.Bad) {
+				fmt.Fprintf(out, "... and %d more bad lines\n", res.BadCount-len(res.Bad))
+			}
+			if err != nil {
+				if service.Code(err) == service.CodeInvalid && res.BadCount > 0 && !skipBad {
+					return fmt.Errorf("%d bad lines: nothing imported (fix them, or --skip-bad to import the %d good ones)", res.BadCount, countGood(res))
+				}
+				return cliError(err)
 			}
 			if dryRun {
-				fmt.Fprintf(out, "dry run: would import %d members into %s (%d already there, %d bad lines); nothing changed\n", len(toAdd), list, existing, len(bad))
+				fmt.Fprintf(out, "dry run: would import %d members into %s (%d already there, %d bad lines); nothing changed\n", res.Added, list, res.Existing, res.BadCount)
 				return nil
 			}
-			if len(bad) > 0 && !skipBad {
-				return fmt.Errorf("%d bad lines: nothing imported (fix them, or --skip-bad to import the %d good ones)", len(bad), len(toAdd))
-			}
-			added := 0
-			for start := 0; start < len(toAdd); start += 1000 {
-				batch := toAdd[start:min(start+1000, len(toAdd))]
-				err := s.Lists.Update(func(tx *lists.Tx) error {
-					for _, il := range batch {
-						err := tx.AddMember(list, il.m)
-						if errors.Is(err, lists.ErrMemberExists) {
-							existing++
-							continue
-						}
-						if err != nil {
-							return fmt.Errorf("line %d: %w", il.line, err)
-						}
-						added++
-					}
-					return nil
-				})
-				if err != nil {
-					return fmt.Errorf("after %d imported: %w", added, err)
-				}
-			}
-			fmt.Fprintf(out, "imported %d members into %s (%d already there, %d bad lines skipped)\n", added, list, existing, len(bad))
+			fmt.Fprintf(out, "imported %d members into %s (%d already there, %d bad lines skipped)\n", res.Added, list, res.Existing, res.BadCount)
 			return nil
 		},
 	}
@@ -185,6 +80,9 @@ func (a *app) memberImportCmd() *cobra.Command {
 	c.Flags().BoolVar(&skipBad, "skip-bad", false, "import the good lines even when some are bad")
 	return c
 }
+
+// countGood is how many members a refused import would have added.
+func countGood(res service.ImportResult) int { return res.Good }
 
 func (a *app) memberExportCmd() *cobra.Command {
 	var asCSV, asJSON bool
@@ -196,48 +94,20 @@ func (a *app) memberExportCmd() *cobra.Command {
 			if asCSV == asJSON {
 				return errors.New("give --csv or --json")
 			}
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			list := listAddress(s, args[0])
-			var members []*lists.Member
-			err = s.Lists.View(func(tx *lists.Tx) error {
-				if _, err := tx.List(list); err != nil {
-					return err
-				}
-				return tx.ForEachMember(list, func(m *lists.Member) error {
-					members = append(members, m)
-					return nil
-				})
-			})
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
+			format := service.FormatCSV
 			if asJSON {
-				if members == nil {
-					members = []*lists.Member{}
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(members)
+				format = service.FormatJSON
 			}
-			w := csv.NewWriter(out)
-			w.Write([]string{"address", "name", "roles", "delivery", "subscribed"})
-			for _, m := range members {
-				rs := make([]string, len(m.Roles))
-				for i, r := range m.Roles {
-					rs[i] = string(r)
-				}
-				sub := ""
-				if !m.Subscribed.IsZero() {
-					sub = m.Subscribed.UTC().Format(time.RFC3339)
-				}
-				w.Write([]string{m.Address, m.Name, strings.Join(rs, "+"), string(m.Delivery), sub})
+			ex, err := api.MemberExport(cmd.Context(), actor, service.MemberExportRequest{List: args[0], Format: format})
+			if err != nil {
+				return cliError(err)
 			}
-			w.Flush()
-			return w.Error()
+			_, err = cmd.OutOrStdout().Write(ex.Data)
+			return err
 		},
 	}
 	c.Flags().BoolVar(&asCSV, "csv", false, "CSV with a header line")

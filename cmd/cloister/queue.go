@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/queue"
+	"cloister/service"
 )
 
 func (a *app) queueCmd() *cobra.Command {
@@ -19,46 +20,35 @@ func (a *app) queueCmd() *cobra.Command {
 		Short: "List the entries of one queue, or the depth of every queue",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			if len(args) == 0 {
+				qs, err := api.QueueStatus(cmd.Context(), actor)
+				if err != nil {
+					return cliError(err)
+				}
 				fmt.Fprintf(w, "QUEUE\tPENDING\tCLAIMED\tOLDEST\n")
-				for _, name := range queue.Dirs() {
-					q := s.Queue(name)
-					p, err := q.Pending(queue.All)
-					if err != nil {
-						return err
-					}
-					b, err := q.Claimed(queue.All)
-					if err != nil {
-						return err
-					}
-					age, _ := q.Oldest(time.Now())
-					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", name, len(p), len(b), age.Round(time.Second))
+				for _, q := range qs {
+					fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", q.Name, q.Pending, q.Claimed, time.Duration(q.OldestSeconds)*time.Second)
 				}
 				return w.Flush()
 			}
-			q, err := queueByName(s.Queue, args[0])
+			entries, err := api.QueueEntries(cmd.Context(), actor, service.QueueRef{Queue: args[0]})
 			if err != nil {
-				return err
-			}
-			names, err := q.Pending(queue.All)
-			if err != nil {
-				return err
+				return cliError(err)
 			}
 			now := time.Now()
 			fmt.Fprintf(w, "ENTRY\tLIST\tSUB\tFROM\tATTEMPTS\tNEXT ATTEMPT\tREASON\n")
-			for _, n := range names {
-				e, err := q.Peek(n)
-				if err != nil {
-					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t%v\n", n, err)
+			for _, e := range entries {
+				if e.Meta == nil {
+					fmt.Fprintf(w, "%s\t?\t?\t?\t?\t?\t%s\n", e.Name, e.Error)
 					continue
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", n, e.Meta.List, e.Meta.Subaddress, firstOf(e.Meta.From, e.Meta.Sender), e.Meta.Attempts,
-					nextAttempt(q.Name, n, e.Meta, now), oneLineText(entryReason(e.Meta)))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.Name, e.List, e.Subaddress, e.From, e.Attempts,
+					nextAttempt(args[0], e.Name, e.Meta, now), oneLineText(e.Reason))
 			}
 			return w.Flush()
 		},

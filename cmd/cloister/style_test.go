@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cloister/etc"
+	"cloister/styles"
 )
 
 // TestListCreateStyles creates one list per built-in style and checks that
@@ -147,7 +148,7 @@ func TestBuiltinStylesParse(t *testing.T) {
 	got := map[string]bool{}
 	for _, e := range entries {
 		data, _ := etc.Styles.ReadFile("styles/" + e.Name())
-		if _, err := parseStyle(e.Name(), "built-in", data); err != nil {
+		if _, err := styles.Parse(e.Name(), "built-in", data); err != nil {
 			t.Error(err)
 		}
 		got[e.Name()] = true

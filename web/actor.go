@@ -44,8 +44,10 @@ func status(err error) int {
 // (safe to show), and the underlying error in the log.
 func (srv *Server) serviceFail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	var e *service.Error
-	if !errors.As(err, &e) || e.Code == service.CodeUnavailable {
+	if !errors.As(err, &e) {
 		srv.log.Error("service", "path", r.URL.Path, "err", err)
+	} else if e.Code == service.CodeUnavailable {
+		srv.log.Error("service", "path", r.URL.Path, "err", err, "cause", e.Err)
 	}
 	srv.fail(w, r, s, status(err), capital(service.Message(err))+".")
 }

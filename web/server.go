@@ -81,16 +81,12 @@ func New(s *site.Site, opts Options) (*Server, error) {
 	return srv, nil
 }
 
-// NewService returns the service the web runs on: the site's scenarios
-// (the runners' cached set, so mail and web decide alike) and the runners'
-// moderation of held posts.
+// NewService returns the service the web runs on: the runners' (the
+// site's cached scenarios, so mail and web decide alike; the moderation of
+// held posts; the email commands' workflows, so a subscription asked on the
+// web is confirmed by mail exactly as one asked by mail).
 func NewService(s *site.Site, now func() time.Time) *service.Service {
-	return service.New(s,
-		service.WithScenarios(runners.Scenarios(s)),
-		service.WithModeration(service.Moderation{Approve: runners.Approve, Reject: runners.Reject, Discard: runners.Discard,
-			Headers: runners.HeldHeaders, SendCopy: runners.SendHeldCopy, ErrNoKey: runners.ErrNoKeyForCopy}),
-		service.WithClock(now),
-	)
+	return runners.Service(s, service.WithClock(now))
 }
 
 // parseTemplates parses each page with the layout.

@@ -29,17 +29,19 @@ import (
 	"cloister/site"
 )
 
-// clock is a test clock the server reads; tests move it forward.
+// clock is the server's clock in tests: the real time plus an offset that
+// tests move forward (keys and signatures that gpg makes now are never in
+// its future).
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	offset time.Duration
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
 func (c *clock) add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	c.offset += d
 }
 
 // webSite is a real site (state in a temp dir, real keyring, an SMTP sink as
@@ -104,7 +106,7 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Now()}
+	c := &clock{}
 	opts := Options{Now: c.now}
 	if tlsFiles.ClientCA != "" {
 		if opts.ClientCAs, err = ClientCAs(tlsFiles.ClientCA); err != nil {

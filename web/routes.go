@@ -40,6 +40,10 @@ var routeTable = []route{
 	{"GET", "/lists/{list}/held", func(srv *Server) http.HandlerFunc { return srv.auth(srv.heldList) }},
 	{"GET", "/lists/{list}/held/{id}", func(srv *Server) http.HandlerFunc { return srv.auth(srv.heldShow) }},
 	{"POST", "/lists/{list}/held/{id}/{action}", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.heldDecide) }},
+	{"GET", "/lists/{list}/archive", func(srv *Server) http.HandlerFunc { return srv.public(srv.archiveIndex) }},
+	{"GET", "/lists/{list}/archive/{n}", func(srv *Server) http.HandlerFunc { return srv.public(srv.archiveMessage) }},
+	{"GET", "/lists/{list}/archive/{n}/part/{i}", func(srv *Server) http.HandlerFunc { return srv.public(srv.archivePart) }},
+	{"POST", "/lists/{list}/archive/{n}/mailme", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.archiveMailMe) }},
 	{"GET", "/lists/{list}/bounces", func(srv *Server) http.HandlerFunc { return srv.auth(srv.bounces) }},
 	{"GET", "/lists/{list}/audit", func(srv *Server) http.HandlerFunc { return srv.auth(srv.audit) }},
 }

@@ -111,6 +111,16 @@ func (srv *Server) parseTemplates() error {
 }
 
 var funcs = template.FuncMap{
+	// dict builds a map from key, value pairs (arguments of a sub-template).
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, ok := kv[i].(string); ok {
+				m[k] = kv[i+1]
+			}
+		}
+		return m
+	},
 	// choices returns the values of an enumerated setting type
 	// ("no|yes|force"), or nil for a free one.
 	"choices": func(typ string) []string {

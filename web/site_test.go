@@ -140,9 +140,23 @@ func writeConfig(t *testing.T, dir, smtpAddr string) string {
 	if err := os.WriteFile(pass, []byte("test passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The site's own scenarios, next to the built-in ones: owners and
+	// moderators confirmed by an email token (md5) or a signature.
+	scen := filepath.Join(dir, "scenarios")
+	if err := os.MkdirAll(scen, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"admin.owner_confirmed":    "title.gettext owners, confirmed by mail or signed\n\nis_owner([listname],[sender]) md5,pgp,smime -> do_it\ntrue() smtp,md5,pgp,smime -> reject(reason='admin_signed')\n",
+		"moderate.owner_confirmed": "title.gettext moderators and owners, confirmed by mail or signed\n\nis_editor([listname],[sender]) md5,pgp,smime -> do_it\nis_owner([listname],[sender]) md5,pgp,smime -> do_it\ntrue() smtp,md5,pgp,smime -> reject(reason='moderate_signed')\n",
+	} {
+		if err := os.WriteFile(filepath.Join(scen, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	path := filepath.Join(dir, "cloister.toml")
-	toml := fmt.Sprintf("state_dir = %q\ndomain = \"lists.test\"\nsmtp_addr = %q\nqueue_key_file = %q\nkeyring_passphrase_file = %q\n",
-		filepath.Join(dir, "state"), smtpAddr, qk, pass)
+	toml := fmt.Sprintf("state_dir = %q\ndomain = \"lists.test\"\nsmtp_addr = %q\nqueue_key_file = %q\nkeyring_passphrase_file = %q\nscenario_dir = %q\n",
+		filepath.Join(dir, "state"), smtpAddr, qk, pass, scen)
 	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
 	"cloister/archive"
+	"cloister/keyring"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -313,4 +318,47 @@ func (s *Service) ArchiveMailMe(ctx context.Context, a Actor, req ArchiveRef) (e
 		return internal(err, "queue the mail")
 	}
 	return nil
+}
+
+// ListKeyInfo is the fingerprint of one of a list's public keys.
+type ListKeyInfo struct {
+	Kind        string `json:"kind"` // openpgp or smime
+	Fingerprint string `json:"fingerprint"`
+}
+
+// ListPublicKeys returns the fingerprints of a list's OpenPGP key and S/MIME
+// certificate, for anyone who may see the list (About): members need them
+// to encrypt their posts and check the list's signatures.
+func (s *Service) ListPublicKeys(ctx context.Context, a Actor, req ListRef) ([]ListKeyInfo, error) {
+	ab, err := s.About(ctx, a, req)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.openKeyring()
+	if err != nil {
+		return nil, wrapf(err, CodeUnavailable, "the keyring cannot be opened")
+	}
+	var out []ListKeyInfo
+	if b, err := k.ExportOpenPGP(ab.Address); err == nil {
+		if el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(b)); err == nil && len(el) == 1 {
+			out = append(out, ListKeyInfo{Kind: "openpgp", Fingerprint: fmt.Sprintf("%X", el[0].PrimaryKey.Fingerprint)})
+		}
+	}
+	if b, err := k.ExportSMIME(ab.Address); err == nil {
+		if blk, _ := pem.Decode(b); blk != nil {
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+				out = append(out, ListKeyInfo{Kind: "smime", Fingerprint: keyring.CertFingerprint(c)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// ListPublicKeyExport is ListKeyExport for anyone who may see the list,
+// a visitor who has not logged in included.
+func (s *Service) ListPublicKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error) {
+	if _, err := s.About(ctx, a, ListRef{List: req.List}); err != nil {
+		return Export{}, err
+	}
+	return s.ListKeyExport(ctx, Actor{Method: MethodConsole, Via: a.Via}, req)
 }

@@ -19,7 +19,12 @@ func (srv *Server) admin(w http.ResponseWriter, r *http.Request, s *session) {
 		srv.serviceFail(w, r, s, err)
 		return
 	}
-	srv.render(w, r, s, http.StatusOK, "admin", "Settings of "+info.Address, info)
+	keys, err := srv.svc.ListPublicKeys(r.Context(), s.actor(), service.ListRef{List: info.Address})
+	if err != nil {
+		srv.serviceFail(w, r, s, err)
+		return
+	}
+	srv.render(w, r, s, http.StatusOK, "admin", "Settings of "+info.Address, map[string]any{"Info": info, "Keys": keys})
 }
 
 // settings changes the settings the form sends (name=value pairs whose
@@ -157,7 +162,7 @@ func (srv *Server) audit(w http.ResponseWriter, r *http.Request, s *session) {
 func (srv *Server) listKey(w http.ResponseWriter, r *http.Request, s *session) {
 	list := r.PathValue("list")
 	kind := r.URL.Query().Get("kind")
-	ex, err := srv.svc.ListKeyExport(r.Context(), s.actor(), service.ListKeyRequest{List: list, Kind: kind})
+	ex, err := srv.svc.ListPublicKeyExport(r.Context(), s.actor(), service.ListKeyRequest{List: list, Kind: kind})
 	if err != nil {
 		srv.serviceFail(w, r, s, err)
 		return

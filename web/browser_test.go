@@ -203,7 +203,7 @@ func (c *chrome) loginByMail(ws *webSite, base, addr string) {
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(chromedp.CSS("#address"), addr),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/login/token"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)),
 	)
 	if !strings.Contains(c.text(), "A login code is on its way to "+addr) {
 		c.t.Fatalf("after asking for a code: %s", c.text())

@@ -27,7 +27,12 @@ func (srv *Server) about(w http.ResponseWriter, r *http.Request, s *session) {
 		srv.serviceFail(w, r, s, err)
 		return
 	}
-	srv.render(w, r, s, http.StatusOK, "list", ab.Address, ab)
+	keys, err := srv.svc.ListPublicKeys(r.Context(), s.actor(), service.ListRef{List: ab.Address})
+	if err != nil {
+		srv.serviceFail(w, r, s, err)
+		return
+	}
+	srv.render(w, r, s, http.StatusOK, "list", ab.Address, map[string]any{"About": ab, "Keys": keys})
 }
 
 // subscribe asks to join the list through its workflow.

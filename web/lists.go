@@ -38,6 +38,10 @@ func (srv *Server) about(w http.ResponseWriter, r *http.Request, s *session) {
 // subscribe asks to join the list through its workflow.
 func (srv *Server) subscribe(w http.ResponseWriter, r *http.Request, s *session) {
 	list := r.PathValue("list")
+	if !srv.mails.allow(s.Address) { // the workflow mails a confirmation
+		srv.fail(w, r, s, http.StatusTooManyRequests, "Too many mails were asked for. Try again in an hour.")
+		return
+	}
 	_, err := srv.svc.Subscribe(r.Context(), s.actor(), service.SubscribeRequest{List: list, Name: r.PostFormValue("name")})
 	srv.done(w, r, s, listPath(list), "You are subscribed.", err)
 }

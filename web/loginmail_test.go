@@ -103,3 +103,32 @@ func TestLoginByCertificate(t *testing.T) {
 		t.Fatalf("certificate login without a certificate: %d", st)
 	}
 }
+
+// TestLoginMailEncryptedSMIME: a member whose S/MIME certificate is bound
+// (and no OpenPGP key) gets the login code encrypted to the certificate;
+// openssl with her key reads it, and the code logs in.
+func TestLoginMailEncryptedSMIME(t *testing.T) {
+	cs := newCertSite(t)
+	b := cs.browser(t)
+	b.askLogin("ann@subs.test")
+	cs.drain(t)
+	box := cs.mailbox(t, "ann@subs.test")
+	if len(box) != 1 {
+		t.Fatalf("%d mails", len(box))
+	}
+	if !bytes.Contains(box[0], []byte("application/pkcs7-mime")) || codeLine.Match(box[0]) || bytes.Contains(box[0], []byte("/login/token?code=")) {
+		t.Fatalf("the login mail is not S/MIME encrypted:\n%s", box[0])
+	}
+	plain, err := testca.Decrypt(box[0], cs.ann)
+	if err != nil {
+		t.Fatalf("openssl cannot decrypt the login mail: %v", err)
+	}
+	m := codeLine.FindSubmatch(bytes.ReplaceAll(plain, []byte("\r\n"), []byte("\n")))
+	if m == nil {
+		t.Fatalf("no code in the decrypted mail:\n%s", plain)
+	}
+	b.get("/login/token")
+	if st, loc, _ := b.post("/login/token", url.Values{"csrf": {b.csrf()}, "code": {string(m[1])}}); st != http.StatusSeeOther || loc != "/me" {
+		t.Fatalf("the decrypted code did not log in: %d %s", st, loc)
+	}
+}

@@ -1,11 +1,11 @@
 package commands
 
 import (
-	"errors"
+	"context"
 	"strings"
 
 	"cloister/lists"
-	"cloister/rules"
+	"cloister/service"
 )
 
 // Add subscribes an address at once, on an owner's signed request.
@@ -26,43 +26,23 @@ func (Add) Help() string { return "(owners) subscribe ADDRESS at once" }
 // Operation implements Command.
 func (Add) Operation() string { return OpAdmin }
 
-// Run implements Command.
+// Run implements Command: the service layer authorizes (the admin
+// scenario) and adds the address.
 func (Add) Run(c *Context, args []string) Result {
 	if len(args) < 1 {
 		return refused("usage: add ADDRESS [NAME]")
 	}
-	d, err := c.Authorize(OpAdmin)
-	if err != nil {
-		return failed(err)
-	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
-	}
-	addr, err := lists.CanonicalAddress(strings.Trim(args[0], "<>"))
-	if err != nil {
-		return refused("%q is not an address this list can take", args[0])
-	}
 	name := strings.Trim(strings.Join(args[1:], " "), "\"")
-	err = c.Site.Lists.Update(func(tx *lists.Tx) error {
-		m, err := tx.Member(c.List.Address, addr)
-		if errors.Is(err, lists.ErrNoMember) {
-			return tx.AddMember(c.List.Address, &lists.Member{Address: addr, Name: name})
-		}
-		if err != nil {
-			return err
-		}
-		if m.IsSubscriber() {
-			return lists.ErrMemberExists
-		}
-		m.AddRole(lists.RoleMember)
-		return tx.PutMember(c.List.Address, m)
-	})
-	if errors.Is(err, lists.ErrMemberExists) {
+	m, err := c.service().MemberAdd(context.Background(), c.actor(), service.MemberAddRequest{
+		List: c.List.Address, Address: args[0], Name: name})
+	switch service.Code(err) {
+	case "":
+	case service.CodeConflict:
+		addr, _ := lists.CanonicalAddress(strings.Trim(args[0], "<>"))
 		return done("%s is already subscribed", addr)
+	default:
+		return serviceResult(err)
 	}
-	if err != nil {
-		return refused("%s cannot be added: %v", addr, err)
-	}
-	c.welcome(addr)
-	return done("%s is subscribed to %s", addr, c.List.Address)
+	c.welcome(m.Address)
+	return done("%s is subscribed to %s", m.Address, c.List.Address)
 }

@@ -1,111 +1,116 @@
 package commands
 
 import (
-	"fmt"
+	"errors"
 	"strings"
+	"time"
 
 	"cloister/lists"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // Operations of the owner and moderator commands. Like the contract's
 // operations, each is authorized by the scenario its list setting names
 // (admin, moderate; built-ins in etc/scenarios).
 const (
-	OpAdmin    = "admin"    // add, remove, members, set SETTING VALUE, key set ADDRESS
-	OpModerate = "moderate" // approve, reject, discard
+	OpAdmin    = service.OpAdmin    // add, remove, members, set SETTING VALUE, key set ADDRESS
+	OpModerate = service.OpModerate // approve, reject, discard
 )
 
-// reasonTexts explain the reasons of refusals by the scenarios.
-var reasonTexts = map[string]string{
-	"subscribe_signed":  "subscription requests must be signed",
-	"review_owner":      "only the list owners may see the member list",
-	"review_subscriber": "only members may see the member list",
-	"get_subscriber":    "only members may fetch the archive",
-	"get_closed":        "the archive cannot be fetched by mail",
-	"key_signed":        "key requests must be signed by the key's holder",
-	"admin_signed":      "only list owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
-	"admin_listmaster":  "only the site's listmasters may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
-	"admin_closed":      "this list takes no owner commands by mail; such changes are made on the server",
-	"moderate_signed":   "only moderators and owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
-	"moderate_owner":    "only list owners may do this, with a command mail signed by their own OpenPGP key or S/MIME certificate",
-	"owner_smtp":        "owner and moderator commands are never accepted from unsigned mail; sign the command mail with your own OpenPGP key or S/MIME certificate",
-	"no rule matched":   "the list's rules do not allow this request",
-}
-
-func reasonText(key string) string {
-	if t, ok := reasonTexts[key]; ok {
-		return t
-	}
-	if key == "" {
-		return "the list's rules do not allow this request"
-	}
-	return key
-}
+func reasonText(key string) string { return service.ReasonText(key) }
 
 // scenarioName returns the scenario a list uses for an operation.
-func scenarioName(l *lists.List, op string) string {
-	switch op {
-	case "subscribe":
-		return l.Settings.Subscribe
-	case "unsubscribe":
-		return l.Settings.Unsubscribe
-	case "review":
-		return l.Settings.Review
-	case "get":
-		return l.Settings.Get
-	case "key":
-		return l.Settings.Key
-	case OpAdmin:
-		return l.Settings.Admin
-	case OpModerate:
-		return l.Settings.Moderate
+func scenarioName(l *lists.List, op string) string { return service.ScenarioName(l, op) }
+
+// actor is who the command runs for, as the service layer sees them: the
+// sender with the method this line was proven by.
+func (c *Context) actor() service.Actor {
+	return service.Actor{Address: c.Sender, Method: c.Method, Via: service.ViaMail,
+		Mail: &service.MailFacts{Signer: c.Signer, Encrypted: c.Encrypted, Signed: c.Signed, Header: c.Header,
+			Confirmed: c.Confirmed, Approved: c.Approved}}
+}
+
+// service returns the service layer the commands call: deciding with the
+// context's scenario set, moderating with its Moderation, and sending the
+// mails of its workflows with the reply (ctxWorkflows).
+func (c *Context) service() *service.Service {
+	// A copy of a Context (a token's re-run) gets its own: the workflows
+	// write to the context they were made for.
+	if c.svc == nil || c.svcOwner != c {
+		c.svcOwner = c
+		opts := []service.Option{
+			service.WithModeration(service.Moderation{Approve: c.Mod.Approve, Reject: c.Mod.Reject, Discard: c.Mod.Discard}),
+			service.WithWorkflows(ctxWorkflows{c}),
+		}
+		if c.Scenarios != nil {
+			opts = append(opts, service.WithScenarios(c.Scenarios))
+		}
+		if c.Now.IsZero() {
+			c.svc = service.New(c.Site, opts...)
+		} else {
+			now := c.Now
+			c.svc = service.New(c.Site, append(opts, service.WithClock(func() time.Time { return now }))...)
+		}
 	}
-	return ""
+	return c.svc
 }
 
 // Authorize evaluates the list's scenario for op with the context's sender
-// and method. The owner and moderator commands are refused on smtp (mail
-// that proves nothing about its From) whatever the scenario says: a site
-// scenario that allowed it would let anyone who forges an owner's From run
-// the list.
+// and method, through the service layer (service.Decide), so that every way
+// in decides alike. The owner and moderator commands are refused on smtp
+// (mail that proves nothing about its From) whatever the scenario says.
 func (c *Context) Authorize(op string) (rules.Decision, error) {
-	name := scenarioName(c.List, op)
-	if name == "" {
-		return rules.Decision{}, fmt.Errorf("no scenario for operation %q", op)
-	}
 	if c.Scenarios == nil {
-		return rules.Decision{}, fmt.Errorf("no scenario set")
+		return rules.Decision{}, errors.New("no scenario set")
 	}
-	sc, err := c.Scenarios.Get(name)
-	if err != nil {
-		return rules.Decision{}, err
-	}
-	env := rules.Env{
-		Sender:    c.Sender,
-		ListName:  c.List.Address,
-		Signer:    c.Signer,
-		Method:    c.Method,
-		Encrypted: c.Encrypted,
-		Signed:    c.Signed,
-		Header:    c.Header,
-	}
-	var d rules.Decision
-	err = c.Site.Lists.View(func(tx *lists.Tx) error {
-		env.Roster = rules.ListsRoster{Tx: tx, Listmasters: c.Site.Config.Listmasters, Domain: c.Site.Config.Domain}
-		d, _ = sc.Evaluate(env)
-		return nil
-	})
-	if (op == OpAdmin || op == OpModerate) && (c.Method == rules.MethodSMTP || c.Method == "") &&
-		d.Action != rules.ScenarioReject && d.Action != rules.ScenarioDiscard {
-		d = rules.Decision{Action: rules.ScenarioReject, Reason: "owner_smtp", Scenario: d.Scenario}
-	}
-	return d, err
+	return c.service().Decide(c.actor(), c.List, op)
 }
 
 // refusal is the reply for a decision that refuses.
 func refusal(d rules.Decision) Result {
 	return refused("%s", reasonText(d.Reason))
+}
+
+// serviceResult turns a service error into the command's result: a
+// pending request, a refusal with the service's message, or a failure of
+// the server's side (its error for the log only).
+func serviceResult(err error) Result {
+	switch service.Code(err) {
+	case service.CodePending:
+		return pending("%s", service.Message(err))
+	case service.CodeUnavailable:
+		return Result{Failed, "the server could not do it now; try again later or write to the list owners", err}
+	}
+	return refused("%s", service.Message(err))
+}
+
+// ctxWorkflows sends the mails of the service's workflows with the reply
+// to the command mail, sharing its budget of requests.
+type ctxWorkflows struct{ c *Context }
+
+// AskConfirm implements service.Workflows.
+func (w ctxWorkflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args []string, address, what string) error {
+	command, ok := Lookup(cmd)
+	if !ok {
+		return errors.New("no email command " + cmd)
+	}
+	return resultError(w.c.askConfirm(command, args, address, what))
+}
+
+// AskApproval implements service.Workflows.
+func (w ctxWorkflows) AskApproval(l *lists.List, a service.Actor, cmd string, args []string, what string) error {
+	command, ok := Lookup(cmd)
+	if !ok {
+		return errors.New("no email command " + cmd)
+	}
+	return resultError(w.c.askApproval(command, args, what))
+}
+
+// Welcome implements service.Workflows.
+func (w ctxWorkflows) Welcome(l *lists.List, address string) error {
+	w.c.welcome(address)
+	return nil
 }
 
 // sameAddress compares two addresses ignoring case.

@@ -6,6 +6,7 @@ import (
 
 	"cloister/lists"
 	"cloister/rules"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -173,6 +174,8 @@ type Context struct {
 	// KeyStore changes subscriber keys; nil on sites without one.
 	KeyStore KeyStore
 
+	svc      *service.Service
+	svcOwner *Context
 	out      []pendingMail
 	requests *int         // confirmation and approval requests sent for this mail (shared by its lines)
 	attach   []attachment // attached to the reply (key get)

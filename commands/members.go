@@ -1,6 +1,12 @@
 package commands
 
-import "cloister/rules"
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"cloister/service"
+)
 
 // Members shows the whole roster, with roles and delivery, to owners.
 type Members struct{}
@@ -20,14 +26,24 @@ func (Members) Help() string { return "(owners) every address on the list with i
 // Operation implements Command.
 func (Members) Operation() string { return OpAdmin }
 
-// Run implements Command.
+// Run implements Command: the service layer authorizes (the admin
+// scenario) and reads the roster.
 func (Members) Run(c *Context, args []string) Result {
-	d, err := c.Authorize(OpAdmin)
+	ms, err := c.service().MemberList(context.Background(), c.actor(), service.MemberListRequest{List: c.List.Address})
 	if err != nil {
-		return failed(err)
+		return serviceResult(err)
 	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
+	var b strings.Builder
+	for i, m := range ms {
+		if i == maxRoster {
+			fmt.Fprintf(&b, "  ... and %d more (ask the server's operator for the whole list)\n", len(ms)-maxRoster)
+			break
+		}
+		fmt.Fprintf(&b, "  %s  %s  delivery %s", m.Address, strings.Join(m.Roles, ","), m.Delivery)
+		if m.Name != "" {
+			fmt.Fprintf(&b, "  %q", m.Name)
+		}
+		b.WriteByte('\n')
 	}
-	return roster(c, true)
+	return done("%d on %s:\n%s", len(ms), c.List.Address, strings.TrimRight(b.String(), "\n"))
 }

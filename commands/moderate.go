@@ -1,11 +1,10 @@
 package commands
 
 import (
-	"errors"
+	"context"
 	"strings"
 
-	"cloister/lists"
-	"cloister/rules"
+	"cloister/service"
 )
 
 // Approve sends a held post on, on a moderator's signed request.
@@ -28,8 +27,8 @@ func (Approve) Operation() string { return OpModerate }
 
 // Run implements Command.
 func (Approve) Run(c *Context, args []string) Result {
-	return c.moderate(args, 1, "usage: approve ID", func(id string) error {
-		return c.Mod.Approve(c.Site, id, c.Sender+" (signed command)")
+	return c.moderate(args, 1, "usage: approve ID", func(a service.Actor, ref service.HeldRef) error {
+		return c.service().HeldApprove(context.Background(), a, ref)
 	}, "approved: it goes to the list")
 }
 
@@ -54,8 +53,8 @@ func (RejectCmd) Operation() string { return OpModerate }
 
 // Run implements Command.
 func (RejectCmd) Run(c *Context, args []string) Result {
-	return c.moderate(args, -1, "usage: reject ID [REASON]", func(id string) error {
-		return c.Mod.Reject(c.Site, id, strings.Join(args[1:], " "), c.Sender+" (signed command)")
+	return c.moderate(args, -1, "usage: reject ID [REASON]", func(a service.Actor, ref service.HeldRef) error {
+		return c.service().HeldReject(context.Background(), a, service.HeldRejectRequest{List: ref.List, ID: ref.ID, Reason: strings.Join(args[1:], " ")})
 	}, "rejected: its sender is told")
 }
 
@@ -79,40 +78,27 @@ func (DiscardCmd) Operation() string { return OpModerate }
 
 // Run implements Command.
 func (DiscardCmd) Run(c *Context, args []string) Result {
-	return c.moderate(args, 1, "usage: discard ID", func(id string) error {
-		return c.Mod.Discard(c.Site, id, c.Sender+" (signed command)")
+	return c.moderate(args, 1, "usage: discard ID", func(a service.Actor, ref service.HeldRef) error {
+		return c.service().HeldDiscard(context.Background(), a, ref)
 	}, "discarded")
 }
 
 // moderate checks the arguments (n of them, or at least one when n < 0),
-// the moderate scenario and that the held post belongs to this list, then
-// decides.
-func (c *Context) moderate(args []string, n int, use string, decide func(id string) error, what string) Result {
+// then has the service layer decide: it authorizes with the moderate
+// scenario before it looks the post up on this list.
+func (c *Context) moderate(args []string, n int, use string, decide func(a service.Actor, ref service.HeldRef) error, what string) Result {
 	if (n >= 0 && len(args) != n) || len(args) < 1 {
 		return refused("%s", use)
 	}
-	d, err := c.Authorize(OpModerate)
-	if err != nil {
-		return failed(err)
-	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
-	}
-	if c.Mod.Approve == nil {
-		return failed(errors.New("no moderation"))
-	}
 	id := strings.ToLower(args[0])
-	var h *lists.Held
-	err = c.Site.Lists.View(func(tx *lists.Tx) error {
-		var err error
-		h, err = tx.Held(id)
-		return err
-	})
-	if err != nil || !strings.EqualFold(h.List, c.List.Address) {
+	a := c.actor()
+	a.Name = c.Sender + " (signed command)"
+	err := decide(a, service.HeldRef{List: c.List.Address, ID: id})
+	switch service.Code(err) {
+	case "":
+		return done("post %s %s", id, what)
+	case service.CodeNotFound:
 		return refused("no held post %s on %s", id, c.List.Address)
 	}
-	if err := decide(id); err != nil {
-		return failed(err)
-	}
-	return done("post %s %s", id, what)
+	return serviceResult(err)
 }

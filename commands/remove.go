@@ -1,10 +1,11 @@
 package commands
 
 import (
+	"context"
 	"strings"
 
 	"cloister/lists"
-	"cloister/rules"
+	"cloister/service"
 )
 
 // Remove unsubscribes an address at once, on an owner's signed request.
@@ -25,24 +26,17 @@ func (Remove) Help() string { return "(owners) unsubscribe ADDRESS at once" }
 // Operation implements Command.
 func (Remove) Operation() string { return OpAdmin }
 
-// Run implements Command.
+// Run implements Command: the service layer authorizes (the admin
+// scenario) and takes the member role away.
 func (Remove) Run(c *Context, args []string) Result {
 	if len(args) != 1 {
 		return refused("usage: remove ADDRESS")
 	}
-	d, err := c.Authorize(OpAdmin)
+	err := c.service().MemberRemove(context.Background(), c.actor(), service.MemberRemoveRequest{
+		List: c.List.Address, Address: args[0]})
 	if err != nil {
-		return failed(err)
+		return serviceResult(err)
 	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
-	}
-	addr, err := lists.CanonicalAddress(strings.Trim(args[0], "<>"))
-	if err != nil {
-		return refused("%q is not an address", args[0])
-	}
-	if r := dropMember(c, addr); r.Status != Done {
-		return r
-	}
+	addr, _ := lists.CanonicalAddress(strings.Trim(args[0], "<>"))
 	return done("%s is unsubscribed from %s", addr, c.List.Address)
 }

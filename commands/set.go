@@ -1,12 +1,13 @@
 package commands
 
 import (
-	"errors"
+	"context"
 	"slices"
 	"strings"
 
 	"cloister/lists"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // SafeSettings are the list settings owners may change by mail. Settings
@@ -16,11 +17,7 @@ import (
 // decide who may give these very commands, and key who may change a
 // subscriber's key (security invariant 3), so a mail command must not be
 // able to widen them (TestScenarioOperationsHaveSettings checks this).
-var SafeSettings = []string{
-	"subject_prefix", "footer", "reply_to", "max_message_size_kb", "max_recipients",
-	"held_expire_days", "token_expire_hours", "advertised", "language", "subscribe_policy",
-	"unsubscribe_policy", "roster",
-}
+var SafeSettings = service.OwnerSettings
 
 // Set changes the sender's delivery, or (owners) a setting of the list.
 type Set struct{}
@@ -55,29 +52,11 @@ func (cmd Set) Run(c *Context, args []string) Result {
 	if !slices.Contains(SafeSettings, name) {
 		return refused("%q cannot be set by mail (settable: %s)", name, strings.Join(SafeSettings, ", "))
 	}
-	d, err := c.Authorize(OpAdmin)
-	if err != nil {
-		return failed(err)
-	}
-	if d.Action != rules.ScenarioDoIt {
-		return refusal(d)
-	}
 	value := strings.Join(args[1:], " ")
-	err = c.Site.Lists.Update(func(tx *lists.Tx) error {
-		l, err := tx.List(c.List.Address)
-		if err != nil {
-			return err
-		}
-		if err := l.Settings.Set(name, value); err != nil {
-			return err
-		}
-		return tx.PutList(l)
-	})
-	if errors.Is(err, lists.ErrBadSetting) || errors.Is(err, lists.ErrUnknownSetting) {
-		return refused("%v", err)
-	}
+	_, err := c.service().ListSet(context.Background(), c.actor(), service.ListSetRequest{
+		List: c.List.Address, Settings: map[string]string{name: value}})
 	if err != nil {
-		return failed(err)
+		return serviceResult(err)
 	}
 	return done("%s is now %q", name, value)
 }
@@ -100,18 +79,14 @@ func (cmd Set) delivery(c *Context, v string) Result {
 		return refused("%s is not subscribed to %s", c.Sender, c.List.Address)
 	}
 	if c.Method == rules.MethodSMTP && !c.Confirmed {
+		// Asked here, not by the service, so that the token re-runs this
+		// very line (set delivery v).
 		return c.askConfirm(cmd, []string{"delivery", v}, c.Sender, "turn delivery of "+c.List.Address+" "+v+" for "+c.Sender)
 	}
-	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
-		m, err := tx.Member(c.List.Address, c.Sender)
-		if err != nil {
-			return err
-		}
-		m.Delivery = want
-		return tx.PutMember(c.List.Address, m)
-	})
+	m, err := c.service().MemberSetDelivery(context.Background(), c.actor(), service.MemberDeliveryRequest{
+		List: c.List.Address, Address: c.Sender, Delivery: string(want)})
 	if err != nil {
-		return failed(err)
+		return serviceResult(err)
 	}
-	return done("delivery of posts to %s is %s", c.Sender, want)
+	return done("delivery of posts to %s is %s", c.Sender, m.Delivery)
 }

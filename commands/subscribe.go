@@ -1,11 +1,12 @@
 package commands
 
 import (
-	"errors"
+	"context"
 	"strings"
 
 	"cloister/lists"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // Subscribe adds the sender (or the address given) to the list, as the
@@ -110,21 +111,22 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 	if needApprove && !c.Approved {
 		return c.askApproval(cmd, rest, what)
 	}
-	err = c.Site.Lists.Update(func(tx *lists.Tx) error {
-		return tx.AddMember(c.List.Address, &lists.Member{Address: canon, Name: name})
-	})
-	if errors.Is(err, lists.ErrMemberExists) {
+	// The service decides again with the same scenario, policy and the
+	// confirmation or approval this context carries, adds the member,
+	// records the change and sends the welcome with the reply.
+	_, err = c.service().Subscribe(context.Background(), c.actor(), service.SubscribeRequest{
+		List: c.List.Address, Address: canon, Name: name})
+	if service.Code(err) == service.CodeConflict {
 		return done("%s is already subscribed", canon)
 	}
 	if err != nil {
-		return refused("%s cannot be subscribed: %v", canon, err)
+		return serviceResult(err)
 	}
 	if withKey != "" {
 		k, err := parseOffered(withKey)
 		if err != nil {
 			return failed(err)
 		}
-		c.welcome(canon)
 		r := c.enrol(canon, k, "subscribe")
 		switch r.Status {
 		case Done, Pending:
@@ -134,7 +136,6 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		}
 		return done("%s is subscribed to %s; the key was not accepted: %s", canon, c.List.Address, r.Text)
 	}
-	c.welcome(canon)
 	return done("%s is subscribed to %s", canon, c.List.Address)
 }
 
@@ -146,16 +147,10 @@ const keyArg = "\x00key:"
 // confirm+approve): whether a confirmation and an approval are needed, or
 // the result when the scenario refuses.
 func flow(d rules.Decision, policy string) (confirm, approve bool, res Result, stop bool) {
-	switch d.Action {
-	case rules.ScenarioReject, rules.ScenarioDiscard:
+	confirm, approve, err := service.Flow(d, policy)
+	if err != nil {
 		return false, false, refusal(d), true
-	case rules.ScenarioRequestAuth:
-		confirm = true
-	case rules.ScenarioOwner, rules.ScenarioEditor, rules.ScenarioEditorkey:
-		approve = true
 	}
-	confirm = confirm || strings.Contains(policy, "confirm")
-	approve = approve || strings.Contains(policy, "approve")
 	return confirm, approve, Result{}, false
 }
 

@@ -1,11 +1,12 @@
 package commands
 
 import (
-	"errors"
+	"context"
 	"strings"
 
 	"cloister/lists"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // Unsubscribe removes the sender (or the address given) from the list, as
@@ -70,33 +71,15 @@ func (cmd Unsubscribe) Run(c *Context, args []string) Result {
 	if needApprove && !c.Approved {
 		return c.askApproval(cmd, []string{canon}, what)
 	}
-	if r := dropMember(c, canon); r.Status != Done {
-		return r
+	// The service decides again with the same actor (a signature by
+	// another key counts as unsigned mail) and removes the member role.
+	if err := c.service().Unsubscribe(context.Background(), ac.actor(), service.MemberRef{List: c.List.Address, Address: canon}); err != nil {
+		if service.Code(err) == service.CodeNotFound {
+			return refused("%s is not on %s", canon, c.List.Address)
+		}
+		return serviceResult(err)
 	}
 	return done("%s is unsubscribed from %s", canon, c.List.Address)
-}
-
-// dropMember takes the member role from addr; an owner or moderator keeps
-// the other roles.
-func dropMember(c *Context, addr string) Result {
-	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
-		m, err := tx.Member(c.List.Address, addr)
-		if err != nil {
-			return err
-		}
-		m.RemoveRole(lists.RoleMember)
-		if len(m.Roles) == 0 {
-			return tx.RemoveMember(c.List.Address, addr)
-		}
-		return tx.PutMember(c.List.Address, m)
-	})
-	if errors.Is(err, lists.ErrNoMember) {
-		return refused("%s is not on %s", addr, c.List.Address)
-	}
-	if err != nil {
-		return failed(err)
-	}
-	return done("")
 }
 
 // signedByBoundKey reports whether the command mail was signed with the

@@ -1,8 +1,11 @@
 package runners
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -35,12 +38,7 @@ func SendHeldCopy(s *site.Site, id, to string) error {
 	if !canEncrypt(s, l.Address, to, now) {
 		return ErrNoKeyForCopy
 	}
-	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
-	e, err := s.Queue(queue.Held).Peek(name)
-	if err != nil {
-		return fmt.Errorf("held post %s: %w", id, err)
-	}
-	body, err := heldBody(s, e)
+	meta, body, err := readHeld(s, h)
 	if err != nil {
 		return err
 	}
@@ -52,10 +50,10 @@ func SendHeldCopy(s *site.Site, id, to string) error {
 		return err
 	}
 	n.Attach = body
-	m := n.MetaFrom("notice", e.Meta, true, to)
+	m := n.MetaFrom("notice", meta, true, to)
 	m.Carries = queue.CarriesPlaintext
 	// The ID is the seal's associated data: set before sealing.
-	m.ID = fmt.Sprintf("%s-copy-%d", e.Meta.ID, now.UnixNano())
+	m.ID = fmt.Sprintf("%s-copy-%d", meta.ID, now.UnixNano())
 	b, err := sealBody(s, m, n.Bytes(now))
 	if err != nil {
 		return err
@@ -65,4 +63,27 @@ func SendHeldCopy(s *site.Site, id, to string) error {
 	}
 	s.Log.Info("held post copy sent", "held_id", h.ID, "list", h.List, "to", to)
 	return nil
+}
+
+// readHeld reads a held post's metadata and plaintext without claiming its
+// entry (a sealed body is opened with the queue key, in memory only).
+func readHeld(s *site.Site, h *lists.Held) (*queue.Meta, []byte, error) {
+	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
+	data, err := os.ReadFile(filepath.Join(s.Queue(queue.Held).Dir, name+".msg"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("held post %s: %w", h.ID, err)
+	}
+	line, body, ok := bytes.Cut(data, []byte("\n"))
+	if !ok {
+		return nil, nil, fmt.Errorf("held post %s: no metadata line", h.ID)
+	}
+	m := new(queue.Meta)
+	if err := json.Unmarshal(line, m); err != nil {
+		return nil, nil, fmt.Errorf("held post %s: metadata: %w", h.ID, err)
+	}
+	pt, err := s.OpenBody(m, body)
+	if err != nil {
+		return m, nil, fmt.Errorf("held post %s: %w: %v", h.ID, errSealed, err)
+	}
+	return m, pt, nil
 }

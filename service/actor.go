@@ -36,8 +36,9 @@ type Actor struct {
 	Scopes []Scope `json:"scopes,omitempty"`
 	// Via is the way in: cli, mail, api or web.
 	Via string `json:"via"`
-	// Name says who acts when Address is empty, for notices and logs
-	// ("operator alice", a token's name).
+	// Name says who acts in notices and logs when more than the address
+	// is to be said ("operator alice", "ann@example.org (signed
+	// command)", a token's name); the audit log records Address.
 	Name string `json:"name,omitempty"`
 	// Mail holds what a command mail proves besides its method, for the
 	// scenarios' conditions (is_signed, is_encrypted, [header->...]); nil
@@ -68,10 +69,10 @@ func Console() Actor { return Actor{Method: MethodConsole, Via: ViaCLI} }
 // who names the actor in notices and logs.
 func (a Actor) who() string {
 	switch {
-	case a.Address != "":
-		return a.Address
 	case a.Name != "":
 		return a.Name
+	case a.Address != "":
+		return a.Address
 	case a.Method == MethodToken:
 		return "API token " + a.Token
 	}

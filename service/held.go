@@ -1,8 +1,11 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -135,8 +138,21 @@ func (s *Service) HeldList(ctx context.Context, a Actor, req HeldListRequest) ([
 	return out, nil
 }
 
-// held reads a held post's record and authorizes op on its list.
+// held reads a held post's record and authorizes op on its list. With
+// ref.List, the actor is authorized on that list before anything is read,
+// so that who may not moderate it learns nothing of its posts.
 func (s *Service) held(a Actor, op Op, ref HeldRef) (*lists.Held, error) {
+	var named *lists.List
+	if ref.List != "" {
+		l, err := s.loadList(ref.List)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorize(a, op, l); err != nil {
+			return nil, err
+		}
+		named = l
+	}
 	if strings.TrimSpace(ref.ID) == "" {
 		return nil, errorf(CodeInvalid, "no held post given")
 	}
@@ -146,19 +162,21 @@ func (s *Service) held(a Actor, op Op, ref HeldRef) (*lists.Held, error) {
 		h, err = tx.Held(strings.TrimSpace(ref.ID))
 		return err
 	})
-	if err != nil && !errors.Is(err, lists.ErrNoHeld) {
-		return nil, internal(err, "read the held post")
-	}
 	if errors.Is(err, lists.ErrNoHeld) {
+		if named != nil {
+			return nil, wrapf(err, CodeNotFound, "no held post %s on %s", ref.ID, named.Address)
+		}
 		return nil, wrapf(err, CodeNotFound, "no held post %s", ref.ID)
 	}
-	if ref.List != "" && !strings.EqualFold(s.listAddress(ref.List), h.List) {
-		// Another list's post is as unknown as a missing one to this list's
-		// moderators.
-		if !a.isSiteAdmin() {
-			return nil, errorf(CodeNotFound, "no held post %s", ref.ID)
+	if err != nil {
+		return nil, internal(err, "read the held post")
+	}
+	if named != nil {
+		if !strings.EqualFold(named.Address, h.List) {
+			// Another list's post is as unknown as a missing one.
+			return nil, errorf(CodeNotFound, "no held post %s on %s", ref.ID, named.Address)
 		}
-		return nil, errorf(CodeNotFound, "held post %s is not on %s", ref.ID, s.listAddress(ref.List))
+		return h, nil
 	}
 	l, err := s.loadList(h.List)
 	if err != nil {
@@ -209,16 +227,20 @@ func (s *Service) HeldShow(ctx context.Context, a Actor, req HeldRef) (HeldPost,
 // in clear, bounded.
 func heldText(st *site.Site, h *lists.Held) (string, error) {
 	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
-	e, err := st.Queue(queue.Held).Peek(name)
+	data, err := os.ReadFile(filepath.Join(st.Queue(queue.Held).Dir, name+".msg"))
 	if err != nil {
 		return "", err
 	}
-	if site.Encrypted(e.Meta) || e.Meta.Confidential() || e.Meta.Sealed != nil {
+	line, b, ok := bytes.Cut(data, []byte("\n"))
+	if !ok {
+		return "", errors.New("no metadata line")
+	}
+	m := new(queue.Meta)
+	if err := json.Unmarshal(line, m); err != nil {
+		return "", err
+	}
+	if site.Encrypted(m) || m.Confidential() || m.Sealed != nil {
 		return "", nil
-	}
-	b, err := e.Body()
-	if err != nil {
-		return "", err
 	}
 	t, err := textPart(b)
 	if err != nil {

@@ -150,7 +150,7 @@ func (s *Service) KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) 
 		t, err = tx.Token(req.ID)
 		return err
 	})
-	if err != nil || t.Action != TokenKeyChallenge || !strings.EqualFold(t.List, l.Address) || !a.is(t.Address) {
+	if err != nil || t.Action != TokenKeyChallenge || !t.Used.IsZero() || !strings.EqualFold(t.List, l.Address) || !a.is(t.Address) {
 		if errors.Is(err, lists.ErrTokenExpired) {
 			return SubscriberKey{}, errorf(CodeInvalid, "the challenge expired; ask for a new one")
 		}

@@ -416,7 +416,7 @@ func (s *Service) MemberSetDelivery(ctx context.Context, a Actor, req MemberDeli
 	if err != nil {
 		return MemberInfo{}, storeError(err, "read the member")
 	}
-	if self && a.Method == rules.MethodSMTP {
+	if self && a.Method == rules.MethodSMTP && !a.confirmed() {
 		if s.workflows == nil {
 			return MemberInfo{}, errorf(CodeUnavailable, "confirmations cannot be mailed from here")
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/gnupg"
 	"cloister/internal/testca"
 	"cloister/keyring"
 	"cloister/lists"
@@ -172,4 +173,31 @@ func (ws *webSite) isMember(list, addr string) bool {
 	ok := false
 	ws.Lists.View(func(tx *lists.Tx) error { ok, _ = tx.IsSubscriber(list, addr); return nil })
 	return ok
+}
+
+// TestOwnerMemberKeys: the owner (smime) adds a member's OpenPGP key on
+// her own authority and revokes it; the keyring follows, and the audit
+// log of the list records both, made on the web by smime.
+func TestOwnerMemberKeys(t *testing.T) {
+	cs := newCertSite(t)
+	bob := gnupg.New(t)
+	fpr := bob.GenKey("Bob <bob@subs.test>", "cv25519")
+	b := cs.certLogin(t, cs.ann)
+	st, loc, body := b.post("/lists/team@lists.test/keys/add", url.Values{"csrf": {b.csrfOf("/lists/team@lists.test/keys")}, "address": {"bob@subs.test"}, "key": {string(bob.ExportPublic(fpr))}})
+	if st != http.StatusSeeOther || loc != "/lists/team@lists.test/keys" || cs.keyOf(t, "bob@subs.test") != fpr {
+		t.Fatalf("add: %d %s (bound %q)\n%s", st, loc, cs.keyOf(t, "bob@subs.test"), body)
+	}
+	if _, page := b.get("/lists/team@lists.test/keys"); !strings.Contains(page, fpr) {
+		t.Fatalf("keys page:\n%s", page)
+	}
+	st, _, body = b.post("/lists/team@lists.test/keys/revoke", url.Values{"csrf": {b.csrf()}, "address": {"bob@subs.test"}, "fingerprint": {fpr}})
+	if st != http.StatusSeeOther || cs.keyOf(t, "bob@subs.test") != "" {
+		t.Fatalf("revoke: %d (bound %q)\n%s", st, cs.keyOf(t, "bob@subs.test"), body)
+	}
+	_, audit := b.get("/lists/team@lists.test/audit")
+	for _, want := range []string{"key.add", "key.revoke", "smime via web"} {
+		if !strings.Contains(audit, want) {
+			t.Fatalf("audit log lacks %q:\n%s", want, audit)
+		}
+	}
 }

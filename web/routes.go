@@ -44,6 +44,9 @@ var routeTable = []route{
 	{"GET", "/lists/{list}/archive/{n}", func(srv *Server) http.HandlerFunc { return srv.public(srv.archiveMessage) }},
 	{"GET", "/lists/{list}/archive/{n}/part/{i}", func(srv *Server) http.HandlerFunc { return srv.public(srv.archivePart) }},
 	{"POST", "/lists/{list}/archive/{n}/mailme", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.archiveMailMe) }},
+	{"GET", "/lists/{list}/keys", func(srv *Server) http.HandlerFunc { return srv.auth(srv.memberKeys) }},
+	{"POST", "/lists/{list}/keys/add", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberKeyAdd) }},
+	{"POST", "/lists/{list}/keys/revoke", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberKeyRevoke) }},
 	{"GET", "/lists/{list}/bounces", func(srv *Server) http.HandlerFunc { return srv.auth(srv.bounces) }},
 	{"GET", "/lists/{list}/audit", func(srv *Server) http.HandlerFunc { return srv.auth(srv.audit) }},
 }

@@ -16,6 +16,10 @@ const (
 	// cookieName has the __Host- prefix: Secure, Path=/, no Domain, so
 	// that no sibling host can plant a session cookie.
 	cookieName = "__Host-cloister"
+	// maxSessions bounds the table: past it, anonymous sessions (a CSRF
+	// token only) are dropped first, so a flood of cookie-less requests
+	// costs memory for at most this many.
+	maxSessions = 50000
 )
 
 // session is one browser's state: anonymous (CSRF token only) until a
@@ -78,6 +82,14 @@ func (t *sessions) create() *session {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.gc(now)
+	for id, old := range t.m {
+		if len(t.m) < maxSessions {
+			break
+		}
+		if !old.loggedIn() {
+			delete(t.m, id)
+		}
+	}
 	t.m[s.id] = s
 	return s
 }
@@ -103,8 +115,12 @@ func (t *sessions) drop(s *session) {
 	delete(t.m, s.id)
 }
 
-// gc removes expired sessions; the caller holds mu.
+// gc removes expired sessions; the caller holds mu. It walks the table
+// only when it has grown past a tenth of its bound.
 func (t *sessions) gc(now time.Time) {
+	if len(t.m) < maxSessions/10 {
+		return
+	}
 	for id, s := range t.m {
 		if now.Sub(s.seen) > sessionIdle || now.Sub(s.created) > sessionAbsolute {
 			delete(t.m, id)

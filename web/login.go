@@ -35,7 +35,10 @@ func (srv *Server) loginAsk(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	tok := srv.tokens.issue(addr)
-	link := srv.baseURL(r) + "/login/token?code=" + url.QueryEscape(tok)
+	link := ""
+	if base := srv.baseURL(); base != "" {
+		link = base + "/login/token?code=" + url.QueryEscape(tok)
+	}
 	encrypted, err := srv.mailLoginToken(addr, tok, link)
 	if err != nil {
 		srv.log.Error("login mail not queued", "address", addr, "err", err)
@@ -148,10 +151,10 @@ func (srv *Server) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// baseURL is where users reach the server.
-func (srv *Server) baseURL(r *http.Request) string {
-	if srv.opts.BaseURL != "" {
-		return strings.TrimRight(srv.opts.BaseURL, "/")
-	}
-	return "https://" + r.Host
+// baseURL is where users reach the server, from the configuration only:
+// never from the request's Host or SNI, which whoever asks for a login
+// chooses (a link to their own host in the victim's login mail would hand
+// them the code). Empty: the mail carries the code without a link.
+func (srv *Server) baseURL() string {
+	return strings.TrimRight(srv.opts.BaseURL, "/")
 }

@@ -162,3 +162,49 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestLoginLinkIgnoresHost: the link in a login mail is built from the
+// configured base URL only. A request for a victim's login sent with the
+// attacker's Host (and SNI) gets a mail whose link still names the site,
+// and without a base URL the mail has no link at all.
+func TestLoginLinkIgnoresHost(t *testing.T) {
+	for _, base := range []string{"https://lists.example.test", ""} {
+		t.Run("base "+base, func(t *testing.T) {
+			ws := newWebSite(t, TLSFiles{})
+			ws.srv.opts.BaseURL = base
+			b := ws.browser(t)
+			b.get("/login")
+			req, err := http.NewRequest("POST", ws.ts.URL+"/login", strings.NewReader(url.Values{"csrf": {b.csrf()}, "address": {"bob@subs.test"}}.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = "evil.example"
+			req.AddCookie(&http.Cookie{Name: cookieName, Value: b.cookie()})
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("login mail: %d", resp.StatusCode)
+			}
+			ws.drain(t)
+			box := ws.mailbox(t, "bob@subs.test")
+			if len(box) != 1 {
+				t.Fatalf("%d mails", len(box))
+			}
+			mail := string(box[0])
+			if strings.Contains(mail, "evil.example") {
+				t.Fatalf("the login mail links to the asker's host:\n%s", mail)
+			}
+			if hasLink := strings.Contains(mail, "/login/token?code="); hasLink != (base != "") ||
+				base != "" && !strings.Contains(mail, base+"/login/token?code=") {
+				t.Fatalf("link in the mail (base %q):\n%s", base, mail)
+			}
+			if !codeLine.MatchString(mail) {
+				t.Fatalf("no code in the mail:\n%s", mail)
+			}
+		})
+	}
+}

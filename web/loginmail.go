@@ -33,10 +33,14 @@ func (srv *Server) siteSender() string {
 // goes in clear, as the confirmation mails of the lists do.
 func (srv *Server) mailLoginToken(addr, tok, link string) (encrypted bool, err error) {
 	now := srv.now()
+	linkText := ""
+	if link != "" {
+		linkText = fmt.Sprintf("or open this link and press \"Log in\":\n\n    %s\n\n", link)
+	}
 	text := fmt.Sprintf("Someone (hopefully you) asked to log in to the Cloister web interface of %s\n"+
-		"as %s.\n\nYour login code is:\n\n    %s\n\nor open this link and press \"Log in\":\n\n    %s\n\n"+
+		"as %s.\n\nYour login code is:\n\n    %s\n\n%s"+
 		"The code works once, for %d minutes. If you did not ask for it, ignore this mail.\n",
-		srv.site.Config.Domain, addr, tok, link, int(loginTokenLife/time.Minute))
+		srv.site.Config.Domain, addr, tok, linkText, int(loginTokenLife/time.Minute))
 	inner := []byte("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + text)
 	body, encrypted, err := srv.encryptFor(addr, inner, now)
 	if err != nil {

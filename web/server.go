@@ -26,8 +26,8 @@ var staticFS embed.FS
 // Options configure the web server.
 type Options struct {
 	// BaseURL is the address users reach the server at, for the links in
-	// the mails it sends (e.g. https://lists.example.org). Empty: built
-	// from the request's host.
+	// the mails it sends (e.g. https://lists.example.org). Empty: the
+	// mails carry no link (never one built from the request's Host).
 	BaseURL string
 	// ClientCAs enables client-certificate login: the CAs whose S/MIME
 	// certificates may log in (nil: certificate login is off).

@@ -37,14 +37,18 @@ func (a *app) webCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := web.Options{BaseURL: baseURL, ClientCAs: tcfg.ClientCAs}
-			srv, err := web.New(s, opts)
-			if err != nil {
-				return err
-			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", listen, err)
+			}
+			if baseURL == "" {
+				baseURL = defaultBaseURL(ln.Addr())
+			}
+			opts := web.Options{BaseURL: baseURL, ClientCAs: tcfg.ClientCAs}
+			srv, err := web.New(s, opts)
+			if err != nil {
+				ln.Close()
+				return err
 			}
 			hs := &http.Server{
 				Handler:           srv,
@@ -56,7 +60,7 @@ func (a *app) webCmd() *cobra.Command {
 				MaxHeaderBytes:    64 << 10,
 				ErrorLog:          nil,
 			}
-			s.Log.Info("web listening", "addr", ln.Addr().String(), "client_ca", files.ClientCA != "")
+			s.Log.Info("web listening", "addr", ln.Addr().String(), "base_url", baseURL, "client_ca", files.ClientCA != "")
 			notifyReady()
 			errc := make(chan error, 1)
 			go func() { errc <- hs.ServeTLS(ln, "", "") }()
@@ -79,6 +83,17 @@ func (a *app) webCmd() *cobra.Command {
 	c.Flags().StringVar(&files.Key, "key", "", "TLS private key (PEM)")
 	c.Flags().StringVar(&files.ClientCA, "client-ca", "", "CA certificates (PEM) whose client certificates may log in (enables certificate login)")
 	c.Flags().StringSliceVar(&files.Hosts, "host", nil, "host names of the self-signed certificate (default localhost)")
-	c.Flags().StringVar(&baseURL, "base-url", "", "the address users reach the server at, for links in mail (default https://<Host of the request>)")
+	c.Flags().StringVar(&baseURL, "base-url", "", "the address users reach the server at, for the links in the login mails (default: the listening address when it is a single host, else none: the mail gives the code only)")
 	return c
+}
+
+// defaultBaseURL is the base of the links in mail when --base-url is not
+// given: the listening address when it names one host (not a wildcard),
+// else none.
+func defaultBaseURL(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || ta.IP == nil || ta.IP.IsUnspecified() {
+		return ""
+	}
+	return "https://" + ta.String()
 }

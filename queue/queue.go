@@ -86,6 +86,9 @@ type Entry struct {
 	Meta  *Meta
 
 	bodyOffset int64
+	// file is the file the entry was read from: its .bak when claimed,
+	// its .msg when peeked at, so that Body reads a peeked entry too.
+	file string
 }
 
 // Digest returns the hex digest part of the entry's name.
@@ -94,9 +97,17 @@ func (e *Entry) Digest() string { return digestOf(e.Name) }
 // Path returns the path of the claimed (.bak) file.
 func (e *Entry) Path() string { return filepath.Join(e.Queue.Dir, e.Name+extBak) }
 
+// bodyPath is the file Body reads: the one the entry was read from.
+func (e *Entry) bodyPath() string {
+	if e.file != "" {
+		return e.file
+	}
+	return e.Path()
+}
+
 // Body reads the message bytes of a claimed entry.
 func (e *Entry) Body() ([]byte, error) {
-	f, err := os.Open(e.Path())
+	f, err := os.Open(e.bodyPath())
 	if err != nil {
 		return nil, fmt.Errorf("open entry %s: %w", e.Name, err)
 	}
@@ -113,7 +124,7 @@ func (e *Entry) Body() ([]byte, error) {
 
 // BodyReader opens the message bytes of a claimed entry for streaming.
 func (e *Entry) BodyReader() (io.ReadCloser, error) {
-	f, err := os.Open(e.Path())
+	f, err := os.Open(e.bodyPath())
 	if err != nil {
 		return nil, fmt.Errorf("open entry %s: %w", e.Name, err)
 	}
@@ -444,7 +455,7 @@ func (q *Queue) open(name, ext string) (*Entry, error) {
 	if err != nil {
 		return &Entry{Queue: q, Name: name, Meta: &Meta{ID: name}}, fmt.Errorf("entry %s in queue %s: %w", name, q.Name, err)
 	}
-	return &Entry{Queue: q, Name: name, Meta: meta, bodyOffset: off}, nil
+	return &Entry{Queue: q, Name: name, Meta: meta, bodyOffset: off, file: f.Name()}, nil
 }
 
 // ErrCorrupt means an entry's metadata line cannot be read.

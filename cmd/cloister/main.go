@@ -67,6 +67,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.auditCmd(),
 		a.tokenCmd(),
 		a.apiCmd(),
+		a.webCmd(),
 	)
 	return root
 }

@@ -52,6 +52,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.runnerCmd(),
 		a.runnersCmd(),
 		a.aliasesCmd(),
+		a.mtaCmd(),
 		a.statusCmd(),
 		a.checkCmd(),
 		a.keyCmd(),

@@ -107,8 +107,15 @@ func (m *Socketmap) Lookup(name, key string) (status, data string) {
 			return "OK", key
 		}
 	case MapTransport:
-		// Postfix asks for the whole address first, then the domain.
-		if !strings.Contains(key, "@") && m.served(idx, key) {
+		// Postfix asks a socketmap for the whole address only (it is not
+		// a table of partial keys, transport(5)). Every address of a served
+		// domain gets the pipe, whether a list has it or not: smtpd caches
+		// the transport it resolved for an address across sessions, so an
+		// answer that depended on the lists would keep refusing a list
+		// created just after someone asked for it. The recipients map,
+		// which Postfix does not cache, is the one that refuses unknown
+		// addresses. A bare domain is answered too.
+		if m.served(idx, listaddr.Domain("@"+key)) {
 			return "OK", m.transport() + ":"
 		}
 	case MapRecipients:

@@ -45,7 +45,10 @@ func TestSocketmapLookup(t *testing.T) {
 		{MapDomains, "other.example", "OK", "other.example"}, // a list lives there
 		{MapDomains, "elsewhere.example", "NOTFOUND", ""},
 		{MapTransport, "lists.example.org", "OK", "cloister:"},
-		{MapTransport, "team@lists.example.org", "NOTFOUND", ""}, // Postfix then asks for the domain
+		{MapTransport, "team@lists.example.org", "OK", "cloister:"},
+		{MapTransport, "team-request+x@lists.example.org", "OK", "cloister:"},
+		{MapTransport, "nobody@lists.example.org", "OK", "cloister:"}, // the recipients map refuses it
+		{MapTransport, "someone@elsewhere.example", "NOTFOUND", ""},
 		{MapTransport, "elsewhere.example", "NOTFOUND", ""},
 		{"aliases", "team@lists.example.org", "PERM", "cloister: no map aliases (want domains, recipients or transport)"},
 	}

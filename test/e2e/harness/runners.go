@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,4 +61,38 @@ func FindMail(t *testing.T, mailbox func(string) [][]byte, addr, want string) []
 		return false
 	})
 	return found
+}
+
+// StartSocketmap runs `cloister mta socketmap` for the site of cfgPath until
+// the test ends, logging to dir/socketmap.log, and waits until it listens
+// on listen (a loopback host:port).
+func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) {
+	t.Helper()
+	sm := exec.Command(cloister, "mta", "socketmap")
+	sm.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
+	logPath := filepath.Join(dir, "socketmap.log")
+	smLog, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.Stdout, sm.Stderr = smLog, smLog
+	if err := sm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sm.Process.Signal(syscall.SIGTERM)
+		sm.Wait()
+		smLog.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("socketmap log:\n%s", b)
+		}
+	})
+	Wait(t, 20*time.Second, "cloister mta socketmap to listen on "+listen, func() bool {
+		c, err := net.Dial("tcp", listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }

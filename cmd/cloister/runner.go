@@ -68,7 +68,7 @@ func runnerNames() string {
 }
 
 func (a *app) runnersCmd() *cobra.Command {
-	var once, inProcess bool
+	var once, inProcess, withSocketmap bool
 	c := &cobra.Command{
 		Use:   "runners",
 		Short: "Supervise every runner as a child process, in the foreground (without systemd)",
@@ -80,7 +80,8 @@ SIGTERM or SIGINT stop every child (each finishes or returns the entry in
 hand; killed after 60 s) and exit. This is the process to run in a
 container, under runit or from a shell. --in-process runs the runners as
 goroutines of this one process instead (the demo, tests); --once drains
-every queue and exits.`,
+every queue and exits. --socketmap supervises cloister mta socketmap too
+(Postfix's lookups, see docs/operators.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
@@ -96,7 +97,11 @@ every queue and exits.`,
 				return err
 			}
 			if !inProcess {
-				return a.supervise(ctx, s)
+				names := runnerNamesList()
+				if withSocketmap {
+					names = append(names, socketmapChild)
+				}
+				return a.supervise(ctx, s, names)
 			}
 			var wg sync.WaitGroup
 			errs := make([]error, len(runners.All))
@@ -131,12 +136,13 @@ every queue and exits.`,
 	}
 	c.Flags().BoolVar(&once, "once", false, "drain every queue (repeatedly, until all are empty) and exit")
 	c.Flags().BoolVar(&inProcess, "in-process", false, "run the runners as goroutines of this process, not as supervised children")
+	c.Flags().BoolVar(&withSocketmap, "socketmap", false, "supervise cloister mta socketmap (Postfix's lookups) too")
 	return c
 }
 
 // supervise runs every runner as a supervised child process, and the
 // housekeeping in this one, until ctx ends.
-func (a *app) supervise(ctx context.Context, s *site.Site) error {
+func (a *app) supervise(ctx context.Context, s *site.Site, names []string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the cloister binary: %w", err)
@@ -151,9 +157,9 @@ func (a *app) supervise(ctx context.Context, s *site.Site) error {
 		defer wg.Done()
 		housekeeping(ctx, s)
 	}()
-	s.Log.Info("supervising runners", "runners", strings.Join(runnerNamesList(), ","))
+	s.Log.Info("supervising runners", "children", strings.Join(names, ","))
 	notifyReady()
-	sv.run(ctx, runnerNamesList())
+	sv.run(ctx, names)
 	notifyStopping()
 	wg.Wait()
 	return nil

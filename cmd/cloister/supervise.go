@@ -31,6 +31,10 @@ const (
 	stopGrace = 60 * time.Second
 )
 
+// socketmapChild is the name of the `cloister mta socketmap` child that
+// `cloister runners --socketmap` supervises beside the runners.
+const socketmapChild = "socketmap"
+
 // supervisor starts one child per runner and keeps each running.
 type supervisor struct {
 	// command returns the child process for a runner.
@@ -51,7 +55,12 @@ func (a *app) childCommand(self, name string) *exec.Cmd {
 	if a.configPath != "" {
 		args = append(args, "--config", a.configPath)
 	}
-	args = append(args, "--log-format", a.logFormat, "--log-level", a.logLevel, "runner", name)
+	args = append(args, "--log-format", a.logFormat, "--log-level", a.logLevel)
+	if name == socketmapChild {
+		args = append(args, "mta", "socketmap")
+	} else {
+		args = append(args, "runner", name)
+	}
 	cmd := exec.Command(self, args...)
 	for _, kv := range os.Environ() {
 		if k, _, _ := strings.Cut(kv, "="); k == "NOTIFY_SOCKET" || k == "WATCHDOG_USEC" || k == "WATCHDOG_PID" {

@@ -29,6 +29,11 @@ command -v rnp >/dev/null || need+=(rnp)
 command -v sq >/dev/null || need+=(sq)
 command -v sqop >/dev/null || need+=(sqop)
 /usr/bin/python3 -c 'import pgpy' >/dev/null 2>&1 || need+=(python3-pgpy)
+# Schleuder, whose real lists `cloister import schleuder` is tested against
+# (its suite runs it from a private configuration), and the sqlite3 command
+# the import reads Schleuder's database with.
+command -v schleuder >/dev/null || need+=(schleuder)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
 # The Exim binary extracted below needs these runtime libraries.
 [ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true
@@ -48,6 +53,7 @@ if [ ${#need[@]} -gt 0 ]; then
   # Likewise the system clamd and freshclam (which would download signatures).
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now clamav-daemon.service clamav-daemon.socket clamav-freshclam.service >/dev/null 2>&1 || true
+    systemctl disable --now schleuder-api-daemon.service >/dev/null 2>&1 || true
   fi
 fi
 

@@ -61,6 +61,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.restoreCmd(),
 		a.docsCmd(),
 		a.archiveCmd(),
+		a.importCmd(),
 	)
 	return root
 }

@@ -7,14 +7,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // StartRunners runs `cloister runners` for the site of cfgPath until the
-// test ends, logging to dir/runners.log, which is shown when the test fails.
-func StartRunners(t *testing.T, cloister, cfgPath, dir string) {
+// test ends (or the returned stop is called), logging to dir/runners.log,
+// which is shown when the test fails.
+func StartRunners(t *testing.T, cloister, cfgPath, dir string) (stop func()) {
 	t.Helper()
 	runners := exec.Command(cloister, "runners")
 	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
@@ -27,15 +29,22 @@ func StartRunners(t *testing.T, cloister, cfgPath, dir string) {
 	if err := runners.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			runners.Process.Signal(syscall.SIGTERM)
+			runners.Wait()
+			runLog.Close()
+		})
+	}
 	t.Cleanup(func() {
-		runners.Process.Signal(syscall.SIGTERM)
-		runners.Wait()
-		runLog.Close()
+		stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			t.Logf("runners log:\n%s", b)
+			t.Logf("runners log (%s):\n%s", logPath, b)
 		}
 	})
+	return stop
 }
 
 // WaitMail waits until mailbox(addr) holds at least n messages and returns
@@ -64,9 +73,10 @@ func FindMail(t *testing.T, mailbox func(string) [][]byte, addr, want string) []
 }
 
 // StartSocketmap runs `cloister mta socketmap` for the site of cfgPath until
-// the test ends, logging to dir/socketmap.log, and waits until it listens
-// on listen (a loopback host:port).
-func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) {
+// the test ends (or the returned stop is called), logging to
+// dir/socketmap.log, and waits until it listens on listen (a loopback
+// host:port).
+func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) (stop func()) {
 	t.Helper()
 	sm := exec.Command(cloister, "mta", "socketmap")
 	sm.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
@@ -79,10 +89,16 @@ func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) {
 	if err := sm.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			sm.Process.Signal(syscall.SIGTERM)
+			sm.Wait()
+			smLog.Close()
+		})
+	}
 	t.Cleanup(func() {
-		sm.Process.Signal(syscall.SIGTERM)
-		sm.Wait()
-		smLog.Close()
+		stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			t.Logf("socketmap log:\n%s", b)
@@ -95,4 +111,5 @@ func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) {
 		}
 		return err == nil
 	})
+	return stop
 }

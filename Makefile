@@ -35,11 +35,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./queue ./runners
 	bash bench/deliver.sh
 
-# Binaries, systemd units, sysusers/tmpfiles snippets and MTA samples.
+# Binaries, systemd units, sysusers/tmpfiles snippets, MTA samples, runit
+# and container recipes, the guides the units' Documentation= names, and a
+# man page per command (TestMakeInstall checks the result).
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/cloister $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/postfix $(DESTDIR)$(SYSCONFDIR)/exim \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d \
+		$(DESTDIR)$(PREFIX)/share/doc/cloister $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/cloister/runit/cloister/log $(DESTDIR)$(PREFIX)/share/cloister/runit/cloister-socketmap
 	install -m 0755 $(BIN)/cloister $(DESTDIR)$(PREFIX)/bin/cloister
 	install -m 0755 $(BIN)/deliver $(DESTDIR)$(PREFIX)/lib/cloister/deliver
 	install -m 0644 etc/cloister.toml $(DESTDIR)$(SYSCONFDIR)/cloister.toml.sample
@@ -48,6 +52,12 @@ install: build
 	install -m 0644 etc/systemd/cloister.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/cloister.conf
 	install -m 0644 etc/postfix/* $(DESTDIR)$(SYSCONFDIR)/postfix/
 	install -m 0644 etc/exim/* $(DESTDIR)$(SYSCONFDIR)/exim/
+	install -m 0755 etc/runit/cloister/run $(DESTDIR)$(PREFIX)/share/cloister/runit/cloister/run
+	install -m 0755 etc/runit/cloister/log/run $(DESTDIR)$(PREFIX)/share/cloister/runit/cloister/log/run
+	install -m 0755 etc/runit/cloister-socketmap/run $(DESTDIR)$(PREFIX)/share/cloister/runit/cloister-socketmap/run
+	install -m 0755 etc/container/entrypoint.sh $(DESTDIR)$(PREFIX)/lib/cloister/entrypoint.sh
+	install -m 0644 README.md LICENSE docs/*.md $(DESTDIR)$(PREFIX)/share/doc/cloister/
+	$(BIN)/cloister docs man $(DESTDIR)$(PREFIX)/share/man/man1
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -11,6 +11,7 @@ import (
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/mailtext"
 	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
 	"cloister/replay"
@@ -368,25 +369,43 @@ func attachments(msg []byte) [][]byte {
 }
 
 // welcome sends a new member the list's help, signed with the list key and
-// carrying the list's public key when it has one.
+// carrying the list's public key when it has one. Its text is the welcome
+// template, in the list's language (package mailtext).
 func (c *Context) welcome(addr string) {
-	m := &message{
-		List: c.List.Address, From: listaddr.Address(c.List.Address, queue.SubOwner), To: addr,
-		Subject: "Welcome to " + c.List.Address,
-		Body:    "Welcome to " + c.List.Address + ".\n\n" + HelpText(c.List.Address) + "\n",
-	}
+	m := &message{List: c.List.Address, From: listaddr.Address(c.List.Address, queue.SubOwner), To: addr}
+	data := map[string]any{"List": c.List.Address, "Help": HelpText(c.List.Address),
+		"PGPFingerprint": "", "CertName": "", "CertFingerprint": ""}
 	k, err := loadListKeys(c.Site, c.List.Address)
 	if err == nil && k.pgp != nil {
 		if pub, err := armoredPublic(k.pgp); err == nil {
 			m.Attach = append(m.Attach, attachment{Type: "application/pgp-keys", Name: c.List.LocalPart() + ".asc", Data: pub})
-			m.Body += fmt.Sprintf("\nThe list's OpenPGP key %X is attached: encrypt posts to it.\n", k.pgp.PrimaryKey.Fingerprint)
+			data["PGPFingerprint"] = fmt.Sprintf("%X", k.pgp.PrimaryKey.Fingerprint)
 		}
 	}
 	if err == nil && k.cert != nil {
 		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert.Raw})
 		m.Attach = append(m.Attach, attachment{Type: "application/x-pem-file", Name: c.List.LocalPart() + ".pem", Data: p})
-		m.Body += fmt.Sprintf("\nThe list's S/MIME certificate (%s, SHA-256 %s) is attached: encrypt posts to it.\n",
-			certName(k.cert), keyring.CertFingerprint(k.cert))
+		data["CertName"], data["CertFingerprint"] = certName(k.cert), keyring.CertFingerprint(k.cert)
 	}
+	m.Subject, m.Body = c.render("welcome", data)
 	c.send(m, "welcome")
+}
+
+// render renders one of the texts the commands mail from its template for
+// the list (its overrides and language). A broken site or list override is
+// logged and the built-in English text is sent instead, so that a template
+// error never loses the message.
+func (c *Context) render(name string, data map[string]any) (subject, body string) {
+	subject, body, err := mailtext.Render(mailtext.Dirs(c.Site.Config.StateDir, c.List.Address), c.List.Settings.Language, name, data)
+	if err == nil {
+		return subject, body
+	}
+	c.Site.Log.Error("template", "list", c.List.Address, "template", name, "err", err)
+	subject, body, err = mailtext.Render(nil, "en", name, data)
+	if err != nil {
+		// The built-in templates are checked by TestBuiltinTemplatesRender.
+		c.Site.Log.Error("built-in template", "template", name, "err", err)
+		return "Message from " + c.List.Address, ""
+	}
+	return subject, body
 }

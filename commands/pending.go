@@ -72,22 +72,13 @@ func (c *Context) askConfirmWith(cmd Command, args []string, address, what strin
 		return failed(err)
 	}
 	addr := confirmAddress(c.List.Address, t.Value)
-	body := fmt.Sprintf(`Someone (%s) asked to %s.
-
-To confirm, reply to this message, or send any message to
-  %s
-or send the line
-  confirm %s
-to %s.
-
-If you did not ask for this, ignore this message: nothing happens
-without your confirmation. The request expires on %s.
-`, c.Sender, what, addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
-	if extra != "" {
-		body += "\n" + extra + "\n"
-	}
+	subject, body := c.render("confirm_request", map[string]any{
+		"Sender": c.Sender, "What": what, "ConfirmAddress": addr, "Token": t.Value,
+		"RequestAddress": listaddr.Address(c.List.Address, queue.SubRequest),
+		"Expires":        t.Expires.UTC().Format(time.RFC1123Z), "Extra": extra,
+	})
 	m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: address,
-		Subject: "Confirm: " + what, Body: body, encryptTo: key}
+		Subject: subject, Body: body, encryptTo: key}
 	c.send(m, "notice")
 	return pending("a confirmation request was sent to %s; nothing happens until it is answered", address)
 }

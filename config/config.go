@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,20 @@ type Config struct {
 	StateDir string `toml:"state_dir"`
 	// Domain is the mail domain of the lists, e.g. lists.example.org.
 	Domain string `toml:"domain"`
+	// Domains are further mail domains the site serves besides domain. A
+	// list can be created only in domain or one of these; the MTA lookup
+	// service (`cloister mta socketmap`) routes all of them to deliver.
+	Domains []string `toml:"domains"`
+	// SocketmapListen is where `cloister mta socketmap`, the lookup service
+	// Postfix asks for list addresses and domains (socketmap_table(5)),
+	// listens: a loopback host:port, or an absolute path for a Unix socket.
+	// Default 127.0.0.1:10027.
+	SocketmapListen string `toml:"socketmap_listen"`
+	// MTAListsFile is a world-readable copy of lists.idx (one list address a
+	// line) that Cloister rewrites atomically after every list create and
+	// delete, for an MTA that reads a file (Exim's lsearch). Its directory
+	// must be writable by the cloister user. Empty: none.
+	MTAListsFile string `toml:"mta_lists_file"`
 	// SMTPAddr is the MTA that the outgoing runner hands mail to. Default 127.0.0.1:25.
 	SMTPAddr string `toml:"smtp_addr"`
 	// MaxMessageSizeKB is the largest message deliver accepts, in KiB. Default 10240 (10 MiB).
@@ -111,6 +126,7 @@ const (
 	DefaultClamdUnavailable = "defer"
 	DefaultClamdRetry       = 60
 	DefaultSMTPSessions     = 4
+	DefaultSocketmapListen  = "127.0.0.1:10027"
 	DefaultSMTPTimeout      = 60
 	// MaxSMTPTimeout is the longest smtp_timeout_seconds: below the systemd
 	// watchdog (120 s), so a silent MTA is given up before the watchdog
@@ -218,7 +234,25 @@ func (c *Config) applyDefaults() {
 	if c.SMTPTimeoutSeconds == 0 {
 		c.SMTPTimeoutSeconds = DefaultSMTPTimeout
 	}
+	if c.SocketmapListen == "" {
+		c.SocketmapListen = DefaultSocketmapListen
+	}
 	c.Domain = strings.ToLower(strings.TrimSpace(c.Domain))
+	for i, d := range c.Domains {
+		c.Domains[i] = strings.ToLower(strings.TrimSpace(d))
+	}
+}
+
+// ServedDomains returns domain and every one of domains, without repeats:
+// the mail domains lists may be created in.
+func (c *Config) ServedDomains() []string {
+	out := []string{c.Domain}
+	for _, d := range c.Domains {
+		if d != "" && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // SMTPTimeout returns the bound on connecting to the MTA and on each SMTP
@@ -235,6 +269,22 @@ func (c *Config) Check() error {
 	}
 	if c.Domain == "" || strings.ContainsAny(c.Domain, " @/") {
 		errs = append(errs, fmt.Errorf("domain %q is not a mail domain", c.Domain))
+	}
+	for _, d := range c.Domains {
+		if d == "" || strings.ContainsAny(d, " @/") {
+			errs = append(errs, fmt.Errorf("domains: %q is not a mail domain", d))
+		}
+	}
+	if !filepath.IsAbs(c.SocketmapListen) {
+		host, _, err := net.SplitHostPort(c.SocketmapListen)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("socketmap_listen %q: want a loopback host:port or an absolute socket path: %v", c.SocketmapListen, err))
+		} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			errs = append(errs, fmt.Errorf("socketmap_listen %q must be a loopback address or a socket path", c.SocketmapListen))
+		}
+	}
+	if c.MTAListsFile != "" && !filepath.IsAbs(c.MTAListsFile) {
+		errs = append(errs, fmt.Errorf("mta_lists_file %q must be an absolute path", c.MTAListsFile))
 	}
 	if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("smtp_addr %q: %v", c.SMTPAddr, err))
@@ -348,6 +398,10 @@ max_message_size_kb = %d
 # clamd_retry_seconds = %d
 # smtp_sessions = %d
 # smtp_timeout_seconds = %d
+# domains = []                                                   # more list domains besides domain
+# socketmap_listen = "%s"                            # cloister mta socketmap, for Postfix
+# mta_lists_file = "/var/lib/cloister-mta/lists"                 # a list file for Exim, kept current
 `, stateDir, domain, smtpAddr, DefaultMaxMessageSizeKB, domain, DefaultMaxAttempts, DefaultRetryGiveUpHours,
-		DefaultClamdTimeout, DefaultClamdMaxScanKB, DefaultClamdUnavailable, DefaultClamdRetry, DefaultSMTPSessions, DefaultSMTPTimeout)
+		DefaultClamdTimeout, DefaultClamdMaxScanKB, DefaultClamdUnavailable, DefaultClamdRetry, DefaultSMTPSessions, DefaultSMTPTimeout,
+		DefaultSocketmapListen)
 }

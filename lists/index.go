@@ -12,16 +12,18 @@ import (
 )
 
 // WriteIndex rewrites the lists index at path (lists.idx: one posting
-// address per line, sorted) atomically. It holds the exclusive lock while it
-// reads and writes, so concurrent writers cannot leave a stale index.
-func (s *Store) WriteIndex(path string) error {
+// address per line, sorted) and each of copies atomically. It holds the
+// exclusive lock while it reads and writes, so concurrent writers cannot
+// leave a stale index.
+func (s *Store) WriteIndex(path string, copies ...string) error {
 	return s.withDB(true, true, func(db *bolt.DB) error {
-		return writeIndex(db, path)
+		return writeIndex(db, path, copies...)
 	})
 }
 
-// writeIndex reads the list addresses from db and replaces path with them.
-func writeIndex(db *bolt.DB, path string) error {
+// writeIndex reads the list addresses from db and replaces path and each
+// of copies with them.
+func writeIndex(db *bolt.DB, path string, copies ...string) error {
 	var buf bytes.Buffer
 	err := db.View(func(btx *bolt.Tx) error {
 		tx := &Tx{btx: btx}
@@ -38,8 +40,10 @@ func writeIndex(db *bolt.DB, path string) error {
 	if err != nil {
 		return fmt.Errorf("write index %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write index: %w", err)
+	for _, p := range append([]string{path}, copies...) {
+		if err := writeFileAtomic(p, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write index: %w", err)
+		}
 	}
 	return nil
 }

@@ -4,15 +4,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	bolt "go.etcd.io/bbolt"
+	"slices"
+	"strings"
 	"time"
 	"unicode"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Errors about lists.
 var (
 	ErrNoList     = errors.New("no such list")
 	ErrListExists = errors.New("list already exists")
+	// ErrDomain is returned by CreateList for a list in a mail domain the
+	// site does not serve (Store.Domains).
+	ErrDomain = errors.New("the site does not serve this domain")
 )
 
 // maxDescriptionLen bounds a list's description.
@@ -92,6 +98,10 @@ func (tx *Tx) bucket(name []byte) (*bolt.Bucket, error) {
 func (tx *Tx) CreateList(l *List) error {
 	if err := l.validate(); err != nil {
 		return fmt.Errorf("create list: %w", err)
+	}
+	if d := l.Address[strings.LastIndexByte(l.Address, '@')+1:]; len(tx.domains) > 0 && !slices.Contains(tx.domains, d) {
+		return fmt.Errorf("create list %s: %w: %s is not one of %s (add it to domains in cloister.toml, and route it to Cloister in the MTA)",
+			l.Address, ErrDomain, d, strings.Join(tx.domains, ", "))
 	}
 	lists, err := tx.bucket(bucketLists)
 	if err != nil {

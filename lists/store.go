@@ -42,6 +42,13 @@ type Store struct {
 	// (under the exclusive lock) after every transaction that created or
 	// deleted a list.
 	IndexPath string
+	// IndexCopies are further files that get the same contents as IndexPath,
+	// rewritten with it, world-readable (the MTA's list file, e.g. for
+	// Exim's lsearch: config's mta_lists_file).
+	IndexCopies []string
+	// Domains, when not empty, are the mail domains lists may be created
+	// in: CreateList refuses a list in any other domain with ErrDomain.
+	Domains []string
 	// Now is the clock used for creation times, token and held expiry
 	// (time.Now when Open returns; tests replace it).
 	Now func() time.Time
@@ -104,7 +111,7 @@ func (s *Store) timeout() time.Duration {
 // run is one unit of work: lock, open, one transaction, close, unlock.
 func (s *Store) run(write bool, fn func(*Tx) error) error {
 	return s.withDB(write, !write, func(db *bolt.DB) error {
-		tx := &Tx{now: s.now()}
+		tx := &Tx{now: s.now(), domains: s.Domains}
 		var err error
 		if write {
 			err = db.Update(func(btx *bolt.Tx) error {
@@ -121,7 +128,7 @@ func (s *Store) run(write bool, fn func(*Tx) error) error {
 			return err
 		}
 		if tx.listsChanged && s.IndexPath != "" {
-			return writeIndex(db, s.IndexPath)
+			return writeIndex(db, s.IndexPath, s.IndexCopies...)
 		}
 		return nil
 	})
@@ -140,6 +147,7 @@ type Tx struct {
 	btx          *bolt.Tx
 	now          time.Time
 	listsChanged bool
+	domains      []string
 }
 
 // Now is the time the transaction started (from Store.Now).

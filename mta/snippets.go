@@ -8,8 +8,10 @@ import (
 	"cloister/listaddr"
 )
 
-// DefaultDeliver is where `make install` puts deliver.
-const DefaultDeliver = "/usr/lib/cloister/deliver"
+// DefaultDeliver is where `make install` puts deliver ($(PREFIX)/lib/cloister
+// with the Makefile's default PREFIX, /usr/local); TestDefaultDeliverIsInstalled
+// keeps the two in step.
+const DefaultDeliver = "/usr/local/lib/cloister/deliver"
 
 // addresses returns every address of each list: the list itself and each subaddress.
 func addresses(lists []string) []string {
@@ -56,6 +58,30 @@ cloister_destination_recipient_limit = 1
 recipient_delimiter = +
 `, domain)
 	return transport, recipients, master, mainCF
+}
+
+// SocketmapTable returns the Postfix table that asks `cloister mta
+// socketmap` listening on listen (host:port or a socket path) for map name.
+func SocketmapTable(listen, name string) string {
+	if strings.HasPrefix(listen, "/") {
+		return "socketmap:unix:" + listen + ":" + name
+	}
+	return "socketmap:inet:" + listen + ":" + name
+}
+
+// PostfixSocketmap returns the Postfix integration that needs no step after
+// a list create or delete: relay_domains, relay_recipient_maps and
+// transport_maps ask `cloister mta socketmap` (on listen), which reads the
+// lists Cloister has now; the master.cf pipe service is PostfixTransport's.
+func PostfixSocketmap(listen, deliver, config string) (master, mainCF string) {
+	_, _, master, _ = PostfixTransport("", nil, deliver, config)
+	mainCF = fmt.Sprintf(`relay_domains = %s
+transport_maps = %s
+relay_recipient_maps = %s
+cloister_destination_recipient_limit = 1
+recipient_delimiter = +
+`, SocketmapTable(listen, MapDomains), SocketmapTable(listen, MapTransport), SocketmapTable(listen, MapRecipients))
+	return master, mainCF
 }
 
 // DefaultEximLists is where the Exim router looks up list addresses.

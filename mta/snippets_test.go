@@ -3,6 +3,7 @@ package mta
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,6 +34,7 @@ func TestSamplesMatchGenerators(t *testing.T) {
 	)
 	lists := []string{"team@" + domain}
 	transport, recipients, master, mainCF := PostfixTransport(domain, lists, deliver, config)
+	smMaster, smMainCF := PostfixSocketmap("127.0.0.1:10027", deliver, config)
 	exim := Exim(domain, deliver, config, DefaultEximLists)
 	router, eximTransport, _ := strings.Cut(exim, "# --- transport ---")
 	etc := filepath.Join(testdirs.Root(t), "etc")
@@ -41,6 +43,8 @@ func TestSamplesMatchGenerators(t *testing.T) {
 		{"postfix/cloister_recipients", recipients},
 		{"postfix/master.cf.cloister", master},
 		{"postfix/main.cf.cloister", mainCF},
+		{"postfix/main.cf.socketmap", smMainCF},
+		{"postfix/master.cf.cloister", smMaster},
 		{"exim/cloister_lists", EximLists(lists)},
 		{"exim/router", router},
 		{"exim/transport", eximTransport},
@@ -102,5 +106,24 @@ func TestSnippetsNameEverySubaddress(t *testing.T) {
 	}
 	if len(eximSuffixes) == 0 {
 		t.Fatal("no local_part_suffix in the Exim router")
+	}
+}
+
+// TestDefaultDeliverIsInstalled: the deliver path the snippets name by
+// default is where `make install` puts deliver with its default PREFIX.
+func TestDefaultDeliverIsInstalled(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join(testdirs.Root(t), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := regexp.MustCompile(`(?m)^PREFIX \?= (\S+)$`).FindSubmatch(mk)
+	if prefix == nil {
+		t.Fatal("the Makefile sets no default PREFIX")
+	}
+	if !strings.Contains(string(mk), "$(BIN)/deliver $(DESTDIR)$(PREFIX)/lib/cloister/deliver") {
+		t.Fatal("make install no longer installs deliver as $(PREFIX)/lib/cloister/deliver")
+	}
+	if want := string(prefix[1]) + "/lib/cloister/deliver"; DefaultDeliver != want {
+		t.Fatalf("DefaultDeliver = %s, make install puts deliver in %s", DefaultDeliver, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cloister/mailmsg"
+	"cloister/mailtext"
 	"cloister/queue"
 )
 
@@ -40,9 +41,9 @@ func TestRenderTemplateOverridesAndLanguages(t *testing.T) {
 	if err != nil || subj != "Rejeitada (team@lists.test)" || body != "Motivo: R\n" {
 		t.Fatalf("site base language: %q %q %v", subj, body, err)
 	}
-	subj, _, err = RenderTemplate(dirs, "de", "reject", data)
+	subj, _, err = RenderTemplate(dirs, "it", "reject", data)
 	if err != nil || subj != "Your post to team@lists.test was rejected" {
-		t.Fatalf("another language falls back to English: %q %v", subj, err)
+		t.Fatalf("a language Cloister does not ship falls back to English: %q %v", subj, err)
 	}
 	writeTemplate(t, filepath.Join(listDir, "en", "reject.tmpl"), "Subject: Team says no\n\n{{.Reason}}\n")
 	subj, _, err = RenderTemplate(dirs, "pt-BR", "reject", data)
@@ -54,7 +55,7 @@ func TestRenderTemplateOverridesAndLanguages(t *testing.T) {
 		"nosubject":  "Hello\n\nbody\n",
 		"badsyntax":  "Subject: {{.List\n\nx\n",
 		"missingkey": "Subject: {{.Nope}}\n\nx\n",
-		"toolarge":   "Subject: x\n\n" + strings.Repeat("y", maxTemplateSize+1),
+		"toolarge":   "Subject: x\n\n" + strings.Repeat("y", mailtext.MaxTemplateSize+1),
 	} {
 		writeTemplate(t, filepath.Join(siteDir, "en", name+".tmpl"), src)
 		if _, _, err := RenderTemplate(dirs, "en", name, data); err == nil {

@@ -59,9 +59,19 @@ func Open(cfg *config.Config, log *slog.Logger) (*Site, error) {
 		return nil, err
 	}
 	st.IndexPath = cfg.IndexPath()
+	st.Domains = cfg.ServedDomains()
+	if cfg.MTAListsFile != "" {
+		st.IndexCopies = []string{cfg.MTAListsFile}
+	}
 	s.Lists = st
-	if _, err := os.Stat(cfg.IndexPath()); os.IsNotExist(err) {
-		if err := st.WriteIndex(cfg.IndexPath()); err != nil {
+	missing := false
+	for _, p := range append([]string{cfg.IndexPath()}, st.IndexCopies...) {
+		if _, err := os.Stat(p); os.IsNotExist(err) {
+			missing = true
+		}
+	}
+	if missing {
+		if err := st.WriteIndex(cfg.IndexPath(), st.IndexCopies...); err != nil {
 			return nil, err
 		}
 	}

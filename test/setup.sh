@@ -46,6 +46,14 @@ command -v javac >/dev/null || need+=(default-jdk-headless)
 for jar in bcprov bcpkix bcpg bcutil; do
   [ -e /usr/share/java/$jar.jar ] || need+=(lib$jar-java)
 done
+# Schleuder, whose real lists `cloister import schleuder` is tested against
+# (its suite runs it from a private configuration), and the sqlite3 command
+# the import reads Schleuder's database with.
+command -v schleuder >/dev/null || need+=(schleuder)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+# Mailman 3, whose REST exports `cloister import mailman3` is tested against
+# (its suite runs a private instance with only the REST runner).
+command -v mailman >/dev/null || need+=(mailman3)
 # The Exim binary extracted below needs these runtime libraries.
 [ -e /usr/lib/x86_64-linux-gnu/libidn.so.12 ] || ls /usr/lib/*/libidn.so.12 >/dev/null 2>&1 || need+=(libidn12)
 [ -x /usr/sbin/smtp-sink ] || [ -x /usr/lib/postfix/sbin/smtp-sink ] || true
@@ -65,6 +73,7 @@ if [ ${#need[@]} -gt 0 ]; then
   # Likewise the system clamd and freshclam (which would download signatures).
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     systemctl disable --now clamav-daemon.service clamav-daemon.socket clamav-freshclam.service >/dev/null 2>&1 || true
+    systemctl disable --now schleuder-api-daemon.service mailman3.service >/dev/null 2>&1 || true
   fi
 fi
 

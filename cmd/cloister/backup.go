@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -50,10 +51,11 @@ func (a *app) backupCmd() *cobra.Command {
 	var noArchive bool
 	c := &cobra.Command{
 		Use:   "backup DIR",
-		Short: "Snapshot the databases, queues and archives into DIR (a new directory)",
+		Short: "Snapshot the databases, queues, digests, templates and archives into DIR (a new directory)",
 		Long: `Write a consistent snapshot of cloister.db, keyring.db and replay.db (each from one
 read transaction, under the database's shared lock, so runners keep working),
-the queue entries and the archives into DIR, with a MANIFEST.json of SHA-256
+the queue entries, the posts waiting for each list's digest, the site and
+list templates and the archives into DIR, with a MANIFEST.json of SHA-256
 sums written last. Runners may keep running: an entry moving between queues
 during the copy may be copied twice, never lost. The secrets (keyring
 passphrase, queue key) are not copied: back them up separately, or sealed
@@ -110,6 +112,9 @@ func backup(cfg *config.Config, dir string, withArchive bool) (*manifest, error)
 		return nil, fmt.Errorf("backup dir %s is not empty", dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("create backup dir: %w (make its parent writable by this user once, e.g. install -d -o cloister -g cloister -m 0700 %s)", err, filepath.Dir(dir))
+		}
 		return nil, fmt.Errorf("create backup dir: %w", err)
 	}
 	m := &manifest{Version: 1, Created: time.Now().UTC(), Domain: cfg.Domain, Files: map[string]string{}}
@@ -155,25 +160,15 @@ func backup(cfg *config.Config, dir string, withArchive bool) (*manifest, error)
 			m.Files[rel] = sum
 		}
 	}
+	// The trees of state beside the queues: posts waiting for a list's
+	// next digest, site and list templates, and the archives.
+	trees := stateTrees
 	if withArchive {
-		root := filepath.Join(cfg.StateDir, "archive")
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return err
-			}
-			rel, err := filepath.Rel(cfg.StateDir, path)
-			if err != nil {
-				return err
-			}
-			sum, err := copyFile(path, filepath.Join(dir, rel))
-			if err != nil {
-				return err
-			}
-			m.Files[filepath.ToSlash(rel)] = sum
-			return nil
-		})
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("copy archives: %w", err)
+		trees = append(append([]string{}, trees...), "archive")
+	}
+	for _, tree := range trees {
+		if err := copyTree(cfg.StateDir, tree, dir, m); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.Path != "" {
@@ -193,6 +188,40 @@ func backup(cfg *config.Config, dir string, withArchive bool) (*manifest, error)
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
 	return m, nil
+}
+
+// stateTrees are the directories of the state directory that a backup
+// always copies whole (the archives are copied unless --no-archive):
+// digest holds each list's posts waiting for its next digest, templates the
+// site's and lists' notice templates.
+var stateTrees = []string{"digest", "templates"}
+
+// copyTree copies every regular file under stateDir/tree into dir and
+// records it in m. A missing tree is no error.
+func copyTree(stateDir, tree, dir string, m *manifest) error {
+	root := filepath.Join(stateDir, tree)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(stateDir, path)
+		if err != nil {
+			return err
+		}
+		sum, err := copyFile(path, filepath.Join(dir, rel))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // a digest sent meanwhile took its posts
+		}
+		if err != nil {
+			return err
+		}
+		m.Files[filepath.ToSlash(rel)] = sum
+		return nil
+	})
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("copy %s: %w", tree, err)
+	}
+	return nil
 }
 
 // queueFileName says whether a file of a queue directory belongs in a
@@ -371,7 +400,7 @@ func restore(cfg *config.Config, dir string, force bool) (int, error) {
 				return n, fmt.Errorf("backup holds an unexpected queue file %s", rel)
 			}
 			dst = filepath.Join(cfg.QueueRoot(), parts[1], parts[2])
-		case parts[0] == "archive":
+		case parts[0] == "archive" || slices.Contains(stateTrees, parts[0]):
 			dst = filepath.Join(cfg.StateDir, filepath.FromSlash(rel))
 		case rel == "bounce-secret":
 			dst = cfg.BounceSecretPath()
@@ -389,7 +418,11 @@ func restore(cfg *config.Config, dir string, force bool) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	if err := st.WriteIndex(cfg.IndexPath()); err != nil {
+	var copies []string
+	if cfg.MTAListsFile != "" {
+		copies = []string{cfg.MTAListsFile}
+	}
+	if err := st.WriteIndex(cfg.IndexPath(), copies...); err != nil {
 		return n, fmt.Errorf("rewrite lists.idx: %w", err)
 	}
 	return n, nil

@@ -322,8 +322,11 @@ func checkMaps(r *checkReport, s *site.Site, postfixDir, eximLists string) {
 			compareMap(r, eximLists, addrs, "rewrite it from cloister aliases --mta exim")
 		}
 	}
+	if checkSocketmap(r, s, addrs, postfixDir, 2*time.Second) {
+		found = true
+	}
 	if !found {
-		r.note("MTA maps", "none found (%s/cloister_recipients, %s); skipped", postfixDir, eximLists)
+		r.note("MTA maps", "none found (the socketmap, %s/cloister_recipients, %s); skipped", postfixDir, eximLists)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,7 +40,7 @@ func writeSecret(path string) error {
 
 func (a *app) initCmd() *cobra.Command {
 	var stateDir, domain, smtpAddr string
-	var force, system bool
+	var force, system, newConfig bool
 	sys := systemLayout{}
 	c := &cobra.Command{
 		Use:   "init",
@@ -80,8 +81,15 @@ func (a *app) initCmd() *cobra.Command {
 			} else if err := os.MkdirAll(abs, 0o750); err != nil {
 				return fmt.Errorf("create state dir: %w", err)
 			}
-			if _, err := os.Stat(path); err == nil && !force {
-				return fmt.Errorf("%s exists (use --force to overwrite)", path)
+			// --force makes a site's missing state again; it keeps an
+			// existing cloister.toml (a restored or edited one) unless
+			// --new-config.
+			keep := false
+			if _, err := os.Stat(path); err == nil {
+				if !force {
+					return fmt.Errorf("%s exists (use --force to keep it and make the missing state, --force --new-config to overwrite it)", path)
+				}
+				keep = !newConfig
 			}
 			// The secrets: the queue key seals plaintext of encrypted posts in
 			// the queues, the passphrase encrypts private keys in keyring.db.
@@ -106,19 +114,34 @@ func (a *app) initCmd() *cobra.Command {
 			if system {
 				sample = config.Sample(abs, domain, smtpAddr) + systemConfigNote(secrets)
 			}
+			if keep {
+				old, err := os.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("read %s: %w", path, err)
+				}
+				sample = string(old)
+			}
 			cfg, err := config.Parse([]byte(sample))
 			if err != nil {
-				return fmt.Errorf("sample config: %w", err)
+				return fmt.Errorf("config %s: %w", path, err)
+			}
+			if keep && cfg.Domain != strings.ToLower(domain) {
+				return fmt.Errorf("%s serves domain %s, not %s: give --domain %s, or --new-config to overwrite it", path, cfg.Domain, domain, cfg.Domain)
+			}
+			if keep && cfg.StateDir != abs {
+				return fmt.Errorf("%s has state_dir %s, not %s: give --state-dir %s, or --new-config to overwrite it", path, cfg.StateDir, abs, cfg.StateDir)
 			}
 			if err := cfg.Check(); err != nil {
 				return err
 			}
-			err = queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
-				_, err := io.WriteString(w, sample)
-				return err
-			})
-			if err != nil {
-				return err
+			if !keep {
+				err = queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
+					_, err := io.WriteString(w, sample)
+					return err
+				})
+				if err != nil {
+					return err
+				}
 			}
 			cfg.Path = path
 			if system {
@@ -142,14 +165,19 @@ func (a *app) initCmd() *cobra.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created %s\nuse it with --config %s or CLOISTER_CONFIG=%s\n", path, path, path)
+			verb := "created"
+			if keep {
+				verb = "kept the existing configuration (--new-config overwrites it):"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s\nuse it with --config %s or CLOISTER_CONFIG=%s\n", verb, path, path, path)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&stateDir, "state-dir", "var", "state directory")
 	c.Flags().StringVar(&domain, "domain", "", "mail domain of the lists")
 	c.Flags().StringVar(&smtpAddr, "smtp", config.DefaultSMTPAddr, "MTA address for outgoing mail (host:port)")
-	c.Flags().BoolVar(&force, "force", false, "overwrite an existing cloister.toml")
+	c.Flags().BoolVar(&force, "force", false, "over an existing site: keep its cloister.toml and make what is missing")
+	c.Flags().BoolVar(&newConfig, "new-config", false, "with --force: overwrite an existing cloister.toml with a fresh one")
 	c.Flags().BoolVar(&system, "system", false, "an installed site: state in /var/lib/cloister (0700, owned by --user), config in --config-dir, secrets in --credentials-dir for LoadCredential=; refuses looser permissions")
 	c.Flags().StringVar(&sys.ConfigDir, "config-dir", systemConfigDir, "with --system: where cloister.toml goes")
 	c.Flags().StringVar(&sys.CredentialsDir, "credentials-dir", systemCredentialsDir, "with --system: where the keyring passphrase and the queue key go")

@@ -56,6 +56,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.runnerCmd(),
 		a.runnersCmd(),
 		a.aliasesCmd(),
+		a.mtaCmd(),
 		a.statusCmd(),
 		a.checkCmd(),
 		a.keyCmd(),
@@ -68,6 +69,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.tokenCmd(),
 		a.apiCmd(),
 		a.webCmd(),
+		a.importCmd(),
 	)
 	return root
 }

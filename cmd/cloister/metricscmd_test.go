@@ -34,7 +34,7 @@ func TestRunnersServeMetrics(t *testing.T) {
 
 	a := &app{}
 	root := a.rootCmd()
-	root.SetArgs([]string{"--log-level", "error", "--config", cfg, "runners"})
+	root.SetArgs([]string{"--log-level", "error", "--config", cfg, "runners", "--in-process"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"sync"
@@ -66,11 +68,21 @@ func runnerNames() string {
 }
 
 func (a *app) runnersCmd() *cobra.Command {
-	var once bool
+	var once, inProcess, withSocketmap bool
 	c := &cobra.Command{
 		Use:   "runners",
-		Short: "Run every runner in one process (small sites, the demo)",
-		Args:  cobra.NoArgs,
+		Short: "Supervise every runner as a child process, in the foreground (without systemd)",
+		Long: `Start every runner as a child process (cloister runner NAME), restart
+one that dies (after 1 s, doubling up to 1 min while it keeps dying soon
+after its start), run the hourly expiry of held posts and tokens and the
+daily key-expiry notices, serve metrics when metrics_listen is set, and on
+SIGTERM or SIGINT stop every child (each finishes or returns the entry in
+hand; killed after 60 s) and exit. This is the process to run in a
+container, under runit or from a shell. --in-process runs the runners as
+goroutines of this one process instead (the demo, tests); --once drains
+every queue and exits. --socketmap supervises cloister mta socketmap too
+(Postfix's lookups, see docs/operators.md).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
@@ -83,6 +95,13 @@ func (a *app) runnersCmd() *cobra.Command {
 			}
 			if err := serveMetrics(ctx, s, s.Log); err != nil {
 				return err
+			}
+			if !inProcess {
+				names := runnerNamesList()
+				if withSocketmap {
+					names = append(names, socketmapChild)
+				}
+				return a.supervise(ctx, s, names)
 			}
 			var wg sync.WaitGroup
 			errs := make([]error, len(runners.All))
@@ -104,32 +123,10 @@ func (a *app) runnersCmd() *cobra.Command {
 					}
 				}()
 			}
-			// Held posts and tokens expire on the hour (systemd sites use the
-			// timer that runs `cloister held expire`).
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				t := time.NewTicker(time.Hour)
-				defer t.Stop()
-				var keysChecked time.Time
-				for {
-					if _, err := runners.ExpireHeld(s, time.Now()); err != nil {
-						s.Log.Error("expire held posts", "err", err)
-					}
-					// Key and certificate expiry notices, daily (systemd
-					// sites may use `cloister key check-expiry` on a timer).
-					if time.Since(keysChecked) >= 24*time.Hour {
-						keysChecked = time.Now()
-						if _, err := runners.KeyExpiryNotices(s, keysChecked); err != nil {
-							s.Log.Error("key expiry notices", "err", err)
-						}
-					}
-					select {
-					case <-ctx.Done():
-						return
-					case <-t.C:
-					}
-				}
+				housekeeping(ctx, s)
 			}()
 			notifyReady()
 			wg.Wait()
@@ -138,7 +135,59 @@ func (a *app) runnersCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&once, "once", false, "drain every queue (repeatedly, until all are empty) and exit")
+	c.Flags().BoolVar(&inProcess, "in-process", false, "run the runners as goroutines of this process, not as supervised children")
+	c.Flags().BoolVar(&withSocketmap, "socketmap", false, "supervise cloister mta socketmap (Postfix's lookups) too")
 	return c
+}
+
+// supervise runs every runner as a supervised child process, and the
+// housekeeping in this one, until ctx ends.
+func (a *app) supervise(ctx context.Context, s *site.Site, names []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the cloister binary: %w", err)
+	}
+	sv := &supervisor{
+		log: s.Log, min: restartMin, max: restartMax, stable: restartStable, grace: stopGrace,
+		command: func(name string) *exec.Cmd { return a.childCommand(self, name) },
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		housekeeping(ctx, s)
+	}()
+	s.Log.Info("supervising runners", "children", strings.Join(names, ","))
+	notifyReady()
+	sv.run(ctx, names)
+	notifyStopping()
+	wg.Wait()
+	return nil
+}
+
+// housekeeping expires held posts and tokens on the hour and sends key and
+// certificate expiry notices daily (systemd sites use the timer that runs
+// `cloister held expire` and `cloister key check-expiry`), until ctx ends.
+func housekeeping(ctx context.Context, s *site.Site) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	var keysChecked time.Time
+	for {
+		if _, err := runners.ExpireHeld(s, time.Now()); err != nil {
+			s.Log.Error("expire held posts", "err", err)
+		}
+		if time.Since(keysChecked) >= 24*time.Hour {
+			keysChecked = time.Now()
+			if _, err := runners.KeyExpiryNotices(s, keysChecked); err != nil {
+				s.Log.Error("key expiry notices", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // openWaiting opens the site for a runner process. A temporary condition (a

@@ -44,7 +44,7 @@ func TestPostfixPlaintextList(t *testing.T) {
 	cl("list", "create", "team", "--owner", "carol@subs.test", "--description", "The team")
 	cl("member", "add", "team", "dave@subs.test")
 	cl("member", "add", "team", "erin@subs.test", "--name", "Erin")
-	aliases := cl("aliases", "--mta", "postfix", "--deliver", bins.Deliver)
+	aliases := cl("aliases", "--mta", "postfix", "--style", "transport", "--deliver", bins.Deliver)
 	// deliver runs as the cloister user and writes into queue/in.
 	harness.Run(t, nil, "chown", "-R", "cloister:", state)
 

@@ -68,7 +68,7 @@ func TestPostfixPGPList(t *testing.T) {
 		homes[addr] = h
 	}
 	cl("member", "add", "team", "frank@subs.test") // no key
-	aliases := cl("aliases", "--mta", "postfix", "--deliver", bins.Deliver)
+	aliases := cl("aliases", "--mta", "postfix", "--style", "transport", "--deliver", bins.Deliver)
 	harness.Run(t, nil, "chown", "-R", "cloister:", state)
 	pf := harness.StartPostfix(t, dir, harness.Config{
 		ListDomain: domain, Aliases: aliases, Port: port,

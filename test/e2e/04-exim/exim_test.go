@@ -14,7 +14,9 @@ package eximsuite
 
 import (
 	"bytes"
+	"fmt"
 	"net/smtp"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,7 +44,14 @@ func TestEximPlaintextList(t *testing.T) {
 	cl("list", "create", "team", "--owner", "carol@subs.test", "--description", "The team")
 	cl("member", "add", "team", "dave@subs.test")
 	cl("member", "add", "team", "erin@subs.test", "--name", "Erin")
-	aliases := cl("aliases", "--mta", "exim", "--deliver", bins.Deliver, "--exim-lists", filepath.Join(dir, "exim-lists"))
+	// Cloister keeps the lists file Exim reads current (mta_lists_file).
+	f, err := os.OpenFile(cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "mta_lists_file = %q\n", filepath.Join(dir, "exim-lists"))
+	f.Close()
+	aliases := cl("aliases", "--mta", "exim", "--deliver", bins.Deliver)
 	// deliver runs as the cloister user and writes into queue/in.
 	harness.Run(t, nil, "chown", "-R", "cloister:", state)
 
@@ -107,6 +116,13 @@ func TestEximPlaintextList(t *testing.T) {
 		if err := c.Rcpt("team-request@" + domain); err != nil {
 			t.Fatalf("RCPT to team-request: %v", err)
 		}
+	})
+
+	t.Run("a list created while Exim runs is routed with no step", func(t *testing.T) {
+		cl("list", "create", "news", "--owner", "carol@subs.test")
+		cl("member", "add", "news", "frank@subs.test")
+		ex.Sendmail(t, "carol@subs.test", []byte("From: carol@subs.test\nTo: news@"+domain+"\nSubject: First news\nMessage-ID: <news-1@subs.test>\n\nnews\n"), "news@"+domain)
+		harness.FindMail(t, ex.Mailbox, "frank@subs.test", "Subject: [news] First news")
 	})
 
 	if st := cl("status"); !strings.Contains(st, "bad       0") {

@@ -23,7 +23,7 @@ import (
 )
 
 // units are the unit files etc/systemd ships.
-var units = []string{"cloister-runner@.service", "cloister.target", "cloister-expire.service", "cloister-expire.timer", "cloister-metrics.service", "cloister-api.service", "cloister-web.service"}
+var units = []string{"cloister-runner@.service", "cloister.target", "cloister-expire.service", "cloister-expire.timer", "cloister-metrics.service", "cloister-api.service", "cloister-web.service", "cloister-socketmap.service"}
 
 // installUnits copies the units into dir with ExecStart pointing at bin.
 func installUnits(t *testing.T, dir, bin string) {
@@ -63,7 +63,7 @@ func TestUnitsVerify(t *testing.T) {
 	os.Mkdir(units, 0o755)
 	installUnits(t, units, bins.Cloister)
 
-	all := []string{"cloister.target", "cloister-expire.service", "cloister-expire.timer", "cloister-metrics.service", "cloister-api.service", "cloister-web.service"}
+	all := []string{"cloister.target", "cloister-expire.service", "cloister-expire.timer", "cloister-metrics.service", "cloister-api.service", "cloister-web.service", "cloister-socketmap.service"}
 	for _, r := range runners.All {
 		all = append(all, "cloister-runner@"+r.Name()+".service")
 	}
@@ -108,7 +108,7 @@ func TestTargetWantsEveryRunner(t *testing.T) {
 // TestUnitHardening checks the settings that docs/operators.md and
 // docs/security.md promise, in every service.
 func TestUnitHardening(t *testing.T) {
-	for _, unit := range []string{"cloister-runner@.service", "cloister-expire.service", "cloister-metrics.service", "cloister-api.service", "cloister-web.service"} {
+	for _, unit := range []string{"cloister-runner@.service", "cloister-expire.service", "cloister-metrics.service", "cloister-api.service", "cloister-web.service", "cloister-socketmap.service"} {
 		t.Run(unit, func(t *testing.T) { checkHardening(t, unit) })
 	}
 	b, err := os.ReadFile(filepath.Join(testdirs.Root(t), "etc", "systemd", "cloister-runner@.service"))

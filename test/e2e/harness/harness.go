@@ -159,8 +159,9 @@ type Postfix struct {
 // Config is what a Postfix instance is set up with.
 type Config struct {
 	ListDomain string // piped to deliver
-	// Aliases is the output of `cloister aliases --mta postfix`: its
-	// recipient map and master.cf service are installed as they are.
+	// Aliases is the output of `cloister aliases --mta postfix` (--style
+	// socketmap or transport): its main.cf lines, recipient map and
+	// master.cf service are installed as they are.
 	Aliases   string
 	Mailboxes []string // local virtual mailboxes (user@domain) for subscribers and senders
 	Port      int      // smtpd port on 127.0.0.1 (0: a free one)
@@ -214,13 +215,31 @@ func StartPostfix(t *testing.T, dir string, c Config) *Postfix {
 		return path
 	}
 	sec := aliasSections(c.Aliases)
-	rcptMap, masterLine := sec["# /etc/postfix/cloister_recipients (postmap it)"], sec["# append to /etc/postfix/master.cf"]
-	if rcptMap == "" || masterLine == "" {
-		t.Fatalf("cloister aliases output lacks the recipient map or the master.cf line:\n%s", c.Aliases)
+	masterLine, mainCF := sec["# append to /etc/postfix/master.cf"], sec["# main.cf (postconf -e each line)"]
+	if masterLine == "" || mainCF == "" {
+		t.Fatalf("cloister aliases output lacks the master.cf line or the main.cf lines:\n%s", c.Aliases)
 	}
 	vmailbox := write("vmailbox", vmail)
-	transport := write("cloister_transport", c.ListDomain+" cloister:\n")
-	recipients := write("cloister_recipients", rcptMap)
+	maps := []string{vmailbox}
+	// The main.cf lines of `cloister aliases` are installed as printed; the
+	// hash maps of --style transport are written into the private
+	// directory and postmapped, as the operator would.
+	var mainLines []string
+	for _, l := range strings.Split(strings.TrimSpace(mainCF), "\n") {
+		if strings.Contains(l, "/etc/postfix/cloister_transport") {
+			l = "transport_maps = hash:" + write("cloister_transport", c.ListDomain+" cloister:\n")
+			maps = append(maps, filepath.Join(p.conf, "cloister_transport"))
+		}
+		if strings.Contains(l, "/etc/postfix/cloister_recipients") {
+			rcptMap := sec["# /etc/postfix/cloister_recipients (postmap it)"]
+			if rcptMap == "" {
+				t.Fatalf("cloister aliases output lacks the recipient map:\n%s", c.Aliases)
+			}
+			l = "relay_recipient_maps = hash:" + write("cloister_recipients", rcptMap)
+			maps = append(maps, filepath.Join(p.conf, "cloister_recipients"))
+		}
+		mainLines = append(mainLines, l)
+	}
 	pc := func(args ...string) { Run(t, nil, "postconf", append([]string{"-c", p.conf}, args...)...) }
 	pc("-e",
 		"queue_directory = "+filepath.Join(dir, "spool"),
@@ -231,11 +250,6 @@ func StartPostfix(t *testing.T, dir string, c Config) *Postfix {
 		"myhostname = "+c.ListDomain, "mydestination =", "mynetworks = 127.0.0.0/8",
 		"alias_maps =", "alias_database =", "relayhost =", "compatibility_level = 3.6",
 		"smtpd_tls_security_level = none", "smtp_tls_security_level = none",
-		"relay_domains = "+c.ListDomain,
-		"transport_maps = hash:"+transport,
-		"relay_recipient_maps = hash:"+recipients,
-		"cloister_destination_recipient_limit = 1",
-		"recipient_delimiter = +",
 		"virtual_mailbox_domains = "+strings.Join(domains, " "),
 		"virtual_mailbox_base = "+p.MailBase,
 		"virtual_mailbox_maps = hash:"+vmailbox,
@@ -244,6 +258,7 @@ func StartPostfix(t *testing.T, dir string, c Config) *Postfix {
 		"delay_warning_time = 0", "bounce_queue_lifetime = 1h", "maximal_queue_lifetime = 1h",
 		"queue_run_delay = 5s", "minimal_backoff_time = 5s", "maximal_backoff_time = 10s",
 	)
+	pc(append([]string{"-e"}, mainLines...)...)
 	pc("-F", "*/*/chroot = n")
 	// The smtpd listener moves to a private port; the pipe transport runs deliver.
 	master, _ := os.ReadFile(filepath.Join(p.conf, "master.cf"))
@@ -254,7 +269,7 @@ func StartPostfix(t *testing.T, dir string, c Config) *Postfix {
 	ms := smtpd.ReplaceAllString(string(master), fmt.Sprintf("127.0.0.1:%d inet", p.Port))
 	ms += masterLine
 	write("master.cf", ms)
-	for _, m := range []string{vmailbox, transport, recipients} {
+	for _, m := range maps {
 		Run(t, nil, "postmap", "-c", p.conf, m)
 	}
 	Run(t, nil, "postfix", "-c", p.conf, "check")

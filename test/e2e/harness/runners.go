@@ -2,18 +2,21 @@ package harness
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
 // StartRunners runs `cloister runners` for the site of cfgPath until the
-// test ends, logging to dir/runners.log, which is shown when the test fails.
-func StartRunners(t *testing.T, cloister, cfgPath, dir string) {
+// test ends (or the returned stop is called), logging to dir/runners.log,
+// which is shown when the test fails.
+func StartRunners(t *testing.T, cloister, cfgPath, dir string) (stop func()) {
 	t.Helper()
 	runners := exec.Command(cloister, "runners")
 	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
@@ -26,15 +29,22 @@ func StartRunners(t *testing.T, cloister, cfgPath, dir string) {
 	if err := runners.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			runners.Process.Signal(syscall.SIGTERM)
+			runners.Wait()
+			runLog.Close()
+		})
+	}
 	t.Cleanup(func() {
-		runners.Process.Signal(syscall.SIGTERM)
-		runners.Wait()
-		runLog.Close()
+		stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			t.Logf("runners log:\n%s", b)
+			t.Logf("runners log (%s):\n%s", logPath, b)
 		}
 	})
+	return stop
 }
 
 // WaitMail waits until mailbox(addr) holds at least n messages and returns
@@ -60,4 +70,46 @@ func FindMail(t *testing.T, mailbox func(string) [][]byte, addr, want string) []
 		return false
 	})
 	return found
+}
+
+// StartSocketmap runs `cloister mta socketmap` for the site of cfgPath until
+// the test ends (or the returned stop is called), logging to
+// dir/socketmap.log, and waits until it listens on listen (a loopback
+// host:port).
+func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) (stop func()) {
+	t.Helper()
+	sm := exec.Command(cloister, "mta", "socketmap")
+	sm.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
+	logPath := filepath.Join(dir, "socketmap.log")
+	smLog, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.Stdout, sm.Stderr = smLog, smLog
+	if err := sm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			sm.Process.Signal(syscall.SIGTERM)
+			sm.Wait()
+			smLog.Close()
+		})
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("socketmap log:\n%s", b)
+		}
+	})
+	Wait(t, 20*time.Second, "cloister mta socketmap to listen on "+listen, func() bool {
+		c, err := net.Dial("tcp", listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return stop
 }

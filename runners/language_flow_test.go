@@ -1,0 +1,82 @@
+package runners
+
+import (
+	"bytes"
+	"mime"
+	"net/mail"
+	"strings"
+	"testing"
+
+	"cloister/queue"
+)
+
+// subjects returns the decoded Subject of each message.
+func subjects(t *testing.T, box [][]byte) []string {
+	t.Helper()
+	var out []string
+	dec := new(mime.WordDecoder)
+	for _, m := range box {
+		msg, err := mail.ReadMessage(bytes.NewReader(m))
+		if err != nil {
+			t.Fatalf("unreadable mail: %v\n%s", err, m)
+		}
+		s, err := dec.DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestListLanguageShapesItsMail: a list whose language is fr (or de-AT,
+// which falls back to de) sends its subscription confirmation request, its
+// welcome and its rejection notice in that language, through the runners;
+// a language Cloister does not ship (pt-BR) falls back to English.
+func TestListLanguageShapesItsMail(t *testing.T) {
+	tests := []struct {
+		lang                     string
+		confirm, welcome, reject string
+	}{
+		{"fr", "Confirmer : subscribe dan@else.test to team@lists.test", "Bienvenue sur team@lists.test", "Votre message à team@lists.test a été refusé"},
+		{"de-AT", "Bestätigen: subscribe dan@else.test to team@lists.test", "Willkommen bei team@lists.test", "Ihr Beitrag an team@lists.test wurde abgelehnt"},
+		{"pt-BR", "Confirm: subscribe dan@else.test to team@lists.test", "Welcome to team@lists.test", "Your post to team@lists.test was rejected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			s := newTestSite(t)
+			s.setList(t, map[string]string{"language": tt.lang})
+			s.deliver(t, queue.SubRequest, "dan@else.test", "From: Dan <dan@else.test>\nSubject: join\n\nsubscribe\n")
+			s.drain(t)
+			var tok string
+			box := s.mailbox(t, "dan@else.test")
+			for i, subj := range subjects(t, box) {
+				if subj == tt.confirm {
+					tok = tokenIn(t, string(box[i]))
+				}
+			}
+			if tok == "" {
+				t.Fatalf("no confirmation request %q among %q", tt.confirm, subjects(t, box))
+			}
+			s.deliverConfirm(t, tok, "dan@else.test", "From: dan@else.test\nSubject: Re\n\nyes\n")
+			s.drain(t)
+			if got := subjects(t, s.mailbox(t, "dan@else.test")); !containsString(got, tt.welcome) {
+				t.Fatalf("no welcome %q among %q", tt.welcome, got)
+			}
+			s.deliver(t, queue.SubPost, "eve@outside.test", "From: eve@outside.test\nTo: team@lists.test\nSubject: hi\nMessage-ID: <lang-"+tt.lang+"@outside.test>\n\nhi\n")
+			s.drain(t)
+			if got := subjects(t, s.mailbox(t, "eve@outside.test")); !containsString(got, tt.reject) {
+				t.Fatalf("no rejection %q among %q", tt.reject, got)
+			}
+		})
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, l := range list {
+		if strings.TrimSpace(l) == s {
+			return true
+		}
+	}
+	return false
+}

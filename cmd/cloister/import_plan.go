@@ -9,6 +9,7 @@ import (
 
 	"cloister/lists"
 	"cloister/migrate"
+	"cloister/styles"
 )
 
 func (a *app) importCmd() *cobra.Command {
@@ -31,11 +32,12 @@ func (a *app) applyPlan(p *migrate.Plan, dryRun bool, out io.Writer) error {
 		return err
 	}
 	l.Description = p.Description
-	st, err := loadStyle(s, p.Style)
+	st, err := styles.Load(s, p.Style)
 	if err != nil {
 		return err
 	}
-	if err := st.apply(s, l); err != nil {
+	check := func(setting string, ls lists.Settings) error { return scenarioExists(s, setting, ls) }
+	if err := st.Apply(l, check); err != nil {
 		return err
 	}
 	for _, kv := range p.Settings {

@@ -263,3 +263,46 @@ func (c *crashCase) check(wantRepeats int) {
 		c.t.Errorf("files left in the queues: %v", left)
 	}
 }
+
+// TestRequeueKilledAtEachPoint: an operator's `cloister queue requeue bad
+// ENTRY` is killed at each point of its hand-over and the operator requeues
+// again. The bad queue has no runner to recover it: killed before the
+// commit point, the requeue did not happen and the second one must work;
+// killed after it, the entry was requeued and is gone from bad. Either way
+// every member gets every post once and bad is left empty.
+func TestRequeueKilledAtEachPoint(t *testing.T) {
+	dir := harness.WorkDir(t)
+	bins := harness.BuildTags(t, filepath.Join(dir, "bin"), "faultinject")
+	for _, point := range []string{queue.PointCreate, queue.PointStaged, queue.PointCommitted, queue.PointPublished, queue.PointRemove, queue.PointFinished} {
+		t.Run(point, func(t *testing.T) {
+			c := newCase(t, bins, filepath.Join(dir, "requeue-"+point), false)
+			names, _ := filepath.Glob(filepath.Join(c.state, "queue", queue.In, "*.msg"))
+			if len(names) != posts {
+				t.Fatalf("in holds %v", names)
+			}
+			entry := strings.TrimSuffix(filepath.Base(names[0]), ".msg")
+			c.mustRun("queue", "requeue", queue.In, entry, "--to", queue.Bad) // as if it had failed
+			inBad, _ := filepath.Glob(filepath.Join(c.state, "queue", queue.Bad, "*.msg"))
+			if len(inBad) != 1 {
+				t.Fatalf("bad holds %v", inBad)
+			}
+			entry = strings.TrimSuffix(filepath.Base(inBad[0]), ".msg")
+			cmd := exec.Command(c.bins.Cloister, "queue", "requeue", queue.Bad, entry, "--to", queue.In)
+			cmd.Env = append(append(os.Environ(), c.env...), queue.CrashAtEnv+"="+point+":1")
+			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Fatalf("requeue was not killed at %s:1: %v\n%s", point, err, out)
+			}
+			c.mustRun("runners", "--once")
+			committed := point != queue.PointCreate && point != queue.PointStaged
+			out, errOut, err := harness.RunErr(c.env, nil, c.bins.Cloister, "queue", "requeue", queue.Bad, entry, "--to", queue.In)
+			switch {
+			case !committed && err != nil:
+				t.Fatalf("requeue again after a kill before the commit point: %v\n%s%s", err, out, errOut)
+			case committed && (err == nil || !strings.Contains(errOut, "gone")):
+				t.Fatalf("requeue again after a kill past the commit point: %v, want the entry gone from bad\n%s%s", err, out, errOut)
+			}
+			c.mustRun("runners", "--once")
+			c.check(0)
+		})
+	}
+}

@@ -190,11 +190,8 @@ func main() {
 		fmt.Printf("only %d kills, fewer than -min-kills %d: nothing was proved\n", sup.total(), *minKills)
 	}
 	if lost != 0 || beyond != 0 || twiceToAll != 0 || left != 0 || *encrypted && snk.clear.Load() != 0 || sup.total() < *minKills {
-		fmt.Printf("FAIL (logs under %s)\n", sup.logDir)
-		if !*keep {
-			fmt.Println("rerun with -keep to inspect them")
-		}
-		os.Exit(1)
+		fmt.Printf("FAIL: the site is kept under %s (runner logs in %s)\n", dir, sup.logDir)
+		os.Exit(1) // without the deferred removal
 	}
 	fmt.Println("OK")
 }

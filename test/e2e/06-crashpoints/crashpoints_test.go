@@ -306,3 +306,111 @@ func TestRequeueKilledAtEachPoint(t *testing.T) {
 		})
 	}
 }
+
+// postCopyRE matches a distributed copy's Subject (prefixed by the
+// pipeline), not a held post attached to a moderator's notice.
+var postCopyRE = regexp.MustCompile(`(?m)^Subject: \[team\] crash post (\d+) end\r?$`)
+
+// TestHeldDecisionKilledAtEachPoint: the operator's `cloister held approve`,
+// `reject` or `discard` of a held post is killed at a point of its
+// hand-over, and the operator decides again. Killed before the commit point,
+// nothing was decided and the second decision is made; killed after it, the
+// first decision stands and the second is told so. The other held posts are
+// approved: every approved post reaches every member once, the decided one
+// once or never, and the sender gets at most one rejection.
+func TestHeldDecisionKilledAtEachPoint(t *testing.T) {
+	dir := harness.WorkDir(t)
+	bins := harness.BuildTags(t, filepath.Join(dir, "bin"), "faultinject")
+	tests := []struct{ verb, point string }{
+		{"approve", queue.PointCreate}, {"approve", queue.PointStaged}, {"approve", queue.PointCommitted},
+		{"approve", queue.PointPublished}, {"approve", queue.PointRemove}, {"approve", queue.PointFinished},
+		{"reject", queue.PointCreate}, {"reject", queue.PointStaged}, {"reject", queue.PointPublished},
+		{"reject", queue.PointFinished}, {"discard", queue.PointRemove},
+	}
+	for _, tt := range tests {
+		t.Run(tt.verb+"/"+tt.point, func(t *testing.T) {
+			c := newCase(t, bins, filepath.Join(dir, "held-"+tt.verb+"-"+tt.point), false)
+			c.mustRun("list", "set", "team", "send", "send.editorkey")
+			c.mustRun("runners", "--once")
+			ids := c.heldIDs()
+			if len(ids) != posts {
+				t.Fatalf("held: %v", ids)
+			}
+			cmd := exec.Command(c.bins.Cloister, "held", tt.verb, ids[0])
+			cmd.Env = append(append(os.Environ(), c.env...), queue.CrashAtEnv+"="+tt.point+":1")
+			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Fatalf("held %s was not killed at %s:1: %v\n%s", tt.verb, tt.point, err, out)
+			}
+			committed := tt.point != queue.PointCreate && tt.point != queue.PointStaged && tt.verb != "discard"
+			out, errOut, err := harness.RunErr(c.env, nil, c.bins.Cloister, "held", tt.verb, ids[0])
+			switch {
+			case !committed && err != nil:
+				t.Fatalf("held %s again after a kill before the commit point: %v\n%s%s", tt.verb, err, out, errOut)
+			case committed && (err == nil || !strings.Contains(errOut, "decided already")):
+				t.Fatalf("held %s again after a kill past the commit point: %v, want decided already\n%s%s", tt.verb, err, out, errOut)
+			}
+			c.mustRun(append([]string{"held", "approve"}, ids[1:]...)...)
+			c.mustRun("runners", "--once")
+			if left := c.heldIDs(); len(left) != 0 {
+				t.Errorf("held records left: %v", left)
+			}
+			wantCopies := 1
+			if tt.verb != "approve" {
+				wantCopies = 0
+			}
+			for _, m := range members {
+				box, _ := c.sink.Mailbox(m)
+				got := map[string]int{}
+				for _, msg := range box {
+					if sm := postCopyRE.FindSubmatch(msg); sm != nil {
+						got[string(sm[1])]++
+					}
+				}
+				// ids are in held order, not post order: count by total.
+				total := 0
+				for _, n := range got {
+					if n != 1 {
+						t.Errorf("%s got a post %d times: %v", m, n, got)
+					}
+					total += n
+				}
+				if total != posts-1+wantCopies {
+					t.Errorf("%s got %d posts, want %d", m, total, posts-1+wantCopies)
+				}
+			}
+			rejections := 0
+			box, _ := c.sink.Mailbox("bob@subs.test")
+			for _, msg := range box {
+				if bytes.Contains(msg, []byte("was rejected")) {
+					rejections++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[tt.verb == "reject"]; rejections != want {
+				t.Errorf("the sender got %d rejection notices, want %d", rejections, want)
+			}
+			var left []string
+			filepath.WalkDir(filepath.Join(c.state, "queue"), func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					left = append(left, p)
+				}
+				return nil
+			})
+			if len(left) != 0 {
+				t.Errorf("files left in the queues: %v", left)
+			}
+		})
+	}
+}
+
+// heldIDs lists the held posts' IDs (`cloister held ls`).
+func (c *crashCase) heldIDs() []string {
+	c.t.Helper()
+	out := harness.Run(c.t, c.env, c.bins.Cloister, "held", "ls")
+	var ids []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		if f := strings.Fields(l); len(f) > 0 {
+			ids = append(ids, f[0])
+		}
+	}
+	return ids
+}

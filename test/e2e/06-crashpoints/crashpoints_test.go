@@ -414,3 +414,48 @@ func (c *crashCase) heldIDs() []string {
 	}
 	return ids
 }
+
+var replyRE = regexp.MustCompile(`crash request (\d+) end`)
+
+// TestKillCommandRunnerAtEachCrashPoint: the command runner, which answers
+// mail to LIST-request, is killed at each crash point of its hand-over
+// (the reply to queue/out), the outgoing runner sends what it published,
+// and the command runner restarts: the sender gets one reply per request.
+func TestKillCommandRunnerAtEachCrashPoint(t *testing.T) {
+	dir := harness.WorkDir(t)
+	bins := harness.BuildTags(t, filepath.Join(dir, "bin"), "faultinject")
+	for _, point := range protocol {
+		t.Run(point, func(t *testing.T) {
+			c := newCase(t, bins, filepath.Join(dir, "command-"+point), false)
+			for i := 0; i < posts; i++ {
+				msg := fmt.Sprintf("From: bob@subs.test\nTo: team-request@lists.test\nMessage-ID: <req%d@subs.test>\nSubject: crash request %d end\n\nhelp\n", i, i)
+				if _, errOut, err := harness.RunErr(c.env, []byte(msg), bins.Deliver, "-f", "bob@subs.test", "team-request@lists.test"); err != nil {
+					t.Fatalf("deliver: %v %s", err, errOut)
+				}
+			}
+			c.mustRun("runner", "incoming", "--once")
+			if out, err := c.runner(queue.CrashAtEnv+"="+point+":2", "command"); err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Fatalf("runner command was not killed at %s:2: %v\n%s", point, err, out)
+			}
+			c.mustRun("runner", "outgoing", "--once")
+			c.mustRun("runner", "command", "--once")
+			c.mustRun("runners", "--once")
+			box, err := c.sink.Mailbox("bob@subs.test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, msg := range box {
+				if sm := replyRE.FindSubmatch(msg); sm != nil {
+					got[string(sm[1])]++
+				}
+			}
+			for i := 0; i < posts; i++ {
+				if n := got[fmt.Sprint(i)]; n != 1 {
+					t.Errorf("bob got %d replies to request %d", n, i)
+				}
+			}
+			c.check(0) // the three posts, delivered by the drain
+		})
+	}
+}

@@ -19,6 +19,7 @@ type supervisor struct {
 	mu                    sync.Mutex
 	procs                 map[string]*exec.Cmd
 	kills                 map[string]int
+	killedPIDs            map[int]bool // processes the killer signalled
 	restarts              atomic.Int64
 	stopping              bool
 	wg                    sync.WaitGroup
@@ -28,7 +29,7 @@ func (s *supervisor) start(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.procs == nil {
-		s.procs, s.kills = map[string]*exec.Cmd{}, map[string]int{}
+		s.procs, s.kills, s.killedPIDs = map[string]*exec.Cmd{}, map[string]int{}, map[int]bool{}
 	}
 	s.startLocked(name)
 }
@@ -47,8 +48,10 @@ func (s *supervisor) startLocked(name string) {
 		logf.Close()
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		killed := s.killedPIDs[cmd.Process.Pid]
+		delete(s.killedPIDs, cmd.Process.Pid)
 		if s.stopping {
-			if err != nil {
+			if err != nil && !killed { // the killer's last kill may come just before the stop
 				fmt.Fprintf(os.Stderr, "runner %s did not stop cleanly: %v (see %s)\n", name, err, logf.Name())
 			}
 			return
@@ -67,6 +70,7 @@ func (s *supervisor) killRandom() {
 	name := runnerNames[rand.IntN(len(runnerNames))]
 	if p := s.procs[name]; p != nil && p.Process.Signal(syscall.SIGKILL) == nil {
 		s.kills[name]++
+		s.killedPIDs[p.Process.Pid] = true
 	}
 }
 

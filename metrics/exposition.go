@@ -65,6 +65,7 @@ var Exported = []struct{ Name, Type, Help string }{
 	{"cloister_runner_last_tick_timestamp_seconds", "gauge", "Unix time of the runner loop's last tick."},
 	{"cloister_runner_start_timestamp_seconds", "gauge", "Unix time the runner process started."},
 	{"cloister_runner_processed_total", "counter", "Entries the runner finished since it started, by outcome: done, retry (put back for later), requeued (failed attempt), bad."},
+	{"cloister_runner_waiting", "gauge", "1 while the runner waits for a temporary condition to clear (a full disk, an I/O error, a database lock held too long), else 0."},
 	{"cloister_smtp_recipients_total", "counter", "Recipients handed to the MTA by the outgoing runner, by result: accepted, deferred (4xx), refused (5xx)."},
 	{"cloister_smtp_transactions_total", "counter", "SMTP transactions the outgoing runner made."},
 	{"cloister_crypto_operations_total", "counter", "Crypto operations, by op: open (decrypt and verify a post, by tech), seal (sign and encrypt a post once), copy (one subscriber's copy)."},
@@ -95,7 +96,7 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 	header(2)
 	for _, b := range s.Beats {
 		up := 0
-		if b.State(s.Now, MaxTickAge) == StateAlive {
+		if st := b.State(s.Now, MaxTickAge); st == StateAlive || st == StateWaiting {
 			up = 1
 		}
 		fmt.Fprintf(bw, "cloister_runner_up{%s} %d\n", labels(b), up)
@@ -119,7 +120,15 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 			fmt.Fprintf(bw, "cloister_runner_processed_total{%s,outcome=%s} %d\n", labels(b), quote(o), b.Processed[o])
 		}
 	}
-	for i := 6; i < len(Exported); i++ {
+	header(6)
+	for _, b := range s.Beats {
+		waiting := 0
+		if b.Waiting != "" {
+			waiting = 1
+		}
+		fmt.Fprintf(bw, "cloister_runner_waiting{%s} %d\n", labels(b), waiting)
+	}
+	for i := 7; i < len(Exported); i++ {
 		header(i)
 		family := strings.TrimPrefix(Exported[i].Name, "cloister_")
 		for _, b := range s.Beats {

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,10 @@ type Beat struct {
 	// Counters are the runner's own counters (package stats): SMTP hand-off
 	// results, crypto operations and their durations.
 	Counters map[string]int64 `json:"counters,omitempty"`
+	// Waiting is the temporary condition the runner waits on (a full disk,
+	// an I/O error, a database lock held too long), empty when it waits on
+	// none.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // Runner states reported by Beat.State.
@@ -52,6 +57,8 @@ const (
 	StateAlive = "alive" // the process exists and its loop ticked recently
 	StateStale = "stale" // the process exists but its loop has not ticked for too long
 	StateGone  = "gone"  // no such process: it died without removing its file
+	// StateWaiting: alive, and waiting for a temporary condition to clear.
+	StateWaiting = "waiting"
 )
 
 // State says whether the runner is alive: its process exists and its loop
@@ -62,6 +69,9 @@ func (b Beat) State(now time.Time, maxAge time.Duration) string {
 	}
 	if now.Sub(b.Tick) > maxAge {
 		return StateStale
+	}
+	if b.Waiting != "" {
+		return StateWaiting
 	}
 	return StateAlive
 }
@@ -82,6 +92,22 @@ type Heartbeat struct {
 	beat      Beat
 	processed map[string]*atomic.Int64
 	last      time.Time
+	waits     int    // waits in progress (the outgoing loop may wait in several goroutines)
+	waitingOn string // the condition of the latest of them
+}
+
+// Waiting records that a wait for a temporary condition begins (err, the
+// condition) or ends (nil). The next Tick writes the change.
+func (h *Heartbeat) Waiting(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		h.waits++
+		h.waitingOn = err.Error()
+	} else if h.waits > 0 {
+		h.waits--
+	}
+	h.last = time.Time{} // write the change at the next tick
 }
 
 // BeatFile returns the heartbeat file name of a runner and slice.
@@ -93,7 +119,9 @@ func BeatFile(runner string, slice queue.Slice) string {
 }
 
 // NewHeartbeat creates the run directory and writes the first beat.
-// processed may be nil.
+// processed may be nil. When only the write fails (a full disk), it returns
+// the heartbeat with the error: the runner goes on, and later ticks write
+// the file when they can.
 func NewHeartbeat(stateDir, runner string, slice queue.Slice, processed map[string]*atomic.Int64) (*Heartbeat, error) {
 	dir := RunDir(stateDir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -106,7 +134,7 @@ func NewHeartbeat(stateDir, runner string, slice queue.Slice, processed map[stri
 		h.beat.Slice = fmt.Sprintf("%d/%d", slice.I, slice.N)
 	}
 	if err := h.Tick(now); err != nil {
-		return nil, err
+		return h, err
 	}
 	return h, nil
 }
@@ -126,20 +154,55 @@ func (h *Heartbeat) Tick(now time.Time) error {
 		h.beat.Processed[o] = c.Load()
 	}
 	h.beat.Counters = stats.Snapshot(h.beat.Runner)
+	h.beat.Waiting = ""
+	if h.waits > 0 {
+		h.beat.Waiting = h.waitingOn
+	}
 	b, err := json.Marshal(h.beat)
 	if err != nil {
 		return err
 	}
+	// Padded to whole blocks, so that the file can be overwritten in place
+	// on a full disk (below): a runner waiting for space still says so.
+	b = append(b, '\n')
+	b = append(b, bytes.Repeat([]byte(" "), beatBlock-len(b)%beatBlock)...)
 	// A heartbeat needs no fsync: after a crash it is stale anyway.
 	tmp := h.Path + ".tmp" + strconv.Itoa(os.Getpid())
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
-		return fmt.Errorf("write heartbeat: %w", err)
+	err = os.WriteFile(tmp, b, 0o640)
+	if err == nil {
+		err = os.Rename(tmp, h.Path)
 	}
-	if err := os.Rename(tmp, h.Path); err != nil {
+	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write heartbeat: %w", err)
+		if ierr := overwrite(h.Path, b); ierr != nil {
+			return fmt.Errorf("write heartbeat: %w (in place: %v)", err, ierr)
+		}
 	}
 	return nil
+}
+
+// beatBlock is the size heartbeat files are padded to a multiple of.
+const beatBlock = 4096
+
+// overwrite rewrites the file at path in place with b, padded with spaces
+// to the file's size, when b fits in it: the blocks are the file's already,
+// so this needs no free space on file systems that overwrite in place.
+func overwrite(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if int64(len(b)) > fi.Size() {
+		return fmt.Errorf("%d bytes do not fit in the %d of the file", len(b), fi.Size())
+	}
+	b = append(b, bytes.Repeat([]byte(" "), int(fi.Size())-len(b))...)
+	_, err = f.WriteAt(b, 0)
+	return err
 }
 
 // Close removes the heartbeat file: the runner stopped cleanly.

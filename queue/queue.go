@@ -609,6 +609,45 @@ func (q *Queue) Recover(s Slice, bad *Queue, maxAttempts int) (recovered, wentBa
 	return recovered, wentBad, nil
 }
 
+// RecoverInPlace is Recover for a queue whose entries are known by their
+// names elsewhere (the held queue: each held record names its entry): it
+// finishes the hand-overs a crash interrupted after their commit point, then
+// puts every other claim back under its own name, unchanged (the rename
+// back of the claim), counting no attempt. The caller must know that no
+// live process holds a claim in the queue (the held queue's decision lock).
+func (q *Queue) RecoverInPlace() (recovered int, err error) {
+	if err := q.removeStaleTemps(); err != nil {
+		return 0, err
+	}
+	if err := q.removeOrphanStaged(); err != nil {
+		return 0, err
+	}
+	recovered, err = q.recoverLedgers(All)
+	if err != nil {
+		return recovered, err
+	}
+	names, err := q.Claimed(All)
+	if err != nil {
+		return recovered, err
+	}
+	for _, n := range names {
+		err := fault(PointRename)
+		if err == nil {
+			err = os.Rename(filepath.Join(q.Dir, n+extBak), filepath.Join(q.Dir, n+extMsg))
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return recovered, fmt.Errorf("put back %s in queue %s: %w", n, q.Name, err)
+		}
+		recovered++
+	}
+	if len(names) > 0 {
+		if err := syncDir(q.Dir); err != nil {
+			return recovered, err
+		}
+	}
+	return recovered, nil
+}
+
 // ToBad moves a claimed entry to the bad queue with the reason, keeping its
 // bytes exactly (a sealed entry stays sealed), exactly once (see Commit).
 func (q *Queue) ToBad(e *Entry, bad *Queue, reason string) error {

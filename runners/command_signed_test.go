@@ -68,7 +68,11 @@ func (k storeKeys) CertByFingerprint(string) ([]byte, bool)                { ret
 // keySite is the test site with a gpg-made list key and gpg keys for ann
 // (owner) and bob; dan has no key on file but holds the list key.
 func keySite(t *testing.T) (*testSite, map[string]*gnupg.Home, storeKeys) {
-	s := newTestSite(t)
+	return keySiteOn(t, newTestSite(t))
+}
+
+// keySiteOn is keySite on a test site made already.
+func keySiteOn(t *testing.T, s *testSite) (*testSite, map[string]*gnupg.Home, storeKeys) {
 	listHome := gnupg.New(t)
 	listHome.GenKey("team <team@lists.test>", "cv25519")
 	keys := storeKeys{&memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}, listCerts: map[string]keyring.ListCert{}}}

@@ -45,6 +45,10 @@ type Loop struct {
 	// TempBackoff is the first wait after a temporary condition (Temporary);
 	// the waits double up to a minute (default 1 s).
 	TempBackoff time.Duration
+	// Waiting, when set, is called with the condition when a wait for a
+	// temporary condition begins and with nil when it ends (for the
+	// heartbeat: `cloister status` and the metrics show the runner waiting).
+	Waiting func(cond error)
 
 	mu         sync.Mutex // guards claimWaits and stop: entries may be processed at once
 	claimWaits int        // temporary claim failures in a row
@@ -240,6 +244,10 @@ func (l *Loop) wait(ctx context.Context, log *slog.Logger, what string, err erro
 	delay := Backoff(n, base, time.Minute)
 	if n == 1 || n%10 == 0 {
 		log.Warn("waiting for a temporary condition to clear", "during", what, "err", err, "in", delay, "tries", n)
+	}
+	if l.Waiting != nil {
+		l.Waiting(err)
+		defer l.Waiting(nil)
 	}
 	if l.Tick != nil {
 		l.Tick()

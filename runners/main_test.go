@@ -19,8 +19,8 @@ import (
 // TestMain runs the test binary as a runner process when a kill test asks
 // for one (see killChild); otherwise it runs the tests.
 func TestMain(m *testing.M) {
-	if spec := os.Getenv("RUNNERS_APPROVE_CHILD"); spec != "" {
-		if err := approveChild(spec); err != nil {
+	if spec := os.Getenv("RUNNERS_DECIDE_CHILD"); spec != "" {
+		if err := decideChild(spec); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"cloister/internal/boltfile"
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -376,33 +377,70 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// heldEntry claims the held queue entry of a held record.
-func heldEntry(s *site.Site, h *lists.Held) (*queue.Entry, error) {
+// heldLockFile is the lock, in the state directory, that every decision on
+// a held post holds from its claim to its end (one decision at a time, in
+// every process of the site).
+const heldLockFile = "held.lock"
+
+// lockHeld takes the held queue's decision lock. While a process holds it,
+// no other decision is under way, so a claim found in the held queue was
+// left by a decision killed before it ended.
+func lockHeld(s *site.Site) (unlock func(), err error) {
+	timeout := s.Lists.Timeout
+	if timeout <= 0 {
+		timeout = boltfile.DefaultTimeout
+	}
+	f, err := boltfile.Lock(filepath.Join(s.Config.StateDir, heldLockFile), true, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("lock held posts: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// heldEntry takes the decision lock and claims the held queue entry of a
+// held record; the caller calls unlock once the decision is over (its
+// commit made and the record removed, or the claim put back).
+//
+// It first recovers what decisions killed before they ended left in the
+// held queue (queue.Recover: a committed decision is rolled forward, a
+// claim taken before the commit point is put back), so that a decision
+// killed before its commit point is made again and one killed after it
+// stands. A record whose entry is gone was decided by a decision that
+// committed but was killed before removing the record: the record is
+// removed and ErrHeldDecided returned.
+func heldEntry(s *site.Site, h *lists.Held) (e *queue.Entry, unlock func(), err error) {
+	locked, err := lockHeld(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			locked()
+		}
+	}()
 	name := strings.TrimSuffix(filepath.Base(h.File), ".msg")
 	held := s.Queue(queue.Held)
-	e, err := held.Claim(name)
+	// Interrupted decisions are not failures of the post: it stays held
+	// under its name however often they were (no attempts counted).
+	recovered, err := held.RecoverInPlace()
+	if err != nil {
+		return nil, nil, fmt.Errorf("held post %s: recover interrupted decisions: %w", h.ID, err)
+	}
+	if recovered > 0 {
+		s.Log.Warn("recovered interrupted decisions on held posts", "recovered", recovered, "list", h.List)
+	}
+	e, err = held.Claim(name)
 	if errors.Is(err, queue.ErrGone) {
-		if _, lerr := os.Stat(filepath.Join(held.Dir, ".commit-"+name)); lerr == nil {
-			// A decision on this post was committed by a process killed before
-			// it finished: recovery rolls it forward (the post is not decided
-			// again), and the post is gone from the held queue.
-			if _, _, rerr := held.Recover(queue.All, s.Queue(queue.Bad), s.Config.MaxAttempts); rerr != nil {
-				return nil, fmt.Errorf("held post %s: finish interrupted decision: %w", h.ID, rerr)
-			}
-			e, err = held.Claim(name)
-			if errors.Is(err, queue.ErrGone) {
-				s.Log.Warn("finished an interrupted decision on a held post", "held_id", h.ID, "list", h.List)
-				if derr := s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) }); derr != nil {
-					return nil, derr
-				}
-				return nil, fmt.Errorf("held post %s: %w", h.ID, ErrHeldDecided)
-			}
+		s.Log.Warn("finished an interrupted decision on a held post", "held_id", h.ID, "list", h.List)
+		if derr := s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) }); derr != nil {
+			return nil, nil, derr
 		}
+		return nil, nil, fmt.Errorf("held post %s: %w", h.ID, ErrHeldDecided)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("held post %s: %w", h.ID, err)
+		return nil, nil, fmt.Errorf("held post %s: %w", h.ID, err)
 	}
-	return e, nil
+	return e, locked, nil
 }
 
 // release puts a claimed held entry back when a decision failed half-way.
@@ -500,10 +538,11 @@ func Approve(s *site.Site, id, by string) error {
 	if err != nil {
 		return err
 	}
-	e, err := heldEntry(s, h)
+	e, unlock, err := heldEntry(s, h)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	m := e.Meta.Clone()
 	m.Decision = "approved by " + by
 	m.HeldID = ""
@@ -529,10 +568,11 @@ func Reject(s *site.Site, id, reason, by string) error {
 	if err != nil {
 		return err
 	}
-	e, err := heldEntry(s, h)
+	e, unlock, err := heldEntry(s, h)
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	if reason == "" {
 		reason = "the moderators declined it"
 	}
@@ -592,14 +632,13 @@ func Discard(s *site.Site, id, by string) error {
 	if err != nil {
 		return err
 	}
-	e, err := heldEntry(s, h)
-	if err != nil && !errors.Is(err, queue.ErrGone) {
+	e, unlock, err := heldEntry(s, h)
+	if err != nil {
 		return err
 	}
-	if e != nil {
-		if err := s.Queue(queue.Held).Finish(e); err != nil {
-			return err
-		}
+	defer unlock()
+	if err := s.Queue(queue.Held).Finish(e); err != nil {
+		return err
 	}
 	s.Log.Info("decision", "decision", "discarded", "held_id", h.ID, "list", h.List, "by", by)
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
@@ -655,10 +694,11 @@ func confirmSend(s *site.Site, t *lists.Token) error {
 	if h.List != t.List {
 		return fmt.Errorf("confirm: token of %s for a post to %s", t.List, h.List)
 	}
-	e, err := heldEntry(s, h)
+	e, unlock, err := heldEntry(s, h)
 	if err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
+	defer unlock()
 	err = confirmEntry(s, e, t)
 	if err != nil {
 		release(s, e)
@@ -757,29 +797,31 @@ func ExpireHeld(s *site.Site, now time.Time) (Expired, error) {
 }
 
 func expireOne(s *site.Site, h *lists.Held) error {
-	e, err := heldEntry(s, h)
-	if err != nil && !errors.Is(err, queue.ErrGone) {
+	e, unlock, err := heldEntry(s, h)
+	if errors.Is(err, ErrHeldDecided) {
+		return nil // decided before it expired; its record is gone now
+	}
+	if err != nil {
 		return err
 	}
-	if e != nil {
-		if !strings.HasPrefix(e.Meta.Decision, "request_auth") {
-			list, err := loadList(s, h.List)
-			if err != nil {
-				release(s, e)
-				return err
-			}
-			data := map[string]any{"Reason": h.Reason, "Days": list.Settings.HeldExpireDays}
-			outs, err := senderNotice(s, h, e, "expired", "-expired", data)
-			if err == nil {
-				err = commitHeld(s, e, outs)
-			}
-			if err != nil {
-				release(s, e)
-				return err
-			}
-		} else if err := commitHeld(s, e, nil); err != nil {
+	defer unlock()
+	if !strings.HasPrefix(e.Meta.Decision, "request_auth") {
+		list, err := loadList(s, h.List)
+		if err != nil {
+			release(s, e)
 			return err
 		}
+		data := map[string]any{"Reason": h.Reason, "Days": list.Settings.HeldExpireDays}
+		outs, err := senderNotice(s, h, e, "expired", "-expired", data)
+		if err == nil {
+			err = commitHeld(s, e, outs)
+		}
+		if err != nil {
+			release(s, e)
+			return err
+		}
+	} else if err := commitHeld(s, e, nil); err != nil {
+		return err
 	}
 	s.Log.Info("decision", "decision", "expired", "held_id", h.ID, "list", h.List, "sender", h.Sender)
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })

@@ -225,6 +225,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		for r, reply := range res.Temp {
 			temp[r] = reply
 		}
+		faultAt(PointAccepted) // crash tests only: the reply is in, the journal not yet
 		// Durable before the next transaction; a failed write waits here.
 		if err := jn.record(ctx, j.Log, line.String(), j.Tick); err != nil {
 			for v := range ready {
@@ -232,6 +233,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			}
 			return err
 		}
+		faultAt(PointJournaled)
 		txns++
 		var perm []queue.Failure
 		for r, reply := range res.Perm {

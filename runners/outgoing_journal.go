@@ -14,9 +14,18 @@ import (
 	"cloister/queue"
 )
 
-// PointJournal is the fault point (queue.FaultHook) before each write and
-// fsync of an outgoing progress journal.
-const PointJournal = "journal"
+// Fault points (queue.FaultHook) of the outgoing runner's fan-out.
+const (
+	// PointJournal: before each write and fsync of a progress journal.
+	PointJournal = "journal"
+	// PointAccepted: the MTA has answered a transaction (its 250 after
+	// DATA); the journal does not record it yet. A crash here repeats that
+	// transaction, the one in flight, and no other.
+	PointAccepted = "accepted"
+	// PointJournaled: a transaction's results are durable in the journal;
+	// the next transaction has not started.
+	PointJournaled = "journaled"
+)
 
 // journalBackoff is the first wait after a failed journal write; the waits
 // double up to a minute.
@@ -136,11 +145,14 @@ func (jn *journal) rewrite() error {
 // Close closes the journal file.
 func (jn *journal) Close() error { return jn.f.Close() }
 
-func journalFault() error {
+func journalFault() error { return faultAt(PointJournal) }
+
+// faultAt calls queue.FaultHook, when set, at a point.
+func faultAt(point string) error {
 	if queue.FaultHook == nil {
 		return nil
 	}
-	return queue.FaultHook(PointJournal)
+	return queue.FaultHook(point)
 }
 
 // parseJournal returns the recipients a journal's whole lines hold ("" for

@@ -31,7 +31,18 @@ type testSite struct {
 
 func newTestSite(t testing.TB) *testSite {
 	t.Helper()
+	return newTestSiteWith(t, nil)
+}
+
+// newTestSiteWith is newTestSite calling prepare with the state directory
+// (not yet created) before the site is opened there, e.g. to mount a small
+// file system on it.
+func newTestSiteWith(t testing.TB, prepare func(stateDir string)) *testSite {
+	t.Helper()
 	dir := t.TempDir()
+	if prepare != nil {
+		prepare(filepath.Join(dir, "state"))
+	}
 	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
 	if err != nil {
 		t.Fatal(err)

@@ -101,37 +101,18 @@ func (a *app) queueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			unlock, err := recoverForRequeue(s, from)
+			if err != nil {
+				return err
+			}
+			defer unlock()
 			for _, n := range args[1:] {
 				n = strings.TrimSuffix(n, ".msg")
-				e, err := from.Claim(n)
-				if err != nil {
-					return fmt.Errorf("%s: %w", n, err)
-				}
-				dest := to
-				if dest == "" {
-					dest = failedIn(e.Meta)
-				}
-				dq, err := queueByName(s.Queue, dest)
-				if err != nil {
-					from.Put(e, e.Meta, time.Now())
-					return err
-				}
-				m := e.Meta.Clone()
-				m.Attempts, m.Reason = 0, ""
-				m.AddStage("requeue", "by operator from "+from.Name)
-				r, err := e.BodyReader()
+				dest, err := requeueOne(s, from, n, to)
 				if err != nil {
 					return err
 				}
-				err = dq.Handover(m, r)
-				r.Close()
-				if err != nil {
-					return err
-				}
-				if err := from.Finish(e); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "requeued %s to %s\n", n, dq.Name)
+				fmt.Fprintf(cmd.OutOrStdout(), "requeued %s to %s\n", n, dest)
 			}
 			return nil
 		},

@@ -32,11 +32,15 @@ type runnerStatus struct {
 	Runner string `json:"runner"`
 	Slice  string `json:"slice,omitempty"`
 	PID    int    `json:"pid"`
-	// State is alive, stale (no loop tick for 30 s) or gone (the process died
-	// without removing its heartbeat file).
+	// State is alive, waiting (alive, and waiting for a temporary condition
+	// to clear: a full disk, an I/O error, a database lock held too long),
+	// stale (no loop tick for 30 s) or gone (the process died without
+	// removing its heartbeat file).
 	State       string           `json:"state"`
 	LastTickSec float64          `json:"last_tick_seconds"`
 	Processed   map[string]int64 `json:"processed"`
+	// Waiting is the condition a waiting runner waits on.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 type status struct {
@@ -78,7 +82,7 @@ func (a *app) statusCmd() *cobra.Command {
 			}
 			st.Runners = []runnerStatus{}
 			for _, b := range beats {
-				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed})
+				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed, b.Waiting})
 			}
 			badPerList := map[string]int{}
 			bad := s.Queue(queue.Bad)
@@ -136,7 +140,11 @@ func (a *app) statusCmd() *cobra.Command {
 				if r.Slice != "" {
 					name += " " + r.Slice
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s ago\t%d\t%d\n", name, r.PID, r.State, time.Duration(r.LastTickSec*float64(time.Second)).Round(time.Second), r.Processed["done"], r.Processed["bad"])
+				state := r.State
+				if r.State == metrics.StateWaiting {
+					state += " (" + r.Waiting + ")"
+				}
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s ago\t%d\t%d\n", name, r.PID, state, time.Duration(r.LastTickSec*float64(time.Second)).Round(time.Second), r.Processed["done"], r.Processed["bad"])
 			}
 			if len(st.BadReasons) > 0 {
 				fmt.Fprintf(w, "\nBAD REASON\tCOUNT\n")

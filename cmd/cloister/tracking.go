@@ -16,12 +16,17 @@ import (
 // `cloister status` and the metrics), and a function that removes the file.
 func tracked(s *site.Site, r runners.Runner, sl queue.Slice, wd *watchdog, i int) (*runners.Loop, func(), error) {
 	processed := metrics.NewProcessed()
+	log := s.Log.With("runner", r.Name())
 	hb, err := metrics.NewHeartbeat(s.Config.StateDir, r.Name(), sl, processed)
-	if err != nil {
+	if hb == nil {
 		return nil, nil, err
 	}
-	log := s.Log.With("runner", r.Name())
 	warned := false
+	if err != nil {
+		// A runner started on a full disk works (and waits) all the same.
+		log.Warn("heartbeat write failed", "err", err)
+		warned = true
+	}
 	tick := func() {
 		now := time.Now()
 		wd.tick(i, now)
@@ -30,7 +35,7 @@ func tracked(s *site.Site, r runners.Runner, sl queue.Slice, wd *watchdog, i int
 			warned = true
 		}
 	}
-	l := &runners.Loop{Site: s, Runner: ticking{r, tick}, Slice: sl, Processed: processed, Tick: tick}
+	l := &runners.Loop{Site: s, Runner: ticking{r, tick}, Slice: sl, Processed: processed, Tick: tick, Waiting: hb.Waiting}
 	return l, func() { hb.Close() }, nil
 }
 

@@ -31,10 +31,17 @@ type Binaries struct {
 // readable by the cloister user, since Postfix runs deliver as it).
 func Build(t *testing.T, dir string) Binaries {
 	t.Helper()
+	return BuildTags(t, dir)
+}
+
+// BuildTags is Build with build tags (e.g. faultinject, whose binaries kill
+// themselves at the crash points queue.CrashAtEnv names).
+func BuildTags(t *testing.T, dir string, tags ...string) Binaries {
+	t.Helper()
 	root := testdirs.Root(t)
 	b := Binaries{Cloister: filepath.Join(dir, "cloister"), Deliver: filepath.Join(dir, "deliver")}
 	for out, pkg := range map[string]string{b.Cloister: "./cmd/cloister", b.Deliver: "./cmd/deliver"} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", out, pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build links them
 		if o, err := cmd.CombinedOutput(); err != nil {

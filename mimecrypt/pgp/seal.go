@@ -229,6 +229,7 @@ func writeArmorLines(w io.Writer, b []byte) error {
 type recipientMessage struct {
 	head, tail, trailer []byte
 	rest                []byte
+	sharedID            int // which of the Sealed's shared tails tail is (see Pieces)
 }
 
 func (m *recipientMessage) len() int {
@@ -297,5 +298,9 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 	head = appendArmorLines(head, pkb, "\r\n")
 	trailer := append(sum, "-----END PGP MESSAGE-----\r\n\r\n--"+bd+"--\r\n"...)
 	tail, rest := b.tail(skip)
-	return &recipientMessage{head: head, tail: tail, rest: rest, trailer: trailer}, nil
+	id := 2 * skip
+	if aead {
+		id++
+	}
+	return &recipientMessage{head: head, tail: tail, rest: rest, trailer: trailer, sharedID: id}, nil
 }

@@ -214,6 +214,13 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	j.Log.Info("decision", "decision", "delivered", "kind", m.Kind, "recipients", delivered,
 		"no_key_notices", notices, "deferred", len(temp), "failed", len(m.Failed), "transactions", txns,
 		"egress_refused", len(refused))
+	// The subscriber keys judged for this fan-out are not verified again by
+	// the next process (keyring/pgpchecks.go).
+	if kc, ok := j.Site.Keys.(interface{ SaveChecks() error }); ok && dist != nil {
+		if err := kc.SaveChecks(); err != nil {
+			j.Log.Warn("signature checks not kept for the next process", "err", err)
+		}
+	}
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
 }

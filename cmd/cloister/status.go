@@ -11,6 +11,7 @@ import (
 	"cloister/lists"
 	"cloister/metrics"
 	"cloister/queue"
+	"cloister/runners"
 )
 
 type queueStatus struct {
@@ -37,6 +38,9 @@ type runnerStatus struct {
 	State       string           `json:"state"`
 	LastTickSec float64          `json:"last_tick_seconds"`
 	Processed   map[string]int64 `json:"processed"`
+	// Polling says the runner has no file watcher on its queue and scans it
+	// on a timer instead (it logged a warning when it started so).
+	Polling bool `json:"polling,omitempty"`
 }
 
 type status struct {
@@ -78,7 +82,8 @@ func (a *app) statusCmd() *cobra.Command {
 			}
 			st.Runners = []runnerStatus{}
 			for _, b := range beats {
-				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed})
+				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed,
+					b.Counters[runners.PollingCounter] > 0})
 			}
 			badPerList := map[string]int{}
 			bad := s.Queue(queue.Bad)
@@ -136,7 +141,11 @@ func (a *app) statusCmd() *cobra.Command {
 				if r.Slice != "" {
 					name += " " + r.Slice
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s ago\t%d\t%d\n", name, r.PID, r.State, time.Duration(r.LastTickSec*float64(time.Second)).Round(time.Second), r.Processed["done"], r.Processed["bad"])
+				state := r.State
+				if r.Polling {
+					state += " (polling: no file watcher)"
+				}
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s ago\t%d\t%d\n", name, r.PID, state, time.Duration(r.LastTickSec*float64(time.Second)).Round(time.Second), r.Processed["done"], r.Processed["bad"])
 			}
 			if len(st.BadReasons) > 0 {
 				fmt.Fprintf(w, "\nBAD REASON\tCOUNT\n")

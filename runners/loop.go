@@ -173,7 +173,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-events:
 			// Let a burst of arrivals settle a moment before rescanning, and
 			// take its other events: one rescan sees them all.
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(time.Millisecond)
 			drainEvents(events)
 		case <-timer.C:
 		}

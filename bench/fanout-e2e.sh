@@ -26,5 +26,5 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 echo "uptime: $(uptime)"
 go run ./bench/fanoute2e -bin "$BIN" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
-	-receivers "${RECEIVERS:-smtpsink,smtp-sink}" -size $((50 * 1024)) -repeat "${REPEAT:-3}"
+	-receivers "${RECEIVERS:-smtpsink,smtp-sink}" -size $((${SIZE_KB:-50} * 1024)) -repeat "${REPEAT:-3}"
 echo "uptime: $(uptime)"

@@ -109,6 +109,7 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 		return nil, Permanent("unreadable post: %v", err)
 	}
 	var inner bytes.Buffer
+	inner.Grow(len(post)) // at once: a buffer grown by doubling would hold twice a large post
 	d.outer = &mailmsg.Message{NL: msg.NL}
 	for _, f := range msg.Fields {
 		name := strings.ToLower(f.Name)
@@ -164,6 +165,9 @@ func fieldBytes(f *mailmsg.Field, nl string) []byte {
 func (d *distributor) prepare() error {
 	d.once.Do(func() {
 		defer stats.Time("outgoing", `op="seal"`, time.Now())
+		// The entity is not needed once sealed and signed: a large post is
+		// not held once more for the whole fan-out.
+		defer func() { d.inner = nil }()
 		protectedOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
 		inner := d.inner
 		if d.wantPGP || d.wantSMIME {

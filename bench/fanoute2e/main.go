@@ -49,19 +49,22 @@ import (
 const (
 	domain = "lists.bench.test"
 	list   = "team@" + domain
-	port   = "127.0.0.1:25251"
 )
+
+// port is where the receivers listen (-port).
+var port = "127.0.0.1:25251"
 
 func main() {
 	ns := flag.String("n", "1000", "subscriber counts, comma-separated")
 	batches := flag.String("batch", "1,100", "batch_size values, comma-separated")
-	receivers := flag.String("receivers", "smtpsink,smtp-sink", "receivers: smtpsink (go-smtp, discarding), smtp-sink (Postfix)")
+	receivers := flag.String("receivers", "smtpsink,smtp-sink", "receivers: smtpsink (go-smtp, discarding), smtp-sink (Postfix's), postfix (a private Postfix instance taking mail into its queue)")
 	size := flag.Int("size", 50<<10, "post size in bytes")
 	bin := flag.String("bin", "bin", "folder holding the built cloister, deliver and smtpsink binaries")
 	keep := flag.Bool("keep", false, "keep the sites' folder")
 	repeat := flag.Int("repeat", 3, "runs of each case (the medians are printed)")
 	warm := flag.Bool("warm", true, "also time posts handed to a long-running outgoing runner")
 	source := flag.Bool("source", true, "also run smtp-source into the same receiver, for the ratio")
+	flag.StringVar(&port, "port", port, "address the receivers listen on")
 	flag.Parse()
 	runSource, postSize = *source, *size
 
@@ -226,6 +229,17 @@ func median(ds []time.Duration) time.Duration {
 // startReceiver starts an SMTP server process on port and returns what
 // stops it (and the counts it printed, for smtpsink).
 func startReceiver(b bins, rcv string) func() map[string]int64 {
+	if rcv == "postfix" {
+		dir, err := os.MkdirTemp("", "fanout-postfix-")
+		check(err)
+		p := startPostfix(dir)
+		waitListen(rcv)
+		return func() map[string]int64 {
+			p.stop()
+			os.RemoveAll(dir)
+			return map[string]int64{}
+		}
+	}
 	var cmd *exec.Cmd
 	var out bytes.Buffer
 	switch rcv {
@@ -240,17 +254,7 @@ func startReceiver(b bins, rcv string) func() map[string]int64 {
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	check(cmd.Start())
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
-			check(fmt.Errorf("%s does not listen on %s: %w", rcv, port, err))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitListen(rcv)
 	return func() map[string]int64 {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
@@ -262,6 +266,21 @@ func startReceiver(b bins, rcv string) func() map[string]int64 {
 			}
 		}
 		return counts
+	}
+}
+
+// waitListen waits for the receiver to listen on port.
+func waitListen(rcv string) {
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", port)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if i > 2000 {
+			check(fmt.Errorf("%s does not listen on %s: %w", rcv, port, err))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -51,8 +51,12 @@ const (
 	list   = "team@" + domain
 )
 
-// port is where the receivers listen (-port).
-var port = "127.0.0.1:25251"
+// port is where the receivers listen (-port); sessions is the sites'
+// smtp_sessions (-sessions, 0 for the default).
+var (
+	port     = "127.0.0.1:25251"
+	sessions int
+)
 
 func main() {
 	ns := flag.String("n", "1000", "subscriber counts, comma-separated")
@@ -65,6 +69,7 @@ func main() {
 	warm := flag.Bool("warm", true, "also time posts handed to a long-running outgoing runner")
 	source := flag.Bool("source", true, "also run smtp-source into the same receiver, for the ratio")
 	flag.StringVar(&port, "port", port, "address the receivers listen on")
+	flag.IntVar(&sessions, "sessions", 0, "smtp_sessions of the sites (0: the default)")
 	flag.Parse()
 	runSource, postSize = *source, *size
 
@@ -306,6 +311,9 @@ func setup(dir string, n int) string {
 	sample = regexp.MustCompile(`(?m)^max_message_size_kb = \d+$`).ReplaceAllString(sample, fmt.Sprintf("max_message_size_kb = %d", max(10240, 2*postSize>>10)))
 	text := sample + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\n",
 		filepath.Join(secrets, "keyring-passphrase"), filepath.Join(secrets, "queue-key"))
+	if sessions > 0 {
+		text += fmt.Sprintf("smtp_sessions = %d\n", sessions)
+	}
 	check(os.WriteFile(cfgPath, []byte(text), 0o640))
 	cfg, err := config.Load(cfgPath)
 	check(err)

@@ -148,11 +148,18 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	timeout := j.Site.Config.SMTPTimeout()
 	f := &fanout{
 		j: j, m: m, list: list, jn: gj, envFrom: envFrom, timeout: timeout,
-		gate:   &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now},
-		client: &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout},
-		temp:   map[string]string{}, refused: map[string]string{},
+		gate: &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now},
+		client: &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout,
+			NoChunking: !j.Site.Config.SMTPChunking},
+		temp: map[string]string{}, refused: map[string]string{},
 	}
-	if err := f.run(ctx, ready, slots, min(j.Site.Config.SMTPSessions, len(units))); err != nil {
+	// A large fan-out goes out on several sessions at once; a small one on
+	// one, so that a crash repeats at most the one transaction in flight.
+	sessions := 1
+	if len(units) >= parallelFanout {
+		sessions = j.Site.Config.SMTPSessions
+	}
+	if err := f.run(ctx, ready, slots, sessions); err != nil {
 		return err
 	}
 	temp, refused := f.temp, f.refused
@@ -273,6 +280,11 @@ func recipientStatus(status string) bool {
 	}
 	return true
 }
+
+// parallelFanout is the number of transactions from which an entry's copies
+// go out on smtp_sessions sessions at once (each session's transaction in
+// flight may be repeated after a crash); below it, on one session.
+const parallelFanout = 64
 
 // maxSessions is how many SMTP sessions each sender of an attempt at an
 // entry opens at most (see fanout); past that, the rest of its share of the

@@ -16,7 +16,8 @@ import (
 )
 
 // fanout is one attempt at handing an outgoing entry's copies to the MTA
-// on several SMTP sessions at once (smtp_sessions of them at most). Each
+// on one SMTP session, or on several at once for a large fan-out
+// (parallelFanout transactions or more: smtp_sessions of them). Each
 // session waits for its transaction's journal lines to be durable before it
 // starts its next transaction, and the sessions share each fsync (group
 // commit), so a crash repeats at most the transactions in flight, one per

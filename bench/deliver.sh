@@ -8,4 +8,7 @@ cd "$(dirname "$0")/.."
 t0=$(date +%s%N); for i in $(seq 200); do /bin/true; done; t1=$(date +%s%N)
 echo "floor: /bin/true takes $(( (t1 - t0) / 200000 )) us per start on this machine"
 CGO_ENABLED=0 go build -trimpath -o bin/deliver ./cmd/deliver
-go run ./bench/deliverbench -deliver bin/deliver -n "${N:-1000}" -size $((10 * 1024)) -big 50
+CGO_ENABLED=0 go build -trimpath -o bin/enqueuefloor ./bench/enqueuefloor
+echo "uptime: $(uptime)"
+go run ./bench/deliverbench -deliver bin/deliver -floor bin/enqueuefloor -n "${N:-1000}" -size $((10 * 1024)) -big 50
+echo "uptime: $(uptime)"

@@ -4,7 +4,9 @@
 # NAME --once`), the outgoing runner timed alone, into a real SMTP server
 # process on loopback: bench/smtpsink (go-smtp's server, discarding; it offers
 # PIPELINING and CHUNKING) and Postfix's smtp-sink (PIPELINING, no CHUNKING:
-# the DATA path). Then Postfix's smtp-source sends the same number of messages
+# the DATA path), and a private Postfix instance (root; its smtpd takes each
+# message into its queue, fsynced, then the discard transport drops it).
+# Then Postfix's smtp-source sends the same number of messages
 # of the same size, with the same recipients per message, on one session,
 # into the same receiver, for the ratio. Prints one line per case: the
 # outgoing process's wall time, CPU (user + system), CPU per 1,000 copies and
@@ -26,5 +28,5 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 echo "uptime: $(uptime)"
 go run ./bench/fanoute2e -bin "$BIN" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
-	-receivers "${RECEIVERS:-smtpsink,smtp-sink}" -size $((50 * 1024)) -repeat "${REPEAT:-3}"
+	-receivers "${RECEIVERS:-smtpsink,smtp-sink,postfix}" -size $((${SIZE_KB:-50} * 1024)) -repeat "${REPEAT:-3}"
 echo "uptime: $(uptime)"

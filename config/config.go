@@ -105,6 +105,11 @@ type Config struct {
 	// once, each over its own SMTP session, so that one slow transaction
 	// does not hold up every list. Default 4.
 	SMTPSessions int `toml:"smtp_sessions"`
+	// SMTPChunking makes the outgoing runner send with BDAT (RFC 3030)
+	// when the MTA offers CHUNKING. By default it sends with DATA: Postfix
+	// 3.7 takes pipelined copies over DATA about five times as fast as over
+	// BDAT (bench/fanout-e2e.sh, receiver postfix). Default false.
+	SMTPChunking bool `toml:"smtp_chunking"`
 	// SMTPTimeoutSeconds bounds connecting to the MTA and each SMTP command,
 	// the end of DATA included; a transaction that times out is deferred and
 	// retried. It must stay below the systemd watchdog (WatchdogSec=120s).
@@ -397,6 +402,7 @@ max_message_size_kb = %d
 # clamd_unavailable = "%s"                                    # or "accept"
 # clamd_retry_seconds = %d
 # smtp_sessions = %d
+# smtp_chunking = false                                          # true: BDAT where the MTA offers CHUNKING
 # smtp_timeout_seconds = %d
 # domains = []                                                   # more list domains besides domain
 # socketmap_listen = "%s"                            # cloister mta socketmap, for Postfix

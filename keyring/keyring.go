@@ -58,6 +58,7 @@ type Keyring struct {
 	parsed   map[string]*parsedPGP      // fingerprint -> parsed public key
 	unlocked map[string]*unlockedRecord // kind NUL list -> unlocked secret
 	gen      genFile                    // the generation token
+	checks   checks                     // signature checks kept across processes (pgpchecks.go)
 
 	// trust is the S/MIME trust of the site, set by SetTrust.
 	trust trust

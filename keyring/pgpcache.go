@@ -50,12 +50,23 @@ func (k *Keyring) pgpParsed(r *pgpRecord, now time.Time) (*parsedPGP, error) {
 		return nil, fmt.Errorf("stored key %s does not parse: %v", r.Fingerprint, err)
 	}
 	p = &parsedPGP{raw: r.Key, entity: el[0]}
+	// Signatures checked by an earlier process for these very bytes are
+	// not verified again (pgpchecks.go); the others are, here.
+	k.mu.Lock()
+	marks, stored := k.storedMarks(r)
+	k.mu.Unlock()
+	if stored && applyMarks(p.entity, marks) != nil {
+		stored = false
+	}
 	checkSignatures(p.entity)
 	p.encryptable(now)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if q := k.parsed[r.Fingerprint]; q != nil && bytes.Equal(q.raw, r.Key) {
 		return q, nil // another worker was first: share its entity
+	}
+	if !stored || marksOf(p.entity) != marks {
+		k.keepMarks(r, p.entity)
 	}
 	k.parsed[r.Fingerprint] = p
 	return p, nil

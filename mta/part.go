@@ -113,3 +113,16 @@ func wireBDAT(parts []*Part) ([][]byte, int) {
 	}
 	return out, n
 }
+
+// Join returns the concatenation of parts as given (before encoding).
+func Join(parts []*Part) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p.raw)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = append(out, p.raw...)
+	}
+	return out
+}

@@ -115,11 +115,16 @@ func (e *Entry) Body() ([]byte, error) {
 	if _, err := f.Seek(e.bodyOffset, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("seek entry %s: %w", e.Name, err)
 	}
-	b, err := io.ReadAll(f)
-	if err != nil {
+	// Room for the whole body at once: io.ReadAll grows by doubling and
+	// would hold up to twice a large post for as long as the body is used.
+	var buf bytes.Buffer
+	if fi, err := f.Stat(); err == nil && fi.Size() > e.bodyOffset {
+		buf.Grow(int(fi.Size()-e.bodyOffset) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read entry %s: %w", e.Name, err)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // BodyReader opens the message bytes of a claimed entry for streaming.

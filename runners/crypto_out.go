@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -23,6 +22,7 @@ import (
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/rawmime"
 	"cloister/mimecrypt/smime"
+	"cloister/mta"
 	"cloister/queue"
 	"cloister/site"
 	"cloister/stats"
@@ -55,16 +55,8 @@ type distributor struct {
 	pgpSealed                *pgp.Sealed
 	smimeSealed              *smime.Sealed
 	signedPlain, outerHeader []byte
-	copyLen                  atomic.Int64 // the largest per-subscriber copy made so far
-}
-
-// armoredSize bounds the OpenPGP armor of an inner entity of n bytes once
-// signed and encrypted: line ends made CRLF (up to one byte in 38 for
-// base64 bodies), a few KB of packets, then 64 characters and CRLF per 48
-// bytes.
-func armoredSize(n int) int {
-	signed := n + n/38 + 4096
-	return (signed/48 + 1) * 66
+	headerPart               *mta.Part // outerHeader, encoded for the wire once
+	tails                    sync.Map  // SharedID -> *mta.Part: the shared armor of the OpenPGP body
 }
 
 // copySize estimates the bytes of one copy: the post in base64 or OpenPGP
@@ -117,6 +109,7 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 		return nil, Permanent("unreadable post: %v", err)
 	}
 	var inner bytes.Buffer
+	inner.Grow(len(post)) // at once: a buffer grown by doubling would hold twice a large post
 	d.outer = &mailmsg.Message{NL: msg.NL}
 	for _, f := range msg.Fields {
 		name := strings.ToLower(f.Name)
@@ -173,6 +166,9 @@ func fieldBytes(f *mailmsg.Field, nl string) []byte {
 func (d *distributor) prepare() error {
 	d.once.Do(func() {
 		defer stats.Time("outgoing", `op="seal"`, time.Now())
+		// The entity is not needed once sealed and signed: a large post is
+		// not held once more for the whole fan-out.
+		defer func() { d.inner = nil }()
 		protectedOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
 		inner := d.inner
 		if d.wantPGP || d.wantSMIME {
@@ -194,6 +190,7 @@ func (d *distributor) prepare() error {
 		w := &crlfWriter{w: &hdr}
 		w.Write(bytes.TrimSuffix(protectedOuter.HeaderBytes(), []byte(protectedOuter.NL)))
 		d.outerHeader = hdr.Bytes()
+		d.headerPart = mta.NewPart(d.outerHeader)
 		cfg := &packet.Config{Time: func() time.Time { return d.now }}
 		if d.wantPGP {
 			if d.pgpSealed, d.err = pgp.Seal(inner, d.pgpKey, cfg); d.err != nil {
@@ -239,30 +236,29 @@ func (d *distributor) prepare() error {
 	return d.err
 }
 
-// copyFor returns the copy of the post for one subscriber, or a notice when
-// the subscriber cannot be sent the post (notice true).
-func (d *distributor) copyFor(rcpt string) (data []byte, notice, pooled bool, err error) {
+// fill makes the copy of the post for the one subscriber of u, or a
+// notice when the subscriber cannot be sent the post (u.notice). An
+// OpenPGP copy is made of parts (u.parts): the outer header and the armor
+// of the encrypted body are shared by every copy and encoded for the wire
+// once per post (mta.Part); only the key packets and the checksum are the
+// subscriber's own. Other copies are whole messages (u.data).
+func (d *distributor) fill(u *unit) {
+	rcpt := u.rcpts[0]
 	if err := d.prepare(); err != nil {
-		return nil, false, false, err
+		u.err = err
+		return
 	}
 	defer stats.Time("outgoing", `op="copy"`, time.Now())
 	if d.wantPGP {
 		key, kerr := d.site.Keys.EncryptionPGP(rcpt, d.now)
 		if kerr == nil {
-			b := copyBuffers.Get().(*bytes.Buffer)
-			b.Reset()
-			// Room for the whole copy at once: a buffer grown by doubling
-			// would hold twice a large post. The first copy's size, known
-			// after it is made, sets the room for the others.
-			b.Grow(max(int(d.copyLen.Load())+4096, len(d.outerHeader)+armoredSize(len(d.inner))+4096))
-			b.Write(d.outerHeader)
-			if err := d.pgpSealed.WriteFor(&crlfWriter{w: b}, key); err != nil {
-				return nil, false, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+			parts, err := d.pgpParts(key)
+			if err != nil {
+				u.err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
+				return
 			}
-			if n := int64(b.Len()); n > d.copyLen.Load() {
-				d.copyLen.Store(n)
-			}
-			return b.Bytes(), false, true, nil
+			u.parts = parts
+			return
 		}
 	}
 	if d.wantSMIME {
@@ -270,18 +266,40 @@ func (d *distributor) copyFor(rcpt string) (data []byte, notice, pooled bool, er
 		if cerr == nil {
 			ent, err := d.smimeSealed.For(cert)
 			if err != nil {
-				return nil, false, false, fmt.Errorf("encrypt to %s: %w", rcpt, err)
+				u.err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
+				return
 			}
-			return append(append([]byte{}, d.outerHeader...), ent...), false, false, nil
+			u.data = append(append([]byte{}, d.outerHeader...), ent...)
+			return
 		}
 	}
-	if d.arrived || d.forcePGP || d.forceSMIME {
-		return d.noKeyNotice(rcpt), true, false, nil
+	switch {
+	case d.arrived || d.forcePGP || d.forceSMIME:
+		u.data, u.notice = d.noKeyNotice(rcpt), true
+	case d.signedPlain != nil:
+		u.data = d.signedPlain
+	default:
+		u.data = d.plain
 	}
-	if d.signedPlain != nil {
-		return d.signedPlain, false, false, nil
+}
+
+// pgpParts returns the parts of the OpenPGP copy for keys: the shared outer
+// header, the keys' own head, the shared armor of the body (one mta.Part
+// per alignment, made on first use) and the keys' own trailer.
+func (d *distributor) pgpParts(keys ...*openpgp.Entity) ([]*mta.Part, error) {
+	p, err := d.pgpSealed.PiecesFor(keys...)
+	if err != nil {
+		return nil, err
 	}
-	return d.plain, false, false, nil
+	shared := mta.NewPart(p.Shared)
+	if p.SharedID >= 0 {
+		if v, ok := d.tails.Load(p.SharedID); ok {
+			shared = v.(*mta.Part)
+		} else if v, loaded := d.tails.LoadOrStore(p.SharedID, shared); loaded {
+			shared = v.(*mta.Part)
+		}
+	}
+	return []*mta.Part{d.headerPart, mta.NewPart(p.Head), shared, mta.NewPart(p.Trailer)}, nil
 }
 
 // noKeyNotice tells a subscriber that a post could not be sent because no
@@ -375,18 +393,6 @@ func (c *crlfWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// copyBuffers recycles the buffers of per-subscriber copies: a fan-out makes
-// thousands of copies of the same size, and zeroing a fresh one each time
-// costs more than the encryption. Outgoing returns a buffer once its copy
-// has been handed to the MTA.
-var copyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// releaseCopy returns the buffer behind a copy made by copyFor.
-func releaseCopy(data []byte) {
-	b := bytes.NewBuffer(data[:0])
-	copyBuffers.Put(b)
-}
-
 // batchFor makes the copies for a batch of subscribers (batch_size > 1): one
 // copy for all who have an OpenPGP key, with hidden key IDs when the list
 // hides recipients (so that no subscriber learns who else is in the batch)
@@ -417,12 +423,11 @@ func (d *distributor) batchFor(rcpts []string) []*unit {
 		rest = append(rest, r)
 	}
 	if len(pgpKeys) > 0 {
-		var b bytes.Buffer
-		b.Write(d.outerHeader)
-		if err := d.pgpSealed.WriteFor(&crlfWriter{w: &b}, pgpKeys...); err != nil {
+		parts, err := d.pgpParts(pgpKeys...)
+		if err != nil {
 			return []*unit{{rcpts: rcpts, err: fmt.Errorf("encrypt to a batch: %w", err)}}
 		}
-		out = append(out, &unit{rcpts: pgpRcpts, data: b.Bytes()})
+		out = append(out, &unit{rcpts: pgpRcpts, parts: parts})
 	}
 	if len(certs) > 0 {
 		ent, err := d.smimeSealed.For(certs...)
@@ -433,7 +438,7 @@ func (d *distributor) batchFor(rcpts []string) []*unit {
 	}
 	for _, r := range rest {
 		u := &unit{rcpts: []string{r}}
-		u.data, u.notice, u.pooled, u.err = d.copyFor(r)
+		d.fill(u)
 		out = append(out, u)
 	}
 	return out

@@ -111,19 +111,16 @@ func (l *Loop) Run(ctx context.Context) error {
 	}
 	var events chan fsnotify.Event
 	if !l.Once {
-		w, err := fsnotify.NewWatcher()
-		if err == nil {
-			defer w.Close()
-			if err := w.Add(in.Dir); err == nil {
-				events = w.Events
-			} else {
-				log.Warn("watching queue failed; polling only", "err", err)
-			}
-		}
+		var closeWatch func()
+		events, closeWatch = l.watch(in.Dir, log)
+		defer closeWatch()
 	}
 	poll := l.Poll
 	if poll == 0 {
 		poll = 2 * time.Second
+		if events == nil && !l.Once {
+			poll = pollFallback // no notifications: scan often instead
+		}
 	}
 	notifyReady()
 	par := newParallel(l.width())
@@ -185,8 +182,10 @@ func (l *Loop) Run(ctx context.Context) error {
 			timer.Stop()
 			return nil
 		case <-events:
-			// Let a burst of arrivals settle a moment before rescanning.
-			time.Sleep(5 * time.Millisecond)
+			// Let a burst of arrivals settle a moment before rescanning, and
+			// take its other events: one rescan sees them all.
+			time.Sleep(time.Millisecond)
+			drainEvents(events)
 		case <-timer.C:
 		}
 		timer.Stop()

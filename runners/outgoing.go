@@ -17,7 +17,6 @@ import (
 	"cloister/mta"
 	"cloister/ownmail"
 	"cloister/queue"
-	"cloister/stats"
 )
 
 // Outgoing hands mail to the MTA over SMTP: the envelope sender is
@@ -105,7 +104,8 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			unscored = append(unscored, queue.Failure{Recipient: r, Reply: reply})
 		}
 	}
-	if err := scoreRefusals(ctx, j, jn, m, list, unscored); err != nil {
+	gj := newGroupJournal(jn)
+	if err := scoreRefusals(ctx, j, gj, m, list, unscored); err != nil {
 		return err
 	}
 	var todo []string
@@ -146,115 +146,24 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	// DATA) by smtp_timeout_seconds, below the systemd watchdog: a silent
 	// MTA defers the rest of the fan-out instead of getting the runner killed.
 	timeout := j.Site.Config.SMTPTimeout()
-	client := &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout}
-	temp := map[string]string{}
-	// A session that fails (a lost connection, a deadline passed) is
-	// replaced for the rest of the fan-out, up to maxSessions per attempt:
-	// one silent transaction defers its own recipients, not the others.
-	var sess *mta.Session
-	var sessErr error
-	sessions := 0
-	defer func() {
-		if sess != nil {
-			closeSession(sess, j.Tick)
-		}
-	}()
-	delivered, txns, notices := 0, 0, 0
-	refused := map[string]string{} // recipients whose copy the egress gate refused
-	gate := &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now}
-	for u := range ready {
-		freeSlot(u, slots)
-		if u.err != nil {
-			// Drain the workers, then count an attempt: a copy that cannot be made
-			// is not the subscriber's fault, and the journal keeps what was sent.
-			for v := range ready {
-				freeSlot(v, slots)
-			}
-			return u.err
-		}
-		// The egress gate: the last check before the wire (security invariant 2).
-		if gerr := gate.Check(m, u.data, u.rcpts, u.notice); gerr != nil {
-			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
-			for _, r := range u.rcpts {
-				refused[r] = gerr.Error()
-				delete(temp, r) // not retried: the session may have failed to open
-			}
-			if u.pooled {
-				releaseCopy(u.data)
-				u.data = nil
-			}
-			continue
-		}
-		if sess == nil && sessions < maxSessions {
-			sessions++
-			sess, sessErr = openSession(ctx, client, timeout, j.Tick)
-		}
-		if sess == nil {
-			for _, r := range u.rcpts {
-				temp[r] = sessErr.Error()
-			}
-			continue
-		}
-		from := envFrom
-		if m.Kind == "post" && len(u.rcpts) == 1 {
-			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
-		}
-		stopTicks := tickWhile(j.Tick) // the wait is bounded by the SMTP deadlines
-		res, serr := sess.Send(from, u.rcpts, u.data)
-		stopTicks()
-		stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))
-		stats.Add("outgoing", `smtp_recipients_total{result="deferred"}`, int64(len(res.Temp)))
-		stats.Add("outgoing", `smtp_recipients_total{result="refused"}`, int64(len(res.Perm)))
-		stats.Add("outgoing", "smtp_transactions_total", 1)
-		if u.pooled {
-			releaseCopy(u.data)
-			u.data = nil
-		}
-		var line strings.Builder
-		for _, r := range res.Accepted {
-			fmt.Fprintf(&line, "ok %s\n", r)
-			delivered++
-			if u.notice {
-				notices++
-			}
-		}
-		for r, reply := range res.Perm {
-			fmt.Fprintf(&line, "fail %s %s\n", r, oneLine(reply))
-			m.Failed = append(m.Failed, queue.Failure{Recipient: r, Reply: reply})
-		}
-		for r, reply := range res.Temp {
-			temp[r] = reply
-		}
-		faultAt(PointAccepted) // crash tests only: the reply is in, the journal not yet
-		// Durable before the next transaction; a failed write waits here.
-		if err := jn.record(ctx, j.Log, line.String(), j.Tick); err != nil {
-			for v := range ready {
-				freeSlot(v, slots)
-			}
-			return err
-		}
-		faultAt(PointJournaled)
-		txns++
-		var perm []queue.Failure
-		for r, reply := range res.Perm {
-			perm = append(perm, queue.Failure{Recipient: r, Reply: reply})
-		}
-		if err := scoreRefusals(ctx, j, jn, m, list, perm); err != nil {
-			for v := range ready {
-				freeSlot(v, slots)
-			}
-			return err
-		}
-		if j.Tick != nil {
-			j.Tick() // a long fan-out is progress: the watchdog is fed per transaction
-		}
-		if serr != nil { // the connection is gone: the next unit opens another
-			j.Log.Warn("SMTP session failed; recipients deferred", "recipients", len(res.Temp), "err", serr)
-			sessErr = serr
-			closeSession(sess, j.Tick)
-			sess = nil
-		}
+	f := &fanout{
+		j: j, m: m, list: list, jn: gj, envFrom: envFrom, timeout: timeout,
+		gate: &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now},
+		client: &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout,
+			NoChunking: !j.Site.Config.SMTPChunking},
+		temp: map[string]string{}, refused: map[string]string{},
 	}
+	// A large fan-out goes out on several sessions at once; a small one on
+	// one, so that a crash repeats at most the one transaction in flight.
+	sessions := 1
+	if len(units) >= parallelFanout {
+		sessions = j.Site.Config.SMTPSessions
+	}
+	if err := f.run(ctx, ready, slots, sessions); err != nil {
+		return err
+	}
+	temp, refused := f.temp, f.refused
+	delivered, txns, notices := f.delivered, f.txns, f.notices
 	for r, reply := range done {
 		if reply != "" {
 			m.Failed = append(m.Failed, queue.Failure{Recipient: r, Reply: reply})
@@ -312,6 +221,13 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	j.Log.Info("decision", "decision", "delivered", "kind", m.Kind, "recipients", delivered,
 		"no_key_notices", notices, "deferred", len(temp), "failed", len(m.Failed), "transactions", txns,
 		"egress_refused", len(refused))
+	// The subscriber keys judged for this fan-out are not verified again by
+	// the next process (keyring/pgpchecks.go).
+	if kc, ok := j.Site.Keys.(interface{ SaveChecks() error }); ok && dist != nil {
+		if err := kc.SaveChecks(); err != nil {
+			j.Log.Warn("signature checks not kept for the next process", "err", err)
+		}
+	}
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
 }
@@ -323,7 +239,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 // twice. Refusals that name the sender or the MTA rather than the
 // recipient (RFC 3463 X.1.7, X.1.8, X.3.x, X.5.x) are not the member's
 // doing and are not scored.
-func scoreRefusals(ctx context.Context, j *Job, jn *journal, m *queue.Meta, list *lists.List, fails []queue.Failure) error {
+func scoreRefusals(ctx context.Context, j *Job, jn *groupJournal, m *queue.Meta, list *lists.List, fails []queue.Failure) error {
 	if len(fails) == 0 || list == nil || m.Kind != "post" {
 		return nil
 	}
@@ -365,8 +281,14 @@ func recipientStatus(status string) bool {
 	return true
 }
 
-// maxSessions is how many SMTP sessions one attempt at an entry opens at
-// most; past that, the rest of the fan-out waits for a retry.
+// parallelFanout is the number of transactions from which an entry's copies
+// go out on smtp_sessions sessions at once (each session's transaction in
+// flight may be repeated after a crash); below it, on one session.
+const parallelFanout = 64
+
+// maxSessions is how many SMTP sessions each sender of an attempt at an
+// entry opens at most (see fanout); past that, the rest of its share of the
+// fan-out waits for a retry.
 const maxSessions = 3
 
 // openSession connects to the MTA within the SMTP deadline, feeding the
@@ -412,12 +334,13 @@ func tickWhile(tick func()) (stop func()) {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// unit is one SMTP transaction: its recipients and its message.
+// unit is one SMTP transaction: its recipients and its message, whole
+// (data) or in parts that copies share (parts, see mta.Part).
 type unit struct {
 	rcpts  []string
 	data   []byte
+	parts  []*mta.Part
 	notice bool // a no-key notice instead of the post
-	pooled bool // data's buffer goes back to copyBuffers once sent
 	slot   bool // holds a slot of makeCopies: the reader frees it on receipt
 	err    error
 }
@@ -467,7 +390,7 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) (ready <-
 					continue
 				}
 				u.slot = true
-				u.data, u.notice, u.pooled, u.err = dist.copyFor(u.rcpts[0])
+				dist.fill(u)
 				out <- u
 			}
 		}()

@@ -1,7 +1,10 @@
 // Command deliverbench measures the built deliver binary as the MTA runs it:
 // one process per message, fsync on. It prints messages per second, the
 // median and 95th percentile wall time per message (process start included),
-// and the peak RSS of deliver for one large message.
+// and the peak RSS of deliver for one large message. With -floor it runs the
+// floor program (bench/enqueuefloor: write, fsync, rename, folder fsync and
+// nothing else) in turn with deliver, message for message, into a folder on
+// the same file system, and prints the ratio of the medians.
 package main
 
 import (
@@ -22,6 +25,7 @@ func main() {
 	n := flag.Int("n", 1000, "messages")
 	size := flag.Int("size", 10<<10, "message size in bytes")
 	bigMB := flag.Int("big", 50, "size of the large message for the RSS measurement, MB")
+	floor := flag.String("floor", "", "floor program (bench/enqueuefloor) to compare with")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "deliverbench-")
@@ -38,18 +42,34 @@ func main() {
 	}
 	msg = msg[:*size]
 
+	floorDir := filepath.Join(dir, "floor")
+	check(os.MkdirAll(floorDir, 0o700))
 	times := make([]time.Duration, *n)
-	start := time.Now()
+	var floors []time.Duration
+	var total time.Duration
 	for i := 0; i < *n; i++ {
 		t0 := time.Now()
 		runDeliver(*deliver, cfg, msg)
 		times[i] = time.Since(t0)
+		total += times[i]
+		if *floor != "" { // in turn, so that both see the same load
+			t0 = time.Now()
+			cmd := exec.Command(*floor, floorDir)
+			cmd.Stdin = bytes.NewReader(msg)
+			cmd.Stderr = os.Stderr
+			check(cmd.Run())
+			floors = append(floors, time.Since(t0))
+		}
 	}
-	total := time.Since(start)
 	sort.Slice(times, func(a, b int) bool { return times[a] < times[b] })
 	fmt.Printf("deliver: %d messages of %d KB in %.2fs: %.0f messages/s, median %.2f ms, p95 %.2f ms per message (process start included)\n",
 		*n, *size>>10, total.Seconds(), float64(*n)/total.Seconds(),
 		ms(times[len(times)/2]), ms(times[len(times)*95/100]))
+	if len(floors) > 0 {
+		sort.Slice(floors, func(a, b int) bool { return floors[a] < floors[b] })
+		fmt.Printf("floor (write, fsync, rename, folder fsync): median %.2f ms, p95 %.2f ms; deliver/floor median ratio %.2f\n",
+			ms(floors[len(floors)/2]), ms(floors[len(floors)*95/100]), float64(times[len(times)/2])/float64(floors[len(floors)/2]))
+	}
 
 	// The large message is streamed to a file and deliver reads it from
 	// there: a child started while this process held 50 MB would report this

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -48,19 +49,29 @@ import (
 const (
 	domain = "lists.bench.test"
 	list   = "team@" + domain
-	port   = "127.0.0.1:25251"
+)
+
+// port is where the receivers listen (-port); sessions is the sites'
+// smtp_sessions (-sessions, 0 for the default).
+var (
+	port     = "127.0.0.1:25251"
+	sessions int
 )
 
 func main() {
 	ns := flag.String("n", "1000", "subscriber counts, comma-separated")
 	batches := flag.String("batch", "1,100", "batch_size values, comma-separated")
-	receivers := flag.String("receivers", "smtpsink,smtp-sink", "receivers: smtpsink (go-smtp, discarding), smtp-sink (Postfix)")
+	receivers := flag.String("receivers", "smtpsink,smtp-sink", "receivers: smtpsink (go-smtp, discarding), smtp-sink (Postfix's), postfix (a private Postfix instance taking mail into its queue)")
 	size := flag.Int("size", 50<<10, "post size in bytes")
 	bin := flag.String("bin", "bin", "folder holding the built cloister, deliver and smtpsink binaries")
 	keep := flag.Bool("keep", false, "keep the sites' folder")
 	repeat := flag.Int("repeat", 3, "runs of each case (the medians are printed)")
 	warm := flag.Bool("warm", true, "also time posts handed to a long-running outgoing runner")
+	source := flag.Bool("source", true, "also run smtp-source into the same receiver, for the ratio")
+	flag.StringVar(&port, "port", port, "address the receivers listen on")
+	flag.IntVar(&sessions, "sessions", 0, "smtp_sessions of the sites (0: the default)")
 	flag.Parse()
+	runSource, postSize = *source, *size
 
 	dir, err := os.MkdirTemp("", "fanout-e2e-")
 	check(err)
@@ -71,8 +82,9 @@ func main() {
 	}
 	b := bins{cloister: abs(*bin, "cloister"), deliver: abs(*bin, "deliver"), sink: abs(*bin, "smtpsink")}
 	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), loadavg())
-	fmt.Printf("%-9s %-4s %6s %5s | %7s %7s %8s %8s | %7s %7s %8s | %5s\n",
-		"receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "src_s", "src_cpu", "src_c/s", "ratio")
+	fmt.Printf("post of %d KB; rss_MB is the outgoing process's peak RSS (mode once), x_post that over the post's size\n", *size>>10)
+	fmt.Printf("%-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s\n",
+		"receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "rss_MB", "x_post", "src_s", "src_cpu", "src_c/s", "ratio")
 	for _, nText := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(nText)
 		check(err)
@@ -101,6 +113,7 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 	msgs := (n + batch - 1) / batch
 	msgLen := size * 4 / 3 // what a copy weighs, when the receiver cannot say
 	var walls, cpus, swalls, scpus []time.Duration
+	var rss int64 // KB, the largest of the runs
 	for range repeat {
 		stage(b, cfgPath, size, true)
 		stop := startReceiver(b, rcv)
@@ -110,6 +123,7 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 		check(cmd.Run())
 		walls = append(walls, time.Since(start))
 		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+		rss = max(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
 		counts := stop()
 		if left := entries(cfgPath, "out") + entries(cfgPath, "retry") + entries(cfgPath, "bad"); left != 0 {
 			fmt.Fprintf(os.Stderr, "fanoute2e: %d entries left in out, retry or bad after the outgoing runner\n", left)
@@ -124,6 +138,9 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 		}
 	}
 	for range repeat {
+		if !runSource {
+			break
+		}
 		stop := startReceiver(b, rcv)
 		start := time.Now()
 		src := exec.Command("smtp-source", "-d", "-s", "1", "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
@@ -134,18 +151,29 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 		scpus = append(scpus, src.ProcessState.UserTime()+src.ProcessState.SystemTime())
 		stop()
 	}
-	swall, scpu := median(swalls), median(scpus)
-	srate := float64(msgs*batch) / swall.Seconds()
-	line := func(mode string, wall, cpu time.Duration) {
-		rate := float64(copies) / wall.Seconds()
-		fmt.Printf("%-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f | %7.2f %7.2f %8.0f | %5.2f\n",
-			rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(copies), rate,
-			swall.Seconds(), scpu.Seconds(), srate, rate/srate)
+	var swall, scpu time.Duration
+	srate := 0.0
+	if len(swalls) > 0 {
+		swall, scpu = median(swalls), median(scpus)
+		srate = float64(msgs*batch) / swall.Seconds()
 	}
-	line("once", median(walls), median(cpus))
+	line := func(mode string, wall, cpu time.Duration, rssKB int64) {
+		rate := float64(copies) / wall.Seconds()
+		mem := "      -      -"
+		if rssKB > 0 {
+			mem = fmt.Sprintf("%7.1f %6.2f", float64(rssKB)/1024, float64(rssKB)*1024/float64(size))
+		}
+		src := "      -       -        - |     -"
+		if srate > 0 {
+			src = fmt.Sprintf("%7.2f %7.2f %8.0f | %5.2f", swall.Seconds(), scpu.Seconds(), srate, rate/srate)
+		}
+		fmt.Printf("%-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f %s | %s\n",
+			rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(copies), rate, mem, src)
+	}
+	line("once", median(walls), median(cpus), rss)
 	if warm {
 		w, c := runWarm(b, cfgPath, rcv, size, repeat)
-		line("warm", w, c)
+		line("warm", w, c, 0)
 	}
 }
 
@@ -206,6 +234,17 @@ func median(ds []time.Duration) time.Duration {
 // startReceiver starts an SMTP server process on port and returns what
 // stops it (and the counts it printed, for smtpsink).
 func startReceiver(b bins, rcv string) func() map[string]int64 {
+	if rcv == "postfix" {
+		dir, err := os.MkdirTemp("", "fanout-postfix-")
+		check(err)
+		p := startPostfix(dir)
+		waitListen(rcv)
+		return func() map[string]int64 {
+			p.stop()
+			os.RemoveAll(dir)
+			return map[string]int64{}
+		}
+	}
 	var cmd *exec.Cmd
 	var out bytes.Buffer
 	switch rcv {
@@ -220,17 +259,7 @@ func startReceiver(b bins, rcv string) func() map[string]int64 {
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
 	check(cmd.Start())
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp", port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
-			check(fmt.Errorf("%s does not listen on %s: %w", rcv, port, err))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitListen(rcv)
 	return func() map[string]int64 {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
@@ -242,6 +271,21 @@ func startReceiver(b bins, rcv string) func() map[string]int64 {
 			}
 		}
 		return counts
+	}
+}
+
+// waitListen waits for the receiver to listen on port.
+func waitListen(rcv string) {
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", port)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if i > 2000 {
+			check(fmt.Errorf("%s does not listen on %s: %w", rcv, port, err))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -263,8 +307,13 @@ func setup(dir string, n int) string {
 	check(seal.Generate(filepath.Join(secrets, "queue-key")))
 	check(os.WriteFile(filepath.Join(secrets, "keyring-passphrase"), []byte("bench passphrase, not for real use\n"), 0o600))
 	cfgPath := filepath.Join(state, "cloister.toml")
-	text := config.Sample(state, domain, port) + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\n",
+	sample := config.Sample(state, domain, port)
+	sample = regexp.MustCompile(`(?m)^max_message_size_kb = \d+$`).ReplaceAllString(sample, fmt.Sprintf("max_message_size_kb = %d", max(10240, 2*postSize>>10)))
+	text := sample + fmt.Sprintf("keyring_passphrase_file = %q\nqueue_key_file = %q\n",
 		filepath.Join(secrets, "keyring-passphrase"), filepath.Join(secrets, "queue-key"))
+	if sessions > 0 {
+		text += fmt.Sprintf("smtp_sessions = %d\n", sessions)
+	}
 	check(os.WriteFile(cfgPath, []byte(text), 0o640))
 	cfg, err := config.Load(cfgPath)
 	check(err)
@@ -308,7 +357,8 @@ func setup(dir string, n int) string {
 		if err != nil {
 			return err
 		}
-		for name, v := range map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private"} {
+		for name, v := range map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private",
+			"max_message_size_kb": strconv.Itoa(max(10240, 2*postSize>>10))} {
 			if err := l.Settings.Set(name, v); err != nil {
 				return err
 			}
@@ -347,6 +397,13 @@ func setBatch(cfgPath string, batch int) {
 }
 
 var posts int
+
+// runSource is whether smtp-source is run for the ratio (-source);
+// postSize is -size (the sites take posts twice as large).
+var (
+	runSource = true
+	postSize  int
+)
 
 // stage pipes a post from the first subscriber into deliver and runs the
 // runners before outgoing, each as its own process, so that the post waits

@@ -4,6 +4,11 @@
 // prints one line of counts:
 //
 //	smtpsink: sessions 1 messages 1000 recipients 1000 bytes 71234567
+//
+// With -stamps it also prints, as each message is accepted, a line with the
+// time (Unix nanoseconds) and its recipient count, for bench/latency.sh:
+//
+//	stamp 1764640000123456789 1
 package main
 
 import (
@@ -14,14 +19,18 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
 
 type counts struct {
 	sessions, messages, recipients, bytes atomic.Int64
+	stamps                                bool
+	mu                                    sync.Mutex // one stamp line at a time
 }
 
 type session struct {
@@ -42,13 +51,19 @@ func (s *session) Data(r io.Reader) error {
 	s.c.messages.Add(1)
 	s.c.recipients.Add(s.rcpts)
 	s.c.bytes.Add(n)
+	if s.c.stamps {
+		s.c.mu.Lock()
+		fmt.Printf("stamp %d %d\n", time.Now().UnixNano(), s.rcpts)
+		s.c.mu.Unlock()
+	}
 	return nil
 }
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:2525", "address to listen on")
+	stamps := flag.Bool("stamps", false, "print a line with the time of each message accepted")
 	flag.Parse()
-	c := &counts{}
+	c := &counts{stamps: *stamps}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		c.sessions.Add(1)
 		return &session{c: c}, nil

@@ -120,10 +120,13 @@ func (a *app) keyGenerateCmd() *cobra.Command {
 func (a *app) keyImportCmd() *cobra.Command {
 	var password string
 	c := &cobra.Command{
-		Use:   "import LIST FILE",
-		Short: "Import the list's secret key: OpenPGP (armored or binary), PKCS#12, or PEM certificate and key",
-		Args:  cobra.ExactArgs(2),
+		Use:   "import LIST FILE | import FILE|DIR",
+		Short: "Import the list's secret key (OpenPGP, PKCS#12, or PEM certificate and key); with one argument, subscribers' public keys in bulk (keyimport.go)",
+		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return a.importSubscriberKeys(cmd, args[0])
+			}
 			s, k, err := a.openKeyring()
 			if err != nil {
 				return err

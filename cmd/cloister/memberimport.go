@@ -16,6 +16,7 @@ const maxBadLines = 100
 
 func (a *app) memberImportCmd() *cobra.Command {
 	var dryRun, skipBad bool
+	var keys string
 	c := &cobra.Command{
 		Use:   "import LIST FILE.csv",
 		Short: "Import members from CSV: address[,name[,roles[,delivery]]] per line ('-' reads stdin); every bad line is reported with its number",
@@ -69,9 +70,13 @@ func (a *app) memberImportCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(out, "imported %d members into %s (%d already there, %d bad lines skipped)\n", res.Added, list, res.Existing, res.BadCount)
+			if keys != "" { // the members' keys, as key import FILE|DIR takes them (keyimport.go)
+				return a.importSubscriberKeys(cmd, keys)
+			}
 			return nil
 		},
 	}
+	c.Flags().StringVar(&keys, "keys", "", "also add the members' OpenPGP keys from this exported keyring or folder of key files (as key import FILE|DIR)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "check the file and say what would be imported, changing nothing")
 	c.Flags().BoolVar(&skipBad, "skip-bad", false, "import the good lines even when some are bad")
 	return c

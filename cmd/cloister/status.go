@@ -11,6 +11,7 @@ import (
 	"cloister/lists"
 	"cloister/metrics"
 	"cloister/queue"
+	"cloister/runners"
 )
 
 type queueStatus struct {
@@ -41,6 +42,9 @@ type runnerStatus struct {
 	Processed   map[string]int64 `json:"processed"`
 	// Waiting is the condition a waiting runner waits on.
 	Waiting string `json:"waiting,omitempty"`
+	// Polling says the runner has no file watcher on its queue and scans it
+	// on a timer instead (it logged a warning when it started so).
+	Polling bool `json:"polling,omitempty"`
 }
 
 type status struct {
@@ -82,7 +86,8 @@ func (a *app) statusCmd() *cobra.Command {
 			}
 			st.Runners = []runnerStatus{}
 			for _, b := range beats {
-				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed, b.Waiting})
+				st.Runners = append(st.Runners, runnerStatus{b.Runner, b.Slice, b.PID, b.State(now, metrics.MaxTickAge), now.Sub(b.Tick).Seconds(), b.Processed, b.Waiting,
+					b.Counters[runners.PollingCounter] > 0})
 			}
 			badPerList := map[string]int{}
 			bad := s.Queue(queue.Bad)
@@ -143,6 +148,9 @@ func (a *app) statusCmd() *cobra.Command {
 				state := r.State
 				if r.State == metrics.StateWaiting {
 					state += " (" + r.Waiting + ")"
+				}
+				if r.Polling {
+					state += " (polling: no file watcher)"
 				}
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s ago\t%d\t%d\n", name, r.PID, state, time.Duration(r.LastTickSec*float64(time.Second)).Round(time.Second), r.Processed["done"], r.Processed["bad"])
 			}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
-
-	"cloister/mimecrypt/rawmime"
 )
 
 // sealCipher is the cipher of every sealed body: AES-256, which gpg 2.2 and
@@ -74,12 +72,16 @@ var tailCacheBudget = 64 << 20
 // intact. cfg may set the hash (SHA-256 by default), Time and Rand.
 func Seal(inner []byte, signer *openpgp.Entity, cfg *packet.Config) (*Sealed, error) {
 	cfg = signingConfig(cfg)
+	// The signed message is made in one buffer of its final size, and
+	// inner is made canonical as it is written: a large post is not held
+	// in more copies than it must be.
 	var signed bytes.Buffer
+	signed.Grow(len(inner) + bareLFs(inner) + 4096)
 	w, err := openpgp.Sign(&signed, []*openpgp.Entity{signer}, &openpgp.FileHints{}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sign post: %w", err)
 	}
-	if _, err := w.Write(rawmime.Canonical(inner)); err != nil {
+	if err := writeCanonical(w, inner); err != nil {
 		return nil, fmt.Errorf("sign post: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -102,6 +104,7 @@ func (s *Sealed) encrypted(aead bool) (*body, error) {
 			return
 		}
 		var out bytes.Buffer
+		out.Grow(len(s.signed) + len(s.signed)/64 + 4096) // packet headers, chunk tags, MDC
 		suite := packet.CipherSuite{Cipher: sealCipher, Mode: packet.AEADModeOCB}
 		w, err := packet.SerializeSymmetricallyEncrypted(&out, sealCipher, aead, suite, b.key, s.cfg)
 		if err == nil {
@@ -229,6 +232,7 @@ func writeArmorLines(w io.Writer, b []byte) error {
 type recipientMessage struct {
 	head, tail, trailer []byte
 	rest                []byte
+	sharedID            int // which of the Sealed's shared tails tail is (see Pieces)
 }
 
 func (m *recipientMessage) len() int {
@@ -297,5 +301,9 @@ func (s *Sealed) message(recipients []*openpgp.Entity) (*recipientMessage, error
 	head = appendArmorLines(head, pkb, "\r\n")
 	trailer := append(sum, "-----END PGP MESSAGE-----\r\n\r\n--"+bd+"--\r\n"...)
 	tail, rest := b.tail(skip)
-	return &recipientMessage{head: head, tail: tail, rest: rest, trailer: trailer}, nil
+	id := 2 * skip
+	if aead {
+		id++
+	}
+	return &recipientMessage{head: head, tail: tail, rest: rest, trailer: trailer, sharedID: id}, nil
 }

@@ -1,0 +1,253 @@
+package runners
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"cloister/lists"
+	"cloister/mta"
+	"cloister/ownmail"
+	"cloister/queue"
+	"cloister/stats"
+)
+
+// fanout is one attempt at handing an outgoing entry's copies to the MTA
+// on one SMTP session, or on several at once for a large fan-out
+// (parallelFanout transactions or more: smtp_sessions of them). Each
+// session waits for its transaction's journal lines to be durable before it
+// starts its next transaction, and the sessions share each fsync (group
+// commit), so a crash repeats at most the transactions in flight, one per
+// session, and a fan-out does not wait for one fsync per copy.
+type fanout struct {
+	j       *Job
+	m       *queue.Meta
+	list    *lists.List
+	jn      *groupJournal
+	gate    *ownmail.Gate
+	client  *mta.Client
+	timeout time.Duration
+	envFrom string
+
+	mu                       sync.Mutex // guards everything below and m.Failed
+	temp                     map[string]string
+	refused                  map[string]string // recipients whose copy the egress gate refused
+	delivered, txns, notices int
+	err                      error // the first error that stops the fan-out
+}
+
+// run sends every unit that comes out of ready on up to sessions SMTP
+// sessions and returns the first error that stopped it (the units left
+// are drained, their slots freed).
+func (f *fanout) run(ctx context.Context, ready <-chan *unit, slots chan struct{}, sessions int) error {
+	var wg sync.WaitGroup
+	for range max(1, sessions) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.sender(ctx, ready, slots)
+		}()
+	}
+	wg.Wait()
+	return f.err
+}
+
+// stopped says whether the fan-out has stopped on an error.
+func (f *fanout) stopped() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err != nil
+}
+
+func (f *fanout) stop(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+// sender is one SMTP session's loop. A session that fails (a lost
+// connection, a deadline passed) is replaced, up to maxSessions per sender
+// and attempt: one silent transaction defers its own recipients, not the
+// others'.
+func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan struct{}) {
+	j, m := f.j, f.m
+	var sess *mta.Session
+	var sessErr error
+	opened := 0
+	defer func() {
+		if sess != nil {
+			closeSession(sess, j.Tick)
+		}
+	}()
+	for u := range ready {
+		freeSlot(u, slots)
+		if f.stopped() {
+			continue // drain the workers
+		}
+		if u.err != nil {
+			// A copy that cannot be made is not the subscriber's fault: the
+			// attempt stops, and the journal keeps what was sent.
+			f.stop(u.err)
+			continue
+		}
+		// The egress gate: the last check before the wire (security invariant 2).
+		if gerr := f.gate.Check(m, u.message(m), u.rcpts, u.notice); gerr != nil {
+			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
+			f.mu.Lock()
+			for _, r := range u.rcpts {
+				f.refused[r] = gerr.Error()
+				delete(f.temp, r) // not retried: a session may have failed to open
+			}
+			f.mu.Unlock()
+			continue
+		}
+		if sess == nil && opened < maxSessions {
+			opened++
+			sess, sessErr = openSession(ctx, f.client, f.timeout, j.Tick)
+		}
+		if sess == nil {
+			f.mu.Lock()
+			for _, r := range u.rcpts {
+				if _, ok := f.refused[r]; !ok {
+					f.temp[r] = sessErr.Error()
+				}
+			}
+			f.mu.Unlock()
+			continue
+		}
+		from := f.envFrom
+		if m.Kind == "post" && len(u.rcpts) == 1 {
+			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
+		}
+		stopTicks := tickWhile(j.Tick) // the wait is bounded by the SMTP deadlines
+		var res mta.Result
+		var serr error
+		if u.parts != nil {
+			res, serr = sess.SendParts(from, u.rcpts, u.parts...)
+		} else {
+			res, serr = sess.Send(from, u.rcpts, u.data)
+		}
+		stopTicks()
+		u.parts, u.data = nil, nil
+		if err := f.settle(ctx, u, res); err != nil {
+			f.stop(err)
+			continue
+		}
+		if j.Tick != nil {
+			j.Tick() // a long fan-out is progress: the watchdog is fed per transaction
+		}
+		if serr != nil { // the connection is gone: the next unit opens another
+			j.Log.Warn("SMTP session failed; recipients deferred", "recipients", len(res.Temp), "err", serr)
+			sessErr = serr
+			closeSession(sess, j.Tick)
+			sess = nil
+		}
+	}
+}
+
+// settle records one transaction's result: the journal lines are durable
+// when it returns, and the 5xx refusals are scored.
+func (f *fanout) settle(ctx context.Context, u *unit, res mta.Result) error {
+	stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))
+	stats.Add("outgoing", `smtp_recipients_total{result="deferred"}`, int64(len(res.Temp)))
+	stats.Add("outgoing", `smtp_recipients_total{result="refused"}`, int64(len(res.Perm)))
+	stats.Add("outgoing", "smtp_transactions_total", 1)
+	var line strings.Builder
+	var perm []queue.Failure
+	f.mu.Lock()
+	for _, r := range res.Accepted {
+		fmt.Fprintf(&line, "ok %s\n", r)
+		f.delivered++
+		if u.notice {
+			f.notices++
+		}
+	}
+	for r, reply := range res.Perm {
+		fmt.Fprintf(&line, "fail %s %s\n", r, oneLine(reply))
+		f.m.Failed = append(f.m.Failed, queue.Failure{Recipient: r, Reply: reply})
+		perm = append(perm, queue.Failure{Recipient: r, Reply: reply})
+	}
+	for r, reply := range res.Temp {
+		f.temp[r] = reply
+	}
+	f.txns++
+	f.mu.Unlock()
+	faultAt(PointAccepted) // crash tests only: the reply is in, the journal not yet
+	// Durable before this session's next transaction; a failed write waits here.
+	if err := f.jn.record(ctx, f.j.Log, line.String(), f.j.Tick); err != nil {
+		return err
+	}
+	faultAt(PointJournaled)
+	return scoreRefusals(ctx, f.j, f.jn, f.m, f.list, perm)
+}
+
+// groupJournal lets several sessions record into one progress journal at
+// once: lines recorded while a write and fsync are under way are written
+// and fsynced together by the next one, and each record returns once its
+// own lines are durable.
+type groupJournal struct {
+	jn *journal
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending strings.Builder
+	queued  uint64 // records taken
+	synced  uint64 // records durable
+	busy    bool   // a write and fsync are under way
+	err     error  // a record that failed (ctx done): every later one fails
+}
+
+func newGroupJournal(jn *journal) *groupJournal {
+	g := &groupJournal{jn: jn}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+// record makes lines durable before it returns, as journal.record does.
+func (g *groupJournal) record(ctx context.Context, log *slog.Logger, lines string, tick func()) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if lines == "" {
+		return g.err
+	}
+	g.pending.WriteString(lines)
+	g.queued++
+	me := g.queued
+	for g.synced < me {
+		if g.err != nil {
+			return g.err
+		}
+		if g.busy {
+			g.cond.Wait()
+			continue
+		}
+		g.busy = true
+		batch, upto := g.pending.String(), g.queued
+		g.pending.Reset()
+		g.mu.Unlock()
+		err := g.jn.record(ctx, log, batch, tick)
+		g.mu.Lock()
+		g.busy = false
+		if err != nil {
+			g.err = err
+		} else {
+			g.synced = upto
+		}
+		g.cond.Broadcast()
+	}
+	return nil
+}
+
+// message returns the unit's message as one byte slice (the parts joined),
+// for the egress gate; only entries the gate checks pay for the join.
+func (u *unit) message(m *queue.Meta) []byte {
+	if u.parts == nil || !m.Confidential() || u.notice {
+		return u.data
+	}
+	return mta.Join(u.parts)
+}

@@ -225,7 +225,13 @@ type handler func(w http.ResponseWriter, r *http.Request, s *session)
 
 // public serves a page anyone may see; it has a session (maybe anonymous).
 func (srv *Server) public(h handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { h(w, r, srv.anon(w, r)) }
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := srv.anon(w, r)
+		if srv.hidden(w, r, s) {
+			return
+		}
+		h(w, r, s)
+	}
 }
 
 // post checks a state-changing request: a live session and its CSRF token
@@ -243,6 +249,9 @@ func (srv *Server) post(h handler) http.HandlerFunc {
 			srv.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
 			return
 		}
+		if srv.hidden(w, r, s) {
+			return
+		}
 		h(w, r, s)
 	}
 }
@@ -254,6 +263,9 @@ func (srv *Server) auth(h handler) http.HandlerFunc {
 		s := srv.current(r)
 		if s == nil || !s.loggedIn() {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if srv.hidden(w, r, s) {
 			return
 		}
 		h(w, r, s)

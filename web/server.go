@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/x509"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -234,13 +235,40 @@ func (srv *Server) public(h handler) http.HandlerFunc {
 	}
 }
 
+// Bounds on a form's body: a logged-in session's forms take uploads (a
+// member import, a key); the forms before a login (the address, the code,
+// logout) are a few hundred bytes, and whoever has no session yet gets no
+// more, so that a flood of anonymous posts costs little memory each.
+const (
+	maxFormBytes      = 8 << 20
+	maxLoginFormBytes = 16 << 10
+)
+
 // post checks a state-changing request: a live session and its CSRF token
 // in the form. A request failing either changes nothing.
 func (srv *Server) post(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 		s := srv.current(r)
-		if err := r.ParseMultipartForm(8 << 20); err != nil && err != http.ErrNotMultipart {
+		limit := int64(maxFormBytes)
+		if s == nil || !s.loggedIn() {
+			limit = maxLoginFormBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		// ParseForm first: ParseMultipartForm hides its error (a body over
+		// the limit) behind ErrNotMultipart for a urlencoded form.
+		err := r.ParseForm()
+		if err == nil {
+			if err = r.ParseMultipartForm(limit); err == http.ErrNotMultipart {
+				err = nil
+			}
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				srv.log.Warn("refused a form over its size limit", "path", r.URL.Path, "limit", limit, "client", client(r))
+				srv.fail(w, r, s, http.StatusRequestEntityTooLarge, "The form is too large.")
+				return
+			}
 			srv.fail(w, r, s, http.StatusBadRequest, "The form could not be read.")
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -199,6 +200,23 @@ func client(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// rateKey is the client's key in the per-client rate limits: its IPv4
+// address, or the /64 of its IPv6 address (a host is given a /64 and may
+// use any address in it, a new one for each request).
+func rateKey(r *http.Request) string {
+	ip, err := netip.ParseAddr(client(r))
+	if err != nil {
+		return client(r)
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
 }
 
 // current returns the request's live session, or nil.

@@ -15,8 +15,13 @@ import (
 // owner pages' "only owners") tells a visitor or a non-member that the
 // list exists. The site's listmasters see every list.
 func (srv *Server) hidden(w http.ResponseWriter, r *http.Request, s *session) bool {
-	name := r.PathValue("list")
-	if name == "" {
+	return srv.hiddenList(w, r, s, r.PathValue("list"))
+}
+
+// hiddenList is hidden for a list named elsewhere than in the path (the
+// list field of the key forms).
+func (srv *Server) hiddenList(w http.ResponseWriter, r *http.Request, s *session, name string) bool {
+	if strings.TrimSpace(name) == "" {
 		return false
 	}
 	if s != nil && s.loggedIn() {

@@ -54,6 +54,18 @@ func TestAttackConfidentialListPagesAnswerLikeUnknown(t *testing.T) {
 			}
 		}
 	}
+	// The key forms name the list in a field.
+	for _, p := range []string{"/me/key/challenge", "/me/key/verify"} {
+		for _, name := range []string{"secret@lists.test", "SECRET@Lists.Test", "secret"} {
+			form := url.Values{"csrf": {bob.csrfOr()}, "list": {name}, "key": {"x"}, "id": {"x"}}
+			st, loc, body := bob.post(p, form)
+			form.Set("list", "nosuch"+name[len("secret"):])
+			ust, uloc, ubody := bob.post(p, form)
+			if st != ust || unname(loc) != unname(uloc) || unname(body) != unname(ubody) {
+				t.Errorf("non-member: POST %s list=%s answers %d %s, an unknown list %d %s:\n%s\n---\n%s", p, name, st, loc, ust, uloc, body, ubody)
+			}
+		}
+	}
 	cat := ws.browser(t)
 	cat.base = base
 	cat.login("cat@subs.test")

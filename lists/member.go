@@ -91,19 +91,29 @@ func (m *Member) Receives() bool { return m.IsSubscriber() && m.Delivery == Deli
 // ReceivesDigest reports whether this member gets the list's digests.
 func (m *Member) ReceivesDigest() bool { return m.IsSubscriber() && m.Delivery == DeliveryDigest }
 
+// CheckName reports whether a member's display name may be stored: at
+// most maxNameLen bytes, no control characters (a line break in a name
+// would end up in the header fields of the mails to the member).
+func CheckName(name string) error {
+	if len(name) > maxNameLen {
+		return fmt.Errorf("name longer than %d bytes", maxNameLen)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("control character %q in name", r)
+		}
+	}
+	return nil
+}
+
 // normalize fills defaults and checks the member before it is stored.
 func (m *Member) normalize(now time.Time) error {
 	m.Address = strings.TrimSpace(m.Address)
 	if err := checkAddress(m.Address); err != nil {
 		return err
 	}
-	if len(m.Name) > maxNameLen {
-		return fmt.Errorf("member %s: name longer than %d bytes", m.Address, maxNameLen)
-	}
-	for _, r := range m.Name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("member %s: control character %q in name", m.Address, r)
-		}
+	if err := CheckName(m.Name); err != nil {
+		return fmt.Errorf("member %s: %w", m.Address, err)
 	}
 	switch m.Delivery {
 	case "":

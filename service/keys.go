@@ -234,6 +234,9 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 			return SubscriberKey{}, err
 		}
 	}
+	if err := s.keyOnFileGuard(a, target); err != nil {
+		return SubscriberKey{}, err
+	}
 	use := keyring.UseBoth
 	if req.Use != "" {
 		use = keyring.Use(req.Use)
@@ -324,6 +327,9 @@ func (s *Service) KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) 
 		if _, err := s.member(l, target); err != nil {
 			return err
 		}
+	}
+	if err := s.keyOnFileGuard(a, target); err != nil {
+		return err
 	}
 	k, err := s.openKeyring()
 	if err != nil {

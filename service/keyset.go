@@ -36,7 +36,10 @@ type challengeData struct {
 }
 
 // currentPGP returns the fingerprint and entity of the OpenPGP key bound
-// to address that the list would encrypt to, or "" when none.
+// to address whose signature a change must carry: the one the list would
+// encrypt to, else a bound key that can only sign (a key without an
+// encryption subkey still proves its holder, so it is no less on file);
+// "" when none can sign (none, expired or revoked).
 func (s *Service) currentPGP(address string) (string, *openpgp.Entity, error) {
 	k, err := s.openKeyring()
 	if err != nil {
@@ -44,7 +47,9 @@ func (s *Service) currentPGP(address string) (string, *openpgp.Entity, error) {
 	}
 	e, err := k.EncryptionKeyPGP(address, s.now())
 	if err != nil {
-		return "", nil, nil // none, expired or revoked: nothing can prove a change with it
+		if e, err = k.SigningKeyPGP(address, s.now()); err != nil {
+			return "", nil, nil // nothing can prove a change with it
+		}
 	}
 	return fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), e, nil
 }

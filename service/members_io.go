@@ -116,7 +116,7 @@ func parseCSV(r io.Reader) ([]importLine, []LineError) {
 		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" || strings.EqualFold(strings.TrimSpace(rec[0]), "address") {
 			continue
 		}
-		m := &lists.Member{Address: strings.TrimSpace(rec[0]), Delivery: lists.DeliveryEnabled}
+		m := &lists.Member{Address: csvUncell(strings.TrimSpace(rec[0])), Delivery: lists.DeliveryEnabled}
 		badf := func(format string, a ...any) {
 			bad = append(bad, LineError{Line: line, Message: m.Address + ": " + fmt.Sprintf(format, a...)})
 		}
@@ -125,7 +125,7 @@ func parseCSV(r io.Reader) ([]importLine, []LineError) {
 			continue
 		}
 		if len(rec) > 1 {
-			m.Name = strings.TrimSpace(rec[1])
+			m.Name = csvUncell(strings.TrimSpace(rec[1]))
 		}
 		if len(rec) > 2 {
 			rs, err := ParseRoles(strings.FieldsFunc(rec[2], func(r rune) bool { return r == ',' || r == '+' || r == ' ' }))
@@ -332,7 +332,7 @@ func (s *Service) MemberExport(ctx context.Context, a Actor, req MemberExportReq
 		if !m.Subscribed.IsZero() {
 			sub = m.Subscribed.UTC().Format(time.RFC3339)
 		}
-		w.Write([]string{m.Address, m.Name, strings.Join(rs, "+"), string(m.Delivery), sub})
+		w.Write([]string{csvCell(m.Address), csvCell(m.Name), strings.Join(rs, "+"), string(m.Delivery), sub})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

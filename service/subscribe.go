@@ -99,6 +99,11 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, req SubscribeRequest) 
 	if target, err = canonical(target); err != nil {
 		return MemberInfo{}, err
 	}
+	if err := lists.CheckName(req.Name); err != nil {
+		// Before the workflow: a confirmation must not be mailed for a
+		// subscription that would then fail.
+		return MemberInfo{}, errorf(CodeInvalid, "the name is not accepted: %v", err)
+	}
 	if s.isSubscriber(l.Address, target) {
 		return MemberInfo{}, errorf(CodeConflict, "%s is already subscribed", target)
 	}

@@ -43,6 +43,9 @@ func (srv *Server) keyChallenge(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	list := r.PostFormValue("list")
+	if srv.hiddenList(w, r, s, list) {
+		return
+	}
 	ch, err := srv.svc.KeyChallenge(r.Context(), s.actor(), service.KeyChallengeRequest{List: list, Key: key})
 	if err != nil {
 		srv.serviceFail(w, r, s, err)
@@ -54,6 +57,9 @@ func (srv *Server) keyChallenge(w http.ResponseWriter, r *http.Request, s *sessi
 // keyVerify checks the signed challenge and sets the key as the mail path
 // does (bound at once, or a key request for the owners).
 func (srv *Server) keyVerify(w http.ResponseWriter, r *http.Request, s *session) {
+	if srv.hiddenList(w, r, s, r.PostFormValue("list")) {
+		return
+	}
 	sig, err := formBytes(r, "signature")
 	if err != nil {
 		srv.fail(w, r, s, http.StatusBadRequest, "The signature file could not be read.")

@@ -29,7 +29,7 @@ func (srv *Server) loginAsk(w http.ResponseWriter, r *http.Request, s *session) 
 		srv.render(w, r, s, http.StatusBadRequest, "login", "Log in", map[string]any{"Error": "That is not an email address.", "ClientCA": srv.opts.ClientCAs != nil})
 		return
 	}
-	if !srv.perClient.allow(client(r)) || !srv.perAddress.allow(addr) {
+	if !srv.perClient.allow(rateKey(r)) || !srv.perAddress.allow(addr) {
 		srv.log.Warn("login mail refused: rate limit", "address", addr, "client", client(r))
 		srv.fail(w, r, s, http.StatusTooManyRequests, "Too many login mails were asked for. Wait a quarter of an hour and try again.")
 		return
@@ -58,7 +58,7 @@ func (srv *Server) tokenForm(w http.ResponseWriter, r *http.Request, s *session)
 // tokenLogin redeems a login token: the session is replaced by a new one
 // for the address, proven by the md5 method.
 func (srv *Server) tokenLogin(w http.ResponseWriter, r *http.Request, s *session) {
-	if !srv.attempts.allow(client(r)) {
+	if !srv.attempts.allow(rateKey(r)) {
 		srv.fail(w, r, s, http.StatusTooManyRequests, "Too many login attempts. Wait a quarter of an hour and try again.")
 		return
 	}

@@ -3,12 +3,14 @@ package web
 import (
 	"crypto/x509"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -200,6 +202,23 @@ func client(r *http.Request) string {
 	return host
 }
 
+// rateKey is the client's key in the per-client rate limits: its IPv4
+// address, or the /64 of its IPv6 address (a host is given a /64 and may
+// use any address in it, a new one for each request).
+func rateKey(r *http.Request) string {
+	ip, err := netip.ParseAddr(client(r))
+	if err != nil {
+		return client(r)
+	}
+	ip = ip.WithZone("").Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
+}
+
 // current returns the request's live session, or nil.
 func (srv *Server) current(r *http.Request) *session {
 	c, err := r.Cookie(cookieName)
@@ -225,22 +244,58 @@ type handler func(w http.ResponseWriter, r *http.Request, s *session)
 
 // public serves a page anyone may see; it has a session (maybe anonymous).
 func (srv *Server) public(h handler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { h(w, r, srv.anon(w, r)) }
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := srv.anon(w, r)
+		if srv.hidden(w, r, s) {
+			return
+		}
+		h(w, r, s)
+	}
 }
+
+// Bounds on a form's body: a logged-in session's forms take uploads (a
+// member import, a key); the forms before a login (the address, the code,
+// logout) are a few hundred bytes, and whoever has no session yet gets no
+// more, so that a flood of anonymous posts costs little memory each.
+const (
+	maxFormBytes      = 8 << 20
+	maxLoginFormBytes = 16 << 10
+)
 
 // post checks a state-changing request: a live session and its CSRF token
 // in the form. A request failing either changes nothing.
 func (srv *Server) post(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
 		s := srv.current(r)
-		if err := r.ParseMultipartForm(8 << 20); err != nil && err != http.ErrNotMultipart {
+		limit := int64(maxFormBytes)
+		if s == nil || !s.loggedIn() {
+			limit = maxLoginFormBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		// ParseForm first: ParseMultipartForm hides its error (a body over
+		// the limit) behind ErrNotMultipart for a urlencoded form.
+		err := r.ParseForm()
+		if err == nil {
+			if err = r.ParseMultipartForm(limit); err == http.ErrNotMultipart {
+				err = nil
+			}
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				srv.log.Warn("refused a form over its size limit", "path", r.URL.Path, "limit", limit, "client", client(r))
+				srv.fail(w, r, s, http.StatusRequestEntityTooLarge, "The form is too large.")
+				return
+			}
 			srv.fail(w, r, s, http.StatusBadRequest, "The form could not be read.")
 			return
 		}
 		if !csrfOK(s, r.PostFormValue("csrf")) {
 			srv.log.Warn("refused a form without its session's CSRF token", "path", r.URL.Path, "client", client(r))
 			srv.fail(w, r, s, http.StatusForbidden, "This form has expired or did not come from this site. Reload the page and try again.")
+			return
+		}
+		if srv.hidden(w, r, s) {
 			return
 		}
 		h(w, r, s)
@@ -254,6 +309,9 @@ func (srv *Server) auth(h handler) http.HandlerFunc {
 		s := srv.current(r)
 		if s == nil || !s.loggedIn() {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if srv.hidden(w, r, s) {
 			return
 		}
 		h(w, r, s)

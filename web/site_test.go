@@ -197,6 +197,17 @@ type browser struct {
 	c    *http.Client
 	jar  *cookiejar.Jar
 	last string // body of the last page
+	// base is the server's URL: the in-process server's unless set (a
+	// daemon started as a process).
+	base string
+}
+
+// url returns the server's URL: base, or the in-process server's.
+func (b *browser) url() string {
+	if b.base != "" {
+		return b.base
+	}
+	return b.ws.ts.URL
 }
 
 func (ws *webSite) browser(t *testing.T, certs ...tls.Certificate) *browser {
@@ -209,7 +220,7 @@ func (ws *webSite) browser(t *testing.T, certs ...tls.Certificate) *browser {
 // get fetches a page and returns its status and body.
 func (b *browser) get(path string) (int, string) {
 	b.t.Helper()
-	resp, err := b.c.Get(b.ws.ts.URL + path)
+	resp, err := b.c.Get(b.url() + path)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -234,7 +245,7 @@ func (b *browser) csrf() string {
 // post submits a form and returns the status, the Location and the body.
 func (b *browser) post(path string, form url.Values) (int, string, string) {
 	b.t.Helper()
-	resp, err := b.c.PostForm(b.ws.ts.URL+path, form)
+	resp, err := b.c.PostForm(b.url()+path, form)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -246,7 +257,7 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 
 // cookie returns the session cookie's value.
 func (b *browser) cookie() string {
-	u, _ := url.Parse(b.ws.ts.URL)
+	u, _ := url.Parse(b.url())
 	for _, c := range b.jar.Cookies(u) {
 		if c.Name == cookieName {
 			return c.Value

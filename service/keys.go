@@ -231,6 +231,9 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 	if _, err := s.member(l, target); err != nil {
 		return SubscriberKey{}, err
 	}
+	if err := s.authorizeKeyHolder(a, opKeyAdd, l, target); err != nil {
+		return SubscriberKey{}, err
+	}
 	k, err := s.openKeyring()
 	if err != nil {
 		return SubscriberKey{}, wrapf(err, CodeUnavailable, "the keyring cannot be opened")
@@ -290,6 +293,9 @@ func (s *Service) KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) 
 		return err
 	}
 	if _, err := s.member(l, target); err != nil {
+		return err
+	}
+	if err := s.authorizeKeyHolder(a, opKeyRevoke, l, target); err != nil {
 		return err
 	}
 	k, err := s.openKeyring()

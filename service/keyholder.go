@@ -46,3 +46,11 @@ func (s *Service) authorizeKeyHolder(a Actor, op Op, l *lists.List, address stri
 	}
 	return nil
 }
+
+// AuthorizeKeyHolder refuses a change of address's key or certificate
+// through list l by an actor who may not run every other list the address
+// holds a role on (the site's admins may). The owner's "key set ADDRESS"
+// command mail asks it before binding, as KeyAdd and KeyRevoke do.
+func (s *Service) AuthorizeKeyHolder(a Actor, l *lists.List, address string) error {
+	return s.authorizeKeyHolder(a, opKeyAdd, l, address)
+}

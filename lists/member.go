@@ -98,11 +98,11 @@ func (m *Member) normalize(now time.Time) error {
 		return err
 	}
 	if len(m.Name) > maxNameLen {
-		return fmt.Errorf("member %s: name longer than %d bytes", m.Address, maxNameLen)
+		return invalidf("member %s: name longer than %d bytes", m.Address, maxNameLen)
 	}
 	for _, r := range m.Name {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("member %s: control character %q in name", m.Address, r)
+			return invalidf("member %s: control character %q in name", m.Address, r)
 		}
 	}
 	switch m.Delivery {
@@ -110,7 +110,7 @@ func (m *Member) normalize(now time.Time) error {
 		m.Delivery = DeliveryEnabled
 	case DeliveryEnabled, DeliveryDisabled, DeliveryDigest:
 	default:
-		return fmt.Errorf("member %s: delivery %q (allowed: enabled|disabled|digest)", m.Address, m.Delivery)
+		return invalidf("member %s: delivery %q (allowed: enabled|disabled|digest)", m.Address, m.Delivery)
 	}
 	if len(m.Roles) == 0 {
 		m.Roles = []Role{RoleMember}
@@ -119,7 +119,7 @@ func (m *Member) normalize(now time.Time) error {
 		switch r {
 		case RoleOwner, RoleModerator, RoleMember:
 		default:
-			return fmt.Errorf("member %s: role %q (allowed: owner|moderator|member)", m.Address, r)
+			return invalidf("member %s: role %q (allowed: owner|moderator|member)", m.Address, r)
 		}
 	}
 	slices.Sort(m.Roles)

@@ -161,7 +161,8 @@ func storeError(err error, what string) error {
 		return wrapf(err, CodeNotFound, "%v", err)
 	case errors.Is(err, lists.ErrListExists), errors.Is(err, lists.ErrMemberExists):
 		return wrapf(err, CodeConflict, "%v", err)
-	case errors.Is(err, lists.ErrBadSetting), errors.Is(err, lists.ErrUnknownSetting), errors.Is(err, lists.ErrBadAddress):
+	case errors.Is(err, lists.ErrBadSetting), errors.Is(err, lists.ErrUnknownSetting), errors.Is(err, lists.ErrBadAddress),
+		errors.Is(err, lists.ErrInvalid):
 		return wrapf(err, CodeInvalid, "%v", err)
 	}
 	return internal(err, what)

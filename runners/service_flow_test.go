@@ -78,3 +78,61 @@ func TestServiceHeldPlaintextPost(t *testing.T) {
 		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
+
+// TestServiceSubscribeConfirmedByMail: a subscription asked for through
+// the service (a web login by email token) follows the list's workflow: a
+// confirmation goes to the address by mail, nothing changes until it comes
+// back, and the returned token subscribes through the email commands; with
+// the approve policy the owners are asked too. The request and the change are audited.
+func TestServiceSubscribeConfirmedByMail(t *testing.T) {
+	s := newTestSite(t)
+	s.setList(t, map[string]string{"subscribe_policy": "confirm+approve"})
+	ctx := context.Background()
+	svc := Service(s.Site)
+	dan := service.Actor{Address: "dan@else.test", Method: rules.MethodMD5, Via: service.ViaWeb}
+	_, err := svc.Subscribe(ctx, dan, service.SubscribeRequest{List: "team", Name: "Dan Smith"})
+	if service.Code(err) != service.CodePending {
+		t.Fatalf("subscribe: %v, want pending", err)
+	}
+	s.drain(t)
+	if s.member(t, "dan@else.test") != nil {
+		t.Fatal("subscribed before confirming")
+	}
+	box := s.mailbox(t, "dan@else.test")
+	if len(box) != 1 || !strings.Contains(string(box[0]), "Subject: Confirm: subscribe dan@else.test") {
+		t.Fatalf("dan's mail: %q", box)
+	}
+	s.deliverConfirm(t, tokenIn(t, string(box[0])), "dan@else.test", "From: dan@else.test\nSubject: Re: Confirm\n\nyes\n")
+	s.drain(t)
+	if s.member(t, "dan@else.test") != nil {
+		t.Fatal("subscribed before the owners approved")
+	}
+	var approval string
+	for _, m := range s.mailbox(t, "ann@subs.test") {
+		if strings.Contains(string(m), "Subject: Approve: dan@else.test asks to subscribe dan@else.test") {
+			approval = string(m)
+		}
+	}
+	if approval == "" {
+		t.Fatalf("the owner was not asked: %q", s.mailbox(t, "ann@subs.test"))
+	}
+	s.deliverConfirm(t, tokenIn(t, approval), "ann@subs.test", "From: ann@subs.test\nSubject: Re: Approve\n\nyes\n")
+	s.drain(t)
+	if m := s.member(t, "dan@else.test"); m == nil || m.Name != "Dan Smith" {
+		t.Fatalf("after the approval: %+v", m)
+	}
+	entries, err := svc.Audit(ctx, service.Console(), service.AuditRequest{List: "team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Actor+" "+e.Method+" "+e.Via+" "+e.Op+" "+e.Result)
+	}
+	// The approval's token runs the command as the confirmed request.
+	want := "dan@else.test md5 web member.subscribe pending\n" +
+		"dan@else.test md5 mail member.subscribe ok"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+}

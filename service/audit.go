@@ -24,12 +24,22 @@ type AuditEntry = lists.AuditEntry
 
 var opAudit = Op{"audit.list", ClassRead, OpAdmin}
 
+// TargetWithheld stands for the target of a refused request that came in
+// an encrypted mail.
+const TargetWithheld = "(named in an encrypted mail)"
+
 // entry builds the audit record of an operation.
 func (a Actor) entry(op Op, list, target string, err error) *lists.AuditEntry {
 	e := &lists.AuditEntry{Actor: a.Address, Method: a.Method, Via: a.Via, Token: a.Token,
 		Op: op.Name, List: list, Target: target, Result: "ok"}
 	if err != nil {
 		e.Result = Code(err)
+		if a.Mail != nil && a.Mail.Encrypted {
+			// What an encrypted command mail names is not written in clear
+			// when nothing was done with it (security invariant 2); a change
+			// made stores its target anyway.
+			e.Target = TargetWithheld
+		}
 	}
 	if a.Method == MethodToken {
 		for _, sc := range a.Scopes {

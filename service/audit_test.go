@@ -202,3 +202,27 @@ func TestErrorCodes(t *testing.T) {
 		t.Errorf("workflow mails: %q, want one confirmation to zed", fw.asked)
 	}
 }
+
+// TestAuditWithholdsEncryptedRequests: the target of a refused request
+// that came in an encrypted mail is not written in clear; a change made is
+// recorded with its target.
+func TestAuditWithholdsEncryptedRequests(t *testing.T) {
+	ctx := context.Background()
+	s := newTestService(t)
+	enc := func(addr string) Actor {
+		return Actor{Address: addr, Method: rules.MethodPGP, Via: ViaMail, Mail: &MailFacts{Encrypted: true, Signed: true, Signer: addr}}
+	}
+	s.MemberRemove(ctx, enc("bob@subs.test"), MemberRemoveRequest{List: "team", Address: "secret-name@else.test"})
+	s.MemberRemove(ctx, enc("ann@subs.test"), MemberRemoveRequest{List: "team", Address: "other-secret@else.test"})
+	s.MemberRemove(ctx, enc("ann@subs.test"), MemberRemoveRequest{List: "team", Address: "cat@subs.test"})
+	var got []string
+	for _, e := range auditLog(t, s) {
+		got = append(got, e.Actor+" "+e.Target+" "+e.Result)
+	}
+	want := "bob@subs.test " + TargetWithheld + " forbidden\n" +
+		"ann@subs.test " + TargetWithheld + " not_found\n" +
+		"ann@subs.test cat@subs.test ok"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+}

@@ -36,19 +36,23 @@ type SubscriberKey struct {
 }
 
 // KeyAddRequest adds a member's OpenPGP key or S/MIME certificate (PEM or
-// DER) on an owner's authority.
+// DER) on an owner's authority. The site's admins may leave List empty to
+// add a key for any address.
 type KeyAddRequest struct {
-	List    string `json:"list"`
+	List    string `json:"list,omitempty"`
 	Address string `json:"address"`
 	Key     []byte `json:"key"`
 	// Bind binds an OpenPGP key although no user ID carries the address
 	// (the owner vouches).
 	Bind bool `json:"bind,omitempty"`
+	// Use is what a certificate is for: sign, encrypt or both (default).
+	Use string `json:"use,omitempty"`
 }
 
-// KeyRevokeRequest removes a member's key or certificate (owners).
+// KeyRevokeRequest removes a member's key or certificate (owners). The
+// site's admins may leave List empty for any address.
 type KeyRevokeRequest struct {
-	List    string `json:"list"`
+	List    string `json:"list,omitempty"`
 	Address string `json:"address"`
 	// Fingerprint names the key; empty removes every key of the address.
 	Fingerprint string `json:"fingerprint,omitempty"`
@@ -208,11 +212,8 @@ func isOpenPGP(data []byte) bool {
 func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key SubscriberKey, err error) {
 	addr := s.listAddress(req.List)
 	defer func() { s.audit(a, opKeyAdd, addr, req.Address, err) }()
-	l, err := s.loadList(req.List)
+	l, err := s.keyList(a, opKeyAdd, req.List)
 	if err != nil {
-		return SubscriberKey{}, err
-	}
-	if err := s.authorize(a, opKeyAdd, l); err != nil {
 		return SubscriberKey{}, err
 	}
 	if req.Bind && !a.isSiteAdmin() {
@@ -228,8 +229,14 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 	if err != nil {
 		return SubscriberKey{}, err
 	}
-	if _, err := s.member(l, target); err != nil {
-		return SubscriberKey{}, err
+	if l != nil {
+		if _, err := s.member(l, target); err != nil {
+			return SubscriberKey{}, err
+		}
+	}
+	use := keyring.UseBoth
+	if req.Use != "" {
+		use = keyring.Use(req.Use)
 	}
 	if err := s.authorizeKeyHolder(a, opKeyAdd, l, target); err != nil {
 		return SubscriberKey{}, err
@@ -244,12 +251,12 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 		fpr, err = k.AddOpenPGP(target, req.Key, req.Bind)
 	} else {
 		kind = "certificate"
-		fpr, err = k.AddCert(target, req.Key, keyring.UseBoth)
+		fpr, err = k.AddCert(target, req.Key, use)
 	}
 	if err != nil {
 		return SubscriberKey{}, wrapf(err, CodeInvalid, "the %s was not accepted: %v", kind, err)
 	}
-	if err := s.site.Lists.Update(func(tx *lists.Tx) error { return s.auditTx(tx, a, opKeyAdd, l.Address, target+" "+fpr, nil) }); err != nil {
+	if err := s.site.Lists.Update(func(tx *lists.Tx) error { return s.auditTx(tx, a, opKeyAdd, addrOf(l), target+" "+fpr, nil) }); err != nil {
 		s.site.Log.Error("audit entry not written", "op", opKeyAdd.Name, "err", err)
 	}
 	s.announce(target, fmt.Sprintf("The %s %s was bound to %s by %s.", kind, fpr, target, a.who()), a.who())
@@ -263,6 +270,33 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 		}
 	}
 	return SubscriberKey{Address: target, Fingerprint: fpr}, nil
+}
+
+// keyList reads and authorizes the list of a key operation; the site's
+// admins may name none (nil: any address).
+func (s *Service) keyList(a Actor, op Op, name string) (*lists.List, error) {
+	if name == "" {
+		if !a.isSiteAdmin() {
+			return nil, errorf(CodeInvalid, "no list given")
+		}
+		return nil, nil
+	}
+	l, err := s.loadList(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(a, op, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// addrOf is a list's address, or "" for none.
+func addrOf(l *lists.List) string {
+	if l == nil {
+		return ""
+	}
+	return l.Address
 }
 
 // announce tells an address and its lists' owners about a key event; a
@@ -281,19 +315,18 @@ func (s *Service) announce(address, event, by string) {
 func (s *Service) KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) (err error) {
 	addr := s.listAddress(req.List)
 	defer func() { s.audit(a, opKeyRevoke, addr, req.Address, err) }()
-	l, err := s.loadList(req.List)
+	l, err := s.keyList(a, opKeyRevoke, req.List)
 	if err != nil {
-		return err
-	}
-	if err := s.authorize(a, opKeyRevoke, l); err != nil {
 		return err
 	}
 	target, err := canonical(req.Address)
 	if err != nil {
 		return err
 	}
-	if _, err := s.member(l, target); err != nil {
-		return err
+	if l != nil {
+		if _, err := s.member(l, target); err != nil {
+			return err
+		}
 	}
 	if err := s.authorizeKeyHolder(a, opKeyRevoke, l, target); err != nil {
 		return err
@@ -325,7 +358,7 @@ func (s *Service) KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) 
 		removed = append(removed, r)
 	}
 	if err := s.site.Lists.Update(func(tx *lists.Tx) error {
-		return s.auditTx(tx, a, opKeyRevoke, l.Address, target+" "+strings.Join(removed, ","), nil)
+		return s.auditTx(tx, a, opKeyRevoke, addrOf(l), target+" "+strings.Join(removed, ","), nil)
 	}); err != nil {
 		s.site.Log.Error("audit entry not written", "op", opKeyRevoke.Name, "err", err)
 	}
@@ -349,6 +382,10 @@ func (s *Service) MyKey(ctx context.Context, a Actor, req MyKeyRequest) ([]Subsc
 // certificate (PEM): what subscribers encrypt posts to.
 func (s *Service) ListKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error) {
 	l, err := s.loadList(req.List)
+	if Code(err) == CodeNotFound && a.isSiteAdmin() {
+		// The operator exports keys made before their list.
+		l, err = &lists.List{Address: s.listAddress(req.List)}, nil
+	}
 	if err != nil {
 		return Export{}, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"cloister/keyring"
 	"cloister/runners"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -162,21 +163,19 @@ func (a *app) keyExportCmd() *cobra.Command {
 		Short: "Print the list's public key (armored) or, with --smime, its certificate and chain (PEM)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			list := listAddress(s, args[0])
-			var out []byte
+			kind := "openpgp"
 			if useSMIME {
-				out, err = k.ExportSMIME(list)
-			} else {
-				out, err = k.ExportOpenPGP(list)
+				kind = "smime"
 			}
+			ex, err := api.ListKeyExport(cmd.Context(), actor, service.ListKeyRequest{List: args[0], Kind: kind})
 			if err != nil {
-				return err
+				return cliError(err)
 			}
-			_, err = cmd.OutOrStdout().Write(out)
+			_, err = cmd.OutOrStdout().Write(ex.Data)
 			return err
 		},
 	}
@@ -212,28 +211,32 @@ func (a *app) keyAddCmd() *cobra.Command {
 		Short: "Add a subscriber's OpenPGP public key or S/MIME certificate (PEM or DER)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
 			data, err := readKeyFile(args[1])
 			if err != nil {
 				return err
 			}
-			var fpr, kind string
-			if isOpenPGP(data) {
-				kind = "OpenPGP key"
-				fpr, err = k.AddOpenPGP(args[0], data, bind)
-			} else {
-				kind = "certificate"
-				fpr, err = k.AddCert(args[0], data, keyring.Use(use))
-			}
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
+			// The service prints a "told" line for each announcement
+			// (cliKeyWorkflows) after the key's own line.
+			out := cmd.OutOrStdout()
+			var told bytes.Buffer
+			cmd.SetOut(&told)
+			sk, err := api.KeyAdd(cmd.Context(), actor, service.KeyAddRequest{Address: args[0], Key: data, Bind: bind, Use: use})
+			cmd.SetOut(out)
+			if err != nil {
+				return cliError(err)
+			}
+			kind := "OpenPGP key"
+			if !isOpenPGP(data) {
+				kind = "certificate"
+			}
 			warnUnbound(cmd.ErrOrStderr(), args[0], data)
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", strings.ToLower(args[0]), kind, fpr)
-			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The %s %s was added for %s on the server (cloister key add).", kind, fpr, strings.ToLower(args[0])))
+			fmt.Fprintf(out, "%s: %s %s\n", strings.ToLower(args[0]), kind, sk.Fingerprint)
+			_, err = out.Write(told.Bytes())
+			return err
 		},
 	}
 	c.Flags().BoolVar(&bind, "bind", false, "bind an OpenPGP key to ADDRESS even though no user ID carries it (the owner vouches)")
@@ -327,12 +330,29 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", addr, fpr)
 				return nil
 			}
-			fpr, err := k.Remove(addr, want)
+			// A subscriber's key: removed through the service, which records
+			// it and announces it.
+			fpr := want
+			for _, e := range ents {
+				if !e.List && strings.EqualFold(e.Address, addr) && strings.HasSuffix(e.Fingerprint, want) {
+					fpr = e.Fingerprint
+				}
+			}
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: removed key %s\n", addr, fpr)
-			return announceKey(s, cmd.OutOrStdout(), addr, fmt.Sprintf("The key %s is no longer bound to %s: removed on the server (cloister key revoke).", fpr, addr))
+			out := cmd.OutOrStdout()
+			var told bytes.Buffer
+			cmd.SetOut(&told)
+			err = api.KeyRevoke(cmd.Context(), actor, service.KeyRevokeRequest{Address: addr, Fingerprint: want})
+			cmd.SetOut(out)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(out, "%s: removed key %s\n", addr, fpr)
+			_, err = out.Write(told.Bytes())
+			return err
 		},
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"cloister/commands"
 	"cloister/keyring"
 	"cloister/runners"
 	"cloister/service"
+	"cloister/site"
 )
 
 // services returns the service the CLI's list, member, held, queue, key
@@ -27,10 +30,33 @@ func (a *app) services(cmd *cobra.Command) (service.API, service.Actor, error) {
 	}
 	actor := service.Console()
 	actor.Name = "operator " + os.Getenv("USER")
-	return runners.Service(s, service.WithKeyring(func() (k *keyring.Keyring, err error) {
+	svc := runners.Service(s, service.WithKeyring(func() (k *keyring.Keyring, err error) {
 		_, k, err = a.openKeyring()
 		return k, err
-	})), actor, nil
+	}))
+	flows := cliKeyWorkflows{Workflows: commands.Workflows{Site: s}, site: s, cmd: cmd}
+	if k, ok := s.Keys.(*keyring.Keyring); ok {
+		flows.Workflows.KeyStore = commands.KeyringStore{K: k}
+	}
+	service.WithKeyWorkflows(flows)(svc)
+	return svc, actor, nil
+}
+
+// cliKeyWorkflows announces key changes as the CLI always did: queued for
+// the outgoing runner, with a "told ADDRESS" line for each notice.
+type cliKeyWorkflows struct {
+	commands.Workflows
+	site *site.Site
+	cmd  *cobra.Command // the lines go to its output at the time
+}
+
+// Announce implements service.KeyWorkflows.
+func (w cliKeyWorkflows) Announce(address, event, by string) error {
+	mails, err := commands.KeyAnnouncements(w.site, address, event, by, time.Now())
+	if err != nil {
+		return fmt.Errorf("announce the key change of %s: %w", address, err)
+	}
+	return queueNotices(w.site, w.cmd.OutOrStdout(), mails)
 }
 
 // cliError shows a service error as the operator should read it: its

@@ -214,7 +214,7 @@ func (h *Handler) authenticate(r *http.Request) (service.Actor, error) {
 		}
 		scopes = append(scopes, sc)
 	}
-	return service.Actor{Method: service.MethodToken, Scopes: scopes, Via: service.ViaAPI, Token: tok.ID}, nil
+	return service.Actor{Method: service.MethodToken, Scopes: scopes, Via: service.ViaAPI, Token: tok.ID, TokenCreated: tok.Created}, nil
 }
 
 type clientKey struct{}

@@ -15,6 +15,7 @@ import (
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/pgp"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // KeyStore is what the key commands need of the keyring: reading and
@@ -307,6 +308,14 @@ func ownerKeySet(c *Context, address string) Result {
 	addr, err := lists.CanonicalAddress(strings.Trim(address, "<>"))
 	if err != nil {
 		return refused("%q is not an address", address)
+	}
+	// A key is bound for the whole site: an owner of this list speaks
+	// only for addresses whose every list they may run.
+	if err := c.service().AuthorizeKeyHolder(c.actor(), c.List, addr); err != nil {
+		if service.Code(err) == service.CodeForbidden {
+			return refused("%s", service.Message(err))
+		}
+		return failed(err)
 	}
 	oc := *c
 	oc.Sender = addr

@@ -62,11 +62,11 @@ func (l *List) validate() error {
 	}
 	l.Address = a
 	if len(l.Description) > maxDescriptionLen {
-		return fmt.Errorf("list %s: description longer than %d bytes", a, maxDescriptionLen)
+		return invalidf("list %s: description longer than %d bytes", a, maxDescriptionLen)
 	}
 	for _, r := range l.Description {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("list %s: control character %q in description", a, r)
+			return invalidf("list %s: control character %q in description", a, r)
 		}
 	}
 	if err := l.Settings.Validate(); err != nil {

@@ -96,11 +96,11 @@ func (m *Member) ReceivesDigest() bool { return m.IsSubscriber() && m.Delivery =
 // would end up in the header fields of the mails to the member).
 func CheckName(name string) error {
 	if len(name) > maxNameLen {
-		return fmt.Errorf("name longer than %d bytes", maxNameLen)
+		return invalidf("name longer than %d bytes", maxNameLen)
 	}
 	for _, r := range name {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("control character %q in name", r)
+			return invalidf("control character %q in name", r)
 		}
 	}
 	return nil
@@ -120,7 +120,7 @@ func (m *Member) normalize(now time.Time) error {
 		m.Delivery = DeliveryEnabled
 	case DeliveryEnabled, DeliveryDisabled, DeliveryDigest:
 	default:
-		return fmt.Errorf("member %s: delivery %q (allowed: enabled|disabled|digest)", m.Address, m.Delivery)
+		return invalidf("member %s: delivery %q (allowed: enabled|disabled|digest)", m.Address, m.Delivery)
 	}
 	if len(m.Roles) == 0 {
 		m.Roles = []Role{RoleMember}
@@ -129,7 +129,7 @@ func (m *Member) normalize(now time.Time) error {
 		switch r {
 		case RoleOwner, RoleModerator, RoleMember:
 		default:
-			return fmt.Errorf("member %s: role %q (allowed: owner|moderator|member)", m.Address, r)
+			return invalidf("member %s: role %q (allowed: owner|moderator|member)", m.Address, r)
 		}
 	}
 	slices.Sort(m.Roles)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"strings"
+	"time"
 
 	"cloister/rules"
 )
@@ -47,6 +48,11 @@ type Actor struct {
 	// Token names the API token (its public ID, never its secret), for
 	// the audit log.
 	Token string `json:"token,omitempty"`
+	// TokenCreated is when the API token was made: a list scope covers only
+	// a list made before it, so that the token of a list that was deleted
+	// does not run a new list of the same name, nor a token made ahead of
+	// a list the list someone makes later. Zero: not checked.
+	TokenCreated time.Time `json:"-"`
 }
 
 // MailFacts are what the scenarios may test about a command mail.

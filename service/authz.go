@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"cloister/lists"
 	"cloister/rules"
@@ -170,10 +171,21 @@ func (s *Service) authorize(a Actor, op Op, l *lists.List) error {
 		if op.Class == ClassPublic {
 			return nil
 		}
+		stale := false
 		for _, sc := range a.Scopes {
-			if sc.covers(op.Class, list) {
+			if !sc.covers(op.Class, list) {
+				continue
+			}
+			// A list scope names the list that existed when the token
+			// was made, not a later one of the same name (tokens record
+			// their making to the second).
+			if sc.Kind == ScopeSiteAdmin || l == nil || a.TokenCreated.IsZero() || !l.Created.Truncate(time.Second).After(a.TokenCreated) {
 				return nil
 			}
+			stale = true
+		}
+		if stale {
+			return errorf(CodeForbidden, "this token was made before %s was created (a list deleted and made again is another list): make a new token", list)
 		}
 		if list == "" {
 			return errorf(CodeForbidden, "this token's scopes do not allow %s", op.Name)

@@ -241,6 +241,9 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 	if req.Use != "" {
 		use = keyring.Use(req.Use)
 	}
+	if err := s.authorizeKeyHolder(a, opKeyAdd, l, target); err != nil {
+		return SubscriberKey{}, err
+	}
 	k, err := s.openKeyring()
 	if err != nil {
 		return SubscriberKey{}, wrapf(err, CodeUnavailable, "the keyring cannot be opened")
@@ -329,6 +332,9 @@ func (s *Service) KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) 
 		}
 	}
 	if err := s.keyOnFileGuard(a, target); err != nil {
+		return err
+	}
+	if err := s.authorizeKeyHolder(a, opKeyRevoke, l, target); err != nil {
 		return err
 	}
 	k, err := s.openKeyring()

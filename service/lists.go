@@ -140,6 +140,9 @@ func (s *Service) loadList(name string) (*lists.List, error) {
 	if errors.Is(err, lists.ErrNoList) {
 		return nil, wrapf(err, CodeNotFound, "no list %s", addr)
 	}
+	if errors.Is(err, lists.ErrBadAddress) {
+		return nil, wrapf(err, CodeInvalid, "%v", err)
+	}
 	if err != nil {
 		return nil, internal(err, "read the list")
 	}
@@ -158,7 +161,8 @@ func storeError(err error, what string) error {
 		return wrapf(err, CodeNotFound, "%v", err)
 	case errors.Is(err, lists.ErrListExists), errors.Is(err, lists.ErrMemberExists):
 		return wrapf(err, CodeConflict, "%v", err)
-	case errors.Is(err, lists.ErrBadSetting), errors.Is(err, lists.ErrUnknownSetting):
+	case errors.Is(err, lists.ErrBadSetting), errors.Is(err, lists.ErrUnknownSetting), errors.Is(err, lists.ErrBadAddress),
+		errors.Is(err, lists.ErrInvalid):
 		return wrapf(err, CodeInvalid, "%v", err)
 	}
 	return internal(err, what)

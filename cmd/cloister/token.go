@@ -12,6 +12,7 @@ import (
 
 	"cloister/api/token"
 	"cloister/config"
+	"cloister/lists"
 	"cloister/service"
 )
 
@@ -55,12 +56,14 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 				return errors.New("give at least one --scope (site:admin, list:LIST:owner, list:LIST:moderator, list:LIST:read)")
 			}
 			var canonical []string
+			var parsed []service.Scope
 			for _, s := range scopes {
 				sc, err := service.ParseScope(s)
 				if err != nil {
 					return err
 				}
 				canonical = append(canonical, sc.String())
+				parsed = append(parsed, sc)
 			}
 			life, err := token.ParseLifetime(expires)
 			if err != nil {
@@ -68,6 +71,9 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 			}
 			st, err := a.tokenStore()
 			if err != nil {
+				return err
+			}
+			if err := a.scopeListsExist(parsed); err != nil {
 				return err
 			}
 			t, secret, err := st.Create(name, canonical, life)
@@ -155,4 +161,27 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// scopeListsExist refuses a list scope naming a list that does not exist:
+// a list scope covers only a list made before the token, so such a token
+// could never act on the list once it is made.
+func (a *app) scopeListsExist(scopes []service.Scope) error {
+	st, err := a.open()
+	if err != nil {
+		return err
+	}
+	return st.Lists.View(func(tx *lists.Tx) error {
+		for _, sc := range scopes {
+			if sc.List == "" {
+				continue
+			}
+			if _, err := tx.List(sc.List); errors.Is(err, lists.ErrNoList) {
+				return fmt.Errorf("scope %s: no list %s (a list scope covers only a list made before the token: create the list first)", sc, sc.List)
+			} else if err != nil {
+				return fmt.Errorf("scope %s: %w", sc, err)
+			}
+		}
+		return nil
+	})
 }

@@ -151,6 +151,9 @@ func ProtectHeadersAs(inner []byte, outer, shown *mailmsg.Message) ([]byte, erro
 		}
 		for _, n := range protectedFields {
 			for _, v := range shown.Values(n) {
+				if n == "Subject" {
+					v = ObscuredSubject
+				}
 				hpOuter = append(hpOuter, newField("HP-Outer", n+": "+v))
 			}
 		}

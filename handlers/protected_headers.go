@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"mime"
+	"slices"
 	"strings"
 
 	"cloister/mailmsg"
@@ -90,6 +91,17 @@ func (h ProtectedHeaders) Process(ctx *Context) error {
 // field saying what the outer header shows; the outer Subject becomes
 // ObscuredSubject. The body of inner is kept byte for byte.
 func ProtectHeaders(inner []byte, outer *mailmsg.Message) ([]byte, error) {
+	return ProtectHeadersAs(inner, outer, nil)
+}
+
+// ProtectHeadersAs is ProtectHeaders for a message whose outer header is to
+// be replaced by shown (for cover traffic, a header that is the same for
+// every post of the list): the protected copies come from outer, every other
+// field of outer whose name shown lacks is copied inside too (so that the
+// encryption keeps what the outer header drops), the HP-Outer fields say
+// what shown shows, and outer's fields become shown's. With shown nil it is
+// ProtectHeaders.
+func ProtectHeadersAs(inner []byte, outer, shown *mailmsg.Message) ([]byte, error) {
 	in, err := mailmsg.Parse(inner)
 	if err != nil {
 		return nil, fmt.Errorf("protect headers: inner entity: %w", err)
@@ -126,8 +138,26 @@ func ProtectHeaders(inner []byte, outer *mailmsg.Message) ([]byte, error) {
 			if n == "Subject" {
 				v = ObscuredSubject
 			}
-			hpOuter = append(hpOuter, newField("HP-Outer", n+": "+v))
+			if shown == nil {
+				hpOuter = append(hpOuter, newField("HP-Outer", n+": "+v))
+			}
 		}
+	}
+	if shown != nil {
+		for _, f := range outer.Fields {
+			if !slices.ContainsFunc(protectedFields, func(n string) bool { return strings.EqualFold(n, f.Name) }) && !shown.Has(f.Name) {
+				copies = append(copies, newField(f.Name, f.Value()))
+			}
+		}
+		for _, n := range protectedFields {
+			for _, v := range shown.Values(n) {
+				if n == "Subject" {
+					v = ObscuredSubject
+				}
+				hpOuter = append(hpOuter, newField("HP-Outer", n+": "+v))
+			}
+		}
+		outer.Fields = append([]*mailmsg.Field(nil), shown.Fields...)
 	}
 	in.Fields = append(append(copies, hpOuter...), in.Fields...)
 	outer.Set("Subject", ObscuredSubject)

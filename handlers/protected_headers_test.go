@@ -115,3 +115,53 @@ func TestProtectedHeadersHandler(t *testing.T) {
 		t.Error("IsPlaceholderSubject")
 	}
 }
+
+// TestProtectHeadersAs: with a shown header, the outer header becomes it
+// (its Subject obscured), the post's protected fields and the fields shown
+// lacks go inside, fields shown has stay outside only, and HP-Outer says
+// what shown shows.
+func TestProtectHeadersAs(t *testing.T) {
+	outer, err := mailmsg.Parse([]byte("From: Alice <alice@example.org>\nTo: team@lists.example.test\nSubject: Plans\n" +
+		"Date: Tue, 24 Nov 2026 09:10:00 +0100\nMessage-ID: <m1@example.org>\nUser-Agent: Mailer 2\nList-Id: <team.lists.example.test>\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := mailmsg.Parse([]byte("From: team@lists.example.test\nTo: team@lists.example.test\nSubject: x\n" +
+		"Message-ID: <abc@lists.example.test>\nList-Id: <team.lists.example.test>\n\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ProtectHeadersAs([]byte("Content-Type: text/plain\n\nhi\n"), outer, shown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := mailmsg.Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		msg         *mailmsg.Message
+		where, name string
+		want        []string
+	}{
+		{outer, "outer", "From", []string{"team@lists.example.test"}},
+		{outer, "outer", "Subject", []string{ObscuredSubject}},
+		{outer, "outer", "Message-ID", []string{"<abc@lists.example.test>"}},
+		{outer, "outer", "Date", nil},
+		{outer, "outer", "User-Agent", nil},
+		{outer, "outer", "List-Id", []string{"<team.lists.example.test>"}},
+		{in, "inner", "From", []string{"Alice <alice@example.org>"}},
+		{in, "inner", "Subject", []string{"Plans"}},
+		{in, "inner", "Date", []string{"Tue, 24 Nov 2026 09:10:00 +0100"}},
+		{in, "inner", "Message-ID", []string{"<m1@example.org>"}},
+		{in, "inner", "User-Agent", []string{"Mailer 2"}},
+		{in, "inner", "List-Id", nil},
+		{in, "inner", "HP-Outer", []string{"Subject: ...", "From: team@lists.example.test", "To: team@lists.example.test",
+			"Message-ID: <abc@lists.example.test>"}},
+	}
+	for _, tc := range tests {
+		if got := tc.msg.Values(tc.name); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s %s = %q, want %q", tc.where, tc.name, got, tc.want)
+		}
+	}
+}

@@ -172,7 +172,11 @@ func (d *distributor) prepare() error {
 		protectedOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
 		inner := d.inner
 		if d.wantPGP || d.wantSMIME {
-			p, err := handlers.ProtectHeaders(d.inner, protectedOuter)
+			var shown *mailmsg.Message
+			if d.list.Settings.CoverTraffic {
+				shown = coverOuter(d.list.Address, d.outer, d.now)
+			}
+			p, err := handlers.ProtectHeadersAs(d.inner, protectedOuter, shown)
 			if err != nil {
 				d.err = fmt.Errorf("protect headers: %w", err)
 				return

@@ -116,7 +116,9 @@ type chrome struct {
 	ctx context.Context
 }
 
-func newChrome(t *testing.T) *chrome {
+// newChrome starts chromium; extra options (an environment, flags) add to
+// the defaults.
+func newChrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) *chrome {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -136,6 +138,7 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(420, 900), // a phone's width
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)

@@ -71,6 +71,20 @@ func Exec(stdin []byte, args ...string) ([]byte, error) {
 // keyUsage as openssl writes it (e.g. "digitalSignature,keyEncipherment").
 func (ca *CA) Issue(email, kind, keyUsage string) *Leaf {
 	ca.t.Helper()
+	return ca.issue(email, kind, keyUsage, "emailProtection")
+}
+
+// IssueBrowser makes a leaf like Issue whose extended key usage adds TLS
+// client authentication to email protection: the S/MIME certificate a
+// browser offers for client-certificate login (chromium offers only
+// certificates allowed for client authentication).
+func (ca *CA) IssueBrowser(email, kind, keyUsage string) *Leaf {
+	ca.t.Helper()
+	return ca.issue(email, kind, keyUsage, "clientAuth,emailProtection")
+}
+
+func (ca *CA) issue(email, kind, keyUsage, extKeyUsage string) *Leaf {
+	ca.t.Helper()
 	ca.serial++
 	name := strings.NewReplacer("@", "_", ".", "_").Replace(email)
 	l := &Leaf{Email: email, Cert: filepath.Join(ca.Dir, name+".pem"), Key: filepath.Join(ca.Dir, name+".key")}
@@ -95,7 +109,7 @@ func (ca *CA) Issue(email, kind, keyUsage string) *Leaf {
 		ca.Run(nil, "req", "-new", "-newkey", newkey, "-nodes", "-keyout", l.Key, "-out", csr, "-subj", "/CN="+email)
 	}
 	ext := filepath.Join(ca.Dir, name+".ext")
-	os.WriteFile(ext, []byte(fmt.Sprintf("basicConstraints=CA:FALSE\nkeyUsage=critical,%s\nextendedKeyUsage=emailProtection\nsubjectAltName=email:%s\n", keyUsage, email)), 0o600)
+	os.WriteFile(ext, []byte(fmt.Sprintf("basicConstraints=CA:FALSE\nkeyUsage=critical,%s\nextendedKeyUsage=%s\nsubjectAltName=email:%s\n", keyUsage, extKeyUsage, email)), 0o600)
 	ca.Run(nil, append([]string{"x509", "-req", "-in", csr, "-CA", ca.Cert, "-CAkey", ca.Key, "-set_serial", fmt.Sprint(ca.serial),
 		"-days", "365", "-sha256", "-extfile", ext, "-out", l.Cert}, force...)...)
 	l.CertPEM, _ = os.ReadFile(l.Cert)

@@ -80,7 +80,7 @@ func serviceResult(err error) Result {
 	case service.CodePending:
 		return pending("%s", service.Message(err))
 	case service.CodeUnavailable:
-		return Result{Failed, "the server could not do it now; try again later or write to the list owners", err}
+		return failed(err)
 	}
 	return refused("%s", service.Message(err))
 }

@@ -49,17 +49,16 @@ func (c *Context) translate(r Result) Result {
 	if cat == nil {
 		return r
 	}
+	if r.Text != sprintf(r.format, r.args...) { // changed after it was made: left as it is
+		return r
+	}
 	args := translateArgs(cat, r.args)
 	if r.format == "%s" && len(args) == 1 { // a text made elsewhere: a reason, a service message
 		if s, ok := args[0].(string); ok {
-			args[0] = cat.T(s)
+			args = []any{cat.T(s)}
 		}
 	}
-	t := cat.T(r.format)
-	if t == r.format && len(args) > 0 && equalArgs(args, r.args) {
-		return r
-	}
-	r.Text = sprintf(t, args...)
+	r.Text = sprintf(cat.T(r.format), args...)
 	return r
 }
 
@@ -78,15 +77,6 @@ func translateArgs(cat *mailtext.Catalog, a []any) []any {
 		return a
 	}
 	return out
-}
-
-func equalArgs(a, b []any) bool {
-	for i := range a {
-		if fmt.Sprint(a[i]) != fmt.Sprint(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // whatFormats are the English forms of the phrase saying what a

@@ -31,15 +31,16 @@ func subjects(t *testing.T, box [][]byte) []string {
 
 // TestListLanguageShapesItsMail: a list whose language is fr (or de-AT,
 // which falls back to de) sends its subscription confirmation request, its
-// welcome and its rejection notice in that language, through the runners;
+// (with the phrase saying what it is for), its welcome and its rejection
+// notice in that language, through the runners;
 // a language Cloister does not ship (pt-BR) falls back to English.
 func TestListLanguageShapesItsMail(t *testing.T) {
 	tests := []struct {
 		lang                     string
 		confirm, welcome, reject string
 	}{
-		{"fr", "Confirmer : subscribe dan@else.test to team@lists.test", "Bienvenue sur team@lists.test", "Votre message à team@lists.test a été refusé"},
-		{"de-AT", "Bestätigen: subscribe dan@else.test to team@lists.test", "Willkommen bei team@lists.test", "Ihr Beitrag an team@lists.test wurde abgelehnt"},
+		{"fr", "Confirmer : abonner dan@else.test à team@lists.test", "Bienvenue sur team@lists.test", "Votre message à team@lists.test a été refusé"},
+		{"de-AT", "Bestätigen: dan@else.test in team@lists.test eintragen", "Willkommen bei team@lists.test", "Ihr Beitrag an team@lists.test wurde abgelehnt"},
 		{"pt-BR", "Confirm: subscribe dan@else.test to team@lists.test", "Welcome to team@lists.test", "Your post to team@lists.test was rejected"},
 	}
 	for _, tt := range tests {

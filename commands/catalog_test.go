@@ -23,6 +23,10 @@ var untranslatedFiles = map[string]bool{
 	"keyring.go": true, "keys.go": true, "vouch.go": true,
 }
 
+// serviceFiles are the service's files whose error messages reach the
+// replies to email commands.
+var serviceFiles = []string{"authz.go", "held.go", "members.go", "subscribe.go"}
+
 // translatedCalls are the functions whose first argument is an English
 // message of the catalogue.
 var translatedCalls = map[string]bool{"done": true, "pending": true, "refused": true, "tr": true, "Sprintf": true, "phrase": true}
@@ -90,6 +94,26 @@ func sourceMessages(t *testing.T) map[string]bool {
 				if n.Name.Name == "Help" && n.Recv != nil && n.Body != nil && len(n.Body.List) == 1 {
 					if r, ok := n.Body.List[0].(*ast.ReturnStmt); ok && len(r.Results) == 1 {
 						add(r.Results[0])
+					}
+				}
+			}
+			return true
+		})
+	}
+	// The messages of the service's errors that command results show.
+	for _, f := range serviceFiles {
+		af, err := parser.ParseFile(fset, filepath.Join("..", "service", f), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if id, ok := call.Fun.(*ast.Ident); ok {
+					switch {
+					case id.Name == "errorf" && len(call.Args) > 1:
+						add(call.Args[1])
+					case id.Name == "wrapf" && len(call.Args) > 2:
+						add(call.Args[2])
 					}
 				}
 			}

@@ -10,7 +10,8 @@ import (
 // TestCommandRepliesInListLanguage: a list whose language is fr answers a
 // help and refused commands in French, a de list in German (de-CH falls
 // back to de), through the runners: the reply's frame, the help with every
-// command's line, a scenario refusal reason and a usage refusal. An
+// command's line, the list's info, a scenario refusal reason, a usage
+// refusal and a refusal by the service layer. An
 // English list's reply is unchanged.
 func TestCommandRepliesInListLanguage(t *testing.T) {
 	tests := []struct {
@@ -25,6 +26,8 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			"(modérateurs) diffuser le message retenu ID\n",
 			"> approve h1\n  refused: seuls les modérateurs et les propriétaires peuvent le faire, avec un courriel de commandes signé",
 			"> confirm\n  refused: usage : confirm TOKEN",
+			"> unsubscribe\n  refused: eve@outside.test n'est pas abonné à team@lists.test",
+			"Liste :        team@lists.test\n",
 			"> frobnicate\n  unknown: pas une commande ; envoyez \"help\" pour la liste des commandes",
 		}},
 		{"de-CH", []string{
@@ -35,6 +38,8 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			"(Moderatoren) den zurückgehaltenen Beitrag ID verteilen\n",
 			"> approve h1\n  refused: nur Moderatoren und Eigentümer dürfen das, mit einer Befehlsmail",
 			"> confirm\n  refused: Aufruf: confirm TOKEN",
+			"> unsubscribe\n  refused: eve@outside.test hat team@lists.test nicht abonniert",
+			"Liste:         team@lists.test\n",
 			"> frobnicate\n  unknown: kein Befehl; senden Sie \"help\" für die Liste der Befehle",
 		}},
 		{"en", []string{
@@ -45,6 +50,8 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			"(moderators) distribute the held post ID\n",
 			"> approve h1\n  refused: only moderators and owners may do this, with a command mail",
 			"> confirm\n  refused: usage: confirm TOKEN",
+			"> unsubscribe\n  refused: eve@outside.test is not subscribed to team@lists.test",
+			"List:          team@lists.test\n",
 			"> frobnicate\n  unknown: not a command; send \"help\" for the list of commands",
 		}},
 	}
@@ -53,7 +60,7 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			s := newTestSite(t)
 			s.setList(t, map[string]string{"language": tt.lang})
 			s.deliver(t, queue.SubRequest, "eve@outside.test",
-				"From: eve@outside.test\nSubject: commands\n\nhelp\napprove h1\nconfirm\nfrobnicate\n")
+				"From: eve@outside.test\nSubject: commands\n\nhelp\ninfo\napprove h1\nconfirm\nunsubscribe\nfrobnicate\n")
 			s.drain(t)
 			r := oneReply(t, s, "eve@outside.test")
 			for _, w := range tt.want {

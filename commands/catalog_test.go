@@ -34,7 +34,7 @@ var translatedCalls = map[string]bool{"done": true, "pending": true, "refused": 
 // sourceMessages returns the English messages the commands show: the
 // formats given to done, pending, refused and tr, the commands' Help lines,
 // the phrases saying what a confirmation is for, and the scenario refusal
-// reasons.
+// reasons (of the commands and of the runners' notices).
 func sourceMessages(t *testing.T) map[string]bool {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -119,6 +119,30 @@ func sourceMessages(t *testing.T) map[string]bool {
 			}
 			return true
 		})
+	}
+	// The words of the scenario reasons in the runners' notices.
+	nf, err := parser.ParseFile(fset, filepath.Join("..", "runners", "notice.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	ast.Inspect(nf, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "reasonTexts" || len(vs.Values) != 1 {
+			return true
+		}
+		if cl, ok := vs.Values[0].(*ast.CompositeLit); ok {
+			for _, e := range cl.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					add(kv.Value)
+					found = true
+				}
+			}
+		}
+		return false
+	})
+	if !found {
+		t.Fatal("no reasonTexts in runners/notice.go")
 	}
 	for _, f := range whatFormats {
 		out[f] = true

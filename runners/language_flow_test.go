@@ -32,16 +32,17 @@ func subjects(t *testing.T, box [][]byte) []string {
 // TestListLanguageShapesItsMail: a list whose language is fr (or de-AT,
 // which falls back to de) sends its subscription confirmation request, its
 // (with the phrase saying what it is for), its welcome and its rejection
-// notice in that language, through the runners;
+// notice (with the scenario's reason) in that language, through the runners;
 // a language Cloister does not ship (pt-BR) falls back to English.
 func TestListLanguageShapesItsMail(t *testing.T) {
 	tests := []struct {
 		lang                     string
 		confirm, welcome, reject string
+		reason                   string // the scenario's reason, in the rejection's body
 	}{
-		{"fr", "Confirmer : abonner dan@else.test à team@lists.test", "Bienvenue sur team@lists.test", "Votre message à team@lists.test a été refusé"},
-		{"de-AT", "Bestätigen: dan@else.test in team@lists.test eintragen", "Willkommen bei team@lists.test", "Ihr Beitrag an team@lists.test wurde abgelehnt"},
-		{"pt-BR", "Confirm: subscribe dan@else.test to team@lists.test", "Welcome to team@lists.test", "Your post to team@lists.test was rejected"},
+		{"fr", "Confirmer : abonner dan@else.test à team@lists.test", "Bienvenue sur team@lists.test", "Votre message à team@lists.test a été refusé", "seuls les membres de la liste peuvent y écrire"},
+		{"de-AT", "Bestätigen: dan@else.test in team@lists.test eintragen", "Willkommen bei team@lists.test", "Ihr Beitrag an team@lists.test wurde abgelehnt", "nur Mitglieder der Liste dürfen an sie schreiben"},
+		{"pt-BR", "Confirm: subscribe dan@else.test to team@lists.test", "Welcome to team@lists.test", "Your post to team@lists.test was rejected", "only members of the list may post to it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
@@ -68,6 +69,9 @@ func TestListLanguageShapesItsMail(t *testing.T) {
 			s.drain(t)
 			if got := subjects(t, s.mailbox(t, "eve@outside.test")); !containsString(got, tt.reject) {
 				t.Fatalf("no rejection %q among %q", tt.reject, got)
+			}
+			if box := s.mailbox(t, "eve@outside.test"); len(box) != 1 || !strings.Contains(string(box[0]), tt.reason) {
+				t.Fatalf("the rejection does not give the reason %q:\n%s", tt.reason, box)
 			}
 		})
 	}

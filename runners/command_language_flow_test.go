@@ -1,6 +1,8 @@
 package runners
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,5 +71,40 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCommandReplyCatalogueOverrides: a site's catalogue overrides one
+// message of the built-in French, the rest stays built in; a broken list
+// catalogue is logged and the reply goes out in English, never lost.
+func TestCommandReplyCatalogueOverrides(t *testing.T) {
+	s := newTestSite(t)
+	s.setList(t, map[string]string{"language": "fr"})
+	root := filepath.Join(s.Config.StateDir, "templates")
+	write := func(p, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "fr", "messages.po"), "msgid \"usage: confirm TOKEN\"\nmsgstr \"usage du site : confirm JETON\"\n")
+	s.deliver(t, queue.SubRequest, "eve@outside.test", "From: eve@outside.test\nSubject: c\n\nconfirm\nfrobnicate\n")
+	s.drain(t)
+	r := oneReply(t, s, "eve@outside.test")
+	for _, w := range []string{"> confirm\n  refused: usage du site : confirm JETON", "unknown: pas une commande ;"} {
+		if !strings.Contains(r, w) {
+			t.Errorf("the reply lacks %q:\n%s", w, r)
+		}
+	}
+
+	write(filepath.Join(root, "team@lists.test", "fr", "messages.po"), "msgid \"usage: confirm TOKEN\"\n") // no msgstr
+	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: c\n\nconfirm\n")
+	s.drain(t)
+	r = oneReply(t, s, "dan@else.test")
+	if !strings.Contains(r, "Results of your message to team-request@lists.test:\n\n> confirm\n  refused: usage: confirm TOKEN") {
+		t.Errorf("with a broken catalogue the reply is not in English:\n%s", r)
 	}
 }

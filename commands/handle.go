@@ -82,6 +82,7 @@ func Handle(r *Request) (*Outcome, error) {
 	}
 	c.MailMethod, c.MailFrom = c.Method, sender
 	c.requests = new(int)
+	c.catalog() // loaded once, shared by the lines (each runs on a copy of c)
 	for _, a := range r.Meta.SignerAddresses {
 		if sameAddress(a, sender) {
 			c.Signer = a

@@ -76,13 +76,14 @@ func refusal(d rules.Decision) Result {
 // pending request, a refusal with the service's message, or a failure of
 // the server's side (its error for the log only).
 func serviceResult(err error) Result {
+	format, args := service.MessageFormat(err) // shown in the list's language (translate)
 	switch service.Code(err) {
 	case service.CodePending:
-		return pending("%s", service.Message(err))
+		return pending(format, args...)
 	case service.CodeUnavailable:
-		return Result{Failed, "the server could not do it now; try again later or write to the list owners", err}
+		return failed(err)
 	}
-	return refused("%s", service.Message(err))
+	return refused(format, args...)
 }
 
 // ctxWorkflows sends the mails of the service's workflows with the reply

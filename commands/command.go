@@ -93,17 +93,28 @@ type Result struct {
 	// Err is the server-side error of a Failed result, for the log only
 	// (never shown to the sender).
 	Err error
+
+	// format and args are what Text was made from, so that the reply can
+	// show it in the list's language (translate).
+	format string
+	args   []any
 }
 
-func done(format string, a ...any) Result { return Result{Status: Done, Text: sprintf(format, a...)} }
+func done(format string, a ...any) Result {
+	return Result{Status: Done, Text: sprintf(format, a...), format: format, args: a}
+}
 func pending(format string, a ...any) Result {
-	return Result{Status: Pending, Text: sprintf(format, a...)}
+	return Result{Status: Pending, Text: sprintf(format, a...), format: format, args: a}
 }
 func refused(format string, a ...any) Result {
-	return Result{Status: Refused, Text: sprintf(format, a...)}
+	return Result{Status: Refused, Text: sprintf(format, a...), format: format, args: a}
 }
+
+// failedText is what a Failed result tells the sender.
+const failedText = "the server could not do it now; try again later or write to the list owners"
+
 func failed(err error) Result {
-	return Result{Failed, "the server could not do it now; try again later or write to the list owners", err}
+	return Result{Status: Failed, Text: failedText, Err: err, format: failedText}
 }
 
 // Moderation carries out decisions on held posts; the runners provide it
@@ -183,6 +194,7 @@ type Context struct {
 	KeyStore KeyStore
 
 	svc      *service.Service
+	cat      *loadedCatalog // the list's message catalogue, shared by the lines of a mail (catalog)
 	svcOwner *Context
 	out      []pendingMail
 	requests *int         // confirmation and approval requests sent for this mail (shared by its lines)

@@ -82,6 +82,7 @@ func Handle(r *Request) (*Outcome, error) {
 	}
 	c.MailMethod, c.MailFrom = c.Method, sender
 	c.requests = new(int)
+	c.catalog() // loaded once, shared by the lines (each runs on a copy of c)
 	for _, a := range r.Meta.SignerAddresses {
 		if sameAddress(a, sender) {
 			c.Signer = a
@@ -107,7 +108,7 @@ func Handle(r *Request) (*Outcome, error) {
 
 	var notes []string
 	if perr != nil && !errors.Is(perr, ErrNoText) {
-		notes = append(notes, "Part of your message could not be read: "+clipLine(perr.Error()))
+		notes = append(notes, c.tr("Part of your message could not be read: %s", clipLine(perr.Error())))
 	}
 	refuseAll := ""
 	if c.Method == rules.MethodPGP || c.Method == rules.MethodSMIME {
@@ -131,16 +132,16 @@ func Handle(r *Request) (*Outcome, error) {
 		}
 		switch {
 		case prev != nil && prev.Forgotten:
-			refuseAll = "the signature is too old for the list to tell whether it was used before; sign the commands again"
+			refuseAll = c.tr("the signature is too old for the list to tell whether it was used before; sign the commands again")
 		case prev != nil: // seen in any context: a post or a command, to any list of the site
-			refuseAll = "this signed message was received before; a signature authorizes commands once (sign them again to repeat them)"
+			refuseAll = c.tr("this signed message was received before; a signature authorizes commands once (sign them again to repeat them)")
 		case r.Meta.Subaddress != queue.SubConfirm && // LIST-confirm+TOKEN: the token names the list
 			!namesList(parsed.ListName, r.List.Address) && !signedHeadersNameList(r.Body, r.List.Address):
-			notes = append(notes, "Your signature was not counted: a signed command mail must name its list\n"+
-				"inside the signed text with the line\n  x-list-name "+r.List.Address)
+			notes = append(notes, c.tr("Your signature was not counted: a signed command mail must name its list\n"+
+				"inside the signed text with the line\n  x-list-name %s", r.List.Address))
 			c.Method = rules.MethodSMTP
 		case tooOld:
-			refuseAll = fmt.Sprintf("the signature is older than %d days; sign the commands again", r.List.Settings.SignedCommandMaxAgeDays)
+			refuseAll = c.tr("the signature is older than %d days; sign the commands again", r.List.Settings.SignedCommandMaxAgeDays)
 		}
 	}
 	c.Attachments = attachments(r.Body)
@@ -163,7 +164,7 @@ func Handle(r *Request) (*Outcome, error) {
 		cmd, ok := Lookup(l.Word)
 		switch {
 		case !ok:
-			res = Result{Status: Unknown, Text: "not a command; send \"help\" for the list of commands"}
+			res = Result{Status: Unknown, Text: c.tr("not a command; send \"help\" for the list of commands")}
 		case refuseAll != "":
 			res = refused("%s", refuseAll)
 		default:
@@ -173,6 +174,7 @@ func Handle(r *Request) (*Outcome, error) {
 			}
 			notifyKeyword(&lc, cmd, l, res)
 		}
+		res = c.translate(res)
 		c.out = append(c.out, lc.out...)
 		c.attach = append(c.attach, lc.attach...)
 		items = append(items, item{l, res})
@@ -185,11 +187,11 @@ func Handle(r *Request) (*Outcome, error) {
 	// (an encrypted mail resent under another From must not come back
 	// decrypted: the list is no decryption oracle).
 	var full strings.Builder
-	fmt.Fprintf(&full, "Results of your message to %s:\n", listaddr.Address(r.List.Address, r.Meta.Subaddress))
+	full.WriteString(c.tr("Results of your message to %s:\n", listaddr.Address(r.List.Address, r.Meta.Subaddress)))
 	for _, it := range items {
 		fmt.Fprintf(&full, "\n> %s\n", it.line.Text)
 		if it.line.Subject {
-			full.WriteString("  (from the Subject line: taken as unsigned)\n")
+			full.WriteString(c.tr("  (from the Subject line: taken as unsigned)\n"))
 		}
 		fmt.Fprintf(&full, "  %s", it.res.Status)
 		if it.res.Text != "" {
@@ -197,21 +199,21 @@ func Handle(r *Request) (*Outcome, error) {
 		}
 		full.WriteByte('\n')
 		if full.Len() > MaxReplyBytes {
-			full.WriteString("\n(the rest of the results is left out: the reply is too long)\n")
+			full.WriteString(c.tr("\n(the rest of the results is left out: the reply is too long)\n"))
 			break
 		}
 	}
 	if len(items) == 0 {
-		full.WriteString("\nNo commands were found. Send \"help\" for the list of commands.\n")
+		full.WriteString(c.tr("\nNo commands were found. Send \"help\" for the list of commands.\n"))
 	}
 	if parsed.Ignored > 0 {
-		fmt.Fprintf(&full, "\n%d more lines were not read: at most %d commands are carried out per message.\n", parsed.Ignored, MaxCommands)
+		full.WriteString(c.tr("\n%d more lines were not read: at most %d commands are carried out per message.\n", parsed.Ignored, MaxCommands))
 	}
 	for _, n := range notes {
 		full.WriteString("\n" + n + "\n")
 	}
 	var short strings.Builder
-	short.WriteString(contentFreeIntro)
+	short.WriteString(c.tr(contentFreeIntro))
 	for _, it := range items {
 		if cmd, ok := Lookup(it.line.Word); ok {
 			fmt.Fprintf(&short, "  %s: %s\n", cmd.Name(), it.res.Status)
@@ -225,7 +227,7 @@ func Handle(r *Request) (*Outcome, error) {
 	preferSMIME := r.Meta.Encryption == "smime" || r.Meta.Auth == rules.MethodSMIME
 	subject := replySubject(mailmsg.DecodeHeader(msg.Get("Subject")))
 	if encrypted || subject == "" {
-		subject = "Results of your commands to " + r.List.Address
+		subject = c.tr("Results of your commands to %s", r.List.Address)
 	}
 	reply := &message{
 		List: r.List.Address, From: listaddr.Address(r.List.Address, queue.SubRequest), To: sender,
@@ -373,7 +375,7 @@ func attachments(msg []byte) [][]byte {
 // template, in the list's language (package mailtext).
 func (c *Context) welcome(addr string) {
 	m := &message{List: c.List.Address, From: listaddr.Address(c.List.Address, queue.SubOwner), To: addr}
-	data := map[string]any{"List": c.List.Address, "Help": HelpText(c.List.Address),
+	data := map[string]any{"List": c.List.Address, "Help": c.helpText(),
 		"PGPFingerprint": "", "CertName": "", "CertFingerprint": ""}
 	k, err := loadListKeys(c.Site, c.List.Address)
 	if err == nil && k.pgp != nil {

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"strings"
 
 	"cloister/listaddr"
@@ -36,40 +35,40 @@ func (Info) Run(c *Context, args []string) Result {
 		return done("%s is not advertised; ask its owners at %s", l.Address, listaddr.Address(l.Address, queue.SubOwner))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "List:          %s\n", l.Address)
+	b.WriteString(c.tr("List:          %s\n", l.Address))
 	if l.Description != "" {
-		fmt.Fprintf(&b, "Description:   %s\n", l.Description)
+		b.WriteString(c.tr("Description:   %s\n", l.Description))
 	}
-	fmt.Fprintf(&b, "Subscribing:   %s (%s)\n", policyText(st.SubscribePolicy), listaddr.Address(l.Address, queue.SubJoin))
-	fmt.Fprintf(&b, "Leaving:       %s (%s)\n", policyText(st.UnsubscribePolicy), listaddr.Address(l.Address, queue.SubLeave))
-	fmt.Fprintf(&b, "Posting:       scenario %s\n", st.Send)
-	fmt.Fprintf(&b, "Owners:        %s\n", listaddr.Address(l.Address, queue.SubOwner))
+	b.WriteString(c.tr("Subscribing:   %s (%s)\n", policyText(st.SubscribePolicy), listaddr.Address(l.Address, queue.SubJoin)))
+	b.WriteString(c.tr("Leaving:       %s (%s)\n", policyText(st.UnsubscribePolicy), listaddr.Address(l.Address, queue.SubLeave)))
+	b.WriteString(c.tr("Posting:       scenario %s\n", st.Send))
+	b.WriteString(c.tr("Owners:        %s\n", listaddr.Address(l.Address, queue.SubOwner)))
 	if c.Site.Keys != nil {
 		if k, err := c.Site.Keys.ListPGP(l.Address); err == nil {
-			fmt.Fprintf(&b, "OpenPGP key:   %X (send \"key get\" for it)\n", k.PrimaryKey.Fingerprint)
+			b.WriteString(c.tr("OpenPGP key:   %X (send \"key get\" for it)\n", k.PrimaryKey.Fingerprint))
 		}
 		if cert, _, _, err := c.Site.Keys.ListSMIME(l.Address); err == nil {
-			fmt.Fprintf(&b, "S/MIME:        certificate %s, serial %s\n", certName(cert), cert.SerialNumber)
+			b.WriteString(c.tr("S/MIME:        certificate %s, serial %s\n", certName(cert), cert.SerialNumber))
 		}
 	}
 	if st.PGPPostEncrypt != "no" || st.SMIMEPostEncrypt != "no" {
-		b.WriteString("Encryption:    posts may be encrypted to the list's key\n")
+		b.WriteString(c.tr("Encryption:    posts may be encrypted to the list's key\n"))
 	}
 	return done("%s", strings.TrimRight(b.String(), "\n"))
 }
 
-func policyText(p string) string {
+func policyText(p string) phrase {
 	switch p {
 	case "open":
-		return "at once"
+		return phrase("at once")
 	case "confirm":
-		return "after you confirm your address"
+		return phrase("after you confirm your address")
 	case "approve":
-		return "after an owner approves"
+		return phrase("after an owner approves")
 	case "confirm+approve":
-		return "after you confirm your address and an owner approves"
+		return phrase("after you confirm your address and an owner approves")
 	}
-	return p
+	return phrase(p)
 }
 
 // onList reports whether the sender holds any role on the list.

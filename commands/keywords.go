@@ -32,7 +32,7 @@ func adminOnly(c *Context, cmd Command) (res Result, ok bool) {
 		return failed(err), false
 	}
 	if d.Action != rules.ScenarioDoIt {
-		return refused("on this list only the owners may use %s (keywords_admin_only): %s", cmd.Name(), reasonText(d.Reason)), false
+		return refused("on this list only the owners may use %s (keywords_admin_only): %s", cmd.Name(), phrase(reasonText(d.Reason))), false
 	}
 	return Result{}, true
 }

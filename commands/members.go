@@ -36,7 +36,7 @@ func (Members) Run(c *Context, args []string) Result {
 	var b strings.Builder
 	for i, m := range ms {
 		if i == maxRoster {
-			fmt.Fprintf(&b, "  ... and %d more (ask the server's operator for the whole list)\n", len(ms)-maxRoster)
+			b.WriteString(c.tr("  ... and %d more (ask the server's operator for the whole list)\n", len(ms)-maxRoster))
 			break
 		}
 		fmt.Fprintf(&b, "  %s  %s  delivery %s", m.Address, strings.Join(m.Roles, ","), m.Delivery)

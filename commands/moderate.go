@@ -27,9 +27,9 @@ func (Approve) Operation() string { return OpModerate }
 
 // Run implements Command.
 func (Approve) Run(c *Context, args []string) Result {
-	return c.moderate(args, 1, "usage: approve ID", func(a service.Actor, ref service.HeldRef) error {
+	return c.moderate(args, 1, phrase("usage: approve ID"), func(a service.Actor, ref service.HeldRef) error {
 		return c.service().HeldApprove(context.Background(), a, ref)
-	}, "approved: it goes to the list")
+	}, phrase("approved: it goes to the list"))
 }
 
 // RejectCmd refuses a held post with an optional reason, on a moderator's
@@ -53,9 +53,9 @@ func (RejectCmd) Operation() string { return OpModerate }
 
 // Run implements Command.
 func (RejectCmd) Run(c *Context, args []string) Result {
-	return c.moderate(args, -1, "usage: reject ID [REASON]", func(a service.Actor, ref service.HeldRef) error {
+	return c.moderate(args, -1, phrase("usage: reject ID [REASON]"), func(a service.Actor, ref service.HeldRef) error {
 		return c.service().HeldReject(context.Background(), a, service.HeldRejectRequest{List: ref.List, ID: ref.ID, Reason: strings.Join(args[1:], " ")})
-	}, "rejected: its sender is told")
+	}, phrase("rejected: its sender is told"))
 }
 
 // DiscardCmd drops a held post silently, on a moderator's signed request.
@@ -78,15 +78,15 @@ func (DiscardCmd) Operation() string { return OpModerate }
 
 // Run implements Command.
 func (DiscardCmd) Run(c *Context, args []string) Result {
-	return c.moderate(args, 1, "usage: discard ID", func(a service.Actor, ref service.HeldRef) error {
+	return c.moderate(args, 1, phrase("usage: discard ID"), func(a service.Actor, ref service.HeldRef) error {
 		return c.service().HeldDiscard(context.Background(), a, ref)
-	}, "discarded")
+	}, phrase("discarded"))
 }
 
 // moderate checks the arguments (n of them, or at least one when n < 0),
 // then has the service layer decide: it authorizes with the moderate
 // scenario before it looks the post up on this list.
-func (c *Context) moderate(args []string, n int, use string, decide func(a service.Actor, ref service.HeldRef) error, what string) Result {
+func (c *Context) moderate(args []string, n int, use phrase, decide func(a service.Actor, ref service.HeldRef) error, what phrase) Result {
 	if (n >= 0 && len(args) != n) || len(args) < 1 {
 		return refused("%s", use)
 	}

@@ -73,7 +73,7 @@ func (c *Context) askConfirmWith(cmd Command, args []string, address, what strin
 	}
 	addr := confirmAddress(c.List.Address, t.Value)
 	subject, body := c.render("confirm_request", map[string]any{
-		"Sender": c.Sender, "What": what, "ConfirmAddress": addr, "Token": t.Value,
+		"Sender": c.Sender, "What": c.translateWhat(what), "ConfirmAddress": addr, "Token": t.Value,
 		"RequestAddress": listaddr.Address(c.List.Address, queue.SubRequest),
 		"Expires":        t.Expires.UTC().Format(time.RFC1123Z), "Extra": extra,
 	})
@@ -123,7 +123,7 @@ func (c *Context) askApproval(cmd Command, args []string, what string) Result {
 	for _, o := range owners {
 		t := tokens[o]
 		addr := confirmAddress(c.List.Address, t.Value)
-		body := fmt.Sprintf(`%s asks to %s.
+		body := c.tr(`%s asks to %s.
 
 To approve, reply to this message, or send any message to
   %s
@@ -132,9 +132,9 @@ or send the line
 to %s.
 
 To refuse, do nothing: the request expires on %s.
-`, c.Sender, what, addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
+`, c.Sender, c.translateWhat(what), addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
 		m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: o,
-			Subject: "Approve: " + c.Sender + " asks to " + what, Body: body}
+			Subject: c.tr("Approve: %s asks to %s", c.Sender, c.translateWhat(what)), Body: body}
 		c.send(m, "notice")
 	}
 	return pending("the list owners were asked to approve")

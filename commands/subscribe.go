@@ -89,8 +89,8 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		}
 		if k != nil {
 			return c.askConfirmWith(cmd, append(rest, keyArg+k.Text), canon, what, k,
-				"Answer this message SIGNED with the key or certificate you sent: it is\n"+
-					"registered only then.")
+				c.tr("Answer this message SIGNED with the key or certificate you sent: it is\n"+
+					"registered only then."))
 		}
 	}
 	if withKey != "" && c.Confirmed && !c.Approved {

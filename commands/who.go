@@ -80,7 +80,7 @@ func roster(c *Context, full bool) Result {
 		return failed(err)
 	}
 	if n > maxRoster {
-		fmt.Fprintf(&b, "  ... and %d more (ask the server's operator for the whole list)\n", n-maxRoster)
+		b.WriteString(c.tr("  ... and %d more (ask the server's operator for the whole list)\n", n-maxRoster))
 	}
 	return done("%d on %s:\n%s", n, c.List.Address, strings.TrimRight(b.String(), "\n"))
 }

@@ -218,8 +218,9 @@ type Settings struct {
 	// Posts with a header matching one of these are held: Header:regex pairs
 	// separated by spaces. Default: empty.
 	SuspiciousHeaders string `json:"suspicious_headers" setting:"header_regexps"`
-	// Language of notices (a BCP 47 tag such as en or pt-BR), falling back to
-	// English. Default: en.
+	// Language of the texts the list mails: notices, welcome, confirmation
+	// requests, command replies and help (a BCP 47 tag such as en or pt-BR;
+	// en, de and fr are shipped), falling back to English. Default: en.
 	Language string `json:"language" setting:"language"`
 
 	// Bounces with a header matching one of these are dropped without

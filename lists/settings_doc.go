@@ -57,7 +57,7 @@ var settingDocs = map[string]string{
 	"signed_command_max_age_days":    "Signed commands older than this many days are refused. Default: 7.",
 	"banned_addresses":               "Senders whose posts and requests are refused: regular expressions matched against the whole lower-cased address, separated by spaces. Default: empty.",
 	"suspicious_headers":             "Posts with a header matching one of these are held: Header:regex pairs separated by spaces. Default: empty.",
-	"language":                       "Language of notices (a BCP 47 tag such as en or pt-BR), falling back to English. Default: en.",
+	"language":                       "Language of the texts the list mails: notices, welcome, confirmation requests, command replies and help (a BCP 47 tag such as en or pt-BR; en, de and fr are shipped), falling back to English. Default: en.",
 	"bounces_drop_on_headers":        "Bounces with a header matching one of these are dropped without counting (after Schleuder's bounces_drop_on_headers): Header:regex pairs separated by spaces, e.g. \"X-Spam-Flag:yes\". Default: empty.",
 	"bounce_threshold":               "Bounce score at which a member's delivery is disabled and the owners are told: each day with a permanent delivery failure adds one, and a score whose last bounce is older than 7 days starts again from zero; 0 never disables. Default: 5.",
 	"digest_format":                  "Form of the digests sent to members with delivery digest: mime (a table of contents and the posts as attached messages, RFC 2046 multipart/digest) or plain (RFC 1153 text). Default: mime.",

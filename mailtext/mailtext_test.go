@@ -27,7 +27,7 @@ var sample = map[string]any{
 func TestBuiltinTemplatesRender(t *testing.T) {
 	names := map[string][]string{}
 	err := fs.WalkDir(etc.Templates, "templates", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tmpl") {
 			return err
 		}
 		lang := filepath.Base(filepath.Dir(p))

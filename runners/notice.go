@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -140,6 +141,7 @@ func RenderTemplate(dirs []string, lang, name string, data any) (subject, body s
 // listNotice renders the template for list and returns a notice from the
 // list's owner address to to.
 func listNotice(s *site.Site, list *lists.List, name, to string, data any) (*Notice, error) {
+	data = translateReason(s, list, data)
 	subject, body, err := RenderTemplate(TemplateDirs(s, list.Address), list.Settings.Language, name, data)
 	if err != nil {
 		return nil, err
@@ -162,6 +164,36 @@ var reasonTexts = map[string]string{
 	"send_pgp_signed":   "members must sign their posts with OpenPGP",
 	"send_smime_signed": "members must sign their posts with S/MIME",
 	"no rule matched":   "the list's rules do not allow this post",
+}
+
+// translateReason returns the notice data with its Reason (the words of a
+// scenario reason key, reasonTexts) in the list's language, from the
+// message catalogue (package mailtext); a reason the catalogue does not
+// know, or a broken override catalogue (logged), leaves it in English.
+func translateReason(s *site.Site, list *lists.List, data any) any {
+	m, ok := data.(map[string]any)
+	if !ok {
+		return data
+	}
+	r, ok := m["Reason"].(string)
+	if !ok || r == "" {
+		return data
+	}
+	cat, err := mailtext.LoadCatalog(TemplateDirs(s, list.Address), list.Settings.Language)
+	if err != nil {
+		slog.Warn("message catalogue broken; notice reason in English", "list", list.Address, "err", err)
+		return data
+	}
+	t := cat.T(r)
+	if t == r {
+		return data
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	out["Reason"] = t
+	return out
 }
 
 // reasonText returns the words for a scenario reason key.

@@ -26,6 +26,11 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Err     error  `json:"-"`
+
+	// format and args are what Message was made from, so that a caller
+	// can show it translated (MessageFormat).
+	format string
+	args   []any
 }
 
 // Error implements error; it shows the message and the code, not Err.
@@ -62,14 +67,25 @@ func Message(err error) string {
 	return "the server could not do it now; try again later"
 }
 
+// MessageFormat returns the English format and the arguments Message(err)
+// was made from, for a caller that shows it in another language; for an
+// error that was not made from a format, Message(err) and no arguments.
+func MessageFormat(err error) (format string, args []any) {
+	var e *Error
+	if errors.As(err, &e) && e.format != "" && fmt.Sprintf(e.format, e.args...) == e.Message {
+		return e.format, e.args
+	}
+	return Message(err), nil
+}
+
 // errorf returns an *Error with code and a formatted message.
 func errorf(code, format string, a ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...), format: format, args: a}
 }
 
 // wrapf returns an *Error with code, a formatted message and err for the log.
 func wrapf(err error, code, format string, a ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Err: err}
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Err: err, format: format, args: a}
 }
 
 // internal wraps a server-side error: unavailable, with a generic message.

@@ -18,7 +18,7 @@ import (
 // writeNew takes (the body held in memory, or streamed after a placeholder
 // line rewritten in place): one metadata line whose ID carries the digest of
 // list, recipient, time and body, then the body byte for byte, and no other
-// file left in the queue.
+// file created or left in the queue.
 func TestEnqueueSizes(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -48,8 +48,22 @@ func TestEnqueueSizes(t *testing.T) {
 			}
 			received := time.Unix(1700000000, 123456789).UTC()
 			meta := &Meta{List: "team@lists.test", Recipient: "team@lists.test", Sender: "a@example.org", Received: received}
+			// Every file the queue creates passes PointCreate: a new entry
+			// is one temp file, renamed into place, whatever its size.
+			creates := 0
+			FaultHook = func(point string) error {
+				if point == PointCreate {
+					creates++
+				}
+				return nil
+			}
+			defer func() { FaultHook = nil }()
 			// A reader that hands out odd-sized pieces, as a pipe does.
 			name, err := q.Enqueue(meta, bufio.NewReaderSize(bytes.NewReader(body), 4099), tt.limit)
+			FaultHook = nil
+			if creates != 1 {
+				t.Errorf("Enqueue created %d files, want 1 (the entry's temp file)", creates)
+			}
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("Enqueue error = %v, want %v", err, tt.err)
 			}

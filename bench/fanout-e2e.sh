@@ -7,8 +7,8 @@
 # the DATA path), and a private Postfix instance (root; its smtpd takes each
 # message into its queue, fsynced, then the discard transport drops it).
 # Then Postfix's smtp-source sends the same number of messages
-# of the same size, with the same recipients per message, on one session,
-# into the same receiver, for the ratio. Prints one line per case: the
+# of the same size, with the same recipients per message, on as many
+# sessions as the runner opens (smtp_sessions), into the same receiver, for the ratio. Prints one line per case: the
 # outgoing process's wall time, CPU (user + system), CPU per 1,000 copies and
 # copies/s; smtp-source's wall, CPU and copies/s; and Cloister's rate over
 # smtp-source's; each the median of REPEAT runs. Figures depend on the

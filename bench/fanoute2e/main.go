@@ -10,9 +10,9 @@
 // It prints the outgoing process's wall time, CPU (user + system), CPU per
 // 1,000 copies and copies per second, then runs Postfix's smtp-source into
 // the same receiver with the same message size, count and recipients per
-// message on one session, and prints the ratio of the two rates. Each case
-// runs -repeat times; the medians are printed. Mode "once" is the runner
-// started for the post (`--once`: it unlocks the list key and parses and
+// message, on as many sessions as the runner opens (smtp_sessions), and
+// prints the ratio of the two rates. Each case runs -repeat times; the
+// medians are printed. Mode "once" is the runner started for the post (`--once`: it unlocks the list key and parses and
 // checks every subscriber key first); mode "warm" is a post handed to a
 // long-running outgoing runner that has already sent one, as under systemd.
 package main
@@ -152,7 +152,8 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 		}
 		stop := startReceiver(b, rcv)
 		start := time.Now()
-		src := exec.Command("smtp-source", "-d", "-s", "1", "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
+		// As many sessions as the outgoing runner opens (smtp_sessions).
+		src := exec.Command("smtp-source", "-d", "-s", strconv.Itoa(srcSessions()), "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
 			"-l", strconv.Itoa(msgLen), "-f", "team-bounces@"+domain, "-t", "sub@subs.test", port)
 		src.Stderr = os.Stderr
 		check(src.Run())
@@ -409,6 +410,15 @@ func setBatch(cfgPath string, batch int) {
 }
 
 var posts int
+
+// srcSessions is the number of sessions smtp-source opens: the sites'
+// smtp_sessions, as the outgoing runner does.
+func srcSessions() int {
+	if sessions > 0 {
+		return sessions
+	}
+	return config.DefaultSMTPSessions
+}
 
 // msgLens is the size of a message on the wire for each case (subscribers,
 // batch_size), as smtpsink counted it: smtp-source sends messages of that

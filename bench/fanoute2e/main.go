@@ -12,9 +12,10 @@
 // the same receiver with the same message size, count and recipients per
 // message, on as many sessions as the runner opens (smtp_sessions), and
 // prints the ratio of the two rates. Each case runs -repeat times; the
-// medians are printed. Mode "once" is the runner started for the post (`--once`: it unlocks the list key and parses and
-// checks every subscriber key first); mode "warm" is a post handed to a
-// long-running outgoing runner that has already sent one, as under systemd.
+// medians are printed. Mode "once" is the runner started for the post
+// (`--once`: it unlocks the list key and parses and checks every subscriber
+// key first); mode "warm" is a post handed to a long-running outgoing runner
+// that has already sent one, as under systemd.
 package main
 
 import (

@@ -255,29 +255,82 @@ func (q *Queue) prepare(meta *Meta, body io.Reader, limit int64, notBefore time.
 	return path, name, nil
 }
 
-// writeNew streams the body of a new entry to a spool file while hashing it,
-// then writes the entry (metadata line + body) to tmp and returns its name.
-// Memory stays bounded.
-func (q *Queue) writeNew(tmp *os.File, meta *Meta, body io.Reader, limit int64, notBefore time.Time) (string, error) {
-	if err := fault(PointCreate); err != nil {
-		return "", fmt.Errorf("create spool in queue %s: %w", q.Name, err)
-	}
-	spool, err := os.CreateTemp(q.Dir, tempPattern(".spool"))
-	if err != nil {
-		return "", fmt.Errorf("create spool in queue %s: %w", q.Name, err)
-	}
-	defer func() { spool.Close(); os.Remove(spool.Name()) }()
+// inMemoryBody is how much of a new entry's body writeNew holds in memory:
+// a body that fits is hashed first and written with its metadata line in one
+// write; a larger one is streamed (see writeNew). Memory stays bounded by it.
+const inMemoryBody = 1 << 20
+
+// writeNew writes a new entry (metadata line + body) to tmp while hashing the
+// body, and returns the entry's name. The metadata line holds the ID, which
+// holds the digest of the body; no other file is written for it. A body up to
+// inMemoryBody is read first, so that the entry is written at once. A larger
+// body is streamed after a metadata line whose ID carries a placeholder digest
+// of the same length; once the body is written, the line is rewritten in place
+// with the real ID (hex digits, so the line keeps its length). Either way the
+// file is the same, and only the caller's fsync and rename make it visible.
+func (q *Queue) writeNew(tmp *os.File, meta *Meta, body io.Reader, limit int64, notBefore time.Time) (name string, err error) {
+	defer func() {
+		if err != nil {
+			meta.ID = ""
+		}
+	}()
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%d\x00", meta.List, meta.Recipient, meta.Received.UnixNano())
-	n, err := io.Copy(io.MultiWriter(spool, h), limitReader(body, limit))
-	if err != nil {
-		return "", fmt.Errorf("spool message in queue %s: %w", q.Name, err)
+	src := limitReader(body, limit)
+	head := make([]byte, 0, 64<<10)
+	for len(head) < inMemoryBody {
+		if len(head) == cap(head) {
+			head = append(head, 0)[:len(head)]
+		}
+		n, rerr := src.Read(head[len(head):cap(head)])
+		head = head[:len(head)+n]
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			return "", fmt.Errorf("read message for queue %s: %w", q.Name, rerr)
+		}
 	}
-	if limit > 0 && n > limit {
+	if limit > 0 && int64(len(head)) > limit {
 		return "", ErrTooLarge
 	}
-	if n == 0 {
+	if len(head) == 0 {
 		return "", ErrEmpty
+	}
+	h.Write(head)
+	if len(head) < inMemoryBody {
+		// The whole body is here: one write of line and body.
+		digest := hex.EncodeToString(h.Sum(nil)[:20])
+		meta.ID = NewID(meta.Received, digest)
+		line, err := json.Marshal(meta)
+		if err != nil {
+			return "", fmt.Errorf("encode metadata: %w", err)
+		}
+		buf := make([]byte, 0, len(line)+1+len(head))
+		buf = append(append(append(buf, line...), '\n'), head...)
+		if _, err := tmp.Write(buf); err != nil {
+			return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
+		}
+		return strconv.FormatInt(notBefore.UnixNano(), 10) + "+" + digest, nil
+	}
+	meta.ID = NewID(meta.Received, strings.Repeat("0", 40))
+	placeholder, err := json.Marshal(meta)
+	if err != nil {
+		return "", fmt.Errorf("encode metadata: %w", err)
+	}
+	w := bufio.NewWriterSize(tmp, 64<<10)
+	w.Write(placeholder)
+	w.WriteByte('\n')
+	w.Write(head)
+	n, err := io.Copy(io.MultiWriter(w, h), src)
+	if err != nil {
+		return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
+	}
+	if limit > 0 && int64(len(head))+n > limit {
+		return "", ErrTooLarge
+	}
+	if err := w.Flush(); err != nil {
+		return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
 	}
 	digest := hex.EncodeToString(h.Sum(nil)[:20])
 	meta.ID = NewID(meta.Received, digest)
@@ -285,16 +338,10 @@ func (q *Queue) writeNew(tmp *os.File, meta *Meta, body io.Reader, limit int64, 
 	if err != nil {
 		return "", fmt.Errorf("encode metadata: %w", err)
 	}
-	w := bufio.NewWriterSize(tmp, 64<<10)
-	w.Write(line)
-	w.WriteByte('\n')
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return "", fmt.Errorf("rewind spool: %w", err)
+	if len(line) != len(placeholder) {
+		return "", fmt.Errorf("write entry to queue %s: metadata line changed length (%d, was %d)", q.Name, len(line), len(placeholder))
 	}
-	if _, err := io.Copy(w, spool); err != nil {
-		return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
-	}
-	if err := w.Flush(); err != nil {
+	if _, err := tmp.WriteAt(line, 0); err != nil {
 		return "", fmt.Errorf("write entry to queue %s: %w", q.Name, err)
 	}
 	return strconv.FormatInt(notBefore.UnixNano(), 10) + "+" + digest, nil

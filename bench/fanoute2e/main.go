@@ -10,11 +10,12 @@
 // It prints the outgoing process's wall time, CPU (user + system), CPU per
 // 1,000 copies and copies per second, then runs Postfix's smtp-source into
 // the same receiver with the same message size, count and recipients per
-// message on one session, and prints the ratio of the two rates. Each case
-// runs -repeat times; the medians are printed. Mode "once" is the runner
-// started for the post (`--once`: it unlocks the list key and parses and
-// checks every subscriber key first); mode "warm" is a post handed to a
-// long-running outgoing runner that has already sent one, as under systemd.
+// message, on as many sessions as the runner opens (smtp_sessions), and
+// prints the ratio of the two rates. Each case runs -repeat times; the
+// medians are printed. Mode "once" is the runner started for the post
+// (`--once`: it unlocks the list key and parses and checks every subscriber
+// key first); mode "warm" is a post handed to a long-running outgoing runner
+// that has already sent one, as under systemd.
 package main
 
 import (
@@ -52,10 +53,12 @@ const (
 )
 
 // port is where the receivers listen (-port); sessions is the sites'
-// smtp_sessions (-sessions, 0 for the default).
+// smtp_sessions (-sessions, 0 for the default); chunking sets the sites'
+// smtp_chunking (-chunking: BDAT where the receiver offers CHUNKING).
 var (
 	port     = "127.0.0.1:25251"
 	sessions int
+	chunking bool
 )
 
 func main() {
@@ -70,6 +73,7 @@ func main() {
 	source := flag.Bool("source", true, "also run smtp-source into the same receiver, for the ratio")
 	flag.StringVar(&port, "port", port, "address the receivers listen on")
 	flag.IntVar(&sessions, "sessions", 0, "smtp_sessions of the sites (0: the default)")
+	flag.BoolVar(&chunking, "chunking", false, "set smtp_chunking in the sites (BDAT where the receiver offers it)")
 	flag.Parse()
 	runSource, postSize = *source, *size
 
@@ -111,7 +115,12 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 	setBatch(cfgPath, batch)
 	copies := n
 	msgs := (n + batch - 1) / batch
-	msgLen := size * 4 / 3 // what a copy weighs, when the receiver cannot say
+	// What a copy weighs: as the last receiver that counts bytes (smtpsink)
+	// measured it for this case, else a guess.
+	msgLen := size * 4 / 3
+	if l, ok := msgLens[[2]int{n, batch}]; ok {
+		msgLen = l
+	}
 	var walls, cpus, swalls, scpus []time.Duration
 	var rss int64 // KB, the largest of the runs
 	for range repeat {
@@ -135,6 +144,7 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 				os.Exit(1)
 			}
 			msgLen = int(counts["bytes"] / counts["messages"])
+			msgLens[[2]int{n, batch}] = msgLen
 		}
 	}
 	for range repeat {
@@ -143,7 +153,8 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 		}
 		stop := startReceiver(b, rcv)
 		start := time.Now()
-		src := exec.Command("smtp-source", "-d", "-s", "1", "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
+		// As many sessions as the outgoing runner opens (smtp_sessions).
+		src := exec.Command("smtp-source", "-d", "-s", strconv.Itoa(srcSessions()), "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
 			"-l", strconv.Itoa(msgLen), "-f", "team-bounces@"+domain, "-t", "sub@subs.test", port)
 		src.Stderr = os.Stderr
 		check(src.Run())
@@ -314,6 +325,9 @@ func setup(dir string, n int) string {
 	if sessions > 0 {
 		text += fmt.Sprintf("smtp_sessions = %d\n", sessions)
 	}
+	if chunking {
+		text += "smtp_chunking = true\n"
+	}
 	check(os.WriteFile(cfgPath, []byte(text), 0o640))
 	cfg, err := config.Load(cfgPath)
 	check(err)
@@ -397,6 +411,21 @@ func setBatch(cfgPath string, batch int) {
 }
 
 var posts int
+
+// srcSessions is the number of sessions smtp-source opens: the sites'
+// smtp_sessions, as the outgoing runner does.
+func srcSessions() int {
+	if sessions > 0 {
+		return sessions
+	}
+	return config.DefaultSMTPSessions
+}
+
+// msgLens is the size of a message on the wire for each case (subscribers,
+// batch_size), as smtpsink counted it: smtp-source sends messages of that
+// size into the receivers that cannot count (smtp-sink, postfix) too, so
+// run smtpsink first (the default order) for a like-for-like ratio.
+var msgLens = map[[2]int]int{}
 
 // runSource is whether smtp-source is run for the ratio (-source);
 // postSize is -size (the sites take posts twice as large).

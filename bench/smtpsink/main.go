@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,7 +63,17 @@ func (s *session) Data(r io.Reader) error {
 func main() {
 	listen := flag.String("listen", "127.0.0.1:2525", "address to listen on")
 	stamps := flag.Bool("stamps", false, "print a line with the time of each message accepted")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sink to this file (stopped on SIGTERM)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatalf("smtpsink: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatalf("smtpsink: %v", err)
+		}
+	}
 	c := &counts{stamps: *stamps}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		c.sessions.Add(1)
@@ -80,6 +91,7 @@ func main() {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sig
+		pprof.StopCPUProfile()
 		fmt.Printf("smtpsink: sessions %d messages %d recipients %d bytes %d\n",
 			c.sessions.Load(), c.messages.Load(), c.recipients.Load(), c.bytes.Load())
 		os.Exit(0)

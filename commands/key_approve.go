@@ -9,6 +9,7 @@ import (
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -88,7 +89,7 @@ func approveRequest(c *Context, id string) Result {
 	if r == nil {
 		return res
 	}
-	fpr, err := c.bindOffered(r.Address, k)
+	fpr, err := c.bindOffered(r.Address, k, service.GroundsApproved)
 	if err != nil {
 		return refused("the key of request %s was not accepted: %v", r.ID, err)
 	}
@@ -124,7 +125,8 @@ func KeyRequestDecision(s *site.Site, ks KeyStore, list, id, by string, approve 
 	}); err != nil {
 		return "", nil, err
 	}
-	c := &Context{Site: s, List: l, Sender: by, KeyStore: ks, Now: now}
+	c := &Context{Site: s, List: l, Sender: by, KeyStore: ks, Now: now,
+		As: &service.Actor{Address: by, Method: service.MethodConsole, Via: service.ViaCLI}}
 	res := refuseRequest
 	if approve {
 		res = approveRequest

@@ -25,6 +25,7 @@ func Service(s *site.Site, opts ...service.Option) *service.Service {
 		service.WithModeration(ServiceModeration),
 		service.WithWorkflows(w),
 		service.WithKeyWorkflows(w),
+		service.WithKeyStore(keyStore(s)),
 	}
 	return service.New(s, append(base, opts...)...)
 }

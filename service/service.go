@@ -40,6 +40,7 @@ type Service struct {
 	now       func() time.Time
 	workflows Workflows
 	keyflows  KeyWorkflows
+	keyStore  KeyStore
 }
 
 // Option configures a Service.

@@ -53,8 +53,6 @@ var storeWriteExceptions = map[string]string{
 	"cmd/cloister/key.go:keyPassphraseCmd:Rekey":                       "not yet a service operation (key passphrase)",
 	"cmd/cloister/key.go:keyFetchCmd:AddOpenPGP":                       "not yet a service operation (key fetch)",
 	"cmd/cloister/keyimport.go:importSubscriberKeys:ImportOpenPGPKeys": "not yet a service operation (member key import)",
-	"cmd/cloister/member.go:addMemberKey:AddOpenPGP":                   "not yet a service operation (member add --key)",
-	"cmd/cloister/member.go:addMemberKey:AddCert":                      "not yet a service operation (member add --key)",
 }
 
 // TestNoStoreWritesAroundService fails when the CLI or the email commands

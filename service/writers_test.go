@@ -51,7 +51,6 @@ var storeWriteExceptions = map[string]string{
 	"cmd/cloister/key.go:keyRevokeCmd:RevokeList":                      "not yet a service operation (list key revoke)",
 	"cmd/cloister/key.go:keyRevokeCmd:RemoveListKey":                   "not yet a service operation (list key revoke)",
 	"cmd/cloister/key.go:keyPassphraseCmd:Rekey":                       "not yet a service operation (key passphrase)",
-	"cmd/cloister/key.go:keyFetchCmd:AddOpenPGP":                       "not yet a service operation (key fetch)",
 	"cmd/cloister/keyimport.go:importSubscriberKeys:ImportOpenPGPKeys": "not yet a service operation (member key import)",
 }
 

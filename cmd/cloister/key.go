@@ -396,11 +396,11 @@ func (a *app) keyFetchCmd() *cobra.Command {
 			"taken; third-party certifications are dropped; responses are limited to 1 MiB.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
-			if f.Keyserver == "" && s != nil {
+			if f.Keyserver == "" && a.remoteAPI() == "" {
+				s, err := a.open()
+				if err != nil {
+					return err
+				}
 				f.Keyserver = s.Config.Keyserver
 			}
 			f.NoWKD = !wkd
@@ -408,12 +408,18 @@ func (a *app) keyFetchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fpr, err := k.AddOpenPGP(args[0], got.Key, false)
+			// The service binds the key (it must carry the address) and
+			// announces it.
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), fpr, got.Source)
-			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The OpenPGP key %s was added for %s on the server, fetched from %s (cloister key fetch).", fpr, strings.ToLower(args[0]), got.Source))
+			k, err := api.KeyAdd(cmd.Context(), actor, service.KeyAddRequest{Address: args[0], Key: got.Key})
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), k.Fingerprint, got.Source)
+			return nil
 		},
 	}
 	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org (default: keyserver in cloister.toml)")

@@ -72,36 +72,24 @@ func (a *app) keyGenerateCmd() *cobra.Command {
 		Short: "Make the list's OpenPGP key (default Ed25519/Curve25519) or a self-signed S/MIME certificate",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
-			list := listAddress(s, args[0])
 			if usePGP && useSMIME {
 				return errors.New("give --pgp or --smime, not both")
 			}
-			var fpr string
+			req := service.ListKeyGenerateRequest{List: args[0], Kind: "openpgp", RSABits: rsaBits, Name: name}
 			if useSMIME {
-				if rsaBits != 0 {
-					keyring.SMIMERSABits = rsaBits
-				}
-				fpr, err = k.GenerateSMIME(list)
-			} else {
-				algo := keyring.AlgoCurve25519
-				switch rsaBits {
-				case 0:
-				case 3072:
-					algo = keyring.AlgoRSA3072
-				case 4096:
-					algo = keyring.AlgoRSA4096
-				default:
-					return fmt.Errorf("--rsa %d: use 3072 or 4096", rsaBits)
-				}
-				fpr, err = k.GenerateOpenPGP(list, name, algo)
+				req.Kind = "smime"
+			} else if rsaBits != 0 && rsaBits != 3072 && rsaBits != 4096 {
+				return fmt.Errorf("--rsa %d: use 3072 or 4096", rsaBits)
 			}
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
+			res, err := api.ListKeyGenerate(cmd.Context(), actor, req)
+			if err != nil {
+				return cliError(err)
+			}
+			list, fpr := res.List, res.Fingerprint
 			kind := "OpenPGP key"
 			if useSMIME {
 				kind = "self-signed S/MIME certificate (key csr LIST makes a request for a CA)"
@@ -127,31 +115,24 @@ func (a *app) keyImportCmd() *cobra.Command {
 			if len(args) == 1 {
 				return a.importSubscriberKeys(cmd, args[0])
 			}
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
 			data, err := readKeyFile(args[1])
 			if err != nil {
 				return err
 			}
-			list := listAddress(s, args[0])
-			var fpr, kind string
+			req := service.ListKeyImportRequest{List: args[0], Kind: "smime", Key: data, Password: password}
+			kind := "S/MIME certificate"
 			if isOpenPGP(data) {
-				kind = "OpenPGP key"
-				var pass []byte
-				if password != "" {
-					pass = []byte(password)
-				}
-				fpr, err = k.ImportOpenPGPSecret(list, data, pass)
-			} else {
-				kind = "S/MIME certificate"
-				fpr, err = k.ImportSMIME(list, data, password)
+				req.Kind, kind = "openpgp", "OpenPGP key"
 			}
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", list, kind, fpr)
+			res, err := api.ListKeyImport(cmd.Context(), actor, req)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", res.List, kind, res.Fingerprint)
 			return nil
 		},
 	}

@@ -1,0 +1,24 @@
+package client
+
+import (
+	"context"
+
+	"cloister/service"
+)
+
+// localOnly refuses an operation that is done on the server only: making
+// or importing a list's secret key (the key never travels).
+func localOnly(what string) error {
+	return &service.Error{Code: service.CodeInvalid,
+		Message: what + " works on the local site only: run it on the server, without --api"}
+}
+
+// ListKeyGenerate implements service.API: refused (local site only).
+func (c *Client) ListKeyGenerate(context.Context, service.Actor, service.ListKeyGenerateRequest) (service.ListKeyResult, error) {
+	return service.ListKeyResult{}, localOnly("making a list key")
+}
+
+// ListKeyImport implements service.API: refused (local site only).
+func (c *Client) ListKeyImport(context.Context, service.Actor, service.ListKeyImportRequest) (service.ListKeyResult, error) {
+	return service.ListKeyResult{}, localOnly("importing a list's secret key")
+}

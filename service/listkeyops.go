@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"cloister/keyring"
 )
@@ -115,4 +116,84 @@ func (s *Service) ListKeyImport(ctx context.Context, a Actor, req ListKeyImportR
 	}
 	s.auditDone(a, opListKeyImport, list, req.Kind+" "+fpr)
 	return ListKeyResult{List: list, Kind: req.Kind, Fingerprint: fpr}, nil
+}
+
+// ListKeyRevokeRequest revokes a list's OpenPGP key or removes its S/MIME
+// certificate; Fingerprint names it (its last 16 hex digits at least).
+type ListKeyRevokeRequest struct {
+	List        string `json:"list"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// RekeyRequest re-seals every list's private key under a new passphrase,
+// which is never recorded.
+type RekeyRequest struct {
+	Passphrase []byte `json:"-"`
+}
+
+var (
+	opListKeyRevoke = Op{"listkey.revoke", ClassSite, ""}
+	opKeyringRekey  = Op{"keyring.rekey", ClassSite, ""}
+)
+
+// ListKeyRevoke revokes a list's OpenPGP key (Kind openpgp: the revoked
+// key is then exported for publication) or removes its certificate (Kind
+// x509; its CA revokes it). Not found when the list has no key of that
+// fingerprint.
+func (s *Service) ListKeyRevoke(ctx context.Context, a Actor, req ListKeyRevokeRequest) (res ListKeyResult, err error) {
+	list := s.listAddress(req.List)
+	defer func() { s.audit(a, opListKeyRevoke, list, req.Fingerprint, err) }()
+	if err := s.authorize(a, opListKeyRevoke, nil); err != nil {
+		return ListKeyResult{}, err
+	}
+	want := strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(req.Fingerprint, " ", ""), "0x"))
+	if len(want) < 16 {
+		return ListKeyResult{}, errorf(CodeInvalid, "fingerprint %q: give at least 16 hex digits", req.Fingerprint)
+	}
+	k, err := s.openKeyring()
+	if err != nil {
+		return ListKeyResult{}, wrapf(err, CodeUnavailable, "the keyring cannot be opened")
+	}
+	ents, err := k.Entries(s.now())
+	if err != nil {
+		return ListKeyResult{}, internal(err, "read the keyring")
+	}
+	for _, e := range ents {
+		if !e.List || e.Address != list || !strings.HasSuffix(e.Fingerprint, want) {
+			continue
+		}
+		var fpr string
+		if e.Kind == keyring.KindPGP {
+			fpr, err = k.RevokeList(list)
+		} else {
+			fpr, err = k.RemoveListKey(list, keyring.KindX509)
+		}
+		if err != nil {
+			return ListKeyResult{}, internal(err, "revoke the list key")
+		}
+		s.auditDone(a, opListKeyRevoke, list, string(e.Kind)+" "+fpr)
+		return ListKeyResult{List: list, Kind: string(e.Kind), Fingerprint: fpr}, nil
+	}
+	return ListKeyResult{}, errorf(CodeNotFound, "%s has no list key %s", list, want)
+}
+
+// KeyringRekey re-seals every list's private key under a new passphrase;
+// it returns how many were re-sealed.
+func (s *Service) KeyringRekey(ctx context.Context, a Actor, req RekeyRequest) (n int, err error) {
+	defer func() { s.audit(a, opKeyringRekey, "", "", err) }()
+	if err := s.authorize(a, opKeyringRekey, nil); err != nil {
+		return 0, err
+	}
+	if len(req.Passphrase) == 0 {
+		return 0, errorf(CodeInvalid, "no passphrase given")
+	}
+	k, err := s.openKeyring()
+	if err != nil {
+		return 0, wrapf(err, CodeUnavailable, "the keyring cannot be opened")
+	}
+	if n, err = k.Rekey(req.Passphrase); err != nil {
+		return 0, internal(err, "re-seal the list keys")
+	}
+	s.auditDone(a, opKeyringRekey, "", fmt.Sprintf("%d list keys", n))
+	return n, nil
 }

@@ -119,10 +119,13 @@ type API interface {
 	KeyChallenge(ctx context.Context, a Actor, req KeyChallengeRequest) (KeyChallenge, error)
 	KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) (SubscriberKey, error)
 	ListKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error)
-	// ListKeyGenerate and ListKeyImport handle a list's secret key: the
-	// API client refuses them (they are done on the server).
+	// ListKeyGenerate, ListKeyImport, ListKeyRevoke and KeyringRekey
+	// handle the lists' secret keys: the API client refuses them (they are
+	// done on the server).
 	ListKeyGenerate(ctx context.Context, a Actor, req ListKeyGenerateRequest) (ListKeyResult, error)
 	ListKeyImport(ctx context.Context, a Actor, req ListKeyImportRequest) (ListKeyResult, error)
+	ListKeyRevoke(ctx context.Context, a Actor, req ListKeyRevokeRequest) (ListKeyResult, error)
+	KeyringRekey(ctx context.Context, a Actor, req RekeyRequest) (int, error)
 
 	// Site state.
 	QueueStatus(ctx context.Context, a Actor) ([]QueueInfo, error)

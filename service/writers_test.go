@@ -44,9 +44,6 @@ var storeWriteExceptions = map[string]string{
 	"cmd/cloister/import_plan.go:applyPlan:AddOpenPGP":                 "import of another manager's lists",
 	"cmd/cloister/import_plan.go:applyPlan:ImportOpenPGPSecret":        "import of another manager's lists",
 	"cmd/cloister/archive.go:archiveCmd:GenerateArchiveKey":            "not yet a service operation (archive key)",
-	"cmd/cloister/key.go:keyRevokeCmd:RevokeList":                      "not yet a service operation (list key revoke)",
-	"cmd/cloister/key.go:keyRevokeCmd:RemoveListKey":                   "not yet a service operation (list key revoke)",
-	"cmd/cloister/key.go:keyPassphraseCmd:Rekey":                       "not yet a service operation (key passphrase)",
 	"cmd/cloister/keyimport.go:importSubscriberKeys:ImportOpenPGPKeys": "not yet a service operation (member key import)",
 }
 

@@ -22,3 +22,13 @@ func (c *Client) ListKeyGenerate(context.Context, service.Actor, service.ListKey
 func (c *Client) ListKeyImport(context.Context, service.Actor, service.ListKeyImportRequest) (service.ListKeyResult, error) {
 	return service.ListKeyResult{}, localOnly("importing a list's secret key")
 }
+
+// ListKeyRevoke implements service.API: refused (local site only).
+func (c *Client) ListKeyRevoke(context.Context, service.Actor, service.ListKeyRevokeRequest) (service.ListKeyResult, error) {
+	return service.ListKeyResult{}, localOnly("revoking a list key")
+}
+
+// KeyringRekey implements service.API: refused (local site only).
+func (c *Client) KeyringRekey(context.Context, service.Actor, service.RekeyRequest) (int, error) {
+	return 0, localOnly("re-sealing the list keys")
+}

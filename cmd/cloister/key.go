@@ -299,19 +299,19 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				if !e.List || e.Address != addr || !strings.HasSuffix(e.Fingerprint, want) {
 					continue
 				}
-				if e.Kind == keyring.KindPGP {
-					fpr, err := k.RevokeList(addr)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked OpenPGP key %s (publish it: key export %s)\n", addr, fpr, addr)
-					return nil
-				}
-				fpr, err := k.RemoveListKey(addr, keyring.KindX509)
+				api, actor, err := a.services(cmd)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", addr, fpr)
+				res, err := api.ListKeyRevoke(cmd.Context(), actor, service.ListKeyRevokeRequest{List: addr, Fingerprint: e.Fingerprint})
+				if err != nil {
+					return cliError(err)
+				}
+				if e.Kind == keyring.KindPGP {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked OpenPGP key %s (publish it: key export %s)\n", addr, res.Fingerprint, addr)
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", addr, res.Fingerprint)
 				return nil
 			}
 			// A subscriber's key: removed through the service, which records
@@ -347,17 +347,17 @@ func (a *app) keyPassphraseCmd() *cobra.Command {
 		Short: "Re-seal every list's private key under the passphrase in NEWFILE",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
 			pass, err := keyring.ReadPassphraseFile(args[0])
 			if err != nil {
 				return err
 			}
-			n, err := k.Rekey(pass)
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
+			}
+			n, err := api.KeyringRekey(cmd.Context(), actor, service.RekeyRequest{Passphrase: pass})
+			if err != nil {
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d list keys: point keyring_passphrase_file (or the keyring-passphrase credential) at %s and restart the runners\n", n, args[0])
 			return nil

@@ -126,6 +126,8 @@ type API interface {
 	ListKeyImport(ctx context.Context, a Actor, req ListKeyImportRequest) (ListKeyResult, error)
 	ListKeyRevoke(ctx context.Context, a Actor, req ListKeyRevokeRequest) (ListKeyResult, error)
 	KeyringRekey(ctx context.Context, a Actor, req RekeyRequest) (int, error)
+	// KeyBulkImport takes parsed keys: the API client refuses it.
+	KeyBulkImport(ctx context.Context, a Actor, req KeyBulkImportRequest) ([]keyring.BulkResult, error)
 
 	// Site state.
 	QueueStatus(ctx context.Context, a Actor) ([]QueueInfo, error)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 
+	"cloister/keyring"
 	"cloister/service"
 )
 
@@ -31,4 +32,9 @@ func (c *Client) ListKeyRevoke(context.Context, service.Actor, service.ListKeyRe
 // KeyringRekey implements service.API: refused (local site only).
 func (c *Client) KeyringRekey(context.Context, service.Actor, service.RekeyRequest) (int, error) {
 	return 0, localOnly("re-sealing the list keys")
+}
+
+// KeyBulkImport implements service.API: refused (local site only).
+func (c *Client) KeyBulkImport(context.Context, service.Actor, service.KeyBulkImportRequest) ([]keyring.BulkResult, error) {
+	return nil, localOnly("importing keys in bulk")
 }

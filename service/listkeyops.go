@@ -9,7 +9,8 @@ import (
 )
 
 // ListKeyGenerateRequest makes a list's OpenPGP key (Kind openpgp, the
-// default) or self-signed S/MIME certificate (smime).
+// default), self-signed S/MIME certificate (smime) or archive key
+// (archive: the key its archive is encrypted to).
 type ListKeyGenerateRequest struct {
 	List string `json:"list"`
 	Kind string `json:"kind,omitempty"`
@@ -61,6 +62,8 @@ func (s *Service) ListKeyGenerate(ctx context.Context, a Actor, req ListKeyGener
 			keyring.SMIMERSABits = req.RSABits
 		}
 		fpr, err = k.GenerateSMIME(list)
+	case "archive":
+		fpr, err = k.GenerateArchiveKey(list)
 	case "", "openpgp":
 		req.Kind = "openpgp"
 		algo := keyring.AlgoCurve25519
@@ -75,7 +78,7 @@ func (s *Service) ListKeyGenerate(ctx context.Context, a Actor, req ListKeyGener
 		}
 		fpr, err = k.GenerateOpenPGP(list, req.Name, algo)
 	default:
-		return ListKeyResult{}, errorf(CodeInvalid, "unknown key kind %q (openpgp or smime)", req.Kind)
+		return ListKeyResult{}, errorf(CodeInvalid, "unknown key kind %q (openpgp, smime or archive)", req.Kind)
 	}
 	if err != nil {
 		return ListKeyResult{}, wrapf(err, CodeInvalid, "the %s key of %s was not made: %v", req.Kind, list, err)

@@ -43,7 +43,6 @@ var storeWriteExceptions = map[string]string{
 	"cmd/cloister/import_plan.go:applyPlan:Update":              "import of another manager's lists makes the site's stores",
 	"cmd/cloister/import_plan.go:applyPlan:AddOpenPGP":          "import of another manager's lists",
 	"cmd/cloister/import_plan.go:applyPlan:ImportOpenPGPSecret": "import of another manager's lists",
-	"cmd/cloister/archive.go:archiveCmd:GenerateArchiveKey":     "not yet a service operation (archive key)",
 }
 
 // TestNoStoreWritesAroundService fails when the CLI or the email commands

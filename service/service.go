@@ -29,6 +29,9 @@ type Moderation struct {
 	// no key to encrypt to.
 	SendCopy func(s *site.Site, id, to string) error
 	ErrNoKey error
+	// Expire drops the held posts past their expiry and purges old
+	// tokens (runners.ExpireHeld); it returns how many of each.
+	Expire func(s *site.Site, now time.Time) (held, tokens int, err error)
 }
 
 // Service runs the operations of one site. Build it with New.
@@ -110,6 +113,8 @@ type API interface {
 	HeldReject(ctx context.Context, a Actor, req HeldRejectRequest) error
 	HeldDiscard(ctx context.Context, a Actor, req HeldRef) error
 	HeldSendToMe(ctx context.Context, a Actor, req HeldRef) error
+	// HeldExpire is a site chore: the API client refuses it (local only).
+	HeldExpire(ctx context.Context, a Actor) (HeldExpired, error)
 
 	// Keys.
 	KeyList(ctx context.Context, a Actor, req KeyListRequest) ([]SubscriberKey, error)

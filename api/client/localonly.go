@@ -38,3 +38,9 @@ func (c *Client) KeyringRekey(context.Context, service.Actor, service.RekeyReque
 func (c *Client) KeyBulkImport(context.Context, service.Actor, service.KeyBulkImportRequest) ([]keyring.BulkResult, error) {
 	return nil, localOnly("importing keys in bulk")
 }
+
+// HeldExpire implements service.API: refused (local site only; the
+// runners expire held posts every hour).
+func (c *Client) HeldExpire(context.Context, service.Actor) (service.HeldExpired, error) {
+	return service.HeldExpired{}, localOnly("expiring held posts")
+}

@@ -137,6 +137,8 @@ type API interface {
 	// Site state.
 	QueueStatus(ctx context.Context, a Actor) ([]QueueInfo, error)
 	QueueEntries(ctx context.Context, a Actor, req QueueRef) ([]QueueEntry, error)
+	// QueueRequeue is done on the server: the API client refuses it.
+	QueueRequeue(ctx context.Context, a Actor, req QueueRequeueRequest) ([]Requeued, error)
 	BounceList(ctx context.Context, a Actor, req ListRef) ([]BounceInfo, error)
 	Audit(ctx context.Context, a Actor, req AuditRequest) ([]AuditEntry, error)
 }

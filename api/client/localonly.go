@@ -44,3 +44,8 @@ func (c *Client) KeyBulkImport(context.Context, service.Actor, service.KeyBulkIm
 func (c *Client) HeldExpire(context.Context, service.Actor) (service.HeldExpired, error) {
 	return service.HeldExpired{}, localOnly("expiring held posts")
 }
+
+// QueueRequeue implements service.API: refused (local site only).
+func (c *Client) QueueRequeue(context.Context, service.Actor, service.QueueRequeueRequest) ([]service.Requeued, error) {
+	return nil, localOnly("requeueing entries")
+}

@@ -171,3 +171,21 @@ func viaOf(via string) string {
 	}
 	return service.ViaMail
 }
+
+// DecideKeyRequest implements service.KeyRequestDecider: the key request
+// is decided as the owners' key approve and key refuse do, and the notices
+// are queued.
+func (w Workflows) DecideKeyRequest(l *lists.List, a service.Actor, id string, approve bool) (string, error) {
+	text, mails, err := KeyRequestDecisionAs(w.Site, w.KeyStore, l.Address, id, a, approve, time.Now())
+	if err != nil {
+		return "", err
+	}
+	for _, o := range mails {
+		m := ownmail.Reply(o.List, nil, o.Kind, o.To, o.Sealed, o.Confidential, time.Now())
+		m.AddStage("service", o.Kind)
+		if _, err := w.Site.Queue(queue.Out).EnqueueBytes(m, o.Data); err != nil {
+			return text, fmt.Errorf("queue the %s to %s: %w", o.Kind, o.To, err)
+		}
+	}
+	return text, nil
+}

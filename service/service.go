@@ -124,6 +124,8 @@ type API interface {
 	KeyChallenge(ctx context.Context, a Actor, req KeyChallengeRequest) (KeyChallenge, error)
 	KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) (SubscriberKey, error)
 	ListKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error)
+	// KeyRequestDecide works on the local site only through the API client.
+	KeyRequestDecide(ctx context.Context, a Actor, req KeyRequestDecideRequest) (string, error)
 	// ListKeyGenerate, ListKeyImport, ListKeyRevoke and KeyringRekey
 	// handle the lists' secret keys: the API client refuses them (they are
 	// done on the server).

@@ -49,3 +49,8 @@ func (c *Client) HeldExpire(context.Context, service.Actor) (service.HeldExpired
 func (c *Client) QueueRequeue(context.Context, service.Actor, service.QueueRequeueRequest) ([]service.Requeued, error) {
 	return nil, localOnly("requeueing entries")
 }
+
+// KeyRequestDecide implements service.API: refused (local site only).
+func (c *Client) KeyRequestDecide(context.Context, service.Actor, service.KeyRequestDecideRequest) (string, error) {
+	return "", localOnly("deciding a key request")
+}

@@ -32,6 +32,7 @@ func Service(s *site.Site, opts ...service.Option) *service.Service {
 		service.WithWorkflows(w),
 		service.WithKeyWorkflows(w),
 		service.WithKeyStore(keyStore(s)),
+		service.WithKeyExpiryNotices(KeyExpiryNotices),
 	}
 	return service.New(s, append(base, opts...)...)
 }

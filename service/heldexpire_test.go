@@ -53,3 +53,28 @@ func TestHeldExpire(t *testing.T) {
 		t.Errorf("HeldExpire without moderation: %v, want unavailable", err)
 	}
 }
+
+// TestKeyExpiryNotices: the expiry notices are the site's chore (site
+// admins), and queueing some is audited.
+func TestKeyExpiryNotices(t *testing.T) {
+	calls := 0
+	s := newTestService(t, WithKeyExpiryNotices(func(*site.Site, time.Time) (int, error) {
+		calls++
+		return 3, nil
+	}))
+	ctx := context.Background()
+	if _, err := s.KeyExpiryNotices(ctx, token(t, "list:team@lists.test:owner")); Code(err) != CodeForbidden || calls != 0 {
+		t.Fatalf("an owner's token: %v after %d calls, want forbidden", err, calls)
+	}
+	n, err := s.KeyExpiryNotices(ctx, Console())
+	if err != nil || n != 3 || calls != 1 {
+		t.Fatalf("the console: %d, %v after %d calls", n, err, calls)
+	}
+	log := auditLog(t, s)
+	if last := log[len(log)-1]; last.Op != "key.expiry" || last.Target != "3 notices" {
+		t.Errorf("audit entry %+v", last)
+	}
+	if _, err := New(s.Site()).KeyExpiryNotices(ctx, Console()); Code(err) != CodeUnavailable {
+		t.Errorf("without the notices: %v, want unavailable", err)
+	}
+}

@@ -44,6 +44,8 @@ type Service struct {
 	workflows Workflows
 	keyflows  KeyWorkflows
 	keyStore  KeyStore
+	// expiryNotices queues the key expiry notices (runners).
+	expiryNotices func(s *site.Site, now time.Time) (int, error)
 }
 
 // Option configures a Service.
@@ -115,6 +117,7 @@ type API interface {
 	HeldSendToMe(ctx context.Context, a Actor, req HeldRef) error
 	// HeldExpire is a site chore: the API client refuses it (local only).
 	HeldExpire(ctx context.Context, a Actor) (HeldExpired, error)
+	KeyExpiryNotices(ctx context.Context, a Actor) (int, error)
 
 	// Keys.
 	KeyList(ctx context.Context, a Actor, req KeyListRequest) ([]SubscriberKey, error)

@@ -54,3 +54,9 @@ func (c *Client) QueueRequeue(context.Context, service.Actor, service.QueueReque
 func (c *Client) KeyRequestDecide(context.Context, service.Actor, service.KeyRequestDecideRequest) (string, error) {
 	return "", localOnly("deciding a key request")
 }
+
+// KeyExpiryNotices implements service.API: refused (local site only; the
+// runners send them every day).
+func (c *Client) KeyExpiryNotices(context.Context, service.Actor) (int, error) {
+	return 0, localOnly("sending key expiry notices")
+}

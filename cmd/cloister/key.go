@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/keyring"
-	"cloister/runners"
 	"cloister/service"
 	"cloister/site"
 )
@@ -419,13 +418,16 @@ func (a *app) keyCheckExpiryCmd() *cobra.Command {
 			"or cron); `cloister runners` does it by itself. The outgoing runner sends the notices.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := a.openKeyring()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			sent, err := runners.KeyExpiryNotices(s, time.Now())
+			sent, err := api.KeyExpiryNotices(cmd.Context(), actor)
 			fmt.Fprintf(cmd.OutOrStdout(), "queued %d expiry notices\n", sent)
-			return err
+			if err != nil {
+				return cliError(err)
+			}
+			return nil
 		},
 	}
 }

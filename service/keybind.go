@@ -80,7 +80,8 @@ func WithKeyStore(ks KeyStore) Option { return func(s *Service) { s.keyStore = k
 // other list address is on; an approved key request as one on l. The other grounds
 // are the key holder's own proof or a member's vouch, which the email
 // commands check before they call (security invariant 3); they are taken
-// only from a person or a workflow the service runs, never from a token.
+// only from a person by mail, or for an enrolment (which KeyVerify proves
+// on the web and the API too) from a person, never from a token.
 func (s *Service) authorizeKeyChange(a Actor, op Op, l *lists.List, address, grounds string) error {
 	if a.isSiteAdmin() {
 		return nil
@@ -97,7 +98,7 @@ func (s *Service) authorizeKeyChange(a Actor, op Op, l *lists.List, address, gro
 		// and the owners of the others are told.
 		return s.authorize(a, op, l)
 	case GroundsSelf, GroundsRevocation, GroundsEnrolled, GroundsVouch:
-		if !a.isPerson() {
+		if !a.isPerson() || (grounds != GroundsEnrolled && a.Via != ViaMail) {
 			return errorf(CodeForbidden, "a key holder's own proof is given by mail or with KeyChallenge and KeyVerify")
 		}
 		if grounds != GroundsVouch && grounds != GroundsEnrolled && !strings.EqualFold(a.Address, address) {

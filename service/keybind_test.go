@@ -56,6 +56,7 @@ func TestKeyBindAuthorization(t *testing.T) {
 		{"own key by its holder", bob, "bob@subs.test", "B1", GroundsSelf, "", "bob@subs.test B1 (self)"},
 		{"another's key on own grounds", bob, "cat@subs.test", "C1", GroundsSelf, CodeForbidden, "cat@subs.test"},
 		{"a token on a holder's grounds", token(t, "list:team@lists.test:owner"), "bob@subs.test", "B2", GroundsSelf, CodeForbidden, "bob@subs.test"},
+		{"a web session on a holder's grounds", Actor{Address: "bob@subs.test", Method: rules.MethodMD5, Via: ViaWeb}, "bob@subs.test", "B3", GroundsSelf, CodeForbidden, "bob@subs.test"},
 		{"a member on an owner's grounds", bob, "cat@subs.test", "C1", GroundsOwner, CodeForbidden, "cat@subs.test"},
 		{"an owner on an owner's grounds", ann, "cat@subs.test", "C1", GroundsOwner, "", "cat@subs.test C1 (owner)"},
 		{"unknown grounds", ann, "cat@subs.test", "C2", "because", CodeInvalid, "cat@subs.test"},

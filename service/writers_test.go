@@ -30,9 +30,8 @@ var storeWrites = map[string]bool{
 // the runners' queue work (not scanned here), backup and restore, init and
 // the import of another manager's lists (which make a site's stores), and
 // the workflow state the email commands keep for the service (confirmation
-// tokens and key requests, which change no list, member or key). The
-// others are CLI commands not yet moved onto service operations; this list
-// only shrinks.
+// tokens and key requests, which change no list, member or key). This
+// list only shrinks.
 var storeWriteExceptions = map[string]string{
 	"commands/enrol.go:enrol:Update":                            "key request recorded for the owners (workflow state)",
 	"commands/key_approve.go:takeRequest:Update":                "key request taken (workflow state)",

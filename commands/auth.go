@@ -26,6 +26,9 @@ func scenarioName(l *lists.List, op string) string { return service.ScenarioName
 // actor is who the command runs for, as the service layer sees them: the
 // sender with the method this line was proven by.
 func (c *Context) actor() service.Actor {
+	if c.As != nil {
+		return *c.As
+	}
 	return service.Actor{Address: c.Sender, Method: c.Method, Via: service.ViaMail,
 		Mail: &service.MailFacts{Signer: c.Signer, Encrypted: c.Encrypted, Signed: c.Signed, Header: c.Header,
 			Confirmed: c.Confirmed, Approved: c.Approved}}
@@ -42,6 +45,7 @@ func (c *Context) service() *service.Service {
 		opts := []service.Option{
 			service.WithModeration(service.Moderation{Approve: c.Mod.Approve, Reject: c.Mod.Reject, Discard: c.Mod.Discard}),
 			service.WithWorkflows(ctxWorkflows{c}),
+			service.WithKeyStore(c.KeyStore),
 		}
 		if c.Scenarios != nil {
 			opts = append(opts, service.WithScenarios(c.Scenarios))

@@ -192,6 +192,10 @@ type Context struct {
 	Header func(name string) []string
 	// KeyStore changes subscriber keys; nil on sites without one.
 	KeyStore KeyStore
+	// As is who the service layer sees acting, when not the sender as the
+	// mail proved them (the operator deciding a key request on the
+	// server, a workflow the service runs).
+	As *service.Actor
 
 	svc      *service.Service
 	cat      *loadedCatalog // the list's message catalogue, shared by the lines of a mail (catalog)

@@ -11,6 +11,7 @@ import (
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/rules"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -68,7 +69,7 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 		return failed(err)
 	}
 	if mode == lists.EnrolProof {
-		fpr, err := c.bindOffered(address, k)
+		fpr, err := c.bindOffered(address, k, service.GroundsEnrolled)
 		if err != nil {
 			return refused("it was not accepted: %v", err)
 		}

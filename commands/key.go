@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -18,44 +19,12 @@ import (
 	"cloister/service"
 )
 
-// KeyStore is what the key commands need of the keyring: reading and
-// replacing the OpenPGP key and S/MIME certificates bound to a subscriber's
-// address.
-type KeyStore interface {
-	// SubscriberPGP returns the fingerprint (hex, upper case) of the
-	// OpenPGP key bound to address, or "" when there is none.
-	SubscriberPGP(address string) (string, error)
-	// SetSubscriberPGP binds the armored or binary public key to address,
-	// replacing any key bound before; it returns the new fingerprint.
-	SetSubscriberPGP(address string, key []byte, now time.Time) (string, error)
-	// RevokeSubscriberPGP unbinds the key of address.
-	RevokeSubscriberPGP(address string) error
-	// CertifyListPGP records a member's verified certification of the
-	// list's key, to be published with it.
-	CertifyListPGP(list string, c keyring.ListCert) error
-	// ListCertificationsPGP returns the certifications recorded for the
-	// list's key.
-	ListCertificationsPGP(list string) ([]keyring.ListCert, error)
+// KeyStore is where the key commands read subscriber keys
+// (service.KeyStore); they change them through the service.
+type KeyStore = service.KeyStore
 
-	// SubscriberCerts returns the fingerprints of the certificates bound
-	// to address that can be encrypted to now.
-	SubscriberCerts(address string) ([]string, error)
-	// CheckCert says why the DER certificate cannot be set for address by
-	// its holder's request (it must carry the address, allow encryption,
-	// chain to the site's trust anchors, and not be withdrawn); it returns
-	// the fingerprint.
-	CheckCert(address string, der []byte) (string, error)
-	// SetSubscriberCert binds the certificate to address in place of its
-	// other certificates; with trusted, it must pass CheckCert (without, an
-	// owner's word is enough). It returns the fingerprint.
-	SetSubscriberCert(address string, der []byte, trusted bool) (string, error)
-	// WithdrawCert marks a certificate of address withdrawn by its holder:
-	// it is no longer encrypted to and its signatures no longer count. It
-	// returns the fingerprint.
-	WithdrawCert(address string, der []byte) (string, error)
-	// CertByFingerprint returns the DER of a stored certificate.
-	CertByFingerprint(fingerprint string) ([]byte, bool)
-}
+// KeyringStore is the KeyStore of a site's keyring (service.KeyringStore).
+type KeyringStore = service.KeyringStore
 
 // Key gives the list's public key or certificate, and lets a subscriber set,
 // change or revoke the OpenPGP key or S/MIME certificate the list holds for
@@ -176,7 +145,8 @@ func keySign(c *Context) Result {
 			if err := sig.Serialize(&b); err != nil {
 				return failed(err)
 			}
-			if err := c.KeyStore.CertifyListPGP(c.List.Address, keyring.ListCert{UserID: name, Issuer: memberFpr, Signature: b.Bytes()}); err != nil {
+			if err := c.service().ListKeyCertify(context.Background(), c.actor(), service.ListKeyCertifyRequest{
+				List: c.List.Address, Cert: keyring.ListCert{UserID: name, Issuer: memberFpr, Signature: b.Bytes()}}); err != nil {
 				return failed(err)
 			}
 			return done("your certification of the list key is recorded; key get now publishes it")
@@ -288,7 +258,7 @@ func keyChange(c *Context) Result {
 	if key == nil {
 		return res
 	}
-	fpr, err := c.KeyStore.SetSubscriberPGP(c.Sender, key, c.Now)
+	fpr, err := c.bindKey(c.Sender, key, nil, false, service.GroundsSelf)
 	if err != nil {
 		return refused("the new key was not accepted: %v", err)
 	}
@@ -320,7 +290,7 @@ func ownerKeySet(c *Context, address string) Result {
 	oc := *c
 	oc.Sender = addr
 	if len(c.Attachments) == 0 && len(c.Certificates) > 0 {
-		fpr, err := c.KeyStore.SetSubscriberCert(addr, c.Certificates[0], false)
+		fpr, err := c.bindKey(addr, nil, c.Certificates[0], false, service.GroundsOwner)
 		if err != nil {
 			return refused("the certificate was not accepted: %v", err)
 		}
@@ -331,7 +301,7 @@ func ownerKeySet(c *Context, address string) Result {
 	if key == nil {
 		return res
 	}
-	fpr, err := c.KeyStore.SetSubscriberPGP(addr, key, c.Now)
+	fpr, err := c.bindKey(addr, key, nil, false, service.GroundsOwner)
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}

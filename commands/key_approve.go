@@ -9,6 +9,7 @@ import (
 	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -88,7 +89,7 @@ func approveRequest(c *Context, id string) Result {
 	if r == nil {
 		return res
 	}
-	fpr, err := c.bindOffered(r.Address, k)
+	fpr, err := c.bindOffered(r.Address, k, service.GroundsApproved)
 	if err != nil {
 		return refused("the key of request %s was not accepted: %v", r.ID, err)
 	}
@@ -112,10 +113,17 @@ func refuseRequest(c *Context, id string) Result {
 }
 
 // KeyRequestDecision approves (approve true) or refuses a key request of
-// list on the server (cloister key approve, key refuse), by the operator
-// by. It returns what was done and the notices to queue for the outgoing
-// runner (the announcement of the bind, or the refusal to the address).
+// list on the server by the operator by (KeyRequestDecisionAs with the
+// console).
 func KeyRequestDecision(s *site.Site, ks KeyStore, list, id, by string, approve bool, now time.Time) (string, []Outgoing, error) {
+	return KeyRequestDecisionAs(s, ks, list, id, service.Actor{Name: by, Method: service.MethodConsole, Via: service.ViaCLI}, approve, now)
+}
+
+// KeyRequestDecisionAs approves (approve true) or refuses a key request of
+// list for the actor a (the service's KeyRequestDecide, which authorized
+// it). It returns what was done and the notices to queue for the outgoing
+// runner (the announcement of the bind, or the refusal to the address).
+func KeyRequestDecisionAs(s *site.Site, ks KeyStore, list, id string, a service.Actor, approve bool, now time.Time) (string, []Outgoing, error) {
 	var l *lists.List
 	if err := s.Lists.View(func(tx *lists.Tx) error {
 		var err error
@@ -124,7 +132,11 @@ func KeyRequestDecision(s *site.Site, ks KeyStore, list, id, by string, approve 
 	}); err != nil {
 		return "", nil, err
 	}
-	c := &Context{Site: s, List: l, Sender: by, KeyStore: ks, Now: now}
+	by := a.Name
+	if by == "" {
+		by = a.Address
+	}
+	c := &Context{Site: s, List: l, Sender: by, KeyStore: ks, Now: now, As: &a}
 	res := refuseRequest
 	if approve {
 		res = approveRequest

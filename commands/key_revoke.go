@@ -11,6 +11,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"cloister/rules"
+	"cloister/service"
 )
 
 // keyRevoke unbinds the sender's key, on a mail signed with it, or on a
@@ -28,7 +29,7 @@ func keyRevoke(c *Context) Result {
 	if !ok {
 		return res
 	}
-	if err := c.KeyStore.RevokeSubscriberPGP(c.Sender); err != nil {
+	if err := c.unbindKey(c.Sender, service.GroundsSelf); err != nil {
 		return failed(err)
 	}
 	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key %s is no longer bound to %s (key revoke, signed with it).", cur, c.Sender))
@@ -107,7 +108,7 @@ func revokeByCertificate(c *Context, revs []*packet.Signature) Result {
 		return refusal(d)
 	}
 	fpr := fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint)
-	if err := c.KeyStore.RevokeSubscriberPGP(c.Sender); err != nil {
+	if err := lc.unbindKey(c.Sender, service.GroundsRevocation); err != nil {
 		return failed(err)
 	}
 	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key %s is no longer bound to %s (key revoke, with its revocation certificate).", fpr, c.Sender))

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"cloister/keyring"
 	"cloister/mimecrypt/rawmime"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // The S/MIME side of the key command. A certificate vouches for its address
@@ -54,7 +56,7 @@ func certChange(c *Context) Result {
 	if len(c.Certificates) == 0 {
 		return refused("attach the new certificate (PEM or DER)")
 	}
-	fpr, err := c.KeyStore.SetSubscriberCert(c.Sender, c.Certificates[0], true)
+	fpr, err := c.bindKey(c.Sender, nil, c.Certificates[0], true, service.GroundsSelf)
 	if err != nil {
 		return refused("the new certificate was not accepted: %v", err)
 	}
@@ -84,7 +86,9 @@ func certRevoke(c *Context) Result {
 	}
 	var lines []string
 	for _, der := range targets {
-		fpr, err := c.KeyStore.WithdrawCert(c.Sender, der)
+		fpr, err := c.service().CertWithdraw(context.Background(), c.actor(), service.CertWithdrawRequest{
+			List: c.List.Address, Address: c.Sender, Cert: der})
+		err = keyError(err)
 		if err != nil {
 			return refused("the certificate was not withdrawn: %v", err)
 		}

@@ -2,8 +2,10 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/mimecrypt/rawmime"
 	"cloister/rules"
+	"cloister/service"
 )
 
 // offeredKey is a key a sender offers with a request (key set, subscribe):
@@ -132,13 +135,38 @@ func (c *Context) provenByOffered(k *offeredKey) Result {
 	return done("")
 }
 
-// bindOffered binds a proven key to address, replacing the address's keys
-// of its kind; it returns the fingerprint.
-func (c *Context) bindOffered(address string, k *offeredKey) (string, error) {
+// bindOffered binds a proven key to address through the service,
+// replacing the address's keys of its kind; it returns the fingerprint.
+func (c *Context) bindOffered(address string, k *offeredKey, grounds string) (string, error) {
 	if k.pgp != nil {
-		return c.KeyStore.SetSubscriberPGP(address, []byte(k.Text), c.Now)
+		return c.bindKey(address, []byte(k.Text), nil, false, grounds)
 	}
-	return c.KeyStore.SetSubscriberCert(address, k.cert.Raw, true)
+	return c.bindKey(address, nil, k.cert.Raw, true, grounds)
+}
+
+// bindKey binds an OpenPGP key or a certificate to address through the
+// service on the grounds the command proved.
+func (c *Context) bindKey(address string, pgp, cert []byte, trusted bool, grounds string) (string, error) {
+	fpr, err := c.service().KeyBind(context.Background(), c.actor(), service.KeyBindRequest{
+		List: c.List.Address, Address: address, PGP: pgp, Cert: cert, Trusted: trusted, Grounds: grounds})
+	return fpr, keyError(err)
+}
+
+// unbindKey unbinds the OpenPGP key of address through the service.
+func (c *Context) unbindKey(address, grounds string) error {
+	_, err := c.service().KeyUnbind(context.Background(), c.actor(), service.KeyUnbindRequest{
+		List: c.List.Address, Address: address, Grounds: grounds})
+	return keyError(err)
+}
+
+// keyError turns a refusal of the service into an error whose text is
+// its message (what the reply shows); other errors are kept.
+func keyError(err error) error {
+	var e *service.Error
+	if errors.As(err, &e) && e.Code != service.CodeUnavailable {
+		return errors.New(e.Message)
+	}
+	return err
 }
 
 // Bounds on certificate attachments.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cloister/lists"
+	"cloister/service"
 )
 
 // Vouch binds a key to another member's address on the word of a member
@@ -136,7 +137,7 @@ func vouch(c *Context, args []string) Result {
 		}
 		via = "vouched by " + c.Sender + " for key request " + r.ID + ", whose holder answered the challenge"
 	}
-	fpr, err := c.bindOffered(addr, k)
+	fpr, err := c.bindOffered(addr, k, service.GroundsVouch)
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}

@@ -2,11 +2,13 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"cloister/lists"
 	"cloister/ownmail"
 	"cloister/queue"
+	"cloister/rules"
 	"cloister/service"
 	"cloister/site"
 )
@@ -144,7 +146,12 @@ func (w Workflows) Enrol(l *lists.List, address string, armored []byte, via stri
 	if err != nil {
 		return "", "", &service.Error{Code: service.CodeInvalid, Message: "the key cannot be read", Err: err}
 	}
-	r, err := w.run(l, address, "", func(ctx *Context) Result { return ctx.enrol(address, k, via) })
+	r, err := w.run(l, address, "", func(ctx *Context) Result {
+		// The service runs this after the holder's signature proved the
+		// key (KeyVerify).
+		ctx.As = &service.Actor{Address: address, Method: rules.MethodPGP, Via: viaOf(via)}
+		return ctx.enrol(address, k, via)
+	})
 	if err != nil {
 		return "", "", err
 	}
@@ -152,4 +159,33 @@ func (w Workflows) Enrol(l *lists.List, address string, armored []byte, via stri
 		return k.fingerprint(), r.Text, nil
 	}
 	return k.fingerprint(), "", nil
+}
+
+// viaOf returns the way in named at the end of an enrolment's via text
+// ("key set on the web").
+func viaOf(via string) string {
+	for _, v := range []string{service.ViaWeb, service.ViaAPI, service.ViaCLI} {
+		if strings.HasSuffix(via, v) {
+			return v
+		}
+	}
+	return service.ViaMail
+}
+
+// DecideKeyRequest implements service.KeyRequestDecider: the key request
+// is decided as the owners' key approve and key refuse do, and the notices
+// are queued.
+func (w Workflows) DecideKeyRequest(l *lists.List, a service.Actor, id string, approve bool) (string, error) {
+	text, mails, err := KeyRequestDecisionAs(w.Site, w.KeyStore, l.Address, id, a, approve, time.Now())
+	if err != nil {
+		return "", err
+	}
+	for _, o := range mails {
+		m := ownmail.Reply(o.List, nil, o.Kind, o.To, o.Sealed, o.Confidential, time.Now())
+		m.AddStage("service", o.Kind)
+		if _, err := w.Site.Queue(queue.Out).EnqueueBytes(m, o.Data); err != nil {
+			return text, fmt.Errorf("queue the %s to %s: %w", o.Kind, o.To, err)
+		}
+	}
+	return text, nil
 }

@@ -1,6 +1,8 @@
 package runners
 
 import (
+	"time"
+
 	"cloister/commands"
 	"cloister/service"
 	"cloister/site"
@@ -11,6 +13,10 @@ import (
 var ServiceModeration = service.Moderation{
 	Approve: Approve, Reject: Reject, Discard: Discard,
 	Headers: HeldHeaders, SendCopy: SendHeldCopy, ErrNoKey: ErrNoKeyForCopy,
+	Expire: func(s *site.Site, now time.Time) (int, int, error) {
+		n, err := ExpireHeld(s, now)
+		return n.Held, n.Tokens, err
+	},
 }
 
 // Service returns the service layer of a site, wired as the runners decide:
@@ -25,6 +31,8 @@ func Service(s *site.Site, opts ...service.Option) *service.Service {
 		service.WithModeration(ServiceModeration),
 		service.WithWorkflows(w),
 		service.WithKeyWorkflows(w),
+		service.WithKeyStore(keyStore(s)),
+		service.WithKeyExpiryNotices(KeyExpiryNotices),
 	}
 	return service.New(s, append(base, opts...)...)
 }

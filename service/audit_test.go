@@ -68,18 +68,23 @@ func TestAuditEntries(t *testing.T) {
 		{func() error {
 			_, err := s.ListSet(ctx, tok, ListSetRequest{List: "team", Settings: map[string]string{"footer": "x"}})
 			return err
-		}, " token api list.set team@lists.test footer ok"},
+		}, " token api list.set team@lists.test footer=\"x\" ok"},
 		{func() error {
 			_, err := s.ListSet(ctx, tok, ListSetRequest{List: "team", Settings: map[string]string{"pgp_post_encrypt": "no"}})
 			return err
 		}, " token api list.set team@lists.test pgp_post_encrypt forbidden"},
+		{func() error {
+			name := "Dan, \"D\""
+			_, err := s.MemberSet(ctx, console, MemberSetRequest{List: "team", Address: "dan@subs.test", Name: &name})
+			return err
+		}, ` console cli member.set team@lists.test dan@subs.test name="Dan, \"D\"" ok`},
 		{func() error {
 			return s.MemberRemove(ctx, console, MemberRemoveRequest{List: "team", Address: "cat@subs.test", AllRoles: true})
 		}, " console cli member.remove team@lists.test cat@subs.test ok"},
 		{func() error {
 			_, err := s.MemberSetDelivery(ctx, bob, MemberDeliveryRequest{List: "team", Delivery: "digest"})
 			return err
-		}, "bob@subs.test md5 web member.delivery team@lists.test bob@subs.test ok"},
+		}, "bob@subs.test md5 web member.delivery team@lists.test bob@subs.test delivery=digest ok"},
 		{func() error {
 			_, err := s.Subscribe(ctx, Actor{Address: "new@subs.test", Method: rules.MethodMD5, Via: ViaWeb}, SubscribeRequest{List: "team"})
 			return err

@@ -34,9 +34,21 @@
 // Refusals are *Error values with a stable Code (see errors.go) and a
 // message safe to show the actor.
 //
+// # Keys
+//
+// The email key commands change subscriber keys through KeyBind,
+// KeyUnbind, CertWithdraw and ListKeyCertify after proving the change
+// (security invariant 3), naming its grounds; the service writes through
+// the KeyStore given by WithKeyStore. The lists' secret keys are handled by
+// ListKeyGenerate, ListKeyImport, ListKeyRevoke and KeyringRekey, which
+// the API client refuses as local only. TestNoStoreWritesAroundService
+// keeps the CLI and the email commands from writing the stores around
+// the service.
+//
 // # Audit
 //
 // Every change (never a read) is recorded in the audit log with the actor,
 // its method, the way in (Via), the scopes of a token, the operation, the
-// list, the target and the result code; see audit.go.
+// list, the target (with a changed setting's new value, or a key's
+// fingerprint) and the result code; see audit.go.
 package service

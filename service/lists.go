@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -406,7 +407,7 @@ func (s *Service) ListSet(ctx context.Context, a Actor, req ListSetRequest) (inf
 		if err := tx.PutList(l); err != nil {
 			return err
 		}
-		return s.auditTx(tx, a, opListSet, addr, strings.Join(names, ","), nil)
+		return s.auditTx(tx, a, opListSet, addr, settingsTarget(l, names), nil)
 	})
 	if err != nil {
 		return ListInfo{}, storeError(err, "change the settings")
@@ -468,4 +469,20 @@ func (s *Service) StyleList(ctx context.Context, a Actor) ([]StyleInfo, error) {
 		return out, wrapf(err, CodeInvalid, "%v", err)
 	}
 	return out, nil
+}
+
+// settingsTarget is the audit target of a change of settings: each name
+// with the value it now has, as Set accepts it (settings hold no secrets:
+// the list keys' passphrases and the API tokens are kept elsewhere).
+func settingsTarget(l *lists.List, names []string) string {
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		v, err := l.Settings.Value(n)
+		if err != nil {
+			parts = append(parts, n)
+			continue
+		}
+		parts = append(parts, n+"="+strconv.Quote(v))
+	}
+	return strings.Join(parts, ",")
 }

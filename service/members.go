@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -369,7 +370,7 @@ func (s *Service) MemberSet(ctx context.Context, a Actor, req MemberSetRequest) 
 		if m, err = tx.Member(l.Address, req.Address); err != nil {
 			return err
 		}
-		return s.auditTx(tx, a, opMemberSet, l.Address, m.Address, nil)
+		return s.auditTx(tx, a, opMemberSet, l.Address, memberSetTarget(m, req), nil)
 	})
 	if err != nil {
 		return MemberInfo{}, storeError(err, "change the member")
@@ -435,7 +436,7 @@ func (s *Service) MemberSetDelivery(ctx context.Context, a Actor, req MemberDeli
 		if err := tx.PutMember(l.Address, m); err != nil {
 			return err
 		}
-		return s.auditTx(tx, a, opMemberDelivery, l.Address, target, nil)
+		return s.auditTx(tx, a, opMemberDelivery, l.Address, target+" delivery="+string(want), nil)
 	})
 	if err != nil {
 		return MemberInfo{}, storeError(err, "change the delivery")
@@ -501,4 +502,24 @@ func (s *Service) MySubscriptions(ctx context.Context, a Actor, req MySubscripti
 		return nil, internal(err, "read the subscriptions")
 	}
 	return out, nil
+}
+
+// memberSetTarget is the audit target of a member change: the address and
+// the new value of each field changed.
+func memberSetTarget(m *lists.Member, req MemberSetRequest) string {
+	t := m.Address
+	if req.Roles != nil {
+		rs := make([]string, len(m.Roles))
+		for i, r := range m.Roles {
+			rs[i] = string(r)
+		}
+		t += " roles=" + strconv.Quote(strings.Join(rs, ","))
+	}
+	if req.Delivery != nil {
+		t += " delivery=" + string(m.Delivery)
+	}
+	if req.Name != nil {
+		t += " name=" + strconv.Quote(m.Name)
+	}
+	return t
 }

@@ -29,6 +29,9 @@ type Moderation struct {
 	// no key to encrypt to.
 	SendCopy func(s *site.Site, id, to string) error
 	ErrNoKey error
+	// Expire drops the held posts past their expiry and purges old
+	// tokens (runners.ExpireHeld); it returns how many of each.
+	Expire func(s *site.Site, now time.Time) (held, tokens int, err error)
 }
 
 // Service runs the operations of one site. Build it with New.
@@ -40,6 +43,9 @@ type Service struct {
 	now       func() time.Time
 	workflows Workflows
 	keyflows  KeyWorkflows
+	keyStore  KeyStore
+	// expiryNotices queues the key expiry notices (runners).
+	expiryNotices func(s *site.Site, now time.Time) (int, error)
 }
 
 // Option configures a Service.
@@ -109,6 +115,9 @@ type API interface {
 	HeldReject(ctx context.Context, a Actor, req HeldRejectRequest) error
 	HeldDiscard(ctx context.Context, a Actor, req HeldRef) error
 	HeldSendToMe(ctx context.Context, a Actor, req HeldRef) error
+	// HeldExpire is a site chore: the API client refuses it (local only).
+	HeldExpire(ctx context.Context, a Actor) (HeldExpired, error)
+	KeyExpiryNotices(ctx context.Context, a Actor) (int, error)
 
 	// Keys.
 	KeyList(ctx context.Context, a Actor, req KeyListRequest) ([]SubscriberKey, error)
@@ -118,10 +127,23 @@ type API interface {
 	KeyChallenge(ctx context.Context, a Actor, req KeyChallengeRequest) (KeyChallenge, error)
 	KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) (SubscriberKey, error)
 	ListKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error)
+	// KeyRequestDecide works on the local site only through the API client.
+	KeyRequestDecide(ctx context.Context, a Actor, req KeyRequestDecideRequest) (string, error)
+	// ListKeyGenerate, ListKeyImport, ListKeyRevoke and KeyringRekey
+	// handle the lists' secret keys: the API client refuses them (they are
+	// done on the server).
+	ListKeyGenerate(ctx context.Context, a Actor, req ListKeyGenerateRequest) (ListKeyResult, error)
+	ListKeyImport(ctx context.Context, a Actor, req ListKeyImportRequest) (ListKeyResult, error)
+	ListKeyRevoke(ctx context.Context, a Actor, req ListKeyRevokeRequest) (ListKeyResult, error)
+	KeyringRekey(ctx context.Context, a Actor, req RekeyRequest) (int, error)
+	// KeyBulkImport takes parsed keys: the API client refuses it.
+	KeyBulkImport(ctx context.Context, a Actor, req KeyBulkImportRequest) ([]keyring.BulkResult, error)
 
 	// Site state.
 	QueueStatus(ctx context.Context, a Actor) ([]QueueInfo, error)
 	QueueEntries(ctx context.Context, a Actor, req QueueRef) ([]QueueEntry, error)
+	// QueueRequeue is done on the server: the API client refuses it.
+	QueueRequeue(ctx context.Context, a Actor, req QueueRequeueRequest) ([]Requeued, error)
 	BounceList(ctx context.Context, a Actor, req ListRef) ([]BounceInfo, error)
 	Audit(ctx context.Context, a Actor, req AuditRequest) ([]AuditEntry, error)
 }

@@ -15,6 +15,7 @@ import (
 	"cloister/archive"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -168,11 +169,15 @@ func (a *app) archiveCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: archive key %s (stored as %s)\n", list, keyring.Fingerprint(pub), keyring.ArchiveName(list))
 				return nil
 			}
-			fpr, err := k.GenerateArchiveKey(list)
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: archive key %s made (stored as %s)\n", list, fpr, keyring.ArchiveName(list))
+			res, err := api.ListKeyGenerate(cmd.Context(), actor, service.ListKeyGenerateRequest{List: list, Kind: "archive"})
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: archive key %s made (stored as %s)\n", list, res.Fingerprint, keyring.ArchiveName(list))
 			return nil
 		},
 	}

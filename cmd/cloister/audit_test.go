@@ -45,7 +45,7 @@ func TestAuditCommand(t *testing.T) {
 		"list.create team@lists.test  ok",
 		"list.create other@lists.test  ok",
 		"member.add team@lists.test bob@subs.test ok",
-		"list.set team@lists.test footer ok",
+		`list.set team@lists.test footer="hello" ok`,
 		"member.add team@lists.test bob@subs.test conflict",
 	}
 	if strings.Join(ops, "\n") != strings.Join(want, "\n") {

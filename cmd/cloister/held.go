@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/runners"
 	"cloister/service"
 )
 
@@ -107,13 +106,16 @@ func (a *app) heldCmd() *cobra.Command {
 		Short: "Drop held posts past their expiry (held_expire_days) with a notice to each sender, and purge the tokens that expired more than a week ago; run daily",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			n, err := runners.ExpireHeld(s, time.Now())
+			n, err := api.HeldExpire(cmd.Context(), actor)
 			fmt.Fprintf(cmd.OutOrStdout(), "expired %d held posts, purged %d tokens\n", n.Held, n.Tokens)
-			return err
+			if err != nil {
+				return cliError(err)
+			}
+			return nil
 		},
 	}
 	c.AddCommand(ls, show, approve, reject, discard, expire)

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/keyring"
-	"cloister/runners"
 	"cloister/service"
 	"cloister/site"
 )
@@ -72,36 +71,24 @@ func (a *app) keyGenerateCmd() *cobra.Command {
 		Short: "Make the list's OpenPGP key (default Ed25519/Curve25519) or a self-signed S/MIME certificate",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
-			list := listAddress(s, args[0])
 			if usePGP && useSMIME {
 				return errors.New("give --pgp or --smime, not both")
 			}
-			var fpr string
+			req := service.ListKeyGenerateRequest{List: args[0], Kind: "openpgp", RSABits: rsaBits, Name: name}
 			if useSMIME {
-				if rsaBits != 0 {
-					keyring.SMIMERSABits = rsaBits
-				}
-				fpr, err = k.GenerateSMIME(list)
-			} else {
-				algo := keyring.AlgoCurve25519
-				switch rsaBits {
-				case 0:
-				case 3072:
-					algo = keyring.AlgoRSA3072
-				case 4096:
-					algo = keyring.AlgoRSA4096
-				default:
-					return fmt.Errorf("--rsa %d: use 3072 or 4096", rsaBits)
-				}
-				fpr, err = k.GenerateOpenPGP(list, name, algo)
+				req.Kind = "smime"
+			} else if rsaBits != 0 && rsaBits != 3072 && rsaBits != 4096 {
+				return fmt.Errorf("--rsa %d: use 3072 or 4096", rsaBits)
 			}
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
+			res, err := api.ListKeyGenerate(cmd.Context(), actor, req)
+			if err != nil {
+				return cliError(err)
+			}
+			list, fpr := res.List, res.Fingerprint
 			kind := "OpenPGP key"
 			if useSMIME {
 				kind = "self-signed S/MIME certificate (key csr LIST makes a request for a CA)"
@@ -127,31 +114,24 @@ func (a *app) keyImportCmd() *cobra.Command {
 			if len(args) == 1 {
 				return a.importSubscriberKeys(cmd, args[0])
 			}
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
 			data, err := readKeyFile(args[1])
 			if err != nil {
 				return err
 			}
-			list := listAddress(s, args[0])
-			var fpr, kind string
+			req := service.ListKeyImportRequest{List: args[0], Kind: "smime", Key: data, Password: password}
+			kind := "S/MIME certificate"
 			if isOpenPGP(data) {
-				kind = "OpenPGP key"
-				var pass []byte
-				if password != "" {
-					pass = []byte(password)
-				}
-				fpr, err = k.ImportOpenPGPSecret(list, data, pass)
-			} else {
-				kind = "S/MIME certificate"
-				fpr, err = k.ImportSMIME(list, data, password)
+				req.Kind, kind = "openpgp", "OpenPGP key"
 			}
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", list, kind, fpr)
+			res, err := api.ListKeyImport(cmd.Context(), actor, req)
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s\n", res.List, kind, res.Fingerprint)
 			return nil
 		},
 	}
@@ -318,19 +298,19 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				if !e.List || e.Address != addr || !strings.HasSuffix(e.Fingerprint, want) {
 					continue
 				}
-				if e.Kind == keyring.KindPGP {
-					fpr, err := k.RevokeList(addr)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked OpenPGP key %s (publish it: key export %s)\n", addr, fpr, addr)
-					return nil
-				}
-				fpr, err := k.RemoveListKey(addr, keyring.KindX509)
+				api, actor, err := a.services(cmd)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", addr, fpr)
+				res, err := api.ListKeyRevoke(cmd.Context(), actor, service.ListKeyRevokeRequest{List: addr, Fingerprint: e.Fingerprint})
+				if err != nil {
+					return cliError(err)
+				}
+				if e.Kind == keyring.KindPGP {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked OpenPGP key %s (publish it: key export %s)\n", addr, res.Fingerprint, addr)
+					return nil
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", addr, res.Fingerprint)
 				return nil
 			}
 			// A subscriber's key: removed through the service, which records
@@ -366,17 +346,17 @@ func (a *app) keyPassphraseCmd() *cobra.Command {
 		Short: "Re-seal every list's private key under the passphrase in NEWFILE",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
 			pass, err := keyring.ReadPassphraseFile(args[0])
 			if err != nil {
 				return err
 			}
-			n, err := k.Rekey(pass)
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
+			}
+			n, err := api.KeyringRekey(cmd.Context(), actor, service.RekeyRequest{Passphrase: pass})
+			if err != nil {
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d list keys: point keyring_passphrase_file (or the keyring-passphrase credential) at %s and restart the runners\n", n, args[0])
 			return nil
@@ -396,11 +376,11 @@ func (a *app) keyFetchCmd() *cobra.Command {
 			"taken; third-party certifications are dropped; responses are limited to 1 MiB.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
-			if f.Keyserver == "" && s != nil {
+			if f.Keyserver == "" && a.remoteAPI() == "" {
+				s, err := a.open()
+				if err != nil {
+					return err
+				}
 				f.Keyserver = s.Config.Keyserver
 			}
 			f.NoWKD = !wkd
@@ -408,12 +388,18 @@ func (a *app) keyFetchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fpr, err := k.AddOpenPGP(args[0], got.Key, false)
+			// The service binds the key (it must carry the address) and
+			// announces it.
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), fpr, got.Source)
-			return announceKey(s, cmd.OutOrStdout(), args[0], fmt.Sprintf("The OpenPGP key %s was added for %s on the server, fetched from %s (cloister key fetch).", fpr, strings.ToLower(args[0]), got.Source))
+			k, err := api.KeyAdd(cmd.Context(), actor, service.KeyAddRequest{Address: args[0], Key: got.Key})
+			if err != nil {
+				return cliError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: OpenPGP key %s from %s\n", strings.ToLower(args[0]), k.Fingerprint, got.Source)
+			return nil
 		},
 	}
 	c.Flags().StringVar(&f.Keyserver, "keyserver", "", "base URL of a VKS keyserver, e.g. https://keys.openpgp.org (default: keyserver in cloister.toml)")
@@ -432,13 +418,16 @@ func (a *app) keyCheckExpiryCmd() *cobra.Command {
 			"or cron); `cloister runners` does it by itself. The outgoing runner sends the notices.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, _, err := a.openKeyring()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			sent, err := runners.KeyExpiryNotices(s, time.Now())
+			sent, err := api.KeyExpiryNotices(cmd.Context(), actor)
 			fmt.Fprintf(cmd.OutOrStdout(), "queued %d expiry notices\n", sent)
-			return err
+			if err != nil {
+				return cliError(err)
+			}
+			return nil
 		},
 	}
 }

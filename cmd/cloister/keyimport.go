@@ -13,7 +13,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/keyring"
-	"cloister/lists"
+	"cloister/service"
 )
 
 // maxBulkFile bounds one file of a bulk key import.
@@ -25,10 +25,6 @@ const maxBulkFile = 512 << 20
 // the addresses of its user IDs that are members of a list on the site
 // (keyring.ImportOpenPGPKeys says which are not bound, and why).
 func (a *app) importSubscriberKeys(cmd *cobra.Command, path string) error {
-	s, k, err := a.openKeyring()
-	if err != nil {
-		return err
-	}
 	files, err := keyFiles(path)
 	if err != nil {
 		return err
@@ -44,29 +40,13 @@ func (a *app) importSubscriberKeys(cmd *cobra.Command, path string) error {
 			return fmt.Errorf("more than %d keys", keyring.MaxBulkKeys)
 		}
 	}
-	members := map[string]bool{}
-	err = s.Lists.View(func(tx *lists.Tx) error {
-		all, err := tx.ListAddresses()
-		if err != nil {
-			return err
-		}
-		for _, l := range all {
-			err := tx.ForEachMember(l, func(m *lists.Member) error {
-				members[strings.ToLower(m.Address)] = true
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	api, actor, err := a.services(cmd)
 	if err != nil {
 		return err
 	}
-	res, err := k.ImportOpenPGPKeys(keys, func(addr string) bool { return members[addr] })
+	res, err := api.KeyBulkImport(cmd.Context(), actor, service.KeyBulkImportRequest{Keys: keys})
 	if err != nil && res == nil {
-		return err
+		return cliError(err)
 	}
 	out := cmd.OutOrStdout()
 	bound, addrs, refused, unbound := 0, 0, 0, 0
@@ -93,7 +73,10 @@ func (a *app) importSubscriberKeys(cmd *cobra.Command, path string) error {
 	}
 	fmt.Fprintf(out, "%d keys read from %d files (%d distinct): %d stored, bound to %d addresses; %d refused; %d user-ID addresses not bound\n",
 		len(keys), len(files), len(res), bound, addrs, refused, unbound)
-	return err
+	if err != nil {
+		return cliError(err)
+	}
+	return nil
 }
 
 // keyFiles returns path, or the regular files of the folder path (not its

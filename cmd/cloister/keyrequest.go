@@ -13,6 +13,7 @@ import (
 	"cloister/lists"
 	"cloister/ownmail"
 	"cloister/queue"
+	"cloister/service"
 	"cloister/site"
 )
 
@@ -94,16 +95,17 @@ func (a *app) keyDecideCmd(approve bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			text, mails, err := commands.KeyRequestDecision(s, commands.KeyringStore{K: k}, listAddress(s, args[0]), args[1], operator(), approve, time.Now())
-			if err != nil {
-				return err
+			// The local site's workflows print what was done and a "told"
+			// line for each notice (cliKeyWorkflows).
+			actor.Name = operator()
+			if _, err := api.KeyRequestDecide(cmd.Context(), actor, service.KeyRequestDecideRequest{List: args[0], ID: args[1], Approve: approve}); err != nil {
+				return cliError(err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), text)
-			return queueNotices(s, cmd.OutOrStdout(), mails)
+			return nil
 		},
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/keyring"
 	"cloister/lists"
 	"cloister/service"
 )
@@ -60,8 +59,10 @@ func (a *app) memberCmd() *cobra.Command {
 				return cliError(err)
 			}
 			if keyData != nil {
-				kind, fpr, err := a.addMemberKey(m.Address, keyData, bindKey)
+				// The service binds and announces the key (told ADDRESS).
+				k, err := api.KeyAdd(cmd.Context(), actor, service.KeyAddRequest{List: list, Address: m.Address, Key: keyData, Bind: bindKey})
 				if err != nil {
+					err = cliError(err)
 					// Nothing changes on error: the member goes again.
 					if rerr := api.MemberRemove(cmd.Context(), actor, service.MemberRemoveRequest{List: list, Address: m.Address, AllRoles: true}); rerr != nil {
 						return errors.Join(err, fmt.Errorf("%s was added to %s without the key: %w", m.Address, list, cliError(rerr)))
@@ -69,12 +70,12 @@ func (a *app) memberCmd() *cobra.Command {
 					return fmt.Errorf("%s not added to %s: %w", m.Address, list, err)
 				}
 				warnUnbound(cmd.ErrOrStderr(), m.Address, keyData)
-				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, fpr)
-				s, err := a.open()
-				if err != nil {
-					return err
+				kind := "OpenPGP key"
+				if k.Kind == "x509" {
+					kind = "certificate"
 				}
-				return announceKey(s, cmd.OutOrStdout(), m.Address, fmt.Sprintf("The %s %s was bound to %s on the server (cloister member add --key).", kind, fpr, m.Address))
+				fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s with %s %s\n", m.Address, list, kind, k.Fingerprint)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added %s to %s\n", m.Address, list)
 			return nil
@@ -171,21 +172,4 @@ func roleNames(rs []lists.Role) []string {
 		out[i] = string(r)
 	}
 	return out
-}
-
-// addMemberKey stores a member's OpenPGP key (keyring.AddOpenPGP: bound by
-// a user ID carrying the address, or by the owner with bind; third-party
-// certifications dropped) or certificate (keyring.AddCert, for signing and
-// encryption). It returns what was stored and its fingerprint.
-func (a *app) addMemberKey(address string, data []byte, bind bool) (kind, fpr string, err error) {
-	_, k, err := a.openKeyring()
-	if err != nil {
-		return "", "", err
-	}
-	if isOpenPGP(data) {
-		fpr, err = k.AddOpenPGP(address, data, bind)
-		return "OpenPGP key", fpr, err
-	}
-	fpr, err = k.AddCert(address, data, keyring.UseBoth)
-	return "certificate", fpr, err
 }

@@ -93,26 +93,16 @@ func (a *app) queueCmd() *cobra.Command {
 		Short: "Put entries back for processing (from bad: into the queue they failed in, or --to)",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.open()
+			api, actor, err := a.services(cmd)
 			if err != nil {
 				return err
 			}
-			from, err := queueByName(s.Queue, args[0])
-			if err != nil {
-				return err
+			done, err := api.QueueRequeue(cmd.Context(), actor, service.QueueRequeueRequest{Queue: args[0], Entries: args[1:], To: to})
+			for _, d := range done {
+				fmt.Fprintf(cmd.OutOrStdout(), "requeued %s to %s\n", d.Entry, d.To)
 			}
-			unlock, err := recoverForRequeue(s, from)
 			if err != nil {
-				return err
-			}
-			defer unlock()
-			for _, n := range args[1:] {
-				n = strings.TrimSuffix(n, ".msg")
-				dest, err := requeueOne(s, from, n, to)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "requeued %s to %s\n", n, dest)
+				return cliError(err)
 			}
 			return nil
 		},
@@ -120,19 +110,6 @@ func (a *app) queueCmd() *cobra.Command {
 	requeue.Flags().StringVar(&to, "to", "", "destination queue")
 	c.AddCommand(ls, show, requeue)
 	return c
-}
-
-// failedIn returns the queue an entry in bad failed in, from its history.
-func failedIn(m *queue.Meta) string {
-	for i := len(m.History) - 1; i >= 0; i-- {
-		h := m.History[i]
-		if h.Runner == "bad" {
-			if q, _, ok := strings.Cut(h.Note, ":"); ok {
-				return q
-			}
-		}
-	}
-	return queue.In
 }
 
 func queueByName(get func(string) *queue.Queue, name string) (q *queue.Queue, err error) {

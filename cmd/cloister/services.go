@@ -10,6 +10,7 @@ import (
 
 	"cloister/commands"
 	"cloister/keyring"
+	"cloister/lists"
 	"cloister/runners"
 	"cloister/service"
 	"cloister/site"
@@ -82,3 +83,14 @@ type shownError struct {
 
 func (e *shownError) Error() string { return e.msg }
 func (e *shownError) Unwrap() error { return e.err }
+
+// DecideKeyRequest implements service.KeyRequestDecider with a "told
+// ADDRESS" line for each notice.
+func (w cliKeyWorkflows) DecideKeyRequest(l *lists.List, a service.Actor, id string, approve bool) (string, error) {
+	text, mails, err := commands.KeyRequestDecisionAs(w.site, w.KeyStore, l.Address, id, a, approve, time.Now())
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintln(w.cmd.OutOrStdout(), text)
+	return text, queueNotices(w.site, w.cmd.OutOrStdout(), mails)
+}

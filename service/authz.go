@@ -56,7 +56,7 @@ var (
 	opListCreate      = Op{"list.create", ClassSite, ""}
 	opListDelete      = Op{"list.delete", ClassSite, ""}
 	opListSet         = Op{"list.set", ClassAdmin, OpAdmin}
-	opListStyle       = Op{"list.style", ClassSite, ""}
+	opListStyle       = Op{"list.style", ClassAdmin, OpAdmin}
 	opStyleList       = Op{"style.list", ClassPublic, ""}
 	opMemberList      = Op{"member.list", ClassRead, OpAdmin}
 	opMemberAdd       = Op{"member.add", ClassAdmin, OpAdmin}

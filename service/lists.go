@@ -416,16 +416,28 @@ func (s *Service) ListSet(ctx context.Context, a Actor, req ListSetRequest) (inf
 }
 
 // ListApplyStyle sets a style's settings on an existing list and makes the
-// list keys it names that the list lacks.
+// list keys it names that the list lacks. The site's admins apply any
+// style; anyone else must pass the list's admin scenario (as for ListSet)
+// and may apply only a style whose every setting is one of OwnerSettings
+// and which makes no list key.
 func (s *Service) ListApplyStyle(ctx context.Context, a Actor, req ListStyleRequest) (info ListInfo, err error) {
 	addr := s.listAddress(req.List)
 	defer func() { s.audit(a, opListStyle, addr, req.Style, err) }()
-	if err := s.authorize(a, opListStyle, nil); err != nil {
+	l, err := s.loadList(addr)
+	if err != nil {
+		return ListInfo{}, err
+	}
+	if err := s.authorize(a, opListStyle, l); err != nil {
 		return ListInfo{}, err
 	}
 	st, err := s.loadStyle(req.Style)
 	if err != nil {
 		return ListInfo{}, err
+	}
+	if !a.isSiteAdmin() {
+		if err := ownerMayApply(st); err != nil {
+			return ListInfo{}, err
+		}
 	}
 	err = s.site.Lists.Update(func(tx *lists.Tx) error {
 		l, err := tx.List(addr)

@@ -26,6 +26,8 @@ func matrixOps() []matrixOp {
 			_, err := s.ListSet(ctx, a, ListSetRequest{List: l, Settings: map[string]string{"footer": "x"}})
 			return err
 		}},
+		// discussion sets scenario settings, which only the site's admins
+		// may change (TestOwnerApplyStyle covers the styles owners may apply).
 		{"list.style", ClassSite, func(s *Service, a Actor, l string) error {
 			_, err := s.ListApplyStyle(ctx, a, ListStyleRequest{List: l, Style: "discussion"})
 			return err

@@ -28,8 +28,8 @@ func TestAttackConfidentialListPagesAnswerLikeUnknown(t *testing.T) {
 	bob.base = base
 	bob.login("bob@subs.test")
 	gets := []string{"", "/archive", "/archive?view=thread", "/archive?q=x", "/archive/1", "/archive/1/part/0", "/key?kind=openpgp",
-		"/admin", "/members", "/members/export?format=csv", "/held", "/held/x", "/keys", "/bounces", "/audit"}
-	posts := []string{"/subscribe", "/unsubscribe", "/delivery", "/archive/1/mailme", "/admin/settings", "/members/add",
+		"/admin", "/members", "/members/export?format=csv", "/held", "/held/x", "/keys", "/bounces", "/audit", "/admin/styles"}
+	posts := []string{"/subscribe", "/unsubscribe", "/delivery", "/archive/1/mailme", "/admin/settings", "/admin/style", "/members/add",
 		"/members/remove", "/members/import", "/held/x/approve", "/held/x/sendme", "/keys/add", "/keys/revoke"}
 	for _, who := range []struct {
 		name string

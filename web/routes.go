@@ -32,6 +32,8 @@ var routeTable = []route{
 	{"GET", "/lists/{list}/key", func(srv *Server) http.HandlerFunc { return srv.public(srv.listKey) }},
 	{"GET", "/lists/{list}/admin", func(srv *Server) http.HandlerFunc { return srv.auth(srv.admin) }},
 	{"POST", "/lists/{list}/admin/settings", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.settings) }},
+	{"GET", "/lists/{list}/admin/styles", func(srv *Server) http.HandlerFunc { return srv.auth(srv.styles) }},
+	{"POST", "/lists/{list}/admin/style", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.styleApply) }},
 	{"GET", "/lists/{list}/members", func(srv *Server) http.HandlerFunc { return srv.auth(srv.members) }},
 	{"POST", "/lists/{list}/members/add", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberAdd) }},
 	{"POST", "/lists/{list}/members/remove", func(srv *Server) http.HandlerFunc { return srv.authPost(srv.memberRemove) }},

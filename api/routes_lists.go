@@ -51,7 +51,7 @@ func listRoutes() []Route {
 			func(c *Call, req SettingsRequest) (service.ListInfo, error) {
 				return c.Svc.ListSet(c.Ctx, c.Actor, service.ListSetRequest{List: c.Path("list"), Settings: req.Settings})
 			}),
-		op(http.MethodPost, "/v1/lists/{list}/style", "listApplyStyle", "Apply a style's settings to a list", ScopeAdmin,
+		op(http.MethodPost, "/v1/lists/{list}/style", "listApplyStyle", "Apply a style's settings to a list (owners: a style of owner settings only)", ScopeOwner,
 			func(c *Call, req StyleRequest) (service.ListInfo, error) {
 				return c.Svc.ListApplyStyle(c.Ctx, c.Actor, service.ListStyleRequest{List: c.Path("list"), Style: req.Style})
 			}),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/url"
 	"os"
@@ -8,17 +9,28 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testca"
+	"cloister/keyring"
 	"cloister/lists"
 )
 
-// TestOwnerAppliesStyle: the owner logged in with her certificate (smime,
-// which admin.signed accepts) sees each style with a preview of what it
-// would change, applies a site style that sets only owner settings and
+// TestOwnerAppliesStyle: against the daemon run as a process, the owner
+// logged in with her certificate (smime, which admin.signed accepts) sees
+// each style with a preview of what it would change, applies a site style that sets only owner settings and
 // sees the change and its audit entry; a style that sets encryption
 // settings is refused and changes nothing; an email-token login (md5) may
 // neither see the page nor apply the style.
 func TestOwnerAppliesStyle(t *testing.T) {
-	cs := newCertSite(t)
+	ca := testca.New(t)
+	annCert := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
+	cs := newWebSite(t, TLSFiles{ClientCA: ca.Cert})
+	base := cs.startDaemon(t, "--client-ca", ca.Cert)
+	md5 := cs.browser(t)
+	md5.base = base
+	md5.login("ann@subs.test") // before her certificate is bound: the code comes in clear
+	if _, err := cs.keys.AddCert("ann@subs.test", annCert.CertPEM, keyring.UseBoth); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(filepath.Dir(cs.config), "styles")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -34,8 +46,6 @@ func TestOwnerAppliesStyle(t *testing.T) {
 	}
 	before := settings()
 
-	md5 := cs.browser(t)
-	md5.loginIssued("ann@subs.test")
 	if st, _ := md5.get("/lists/" + list + "/admin/styles"); st != http.StatusForbidden {
 		t.Fatalf("styles page on an email-token login: %d, want 403", st)
 	}
@@ -43,7 +53,16 @@ func TestOwnerAppliesStyle(t *testing.T) {
 		t.Fatalf("apply on an email-token login: %d, want 403\n%s", st, body)
 	}
 
-	b := cs.certLogin(t, cs.ann)
+	pair, err := tls.X509KeyPair(annCert.CertPEM, annCert.KeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cs.browser(t, pair)
+	b.base = base
+	b.get("/login")
+	if st, loc, body := b.post("/login/cert", url.Values{"csrf": {b.csrf()}, "address": {"ann@subs.test"}}); st != http.StatusSeeOther || loc != "/me" {
+		t.Fatalf("certificate login: %d %s\n%s", st, loc, body)
+	}
 	st, page := b.get("/lists/" + list + "/admin/styles")
 	if st != http.StatusOK {
 		t.Fatalf("styles page: %d\n%s", st, page)

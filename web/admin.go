@@ -64,6 +64,9 @@ func membersPath(list string) string { return listPath(list) + "/members" }
 // memberAdd adds a member (owners).
 func (srv *Server) memberAdd(w http.ResponseWriter, r *http.Request, s *session) {
 	list := r.PathValue("list")
+	if r.PostFormValue("welcome") == "yes" && !srv.mailAllowed(w, r, s, srv.ownerMails) {
+		return
+	}
 	_, err := srv.svc.MemberAdd(r.Context(), s.actor(), service.MemberAddRequest{List: list,
 		Address: r.PostFormValue("address"), Name: r.PostFormValue("name"), Welcome: r.PostFormValue("welcome") == "yes"})
 	srv.done(w, r, s, membersPath(list), "Member added.", err)

@@ -162,8 +162,7 @@ func (srv *Server) archiveMailMe(w http.ResponseWriter, r *http.Request, s *sess
 		srv.fail(w, r, s, http.StatusNotFound, "There is no such message.")
 		return
 	}
-	if !srv.mails.allow(s.Address) {
-		srv.fail(w, r, s, http.StatusTooManyRequests, "Too many mails were asked for. Try again in an hour.")
+	if !srv.mailAllowed(w, r, s, srv.mails) {
 		return
 	}
 	err = srv.svc.ArchiveMailMe(r.Context(), s.actor(), service.ArchiveRef{List: list, N: n})

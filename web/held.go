@@ -45,12 +45,14 @@ func (srv *Server) heldDecide(w http.ResponseWriter, r *http.Request, s *session
 	case "approve":
 		err, ok = srv.svc.HeldApprove(r.Context(), a, ref), "The post was approved and goes to the list."
 	case "reject":
+		if !srv.mailAllowed(w, r, s, srv.ownerMails) { // the sender is told
+			return
+		}
 		err, ok = srv.svc.HeldReject(r.Context(), a, service.HeldRejectRequest{List: list, ID: id, Reason: r.PostFormValue("reason")}), "The post was rejected; its sender is told why."
 	case "discard":
 		err, ok = srv.svc.HeldDiscard(r.Context(), a, ref), "The post was discarded."
 	case "sendme":
-		if !srv.mails.allow(s.Address) {
-			srv.fail(w, r, s, http.StatusTooManyRequests, "Too many mails were asked for. Try again in an hour.")
+		if !srv.mailAllowed(w, r, s, srv.mails) {
 			return
 		}
 		err = srv.svc.HeldSendToMe(r.Context(), a, ref)

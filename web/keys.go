@@ -70,6 +70,9 @@ func (srv *Server) keyVerify(w http.ResponseWriter, r *http.Request, s *session)
 		srv.fail(w, r, s, http.StatusBadRequest, "The signature file could not be read.")
 		return
 	}
+	if !srv.mailAllowed(w, r, s, srv.mails) { // a bound key is announced to the member
+		return
+	}
 	_, err = srv.svc.KeyVerify(r.Context(), s.actor(), service.KeyVerifyRequest{List: r.PostFormValue("list"), ID: r.PostFormValue("id"), Signature: sig, OldSignature: old})
 	srv.done(w, r, s, "/me/key", "Your key is set.", err)
 }

@@ -38,8 +38,7 @@ func (srv *Server) about(w http.ResponseWriter, r *http.Request, s *session) {
 // subscribe asks to join the list through its workflow.
 func (srv *Server) subscribe(w http.ResponseWriter, r *http.Request, s *session) {
 	list := r.PathValue("list")
-	if !srv.mails.allow(s.Address) { // the workflow mails a confirmation
-		srv.fail(w, r, s, http.StatusTooManyRequests, "Too many mails were asked for. Try again in an hour.")
+	if !srv.mailAllowed(w, r, s, srv.mails) { // the workflow mails a confirmation
 		return
 	}
 	_, err := srv.svc.Subscribe(r.Context(), s.actor(), service.SubscribeRequest{List: list, Name: r.PostFormValue("name")})
@@ -49,6 +48,9 @@ func (srv *Server) subscribe(w http.ResponseWriter, r *http.Request, s *session)
 // unsubscribe asks to leave the list through its workflow.
 func (srv *Server) unsubscribe(w http.ResponseWriter, r *http.Request, s *session) {
 	list := r.PathValue("list")
+	if !srv.mailAllowed(w, r, s, srv.mails) { // the workflow may mail a confirmation, and a goodbye
+		return
+	}
 	err := srv.svc.Unsubscribe(r.Context(), s.actor(), service.MemberRef{List: list, Address: s.Address})
 	srv.done(w, r, s, listPath(list), "You are unsubscribed.", err)
 }

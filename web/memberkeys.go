@@ -29,6 +29,9 @@ func (srv *Server) memberKeyAdd(w http.ResponseWriter, r *http.Request, s *sessi
 		srv.fail(w, r, s, http.StatusBadRequest, "The key file could not be read.")
 		return
 	}
+	if !srv.mailAllowed(w, r, s, srv.ownerMails) { // the member is told of the key
+		return
+	}
 	_, err = srv.svc.KeyAdd(r.Context(), s.actor(), service.KeyAddRequest{List: list, Address: r.PostFormValue("address"), Key: key, Use: r.PostFormValue("use")})
 	srv.done(w, r, s, keysPath(list), "Key added.", err)
 }
@@ -36,6 +39,9 @@ func (srv *Server) memberKeyAdd(w http.ResponseWriter, r *http.Request, s *sessi
 // memberKeyRevoke unbinds a member's key or certificate.
 func (srv *Server) memberKeyRevoke(w http.ResponseWriter, r *http.Request, s *session) {
 	list := r.PathValue("list")
+	if !srv.mailAllowed(w, r, s, srv.ownerMails) { // the member is told of the revocation
+		return
+	}
 	err := srv.svc.KeyRevoke(r.Context(), s.actor(), service.KeyRevokeRequest{List: list, Address: r.PostFormValue("address"), Fingerprint: r.PostFormValue("fingerprint")})
 	srv.done(w, r, s, keysPath(list), "Key revoked.", err)
 }

@@ -51,10 +51,12 @@ type Server struct {
 	tokens   *loginTokens
 	// Rate limits: login mails per address and per client, login code
 	// attempts per client, other mails the web triggers per session address.
-	perAddress, perClient, attempts, mails *limiter
-	pages                                  map[string]*template.Template
-	svc                                    *service.Service
-	mux                                    *http.ServeMux
+	// ownerMails bounds the mails owners' and moderators' actions trigger
+	// (welcomes, rejection notices, key announcements) per session address.
+	perAddress, perClient, attempts, mails, ownerMails *limiter
+	pages                                              map[string]*template.Template
+	svc                                                *service.Service
+	mux                                                *http.ServeMux
 }
 
 // New returns the server of the site.
@@ -71,6 +73,7 @@ func New(s *site.Site, opts Options) (*Server, error) {
 		perClient:  newLimiter(now, 10, 15*time.Minute),
 		attempts:   newLimiter(now, 20, 15*time.Minute),
 		mails:      newLimiter(now, 10, time.Hour),
+		ownerMails: newLimiter(now, 100, time.Hour),
 	}
 	srv.svc = opts.Service
 	if srv.svc == nil {
@@ -189,6 +192,18 @@ func (srv *Server) render(w http.ResponseWriter, r *http.Request, s *session, co
 }
 
 // fail renders the error page.
+// mailAllowed counts one mail the request triggers against the session
+// address's budget (l: srv.mails for what a member asks for, srv.ownerMails
+// for owners' and moderators' actions) and answers 429 when it is spent.
+func (srv *Server) mailAllowed(w http.ResponseWriter, r *http.Request, s *session, l *limiter) bool {
+	if l.allow(s.Address) {
+		return true
+	}
+	srv.log.Warn("web mail refused: rate limit", "path", r.URL.Path, "address", s.Address, "client", client(r))
+	srv.fail(w, r, s, http.StatusTooManyRequests, "Too many mails were asked for. Try again in an hour.")
+	return false
+}
+
 func (srv *Server) fail(w http.ResponseWriter, r *http.Request, s *session, code int, msg string) {
 	srv.render(w, r, s, code, "error", http.StatusText(code), msg)
 }

@@ -182,22 +182,13 @@ func keyAnnouncements(s *site.Site, home *lists.List, address, event, by string)
 		return nil, fmt.Errorf("owners to tell of a key change of %s: %w", address, err)
 	}
 	from := listaddr.Address(home.Address, queue.SubOwner)
-	byLine := ""
-	if by != "" {
-		byLine = "Requested by: " + by + "\n"
-	}
-	member := &message{List: home.Address, From: from, To: address, clear: true,
-		Subject: "The key for " + address + " changed on " + home.Address,
-		Body: event + "\n" + byLine + `
-If you did not ask for this, someone else may now read the list's
-encrypted mail to you: tell the list owners at once by replying to this
-message (it goes to them, ` + from + `).
-`}
+	data := map[string]any{"Address": address, "List": home.Address, "Event": event, "By": by, "OwnerAddress": from}
+	subject, body := renderFor(s, home, "key_changed", data)
+	member := &message{List: home.Address, From: from, To: address, clear: true, Subject: subject, Body: body}
 	out := []*message{member}
+	subject, body = renderFor(s, home, "key_changed_owner", data)
 	for _, o := range owners {
-		out = append(out, &message{List: home.Address, From: from, To: o,
-			Subject: "Key changed: " + address + " on " + home.Address,
-			Body:    event + "\n" + byLine + "\nThe member was told at " + address + ".\n"})
+		out = append(out, &message{List: home.Address, From: from, To: o, Subject: subject, Body: body})
 	}
 	return out, nil
 }

@@ -141,6 +141,36 @@ func sourceMessages(t *testing.T) map[string]bool {
 	if !found {
 		t.Fatal("no reasonTexts in runners/notice.go")
 	}
+	// The posting-chain rules' descriptions and fixed reasons, which the
+	// runners' notices show to senders and owners.
+	rf, err := filepath.Glob(filepath.Join("..", "rules", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rf {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				if n.Name.Name == "Description" && n.Recv != nil && n.Body != nil && len(n.Body.List) == 1 {
+					if r, ok := n.Body.List[0].(*ast.ReturnStmt); ok && len(r.Results) == 1 {
+						add(r.Results[0])
+					}
+				}
+			case *ast.CallExpr:
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "hit" && len(n.Args) == 1 {
+					add(n.Args[0])
+				}
+			}
+			return true
+		})
+	}
 	for _, f := range whatFormats {
 		out[f] = true
 	}

@@ -3,6 +3,8 @@ package runners
 import (
 	"strings"
 	"testing"
+
+	"cloister/queue"
 )
 
 // TestKeyRequestNoticeInListLanguage: on a list whose owners approve keys,
@@ -11,12 +13,13 @@ import (
 // takes the list's language when it is made).
 func TestKeyRequestNoticeInListLanguage(t *testing.T) {
 	tests := []struct {
-		lang string
-		want []string
+		lang    string
+		want    []string
+		refused string
 	}{
-		{"fr", []string{"dan@else.test demande que the OpenPGP key ", "sur\ncette liste (key_enrolment vouched)", "ou refusez-la avec « key refuse ", "Un membre de la liste qui a vérifié l'empreinte"}},
-		{"de", []string{"dan@else.test beantragt, dass the OpenPGP key ", "auf dieser Liste (key_enrolment vouched)", "oder lehnen Sie ihn mit \"key refuse ", "Ein Mitglied der Liste, das den Fingerabdruck"}},
-		{"en", []string{"dan@else.test asks that the OpenPGP key ", "on\nthis list (key_enrolment vouched)", "or refuse it with \"key refuse ", "A member of the list who checked the fingerprint"}},
+		{"fr", []string{"dan@else.test demande que the OpenPGP key ", "sur\ncette liste (key_enrolment vouched)", "ou refusez-la avec « key refuse ", "Un membre de la liste qui a vérifié l'empreinte"}, "Les propriétaires de la liste ont refusé de lier the OpenPGP key "},
+		{"de", []string{"dan@else.test beantragt, dass the OpenPGP key ", "auf dieser Liste (key_enrolment vouched)", "oder lehnen Sie ihn mit \"key refuse ", "Ein Mitglied der Liste, das den Fingerabdruck"}, "Die Eigentümer der Liste haben abgelehnt, the OpenPGP key "},
+		{"en", []string{"dan@else.test asks that the OpenPGP key ", "on\nthis list (key_enrolment vouched)", "or refuse it with \"key refuse ", "A member of the list who checked the fingerprint"}, "The list owners refused to bind the OpenPGP key "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
@@ -38,6 +41,21 @@ func TestKeyRequestNoticeInListLanguage(t *testing.T) {
 				if !strings.Contains(notice, w) {
 					t.Errorf("the owner's notice lacks %q:\n%s", w, notice)
 				}
+			}
+			m := keyRequestRE.FindStringSubmatch(notice)
+			if m == nil {
+				t.Fatalf("no key request ID in the owner's notice:\n%s", notice)
+			}
+			s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(homes["ann@subs.test"], "ann@subs.test", "x", "x-list-name team\nkey refuse "+m[1]+"\n"))
+			s.drain(t)
+			var told string
+			for _, msg := range s.mailbox(t, "dan@else.test") {
+				if !strings.Contains(string(msg), "multipart/encrypted") && strings.Contains(string(msg), "multipart/signed") {
+					told += string(verifySigned(t, dan, msg))
+				}
+			}
+			if !strings.Contains(told, tt.refused) {
+				t.Errorf("dan's notice of the refusal lacks %q:\n%s", tt.refused, told)
 			}
 		})
 	}

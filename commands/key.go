@@ -397,17 +397,18 @@ func keySet(c *Context) Result {
 		}
 	}
 	what := "register " + k.describe() + " for " + c.Sender + " on " + c.List.Address
-	extra := "Answer this message SIGNED with that key or certificate (not encrypted, or\n" +
+	extra := c.tr("Answer this message SIGNED with that key or certificate (not encrypted, or\n" +
 		"with the signature inside the encryption): a token alone does not register\n" +
-		"a key."
-	if mode, err := enrolmentMode(c, c.Sender); err == nil && mode != lists.EnrolProof {
-		extra += "\n\nOn this list the key is then bound once the list owners approve it" +
-			map[string]string{lists.EnrolVouched: ", or a member\nvouches for it"}[mode] +
-			": tell them its fingerprint by a way other than mail."
+		"a key.")
+	if mode, err := enrolmentMode(c, c.Sender); err == nil && mode == lists.EnrolVouched {
+		extra += c.tr("\n\nOn this list the key is then bound once the list owners approve it, or a member\n" +
+			"vouches for it: tell them its fingerprint by a way other than mail.")
+	} else if err == nil && mode != lists.EnrolProof {
+		extra += c.tr("\n\nOn this list the key is then bound once the list owners approve it: tell them its fingerprint by a way other than mail.")
 	}
 	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, k.Text}, c.Sender, what, k, extra)
 	if r.Status == Pending {
-		r.Text = "a challenge encrypted to " + k.describe() + " was sent to " + c.Sender + "; answer it signed with it"
+		r.Text = c.tr("a challenge encrypted to %s was sent to %s; answer it signed with it", k.describe(), c.Sender)
 	}
 	return r
 }

@@ -18,10 +18,7 @@ import (
 )
 
 // untranslatedFiles hold texts not in the catalogue yet.
-var untranslatedFiles = map[string]bool{
-	"key.go": true, "key_approve.go": true, "key_revoke.go": true, "key_smime.go": true,
-	"keyring.go": true, "keys.go": true, "vouch.go": true,
-}
+var untranslatedFiles = map[string]bool{}
 
 // serviceFiles are the service's files whose error messages reach the
 // replies to email commands.
@@ -143,6 +140,36 @@ func sourceMessages(t *testing.T) map[string]bool {
 	})
 	if !found {
 		t.Fatal("no reasonTexts in runners/notice.go")
+	}
+	// The posting-chain rules' descriptions and fixed reasons, which the
+	// runners' notices show to senders and owners.
+	rf, err := filepath.Glob(filepath.Join("..", "rules", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rf {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				if n.Name.Name == "Description" && n.Recv != nil && n.Body != nil && len(n.Body.List) == 1 {
+					if r, ok := n.Body.List[0].(*ast.ReturnStmt); ok && len(r.Results) == 1 {
+						add(r.Results[0])
+					}
+				}
+			case *ast.CallExpr:
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "hit" && len(n.Args) == 1 {
+					add(n.Args[0])
+				}
+			}
+			return true
+		})
 	}
 	for _, f := range whatFormats {
 		out[f] = true

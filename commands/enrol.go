@@ -88,30 +88,13 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 		return failed(err)
 	}
 	request := listaddr.Address(c.List.Address, queue.SubRequest)
-	body := fmt.Sprintf(`%s asks that %s be bound to %s (%s).
-Whoever answered proved that they hold the key and read that mailbox; on
-this list (key_enrolment %s) that alone does not bind a key, since an
-attacker reading the member's mail can do as much.
-
-Check the fingerprint with %s by a way other than this mail (in person,
-by phone), then approve with a command mail signed with your own key,
-sent to %s:
-
-  x-list-name %s
-  key approve %s
-
-or refuse it with "key refuse %s". On the server:
-  cloister key approve %s %s
-
-The request expires on %s. "key pending" lists the waiting requests.
-`, address, k.describe(), address, via, mode, address, request, c.List.Address, r.ID, r.ID,
-		c.List.Address, r.ID, r.Expires.UTC().Format(time.RFC1123Z))
-	if mode == lists.EnrolVouched {
-		body += fmt.Sprintf("\nA member of the list who checked the fingerprint with %s may bind it\ninstead with a signed \"key sign %s %s\".\n", address, address, k.fingerprint())
-	}
+	subject, body := c.render("key_request", map[string]any{
+		"ID": r.ID, "Address": address, "Key": k.describe(), "Via": via, "Mode": string(mode),
+		"List": c.List.Address, "RequestAddress": request, "Expires": r.Expires.UTC().Format(time.RFC1123Z),
+		"Vouched": mode == lists.EnrolVouched, "Fingerprint": k.fingerprint()})
 	for _, o := range owners {
 		c.send(&message{List: c.List.Address, From: listaddr.Address(c.List.Address, queue.SubOwner), To: o,
-			Subject: "Key request " + r.ID + ": " + address + " on " + c.List.Address, Body: body}, "notice")
+			Subject: subject, Body: body}, "notice")
 	}
 	who := "the list owners"
 	if mode == lists.EnrolVouched {
@@ -182,22 +165,13 @@ func keyAnnouncements(s *site.Site, home *lists.List, address, event, by string)
 		return nil, fmt.Errorf("owners to tell of a key change of %s: %w", address, err)
 	}
 	from := listaddr.Address(home.Address, queue.SubOwner)
-	byLine := ""
-	if by != "" {
-		byLine = "Requested by: " + by + "\n"
-	}
-	member := &message{List: home.Address, From: from, To: address, clear: true,
-		Subject: "The key for " + address + " changed on " + home.Address,
-		Body: event + "\n" + byLine + `
-If you did not ask for this, someone else may now read the list's
-encrypted mail to you: tell the list owners at once by replying to this
-message (it goes to them, ` + from + `).
-`}
+	data := map[string]any{"Address": address, "List": home.Address, "Event": event, "By": by, "OwnerAddress": from}
+	subject, body := renderFor(s, home, "key_changed", data)
+	member := &message{List: home.Address, From: from, To: address, clear: true, Subject: subject, Body: body}
 	out := []*message{member}
+	subject, body = renderFor(s, home, "key_changed_owner", data)
 	for _, o := range owners {
-		out = append(out, &message{List: home.Address, From: from, To: o,
-			Subject: "Key changed: " + address + " on " + home.Address,
-			Body:    event + "\n" + byLine + "\nThe member was told at " + address + ".\n"})
+		out = append(out, &message{List: home.Address, From: from, To: o, Subject: subject, Body: body})
 	}
 	return out, nil
 }

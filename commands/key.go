@@ -205,12 +205,12 @@ func keyGet(c *Context) Result {
 		}
 		fpr := fmt.Sprintf("%X", k.pgp.PrimaryKey.Fingerprint)
 		c.attach = append(c.attach, attachment{Type: "application/pgp-keys", Name: c.List.LocalPart() + ".asc", Data: pub})
-		text = append(text, "OpenPGP key "+fpr+" is attached; check the fingerprint with the list owners before you trust it.")
+		text = append(text, c.tr("OpenPGP key %s is attached; check the fingerprint with the list owners before you trust it.", fpr))
 	}
 	if k.cert != nil {
 		p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert.Raw})
 		c.attach = append(c.attach, attachment{Type: "application/x-pem-file", Name: c.List.LocalPart() + ".pem", Data: p})
-		text = append(text, "S/MIME certificate "+certName(k.cert)+" is attached.")
+		text = append(text, c.tr("S/MIME certificate %s is attached.", certName(k.cert)))
 	}
 	if len(text) == 0 {
 		return refused("this list has no key")
@@ -262,7 +262,7 @@ func keyChange(c *Context) Result {
 	if err != nil {
 		return refused("the new key was not accepted: %v", err)
 	}
-	c.announceKey(c.Sender, fmt.Sprintf("The OpenPGP key for %s is now %s; it was %s (key change, signed with the old key).", c.Sender, fpr, cur))
+	c.announceKey(c.Sender, c.tr("The OpenPGP key for %s is now %s; it was %s (key change, signed with the old key).", c.Sender, fpr, cur))
 	return done("the key for %s is now %s (was %s)", c.Sender, fpr, cur)
 }
 
@@ -294,7 +294,7 @@ func ownerKeySet(c *Context, address string) Result {
 		if err != nil {
 			return refused("the certificate was not accepted: %v", err)
 		}
-		c.announceKey(addr, fmt.Sprintf("The S/MIME certificate for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
+		c.announceKey(addr, c.tr("The S/MIME certificate for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
 		return done("the certificate for %s is now %s (set by %s)", addr, fpr, c.Sender)
 	}
 	key, _, res := attachedKey(&oc)
@@ -305,7 +305,7 @@ func ownerKeySet(c *Context, address string) Result {
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}
-	c.announceKey(addr, fmt.Sprintf("The OpenPGP key for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
+	c.announceKey(addr, c.tr("The OpenPGP key for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
 	return done("the key for %s is now %s (set by %s)", addr, fpr, c.Sender)
 }
 
@@ -397,17 +397,18 @@ func keySet(c *Context) Result {
 		}
 	}
 	what := "register " + k.describe() + " for " + c.Sender + " on " + c.List.Address
-	extra := "Answer this message SIGNED with that key or certificate (not encrypted, or\n" +
+	extra := c.tr("Answer this message SIGNED with that key or certificate (not encrypted, or\n" +
 		"with the signature inside the encryption): a token alone does not register\n" +
-		"a key."
-	if mode, err := enrolmentMode(c, c.Sender); err == nil && mode != lists.EnrolProof {
-		extra += "\n\nOn this list the key is then bound once the list owners approve it" +
-			map[string]string{lists.EnrolVouched: ", or a member\nvouches for it"}[mode] +
-			": tell them its fingerprint by a way other than mail."
+		"a key.")
+	if mode, err := enrolmentMode(c, c.Sender); err == nil && mode == lists.EnrolVouched {
+		extra += c.tr("\n\nOn this list the key is then bound once the list owners approve it, or a member\n" +
+			"vouches for it: tell them its fingerprint by a way other than mail.")
+	} else if err == nil && mode != lists.EnrolProof {
+		extra += c.tr("\n\nOn this list the key is then bound once the list owners approve it: tell them its fingerprint by a way other than mail.")
 	}
 	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, k.Text}, c.Sender, what, k, extra)
 	if r.Status == Pending {
-		r.Text = "a challenge encrypted to " + k.describe() + " was sent to " + c.Sender + "; answer it signed with it"
+		r.Text = c.tr("a challenge encrypted to %s was sent to %s; answer it signed with it", k.describe(), c.Sender)
 	}
 	return r
 }

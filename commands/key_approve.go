@@ -105,10 +105,9 @@ func refuseRequest(c *Context, id string) Result {
 		return res
 	}
 	from := listaddr.Address(c.List.Address, queue.SubOwner)
-	c.send(&message{List: c.List.Address, From: from, To: r.Address, clear: true,
-		Subject: "Key request refused on " + c.List.Address,
-		Body: fmt.Sprintf("The list owners refused to bind %s to %s.\nNo key was changed. If you asked for it, write to the owners at %s.\n",
-			k.describe(), r.Address, from)}, "notice")
+	subject, body := c.render("key_refused", map[string]any{
+		"List": c.List.Address, "Key": k.describe(), "Address": r.Address, "OwnerAddress": from})
+	c.send(&message{List: c.List.Address, From: from, To: r.Address, clear: true, Subject: subject, Body: body}, "notice")
 	return done("key request %s (%s for %s) is refused; nothing was bound", r.ID, r.Fingerprint, r.Address)
 }
 

@@ -71,14 +71,14 @@ func (Pubkey) Run(c *Context, args []string) Result {
 		}
 		fpr := fmt.Sprintf("%X", k.PrimaryKey.Fingerprint)
 		c.attach = append(c.attach, attachment{Type: "application/pgp-keys", Name: fileName(addr) + ".asc", Data: b.Bytes()})
-		text = append(text, "OpenPGP key "+fpr+" of "+addr+" is attached.")
+		text = append(text, c.tr("OpenPGP key %s of %s is attached.", fpr, addr))
 	}
 	if fprs, err := c.KeyStore.SubscriberCerts(addr); err == nil {
 		for _, f := range fprs {
 			if der, ok := c.KeyStore.CertByFingerprint(f); ok {
 				p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 				c.attach = append(c.attach, attachment{Type: "application/x-pem-file", Name: fileName(addr) + ".pem", Data: p})
-				text = append(text, "S/MIME certificate "+f+" of "+addr+" is attached.")
+				text = append(text, c.tr("S/MIME certificate %s of %s is attached.", f, addr))
 			}
 		}
 	}

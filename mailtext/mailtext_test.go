@@ -19,6 +19,8 @@ var sample = map[string]any{
 	"Headers": "Subject: x", "ConfirmAddress": "team-confirm+c@lists.test", "Help": "HELP-TEXT", "PGPFingerprint": "ABCD",
 	"CertName": "CN=team", "CertFingerprint": "EF01", "Sender": "dan@else.test", "What": "subscribe dan@else.test",
 	"Token": "tok", "RequestAddress": "team-request@lists.test", "Extra": "EXTRA",
+	"Address": "dan@else.test", "Event": "EVENT", "By": "ann@subs.test",
+	"ID": "k1", "Key": "the OpenPGP key ABCD", "Via": "key set", "Mode": "owner", "Vouched": true, "Fingerprint": "ABCD",
 }
 
 // TestBuiltinTemplatesRender: every built-in text exists in English, German

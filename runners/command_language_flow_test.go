@@ -31,6 +31,10 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			"> unsubscribe\n  refused: eve@outside.test n'est pas abonné à team@lists.test",
 			"Liste :        team@lists.test\n",
 			"> frobnicate\n  unknown: pas une commande ; envoyez \"help\" pour la liste des commandes",
+			"> key\n  refused: usage : key get | key set | key change | key revoke\n",
+			"> key get\n  refused: cette liste n'a pas de clé\n",
+			"> key revoke\n  refused: les clés ne peuvent pas être changées par courriel sur ce serveur ; demandez aux propriétaires de la liste",
+			"key get : la clé publique ou le certificat de la liste, dans une réponse signée ;",
 		}},
 		{"de-CH", []string{
 			"Ergebnisse Ihrer Nachricht an team-request@lists.test:",
@@ -43,6 +47,10 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			"> unsubscribe\n  refused: eve@outside.test hat team@lists.test nicht abonniert",
 			"Liste:         team@lists.test\n",
 			"> frobnicate\n  unknown: kein Befehl; senden Sie \"help\" für die Liste der Befehle",
+			"> key\n  refused: Verwendung: key get | key set | key change | key revoke\n",
+			"> key get\n  refused: diese Liste hat keinen Schlüssel\n",
+			"> key revoke\n  refused: Schlüssel können auf diesem Server nicht per Mail geändert werden; fragen Sie die Eigentümer der Liste",
+			"key get: der öffentliche Schlüssel oder das Zertifikat der Liste, in einer signierten Antwort;",
 		}},
 		{"en", []string{
 			"Results of your message to team-request@lists.test:",
@@ -55,6 +63,10 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			"> unsubscribe\n  refused: eve@outside.test is not subscribed to team@lists.test",
 			"List:          team@lists.test\n",
 			"> frobnicate\n  unknown: not a command; send \"help\" for the list of commands",
+			"> key\n  refused: usage: key get | key set | key change | key revoke\n",
+			"> key get\n  refused: this list has no key\n",
+			"> key revoke\n  refused: keys cannot be changed by mail on this server; ask the list owners",
+			"key get: the list's public key or certificate, in a signed reply;",
 		}},
 	}
 	for _, tt := range tests {
@@ -62,7 +74,7 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 			s := newTestSite(t)
 			s.setList(t, map[string]string{"language": tt.lang})
 			s.deliver(t, queue.SubRequest, "eve@outside.test",
-				"From: eve@outside.test\nSubject: commands\n\nhelp\ninfo\napprove h1\nconfirm\nunsubscribe\nfrobnicate\n")
+				"From: eve@outside.test\nSubject: commands\n\nhelp\ninfo\napprove h1\nconfirm\nunsubscribe\nfrobnicate\nkey\nkey get\nkey revoke\n")
 			s.drain(t)
 			r := oneReply(t, s, "eve@outside.test")
 			for _, w := range tt.want {

@@ -184,7 +184,7 @@ func translateReason(s *site.Site, list *lists.List, data any) any {
 		slog.Warn("message catalogue broken; notice reason in English", "list", list.Address, "err", err)
 		return data
 	}
-	t := cat.T(r)
+	t := reasonInLanguage(cat, r)
 	if t == r {
 		return data
 	}

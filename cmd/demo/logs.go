@@ -8,6 +8,10 @@ import (
 	"sync"
 )
 
+// capture is the handler of the demo site's logger (site.Open wraps it, so
+// it is kept here rather than asserted back from the logger).
+var capture = &captureHandler{}
+
 // captureHandler keeps the runners' decision lines for the demo to print.
 type captureHandler struct {
 	mu    sync.Mutex

@@ -148,7 +148,7 @@ func run() error {
 	fmt.Println("    deliver exited 0: the post is in queue/in")
 
 	step("running every runner until the queues are empty")
-	logs := s.Log.Handler().(*captureHandler)
+	logs := capture
 	if err := runners.Drain(context.Background(), s); err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func newSite(dir, smtpAddr, caFile string) (*site.Site, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s, err := site.Open(cfg, slog.New(&captureHandler{}))
+	s, err := site.Open(cfg, slog.New(capture))
 	if err != nil {
 		return nil, "", err
 	}

@@ -113,7 +113,7 @@ func runSMIME(s *site.Site, k *keyring.Keyring, ca *opensslCA, deliver, cfgPath 
 	}
 	fmt.Println("    piped into deliver: exit 0")
 	step("running every runner until the queues are empty")
-	logs := s.Log.Handler().(*captureHandler)
+	logs := capture
 	before := len(logs.lines())
 	if err := runners.Drain(context.Background(), s); err != nil {
 		return err

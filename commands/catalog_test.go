@@ -174,6 +174,9 @@ func sourceMessages(t *testing.T) map[string]bool {
 	for _, f := range whatFormats {
 		out[f] = true
 	}
+	for _, f := range viaFormats {
+		out[f] = true
+	}
 	out[failedText] = true
 	for _, r := range service.ReasonTexts {
 		out[r] = true

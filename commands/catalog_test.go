@@ -164,7 +164,7 @@ func sourceMessages(t *testing.T) map[string]bool {
 					}
 				}
 			case *ast.CallExpr:
-				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "hit" && len(n.Args) == 1 {
+				if id, ok := n.Fun.(*ast.Ident); ok && id.Name == "hit" && len(n.Args) >= 1 {
 					add(n.Args[0])
 				}
 			}
@@ -172,6 +172,9 @@ func sourceMessages(t *testing.T) map[string]bool {
 		})
 	}
 	for _, f := range whatFormats {
+		out[f] = true
+	}
+	for _, f := range viaFormats {
 		out[f] = true
 	}
 	out[failedText] = true

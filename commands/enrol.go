@@ -73,7 +73,7 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 		if err != nil {
 			return refused("it was not accepted: %v", err)
 		}
-		c.announceKey(address, fmt.Sprintf("%s was bound to %s (%s, proven by a signed answer to the challenge encrypted to it).", k.describe(), address, via))
+		c.announceKey(address, c.tr("%s was bound to %s (%s, proven by a signed answer to the challenge encrypted to it).", k.describeIn(c), address, c.translateVia(via)))
 		if k.cert != nil {
 			return done("the certificate %s is registered for %s", fpr, address)
 		}
@@ -89,7 +89,7 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 	}
 	request := listaddr.Address(c.List.Address, queue.SubRequest)
 	subject, body := c.render("key_request", map[string]any{
-		"ID": r.ID, "Address": address, "Key": k.describe(), "Via": via, "Mode": string(mode),
+		"ID": r.ID, "Address": address, "Key": k.describeIn(c), "Via": c.translateVia(via), "Mode": string(mode),
 		"List": c.List.Address, "RequestAddress": request, "Expires": r.Expires.UTC().Format(time.RFC1123Z),
 		"Vouched": mode == lists.EnrolVouched, "Fingerprint": k.fingerprint()})
 	for _, o := range owners {

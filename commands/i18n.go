@@ -1,8 +1,9 @@
 package commands
 
 import (
-	"fmt"
 	"log/slog"
+	"regexp"
+	"strings"
 
 	"cloister/mailtext"
 )
@@ -88,28 +89,44 @@ var whatFormats = []string{
 	"turn delivery of %s %s for %s",
 }
 
+// viaFormats are the English forms of how a key was offered (enrol's
+// via, a key request's Via), each with space-free arguments (addresses,
+// a request ID).
+var viaFormats = []string{
+	"key set",
+	"subscribe",
+	"vouched by %s with the key attached",
+	"vouched by %s for key request %s, whose holder answered the challenge",
+}
+
 // translateWhat returns what in the list's language.
 func (c *Context) translateWhat(what string) string {
-	for _, f := range whatFormats {
-		var a [3]string
-		args := []any{&a[0], &a[1], &a[2]}
-		n := 0
-		for i := 0; i+1 < len(f); i++ {
-			if f[i] == '%' && f[i+1] == 's' {
-				n++
-			}
+	return c.translateForms(whatFormats, what)
+}
+
+// translateVia returns how a key was offered in the list's language.
+func (c *Context) translateVia(via string) string {
+	return c.translateForms(viaFormats, via)
+}
+
+// translateForms returns text, rendered from one of formats (verbs %s
+// with space-free arguments), in the list's language; a text that is no
+// such form is looked up as it is.
+func (c *Context) translateForms(formats []string, text string) string {
+	for _, f := range formats {
+		parts := strings.Split(f, "%s")
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
 		}
-		if k, err := fmt.Sscanf(what, f, args[:n]...); err != nil || k != n {
+		m := regexp.MustCompile("^" + strings.Join(parts, `(\S+?)`) + "$").FindStringSubmatch(text)
+		if m == nil {
 			continue
 		}
-		vals := make([]any, n)
+		vals := make([]any, len(m)-1)
 		for i := range vals {
-			vals[i] = a[i]
-		}
-		if fmt.Sprintf(f, vals...) != what {
-			continue
+			vals[i] = m[i+1]
 		}
 		return c.tr(f, vals...)
 	}
-	return c.tr(what)
+	return c.tr(text)
 }

@@ -408,7 +408,7 @@ func keySet(c *Context) Result {
 	}
 	r := c.askConfirmWith(Key{}, []string{keyConfirmArg, k.Text}, c.Sender, what, k, extra)
 	if r.Status == Pending {
-		r.Text = c.tr("a challenge encrypted to %s was sent to %s; answer it signed with it", k.describe(), c.Sender)
+		r.Text = c.tr("a challenge encrypted to %s was sent to %s; answer it signed with it", k.describeIn(c), c.Sender)
 	}
 	return r
 }

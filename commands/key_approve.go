@@ -93,8 +93,8 @@ func approveRequest(c *Context, id string) Result {
 	if err != nil {
 		return refused("the key of request %s was not accepted: %v", r.ID, err)
 	}
-	c.announceKey(r.Address, fmt.Sprintf("%s was bound to %s, approved by the list owner %s (key request %s, %s; the holder answered the challenge encrypted to it).",
-		k.describe(), r.Address, c.Sender, r.ID, r.Via))
+	c.announceKey(r.Address, c.tr("%s was bound to %s, approved by the list owner %s (key request %s, %s; the holder answered the challenge encrypted to it).",
+		k.describeIn(c), r.Address, c.Sender, r.ID, c.translateVia(r.Via)))
 	return done("%s is now bound to %s (key request %s)", fpr, r.Address, r.ID)
 }
 
@@ -106,7 +106,7 @@ func refuseRequest(c *Context, id string) Result {
 	}
 	from := listaddr.Address(c.List.Address, queue.SubOwner)
 	subject, body := c.render("key_refused", map[string]any{
-		"List": c.List.Address, "Key": k.describe(), "Address": r.Address, "OwnerAddress": from})
+		"List": c.List.Address, "Key": k.describeIn(c), "Address": r.Address, "OwnerAddress": from})
 	c.send(&message{List: c.List.Address, From: from, To: r.Address, clear: true, Subject: subject, Body: body}, "notice")
 	return done("key request %s (%s for %s) is refused; nothing was bound", r.ID, r.Fingerprint, r.Address)
 }

@@ -46,6 +46,14 @@ func (k *offeredKey) describe() string {
 	return "the S/MIME certificate " + k.fingerprint() + " (" + certName(k.cert) + ")"
 }
 
+// describeIn is describe in the list's language.
+func (k *offeredKey) describeIn(c *Context) string {
+	if k.pgp != nil {
+		return c.tr("the OpenPGP key %s", k.fingerprint())
+	}
+	return c.tr("the S/MIME certificate %s (%s)", k.fingerprint(), certName(k.cert))
+}
+
 // certName is a certificate's common name as one line of text: its holder
 // (or whoever had the CA issue it) chose it, and it is written into the
 // list's signed mail, such as the announcement that a key changed, where a

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"cloister/lists"
@@ -141,6 +140,6 @@ func vouch(c *Context, args []string) Result {
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}
-	c.announceKey(addr, fmt.Sprintf("%s was bound to %s, %s (the voucher's key is %s).", k.describe(), addr, via, voucherFpr))
+	c.announceKey(addr, c.tr("%s was bound to %s, %s (the voucher's key is %s).", k.describeIn(c), addr, c.translateVia(via), voucherFpr))
 	return done("%s is now bound to %s on your word", fpr, addr)
 }

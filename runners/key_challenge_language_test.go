@@ -15,8 +15,8 @@ func TestKeySetChallengeInListLanguage(t *testing.T) {
 		lang string
 		want []string
 	}{
-		{"fr", []string{"un défi chiffré pour the OpenPGP key %s a été envoyé à dan@else.test ;", "Répondez à ce message SIGNÉ avec cette clé", "Sur cette liste, la clé est ensuite liée une fois"}},
-		{"de", []string{"eine mit the OpenPGP key %s verschlüsselte Aufforderung wurde an dan@else.test gesendet;", "Beantworten Sie diese Nachricht SIGNIERT", "Auf dieser Liste wird der Schlüssel dann gebunden"}},
+		{"fr", []string{"un défi chiffré pour la clé OpenPGP %s a été envoyé à dan@else.test ;", "Répondez à ce message SIGNÉ avec cette clé", "Sur cette liste, la clé est ensuite liée une fois"}},
+		{"de", []string{"eine mit OpenPGP-Schlüssel %s verschlüsselte Aufforderung wurde an dan@else.test gesendet;", "Beantworten Sie diese Nachricht SIGNIERT", "Auf dieser Liste wird der Schlüssel dann gebunden"}},
 		{"en", []string{"a challenge encrypted to the OpenPGP key %s was sent to dan@else.test;", "Answer this message SIGNED with that key", "On this list the key is then bound once the list owners approve it, or a member"}},
 	}
 	for _, tt := range tests {

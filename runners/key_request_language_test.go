@@ -17,8 +17,8 @@ func TestKeyRequestNoticeInListLanguage(t *testing.T) {
 		want    []string
 		refused string
 	}{
-		{"fr", []string{"dan@else.test demande que the OpenPGP key ", "sur\ncette liste (key_enrolment vouched)", "ou refusez-la avec « key refuse ", "Un membre de la liste qui a vérifié l'empreinte"}, "Les propriétaires de la liste ont refusé de lier the OpenPGP key "},
-		{"de", []string{"dan@else.test beantragt, dass the OpenPGP key ", "auf dieser Liste (key_enrolment vouched)", "oder lehnen Sie ihn mit \"key refuse ", "Ein Mitglied der Liste, das den Fingerabdruck"}, "Die Eigentümer der Liste haben abgelehnt, the OpenPGP key "},
+		{"fr", []string{"dan@else.test demande que la clé OpenPGP ", "sur\ncette liste (key_enrolment vouched)", "ou refusez-la avec « key refuse ", "Un membre de la liste qui a vérifié l'empreinte"}, "Les propriétaires de la liste ont refusé de lier la clé OpenPGP "},
+		{"de", []string{"dan@else.test beantragt, dass OpenPGP-Schlüssel ", "auf dieser Liste (key_enrolment vouched)", "oder lehnen Sie ihn mit \"key refuse ", "Ein Mitglied der Liste, das den Fingerabdruck"}, "Die Eigentümer der Liste haben abgelehnt, OpenPGP-Schlüssel "},
 		{"en", []string{"dan@else.test asks that the OpenPGP key ", "on\nthis list (key_enrolment vouched)", "or refuse it with \"key refuse ", "A member of the list who checked the fingerprint"}, "The list owners refused to bind the OpenPGP key "},
 	}
 	for _, tt := range tests {

@@ -9,10 +9,11 @@ import (
 // reasonInLanguage returns a notice's reason in the catalogue's language.
 // A held post's reason joins the reasons of several rules with "; ", and a
 // rule's own reason may hold "; " too: each longest run of parts that the
-// catalogue knows is translated, and a part it does not know (a reason
-// naming a count or an address) stays as written.
+// catalogue knows is translated (a reason naming a count or an address
+// through its format, see translateRuleReason), and a part it does not
+// know stays as written.
 func reasonInLanguage(cat *mailtext.Catalog, reason string) string {
-	if t := cat.T(reason); t != reason {
+	if t := translateRuleReason(cat, reason); t != reason {
 		return t
 	}
 	parts := strings.Split(reason, "; ")
@@ -25,13 +26,13 @@ func reasonInLanguage(cat *mailtext.Catalog, reason string) string {
 		text := parts[i]
 		for j := len(parts); j > i+1; j-- {
 			run := strings.Join(parts[i:j], "; ")
-			if t := cat.T(run); t != run {
+			if t := translateRuleReason(cat, run); t != run {
 				n, text = j-i, t
 				break
 			}
 		}
 		if n == 1 {
-			text = cat.T(parts[i])
+			text = translateRuleReason(cat, parts[i])
 		}
 		out = append(out, text)
 		i += n

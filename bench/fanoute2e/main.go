@@ -40,6 +40,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/bench/benchsite"
 	"cloister/config"
 	"cloister/keyring"
 	"cloister/lists"
@@ -85,7 +86,7 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	b := bins{cloister: abs(*bin, "cloister"), deliver: abs(*bin, "deliver"), sink: abs(*bin, "smtpsink")}
-	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), loadavg())
+	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), benchsite.Loadavg())
 	fmt.Printf("post of %d KB; rss_MB is the outgoing process's peak RSS (mode once), x_post that over the post's size\n", *size>>10)
 	fmt.Printf("%-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s\n",
 		"receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "rss_MB", "x_post", "src_s", "src_cpu", "src_c/s", "ratio")
@@ -103,7 +104,7 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("load at end: %s\n", loadavg())
+	fmt.Printf("load at end: %s\n", benchsite.Loadavg())
 }
 
 type bins struct{ cloister, deliver, sink string }
@@ -353,7 +354,7 @@ func setup(dir string, n int) string {
 			defer wg.Done()
 			cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
 			for i := range next {
-				e, err := openpgp.NewEntity("Subscriber", "", member(i), cfg)
+				e, err := openpgp.NewEntity("Subscriber", "", benchsite.Member(i), cfg)
 				check(err)
 				var pub bytes.Buffer
 				check(e.Serialize(&pub))
@@ -363,34 +364,13 @@ func setup(dir string, n int) string {
 	}
 	wg.Wait()
 	for i, pub := range pubs {
-		_, err := k.AddOpenPGP(member(i), pub, false)
+		_, err := k.AddOpenPGP(benchsite.Member(i), pub, false)
 		check(err)
 	}
-	check(s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList(list, time.Now())
-		if err != nil {
-			return err
-		}
-		for name, v := range map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private",
-			"max_message_size_kb": strconv.Itoa(max(10240, 2*postSize>>10))} {
-			if err := l.Settings.Set(name, v); err != nil {
-				return err
-			}
-		}
-		if err := tx.CreateList(l); err != nil {
-			return err
-		}
-		for i := range n {
-			if err := tx.AddMember(list, &lists.Member{Address: member(i), Roles: []lists.Role{lists.RoleMember}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	check(benchsite.MakeList(s, list, map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private",
+		"max_message_size_kb": strconv.Itoa(max(10240, 2*postSize>>10))}, n))
 	return cfgPath
 }
-
-func member(i int) string { return fmt.Sprintf("s%05d@subs.test", i) }
 
 // setBatch sets the list's batch_size.
 func setBatch(cfgPath string, batch int) {
@@ -442,12 +422,12 @@ func stage(b bins, cfgPath string, size int, expectOut bool) time.Time {
 	posts++
 	var post bytes.Buffer
 	fmt.Fprintf(&post, "From: %s\nTo: %s\nSubject: bench post %d\nMessage-ID: <bench-%d-%d@subs.test>\nDate: %s\nContent-Type: text/plain; charset=utf-8\n\n",
-		member(0), list, posts, posts, time.Now().UnixNano(), time.Now().Format(time.RFC1123Z))
+		benchsite.Member(0), list, posts, posts, time.Now().UnixNano(), time.Now().Format(time.RFC1123Z))
 	for post.Len() < size {
 		post.WriteString("a line of the post to be fanned out, fifty bytes..\n")
 	}
 	d := exec.Command(b.deliver, list)
-	d.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath, "SENDER="+member(0))
+	d.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath, "SENDER="+benchsite.Member(0))
 	d.Stdin = &post
 	d.Stderr = os.Stderr
 	check(d.Run())
@@ -493,14 +473,6 @@ func entries(cfgPath, q string) int {
 		}
 	}
 	return n
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func abs(dir, name string) string {

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"github.com/emersion/go-smtp"
+
+	"cloister/bench/benchsite"
 )
 
 // sink is a loopback SMTP server that counts the copies it accepts by
@@ -110,7 +112,7 @@ func (s *sink) tally(posts, members int) (lost, dups, twiceToAll int) {
 	defer s.mu.Unlock()
 	repeatedTo := make([]int, posts)
 	for i := range members {
-		byPost := s.seen[member(i)]
+		byPost := s.seen[benchsite.Member(i)]
 		for p := range posts {
 			switch c := byPost[p]; {
 			case c == 0:

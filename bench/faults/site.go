@@ -13,9 +13,9 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/bench/benchsite"
 	"cloister/config"
 	"cloister/keyring"
-	"cloister/lists"
 	"cloister/seal"
 	"cloister/site"
 )
@@ -33,7 +33,7 @@ func gpgKeys(path string, n int) []byte {
 	defer os.RemoveAll(home)
 	var params strings.Builder
 	for i := range n {
-		fmt.Fprintf(&params, "%%no-protection\nKey-Type: eddsa\nKey-Curve: ed25519\nKey-Usage: sign\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\nSubkey-Usage: encrypt\nName-Real: Subscriber %d\nName-Email: %s\nExpire-Date: 0\n%%commit\n", i, member(i))
+		fmt.Fprintf(&params, "%%no-protection\nKey-Type: eddsa\nKey-Curve: ed25519\nKey-Usage: sign\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\nSubkey-Usage: encrypt\nName-Real: Subscriber %d\nName-Email: %s\nExpire-Date: 0\n%%commit\n", i, benchsite.Member(i))
 	}
 	t0 := time.Now()
 	gen := exec.Command("gpg", "--homedir", home, "--batch", "--gen-key")
@@ -88,27 +88,6 @@ func setup(dir, smtpAddr string, n int, armored []byte) string {
 		settings["pgp_distrib_encrypt"] = "force"
 		settings["pgp_distrib_sign"] = "yes"
 	}
-	check(s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList(list, time.Now())
-		if err != nil {
-			return err
-		}
-		for name, v := range settings {
-			if err := l.Settings.Set(name, v); err != nil {
-				return err
-			}
-		}
-		if err := tx.CreateList(l); err != nil {
-			return err
-		}
-		for i := range n {
-			if err := tx.AddMember(list, &lists.Member{Address: member(i), Roles: []lists.Role{lists.RoleMember}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	check(benchsite.MakeList(s, list, settings, n))
 	return cfgPath
 }
-
-func member(i int) string { return fmt.Sprintf("s%05d@subs.test", i) }

@@ -29,9 +29,9 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/bench/benchsite"
 	"cloister/config"
 	"cloister/keyring"
-	"cloister/lists"
 	"cloister/seal"
 	"cloister/site"
 )
@@ -83,7 +83,7 @@ func main() {
 	check(rn.Start())
 	defer func() { rn.Process.Signal(syscall.SIGTERM); rn.Wait() }()
 
-	fmt.Printf("load at start: %s\n", loadavg())
+	fmt.Printf("load at start: %s\n", benchsite.Loadavg())
 	var lat []time.Duration
 	for i := range *n + 1 { // the first post warms the runners up and is not counted
 		time.Sleep(*idle)
@@ -106,7 +106,7 @@ func main() {
 	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
 	fmt.Printf("%d posts to %d keyed members, idle %v before each: deliver exit -> last copy at the sink: p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n",
 		len(lat), *members, *idle, ms(q(0.50)), ms(q(0.90)), ms(q(0.99)), ms(lat[len(lat)-1]))
-	fmt.Printf("load at end: %s\n", loadavg())
+	fmt.Printf("load at end: %s\n", benchsite.Loadavg())
 	if w := strings.Count(logs.String(), "level=WARN"); w > 0 {
 		fmt.Printf("runners logged %d warnings:\n%s", w, logs.String())
 	}
@@ -118,9 +118,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func post(deliver, cfgPath string, i int) time.Time {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "From: %s\nTo: %s\nSubject: latency %d\nMessage-ID: <lat-%d-%d@subs.test>\nDate: %s\n\nPost %d.\n",
-		member(0), list, i, i, time.Now().UnixNano(), time.Now().Format(time.RFC1123Z), i)
+		benchsite.Member(0), list, i, i, time.Now().UnixNano(), time.Now().Format(time.RFC1123Z), i)
 	d := exec.Command(deliver, list)
-	d.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath, "SENDER="+member(0))
+	d.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath, "SENDER="+benchsite.Member(0))
 	d.Stdin = &b
 	d.Stderr = os.Stderr
 	check(d.Run())
@@ -165,44 +165,15 @@ func setup(dir string, n int) string {
 	check(err)
 	pcfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
 	for i := range n {
-		e, err := openpgp.NewEntity("Subscriber", "", member(i), pcfg)
+		e, err := openpgp.NewEntity("Subscriber", "", benchsite.Member(i), pcfg)
 		check(err)
 		var pub bytes.Buffer
 		check(e.Serialize(&pub))
-		_, err = k.AddOpenPGP(member(i), pub.Bytes(), false)
+		_, err = k.AddOpenPGP(benchsite.Member(i), pub.Bytes(), false)
 		check(err)
 	}
-	check(s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList(list, time.Now())
-		if err != nil {
-			return err
-		}
-		for name, v := range map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private", "batch_size": "1"} {
-			if err := l.Settings.Set(name, v); err != nil {
-				return err
-			}
-		}
-		if err := tx.CreateList(l); err != nil {
-			return err
-		}
-		for i := range n {
-			if err := tx.AddMember(list, &lists.Member{Address: member(i), Roles: []lists.Role{lists.RoleMember}}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	check(benchsite.MakeList(s, list, map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private", "batch_size": "1"}, n))
 	return cfgPath
-}
-
-func member(i int) string { return fmt.Sprintf("s%05d@subs.test", i) }
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func abs(dir, name string) string {

@@ -16,22 +16,7 @@ import (
 // the revoked key although the process kept the key parsed and judged from
 // the first post.
 func TestKeyRevokedBetweenPosts(t *testing.T) {
-	s := newTestSite(t)
-	k := s.useKeyring(t)
-	if _, err := k.GenerateOpenPGP("team@lists.test", "team", keyring.AlgoCurve25519); err != nil {
-		t.Fatal(err)
-	}
-	listPub, err := k.ExportOpenPGP("team@lists.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := gnupg.New(t)
-	cat.Import(listPub)
-	fpr := cat.GenKey("Cat <cat@subs.test>", "cv25519")
-	if _, err := k.AddOpenPGP("cat@subs.test", cat.ExportPublic(fpr), false); err != nil {
-		t.Fatal(err)
-	}
-	s.setList(t, map[string]string{"pgp_distrib_encrypt": "yes"})
+	s, k, cat, fpr := catKeyedSite(t)
 
 	const first, second = "FIRST-POST-4b1", "SECOND-POST-9c7"
 	s.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: One\n\n"+first+"\n")
@@ -68,4 +53,29 @@ func TestKeyRevokedBetweenPosts(t *testing.T) {
 	if !bytes.Contains(box[1], []byte(second)) {
 		t.Fatalf("cat's second copy (no usable key, distribution encrypt yes) is not the post in clear:\n%s", box[1])
 	}
+}
+
+// catKeyedSite returns a site whose list team@lists.test has an OpenPGP key
+// and distributes encrypted, with cat's gpg-made key (fingerprint fpr) on
+// file: the start of the tests of what a runner keeps of a key between
+// posts.
+func catKeyedSite(t *testing.T) (*testSite, *keyring.Keyring, *gnupg.Home, string) {
+	t.Helper()
+	s := newTestSite(t)
+	k := s.useKeyring(t)
+	if _, err := k.GenerateOpenPGP("team@lists.test", "team", keyring.AlgoCurve25519); err != nil {
+		t.Fatal(err)
+	}
+	listPub, err := k.ExportOpenPGP("team@lists.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := gnupg.New(t)
+	cat.Import(listPub)
+	fpr := cat.GenKey("Cat <cat@subs.test>", "cv25519")
+	if _, err := k.AddOpenPGP("cat@subs.test", cat.ExportPublic(fpr), false); err != nil {
+		t.Fatal(err)
+	}
+	s.setList(t, map[string]string{"pgp_distrib_encrypt": "yes"})
+	return s, k, cat, fpr
 }

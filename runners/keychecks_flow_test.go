@@ -5,7 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"cloister/internal/gnupg"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -17,22 +16,7 @@ import (
 // (a fresh keyring handle that reads the kept checks) is not encrypted to
 // the revoked key: kept checks are for the record's exact bytes only.
 func TestKeyChecksKeptButRevocationSeen(t *testing.T) {
-	s := newTestSite(t)
-	k := s.useKeyring(t)
-	if _, err := k.GenerateOpenPGP("team@lists.test", "team", keyring.AlgoCurve25519); err != nil {
-		t.Fatal(err)
-	}
-	listPub, err := k.ExportOpenPGP("team@lists.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := gnupg.New(t)
-	cat.Import(listPub)
-	fpr := cat.GenKey("Cat <cat@subs.test>", "cv25519")
-	if _, err := k.AddOpenPGP("cat@subs.test", cat.ExportPublic(fpr), false); err != nil {
-		t.Fatal(err)
-	}
-	s.setList(t, map[string]string{"pgp_distrib_encrypt": "yes"})
+	s, k, cat, fpr := catKeyedSite(t)
 
 	const first, second, third = "FIRST-POST-5d2", "SECOND-POST-e81", "THIRD-POST-07a"
 	send := func(text string) []byte {

@@ -9,9 +9,9 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
-	"cloister/site"
 )
 
 // PublicKeys is what archiving needs of the keyring: the list's archive

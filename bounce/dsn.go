@@ -6,7 +6,7 @@ import (
 	"net/textproto"
 	"strings"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // parseDSN finds a message/delivery-status part (RFC 3464; or

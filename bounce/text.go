@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // textParsers try the plain-text formats in turn.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // A VERP bounce address names the subscriber a copy was sent to and carries

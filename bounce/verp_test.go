@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 func testSecret(t *testing.T, b byte) *Secret {

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // TestOwnerScenarios runs owner and moderator commands on lists that pick

@@ -4,10 +4,10 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/rules"
 	"cloister/service"
-	"cloister/site"
 )
 
 // Command is one email command. Each lives in its own file.

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/rules"
 	"cloister/service"
-	"cloister/site"
 )
 
 // Key enrolment: who may bind a first key or certificate to an address (the

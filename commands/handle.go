@@ -7,16 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/keyring"
-	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/mailmsg/rawmime"
 	"cloister/mailtext"
-	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
 	"cloister/replay"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // MaxReplyBytes bounds the text of one reply.

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/internal/gnupg"
+	"cloister/internal/site"
 	"cloister/internal/testca"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/replay"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // testSite is a site in a temp dir with team@lists.test (owner ann, member

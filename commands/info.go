@@ -3,7 +3,7 @@ package commands
 import (
 	"strings"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
 )

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/service"
-	"cloister/site"
 )
 
 // The owner's side of key enrolment (key_enrolment owner or vouched): a

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"cloister/keyring"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/rules"
 	"cloister/service"
 )

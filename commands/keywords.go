@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/rules"

@@ -3,7 +3,7 @@ package commands
 import (
 	"strings"
 
-	"cloister/listlog"
+	"cloister/internal/listlog"
 	"cloister/rules"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/mailmsg"
 )
 

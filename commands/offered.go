@@ -14,7 +14,7 @@ import (
 
 	"cloister/keyring"
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/rules"
 	"cloister/service"
 )

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // Bounds of the parser: a command mail of any size gives a reply of bounded

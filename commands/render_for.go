@@ -1,9 +1,9 @@
 package commands
 
 import (
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailtext"
-	"cloister/site"
 )
 
 // renderFor renders the template name in the language of list l. A broken

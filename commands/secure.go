@@ -12,10 +12,10 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/cms"
+	"cloister/internal/site"
+	"cloister/mimecrypt/cms"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/smime"
-	"cloister/site"
 )
 
 // listKeys are the list's own keys, when it has them.

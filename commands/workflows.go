@@ -5,12 +5,12 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/rules"
 	"cloister/service"
-	"cloister/site"
 )
 
 // Workflows carries out the service layer's mail workflows with the email

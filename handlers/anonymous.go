@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
 )
 

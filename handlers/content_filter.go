@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // ContentFilter keeps only the content types a list accepts (setting

@@ -18,7 +18,7 @@ import (
 	"github.com/emersion/go-message/textproto"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // Bounds on the MIME trees handlers take apart.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

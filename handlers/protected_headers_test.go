@@ -9,7 +9,7 @@ import (
 
 	"cloister/internal/testdirs"
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

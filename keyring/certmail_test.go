@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
 )
 
 // TestCertsByMail drives what the key commands by mail do with openssl-made

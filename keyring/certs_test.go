@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/mimecrypt/smime"
 )
 

@@ -10,7 +10,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"cloister/config"
+	"cloister/internal/config"
 )
 
 // ExpiringKey is a key or certificate that stops being usable soon.

@@ -12,7 +12,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/internal/gnupg"
 )
 

@@ -18,7 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
-	"cloister/cms"
+	"cloister/mimecrypt/cms"
 )
 
 // SMIMERSABits is the size of the RSA key GenerateSMIME makes.

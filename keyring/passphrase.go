@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"cloister/config"
+	"cloister/internal/config"
 )
 
 // CredentialName is the name of the systemd credential holding the keyring

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/config"
+	"cloister/internal/config"
 )
 
 // TestLoadPassphrase covers the file, the systemd credential, modes and

@@ -1,8 +1,8 @@
 package keyring_test
 
 import (
+	"cloister/internal/site"
 	"cloister/keyring"
-	"cloister/site"
 )
 
 // The runners reach the keyring through site.Keys.

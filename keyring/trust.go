@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sync"
 
-	"cloister/config"
+	"cloister/internal/config"
 )
 
 // Bounds on trust files.

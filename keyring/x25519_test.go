@@ -15,11 +15,11 @@ import (
 // "<nil>", and is then the address's encryption certificate; Carlos's
 // Ed25519 certificate can sign only.
 func TestAddX25519Cert(t *testing.T) {
-	dana, err := os.ReadFile("../cms/testdata/examples-cms/lamps-dana.encrypt.crt")
+	dana, err := os.ReadFile("../mimecrypt/cms/testdata/examples-cms/lamps-dana.encrypt.crt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	carlos, err := os.ReadFile("../cms/testdata/examples-cms/lamps-carlos.crt")
+	carlos, err := os.ReadFile("../mimecrypt/cms/testdata/examples-cms/lamps-carlos.crt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +43,11 @@ func TestAddX25519Cert(t *testing.T) {
 // signs its copies with its one key); the import says so, rather than
 // that the key does not belong to the certificate.
 func TestImportX25519ListKey(t *testing.T) {
-	cert, err := os.ReadFile("../cms/testdata/examples-cms/lamps-dana.encrypt.crt")
+	cert, err := os.ReadFile("../mimecrypt/cms/testdata/examples-cms/lamps-dana.encrypt.crt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := os.ReadFile("../cms/testdata/examples-cms/lamps-dana.decrypt.p8.pem")
+	key, err := os.ReadFile("../mimecrypt/cms/testdata/examples-cms/lamps-dana.decrypt.p8.pem")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // ErrBadAddress is wrapped by every address validation error.

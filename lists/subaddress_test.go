@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // TestEverySubaddressReserved: no list may be named after any subaddress

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // DefaultDeliver is where `make install` puts deliver ($(PREFIX)/lib/cloister

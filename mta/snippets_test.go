@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/listaddr"
 	"cloister/internal/testdirs"
-	"cloister/listaddr"
 )
 
 // settings strips comments and blank lines: what the MTA reads.

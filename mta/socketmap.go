@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // Socketmap map names: what Postfix names after the socket in

@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"cloister/cms"
+	"cloister/internal/site"
+	"cloister/internal/stats"
+	"cloister/mailmsg/rawmime"
+	"cloister/mimecrypt/cms"
 	"cloister/mimecrypt/pgp"
-	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
-	"cloister/site"
-	"cloister/stats"
 )
 
 // ErrRefused wraps every refusal of the gate.

@@ -17,7 +17,7 @@ package ownmail
 import (
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/queue"
 )
 

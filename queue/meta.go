@@ -3,7 +3,7 @@ package queue
 import (
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // Subaddresses of a list, as deliver records them from the recipient

@@ -9,9 +9,9 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/archive"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Archive stores each distributed post in its list's archive (package

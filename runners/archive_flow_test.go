@@ -14,9 +14,9 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/archive"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // archKeys adds archive keys to the in-memory test keys, as the keyring

@@ -10,9 +10,9 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
-	"cloister/site"
 )
 
 // attachLine is the keyword line that asks the list to attach its key to a

@@ -8,7 +8,7 @@ import (
 
 	"cloister/archive"
 	"cloister/bounce"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
 )

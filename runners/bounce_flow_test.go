@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
 )

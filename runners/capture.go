@@ -2,9 +2,9 @@ package runners
 
 import (
 	"cloister/commands"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // captureCert stores the certificate (DER) of a good S/MIME signature for the

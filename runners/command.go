@@ -5,13 +5,13 @@ import (
 	"strings"
 
 	"cloister/commands"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/replay"
-	"cloister/site"
 )
 
 // Command handles mail to a list's other addresses. -owner mail is forwarded

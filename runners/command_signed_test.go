@@ -14,7 +14,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/keyring"
 	"cloister/lists"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"cloister/handlers"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Cover sends cover traffic: for each list with cover_traffic on, encrypted

@@ -16,7 +16,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"cloister/handlers"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/mailmsg"
 )
 

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // Size buckets of encrypted copies on lists with cover_traffic: the entity

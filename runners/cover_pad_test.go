@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 func TestCoverBucket(t *testing.T) {

@@ -7,15 +7,15 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/site"
+	"cloister/internal/stats"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/pgp"
-	"cloister/mimecrypt/rawmime"
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
-	"cloister/site"
-	"cloister/stats"
 )
 
 // tech says which crypto layer, if any, a message's top level uses. It

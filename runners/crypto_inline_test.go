@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

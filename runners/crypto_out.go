@@ -14,18 +14,18 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/cms"
 	"cloister/handlers"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
+	"cloister/internal/stats"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/mailmsg/rawmime"
+	"cloister/mimecrypt/cms"
 	"cloister/mimecrypt/pgp"
-	"cloister/mimecrypt/rawmime"
 	"cloister/mimecrypt/smime"
 	"cloister/mta"
 	"cloister/queue"
-	"cloister/site"
-	"cloister/stats"
 )
 
 // distributor prepares the copies of one post: it signs once and encrypts

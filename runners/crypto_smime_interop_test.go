@@ -13,8 +13,8 @@ import (
 	"cloister/internal/testca"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
 )

@@ -17,12 +17,12 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/pgp"
-	"cloister/mimecrypt/rawmime"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // memKeys is an in-memory site.Keys for the runner tests; the keys in it are

@@ -21,11 +21,11 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // charsets of the plain digest's text
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // digestQueue is the queue the archive runner feeds with the posts of lists

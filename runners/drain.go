@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Drain runs every runner with Once, over and over, until a full round finds

@@ -13,14 +13,14 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/cms"
+	"cloister/internal/site"
+	"cloister/internal/stats"
 	"cloister/internal/testca"
+	"cloister/mimecrypt/cms"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/smime"
 	"cloister/ownmail"
 	"cloister/queue"
-	"cloister/site"
-	"cloister/stats"
 )
 
 const gateMarker = "GATE-PLAINTEXT-77aa"

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/keyring"
-	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // ExpiryKeys is what KeyExpiryNotices needs of the keyring: the keys that

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // ErrNoKeyForCopy means a held post cannot be sent to a moderator who has

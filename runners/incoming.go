@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 
+	"cloister/internal/site"
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Bounds on the MIME structure of an incoming message (security invariant 6).

@@ -18,7 +18,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
 	"cloister/lists"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 	"cloister/rules"
 	"cloister/service"

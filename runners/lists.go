@@ -3,8 +3,8 @@ package runners
 import (
 	"errors"
 
+	"cloister/internal/site"
 	"cloister/lists"
-	"cloister/site"
 )
 
 // loadList reads a list in one short transaction; a list that no longer

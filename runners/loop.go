@@ -15,8 +15,8 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"cloister/internal/boltfile"
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // PanicsRecovered counts panics recovered by every loop in the process; tests

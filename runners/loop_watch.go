@@ -6,7 +6,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"cloister/stats"
+	"cloister/internal/stats"
 )
 
 // pollFallback is the rescan period of a loop that has no file watcher (the

@@ -8,8 +8,8 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"cloister/internal/stats"
 	"cloister/queue"
-	"cloister/stats"
 )
 
 // TestLoopWithoutWatcherSaysItPolls: a loop that cannot get a file watcher

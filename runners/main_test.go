@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // TestMain runs the test binary as a runner process when a kill test asks

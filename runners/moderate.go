@@ -18,12 +18,12 @@ import (
 	"unicode/utf8"
 
 	"cloister/internal/boltfile"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // Moderation: what the rules runner does with a post once the chain and the

@@ -14,9 +14,9 @@ import (
 
 	osexec "os/exec"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // decideChild opens the site described by spec (state dir, SMTP address,

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mailtext"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Notice is a message Cloister writes itself: replies, held-post notices,

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"strings"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mta"
 	"cloister/ownmail"

@@ -8,11 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"cloister/internal/stats"
 	"cloister/lists"
 	"cloister/mta"
 	"cloister/ownmail"
 	"cloister/queue"
-	"cloister/stats"
 )
 
 // fanout is one attempt at handing an outgoing entry's copies to the MTA

@@ -15,7 +15,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/lists"
 	"cloister/queue"
 )

@@ -17,7 +17,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

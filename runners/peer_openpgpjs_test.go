@@ -16,7 +16,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
 

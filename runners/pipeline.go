@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"cloister/handlers"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"

@@ -3,7 +3,7 @@ package runners
 import (
 	"fmt"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"

@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"cloister/handlers"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
 	"cloister/ownmail"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Resend lets a list that must write to outsiders (a CERT, a help desk) do

@@ -7,12 +7,12 @@ import (
 	"strings"
 	"sync"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
 	"cloister/replay"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // Rules decides what becomes of a post. It runs the posting chain

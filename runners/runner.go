@@ -11,8 +11,8 @@ import (
 	"log/slog"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // Runner processes the entries of one queue.

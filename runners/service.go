@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"cloister/commands"
+	"cloister/internal/site"
 	"cloister/service"
-	"cloister/site"
 )
 
 // ServiceModeration gives the service layer the decisions on held posts:

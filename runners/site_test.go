@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/seal"
+	"cloister/internal/site"
 	"cloister/internal/smtpsink"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/seal"
-	"cloister/site"
 )
 
 // testSite is a site in a temp dir whose MTA is an in-process SMTP sink, with

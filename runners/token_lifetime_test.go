@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // restart opens the site's state again, as a runner process started anew

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/clamd"
+	"cloister/internal/clamd"
 	"cloister/internal/clamdtest"
 	"cloister/internal/gnupg"
 	"cloister/queue"

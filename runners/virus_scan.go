@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"cloister/clamd"
-	"cloister/config"
-	"cloister/listaddr"
+	"cloister/internal/clamd"
+	"cloister/internal/config"
+	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"

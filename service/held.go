@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // HeldListRequest asks for the held posts of a list, or of every list

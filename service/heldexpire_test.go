@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // TestHeldExpire: expiring held posts is the site's chore (site admins),

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"cloister/site"
+	"cloister/internal/site"
 )
 
 // WithKeyExpiryNotices sets how the service queues the key expiry notices

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"cloister/internal/boltfile"
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 // badLockFile is the lock, in the state directory, that a requeue from the

@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // Moderation carries out decisions on held posts through the existing

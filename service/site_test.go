@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/rules"
-	"cloister/site"
 )
 
 // newTestService is a service of a site in a temp dir with the lists

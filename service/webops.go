@@ -15,8 +15,8 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/archive"
+	"cloister/internal/listaddr"
 	"cloister/keyring"
-	"cloister/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/ownmail"

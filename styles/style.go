@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"cloister/etc"
+	"cloister/internal/site"
 	"cloister/lists"
-	"cloister/site"
 )
 
 // A Style is a named set of settings, and the list keys to make, that

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/runners"
 	"cloister/service"
-	"cloister/site"
 )
 
 //go:embed templates/*.html

@@ -20,13 +20,13 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/seal"
+	"cloister/internal/site"
 	"cloister/internal/smtpsink"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/runners"
-	"cloister/seal"
-	"cloister/site"
 )
 
 // clock is the server's clock in tests: the real time plus an offset that

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/lists"
-	"cloister/site"
 )
 
 // Member is the address of the bench list's i-th subscriber.

@@ -41,11 +41,11 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/bench/benchsite"
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/seal"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
-	"cloister/seal"
-	"cloister/site"
 )
 
 const (

@@ -32,7 +32,7 @@ import (
 	"sync"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
 )
 
 const (

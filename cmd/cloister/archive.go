@@ -13,10 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/archive"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/service"
-	"cloister/site"
 )
 
 func (a *app) archiveCmd() *cobra.Command {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"cloister/archive"
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/keyring"
 	"cloister/queue"
 )

@@ -19,10 +19,10 @@ import (
 	"github.com/spf13/cobra"
 	bolt "go.etcd.io/bbolt"
 
-	"cloister/config"
 	"cloister/internal/boltfile"
+	"cloister/internal/config"
+	"cloister/internal/metrics"
 	"cloister/lists"
-	"cloister/metrics"
 	"cloister/queue"
 	"cloister/replay"
 )

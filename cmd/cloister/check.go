@@ -18,14 +18,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/bounce"
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/seal"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mta"
 	"cloister/rules"
 	"cloister/runners"
-	"cloister/seal"
-	"cloister/site"
 )
 
 // checkReport collects what cloister check finds: one line per finding,

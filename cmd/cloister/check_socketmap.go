@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/mta"
-	"cloister/site"
 )
 
 // checkSocketmap asks the socketmap service, as Postfix would, for every

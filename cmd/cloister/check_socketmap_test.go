@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/mta"
 )
 

@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/seal"
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/seal"
-	"cloister/site"
 )
 
 // writeSecret writes a random passphrase file readable by its owner only.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/service"
-	"cloister/site"
 )
 
 // openKeyring opens the site and its keyring.

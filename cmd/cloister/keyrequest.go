@@ -10,11 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/commands"
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/service"
-	"cloister/site"
 )
 
 // operator names who runs a CLI command, for the announcements of key

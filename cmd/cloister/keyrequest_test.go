@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/lists"
 )
 

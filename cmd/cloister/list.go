@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/rules"
 	"cloister/runners"
 	"cloister/service"
-	"cloister/site"
 )
 
 // listAddress completes a bare list name with the site's domain.

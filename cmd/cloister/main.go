@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/site"
 	"cloister/keyring"
-	"cloister/site"
 )
 
 // app carries the global flags and opens the site lazily.

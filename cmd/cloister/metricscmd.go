@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/metrics"
+	"cloister/internal/metrics"
 )
 
 func (a *app) metricsCmd() *cobra.Command {

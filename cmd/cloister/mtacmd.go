@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/mta"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/queue"
 )
 

@@ -14,9 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cloister/internal/site"
 	"cloister/queue"
 	"cloister/runners"
-	"cloister/site"
 )
 
 func (a *app) runnerCmd() *cobra.Command {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/internal/smtpsink"
 	"cloister/queue"
 )

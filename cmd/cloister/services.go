@@ -9,11 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/commands"
+	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/runners"
 	"cloister/service"
-	"cloister/site"
 )
 
 // services returns the service the CLI's list, member, held, queue, key

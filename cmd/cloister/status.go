@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cloister/internal/metrics"
 	"cloister/lists"
-	"cloister/metrics"
 	"cloister/queue"
 	"cloister/runners"
 )

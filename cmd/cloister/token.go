@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/api/token"
-	"cloister/config"
+	"cloister/internal/config"
 	"cloister/lists"
 	"cloister/service"
 )

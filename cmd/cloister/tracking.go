@@ -5,10 +5,10 @@ import (
 	"log/slog"
 	"time"
 
-	"cloister/metrics"
+	"cloister/internal/metrics"
+	"cloister/internal/site"
 	"cloister/queue"
 	"cloister/runners"
-	"cloister/site"
 )
 
 // tracked returns a loop for r whose Tick feeds the watchdog (as loop i) and

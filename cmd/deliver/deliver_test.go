@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 	"cloister/queue"
 )
 

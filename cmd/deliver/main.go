@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"cloister/config"
-	"cloister/listaddr"
+	"cloister/internal/config"
+	"cloister/internal/listaddr"
 	"cloister/queue"
 )
 

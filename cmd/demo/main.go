@@ -19,13 +19,13 @@ import (
 	"strings"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/seal"
+	"cloister/internal/site"
 	"cloister/internal/smtpsink"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/runners"
-	"cloister/seal"
-	"cloister/site"
 )
 
 const (

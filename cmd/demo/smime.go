@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"cloister/internal/site"
 	"cloister/internal/smtpsink"
 	"cloister/keyring"
 	"cloister/runners"
-	"cloister/site"
 )
 
 // opensslCA is the demo's certificate authority for the S/MIME members,

@@ -8,10 +8,10 @@ import (
 	"os/exec"
 	"regexp"
 
+	"cloister/internal/site"
 	"cloister/internal/smtpsink"
 	"cloister/lists"
 	"cloister/runners"
-	"cloister/site"
 )
 
 // runSubscribe shows a subscription by mail with confirmation: Dan writes

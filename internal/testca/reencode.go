@@ -13,8 +13,8 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
-	"cloister/cms"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
+	"cloister/mimecrypt/cms"
 )
 
 // SignaturePart returns the DER of the signature part of an openssl

@@ -11,8 +11,8 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/testdirs"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
 )
 
 // autocryptKey reads the key from a message's Autocrypt header field.

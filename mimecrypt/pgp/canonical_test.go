@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // TestWriteCanonical: the streamed canonical form equals rawmime.Canonical,

@@ -12,8 +12,8 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/testdirs"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
 )
 
 // corpusNow is the day the corpus verdicts were checked (SOURCES.md).

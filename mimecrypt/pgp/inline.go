@@ -8,8 +8,8 @@ import (
 	"mime/quotedprintable"
 	"strings"
 
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
 )
 
 // Armor lines that start inline PGP blocks.

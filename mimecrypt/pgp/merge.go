@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"cloister/mailmsg"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // placeholderSubjects are the outer subjects clients write when the real one

@@ -5,7 +5,7 @@ import (
 	"net/mail"
 	"testing"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // TestMergeProtectedSubjectIsOneField: a protected Subject inside the

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"cloister/cms"
+	"cloister/mimecrypt/cms"
 )
 
 var oidEmailAddress = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}

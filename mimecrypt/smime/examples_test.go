@@ -13,7 +13,7 @@ import (
 
 // examplesDir holds RFC 9216's sample certificates and the CMS objects of
 // draft-ireland-examples-cms made with them (see cms/testdata/examples-cms/SOURCES.md).
-const examplesDir = "../../cms/testdata/examples-cms"
+const examplesDir = "../cms/testdata/examples-cms"
 
 // TestExamplesSignatures opens the published opaque signatures of Carlos
 // (Ed25519, RFC 8419) and Alice (RSASSA-PSS, RFC 4056), made by an

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/cms"
+	"cloister/mimecrypt/cms"
 )
 
 // benchSubscribers returns n RSA-2048 subscriber certificates. Key generation

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
 )
 
 // gpgsmHome is a GnuPG home for gpgsm holding the test CA (trusted), Alice's

@@ -47,9 +47,9 @@ import (
 	"strings"
 	"testing"
 
-	"cloister/cms"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mimecrypt/cms"
 )
 
 // nssTool returns the path of one of NSS's command-line tools or fails the test.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
-	"cloister/cms"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mimecrypt/cms"
 )
 
 // Open decrypts and verifies an incoming message. It unwraps, from the top of

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"cloister/cms"
+	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mimecrypt/cms"
 )
 
 // TestSignVerifiedByOpenSSL signs as the list and has openssl cms -verify

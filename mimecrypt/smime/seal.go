@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"cloister/cms"
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
+	"cloister/mimecrypt/cms"
 )
 
 // SealOptions chooses the algorithms of a Sealed message.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // Sign returns a multipart/signed entity (RFC 8551 section 3.5) whose first

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"strings"
 
-	"cloister/mimecrypt/rawmime"
+	"cloister/mailmsg/rawmime"
 )
 
 // tight reports whether the plaintext of a CBC envelope leaves an attacker

@@ -14,8 +14,8 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
-	"cloister/cms"
 	"cloister/mimecrypt"
+	"cloister/mimecrypt/cms"
 )
 
 // signature is the outcome of checking one signature layer.

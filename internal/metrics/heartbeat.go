@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"cloister/internal/stats"
 	"cloister/queue"
-	"cloister/stats"
 )
 
 // Outcomes are the outcome names the runner loop counts in Loop.Processed.

@@ -10,9 +10,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/listlog"
 	"cloister/keyring"
-	"cloister/listlog"
 	"cloister/lists"
 	"cloister/queue"
 )

@@ -9,10 +9,10 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/seal"
 	"cloister/keyring"
 	"cloister/mimecrypt/pgp"
 	"cloister/queue"
-	"cloister/seal"
 )
 
 // Keys is what the runners need of the keyring: the list's own keys

@@ -16,7 +16,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"cloister/clamd"
+	"cloister/internal/clamd"
 )
 
 // Config is the site configuration. Each field is documented once, here; the

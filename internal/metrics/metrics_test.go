@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"cloister/config"
+	"cloister/internal/config"
+	"cloister/internal/site"
 	"cloister/queue"
-	"cloister/site"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

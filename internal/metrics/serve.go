@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"cloister/site"
+	"cloister/internal/site"
 )
 
 // ContentType is the media type of the text exposition format.

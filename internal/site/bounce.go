@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"cloister/bounce"
-	"cloister/listaddr"
+	"cloister/internal/listaddr"
 )
 
 // bounceSecret is loaded (or created) once per process, on first success.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/site"
+	"cloister/internal/stats"
 	"cloister/queue"
-	"cloister/site"
-	"cloister/stats"
 )
 
 // QueueDepth is one queue's size at a scrape.

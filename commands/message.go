@@ -104,12 +104,6 @@ func (m *message) inner() []byte {
 	return []byte(b.String())
 }
 
-// bytes renders the message in clear.
-func (m *message) bytes(now time.Time) []byte {
-	out := append(m.outer(now), "MIME-Version: 1.0\n"...)
-	return append(out, m.inner()...)
-}
-
 func randomID() string {
 	b := make([]byte, 12)
 	rand.Read(b)

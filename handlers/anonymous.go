@@ -110,7 +110,6 @@ func (h Anonymous) Process(ctx *Context) error {
 		return fmt.Errorf("anonymous: new message id: %w", err)
 	}
 	m.Set("Message-ID", "<"+hex.EncodeToString(id)+"@"+listDomain+">")
-	ctx.Note(h, "author hidden")
 	return nil
 }
 
@@ -270,7 +269,6 @@ func unwrapSignatures(ctx *Context) error {
 			return reject(h, "the post's MIME structure cannot be read")
 		}
 		if unwrapOpaque(ctx.Msg, tree) {
-			ctx.Note(h, "author's signature removed")
 			continue
 		}
 		if hasOpaqueSigned(tree) {
@@ -279,15 +277,12 @@ func unwrapSignatures(ctx *Context) error {
 		switch {
 		case tree.mt == "multipart/signed" && len(tree.children) >= 1:
 			replaceContent(ctx.Msg, tree.children[0])
-			ctx.Note(h, "author's signature removed")
 			continue
 		case unwrapSignedChildren(tree):
 			ctx.Msg.Body = tree.bodyBytes(ctx.Msg.NL)
-			ctx.Note(h, "author's signature removed")
 			continue
 		case tree.children == nil && strings.HasPrefix(tree.mt, "text/"):
 			if unwrapClearsigned(ctx, tree) {
-				ctx.Note(h, "author's inline signature removed")
 				continue
 			}
 		}

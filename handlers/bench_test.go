@@ -18,7 +18,7 @@ func benchPipeline(b *testing.B, raw []byte, settings string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ctx.Msg, ctx.Notes = msg, nil
+		ctx.Msg = msg
 		if _, err := Run(DefaultPipeline(), ctx); err != nil {
 			b.Fatal(err)
 		}

@@ -29,7 +29,6 @@ func (Cleanse) Description() string {
 // Process implements Handler.
 func (h Cleanse) Process(ctx *Context) error {
 	m := ctx.Msg
-	n := len(m.Fields)
 	for _, name := range cleansedFields {
 		m.Del(name)
 	}
@@ -40,8 +39,5 @@ func (h Cleanse) Process(ctx *Context) error {
 		}
 	}
 	m.Fields = out
-	if removed := n - len(m.Fields); removed > 0 {
-		ctx.Note(h, "removed %d field(s)", removed)
-	}
 	return nil
 }

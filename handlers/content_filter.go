@@ -151,15 +151,13 @@ func (h ContentFilter) Process(ctx *Context) error {
 		return reject(h, "the post's MIME structure cannot be read")
 	}
 	var removed []string
-	converted := 0
-	out := filterPart(tree, rules, m.NL, &removed, &converted)
+	out := filterPart(tree, rules, m.NL, &removed)
 	if tree.sealed() {
 		// Signed or encrypted content cannot be edited without breaking it:
 		// it passes as it is when nothing in it would have been removed.
 		if len(removed) > 0 {
 			return reject(h, "the post is signed or encrypted and holds parts this list does not accept (%s), which cannot be removed without breaking it", strings.Join(removed, "; "))
 		}
-		ctx.Note(h, "signed or encrypted post checked, not edited")
 		return nil
 	}
 	if out == nil {
@@ -170,13 +168,9 @@ func (h ContentFilter) Process(ctx *Context) error {
 	} else if tree.changed {
 		m.Body = tree.bodyBytes(m.NL)
 	}
-	if converted > 0 {
-		ctx.Note(h, "%d HTML part(s) converted to text", converted)
-	}
 	if len(removed) == 0 {
 		return nil
 	}
-	ctx.Note(h, "removed %s", strings.Join(removed, "; "))
 	var b strings.Builder
 	b.WriteString("This list removed parts of this message that it does not accept:\n")
 	for _, r := range removed {
@@ -192,7 +186,7 @@ func (h ContentFilter) Process(ctx *Context) error {
 
 // filterPart returns p filtered (p itself, possibly with changed children),
 // a replacement part, or nil when nothing of p is kept.
-func filterPart(p *part, r *contentRules, nl string, removed *[]string, converted *int) *part {
+func filterPart(p *part, r *contentRules, nl string, removed *[]string) *part {
 	if p.mt == "multipart/encrypted" {
 		return p // opaque: what it holds cannot be seen
 	}
@@ -213,7 +207,7 @@ func filterPart(p *part, r *contentRules, nl string, removed *[]string, converte
 			if alt && hasText && c.children == nil && !r.partAllowed(c) {
 				nc = nil // the text alternative says the same
 			} else {
-				nc = filterPart(c, r, nl, removed, converted)
+				nc = filterPart(c, r, nl, removed)
 			}
 			if nc != c {
 				changed = true
@@ -243,7 +237,6 @@ func filterPart(p *part, r *contentRules, nl string, removed *[]string, converte
 	if p.mt == "text/html" && r.htmlToText && r.allowedButType(p) {
 		if text, err := p.text(); err == nil {
 			if np, err := partFromRaw(textPart(HTMLToText(text), nl, nil)); err == nil {
-				*converted++
 				return np
 			}
 		}

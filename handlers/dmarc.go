@@ -54,7 +54,6 @@ func (h DMARC) Process(ctx *Context) error {
 		return fmt.Errorf("dmarc: unknown dmarc_mitigation %q", mode)
 	}
 	if ctx.Resolver == nil {
-		ctx.Note(h, "no DNS resolver: skipped")
 		return nil
 	}
 	vals := ctx.Msg.Values("From")
@@ -81,12 +80,8 @@ func (h DMARC) Process(ctx *Context) error {
 	lctx, cancel := context.WithTimeout(ctx.ctx(), timeout)
 	defer cancel()
 	policy, err := LookupDMARC(lctx, ctx.Resolver, domain)
-	switch {
-	case err != nil:
-		ctx.Note(h, "policy of %s unknown (%v): mitigated", domain, err)
-	case policy == "reject" || policy == "quarantine":
-		ctx.Note(h, "%s publishes p=%s: mitigated (%s)", domain, policy, mode)
-	default:
+	// An unknown policy is mitigated as a strict one would be.
+	if err == nil && policy != "reject" && policy != "quarantine" {
 		return nil
 	}
 	if mode == "wrap_message" {

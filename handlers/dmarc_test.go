@@ -79,9 +79,6 @@ func TestDMARCTimeoutIgnoredContext(t *testing.T) {
 	if from := ctx.Msg.Get("From"); !strings.Contains(from, "team@lists.example.test") {
 		t.Fatalf("From = %q, want the munged list address after a timeout", from)
 	}
-	if !strings.Contains(strings.Join(ctx.Notes, "\n"), "deadline exceeded") {
-		t.Fatalf("notes do not say the lookup timed out: %v", ctx.Notes)
-	}
 }
 
 func TestDMARCSkips(t *testing.T) {

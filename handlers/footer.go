@@ -34,27 +34,23 @@ func (h Footer) Process(ctx *Context) error {
 		text += "\n"
 	}
 	if ctx.arrivedEncrypted() {
-		ctx.Note(h, "not added: the post arrived encrypted")
 		return nil
 	}
 	tree, err := parseTree(ctx.Msg)
 	if err != nil {
-		ctx.Note(h, "not added: %v", err)
 		return nil
 	}
 	if tree.sealed() {
-		ctx.Note(h, "not added: the post is signed or encrypted")
 		return nil
 	}
 	m := ctx.Msg
 	switch {
 	case tree.mt == "text/plain" && appendText(ctx, tree, text):
-		ctx.Note(h, "appended to the text")
+		// appended to the text
 	case tree.mt == "multipart/mixed" && insertPart(ctx, tree, textPart(text, m.NL, nil)):
-		ctx.Note(h, "added as a part")
+		// added as a part
 	default:
 		wrapMixed(m, textPart(text, m.NL, nil))
-		ctx.Note(h, "added as a part (post wrapped in multipart/mixed)")
 	}
 	return nil
 }

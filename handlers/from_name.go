@@ -51,13 +51,11 @@ func (h FromName) Process(ctx *Context) error {
 	a := list[0]
 	if otherSender(ctx.Msg.Values("Sender"), a.Address) {
 		ctx.Msg.Del("Sender")
-		ctx.Note(h, "Sender dropped: it named an address other than %s", a.Address)
 	}
 	if !namesOtherAddress(a.Name, a.Address) {
 		return nil
 	}
 	ctx.Msg.Set("From", (&mail.Address{Address: a.Address}).String())
-	ctx.Note(h, "display name dropped: it named an address other than %s", a.Address)
 	return nil
 }
 

@@ -34,19 +34,6 @@ type Context struct {
 	// Ctx cancels DNS lookups when the runner stops; nil means
 	// context.Background().
 	Ctx context.Context
-
-	// Protect is set by the protected-headers handler: the outgoing runner
-	// must move the real header fields inside the encrypted part with
-	// ProtectHeaders when it encrypts this post.
-	Protect bool
-	// Notes records, one line per event, what the handlers did; the runner
-	// logs them and may store them in the entry's history.
-	Notes []string
-}
-
-// Note records what handler h did.
-func (c *Context) Note(h Handler, format string, a ...any) {
-	c.Notes = append(c.Notes, h.Name()+": "+fmt.Sprintf(format, a...))
 }
 
 func (c *Context) settings() *lists.Settings {

@@ -60,7 +60,6 @@ func (h HeadersToMeta) Process(ctx *Context) error {
 		return nil
 	}
 	wrapMixedAfter(ctx.Msg, textPart(b.String(), ctx.Msg.NL, map[string]string{"Content-Description": "what the list saw"}))
-	ctx.Note(h, "pseudo-headers added: %s", strings.Join(want, " "))
 	return nil
 }
 

@@ -29,8 +29,8 @@ var protectedFields = []string{"Subject", "From", "To", "Cc", "Reply-To", "Date"
 // protected-headers and hp parameters of the Content-Type, HP-Outer fields,
 // the legacy display (the draft's text/rfc822-headers part, or RFC 9788's
 // Legacy Display Element at the start of a part marked hp-legacy-display,
-// whose text would be stale once the Subject is prefixed), and records in Context.Protect that the outgoing runner must
-// call ProtectHeaders when it encrypts the post, so that the real Subject
+// // whose text would be stale once the Subject is prefixed); the outgoing runner
+// calls ProtectHeadersAs when it encrypts the post, so that the real Subject
 // travels only inside the encryption and the outer one reads "...". The
 // incoming side has already put an encrypted post's inner Subject in place
 // of a placeholder outer Subject (ReadProtected does the same for an entity).
@@ -67,7 +67,6 @@ func (h ProtectedHeaders) Process(ctx *Context) error {
 				tree.children = tree.children[1:]
 				tree.changed = true
 				m.Body = tree.bodyBytes(m.NL)
-				ctx.Note(h, "legacy display part removed")
 				tree, err = parseTree(m)
 			}
 		}
@@ -75,10 +74,8 @@ func (h ProtectedHeaders) Process(ctx *Context) error {
 			if tree.changed {
 				m.Body = tree.bodyBytes(m.NL)
 			}
-			ctx.Note(h, "legacy display element removed")
 		}
 	}
-	ctx.Protect = true
 	return nil
 }
 

@@ -41,6 +41,5 @@ func (h ReplyTo) Process(ctx *Context) error {
 		}
 		ctx.Msg.Set("Reply-To", "<"+v+">")
 	}
-	ctx.Note(h, "Reply-To set (%s)", strings.ToLower(v))
 	return nil
 }

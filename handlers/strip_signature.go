@@ -22,38 +22,36 @@ func (h StripSignature) Process(ctx *Context) error {
 	if !ctx.settings().StripOriginalSignature {
 		return nil
 	}
-	if stripped, why := stripSignature(ctx); why != "" {
-		ctx.Note(h, "not stripped: %s", why)
-	} else if stripped {
-		ctx.Note(h, "signature block removed")
-	}
+	stripSignature(ctx)
 	return nil
 }
 
-// stripSignature does the work of StripSignature; why says why it could not.
-func stripSignature(ctx *Context) (stripped bool, why string) {
+// stripSignature does the work of StripSignature: it leaves a post it cannot
+// edit safely (unreadable, signed or encrypted, of an unknown transfer
+// encoding) as it is.
+func stripSignature(ctx *Context) {
 	tree, err := parseTree(ctx.Msg)
 	if err != nil {
-		return false, err.Error()
+		return
 	}
 	if tree.sealed() {
-		return false, "the post is signed or encrypted"
+		return
 	}
 	target := tree
 	if tree.mt == "multipart/mixed" && len(tree.children) > 0 {
 		target = tree.children[0]
 	}
 	if target.mt != "text/plain" || target.children != nil {
-		return false, ""
+		return
 	}
 	cte := target.cte()
 	d, err := target.decoded()
 	if err != nil {
-		return false, err.Error()
+		return
 	}
 	cut := cutSignature(d)
 	if len(cut) == len(d) {
-		return false, ""
+		return
 	}
 	var body []byte
 	switch cte {
@@ -62,16 +60,15 @@ func stripSignature(ctx *Context) (stripped bool, why string) {
 	case "quoted-printable", "base64":
 		body = encodeCTE(cte, cut, ctx.Msg.NL)
 	default:
-		return false, "unknown transfer encoding " + cte
+		return
 	}
 	if target == tree {
 		ctx.Msg.Body = body
-		return true, ""
+		return
 	}
 	target.raw = append(append(append([]byte(nil), target.header...), ctx.Msg.NL...), body...)
 	tree.changed = true
 	ctx.Msg.Body = tree.bodyBytes(ctx.Msg.NL)
-	return true, ""
 }
 
 // cutSignature returns text up to the last signature separator line

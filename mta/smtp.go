@@ -101,15 +101,6 @@ func (s *Session) Send(from string, to []string, data []byte) (Result, error) {
 	return s.SendParts(from, to, NewPart(data))
 }
 
-// classify says whether an SMTP error is permanent (5xx) and gives its reply text.
-func classify(err error) (perm bool, reply string) {
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		return se.Code >= 500, fmt.Sprintf("%d %s", se.Code, se.Message)
-	}
-	return false, err.Error()
-}
-
 // readReply reads one (possibly multi-line) SMTP reply. The server sends
 // nothing after a reply until the next command, so a buffered reader over the
 // connection consumes nothing that go-smtp's own reader would need.

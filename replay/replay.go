@@ -188,7 +188,7 @@ func expire(sigs, order *bolt.Bucket, before time.Time) (time.Time, error) {
 	c := order.Cursor()
 	n := order.Sequence()
 	var old [][]byte
-	for k, _ := c.First(); k != nil && len(k) >= 8 && keyTime(k).Before(before); k, _ = c.Next() {
+	for k, _ := c.First(); len(k) >= 8 && keyTime(k).Before(before); k, _ = c.Next() {
 		old = append(old, append([]byte(nil), k...))
 	}
 	var newest time.Time

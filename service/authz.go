@@ -51,23 +51,22 @@ type Op struct {
 
 // The operations.
 var (
-	opListList        = Op{"list.list", ClassPublic, ""}
-	opListShow        = Op{"list.show", ClassRead, OpAdmin}
-	opListCreate      = Op{"list.create", ClassSite, ""}
-	opListDelete      = Op{"list.delete", ClassSite, ""}
-	opListSet         = Op{"list.set", ClassAdmin, OpAdmin}
-	opListStyle       = Op{"list.style", ClassAdmin, OpAdmin}
-	opStyleList       = Op{"style.list", ClassPublic, ""}
-	opMemberList      = Op{"member.list", ClassRead, OpAdmin}
-	opMemberAdd       = Op{"member.add", ClassAdmin, OpAdmin}
-	opMemberRemove    = Op{"member.remove", ClassAdmin, OpAdmin}
-	opMemberSet       = Op{"member.set", ClassAdmin, OpAdmin}
-	opMemberDelivery  = Op{"member.delivery", ClassSelf, OpAdmin}
-	opMemberImport    = Op{"member.import", ClassAdmin, OpAdmin}
-	opMemberExport    = Op{"member.export", ClassRead, OpAdmin}
-	opSubscribe       = Op{"member.subscribe", ClassSelf, "subscribe"}
-	opUnsubscribe     = Op{"member.unsubscribe", ClassSelf, "unsubscribe"}
-	opMySubscriptions = Op{"member.mine", ClassSelf, ""}
+	opListList       = Op{"list.list", ClassPublic, ""}
+	opListShow       = Op{"list.show", ClassRead, OpAdmin}
+	opListCreate     = Op{"list.create", ClassSite, ""}
+	opListDelete     = Op{"list.delete", ClassSite, ""}
+	opListSet        = Op{"list.set", ClassAdmin, OpAdmin}
+	opListStyle      = Op{"list.style", ClassAdmin, OpAdmin}
+	opStyleList      = Op{"style.list", ClassPublic, ""}
+	opMemberList     = Op{"member.list", ClassRead, OpAdmin}
+	opMemberAdd      = Op{"member.add", ClassAdmin, OpAdmin}
+	opMemberRemove   = Op{"member.remove", ClassAdmin, OpAdmin}
+	opMemberSet      = Op{"member.set", ClassAdmin, OpAdmin}
+	opMemberDelivery = Op{"member.delivery", ClassSelf, OpAdmin}
+	opMemberImport   = Op{"member.import", ClassAdmin, OpAdmin}
+	opMemberExport   = Op{"member.export", ClassRead, OpAdmin}
+	opSubscribe      = Op{"member.subscribe", ClassSelf, "subscribe"}
+	opUnsubscribe    = Op{"member.unsubscribe", ClassSelf, "unsubscribe"}
 )
 
 // ReasonTexts explain the reasons of refusals by the scenarios, as the

@@ -126,7 +126,6 @@ var (
 	opKeyList      = Op{"key.list", ClassRead, OpAdmin}
 	opKeyAdd       = Op{"key.add", ClassAdmin, OpAdmin}
 	opKeyRevoke    = Op{"key.revoke", ClassAdmin, OpAdmin}
-	opMyKey        = Op{"key.mine", ClassSelf, ""}
 	opKeyChallenge = Op{"key.challenge", ClassSelf, ""}
 	opKeyVerify    = Op{"key.set", ClassSelf, "key"}
 	opListKey      = Op{"key.export", ClassPublic, ""}

@@ -76,7 +76,7 @@ func (a *app) archiveCmd() *cobra.Command {
 			}
 			n, err := strconv.Atoi(args[1])
 			if err != nil {
-				return fmt.Errorf("N must be a number: %q", args[1])
+				return fmt.Errorf("the message number N must be a number: %q", args[1])
 			}
 			st := archive.For(s, list)
 			e, err := st.Entry(n)

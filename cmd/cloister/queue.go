@@ -121,24 +121,6 @@ func queueByName(get func(string) *queue.Queue, name string) (q *queue.Queue, er
 	return nil, fmt.Errorf("no queue named %q (queues: %s)", name, strings.Join(queue.Names, ", "))
 }
 
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// entryReason is what an entry waits on: why it is in bad, else why its
-// last attempt did not finish it.
-func entryReason(m *queue.Meta) string {
-	if m.Reason != "" {
-		return m.Reason
-	}
-	return m.LastError
-}
-
 // oneLineText folds a reason onto one line for a table.
 func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -126,4 +126,6 @@ func Canonical(b []byte) []byte {
 
 // SkipChildren may be returned by a Walk callback to leave a multipart's
 // children unvisited; Walk goes on with the next sibling.
+//
+//lint:ignore ST1012 a control value like fs.SkipDir, not an error: the name says what it asks for
 var SkipChildren = errors.New("skip this entity's children")

@@ -87,16 +87,6 @@ func cipherForOID(oid asn1.ObjectIdentifier) (Cipher, bool) {
 	return 0, false
 }
 
-// ParseCipher returns the cipher with the given name (see Cipher.String).
-func ParseCipher(name string) (Cipher, error) {
-	for c, n := range cipherNames {
-		if n == name {
-			return c, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: cipher %q", ErrUnsupported, name)
-}
-
 // sealContent encrypts plaintext under key and returns the DER
 // AlgorithmIdentifier (with its parameters), the ciphertext and, for GCM, the
 // authentication tag.

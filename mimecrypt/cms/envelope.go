@@ -66,9 +66,6 @@ func Encrypt(content []byte, opts EncryptOptions) (*Envelope, error) {
 	return e, nil
 }
 
-// Cipher returns the content-encryption algorithm.
-func (e *Envelope) Cipher() Cipher { return e.opts.Cipher }
-
 // RecipientInfo returns the DER RecipientInfo that gives cert's holder the
 // content key: KeyTransRecipientInfo for RSA, KeyAgreeRecipientInfo (ECDH,
 // dhSinglePass-stdDH-sha256kdf-scheme, AES key wrap) for EC keys on NIST

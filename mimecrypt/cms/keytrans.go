@@ -66,6 +66,7 @@ func keyTransRecipientInfo(cert *x509.Certificate, pub *rsa.PublicKey, cek []byt
 	var ek, alg []byte
 	switch kt {
 	case RSAPKCS1v15:
+		//lint:ignore SA1019 rsaEncryption key transport (RFC 5652, RFC 8551 §2.3) is what many S/MIME clients still require; RSAOAEP is the other choice
 		ek, err = rsa.EncryptPKCS1v15(rand, pub, cek)
 		alg = algRSAEncryption
 	case RSAOAEP:
@@ -178,6 +179,7 @@ func decryptKeyTrans(key crypto.PrivateKey, algOID asn1.ObjectIdentifier, params
 	case algOID.Equal(oidRSAEncryption):
 		// Implicit rejection: a wrong key yields a random content key, which
 		// then fails padding or authentication, with no early distinguisher.
+		//lint:ignore SA1019 rsaEncryption key transport from S/MIME clients that send it; implicit rejection as above
 		cek, err := dec.Decrypt(rand, ek, &rsa.PKCS1v15DecryptOptions{SessionKeyLen: keySize})
 		if err != nil {
 			return nil, fmt.Errorf("%w: rsa: %v", ErrDecrypt, err)

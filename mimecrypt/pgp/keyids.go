@@ -44,10 +44,7 @@ type Checker struct {
 // integrity-protected encrypted data packet (SEIPD v1 or v2) that ends the
 // data: text around the armor, a packet of another kind (literal data, a
 // password-encrypted session key, compressed data) or bytes after the
-// encrypted data are errors.
-func KeyPacketIDs(msg []byte) ([]uint64, error) { return new(Checker).KeyPacketIDs(msg) }
-
-// KeyPacketIDs is the package's KeyPacketIDs, remembering the encrypted
+// encrypted data are errors. The Checker remembers the encrypted
 // data it has walked.
 func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	body, err := armorBody(msg)

@@ -62,9 +62,6 @@ func Seal(inner []byte, opts SealOptions) (*Sealed, error) {
 	return s, nil
 }
 
-// Cipher returns the content-encryption algorithm.
-func (s *Sealed) Cipher() cms.Cipher { return s.env.Cipher() }
-
 // For returns the application/pkcs7-mime entity addressed to certs (normally
 // one subscriber's encryption certificate). The caller puts the message's own
 // header fields above it. Each certificate is checked with CanEncryptTo.

@@ -320,12 +320,6 @@ func (p *Postfix) Mailbox(addr string) [][]byte {
 	return Maildir(filepath.Join(p.MailBase, domain, local))
 }
 
-// Log returns the instance's log.
-func (p *Postfix) Log() string {
-	b, _ := os.ReadFile(filepath.Join(p.Dir, "postfix.log"))
-	return string(b)
-}
-
 // mailboxMap writes one line per mailbox (user@domain), formatted with the
 // address, its domain and its local part, and returns the sorted domains:
 // the virtual mailbox maps of the Postfix and Exim instances.

@@ -3,7 +3,6 @@ package runners
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 
 	"cloister/handlers"
@@ -17,7 +16,24 @@ import (
 // subject prefix, footer, ...; see package handlers), then hands one copy to
 // the archive queue and one, addressed to every member who receives posts, to
 // the outgoing queue.
-type Pipeline struct{}
+type Pipeline struct {
+	// Resolver answers the dmarc handler's DNS TXT lookups; nil means the
+	// process's one cache in front of the system resolver (systemDMARC),
+	// so that posts from one domain ask DNS once per TTL.
+	Resolver handlers.DMARCResolver
+}
+
+// systemDMARC is the DMARC resolver of every Pipeline that names none: the
+// system resolver behind one cache for the life of the process.
+var systemDMARC = handlers.SystemResolver()
+
+// resolver returns the Pipeline's DMARC resolver.
+func (p Pipeline) resolver() handlers.DMARCResolver {
+	if p.Resolver != nil {
+		return p.Resolver
+	}
+	return systemDMARC
+}
 
 // Name implements Runner.
 func (Pipeline) Name() string { return "pipeline" }
@@ -31,7 +47,7 @@ func (Pipeline) Description() string {
 }
 
 // Process implements Runner.
-func (Pipeline) Process(ctx context.Context, j *Job) error {
+func (p Pipeline) Process(ctx context.Context, j *Job) error {
 	body, err := j.Body()
 	if err != nil {
 		return err
@@ -62,7 +78,7 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 		Domain:   j.Site.Config.Domain,
 		Meta:     m,
 		Msg:      msg,
-		Resolver: net.DefaultResolver,
+		Resolver: p.resolver(),
 		Now:      j.Now,
 		Ctx:      ctx,
 	}

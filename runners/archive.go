@@ -9,6 +9,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/archive"
+	"cloister/internal/decision"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
@@ -83,7 +84,7 @@ func (Archive) Process(ctx context.Context, j *Job) error {
 		to, err = archiveKey(j.Site, list.Address)
 		if errors.Is(err, errNoArchiveKeys) {
 			// Never stored in clear (security invariant 2).
-			j.Log.Info("decision", "decision", "not archived", "reason", "encrypted list and no keyring for an archive key")
+			j.Log.Info("decision", "decision", decision.NotArchived, "reason", "encrypted list and no keyring for an archive key")
 			return nil
 		}
 		if err != nil {
@@ -95,11 +96,11 @@ func (Archive) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	j.Log.Info("decision", "decision", "archived", "file", path, "encrypted", to != nil)
+	j.Log.Info("decision", "decision", decision.Archived, "file", path, "encrypted", to != nil)
 	if n, err := st.ExpireEvery(list.Settings.ArchiveKeepDays, j.Now, time.Hour); err != nil {
 		j.Log.Warn("archive expiry failed", "err", err)
 	} else if n > 0 {
-		j.Log.Info("decision", "decision", "archive expired", "removed", n, "keep_days", list.Settings.ArchiveKeepDays)
+		j.Log.Info("decision", "decision", decision.ArchiveExpired, "removed", n, "keep_days", list.Settings.ArchiveKeepDays)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"cloister/archive"
 	"cloister/bounce"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
@@ -52,7 +53,7 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	if why != "" {
-		j.Log.Info("decision", "decision", "bounce not scored", "from", j.Meta.Sender, "reason", why)
+		j.Log.Info("decision", "decision", decision.BounceNotScored, "from", j.Meta.Sender, "reason", why)
 		return nil
 	}
 	body, err := j.Body()
@@ -74,7 +75,7 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	if why != "" {
-		j.Log.Info("decision", "decision", "bounce dropped", "subscriber", rcpt, "from", j.Meta.Sender, "reason", why)
+		j.Log.Info("decision", "decision", decision.BounceDropped, "subscriber", rcpt, "from", j.Meta.Sender, "reason", why)
 		return nil
 	}
 	rep, perr := bounce.Parse(body)
@@ -82,14 +83,14 @@ func (Bounce) Process(ctx context.Context, j *Job) error {
 	if perr == nil {
 		format, failed = rep.Format, rep.Failed()
 	}
-	j.Log.Info("decision", "decision", "bounce recorded", "subscriber", rcpt, "from", j.Meta.Sender,
+	j.Log.Info("decision", "decision", decision.BounceRecorded, "subscriber", rcpt, "from", j.Meta.Sender,
 		"format", format, "failed", len(failed))
 	if perr != nil || len(failed) == 0 {
 		reason := "no permanent failure in the report"
 		if perr != nil {
 			reason = perr.Error()
 		}
-		j.Log.Info("decision", "decision", "bounce not scored", "subscriber", rcpt, "reason", reason)
+		j.Log.Info("decision", "decision", decision.BounceNotScored, "subscriber", rcpt, "reason", reason)
 		return nil
 	}
 	// The signed address names the subscriber whatever address the report
@@ -147,12 +148,12 @@ func scoreBounce(j *Job, listAddr, addr, status, diag string) error {
 	case errors.Is(err, lists.ErrNoList):
 		return err
 	case errors.Is(err, lists.ErrNoMember):
-		j.Log.Info("decision", "decision", "bounce not scored", "subscriber", h.addr, "reason", "not a member")
+		j.Log.Info("decision", "decision", decision.BounceNotScored, "subscriber", h.addr, "reason", "not a member")
 		return nil
 	case err != nil:
 		return err
 	}
-	j.Log.Info("decision", "decision", "bounce scored", "subscriber", h.addr, "score", res.Member.Bounces.Score,
+	j.Log.Info("decision", "decision", decision.BounceScored, "subscriber", h.addr, "score", res.Member.Bounces.Score,
 		"counted", res.Counted, "status", h.status, "delivery_disabled", res.Disabled)
 	if !res.Disabled {
 		return nil

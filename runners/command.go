@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"cloister/commands"
+	"cloister/internal/decision"
 	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
@@ -54,15 +55,15 @@ func (Command) Process(ctx context.Context, j *Job) error {
 	}
 	switch j.Meta.Subaddress {
 	case queue.SubBounces:
-		j.Log.Info("decision", "decision", "bounce recorded", "extension", j.Meta.Extension, "from", j.Meta.Sender)
+		j.Log.Info("decision", "decision", decision.BounceRecorded, "extension", j.Meta.Extension, "from", j.Meta.Sender)
 		return nil
 	case queue.SubOwner:
 		if len(owners) == 0 {
-			j.Log.Warn("decision", "decision", "owner mail kept in bad", "reason", "the list has no owner")
+			j.Log.Warn("decision", "decision", decision.OwnerMailKeptInBad, "reason", "the list has no owner")
 			return Permanent("mail for the owners of %s, and the list has no owner", list.Address)
 		}
 		if loops(j.Meta, msg) {
-			j.Log.Info("decision", "decision", "discard", "rule", "loop")
+			j.Log.Info("decision", "decision", decision.Discard, "rule", "loop")
 			return nil
 		}
 		if ok, err := scanOwnerMail(ctx, j, list, msg, body); !ok {
@@ -74,7 +75,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 		m.Subaddress = queue.SubOwner
 		m.AddStage("command", "forward to owners")
 		j.Send(queue.Out, m, body)
-		j.Log.Info("decision", "decision", "forwarded to owners", "owners", len(owners))
+		j.Log.Info("decision", "decision", decision.ForwardedToOwners, "owners", len(owners))
 		return nil
 	}
 	out, err := commands.Handle(&commands.Request{
@@ -86,7 +87,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	if out.NoReply != "" {
-		j.Log.Info("decision", "decision", "no reply", "reason", out.NoReply)
+		j.Log.Info("decision", "decision", decision.NoReply, "reason", out.NoReply)
 		return nil
 	}
 	for _, o := range out.Mail {
@@ -94,7 +95,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 		m.AddStage("command", o.Kind)
 		j.Send(queue.Out, m, o.Data)
 	}
-	j.Log.Info("decision", "decision", "commands", "from", j.Meta.From, "auth", j.Meta.Auth,
+	j.Log.Info("decision", "decision", decision.Commands, "from", j.Meta.From, "auth", j.Meta.Auth,
 		"subaddress", j.Meta.Subaddress, "results", out.Summary, "mails", len(out.Mail))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"cloister/handlers"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
@@ -155,7 +156,7 @@ func (Cover) Schedule(s *site.Site, now time.Time) error {
 		if _, err := q.EnqueueAt(m, strings.NewReader(""), 0, time.Time{}); err != nil {
 			return fmt.Errorf("schedule cover traffic for %s: %w", l.Address, err)
 		}
-		s.Log.Info("decision", "decision", "cover scheduled", "list", l.Address, "subscribers", len(n))
+		s.Log.Info("decision", "decision", decision.CoverScheduled, "list", l.Address, "subscribers", len(n))
 	}
 	return nil
 }
@@ -216,7 +217,7 @@ func (c Cover) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	if !list.Settings.CoverTraffic {
-		j.Log.Info("decision", "decision", "cover stopped")
+		j.Log.Info("decision", "decision", decision.CoverStopped)
 		return nil
 	}
 	rcpts, err := coverSubscribers(j.Site, list, j.Now)
@@ -237,7 +238,7 @@ func (c Cover) Process(ctx context.Context, j *Job) error {
 	}
 	next := j.Now.Add(coverNext(r, len(rcpts), list.Settings.CoverTrafficPerDay))
 	j.Send(queue.Cover, coverTimer(list.Address, next, j.Now), nil)
-	j.Log.Info("decision", "decision", "cover", "subscribers", len(rcpts), "next", next.UTC().Format(time.RFC3339))
+	j.Log.Info("decision", "decision", decision.Cover, "subscribers", len(rcpts), "next", next.UTC().Format(time.RFC3339))
 	return nil
 }
 

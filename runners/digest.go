@@ -21,6 +21,7 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // charsets of the plain digest's text
 
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
@@ -307,7 +308,7 @@ func sendDigest(j *Job, list *lists.List, rcpts []string, dir string, posts []pe
 			return err
 		})
 	})
-	j.Log.Info("decision", "decision", "digest", "volume", st.Volume, "issue", st.Issue, "posts", len(posts),
+	j.Log.Info("decision", "decision", decision.Digest, "volume", st.Volume, "issue", st.Issue, "posts", len(posts),
 		"recipients", len(rcpts), "format", list.Settings.DigestFormat, "encrypted", enc != "")
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloister/internal/config"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/keyring"
@@ -188,7 +189,7 @@ func sendExpiryNotice(s *site.Site, keys ExpiryKeys, n *Notice, e keyring.Expiri
 		}
 		return false, err
 	}
-	s.Log.Info("decision", "decision", "key-expiry-notice", "list", n.List, "to", n.To, "kind", e.Kind,
+	s.Log.Info("decision", "decision", decision.KeyExpiryNotice, "list", n.List, "to", n.To, "kind", e.Kind,
 		"fingerprint", e.Fingerprint, "list_key", e.List, "ends", e.Ends.UTC().Format(time.RFC3339))
 	return true, nil
 }

@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"cloister/internal/decision"
 	"cloister/lists"
 	"cloister/ownmail"
 	"cloister/queue"
@@ -27,6 +28,6 @@ func forwardIncoming(j *Job, list *lists.List, m *queue.Meta, body []byte, scan 
 	fm.ID = m.ID + "-forward" // the post itself goes on to out under m.ID
 	fm.AddStage("rules", "forward_all_incoming_to_admins")
 	j.Send(queue.Out, fm, body)
-	j.Log.Info("decision", "decision", "forwarded to owners", "owners", len(owners), "setting", "forward_all_incoming_to_admins")
+	j.Log.Info("decision", "decision", decision.ForwardedToOwners, "owners", len(owners), "setting", "forward_all_incoming_to_admins")
 	return nil
 }

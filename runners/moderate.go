@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"cloister/internal/boltfile"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
@@ -101,24 +102,24 @@ func (x *decider) act(d rules.Decision, hold *rules.HoldError) error {
 }
 
 func (x *decider) accept(why string) error {
-	x.m.Decision = "accept: " + why
+	x.m.Decision = decision.Accept.String() + ": " + why
 	x.m.HeldID = ""
-	x.m.AddStage("rules", "accepted")
-	x.log.Info("decision", "decision", "accept", "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
+	x.m.AddStage("rules", decision.Accept.String())
+	x.log.Info("decision", "decision", decision.Accept, "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
 	return x.out(queue.Pipeline, x.m, x.body)
 }
 
 func (x *decider) discard(why string) error {
-	x.m.Decision = "discard: " + why
-	x.log.Info("decision", "decision", "discard", "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
+	x.m.Decision = decision.Discard.String() + ": " + why
+	x.log.Info("decision", "decision", decision.Discard, "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
 	return nil
 }
 
 // reject tells the sender why the post was refused, unless quiet or the
 // post is automatic mail (RFC 3834).
 func (x *decider) reject(reason string, quiet bool, by string) error {
-	x.m.Decision = "reject: " + reason + " (" + by + ")"
-	x.log.Info("decision", "decision", "reject", "by", by, "reason", reason, "quiet", quiet, "from", x.m.From, "rule_hits", x.m.RuleHits)
+	x.m.Decision = decision.Reject.String() + ": " + reason + " (" + by + ")"
+	x.log.Info("decision", "decision", decision.Reject, "by", by, "reason", reason, "quiet", quiet, "from", x.m.From, "rule_hits", x.m.RuleHits)
 	if quiet || shouldNotAnswer(x.m, x.msg) {
 		return nil
 	}
@@ -207,8 +208,8 @@ func (x *decider) hold(reason string, owners bool) error {
 	m := x.m
 	id := heldID(m.ID)
 	m.HeldID = id
-	m.Decision = "hold: " + reason
-	m.AddStage("rules", "held")
+	m.Decision = decision.Hold.String() + ": " + reason
+	m.AddStage("rules", decision.Hold.String())
 	if err := x.keep(m); err != nil {
 		return fmt.Errorf("write held post: %w", err)
 	}
@@ -253,7 +254,7 @@ func (x *decider) hold(reason string, owners bool) error {
 	if err != nil {
 		return fmt.Errorf("record held post: %w", err)
 	}
-	x.log.Info("decision", "decision", "hold", "held_id", id, "reason", reason, "owners", owners, "from", m.From, "rule_hits", m.RuleHits)
+	x.log.Info("decision", "decision", decision.Hold, "held_id", id, "reason", reason, "owners", owners, "from", m.From, "rule_hits", m.RuleHits)
 	if len(rcpts) == 0 {
 		x.log.Warn("held post has nobody to notify", "held_id", id)
 	}
@@ -313,7 +314,7 @@ func (x *decider) requestAuth(d rules.Decision) error {
 	}
 	id := heldID(m.ID)
 	m.HeldID = id
-	m.Decision = "request_auth: waiting for the sender to confirm (" + describe(d) + ")"
+	m.Decision = decision.RequestAuth.String() + ": waiting for the sender to confirm (" + describe(d) + ")"
 	m.AddStage("rules", "confirmation requested")
 	if err := x.keep(m); err != nil {
 		return fmt.Errorf("write post awaiting confirmation: %w", err)
@@ -355,7 +356,7 @@ func (x *decider) requestAuth(d rules.Decision) error {
 	}
 	n.From, n.ReplyTo = addr, addr
 	n.InReplyTo = x.msg.Get("Message-ID")
-	x.log.Info("decision", "decision", "request_auth", "held_id", id, "from", m.From)
+	x.log.Info("decision", "decision", decision.RequestAuth, "held_id", id, "from", m.From)
 	return x.out(queue.Out, n.MetaFrom("notice", m, false, m.From), n.Bytes(x.now))
 }
 
@@ -544,9 +545,9 @@ func Approve(s *site.Site, id, by string) error {
 	}
 	defer unlock()
 	m := e.Meta.Clone()
-	m.Decision = "approved by " + by
+	m.Decision = decision.Approved.String() + " by " + by
 	m.HeldID = ""
-	m.AddStage("moderation", "approved by "+by)
+	m.AddStage("moderation", decision.Approved.String()+" by "+by)
 	r, err := e.BodyReader()
 	if err != nil {
 		release(s, e)
@@ -558,7 +559,7 @@ func Approve(s *site.Site, id, by string) error {
 		release(s, e)
 		return err
 	}
-	s.Log.Info("decision", "decision", "approved", "held_id", h.ID, "list", h.List, "by", by)
+	s.Log.Info("decision", "decision", decision.Approved, "held_id", h.ID, "list", h.List, "by", by)
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 
@@ -585,7 +586,7 @@ func Reject(s *site.Site, id, reason, by string) error {
 		return err
 	}
 	// Not the reason: a moderator may have written it in an encrypted mail.
-	s.Log.Info("decision", "decision", "rejected", "held_id", h.ID, "list", h.List, "by", by, "reason_given", reason != "")
+	s.Log.Info("decision", "decision", decision.Reject, "held_id", h.ID, "list", h.List, "by", by, "reason_given", reason != "")
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 
@@ -640,7 +641,7 @@ func Discard(s *site.Site, id, by string) error {
 	if err := s.Queue(queue.Held).Finish(e); err != nil {
 		return err
 	}
-	s.Log.Info("decision", "decision", "discarded", "held_id", h.ID, "list", h.List, "by", by)
+	s.Log.Info("decision", "decision", decision.Discard, "held_id", h.ID, "list", h.List, "by", by)
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 
@@ -823,7 +824,7 @@ func expireOne(s *site.Site, h *lists.Held) error {
 	} else if err := commitHeld(s, e, nil); err != nil {
 		return err
 	}
-	s.Log.Info("decision", "decision", "expired", "held_id", h.ID, "list", h.List, "sender", h.Sender)
+	s.Log.Info("decision", "decision", decision.Expired, "held_id", h.ID, "list", h.List, "sender", h.Sender)
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mta"
@@ -43,7 +44,7 @@ func (Outgoing) Description() string {
 func (Outgoing) Process(ctx context.Context, j *Job) error {
 	m := j.Meta.Clone()
 	if len(m.Recipients) == 0 {
-		j.Log.Info("decision", "decision", "delivered", "recipients", 0)
+		j.Log.Info("decision", "decision", decision.Delivered, "recipients", 0)
 		return nil
 	}
 	body, err := j.Body()
@@ -218,7 +219,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			j.Send(queue.Retry, rm, body)
 		}
 	}
-	j.Log.Info("decision", "decision", "delivered", "kind", m.Kind, "recipients", delivered,
+	j.Log.Info("decision", "decision", decision.Delivered, "kind", m.Kind, "recipients", delivered,
 		"no_key_notices", notices, "deferred", len(temp), "failed", len(m.Failed), "transactions", txns,
 		"egress_refused", len(refused))
 	// The subscriber keys judged for this fan-out are not verified again by

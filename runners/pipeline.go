@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cloister/handlers"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -71,7 +72,7 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 		if err != nil {
 			return err
 		}
-		j.Log.Info("decision", "decision", "attach-listkey", "attached", attached)
+		j.Log.Info("decision", "decision", decision.AttachListKey, "attached", attached)
 	}
 	hctx := &handlers.Context{
 		List:     list,
@@ -86,7 +87,7 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 	var rej *handlers.RejectError
 	switch {
 	case errors.Is(err, handlers.ErrDiscard):
-		j.Log.Info("decision", "decision", "discard", "handlers", ran)
+		j.Log.Info("decision", "decision", decision.Discard, "handlers", ran)
 		return nil
 	case errors.As(err, &rej):
 		if encrypted(m) {
@@ -95,7 +96,7 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 			rej = &handlers.RejectError{Handler: rej.Handler,
 				Reason: "the list's " + rej.Handler + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
 		}
-		j.Log.Info("decision", "decision", "reject", "handler", rej.Handler, "reason", rej.Reason)
+		j.Log.Info("decision", "decision", decision.Reject, "handler", rej.Handler, "reason", rej.Reason)
 		if !shouldNotAnswer(m, msg) {
 			n := &Notice{
 				List:    list.Address,
@@ -119,7 +120,7 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 	m.Recipients = withoutAuthor(list, m, rcpts)
 	m.EnvFrom = listaddr.Address(list.Address, queue.SubBounces)
 	j.Send(queue.Out, m, out)
-	j.Log.Info("decision", "decision", "distribute", "recipients", len(m.Recipients), "handlers", ran)
+	j.Log.Info("decision", "decision", decision.Distribute, "recipients", len(m.Recipients), "handlers", ran)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package runners
 import (
 	"fmt"
 
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -25,7 +26,7 @@ const refusalText = "The list could not read your message, and did nothing with 
 // refuse answers a refused mail with the fixed text, at most
 // RefusalNoticeLimit times per sender and window, and never automatic mail.
 func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cryptoRefusal) error {
-	j.Log.Info("decision", "decision", "refused", "reason", r.reason, "from", m.From, "subaddress", m.Subaddress)
+	j.Log.Info("decision", "decision", decision.Refused, "reason", r.reason, "from", m.From, "subaddress", m.Subaddress)
 	if shouldNotAnswer(m, msg) {
 		return nil
 	}
@@ -34,7 +35,7 @@ func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cr
 		return err
 	}
 	if !ok {
-		j.Log.Info("decision", "decision", "refusal not answered", "reason", "notice limit for the sender reached")
+		j.Log.Info("decision", "decision", decision.RefusalNotAnswered, "reason", "notice limit for the sender reached")
 		return nil
 	}
 	n := &Notice{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloister/handlers"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
@@ -237,7 +238,7 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 			copies++
 		}
 	}
-	j.Log.Info("decision", "decision", "resend", "copies", copies, "from", m.From)
+	j.Log.Info("decision", "decision", decision.Resend, "copies", copies, "from", m.From)
 	n := &Notice{
 		List:    list.Address,
 		From:    list.Address,

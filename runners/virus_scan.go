@@ -9,6 +9,7 @@ import (
 
 	"cloister/internal/clamd"
 	"cloister/internal/config"
+	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -104,7 +105,7 @@ func scanOwnerMail(ctx context.Context, j *Job, list *lists.List, msg *mailmsg.M
 	}
 	why = strings.TrimSuffix(why, "; virus_action chooses the action")
 	quiet := list.Settings.VirusAction == "discard" || shouldNotAnswer(j.Meta, msg)
-	j.Log.Info("decision", "decision", "owner mail not forwarded", "reason", why, "quiet", quiet)
+	j.Log.Info("decision", "decision", decision.OwnerMailNotForwarded, "reason", why, "quiet", quiet)
 	if quiet {
 		return false, nil
 	}

@@ -1,5 +1,6 @@
 // Package listlog keeps a log of each list's events, one line per decision
-// of the runners (delivered, held, rejected, commands carried out), that the
+// of the runners (delivered, hold, reject, commands carried out: the
+// decision.Decision values, by their spelling), that the
 // list's owners may fetch by mail (the log command, after Schleuder's
 // x-get-logfile). It is a slog.Handler that passes every record on and
 // appends the records whose message is "decision" and that name a list to

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/decision"
 )
 
 // TestHandler: decisions naming a list go to its log with the known
@@ -17,7 +19,8 @@ func TestHandler(t *testing.T) {
 	var next bytes.Buffer
 	log := slog.New(New(slog.NewTextHandler(&next, nil), dir))
 	el := log.With("runner", "pipeline", "list", "team@lists.test")
-	el.Info("decision", "decision", "distribute", "recipients", 3, "subject", "SECRET")
+	el.Info("decision", "decision", decision.Distribute, "recipients", 3, "subject", "SECRET")
+	el.Info("decision", "decision", decision.BounceNotScored, "subscriber", "bob@subs.test")
 	el.Info("not a decision", "decision", "x")
 	el.WithGroup("g").Info("decision", "decision", "grouped")
 	log.With("list", "../evil").Info("decision", "decision", "escape")
@@ -27,13 +30,14 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 1 || !strings.HasSuffix(lines[0], " runner=pipeline decision=distribute recipients=3") {
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], " runner=pipeline decision=distribute recipients=3") ||
+		!strings.HasSuffix(lines[1], ` runner=pipeline decision="bounce not scored" subscriber=bob@subs.test`) {
 		t.Fatalf("list log:\n%s", b)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("files in the log dir: %v", ents)
 	}
-	if n := strings.Count(next.String(), "\n"); n != 5 {
+	if n := strings.Count(next.String(), "\n"); n != 6 {
 		t.Errorf("next handler got %d records:\n%s", n, next.String())
 	}
 }

@@ -3,13 +3,15 @@ package decision
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestSpellings lists every decision with its one spelling, in order: a
@@ -70,26 +72,36 @@ func TestLogged(t *testing.T) {
 // TestNoFreeText: no decision line in the module's code spells its
 // decision as a string: each uses a constant of this package.
 func TestNoFreeText(t *testing.T) {
-	out, err := exec.Command("git", "-C", "../..", "ls-files", "*.go").Output()
+	root := testdirs.Root(t)
+	var files []string
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && (e.Name() == "testdata" || strings.HasPrefix(e.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if !e.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			files = append(files, path)
+		}
+		return nil
+	})
 	if err != nil {
-		t.Fatalf("git ls-files: %v", err)
+		t.Fatal(err)
+	}
+	if len(files) < 100 {
+		t.Fatalf("found %d Go files under %s: not the module's tree", len(files), root)
 	}
 	free := regexp.MustCompile(`"decision",\s*"decision",\s*"`)
-	files := strings.Fields(string(out))
-	if len(files) < 100 {
-		t.Fatalf("git ls-files found %d Go files: not the module's tree", len(files))
-	}
 	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("../..", f))
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, loc := range free.FindAllIndex(b, -1) {
 			line := bytes.Count(b[:loc[0]], []byte("\n")) + 1
-			t.Errorf("%s:%d: a decision line spells its decision as free text; use a decision constant", f, line)
+			rel, _ := filepath.Rel(root, f)
+			t.Errorf("%s:%d: a decision line spells its decision as free text; use a decision constant", rel, line)
 		}
 	}
 }

@@ -1,12 +1,9 @@
 package runners
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/sitetest"
 	"cloister/internal/testca"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
@@ -25,9 +23,8 @@ import (
 // test/peers/bouncycastle/Peer.java, compiled here with javac: one Java
 // process per test serves its commands (Peer serve), in dir.
 type bouncyCastle struct {
-	dir string
-	in  io.WriteCloser
-	out *bufio.Reader
+	dir  string
+	peer *sitetest.Peer
 }
 
 // bcJars are Debian's Bouncy Castle jars (libbcprov-java, libbcpkix-java,
@@ -57,22 +54,7 @@ func newBouncyCastle(t *testing.T) *bouncyCastle {
 	b := &bouncyCastle{dir: t.TempDir()}
 	cmd := exec.Command("java", "-cp", strings.Join(append([]string{classes}, bcJars...), ":"), "Peer", "serve")
 	cmd.Dir = b.dir
-	cmd.Stderr = os.Stderr
-	if b.in, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.out = bufio.NewReader(out)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.in.Close()
-		cmd.Wait()
-	})
+	b.peer = sitetest.StartPeer(t, "Bouncy Castle", cmd)
 	return b
 }
 
@@ -80,25 +62,7 @@ func newBouncyCastle(t *testing.T) *bouncyCastle {
 // failing the test when it fails.
 func (b *bouncyCastle) run(t *testing.T, args ...string) ([]byte, string) {
 	t.Helper()
-	if _, err := io.WriteString(b.in, strings.Join(args, "\t")+"\n"); err != nil {
-		t.Fatalf("Bouncy Castle %v: %v", args, err)
-	}
-	line, err := b.out.ReadString('\n')
-	var status, outLen, errLen int
-	if err == nil {
-		_, err = fmt.Sscanf(line, "%d %d %d", &status, &outLen, &errLen)
-	}
-	if err != nil {
-		t.Fatalf("Bouncy Castle %v: no answer: %v", args, err)
-	}
-	buf := make([]byte, outLen+errLen)
-	if _, err := io.ReadFull(b.out, buf); err != nil {
-		t.Fatalf("Bouncy Castle %v: %v", args, err)
-	}
-	if status != 0 {
-		t.Fatalf("Bouncy Castle %v failed: %s", args, buf[outLen:])
-	}
-	return buf[:outLen], string(buf[outLen:])
+	return b.peer.Call(t, args, []byte(strings.Join(args, "\t")+"\n"))
 }
 
 func (b *bouncyCastle) write(t *testing.T, name string, data []byte) string {

@@ -1,12 +1,10 @@
 package runners
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/sitetest"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -24,9 +23,8 @@ import (
 // (installed by test/setup.sh with npm ci): one Node process per test
 // serves its commands (peer.mjs serve), in dir, where its keys are.
 type openpgpJS struct {
-	dir string
-	in  io.WriteCloser
-	out *bufio.Reader
+	dir  string
+	peer *sitetest.Peer
 }
 
 func newOpenPGPJS(t *testing.T) *openpgpJS {
@@ -44,22 +42,7 @@ func newOpenPGPJS(t *testing.T) *openpgpJS {
 	p := &openpgpJS{dir: t.TempDir()}
 	cmd := exec.Command("node", filepath.Join(root, "peer.mjs"), "serve")
 	cmd.Dir = p.dir
-	cmd.Stderr = os.Stderr
-	if p.in, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.out = bufio.NewReader(out)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.in.Close()
-		cmd.Wait()
-	})
+	p.peer = sitetest.StartPeer(t, "OpenPGP.js", cmd)
 	return p
 }
 
@@ -71,28 +54,10 @@ func (p *openpgpJS) run(t *testing.T, stdin []byte, args ...string) (out []byte,
 		Args  []string `json:"args"`
 		Stdin []byte   `json:"stdin"`
 	}{args, stdin})
-	if err == nil {
-		_, err = p.in.Write(append(req, '\n'))
-	}
 	if err != nil {
 		t.Fatalf("OpenPGP.js %v: %v", args, err)
 	}
-	line, err := p.out.ReadString('\n')
-	var status, outLen, errLen int
-	if err == nil {
-		_, err = fmt.Sscanf(line, "%d %d %d", &status, &outLen, &errLen)
-	}
-	if err != nil {
-		t.Fatalf("OpenPGP.js %v: no answer: %v", args, err)
-	}
-	buf := make([]byte, outLen+errLen)
-	if _, err := io.ReadFull(p.out, buf); err != nil {
-		t.Fatalf("OpenPGP.js %v: %v", args, err)
-	}
-	if status != 0 {
-		t.Fatalf("OpenPGP.js %v failed: %s", args, buf[outLen:])
-	}
-	return buf[:outLen], string(buf[outLen:])
+	return p.peer.Call(t, args, append(req, '\n'))
 }
 
 func (p *openpgpJS) file(t *testing.T, name string) []byte {

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"cloister/internal/config"
 	"cloister/queue"
@@ -72,4 +73,25 @@ func (s *CLISite) Enqueue(name string, meta *queue.Meta, msg string) string {
 		s.t.Fatal(err)
 	}
 	return entry
+}
+
+// CreateTeam creates the list team@lists.test with its owner ann@subs.test
+// and the member bob@subs.test.
+func (s *CLISite) CreateTeam() {
+	s.t.Helper()
+	s.Run("list", "create", "team", "--owner", "ann@subs.test")
+	s.Run("member", "add", "team", "bob@subs.test")
+}
+
+// Post queues msg in queue.In as a post from sender to list, as
+// cmd/deliver does, and returns its entry name.
+func (s *CLISite) Post(list, sender, msg string) string {
+	s.t.Helper()
+	return s.Enqueue(queue.In, PostMeta(list, sender), msg)
+}
+
+// PostMeta is the envelope of a post from sender to list received now, as
+// cmd/deliver writes it.
+func PostMeta(list, sender string) *queue.Meta {
+	return &queue.Meta{List: list, Subaddress: queue.SubPost, Sender: sender, Recipient: list, Received: time.Now().UTC()}
 }

@@ -2,7 +2,6 @@ package runners
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"os"
 	"os/exec"
@@ -198,22 +197,11 @@ func bcSMIMEPost(t *testing.T, bc *bouncyCastle, ca *testca.CA, leaves map[strin
 			b64Lines(bc.file(t, "env.der")))
 	}
 	s.deliver(t, queue.SubPost, from, "From: "+from+"\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <bc@subs.test>\r\n"+string(entity))
-	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := s.Queue(queue.Rules).Pending(queue.All)
-	if len(names) != 1 {
-		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-	}
-	e, _ := s.Queue(queue.Rules).Peek(names[0])
-	if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
-		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+	if m := s.judged(t); m.Encryption != f.enc || m.Verdict != f.verdict {
+		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", m.Encryption, m.Verdict, m.VerdictReason, f.enc, f.verdict)
 	}
 	s.drain(t)
-	if r := s.badReasons(t); len(r) != 0 {
-		t.Fatalf("bad: %q", r)
-	}
+	s.noBad(t)
 	if hits := grepTree(t, s.Config.StateDir, marker); f.encrypt != "" && len(hits) != 0 {
 		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
 	}
@@ -360,22 +348,11 @@ func TestBouncyCastlePGPPeer(t *testing.T) {
 			s.Keys = keys
 			s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 			s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann <ann@subs.test>\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <bcpgp@subs.test>\r\n"+f.compose())
-			l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-			if err := l.Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			names, _ := s.Queue(queue.Rules).Pending(queue.All)
-			if len(names) != 1 {
-				t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-			}
-			e, _ := s.Queue(queue.Rules).Peek(names[0])
-			if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
-				t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+			if m := s.judged(t); m.Encryption != f.enc || m.Verdict != f.verdict {
+				t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", m.Encryption, m.Verdict, m.VerdictReason, f.enc, f.verdict)
 			}
 			s.drain(t)
-			if r := s.badReasons(t); len(r) != 0 {
-				t.Fatalf("bad: %q", r)
-			}
+			s.noBad(t)
 			for _, who := range []string{"ann", "bob"} {
 				box := s.mailbox(t, who+"@subs.test")
 				if len(box) != 1 {

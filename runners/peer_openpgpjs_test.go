@@ -2,7 +2,6 @@ package runners
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -204,22 +203,11 @@ func ojsPost(t *testing.T, p *openpgpJS, listKey *openpgp.Entity, list, author, 
 	}
 	from := author + "@subs.test"
 	s.deliver(t, queue.SubPost, from, "From: "+author+" <"+from+">\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <ojs@subs.test>\r\n"+string(entity))
-	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := s.Queue(queue.Rules).Pending(queue.All)
-	if len(names) != 1 {
-		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-	}
-	e, _ := s.Queue(queue.Rules).Peek(names[0])
-	if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
-		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+	if m := s.judged(t); m.Encryption != f.enc || m.Verdict != f.verdict {
+		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", m.Encryption, m.Verdict, m.VerdictReason, f.enc, f.verdict)
 	}
 	s.drain(t)
-	if r := s.badReasons(t); len(r) != 0 {
-		t.Fatalf("bad: %q", r)
-	}
+	s.noBad(t)
 	if hits := grepTree(t, s.Config.StateDir, "OJS-MARKER"); f.encrypt && len(hits) != 0 {
 		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
 	}
@@ -325,16 +313,8 @@ func TestRFC9580SampleThroughTheList(t *testing.T) {
 	p.write(t, "list.asc", sample("a3-v6-certificate.asc"))
 	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\r\nTo: team@lists.test\r\nSubject: Sample\r\nContent-Type: text/plain\r\n\r\n"+string(sample("a8-x25519-aead-ocb.asc")))
-	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := s.Queue(queue.Rules).Pending(queue.All)
-	if len(names) != 1 {
-		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-	}
-	if e, _ := s.Queue(queue.Rules).Peek(names[0]); e.Meta.Encryption != "pgp-inline" || e.Meta.Verdict != "none" {
-		t.Fatalf("the list judged the sample %s/%s (%s), want pgp-inline/none", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason)
+	if m := s.judged(t); m.Encryption != "pgp-inline" || m.Verdict != "none" {
+		t.Fatalf("the list judged the sample %s/%s (%s), want pgp-inline/none", m.Encryption, m.Verdict, m.VerdictReason)
 	}
 	s.drain(t)
 	if hits := grepTree(t, s.Config.StateDir, "Hello, world!"); len(hits) != 0 {

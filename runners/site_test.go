@@ -69,6 +69,34 @@ func (s *testSite) deliver(t *testing.T, rcptSub, sender string, msg string) str
 	return name
 }
 
+// judged runs the incoming runner once over the queued posts and returns
+// the meta of the one post it passed to the rules queue (how the list
+// judged it), failing the test unless exactly one is there.
+func (s *testSite) judged(t *testing.T) *queue.Meta {
+	t.Helper()
+	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
+	if err := l.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := s.Queue(queue.Rules).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
+	}
+	e, err := s.Queue(queue.Rules).Peek(names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Meta
+}
+
+// noBad fails the test if any entry went to the bad queue.
+func (s *testSite) noBad(t *testing.T) {
+	t.Helper()
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
+}
+
 func (s *testSite) drain(t *testing.T) {
 	t.Helper()
 	if err := Drain(context.Background(), s.Site); err != nil {

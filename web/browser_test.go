@@ -228,16 +228,7 @@ var linkLine = regexp.MustCompile(`(?m)^    (https://\S+/login/token\?code=[a-z2
 // mail to addr.
 func (ws *webSite) lastLink(t *testing.T, addr string) string {
 	t.Helper()
-	ws.drain(t)
-	box := ws.mailbox(t, addr)
-	if len(box) == 0 {
-		t.Fatalf("no mail for %s", addr)
-	}
-	m := linkLine.FindSubmatch(box[len(box)-1])
-	if m == nil {
-		t.Fatalf("no login link in the mail:\n%s", box[len(box)-1])
-	}
-	return string(m[1])
+	return ws.lastMatch(t, addr, linkLine, "login link")
 }
 
 func TestBrowserLoginByEmailToken(t *testing.T) {

@@ -238,16 +238,25 @@ func (b *browser) askLogin(addr string) {
 	}
 }
 
+// lastCode delivers the mail and returns the login code of the last mail
+// to addr.
 func (ws *webSite) lastCode(t *testing.T, addr string) string {
+	t.Helper()
+	return ws.lastMatch(t, addr, codeLine, "login code")
+}
+
+// lastMatch delivers the mail and returns the first group of re in the
+// last mail to addr, failing the test (naming what) if there is none.
+func (ws *webSite) lastMatch(t *testing.T, addr string, re *regexp.Regexp, what string) string {
 	t.Helper()
 	ws.drain(t)
 	box := ws.mailbox(t, addr)
 	if len(box) == 0 {
 		t.Fatalf("no mail for %s", addr)
 	}
-	m := codeLine.FindSubmatch(box[len(box)-1])
+	m := re.FindSubmatch(box[len(box)-1])
 	if m == nil {
-		t.Fatalf("no login code in the mail:\n%s", box[len(box)-1])
+		t.Fatalf("no %s in the mail:\n%s", what, box[len(box)-1])
 	}
 	return string(m[1])
 }

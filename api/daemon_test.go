@@ -35,15 +35,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cloisterBin, deliverBin = filepath.Join(dir, "cloister"), filepath.Join(dir, "deliver")
-	for bin, pkg := range map[string]string{cloisterBin: "cloister/cmd/cloister", deliverBin: "cloister/cmd/deliver"} {
-		build := exec.Command("go", "build", "-o", bin, pkg)
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build", pkg, err)
-			os.Exit(1)
-		}
+	bins, err := sitetest.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
+	cloisterBin, deliverBin = bins.Cloister, bins.Deliver
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"cloister/internal/sitetest"
 
-	"cloister/internal/testdirs"
+	"github.com/chromedp/chromedp"
 )
 
 var (
@@ -43,16 +43,12 @@ func cloisterBin(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		builtBin = filepath.Join(dir, "cloister")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/cloister")
-		cmd.Dir = testdirs.Root(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			builtBin = string(out)
-		}
+		var bins sitetest.Binaries
+		bins, buildErr = sitetest.Build(dir)
+		builtBin = bins.Cloister
 	})
 	if buildErr != nil {
-		t.Fatalf("build cloister: %v\n%s", buildErr, builtBin)
+		t.Fatalf("build cloister: %v", buildErr)
 	}
 	return builtBin
 }

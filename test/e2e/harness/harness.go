@@ -336,3 +336,17 @@ func mailboxMap(mailboxes []string, format string) (string, []string) {
 	sort.Strings(domains)
 	return b.String(), domains
 }
+
+// Init makes a site in state with the built cloister's init (domain
+// lists.test, mail to smtpAddr); its commands run the binary as an
+// operator runs it.
+func Init(t *testing.T, cloister, state, smtpAddr string) *sitetest.CLISite {
+	t.Helper()
+	return sitetest.Init(t, func(args ...string) (string, error) {
+		out, errOut, err := RunErr(nil, nil, cloister, args...)
+		if err != nil {
+			return out + errOut, err
+		}
+		return out, nil
+	}, state, smtpAddr)
+}

@@ -2,9 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"cloister/internal/gnupg"
 )
 
 // TestKeyOfAnotherListsMember attacks the site-wide key binding through
@@ -15,9 +16,6 @@ import (
 // both are refused unless the token may also run other (a token scoped to
 // both lists, or a site admin), and bob's key on other is left as it was.
 func TestKeyOfAnotherListsMember(t *testing.T) {
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatal("gpg is not installed: run test/setup.sh")
-	}
 	s := newSite(t)
 	s.run("member", "add", "other@lists.test", "bob@subs.test")
 	s.run("member", "add", "team@lists.test", "ann@subs.test")
@@ -26,16 +24,14 @@ func TestKeyOfAnotherListsMember(t *testing.T) {
 	admin := s.token("site:admin")
 	d := s.startDaemon()
 
-	home := t.TempDir()
-	gpgIn(t, home, nil, "--passphrase", "", "--quick-gen-key", "bob <bob@subs.test>", "future-default", "default", "0")
-	bobKey := string(gpgIn(t, home, nil, "--armor", "--export", "bob@subs.test"))
-	bobFpr := fingerprint(t, home, "bob@subs.test")
-	forged := t.TempDir()
-	gpgIn(t, forged, nil, "--passphrase", "", "--quick-gen-key", "not bob <bob@subs.test>", "future-default", "default", "0")
-	forgedKey := string(gpgIn(t, forged, nil, "--armor", "--export", "bob@subs.test"))
-	forgedFpr := fingerprint(t, forged, "bob@subs.test")
-	gpgIn(t, forged, nil, "--passphrase", "", "--quick-gen-key", "ann <ann@subs.test>", "future-default", "default", "0")
-	annKey := string(gpgIn(t, forged, nil, "--armor", "--export", "ann@subs.test"))
+	home := gnupg.New(t)
+	bobFpr := home.GenKey("bob <bob@subs.test>", "cv25519")
+	bobKey := string(home.ExportPublic("bob@subs.test"))
+	forged := gnupg.New(t)
+	forgedFpr := forged.GenKey("not bob <bob@subs.test>", "cv25519")
+	forgedKey := string(forged.ExportPublic("bob@subs.test"))
+	forged.GenKey("ann <ann@subs.test>", "cv25519")
+	annKey := string(forged.ExportPublic("ann@subs.test"))
 
 	body := func(addr, key string) []byte {
 		b, _ := json.Marshal(map[string]any{"address": addr, "key": key})
@@ -94,18 +90,4 @@ func TestKeyOfAnotherListsMember(t *testing.T) {
 	if got := bound(); !got[strings.ToUpper(forgedFpr)] {
 		t.Fatalf("bob's keys on other after the bind by an owner of both lists: %v", got)
 	}
-}
-
-// fingerprint returns the primary key fingerprint of the key of address in
-// a gpg home.
-func fingerprint(t *testing.T, home, address string) string {
-	t.Helper()
-	out := string(gpgIn(t, home, nil, "--with-colons", "--fingerprint", address))
-	for _, l := range strings.Split(out, "\n") {
-		if f := strings.Split(l, ":"); f[0] == "fpr" {
-			return f[9]
-		}
-	}
-	t.Fatalf("no fingerprint for %s in %s", address, home)
-	return ""
 }

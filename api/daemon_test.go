@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"cloister/internal/sitetest"
 )
 
 // cloisterBin and deliverBin are the binaries built once for the daemon
@@ -33,15 +35,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cloisterBin, deliverBin = filepath.Join(dir, "cloister"), filepath.Join(dir, "deliver")
-	for bin, pkg := range map[string]string{cloisterBin: "cloister/cmd/cloister", deliverBin: "cloister/cmd/deliver"} {
-		build := exec.Command("go", "build", "-o", bin, pkg)
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build", pkg, err)
-			os.Exit(1)
-		}
+	bins, err := sitetest.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
+	cloisterBin, deliverBin = bins.Cloister, bins.Deliver
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -58,8 +57,14 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	dir := t.TempDir()
-	s := &site{t: t, dir: dir, config: filepath.Join(dir, "state", "cloister.toml")}
-	s.run("init", "--state-dir", filepath.Join(dir, "state"), "--domain", "lists.test", "--smtp", "127.0.0.1:1")
+	cs := sitetest.Init(t, func(args ...string) (string, error) {
+		out, errOut, err := cloister(nil, args...)
+		if err != nil {
+			return out + errOut, err
+		}
+		return out, nil
+	}, filepath.Join(dir, "state"), "127.0.0.1:1")
+	s := &site{t: t, dir: dir, config: cs.Config}
 	for _, l := range []string{"team@lists.test", "other@lists.test"} {
 		s.run("list", "create", l)
 	}
@@ -76,8 +81,15 @@ func (s *site) run(args ...string) string {
 	return out
 }
 
+// runErr runs one cloister command on the site with stdin and returns its
+// standard output and error output.
 func (s *site) runErr(stdin []byte, args ...string) (string, string, error) {
-	cmd := exec.Command(cloisterBin, append([]string{"--config", s.config, "--log-level", "error"}, args...)...)
+	return cloister(stdin, append([]string{"--config", s.config}, args...)...)
+}
+
+// cloister runs the built cloister binary (logging errors only).
+func cloister(stdin []byte, args ...string) (string, string, error) {
+	cmd := exec.Command(cloisterBin, append([]string{"--log-level", "error"}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -91,11 +103,7 @@ func (s *site) hold(list, member, subject string) string {
 	s.t.Helper()
 	msg := "From: " + member + "\r\nTo: " + list + "\r\nSubject: " + subject +
 		"\r\nMessage-ID: <" + strings.ReplaceAll(subject, " ", ".") + "@subs.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
-	cmd := exec.Command(deliverBin, "--config", s.config, list)
-	cmd.Stdin = strings.NewReader(msg)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		s.t.Fatalf("deliver: %v\n%s", err, out)
-	}
+	s.deliver(list, msg)
 	before := s.run("held", "ls", list)
 	s.run("runner", "incoming", "--once")
 	s.run("runner", "rules", "--once")
@@ -108,6 +116,16 @@ func (s *site) hold(list, member, subject string) string {
 	}
 	s.t.Fatalf("no post held for %q:\n%s", subject, after)
 	return ""
+}
+
+// deliver hands msg to the built deliver binary for list, as the MTA does.
+func (s *site) deliver(list, msg string) {
+	s.t.Helper()
+	cmd := exec.Command(deliverBin, "--config", s.config, list)
+	cmd.Stdin = strings.NewReader(msg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("deliver: %v\n%s", err, out)
+	}
 }
 
 // moderate makes a list moderated with a member.

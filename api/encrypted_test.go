@@ -7,29 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// gpgIn runs the real gpg in its own home.
-func gpgIn(t *testing.T, home string, stdin []byte, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--yes", "--no-tty", "--trust-model", "always"}, args...)...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("gpg %s: %v\n%s", strings.Join(args, " "), err, errb.String())
-	}
-	return out.Bytes()
-}
+	"cloister/internal/gnupg"
+)
 
 // TestEncryptedHeldHeadersOnly holds a post that arrived encrypted to the
 // list key (made by the real gpg, with the key the API exported) and reads
 // it through every held-post endpoint: the API shows its headers and why it
 // was held, never its body.
 func TestEncryptedHeldHeadersOnly(t *testing.T) {
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatal("gpg is not installed: run test/setup.sh")
-	}
 	s := newSite(t)
 	s.run("list", "create", "secret@lists.test", "--style", "encrypted-openpgp")
 	s.run("list", "set", "secret@lists.test", "send", "send.moderated")
@@ -42,17 +28,13 @@ func TestEncryptedHeldHeadersOnly(t *testing.T) {
 	if r.status != 200 || r.header.Get("Content-Type") != "application/pgp-keys" {
 		t.Fatalf("list key export = %d %s", r.status, r.body)
 	}
-	home := t.TempDir()
-	gpgIn(t, home, r.body, "--import")
+	home := gnupg.New(t)
+	home.Import(r.body)
 	const secretText = "the launch code is 0000 and must never leave encrypted"
-	armored := gpgIn(t, home, []byte(secretText+"\n"), "--armor", "--encrypt", "-r", "secret@lists.test")
+	armored := home.Run([]byte(secretText+"\n"), "--armor", "--encrypt", "-r", "secret@lists.test")
 	msg := "From: ann@subs.test\r\nTo: secret@lists.test\r\nSubject: encrypted post\r\nMessage-ID: <enc@subs.test>\r\n" +
 		"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + strings.ReplaceAll(string(armored), "\n", "\r\n")
-	cmd := exec.Command(deliverBin, "--config", s.config, "secret@lists.test")
-	cmd.Stdin = strings.NewReader(msg)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("deliver: %v\n%s", err, out)
-	}
+	s.deliver("secret@lists.test", msg)
 	s.run("runner", "incoming", "--once")
 	s.run("runner", "rules", "--once")
 

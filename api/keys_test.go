@@ -2,9 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"cloister/internal/gnupg"
 )
 
 // TestSubscriberKeys adds keys made by the real gpg through the daemon: a
@@ -13,9 +14,6 @@ import (
 // admin, not an owner; a revoke removes the binding; members' keys as JSON
 // move from one list to another by export and import.
 func TestSubscriberKeys(t *testing.T) {
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatal("gpg is not installed: run test/setup.sh")
-	}
 	s := newSite(t)
 	s.run("member", "add", "team@lists.test", "bob@subs.test")
 	s.run("member", "add", "team@lists.test", "carol@subs.test")
@@ -23,19 +21,12 @@ func TestSubscriberKeys(t *testing.T) {
 	admin := s.token("site:admin")
 	d := s.startDaemon("--listen", "127.0.0.1:0")
 
-	home := t.TempDir()
+	home := gnupg.New(t)
 	keys := map[string]string{}
 	fprs := map[string]string{}
 	for _, who := range []string{"bob", "mallory"} {
-		gpgIn(t, home, nil, "--passphrase", "", "--quick-gen-key", who+" <"+who+"@subs.test>", "future-default", "default", "0")
-		keys[who] = string(gpgIn(t, home, nil, "--armor", "--export", who+"@subs.test"))
-		out := string(gpgIn(t, home, nil, "--with-colons", "--fingerprint", who+"@subs.test"))
-		for _, l := range strings.Split(out, "\n") {
-			if f := strings.Split(l, ":"); f[0] == "fpr" {
-				fprs[who] = f[9]
-				break
-			}
-		}
+		fprs[who] = home.GenKey(who+" <"+who+"@subs.test>", "cv25519")
+		keys[who] = string(home.ExportPublic(who + "@subs.test"))
 	}
 	body := func(addr, key string, bind bool) []byte {
 		b, _ := json.Marshal(map[string]any{"address": addr, "key": key, "bind": bind})

@@ -1,12 +1,8 @@
 package runners
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/base64"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +12,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/sitetest"
 	"cloister/internal/testca"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
@@ -25,9 +22,8 @@ import (
 // test/peers/bouncycastle/Peer.java, compiled here with javac: one Java
 // process per test serves its commands (Peer serve), in dir.
 type bouncyCastle struct {
-	dir string
-	in  io.WriteCloser
-	out *bufio.Reader
+	dir  string
+	peer *sitetest.Peer
 }
 
 // bcJars are Debian's Bouncy Castle jars (libbcprov-java, libbcpkix-java,
@@ -57,22 +53,7 @@ func newBouncyCastle(t *testing.T) *bouncyCastle {
 	b := &bouncyCastle{dir: t.TempDir()}
 	cmd := exec.Command("java", "-cp", strings.Join(append([]string{classes}, bcJars...), ":"), "Peer", "serve")
 	cmd.Dir = b.dir
-	cmd.Stderr = os.Stderr
-	if b.in, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.out = bufio.NewReader(out)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		b.in.Close()
-		cmd.Wait()
-	})
+	b.peer = sitetest.StartPeer(t, "Bouncy Castle", cmd)
 	return b
 }
 
@@ -80,25 +61,7 @@ func newBouncyCastle(t *testing.T) *bouncyCastle {
 // failing the test when it fails.
 func (b *bouncyCastle) run(t *testing.T, args ...string) ([]byte, string) {
 	t.Helper()
-	if _, err := io.WriteString(b.in, strings.Join(args, "\t")+"\n"); err != nil {
-		t.Fatalf("Bouncy Castle %v: %v", args, err)
-	}
-	line, err := b.out.ReadString('\n')
-	var status, outLen, errLen int
-	if err == nil {
-		_, err = fmt.Sscanf(line, "%d %d %d", &status, &outLen, &errLen)
-	}
-	if err != nil {
-		t.Fatalf("Bouncy Castle %v: no answer: %v", args, err)
-	}
-	buf := make([]byte, outLen+errLen)
-	if _, err := io.ReadFull(b.out, buf); err != nil {
-		t.Fatalf("Bouncy Castle %v: %v", args, err)
-	}
-	if status != 0 {
-		t.Fatalf("Bouncy Castle %v failed: %s", args, buf[outLen:])
-	}
-	return buf[:outLen], string(buf[outLen:])
+	return b.peer.Call(t, args, []byte(strings.Join(args, "\t")+"\n"))
 }
 
 func (b *bouncyCastle) write(t *testing.T, name string, data []byte) string {
@@ -234,22 +197,11 @@ func bcSMIMEPost(t *testing.T, bc *bouncyCastle, ca *testca.CA, leaves map[strin
 			b64Lines(bc.file(t, "env.der")))
 	}
 	s.deliver(t, queue.SubPost, from, "From: "+from+"\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <bc@subs.test>\r\n"+string(entity))
-	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := s.Queue(queue.Rules).Pending(queue.All)
-	if len(names) != 1 {
-		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-	}
-	e, _ := s.Queue(queue.Rules).Peek(names[0])
-	if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
-		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+	if m := s.judged(t); m.Encryption != f.enc || m.Verdict != f.verdict {
+		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", m.Encryption, m.Verdict, m.VerdictReason, f.enc, f.verdict)
 	}
 	s.drain(t)
-	if r := s.badReasons(t); len(r) != 0 {
-		t.Fatalf("bad: %q", r)
-	}
+	s.noBad(t)
 	if hits := grepTree(t, s.Config.StateDir, marker); f.encrypt != "" && len(hits) != 0 {
 		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
 	}
@@ -396,22 +348,11 @@ func TestBouncyCastlePGPPeer(t *testing.T) {
 			s.Keys = keys
 			s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 			s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann <ann@subs.test>\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <bcpgp@subs.test>\r\n"+f.compose())
-			l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-			if err := l.Run(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			names, _ := s.Queue(queue.Rules).Pending(queue.All)
-			if len(names) != 1 {
-				t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-			}
-			e, _ := s.Queue(queue.Rules).Peek(names[0])
-			if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
-				t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+			if m := s.judged(t); m.Encryption != f.enc || m.Verdict != f.verdict {
+				t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", m.Encryption, m.Verdict, m.VerdictReason, f.enc, f.verdict)
 			}
 			s.drain(t)
-			if r := s.badReasons(t); len(r) != 0 {
-				t.Fatalf("bad: %q", r)
-			}
+			s.noBad(t)
 			for _, who := range []string{"ann", "bob"} {
 				box := s.mailbox(t, who+"@subs.test")
 				if len(box) != 1 {

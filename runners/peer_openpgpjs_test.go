@@ -1,12 +1,9 @@
 package runners
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/sitetest"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -24,9 +22,8 @@ import (
 // (installed by test/setup.sh with npm ci): one Node process per test
 // serves its commands (peer.mjs serve), in dir, where its keys are.
 type openpgpJS struct {
-	dir string
-	in  io.WriteCloser
-	out *bufio.Reader
+	dir  string
+	peer *sitetest.Peer
 }
 
 func newOpenPGPJS(t *testing.T) *openpgpJS {
@@ -44,22 +41,7 @@ func newOpenPGPJS(t *testing.T) *openpgpJS {
 	p := &openpgpJS{dir: t.TempDir()}
 	cmd := exec.Command("node", filepath.Join(root, "peer.mjs"), "serve")
 	cmd.Dir = p.dir
-	cmd.Stderr = os.Stderr
-	if p.in, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.out = bufio.NewReader(out)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.in.Close()
-		cmd.Wait()
-	})
+	p.peer = sitetest.StartPeer(t, "OpenPGP.js", cmd)
 	return p
 }
 
@@ -71,28 +53,10 @@ func (p *openpgpJS) run(t *testing.T, stdin []byte, args ...string) (out []byte,
 		Args  []string `json:"args"`
 		Stdin []byte   `json:"stdin"`
 	}{args, stdin})
-	if err == nil {
-		_, err = p.in.Write(append(req, '\n'))
-	}
 	if err != nil {
 		t.Fatalf("OpenPGP.js %v: %v", args, err)
 	}
-	line, err := p.out.ReadString('\n')
-	var status, outLen, errLen int
-	if err == nil {
-		_, err = fmt.Sscanf(line, "%d %d %d", &status, &outLen, &errLen)
-	}
-	if err != nil {
-		t.Fatalf("OpenPGP.js %v: no answer: %v", args, err)
-	}
-	buf := make([]byte, outLen+errLen)
-	if _, err := io.ReadFull(p.out, buf); err != nil {
-		t.Fatalf("OpenPGP.js %v: %v", args, err)
-	}
-	if status != 0 {
-		t.Fatalf("OpenPGP.js %v failed: %s", args, buf[outLen:])
-	}
-	return buf[:outLen], string(buf[outLen:])
+	return p.peer.Call(t, args, append(req, '\n'))
 }
 
 func (p *openpgpJS) file(t *testing.T, name string) []byte {
@@ -239,22 +203,11 @@ func ojsPost(t *testing.T, p *openpgpJS, listKey *openpgp.Entity, list, author, 
 	}
 	from := author + "@subs.test"
 	s.deliver(t, queue.SubPost, from, "From: "+author+" <"+from+">\r\nTo: team@lists.test\r\nSubject: Plan\r\nMessage-ID: <ojs@subs.test>\r\n"+string(entity))
-	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := s.Queue(queue.Rules).Pending(queue.All)
-	if len(names) != 1 {
-		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-	}
-	e, _ := s.Queue(queue.Rules).Peek(names[0])
-	if e.Meta.Encryption != f.enc || e.Meta.Verdict != f.verdict {
-		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason, f.enc, f.verdict)
+	if m := s.judged(t); m.Encryption != f.enc || m.Verdict != f.verdict {
+		t.Fatalf("the list judged the post %s/%s (%s), want %s/%s", m.Encryption, m.Verdict, m.VerdictReason, f.enc, f.verdict)
 	}
 	s.drain(t)
-	if r := s.badReasons(t); len(r) != 0 {
-		t.Fatalf("bad: %q", r)
-	}
+	s.noBad(t)
 	if hits := grepTree(t, s.Config.StateDir, "OJS-MARKER"); f.encrypt && len(hits) != 0 {
 		t.Fatalf("plaintext of the encrypted post on disk: %v", hits)
 	}
@@ -360,16 +313,8 @@ func TestRFC9580SampleThroughTheList(t *testing.T) {
 	p.write(t, "list.asc", sample("a3-v6-certificate.asc"))
 	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 	s.deliver(t, queue.SubPost, "ann@subs.test", "From: ann@subs.test\r\nTo: team@lists.test\r\nSubject: Sample\r\nContent-Type: text/plain\r\n\r\n"+string(sample("a8-x25519-aead-ocb.asc")))
-	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
-	if err := l.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	names, _ := s.Queue(queue.Rules).Pending(queue.All)
-	if len(names) != 1 {
-		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
-	}
-	if e, _ := s.Queue(queue.Rules).Peek(names[0]); e.Meta.Encryption != "pgp-inline" || e.Meta.Verdict != "none" {
-		t.Fatalf("the list judged the sample %s/%s (%s), want pgp-inline/none", e.Meta.Encryption, e.Meta.Verdict, e.Meta.VerdictReason)
+	if m := s.judged(t); m.Encryption != "pgp-inline" || m.Verdict != "none" {
+		t.Fatalf("the list judged the sample %s/%s (%s), want pgp-inline/none", m.Encryption, m.Verdict, m.VerdictReason)
 	}
 	s.drain(t)
 	if hits := grepTree(t, s.Config.StateDir, "Hello, world!"); len(hits) != 0 {

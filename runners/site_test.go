@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,11 +11,10 @@ import (
 	"time"
 
 	"cloister/internal/config"
-	"cloister/internal/seal"
 	"cloister/internal/site"
+	"cloister/internal/sitetest"
 	"cloister/internal/smtpsink"
 	"cloister/keyring"
-	"cloister/lists"
 	"cloister/queue"
 )
 
@@ -39,52 +36,13 @@ func newTestSite(t testing.TB) *testSite {
 // file system on it.
 func newTestSiteWith(t testing.TB, prepare func(stateDir string)) *testSite {
 	t.Helper()
-	dir := t.TempDir()
-	if prepare != nil {
-		prepare(filepath.Join(dir, "state"))
-	}
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
-	cfg, err := config.Parse([]byte("state_dir = \"" + filepath.Join(dir, "state") + "\"\ndomain = \"lists.test\"\nsmtp_addr = \"" + sink.Addr + "\"\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "queue-key")
-	if err := seal.Generate(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	cfg.QueueKeyFile = keyFile
-	logs := &bytes.Buffer{}
-	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList("team@lists.test", time.Now())
-		if err != nil {
-			return err
+	st := sitetest.New(t, func(t testing.TB, dir, smtpAddr string) *config.Config {
+		if prepare != nil {
+			prepare(filepath.Join(dir, "state"))
 		}
-		l.Description = "The team"
-		if err := tx.CreateList(l); err != nil {
-			return err
-		}
-		for _, m := range []*lists.Member{
-			{Address: "ann@subs.test", Roles: []lists.Role{lists.RoleOwner, lists.RoleMember}},
-			{Address: "bob@subs.test"},
-			{Address: "cat@subs.test", Name: "Cat"},
-		} {
-			if err := tx.AddMember(l.Address, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return sitetest.Config(t, dir, smtpAddr)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := st.Site
 	// No test reaches the network by accident: key fetches fail unless a
 	// test sets its own FetchKey (resend_fetch_test.go).
 	s.FetchKey = func(context.Context, string) (*keyring.Fetched, error) {
@@ -96,16 +54,7 @@ func newTestSiteWith(t testing.TB, prepare func(stateDir string)) *testSite {
 			t.Errorf("%d panics recovered", n)
 		}
 	})
-	return &testSite{Site: s, sink: sink, logs: logs}
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	if testing.Verbose() {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
+	return &testSite{Site: s, sink: st.Sink, logs: st.Logs}
 }
 
 // deliver queues a message as cmd/deliver does.
@@ -118,6 +67,34 @@ func (s *testSite) deliver(t *testing.T, rcptSub, sender string, msg string) str
 		t.Fatal(err)
 	}
 	return name
+}
+
+// judged runs the incoming runner once over the queued posts and returns
+// the meta of the one post it passed to the rules queue (how the list
+// judged it), failing the test unless exactly one is there.
+func (s *testSite) judged(t *testing.T) *queue.Meta {
+	t.Helper()
+	l := &Loop{Site: s.Site, Runner: Incoming{}, Slice: queue.All, Once: true}
+	if err := l.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := s.Queue(queue.Rules).Pending(queue.All)
+	if len(names) != 1 {
+		t.Fatalf("rules holds %v; bad: %q", names, s.badReasons(t))
+	}
+	e, err := s.Queue(queue.Rules).Peek(names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Meta
+}
+
+// noBad fails the test if any entry went to the bad queue.
+func (s *testSite) noBad(t *testing.T) {
+	t.Helper()
+	if r := s.badReasons(t); len(r) != 0 {
+		t.Fatalf("bad: %q", r)
+	}
 }
 
 func (s *testSite) drain(t *testing.T) {

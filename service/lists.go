@@ -204,6 +204,15 @@ func (s *Service) ListList(ctx context.Context, a Actor, req ListListRequest) ([
 	if err := s.authorize(a, opListList, nil); err != nil {
 		return nil, err
 	}
+	return s.visibleLists(a)
+}
+
+// visibleLists is the one lookup of the list directory: the lists an actor
+// may know of (a site admin or a token that reads the list: every one,
+// with its member count; a person: the advertised ones and those they have
+// a role on; an anonymous visitor: the advertised ones). The caller has
+// authorized the actor.
+func (s *Service) visibleLists(a Actor) ([]ListSummary, error) {
 	var out []ListSummary
 	err := s.site.Lists.View(func(tx *lists.Tx) error {
 		all, err := tx.Lists()

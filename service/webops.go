@@ -51,23 +51,7 @@ func (s *Service) Directory(ctx context.Context, a Actor) ([]ListSummary, error)
 	if a.Address != "" || !a.isPerson() {
 		return s.ListList(ctx, a, ListListRequest{})
 	}
-	var out []ListSummary
-	err := s.site.Lists.View(func(tx *lists.Tx) error {
-		all, err := tx.Lists()
-		if err != nil {
-			return err
-		}
-		for _, l := range all {
-			if l.Settings.Advertised {
-				out = append(out, ListSummary{Address: l.Address, Description: l.Description, Advertised: true, Members: -1})
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, internal(err, "read the lists")
-	}
-	return out, nil
+	return s.visibleLists(a)
 }
 
 // About returns the public page of a list. A list that is not advertised

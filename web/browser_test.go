@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"cloister/internal/sitetest"
 
-	"cloister/internal/testdirs"
+	"github.com/chromedp/chromedp"
 )
 
 var (
@@ -43,16 +43,12 @@ func cloisterBin(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		builtBin = filepath.Join(dir, "cloister")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/cloister")
-		cmd.Dir = testdirs.Root(t)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = err
-			builtBin = string(out)
-		}
+		var bins sitetest.Binaries
+		bins, buildErr = sitetest.Build(dir)
+		builtBin = bins.Cloister
 	})
 	if buildErr != nil {
-		t.Fatalf("build cloister: %v\n%s", buildErr, builtBin)
+		t.Fatalf("build cloister: %v", buildErr)
 	}
 	return builtBin
 }
@@ -228,16 +224,7 @@ var linkLine = regexp.MustCompile(`(?m)^    (https://\S+/login/token\?code=[a-z2
 // mail to addr.
 func (ws *webSite) lastLink(t *testing.T, addr string) string {
 	t.Helper()
-	ws.drain(t)
-	box := ws.mailbox(t, addr)
-	if len(box) == 0 {
-		t.Fatalf("no mail for %s", addr)
-	}
-	m := linkLine.FindSubmatch(box[len(box)-1])
-	if m == nil {
-		t.Fatalf("no login link in the mail:\n%s", box[len(box)-1])
-	}
-	return string(m[1])
+	return ws.lastMatch(t, addr, linkLine, "login link")
 }
 
 func TestBrowserLoginByEmailToken(t *testing.T) {

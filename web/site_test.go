@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,9 +21,9 @@ import (
 	"cloister/internal/config"
 	"cloister/internal/seal"
 	"cloister/internal/site"
+	"cloister/internal/sitetest"
 	"cloister/internal/smtpsink"
 	"cloister/keyring"
-	"cloister/lists"
 	"cloister/runners"
 )
 
@@ -61,51 +59,22 @@ type webSite struct {
 
 func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 	t.Helper()
-	dir := t.TempDir()
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
-	cfgPath := writeConfig(t, dir, sink.Addr)
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &bytes.Buffer{}
-	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := keyring.OpenSite(cfg)
+	var cfgPath string
+	st := sitetest.New(t, func(t testing.TB, dir, smtpAddr string) *config.Config {
+		cfgPath = writeConfig(t, dir, smtpAddr)
+		cfg, err := config.Load(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	})
+	s := st.Site
+	k, err := keyring.OpenSite(s.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { k.Close() })
 	s.Keys = k
-	err = s.Lists.Update(func(tx *lists.Tx) error {
-		l, err := lists.NewList("team@lists.test", time.Now())
-		if err != nil {
-			return err
-		}
-		l.Description = "The team"
-		if err := tx.CreateList(l); err != nil {
-			return err
-		}
-		for _, m := range []*lists.Member{
-			{Address: "ann@subs.test", Roles: []lists.Role{lists.RoleOwner, lists.RoleMember}},
-			{Address: "bob@subs.test"},
-			{Address: "cat@subs.test", Name: "Cat"},
-		} {
-			if err := tx.AddMember(l.Address, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &clock{}
 	opts := Options{Now: c.now}
 	if tlsFiles.ClientCA != "" {
@@ -125,12 +94,12 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 	ts.TLS = tcfg
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
-	return &webSite{Site: s, keys: k, sink: sink, srv: srv, ts: ts, clock: c, logs: logs, config: cfgPath}
+	return &webSite{Site: s, keys: k, sink: st.Sink, srv: srv, ts: ts, clock: c, logs: st.Logs, config: cfgPath}
 }
 
 // writeConfig writes the site's cloister.toml (with its queue key and
 // keyring passphrase files) into dir and returns its path.
-func writeConfig(t *testing.T, dir, smtpAddr string) string {
+func writeConfig(t testing.TB, dir, smtpAddr string) string {
 	t.Helper()
 	qk := filepath.Join(dir, "queue-key")
 	if err := seal.Generate(qk); err != nil {
@@ -161,15 +130,6 @@ func writeConfig(t *testing.T, dir, smtpAddr string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	if testing.Verbose() {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
 }
 
 // drain runs the runners until every queue is empty (the mails leave).
@@ -278,16 +238,25 @@ func (b *browser) askLogin(addr string) {
 	}
 }
 
+// lastCode delivers the mail and returns the login code of the last mail
+// to addr.
 func (ws *webSite) lastCode(t *testing.T, addr string) string {
+	t.Helper()
+	return ws.lastMatch(t, addr, codeLine, "login code")
+}
+
+// lastMatch delivers the mail and returns the first group of re in the
+// last mail to addr, failing the test (naming what) if there is none.
+func (ws *webSite) lastMatch(t *testing.T, addr string, re *regexp.Regexp, what string) string {
 	t.Helper()
 	ws.drain(t)
 	box := ws.mailbox(t, addr)
 	if len(box) == 0 {
 		t.Fatalf("no mail for %s", addr)
 	}
-	m := codeLine.FindSubmatch(box[len(box)-1])
+	m := re.FindSubmatch(box[len(box)-1])
 	if m == nil {
-		t.Fatalf("no login code in the mail:\n%s", box[len(box)-1])
+		t.Fatalf("no %s in the mail:\n%s", what, box[len(box)-1])
 	}
 	return string(m[1])
 }

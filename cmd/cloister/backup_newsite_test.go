@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/internal/config"
-	"cloister/internal/smtpsink"
-	"cloister/queue"
+	"cloister/internal/sitetest"
 	"cloister/replay"
 )
 
@@ -22,41 +20,10 @@ import (
 // the notices. init --force over the restored site keeps its configuration.
 func TestBackupRestoresIntoNewSite(t *testing.T) {
 	dir := t.TempDir()
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	site := func(name string) (cfgPath string, run func(args ...string) string) {
-		state := filepath.Join(dir, name)
-		if out, err := cli(t, "init", "--state-dir", state, "--domain", "lists.test", "--smtp", sink.Addr); err != nil {
-			t.Fatalf("init %s: %v\n%s", name, err, out)
-		}
-		cfgPath = filepath.Join(state, "cloister.toml")
-		return cfgPath, func(args ...string) string {
-			t.Helper()
-			out, err := cli(t, append([]string{"--config", cfgPath}, args...)...)
-			if err != nil {
-				t.Fatalf("%s: cloister %s: %v\n%s", name, strings.Join(args, " "), err, out)
-			}
-			return out
-		}
-	}
-	post := func(cfgPath, from, subject string) {
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
+	post := func(s *sitetest.CLISite, from, subject string) {
 		t.Helper()
-		cfg, err := config.Load(cfgPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, err := queue.Open(cfg.QueueRoot(), queue.In)
-		if err != nil {
-			t.Fatal(err)
-		}
-		meta := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubPost, Sender: from, Recipient: "team@lists.test", Received: time.Now().UTC()}
-		msg := "From: " + from + "\nTo: team@lists.test\nSubject: " + subject + "\nMessage-ID: <" + strings.ReplaceAll(subject, " ", "-") + "@subs.test>\n\n" + subject + " body\n"
-		if _, err := in.EnqueueBytes(meta, []byte(msg)); err != nil {
-			t.Fatal(err)
-		}
+		s.Post("team@lists.test", from, "From: "+from+"\nTo: team@lists.test\nSubject: "+subject+"\nMessage-ID: <"+strings.ReplaceAll(subject, " ", "-")+"@subs.test>\n\n"+subject+" body\n")
 	}
 	mailbox := func(addr string) string {
 		box, err := sink.Mailbox(addr)
@@ -66,14 +33,11 @@ func TestBackupRestoresIntoNewSite(t *testing.T) {
 		return string(bytes.Join(box, []byte("\n--next--\n")))
 	}
 
-	oldCfg, oldRun := site("old")
-	oldRun("list", "create", "team", "--owner", "ann@subs.test")
-	oldRun("member", "add", "team", "bob@subs.test")
+	oldSite := cliSite(t, filepath.Join(dir, "old"), sink.Addr)
+	oldRun := oldSite.Run
+	oldSite.CreateTeam()
 	oldRun("member", "set", "team", "bob@subs.test", "--delivery", "digest")
-	old, err := config.Load(oldCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := oldSite.LoadConfig()
 	// Templates: the site's rule-chain rejection notice, and one file of the list's own.
 	writeFile := func(path, content string) {
 		t.Helper()
@@ -87,7 +51,7 @@ func TestBackupRestoresIntoNewSite(t *testing.T) {
 	writeFile(filepath.Join(old.StateDir, "templates", "en", "reject.tmpl"), "Subject: Site-made refusal for {{.List}}\n\nSITE-TEMPLATE-BODY {{.Reason}}\n")
 	writeFile(filepath.Join(old.StateDir, "templates", "team@lists.test", "en", "held.tmpl"), "Subject: List-made held notice\n\nLIST-TEMPLATE-BODY\n")
 	// A post that waits for bob's digest (30 KB or a day: not due).
-	post(oldCfg, "ann@subs.test", "Before the backup")
+	post(oldSite, "ann@subs.test", "Before the backup")
 	oldRun("runners", "--once")
 	if strings.Contains(mailbox("bob@subs.test"), "Before the backup") {
 		t.Fatal("the digest went out before the backup: the test proves nothing")
@@ -99,11 +63,9 @@ func TestBackupRestoresIntoNewSite(t *testing.T) {
 	bk := filepath.Join(dir, "backup")
 	oldRun("backup", bk)
 
-	newCfg, newRun := site("new")
-	fresh, err := config.Load(newCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	freshSite := cliSite(t, filepath.Join(dir, "new"), sink.Addr)
+	newCfg, newRun := freshSite.Config, freshSite.Run
+	fresh := freshSite.LoadConfig()
 	// The old site's secrets go back in place of the new ones.
 	for _, pair := range [][2]string{{old.KeyringPassphraseFile, fresh.KeyringPassphraseFile}, {old.QueueKeyFile, fresh.QueueKeyFile}} {
 		b, err := os.ReadFile(pair[0])
@@ -129,7 +91,7 @@ func TestBackupRestoresIntoNewSite(t *testing.T) {
 
 	t.Run("the waiting digest post goes out in the next digest", func(t *testing.T) {
 		newRun("list", "set", "team", "digest_size_kb", "1")
-		post(newCfg, "ann@subs.test", "After the restore "+strings.Repeat("x", 600))
+		post(freshSite, "ann@subs.test", "After the restore "+strings.Repeat("x", 600))
 		newRun("runners", "--once")
 		box := mailbox("bob@subs.test")
 		if !strings.Contains(box, "Before the backup body") || !strings.Contains(box, "After the restore") {
@@ -143,7 +105,7 @@ func TestBackupRestoresIntoNewSite(t *testing.T) {
 		}
 	})
 	t.Run("the site's and the list's templates are kept", func(t *testing.T) {
-		post(newCfg, "mallory@outside.test", "From an outsider")
+		post(freshSite, "mallory@outside.test", "From an outsider")
 		newRun("runners", "--once")
 		if box := mailbox("mallory@outside.test"); !strings.Contains(box, "Subject: Site-made refusal for team@lists.test") || !strings.Contains(box, "SITE-TEMPLATE-BODY") {
 			t.Fatalf("the outsider's notice is not the site's template:\n%s", box)

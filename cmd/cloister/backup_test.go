@@ -7,10 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"cloister/internal/config"
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 	"cloister/queue"
 )
 
@@ -19,39 +17,13 @@ import (
 // members, and the restored site has its list back.
 func TestBackupRestoreProcessesQueuedPost(t *testing.T) {
 	dir := t.TempDir()
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
 	state := filepath.Join(dir, "state")
-	if out, err := cli(t, "init", "--state-dir", state, "--domain", "lists.test", "--smtp", sink.Addr); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
-	cfgPath := filepath.Join(state, "cloister.toml")
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := cli(t, append([]string{"--config", cfgPath}, args...)...)
-		if err != nil {
-			t.Fatalf("cloister %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
-	run("list", "create", "team", "--owner", "ann@subs.test")
-	run("member", "add", "team", "bob@subs.test")
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := queue.Open(cfg.QueueRoot(), queue.In)
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubPost, Sender: "bob@subs.test", Recipient: "team@lists.test", Received: time.Now().UTC()}
-	post := "From: bob@subs.test\nTo: team@lists.test\nSubject: Restored\nMessage-ID: <restored@subs.test>\n\nRESTORE-MARKER\n"
-	if _, err := in.EnqueueBytes(meta, []byte(post)); err != nil {
-		t.Fatal(err)
-	}
+	s := cliSite(t, state, sink.Addr)
+	cfgPath, run := s.Config, s.Run
+	s.CreateTeam()
+	cfg := s.LoadConfig()
+	s.Post("team@lists.test", "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: Restored\nMessage-ID: <restored@subs.test>\n\nRESTORE-MARKER\n")
 
 	bk := filepath.Join(dir, "backup")
 	run("backup", bk)

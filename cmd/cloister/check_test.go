@@ -7,19 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 )
 
 // withMTA points a site's smtp_addr at an in-process SMTP sink, so that
 // check finds its MTA.
 func withMTA(t *testing.T, cfg string) {
 	t.Helper()
-	sink, err := smtpsink.Start(filepath.Join(t.TempDir(), "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
-	setSMTP(t, cfg, sink.Addr)
+	setSMTP(t, cfg, sitetest.StartSink(t, filepath.Join(t.TempDir(), "mail")).Addr)
 }
 
 // setSMTP rewrites the smtp_addr line of a site's cloister.toml.

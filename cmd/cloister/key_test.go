@@ -59,24 +59,7 @@ func TestKeyCLI(t *testing.T) {
 		t.Fatalf("export: %q", pub)
 	}
 
-	home, err := os.MkdirTemp("", "kcli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	gpg := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("gpg %v: %v", args, err)
-		}
-		return string(b)
-	}
+	gpg := gpgHome(t)
 	gpg(pub, "--import")
 	if cols := gpg("", "--with-colons", "--list-keys", fpr); !strings.Contains(cols, "team@lists.test") {
 		t.Fatalf("gpg does not list the exported key:\n%s", cols)

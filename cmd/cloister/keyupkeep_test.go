@@ -4,38 +4,22 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"cloister/internal/gnupg"
 	"cloister/internal/testca"
 )
 
-// gpgHome is a temporary GnuPG home for the CLI tests; gpg runs a command
-// in it and fails the test on error.
+// gpgHome is a temporary GnuPG home for the CLI tests (internal/gnupg);
+// gpg runs a command in it and fails the test on error.
 func gpgHome(t *testing.T) func(stdin string, args ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("gpg"); err != nil {
-		t.Fatalf("gpg is required (apt-get install -y gnupg): %v", err)
-	}
-	home, err := os.MkdirTemp("", "kup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
+	h := gnupg.New(t)
 	return func(stdin string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("gpg %v: %v", args, err)
-		}
-		return string(b)
+		return string(h.Run([]byte(stdin), args...))
 	}
 }
 

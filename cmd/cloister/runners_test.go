@@ -5,10 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"cloister/internal/config"
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 	"cloister/queue"
 )
 
@@ -18,40 +16,18 @@ import (
 // posts reach the member once.
 func TestRunnersOnceRecoversClaims(t *testing.T) {
 	dir := t.TempDir()
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	state := filepath.Join(dir, "state")
-	if out, err := cli(t, "init", "--state-dir", state, "--domain", "lists.test", "--smtp", sink.Addr); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
-	cfgPath := filepath.Join(state, "cloister.toml")
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := cli(t, append([]string{"--config", cfgPath}, args...)...); err != nil {
-			t.Fatalf("cloister %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("list", "create", "team", "--owner", "ann@subs.test")
-	run("member", "add", "team", "bob@subs.test")
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
+	s := cliSite(t, filepath.Join(dir, "state"), sink.Addr)
+	s.CreateTeam()
+	cfg := s.LoadConfig()
 	for i, qn := range []string{queue.In, queue.Out} {
-		q, err := queue.Open(cfg.QueueRoot(), qn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		meta := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubPost, Sender: "ann@subs.test",
-			Recipient: "team@lists.test", Received: time.Now().UTC()}
+		meta := sitetest.PostMeta("team@lists.test", "ann@subs.test")
 		if qn == queue.Out {
 			meta.Kind, meta.Recipients = "post", []string{"bob@subs.test"}
 		}
 		post := "From: ann@subs.test\nTo: team@lists.test\nSubject: Claimed\nMessage-ID: <claimed" + qn + "@subs.test>\n\nCLAIMED-" + qn + "\n"
-		name, err := q.EnqueueBytes(meta, []byte(post))
+		name := s.Enqueue(qn, meta, post)
+		q, err := queue.Open(cfg.QueueRoot(), qn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +35,7 @@ func TestRunnersOnceRecoversClaims(t *testing.T) {
 			t.Fatalf("claim %d: %v", i, err)
 		}
 	}
-	run("runners", "--once")
+	s.Run("runners", "--once")
 	box, err := sink.Mailbox("bob@subs.test")
 	if err != nil {
 		t.Fatal(err)

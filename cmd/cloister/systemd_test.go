@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cloister/internal/sitetest"
 )
 
 // cli runs one cloister command in this process, as the binary would.
@@ -28,11 +30,14 @@ func cli(t *testing.T, args ...string) (string, error) {
 // newSite creates a site in a temp dir and returns its config path.
 func newSite(t *testing.T) string {
 	t.Helper()
-	state := filepath.Join(t.TempDir(), "state")
-	if out, err := cli(t, "init", "--state-dir", state, "--domain", "lists.test", "--smtp", "127.0.0.1:1"); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
-	return filepath.Join(state, "cloister.toml")
+	return cliSite(t, filepath.Join(t.TempDir(), "state"), "127.0.0.1:1").Config
+}
+
+// cliSite makes a site in state with `cloister init` (mail to smtpAddr),
+// the commands run in process.
+func cliSite(t *testing.T, state, smtpAddr string) *sitetest.CLISite {
+	t.Helper()
+	return sitetest.Init(t, func(args ...string) (string, error) { return cli(t, args...) }, state, smtpAddr)
 }
 
 // listenNotify is a fake $NOTIFY_SOCKET; it returns what systemd would

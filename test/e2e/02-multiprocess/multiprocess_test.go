@@ -23,18 +23,14 @@ import (
 	"testing"
 	"time"
 
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 	"cloister/test/e2e/harness"
 )
 
 func TestEveryRunnerItsOwnProcess(t *testing.T) {
 	dir := harness.WorkDir(t)
 	bins := harness.Build(t, filepath.Join(dir, "bin"))
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
 	state := filepath.Join(dir, "state")
 	cfg := filepath.Join(state, "cloister.toml")
 	env := []string{"CLOISTER_CONFIG=" + cfg}

@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 	"cloister/runners"
 	"cloister/test/e2e/harness"
 )
@@ -103,16 +103,11 @@ func startSupervisor(t *testing.T, cloister, cfgPath string) (*exec.Cmd, *logBuf
 func TestSupervisorRestartsAndStops(t *testing.T) {
 	dir := t.TempDir()
 	bins := harness.Build(t, filepath.Join(dir, "bin"))
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
 	state := filepath.Join(dir, "state")
-	harness.Run(t, nil, bins.Cloister, "init", "--state-dir", state, "--domain", "lists.test", "--smtp", sink.Addr)
-	cfgPath := filepath.Join(state, "cloister.toml")
-	harness.Run(t, nil, bins.Cloister, "--config", cfgPath, "list", "create", "team", "--owner", "ann@subs.test")
-	harness.Run(t, nil, bins.Cloister, "--config", cfgPath, "member", "add", "team", "bob@subs.test")
+	site := harness.Init(t, bins.Cloister, state, sink.Addr)
+	cfgPath := site.Config
+	site.CreateTeam()
 
 	sv, out, pids := startSupervisor(t, bins.Cloister, cfgPath)
 	for _, r := range runners.All {

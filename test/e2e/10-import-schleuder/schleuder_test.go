@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 	"cloister/test/e2e/harness"
 )
 
@@ -76,11 +76,7 @@ puts list.fingerprint
 	before := harness.Run(t, nil, "sqlite3", filepath.Join(sch, "db.sqlite"), "select count(*) from subscriptions")
 
 	bins := harness.Build(t, filepath.Join(dir, "bin"))
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
 	state := filepath.Join(dir, "state")
 	harness.Run(t, nil, bins.Cloister, "init", "--state-dir", state, "--domain", "lists.example.test", "--smtp", sink.Addr)
 	cl := func(args ...string) string {

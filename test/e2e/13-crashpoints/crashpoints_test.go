@@ -31,6 +31,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/sitetest"
 	"cloister/internal/smtpsink"
 	"cloister/queue"
 	"cloister/runners"
@@ -102,11 +103,7 @@ type crashCase struct {
 }
 
 func newCase(t *testing.T, bins harness.Binaries, dir string, defer450 bool) *crashCase {
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
 	c := &crashCase{t: t, bins: bins, state: filepath.Join(dir, "state"), sink: sink, defer450: defer450}
 	c.env = []string{"CLOISTER_CONFIG=" + filepath.Join(c.state, "cloister.toml")}
 	harness.Run(t, nil, bins.Cloister, "init", "--state-dir", c.state, "--domain", "lists.test", "--smtp", sink.Addr)

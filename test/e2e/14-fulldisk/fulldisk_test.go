@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"cloister/internal/smtpsink"
+	"cloister/internal/sitetest"
 	"cloister/test/e2e/harness"
 )
 
@@ -33,11 +33,7 @@ type runnerState struct {
 func TestRunnerStartedOnFullDiskReportsWaiting(t *testing.T) {
 	dir := harness.WorkDir(t)
 	bins := harness.Build(t, filepath.Join(dir, "bin"))
-	sink, err := smtpsink.Start(filepath.Join(dir, "mail"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := sitetest.StartSink(t, filepath.Join(dir, "mail"))
 	state := filepath.Join(dir, "state")
 	if err := os.MkdirAll(state, 0o750); err != nil {
 		t.Fatal(err)

@@ -19,13 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"cloister/internal/testdirs"
+	"cloister/internal/sitetest"
 )
 
 // Binaries are the built cloister and deliver.
-type Binaries struct {
-	Cloister, Deliver string
-}
+type Binaries = sitetest.Binaries
 
 // Build compiles cmd/cloister and cmd/deliver into dir (which must be
 // readable by the cloister user, since Postfix runs deliver as it).
@@ -38,15 +36,9 @@ func Build(t *testing.T, dir string) Binaries {
 // themselves at the crash points queue.CrashAtEnv names).
 func BuildTags(t *testing.T, dir string, tags ...string) Binaries {
 	t.Helper()
-	root := testdirs.Root(t)
-	b := Binaries{Cloister: filepath.Join(dir, "cloister"), Deliver: filepath.Join(dir, "deliver")}
-	for out, pkg := range map[string]string{b.Cloister: "./cmd/cloister", b.Deliver: "./cmd/deliver"} {
-		cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", out, pkg)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build links them
-		if o, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", pkg, err, o)
-		}
+	b, err := sitetest.Build(dir, tags...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return b
 }
@@ -337,4 +329,18 @@ func mailboxMap(mailboxes []string, format string) (string, []string) {
 	}
 	sort.Strings(domains)
 	return b.String(), domains
+}
+
+// Init makes a site in state with the built cloister's init (domain
+// lists.test, mail to smtpAddr); its commands run the binary as an
+// operator runs it.
+func Init(t *testing.T, cloister, state, smtpAddr string) *sitetest.CLISite {
+	t.Helper()
+	return sitetest.Init(t, func(args ...string) (string, error) {
+		out, errOut, err := RunErr(nil, nil, cloister, args...)
+		if err != nil {
+			return out + errOut, err
+		}
+		return out, nil
+	}, state, smtpAddr)
 }

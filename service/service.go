@@ -92,6 +92,7 @@ type API interface {
 	ListShow(ctx context.Context, a Actor, req ListRef) (ListInfo, error)
 	ListCreate(ctx context.Context, a Actor, req ListCreateRequest) (ListInfo, error)
 	ListDelete(ctx context.Context, a Actor, req ListRef) error
+	ApplyImport(ctx context.Context, a Actor, req ImportPlanRequest) (ImportPlanResult, error)
 	ListSet(ctx context.Context, a Actor, req ListSetRequest) (ListInfo, error)
 	ListApplyStyle(ctx context.Context, a Actor, req ListStyleRequest) (ListInfo, error)
 	StyleList(ctx context.Context, a Actor) ([]StyleInfo, error)

@@ -42,10 +42,17 @@ token made by "cloister token create". SIGTERM stops it gracefully.`,
 				return err
 			}
 			svc := runners.Service(s)
-			h := api.New(svc, token.Open(s.Config.ListsDB()), api.Options{
+			tokens := token.Open(s.Config.ListsDB())
+			// The failed authentications are kept in cloister.db, so that a
+			// restart does not reset the rate limit.
+			limiter := &api.Limiter{Failures: authFailures, Window: api.DefaultAuthWindow, Store: tokens}
+			if err := limiter.Load(); err != nil {
+				return err
+			}
+			h := api.New(svc, tokens, api.Options{
 				Log:     s.Log,
 				MaxBody: maxBodyKB << 10,
-				Limiter: &api.Limiter{Failures: authFailures, Window: api.DefaultAuthWindow},
+				Limiter: limiter,
 			})
 			srv := api.Server(h, s.Log)
 			var ln net.Listener

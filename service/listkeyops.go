@@ -51,10 +51,6 @@ func (s *Service) ListKeyGenerate(ctx context.Context, a Actor, req ListKeyGener
 	if err := s.authorize(a, opListKeyGenerate, nil); err != nil {
 		return ListKeyResult{}, err
 	}
-	// A key is made for a list that exists, never ahead of one.
-	if _, err := s.loadList(req.List); err != nil {
-		return ListKeyResult{}, err
-	}
 	k, err := s.openKeyring()
 	if err != nil {
 		return ListKeyResult{}, wrapf(err, CodeUnavailable, "the keyring cannot be opened")
@@ -96,9 +92,6 @@ func (s *Service) ListKeyImport(ctx context.Context, a Actor, req ListKeyImportR
 	list := s.listAddress(req.List)
 	defer func() { s.audit(a, opListKeyImport, list, req.Kind, err) }()
 	if err := s.authorize(a, opListKeyImport, nil); err != nil {
-		return ListKeyResult{}, err
-	}
-	if _, err := s.loadList(req.List); err != nil {
 		return ListKeyResult{}, err
 	}
 	if len(req.Key) == 0 {

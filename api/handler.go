@@ -185,7 +185,9 @@ func (h *Handler) authenticate(r *http.Request) (service.Actor, error) {
 		return service.Actor{}, apiError(CodeRateLimited, "too many failed authentications; try again later")
 	}
 	fail := func(reason string, msg string) (service.Actor, error) {
-		h.opts.Limiter.Fail(client)
+		if err := h.opts.Limiter.Fail(client); err != nil {
+			h.opts.Log.Error("api failed authentication not stored", "client", client, "err", err)
+		}
 		h.opts.Log.Warn("api authentication failed", "client", client, "path", r.URL.Path, "reason", reason)
 		return service.Actor{}, apiError("unauthenticated", msg)
 	}

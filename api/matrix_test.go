@@ -38,6 +38,7 @@ type endpoint struct {
 const (
 	ok        = http.StatusOK
 	created   = http.StatusCreated
+	accepted  = http.StatusAccepted
 	forbidden = http.StatusForbidden
 	notFound  = http.StatusNotFound
 	// badRequest: authorized, then refused for its content.
@@ -77,6 +78,17 @@ var matrix = []endpoint{
 	{"bounces", "GET", "/v1/lists/team@lists.test/bounces", "", "", [columns]int{ok, ok, ok, ok, forbidden}, ""},
 	{"queues", "GET", "/v1/queues", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
 	{"queue entries", "GET", "/v1/queues/bad", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"list import", "POST", "/v1/imports", "application/json", `{"plan":{"Address":"imp%d@lists.test","Style":"discussion"}}`, [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"list key generate", "POST", "/v1/lists/team@lists.test/listkeys", "application/json", `{"kind":"no-such-kind"}`, [columns]int{badRequest, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"list key import", "POST", "/v1/lists/team@lists.test/listkeys/import", "application/json", `{"kind":"openpgp","key":"bm90IGEga2V5"}`, [columns]int{badRequest, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"list key revoke", "DELETE", "/v1/lists/team@lists.test/listkeys/0123456789ABCDEF", "", "", [columns]int{notFound, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"keyring rekey", "POST", "/v1/keyring/rekey", "application/json", `{"passphrase":""}`, [columns]int{badRequest, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"key bulk import", "POST", "/v1/keys/import", "application/pgp-keys", "not keys", [columns]int{badRequest, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"key expiry notices", "POST", "/v1/keys/expiry-notices", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"key request decide", "POST", "/v1/lists/team@lists.test/keyrequests/nosuch%d", "application/json", `{"approve":false}`, [columns]int{badRequest, badRequest, forbidden, forbidden, forbidden}, ""},
+	{"queue requeue", "POST", "/v1/queues/bad/requeue", "application/json", `{"entries":["nosuch%d"]}`, [columns]int{notFound, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"held expire", "POST", "/v1/held/expire", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
+	{"subscribe an address", "POST", "/v1/lists/team@lists.test/subscriptions", "application/json", `{"address":"s%d@subs.test"}`, [columns]int{accepted, accepted, forbidden, forbidden, forbidden}, ""},
 	{"audit of the list", "GET", "/v1/audit?list=team@lists.test", "", "", [columns]int{ok, ok, ok, ok, forbidden}, ""},
 	{"audit of the site", "GET", "/v1/audit", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
 }

@@ -13,7 +13,8 @@ import (
 // remote mode (cloister --api ... --token-file ...) against the real
 // daemon, over the Unix socket and over TLS with a pinned certificate, from
 // a directory with no configuration: create with a style, settings, members,
-// import, export, delete. The daemon's site changes, and its audit log
+// import, export, a list key made and revoked on the server, the site's
+// chores, delete. The daemon's site changes, and its audit log
 // names the API.
 func TestCLIRemoteLifecycle(t *testing.T) {
 	s := newSite(t)
@@ -49,12 +50,26 @@ func TestCLIRemoteLifecycle(t *testing.T) {
 				{[]string{"member", "remove", list, "ann@subs.test"}, "", ""},
 				{[]string{"member", "export", list, "--csv"}, "", "dave@subs.test,Dave"},
 				{[]string{"audit", "--list", list}, "", "member.import"},
+				{[]string{"key", "generate", list}, "", "OpenPGP key"},
+				{[]string{"key", "revoke", list, "{fpr}"}, "", "revoked OpenPGP key"},
+				{[]string{"held", "expire"}, "", "expired 0 held posts"},
+				{[]string{"key", "check-expiry"}, "", "queued"},
 				{[]string{"list", "delete", list, "--yes"}, "", "deleted"},
 			}
+			fpr := ""
 			for _, st := range steps {
+				for i, a := range st.args {
+					if a == "{fpr}" {
+						st.args[i] = fpr
+					}
+				}
 				out, err := remoteCLI(t, tr.api, st.stdin, st.args...)
 				if err != nil || !strings.Contains(out, st.want) {
 					t.Fatalf("cloister %s: %v\n%s", strings.Join(st.args, " "), err, out)
+				}
+				if st.args[0] == "key" && st.args[1] == "generate" {
+					f := strings.Fields(out)
+					fpr = f[len(f)-1] // the list key made on the server
 				}
 			}
 			// Each step reached the daemon's site: the list is gone there,
@@ -63,7 +78,7 @@ func TestCLIRemoteLifecycle(t *testing.T) {
 				t.Fatalf("the list is still on the site:\n%s", out)
 			}
 			audit := s.run("audit", "--list", list, "--json")
-			for _, op := range []string{"list.create", "list.set", "member.add", "member.import", "member.remove", "list.delete"} {
+			for _, op := range []string{"list.create", "list.set", "member.add", "member.import", "member.remove", "listkey.generate", "listkey.revoke", "list.delete"} {
 				if !strings.Contains(audit, `"op": "`+op+`"`) && !strings.Contains(audit, `"op":"`+op+`"`) {
 					t.Errorf("no %s in the site's audit log:\n%s", op, audit)
 				}

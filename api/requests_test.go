@@ -139,10 +139,14 @@ func TestAuthFailuresRateLimited(t *testing.T) {
 		})
 	}
 
-	// A fresh daemon (the count is per process) lets the good token in.
-	d2 := s.startDaemon("--socket", s.dir+"/api2.sock", "--auth-failures", "3")
-	if r := d2.do(t, good, "GET", "/v1/lists", "", nil); r.status != 200 {
-		t.Fatalf("good token on a fresh daemon: %d %s", r.status, r.body)
+	// A restarted daemon keeps the count (in cloister.db): the client is
+	// still refused, on the socket and over TLS alike.
+	for _, tr := range transports {
+		d2 := s.startDaemon(append(tr.args, "--auth-failures", "3")...)
+		if r := d2.do(t, good, "GET", "/v1/lists", "", nil); r.status != http.StatusTooManyRequests || r.errorCode() != "rate_limited" {
+			t.Fatalf("%s: good token right after a restart: %d %s", tr.name, r.status, r.body)
+		}
+		d2.stop(t)
 	}
 }
 

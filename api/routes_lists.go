@@ -25,6 +25,10 @@ type StyleRequest struct {
 
 func listRoutes() []Route {
 	return []Route{
+		op(http.MethodPost, "/v1/imports", "listImport", "Make a list from an import plan of another list server (cloister import; dry_run only checks it)", ScopeAdmin,
+			func(c *Call, req service.ImportPlanRequest) (service.ImportPlanResult, error) {
+				return c.Svc.ApplyImport(c.Ctx, c.Actor, req)
+			}),
 		op(http.MethodGet, "/v1/lists", "listList", "List the lists (members counted for those the token may read)", ScopeAny,
 			func(c *Call, _ none) ([]service.ListSummary, error) {
 				return c.Svc.ListList(c.Ctx, c.Actor, service.ListListRequest{})

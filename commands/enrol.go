@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -79,9 +80,10 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 		}
 		return done("the key %s is registered for %s", fpr, address)
 	}
-	r := &lists.KeyRequest{List: c.List.Address, Address: address, Key: k.Text, Fingerprint: k.fingerprint(), Mode: mode, Via: via}
-	if err := c.Site.Lists.Update(func(tx *lists.Tx) error { return tx.PutKeyRequest(r) }); err != nil {
-		return failed(err)
+	r, err := c.service().RequestKey(context.Background(), c.actor(), service.KeyRequestPut{
+		List: c.List.Address, Address: address, Key: k.Text, Fingerprint: k.fingerprint(), Mode: mode, Via: via})
+	if err != nil {
+		return serviceResult(err)
 	}
 	owners, err := c.ownersOf(c.List.Address)
 	if err != nil {

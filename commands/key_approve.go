@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,22 +60,17 @@ func keyRefuse(c *Context, id string) Result {
 	return refuseRequest(c, id)
 }
 
-// takeRequest removes the request from the store and returns it with its
-// key, so that two owners deciding at once decide it once.
-func takeRequest(c *Context, id string) (*lists.KeyRequest, *offeredKey, Result) {
-	var r *lists.KeyRequest
-	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
-		var err error
-		if r, err = tx.KeyRequest(c.List.Address, id); err != nil {
-			return err
-		}
-		return tx.DeleteKeyRequest(r.ID)
-	})
+// takeRequest removes the request from the store (through the service,
+// which authorizes and audits it) and returns it with its key, so that two
+// owners deciding at once decide it once.
+func takeRequest(c *Context, id string, refuse bool) (*lists.KeyRequest, *offeredKey, Result) {
+	r, err := c.service().TakeKeyRequest(context.Background(), c.actor(), service.KeyRequestTake{
+		List: c.List.Address, ID: id, Grounds: service.GroundsApproved, Refuse: refuse})
 	if errors.Is(err, lists.ErrNoKeyRequest) {
 		return nil, nil, refused("no key request %s waits on %s (key pending lists them)", id, c.List.Address)
 	}
 	if err != nil {
-		return nil, nil, failed(err)
+		return nil, nil, serviceResult(err)
 	}
 	k, err := parseOffered(r.Key)
 	if err != nil {
@@ -85,7 +81,7 @@ func takeRequest(c *Context, id string) (*lists.KeyRequest, *offeredKey, Result)
 
 // approveRequest binds a request's key to its address and announces it.
 func approveRequest(c *Context, id string) Result {
-	r, k, res := takeRequest(c, id)
+	r, k, res := takeRequest(c, id, false)
 	if r == nil {
 		return res
 	}
@@ -100,7 +96,7 @@ func approveRequest(c *Context, id string) Result {
 
 // refuseRequest drops a request and tells its address.
 func refuseRequest(c *Context, id string) Result {
-	r, k, res := takeRequest(c, id)
+	r, k, res := takeRequest(c, id, true)
 	if r == nil {
 		return res
 	}

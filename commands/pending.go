@@ -1,7 +1,7 @@
 package commands
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,24 +10,16 @@ import (
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/service"
 )
 
 // Token actions of commands that wait: the address concerned confirms
 // (TokenConfirm), or an owner approves (TokenApprove). Returning the token
 // runs the command again with the confirmation or approval recorded.
 const (
-	TokenConfirm = "cmd-confirm"
-	TokenApprove = "cmd-approve"
+	TokenConfirm = service.TokenConfirm
+	TokenApprove = service.TokenApprove
 )
-
-// request is a command waiting for a token, as stored in the token's Data.
-type request struct {
-	Cmd       string   `json:"cmd"`
-	Args      []string `json:"args,omitempty"`
-	Sender    string   `json:"sender"`
-	Method    string   `json:"method"`
-	Confirmed bool     `json:"confirmed,omitempty"`
-}
 
 // MaxRequests bounds the confirmation and approval requests one command
 // mail may cause, so that the list cannot be used to mail many third
@@ -65,15 +57,16 @@ func (c *Context) askConfirmWith(cmd Command, args []string, address, what strin
 	if !c.spendRequest() {
 		return refused("at most %d confirmation requests are sent per message; send the rest separately", MaxRequests)
 	}
-	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method}
-	data, _ := json.Marshal(r)
-	t := &lists.Token{List: c.List.Address, Address: address, Action: TokenConfirm, Data: string(data)}
-	if err := c.Site.Lists.Update(func(tx *lists.Tx) error { return tx.NewToken(t, 0) }); err != nil {
-		return failed(err)
+	ts, err := c.service().AskConfirmation(context.Background(), c.actor(), service.ConfirmationRequest{
+		List: c.List.Address, Action: TokenConfirm, To: []string{address},
+		Command: service.WaitingCommand{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method}})
+	if err != nil {
+		return serviceResult(err)
 	}
-	addr := confirmAddress(c.List.Address, t.Value)
+	t := ts[0]
+	addr := confirmAddress(c.List.Address, t.Token)
 	subject, body := c.render("confirm_request", map[string]any{
-		"Sender": c.Sender, "What": c.translateWhat(what), "ConfirmAddress": addr, "Token": t.Value,
+		"Sender": c.Sender, "What": c.translateWhat(what), "ConfirmAddress": addr, "Token": t.Token,
 		"RequestAddress": listaddr.Address(c.List.Address, queue.SubRequest),
 		"Expires":        t.Expires.UTC().Format(time.RFC1123Z), "Extra": extra,
 	})
@@ -88,41 +81,18 @@ func (c *Context) askApproval(cmd Command, args []string, what string) Result {
 	if !c.spendRequest() {
 		return refused("at most %d requests for confirmation or approval are sent per message; send the rest separately", MaxRequests)
 	}
-	r := request{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method, Confirmed: c.Confirmed}
-	data, _ := json.Marshal(r)
-	var owners []string
-	tokens := map[string]*lists.Token{}
-	err := c.Site.Lists.Update(func(tx *lists.Tx) error {
-		err := tx.ForEachMember(c.List.Address, func(m *lists.Member) error {
-			if m.IsOwner() {
-				owners = append(owners, m.Address)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if len(owners) == 0 {
-			owners = append(owners, c.Site.Config.Listmasters...)
-		}
-		for _, o := range owners {
-			t := &lists.Token{List: c.List.Address, Address: o, Action: TokenApprove, Data: string(data)}
-			if err := tx.NewToken(t, 0); err != nil {
-				return err
-			}
-			tokens[o] = t
-		}
-		return nil
-	})
+	ts, err := c.service().AskConfirmation(context.Background(), c.actor(), service.ConfirmationRequest{
+		List: c.List.Address, Action: TokenApprove,
+		Command: service.WaitingCommand{Cmd: cmd.Name(), Args: args, Sender: c.Sender, Method: c.Method, Confirmed: c.Confirmed}})
 	if err != nil {
-		return failed(err)
+		return serviceResult(err)
 	}
-	if len(owners) == 0 {
+	if len(ts) == 0 {
 		return refused("the list has no owner to approve this")
 	}
-	for _, o := range owners {
-		t := tokens[o]
-		addr := confirmAddress(c.List.Address, t.Value)
+	for _, t := range ts {
+		o := t.Address
+		addr := confirmAddress(c.List.Address, t.Token)
 		body := c.tr(`%s asks to %s.
 
 To approve, reply to this message, or send any message to
@@ -132,7 +102,7 @@ or send the line
 to %s.
 
 To refuse, do nothing: the request expires on %s.
-`, c.Sender, c.translateWhat(what), addr, t.Value, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
+`, c.Sender, c.translateWhat(what), addr, t.Token, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
 		m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: o,
 			Subject: c.tr("Approve: %s asks to %s", c.Sender, c.translateWhat(what)), Body: body}
 		c.send(m, "notice")
@@ -157,18 +127,14 @@ func (c *Context) confirmToken(value string) Result {
 	if !strings.EqualFold(t.List, c.List.Address) {
 		return refused("this token belongs to another list")
 	}
-	err = c.Site.Lists.Update(func(tx *lists.Tx) error {
-		var err error
-		t, err = tx.UseToken(value)
-		return err
-	})
+	ans, err := c.service().AnswerConfirmation(context.Background(), c.actor(), service.AnswerRequest{List: c.List.Address, Token: value})
 	if err != nil {
-		return tokenRefusal(err)
+		if r := tokenRefusal(err); r.Status == Refused {
+			return r
+		}
+		return serviceResult(err)
 	}
-	var r request
-	if err := json.Unmarshal([]byte(t.Data), &r); err != nil {
-		return failed(err)
-	}
+	r := ans.Command
 	cmd, ok := Lookup(r.Cmd)
 	if !ok {
 		return failed(fmt.Errorf("token for unknown command %q", r.Cmd))
@@ -176,14 +142,14 @@ func (c *Context) confirmToken(value string) Result {
 	sub := *c
 	sub.out = nil
 	sub.Sender = r.Sender
-	if t.Action == TokenConfirm {
+	if !ans.Approved {
 		sub.Method = "md5"
 		sub.Confirmed = true
 	} else {
 		sub.Method = r.Method
 		sub.Confirmed = r.Confirmed
 		sub.Approved = true
-		sub.ApprovedBy = t.Address
+		sub.ApprovedBy = ans.Address
 	}
 	sub.Signed, sub.Encrypted, sub.Signer = false, false, ""
 	res := cmd.Run(&sub, r.Args)

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -109,27 +110,13 @@ func vouch(c *Context, args []string) Result {
 		if want == "" {
 			return refused("attach %s's public key, or name the fingerprint of the key waiting for %s", addr, addr)
 		}
-		var r *lists.KeyRequest
-		err := c.Site.Lists.Update(func(tx *lists.Tx) error {
-			rs, err := tx.KeyRequestsFor(c.List.Address)
-			if err != nil {
-				return err
-			}
-			for _, x := range rs {
-				if x.Address == addr && strings.EqualFold(x.Fingerprint, want) {
-					r = x
-				}
-			}
-			if r == nil {
-				return lists.ErrNoKeyRequest
-			}
-			return tx.DeleteKeyRequest(r.ID)
-		})
+		r, err := c.service().TakeKeyRequest(context.Background(), c.actor(), service.KeyRequestTake{
+			List: c.List.Address, Address: addr, Fingerprint: want, Grounds: service.GroundsVouch})
 		if errors.Is(err, lists.ErrNoKeyRequest) {
 			return refused("no key %s waits for %s on %s; attach the key instead", want, addr, c.List.Address)
 		}
 		if err != nil {
-			return failed(err)
+			return serviceResult(err)
 		}
 		if k, err = parseOffered(r.Key); err != nil {
 			return failed(err)

@@ -91,7 +91,10 @@ func (w Workflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args [
 	if !ok {
 		return fmt.Errorf("no email command %q to confirm", cmd)
 	}
-	_, err := w.run(l, requester(a, address), a.Method, func(ctx *Context) Result { return ctx.askConfirm(c, args, address, what) })
+	_, err := w.run(l, requester(a, address), a.Method, func(ctx *Context) Result {
+		ctx.As = &a // the service records the request for the actor as authenticated
+		return ctx.askConfirm(c, args, address, what)
+	})
 	return err
 }
 
@@ -107,6 +110,7 @@ func (w Workflows) AskApproval(l *lists.List, a service.Actor, cmd string, args 
 	}
 	_, err := w.run(l, sender, a.Method, func(ctx *Context) Result {
 		ctx.Confirmed = a.Mail != nil && a.Mail.Confirmed
+		ctx.As = &a
 		return ctx.askApproval(c, args, what)
 	})
 	return err

@@ -234,3 +234,8 @@ func (a Actor) isSiteAdmin() bool {
 	}
 	return false
 }
+
+// SiteAdmin tells whether the actor may do anything on the site (the
+// console, a site:admin token). The service authorizes every operation
+// itself; a way in may ask first, to refuse before reading a large body.
+func (a Actor) SiteAdmin() bool { return a.isSiteAdmin() }

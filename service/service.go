@@ -92,6 +92,7 @@ type API interface {
 	ListShow(ctx context.Context, a Actor, req ListRef) (ListInfo, error)
 	ListCreate(ctx context.Context, a Actor, req ListCreateRequest) (ListInfo, error)
 	ListDelete(ctx context.Context, a Actor, req ListRef) error
+	ApplyImport(ctx context.Context, a Actor, req ImportPlanRequest) (ImportPlanResult, error)
 	ListSet(ctx context.Context, a Actor, req ListSetRequest) (ListInfo, error)
 	ListApplyStyle(ctx context.Context, a Actor, req ListStyleRequest) (ListInfo, error)
 	StyleList(ctx context.Context, a Actor) ([]StyleInfo, error)
@@ -115,7 +116,7 @@ type API interface {
 	HeldReject(ctx context.Context, a Actor, req HeldRejectRequest) error
 	HeldDiscard(ctx context.Context, a Actor, req HeldRef) error
 	HeldSendToMe(ctx context.Context, a Actor, req HeldRef) error
-	// HeldExpire is a site chore: the API client refuses it (local only).
+	// HeldExpire and KeyExpiryNotices are site chores the runners run too.
 	HeldExpire(ctx context.Context, a Actor) (HeldExpired, error)
 	KeyExpiryNotices(ctx context.Context, a Actor) (int, error)
 
@@ -127,22 +128,21 @@ type API interface {
 	KeyChallenge(ctx context.Context, a Actor, req KeyChallengeRequest) (KeyChallenge, error)
 	KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) (SubscriberKey, error)
 	ListKeyExport(ctx context.Context, a Actor, req ListKeyRequest) (Export, error)
-	// KeyRequestDecide works on the local site only through the API client.
 	KeyRequestDecide(ctx context.Context, a Actor, req KeyRequestDecideRequest) (string, error)
 	// ListKeyGenerate, ListKeyImport, ListKeyRevoke and KeyringRekey
-	// handle the lists' secret keys: the API client refuses them (they are
-	// done on the server).
+	// handle the lists' secret keys, which stay on the server (an import
+	// sends the key's bytes to it).
 	ListKeyGenerate(ctx context.Context, a Actor, req ListKeyGenerateRequest) (ListKeyResult, error)
 	ListKeyImport(ctx context.Context, a Actor, req ListKeyImportRequest) (ListKeyResult, error)
 	ListKeyRevoke(ctx context.Context, a Actor, req ListKeyRevokeRequest) (ListKeyResult, error)
 	KeyringRekey(ctx context.Context, a Actor, req RekeyRequest) (int, error)
-	// KeyBulkImport takes parsed keys: the API client refuses it.
+	// KeyBulkImport takes parsed keys (the API client sends them as one
+	// binary keyring).
 	KeyBulkImport(ctx context.Context, a Actor, req KeyBulkImportRequest) ([]keyring.BulkResult, error)
 
 	// Site state.
 	QueueStatus(ctx context.Context, a Actor) ([]QueueInfo, error)
 	QueueEntries(ctx context.Context, a Actor, req QueueRef) ([]QueueEntry, error)
-	// QueueRequeue is done on the server: the API client refuses it.
 	QueueRequeue(ctx context.Context, a Actor, req QueueRequeueRequest) ([]Requeued, error)
 	BounceList(ctx context.Context, a Actor, req ListRef) ([]BounceInfo, error)
 	Audit(ctx context.Context, a Actor, req AuditRequest) ([]AuditEntry, error)

@@ -48,3 +48,9 @@ func (c *Client) StyleList(ctx context.Context, _ service.Actor) ([]service.Styl
 	var out []service.StyleInfo
 	return out, c.Do(ctx, http.MethodGet, "/v1/styles", nil, nil, &out)
 }
+
+// ApplyImport implements service.API.
+func (c *Client) ApplyImport(ctx context.Context, _ service.Actor, req service.ImportPlanRequest) (service.ImportPlanResult, error) {
+	var out service.ImportPlanResult
+	return out, c.Do(ctx, http.MethodPost, "/v1/imports", nil, req, &out)
+}

@@ -1,62 +1,93 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"net/http"
 
+	"cloister/api"
 	"cloister/keyring"
 	"cloister/service"
 )
 
-// localOnly refuses an operation that is done on the server only: making
-// or importing a list's secret key (the key never travels).
-func localOnly(what string) error {
-	return &service.Error{Code: service.CodeInvalid,
-		Message: what + " works on the local site only: run it on the server, without --api"}
+// The list keys, the keyring and the site's chores go through the API's
+// site:admin routes (the list key's owners for key requests). What the CLI
+// reads from a file on the operator's side is sent as bytes; a list's
+// secret key is made on the server and never leaves it.
+
+// ListKeyGenerate implements service.API.
+func (c *Client) ListKeyGenerate(ctx context.Context, _ service.Actor, req service.ListKeyGenerateRequest) (service.ListKeyResult, error) {
+	var out service.ListKeyResult
+	return out, c.Do(ctx, http.MethodPost, "/v1/lists/"+esc(req.List)+"/listkeys", nil,
+		api.ListKeyGenerateBody{Kind: req.Kind, RSABits: req.RSABits, Name: req.Name}, &out)
 }
 
-// ListKeyGenerate implements service.API: refused (local site only).
-func (c *Client) ListKeyGenerate(context.Context, service.Actor, service.ListKeyGenerateRequest) (service.ListKeyResult, error) {
-	return service.ListKeyResult{}, localOnly("making a list key")
+// ListKeyImport implements service.API: the key goes in the request (over
+// the socket or TLS), its password too; neither is recorded.
+func (c *Client) ListKeyImport(ctx context.Context, _ service.Actor, req service.ListKeyImportRequest) (service.ListKeyResult, error) {
+	var out service.ListKeyResult
+	return out, c.Do(ctx, http.MethodPost, "/v1/lists/"+esc(req.List)+"/listkeys/import", nil,
+		api.ListKeyImportBody{Kind: req.Kind, Key: req.Key, Password: req.Password}, &out)
 }
 
-// ListKeyImport implements service.API: refused (local site only).
-func (c *Client) ListKeyImport(context.Context, service.Actor, service.ListKeyImportRequest) (service.ListKeyResult, error) {
-	return service.ListKeyResult{}, localOnly("importing a list's secret key")
+// ListKeyRevoke implements service.API.
+func (c *Client) ListKeyRevoke(ctx context.Context, _ service.Actor, req service.ListKeyRevokeRequest) (service.ListKeyResult, error) {
+	var out service.ListKeyResult
+	return out, c.Do(ctx, http.MethodDelete, "/v1/lists/"+esc(req.List)+"/listkeys/"+esc(req.Fingerprint), nil, nil, &out)
 }
 
-// ListKeyRevoke implements service.API: refused (local site only).
-func (c *Client) ListKeyRevoke(context.Context, service.Actor, service.ListKeyRevokeRequest) (service.ListKeyResult, error) {
-	return service.ListKeyResult{}, localOnly("revoking a list key")
+// KeyringRekey implements service.API.
+func (c *Client) KeyringRekey(ctx context.Context, _ service.Actor, req service.RekeyRequest) (int, error) {
+	var out api.Rekeyed
+	err := c.Do(ctx, http.MethodPost, "/v1/keyring/rekey", nil, api.RekeyBody{Passphrase: string(req.Passphrase)}, &out)
+	return out.Keys, err
 }
 
-// KeyringRekey implements service.API: refused (local site only).
-func (c *Client) KeyringRekey(context.Context, service.Actor, service.RekeyRequest) (int, error) {
-	return 0, localOnly("re-sealing the list keys")
+// KeyBulkImport implements service.API: the keys go as one binary
+// keyring.
+func (c *Client) KeyBulkImport(ctx context.Context, _ service.Actor, req service.KeyBulkImportRequest) ([]keyring.BulkResult, error) {
+	var buf bytes.Buffer
+	for _, e := range req.Keys {
+		if err := e.Serialize(&buf); err != nil {
+			return nil, &service.Error{Code: service.CodeInvalid, Message: "a key cannot be sent: " + err.Error(), Err: err}
+		}
+	}
+	var out []api.BulkKeyResult
+	err := c.DoRaw(ctx, http.MethodPost, "/v1/keys/import", nil, "application/pgp-keys", buf.Bytes(), &out)
+	res := make([]keyring.BulkResult, len(out))
+	for i, r := range out {
+		res[i] = keyring.BulkResult{Fingerprint: r.Fingerprint, Bound: r.Bound, NotBound: r.NotBound}
+		if r.Error != "" {
+			res[i].Err = errors.New(r.Error)
+		}
+	}
+	return res, err
 }
 
-// KeyBulkImport implements service.API: refused (local site only).
-func (c *Client) KeyBulkImport(context.Context, service.Actor, service.KeyBulkImportRequest) ([]keyring.BulkResult, error) {
-	return nil, localOnly("importing keys in bulk")
+// HeldExpire implements service.API.
+func (c *Client) HeldExpire(ctx context.Context, _ service.Actor) (service.HeldExpired, error) {
+	var out service.HeldExpired
+	return out, c.Do(ctx, http.MethodPost, "/v1/held/expire", nil, nil, &out)
 }
 
-// HeldExpire implements service.API: refused (local site only; the
-// runners expire held posts every hour).
-func (c *Client) HeldExpire(context.Context, service.Actor) (service.HeldExpired, error) {
-	return service.HeldExpired{}, localOnly("expiring held posts")
+// QueueRequeue implements service.API.
+func (c *Client) QueueRequeue(ctx context.Context, _ service.Actor, req service.QueueRequeueRequest) ([]service.Requeued, error) {
+	var out []service.Requeued
+	return out, c.Do(ctx, http.MethodPost, "/v1/queues/"+esc(req.Queue)+"/requeue", nil, req, &out)
 }
 
-// QueueRequeue implements service.API: refused (local site only).
-func (c *Client) QueueRequeue(context.Context, service.Actor, service.QueueRequeueRequest) ([]service.Requeued, error) {
-	return nil, localOnly("requeueing entries")
+// KeyRequestDecide implements service.API.
+func (c *Client) KeyRequestDecide(ctx context.Context, _ service.Actor, req service.KeyRequestDecideRequest) (string, error) {
+	var out api.Decided
+	err := c.Do(ctx, http.MethodPost, "/v1/lists/"+esc(req.List)+"/keyrequests/"+esc(req.ID), nil,
+		api.KeyRequestDecideBody{Approve: req.Approve}, &out)
+	return out.Text, err
 }
 
-// KeyRequestDecide implements service.API: refused (local site only).
-func (c *Client) KeyRequestDecide(context.Context, service.Actor, service.KeyRequestDecideRequest) (string, error) {
-	return "", localOnly("deciding a key request")
-}
-
-// KeyExpiryNotices implements service.API: refused (local site only; the
-// runners send them every day).
-func (c *Client) KeyExpiryNotices(context.Context, service.Actor) (int, error) {
-	return 0, localOnly("sending key expiry notices")
+// KeyExpiryNotices implements service.API.
+func (c *Client) KeyExpiryNotices(ctx context.Context, _ service.Actor) (int, error) {
+	var out api.Sent
+	err := c.Do(ctx, http.MethodPost, "/v1/keys/expiry-notices", nil, nil, &out)
+	return out.Sent, err
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"cloister/api"
 	"cloister/service"
 )
 
@@ -95,14 +96,18 @@ func (c *Client) MemberExport(ctx context.Context, _ service.Actor, req service.
 }
 
 // notOverAPI answers the operations a token cannot do: they act for a
-// person's own address (subscribe through the list's workflows).
+// person's own address (unsubscribe, my subscriptions, my key).
 func notOverAPI(what string) error {
 	return &service.Error{Code: service.CodeInvalid, Message: what + " acts for a person's own address and is not offered over the API; use mail or the web"}
 }
 
-// Subscribe implements service.API.
-func (c *Client) Subscribe(context.Context, service.Actor, service.SubscribeRequest) (service.MemberInfo, error) {
-	return service.MemberInfo{}, notOverAPI("subscribe")
+// Subscribe implements service.API: a token that runs the list (its owner,
+// the site's admins) starts the subscription of an address, which is
+// mailed a confirmation (a pending error until it answers).
+func (c *Client) Subscribe(ctx context.Context, _ service.Actor, req service.SubscribeRequest) (service.MemberInfo, error) {
+	var out service.MemberInfo
+	return out, c.Do(ctx, http.MethodPost, "/v1/lists/"+esc(req.List)+"/subscriptions", nil,
+		api.SubscribeBody{Address: req.Address, Name: req.Name}, &out)
 }
 
 // Unsubscribe implements service.API.

@@ -13,7 +13,9 @@ import (
 
 	"cloister/api"
 	"cloister/api/token"
+	"cloister/keyring"
 	"cloister/runners"
+	"cloister/service"
 )
 
 // apiGrace is how long requests under way may run on after SIGTERM.
@@ -41,11 +43,20 @@ token made by "cloister token create". SIGTERM stops it gracefully.`,
 			if err != nil {
 				return err
 			}
-			svc := runners.Service(s)
-			h := api.New(svc, token.Open(s.Config.ListsDB()), api.Options{
+			// The keyring is opened when an operation on the list keys
+			// asks for it (the passphrase is the site's, as for the runners).
+			svc := runners.Service(s, service.WithKeyring(func() (*keyring.Keyring, error) { return keyring.OpenSite(s.Config) }))
+			tokens := token.Open(s.Config.ListsDB())
+			// The failed authentications are kept in cloister.db, so that a
+			// restart does not reset the rate limit.
+			limiter := &api.Limiter{Failures: authFailures, Window: api.DefaultAuthWindow, Store: tokens}
+			if err := limiter.Load(); err != nil {
+				return err
+			}
+			h := api.New(svc, tokens, api.Options{
 				Log:     s.Log,
 				MaxBody: maxBodyKB << 10,
-				Limiter: &api.Limiter{Failures: authFailures, Window: api.DefaultAuthWindow},
+				Limiter: limiter,
 			})
 			srv := api.Server(h, s.Log)
 			var ln net.Listener

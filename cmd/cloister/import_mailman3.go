@@ -40,7 +40,7 @@ digests. What is not carried over is listed. Run it with --dry-run first.`,
 			if err != nil {
 				return err
 			}
-			return a.applyPlan(p, dryRun, cmd.OutOrStdout())
+			return a.applyPlan(cmd, p, dryRun, cmd.OutOrStdout())
 		},
 	}
 	c.Flags().StringSliceVar(&members, "members", nil, "a roster of members (JSON or mailman members text; repeatable)")

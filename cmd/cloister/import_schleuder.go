@@ -26,7 +26,7 @@ over is listed. Run it with --dry-run first; Schleuder's files are only read.`,
 			if err != nil {
 				return err
 			}
-			return a.applyPlan(p, dryRun, cmd.OutOrStdout())
+			return a.applyPlan(cmd, p, dryRun, cmd.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&db, "db", migrate.DefaultSchleuderDB, "Schleuder's SQLite database")

@@ -281,13 +281,16 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 		Short: "Revoke the list's OpenPGP key (or remove its certificate), or remove a subscriber's key",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, k, err := a.openKeyring()
-			if err != nil {
-				return err
-			}
 			want := strings.ToUpper(strings.TrimPrefix(strings.ReplaceAll(args[1], " ", ""), "0x"))
 			if len(want) < 16 {
 				return fmt.Errorf("fingerprint %q: give at least 16 hex digits", args[1])
+			}
+			if a.remoteAPI() != "" {
+				return a.keyRevokeRemote(cmd, args[0], want)
+			}
+			s, k, err := a.openKeyring()
+			if err != nil {
+				return err
 			}
 			addr := listAddress(s, args[0])
 			ents, err := k.Entries(time.Now())
@@ -340,6 +343,32 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 	}
 }
 
+// keyRevokeRemote is key revoke through the API: the list's key of that
+// fingerprint when name is a list that has one, else the subscriber key of
+// the address name.
+func (a *app) keyRevokeRemote(cmd *cobra.Command, name, want string) error {
+	api, actor, err := a.services(cmd)
+	if err != nil {
+		return err
+	}
+	res, err := api.ListKeyRevoke(cmd.Context(), actor, service.ListKeyRevokeRequest{List: name, Fingerprint: want})
+	switch {
+	case err == nil && res.Kind == string(keyring.KindPGP):
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: revoked OpenPGP key %s (publish it: key export %s)\n", res.List, res.Fingerprint, res.List)
+		return nil
+	case err == nil:
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: removed certificate %s (ask its CA to revoke it)\n", res.List, res.Fingerprint)
+		return nil
+	case service.Code(err) != service.CodeNotFound:
+		return cliError(err)
+	}
+	if err := api.KeyRevoke(cmd.Context(), actor, service.KeyRevokeRequest{Address: name, Fingerprint: want}); err != nil {
+		return cliError(err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: removed key %s\n", name, want)
+	return nil
+}
+
 func (a *app) keyPassphraseCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "passphrase NEWFILE",
@@ -357,6 +386,10 @@ func (a *app) keyPassphraseCmd() *cobra.Command {
 			n, err := api.KeyringRekey(cmd.Context(), actor, service.RekeyRequest{Passphrase: pass})
 			if err != nil {
 				return cliError(err)
+			}
+			if a.remoteAPI() != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d list keys on the server: put the passphrase of %s in its keyring_passphrase_file (or the keyring-passphrase credential) and restart its runners and API daemon\n", n, args[0])
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "re-sealed %d list keys: point keyring_passphrase_file (or the keyring-passphrase credential) at %s and restart the runners\n", n, args[0])
 			return nil

@@ -91,8 +91,13 @@ func (a *app) keyDecideCmd(approve bool) *cobra.Command {
 			// The local site's workflows print what was done and a "told"
 			// line for each notice (cliKeyWorkflows).
 			actor.Name = operator()
-			if _, err := api.KeyRequestDecide(cmd.Context(), actor, service.KeyRequestDecideRequest{List: args[0], ID: args[1], Approve: approve}); err != nil {
+			text, err := api.KeyRequestDecide(cmd.Context(), actor, service.KeyRequestDecideRequest{List: args[0], ID: args[1], Approve: approve})
+			if err != nil {
 				return cliError(err)
+			}
+			if a.remoteAPI() != "" {
+				// The remote daemon queued the notices; say what it did.
+				fmt.Fprintln(cmd.OutOrStdout(), text)
 			}
 			return nil
 		},

@@ -2,8 +2,9 @@
 # A 50 KB post signed and encrypted to N Curve25519 subscribers, as an
 # operator runs it: deliver and the runners as processes (`cloister runner
 # NAME --once`), the outgoing runner timed alone, into a real SMTP server
-# process on loopback: bench/smtpsink (go-smtp's server, discarding; it offers
-# PIPELINING and CHUNKING) and Postfix's smtp-sink (PIPELINING, no CHUNKING:
+# process on loopback: bench/smtpsink (a fast discarding SMTP server, a
+# minimal state machine reading in bulk; it offers PIPELINING and CHUNKING
+# and counts the copies per recipient) and Postfix's smtp-sink (PIPELINING, no CHUNKING:
 # the DATA path), and a private Postfix instance (root; its smtpd takes each
 # message into its queue, fsynced, then the discard transport drops it).
 # Then Postfix's smtp-source sends the same number of messages
@@ -17,12 +18,10 @@
 #   N=1000,10000 BATCH=1,100 bench/fanout-e2e.sh
 #   RECEIVERS=smtp-sink BIN=/tmp/old-bin bench/fanout-e2e.sh   # another build
 #   CHUNKING=1 RECEIVERS=smtpsink bench/fanout-e2e.sh   # smtp_chunking on (BDAT)
+#   SESSIONS=8 bench/fanout-e2e.sh                       # smtp_sessions (and smtp-source's -s)
 #
-# go-smtp's server reads DATA one byte at a time (its dot-reader), which
-# costs smtpsink more CPU per copy than the runner spends making it; with
-# CHUNKING=1 the copies go as BDAT, which it reads in bulk, so that the
-# figures for smtpsink measure the sender. smtp-source has no BDAT: its
-# ratio is then against DATA into the same server.
+# smtp-source has no BDAT: with CHUNKING=1 its ratio is against DATA into
+# the same server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v smtp-source >/dev/null || { echo "smtp-source missing: apt-get install postfix" >&2; exit 1; }
@@ -36,5 +35,5 @@ fi
 echo "uptime: $(uptime)"
 go run ./bench/fanoute2e -bin "$BIN" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
 	-receivers "${RECEIVERS:-smtpsink,smtp-sink,postfix}" -size $((${SIZE_KB:-50} * 1024)) -repeat "${REPEAT:-3}" \
-	${CHUNKING:+-chunking}
+	${CHUNKING:+-chunking} ${SESSIONS:+-sessions "$SESSIONS"}
 echo "uptime: $(uptime)"

@@ -21,7 +21,10 @@ import (
 // session waits for its transaction's journal lines to be durable before it
 // starts its next transaction, and the sessions share each fsync (group
 // commit), so a crash repeats at most the transactions in flight, one per
-// session, and a fan-out does not wait for one fsync per copy.
+// session, and a fan-out does not wait for one fsync per copy. The wait is
+// put off until the session has its next copy in hand (and has passed the
+// egress gate), so that the fsync overlaps the copy's making and the lines
+// of the sessions that finished meanwhile share it.
 type fanout struct {
 	j       *Job
 	m       *queue.Meta
@@ -79,7 +82,13 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 	var sess *mta.Session
 	var sessErr error
 	opened := 0
+	var owed uint64 // this session's journal lines not known durable yet (a groupJournal ticket)
 	defer func() {
+		// The last transaction's lines are durable before the attempt ends,
+		// whatever stopped it.
+		if err := f.durable(ctx, owed); err != nil {
+			f.stop(err)
+		}
 		if sess != nil {
 			closeSession(sess, j.Tick)
 		}
@@ -120,6 +129,12 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 			f.mu.Unlock()
 			continue
 		}
+		// The previous transaction's lines are durable before this one starts.
+		if err := f.durable(ctx, owed); err != nil {
+			f.stop(err)
+			continue
+		}
+		owed = 0
 		from := f.envFrom
 		if m.Kind == "post" && len(u.rcpts) == 1 {
 			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
@@ -134,7 +149,8 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 		}
 		stopTicks()
 		u.parts, u.data = nil, nil
-		if err := f.settle(ctx, u, res); err != nil {
+		var err error
+		if owed, err = f.settle(ctx, u, res); err != nil {
 			f.stop(err)
 			continue
 		}
@@ -150,9 +166,10 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 	}
 }
 
-// settle records one transaction's result: the journal lines are durable
-// when it returns, and the 5xx refusals are scored.
-func (f *fanout) settle(ctx context.Context, u *unit, res mta.Result) error {
+// settle records one transaction's result: the journal lines are taken
+// (durable once f.durable of the returned ticket returns), and the 5xx
+// refusals are scored (which makes the lines before them durable).
+func (f *fanout) settle(ctx context.Context, u *unit, res mta.Result) (uint64, error) {
 	stats.Add("outgoing", `smtp_recipients_total{result="accepted"}`, int64(len(res.Accepted)))
 	stats.Add("outgoing", `smtp_recipients_total{result="deferred"}`, int64(len(res.Temp)))
 	stats.Add("outgoing", `smtp_recipients_total{result="refused"}`, int64(len(res.Perm)))
@@ -178,12 +195,29 @@ func (f *fanout) settle(ctx context.Context, u *unit, res mta.Result) error {
 	f.txns++
 	f.mu.Unlock()
 	faultAt(PointAccepted) // crash tests only: the reply is in, the journal not yet
-	// Durable before this session's next transaction; a failed write waits here.
-	if err := f.jn.record(ctx, f.j.Log, line.String(), f.j.Tick); err != nil {
+	// Durable before this session's next transaction (f.durable).
+	ticket := f.jn.add(line.String())
+	if len(perm) > 0 {
+		if err := f.durable(ctx, ticket); err != nil {
+			return 0, err
+		}
+		ticket = 0
+	}
+	return ticket, scoreRefusals(ctx, f.j, f.jn, f.m, f.list, perm)
+}
+
+// durable returns once the journal lines of ticket (from groupJournal.add)
+// are written and fsynced; a failed write waits here. Ticket 0 is nothing
+// owed.
+func (f *fanout) durable(ctx context.Context, ticket uint64) error {
+	if ticket == 0 {
+		return nil
+	}
+	if err := f.jn.wait(ctx, f.j.Log, ticket, f.j.Tick); err != nil {
 		return err
 	}
 	faultAt(PointJournaled)
-	return scoreRefusals(ctx, f.j, f.jn, f.m, f.list, perm)
+	return nil
 }
 
 // groupJournal lets several sessions record into one progress journal at
@@ -210,14 +244,33 @@ func newGroupJournal(jn *journal) *groupJournal {
 
 // record makes lines durable before it returns, as journal.record does.
 func (g *groupJournal) record(ctx context.Context, log *slog.Logger, lines string, tick func()) error {
+	if t := g.add(lines); t != 0 {
+		return g.wait(ctx, log, t, tick)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.err
+}
+
+// add takes lines for the journal without waiting and returns their
+// ticket for wait (0 for no lines).
+func (g *groupJournal) add(lines string) uint64 {
 	if lines == "" {
-		return g.err
+		return 0
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.pending.WriteString(lines)
 	g.queued++
-	me := g.queued
+	return g.queued
+}
+
+// wait returns once the lines of ticket me, and every line added before
+// them, are durable: it writes and fsyncs what is pending itself unless
+// another wait is doing so, and then waits for that one.
+func (g *groupJournal) wait(ctx context.Context, log *slog.Logger, me uint64, tick func()) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	for g.synced < me {
 		if g.err != nil {
 			return g.err

@@ -63,3 +63,44 @@ func TestGroupJournalDurableOnReturn(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupJournalWaitCoversEarlierLines: lines added and not yet waited for
+// are made durable by a later ticket's wait, in one write, in the order
+// they were added; a wait for an earlier ticket then has nothing to do.
+func TestGroupJournalWaitCoversEarlierLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".progress-x")
+	jn, _, _, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jn.Close()
+	g := newGroupJournal(jn)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var tickets []uint64
+	var want strings.Builder
+	for i := range 4 {
+		line := fmt.Sprintf("ok s%d@subs.test\n", i)
+		want.WriteString(line)
+		tickets = append(tickets, g.add(line))
+	}
+	if g.add("") != 0 {
+		t.Fatal("no lines got a ticket")
+	}
+	if b, _ := os.ReadFile(path); len(b) != 0 {
+		t.Fatalf("add wrote %q before any wait", b)
+	}
+	if err := g.wait(context.Background(), log, tickets[len(tickets)-1], nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != want.String() {
+		t.Fatalf("journal %q (%v), want %q", b, err, want.String())
+	}
+	os.Remove(path) // a write now would go to the unlinked file: nothing is written
+	if err := g.wait(context.Background(), log, tickets[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if g.synced != uint64(len(tickets)) {
+		t.Fatalf("synced %d, want %d", g.synced, len(tickets))
+	}
+}

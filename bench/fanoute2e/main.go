@@ -140,8 +140,9 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 			os.Exit(1)
 		}
 		if c, ok := counts["recipients"]; ok {
-			if c != int64(copies) {
-				fmt.Fprintf(os.Stderr, "fanoute2e: the sink counted %d recipients, want %d\n", c, copies)
+			if c != int64(copies) || counts["distinct"] != int64(copies) || counts["duplicated"] != 0 || counts["bad"] != 0 {
+				fmt.Fprintf(os.Stderr, "fanoute2e: the sink counted %d recipients (%d distinct, %d duplicated, %d commands refused), want %d once each\n",
+					c, counts["distinct"], counts["duplicated"], counts["bad"], copies)
 				os.Exit(1)
 			}
 			msgLen = int(counts["bytes"] / counts["messages"])

@@ -2,8 +2,8 @@
 // list takes from deliver's exit to the SMTP hand-off when the runners are
 // idle: a site whose list has -members subscribers with Curve25519 keys
 // (posts signed and encrypted, one copy each), `cloister runners` running
-// as under systemd, bench/smtpsink (go-smtp's server) stamping each message
-// it accepts. Each post is piped into the built deliver binary after the
+// as under systemd, bench/smtpsink (a fast discarding SMTP server)
+// stamping each message it accepts. Each post is piped into the built deliver binary after the
 // runners have been idle for -idle; its latency is from deliver's exit to
 // the stamp of the last of its copies. It prints p50, p90, p99 and the
 // maximum over -n posts, and the machine's load.

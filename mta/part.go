@@ -1,6 +1,12 @@
 package mta
 
-import "sync"
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+)
 
 // Part is a piece of a message (a shared header block, a signed and armored
 // body, one subscriber's key packet...) that keeps its wire form once it
@@ -13,6 +19,10 @@ import "sync"
 // use by several sessions; its bytes must not change once it is made.
 type Part struct {
 	raw []byte
+
+	// A part made by NewWirePart: n bytes in wire form, written by stream.
+	stream func(io.Writer) error
+	n      int
 
 	mu   sync.Mutex
 	data [nStates]*encoded // DATA form, by the state the part starts in
@@ -32,8 +42,156 @@ type encoded struct {
 // part is in use.
 func NewPart(b []byte) *Part { return &Part{raw: b} }
 
+// NewWirePart returns a part of n bytes that write writes to the
+// connection when the part is sent, in whatever chunks it likes, so that a
+// large shared body (a post's armored encryption) need not be held whole
+// for every copy. The bytes must be in the wire form of both DATA and BDAT
+// already: lines end in CRLF, no other CR or LF, no line starts with a dot,
+// and the last line is ended. write is called once per transaction the part
+// is sent in, and must write exactly n bytes.
+func NewWirePart(n int, write func(io.Writer) error) *Part {
+	return &Part{stream: write, n: n}
+}
+
 // Len is the length of the part as given (before encoding).
-func (p *Part) Len() int { return len(p.raw) }
+func (p *Part) Len() int {
+	if p.stream != nil {
+		return p.n
+	}
+	return len(p.raw)
+}
+
+// bytes returns the part as given, a wire part's written out.
+func (p *Part) bytes() []byte {
+	if p.stream == nil {
+		return p.raw
+	}
+	var b bytes.Buffer
+	b.Grow(p.n)
+	if err := p.stream(&b); err != nil {
+		return nil
+	}
+	return b.Bytes()
+}
+
+// span is a piece of a message's wire form: bytes, or a wire part that
+// writes its own.
+type span struct {
+	b []byte
+	p *Part
+}
+
+// dataSpans returns the DATA wire form of the concatenation of parts
+// (empty parts skipped), terminating dot line included.
+func dataSpans(parts []*Part) []span {
+	out := make([]span, 0, len(parts)+1)
+	st := stateBegin
+	for _, p := range parts {
+		if p.Len() == 0 {
+			continue
+		}
+		if p.stream != nil {
+			// Its own wire form; whatever came before, a line follows it.
+			out = append(out, span{p: p})
+			st = stateBeginLine
+			continue
+		}
+		e := p.dataForm(st)
+		out = append(out, span{b: e.wire})
+		st = e.st
+	}
+	return append(out, span{b: dataEnd(st)})
+}
+
+// bdatSpans returns the BDAT wire form of the concatenation of parts, and
+// its total length.
+func bdatSpans(parts []*Part) ([]span, int) {
+	out := make([]span, 0, len(parts))
+	n := 0
+	afterCR := false
+	for _, p := range parts {
+		if p.Len() == 0 {
+			continue
+		}
+		if p.stream != nil {
+			out = append(out, span{p: p})
+			n += p.n
+			afterCR = false
+			continue
+		}
+		e := p.bdatForm(afterCR)
+		out = append(out, span{b: e.wire})
+		n += len(e.wire)
+		afterCR = e.afterCR
+	}
+	return out, n
+}
+
+// byteSpans returns spans as bytes, wire parts written out.
+func byteSpans(spans []span) [][]byte {
+	out := make([][]byte, len(spans))
+	for i, s := range spans {
+		out[i] = s.b
+		if s.p != nil {
+			out[i] = s.p.bytes()
+		}
+	}
+	return out
+}
+
+// writeSpans writes spans to w: runs of bytes in one writev each, wire
+// parts by their own function.
+func writeSpans(w io.Writer, spans []span) error {
+	var run net.Buffers
+	for _, s := range spans {
+		if s.p == nil {
+			run = append(run, s.b)
+			continue
+		}
+		if len(run) > 0 {
+			if _, err := run.WriteTo(w); err != nil {
+				return err
+			}
+			run = nil
+		}
+		cw := &countingWriter{w: w, max: int64(s.p.n)}
+		if err := s.p.stream(cw); err != nil {
+			return &partError{err}
+		}
+		if cw.n != cw.max {
+			return &partError{fmt.Errorf("message part wrote %d bytes, said %d", cw.n, cw.max)}
+		}
+	}
+	if len(run) > 0 {
+		_, err := run.WriteTo(w)
+		return err
+	}
+	return nil
+}
+
+// partError is a wire part that failed or wrote other than its length:
+// the message on the wire is not the one meant, and the connection must be
+// dropped rather than the transaction ended (see Session.writeSpans).
+type partError struct{ err error }
+
+func (e *partError) Error() string { return "message part: " + e.err.Error() }
+func (e *partError) Unwrap() error { return e.err }
+
+// countingWriter counts what it passes on, and passes on no more than max
+// bytes: a BDAT chunk is never longer than announced.
+type countingWriter struct {
+	w      io.Writer
+	n, max int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.n+int64(len(p)) > c.max {
+		return 0, fmt.Errorf("message part writes more than its %d bytes", c.max)
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
 
 // dataForm returns the DATA wire form of p when it starts in state st.
 func (p *Part) dataForm(st lineState) *encoded {
@@ -80,49 +238,26 @@ func (p *Part) bdatForm(afterCR bool) *encoded {
 }
 
 // wireData returns the DATA wire form of the concatenation of parts (empty
-// parts skipped),
-// terminating dot line included, as spans to write in order.
-func wireData(parts []*Part) [][]byte {
-	out := make([][]byte, 0, len(parts)+1)
-	st := stateBegin
-	for _, p := range parts {
-		if p.Len() == 0 {
-			continue
-		}
-		e := p.dataForm(st)
-		out = append(out, e.wire)
-		st = e.st
-	}
-	return append(out, dataEnd(st))
-}
+// parts skipped), terminating dot line included, as spans to write in
+// order (wire parts written out).
+func wireData(parts []*Part) [][]byte { return byteSpans(dataSpans(parts)) }
 
 // wireBDAT returns the BDAT wire form of the concatenation of parts as spans,
 // and its total length.
 func wireBDAT(parts []*Part) ([][]byte, int) {
-	out := make([][]byte, 0, len(parts))
-	n := 0
-	afterCR := false
-	for _, p := range parts {
-		if p.Len() == 0 {
-			continue
-		}
-		e := p.bdatForm(afterCR)
-		out = append(out, e.wire)
-		n += len(e.wire)
-		afterCR = e.afterCR
-	}
-	return out, n
+	spans, n := bdatSpans(parts)
+	return byteSpans(spans), n
 }
 
 // Join returns the concatenation of parts as given (before encoding).
 func Join(parts []*Part) []byte {
 	n := 0
 	for _, p := range parts {
-		n += len(p.raw)
+		n += p.Len()
 	}
 	out := make([]byte, 0, n)
 	for _, p := range parts {
-		out = append(out, p.raw...)
+		out = append(out, p.bytes()...)
 	}
 	return out
 }

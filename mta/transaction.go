@@ -1,6 +1,7 @@
 package mta
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -61,12 +62,12 @@ func (s *Session) SendParts(from string, to []string, parts ...*Part) (Result, e
 	for _, r := range rcpts {
 		cmds = append(cmds, []byte("RCPT TO:<"+r+">\r\n"))
 	}
-	var final [][]byte
+	var final []span
 	if s.chunking {
-		spans, n := wireBDAT(parts)
-		final = append([][]byte{fmt.Appendf(nil, "BDAT %d LAST\r\n", n)}, spans...)
+		spans, n := bdatSpans(parts)
+		final = append([]span{{b: fmt.Appendf(nil, "BDAT %d LAST\r\n", n)}}, spans...)
 	} else {
-		final = [][]byte{[]byte("DATA\r\n")}
+		final = []span{{b: []byte("DATA\r\n")}}
 	}
 	group := 1
 	if s.pipelining {
@@ -80,12 +81,15 @@ func (s *Session) SendParts(from string, to []string, parts ...*Part) (Result, e
 	next := 0 // index into cmds of the next command to write
 	for next < len(cmds) {
 		n := min(group, len(cmds)-next)
-		bufs := net.Buffers(append([][]byte(nil), cmds[next:next+n]...))
+		bufs := make([]span, 0, n+len(final))
+		for _, c := range cmds[next : next+n] {
+			bufs = append(bufs, span{b: c})
+		}
 		withFinal := s.pipelining && next+n == len(cmds)
 		if withFinal {
 			bufs = append(bufs, final...)
 		}
-		if _, err := bufs.WriteTo(s.conn); err != nil {
+		if err := s.writeSpans(bufs); err != nil {
 			return ioErr("write commands", err)
 		}
 		for i := next; i < next+n; i++ {
@@ -123,8 +127,7 @@ func (s *Session) SendParts(from string, to []string, parts ...*Part) (Result, e
 	if len(res.Accepted) == 0 {
 		return res, s.reset()
 	}
-	bufs := net.Buffers(append([][]byte(nil), final...))
-	if _, err := bufs.WriteTo(s.conn); err != nil {
+	if err := s.writeSpans(final); err != nil {
 		return ioErr("write "+s.verb(), err)
 	}
 	return s.finish(&res, rcpts, parts, false, "", false)
@@ -166,7 +169,7 @@ func (s *Session) finish(res *Result, rcpts []string, parts []*Part, mailFailed 
 			}
 			return *res, s.reset()
 		}
-		if err := s.write(wireData(parts)); err != nil {
+		if err := s.writeSpans(dataSpans(parts)); err != nil {
 			return s.lost(res, rcpts, "write message", err)
 		}
 		if code, text, err = readReply(s.r); err != nil {
@@ -232,6 +235,19 @@ func (s *Session) lost(res *Result, rcpts []string, what string, err error) (Res
 	}
 	res.Accepted = nil
 	return *res, fmt.Errorf("%s: %w", what, err)
+}
+
+// writeSpans writes spans to the connection. When a wire part fails, the
+// message on the wire is not the one meant: the connection is closed, so
+// that the server drops the transaction instead of taking what it got (or
+// reading the next command as the rest of a BDAT chunk).
+func (s *Session) writeSpans(spans []span) error {
+	err := writeSpans(s.conn, spans)
+	var pe *partError
+	if errors.As(err, &pe) {
+		s.conn.Close()
+	}
+	return err
 }
 
 // write writes spans in one writev.

@@ -21,29 +21,43 @@ func bareLFs(b []byte) int {
 // writeCanonical writes b to w as rawmime.Canonical returns it (every bare
 // LF made CRLF), in chunks of at most 64 KB, without a whole copy of b.
 func writeCanonical(w io.Writer, b []byte) error {
+	return (&canonicalWriter{w: w}).write(b)
+}
+
+// canonicalWriter writes what it is given as rawmime.Canonical returns the
+// concatenation of it (every bare LF made CRLF, a CR at the end of one
+// write counting for an LF at the start of the next), in chunks of at most
+// 64 KB.
+type canonicalWriter struct {
+	w      io.Writer
+	buf    []byte
+	prevCR bool
+}
+
+func (c *canonicalWriter) write(b []byte) error {
 	const chunk = 64 << 10
-	buf := make([]byte, 0, chunk+chunk/2)
-	prevCR := false
+	if c.buf == nil {
+		c.buf = make([]byte, 0, chunk+chunk/2)
+	}
 	for len(b) > 0 {
 		part := b[:min(len(b), chunk)]
-		buf = buf[:0]
+		buf := c.buf[:0]
 		for len(part) > 0 {
 			i := bytes.IndexByte(part, '\n')
 			if i < 0 {
 				buf = append(buf, part...)
-				prevCR = part[len(part)-1] == '\r'
-				part = nil
+				c.prevCR = part[len(part)-1] == '\r'
 				break
 			}
 			buf = append(buf, part[:i]...)
-			if (i == 0 && !prevCR) || (i > 0 && part[i-1] != '\r') {
+			if (i == 0 && !c.prevCR) || (i > 0 && part[i-1] != '\r') {
 				buf = append(buf, '\r')
 			}
 			buf = append(buf, '\n')
-			prevCR = false
+			c.prevCR = false
 			part = part[i+1:]
 		}
-		if _, err := w.Write(buf); err != nil {
+		if _, err := c.w.Write(buf); err != nil {
 			return err
 		}
 		b = b[min(len(b), chunk):]

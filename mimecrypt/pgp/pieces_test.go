@@ -12,7 +12,8 @@ import (
 // TestPiecesFor: the pieces of a message, joined, open as For's message
 // does; two recipients whose key packets align alike get the very same
 // shared slice and SharedID, and past the armor cache budget the shared
-// piece is made for the message alone (SharedID -1) and still opens.
+// piece is armored as it is written (SharedID -1, WriteShared), the same
+// bytes as For's, and still opens.
 func TestPiecesFor(t *testing.T) {
 	list := newKey(t, "team@lists.example.test", "curve25519", false)
 	a := newKey(t, "a@subs.test", "curve25519", false)
@@ -48,7 +49,23 @@ func TestPiecesFor(t *testing.T) {
 				sub *openpgp.Entity
 				p   Pieces
 			}{{a, pa}, {b, pb}} {
-				msg := bytes.Join([][]byte{c.p.Head, c.p.Shared, c.p.Trailer}, nil)
+				var shared bytes.Buffer
+				if err := c.p.WriteShared(&shared); err != nil {
+					t.Fatal(err)
+				}
+				if shared.Len() != c.p.SharedLen() {
+					t.Fatalf("WriteShared wrote %d bytes, SharedLen says %d", shared.Len(), c.p.SharedLen())
+				}
+				if !tt.shared && c.p.Shared != nil {
+					t.Fatal("past the cache budget, the pieces hold the armor of the body")
+				}
+				msg := bytes.Join([][]byte{c.p.Head, shared.Bytes(), c.p.Trailer}, nil)
+				// For's message has its own boundary and key packets, of the
+				// same lengths, around the same shared armor.
+				h := len(c.p.Head)
+				if want, err := sealed.For(c.sub); err != nil || len(want) != len(msg) || !bytes.Equal(shared.Bytes(), want[h:h+shared.Len()]) {
+					t.Fatalf("the shared armor differs from For's (err %v)", err)
+				}
 				res, err := Open(listMessage(msg), OpenOptions{ListKeys: openpgp.EntityList{c.sub}, Senders: bound(list, listAddr)})
 				if err != nil {
 					t.Fatalf("open as %s: %v", c.sub.PrimaryKey.KeyIdString(), err)

@@ -19,13 +19,15 @@ const sealCipher = packet.CipherAES256
 
 // Sealed is one post signed once with the list key and encrypted once per
 // format under one session key per format: SEIPDv1 (for keys that do not
-// advertise SEIPDv2, such as GnuPG 2.2's) and SEIPDv2 with AES-256-OCB (made
-// on first use). For gives each recipient a message carrying only its own key
-// packet in front of the shared body. A Sealed is safe for concurrent use.
+// advertise SEIPDv2, such as GnuPG 2.2's), made while the post is signed,
+// and SEIPDv2 with AES-256-OCB, made on first use from the SEIPDv1 body
+// (decrypted as it is re-encrypted), so that the signed message itself is
+// never held: a large post is in memory once per format it is encrypted in.
+// For gives each recipient a message carrying only its own key packet in
+// front of the shared body. A Sealed is safe for concurrent use.
 type Sealed struct {
-	cfg    *packet.Config
-	now    time.Time
-	signed []byte // the signed OpenPGP message (one-pass signature, literal data, signature)
+	cfg *packet.Config
+	now time.Time
 
 	v1  body
 	v2  body
@@ -56,12 +58,14 @@ type body struct {
 	cached int            // bytes held in tails
 }
 
-// tailCacheBudget bounds the armored tails one body keeps. The key packets
-// of recipients with keys of different sizes leave up to 48 alignments;
-// for a small post every tail is kept, for a large one only as many as fit,
-// and the others are armored for each copy instead, so that a 25 MB post to
-// a list with keys of many sizes does not hold 48 armored copies of itself.
-var tailCacheBudget = 64 << 20
+// tailCacheBudget bounds the armored tails one body keeps (8 MB). The key
+// packets of recipients with keys of different sizes leave up to 48
+// alignments; for a small post every tail is kept, so that each copy is
+// written from shared bytes, while a large post's tails are not kept at
+// all (an armored tail is a third larger than the post) but armored in
+// chunks as each copy is written (Pieces.WriteShared): a 25 MB post is held
+// once, as its encrypted body, whatever the number of subscribers.
+var tailCacheBudget = 8 << 20
 
 // Seal signs inner (a MIME entity: header fields, blank line, body) with the
 // list key and encrypts it. Shape: RFC 3156 6.2 combined, the list signature
@@ -71,55 +75,103 @@ var tailCacheBudget = 64 << 20
 // signed. inner may itself be a sender's multipart/signed, which stays
 // intact. cfg may set the hash (SHA-256 by default), Time and Rand.
 func Seal(inner []byte, signer *openpgp.Entity, cfg *packet.Config) (*Sealed, error) {
+	return SealParts([][]byte{inner}, signer, cfg)
+}
+
+// SealParts is Seal for an entity given as the concatenation of parts (a
+// header block and the body of the post as it lies in the queue entry, say),
+// which is never joined: the parts are made canonical and signed as they
+// are encrypted, in chunks.
+func SealParts(parts [][]byte, signer *openpgp.Entity, cfg *packet.Config) (*Sealed, error) {
 	cfg = signingConfig(cfg)
-	// The signed message is made in one buffer of its final size, and
-	// inner is made canonical as it is written: a large post is not held
-	// in more copies than it must be.
-	var signed bytes.Buffer
-	signed.Grow(len(inner) + bareLFs(inner) + 4096)
-	w, err := openpgp.Sign(&signed, []*openpgp.Entity{signer}, &openpgp.FileHints{}, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("sign post: %w", err)
+	s := &Sealed{cfg: cfg, now: cfg.Now()}
+	n := 0
+	for _, p := range parts {
+		n += len(p) + bareLFs(p)
 	}
-	if err := writeCanonical(w, inner); err != nil {
-		return nil, fmt.Errorf("sign post: %w", err)
+	// The SEIPDv1 body is made as the post is signed, in one buffer of its
+	// final size (packet headers, literal data header, signatures, MDC).
+	b := &s.v1
+	b.once.Do(func() {
+		b.err = s.encrypt(b, false, n+n/64+8192, func(w io.Writer) error {
+			sw, err := openpgp.Sign(w, []*openpgp.Entity{signer}, &openpgp.FileHints{}, cfg)
+			if err != nil {
+				return fmt.Errorf("sign post: %w", err)
+			}
+			cw := &canonicalWriter{w: sw}
+			for _, p := range parts {
+				if err := cw.write(p); err != nil {
+					return fmt.Errorf("sign post: %w", err)
+				}
+			}
+			if err := sw.Close(); err != nil {
+				return fmt.Errorf("sign post: %w", err)
+			}
+			return nil
+		})
+	})
+	if b.err != nil {
+		return nil, b.err
 	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("sign post: %w", err)
-	}
-	s := &Sealed{cfg: cfg, now: cfg.Now(), signed: signed.Bytes()}
 	return s, nil
 }
 
-// encrypted returns the body for the format, encrypting it on first use.
-func (s *Sealed) encrypted(aead bool) (*body, error) {
-	b := &s.v1
-	if aead {
-		b = &s.v2
+// encrypt makes b: a fresh session key, and the SEIPD packet (v2 with aead)
+// of what fill writes, in a buffer of about size bytes.
+func (s *Sealed) encrypt(b *body, aead bool, size int, fill func(io.Writer) error) error {
+	b.key = make([]byte, sealCipher.KeySize())
+	if _, err := io.ReadFull(s.random(), b.key); err != nil {
+		return fmt.Errorf("session key: %w", err)
 	}
+	var out bytes.Buffer
+	out.Grow(size)
+	suite := packet.CipherSuite{Cipher: sealCipher, Mode: packet.AEADModeOCB}
+	w, err := packet.SerializeSymmetricallyEncrypted(&out, sealCipher, aead, suite, b.key, s.cfg)
+	if err != nil {
+		return fmt.Errorf("encrypt post: %w", err)
+	}
+	if err := fill(w); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("encrypt post: %w", err)
+	}
+	b.packet = out.Bytes()
+	b.crc, b.shift = crc24(0, b.packet), zeroShift(len(b.packet))
+	b.tails = map[int][]byte{}
+	return nil
+}
+
+// encrypted returns the body for the format; the SEIPDv2 body is made on
+// first use from the plaintext of the SEIPDv1 body, streamed.
+func (s *Sealed) encrypted(aead bool) (*body, error) {
+	if !aead {
+		return &s.v1, s.v1.err
+	}
+	b := &s.v2
 	b.once.Do(func() {
-		b.key = make([]byte, sealCipher.KeySize())
-		if _, err := io.ReadFull(s.random(), b.key); err != nil {
-			b.err = fmt.Errorf("session key: %w", err)
-			return
-		}
-		var out bytes.Buffer
-		out.Grow(len(s.signed) + len(s.signed)/64 + 4096) // packet headers, chunk tags, MDC
-		suite := packet.CipherSuite{Cipher: sealCipher, Mode: packet.AEADModeOCB}
-		w, err := packet.SerializeSymmetricallyEncrypted(&out, sealCipher, aead, suite, b.key, s.cfg)
-		if err == nil {
-			_, err = w.Write(s.signed)
-		}
-		if err == nil {
-			err = w.Close()
-		}
-		if err != nil {
-			b.err = fmt.Errorf("encrypt post: %w", err)
-			return
-		}
-		b.packet = out.Bytes()
-		b.crc, b.shift = crc24(0, b.packet), zeroShift(len(b.packet))
-		b.tails = map[int][]byte{}
+		b.err = s.encrypt(b, true, len(s.v1.packet)+len(s.v1.packet)/64+4096, func(w io.Writer) error {
+			p, err := packet.Read(bytes.NewReader(s.v1.packet))
+			if err != nil {
+				return fmt.Errorf("re-encrypt post: %w", err)
+			}
+			se, ok := p.(*packet.SymmetricallyEncrypted)
+			if !ok {
+				return fmt.Errorf("re-encrypt post: SEIPDv1 body is a %T", p)
+			}
+			r, err := se.Decrypt(sealCipher, s.v1.key)
+			if err != nil {
+				return fmt.Errorf("re-encrypt post: %w", err)
+			}
+			if _, err := io.Copy(w, r); err != nil {
+				return fmt.Errorf("re-encrypt post: %w", err)
+			}
+			// Close checks the MDC of what was read.
+			if err := r.Close(); err != nil {
+				return fmt.Errorf("re-encrypt post: %w", err)
+			}
+			return nil
+		})
 	})
 	return b, b.err
 }

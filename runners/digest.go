@@ -22,6 +22,7 @@ import (
 	_ "github.com/emersion/go-message/charset" // charsets of the plain digest's text
 
 	"cloister/internal/listaddr"
+	"cloister/internal/safeio"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -166,7 +167,7 @@ func addPending(s *site.Site, dir string, m *queue.Meta, body []byte) error {
 		body = k.Seal(body, []byte(m.ID))
 		name = m.ID + ".sealed-" + safeToken(m.Encryption)
 	}
-	return queue.WriteFileAtomic(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
+	return safeio.WriteFunc(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
 		_, err := w.Write(body)
 		return err
 	})
@@ -302,7 +303,7 @@ func sendDigest(j *Job, list *lists.List, rcpts []string, dir string, posts []pe
 	j.AfterFinish(func() {
 		removePending(posts)
 		b, _ := json.Marshal(st)
-		queue.WriteFileAtomic(filepath.Join(dir, ".state.json"), 0o640, func(w io.Writer) error {
+		safeio.WriteFunc(filepath.Join(dir, ".state.json"), 0o640, func(w io.Writer) error {
 			_, err := w.Write(b)
 			return err
 		})

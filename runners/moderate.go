@@ -153,9 +153,7 @@ func heldID(entryID string) string {
 
 // confirmAddress is LIST-confirm+TOKEN@domain.
 func confirmAddress(list, token string) string {
-	a := listaddr.Address(list, queue.SubConfirm)
-	at := strings.LastIndexByte(a, '@')
-	return a[:at] + "+" + token + a[at:]
+	return listaddr.AddressExt(list, queue.SubConfirm, token)
 }
 
 // deciders returns who decides on a held post: the moderators (the owners

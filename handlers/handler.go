@@ -91,7 +91,7 @@ func (c *Context) listParts() (local, domain string) {
 
 // arrivedEncrypted reports whether the post arrived encrypted.
 func (c *Context) arrivedEncrypted() bool {
-	return c.Meta != nil && c.Meta.Encryption != "" && c.Meta.Encryption != "none"
+	return c.Meta.ArrivedEncrypted()
 }
 
 // SystemResolver returns the resolver the pipeline runner should put in

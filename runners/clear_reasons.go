@@ -12,7 +12,7 @@ import (
 // clear places: the log, the held record, the metadata line of queue
 // entries, notices that travel in clear.
 func clearOutcome(m *queue.Meta, chain []rules.Link, outcome error) error {
-	if !encrypted(m) || outcome == nil {
+	if !m.ArrivedEncrypted() || outcome == nil {
 		return outcome
 	}
 	desc := func(name string) string {

@@ -159,7 +159,7 @@ func addPending(s *site.Site, dir string, m *queue.Meta, body []byte) error {
 		return fmt.Errorf("create digest dir: %w", err)
 	}
 	name := m.ID + ".plain"
-	if site.Encrypted(m) {
+	if m.ArrivedEncrypted() {
 		k, err := s.QueueKey()
 		if err != nil {
 			return fmt.Errorf("seal post for the digest: %w", err)

@@ -73,7 +73,7 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", "discard", "handlers", ran)
 		return nil
 	case errors.As(err, &rej):
-		if encrypted(m) {
+		if m.ArrivedEncrypted() {
 			// The reason may name what the decrypted post holds (its
 			// parts' types): the log and the clear notice get fixed words.
 			rej = &handlers.RejectError{Handler: rej.Handler,

@@ -141,14 +141,12 @@ func PostEnv(list *lists.List, m *queue.Meta, msg *mailmsg.Message, size int) ru
 		ListName:  list.Address,
 		Signer:    signer,
 		Method:    method,
-		Encrypted: encrypted(m),
+		Encrypted: m.ArrivedEncrypted(),
 		Signed:    m.Verdict == "good",
 		Size:      int64(size),
 		Header:    msg.Values,
 	}
 }
-
-func encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }
 
 // EvaluateSend evaluates the list's send scenario for a post, with a roster
 // read from the list store.

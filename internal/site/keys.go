@@ -60,10 +60,6 @@ func (s *Site) QueueKey() (*seal.Key, error) {
 	return s.qk.key, s.qk.err
 }
 
-// Encrypted reports whether an entry holds (the plaintext of) a post that
-// arrived encrypted.
-func Encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }
-
 // SealBody seals the plaintext body of an entry of an encrypted post (or of
 // any entry whose metadata records that it carries content of one) before
 // it is written to a queue, and marks the metadata; other bodies are returned
@@ -72,7 +68,7 @@ func Encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption !
 // be final: the seal is bound to it.
 func (s *Site) SealBody(meta *queue.Meta, body []byte) ([]byte, error) {
 	meta.Sealed = nil
-	if !Encrypted(meta) && !meta.Confidential() {
+	if !meta.ArrivedEncrypted() && !meta.Confidential() {
 		return body, nil
 	}
 	k, err := s.QueueKey()

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"cloister/internal/listaddr"
+	"cloister/internal/refusal"
 )
 
 // RFC2369 adds the list header fields of RFC 2369 and RFC 2919 (List-Id,
@@ -34,7 +35,7 @@ func (h RFC2369) Process(ctx *Context) error {
 	m := ctx.Msg
 	for _, v := range m.Values("X-Loop") {
 		if strings.EqualFold(strings.Trim(strings.TrimSpace(v), "<>"), addr) {
-			return fmt.Errorf("%w: X-Loop names %s (mail loop)", ErrDiscard, addr)
+			return fmt.Errorf("%w: X-Loop names %s (mail loop)", refusal.ErrDiscard, addr)
 		}
 	}
 	out := m.Fields[:0]

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"cloister/internal/refusal"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -77,12 +78,12 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	m.RuleHits = append(m.RuleHits, hits...)
 	m.RuleMisses = append(m.RuleMisses, misses...)
 	var disc *rules.DiscardError
-	var rej *rules.RejectError
+	var rej *refusal.RejectError
 	switch {
 	case errors.As(outcome, &disc):
 		return x.discard("rule " + disc.Rule + ": " + disc.Reason)
 	case errors.As(outcome, &rej):
-		return x.reject(rej.Reason, false, "rule "+rej.Rule)
+		return x.reject(rej.Reason, false, "rule "+rej.Step)
 	}
 	d, err := EvaluateSend(j.Site, list, m, msg, len(body))
 	if err != nil {

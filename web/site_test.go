@@ -82,7 +82,7 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { k.Close() })
-	s.Keys = k
+	s.SetKeyring(k)
 	err = s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := lists.NewList("team@lists.test", time.Now())
 		if err != nil {

@@ -22,7 +22,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 // ListenUnix listens on a Unix socket at path with mode 0660, replacing a
@@ -126,12 +126,12 @@ func makeSelfSigned(certFile, keyFile string) error {
 	if err != nil {
 		return fmt.Errorf("encode TLS key: %w", err)
 	}
-	if err := queue.WriteFileAtomic(keyFile, 0o600, func(w io.Writer) error {
+	if err := safeio.WriteFunc(keyFile, 0o600, func(w io.Writer) error {
 		return pem.Encode(w, &pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	}); err != nil {
 		return fmt.Errorf("write TLS key: %w", err)
 	}
-	if err := queue.WriteFileAtomic(certFile, 0o644, func(w io.Writer) error {
+	if err := safeio.WriteFunc(certFile, 0o644, func(w io.Writer) error {
 		return pem.Encode(w, &pem.Block{Type: "CERTIFICATE", Bytes: der})
 	}); err != nil {
 		return fmt.Errorf("write TLS certificate: %w", err)

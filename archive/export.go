@@ -11,7 +11,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 // WriteMbox appends one message to an mbox in the mboxrd form: a "From "
@@ -84,7 +84,7 @@ func (s *Store) ExportMaildir(dir string, key *openpgp.Entity) (int, error) {
 		if err != nil {
 			return i, err
 		}
-		err = queue.WriteFileAtomic(filepath.Join(dir, "new", e.ID+plainSuffix), 0o600, func(w io.Writer) error {
+		err = safeio.WriteFunc(filepath.Join(dir, "new", e.ID+plainSuffix), 0o600, func(w io.Writer) error {
 			_, err := w.Write(msg)
 			return err
 		})

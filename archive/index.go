@@ -14,25 +14,6 @@ import (
 	"cloister/mailmsg"
 )
 
-// PublicKeys is what archiving needs of the keyring: the list's archive
-// key for encryption (the keyring package implements it).
-type PublicKeys interface {
-	// ArchiveKey returns the public archive key of list.
-	ArchiveKey(list string) (*openpgp.Entity, error)
-}
-
-// SecretKeys is what reading an encrypted archive needs of the keyring.
-type SecretKeys interface {
-	// ArchiveSecretKey returns the archive key of list, unlocked.
-	ArchiveSecretKey(list string) (*openpgp.Entity, error)
-}
-
-// KeyMaker makes a list's archive key when it has none.
-type KeyMaker interface {
-	// GenerateArchiveKey makes and stores the archive key of list.
-	GenerateArchiveKey(list string) (string, error)
-}
-
 // Summary describes one archived message for an index.
 type Summary struct {
 	Entry
@@ -56,11 +37,10 @@ func For(s *site.Site, list string) *Store {
 // secretKey returns the list's archive key when the site's keyring can
 // give it, else nil (encrypted entries then stay unread).
 func secretKey(s *site.Site, list string) (*openpgp.Entity, error) {
-	sk, ok := s.Keys.(SecretKeys)
-	if !ok || s.Keys == nil {
+	if s.Keys == nil || s.ArchiveKeys == nil {
 		return nil, nil
 	}
-	k, err := sk.ArchiveSecretKey(list)
+	k, err := s.ArchiveKeys.ArchiveSecretKey(list)
 	if errors.Is(err, site.ErrNoListKey) {
 		return nil, nil
 	}

@@ -23,5 +23,5 @@ func MayBeEncrypted(st lists.Settings) bool {
 // the list may carry encrypted posts, or this message arrived encrypted
 // (its entry's encryption is not none).
 func MustEncrypt(st lists.Settings, m *queue.Meta) bool {
-	return MayBeEncrypted(st) || (m != nil && m.Encryption != "" && m.Encryption != "none") || (m != nil && m.Sealed != nil)
+	return MayBeEncrypted(st) || m.ArrivedEncrypted() || (m != nil && m.Sealed != nil)
 }

@@ -14,7 +14,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 // File name suffixes of archived messages in the Maildir's new/ (and cur/,
@@ -79,7 +79,7 @@ func (s *Store) Append(id string, msg []byte, to *openpgp.Entity, now time.Time)
 		}
 	}
 	path := filepath.Join(s.Dir, "new", id+suffix)
-	err := queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
+	err := safeio.WriteFunc(path, 0o640, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"cloister/internal/safeio"
 )
 
 // Secret is the site secret that authenticates VERP bounce addresses (see
@@ -61,37 +62,8 @@ func CreateSecret(path string) error {
 	if _, err := rand.Read(raw); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".bounce-secret-*")
-	if err != nil {
+	if err := safeio.WriteFile(path, []byte(fmt.Sprintf("%x\n", raw)), 0o600, safeio.CreateOnly()); err != nil {
 		return fmt.Errorf("create bounce secret: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("create bounce secret: %w", err)
-	}
-	if _, err := fmt.Fprintf(tmp, "%x\n", raw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("create bounce secret: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("create bounce secret: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("create bounce secret: %w", err)
-	}
-	// A hard link appears whole and fails if the name is taken.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return fmt.Errorf("create bounce secret: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("create bounce secret: sync %s: %w", dir, err)
-		}
 	}
 	return nil
 }

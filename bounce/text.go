@@ -1,10 +1,6 @@
 package bounce
 
 import (
-	"bytes"
-	"encoding/base64"
-	"io"
-	"mime/quotedprintable"
 	"regexp"
 	"strings"
 
@@ -37,38 +33,14 @@ func plainText(msg []byte) (text, subject string) {
 	return strings.ReplaceAll(text, "\r\n", "\n"), subject
 }
 
-// decodeBody undoes a part's Content-Transfer-Encoding (quoted-printable or
-// base64); other encodings are returned as they are.
+// decodeBody undoes a part's Content-Transfer-Encoding (rawmime.Decode, at
+// most MaxInput bytes); a part it cannot decode is returned as it is.
 func decodeBody(e *rawmime.Entity) []byte {
-	var r io.Reader
-	switch strings.ToLower(strings.TrimSpace(e.Fields.Get("Content-Transfer-Encoding"))) {
-	case "quoted-printable":
-		r = quotedprintable.NewReader(bytes.NewReader(e.Body))
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, newlineStripper{bytes.NewReader(e.Body)})
-	default:
-		return e.Body
-	}
-	b, err := io.ReadAll(io.LimitReader(r, MaxInput))
+	b, err := e.DecodedBody(MaxInput)
 	if err != nil && len(b) == 0 {
 		return e.Body
 	}
 	return b
-}
-
-// newlineStripper drops line breaks and spaces from base64 text.
-type newlineStripper struct{ r io.Reader }
-
-func (n newlineStripper) Read(p []byte) (int, error) {
-	k, err := n.r.Read(p)
-	j := 0
-	for _, c := range p[:k] {
-		if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
-			p[j] = c
-			j++
-		}
-	}
-	return j, err
 }
 
 // section returns the lines of text after the first line containing start,

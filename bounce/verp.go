@@ -105,12 +105,12 @@ func (s *Secret) Address(list, rcpt string, now time.Time) string {
 	ts := stamp(day(now))
 	tag := ts + s.mac(list, rcpt, ts)
 	if i := strings.LastIndexByte(rcpt, '@'); i > 0 && !strings.ContainsAny(rcpt, "+ \t\"\\") {
-		if long := base[:at] + "+" + tag + "-" + rcpt[:i] + "=" + rcpt[i+1:]; len(long) <= maxLocal {
-			return long + base[at:]
+		if long := listaddr.AddressExt(list, listaddr.SubBounces, tag+"-"+rcpt[:i]+"="+rcpt[i+1:]); len(listaddr.LocalPart(long)) <= maxLocal {
+			return long
 		}
 	}
-	if short := base[:at] + "+" + tag; len(short) <= maxLocal {
-		return short + base[at:]
+	if short := listaddr.AddressExt(list, listaddr.SubBounces, tag); len(listaddr.LocalPart(short)) <= maxLocal {
+		return short
 	}
 	return base
 }

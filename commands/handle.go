@@ -71,7 +71,7 @@ func Handle(r *Request) (*Outcome, error) {
 		out.NoReply = "no sender address"
 		return out, nil
 	}
-	encrypted := site.Encrypted(r.Meta)
+	encrypted := r.Meta.ArrivedEncrypted()
 	c := &Context{
 		Site: r.Site, List: r.List, Sender: sender, Method: r.Meta.Auth,
 		Encrypted: encrypted, Signed: r.Meta.Verdict == "good", SignerFpr: r.Meta.SignerFpr,

@@ -1,12 +1,8 @@
 package commands
 
 import (
-	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"mime/quotedprintable"
 	"strings"
 	"unicode/utf8"
 
@@ -291,35 +287,17 @@ func findText(e *rawmime.Entity, depth int, parts *int) ([]byte, error) {
 	return nil, nil
 }
 
-// decode undoes the transfer encoding of a text part, bounded.
+// decode undoes the transfer encoding of a text part (rawmime.Decode),
+// keeping at most MaxTextBytes; an unknown encoding is taken as it is.
 func decode(e *rawmime.Entity) ([]byte, error) {
-	var r io.Reader = bytes.NewReader(e.Body)
-	switch strings.ToLower(strings.TrimSpace(e.Fields.Get("Content-Transfer-Encoding"))) {
-	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, spaceless{r})
+	b, err := e.DecodedBody(MaxTextBytes)
+	if len(b) > MaxTextBytes {
+		b = b[:MaxTextBytes]
 	}
-	b, err := io.ReadAll(io.LimitReader(r, MaxTextBytes))
-	if err != nil && len(b) == 0 {
+	if err != nil && len(b) == 0 && !errors.Is(err, rawmime.ErrUnknownEncoding) {
 		return nil, fmt.Errorf("decode command text: %w", err)
 	}
 	return b, nil
-}
-
-// spaceless drops line breaks and blanks from base64 text.
-type spaceless struct{ r io.Reader }
-
-func (s spaceless) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	j := 0
-	for _, c := range p[:n] {
-		if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
-			p[j] = c
-			j++
-		}
-	}
-	return j, err
 }
 
 func sprintf(format string, a ...any) string {

@@ -40,9 +40,7 @@ func (c *Context) spendRequest() bool {
 
 // confirmAddress is LIST-confirm+TOKEN@domain.
 func confirmAddress(list, token string) string {
-	a := listaddr.Address(list, queue.SubConfirm)
-	at := strings.LastIndexByte(a, '@')
-	return a[:at] + "+" + token + a[at:]
+	return listaddr.AddressExt(list, queue.SubConfirm, token)
 }
 
 // askConfirm sends address a token that runs cmd again, confirmed, when it

@@ -210,32 +210,14 @@ func (p *part) filename() string {
 	return p.params["name"]
 }
 
-// decodeCTE undoes a transfer encoding; unknown encodings are an error.
+// decodeCTE undoes a transfer encoding (rawmime.Decode); unknown encodings
+// are an error.
 func decodeCTE(cte string, body []byte) ([]byte, error) {
-	switch cte {
-	case "", "7bit", "8bit", "binary":
-		return body, nil
-	case "quoted-printable":
-		// Decoded quoted-printable is never longer than its input.
-		b, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil {
-			return nil, fmt.Errorf("quoted-printable: %w", err)
-		}
-		return b, nil
-	case "base64":
-		clean := bytes.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-				return -1
-			}
-			return r
-		}, body)
-		b, err := base64.StdEncoding.DecodeString(string(clean))
-		if err != nil {
-			return nil, fmt.Errorf("base64: %w", err)
-		}
-		return b, nil
+	b, err := rawmime.Decode(cte, body, 0)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown transfer encoding %q", cte)
+	return b, nil
 }
 
 // encodeCTE applies a transfer encoding with lines ending in nl.

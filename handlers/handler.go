@@ -78,7 +78,7 @@ func (c *Context) listParts() (local, domain string) {
 
 // arrivedEncrypted reports whether the post arrived encrypted.
 func (c *Context) arrivedEncrypted() bool {
-	return c.Meta != nil && c.Meta.Encryption != "" && c.Meta.Encryption != "none"
+	return c.Meta.ArrivedEncrypted()
 }
 
 // SystemResolver returns the resolver the pipeline runner should put in
@@ -95,8 +95,8 @@ type Handler interface {
 	Name() string
 	// Description is one line for owners and `cloister list show`.
 	Description() string
-	// Process edits ctx.Msg. A *RejectError refuses the post, an error
-	// wrapping ErrDiscard drops it, any other error is temporary.
+	// Process edits ctx.Msg. A *refusal.RejectError refuses the post, an error
+	// wrapping refusal.ErrDiscard drops it, any other error is temporary.
 	Process(ctx *Context) error
 }
 
@@ -150,7 +150,7 @@ func Lookup(name string) (Handler, bool) {
 // ran. Every name is checked before any handler runs: an unknown name is an
 // error wrapping ErrUnknownHandler. The first handler error stops the run and
 // is returned wrapped with the handler's name (errors.As still finds a
-// *RejectError, errors.Is ErrDiscard).
+// *refusal.RejectError, errors.Is refusal.ErrDiscard).
 func Run(names []string, ctx *Context) (ran []string, err error) {
 	hs := make([]Handler, 0, len(names))
 	for _, n := range names {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"cloister/internal/refusal"
 )
 
 func TestTable(t *testing.T) {
@@ -47,9 +49,9 @@ func TestRunStopsAtReject(t *testing.T) {
 	raw := "From: a@example.org\nSubject: hi\nContent-Type: text/html\n\n<p>x</p>\n"
 	ctx := newTestContext(t, []byte(raw), caseConfig{Settings: []byte(`{"content_filter": "image/*"}`)})
 	ran, err := Run(DefaultPipeline(), ctx)
-	var re *RejectError
-	if !errors.As(err, &re) || re.Handler != "content-filter" {
-		t.Fatalf("err = %v, want a *RejectError from content-filter", err)
+	var re *refusal.RejectError
+	if !errors.As(err, &re) || re.Step != "content-filter" {
+		t.Fatalf("err = %v, want a *refusal.RejectError from content-filter", err)
 	}
 	if strings.Join(ran, " ") != "cleanse protected-headers anonymous from-name reply-to strip-signature" {
 		t.Fatalf("ran = %v", ran)
@@ -62,8 +64,8 @@ func TestRunStopsAtReject(t *testing.T) {
 func TestRunDiscardsLoop(t *testing.T) {
 	raw := "From: a@example.org\nX-Loop: TEAM@lists.example.test\nSubject: hi\n\nbody\n"
 	ctx := newTestContext(t, []byte(raw), caseConfig{})
-	if _, err := Run(DefaultPipeline(), ctx); !errors.Is(err, ErrDiscard) {
-		t.Fatalf("err = %v, want ErrDiscard", err)
+	if _, err := Run(DefaultPipeline(), ctx); !errors.Is(err, refusal.ErrDiscard) {
+		t.Fatalf("err = %v, want refusal.ErrDiscard", err)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"mime"
 	"strings"
 	"unicode/utf8"
+
+	"cloister/internal/listaddr"
+	"cloister/internal/refusal"
 )
 
 // RFC2369 adds the list header fields of RFC 2369 and RFC 2919 (List-Id,
@@ -32,7 +35,7 @@ func (h RFC2369) Process(ctx *Context) error {
 	m := ctx.Msg
 	for _, v := range m.Values("X-Loop") {
 		if strings.EqualFold(strings.Trim(strings.TrimSpace(v), "<>"), addr) {
-			return fmt.Errorf("%w: X-Loop names %s (mail loop)", ErrDiscard, addr)
+			return fmt.Errorf("%w: X-Loop names %s (mail loop)", refusal.ErrDiscard, addr)
 		}
 	}
 	out := m.Fields[:0]
@@ -43,21 +46,21 @@ func (h RFC2369) Process(ctx *Context) error {
 	}
 	m.Fields = out
 	local, domain := ctx.listParts()
-	at := func(suffix, query string) string {
-		s := "<mailto:" + local + suffix + "@" + domain
+	at := func(sub, query string) string {
+		s := "<mailto:" + listaddr.Address(local+"@"+domain, sub)
 		if query != "" {
 			s += "?" + query
 		}
 		return s + ">"
 	}
 	m.Add("List-Id", ListID(ctx.List.Description, local, domain))
-	m.Add("List-Post", at("", ""))
-	m.Add("List-Help", at("-request", "subject=help"))
-	m.Add("List-Subscribe", at("-join", ""))
-	m.Add("List-Unsubscribe", at("-leave", ""))
-	m.Add("List-Owner", at("-owner", ""))
+	m.Add("List-Post", at(listaddr.SubPost, ""))
+	m.Add("List-Help", at(listaddr.SubRequest, "subject=help"))
+	m.Add("List-Subscribe", at(listaddr.SubJoin, ""))
+	m.Add("List-Unsubscribe", at(listaddr.SubLeave, ""))
+	m.Add("List-Owner", at(listaddr.SubOwner, ""))
 	if a := ctx.settings().Archive; a != "" && a != "none" {
-		m.Add("List-Archive", at("-request", "subject=index"))
+		m.Add("List-Archive", at(listaddr.SubRequest, "subject=index"))
 	}
 	m.Del("Precedence")
 	m.Add("Precedence", "list")

@@ -14,7 +14,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 // checksVersion names the layout of the checks file and the order of
@@ -147,7 +147,7 @@ func (k *Keyring) SaveChecks() error {
 	}
 	h := hmac.New(sha256.New, key)
 	h.Write(body)
-	err = queue.WriteFileAtomic(k.checksPath(), 0o600, func(w io.Writer) error {
+	err = safeio.WriteFunc(k.checksPath(), 0o600, func(w io.Writer) error {
 		if _, err := w.Write(h.Sum(nil)); err != nil {
 			return err
 		}

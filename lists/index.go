@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 // WriteIndex rewrites the lists index at path (lists.idx: one posting
@@ -52,7 +52,7 @@ func writeIndex(db *bolt.DB, path string, copies ...string) error {
 // (temp file, fsync, rename, directory fsync): readers see the old file or
 // the new one, never a mix; after a crash, one of the two.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return queue.WriteFileAtomic(path, perm, func(w io.Writer) error {
+	return safeio.WriteFunc(path, perm, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

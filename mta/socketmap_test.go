@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 func writeIndex(t *testing.T, path string, addrs ...string) {
 	t.Helper()
-	err := queue.WriteFileAtomic(path, 0o644, func(w io.Writer) error {
+	err := safeio.WriteFunc(path, 0o644, func(w io.Writer) error {
 		_, err := w.Write([]byte(strings.Join(addrs, "\n") + "\n"))
 		return err
 	})

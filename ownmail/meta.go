@@ -45,7 +45,7 @@ func Meta(list, kind string, from *queue.Meta, content bool, now time.Time, rcpt
 	m.Lineage = Lineage(from)
 	if content && from.Confidential() {
 		m.Carries = queue.CarriesPlaintext
-		if arrivedEncrypted(from) {
+		if from.ArrivedEncrypted() {
 			m.Encryption = from.Encryption
 		}
 	}
@@ -85,7 +85,5 @@ func Lineage(m *queue.Meta) *queue.Lineage {
 		l.Encrypted = l.Encrypted || m.Confidential()
 		return &l
 	}
-	return &queue.Lineage{ID: m.ID, Encrypted: arrivedEncrypted(m) || m.Confidential()}
+	return &queue.Lineage{ID: m.ID, Encrypted: m.ArrivedEncrypted() || m.Confidential()}
 }
-
-func arrivedEncrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }

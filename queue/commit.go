@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"cloister/internal/safeio"
 )
 
 // The hand-over protocol (docs/design.md, "Exactly-once hand-overs"): a claim
@@ -135,7 +137,7 @@ func (q *Queue) Commit(e *Entry, outs []Output) error {
 		}
 	}
 	for _, d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := safeio.SyncDir(d); err != nil {
 			return fmt.Errorf("stage hand-over of %s: %w", e.Name, err)
 		}
 	}
@@ -147,7 +149,7 @@ func (q *Queue) Commit(e *Entry, outs []Output) error {
 		return fmt.Errorf("encode ledger: %w", err)
 	}
 	lp := q.ledgerPath(e.Name)
-	if err := WriteFileAtomic(lp, 0o660, func(w io.Writer) error { _, err := w.Write(line); return err }); err != nil {
+	if err := safeio.WriteFunc(lp, 0o660, func(w io.Writer) error { _, err := w.Write(line); return err }); err != nil {
 		// A ledger in place is whole (it was renamed there once written):
 		// the hand-over is decided, and only its durability is in doubt.
 		// Without one, nothing happened. When that cannot be told, keep the
@@ -209,7 +211,7 @@ func (q *Queue) finish(l *ledger, removeClaim bool) error {
 		}
 	}
 	for _, d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := safeio.SyncDir(d); err != nil {
 			return err
 		}
 	}
@@ -224,7 +226,7 @@ func (q *Queue) finish(l *ledger, removeClaim bool) error {
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("finish %s in queue %s: %w", l.Claim, q.Name, err)
 		}
-		if err := syncDir(q.Dir); err != nil {
+		if err := safeio.SyncDir(q.Dir); err != nil {
 			return err
 		}
 	}
@@ -424,5 +426,5 @@ func (q *Queue) Release(e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("release %s in queue %s: %w", e.Name, q.Name, err)
 	}
-	return syncDir(q.Dir)
+	return safeio.SyncDir(q.Dir)
 }

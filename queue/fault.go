@@ -1,5 +1,11 @@
 package queue
 
+import "cloister/internal/safeio"
+
+// The queue's fault hook reaches every durable write made through safeio
+// (lists, archive, journals...), not only the queue's own.
+func init() { safeio.FaultHook = fault }
+
 // FaultHook, when set, is called at each named point of the queue's writes
 // and of the hand-over protocol (see the Point constants), and an error it
 // returns is returned as the write's own error. Fault-injection tests use it
@@ -12,12 +18,12 @@ var FaultHook func(point string) error
 // system call they name; the crash points of the hand-over protocol lie
 // between two durable steps (docs/design.md argues each).
 const (
-	PointCreate  = "create"  // creating a temp or spool file
-	PointWrite   = "write"   // writing a temp file's bytes
-	PointSync    = "sync"    // fsync of a written file
-	PointRename  = "rename"  // renaming a written file into place (or staging it)
-	PointSyncDir = "syncdir" // fsync of a directory after a rename or removal
-	PointRemove  = "remove"  // removing a claim
+	PointCreate  = safeio.PointCreate  // creating a temp or spool file
+	PointWrite   = safeio.PointWrite   // writing a temp file's bytes
+	PointSync    = safeio.PointSync    // fsync of a written file
+	PointRename  = safeio.PointRename  // renaming a written file into place (or staging it)
+	PointSyncDir = safeio.PointSyncDir // fsync of a directory after a rename or removal
+	PointRemove  = "remove"            // removing a claim
 
 	// PointStaged: every output is staged and durable; the ledger is not written.
 	PointStaged = "staged"

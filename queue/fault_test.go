@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"cloister/internal/safeio"
 )
 
 // full makes every named write point fail with ENOSPC, as a full disk does,
@@ -57,7 +59,7 @@ func TestWriteFaultsLeaveNothing(t *testing.T) {
 		{"to bad", func(in, out, bad *Queue, e *Entry) error { return in.ToBad(e, bad, "reason") }},
 		{"update", func(in, out, bad *Queue, e *Entry) error { return in.Update(e, e.Meta.Clone()) }},
 		{"write file", func(in, out, bad *Queue, e *Entry) error {
-			return WriteFileAtomic(filepath.Join(in.Dir, "state"), 0o600, func(w io.Writer) error { _, err := w.Write([]byte("x")); return err })
+			return safeio.WriteFunc(filepath.Join(in.Dir, "state"), 0o600, func(w io.Writer) error { _, err := w.Write([]byte("x")); return err })
 		}},
 	}
 	for _, o := range ops {

@@ -113,6 +113,14 @@ type Lineage struct {
 	Encrypted bool   `json:"encrypted"` // the original arrived encrypted
 }
 
+// ArrivedEncrypted reports whether the entry is (or holds the plaintext of)
+// a post that arrived encrypted: its Encryption names a method. It is the one
+// place this is asked; entries derived from such a post say so through
+// Lineage and Carries instead (see Protection and Confidential).
+func (m *Meta) ArrivedEncrypted() bool {
+	return m != nil && m.Encryption != "" && m.Encryption != "none"
+}
+
 // Protection returns what the entry's bytes carry: Carries, or for entries
 // written without it, the plaintext of an encrypted post when the metadata
 // says it arrived encrypted or descends from one that did, else clear.
@@ -120,7 +128,7 @@ func (m *Meta) Protection() string {
 	if m.Carries != "" {
 		return m.Carries
 	}
-	if (m.Encryption != "" && m.Encryption != "none") || (m.Lineage != nil && m.Lineage.Encrypted) {
+	if m.ArrivedEncrypted() || (m.Lineage != nil && m.Lineage.Encrypted) {
 		return CarriesPlaintext
 	}
 	return CarriesClear

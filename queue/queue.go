@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"cloister/internal/safeio"
 )
 
 // Queue names used by the runners (DESIGN.md section 1).
@@ -204,7 +206,7 @@ func (q *Queue) prepare(meta *Meta, body io.Reader, limit int64, notBefore time.
 	if err := fault(PointCreate); err != nil {
 		return "", "", fmt.Errorf("create temp in queue %s: %w", q.Name, err)
 	}
-	tmp, err := os.CreateTemp(q.Dir, tempPattern(".tmp"))
+	tmp, err := os.CreateTemp(q.Dir, safeio.TempPattern(safeio.TempPrefix))
 	if err != nil {
 		return "", "", fmt.Errorf("create temp in queue %s: %w", q.Name, err)
 	}
@@ -361,7 +363,7 @@ func (q *Queue) publish(tmpName, name string) error {
 	if err := os.Rename(tmpName, filepath.Join(q.Dir, name+extMsg)); err != nil {
 		return fmt.Errorf("rename entry in queue %s: %w", q.Name, err)
 	}
-	return syncDir(q.Dir)
+	return safeio.SyncDir(q.Dir)
 }
 
 // Handover writes an entry produced from another stage's entry. meta.ID must
@@ -547,7 +549,7 @@ func (q *Queue) Finish(e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("finish %s in queue %s: %w", e.Name, q.Name, err)
 	}
-	return syncDir(q.Dir)
+	return safeio.SyncDir(q.Dir)
 }
 
 // Put writes a claimed entry back as .msg with new metadata, to be processed
@@ -582,7 +584,7 @@ func (q *Queue) Update(e *Entry, meta *Meta) error {
 	if err != nil {
 		return fmt.Errorf("encode metadata: %w", err)
 	}
-	err = WriteFileAtomic(e.Path(), 0o660, func(w io.Writer) error {
+	err = safeio.WriteFunc(e.Path(), 0o660, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 64<<10)
 		bw.Write(line)
 		bw.WriteByte('\n')
@@ -693,7 +695,7 @@ func (q *Queue) RecoverInPlace() (recovered int, err error) {
 		recovered++
 	}
 	if len(names) > 0 {
-		if err := syncDir(q.Dir); err != nil {
+		if err := safeio.SyncDir(q.Dir); err != nil {
 			return recovered, err
 		}
 	}
@@ -725,7 +727,7 @@ func (q *Queue) Remove(name string) error {
 	if err := os.Remove(filepath.Join(q.Dir, name+extMsg)); err != nil {
 		return fmt.Errorf("remove %s from queue %s: %w", name, q.Name, err)
 	}
-	return syncDir(q.Dir)
+	return safeio.SyncDir(q.Dir)
 }
 
 // Oldest returns how long the oldest ready entry has waited, or 0 (entries

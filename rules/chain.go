@@ -1,10 +1,10 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
+	"cloister/internal/refusal"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
@@ -127,20 +127,12 @@ var PostingChain = []Link{
 	{SuspiciousHeader{}, ActionHold},
 }
 
-// ErrDiscard is matched (errors.Is) by a *DiscardError.
-var ErrDiscard = errors.New("discard")
-
-// DiscardError means a rule fired whose action is discard.
+// DiscardError means a rule fired whose action is discard; it matches
+// refusal.ErrDiscard (errors.Is).
 type DiscardError struct{ Rule, Reason string }
 
 func (e *DiscardError) Error() string        { return "discard (" + e.Rule + "): " + e.Reason }
-func (e *DiscardError) Is(target error) bool { return target == ErrDiscard }
-
-// RejectError means a rule fired whose action is reject; Reason is for the
-// sender's notice.
-type RejectError struct{ Rule, Reason string }
-
-func (e *RejectError) Error() string { return "reject (" + e.Rule + "): " + e.Reason }
+func (e *DiscardError) Is(target error) bool { return target == refusal.ErrDiscard }
 
 // HoldError means one or more rules fired whose action is hold (or owner):
 // the post waits for a decision. Owner tells that the owners decide rather
@@ -161,7 +153,7 @@ func (e *HoldError) Reason() string { return strings.Join(e.Reasons, "; ") }
 // RunChain checks every rule of the chain against the post and returns the
 // names of the rules that fired (hits) and did not (misses), and the outcome:
 // nil when no rule fired, else the strongest action as a *DiscardError,
-// *RejectError or *HoldError (the first rule of that action names it).
+// *refusal.RejectError (Step names the rule) or *HoldError (the first rule of that action names it).
 // Every rule is checked, so the hits tell an admin every reason at once.
 func RunChain(chain []Link, p *Post) (hits, misses []string, outcome error) {
 	best := Action("")
@@ -196,7 +188,7 @@ func RunChain(chain []Link, p *Post) (hits, misses []string, outcome error) {
 	case ActionDiscard:
 		return hits, misses, &DiscardError{Rule: first.Rule.Name(), Reason: firstReason}
 	case ActionReject:
-		return hits, misses, &RejectError{Rule: first.Rule.Name(), Reason: firstReason}
+		return hits, misses, &refusal.RejectError{Step: first.Rule.Name(), Reason: firstReason}
 	case ActionHold, ActionOwner:
 		return hits, misses, hold
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/refusal"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
@@ -263,15 +264,15 @@ func TestRunChain(t *testing.T) {
 			}},
 		{"reject beats hold", "From: bob@example.net\nTo: x@y.z\n\nhi there you all\n", map[string]string{"banned_addresses": `bob@.*`},
 			[]string{"banned-address", "implicit-destination", "no-subject"}, func(t *testing.T, err error) {
-				var r *RejectError
-				if !errors.As(err, &r) || r.Rule != "banned-address" {
+				var r *refusal.RejectError
+				if !errors.As(err, &r) || r.Step != "banned-address" {
 					t.Fatalf("%#v", err)
 				}
 			}},
 		{"discard beats reject", "From: bob@example.net\nTo: list@example.org\nSubject: s\nX-Loop: list@example.org\n\nb\n", map[string]string{"banned_addresses": `bob@.*`},
 			[]string{"loop", "banned-address"}, func(t *testing.T, err error) {
 				var d *DiscardError
-				if !errors.Is(err, ErrDiscard) || !errors.As(err, &d) || d.Rule != "loop" {
+				if !errors.Is(err, refusal.ErrDiscard) || !errors.As(err, &d) || d.Rule != "loop" {
 					t.Fatalf("%#v", err)
 				}
 			}},

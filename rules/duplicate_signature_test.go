@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/refusal"
 	"cloister/queue"
 )
 
@@ -20,8 +21,8 @@ func TestDuplicateSignature(t *testing.T) {
 		want    error // the chain's outcome type, nil for none
 	}{
 		{"new signature", "", "", nil},
-		{"seen, default", "post to list@example.org", "", &RejectError{}},
-		{"seen, reject", "command to other-request@example.org", "reject", &RejectError{}},
+		{"seen, default", "post to list@example.org", "", &refusal.RejectError{}},
+		{"seen, reject", "command to other-request@example.org", "reject", &refusal.RejectError{}},
 		{"seen, hold", "post to list@example.org", "hold", &HoldError{}},
 		{"seen, discard", "post to list@example.org", "discard", &DiscardError{}},
 	} {
@@ -45,8 +46,8 @@ func TestDuplicateSignature(t *testing.T) {
 				if out != nil || len(hits) != 0 {
 					t.Fatalf("outcome %v, hits %v", out, hits)
 				}
-			case *RejectError:
-				if !errors.As(out, &want) || want.Rule != "duplicate-signature" {
+			case *refusal.RejectError:
+				if !errors.As(out, &want) || want.Step != "duplicate-signature" {
 					t.Fatalf("outcome %v, want reject", out)
 				}
 			case *HoldError:

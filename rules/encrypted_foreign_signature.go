@@ -18,7 +18,7 @@ func (EncryptedForeignSignature) Description() string {
 
 // Check implements Rule.
 func (EncryptedForeignSignature) Check(p *Post) Result {
-	if encryptionMethod(p.Meta.Encryption) != "" && p.Meta.Verdict == "signer-mismatch" {
+	if p.Meta.ArrivedEncrypted() && p.Meta.Verdict == "signer-mismatch" {
 		return hit("the post arrived encrypted and is signed by someone other than its From address")
 	}
 	return miss

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/refusal"
 	"cloister/queue"
 )
 
@@ -48,9 +49,9 @@ func TestVirusRules(t *testing.T) {
 			}
 			chain := []Link{{VirusScan{}, ActionReject}, {VirusUnscanned{}, ActionHold}}
 			_, _, out := RunChain(chain, p)
-			var rej *RejectError
+			var rej *refusal.RejectError
 			var hold *HoldError
-			if errors.As(out, &rej) != tc.outcomeReject || errors.As(out, &hold) != tc.outcomeHold || errors.Is(out, ErrDiscard) != tc.outcomeDisc {
+			if errors.As(out, &rej) != tc.outcomeReject || errors.As(out, &hold) != tc.outcomeHold || errors.Is(out, refusal.ErrDiscard) != tc.outcomeDisc {
 				t.Fatalf("outcome %v", out)
 			}
 		})

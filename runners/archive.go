@@ -111,22 +111,15 @@ var errNoArchiveKeys = errors.New("no keyring for archive keys")
 // archiveKey returns the list's public archive key, making the key first
 // when the list has none.
 func archiveKey(s *site.Site, list string) (*openpgp.Entity, error) {
-	if s.Keys == nil {
+	if s.Keys == nil || s.ArchiveKeys == nil {
 		return nil, errNoArchiveKeys
 	}
-	pk, ok := s.Keys.(archive.PublicKeys)
-	if !ok {
-		return nil, errNoArchiveKeys
-	}
+	pk := s.ArchiveKeys
 	k, err := pk.ArchiveKey(list)
 	if !errors.Is(err, site.ErrNoListKey) {
 		return k, err
 	}
-	mk, ok := s.Keys.(archive.KeyMaker)
-	if !ok {
-		return nil, fmt.Errorf("list %s has no archive key: %w", list, err)
-	}
-	if _, gerr := mk.GenerateArchiveKey(list); gerr != nil {
+	if _, gerr := pk.GenerateArchiveKey(list); gerr != nil {
 		// Another process may have made it meanwhile.
 		if k, err := pk.ArchiveKey(list); err == nil {
 			return k, nil

@@ -84,8 +84,8 @@ func TestArchivePlainList(t *testing.T) {
 // the post decrypted with it.
 func TestArchiveEncryptedList(t *testing.T) {
 	s, homes := encryptedSite(t)
-	keys := &archKeys{memKeys: s.Keys.(*memKeys)}
-	s.Keys = keys
+	keys := &archKeys{memKeys: s.mem}
+	s.Keys, s.ArchiveKeys = keys, keys
 	const marker = "ARCHIVE-SECRET-41c9"
 	inner := []byte("Content-Type: text/plain; charset=utf-8\n\nThe vault code is " + marker + "\n")
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Vault\n",
@@ -118,7 +118,7 @@ func TestArchiveEncryptedList(t *testing.T) {
 	}
 	// Without archive keys (a keyring that cannot hold them) the index shows
 	// no header, get refuses, and nothing new is stored.
-	s.Keys = keys.memKeys
+	s.Keys, s.ArchiveKeys = keys.memKeys, nil
 	if idx, err := archive.Index(s.Site, "team@lists.test", 1); err != nil || len(idx) != 1 || idx[0].N != 2 || idx[0].Subject != "" {
 		t.Fatalf("index without the key: %+v %v", idx, err)
 	}
@@ -163,7 +163,7 @@ func TestArchiveKeyCannotBeMade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Keys = k
+	s.SetKeyring(k)
 	s.setList(t, map[string]string{"pgp_distrib_encrypt": "yes"})
 	const marker = "NO-KEY-MARKER-5e2"
 	s.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: Wait\n\n"+marker+"\n")

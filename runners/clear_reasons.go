@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"cloister/internal/refusal"
 	"cloister/queue"
 	"cloister/rules"
 )
@@ -12,7 +13,7 @@ import (
 // clear places: the log, the held record, the metadata line of queue
 // entries, notices that travel in clear.
 func clearOutcome(m *queue.Meta, chain []rules.Link, outcome error) error {
-	if !encrypted(m) || outcome == nil {
+	if !m.ArrivedEncrypted() || outcome == nil {
 		return outcome
 	}
 	desc := func(name string) string {
@@ -26,8 +27,8 @@ func clearOutcome(m *queue.Meta, chain []rules.Link, outcome error) error {
 	switch o := outcome.(type) {
 	case *rules.DiscardError:
 		return &rules.DiscardError{Rule: o.Rule, Reason: desc(o.Rule)}
-	case *rules.RejectError:
-		return &rules.RejectError{Rule: o.Rule, Reason: desc(o.Rule)}
+	case *refusal.RejectError:
+		return &refusal.RejectError{Step: o.Step, Reason: desc(o.Step)}
 	case *rules.HoldError:
 		h := &rules.HoldError{Rules: o.Rules, Owner: o.Owner}
 		for _, r := range o.Rules {

@@ -7,7 +7,6 @@ import (
 	"cloister/commands"
 	"cloister/internal/decision"
 	"cloister/internal/site"
-	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/ownmail"
@@ -101,14 +100,14 @@ func (Command) Process(ctx context.Context, j *Job) error {
 }
 
 // keyStore returns where the key commands change subscriber keys: the
-// site's keyring, or its Keys when they can (tests); nil refuses key changes
-// by mail.
+// site's KeyStore when set (tests), else its keyring's; nil refuses key
+// changes by mail.
 func keyStore(s *site.Site) commands.KeyStore {
-	switch k := s.Keys.(type) {
-	case *keyring.Keyring:
-		return commands.KeyringStore{K: k}
-	case commands.KeyStore:
-		return k
+	switch {
+	case s.KeyStore != nil:
+		return s.KeyStore
+	case s.Keyring != nil:
+		return commands.KeyringStore{K: s.Keyring}
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func keySiteOn(t *testing.T, s *testSite) (*testSite, map[string]*gnupg.Home, st
 		homes[addr] = h
 	}
 	homes["list"] = listHome
-	s.Keys = keys
+	s.Keys, s.KeyStore = keys, keys
 	s.setList(t, map[string]string{"pgp_post_encrypt": "yes"})
 	return s, homes, keys
 }

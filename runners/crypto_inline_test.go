@@ -48,7 +48,7 @@ func TestInlinePostsKeepAuthorSignature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ann.Import(s.Keys.(*memKeys).ExportFor(t, "bob@subs.test"))
+			ann.Import(s.mem.ExportFor(t, "bob@subs.test"))
 			i := bytes.Index(ent.Body, []byte("-----BEGIN PGP "))
 			if i < 0 {
 				t.Fatalf("bob's signature did not travel with the post:\n%s", pt)

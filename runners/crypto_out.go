@@ -75,7 +75,7 @@ func (d *distributor) needsCrypto() bool {
 func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, now time.Time, own bool) (*distributor, error) {
 	// A copy may go in clear only when the entry's recorded protection says
 	// it carries nothing of an encrypted post.
-	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: site.Encrypted(m) || m.Confidential()}
+	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: m.ArrivedEncrypted() || m.Confidential()}
 	st := list.Settings
 	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived || own
 	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived || own

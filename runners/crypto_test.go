@@ -146,7 +146,7 @@ func encryptedSite(t *testing.T) (*testSite, map[string]*gnupg.Home) {
 	for addr, h := range homes {
 		keys.pub[addr] = h.ExportPublic(addr)
 	}
-	s.Keys = keys
+	s.Keys, s.mem = keys, keys
 	s.setList(t, map[string]string{"pgp_post_encrypt": "yes", "pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes"})
 	return s, homes
 }
@@ -257,7 +257,7 @@ func TestEncryptedPostThroughTheRunners(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "signed"), rawmime.Canonical(parts[0]), 0o600)
 		os.WriteFile(filepath.Join(dir, "sig.asc"), sigPart.Body, 0o600)
-		homes[addr].Import(s.Keys.(*memKeys).ExportFor(t, "bob@subs.test"))
+		homes[addr].Import(s.mem.ExportFor(t, "bob@subs.test"))
 		if _, status, err := homes[addr].Exec(nil, "--verify", filepath.Join(dir, "sig.asc"), filepath.Join(dir, "signed")); err != nil || !strings.Contains(status, "GOODSIG") {
 			t.Fatalf("%s: gpg does not verify bob's kept signature: %v\n%s", addr, err, status)
 		}
@@ -456,7 +456,7 @@ func TestResend(t *testing.T) {
 	s, homes := encryptedSite(t)
 	dan := gnupg.New(t)
 	dan.GenKey("dan <dan@outside.test>", "cv25519")
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	keys.subs["dan@outside.test"] = readKey(t, dan.ExportPublic("dan@outside.test"))
 	var listPub bytes.Buffer // dan checks the list's signature with its public key
 	w, _ := armor.Encode(&listPub, "PGP PUBLIC KEY BLOCK", nil)

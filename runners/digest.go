@@ -23,6 +23,7 @@ import (
 
 	"cloister/internal/decision"
 	"cloister/internal/listaddr"
+	"cloister/internal/safeio"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -159,7 +160,7 @@ func addPending(s *site.Site, dir string, m *queue.Meta, body []byte) error {
 		return fmt.Errorf("create digest dir: %w", err)
 	}
 	name := m.ID + ".plain"
-	if site.Encrypted(m) {
+	if m.ArrivedEncrypted() {
 		k, err := s.QueueKey()
 		if err != nil {
 			return fmt.Errorf("seal post for the digest: %w", err)
@@ -167,7 +168,7 @@ func addPending(s *site.Site, dir string, m *queue.Meta, body []byte) error {
 		body = k.Seal(body, []byte(m.ID))
 		name = m.ID + ".sealed-" + safeToken(m.Encryption)
 	}
-	return queue.WriteFileAtomic(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
+	return safeio.WriteFunc(filepath.Join(dir, name), 0o640, func(w io.Writer) error {
 		_, err := w.Write(body)
 		return err
 	})
@@ -303,7 +304,7 @@ func sendDigest(j *Job, list *lists.List, rcpts []string, dir string, posts []pe
 	j.AfterFinish(func() {
 		removePending(posts)
 		b, _ := json.Marshal(st)
-		queue.WriteFileAtomic(filepath.Join(dir, ".state.json"), 0o640, func(w io.Writer) error {
+		safeio.WriteFunc(filepath.Join(dir, ".state.json"), 0o640, func(w io.Writer) error {
 			_, err := w.Write(b)
 			return err
 		})

@@ -64,7 +64,7 @@ func ownMailPaths(rcpt string) map[string]*queue.Meta {
 // the wrong keys, and with the right encryption.
 func TestEgressGate(t *testing.T) {
 	s, _ := encryptedSite(t)
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	ann, bob := keys.subs["ann@subs.test"], keys.subs["bob@subs.test"]
 	now := time.Now()
 	inner := []byte("Content-Type: text/plain\r\n\r\n" + gateMarker + "\r\n")
@@ -278,7 +278,7 @@ func (k *swapKeys) EncryptionPGP(addr string, now time.Time) (*openpgp.Entity, e
 // in bad, with the reason.
 func TestEgressGateKeepsTheOthers(t *testing.T) {
 	s, homes := encryptedSite(t)
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Swap\n",
 		[]byte("Content-Type: text/plain\n\n"+gateMarker+"\n"), true, "bob@subs.test", "team@lists.test")
 	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
@@ -310,7 +310,7 @@ func TestEgressGateKeepsTheOthers(t *testing.T) {
 // passes wait in retry and the refused one in bad; none is in both.
 func TestEgressGateWithTheMTADown(t *testing.T) {
 	s, homes := encryptedSite(t)
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Down\n",
 		[]byte("Content-Type: text/plain\n\n"+gateMarker+"\n"), true, "bob@subs.test", "team@lists.test")
 	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"cloister/internal/config"
 	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
@@ -43,10 +42,10 @@ type Due struct {
 // cert_warn_days (certificates) at now: the list's own, and those of the
 // people on its roster (every role). A site without a keyring has none.
 func DueExpiries(s *site.Site, now time.Time) ([]Due, error) {
-	keys, ok := s.Keys.(ExpiryKeys)
-	if !ok {
+	if s.Keyring == nil {
 		return nil, nil
 	}
+	var keys ExpiryKeys = s.Keyring
 	var all []*lists.List
 	if err := s.Lists.View(func(tx *lists.Tx) error {
 		var err error
@@ -123,16 +122,14 @@ func DueExpiries(s *site.Site, now time.Time) ([]Due, error) {
 // long-running process judges certificates by current CRLs. It returns how
 // many notices were queued.
 func KeyExpiryNotices(s *site.Site, now time.Time) (sent int, err error) {
-	keys, ok := s.Keys.(ExpiryKeys)
-	if !ok {
+	if s.Keyring == nil {
 		return 0, nil // no keyring: nothing can expire
 	}
+	var keys ExpiryKeys = s.Keyring
 	var errs []error
 	// CRLs published since the process started count from now on.
-	if r, ok := s.Keys.(interface{ ReloadTrust(*config.Config) error }); ok {
-		if err := r.ReloadTrust(s.Config); err != nil {
-			errs = append(errs, err)
-		}
+	if err := s.Keyring.ReloadTrust(s.Config); err != nil {
+		errs = append(errs, err)
 	}
 	dues, err := DueExpiries(s, now)
 	if err != nil {

@@ -64,7 +64,7 @@ func TestHeadersToMetaEncrypted(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "signed"), rawmime.Canonical(sparts[0]), 0o600)
 	os.WriteFile(filepath.Join(dir, "sig.asc"), sig.Body, 0o600)
-	homes["ann@subs.test"].Import(s.Keys.(*memKeys).ExportFor(t, "bob@subs.test"))
+	homes["ann@subs.test"].Import(s.mem.ExportFor(t, "bob@subs.test"))
 	if _, status, err := homes["ann@subs.test"].Exec(nil, "--verify", filepath.Join(dir, "sig.asc"), filepath.Join(dir, "signed")); err != nil || !strings.Contains(status, "GOODSIG") {
 		t.Fatalf("bob's signature does not verify after the pseudo-headers: %v\n%s", err, status)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"cloister/internal/site"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
@@ -78,10 +77,10 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 	// What the entry carries is recorded here, where it was decrypted, and
 	// travels with every entry derived from it (security invariant 2).
 	m.Carries = queue.CarriesClear
-	if site.Encrypted(m) {
+	if m.ArrivedEncrypted() {
 		m.Carries = queue.CarriesPlaintext
 	}
-	m.Lineage = &queue.Lineage{ID: m.ID, Encrypted: site.Encrypted(m)}
+	m.Lineage = &queue.Lineage{ID: m.ID, Encrypted: m.ArrivedEncrypted()}
 	switch m.Subaddress {
 	case queue.SubPost, "":
 		if ferr != nil {

@@ -91,7 +91,8 @@ func newSMIMEFixture(t *testing.T) *inv2Fixture {
 // fixture's technology.
 func (f *inv2Fixture) site(t *testing.T) *testSite {
 	s := newTestSite(t)
-	s.Keys = &archKeys{memKeys: f.keys}
+	keys := &archKeys{memKeys: f.keys}
+	s.Keys, s.ArchiveKeys = keys, keys
 	s.setList(t, map[string]string{
 		f.tech + "_post_encrypt": "yes", f.tech + "_distrib_encrypt": "yes", f.tech + "_distrib_sign": "yes",
 	})

@@ -33,7 +33,7 @@ func TestKeyChecksKeptButRevocationSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { h.Close() })
-		s.Keys = h
+		s.SetKeyring(h)
 	}
 	if pt, _, err := cat.Decrypt(armoredPart(t, send(first))); err != nil || !bytes.Contains(pt, []byte(first)) {
 		t.Fatalf("cat's gpg cannot open her first copy: %v", err)

@@ -139,7 +139,7 @@ func (x *decider) reject(reason string, quiet bool, by string) error {
 // clearSubject is the post's subject for notices that travel in clear: empty
 // for a post that arrived encrypted (its subject may be protected).
 func clearSubject(m *queue.Meta, msg *mailmsg.Message) string {
-	if encrypted(m) {
+	if m.ArrivedEncrypted() {
 		return ""
 	}
 	return mailmsg.CleanValue(mailmsg.DecodeHeader(msg.Get("Subject")))
@@ -154,9 +154,7 @@ func heldID(entryID string) string {
 
 // confirmAddress is LIST-confirm+TOKEN@domain.
 func confirmAddress(list, token string) string {
-	a := listaddr.Address(list, queue.SubConfirm)
-	at := strings.LastIndexByte(a, '@')
-	return a[:at] + "+" + token + a[at:]
+	return listaddr.AddressExt(list, queue.SubConfirm, token)
 }
 
 // deciders returns who decides on a held post: the moderators (the owners
@@ -261,7 +259,7 @@ func (x *decider) hold(reason string, owners bool) error {
 	for _, r := range rcpts {
 		// A moderator who can receive encrypted mail gets even an encrypted
 		// post attached: the notice then travels encrypted to that key.
-		attach := !encrypted(m) || x.canEncryptTo(r)
+		attach := !m.ArrivedEncrypted() || x.canEncryptTo(r)
 		data := map[string]any{
 			"List":           x.list.Address,
 			"HeldID":         id,
@@ -271,13 +269,13 @@ func (x *decider) hold(reason string, owners bool) error {
 			"Rules":          strings.Join(m.RuleHits, ", "),
 			"Expires":        h.Expires.UTC().Format(time.RFC1123Z),
 			"ForOwners":      owners,
-			"Encrypted":      encrypted(m),
+			"Encrypted":      m.ArrivedEncrypted(),
 			"Headers":        "",
 			"Attached":       attach,
 			"ApproveAddress": confirmAddress(x.list.Address, tokens[r].approve),
 			"RejectAddress":  confirmAddress(x.list.Address, tokens[r].reject),
 		}
-		if encrypted(m) && !attach {
+		if m.ArrivedEncrypted() && !attach {
 			data["Headers"] = headerSummary(x.msg)
 		}
 		n, err := listNotice(x.s, x.list, "held", r, data)
@@ -874,7 +872,7 @@ func HeldHeaders(s *site.Site, h *lists.Held) (*queue.Meta, string, error) {
 	if err != nil {
 		return m, "", fmt.Errorf("held post %s: %w", h.ID, err)
 	}
-	if encrypted(m) {
+	if m.ArrivedEncrypted() {
 		return m, headerSummary(msg), nil
 	}
 	return m, strings.TrimRight(string(msg.HeaderBytes()), "\r\n"), nil

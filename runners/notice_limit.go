@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"cloister/queue"
+	"cloister/internal/safeio"
 )
 
 // Refusal notices (the fixed answer to mail the list cannot read) are
@@ -86,7 +86,7 @@ func allowRefusalNotice(stateDir, addr string, now time.Time) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := queue.WriteFileAtomic(path, 0o600, func(wr io.Writer) error {
+	if err := safeio.WriteFunc(path, 0o600, func(wr io.Writer) error {
 		_, err := wr.Write(out)
 		return err
 	}); err != nil {

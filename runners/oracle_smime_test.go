@@ -42,7 +42,7 @@ func (p *smimeParty) site(t *testing.T, settings map[string]string) *testSite {
 	for addr, l := range p.leaves {
 		keys.certs[addr] = parseCert(t, l.CertPEM)
 	}
-	s.Keys = keys
+	s.Keys, s.mem = keys, keys
 	all := map[string]string{"smime_post_encrypt": "yes", "smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes"}
 	for k, v := range settings {
 		all[k] = v

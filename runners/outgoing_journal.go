@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"cloister/internal/safeio"
 	"cloister/queue"
 )
 
@@ -126,7 +127,7 @@ func (jn *journal) rewrite() error {
 	if err := journalFault(); err != nil {
 		return fmt.Errorf("rewrite progress journal: %w", err)
 	}
-	err := queue.WriteFileAtomic(jn.path, 0o600, func(w io.Writer) error {
+	err := safeio.WriteFunc(jn.path, 0o600, func(w io.Writer) error {
 		_, err := w.Write(jn.all.Bytes())
 		return err
 	})

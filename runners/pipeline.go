@@ -8,6 +8,7 @@ import (
 	"cloister/handlers"
 	"cloister/internal/decision"
 	"cloister/internal/listaddr"
+	"cloister/internal/refusal"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
@@ -84,19 +85,19 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 		Ctx:      ctx,
 	}
 	ran, err := handlers.Run(handlers.DefaultPipeline(), hctx)
-	var rej *handlers.RejectError
+	var rej *refusal.RejectError
 	switch {
-	case errors.Is(err, handlers.ErrDiscard):
+	case errors.Is(err, refusal.ErrDiscard):
 		j.Log.Info("decision", "decision", decision.Discard, "handlers", ran)
 		return nil
 	case errors.As(err, &rej):
-		if encrypted(m) {
+		if m.ArrivedEncrypted() {
 			// The reason may name what the decrypted post holds (its
 			// parts' types): the log and the clear notice get fixed words.
-			rej = &handlers.RejectError{Handler: rej.Handler,
-				Reason: "the list's " + rej.Handler + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
+			rej = &refusal.RejectError{Step: rej.Step,
+				Reason: "the list's " + rej.Step + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
 		}
-		j.Log.Info("decision", "decision", decision.Reject, "handler", rej.Handler, "reason", rej.Reason)
+		j.Log.Info("decision", "decision", decision.Reject, "handler", rej.Step, "reason", rej.Reason)
 		if !shouldNotAnswer(m, msg) {
 			n := &Notice{
 				List:    list.Address,

@@ -194,7 +194,7 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 				}
 				keyed, fetched, why := keys.lookup(a)
 				switch {
-				case (o.encryptedOnly || site.Encrypted(m)) && !keyed:
+				case (o.encryptedOnly || m.ArrivedEncrypted()) && !keyed:
 					fmt.Fprintf(&report, "  %s: refused, %s; the copy must be encrypted\n", a, why)
 				case fetched != "":
 					send = append(send, a)

@@ -26,7 +26,7 @@ const (
 	resendFetchBudget = 4 * keyring.DefaultFetchTimeout
 )
 
-// keyAdder is a site.Keys that can store a fetched key (the keyring).
+// keyAdder stores a fetched key (the site's keyring).
 type keyAdder interface {
 	AddOpenPGP(address string, data []byte, boundByOwner bool) (string, error)
 }
@@ -51,13 +51,10 @@ type resendKeys struct {
 func newResendKeys(ctx context.Context, j *Job, list *lists.List) *resendKeys {
 	r := &resendKeys{j: j, list: list.Address, ctx: ctx, failed: map[string]string{}}
 	s := j.Site
-	if !list.Settings.ResendFetchKeys || s.Keys == nil {
+	if !list.Settings.ResendFetchKeys || s.Keys == nil || s.Keyring == nil {
 		return r
 	}
-	add, ok := s.Keys.(keyAdder)
-	if !ok {
-		return r
-	}
+	var add keyAdder = s.Keyring
 	if _, err := s.Keys.ListPGP(list.Address); err != nil {
 		return r
 	}

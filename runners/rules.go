@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"cloister/internal/refusal"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -77,12 +78,12 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	m.RuleHits = append(m.RuleHits, hits...)
 	m.RuleMisses = append(m.RuleMisses, misses...)
 	var disc *rules.DiscardError
-	var rej *rules.RejectError
+	var rej *refusal.RejectError
 	switch {
 	case errors.As(outcome, &disc):
 		return x.discard("rule " + disc.Rule + ": " + disc.Reason)
 	case errors.As(outcome, &rej):
-		return x.reject(rej.Reason, false, "rule "+rej.Rule)
+		return x.reject(rej.Reason, false, "rule "+rej.Step)
 	}
 	d, err := EvaluateSend(j.Site, list, m, msg, len(body))
 	if err != nil {
@@ -141,14 +142,12 @@ func PostEnv(list *lists.List, m *queue.Meta, msg *mailmsg.Message, size int) ru
 		ListName:  list.Address,
 		Signer:    signer,
 		Method:    method,
-		Encrypted: encrypted(m),
+		Encrypted: m.ArrivedEncrypted(),
 		Signed:    m.Verdict == "good",
 		Size:      int64(size),
 		Header:    msg.Values,
 	}
 }
-
-func encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }
 
 // EvaluateSend evaluates the list's send scenario for a post, with a roster
 // read from the list store.

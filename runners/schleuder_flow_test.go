@@ -207,7 +207,7 @@ func TestSubjectPrefixOut(t *testing.T) {
 	s.setList(t, map[string]string{"subject_prefix_out": "[via team]"})
 	dan := gnupg.New(t)
 	dan.GenKey("dan <dan@outside.test>", "cv25519")
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	keys.subs["dan@outside.test"] = readKey(t, dan.ExportPublic("dan@outside.test"))
 	inner := "Content-Type: text/plain\r\n\r\nresend dan@outside.test\r\n\r\nPlease look.\r\n"
 	p := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Incident\n",
@@ -347,7 +347,7 @@ func TestAttachListkey(t *testing.T) {
 	}
 	h := gnupg.New(t)
 	h.Import([]byte(pt[i : j+len("-----END PGP PUBLIC KEY BLOCK-----")]))
-	want := fmt.Sprintf("%X", s.Keys.(*memKeys).list[0].PrimaryKey.Fingerprint)
+	want := fmt.Sprintf("%X", s.mem.list[0].PrimaryKey.Fingerprint)
 	if got := h.Fingerprint("team@lists.test"); !strings.EqualFold(got, want) {
 		t.Errorf("attached key %q, want the list's %s", got, want)
 	}

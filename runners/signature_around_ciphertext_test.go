@@ -29,7 +29,7 @@ func TestSMIMESignatureAroundCapturedCiphertext(t *testing.T) {
 
 func signAroundCiphertext(t *testing.T, p *smimeParty, eve, cat *testca.Leaf, cipher string) {
 	s := p.site(t, nil)
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	keys.certs["eve@evil.test"] = parseCert(t, eve.CertPEM)
 	keys.certs["cat@subs.test"] = parseCert(t, cat.CertPEM)
 	const marker = "BOB-SECRET-9d41"

@@ -24,6 +24,7 @@ type testSite struct {
 	*site.Site
 	sink *smtpsink.Sink
 	logs *bytes.Buffer
+	mem  *memKeys // the in-memory Keys, when a helper gave the site some
 }
 
 func newTestSite(t testing.TB) *testSite {
@@ -153,6 +154,6 @@ func (s *testSite) useKeyring(t testing.TB) *keyring.Keyring {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { k.Close() })
-	s.Keys = k
+	s.SetKeyring(k)
 	return k
 }

@@ -130,7 +130,7 @@ func TestEncryptedBothStyleFlow(t *testing.T) {
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")
 	cat := ca.Issue("cat@subs.test", "rsa", "digitalSignature,keyEncipherment")
-	keys := s.Keys.(*memKeys)
+	keys := s.mem
 	keys.cert, keys.key = parseCert(t, listLeaf.CertPEM), parseKey(t, listLeaf.KeyPEM)
 	keys.roots = x509.NewCertPool()
 	keys.roots.AddCert(parseCert(t, mustRead(t, ca.Cert)))

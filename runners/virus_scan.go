@@ -77,7 +77,7 @@ func virusScan(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, bod
 		return nil, &RetryError{At: at, Reason: "virus scan deferred: " + err.Error()}
 	case res.Infected:
 		sig := res.Signature
-		if encrypted(m) {
+		if m.ArrivedEncrypted() {
 			sig = "(not logged: the post arrived encrypted)"
 		}
 		j.Log.Info("virus scan", "result", "infected", "signature", sig)

@@ -207,7 +207,7 @@ func (s *Service) HeldShow(ctx context.Context, a Actor, req HeldRef) (HeldPost,
 	if m != nil {
 		p.Decision, p.RuleHits, p.RuleMisses = m.Decision, m.RuleHits, m.RuleMisses
 		p.Encryption, p.Verdict, p.Auth = m.Encryption, m.Verdict, m.Auth
-		p.Encrypted = site.Encrypted(m) || m.Confidential()
+		p.Encrypted = m.ArrivedEncrypted() || m.Confidential()
 	}
 	if err != nil {
 		return p, internal(err, "read the held post")
@@ -239,7 +239,7 @@ func heldText(st *site.Site, h *lists.Held) (string, error) {
 	if err := json.Unmarshal(line, m); err != nil {
 		return "", err
 	}
-	if site.Encrypted(m) || m.Confidential() || m.Sealed != nil {
+	if m.ArrivedEncrypted() || m.Confidential() || m.Sealed != nil {
 		return "", nil
 	}
 	t, err := textPart(b)

@@ -1,11 +1,7 @@
 package service
 
 import (
-	"bytes"
-	"encoding/base64"
 	"errors"
-	"io"
-	"mime/quotedprintable"
 	"strings"
 
 	"cloister/mailmsg/rawmime"
@@ -36,19 +32,10 @@ func textPart(msg []byte) ([]byte, error) {
 		if mt != "text/plain" || strings.HasPrefix(strings.ToLower(part.Fields.Get("Content-Disposition")), "attachment") {
 			return nil
 		}
-		var r io.Reader = bytes.NewReader(part.Body)
-		switch strings.ToLower(strings.TrimSpace(part.Fields.Get("Content-Transfer-Encoding"))) {
-		case "quoted-printable":
-			r = quotedprintable.NewReader(r)
-		case "base64":
-			r = base64.NewDecoder(base64.StdEncoding, bytes.NewReader(bytes.Map(func(c rune) rune {
-				if c == '\r' || c == '\n' || c == ' ' || c == '\t' {
-					return -1
-				}
-				return c
-			}, part.Body)))
+		out, _ = part.DecodedBody(MaxHeldText)
+		if len(out) > MaxHeldText {
+			out = out[:MaxHeldText]
 		}
-		out, _ = io.ReadAll(io.LimitReader(r, MaxHeldText))
 		return errTextFound
 	})
 	if err != nil && !errors.Is(err, errTextFound) {

@@ -5,50 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"cloister/internal/site"
 	"cloister/keyring"
 )
 
 // KeyStore is where subscriber keys are read and changed for the email key
-// commands: the OpenPGP key and S/MIME certificates bound to a subscriber's
-// address. A site's keyring is one (KeyringStore); tests give others. The
-// commands read through it; every change goes through the service's
-// operations (KeyBind, KeyUnbind, CertWithdraw, ListKeyCertify), which
-// authorize and audit it.
-type KeyStore interface {
-	// SubscriberPGP returns the fingerprint (hex, upper case) of the
-	// OpenPGP key bound to address, or "" when there is none.
-	SubscriberPGP(address string) (string, error)
-	// SetSubscriberPGP binds the armored or binary public key to address,
-	// replacing any key bound before; it returns the new fingerprint.
-	SetSubscriberPGP(address string, key []byte, now time.Time) (string, error)
-	// RevokeSubscriberPGP unbinds the key of address.
-	RevokeSubscriberPGP(address string) error
-	// CertifyListPGP records a member's verified certification of the
-	// list's key, to be published with it.
-	CertifyListPGP(list string, c keyring.ListCert) error
-	// ListCertificationsPGP returns the certifications recorded for the
-	// list's key.
-	ListCertificationsPGP(list string) ([]keyring.ListCert, error)
-
-	// SubscriberCerts returns the fingerprints of the certificates bound
-	// to address that can be encrypted to now.
-	SubscriberCerts(address string) ([]string, error)
-	// CheckCert says why the DER certificate cannot be set for address by
-	// its holder's request (it must carry the address, allow encryption,
-	// chain to the site's trust anchors, and not be withdrawn); it returns
-	// the fingerprint.
-	CheckCert(address string, der []byte) (string, error)
-	// SetSubscriberCert binds the certificate to address in place of its
-	// other certificates; with trusted, it must pass CheckCert (without, an
-	// owner's word is enough). It returns the fingerprint.
-	SetSubscriberCert(address string, der []byte, trusted bool) (string, error)
-	// WithdrawCert marks a certificate of address withdrawn by its holder:
-	// it is no longer encrypted to and its signatures no longer count. It
-	// returns the fingerprint.
-	WithdrawCert(address string, der []byte) (string, error)
-	// CertByFingerprint returns the DER of a stored certificate.
-	CertByFingerprint(fingerprint string) ([]byte, bool)
-}
+// commands (site.KeyStore, declared there so that a site can hold one).
+type KeyStore = site.KeyStore
 
 // KeyringStore is the KeyStore of a site's keyring.
 type KeyringStore struct{ K *keyring.Keyring }

@@ -14,7 +14,7 @@ var errNoKeyring = errors.New("no keyring configured")
 
 // openKeyring opens the site's keyring for an operation that changes keys.
 func (s *Service) openKeyring() (*keyring.Keyring, error) {
-	if k, ok := s.site.Keys.(*keyring.Keyring); ok {
+	if k := s.site.Keyring; k != nil {
 		return k, nil
 	}
 	if s.keyring == nil {

@@ -74,7 +74,7 @@ func newWebSite(t *testing.T, tlsFiles TLSFiles) *webSite {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { k.Close() })
-	s.Keys = k
+	s.SetKeyring(k)
 	c := &clock{}
 	opts := Options{Now: c.now}
 	if tlsFiles.ClientCA != "" {

@@ -161,8 +161,8 @@ func (a *app) archiveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			k, ok := s.Keys.(*keyring.Keyring)
-			if !ok {
+			k := s.Keyring
+			if k == nil {
 				return errors.New("no keyring")
 			}
 			if pub, err := k.ArchiveKey(list); err == nil {
@@ -223,7 +223,7 @@ func (a *app) archiveSite(name string) (*site.Site, string, error) {
 // archiveSecret unlocks the archive key of list with the keyring
 // passphrase: from passFile when given, else the site's.
 func archiveSecret(s *site.Site, list, passFile string) (*openpgp.Entity, error) {
-	k, ok := s.Keys.(*keyring.Keyring)
+	k := s.Keyring
 	if passFile != "" {
 		pass, err := keyring.ReadPassphraseFile(passFile)
 		if err != nil {
@@ -233,9 +233,8 @@ func archiveSecret(s *site.Site, list, passFile string) (*openpgp.Entity, error)
 			return nil, err
 		}
 		defer k.Close()
-		ok = true
 	}
-	if !ok {
+	if k == nil {
 		return nil, errors.New("no keyring")
 	}
 	key, err := k.ArchiveSecretKey(list)

@@ -22,6 +22,7 @@ import (
 	"cloister/internal/boltfile"
 	"cloister/internal/config"
 	"cloister/internal/metrics"
+	"cloister/internal/safeio"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/replay"
@@ -180,7 +181,7 @@ func backup(cfg *config.Config, dir string, withArchive bool) (*manifest, error)
 	if err != nil {
 		return nil, err
 	}
-	err = queue.WriteFileAtomic(filepath.Join(dir, manifestName), 0o600, func(w io.Writer) error {
+	err = safeio.WriteFunc(filepath.Join(dir, manifestName), 0o600, func(w io.Writer) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -437,22 +438,27 @@ func validQueue(name string) bool {
 	return false
 }
 
-// installFile copies src next to dst and renames it into place, so a reader
-// of the directory (a runner started too early) never sees half a file.
+// installFile copies src to dst durably (safeio), so a reader of the
+// directory (a runner started too early) never sees half a file.
 func installFile(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
 	}
-	tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".restore-%d-%s", os.Getpid(), filepath.Base(dst)))
-	if _, err := copyFile(src, tmp); err != nil {
-		os.Remove(tmp)
+	in, err := os.Open(src)
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
+	defer in.Close()
+	err = safeio.WriteFunc(dst, 0o600, func(w io.Writer) error {
+		if _, err := io.Copy(w, in); err != nil {
+			return fmt.Errorf("copy %s: %w", src, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("install %s: %w", dst, err)
 	}
-	return syncDir(filepath.Dir(dst))
+	return nil
 }
 
 // replaceDB installs a database file under its exclusive lock, so no
@@ -477,18 +483,6 @@ func replaceDB(src, dst string) error {
 		if err := os.WriteFile(gen, []byte(hex.EncodeToString(tok)), 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", gen, err)
 		}
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

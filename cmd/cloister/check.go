@@ -85,7 +85,7 @@ func (a *app) checkCmd() *cobra.Command {
 					if k, err := keyring.OpenSite(cfg); err != nil {
 						r.note("keys", "expiry not checked: open keyring: %v", err)
 					} else {
-						s.Keys = k
+						s.SetKeyring(k)
 						checkExpiring(r, s, time.Now())
 					}
 				}

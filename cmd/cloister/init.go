@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/internal/config"
+	"cloister/internal/safeio"
 	"cloister/internal/seal"
 	"cloister/internal/site"
-	"cloister/queue"
 )
 
 // writeSecret writes a random passphrase file readable by its owner only.
@@ -23,19 +23,7 @@ func writeSecret(path string) error {
 	if _, err := rand.Read(b); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
-	}
-	if _, err := fmt.Fprintf(f, "%x\n", b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return safeio.WriteFile(path, []byte(fmt.Sprintf("%x\n", b)), 0o600, safeio.CreateOnly())
 }
 
 func (a *app) initCmd() *cobra.Command {
@@ -135,7 +123,7 @@ func (a *app) initCmd() *cobra.Command {
 				return err
 			}
 			if !keep {
-				err = queue.WriteFileAtomic(path, 0o640, func(w io.Writer) error {
+				err = safeio.WriteFunc(path, 0o640, func(w io.Writer) error {
 					_, err := io.WriteString(w, sample)
 					return err
 				})

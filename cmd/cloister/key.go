@@ -24,7 +24,7 @@ func (a *app) openKeyring() (*site.Site, *keyring.Keyring, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if k, ok := s.Keys.(*keyring.Keyring); ok {
+	if k := s.Keyring; k != nil {
 		return s, k, nil
 	}
 	k, err := keyring.OpenSite(s.Config)

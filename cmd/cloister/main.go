@@ -106,7 +106,7 @@ func (a *app) open() (*site.Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open keyring: %w", err)
 	}
-	s.Keys = k
+	s.SetKeyring(k)
 	a.site = s
 	return s, nil
 }

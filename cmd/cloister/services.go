@@ -36,7 +36,7 @@ func (a *app) services(cmd *cobra.Command) (service.API, service.Actor, error) {
 		return k, err
 	}))
 	flows := cliKeyWorkflows{Workflows: commands.Workflows{Site: s}, site: s, cmd: cmd}
-	if k, ok := s.Keys.(*keyring.Keyring); ok {
+	if k := s.Keyring; k != nil {
 		flows.Workflows.KeyStore = commands.KeyringStore{K: k}
 	}
 	service.WithKeyWorkflows(flows)(svc)

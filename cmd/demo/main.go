@@ -90,7 +90,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	k := s.Keys.(*keyring.Keyring)
+	k := s.Keyring
 
 	step("list %s: an OpenPGP key made by Cloister, posts and copies encrypted and signed", list)
 	fpr, err := k.GenerateOpenPGP(list, "team", keyring.AlgoCurve25519)
@@ -225,7 +225,7 @@ func newSite(dir, smtpAddr, caFile string) (*site.Site, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s.Keys = k
+	s.SetKeyring(k)
 	err = s.Lists.Update(func(tx *lists.Tx) error {
 		for _, spec := range []struct {
 			addr, desc string

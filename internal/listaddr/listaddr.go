@@ -82,6 +82,18 @@ func Address(list, sub string) string {
 	return list
 }
 
+// AddressExt returns the address of a list's subaddress with an extension
+// after '+' (LIST-confirm+TOKEN@domain, LIST-bounces+TAG@domain): what
+// Resolve returns as ext. With no extension it is Address.
+func AddressExt(list, sub, ext string) string {
+	a := Address(list, sub)
+	at := strings.LastIndexByte(a, '@')
+	if ext == "" || at < 0 {
+		return a
+	}
+	return a[:at] + "+" + ext + a[at:]
+}
+
 // LocalPart returns the local part of an address.
 func LocalPart(addr string) string {
 	if at := strings.LastIndexByte(addr, '@'); at >= 0 {

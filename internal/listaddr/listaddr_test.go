@@ -59,7 +59,7 @@ func TestEverySubaddressResolves(t *testing.T) {
 			t.Errorf("Resolve(%s) = %s %s %v", a, list, sub, ok)
 		}
 		if s.Extension {
-			x := "team" + s.Suffix + "+abc@l.test"
+			x := AddressExt("team@l.test", s.Sub, "abc")
 			if _, sub, ext, ok := idx.Resolve(x); !ok || sub != s.Sub || ext != "abc" {
 				t.Errorf("Resolve(%s) = %s %s %v", x, sub, ext, ok)
 			}
@@ -73,5 +73,22 @@ func TestEverySubaddressResolves(t *testing.T) {
 	}
 	if _, ok := ReservedSuffix("team"); ok {
 		t.Error("team reserved")
+	}
+}
+
+func TestAddressExt(t *testing.T) {
+	for _, tc := range []struct {
+		list, sub, ext, want string
+	}{
+		{"team@l.test", SubConfirm, "tok", "team-confirm+tok@l.test"},
+		{"team@l.test", SubBounces, "tag-ann=x.org", "team-bounces+tag-ann=x.org@l.test"},
+		{"team@l.test", SubBounces, "", "team-bounces@l.test"},
+		{"team@l.test", SubPost, "x", "team+x@l.test"},
+		{"a@b@l.test", SubRequest, "x", "a@b-request+x@l.test"},
+		{"team", SubConfirm, "tok", "team"}, // no domain: nothing to add to
+	} {
+		if got := AddressExt(tc.list, tc.sub, tc.ext); got != tc.want {
+			t.Errorf("AddressExt(%q, %q, %q) = %q, want %q", tc.list, tc.sub, tc.ext, got, tc.want)
+		}
 	}
 }

@@ -9,13 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"cloister/internal/safeio"
 	"cloister/internal/stats"
 	"cloister/queue"
 )
@@ -167,13 +167,7 @@ func (h *Heartbeat) Tick(now time.Time) error {
 	b = append(b, '\n')
 	b = append(b, bytes.Repeat([]byte(" "), beatBlock-len(b)%beatBlock)...)
 	// A heartbeat needs no fsync: after a crash it is stale anyway.
-	tmp := h.Path + ".tmp" + strconv.Itoa(os.Getpid())
-	err = os.WriteFile(tmp, b, 0o640)
-	if err == nil {
-		err = os.Rename(tmp, h.Path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := safeio.WriteFile(h.Path, b, 0o640, safeio.NoSync()); err != nil {
 		if ierr := overwrite(h.Path, b); ierr != nil {
 			return fmt.Errorf("write heartbeat: %w (in place: %v)", err, ierr)
 		}

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"cloister/internal/safeio"
 )
 
 // Alg names the sealing algorithm in queue metadata.
@@ -88,19 +90,10 @@ func Generate(path string) error {
 	if _, err := rand.Read(raw); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := safeio.WriteFile(path, []byte(fmt.Sprintf("%x\n", raw)), 0o600, safeio.CreateOnly()); err != nil {
 		return fmt.Errorf("create queue key: %w", err)
 	}
-	if _, err := fmt.Fprintf(f, "%x\n", raw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // Seal encrypts plaintext; additional binds the ciphertext to its entry (the

@@ -18,6 +18,10 @@ import (
 // Keys is what the runners need of the keyring: the list's own keys
 // (unlocked), subscribers' keys and certificates for encryption, senders'
 // keys for verification, and S/MIME trust. The keyring package implements it.
+// What else code needs of the keys is declared too, never reached by a type
+// assertion on Keys (TestNoAssertionOnSiteKeys): ArchiveKeys and KeyStore,
+// which Site holds as fields of their own, and what only the keyring does,
+// through Site.Keyring.
 type Keys interface {
 	// ListPGP returns the list's unlocked OpenPGP key, or ErrNoListKey.
 	ListPGP(list string) (*openpgp.Entity, error)
@@ -44,6 +48,71 @@ type Keys interface {
 	CertWithdrawn(fingerprint string) bool
 }
 
+// ArchiveKeys are the keys of list archives (the keyring's): an encrypted
+// archive is written to the public key and read with the secret one.
+type ArchiveKeys interface {
+	// ArchiveKey returns the public archive key of list, or ErrNoListKey.
+	ArchiveKey(list string) (*openpgp.Entity, error)
+	// ArchiveSecretKey returns the archive key of list, unlocked.
+	ArchiveSecretKey(list string) (*openpgp.Entity, error)
+	// GenerateArchiveKey makes and stores the archive key of list.
+	GenerateArchiveKey(list string) (string, error)
+}
+
+// KeyStore is where subscriber keys are read and changed for the email key
+// commands: the OpenPGP key and S/MIME certificates bound to a subscriber's
+// address. A site's keyring is one (service.KeyringStore); tests give others. The
+// commands read through it; every change goes through the service's
+// operations (service.KeyBind, KeyUnbind, CertWithdraw, ListKeyCertify), which
+// authorize and audit it.
+type KeyStore interface {
+	// SubscriberPGP returns the fingerprint (hex, upper case) of the
+	// OpenPGP key bound to address, or "" when there is none.
+	SubscriberPGP(address string) (string, error)
+	// SetSubscriberPGP binds the armored or binary public key to address,
+	// replacing any key bound before; it returns the new fingerprint.
+	SetSubscriberPGP(address string, key []byte, now time.Time) (string, error)
+	// RevokeSubscriberPGP unbinds the key of address.
+	RevokeSubscriberPGP(address string) error
+	// CertifyListPGP records a member's verified certification of the
+	// list's key, to be published with it.
+	CertifyListPGP(list string, c keyring.ListCert) error
+	// ListCertificationsPGP returns the certifications recorded for the
+	// list's key.
+	ListCertificationsPGP(list string) ([]keyring.ListCert, error)
+
+	// SubscriberCerts returns the fingerprints of the certificates bound
+	// to address that can be encrypted to now.
+	SubscriberCerts(address string) ([]string, error)
+	// CheckCert says why the DER certificate cannot be set for address by
+	// its holder's request (it must carry the address, allow encryption,
+	// chain to the site's trust anchors, and not be withdrawn); it returns
+	// the fingerprint.
+	CheckCert(address string, der []byte) (string, error)
+	// SetSubscriberCert binds the certificate to address in place of its
+	// other certificates; with trusted, it must pass CheckCert (without, an
+	// owner's word is enough). It returns the fingerprint.
+	SetSubscriberCert(address string, der []byte, trusted bool) (string, error)
+	// WithdrawCert marks a certificate of address withdrawn by its holder:
+	// it is no longer encrypted to and its signatures no longer count. It
+	// returns the fingerprint.
+	WithdrawCert(address string, der []byte) (string, error)
+	// CertByFingerprint returns the DER of a stored certificate.
+	CertByFingerprint(fingerprint string) ([]byte, bool)
+}
+
+// SetKeyring makes k the site's keys: Keys, Keyring and ArchiveKeys (a nil
+// k leaves the site without keys). Code that opens a keyring for a site
+// calls it rather than setting the fields one by one, so that no feature of
+// the keyring is left off.
+func (s *Site) SetKeyring(k *keyring.Keyring) {
+	if k == nil {
+		s.Keys, s.Keyring, s.ArchiveKeys = nil, nil, nil
+		return
+	}
+	s.Keys, s.Keyring, s.ArchiveKeys = k, k, k
+}
+
 // ErrNoListKey means the list has no key of that kind (the keyring's error).
 var ErrNoListKey = keyring.ErrNoListKey
 
@@ -60,10 +129,6 @@ func (s *Site) QueueKey() (*seal.Key, error) {
 	return s.qk.key, s.qk.err
 }
 
-// Encrypted reports whether an entry holds (the plaintext of) a post that
-// arrived encrypted.
-func Encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption != "none" }
-
 // SealBody seals the plaintext body of an entry of an encrypted post (or of
 // any entry whose metadata records that it carries content of one) before
 // it is written to a queue, and marks the metadata; other bodies are returned
@@ -72,7 +137,7 @@ func Encrypted(m *queue.Meta) bool { return m.Encryption != "" && m.Encryption !
 // be final: the seal is bound to it.
 func (s *Site) SealBody(meta *queue.Meta, body []byte) ([]byte, error) {
 	meta.Sealed = nil
-	if !Encrypted(meta) && !meta.Confidential() {
+	if !meta.ArrivedEncrypted() && !meta.Confidential() {
 		return body, nil
 	}
 	k, err := s.QueueKey()

@@ -24,6 +24,18 @@ type Site struct {
 	Log    *slog.Logger
 	// Keys is the keyring; nil until one is opened (plaintext-only sites).
 	Keys Keys
+	// Keyring is the keyring behind Keys when they are one (SetKeyring):
+	// what only a keyring does goes through it (key expiry notices and
+	// trust reloads, storing fetched keys, keeping signature checks, the
+	// key changes of the CLI and the service). Nil for a site without a
+	// keyring and for tests' in-memory Keys: those features are then off.
+	Keyring *keyring.Keyring
+	// ArchiveKeys holds the lists' archive keys; nil: encrypted archives
+	// can be neither written nor read.
+	ArchiveKeys ArchiveKeys
+	// KeyStore is where the email key commands change subscriber keys when
+	// they are not the keyring's (tests); nil: the keyring's, if any.
+	KeyStore KeyStore
 	// FetchKey fetches an outsider's OpenPGP key over the network for
 	// resend orders (lists with resend_fetch_keys). Nil means a
 	// keyring.Fetcher built from Config: WKD, then Config.Keyserver if set.

@@ -2,10 +2,8 @@ package pgp
 
 import (
 	"bytes"
-	"encoding/base64"
+	"errors"
 	"fmt"
-	"io"
-	"mime/quotedprintable"
 	"strings"
 
 	"cloister/mailmsg/rawmime"
@@ -21,40 +19,18 @@ const (
 )
 
 // decodeBody returns the entity's body with its Content-Transfer-Encoding
-// undone (quoted-printable and base64; anything else as is).
+// undone (rawmime.Decode; an unknown encoding as is).
 func decodeBody(e *rawmime.Entity, max int64) ([]byte, error) {
-	var r io.Reader
-	switch strings.ToLower(strings.TrimSpace(e.Fields.Get("Content-Transfer-Encoding"))) {
-	case "quoted-printable":
-		r = quotedprintable.NewReader(bytes.NewReader(e.Body))
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, newlineStripper{bytes.NewReader(e.Body)})
-	default:
+	b, err := e.DecodedBody(max)
+	switch {
+	case errors.Is(err, rawmime.ErrUnknownEncoding):
 		return e.Body, nil
-	}
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
+	case errors.Is(err, mimecrypt.ErrTooLarge):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("decode body: %v: %w", err, mimecrypt.ErrMalformed)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("decoded body larger than %d bytes: %w", max, mimecrypt.ErrTooLarge)
-	}
 	return b, nil
-}
-
-// newlineStripper drops CR, LF, spaces and tabs from base64 text.
-type newlineStripper struct{ r io.Reader }
-
-func (s newlineStripper) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	j := 0
-	for _, c := range p[:n] {
-		if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
-			p[j] = c
-			j++
-		}
-	}
-	return j, err
 }
 
 // inlineBlock is an armored block found in a text body.

@@ -2,11 +2,8 @@ package smime
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 
@@ -322,33 +319,14 @@ func fromAddresses(e *rawmime.Entity) []string {
 	return out
 }
 
-// decodeBody undoes an entity's Content-Transfer-Encoding.
+// decodeBody undoes an entity's Content-Transfer-Encoding (rawmime.Decode);
+// an unknown encoding is an error.
 func decodeBody(e *rawmime.Entity) ([]byte, error) {
-	switch strings.ToLower(strings.TrimSpace(e.Fields.Get("Content-Transfer-Encoding"))) {
-	case "base64":
-		clean := bytes.Map(func(r rune) rune {
-			switch r {
-			case '\r', '\n', ' ', '\t':
-				return -1
-			}
-			return r
-		}, e.Body)
-		out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
-		n, err := base64.StdEncoding.Decode(out, clean)
-		if err != nil {
-			return nil, fmt.Errorf("base64 body: %w", err)
-		}
-		return out[:n], nil
-	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(e.Body)))
-		if err != nil {
-			return nil, fmt.Errorf("quoted-printable body: %w", err)
-		}
-		return out, nil
-	case "", "7bit", "8bit", "binary":
-		return e.Body, nil
+	b, err := e.DecodedBody(0)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown content-transfer-encoding %q", e.Fields.Get("Content-Transfer-Encoding"))
+	return b, nil
 }
 
 // assemble returns the outer header fields of top, except its Content-*

@@ -1,0 +1,85 @@
+package rawmime
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+
+	"cloister/mimecrypt"
+)
+
+// ErrUnknownEncoding is wrapped by Decode's error for a
+// Content-Transfer-Encoding it does not know.
+var ErrUnknownEncoding = errors.New("unknown content-transfer-encoding")
+
+// TransferEncoding returns the entity's Content-Transfer-Encoding,
+// lower-cased and trimmed; "7bit" when it has none.
+func (e *Entity) TransferEncoding() string {
+	v := strings.ToLower(strings.TrimSpace(e.Fields.Get("Content-Transfer-Encoding")))
+	if v == "" {
+		return "7bit"
+	}
+	return v
+}
+
+// DecodedBody is Decode of the entity's body with its transfer encoding.
+func (e *Entity) DecodedBody(max int64) ([]byte, error) {
+	return Decode(e.TransferEncoding(), e.Body, max)
+}
+
+// Decode undoes a Content-Transfer-Encoding (cte, compared without regard
+// to case or surrounding blanks); it is the one decoder of transfer
+// encodings. It does not touch the charset.
+//
+//   - "", 7bit, 8bit and binary: body is returned as it is (no copy, no bound).
+//   - quoted-printable and base64 (whose line breaks and blanks are
+//     ignored): at most max decoded bytes (max <= 0: no bound). Beyond max,
+//     the first max bytes are returned with an error wrapping
+//     mimecrypt.ErrTooLarge; on malformed input, what was decoded before the
+//     fault is returned with the error.
+//   - anything else: body as it is, with an error wrapping
+//     ErrUnknownEncoding, so that a lenient caller may take the bytes as
+//     they are.
+func Decode(cte string, body []byte, max int64) ([]byte, error) {
+	var r io.Reader
+	switch c := strings.ToLower(strings.TrimSpace(cte)); c {
+	case "", "7bit", "8bit", "binary":
+		return body, nil
+	case "quoted-printable":
+		r = quotedprintable.NewReader(bytes.NewReader(body))
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, blankStripper{bytes.NewReader(body)})
+	default:
+		return body, fmt.Errorf("%w %q", ErrUnknownEncoding, cte)
+	}
+	if max > 0 {
+		r = io.LimitReader(r, max+1)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return b, fmt.Errorf("decode %s: %w", strings.ToLower(strings.TrimSpace(cte)), err)
+	}
+	if max > 0 && int64(len(b)) > max {
+		return b[:max], fmt.Errorf("decoded body larger than %d bytes: %w", max, mimecrypt.ErrTooLarge)
+	}
+	return b, nil
+}
+
+// blankStripper drops CR, LF, spaces and tabs from base64 text.
+type blankStripper struct{ r io.Reader }
+
+func (s blankStripper) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	j := 0
+	for _, c := range p[:n] {
+		if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
+			p[j] = c
+			j++
+		}
+	}
+	return j, err
+}

@@ -1,0 +1,116 @@
+package rawmime
+
+import (
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cloister/mimecrypt"
+)
+
+func TestDecode(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		cte     string
+		body    string
+		max     int64
+		want    string
+		wantErr error // nil: no error; errAny: some error
+	}{
+		{"none", "", "a=3Db", 0, "a=3Db", nil},
+		{"7bit", "7bit", "a=3Db", 0, "a=3Db", nil},
+		{"8bit, not bounded", "8bit", "héllo", 2, "héllo", nil},
+		{"binary", "binary", "\x00\x01", 0, "\x00\x01", nil},
+		{"quoted-printable", "quoted-printable", "a=3Db=\r\nc\r\n", 0, "a=bc\r\n", nil},
+		{"case and blanks", " Quoted-Printable ", "a=3Db", 0, "a=b", nil},
+		{"base64 with line breaks", "base64", "aGVs\r\nbG8g\n d29y bGQ=\r\n", 0, "hello world", nil},
+		{"base64 at the bound", "BASE64", "aGVsbG8=", 5, "hello", nil},
+		{"base64 beyond the bound", "base64", "aGVsbG8=", 4, "hell", mimecrypt.ErrTooLarge},
+		{"quoted-printable beyond the bound", "quoted-printable", "abcdef", 3, "abc", mimecrypt.ErrTooLarge},
+		{"malformed base64", "base64", "aGVsbG8g!!!!", 0, "hello ", errAny},
+		{"malformed quoted-printable", "quoted-printable", "ab\x00cd", 0, "ab", errAny},
+		{"unknown", "x-uuencode", "begin 644 f", 0, "begin 644 f", ErrUnknownEncoding},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Decode(tt.cte, []byte(tt.body), tt.max)
+			switch {
+			case tt.wantErr == nil && err != nil:
+				t.Fatalf("Decode: %v", err)
+			case tt.wantErr == errAny && err == nil, tt.wantErr != nil && tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
+				t.Fatalf("Decode error = %v, want %v", err, tt.wantErr)
+			}
+			if string(got) != tt.want {
+				t.Fatalf("Decode = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+var errAny = errors.New("any error")
+
+func TestTransferEncoding(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{"Subject: x\r\n\r\nbody", "7bit"},
+		{"Content-Transfer-Encoding:  Base64 \r\n\r\naGk=", "base64"},
+		{"Content-Transfer-Encoding: quoted-printable\n\nhi=\n", "quoted-printable"},
+	} {
+		e, err := Parse([]byte(tt.raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.TransferEncoding(); got != tt.want {
+			t.Errorf("TransferEncoding of %q = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+	e, _ := Parse([]byte("Content-Transfer-Encoding: base64\r\n\r\naGk=\r\n"))
+	if b, err := e.DecodedBody(0); err != nil || string(b) != "hi" {
+		t.Errorf("DecodedBody = %q, %v", b, err)
+	}
+}
+
+// TestOneTransferDecoder fails when code outside rawmime decodes
+// quoted-printable or base64 message bodies itself (with a
+// quotedprintable.Reader or a base64 stream decoder) instead of calling
+// Decode.
+func TestOneTransferDecoder(t *testing.T) {
+	fset := token.NewFileSet()
+	root := filepath.Join("..", "..")
+	home := filepath.Join(root, "mailmsg", "rawmime")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); n == "testdata" || (strings.HasPrefix(n, ".") && path != root) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || filepath.Dir(path) == home {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			s, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if x, ok := s.X.(*ast.Ident); ok && (x.Name == "quotedprintable" && s.Sel.Name == "NewReader" || x.Name == "base64" && s.Sel.Name == "NewDecoder") {
+				t.Errorf("%s: decodes a transfer encoding itself (%s.%s); call rawmime.Decode", fset.Position(s.Pos()), x.Name, s.Sel.Name)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

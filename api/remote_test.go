@@ -7,14 +7,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/gnupg"
 )
 
 // TestCLIRemoteLifecycle drives a whole list life cycle with the CLI's
 // remote mode (cloister --api ... --token-file ...) against the real
 // daemon, over the Unix socket and over TLS with a pinned certificate, from
 // a directory with no configuration: create with a style, settings, members,
-// import, export, a list key made and revoked on the server, the site's
-// chores, delete. The daemon's site changes, and its audit log
+// import, export, a list key made and revoked on the server, a list's
+// secret key and a member's key imported from the operator's files, the
+// site's chores, delete. The daemon's site changes, and its audit log
 // names the API.
 func TestCLIRemoteLifecycle(t *testing.T) {
 	s := newSite(t)
@@ -35,6 +38,16 @@ func TestCLIRemoteLifecycle(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			list := tr.name + "-life@lists.test"
+			// A member's key and a list secret key, made by gpg, read from
+			// files on the operator's side and sent to the daemon.
+			kim := tr.name + "-kim@subs.test"
+			g := gnupg.New(t)
+			g.GenKey("Kim <"+kim+">", "future-default")
+			g.GenKey("Life <"+list+">", "future-default")
+			dir := t.TempDir()
+			kimKey, listKey := filepath.Join(dir, "kim.asc"), filepath.Join(dir, "list.asc")
+			os.WriteFile(kimKey, g.ExportPublic(kim), 0o600)
+			os.WriteFile(listKey, g.ExportSecret(list), 0o600)
 			steps := []struct {
 				args  []string
 				stdin string
@@ -52,6 +65,9 @@ func TestCLIRemoteLifecycle(t *testing.T) {
 				{[]string{"audit", "--list", list}, "", "member.import"},
 				{[]string{"key", "generate", list}, "", "OpenPGP key"},
 				{[]string{"key", "revoke", list, "{fpr}"}, "", "revoked OpenPGP key"},
+				{[]string{"key", "import", list, listKey}, "", list + ": OpenPGP key"},
+				{[]string{"member", "add", list, kim}, "", kim},
+				{[]string{"key", "import", kimKey}, "", "bound to " + kim},
 				{[]string{"held", "expire"}, "", "expired 0 held posts"},
 				{[]string{"key", "check-expiry"}, "", "queued"},
 				{[]string{"list", "delete", list, "--yes"}, "", "deleted"},
@@ -78,7 +94,7 @@ func TestCLIRemoteLifecycle(t *testing.T) {
 				t.Fatalf("the list is still on the site:\n%s", out)
 			}
 			audit := s.run("audit", "--list", list, "--json")
-			for _, op := range []string{"list.create", "list.set", "member.add", "member.import", "member.remove", "listkey.generate", "listkey.revoke", "list.delete"} {
+			for _, op := range []string{"list.create", "list.set", "member.add", "member.import", "member.remove", "listkey.generate", "listkey.revoke", "listkey.import", "list.delete"} {
 				if !strings.Contains(audit, `"op": "`+op+`"`) && !strings.Contains(audit, `"op":"`+op+`"`) {
 					t.Errorf("no %s in the site's audit log:\n%s", op, audit)
 				}

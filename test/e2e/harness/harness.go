@@ -38,6 +38,7 @@ func Build(t *testing.T, dir string) Binaries {
 // themselves at the crash points queue.CrashAtEnv names).
 func BuildTags(t *testing.T, dir string, tags ...string) Binaries {
 	t.Helper()
+	testdirs.Slow(t, "end-to-end: builds and runs the real binaries")
 	root := testdirs.Root(t)
 	b := Binaries{Cloister: filepath.Join(dir, "cloister"), Deliver: filepath.Join(dir, "deliver")}
 	for out, pkg := range map[string]string{b.Cloister: "./cmd/cloister", b.Deliver: "./cmd/deliver"} {
@@ -74,6 +75,7 @@ func WorkDir(t *testing.T) string {
 // RequireRoot fails the test unless it runs as root with the tools installed.
 func RequireRoot(t *testing.T, tools ...string) {
 	t.Helper()
+	testdirs.Slow(t, "end-to-end: needs root and a private MTA")
 	if os.Geteuid() != 0 {
 		t.Fatalf("the end-to-end suite runs a private Postfix and needs root (run it through make test)")
 	}

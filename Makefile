@@ -20,6 +20,9 @@ test: lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) test-faults
 
+# The quick run, without root: -short skips (saying why: testdirs.Slow) the
+# end-to-end suites, the browser and tmpfs tests, the SIGKILL fault tests
+# and the crypto invariant matrix, which make test runs.
 test-unit:
 	$(GO) test -count=1 -short ./...
 

@@ -20,6 +20,9 @@ test: lint
 	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) test-faults
 
+# The quick run, without root: -short skips (saying why: testdirs.Slow) the
+# end-to-end suites, the browser and tmpfs tests, the SIGKILL fault tests
+# and the crypto invariant matrix, which make test runs.
 test-unit:
 	$(GO) test -count=1 -short ./...
 
@@ -75,7 +78,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	@out=$$($(GO) tool deadcode -test ./...); if [ -n "$$out" ]; then echo "unreachable code:"; echo "$$out"; exit 1; fi
+	@out=$$($(GO) tool deadcode -test ./...) || exit 1; if [ -n "$$out" ]; then echo "unreachable code:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 
 clean:

@@ -17,6 +17,7 @@ import (
 	osexec "os/exec"
 
 	"cloister/internal/boltfile"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -240,6 +241,7 @@ func TestRunnerStartedOnFullDiskWaits(t *testing.T) {
 // until writes fail with ENOSPC, runs the runners while it is full, then
 // frees the space: they resume by themselves and the post is delivered once.
 func TestTmpfsFullThenSpaceReturns(t *testing.T) {
+	testdirs.Slow(t, "needs root: mounts a tmpfs")
 	s := newTestSite(t)
 	root := filepath.Dir(s.Queue(queue.In).Dir)
 	if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", root); err != nil {
@@ -321,6 +323,7 @@ func runCmd(name string, args ...string) ([]byte, error) {
 // pipeline, archive, outgoing), then lets a last child finish: every post is
 // delivered to every member exactly once, and nothing is left behind.
 func TestKillAtEachHandOverPoint(t *testing.T) {
+	testdirs.Slow(t, "SIGKILLs runner processes at every hand-over point")
 	points := []string{queue.PointStaged, queue.PointCommitted, queue.PointPublished, queue.PointRemove,
 		queue.PointFinished, queue.PointRename, queue.PointSyncDir}
 	for _, point := range points {
@@ -387,6 +390,7 @@ func TestKillAtEachHandOverPoint(t *testing.T) {
 // accepted before the journal recorded it). RUNNERS_KILL_POSTS sets the
 // number of posts (default 30).
 func TestRandomKillsDeliverExactlyOnce(t *testing.T) {
+	testdirs.Slow(t, "SIGKILLs runner processes at random, many posts")
 	posts := 30
 	if n, err := strconv.Atoi(os.Getenv("RUNNERS_KILL_POSTS")); err == nil && n > 0 {
 		posts = n

@@ -17,6 +17,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
@@ -358,6 +359,7 @@ var inv2Paths = []inv2Path{
 // TestInvariant2Matrix runs every post shape down every path and audits
 // what reached the SMTP sink, the state directory and the log.
 func TestInvariant2Matrix(t *testing.T) {
+	testdirs.Slow(t, "every crypto format through every path, with real gpg, gpgsm and openssl")
 	fixtures := map[string]*inv2Fixture{"pgp": newPGPFixture(t), "smime": newSMIMEFixture(t)}
 	for _, p := range inv2Posts {
 		t.Run(p.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 
 	"cloister/internal/config"
 	"cloister/internal/site"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -134,6 +135,7 @@ func TestApproveKilledAfterCommitPoint(t *testing.T) {
 // all, the sender gets at most one rejection notice, and the held queue and
 // records are left empty.
 func TestModerationKilledAtEachPoint(t *testing.T) {
+	testdirs.Slow(t, "SIGKILLs a moderation decision at every point")
 	tests := []struct {
 		first, point, second string
 		want                 string // what stands: approve, reject or discard

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
@@ -30,6 +31,7 @@ type smallDisk struct {
 // tmpfs. It fails (never skips) when the file system cannot be mounted.
 func tmpfsSite(t *testing.T) (*testSite, *smallDisk) {
 	t.Helper()
+	testdirs.Slow(t, "needs root: mounts a tmpfs")
 	d := &smallDisk{t: t}
 	s := newTestSiteWith(t, func(state string) {
 		if err := os.MkdirAll(state, 0o750); err != nil {

@@ -116,6 +116,7 @@ type chrome struct {
 // the defaults.
 func newChrome(t *testing.T, extra ...chromedp.ExecAllocatorOption) *chrome {
 	t.Helper()
+	testdirs.Slow(t, "needs chromium")
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium is not installed: run test/setup.sh (make test does)")

@@ -40,3 +40,13 @@ func Corpus(t testing.TB) string {
 	}
 	return dir
 }
+
+// Slow skips the test under -short (make test-unit), saying why ("short:
+// needs postfix"): real peers, root, a browser or minutes of work. Without
+// -short (make test) the test runs, so nothing is skipped silently there.
+func Slow(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("short: " + why)
+	}
+}

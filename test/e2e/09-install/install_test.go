@@ -19,6 +19,7 @@ import (
 )
 
 func TestMakeInstall(t *testing.T) {
+	testdirs.Slow(t, "end-to-end: builds and runs make install")
 	root := testdirs.Root(t)
 	dest := t.TempDir()
 	cmd := exec.Command("make", "install", "DESTDIR="+dest, "BIN="+filepath.Join(t.TempDir(), "bin"))

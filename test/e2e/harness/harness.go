@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"cloister/internal/sitetest"
+	"cloister/internal/testdirs"
 )
 
 // Binaries are the built cloister and deliver.
@@ -36,6 +37,7 @@ func Build(t *testing.T, dir string) Binaries {
 // themselves at the crash points queue.CrashAtEnv names).
 func BuildTags(t *testing.T, dir string, tags ...string) Binaries {
 	t.Helper()
+	testdirs.Slow(t, "end-to-end: builds and runs the real binaries")
 	b, err := sitetest.Build(dir, tags...)
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +68,7 @@ func WorkDir(t *testing.T) string {
 // RequireRoot fails the test unless it runs as root with the tools installed.
 func RequireRoot(t *testing.T, tools ...string) {
 	t.Helper()
+	testdirs.Slow(t, "end-to-end: needs root and a private MTA")
 	if os.Geteuid() != 0 {
 		t.Fatalf("the end-to-end suite runs a private Postfix and needs root (run it through make test)")
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"cloister/mta"
 )
@@ -30,7 +31,13 @@ func talk(t *testing.T, c *counts, chunks ...string) string {
 	if !strings.HasSuffix(chunks[len(chunks)-1], "QUIT\r\n") {
 		cli.Close() // the client goes without QUIT
 	}
-	<-done
+	select {
+	case <-done:
+	case <-time.After(time.Minute): // a hang guard, not a timing: the sink lost the stream
+		t.Errorf("the session did not end after the client's QUIT (the sink still reads a message?)")
+		cli.Close()
+		<-done
+	}
 	cli.Close()
 	<-read
 	return replies.String()
@@ -53,6 +60,9 @@ func TestSinkSessions(t *testing.T) {
 		{"terminator split after LF", []string{head, "DATA\r\n", "abc\r\n", ".\r\n", "QUIT\r\n"}, 1, 5, 0, "taken"},
 		{"terminator split after dot", []string{head, "DATA\r\n", "abc\r\n.", "\r\n", "QUIT\r\n"}, 1, 5, 0, "taken"},
 		{"terminator split after its CR", []string{head, "DATA\r\n", "abc\r\n.\r", "\n", "QUIT\r\n"}, 1, 5, 0, "taken"},
+		{"CR after a split CR", []string{head, "DATA\r\n", "abc\r", "\r\n.\r\n", "QUIT\r\n"}, 1, 6, 0, "taken"},
+		{"CR after a split dot line", []string{head, "DATA\r\n", "abc\r\n.", "\r\r\n.\r\n", "QUIT\r\n"}, 1, 9, 0, "taken"},
+		{"CR after a split dot and CR", []string{head, "DATA\r\n", "abc\r\n.\r", "\r\n.\r\n", "QUIT\r\n"}, 1, 9, 0, "taken"},
 		{"terminator byte by byte", []string{head, "DATA\r\n", "a", "\r", "\n", ".", "\r", "\n", "QUIT\r\n"}, 1, 3, 0, "taken"},
 		{"dot line that is not the end", []string{head, "DATA\r\n", "a\r\n.\rb\r\n.x\r\n", ".\r\n", "QUIT\r\n"}, 1, 12, 0, "taken"},
 		{"CR runs before the end", []string{head, "DATA\r\n", "a\r\r\n\r\r\n.\r\n", "QUIT\r\n"}, 1, 7, 0, "taken"},

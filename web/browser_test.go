@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"cloister/internal/sitetest"
+	"cloister/internal/testdirs"
 
 	"github.com/chromedp/chromedp"
 )

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"cloister/lists"
@@ -26,12 +25,14 @@ type Rule interface {
 type Result struct {
 	// Hit reports the rule fired.
 	Hit bool
-	// Reason says in words why it fired, for notices and logs; empty on a miss.
-	Reason string
+	// Reason says why it fired, as a catalogue format and its arguments
+	// (rendered in the list's language by notices, in English by String
+	// for logs); zero on a miss.
+	Reason Reason
 }
 
 // hit and miss build Results.
-func hit(format string, a ...any) Result { return Result{Hit: true, Reason: fmt.Sprintf(format, a...)} }
+func hit(format string, a ...any) Result { return Result{Hit: true, Reason: Reasonf(format, a...)} }
 
 var miss = Result{}
 
@@ -131,23 +132,29 @@ var PostingChain = []Link{
 var ErrDiscard = errors.New("discard")
 
 // DiscardError means a rule fired whose action is discard.
-type DiscardError struct{ Rule, Reason string }
+type DiscardError struct {
+	Rule   string
+	Reason Reason
+}
 
-func (e *DiscardError) Error() string        { return "discard (" + e.Rule + "): " + e.Reason }
+func (e *DiscardError) Error() string        { return "discard (" + e.Rule + "): " + e.Reason.String() }
 func (e *DiscardError) Is(target error) bool { return target == ErrDiscard }
 
 // RejectError means a rule fired whose action is reject; Reason is for the
 // sender's notice.
-type RejectError struct{ Rule, Reason string }
+type RejectError struct {
+	Rule   string
+	Reason Reason
+}
 
-func (e *RejectError) Error() string { return "reject (" + e.Rule + "): " + e.Reason }
+func (e *RejectError) Error() string { return "reject (" + e.Rule + "): " + e.Reason.String() }
 
 // HoldError means one or more rules fired whose action is hold (or owner):
 // the post waits for a decision. Owner tells that the owners decide rather
 // than the moderators.
 type HoldError struct {
 	Rules   []string
-	Reasons []string
+	Reasons Reasons
 	Owner   bool
 }
 
@@ -155,8 +162,8 @@ func (e *HoldError) Error() string {
 	return "hold (" + strings.Join(e.Rules, ", ") + "): " + e.Reason()
 }
 
-// Reason joins the reasons of every rule that held the post.
-func (e *HoldError) Reason() string { return strings.Join(e.Reasons, "; ") }
+// Reason joins the reasons of every rule that held the post, in English.
+func (e *HoldError) Reason() string { return e.Reasons.String() }
 
 // RunChain checks every rule of the chain against the post and returns the
 // names of the rules that fired (hits) and did not (misses), and the outcome:
@@ -166,7 +173,7 @@ func (e *HoldError) Reason() string { return strings.Join(e.Reasons, "; ") }
 func RunChain(chain []Link, p *Post) (hits, misses []string, outcome error) {
 	best := Action("")
 	var first Link
-	var firstReason string
+	var firstReason Reason
 	hold := &HoldError{}
 	for _, l := range chain {
 		r := l.Rule.Check(p)

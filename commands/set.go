@@ -81,7 +81,7 @@ func (cmd Set) delivery(c *Context, v string) Result {
 	if c.Method == rules.MethodSMTP && !c.Confirmed {
 		// Asked here, not by the service, so that the token re-runs this
 		// very line (set delivery v).
-		return c.askConfirm(cmd, []string{"delivery", v}, c.Sender, "turn delivery of "+c.List.Address+" "+v+" for "+c.Sender)
+		return c.askConfirm(cmd, []string{"delivery", v}, c.Sender, rules.Reasonf("turn delivery of %s %s for %s", c.List.Address, v, c.Sender))
 	}
 	m, err := c.service().MemberSetDelivery(context.Background(), c.actor(), service.MemberDeliveryRequest{
 		List: c.List.Address, Address: c.Sender, Delivery: string(want)})

@@ -27,17 +27,6 @@ func operator() string {
 	return name + " (cloister on the server)"
 }
 
-// announceKey queues the notices of a key change made on the server: to the
-// address and to the owners of the lists it is on (commands.KeyAnnouncements),
-// signed by the list, for the outgoing runner.
-func announceKey(s *site.Site, w io.Writer, address, event string) error {
-	mails, err := commands.KeyAnnouncements(s, address, event, operator(), time.Now())
-	if err != nil {
-		return fmt.Errorf("announce the key change of %s: %w", address, err)
-	}
-	return queueNotices(s, w, mails)
-}
-
 // queueNotices hands the notices a command wrote to queue/out.
 func queueNotices(s *site.Site, w io.Writer, mails []commands.Outgoing) error {
 	for _, o := range mails {

@@ -12,6 +12,7 @@ import (
 	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/rules"
 	"cloister/runners"
 	"cloister/service"
 )
@@ -52,7 +53,7 @@ type cliKeyWorkflows struct {
 }
 
 // Announce implements service.KeyWorkflows.
-func (w cliKeyWorkflows) Announce(address, event, by string) error {
+func (w cliKeyWorkflows) Announce(address string, event rules.Reason, by any) error {
 	mails, err := commands.KeyAnnouncements(w.site, address, event, by, time.Now())
 	if err != nil {
 		return fmt.Errorf("announce the key change of %s: %w", address, err)

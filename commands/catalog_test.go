@@ -281,3 +281,13 @@ func TestCatalogListsEveryMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestSetHelpNamesEverySafeSetting: the set command's help line (a fixed
+// text, so that the catalogue translates it) names the settings an owner
+// may set by mail, all of them.
+func TestSetHelpNamesEverySafeSetting(t *testing.T) {
+	_, list, _ := strings.Cut(Set{}.Help(), "set a list setting: ")
+	if got, want := list, strings.Join(SafeSettings, ", "); got != want {
+		t.Errorf("set's help names %q, the settable settings are %q", got, want)
+	}
+}

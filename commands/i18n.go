@@ -65,16 +65,23 @@ func (c *Context) translate(r Result) Result {
 	return r
 }
 
-// translateArgs translates the phrase arguments.
+// translateArgs translates the phrase and rules.Reason arguments.
 func translateArgs(cat *mailtext.Catalog, a []any) []any {
 	var out []any
 	for i, v := range a {
-		if p, ok := v.(phrase); ok {
-			if out == nil {
-				out = append([]any(nil), a...)
-			}
-			out[i] = cat.T(string(p))
+		var t string
+		switch p := v.(type) {
+		case phrase:
+			t = cat.T(string(p))
+		case rules.Reason:
+			t = p.Render(cat)
+		default:
+			continue
 		}
+		if out == nil {
+			out = append([]any(nil), a...)
+		}
+		out[i] = t
 	}
 	if out == nil {
 		return a

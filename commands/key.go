@@ -427,11 +427,11 @@ func (c *Context) provenBy(key string) Result {
 		Senders: pgp.Bound{{Entity: el[0], Addresses: []string{c.Sender}}}, Now: c.Now})
 	if err != nil || res.Verdict != mimecrypt.VerdictGood || !strings.EqualFold(res.SignerFingerprint, want) {
 		// Fixed words only: a library's error text is no answer to send.
-		why := "no signature"
+		why := rules.Reasonf("no signature")
 		if err != nil {
-			why = "the signed content cannot be read"
+			why = rules.Reasonf("the signed content cannot be read")
 		} else if res.Verdict != mimecrypt.VerdictNone {
-			why = "signature verdict " + string(res.Verdict)
+			why = rules.Reasonf("signature verdict %s", string(res.Verdict))
 		}
 		return refused("the answer is not signed with the key %s (%s; a token alone does not register a key); send the request again", want, why)
 	}

@@ -190,7 +190,9 @@ func (c *Context) confirmToken(value string) Result {
 	res := cmd.Run(&sub, r.Args)
 	c.out = append(c.out, sub.out...)
 	if res.Text != "" {
-		res.Text = "(" + usageLine(cmd, r.Args) + " from " + r.Sender + ") " + res.Text
+		// Translated before the prefix is added: translate leaves a text
+		// changed after it was made as it is.
+		res.Text = c.tr("(%s from %s) %s", usageLine(cmd, r.Args), r.Sender, c.translate(res).Text)
 	}
 	return res
 }

@@ -33,7 +33,7 @@ func (Set) Args() string { return "delivery on|off|digest  |  SETTING VALUE" }
 
 // Help implements Command.
 func (Set) Help() string {
-	return "turn delivery of posts to you on or off, or to a digest; (owners) set a list setting: " + strings.Join(SafeSettings, ", ")
+	return "turn delivery of posts to you on or off, or to a digest; (owners) set a list setting: subject_prefix, footer, reply_to, max_message_size_kb, max_recipients, held_expire_days, token_expire_hours, advertised, language, subscribe_policy, unsubscribe_policy, roster"
 }
 
 // Operation implements Command: delivery needs no scenario (the sender

@@ -312,6 +312,10 @@ func addrOf(l *lists.List) string {
 // translates.
 func whoSays(a Actor) any {
 	switch {
+	case a.Method == MethodConsole && a.Name != "":
+		return rules.Reasonf("the operator %s", a.Name)
+	case a.Method == MethodConsole:
+		return rules.Reasonf("operator")
 	case a.Name != "":
 		return a.Name
 	case a.Address != "":

@@ -31,7 +31,10 @@ func (a *app) services(cmd *cobra.Command) (service.API, service.Actor, error) {
 		return nil, service.Actor{}, err
 	}
 	actor := service.Console()
-	actor.Name = "operator " + os.Getenv("USER")
+	// The login name alone: mail that names the actor says "the operator"
+	// in the list's language (service's whoSays), the audit log says
+	// console.
+	actor.Name = os.Getenv("USER")
 	svc := runners.Service(s, service.WithKeyring(func() (k *keyring.Keyring, err error) {
 		_, k, err = a.openKeyring()
 		return k, err

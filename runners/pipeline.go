@@ -11,6 +11,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/rules"
 )
 
 // Pipeline runs an accepted post through the list's handlers (List-* headers,
@@ -73,20 +74,24 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", "discard", "handlers", ran)
 		return nil
 	case errors.As(err, &rej):
+		// A handler's reason is its own words (not yet catalogue formats).
+		why := rules.Verbatim(rej.Reason)
 		if encrypted(m) {
 			// The reason may name what the decrypted post holds (its
 			// parts' types): the log and the clear notice get fixed words.
-			rej = &handlers.RejectError{Handler: rej.Handler,
-				Reason: "the list's " + rej.Handler + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
+			why = rules.Reasonf("the list's %s step refused it (for a post that arrived encrypted, the details are not given in clear)", rej.Handler)
+			rej = &handlers.RejectError{Handler: rej.Handler, Reason: why.String()}
 		}
 		j.Log.Info("decision", "decision", "reject", "handler", rej.Handler, "reason", rej.Reason)
 		if !shouldNotAnswer(m, msg) {
-			n := &Notice{
-				List:    list.Address,
-				From:    listaddr.Address(list.Address, queue.SubOwner),
-				To:      m.Sender,
-				Subject: "Your post to " + list.Address + " was not distributed",
-				Body:    "Your post to " + list.Address + " was not distributed: " + rej.Reason + "\n",
+			n, err := listNotice(j.Site, list, "reject", m.Sender, map[string]any{
+				"List":         list.Address,
+				"Subject":      clearSubject(m, msg),
+				"Reason":       why,
+				"OwnerAddress": listaddr.Address(list.Address, queue.SubOwner),
+			})
+			if err != nil {
+				return err
 			}
 			j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 		}

@@ -95,7 +95,7 @@ func serviceResult(err error) Result {
 type ctxWorkflows struct{ c *Context }
 
 // AskConfirm implements service.Workflows.
-func (w ctxWorkflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args []string, address, what string) error {
+func (w ctxWorkflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args []string, address string, what rules.Reason) error {
 	command, ok := Lookup(cmd)
 	if !ok {
 		return errors.New("no email command " + cmd)
@@ -104,7 +104,7 @@ func (w ctxWorkflows) AskConfirm(l *lists.List, a service.Actor, cmd string, arg
 }
 
 // AskApproval implements service.Workflows.
-func (w ctxWorkflows) AskApproval(l *lists.List, a service.Actor, cmd string, args []string, what string) error {
+func (w ctxWorkflows) AskApproval(l *lists.List, a service.Actor, cmd string, args []string, what rules.Reason) error {
 	command, ok := Lookup(cmd)
 	if !ok {
 		return errors.New("no email command " + cmd)

@@ -26,7 +26,7 @@ var serviceFiles = []string{"authz.go", "held.go", "members.go", "subscribe.go"}
 
 // translatedCalls are the functions whose first argument is an English
 // message of the catalogue.
-var translatedCalls = map[string]bool{"done": true, "pending": true, "refused": true, "tr": true, "Sprintf": true, "phrase": true}
+var translatedCalls = map[string]bool{"done": true, "pending": true, "refused": true, "tr": true, "Sprintf": true, "phrase": true, "Reasonf": true}
 
 // sourceMessages returns the English messages the commands show: the
 // formats given to done, pending, refused and tr, the commands' Help lines,
@@ -131,8 +131,10 @@ func sourceMessages(t *testing.T) map[string]bool {
 		if cl, ok := vs.Values[0].(*ast.CompositeLit); ok {
 			for _, e := range cl.Elts {
 				if kv, ok := e.(*ast.KeyValueExpr); ok {
-					add(kv.Value)
-					found = true
+					if c, ok := kv.Value.(*ast.CallExpr); ok && len(c.Args) > 0 {
+						add(c.Args[0])
+						found = true
+					}
 				}
 			}
 		}
@@ -171,11 +173,39 @@ func sourceMessages(t *testing.T) map[string]bool {
 			return true
 		})
 	}
-	for _, f := range whatFormats {
-		out[f] = true
-	}
-	for _, f := range viaFormats {
-		out[f] = true
+	// The reasons and phrases made with rules.Reasonf anywhere (the
+	// service's key notices, the runners' hold reasons).
+	err = filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(src), "Reasonf(") {
+			return err
+		}
+		af, err := parser.ParseFile(fset, p, src, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok && len(c.Args) > 0 {
+				switch fn := c.Fun.(type) {
+				case *ast.SelectorExpr:
+					if fn.Sel.Name == "Reasonf" {
+						add(c.Args[0])
+					}
+				case *ast.Ident:
+					if fn.Name == "Reasonf" {
+						add(c.Args[0])
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	out[failedText] = true
 	for _, r := range service.ReasonTexts {
@@ -249,5 +279,15 @@ func TestCatalogListsEveryMessage(t *testing.T) {
 		if !src[m] {
 			t.Errorf("etc/templates/en/%s has %q, which no command shows", mailtext.CatalogFile, m)
 		}
+	}
+}
+
+// TestSetHelpNamesEverySafeSetting: the set command's help line (a fixed
+// text, so that the catalogue translates it) names the settings an owner
+// may set by mail, all of them.
+func TestSetHelpNamesEverySafeSetting(t *testing.T) {
+	_, list, _ := strings.Cut(Set{}.Help(), "set a list setting: ")
+	if got, want := list, strings.Join(SafeSettings, ", "); got != want {
+		t.Errorf("set's help names %q, the settable settings are %q", got, want)
 	}
 }

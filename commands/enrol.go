@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
+	"cloister/mailtext"
 	"cloister/queue"
 	"cloister/rules"
 	"cloister/service"
@@ -64,7 +66,7 @@ func EnrolmentMode(s *site.Site, list *lists.List, address string) (string, erro
 // enrol binds the proven key k to address under the proof mode, or records
 // it as a key request for the owners (and, under vouched, the members) to
 // decide. via says how it was asked for ("key set", "subscribe").
-func (c *Context) enrol(address string, k *offeredKey, via string) Result {
+func (c *Context) enrol(address string, k *offeredKey, via rules.Reason) Result {
 	mode, err := enrolmentMode(c, address)
 	if err != nil {
 		return failed(err)
@@ -74,14 +76,14 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 		if err != nil {
 			return refused("it was not accepted: %v", err)
 		}
-		c.announceKey(address, c.tr("%s was bound to %s (%s, proven by a signed answer to the challenge encrypted to it).", k.describeIn(c), address, c.translateVia(via)))
+		c.announceKey(address, rules.Reasonf("%s was bound to %s (%s, proven by a signed answer to the challenge encrypted to it).", k.reason(), address, via))
 		if k.cert != nil {
 			return done("the certificate %s is registered for %s", fpr, address)
 		}
 		return done("the key %s is registered for %s", fpr, address)
 	}
 	r, err := c.service().RequestKey(context.Background(), c.actor(), service.KeyRequestPut{
-		List: c.List.Address, Address: address, Key: k.Text, Fingerprint: k.fingerprint(), Mode: mode, Via: via})
+		List: c.List.Address, Address: address, Key: k.Text, Fingerprint: k.fingerprint(), Mode: mode, Via: via.String(), ViaFormat: viaFormat(via)})
 	if err != nil {
 		return serviceResult(err)
 	}
@@ -91,7 +93,7 @@ func (c *Context) enrol(address string, k *offeredKey, via string) Result {
 	}
 	request := listaddr.Address(c.List.Address, queue.SubRequest)
 	subject, body := c.render("key_request", map[string]any{
-		"ID": r.ID, "Address": address, "Key": k.describeIn(c), "Via": c.translateVia(via), "Mode": string(mode),
+		"ID": r.ID, "Address": address, "Key": k.describeIn(c), "Via": c.says(via), "Mode": string(mode),
 		"List": c.List.Address, "RequestAddress": request, "Expires": r.Expires.UTC().Format(time.RFC1123Z),
 		"Vouched": mode == lists.EnrolVouched, "Fingerprint": k.fingerprint()})
 	for _, o := range owners {
@@ -127,7 +129,7 @@ func (c *Context) ownersOf(list string) ([]string, error) {
 // the address is on that its key changed (event says how, in a sentence).
 // The notice to the address is signed by the list and never encrypted: its
 // holder must be able to read it even when the key just bound is not theirs.
-func (c *Context) announceKey(address, event string) {
+func (c *Context) announceKey(address string, event rules.Reason) {
 	msgs, err := keyAnnouncements(c.Site, c.List, address, event, c.Sender)
 	if err != nil {
 		c.Site.Log.Error("key announcement", "list", c.List.Address, "address", address, "err", err)
@@ -140,7 +142,7 @@ func (c *Context) announceKey(address, event string) {
 // keyAnnouncements writes the notices of a key event from home's owner
 // address: one to the address, one to each owner of home and of the lists
 // the address is on. by is who asked for the change.
-func keyAnnouncements(s *site.Site, home *lists.List, address, event, by string) ([]*message, error) {
+func keyAnnouncements(s *site.Site, home *lists.List, address string, event rules.Reason, by any) ([]*message, error) {
 	var owners []string
 	err := s.Lists.View(func(tx *lists.Tx) error {
 		addrs, err := tx.ListsOf(address)
@@ -167,7 +169,12 @@ func keyAnnouncements(s *site.Site, home *lists.List, address, event, by string)
 		return nil, fmt.Errorf("owners to tell of a key change of %s: %w", address, err)
 	}
 	from := listaddr.Address(home.Address, queue.SubOwner)
-	data := map[string]any{"Address": address, "List": home.Address, "Event": event, "By": by, "OwnerAddress": from}
+	cat, err := mailtext.LoadCatalog(mailtext.Dirs(s.Config.StateDir, home.Address), home.Settings.Language)
+	if err != nil {
+		slog.Warn("message catalogue broken; key notice in English", "list", home.Address, "err", err)
+		cat = nil
+	}
+	data := map[string]any{"Address": address, "List": home.Address, "Event": event.Render(cat), "By": byIn(cat, by), "OwnerAddress": from}
 	subject, body := renderFor(s, home, "key_changed", data)
 	member := &message{List: home.Address, From: from, To: address, clear: true, Subject: subject, Body: body}
 	out := []*message{member}
@@ -178,12 +185,26 @@ func keyAnnouncements(s *site.Site, home *lists.List, address, event, by string)
 	return out, nil
 }
 
+// byIn renders who asked for a key change: a name or an address as it is,
+// a Reason ("operator") in the catalogue's language.
+func byIn(cat *mailtext.Catalog, by any) string {
+	switch b := by.(type) {
+	case rules.Reason:
+		return b.Render(cat)
+	case string:
+		return b
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(by)
+}
+
 // KeyAnnouncements renders, signed by the list, the notices of a key event
 // made on the server (cloister key add, key revoke, member add --key, key
 // approve): to the address and to the owners of the lists it is on. It
 // returns nothing when the address is on no list. The caller queues them
 // for the outgoing runner.
-func KeyAnnouncements(s *site.Site, address, event, by string, now time.Time) ([]Outgoing, error) {
+func KeyAnnouncements(s *site.Site, address string, event rules.Reason, by any, now time.Time) ([]Outgoing, error) {
 	address = strings.ToLower(strings.TrimSpace(address))
 	var home *lists.List
 	err := s.Lists.View(func(tx *lists.Tx) error {

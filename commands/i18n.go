@@ -1,11 +1,13 @@
 package commands
 
 import (
+	"encoding/json"
 	"log/slog"
-	"regexp"
 	"strings"
 
+	"cloister/lists"
 	"cloister/mailtext"
+	"cloister/rules"
 )
 
 // phrase is a string argument of a result that is itself a message of the
@@ -63,16 +65,23 @@ func (c *Context) translate(r Result) Result {
 	return r
 }
 
-// translateArgs translates the phrase arguments.
+// translateArgs translates the phrase and rules.Reason arguments.
 func translateArgs(cat *mailtext.Catalog, a []any) []any {
 	var out []any
 	for i, v := range a {
-		if p, ok := v.(phrase); ok {
-			if out == nil {
-				out = append([]any(nil), a...)
-			}
-			out[i] = cat.T(string(p))
+		var t string
+		switch p := v.(type) {
+		case phrase:
+			t = cat.T(string(p))
+		case rules.Reason:
+			t = p.Render(cat)
+		default:
+			continue
 		}
+		if out == nil {
+			out = append([]any(nil), a...)
+		}
+		out[i] = t
 	}
 	if out == nil {
 		return a
@@ -80,53 +89,35 @@ func translateArgs(cat *mailtext.Catalog, a []any) []any {
 	return out
 }
 
-// whatFormats are the English forms of the phrase saying what a
-// confirmation or an approval is for (askConfirm's what), each with
-// space-free arguments (addresses, a delivery mode).
-var whatFormats = []string{
-	"subscribe %s to %s",
-	"unsubscribe %s from %s",
-	"turn delivery of %s %s for %s",
+// says renders a Reason (a catalogue format and its arguments, say what a
+// confirmation is for or how a key was offered) in the list's language.
+func (c *Context) says(r rules.Reason) string {
+	return r.Render(c.catalog())
 }
 
-// viaFormats are the English forms of how a key was offered (enrol's
-// via, a key request's Via), each with space-free arguments (addresses,
-// a request ID).
-var viaFormats = []string{
-	"key set",
-	"subscribe",
-	"vouched by %s with the key attached",
-	"vouched by %s for key request %s, whose holder answered the challenge",
-}
-
-// translateWhat returns what in the list's language.
-func (c *Context) translateWhat(what string) string {
-	return c.translateForms(whatFormats, what)
-}
-
-// translateVia returns how a key was offered in the list's language.
-func (c *Context) translateVia(via string) string {
-	return c.translateForms(viaFormats, via)
-}
-
-// translateForms returns text, rendered from one of formats (verbs %s
-// with space-free arguments), in the list's language; a text that is no
-// such form is looked up as it is.
-func (c *Context) translateForms(formats []string, text string) string {
-	for _, f := range formats {
-		parts := strings.Split(f, "%s")
-		for i := range parts {
-			parts[i] = regexp.QuoteMeta(parts[i])
-		}
-		m := regexp.MustCompile("^" + strings.Join(parts, `(\S+?)`) + "$").FindStringSubmatch(text)
-		if m == nil {
-			continue
-		}
-		vals := make([]any, len(m)-1)
-		for i := range vals {
-			vals[i] = m[i+1]
-		}
-		return c.tr(f, vals...)
+// viaFormat is how a key was offered as stored with a key request
+// (lists.KeyRequest.ViaFormat), or nil when it cannot be.
+func viaFormat(via rules.Reason) json.RawMessage {
+	b, err := json.Marshal(via)
+	if err != nil {
+		return nil
 	}
-	return c.tr(text)
+	return b
+}
+
+// storedVia is how a key request says its key was offered, as a Reason: its
+// ViaFormat, or for a request stored before it (or unreadable) its English
+// Via, which the catalogue translates as a whole when it is a fixed text
+// ("key set", "subscribe") and which is shown as written otherwise.
+func storedVia(r *lists.KeyRequest) rules.Reason {
+	if len(r.ViaFormat) > 0 {
+		var via rules.Reason
+		if err := json.Unmarshal(r.ViaFormat, &via); err == nil {
+			return via
+		}
+	}
+	if strings.Contains(r.Via, "%") {
+		return rules.Verbatim(r.Via)
+	}
+	return rules.Reason{Format: r.Via}
 }

@@ -262,7 +262,7 @@ func keyChange(c *Context) Result {
 	if err != nil {
 		return refused("the new key was not accepted: %v", err)
 	}
-	c.announceKey(c.Sender, c.tr("The OpenPGP key for %s is now %s; it was %s (key change, signed with the old key).", c.Sender, fpr, cur))
+	c.announceKey(c.Sender, rules.Reasonf("The OpenPGP key for %s is now %s; it was %s (key change, signed with the old key).", c.Sender, fpr, cur))
 	return done("the key for %s is now %s (was %s)", c.Sender, fpr, cur)
 }
 
@@ -294,7 +294,7 @@ func ownerKeySet(c *Context, address string) Result {
 		if err != nil {
 			return refused("the certificate was not accepted: %v", err)
 		}
-		c.announceKey(addr, c.tr("The S/MIME certificate for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
+		c.announceKey(addr, rules.Reasonf("The S/MIME certificate for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
 		return done("the certificate for %s is now %s (set by %s)", addr, fpr, c.Sender)
 	}
 	key, _, res := attachedKey(&oc)
@@ -305,7 +305,7 @@ func ownerKeySet(c *Context, address string) Result {
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}
-	c.announceKey(addr, c.tr("The OpenPGP key for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
+	c.announceKey(addr, rules.Reasonf("The OpenPGP key for %s is now %s, set by the list owner %s (key set %s).", addr, fpr, c.Sender, addr))
 	return done("the key for %s is now %s (set by %s)", addr, fpr, c.Sender)
 }
 
@@ -396,7 +396,7 @@ func keySet(c *Context) Result {
 			return refused("this list has no S/MIME certificate to send the challenge with")
 		}
 	}
-	what := "register " + k.describe() + " for " + c.Sender + " on " + c.List.Address
+	what := rules.Reasonf("register %s for %s on %s", k.reason(), c.Sender, c.List.Address)
 	extra := c.tr("Answer this message SIGNED with that key or certificate (not encrypted, or\n" +
 		"with the signature inside the encryption): a token alone does not register\n" +
 		"a key.")
@@ -427,11 +427,11 @@ func (c *Context) provenBy(key string) Result {
 		Senders: pgp.Bound{{Entity: el[0], Addresses: []string{c.Sender}}}, Now: c.Now})
 	if err != nil || res.Verdict != mimecrypt.VerdictGood || !strings.EqualFold(res.SignerFingerprint, want) {
 		// Fixed words only: a library's error text is no answer to send.
-		why := "no signature"
+		why := rules.Reasonf("no signature")
 		if err != nil {
-			why = "the signed content cannot be read"
+			why = rules.Reasonf("the signed content cannot be read")
 		} else if res.Verdict != mimecrypt.VerdictNone {
-			why = "signature verdict " + string(res.Verdict)
+			why = rules.Reasonf("signature verdict %s", string(res.Verdict))
 		}
 		return refused("the answer is not signed with the key %s (%s; a token alone does not register a key); send the request again", want, why)
 	}
@@ -458,7 +458,7 @@ func keySetConfirmed(c *Context, key string) Result {
 	if d.Action != rules.ScenarioDoIt {
 		return refusal(d)
 	}
-	return c.enrol(c.Sender, k, "key set")
+	return c.enrol(c.Sender, k, rules.Reasonf("key set"))
 }
 
 // pgpEncryptable says why a key cannot be encrypted to at now, if so.

@@ -11,6 +11,7 @@ import (
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/rules"
 	"cloister/service"
 )
 
@@ -89,8 +90,8 @@ func approveRequest(c *Context, id string) Result {
 	if err != nil {
 		return refused("the key of request %s was not accepted: %v", r.ID, err)
 	}
-	c.announceKey(r.Address, c.tr("%s was bound to %s, approved by the list owner %s (key request %s, %s; the holder answered the challenge encrypted to it).",
-		k.describeIn(c), r.Address, c.Sender, r.ID, c.translateVia(r.Via)))
+	c.announceKey(r.Address, rules.Reasonf("%s was bound to %s, approved by the list owner %s (key request %s, %s; the holder answered the challenge encrypted to it).",
+		k.reason(), r.Address, c.Sender, r.ID, storedVia(r)))
 	return done("%s is now bound to %s (key request %s)", fpr, r.Address, r.ID)
 }
 

@@ -32,7 +32,7 @@ func keyRevoke(c *Context) Result {
 	if err := c.unbindKey(c.Sender, service.GroundsSelf); err != nil {
 		return failed(err)
 	}
-	c.announceKey(c.Sender, c.tr("The OpenPGP key %s is no longer bound to %s (key revoke, signed with it).", cur, c.Sender))
+	c.announceKey(c.Sender, rules.Reasonf("The OpenPGP key %s is no longer bound to %s (key revoke, signed with it).", cur, c.Sender))
 	return done("the key %s is no longer used for %s; ask the list owners to set a new one", cur, c.Sender)
 }
 
@@ -111,7 +111,7 @@ func revokeByCertificate(c *Context, revs []*packet.Signature) Result {
 	if err := lc.unbindKey(c.Sender, service.GroundsRevocation); err != nil {
 		return failed(err)
 	}
-	c.announceKey(c.Sender, c.tr("The OpenPGP key %s is no longer bound to %s (key revoke, with its revocation certificate).", fpr, c.Sender))
+	c.announceKey(c.Sender, rules.Reasonf("The OpenPGP key %s is no longer bound to %s (key revoke, with its revocation certificate).", fpr, c.Sender))
 	return done("the key %s is revoked for %s; ask the list owners to set a new one", fpr, c.Sender)
 }
 

@@ -59,7 +59,7 @@ func certChange(c *Context) Result {
 	if err != nil {
 		return refused("the new certificate was not accepted: %v", err)
 	}
-	c.announceKey(c.Sender, c.tr("The S/MIME certificate for %s is now %s (key change, S/MIME-signed by a certificate of the address).", c.Sender, fpr))
+	c.announceKey(c.Sender, rules.Reasonf("The S/MIME certificate for %s is now %s (key change, S/MIME-signed by a certificate of the address).", c.Sender, fpr))
 	return done("the certificate for %s is now %s; the list no longer encrypts to the others", c.Sender, fpr)
 }
 
@@ -92,7 +92,7 @@ func certRevoke(c *Context) Result {
 			return refused("the certificate was not withdrawn: %v", err)
 		}
 		lines = append(lines, c.tr("the certificate %s is withdrawn for %s", fpr, c.Sender))
-		c.announceKey(c.Sender, c.tr("The S/MIME certificate %s is withdrawn for %s (key revoke, S/MIME-signed).", fpr, c.Sender))
+		c.announceKey(c.Sender, rules.Reasonf("The S/MIME certificate %s is withdrawn for %s (key revoke, S/MIME-signed).", fpr, c.Sender))
 	}
 	lines = append(lines, c.tr("The list no longer encrypts to it nor counts its signatures. Sign your next\n"+
 		"mail with your new certificate (it is taken when it chains to a CA the list\n"+

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"fmt"
 	"strings"
 
 	"cloister/internal/listaddr"
@@ -62,13 +61,14 @@ func notifyKeyword(c *Context, cmd Command, l Line, res Result) {
 	if !c.Encrypted && len(l.Args) > 0 {
 		what = clip(cmd.Name()+" "+strings.Join(l.Args, " "), 200)
 	}
-	body := fmt.Sprintf("%s used the command\n\n  %s\n\non %s (authenticated: %s). Result: %s.\n\n"+
+	body := c.tr("%s used the command\n\n  %s\n\non %s (authenticated: %s). Result: %s.\n\n"+
 		"You are told because the list's keywords_admin_notify names %s.\n",
 		c.Sender, what, c.List.Address, c.Method, res.Status, cmd.Name())
+	subject := c.tr("Command %s used on %s", cmd.Name(), c.List.Address)
 	for _, o := range owners {
 		c.send(&message{
 			List: c.List.Address, From: listaddr.Address(c.List.Address, queue.SubOwner), To: o,
-			Subject: "Command " + cmd.Name() + " used on " + c.List.Address, Body: body,
+			Subject: subject, Body: body,
 		}, "notice")
 	}
 }

@@ -47,11 +47,14 @@ func (k *offeredKey) describe() string {
 }
 
 // describeIn is describe in the list's language.
-func (k *offeredKey) describeIn(c *Context) string {
+func (k *offeredKey) describeIn(c *Context) string { return c.says(k.reason()) }
+
+// reason is describe as a Reason, for a sentence that names the key.
+func (k *offeredKey) reason() rules.Reason {
 	if k.pgp != nil {
-		return c.tr("the OpenPGP key %s", k.fingerprint())
+		return rules.Reasonf("the OpenPGP key %s", k.fingerprint())
 	}
-	return c.tr("the S/MIME certificate %s (%s)", k.fingerprint(), certName(k.cert))
+	return rules.Reasonf("the S/MIME certificate %s (%s)", k.fingerprint(), certName(k.cert))
 }
 
 // certName is a certificate's common name as one line of text: its holder

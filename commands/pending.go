@@ -10,6 +10,7 @@ import (
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/queue"
+	"cloister/rules"
 	"cloister/service"
 )
 
@@ -45,13 +46,13 @@ func confirmAddress(list, token string) string {
 
 // askConfirm sends address a token that runs cmd again, confirmed, when it
 // comes back; what says what is asked ("subscribe you to LIST").
-func (c *Context) askConfirm(cmd Command, args []string, address, what string) Result {
+func (c *Context) askConfirm(cmd Command, args []string, address string, what rules.Reason) Result {
 	return c.askConfirmWith(cmd, args, address, what, nil, "")
 }
 
 // askConfirmWith is askConfirm whose request is encrypted to key (when not
 // nil; never sent in clear then), with a further instruction.
-func (c *Context) askConfirmWith(cmd Command, args []string, address, what string, key *offeredKey, extra string) Result {
+func (c *Context) askConfirmWith(cmd Command, args []string, address string, what rules.Reason, key *offeredKey, extra string) Result {
 	if !c.spendRequest() {
 		return refused("at most %d confirmation requests are sent per message; send the rest separately", MaxRequests)
 	}
@@ -64,7 +65,7 @@ func (c *Context) askConfirmWith(cmd Command, args []string, address, what strin
 	t := ts[0]
 	addr := confirmAddress(c.List.Address, t.Token)
 	subject, body := c.render("confirm_request", map[string]any{
-		"Sender": c.Sender, "What": c.translateWhat(what), "ConfirmAddress": addr, "Token": t.Token,
+		"Sender": c.Sender, "What": c.says(what), "ConfirmAddress": addr, "Token": t.Token,
 		"RequestAddress": listaddr.Address(c.List.Address, queue.SubRequest),
 		"Expires":        t.Expires.UTC().Format(time.RFC1123Z), "Extra": extra,
 	})
@@ -75,7 +76,7 @@ func (c *Context) askConfirmWith(cmd Command, args []string, address, what strin
 }
 
 // askApproval sends each owner a token that runs cmd again, approved.
-func (c *Context) askApproval(cmd Command, args []string, what string) Result {
+func (c *Context) askApproval(cmd Command, args []string, what rules.Reason) Result {
 	if !c.spendRequest() {
 		return refused("at most %d requests for confirmation or approval are sent per message; send the rest separately", MaxRequests)
 	}
@@ -100,9 +101,9 @@ or send the line
 to %s.
 
 To refuse, do nothing: the request expires on %s.
-`, c.Sender, c.translateWhat(what), addr, t.Token, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
+`, c.Sender, c.says(what), addr, t.Token, listaddr.Address(c.List.Address, queue.SubRequest), t.Expires.UTC().Format(time.RFC1123Z))
 		m := &message{List: c.List.Address, From: addr, ReplyTo: addr, To: o,
-			Subject: c.tr("Approve: %s asks to %s", c.Sender, c.translateWhat(what)), Body: body}
+			Subject: c.tr("Approve: %s asks to %s", c.Sender, c.says(what)), Body: body}
 		c.send(m, "notice")
 	}
 	return pending("the list owners were asked to approve")
@@ -153,7 +154,9 @@ func (c *Context) confirmToken(value string) Result {
 	res := cmd.Run(&sub, r.Args)
 	c.out = append(c.out, sub.out...)
 	if res.Text != "" {
-		res.Text = "(" + usageLine(cmd, r.Args) + " from " + r.Sender + ") " + res.Text
+		// Translated before the prefix is added: translate leaves a text
+		// changed after it was made as it is.
+		res.Text = c.tr("(%s from %s) %s", usageLine(cmd, r.Args), r.Sender, c.translate(res).Text)
 	}
 	return res
 }

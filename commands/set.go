@@ -33,7 +33,7 @@ func (Set) Args() string { return "delivery on|off|digest  |  SETTING VALUE" }
 
 // Help implements Command.
 func (Set) Help() string {
-	return "turn delivery of posts to you on or off, or to a digest; (owners) set a list setting: " + strings.Join(SafeSettings, ", ")
+	return "turn delivery of posts to you on or off, or to a digest; (owners) set a list setting: subject_prefix, footer, reply_to, max_message_size_kb, max_recipients, held_expire_days, token_expire_hours, advertised, language, subscribe_policy, unsubscribe_policy, roster"
 }
 
 // Operation implements Command: delivery needs no scenario (the sender
@@ -81,7 +81,7 @@ func (cmd Set) delivery(c *Context, v string) Result {
 	if c.Method == rules.MethodSMTP && !c.Confirmed {
 		// Asked here, not by the service, so that the token re-runs this
 		// very line (set delivery v).
-		return c.askConfirm(cmd, []string{"delivery", v}, c.Sender, "turn delivery of "+c.List.Address+" "+v+" for "+c.Sender)
+		return c.askConfirm(cmd, []string{"delivery", v}, c.Sender, rules.Reasonf("turn delivery of %s %s for %s", c.List.Address, v, c.Sender))
 	}
 	m, err := c.service().MemberSetDelivery(context.Background(), c.actor(), service.MemberDeliveryRequest{
 		List: c.List.Address, Address: c.Sender, Delivery: string(want)})

@@ -66,7 +66,7 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 	if name != "" {
 		rest = append(rest, name)
 	}
-	what := "subscribe " + canon + " to " + c.List.Address
+	what := rules.Reasonf("subscribe %s to %s", canon, c.List.Address)
 	if !c.Confirmed && !c.Approved && sameAddress(canon, c.Sender) && c.KeyStore != nil {
 		// A key sent with the request is bound only when the confirmation
 		// comes back signed with it (the challenge is encrypted to it).
@@ -127,7 +127,7 @@ func (cmd Subscribe) Run(c *Context, args []string) Result {
 		if err != nil {
 			return failed(err)
 		}
-		r := c.enrol(canon, k, "subscribe")
+		r := c.enrol(canon, k, rules.Reasonf("subscribe"))
 		switch r.Status {
 		case Done, Pending:
 			return done("%s is subscribed to %s; %s", canon, c.List.Address, r.Text)

@@ -64,7 +64,7 @@ func (cmd Unsubscribe) Run(c *Context, args []string) Result {
 	if !sameAddress(canon, c.Sender) {
 		needConfirm = true
 	}
-	what := "unsubscribe " + canon + " from " + c.List.Address
+	what := rules.Reasonf("unsubscribe %s from %s", canon, c.List.Address)
 	if needConfirm && !c.Confirmed {
 		return c.askConfirm(cmd, []string{canon}, canon, what)
 	}

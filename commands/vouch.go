@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cloister/lists"
+	"cloister/rules"
 	"cloister/service"
 )
 
@@ -91,7 +92,7 @@ func vouch(c *Context, args []string) Result {
 		return refused("a key is on file for %s; its holder uses key change, signed with it, or the owners key set", addr)
 	}
 	var k *offeredKey
-	via := "vouched by " + c.Sender + " with the key attached"
+	via := rules.Reasonf("vouched by %s with the key attached", c.Sender)
 	if len(c.Attachments) > 0 {
 		oc := *c
 		oc.Sender = addr
@@ -121,12 +122,12 @@ func vouch(c *Context, args []string) Result {
 		if k, err = parseOffered(r.Key); err != nil {
 			return failed(err)
 		}
-		via = "vouched by " + c.Sender + " for key request " + r.ID + ", whose holder answered the challenge"
+		via = rules.Reasonf("vouched by %s for key request %s, whose holder answered the challenge", c.Sender, r.ID)
 	}
 	fpr, err := c.bindOffered(addr, k, service.GroundsVouch)
 	if err != nil {
 		return refused("the key was not accepted: %v", err)
 	}
-	c.announceKey(addr, c.tr("%s was bound to %s, %s (the voucher's key is %s).", k.describeIn(c), addr, c.translateVia(via), voucherFpr))
+	c.announceKey(addr, rules.Reasonf("%s was bound to %s, %s (the voucher's key is %s).", k.reason(), addr, via, voucherFpr))
 	return done("%s is now bound to %s on your word", fpr, addr)
 }

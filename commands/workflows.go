@@ -86,7 +86,7 @@ func requester(a service.Actor, address string) string {
 }
 
 // AskConfirm implements service.Workflows.
-func (w Workflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args []string, address, what string) error {
+func (w Workflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args []string, address string, what rules.Reason) error {
 	c, ok := Lookup(cmd)
 	if !ok {
 		return fmt.Errorf("no email command %q to confirm", cmd)
@@ -99,7 +99,7 @@ func (w Workflows) AskConfirm(l *lists.List, a service.Actor, cmd string, args [
 }
 
 // AskApproval implements service.Workflows.
-func (w Workflows) AskApproval(l *lists.List, a service.Actor, cmd string, args []string, what string) error {
+func (w Workflows) AskApproval(l *lists.List, a service.Actor, cmd string, args []string, what rules.Reason) error {
 	c, ok := Lookup(cmd)
 	if !ok {
 		return fmt.Errorf("no email command %q to approve", cmd)
@@ -126,7 +126,7 @@ func (w Workflows) Welcome(l *lists.List, address string) error {
 }
 
 // Announce implements service.KeyWorkflows.
-func (w Workflows) Announce(address, event, by string) error {
+func (w Workflows) Announce(address string, event rules.Reason, by any) error {
 	mails, err := KeyAnnouncements(w.Site, address, event, by, time.Now())
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func (w Workflows) Announce(address, event, by string) error {
 }
 
 // Enrol implements service.KeyWorkflows with the mail path's enrolment.
-func (w Workflows) Enrol(l *lists.List, address string, armored []byte, via string) (string, string, error) {
+func (w Workflows) Enrol(l *lists.List, address string, armored []byte, via rules.Reason) (string, string, error) {
 	if w.KeyStore == nil {
 		return "", "", &service.Error{Code: service.CodeUnavailable, Message: "keys cannot be enrolled on this server"}
 	}
@@ -153,7 +153,7 @@ func (w Workflows) Enrol(l *lists.List, address string, armored []byte, via stri
 	r, err := w.run(l, address, "", func(ctx *Context) Result {
 		// The service runs this after the holder's signature proved the
 		// key (KeyVerify).
-		ctx.As = &service.Actor{Address: address, Method: rules.MethodPGP, Via: viaOf(via)}
+		ctx.As = &service.Actor{Address: address, Method: rules.MethodPGP, Via: viaOf(via.String())}
 		return ctx.enrol(address, k, via)
 	})
 	if err != nil {

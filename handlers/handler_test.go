@@ -56,8 +56,8 @@ func TestRunStopsAtReject(t *testing.T) {
 	if strings.Join(ran, " ") != "cleanse protected-headers anonymous from-name reply-to strip-signature" {
 		t.Fatalf("ran = %v", ran)
 	}
-	if strings.Contains(re.Reason, "image/*") {
-		t.Errorf("the reason shown to the sender quotes the configuration: %q", re.Reason)
+	if strings.Contains(re.Reason.String(), "image/*") {
+		t.Errorf("the reason shown to the sender quotes the configuration: %q", re.Reason.String())
 	}
 }
 

@@ -43,8 +43,13 @@ type Held struct {
 	// Subject is the post's subject, for listings (empty for encrypted posts
 	// whose subject is protected).
 	Subject string `json:"subject,omitempty"`
-	// Reason says in words why the post was held.
+	// Reason says in words why the post was held (in English, for
+	// listings and logs).
 	Reason string `json:"reason"`
+	// ReasonFormat is the same reason as the JSON of rules.Reasons (each a
+	// catalogue format and its arguments), so that the notices sent later
+	// render it in the list's language; empty in records held before it.
+	ReasonFormat json.RawMessage `json:"reason_format,omitempty"`
 	// Rules are the names of the rules that fired.
 	Rules []string `json:"rules,omitempty"`
 	// Received is when the post was held.
@@ -104,6 +109,9 @@ func (tx *Tx) PutHeld(h *Held) error {
 	}
 	if len(h.Meta) > 0 && !json.Valid(h.Meta) {
 		return fmt.Errorf("hold %s: metadata is not JSON", h.ID)
+	}
+	if len(h.ReasonFormat) > maxHeldMetaLen || (len(h.ReasonFormat) > 0 && !json.Valid(h.ReasonFormat)) {
+		return fmt.Errorf("hold %s: reason format longer than %d bytes or not JSON", h.ID, maxHeldMetaLen)
 	}
 	if len(h.Rules) > maxHeldRules {
 		return fmt.Errorf("hold %s: more than %d rules", h.ID, maxHeldRules)

@@ -42,8 +42,12 @@ type KeyRequest struct {
 	Fingerprint string `json:"fingerprint"`
 	// Mode is the enrolment mode that held it: owner or vouched.
 	Mode string `json:"mode"`
-	// Via says how it was asked for: "key set" or "subscribe".
+	// Via says how it was asked for ("key set", "subscribe"), in English.
 	Via string `json:"via,omitempty"`
+	// ViaFormat is Via as the JSON of a rules.Reason (a catalogue format
+	// and its arguments), so that the approval's notice says it in the
+	// list's language; empty in requests made before it.
+	ViaFormat json.RawMessage `json:"via_format,omitempty"`
 	// Requested is when the proof came back.
 	Requested time.Time `json:"requested"`
 	// Expires is when the request is dropped if nobody decides;
@@ -74,6 +78,9 @@ func (tx *Tx) PutKeyRequest(r *KeyRequest) error {
 		if len(s) > maxKeyRequestLen || strings.ContainsFunc(s, unicode.IsControl) {
 			return fmt.Errorf("key request for %s: bad field %q", addr, s)
 		}
+	}
+	if len(r.ViaFormat) > maxKeyRequestLen || (len(r.ViaFormat) > 0 && !json.Valid(r.ViaFormat)) {
+		return fmt.Errorf("key request for %s: via format longer than %d bytes or not JSON", addr, maxKeyRequestLen)
 	}
 	b, err := tx.createBucket(bucketKeyRequests)
 	if err != nil {

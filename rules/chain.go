@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"strings"
 
 	"cloister/internal/refusal"
@@ -26,12 +25,14 @@ type Rule interface {
 type Result struct {
 	// Hit reports the rule fired.
 	Hit bool
-	// Reason says in words why it fired, for notices and logs; empty on a miss.
-	Reason string
+	// Reason says why it fired, as a catalogue format and its arguments
+	// (rendered in the list's language by notices, in English by String
+	// for logs); zero on a miss.
+	Reason Reason
 }
 
 // hit and miss build Results.
-func hit(format string, a ...any) Result { return Result{Hit: true, Reason: fmt.Sprintf(format, a...)} }
+func hit(format string, a ...any) Result { return Result{Hit: true, Reason: Reasonf(format, a...)} }
 
 var miss = Result{}
 
@@ -129,9 +130,12 @@ var PostingChain = []Link{
 
 // DiscardError means a rule fired whose action is discard; it matches
 // refusal.ErrDiscard (errors.Is).
-type DiscardError struct{ Rule, Reason string }
+type DiscardError struct {
+	Rule   string
+	Reason Reason
+}
 
-func (e *DiscardError) Error() string        { return "discard (" + e.Rule + "): " + e.Reason }
+func (e *DiscardError) Error() string        { return "discard (" + e.Rule + "): " + e.Reason.String() }
 func (e *DiscardError) Is(target error) bool { return target == refusal.ErrDiscard }
 
 // HoldError means one or more rules fired whose action is hold (or owner):
@@ -139,7 +143,7 @@ func (e *DiscardError) Is(target error) bool { return target == refusal.ErrDisca
 // than the moderators.
 type HoldError struct {
 	Rules   []string
-	Reasons []string
+	Reasons Reasons
 	Owner   bool
 }
 
@@ -147,8 +151,8 @@ func (e *HoldError) Error() string {
 	return "hold (" + strings.Join(e.Rules, ", ") + "): " + e.Reason()
 }
 
-// Reason joins the reasons of every rule that held the post.
-func (e *HoldError) Reason() string { return strings.Join(e.Reasons, "; ") }
+// Reason joins the reasons of every rule that held the post, in English.
+func (e *HoldError) Reason() string { return e.Reasons.String() }
 
 // RunChain checks every rule of the chain against the post and returns the
 // names of the rules that fired (hits) and did not (misses), and the outcome:
@@ -158,7 +162,7 @@ func (e *HoldError) Reason() string { return strings.Join(e.Reasons, "; ") }
 func RunChain(chain []Link, p *Post) (hits, misses []string, outcome error) {
 	best := Action("")
 	var first Link
-	var firstReason string
+	var firstReason Reason
 	hold := &HoldError{}
 	for _, l := range chain {
 		r := l.Rule.Check(p)

@@ -67,13 +67,13 @@ func runRuleCases(t *testing.T, r Rule, cases []ruleCase) {
 			p.SiteBanned = tc.siteBan
 			got := r.Check(p)
 			if got.Hit != tc.hit {
-				t.Fatalf("%s: hit = %v (%q), want %v", r.Name(), got.Hit, got.Reason, tc.hit)
+				t.Fatalf("%s: hit = %v (%q), want %v", r.Name(), got.Hit, got.Reason.String(), tc.hit)
 			}
-			if tc.hit && !strings.Contains(got.Reason, tc.reason) {
-				t.Fatalf("%s: reason %q lacks %q", r.Name(), got.Reason, tc.reason)
+			if tc.hit && !strings.Contains(got.Reason.String(), tc.reason) {
+				t.Fatalf("%s: reason %q lacks %q", r.Name(), got.Reason.String(), tc.reason)
 			}
-			if !tc.hit && got.Reason != "" {
-				t.Fatalf("%s: a miss with reason %q", r.Name(), got.Reason)
+			if !tc.hit && !got.Reason.IsZero() {
+				t.Fatalf("%s: a miss with reason %q", r.Name(), got.Reason.String())
 			}
 		})
 	}
@@ -215,9 +215,9 @@ func TestPostSign(t *testing.T) {
 			p := testPost(t, okPost, tc.meta, tc.settings)
 			h, f := PostSign{}.Check(p), PostSignForce{}.Check(p)
 			if h.Hit != tc.hold || f.Hit != tc.force {
-				t.Fatalf("post-sign %v (%q), post-sign-force %v (%q); want %v, %v", h.Hit, h.Reason, f.Hit, f.Reason, tc.hold, tc.force)
+				t.Fatalf("post-sign %v (%q), post-sign-force %v (%q); want %v, %v", h.Hit, h.Reason.String(), f.Hit, f.Reason.String(), tc.hold, tc.force)
 			}
-			if r := h.Reason + f.Reason; !strings.Contains(r, tc.reason) {
+			if r := h.Reason.String() + f.Reason.String(); !strings.Contains(r, tc.reason) {
 				t.Fatalf("reason %q lacks %q", r, tc.reason)
 			}
 		})

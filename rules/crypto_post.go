@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -57,8 +56,8 @@ func (PostSignForce) Description() string {
 
 // Check implements Rule.
 func (PostSignForce) Check(p *Post) Result {
-	if reason, force := signProblem(p); reason != "" && force {
-		return hit("%s", reason)
+	if reason, force := signProblem(p); !reason.IsZero() && force {
+		return Result{Hit: true, Reason: reason}
 	}
 	return miss
 }
@@ -77,8 +76,8 @@ func (PostSign) Description() string {
 
 // Check implements Rule.
 func (PostSign) Check(p *Post) Result {
-	if reason, force := signProblem(p); reason != "" && !force {
-		return hit("%s", reason)
+	if reason, force := signProblem(p); !reason.IsZero() && !force {
+		return Result{Hit: true, Reason: reason}
 	}
 	return miss
 }
@@ -86,29 +85,29 @@ func (PostSign) Check(p *Post) Result {
 // signProblem says why the post's signature does not satisfy the sign
 // settings ("" when it does, or nothing is asked), and whether a setting
 // asking for a signature is force.
-func signProblem(p *Post) (reason string, force bool) {
+func signProblem(p *Post) (reason Reason, force bool) {
 	s := p.List.Settings
 	wanted := methodsWith(s.PGPPostSign, s.SMIMEPostSign)
 	if len(wanted) == 0 {
-		return "", false
+		return Reason{}, false
 	}
 	force = s.PGPPostSign == "force" || s.SMIMEPostSign == "force"
 	v := p.Meta.Verdict
 	if v == "good" {
 		for _, w := range wanted {
 			if p.Meta.Auth == w {
-				return "", force
+				return Reason{}, force
 			}
 		}
-		return fmt.Sprintf("the post is signed with %s; the list wants an %s signature", methodWord(p.Meta.Auth), keyWords(wanted)), force
+		return Reasonf("the post is signed with %s; the list wants an %s signature", methodWord(p.Meta.Auth), keyWords(wanted)), force
 	}
 	switch v {
 	case "", "none":
-		return fmt.Sprintf("the post is not signed; the list wants an %s signature", keyWords(wanted)), force
+		return Reasonf("the post is not signed; the list wants an %s signature", keyWords(wanted)), force
 	case "signer-mismatch":
-		return "the post's signature is not from its From address", force
+		return Reasonf("the post's signature is not from its From address"), force
 	}
-	return fmt.Sprintf("the post's signature could not be verified (%s)", v), force
+	return Reasonf("the post's signature could not be verified (%s)", v), force
 }
 
 // methodsWith returns the methods (pgp, smime) whose setting is not no.
@@ -134,20 +133,26 @@ func encryptionMethod(enc string) string {
 	return ""
 }
 
-func methodWord(m string) string {
+// methodWord names a method: a name (OpenPGP, S/MIME), or a Reason to
+// translate.
+func methodWord(m string) any {
 	switch m {
 	case MethodPGP:
 		return "OpenPGP"
 	case MethodSMIME:
 		return "S/MIME"
 	}
-	return "an unknown method"
+	return Reasonf("an unknown method")
 }
 
-func keyWords(ms []string) string {
-	w := make([]string, len(ms))
-	for i, m := range ms {
-		w[i] = methodWord(m)
+// keyWords names the methods ms: one name, or "A or B" as a Reason to
+// translate.
+func keyWords(ms []string) any {
+	switch len(ms) {
+	case 0:
+		return Reasonf("no method")
+	case 1:
+		return methodWord(ms[0])
 	}
-	return strings.Join(w, " or ")
+	return Reasonf("%s or %s", methodWord(ms[0]), keyWords(ms[1:]))
 }

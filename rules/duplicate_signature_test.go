@@ -37,8 +37,8 @@ func TestDuplicateSignature(t *testing.T) {
 			if r.Hit != (tc.seen != "") {
 				t.Fatalf("hit = %v", r.Hit)
 			}
-			if r.Hit && (!strings.Contains(r.Reason, "received before") || strings.Contains(r.Reason, "example.org")) {
-				t.Fatalf("reason %q (must say it is a replay, and not where it was seen)", r.Reason)
+			if r.Hit && (!strings.Contains(r.Reason.String(), "received before") || strings.Contains(r.Reason.String(), "example.org")) {
+				t.Fatalf("reason %q (must say it is a replay, and not where it was seen)", r.Reason.String())
 			}
 			hits, _, out := RunChain([]Link{{DuplicateSignature{}, ActionReject}}, p)
 			switch want := tc.want.(type) {

@@ -4,61 +4,115 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"cloister/etc"
+	"cloister/mailtext"
 )
 
-// TestReasonFormatsListEveryHit: every reason a rule gives with arguments
-// is in ReasonFormats, so that notices can translate it.
-func TestReasonFormatsListEveryHit(t *testing.T) {
-	listed := map[string]bool{}
-	for _, f := range ReasonFormats {
-		listed[f] = true
-	}
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
+// reasonFormats returns every literal format given to hit or Reasonf in
+// the module's code (tests left out), with where it is given.
+func reasonFormats(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
 	fset := token.NewFileSet()
-	seen := map[string]bool{}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(fset, f, nil, 0)
+	err := filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		if d.IsDir() {
+			if n := d.Name(); n == "testdata" || n == "node_modules" || (strings.HasPrefix(n, ".") && n != "..") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(src), "Reasonf(") && !strings.Contains(string(src), "hit(") {
+			return nil
+		}
+		af, err := parser.ParseFile(fset, p, src, 0)
+		if err != nil {
+			return err
+		}
+		inRules := filepath.Dir(p) == filepath.Join("..", "rules")
 		ast.Inspect(af, func(n ast.Node) bool {
 			c, ok := n.(*ast.CallExpr)
-			if !ok {
+			if !ok || len(c.Args) == 0 {
 				return true
 			}
-			id, ok := c.Fun.(*ast.Ident)
-			if !ok || id.Name != "hit" || len(c.Args) < 2 {
+			switch f := c.Fun.(type) {
+			case *ast.Ident:
+				if !(inRules && (f.Name == "hit" || f.Name == "Reasonf")) {
+					return true
+				}
+			case *ast.SelectorExpr:
+				if x, ok := f.X.(*ast.Ident); !ok || x.Name != "rules" || f.Sel.Name != "Reasonf" {
+					return true
+				}
+			default:
 				return true
+			}
+			if id, ok := c.Args[0].(*ast.Ident); ok && inRules && id.Name == "format" {
+				return true // hit itself
 			}
 			lit, ok := c.Args[0].(*ast.BasicLit)
-			if !ok {
-				t.Errorf("%s: hit with a format that is not a literal", fset.Position(c.Pos()))
+			if !ok || lit.Kind != token.STRING {
+				t.Errorf("%s: a reason whose format is not a literal (the catalogue cannot list it)", fset.Position(c.Pos()))
 				return true
 			}
 			s, err := strconv.Unquote(lit.Value)
-			if err != nil || s == "%s" {
-				return true
+			if err != nil {
+				t.Fatal(err)
 			}
-			seen[s] = true
-			if !listed[s] {
-				t.Errorf("%s: ReasonFormats lacks %q", fset.Position(c.Pos()), s)
-			}
+			out[s] = fset.Position(c.Pos()).String()
 			return true
 		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for f := range listed {
-		if !seen[f] {
-			t.Errorf("ReasonFormats lists %q, which no rule gives", f)
+	return out
+}
+
+// TestReasonFormatsListEveryHit: every reason format a rule (or any other
+// code, through rules.Reasonf) gives, and every rule's description (the
+// reason of an encrypted post), is a message of the built-in English
+// catalogue with a German and a French translation, so that notices render
+// every reason in the list's language.
+func TestReasonFormatsListEveryHit(t *testing.T) {
+	formats := reasonFormats(t)
+	if len(formats) < 20 {
+		t.Fatalf("only %d reason formats found: %v", len(formats), formats)
+	}
+	for _, l := range PostingChain {
+		formats[l.Rule.Description()] = "description of " + l.Rule.Name()
+	}
+	for _, lang := range []string{"en", "de", "fr"} {
+		src, err := fs.ReadFile(etc.Templates, "templates/"+lang+"/"+mailtext.CatalogFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := mailtext.ParsePO(string(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f, where := range formats {
+			s, ok := cat[f]
+			if !ok || (lang != "en" && s == "") {
+				t.Errorf("%s: the %s catalogue lacks %q", where, lang, f)
+			}
 		}
 	}
 }

@@ -44,7 +44,7 @@ func TestVirusRules(t *testing.T) {
 			if v.Hit != tc.hit || u.Hit != tc.unscan {
 				t.Fatalf("virus-scan %+v, virus-unscanned %+v", v, u)
 			}
-			if r := v.Reason + u.Reason; !strings.Contains(r, tc.reason) {
+			if r := v.Reason.String() + u.Reason.String(); !strings.Contains(r, tc.reason) {
 				t.Fatalf("reason %q lacks %q", r, tc.reason)
 			}
 			chain := []Link{{VirusScan{}, ActionReject}, {VirusUnscanned{}, ActionHold}}

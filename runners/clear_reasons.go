@@ -16,13 +16,13 @@ func clearOutcome(m *queue.Meta, chain []rules.Link, outcome error) error {
 	if !m.ArrivedEncrypted() || outcome == nil {
 		return outcome
 	}
-	desc := func(name string) string {
+	desc := func(name string) rules.Reason {
 		for _, l := range chain {
 			if l.Rule.Name() == name {
-				return l.Rule.Description()
+				return rules.DescriptionOf(l.Rule)
 			}
 		}
-		return "rule " + name
+		return rules.Reasonf("rule %s", name)
 	}
 	switch o := outcome.(type) {
 	case *rules.DiscardError:

@@ -77,6 +77,9 @@ func TestCommandRepliesInListLanguage(t *testing.T) {
 				"From: eve@outside.test\nSubject: commands\n\nhelp\ninfo\napprove h1\nconfirm\nunsubscribe\nfrobnicate\nkey\nkey get\nkey revoke\n")
 			s.drain(t)
 			r := oneReply(t, s, "eve@outside.test")
+			if tt.lang != "en" {
+				noEnglish(t, tt.lang, "the reply", clearText(t, []byte(r)))
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(r, w) {
 					t.Errorf("the reply lacks %q:\n%s", w, r)

@@ -43,7 +43,7 @@ func SendHeldCopy(s *site.Site, id, to string) error {
 		return err
 	}
 	n, err := listNotice(s, l, "held_copy", to, map[string]any{
-		"List": l.Address, "HeldID": h.ID, "From": h.Sender, "Reason": h.Reason,
+		"List": l.Address, "HeldID": h.ID, "From": h.Sender, "Reason": heldReason(h),
 		"Expires": h.Expires.UTC().Format(time.RFC1123Z),
 	})
 	if err != nil {

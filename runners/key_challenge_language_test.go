@@ -35,6 +35,9 @@ func TestKeySetChallengeInListLanguage(t *testing.T) {
 				}
 			}
 			text = strings.ReplaceAll(text, "\r\n", "\n")
+			if tt.lang != "en" {
+				noEnglish(t, tt.lang, "dan's mail", text)
+			}
 			for _, w := range tt.want {
 				if w = strings.ReplaceAll(w, "%s", dan.Fingerprint("dan@else.test")); !strings.Contains(text, w) {
 					t.Errorf("dan's mail lacks %q:\n%s", w, text)

@@ -30,6 +30,9 @@ func TestKeyBoundEventInListLanguage(t *testing.T) {
 					all += strings.ReplaceAll(string(m), "\r\n", "\n")
 				}
 			}
+			if tt.lang != "en" {
+				noEnglish(t, tt.lang, "the owner's mail", all)
+			}
 			all = strings.ReplaceAll(all, "\n", " ")
 			want := tt.want + dan.Fingerprint("dan@else.test")
 			if tt.lang == "de" {

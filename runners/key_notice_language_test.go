@@ -57,6 +57,8 @@ func TestKeyChangeAnnouncedInListLanguage(t *testing.T) {
 					owner += decryptReply(t, ann, string(m))
 				}
 			}
+			noEnglish(t, tt.lang, "the notice to bob", member)
+			noEnglish(t, tt.lang, "the notice to the owner", owner)
 			for _, w := range tt.member {
 				if w = strings.ReplaceAll(w, "%s", newFpr); !strings.Contains(member, w) {
 					t.Errorf("the notice to bob lacks %q:\n%s", w, member)

@@ -81,6 +81,13 @@ func TestListLanguageShapesItsMail(t *testing.T) {
 			if box := s.mailbox(t, "eve@outside.test"); len(box) != 1 || !strings.Contains(string(box[0]), tt.reason) {
 				t.Fatalf("the rejection does not give the reason %q:\n%s", tt.reason, box)
 			}
+			if tt.lang != "pt-BR" {
+				for _, rcpt := range []string{"dan@else.test", "eve@outside.test"} {
+					for _, m := range mailsOf(t, s, rcpt) {
+						noEnglish(t, tt.lang, "mail to "+rcpt, m)
+					}
+				}
+			}
 		})
 	}
 }

@@ -83,20 +83,20 @@ func (x *decider) act(d rules.Decision, hold *rules.HoldError) error {
 		return x.discard("scenario " + describe(d))
 	}
 	if hold != nil {
-		return x.hold(hold.Reason(), hold.Owner || d.Action == rules.ScenarioOwner)
+		return x.hold(hold.Reasons, hold.Owner || d.Action == rules.ScenarioOwner)
 	}
 	switch d.Action {
 	case rules.ScenarioDoIt:
 		return x.accept(describe(d))
 	case rules.ScenarioRequestAuth:
 		if x.m.Auth == rules.MethodMD5 {
-			return x.hold("the sender confirmed the post, and the list's scenario "+d.Scenario+" still asks for a confirmation", false)
+			return x.hold(rules.Reasons{rules.Reasonf("the sender confirmed the post, and the list's scenario %s still asks for a confirmation", d.Scenario)}, false)
 		}
 		return x.requestAuth(d)
 	case rules.ScenarioEditorkey, rules.ScenarioEditor:
-		return x.hold("the list's moderators approve posts like this one (scenario "+d.Scenario+")", false)
+		return x.hold(rules.Reasons{rules.Reasonf("the list's moderators approve posts like this one (scenario %s)", d.Scenario)}, false)
 	case rules.ScenarioOwner:
-		return x.hold("the list's owners approve posts like this one (scenario "+d.Scenario+")", true)
+		return x.hold(rules.Reasons{rules.Reasonf("the list's owners approve posts like this one (scenario %s)", d.Scenario)}, true)
 	}
 	return fmt.Errorf("scenario %s: unknown action %q", d.Scenario, d.Action)
 }
@@ -117,9 +117,9 @@ func (x *decider) discard(why string) error {
 
 // reject tells the sender why the post was refused, unless quiet or the
 // post is automatic mail (RFC 3834).
-func (x *decider) reject(reason string, quiet bool, by string) error {
-	x.m.Decision = decision.Reject.String() + ": " + reason + " (" + by + ")"
-	x.log.Info("decision", "decision", decision.Reject, "by", by, "reason", reason, "quiet", quiet, "from", x.m.From, "rule_hits", x.m.RuleHits)
+func (x *decider) reject(reason rules.Reason, quiet bool, by string) error {
+	x.m.Decision = decision.Reject.String() + ": " + reason.String() + " (" + by + ")"
+	x.log.Info("decision", "decision", decision.Reject, "by", by, "reason", reason.String(), "quiet", quiet, "from", x.m.From, "rule_hits", x.m.RuleHits)
 	if quiet || shouldNotAnswer(x.m, x.msg) {
 		return nil
 	}
@@ -202,7 +202,8 @@ func headerSummary(msg *mailmsg.Message) string {
 // A notice about a post that arrived encrypted carries only its address
 // headers (security invariant 2); about a post that arrived in clear, it
 // carries the post as an attachment.
-func (x *decider) hold(reason string, owners bool) error {
+func (x *decider) hold(reasons rules.Reasons, owners bool) error {
+	reason := reasons.String()
 	m := x.m
 	id := heldID(m.ID)
 	m.HeldID = id
@@ -229,6 +230,10 @@ func (x *decider) hold(reason string, owners bool) error {
 		Subject: clip(clearSubject(m, x.msg), 1000),
 		Reason:  clip(reason, 1000),
 		Rules:   m.RuleHits,
+		// The reasons as formats, for the notices sent later (expiry, a
+		// moderator's copy) in the list's language; at most the size of the
+		// metadata, which already bounds what a reason quotes.
+		ReasonFormat: reasonFormat(reasons),
 	}
 	type pair struct{ approve, reject string }
 	tokens := map[string]pair{}
@@ -265,7 +270,7 @@ func (x *decider) hold(reason string, owners bool) error {
 			"HeldID":         id,
 			"From":           m.From,
 			"Subject":        h.Subject,
-			"Reason":         reason,
+			"Reason":         reasons,
 			"Rules":          strings.Join(m.RuleHits, ", "),
 			"Expires":        h.Expires.UTC().Format(time.RFC1123Z),
 			"ForOwners":      owners,
@@ -572,10 +577,11 @@ func Reject(s *site.Site, id, reason, by string) error {
 		return err
 	}
 	defer unlock()
+	why := rules.Verbatim(reason)
 	if reason == "" {
-		reason = "the moderators declined it"
+		why = rules.Reasonf("the moderators declined it")
 	}
-	outs, err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": reason})
+	outs, err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": why})
 	if err == nil {
 		err = commitHeld(s, e, outs)
 	}
@@ -810,7 +816,7 @@ func expireOne(s *site.Site, h *lists.Held) error {
 			release(s, e)
 			return err
 		}
-		data := map[string]any{"Reason": h.Reason, "Days": list.Settings.HeldExpireDays}
+		data := map[string]any{"Reason": heldReason(h), "Days": list.Settings.HeldExpireDays}
 		outs, err := senderNotice(s, h, e, "expired", "-expired", data)
 		if err == nil {
 			err = commitHeld(s, e, outs)

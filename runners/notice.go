@@ -15,6 +15,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/mailtext"
 	"cloister/queue"
+	"cloister/rules"
 )
 
 // Notice is a message Cloister writes itself: replies, held-post notices,
@@ -157,52 +158,56 @@ func listNotice(s *site.Site, list *lists.List, name, to string, data any) (*Not
 
 // reasonTexts are the words a rejection notice uses for the reason keys of
 // the built-in scenarios (docs/scenarios.md); other keys are shown as written.
-var reasonTexts = map[string]string{
-	"send_subscriber":   "only members of the list may post to it",
-	"send_editor":       "only the list's moderators may post to it",
-	"send_closed":       "nobody may post to this list",
-	"send_pgp_signed":   "members must sign their posts with OpenPGP",
-	"send_smime_signed": "members must sign their posts with S/MIME",
-	"no rule matched":   "the list's rules do not allow this post",
+var reasonTexts = map[string]rules.Reason{
+	"send_subscriber":   rules.Reasonf("only members of the list may post to it"),
+	"send_editor":       rules.Reasonf("only the list's moderators may post to it"),
+	"send_closed":       rules.Reasonf("nobody may post to this list"),
+	"send_pgp_signed":   rules.Reasonf("members must sign their posts with OpenPGP"),
+	"send_smime_signed": rules.Reasonf("members must sign their posts with S/MIME"),
+	"no rule matched":   rules.Reasonf("the list's rules do not allow this post"),
 }
 
-// translateReason returns the notice data with its Reason (the words of a
-// scenario reason key, reasonTexts) in the list's language, from the
-// message catalogue (package mailtext); a reason the catalogue does not
-// know, or a broken override catalogue (logged), leaves it in English.
+// translateReason returns the notice data with its Reason, when it is a
+// rules.Reason or rules.Reasons (a catalogue format and its arguments),
+// rendered in the list's language from the message catalogue (package
+// mailtext). A Reason that is a string is words someone wrote (a
+// moderator's) and is shown as written; a broken override catalogue
+// (logged) leaves the reason in English.
 func translateReason(s *site.Site, list *lists.List, data any) any {
 	m, ok := data.(map[string]any)
 	if !ok {
 		return data
 	}
-	r, ok := m["Reason"].(string)
-	if !ok || r == "" {
-		return data
-	}
-	cat, err := mailtext.LoadCatalog(TemplateDirs(s, list.Address), list.Settings.Language)
-	if err != nil {
-		slog.Warn("message catalogue broken; notice reason in English", "list", list.Address, "err", err)
-		return data
-	}
-	t := reasonInLanguage(cat, r)
-	if t == r {
+	var render func(rules.Translator) string
+	switch r := m["Reason"].(type) {
+	case rules.Reason:
+		render = r.Render
+	case rules.Reasons:
+		render = r.Render
+	default:
 		return data
 	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		out[k] = v
 	}
-	out["Reason"] = t
+	cat, err := mailtext.LoadCatalog(TemplateDirs(s, list.Address), list.Settings.Language)
+	if err != nil {
+		slog.Warn("message catalogue broken; notice reason in English", "list", list.Address, "err", err)
+		out["Reason"] = render(nil)
+		return out
+	}
+	out["Reason"] = render(cat)
 	return out
 }
 
 // reasonText returns the words for a scenario reason key.
-func reasonText(key string) string {
+func reasonText(key string) rules.Reason {
 	if t, ok := reasonTexts[key]; ok {
 		return t
 	}
 	if key == "" {
-		return "the list's rules do not allow this post"
+		return reasonTexts["no rule matched"]
 	}
-	return key
+	return rules.Verbatim(key)
 }

@@ -12,6 +12,7 @@ import (
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/queue"
+	"cloister/rules"
 )
 
 // Pipeline runs an accepted post through the list's handlers (List-* headers,
@@ -91,20 +92,25 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", decision.Discard, "handlers", ran)
 		return nil
 	case errors.As(err, &rej):
+		// A handler's reason is a format of its own and its arguments
+		// (rendered through the catalogue like the rules' reasons).
+		why := rej.Reason
 		if m.ArrivedEncrypted() {
 			// The reason may name what the decrypted post holds (its
 			// parts' types): the log and the clear notice get fixed words.
-			rej = &refusal.RejectError{Step: rej.Step,
-				Reason: "the list's " + rej.Step + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
+			why = rules.Reasonf("the list's %s step refused it (for a post that arrived encrypted, the details are not given in clear)", rej.Step)
+			rej = &refusal.RejectError{Step: rej.Step, Reason: why}
 		}
-		j.Log.Info("decision", "decision", decision.Reject, "handler", rej.Step, "reason", rej.Reason)
+		j.Log.Info("decision", "decision", decision.Reject, "handler", rej.Step, "reason", rej.Reason.String())
 		if !shouldNotAnswer(m, msg) {
-			n := &Notice{
-				List:    list.Address,
-				From:    listaddr.Address(list.Address, queue.SubOwner),
-				To:      m.Sender,
-				Subject: "Your post to " + list.Address + " was not distributed",
-				Body:    "Your post to " + list.Address + " was not distributed: " + rej.Reason + "\n",
+			n, err := listNotice(j.Site, list, "reject", m.Sender, map[string]any{
+				"List":         list.Address,
+				"Subject":      clearSubject(m, msg),
+				"Reason":       why,
+				"OwnerAddress": listaddr.Address(list.Address, queue.SubOwner),
+			})
+			if err != nil {
+				return err
 			}
 			j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 		}

@@ -81,7 +81,7 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	var rej *refusal.RejectError
 	switch {
 	case errors.As(outcome, &disc):
-		return x.discard("rule " + disc.Rule + ": " + disc.Reason)
+		return x.discard("rule " + disc.Rule + ": " + disc.Reason.String())
 	case errors.As(outcome, &rej):
 		return x.reject(rej.Reason, false, "rule "+rej.Step)
 	}

@@ -12,13 +12,13 @@ import (
 // fakeWorkflows records the mails a workflow would send.
 type fakeWorkflows struct{ asked []string }
 
-func (f *fakeWorkflows) AskConfirm(l *lists.List, a Actor, cmd string, args []string, address, what string) error {
-	f.asked = append(f.asked, "confirm "+address+": "+what)
+func (f *fakeWorkflows) AskConfirm(l *lists.List, a Actor, cmd string, args []string, address string, what rules.Reason) error {
+	f.asked = append(f.asked, "confirm "+address+": "+what.String())
 	return nil
 }
 
-func (f *fakeWorkflows) AskApproval(l *lists.List, a Actor, cmd string, args []string, what string) error {
-	f.asked = append(f.asked, "approve: "+what)
+func (f *fakeWorkflows) AskApproval(l *lists.List, a Actor, cmd string, args []string, what rules.Reason) error {
+	f.asked = append(f.asked, "approve: "+what.String())
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -111,12 +110,12 @@ type ListKeyRequest struct {
 type KeyWorkflows interface {
 	// Announce tells address and the owners of its lists about a key
 	// event; by says who made it.
-	Announce(address, event, by string) error
+	Announce(address string, event rules.Reason, by any) error
 	// Enrol binds a proven armored OpenPGP key to address through list l,
 	// or records a key request under the enrolment modes that want the
 	// owners' word; it returns the fingerprint, and pending with a message
 	// when the key waits.
-	Enrol(l *lists.List, address string, armored []byte, via string) (fpr string, pending string, err error)
+	Enrol(l *lists.List, address string, armored []byte, via rules.Reason) (fpr string, pending string, err error)
 }
 
 // WithKeyWorkflows sets the key workflows.
@@ -261,7 +260,11 @@ func (s *Service) KeyAdd(ctx context.Context, a Actor, req KeyAddRequest) (key S
 	if err := s.site.Lists.Update(func(tx *lists.Tx) error { return s.auditTx(tx, a, opKeyAdd, addrOf(l), target+" "+fpr, nil) }); err != nil {
 		s.site.Log.Error("audit entry not written", "op", opKeyAdd.Name, "err", err)
 	}
-	s.announce(target, fmt.Sprintf("The %s %s was bound to %s by %s.", kind, fpr, target, a.who()), a.who())
+	event := rules.Reasonf("The OpenPGP key %s was bound to %s by %s.", fpr, target, whoSays(a))
+	if kind == "certificate" {
+		event = rules.Reasonf("The certificate %s was bound to %s by %s.", fpr, target, whoSays(a))
+	}
+	s.announce(target, event, whoSays(a))
 	keys, err := s.keysOf(func(addr string) bool { return addr == target })
 	if err != nil {
 		return SubscriberKey{Address: target, Fingerprint: fpr}, nil
@@ -303,7 +306,26 @@ func addrOf(l *lists.List) string {
 
 // announce tells an address and its lists' owners about a key event; a
 // failure is logged (the change stands).
-func (s *Service) announce(address, event, by string) {
+// whoSays names the actor in a sentence mailed to members: a name or an
+// address as it is, else the words of a Reason, which the list's catalogue
+// translates.
+func whoSays(a Actor) any {
+	switch {
+	case a.Method == MethodConsole && a.Name != "":
+		return rules.Reasonf("the operator %s", a.Name)
+	case a.Method == MethodConsole:
+		return rules.Reasonf("operator")
+	case a.Name != "":
+		return a.Name
+	case a.Address != "":
+		return a.Address
+	case a.Method == MethodToken:
+		return rules.Reasonf("API token %s", a.Token)
+	}
+	return rules.Reasonf("operator")
+}
+
+func (s *Service) announce(address string, event rules.Reason, by any) {
 	if s.keyflows == nil {
 		return
 	}
@@ -367,7 +389,7 @@ func (s *Service) KeyRevoke(ctx context.Context, a Actor, req KeyRevokeRequest) 
 	}); err != nil {
 		s.site.Log.Error("audit entry not written", "op", opKeyRevoke.Name, "err", err)
 	}
-	s.announce(target, fmt.Sprintf("The key %s was unbound from %s by %s.", strings.Join(removed, ", "), target, a.who()), a.who())
+	s.announce(target, rules.Reasonf("The key %s was unbound from %s by %s.", strings.Join(removed, ", "), target, whoSays(a)), whoSays(a))
 	return nil
 }
 

@@ -211,13 +211,13 @@ func (s *Service) KeyVerify(ctx context.Context, a Actor, req KeyVerifyRequest) 
 		if _, err := k.Remove(a.Address, old); err != nil {
 			return SubscriberKey{}, internal(err, "unbind the old key")
 		}
-		s.announce(a.Address, fmt.Sprintf("The OpenPGP key for %s is now %s; it was %s (key change on the %s, signed with the old key).", a.Address, fpr, old, a.Via), a.Address)
+		s.announce(a.Address, rules.Reasonf("The OpenPGP key for %s is now %s; it was %s (key change on the %s, signed with the old key).", a.Address, fpr, old, a.Via), a.Address)
 	} else {
 		if s.keyflows == nil {
 			return SubscriberKey{}, errorf(CodeUnavailable, "keys cannot be enrolled here")
 		}
 		var pending string
-		fpr, pending, err = s.keyflows.Enrol(l, a.Address, []byte(d.Key), "key set on the "+a.Via)
+		fpr, pending, err = s.keyflows.Enrol(l, a.Address, []byte(d.Key), rules.Reasonf("key set on the %s", a.Via))
 		if err != nil {
 			return SubscriberKey{}, asError(err, "bind the key")
 		}

@@ -115,10 +115,10 @@ type Workflows interface {
 	// AskConfirm mails address a token that runs the email command cmd
 	// with args again, as confirmed by address, when it comes back; what
 	// says what is asked.
-	AskConfirm(l *lists.List, a Actor, cmd string, args []string, address, what string) error
+	AskConfirm(l *lists.List, a Actor, cmd string, args []string, address string, what rules.Reason) error
 	// AskApproval mails the owners a token that runs cmd with args again,
 	// approved.
-	AskApproval(l *lists.List, a Actor, cmd string, args []string, what string) error
+	AskApproval(l *lists.List, a Actor, cmd string, args []string, what rules.Reason) error
 	// Welcome mails a new member the list's welcome.
 	Welcome(l *lists.List, address string) error
 }
@@ -422,7 +422,7 @@ func (s *Service) MemberSetDelivery(ctx context.Context, a Actor, req MemberDeli
 			return MemberInfo{}, errorf(CodeUnavailable, "confirmations cannot be mailed from here")
 		}
 		word := map[lists.Delivery]string{lists.DeliveryEnabled: "on", lists.DeliveryDisabled: "off", lists.DeliveryDigest: "digest"}[want]
-		if err := s.workflows.AskConfirm(l, a, "set", []string{"delivery", word}, target, "turn delivery of "+l.Address+" "+word+" for "+target); err != nil {
+		if err := s.workflows.AskConfirm(l, a, "set", []string{"delivery", word}, target, rules.Reasonf("turn delivery of %s %s for %s", l.Address, word, target)); err != nil {
 			return MemberInfo{}, asError(err, "ask for a confirmation")
 		}
 		return MemberInfo{}, errorf(CodePending, "a confirmation request was sent to %s; nothing happens until it is answered", target)

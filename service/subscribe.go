@@ -34,7 +34,7 @@ func (a Actor) approved() bool  { return a.Mail != nil && a.Mail.Approved }
 // unsubscribe) proceeds: nil to do it now, a pending *Error after mailing
 // the confirmation or approval request, or a refusal. cmd and args are the
 // email command a returning token runs.
-func (s *Service) workflow(a Actor, op Op, l *lists.List, target, policy, cmd string, args []string, what string) error {
+func (s *Service) workflow(a Actor, op Op, l *lists.List, target, policy, cmd string, args []string, what rules.Reason) error {
 	var needConfirm, needApprove bool
 	switch {
 	case a.isPerson():
@@ -112,7 +112,7 @@ func (s *Service) Subscribe(ctx context.Context, a Actor, req SubscribeRequest) 
 		args = append(args, req.Name)
 	}
 	if err := s.workflow(a, opSubscribe, l, target, l.Settings.SubscribePolicy, "subscribe", args,
-		"subscribe "+target+" to "+l.Address); err != nil {
+		rules.Reasonf("subscribe %s to %s", target, l.Address)); err != nil {
 		return MemberInfo{}, err
 	}
 	var m *lists.Member
@@ -161,7 +161,7 @@ func (s *Service) Unsubscribe(ctx context.Context, a Actor, req MemberRef) (err 
 		return errorf(CodeNotFound, "%s is not subscribed to %s", target, l.Address)
 	}
 	if err := s.workflow(a, opUnsubscribe, l, target, l.Settings.UnsubscribePolicy, "unsubscribe", []string{target},
-		"unsubscribe "+target+" from "+l.Address); err != nil {
+		rules.Reasonf("unsubscribe %s from %s", target, l.Address)); err != nil {
 		return err
 	}
 	return s.drop(a, opUnsubscribe, l, target, false)

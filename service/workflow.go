@@ -75,6 +75,9 @@ type KeyRequestPut struct {
 	Fingerprint string `json:"fingerprint"`
 	Mode        string `json:"mode"`
 	Via         string `json:"via"`
+	// ViaFormat is Via as the JSON of a rules.Reason, so notices render
+	// it in the list's language (lists.KeyRequest.ViaFormat).
+	ViaFormat json.RawMessage `json:"via_format,omitempty"`
 }
 
 // KeyRequestTake removes a key request to decide it: by ID, or (for a
@@ -243,7 +246,7 @@ func (s *Service) RequestKey(ctx context.Context, a Actor, req KeyRequestPut) (r
 	if err := s.authorize(a, opKeyRequest, l); err != nil {
 		return nil, err
 	}
-	r = &lists.KeyRequest{List: l.Address, Address: req.Address, Key: req.Key, Fingerprint: req.Fingerprint, Mode: req.Mode, Via: req.Via}
+	r = &lists.KeyRequest{List: l.Address, Address: req.Address, Key: req.Key, Fingerprint: req.Fingerprint, Mode: req.Mode, Via: req.Via, ViaFormat: req.ViaFormat}
 	err = s.site.Lists.Update(func(tx *lists.Tx) error {
 		if err := tx.PutKeyRequest(r); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/rules"
 	"cloister/runners"
 	"cloister/service"
 )
@@ -30,7 +31,10 @@ func (a *app) services(cmd *cobra.Command) (service.API, service.Actor, error) {
 		return nil, service.Actor{}, err
 	}
 	actor := service.Console()
-	actor.Name = "operator " + os.Getenv("USER")
+	// The login name alone: mail that names the actor says "the operator"
+	// in the list's language (service's whoSays), the audit log says
+	// console.
+	actor.Name = os.Getenv("USER")
 	svc := runners.Service(s, service.WithKeyring(func() (k *keyring.Keyring, err error) {
 		_, k, err = a.openKeyring()
 		return k, err
@@ -52,7 +56,7 @@ type cliKeyWorkflows struct {
 }
 
 // Announce implements service.KeyWorkflows.
-func (w cliKeyWorkflows) Announce(address, event, by string) error {
+func (w cliKeyWorkflows) Announce(address string, event rules.Reason, by any) error {
 	mails, err := commands.KeyAnnouncements(w.site, address, event, by, time.Now())
 	if err != nil {
 		return fmt.Errorf("announce the key change of %s: %w", address, err)

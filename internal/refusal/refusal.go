@@ -14,16 +14,16 @@ import (
 // sender and never names configuration or key material.
 type RejectError struct {
 	Step   string // the rule or handler that refused the post
-	Reason string
+	Reason Reason // a catalogue format and its arguments
 }
 
 func (e *RejectError) Error() string {
-	return fmt.Sprintf("rejected by %s: %s", e.Step, e.Reason)
+	return fmt.Sprintf("rejected by %s: %s", e.Step, e.Reason.String())
 }
 
 // Reject returns a *RejectError of step with a formatted reason.
 func Reject(step, format string, a ...any) error {
-	return &RejectError{Step: step, Reason: fmt.Sprintf(format, a...)}
+	return &RejectError{Step: step, Reason: Reasonf(format, a...)}
 }
 
 // ErrDiscard means the post is dropped without a notice (a mail loop, a

@@ -20,7 +20,7 @@ func TestRefusals(t *testing.T) {
 		wantStep, wantText      string
 	}{
 		{"reject", Reject("max-size", "larger than %d bytes", 10), true, false, "max-size", "rejected by max-size: larger than 10 bytes"},
-		{"wrapped reject", fmt.Errorf("handler x: %w", &RejectError{Step: "x", Reason: "no"}), true, false, "x", "handler x: rejected by x: no"},
+		{"wrapped reject", fmt.Errorf("handler x: %w", &RejectError{Step: "x", Reason: Verbatim("no")}), true, false, "x", "handler x: rejected by x: no"},
 		{"discard", fmt.Errorf("%w: X-Loop names l@x", ErrDiscard), false, true, "", "discard: X-Loop names l@x"},
 		{"other", errors.New("disk full"), false, false, "", "disk full"},
 	} {

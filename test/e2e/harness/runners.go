@@ -3,14 +3,12 @@ package harness
 import (
 	"bytes"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"cloister/internal/sitetest"
 )
 
 // StartRunners runs `cloister runners` for the site of cfgPath until the
@@ -18,33 +16,7 @@ import (
 // which is shown when the test fails.
 func StartRunners(t *testing.T, cloister, cfgPath, dir string) (stop func()) {
 	t.Helper()
-	runners := exec.Command(cloister, "runners")
-	runners.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
-	logPath := filepath.Join(dir, "runners.log")
-	runLog, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runners.Stdout, runners.Stderr = runLog, runLog
-	if err := runners.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			runners.Process.Signal(syscall.SIGTERM)
-			runners.Wait()
-			runLog.Close()
-		})
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("runners log (%s):\n%s", logPath, b)
-		}
-	})
-	return stop
+	return sitetest.StartRunners(t, cloister, cfgPath, dir)
 }
 
 // WaitMail waits until mailbox(addr) holds at least n messages and returns
@@ -78,32 +50,7 @@ func FindMail(t *testing.T, mailbox func(string) [][]byte, addr, want string) []
 // host:port).
 func StartSocketmap(t *testing.T, cloister, cfgPath, dir, listen string) (stop func()) {
 	t.Helper()
-	sm := exec.Command(cloister, "mta", "socketmap")
-	sm.Env = append(os.Environ(), "CLOISTER_CONFIG="+cfgPath)
-	logPath := filepath.Join(dir, "socketmap.log")
-	smLog, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm.Stdout, sm.Stderr = smLog, smLog
-	if err := sm.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			sm.Process.Signal(syscall.SIGTERM)
-			sm.Wait()
-			smLog.Close()
-		})
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("socketmap log:\n%s", b)
-		}
-	})
+	stop = sitetest.Start(t, cloister, cfgPath, filepath.Join(dir, "socketmap.log"), "mta", "socketmap")
 	Wait(t, 20*time.Second, "cloister mta socketmap to listen on "+listen, func() bool {
 		c, err := net.Dial("tcp", listen)
 		if err == nil {

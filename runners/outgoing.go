@@ -71,11 +71,17 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if m.Kind == "post" {
 			batch = list.Settings.BatchSize
 		}
-		if dist, err = newDistributor(j.Site, list, m, body, j.Now, m.Kind != "post"); err != nil {
+		if dist, err = newDistributor(j.Site, list, m, body, j.Body, j.Now, m.Kind != "post"); err != nil {
 			return err
 		}
 		if !dist.needsCrypto() {
 			dist = nil
+		} else {
+			// The distributor holds the post until it is sealed, and reads it
+			// again if a copy needs it; nor is it held here for the whole
+			// fan-out (a 25 MB post to a thousand subscribers): an entry
+			// for bad or retry reads it again.
+			body = nil
 		}
 	} else if !ownSealed && m.Protection() == queue.CarriesPlaintext {
 		return Permanent("list %s no longer exists; mail carrying its encrypted post cannot be distributed", m.List)
@@ -188,6 +194,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 		bm.Reason = firstReason(bm.Recipients, refused)
 		bm.AddStage("outgoing", fmt.Sprintf("egress gate refused %d recipients", len(bm.Recipients)))
+		if body, err = postBody(j, body); err != nil {
+			return err
+		}
 		j.Send(queue.Bad, bm, body)
 	}
 	if len(temp) > 0 {
@@ -215,6 +224,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			rm.LastError = DeferralReason(temp)
 			j.Log.Warn("delivery deferred", "recipients", len(rm.Recipients), "next_try", rm.NextTry, "reason", rm.LastError)
 			rm.AddStage("outgoing", fmt.Sprintf("%d recipients deferred: %s", len(rm.Recipients), rm.LastError))
+			if body, err = postBody(j, body); err != nil {
+				return err
+			}
 			j.Send(queue.Retry, rm, body)
 		}
 	}
@@ -230,6 +242,15 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
+}
+
+// postBody returns body, or the entry's body read again when it was let go
+// of during the fan-out.
+func postBody(j *Job, body []byte) ([]byte, error) {
+	if body != nil {
+		return body, nil
+	}
+	return j.Body()
 }
 
 // scoreRefusals counts the 5xx refusals of a post's members (at RCPT or at

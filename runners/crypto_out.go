@@ -68,8 +68,11 @@ type distributor struct {
 	headerPart           *mta.Part // outerHeader, encoded for the wire once
 	signedOnce           sync.Once
 	signedPlain          []byte // the signed copy in clear, made for the first who gets it
+	signedPart           []*mta.Part
 	signedErr            error
-	tails                sync.Map // SharedID -> *mta.Part: the shared armor of the OpenPGP body
+	plainPart            []*mta.Part // the post in clear, encoded for the wire once
+	mu                   sync.Mutex  // guards plainPart
+	tails                sync.Map    // SharedID -> *mta.Part: the shared armor of the OpenPGP body
 }
 
 // copySize estimates the bytes of one copy made ahead of the SMTP session:
@@ -77,7 +80,9 @@ type distributor struct {
 // its header and key packets (the armor of the body is shared, or written
 // as it is sent: mta.NewWirePart).
 func (d *distributor) copySize() int {
-	if d.wantSMIME {
+	// The egress gate reads each copy of a confidential entry whole
+	// (unit.message).
+	if d.wantSMIME || d.meta.Confidential() {
 		return len(d.plain)*4/3 + 8<<10
 	}
 	return 64 << 10
@@ -291,10 +296,26 @@ func (d *distributor) prepare() error {
 	return d.err
 }
 
+// plainCopy returns the post in clear, as bytes and as one part that
+// every such copy shares (encoded for the wire once).
+func (d *distributor) plainCopy() ([]byte, []*mta.Part, error) {
+	post, err := d.post()
+	if err != nil {
+		return nil, nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.plainPart == nil {
+		d.plainPart = []*mta.Part{mta.NewPart(post)}
+	}
+	return post, d.plainPart, nil
+}
+
 // signedCopy returns the signed copy in clear (for a post that did not
 // arrive encrypted, to a subscriber without a key), made on first use: a
-// post encrypted to every subscriber never makes it.
-func (d *distributor) signedCopy() ([]byte, error) {
+// post encrypted to every subscriber never makes it. Its copies share one
+// part.
+func (d *distributor) signedCopy() ([]byte, []*mta.Part, error) {
 	d.signedOnce.Do(func() {
 		post, err := d.post()
 		if err != nil {
@@ -325,8 +346,9 @@ func (d *distributor) signedCopy() ([]byte, error) {
 			return
 		}
 		d.signedPlain = append(bytes.TrimSuffix(plainOuter.HeaderBytes(), []byte(plainOuter.NL)), ent...)
+		d.signedPart = []*mta.Part{mta.NewPart(d.signedPlain)}
 	})
-	return d.signedPlain, d.signedErr
+	return d.signedPlain, d.signedPart, d.signedErr
 }
 
 // fill makes the copy of the post for the one subscriber of u, or a
@@ -370,9 +392,9 @@ func (d *distributor) fill(u *unit) {
 	case d.arrived || d.forcePGP || d.forceSMIME:
 		u.data, u.notice = d.noKeyNotice(rcpt), true
 	case d.signPGP || d.signSMIME:
-		u.data, u.err = d.signedCopy()
+		u.data, u.parts, u.err = d.signedCopy()
 	default:
-		u.data, u.err = d.post()
+		u.data, u.parts, u.err = d.plainCopy()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	body, err := j.Body()
 	if err != nil {
 		return err
+	}
+	if len(body) >= largePost {
+		defer tightGC()()
 	}
 	var list *lists.List
 	if m.List != "" {
@@ -126,9 +130,10 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	// bounded pool of workers while the SMTP session sends what is ready.
 	var units []*unit
 	if dist == nil {
+		shared := []*mta.Part{mta.NewPart(body)} // encoded for the wire once
 		for len(todo) > 0 {
 			n := min(batch, len(todo))
-			units = append(units, &unit{rcpts: todo[:n], data: body})
+			units = append(units, &unit{rcpts: todo[:n], data: body, parts: shared})
 			todo = todo[n:]
 		}
 	} else if m.Kind == "post" && batch > 1 {
@@ -242,6 +247,40 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
+}
+
+// largePost is the size of an entry from which its fan-out runs the
+// garbage collector more often (tightGC).
+const largePost = 4 << 20
+
+// gcTight counts the fan-outs under tightGC and keeps the setting before.
+var gcTight struct {
+	sync.Mutex
+	n, old int
+}
+
+// tightGC makes the garbage collector run when the heap has grown by a
+// tenth (GOGC=10) until the returned function is called, for a large post:
+// at the default of 100 the heap may reach twice what is live, and what is
+// live while a 25 MB post is sealed is the post and its encrypted body, so
+// the process would peak at four times the post and more. What is live is
+// mostly large byte slices without pointers, which the collector marks at
+// little cost. Fan-outs under way at once share the setting; the last one
+// restores it.
+func tightGC() (restore func()) {
+	gcTight.Lock()
+	defer gcTight.Unlock()
+	if gcTight.n == 0 {
+		gcTight.old = debug.SetGCPercent(10)
+	}
+	gcTight.n++
+	return func() {
+		gcTight.Lock()
+		defer gcTight.Unlock()
+		if gcTight.n--; gcTight.n == 0 {
+			debug.SetGCPercent(gcTight.old)
+		}
+	}
 }
 
 // postBody returns body, or the entry's body read again when it was let go

@@ -255,9 +255,13 @@ func Join(parts []*Part) []byte {
 	for _, p := range parts {
 		n += p.Len()
 	}
-	out := make([]byte, 0, n)
+	out := bytes.NewBuffer(make([]byte, 0, n))
 	for _, p := range parts {
-		out = append(out, p.bytes()...)
+		if p.stream == nil {
+			out.Write(p.raw)
+		} else if err := p.stream(out); err != nil {
+			return nil
+		}
 	}
-	return out
+	return out.Bytes()
 }

@@ -34,34 +34,59 @@ import (
 // arrived encrypted is never sent in clear: a subscriber without a usable key
 // gets a notice instead (security invariant 2).
 type distributor struct {
-	site    *site.Site
-	list    *lists.List
-	meta    *queue.Meta
-	now     time.Time
-	outer   *mailmsg.Message // the post's header without its Content-* fields
-	inner   []byte           // the post's MIME entity (Content-* fields, blank line, body)
-	plain   []byte           // the post as the pipeline left it
-	arrived bool             // the post arrived encrypted
+	site  *site.Site
+	list  *lists.List
+	meta  *queue.Meta
+	now   time.Time
+	outer *mailmsg.Message // the post's header without its Content-* fields
+	// The post's MIME entity, in two pieces that are never joined (a large
+	// post is not copied): its Content-* fields and blank line (innerHead)
+	// and its body (innerBody, the post's own bytes).
+	innerHead, innerBody []byte
+	arrived              bool // the post arrived encrypted
 
-	pgpKey                   *openpgp.Entity
-	smimeCert                *x509.Certificate
-	smimeKey                 crypto.Signer
-	smimeChain               []*x509.Certificate
-	wantPGP, wantSMIME       bool // encrypt to subscribers with a key of that kind
-	forcePGP, forceSMIME     bool // subscribers without a key get a notice
-	signPGP, signSMIME       bool // sign plaintext copies
-	once                     sync.Once
-	err                      error
-	pgpSealed                *pgp.Sealed
-	smimeSealed              *smime.Sealed
-	signedPlain, outerHeader []byte
-	headerPart               *mta.Part // outerHeader, encoded for the wire once
-	tails                    sync.Map  // SharedID -> *mta.Part: the shared armor of the OpenPGP body
+	// The post as the pipeline left it: plain until prepare, then read again
+	// by reread (once) if a copy needs it, so that the fan-out of a large
+	// post encrypted to every subscriber does not hold it.
+	plain     []byte
+	reread    func() ([]byte, error)
+	plainOnce sync.Once
+	plainErr  error
+
+	pgpKey               *openpgp.Entity
+	smimeCert            *x509.Certificate
+	smimeKey             crypto.Signer
+	smimeChain           []*x509.Certificate
+	wantPGP, wantSMIME   bool // encrypt to subscribers with a key of that kind
+	forcePGP, forceSMIME bool // subscribers without a key get a notice
+	signPGP, signSMIME   bool // sign plaintext copies
+	once                 sync.Once
+	err                  error
+	pgpSealed            *pgp.Sealed
+	smimeSealed          *smime.Sealed
+	outerHeader          []byte
+	headerPart           *mta.Part // outerHeader, encoded for the wire once
+	signedOnce           sync.Once
+	signedPlain          []byte // the signed copy in clear, made for the first who gets it
+	signedPart           []*mta.Part
+	signedErr            error
+	plainPart            []*mta.Part // the post in clear, encoded for the wire once
+	mu                   sync.Mutex  // guards plainPart
+	tails                sync.Map    // SharedID -> *mta.Part: the shared armor of the OpenPGP body
 }
 
-// copySize estimates the bytes of one copy: the post in base64 or OpenPGP
-// armor, with room for the header and key packets.
-func (d *distributor) copySize() int { return len(d.plain)*4/3 + 8<<10 }
+// copySize estimates the bytes of one copy made ahead of the SMTP session:
+// an S/MIME copy is the post in base64, whole; an OpenPGP copy holds only
+// its header and key packets (the armor of the body is shared, or written
+// as it is sent: mta.NewWirePart).
+func (d *distributor) copySize() int {
+	// The egress gate reads each copy of a confidential entry whole
+	// (unit.message).
+	if d.wantSMIME || d.meta.Confidential() {
+		return len(d.plain)*4/3 + 8<<10
+	}
+	return 64 << 10
+}
 
 // needsCrypto reports whether any copy of the post may differ from the plain one.
 func (d *distributor) needsCrypto() bool {
@@ -72,10 +97,13 @@ func (d *distributor) needsCrypto() bool {
 // settings. For Cloister's own mail (notices, replies, forwards to owners),
 // own is true: every copy is signed by the list when it has a key and
 // encrypted to each recipient who has one, whatever the distrib settings.
-func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, now time.Time, own bool) (*distributor, error) {
+//
+// reread reads the post again: after prepare the distributor lets go of it,
+// and reads it again only for a copy that needs it (in clear, or signed).
+func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, reread func() ([]byte, error), now time.Time, own bool) (*distributor, error) {
 	// A copy may go in clear only when the entry's recorded protection says
 	// it carries nothing of an encrypted post.
-	d := &distributor{site: s, list: list, meta: m, plain: post, now: now, arrived: m.ArrivedEncrypted() || m.Confidential()}
+	d := &distributor{site: s, list: list, meta: m, plain: post, reread: reread, now: now, arrived: m.ArrivedEncrypted() || m.Confidential()}
 	st := list.Settings
 	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived || own
 	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived || own
@@ -104,31 +132,62 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 	if d.smimeCert == nil {
 		d.wantSMIME, d.signSMIME = false, false
 	}
+	outer, head, body, err := splitPost(post, st.StripOriginalSignature)
+	if err != nil {
+		return nil, err
+	}
+	d.outer, d.innerHead, d.innerBody = outer, head, body
+	return d, nil
+}
+
+// splitPost splits a post into its outer header (without Content-* fields
+// and MIME-Version) and its MIME entity, in two pieces: the Content-*
+// fields with the blank line, and the body, which is post's own bytes.
+// With strip (strip_original_signature) the entity is the sender's signed
+// content, whole, in body (head is nil).
+func splitPost(post []byte, strip bool) (outer *mailmsg.Message, head, body []byte, err error) {
 	msg, err := mailmsg.Parse(post)
 	if err != nil {
-		return nil, Permanent("unreadable post: %v", err)
+		return nil, nil, nil, Permanent("unreadable post: %v", err)
 	}
-	var inner bytes.Buffer
-	inner.Grow(len(post)) // at once: a buffer grown by doubling would hold twice a large post
-	d.outer = &mailmsg.Message{NL: msg.NL}
+	var h bytes.Buffer
+	outer = &mailmsg.Message{NL: msg.NL}
 	for _, f := range msg.Fields {
 		name := strings.ToLower(f.Name)
 		switch {
 		case strings.HasPrefix(name, "content-"), strings.EqualFold(name, CoverField):
 			// The cover marker travels only inside the encryption.
-			inner.Write(fieldBytes(f, msg.NL))
+			h.Write(fieldBytes(f, msg.NL))
 		case name == "mime-version":
 		default:
-			d.outer.Fields = append(d.outer.Fields, f)
+			outer.Fields = append(outer.Fields, f)
 		}
 	}
-	inner.WriteString(msg.NL)
-	inner.Write(msg.Body)
-	d.inner = inner.Bytes()
-	if st.StripOriginalSignature {
-		d.inner = unwrapSigned(d.inner)
+	h.WriteString(msg.NL)
+	if strip {
+		entity := append(h.Bytes(), msg.Body...)
+		return outer, nil, unwrapSigned(entity), nil
 	}
-	return d, nil
+	return outer, h.Bytes(), msg.Body, nil
+}
+
+// post returns the post as the pipeline left it, read again after prepare.
+func (d *distributor) post() ([]byte, error) {
+	d.plainOnce.Do(func() {
+		if d.plain == nil && d.reread != nil {
+			d.plain, d.plainErr = d.reread()
+		}
+	})
+	return d.plain, d.plainErr
+}
+
+// joined returns the concatenation of parts (for what needs the entity
+// whole: S/MIME signing).
+func joined(parts [][]byte) []byte {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return bytes.Join(parts, nil)
 }
 
 // unwrapSigned returns the signed part of a multipart/signed entity, or the
@@ -163,27 +222,41 @@ func fieldBytes(f *mailmsg.Field, nl string) []byte {
 }
 
 // prepare signs and encrypts the post once; every copy shares the result.
+// The post is let go of afterwards (see post).
 func (d *distributor) prepare() error {
 	d.once.Do(func() {
 		defer stats.Time("outgoing", `op="seal"`, time.Now())
-		// The entity is not needed once sealed and signed: a large post is
-		// not held once more for the whole fan-out.
-		defer func() { d.inner = nil }()
+		defer func() {
+			// A large post is not held for the whole fan-out: what a copy in
+			// clear needs is read again (post).
+			d.innerHead, d.innerBody = nil, nil
+			if d.reread != nil {
+				d.plain = nil
+			}
+		}()
 		protectedOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
-		inner := d.inner
+		inner := [][]byte{d.innerHead, d.innerBody}
+		if d.innerHead == nil {
+			inner = inner[1:]
+		}
 		if d.wantPGP || d.wantSMIME {
 			var shown *mailmsg.Message
 			if d.list.Settings.CoverTraffic {
 				shown = coverOuter(d.list.Address, d.outer, d.now)
 			}
-			p, err := handlers.ProtectHeadersAs(d.inner, protectedOuter, shown)
+			// The header is protected on its own: the body follows it as it is.
+			p, err := handlers.ProtectHeadersAs(inner[0], protectedOuter, shown)
 			if err != nil {
 				d.err = fmt.Errorf("protect headers: %w", err)
 				return
 			}
-			inner = p
+			if len(inner) == 1 {
+				inner = [][]byte{p}
+			} else {
+				inner = [][]byte{p, d.innerBody}
+			}
 			if d.list.Settings.CoverTraffic {
-				inner = padToBucket(inner) // real copies and dummies share the buckets
+				inner = padPartsToBucket(inner) // real copies and dummies share the buckets
 			}
 		}
 		protectedOuter.Set("MIME-Version", "1.0")
@@ -197,7 +270,7 @@ func (d *distributor) prepare() error {
 		d.headerPart = mta.NewPart(d.outerHeader)
 		cfg := &packet.Config{Time: func() time.Time { return d.now }}
 		if d.wantPGP {
-			if d.pgpSealed, d.err = pgp.Seal(inner, d.pgpKey, cfg); d.err != nil {
+			if d.pgpSealed, d.err = pgp.SealParts(inner, d.pgpKey, cfg); d.err != nil {
 				return
 			}
 			// A batch's key packets name their keys unless the list hides
@@ -206,7 +279,7 @@ func (d *distributor) prepare() error {
 			d.pgpSealed.ShowKeyIDs = !d.list.Settings.HiddenRecipients
 		}
 		if d.wantSMIME {
-			signed, err := smime.Sign(inner, d.smimeCert, d.smimeKey, d.smimeChain)
+			signed, err := smime.Sign(joined(inner), d.smimeCert, d.smimeKey, d.smimeChain)
 			if err != nil {
 				d.err = fmt.Errorf("sign post (S/MIME): %w", err)
 				return
@@ -219,25 +292,63 @@ func (d *distributor) prepare() error {
 				return
 			}
 		}
-		if !d.arrived && (d.signPGP || d.signSMIME) {
-			plainOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
-			plainOuter.Set("MIME-Version", "1.0")
-			d.addKeyHeaders(plainOuter)
-			var ent []byte
-			var err error
-			if d.signPGP {
-				ent, err = pgp.SignMIME(d.inner, d.pgpKey, cfg)
-			} else {
-				ent, err = smime.Sign(d.inner, d.smimeCert, d.smimeKey, d.smimeChain)
-			}
-			if err != nil {
-				d.err = fmt.Errorf("sign post: %w", err)
-				return
-			}
-			d.signedPlain = append(bytes.TrimSuffix(plainOuter.HeaderBytes(), []byte(plainOuter.NL)), ent...)
-		}
 	})
 	return d.err
+}
+
+// plainCopy returns the post in clear, as bytes and as one part that
+// every such copy shares (encoded for the wire once).
+func (d *distributor) plainCopy() ([]byte, []*mta.Part, error) {
+	post, err := d.post()
+	if err != nil {
+		return nil, nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.plainPart == nil {
+		d.plainPart = []*mta.Part{mta.NewPart(post)}
+	}
+	return post, d.plainPart, nil
+}
+
+// signedCopy returns the signed copy in clear (for a post that did not
+// arrive encrypted, to a subscriber without a key), made on first use: a
+// post encrypted to every subscriber never makes it. Its copies share one
+// part.
+func (d *distributor) signedCopy() ([]byte, []*mta.Part, error) {
+	d.signedOnce.Do(func() {
+		post, err := d.post()
+		if err != nil {
+			d.signedErr = err
+			return
+		}
+		_, head, body, err := splitPost(post, d.list.Settings.StripOriginalSignature)
+		if err != nil {
+			d.signedErr = err
+			return
+		}
+		entity := body
+		if head != nil {
+			entity = append(append(make([]byte, 0, len(head)+len(body)), head...), body...)
+		}
+		plainOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
+		plainOuter.Set("MIME-Version", "1.0")
+		d.addKeyHeaders(plainOuter)
+		cfg := &packet.Config{Time: func() time.Time { return d.now }}
+		var ent []byte
+		if d.signPGP {
+			ent, err = pgp.SignMIME(entity, d.pgpKey, cfg)
+		} else {
+			ent, err = smime.Sign(entity, d.smimeCert, d.smimeKey, d.smimeChain)
+		}
+		if err != nil {
+			d.signedErr = fmt.Errorf("sign post: %w", err)
+			return
+		}
+		d.signedPlain = append(bytes.TrimSuffix(plainOuter.HeaderBytes(), []byte(plainOuter.NL)), ent...)
+		d.signedPart = []*mta.Part{mta.NewPart(d.signedPlain)}
+	})
+	return d.signedPlain, d.signedPart, d.signedErr
 }
 
 // fill makes the copy of the post for the one subscriber of u, or a
@@ -280,10 +391,10 @@ func (d *distributor) fill(u *unit) {
 	switch {
 	case d.arrived || d.forcePGP || d.forceSMIME:
 		u.data, u.notice = d.noKeyNotice(rcpt), true
-	case d.signedPlain != nil:
-		u.data = d.signedPlain
+	case d.signPGP || d.signSMIME:
+		u.data, u.parts, u.err = d.signedCopy()
 	default:
-		u.data = d.plain
+		u.data, u.parts, u.err = d.plainCopy()
 	}
 }
 
@@ -295,8 +406,12 @@ func (d *distributor) pgpParts(keys ...*openpgp.Entity) ([]*mta.Part, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.SharedID < 0 {
+		// A large body: its armor is written as the copy is sent.
+		return []*mta.Part{d.headerPart, mta.NewPart(p.Head), mta.NewWirePart(p.SharedLen(), p.WriteShared), mta.NewPart(p.Trailer)}, nil
+	}
 	shared := mta.NewPart(p.Shared)
-	if p.SharedID >= 0 {
+	{
 		if v, ok := d.tails.Load(p.SharedID); ok {
 			shared = v.(*mta.Part)
 		} else if v, loaded := d.tails.LoadOrStore(p.SharedID, shared); loaded {
@@ -446,4 +561,21 @@ func (d *distributor) batchFor(rcpts []string) []*unit {
 		out = append(out, u)
 	}
 	return out
+}
+
+// padPartsToBucket is padToBucket for an entity in pieces (header first):
+// the padding field goes in front, and no piece is copied.
+func padPartsToBucket(parts [][]byte) [][]byte {
+	msg, err := mailmsg.Parse(parts[0])
+	if err != nil {
+		return parts
+	}
+	n := 0
+	for _, p := range parts {
+		// Bare LFs become CRLF; a piece's leading LF is bare in the whole
+		// entity too, the piece before ending in a line end.
+		n += len(p) + bytes.Count(p, []byte("\n")) - bytes.Count(p, []byte("\r\n"))
+	}
+	want := coverBucket(n + padMin)
+	return append([][]byte{padField(want-n, msg.NL)}, parts...)
 }

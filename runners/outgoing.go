@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
+	if len(body) >= largePost {
+		defer tightGC()()
+	}
 	var list *lists.List
 	if m.List != "" {
 		err := j.Site.Lists.View(func(tx *lists.Tx) error {
@@ -72,11 +76,17 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if m.Kind == "post" {
 			batch = list.Settings.BatchSize
 		}
-		if dist, err = newDistributor(j.Site, list, m, body, j.Now, m.Kind != "post"); err != nil {
+		if dist, err = newDistributor(j.Site, list, m, body, j.Body, j.Now, m.Kind != "post"); err != nil {
 			return err
 		}
 		if !dist.needsCrypto() {
 			dist = nil
+		} else {
+			// The distributor holds the post until it is sealed, and reads it
+			// again if a copy needs it; nor is it held here for the whole
+			// fan-out (a 25 MB post to a thousand subscribers): an entry
+			// for bad or retry reads it again.
+			body = nil
 		}
 	} else if !ownSealed && m.Protection() == queue.CarriesPlaintext {
 		return Permanent("list %s no longer exists; mail carrying its encrypted post cannot be distributed", m.List)
@@ -121,9 +131,10 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	// bounded pool of workers while the SMTP session sends what is ready.
 	var units []*unit
 	if dist == nil {
+		shared := []*mta.Part{mta.NewPart(body)} // encoded for the wire once
 		for len(todo) > 0 {
 			n := min(batch, len(todo))
-			units = append(units, &unit{rcpts: todo[:n], data: body})
+			units = append(units, &unit{rcpts: todo[:n], data: body, parts: shared})
 			todo = todo[n:]
 		}
 	} else if m.Kind == "post" && batch > 1 {
@@ -189,6 +200,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		}
 		bm.Reason = firstReason(bm.Recipients, refused)
 		bm.AddStage("outgoing", fmt.Sprintf("egress gate refused %d recipients", len(bm.Recipients)))
+		if body, err = postBody(j, body); err != nil {
+			return err
+		}
 		j.Send(queue.Bad, bm, body)
 	}
 	if len(temp) > 0 {
@@ -216,6 +230,9 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			rm.LastError = DeferralReason(temp)
 			j.Log.Warn("delivery deferred", "recipients", len(rm.Recipients), "next_try", rm.NextTry, "reason", rm.LastError)
 			rm.AddStage("outgoing", fmt.Sprintf("%d recipients deferred: %s", len(rm.Recipients), rm.LastError))
+			if body, err = postBody(j, body); err != nil {
+				return err
+			}
 			j.Send(queue.Retry, rm, body)
 		}
 	}
@@ -231,6 +248,49 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	j.AfterFinish(func() { os.Remove(jpath) })
 	return nil
+}
+
+// largePost is the size of an entry from which its fan-out runs the
+// garbage collector more often (tightGC).
+const largePost = 4 << 20
+
+// gcTight counts the fan-outs under tightGC and keeps the setting before.
+var gcTight struct {
+	sync.Mutex
+	n, old int
+}
+
+// tightGC makes the garbage collector run when the heap has grown by a
+// tenth (GOGC=10) until the returned function is called, for a large post:
+// at the default of 100 the heap may reach twice what is live, and what is
+// live while a 25 MB post is sealed is the post and its encrypted body, so
+// the process would peak at four times the post and more. What is live is
+// mostly large byte slices without pointers, which the collector marks at
+// little cost. Fan-outs under way at once share the setting; the last one
+// restores it.
+func tightGC() (restore func()) {
+	gcTight.Lock()
+	defer gcTight.Unlock()
+	if gcTight.n == 0 {
+		gcTight.old = debug.SetGCPercent(10)
+	}
+	gcTight.n++
+	return func() {
+		gcTight.Lock()
+		defer gcTight.Unlock()
+		if gcTight.n--; gcTight.n == 0 {
+			debug.SetGCPercent(gcTight.old)
+		}
+	}
+}
+
+// postBody returns body, or the entry's body read again when it was let go
+// of during the fan-out.
+func postBody(j *Job, body []byte) ([]byte, error) {
+	if body != nil {
+		return body, nil
+	}
+	return j.Body()
 }
 
 // scoreRefusals counts the 5xx refusals of a post's members (at RCPT or at

@@ -264,10 +264,11 @@ func (s *Sealed) WriteFor(w io.Writer, recipients ...*openpgp.Entity) error {
 // writeArmorLines writes the armor lines of b to w in chunks, without
 // holding the whole armor in memory.
 func writeArmorLines(w io.Writer, b []byte) error {
-	const chunk = armorLineBytes * 1024
-	buf := make([]byte, 0, armoredLen(chunk))
+	bp := armorBufs.Get().(*[]byte)
+	defer armorBufs.Put(bp)
+	buf := *bp
 	for len(b) > 0 {
-		n := min(len(b), chunk)
+		n := min(len(b), armorChunk)
 		buf = appendArmorLines(buf[:0], b[:n], "\r\n")
 		if _, err := w.Write(buf); err != nil {
 			return err
@@ -276,6 +277,16 @@ func writeArmorLines(w io.Writer, b []byte) error {
 	}
 	return nil
 }
+
+// armorChunk is the bytes writeArmorLines armors at a time (1,024 lines).
+const armorChunk = armorLineBytes * 1024
+
+// armorBufs holds writeArmorLines's buffers, so that the copies of a large
+// post, each armored as it is sent, do not each make their own.
+var armorBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, armoredLen(armorChunk))
+	return &b
+}}
 
 // recipientMessage is one For message in pieces: the per-recipient head
 // (MIME header and the armor lines of the key packets), the shared tail

@@ -16,6 +16,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -31,6 +32,7 @@ type openpgpJS struct {
 
 func newOpenPGPJS(t *testing.T) *openpgpJS {
 	t.Helper()
+	testdirs.Slow(t, "needs OpenPGP.js under node (test/setup.sh installs it)")
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is needed for the OpenPGP.js peer (bash test/setup.sh installs it): %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestLargeImport imports a CSV as large as the daemon's default body
@@ -15,6 +17,7 @@ import (
 // outlived the daemon's write time-out and left the client with no answer.
 // Each import is answered, with every member added.
 func TestLargeImport(t *testing.T) {
+	testdirs.Slow(t, "imports a large member list")
 	s := newSite(t)
 	admin := s.token("site:admin")
 	d := s.startDaemon()

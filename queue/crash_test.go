@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"cloister/internal/testdirs"
 )
 
 // crashChild moves every entry of queue a to b and of b to c, recovering
@@ -76,6 +78,7 @@ func TestMain(m *testing.M) {
 // finish: every entry must end in the last queue exactly once, and nothing may
 // be left anywhere else.
 func TestCrashKill9(t *testing.T) {
+	testdirs.Slow(t, "SIGKILLs writer processes many times")
 	root := t.TempDir()
 	a, _ := Open(root, "a")
 	const n = 1000

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"cloister/internal/testdirs"
 )
 
 // crashPointChild moves every entry of queue a to b (named after its id, as
@@ -128,6 +130,7 @@ func crashPointRound(qs map[string]*Queue, name string, old bool, move func(*Que
 // in c and in d exactly once, and nothing may be left anywhere else (no
 // claim, ledger, staged or temp file).
 func TestCrashPoints(t *testing.T) {
+	testdirs.Slow(t, "SIGKILLs a process at every crash point")
 	points := []string{PointCreate, PointWrite, PointSync, PointRename, PointSyncDir, PointRemove,
 		PointStaged, PointCommitted, PointPublished, PointFinished}
 	protocol := os.Getenv("QUEUE_CRASH_PROTOCOL")

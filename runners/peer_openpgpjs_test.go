@@ -14,6 +14,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/sitetest"
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -28,6 +29,7 @@ type openpgpJS struct {
 
 func newOpenPGPJS(t *testing.T) *openpgpJS {
 	t.Helper()
+	testdirs.Slow(t, "needs OpenPGP.js under node (test/setup.sh installs it)")
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is needed for the OpenPGP.js peer (bash test/setup.sh installs it): %v", err)
 	}

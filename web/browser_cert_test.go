@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 )
 
@@ -113,6 +114,7 @@ func (c *chrome) openCertLogin(base string) {
 // owner; a browser holding bob's certificate, which is not one bound to
 // him, is refused and does not reach the settings page.
 func TestBrowserLoginByCertificate(t *testing.T) {
+	testdirs.Slow(t, "needs chromium and root (a certificate policy under /etc/chromium)")
 	ca := testca.New(t)
 	ann := ca.IssueBrowser("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	bob := ca.IssueBrowser("bob@subs.test", "rsa", "digitalSignature,keyEncipherment")

@@ -22,12 +22,14 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/sitetest"
+	"cloister/internal/testdirs"
 	"cloister/test/e2e/harness"
 )
 
 const list = "team@lists.example.test"
 
 func TestImportSchleuderList(t *testing.T) {
+	testdirs.Slow(t, "end-to-end: a real Schleuder list")
 	for _, tool := range []string{"schleuder", "ruby", "sqlite3", "gpg"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed: run test/setup.sh (make test does)", tool)

@@ -23,12 +23,14 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/testdirs"
 	"cloister/test/e2e/harness"
 )
 
 const list = "team@lists.example.test"
 
 func TestImportMailman3List(t *testing.T) {
+	testdirs.Slow(t, "end-to-end: a real Mailman 3 export")
 	if _, err := exec.LookPath("mailman"); err != nil {
 		t.Fatalf("mailman is not installed: run test/setup.sh (make test does)")
 	}

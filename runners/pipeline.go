@@ -10,6 +10,7 @@ import (
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -80,7 +81,7 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 				Reason: "the list's " + rej.Handler + " step refused it (for a post that arrived encrypted, the details are not given in clear)"}
 		}
 		j.Log.Info("decision", "decision", "reject", "handler", rej.Handler, "reason", rej.Reason)
-		if !shouldNotAnswer(m, msg) {
+		if !notices.ShouldNotAnswer(m, msg) {
 			n := &Notice{
 				List:    list.Address,
 				From:    listaddr.Address(list.Address, queue.SubOwner),

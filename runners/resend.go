@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"cloister/handlers"
-	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
+	"cloister/notices"
 	"cloister/ownmail"
 	"cloister/queue"
 )
@@ -227,7 +227,7 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 			}
 			out.Prepend("To", to)
 			out.Prepend("From", list.Address)
-			out.Add("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
+			out.Add("Message-ID", notices.MessageID(list.Address))
 			// The copy carries the post: one of an encrypted post leaves only
 			// encrypted to each address's key (package ownmail).
 			rm := ownmail.Meta(list.Address, "resend", m, true, j.Now, send...)
@@ -255,24 +255,10 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 	return nil
 }
 
-// canEncrypt reports whether mail from the list to addr can be encrypted:
-// the list has a key of a technology for which addr has a usable key.
+// canEncrypt reports whether mail from the list to addr can be encrypted
+// (ownmail.CanEncrypt).
 func canEncrypt(s *site.Site, list, addr string, now time.Time) bool {
-	k := s.Keys
-	if k == nil {
-		return false
-	}
-	if _, err := k.ListPGP(list); err == nil {
-		if _, err := k.EncryptionPGP(addr, now); err == nil {
-			return true
-		}
-	}
-	if _, _, _, err := k.ListSMIME(list); err == nil {
-		if _, err := k.EncryptionCert(addr, now); err == nil {
-			return true
-		}
-	}
-	return false
+	return ownmail.CanEncrypt(s, list, addr, now)
 }
 
 // signedText returns the Content-* fields and text of a signed entity that

@@ -14,6 +14,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -134,7 +135,7 @@ func TestTmpfsFullEachWritePath(t *testing.T) {
 						t.Fatalf("%s got %d notices", moderator(i), n)
 					}
 				}
-				if err := Approve(s.Site, heldPosts(t, s)[0].ID, "moderator"); err != nil {
+				if err := moderation.Approve(s.Site, heldPosts(t, s)[0].ID, "moderator"); err != nil {
 					t.Fatal(err)
 				}
 				s.drain(t)

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/internal/site"
+	"cloister/moderation"
 	"cloister/queue"
 	"cloister/runners"
 )
@@ -173,7 +174,7 @@ func housekeeping(ctx context.Context, s *site.Site) {
 	defer t.Stop()
 	var keysChecked time.Time
 	for {
-		if _, err := runners.ExpireHeld(s, time.Now()); err != nil {
+		if _, err := moderation.ExpireHeld(s, time.Now()); err != nil {
 			s.Log.Error("expire held posts", "err", err)
 		}
 		if time.Since(keysChecked) >= 24*time.Hour {

@@ -1,4 +1,4 @@
-package runners
+package notices
 
 import (
 	"regexp"

@@ -12,6 +12,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/notices"
 	"cloister/queue"
+	"cloister/resend"
 )
 
 // Pipeline runs an accepted post through the list's handlers (List-* headers,
@@ -46,8 +47,9 @@ func (Pipeline) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	m := j.Meta.Clone()
-	if orders, bad, ok := takeResend(msg); ok {
-		if err := resend(ctx, j, list, m, msg, orders, bad, rcpts); err != nil {
+	if orders, bad, ok := resend.Take(msg); ok {
+		rj := &resend.Job{Site: j.Site, Log: j.Log, Now: j.Now, Send: j.Send}
+		if err := resend.Run(ctx, rj, list, m, msg, orders, bad, rcpts); err != nil {
 			return err
 		}
 	}

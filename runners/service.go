@@ -3,6 +3,7 @@ package runners
 import (
 	"cloister/commands"
 	"cloister/internal/site"
+	"cloister/keyexpiry"
 	"cloister/moderation"
 	"cloister/service"
 )
@@ -19,7 +20,7 @@ func Service(s *site.Site, opts ...service.Option) *service.Service {
 		service.WithWorkflows(w),
 		service.WithKeyWorkflows(w),
 		service.WithKeyStore(keyStore(s)),
-		service.WithKeyExpiryNotices(KeyExpiryNotices),
+		service.WithKeyExpiryNotices(keyexpiry.KeyExpiryNotices),
 	}
 	return service.New(s, append(base, opts...)...)
 }

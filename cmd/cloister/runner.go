@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/internal/site"
+	"cloister/keyexpiry"
 	"cloister/moderation"
 	"cloister/queue"
 	"cloister/runners"
@@ -179,7 +180,7 @@ func housekeeping(ctx context.Context, s *site.Site) {
 		}
 		if time.Since(keysChecked) >= 24*time.Hour {
 			keysChecked = time.Now()
-			if _, err := runners.KeyExpiryNotices(s, keysChecked); err != nil {
+			if _, err := keyexpiry.KeyExpiryNotices(s, keysChecked); err != nil {
 				s.Log.Error("key expiry notices", "err", err)
 			}
 		}

@@ -35,15 +35,14 @@ func (c *Context) actor() service.Actor {
 }
 
 // service returns the service layer the commands call: deciding with the
-// context's scenario set, moderating with its Moderation, and sending the
-// mails of its workflows with the reply (ctxWorkflows).
+// context's scenario set (moderating through package moderation), and
+// sending the mails of its workflows with the reply (ctxWorkflows).
 func (c *Context) service() *service.Service {
 	// A copy of a Context (a token's re-run) gets its own: the workflows
 	// write to the context they were made for.
 	if c.svc == nil || c.svcOwner != c {
 		c.svcOwner = c
 		opts := []service.Option{
-			service.WithModeration(service.Moderation{Approve: c.Mod.Approve, Reject: c.Mod.Reject, Discard: c.Mod.Discard}),
 			service.WithWorkflows(ctxWorkflows{c}),
 			service.WithKeyStore(c.KeyStore),
 		}

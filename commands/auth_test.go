@@ -100,24 +100,35 @@ func TestOwnerScenarios(t *testing.T) {
 				if err := tx.PutList(l); err != nil {
 					return err
 				}
-				return tx.PutHeld(&lists.Held{ID: "h1", List: l.Address, File: "held-h1", Reason: "test"})
+				return nil
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var approved []string
-			req := ownerRequest(t, h, s, l, tc.from, fprs[tc.from], tc.unsigned, tc.command)
-			req.Mod = Moderation{
-				Approve: func(_ *site.Site, id, by string) error { approved = append(approved, id+" by "+by); return nil },
-				Reject:  func(*site.Site, string, string, string) error { return nil },
-				Discard: func(*site.Site, string, string) error { return nil },
+			// A real held post: the commands decide on it through package
+			// moderation, which sends an approved post on to the pipeline.
+			name, err := s.Queue(queue.Held).EnqueueBytes(&queue.Meta{List: l.Address, Sender: "bob@subs.test", From: "bob@subs.test", Encryption: "none"},
+				[]byte("From: bob@subs.test\nSubject: held\n\nheld post\n"))
+			if err != nil {
+				t.Fatal(err)
 			}
+			err = s.Lists.Update(func(tx *lists.Tx) error {
+				return tx.PutHeld(&lists.Held{ID: "h1", List: l.Address, File: "queue/" + queue.Held + "/" + name + ".msg", Reason: "test"})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := ownerRequest(t, h, s, l, tc.from, fprs[tc.from], tc.unsigned, tc.command)
 			out, err := Handle(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r := replyText(t, out); !strings.Contains(r, tc.want) {
 				t.Errorf("want %q in the reply:\n%s", tc.want, r)
+			}
+			approved, err := s.Queue(queue.Pipeline).Pending(queue.All)
+			if err != nil {
+				t.Fatal(err)
 			}
 			if got := len(approved) == 1; got != tc.approved {
 				t.Errorf("approved %v, want approved: %v", approved, tc.approved)

@@ -117,8 +117,8 @@ func sourceMessages(t *testing.T) map[string]bool {
 			return true
 		})
 	}
-	// The words of the scenario reasons in the runners' notices.
-	nf, err := parser.ParseFile(fset, filepath.Join("..", "runners", "notice.go"), nil, 0)
+	// The words of the scenario reasons in the notices (package notices).
+	nf, err := parser.ParseFile(fset, filepath.Join("..", "notices", "template.go"), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func sourceMessages(t *testing.T) map[string]bool {
 		return false
 	})
 	if !found {
-		t.Fatal("no reasonTexts in runners/notice.go")
+		t.Fatal("no reasonTexts in notices/template.go")
 	}
 	// The posting-chain rules' descriptions and fixed reasons, which the
 	// runners' notices show to senders and owners.

@@ -117,19 +117,6 @@ func failed(err error) Result {
 	return Result{Status: Failed, Text: failedText, Err: err, format: failedText}
 }
 
-// Moderation carries out decisions on held posts; the runners provide it
-// (runners.Approve, Reject, Discard and ConfirmPost), so that this package
-// does not depend on them.
-type Moderation struct {
-	Approve     func(s *site.Site, id, by string) error
-	Reject      func(s *site.Site, id, reason, by string) error
-	Discard     func(s *site.Site, id, by string) error
-	ConfirmPost func(s *site.Site, token string) error
-	// ErrNotPostToken is what ConfirmPost returns for a token that is not
-	// about a post.
-	ErrNotPostToken error
-}
-
 // Outgoing is a message to send: the reply, a confirmation request, a
 // request to the owners, a welcome.
 type Outgoing struct {
@@ -185,7 +172,6 @@ type Context struct {
 	// address. Tokens answering a challenge are checked against them.
 	MailMethod, MailFrom string
 	Now                  time.Time
-	Mod                  Moderation
 	// Scenarios is the site's scenario set.
 	Scenarios *rules.ScenarioSet
 	// Header returns the command mail's header fields ([header->Name]).

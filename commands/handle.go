@@ -14,6 +14,7 @@ import (
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
 	"cloister/mailtext"
+	"cloister/notices"
 	"cloister/queue"
 	"cloister/replay"
 	"cloister/rules"
@@ -33,7 +34,6 @@ type Request struct {
 	// Body is the opened message (decrypted when it arrived encrypted).
 	Body      []byte
 	Now       time.Time
-	Mod       Moderation
 	Scenarios *rules.ScenarioSet
 	KeyStore  KeyStore
 	// Replay is the site's replay store: a signature counts once, in one
@@ -57,7 +57,7 @@ func Handle(r *Request) (*Outcome, error) {
 		return nil, fmt.Errorf("command mail: %w", err)
 	}
 	out := &Outcome{}
-	if why := automatic(r.Meta, msg); why != "" {
+	if why := notices.Automatic(r.Meta, msg); why != "" {
 		out.NoReply = why
 		return out, nil
 	}
@@ -75,7 +75,7 @@ func Handle(r *Request) (*Outcome, error) {
 	c := &Context{
 		Site: r.Site, List: r.List, Sender: sender, Method: r.Meta.Auth,
 		Encrypted: encrypted, Signed: r.Meta.Verdict == "good", SignerFpr: r.Meta.SignerFpr,
-		Body: r.Body, Now: r.Now, Mod: r.Mod, KeyStore: r.KeyStore, Scenarios: r.Scenarios, Header: msg.Values,
+		Body: r.Body, Now: r.Now, KeyStore: r.KeyStore, Scenarios: r.Scenarios, Header: msg.Values,
 	}
 	if c.Method == "" {
 		c.Method = rules.MethodSMTP
@@ -318,26 +318,6 @@ func signedHeadersNameList(msg []byte, list string) bool {
 
 func indent(s string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
-}
-
-// automatic says why a message must get no answer (RFC 3834), or "".
-func automatic(m *queue.Meta, msg *mailmsg.Message) string {
-	if m.Sender == "" || strings.EqualFold(m.Sender, "MAILER-DAEMON") {
-		return "null sender"
-	}
-	if as := strings.ToLower(msg.Get("Auto-Submitted")); as != "" && as != "no" {
-		return "automatic mail"
-	}
-	switch strings.ToLower(msg.Get("Precedence")) {
-	case "bulk", "list", "junk":
-		return "bulk mail"
-	}
-	for _, v := range msg.Values("X-Loop") {
-		if strings.EqualFold(strings.TrimSpace(v), m.List) {
-			return "our own mail (X-Loop)"
-		}
-	}
-	return ""
 }
 
 // attachments returns the decoded parts of a command mail that may hold a

@@ -9,6 +9,7 @@ import (
 
 	"cloister/internal/listaddr"
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 	"cloister/rules"
 	"cloister/service"
@@ -176,14 +177,11 @@ func usageLine(cmd Command, args []string) string {
 // confirmPost hands a token of a post (request_auth, a moderator's
 // decision) to the moderation code.
 func (c *Context) confirmPost(value string) Result {
-	if c.Mod.ConfirmPost == nil {
-		return refused("unknown token")
-	}
-	err := c.Mod.ConfirmPost(c.Site, value)
+	err := moderation.ConfirmPost(c.Site, value)
 	switch {
 	case err == nil:
 		return done("confirmed")
-	case c.Mod.ErrNotPostToken != nil && errors.Is(err, c.Mod.ErrNotPostToken):
+	case errors.Is(err, moderation.ErrNotPostToken):
 		return refused("this token does not confirm anything a command can do")
 	}
 	if r := tokenRefusal(err); r.Status == Refused {

@@ -147,23 +147,23 @@ func TestCatalogFallbackAndOverrides(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(site, "fr", CatalogFile), "msgid \"unknown token\"\nmsgstr \"jeton du site\"\n")
+	write(filepath.Join(site, "fr", CatalogFile), "msgid \"unknown token (check that it was copied whole)\"\nmsgstr \"jeton du site\"\n")
 	write(filepath.Join(list, "de", CatalogFile), "msgid \"confirmed\"\nmsgstr \"erledigt\"\n")
 	dirs := Dirs(dir, "Team@Lists.Test")
 	tests := []struct {
 		dirs           []string
 		lang, id, want string
 	}{
-		{nil, "de", "unknown token", "unbekanntes Token"},
-		{nil, "de-CH", "unknown token", "unbekanntes Token"},
-		{nil, "fr-CA", "unknown token", "jeton inconnu"},
-		{nil, "pt-BR", "unknown token", "unknown token"},
-		{nil, "", "unknown token", "unknown token"},
+		{nil, "de", "unknown token (check that it was copied whole)", "unbekanntes Token (prüfen Sie, ob es vollständig kopiert wurde)"},
+		{nil, "de-CH", "unknown token (check that it was copied whole)", "unbekanntes Token (prüfen Sie, ob es vollständig kopiert wurde)"},
+		{nil, "fr-CA", "unknown token (check that it was copied whole)", "jeton inconnu (vérifiez qu'il a été copié en entier)"},
+		{nil, "pt-BR", "unknown token (check that it was copied whole)", "unknown token (check that it was copied whole)"},
+		{nil, "", "unknown token (check that it was copied whole)", "unknown token (check that it was copied whole)"},
 		{nil, "fr", "no such message", "no such message"},
-		{dirs, "fr", "unknown token", "jeton du site"},     // the site's French beats the built-in French
-		{dirs, "fr", "confirmed", "confirmé"},              // not overridden: built in
-		{dirs, "de", "confirmed", "erledigt"},              // the list's German beats the built-in
-		{dirs, "de", "unknown token", "unbekanntes Token"}, // the site's French is not German
+		{dirs, "fr", "unknown token (check that it was copied whole)", "jeton du site"}, // the site's French beats the built-in French
+		{dirs, "fr", "confirmed", "confirmé"}, // not overridden: built in
+		{dirs, "de", "confirmed", "erledigt"}, // the list's German beats the built-in
+		{dirs, "de", "unknown token (check that it was copied whole)", "unbekanntes Token (prüfen Sie, ob es vollständig kopiert wurde)"}, // the site's French is not German
 	}
 	for _, tt := range tests {
 		c, err := LoadCatalog(tt.dirs, tt.lang)

@@ -13,6 +13,7 @@ import (
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/resend"
 )
 
 // attachLine is the keyword line that asks the list to attach its key to a
@@ -21,11 +22,11 @@ var attachLine = regexp.MustCompile(`(?i)^(?:x-)?attach-listkey:?[ \t]*$`)
 
 // takeAttachListkey removes an attach-listkey line from the top of the
 // post's text (after any resend lines, which are already gone) and reports
-// whether it was there. It reads the text as takeResend does; for a signed
+// whether it was there. It reads the text as resend.Take does; for a signed
 // post the author's signature is then unwrapped (the text changed; the
 // list signs what it sends).
 func takeAttachListkey(msg *mailmsg.Message) bool {
-	head, text, ok := postText(msg)
+	head, text, ok := resend.PostText(msg)
 	if !ok {
 		return false
 	}
@@ -37,7 +38,7 @@ func takeAttachListkey(msg *mailmsg.Message) bool {
 	if i == len(lines) || !attachLine.Match(bytes.TrimRight(lines[i], "\r\n")) {
 		return false
 	}
-	setPostText(msg, head, bytes.Join(lines[i+1:], nil))
+	resend.SetPostText(msg, head, bytes.Join(lines[i+1:], nil))
 	return true
 }
 

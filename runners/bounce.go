@@ -11,6 +11,7 @@ import (
 	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
+	"cloister/mailmsg"
 	"cloister/queue"
 )
 
@@ -172,7 +173,7 @@ func scoreBounce(j *Job, listAddr, addr, status, diag string) error {
 		text += "Last status: " + h.status + "\n"
 	}
 	if h.diag != "" && !archive.MayBeEncrypted(list.Settings) {
-		text += "Remote server said: " + clip(h.diag, 300) + "\n"
+		text += "Remote server said: " + mailmsg.Clip(h.diag, 300) + "\n"
 	}
 	text += "\nWhen the address works again, turn its delivery back on (cloister member\n" +
 		"set, or the member sends \"set delivery on\" to " + listaddr.Address(list.Address, queue.SubRequest) + ").\n"

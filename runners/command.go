@@ -9,6 +9,7 @@ import (
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/moderation"
 	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/replay"
@@ -30,12 +31,6 @@ func (Command) Queue() string { return queue.Command }
 // Description implements Runner.
 func (Command) Description() string {
 	return "carry out email commands (-request, -join, -leave, -confirm), forward -owner mail to the owners, record bounces"
-}
-
-// Moderation gives the email commands the decisions on held posts.
-var moderation = commands.Moderation{
-	Approve: Approve, Reject: Reject, Discard: Discard, ConfirmPost: ConfirmPost,
-	ErrNotPostToken: ErrNotPostToken,
 }
 
 // Process implements Runner.
@@ -79,7 +74,7 @@ func (Command) Process(ctx context.Context, j *Job) error {
 	}
 	out, err := commands.Handle(&commands.Request{
 		Site: j.Site, List: list, Meta: j.Meta, Body: body, Now: j.Now,
-		Mod: moderation, Scenarios: Scenarios(j.Site), KeyStore: keyStore(j.Site),
+		Scenarios: moderation.Scenarios(j.Site), KeyStore: keyStore(j.Site),
 		Replay: replay.ForSite(j.Site.Config.StateDir),
 	})
 	if err != nil {

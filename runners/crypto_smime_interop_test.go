@@ -17,6 +17,7 @@ import (
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/smime"
 	"cloister/queue"
+	"cloister/resend"
 )
 
 // opaqueSMIMESite makes a site whose list encrypts and signs S/MIME copies
@@ -253,8 +254,8 @@ func TestResendFromOpaqueSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, bad, ok := takeResend(msg)
-	if !ok || len(bad) != 0 || len(orders) != 1 || len(orders[0].addrs) != 1 || orders[0].addrs[0] != "reporter@example.net" {
+	orders, bad, ok := resend.Take(msg)
+	if !ok || len(bad) != 0 || len(orders) != 1 || len(orders[0].Addrs) != 1 || orders[0].Addrs[0] != "reporter@example.net" {
 		t.Fatalf("orders %+v, bad %q, ok %v", orders, bad, ok)
 	}
 	out := msg.Bytes()

@@ -27,6 +27,7 @@ import (
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -322,7 +323,7 @@ func digestHeader(list *lists.List, subject string, now time.Time) string {
 	b.Address("Reply-To", list.Address)
 	b.Text("Subject", subject)
 	b.Field("Date", now.UTC().Format(time.RFC1123Z))
-	b.MsgID("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
+	b.MsgID("Message-ID", notices.MessageID(list.Address))
 	b.Field("Precedence", "list")
 	b.Field("X-Loop", list.Address)
 	b.Field("List-Id", "<"+strings.Replace(list.Address, "@", ".", 1)+">")
@@ -344,7 +345,7 @@ func topicOf(post []byte) topic {
 	if err != nil {
 		return topic{"(unreadable)", ""}
 	}
-	t := topic{subject: clip(mailmsg.CleanValue(mailmsg.DecodeHeader(m.Get("Subject"))), 120)}
+	t := topic{subject: mailmsg.Clip(mailmsg.CleanValue(mailmsg.DecodeHeader(m.Get("Subject"))), 120)}
 	if t.subject == "" {
 		t.subject = "(no subject)"
 	}
@@ -354,7 +355,7 @@ func topicOf(post []byte) topic {
 			t.from = a.Address
 		}
 	}
-	t.from = clip(mailmsg.CleanValue(t.from), 60)
+	t.from = mailmsg.Clip(mailmsg.CleanValue(t.from), 60)
 	return t
 }
 
@@ -496,7 +497,7 @@ func plainPost(post []byte) (head, text string) {
 	var hb strings.Builder
 	for _, f := range []string{"Date", "From", "To", "Cc", "Subject", "Message-ID"} {
 		if v := e.Header.Get(f); v != "" {
-			fmt.Fprintf(&hb, "%s: %s\n", f, clip(mailmsg.CleanValue(mailmsg.DecodeHeader(v)), 900))
+			fmt.Fprintf(&hb, "%s: %s\n", f, mailmsg.Clip(mailmsg.CleanValue(mailmsg.DecodeHeader(v)), 900))
 		}
 	}
 	var tb strings.Builder
@@ -533,7 +534,7 @@ func plainPost(post []byte) (head, text string) {
 			}
 			note := "[a " + mt + " part"
 			if n != "" {
-				note += " (" + clip(n, 80) + ")"
+				note += " (" + mailmsg.Clip(n, 80) + ")"
 			}
 			notes = append(notes, note+" is not included in the plain digest]")
 		}

@@ -20,6 +20,7 @@ import (
 	"cloister/etc"
 	"cloister/lists"
 	"cloister/mailtext"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -273,10 +274,10 @@ func TestEveryMailInListLanguage(t *testing.T) {
 			if len(held) != 2 {
 				t.Fatalf("held %v, want 2 posts", held)
 			}
-			if err := Reject(s.Site, held[0], "", "ann@subs.test"); err != nil {
+			if err := moderation.Reject(s.Site, held[0], "", "ann@subs.test"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := ExpireHeld(s.Site, time.Now().Add(400*24*time.Hour)); err != nil {
+			if _, err := moderation.ExpireHeld(s.Site, time.Now().Add(400*24*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			s.drain(t)

@@ -12,6 +12,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/keyexpiry"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
@@ -126,7 +127,7 @@ func TestKeyExpiryNotices(t *testing.T) {
 
 	// cat's certificate ends in 10 days: not due with cert_warn_days 5.
 	s.setSettings(t, "cert_warn_days", "5")
-	sent, err := KeyExpiryNotices(s.Site, now)
+	sent, err := keyexpiry.KeyExpiryNotices(s.Site, now)
 	if err != nil || sent != 2 {
 		t.Fatalf("first run: sent %d, %v; want 2 (ann for the list key, bob)", sent, err)
 	}
@@ -169,13 +170,13 @@ func TestKeyExpiryNotices(t *testing.T) {
 	}
 
 	// Nothing new: nothing sent.
-	if sent, err := KeyExpiryNotices(s.Site, now.Add(time.Hour)); err != nil || sent != 0 {
+	if sent, err := keyexpiry.KeyExpiryNotices(s.Site, now.Add(time.Hour)); err != nil || sent != 0 {
 		t.Fatalf("second run: sent %d, %v; want 0", sent, err)
 	}
 
 	// cert_warn_days 30: cat's certificate is due now; the others were warned.
 	s.setSettings(t, "cert_warn_days", "30")
-	if sent, err := KeyExpiryNotices(s.Site, now.Add(2*time.Hour)); err != nil || sent != 1 {
+	if sent, err := keyexpiry.KeyExpiryNotices(s.Site, now.Add(2*time.Hour)); err != nil || sent != 1 {
 		t.Fatalf("third run: sent %d, %v; want 1 (cat)", sent, err)
 	}
 	s.drain(t)
@@ -202,13 +203,13 @@ func TestKeyExpiryNotices(t *testing.T) {
 func TestKeyExpiryWarnDaysOff(t *testing.T) {
 	s, _, _, _ := expirySite(t)
 	s.setSettings(t, "key_warn_days", "0", "cert_warn_days", "0")
-	if sent, err := KeyExpiryNotices(s.Site, time.Now()); err != nil || sent != 0 {
+	if sent, err := keyexpiry.KeyExpiryNotices(s.Site, time.Now()); err != nil || sent != 0 {
 		t.Fatalf("sent %d, %v; want 0", sent, err)
 	}
 	// Seven days on, bob's key (10 days) is within a 5-day window; the list key
 	// (20 days) is not.
 	s.setSettings(t, "key_warn_days", "5")
-	sent, err := KeyExpiryNotices(s.Site, time.Now().Add(7*24*time.Hour))
+	sent, err := keyexpiry.KeyExpiryNotices(s.Site, time.Now().Add(7*24*time.Hour))
 	if err != nil || sent != 1 {
 		t.Fatalf("sent %d, %v; want 1", sent, err)
 	}
@@ -231,7 +232,7 @@ func TestKeyExpiryAfterExtension(t *testing.T) {
 	now := time.Now()
 	run := func(at time.Time, want int) {
 		t.Helper()
-		if sent, err := KeyExpiryNotices(s.Site, at); err != nil || sent != want {
+		if sent, err := keyexpiry.KeyExpiryNotices(s.Site, at); err != nil || sent != want {
 			t.Fatalf("sent %d, %v; want %d", sent, err, want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -80,7 +81,7 @@ func TestNonMemberHeldAndApproved(t *testing.T) {
 	if len(held) != 1 || held[0].Sender != "eve@else.test" || held[0].Subject != "Offer" {
 		t.Fatalf("held = %+v", held)
 	}
-	if err := Approve(s.Site, held[0].ID, "test"); err != nil {
+	if err := moderation.Approve(s.Site, held[0].ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)

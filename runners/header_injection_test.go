@@ -11,6 +11,8 @@ import (
 
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/moderation"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -193,7 +195,7 @@ func TestHeaderInjectionRejectedPost(t *testing.T) {
 		s.deliver(t, queue.SubPost, "eve@else.test", "From: eve@else.test\nTo: team@lists.test\nSubject: "+injectedSubject+
 			"\nMessage-ID: <p1@else.test>\n\npost body\n")
 		s.drain(t)
-		if err := Reject(s.Site, heldPosts(t, s)[0].ID, "no", "ann@subs.test"); err != nil {
+		if err := moderation.Reject(s.Site, heldPosts(t, s)[0].ID, "no", "ann@subs.test"); err != nil {
 			t.Fatal(err)
 		}
 		s.drain(t)
@@ -320,7 +322,7 @@ func TestHeaderInjectionProtectedSubject(t *testing.T) {
 func TestRenderTemplateSubjectIsOneLine(t *testing.T) {
 	dirs := []string{t.TempDir()}
 	writeTemplate(t, dirs[0]+"/en/reject.tmpl", "Subject: Re {{.Subject}}\n\nBODY {{.List}}\n")
-	subject, body, err := RenderTemplate(dirs, "en", "reject", map[string]any{
+	subject, body, err := notices.RenderTemplate(dirs, "en", "reject", map[string]any{
 		"Subject": "hi\r\nBcc: victim@x.test\r\n\r\nINJECTED-BODY", "List": "team@lists.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +331,7 @@ func TestRenderTemplateSubjectIsOneLine(t *testing.T) {
 		t.Fatalf("subject %q, body %q", subject, body)
 	}
 	writeTemplate(t, dirs[0]+"/en/held.tmpl", "Subject: {{if .X}}\nx{{end}}\n\nbody\n")
-	if _, _, err := RenderTemplate(dirs, "en", "held", map[string]any{"X": true}); err == nil {
+	if _, _, err := notices.RenderTemplate(dirs, "en", "held", map[string]any{"X": true}); err == nil {
 		t.Fatal("an action running past the Subject line was accepted")
 	}
 }

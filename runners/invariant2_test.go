@@ -20,6 +20,8 @@ import (
 	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailmsg/rawmime"
+	"cloister/moderation"
+	"cloister/notices"
 	"cloister/queue"
 	"cloister/rules"
 	"cloister/service"
@@ -136,7 +138,7 @@ func (p inv2Post) build(t *testing.T, f *inv2Fixture, to, lead string) []byte {
 		inner = "Content-Type: text/plain; charset=utf-8; protected-headers=\"v1\"\r\nSubject: Hidden " + inv2Marker +
 			"\r\nFrom: bob <bob@subs.test>\r\nTo: " + to + "\r\n\r\n" + text
 	}
-	header := "From: bob <bob@subs.test>\nTo: " + to + "\nSubject: " + subject + "\nMessage-ID: <" + randomID() + "@subs.test>\n"
+	header := "From: bob <bob@subs.test>\nTo: " + to + "\nSubject: " + subject + "\nMessage-ID: " + notices.MessageID("x@subs.test") + "\n"
 	switch {
 	case p.tech == "pgp":
 		return f.homes["bob@subs.test"].PGPMIMEEncrypted(header, []byte(inner), p.sign, "bob@subs.test", "team@lists.test")
@@ -256,7 +258,7 @@ var inv2Paths = []inv2Path{
 	}, 1},
 	{"approve", func(t *testing.T, f *inv2Fixture, s *testSite, p inv2Post) map[string]string {
 		id := holdForAnn(t, f, s, p)
-		if err := Approve(s.Site, id, "ann@subs.test"); err != nil {
+		if err := moderation.Approve(s.Site, id, "ann@subs.test"); err != nil {
 			t.Fatal(err)
 		}
 		s.drain(t)
@@ -264,7 +266,7 @@ var inv2Paths = []inv2Path{
 	}, 1},
 	{"reject", func(t *testing.T, f *inv2Fixture, s *testSite, p inv2Post) map[string]string {
 		id := holdForAnn(t, f, s, p)
-		if err := Reject(s.Site, id, "", "ann@subs.test"); err != nil {
+		if err := moderation.Reject(s.Site, id, "", "ann@subs.test"); err != nil {
 			t.Fatal(err)
 		}
 		s.drain(t)
@@ -337,7 +339,7 @@ var inv2Paths = []inv2Path{
 		s.deliver(t, queue.SubPost, "bob@subs.test", string(p.build(t, f, "team@lists.test", "")))
 		s.drain(t)
 		for _, who := range []string{"ann@subs.test", "cat@subs.test"} {
-			s.deliver(t, queue.SubRequest, who, "From: "+who+"\nTo: team-request@lists.test\nSubject: archive\nMessage-ID: <get-"+randomID()+"@subs.test>\n\nget 1\n")
+			s.deliver(t, queue.SubRequest, who, "From: "+who+"\nTo: team-request@lists.test\nSubject: archive\nMessage-ID: "+notices.MessageID("get@subs.test")+"\n\nget 1\n")
 		}
 		s.drain(t)
 		// ann takes no mail: what she decrypts with the marker is the get reply.

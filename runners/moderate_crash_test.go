@@ -17,6 +17,7 @@ import (
 	"cloister/internal/config"
 	"cloister/internal/site"
 	"cloister/internal/testdirs"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -57,11 +58,11 @@ func decideChild(spec string) error {
 func decide(s *site.Site, decision, id string) error {
 	switch decision {
 	case "approve":
-		return Approve(s, id, "moderator")
+		return moderation.Approve(s, id, "moderator")
 	case "reject":
-		return Reject(s, id, "", "moderator")
+		return moderation.Reject(s, id, "", "moderator")
 	case "discard":
-		return Discard(s, id, "moderator")
+		return moderation.Discard(s, id, "moderator")
 	}
 	return fmt.Errorf("unknown decision %q", decision)
 }
@@ -90,7 +91,7 @@ func TestApproveKilledAfterCommitPoint(t *testing.T) {
 				t.Fatalf("the approving process was not killed at %s: %v\n%s", point, err, out)
 			}
 			// The moderator, seeing no result, approves again; the runners run.
-			if err := Approve(s.Site, held[0].ID, "moderator"); err != nil && !errors.Is(err, ErrHeldDecided) {
+			if err := moderation.Approve(s.Site, held[0].ID, "moderator"); err != nil && !errors.Is(err, moderation.ErrHeldDecided) {
 				t.Fatalf("approve again after a kill at %s: %v", point, err)
 			}
 			if err := Drain(context.Background(), s.Site); err != nil {
@@ -131,7 +132,7 @@ func TestApproveKilledAfterCommitPoint(t *testing.T) {
 // another one). Killed before the commit point, the first decision did not
 // happen: its claim is recovered and the second decision is carried out.
 // Killed after it, the first decision stands and the second is told so
-// (ErrHeldDecided). Either way the post reaches the members once or not at
+// (moderation.ErrHeldDecided). Either way the post reaches the members once or not at
 // all, the sender gets at most one rejection notice, and the held queue and
 // records are left empty.
 func TestModerationKilledAtEachPoint(t *testing.T) {
@@ -178,7 +179,7 @@ func TestModerationKilledAtEachPoint(t *testing.T) {
 			if !committed && err != nil {
 				t.Fatalf("%s after a %s killed at %s: %v", tt.second, tt.first, tt.point, err)
 			}
-			if committed && !errors.Is(err, ErrHeldDecided) {
+			if committed && !errors.Is(err, moderation.ErrHeldDecided) {
 				t.Fatalf("%s after a %s killed at %s (committed): %v, want ErrHeldDecided", tt.second, tt.first, tt.point, err)
 			}
 			if err := Drain(context.Background(), s.Site); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -19,7 +20,7 @@ var confirmFromRE = regexp.MustCompile(`(?m)^From: team-confirm\+([a-z2-7]+)@lis
 
 // TestRequestAuthConfirmed: send.private_key asks a member's unproven (smtp)
 // post to be confirmed; the request comes from and replies to
-// LIST-confirm+TOKEN; ConfirmPost evaluates the scenario again with md5 and
+// LIST-confirm+TOKEN; moderation.ConfirmPost evaluates the scenario again with md5 and
 // the post is distributed; the token cannot be used twice.
 func TestRequestAuthConfirmed(t *testing.T) {
 	s := newTestSite(t)
@@ -44,7 +45,7 @@ func TestRequestAuthConfirmed(t *testing.T) {
 	if len(held) != 1 || held[0].Reason != "waiting for the sender to confirm the post" {
 		t.Fatalf("held = %+v", held)
 	}
-	if err := ConfirmPost(s.Site, strings.ToUpper(tok)); err != nil { // tokens are case-insensitive
+	if err := moderation.ConfirmPost(s.Site, strings.ToUpper(tok)); err != nil { // tokens are case-insensitive
 		t.Fatal(err)
 	}
 	s.drain(t)
@@ -52,7 +53,7 @@ func TestRequestAuthConfirmed(t *testing.T) {
 	if !bytes.Contains(got, []byte("The minutes are attached.")) {
 		t.Fatalf("confirmed post: %s", got)
 	}
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenUsed) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenUsed) {
 		t.Fatalf("second use: %v, want ErrTokenUsed", err)
 	}
 	if h := heldPosts(t, s); len(h) != 0 {
@@ -79,7 +80,7 @@ func TestRequestAuthConfirmedThenHeld(t *testing.T) {
 	s.deliver(t, queue.SubPost, "bob@subs.test", post)
 	s.drain(t)
 	tok := replyToken(t, oneMessage(t, s, "bob@subs.test"))
-	if err := ConfirmPost(s.Site, tok); err != nil {
+	if err := moderation.ConfirmPost(s.Site, tok); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)
@@ -88,7 +89,7 @@ func TestRequestAuthConfirmedThenHeld(t *testing.T) {
 		t.Fatalf("held = %+v", held)
 	}
 	n := oneMessage(t, s, "ann@subs.test")
-	if err := ConfirmPost(s.Site, replyToken(t, n)); err != nil {
+	if err := moderation.ConfirmPost(s.Site, replyToken(t, n)); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)
@@ -136,7 +137,7 @@ func TestHeldEncryptedPostNoticeHasNoPlaintext(t *testing.T) {
 	if len(held) != 1 || held[0].Subject != "" {
 		t.Fatalf("held record shows the protected subject: %+v", held)
 	}
-	if err := Reject(s.Site, held[0].ID, "not for this list", "test"); err != nil {
+	if err := moderation.Reject(s.Site, held[0].ID, "not for this list", "test"); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)
@@ -148,7 +149,7 @@ func TestHeldEncryptedPostNoticeHasNoPlaintext(t *testing.T) {
 
 // TestHeldPostsExpire: a held post past held_expire_days is dropped with a
 // notice to its sender; its moderator tokens are refused as expired, and
-// purged ExpiredTokenKeep after their expiry.
+// purged moderation.ExpiredTokenKeep after their expiry.
 func TestHeldPostsExpire(t *testing.T) {
 	s := newTestSite(t)
 	setSetting(t, s, "send", "send.editorkey")
@@ -157,18 +158,18 @@ func TestHeldPostsExpire(t *testing.T) {
 	s.drain(t)
 	tok := replyToken(t, oneMessage(t, s, "ann@subs.test"))
 	now := time.Now()
-	got, err := ExpireHeld(s.Site, now.Add(2*24*time.Hour))
-	if err != nil || got != (Expired{}) {
+	got, err := moderation.ExpireHeld(s.Site, now.Add(2*24*time.Hour))
+	if err != nil || got != (moderation.Expired{}) {
 		t.Fatalf("before expiry: %+v, %v", got, err)
 	}
 	if len(heldPosts(t, s)) != 1 {
 		t.Fatalf("held post dropped early")
 	}
-	got, err = ExpireHeld(s.Site, now.Add(3*24*time.Hour+time.Minute))
+	got, err = moderation.ExpireHeld(s.Site, now.Add(3*24*time.Hour+time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Held != 1 || got.Tokens != 0 { // the tokens are kept ExpiredTokenKeep
+	if got.Held != 1 || got.Tokens != 0 { // the tokens are kept moderation.ExpiredTokenKeep
 		t.Fatalf("expired %+v, want 1 post and no token", got)
 	}
 	s.drain(t)
@@ -183,14 +184,14 @@ func TestHeldPostsExpire(t *testing.T) {
 		t.Fatalf("held queue left %v", f)
 	}
 	s.Lists.Now = func() time.Time { return now.Add(3*24*time.Hour + time.Minute) }
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
 		t.Fatalf("expired token: %v, want ErrTokenExpired", err)
 	}
-	got, err = ExpireHeld(s.Site, now.Add(3*24*time.Hour+ExpiredTokenKeep+time.Minute))
+	got, err = moderation.ExpireHeld(s.Site, now.Add(3*24*time.Hour+moderation.ExpiredTokenKeep+time.Minute))
 	if err != nil || got.Tokens != 2 { // approve and reject tokens of ann
 		t.Fatalf("purge: %+v, %v; want 2 tokens", got, err)
 	}
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
 		t.Fatalf("purged token: %v, want ErrNoToken", err)
 	}
 }
@@ -198,7 +199,7 @@ func TestHeldPostsExpire(t *testing.T) {
 // TestConfirmationTokenExpires: an unanswered confirmation request expires
 // after token_expire_hours: the token is refused, then the post is dropped
 // (without a notice: its sender never confirmed it); the token is purged
-// ExpiredTokenKeep later.
+// moderation.ExpiredTokenKeep later.
 func TestConfirmationTokenExpires(t *testing.T) {
 	s := newTestSite(t)
 	setSetting(t, s, "send", "send.private_key")
@@ -208,24 +209,24 @@ func TestConfirmationTokenExpires(t *testing.T) {
 	tok := replyToken(t, oneMessage(t, s, "bob@subs.test"))
 	later := time.Now().Add(2*time.Hour + time.Minute)
 	s.Lists.Now = func() time.Time { return later }
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
 		t.Fatalf("expired token: %v, want ErrTokenExpired", err)
 	}
-	got, err := ExpireHeld(s.Site, later)
+	got, err := moderation.ExpireHeld(s.Site, later)
 	if err != nil || got.Held != 1 || got.Tokens != 0 {
 		t.Fatalf("expire: %+v, %v", got, err)
 	}
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenExpired) {
 		t.Fatalf("expired token after the sweep: %v, want ErrTokenExpired", err)
 	}
-	if got, err := ExpireHeld(s.Site, later.Add(ExpiredTokenKeep)); err != nil || got.Tokens != 1 {
+	if got, err := moderation.ExpireHeld(s.Site, later.Add(moderation.ExpiredTokenKeep)); err != nil || got.Tokens != 1 {
 		t.Fatalf("purge: %+v, %v", got, err)
 	}
 	s.drain(t)
 	if box := s.mailbox(t, "bob@subs.test"); len(box) != 1 {
 		t.Fatalf("bob received %d messages, want only the confirmation request", len(box))
 	}
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrNoToken) {
 		t.Fatalf("purged token: %v, want ErrNoToken", err)
 	}
 	if box := s.mailbox(t, "cat@subs.test"); len(box) != 0 {
@@ -245,7 +246,7 @@ func TestConfirmPostRefusesOtherTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, ErrNotPostToken) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, moderation.ErrNotPostToken) {
 		t.Fatalf("subscribe token: %v, want ErrNotPostToken", err)
 	}
 	err = s.Lists.View(func(tx *lists.Tx) error {
@@ -258,7 +259,7 @@ func TestConfirmPostRefusesOtherTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ConfirmPost(s.Site, "nosuchtoken"); !errors.Is(err, lists.ErrNoToken) {
+	if err := moderation.ConfirmPost(s.Site, "nosuchtoken"); !errors.Is(err, lists.ErrNoToken) {
 		t.Fatalf("unknown token: %v", err)
 	}
 }
@@ -282,7 +283,7 @@ func TestHeldHeaders(t *testing.T) {
 		t.Fatalf("held = %+v", held)
 	}
 	for _, h := range held {
-		m, headers, err := HeldHeaders(s.Site, h)
+		m, headers, err := moderation.HeldHeaders(s.Site, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +378,7 @@ func TestEncryptedPostsStaySealedThroughModeration(t *testing.T) {
 		if len(held) != 1 {
 			t.Fatalf("held = %+v", held)
 		}
-		if err := Approve(s.Site, held[0].ID, "test"); err != nil {
+		if err := moderation.Approve(s.Site, held[0].ID, "test"); err != nil {
 			t.Fatal(err)
 		}
 		checkSealed(t, s, queue.Pipeline)
@@ -394,7 +395,7 @@ func TestEncryptedPostsStaySealedThroughModeration(t *testing.T) {
 		if bytes.Contains(req, []byte(marker)) {
 			t.Fatalf("confirmation request carries the plaintext")
 		}
-		if err := ConfirmPost(s.Site, replyToken(t, req)); err != nil {
+		if err := moderation.ConfirmPost(s.Site, replyToken(t, req)); err != nil {
 			t.Fatal(err)
 		}
 		checkSealed(t, s, queue.Pipeline)

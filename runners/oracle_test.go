@@ -7,6 +7,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/lists"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -144,7 +145,7 @@ func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
 }
 
 // TestRefusalNoticesLimited: a sender whose mail the list cannot read
-// gets the fixed answer RefusalNoticeLimit times, then nothing; the mail is
+// gets the fixed answer notices.RefusalNoticeLimit times, then nothing; the mail is
 // still refused (nothing in bad, nothing distributed).
 func TestRefusalNoticesLimited(t *testing.T) {
 	s, homes := encryptedSite(t)
@@ -152,12 +153,12 @@ func TestRefusalNoticesLimited(t *testing.T) {
 	other.GenKey("stranger <stranger@else.test>", "cv25519")
 	homes["bob@subs.test"].Import(other.ExportPublic("stranger@else.test"))
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob@subs.test\nSubject: x\n", []byte("Content-Type: text/plain\n\nhello\n"), false, "", "stranger@else.test")
-	for i := 0; i < RefusalNoticeLimit+2; i++ {
+	for i := 0; i < notices.RefusalNoticeLimit+2; i++ {
 		s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
 	}
 	s.drain(t)
-	if n := len(s.mailbox(t, "bob@subs.test")); n != RefusalNoticeLimit {
-		t.Fatalf("bob got %d notices, want %d", n, RefusalNoticeLimit)
+	if n := len(s.mailbox(t, "bob@subs.test")); n != notices.RefusalNoticeLimit {
+		t.Fatalf("bob got %d notices, want %d", n, notices.RefusalNoticeLimit)
 	}
 	if r := s.badReasons(t); len(r) != 0 || len(s.mailbox(t, "ann@subs.test")) != 0 {
 		t.Fatalf("bad %q, or distributed", r)

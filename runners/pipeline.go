@@ -11,7 +11,9 @@ import (
 	"cloister/internal/refusal"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
 	"cloister/queue"
+	"cloister/resend"
 	"cloister/rules"
 )
 
@@ -64,8 +66,9 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 		return err
 	}
 	m := j.Meta.Clone()
-	if orders, bad, ok := takeResend(msg); ok {
-		if err := resend(ctx, j, list, m, msg, orders, bad, rcpts); err != nil {
+	if orders, bad, ok := resend.Take(msg); ok {
+		rj := &resend.Job{Site: j.Site, Log: j.Log, Now: j.Now, Send: j.Send}
+		if err := resend.Run(ctx, rj, list, m, msg, orders, bad, rcpts); err != nil {
 			return err
 		}
 	}
@@ -102,10 +105,10 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 			rej = &refusal.RejectError{Step: rej.Step, Reason: why}
 		}
 		j.Log.Info("decision", "decision", decision.Reject, "handler", rej.Step, "reason", rej.Reason.String())
-		if !shouldNotAnswer(m, msg) {
-			n, err := listNotice(j.Site, list, "reject", m.Sender, map[string]any{
+		if !notices.ShouldNotAnswer(m, msg) {
+			n, err := notices.ForList(j.Site, list, "reject", m.Sender, map[string]any{
 				"List":         list.Address,
-				"Subject":      clearSubject(m, msg),
+				"Subject":      notices.ClearSubject(m, msg),
 				"Reason":       why,
 				"OwnerAddress": listaddr.Address(list.Address, queue.SubOwner),
 			})

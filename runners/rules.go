@@ -3,14 +3,10 @@ package runners
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
-	"sync"
 
 	"cloister/internal/refusal"
-	"cloister/internal/site"
-	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/moderation"
 	"cloister/queue"
 	"cloister/replay"
 	"cloister/rules"
@@ -55,13 +51,13 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	x := &decider{
-		s: j.Site, list: list, m: m, msg: msg, body: body, now: j.Now, log: j.Log,
-		out: func(q string, nm *queue.Meta, b []byte) error { j.Send(q, nm, b); return nil },
+	x := &moderation.Decider{
+		Site: j.Site, List: list, Meta: m, Msg: msg, Body: body, Now: j.Now, Log: j.Log,
+		Out: func(q string, nm *queue.Meta, b []byte) error { j.Send(q, nm, b); return nil },
 		// Staged like every other output, so the loop seals the post when
 		// it arrived encrypted; until the rules entry is finished a crash
 		// repeats the hold, and the held record is replaced.
-		keep: func(hm *queue.Meta) error { j.Send(queue.Held, hm, body); return nil },
+		Keep: func(hm *queue.Meta) error { j.Send(queue.Held, hm, body); return nil },
 	}
 	p := &rules.Post{List: list, Meta: m, Msg: msg, Body: body, SiteBanned: j.Site.Config.BannedAddresses}
 	if p.Scan, err = virusScan(ctx, j, list, m, body); err != nil {
@@ -81,17 +77,17 @@ func (Rules) Process(ctx context.Context, j *Job) error {
 	var rej *refusal.RejectError
 	switch {
 	case errors.As(outcome, &disc):
-		return x.discard("rule " + disc.Rule + ": " + disc.Reason.String())
+		return x.Discard("rule " + disc.Rule + ": " + disc.Reason.String())
 	case errors.As(outcome, &rej):
-		return x.reject(rej.Reason, false, "rule "+rej.Step)
+		return x.Reject(rej.Reason, false, "rule "+rej.Step)
 	}
-	d, err := EvaluateSend(j.Site, list, m, msg, len(body))
+	d, err := moderation.EvaluateSend(j.Site, list, m, msg, len(body))
 	if err != nil {
 		return Permanent("send scenario of %s: %v", list.Address, err)
 	}
 	var hold *rules.HoldError
 	errors.As(outcome, &hold)
-	return x.act(d, hold)
+	return x.Act(d, hold)
 }
 
 // signatureSeen counts the post's good signature in the site's replay store
@@ -114,81 +110,4 @@ func signatureSeen(j *Job, m *queue.Meta) (string, error) {
 	j.Log.Warn("signature seen before", "signature", m.SignatureID, "first_entry", prev.Entry,
 		"first_context", prev.Context, "first_seen", prev.At)
 	return prev.Context, nil
-}
-
-// PostEnv is the scenario environment of a post, from the metadata the
-// incoming runner wrote: the sender is the From address, the method is
-// Meta.Auth (smtp when unset), the signer is the signer address that equals
-// the sender (else the first one), is_encrypted is true when the post arrived
-// encrypted and is_signed when its signature verdict is good. The Roster is
-// left for the caller.
-func PostEnv(list *lists.List, m *queue.Meta, msg *mailmsg.Message, size int) rules.Env {
-	signer := ""
-	for _, a := range m.SignerAddresses {
-		if strings.EqualFold(a, m.From) {
-			signer = a
-			break
-		}
-	}
-	if signer == "" && len(m.SignerAddresses) > 0 {
-		signer = m.SignerAddresses[0]
-	}
-	method := m.Auth
-	if method == "" {
-		method = rules.MethodSMTP
-	}
-	return rules.Env{
-		Sender:    m.From,
-		ListName:  list.Address,
-		Signer:    signer,
-		Method:    method,
-		Encrypted: m.ArrivedEncrypted(),
-		Signed:    m.Verdict == "good",
-		Size:      int64(size),
-		Header:    msg.Values,
-	}
-}
-
-// EvaluateSend evaluates the list's send scenario for a post, with a roster
-// read from the list store.
-func EvaluateSend(s *site.Site, list *lists.List, m *queue.Meta, msg *mailmsg.Message, size int) (rules.Decision, error) {
-	sc, err := Scenarios(s).Get(list.Settings.Send)
-	if err != nil {
-		return rules.Decision{}, err
-	}
-	env := PostEnv(list, m, msg, size)
-	var d rules.Decision
-	err = s.Lists.View(func(tx *lists.Tx) error {
-		env.Roster = rules.ListsRoster{Tx: tx, Listmasters: s.Config.Listmasters, Domain: s.Config.Domain}
-		d, _ = sc.Evaluate(env)
-		return nil
-	})
-	return d, err
-}
-
-var (
-	scenarioSetsMu sync.Mutex
-	scenarioSets   = map[string]*rules.ScenarioSet{}
-)
-
-// Scenarios returns the site's scenario set (built-ins overridden by the
-// configured scenario_dir), shared by every runner of the process so that
-// parsed scenarios are cached.
-func Scenarios(s *site.Site) *rules.ScenarioSet {
-	scenarioSetsMu.Lock()
-	defer scenarioSetsMu.Unlock()
-	ss, ok := scenarioSets[s.Config.ScenarioDir]
-	if !ok {
-		ss = rules.NewScenarioSet(s.Config.ScenarioDir)
-		scenarioSets[s.Config.ScenarioDir] = ss
-	}
-	return ss
-}
-
-// describe renders a scenario decision for Meta.Decision and the logs.
-func describe(d rules.Decision) string {
-	if d.Line == 0 {
-		return fmt.Sprintf("%s (scenario %s, method %s, no rule matched)", d, d.Scenario, d.Method)
-	}
-	return fmt.Sprintf("%s (scenario %s line %d, method %s)", d, d.Scenario, d.Line, d.Method)
 }

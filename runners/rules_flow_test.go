@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -201,14 +202,14 @@ func TestRulesChainHoldApprovedByReply(t *testing.T) {
 		}
 	}
 	tok := replyToken(t, n)
-	if err := ConfirmPost(s.Site, tok); err != nil {
+	if err := moderation.ConfirmPost(s.Site, tok); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)
 	if got := oneMessage(t, s, "cat@subs.test"); !bytes.Contains(got, []byte("no subject here")) {
 		t.Fatalf("approved post: %s", got)
 	}
-	if err := ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenUsed) {
+	if err := moderation.ConfirmPost(s.Site, tok); !errors.Is(err, lists.ErrTokenUsed) {
 		t.Fatalf("second use: %v, want ErrTokenUsed", err)
 	}
 	if h := heldPosts(t, s); len(h) != 0 {
@@ -222,7 +223,7 @@ func TestRulesChainHoldApprovedByReply(t *testing.T) {
 }
 
 // TestRulesEditorkeyHeldAndApproved: send.editorkey holds a member's post for
-// the moderators (not the owners), and runners.Approve sends it on.
+// the moderators (not the owners), and moderation.Approve sends it on.
 func TestRulesEditorkeyHeldAndApproved(t *testing.T) {
 	s := newTestSite(t)
 	addMember(t, s, "mod@subs.test", lists.RoleModerator)
@@ -240,7 +241,7 @@ func TestRulesEditorkeyHeldAndApproved(t *testing.T) {
 	if len(held) != 1 || held[0].Subject != "Plan" {
 		t.Fatalf("held = %+v", held)
 	}
-	if err := Approve(s.Site, held[0].ID, "test"); err != nil {
+	if err := moderation.Approve(s.Site, held[0].ID, "test"); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)
@@ -279,7 +280,7 @@ func TestRulesModeratorRejectsByToken(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no reject address in %s", n)
 	}
-	if err := ConfirmPost(s.Site, string(m[1])); err != nil {
+	if err := moderation.ConfirmPost(s.Site, string(m[1])); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)

@@ -10,6 +10,7 @@ import (
 
 	"cloister/mailmsg"
 	"cloister/mailtext"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -32,21 +33,21 @@ func TestRenderTemplateOverridesAndLanguages(t *testing.T) {
 	dirs := []string{listDir, siteDir}
 	data := map[string]any{"List": "team@lists.test", "Subject": "", "Reason": "R", "OwnerAddress": "o@x"}
 
-	subj, body, err := RenderTemplate(dirs, "pt-BR", "reject", data)
+	subj, body, err := notices.RenderTemplate(dirs, "pt-BR", "reject", data)
 	if err != nil || subj != "Your post to team@lists.test was rejected" || !strings.Contains(body, "was not distributed: R.") {
 		t.Fatalf("built-in: %q %q %v", subj, body, err)
 	}
 	writeTemplate(t, filepath.Join(siteDir, "pt", "reject.tmpl"), "Subject: Rejeitada ({{.List}})\n\nMotivo: {{.Reason}}\n")
-	subj, body, err = RenderTemplate(dirs, "pt-BR", "reject", data)
+	subj, body, err = notices.RenderTemplate(dirs, "pt-BR", "reject", data)
 	if err != nil || subj != "Rejeitada (team@lists.test)" || body != "Motivo: R\n" {
 		t.Fatalf("site base language: %q %q %v", subj, body, err)
 	}
-	subj, _, err = RenderTemplate(dirs, "it", "reject", data)
+	subj, _, err = notices.RenderTemplate(dirs, "it", "reject", data)
 	if err != nil || subj != "Your post to team@lists.test was rejected" {
 		t.Fatalf("a language Cloister does not ship falls back to English: %q %v", subj, err)
 	}
 	writeTemplate(t, filepath.Join(listDir, "en", "reject.tmpl"), "Subject: Team says no\n\n{{.Reason}}\n")
-	subj, _, err = RenderTemplate(dirs, "pt-BR", "reject", data)
+	subj, _, err = notices.RenderTemplate(dirs, "pt-BR", "reject", data)
 	if err != nil || subj != "Team says no" {
 		t.Fatalf("list override: %q %v", subj, err)
 	}
@@ -58,11 +59,11 @@ func TestRenderTemplateOverridesAndLanguages(t *testing.T) {
 		"toolarge":   "Subject: x\n\n" + strings.Repeat("y", mailtext.MaxTemplateSize+1),
 	} {
 		writeTemplate(t, filepath.Join(siteDir, "en", name+".tmpl"), src)
-		if _, _, err := RenderTemplate(dirs, "en", name, data); err == nil {
+		if _, _, err := notices.RenderTemplate(dirs, "en", name, data); err == nil {
 			t.Errorf("template %s: no error", name)
 		}
 	}
-	if _, _, err := RenderTemplate(dirs, "en", "no-such-notice", data); err == nil {
+	if _, _, err := notices.RenderTemplate(dirs, "en", "no-such-notice", data); err == nil {
 		t.Errorf("missing template: no error")
 	}
 }
@@ -71,7 +72,7 @@ func TestRenderTemplateOverridesAndLanguages(t *testing.T) {
 // the rejection notice a post gets through the runners.
 func TestSiteTemplateUsedByRunner(t *testing.T) {
 	s := newTestSite(t)
-	dirs := TemplateDirs(s.Site, "team@lists.test")
+	dirs := notices.TemplateDirs(s.Site, "team@lists.test")
 	writeTemplate(t, filepath.Join(dirs[1], "en", "reject.tmpl"), "Subject: Not here\n\nSITE-OVERRIDE {{.Reason}}\n")
 	s.deliver(t, queue.SubPost, "eve@else.test", "From: eve@else.test\nTo: team@lists.test\nSubject: x\n\nx\n")
 	s.drain(t)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -88,7 +89,7 @@ func TestSympaExampleScenarioThroughRunners(t *testing.T) {
 			t.Errorf("unexpected held post %+v", h)
 		}
 	}
-	if err := ConfirmPost(s.Site, replyToken(t, oneMessage(t, s, "dan@else.test"))); err != nil {
+	if err := moderation.ConfirmPost(s.Site, replyToken(t, oneMessage(t, s, "dan@else.test"))); err != nil {
 		t.Fatal(err)
 	}
 	s.drain(t)

@@ -15,6 +15,7 @@ import (
 	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -136,7 +137,7 @@ func TestTmpfsFullEachWritePath(t *testing.T) {
 						t.Fatalf("%s got %d notices", moderator(i), n)
 					}
 				}
-				if err := Approve(s.Site, heldPosts(t, s)[0].ID, "moderator"); err != nil {
+				if err := moderation.Approve(s.Site, heldPosts(t, s)[0].ID, "moderator"); err != nil {
 					t.Fatal(err)
 				}
 				s.drain(t)

@@ -7,6 +7,7 @@ import (
 
 	"cloister/internal/site"
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -21,7 +22,7 @@ func (s *testSite) restart(t *testing.T) {
 	}
 	n.Keys, n.FetchKey = s.Keys, s.FetchKey
 	s.Site = n
-	if _, err := ExpireHeld(s.Site, time.Now()); err != nil {
+	if _, err := moderation.ExpireHeld(s.Site, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
 	"cloister/queue"
 	"cloister/rules"
 )
@@ -104,7 +105,7 @@ func scanOwnerMail(ctx context.Context, j *Job, list *lists.List, msg *mailmsg.M
 		why = rules.VirusUnscanned{}.Description()
 	}
 	why = strings.TrimSuffix(why, "; virus_action chooses the action")
-	quiet := list.Settings.VirusAction == "discard" || shouldNotAnswer(j.Meta, msg)
+	quiet := list.Settings.VirusAction == "discard" || notices.ShouldNotAnswer(j.Meta, msg)
 	j.Log.Info("decision", "decision", decision.OwnerMailNotForwarded, "reason", why, "quiet", quiet)
 	if quiet {
 		return false, nil

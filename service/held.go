@@ -12,6 +12,7 @@ import (
 
 	"cloister/internal/site"
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/queue"
 )
 
@@ -200,10 +201,7 @@ func (s *Service) HeldShow(ctx context.Context, a Actor, req HeldRef) (HeldPost,
 	if a.isSiteAdmin() {
 		p.File = h.File
 	}
-	if s.mod.Headers == nil {
-		return p, errorf(CodeUnavailable, "held posts cannot be read here")
-	}
-	m, headers, err := s.mod.Headers(s.site, h)
+	m, headers, err := moderation.HeldHeaders(s.site, h)
 	if m != nil {
 		p.Decision, p.RuleHits, p.RuleMisses = m.Decision, m.RuleHits, m.RuleMisses
 		p.Encryption, p.Verdict, p.Auth = m.Encryption, m.Verdict, m.Auth
@@ -259,9 +257,6 @@ func (s *Service) decide(a Actor, op Op, ref HeldRef, apply func(h *lists.Held, 
 		return err
 	}
 	list = h.List
-	if apply == nil {
-		return errorf(CodeUnavailable, "held posts cannot be decided here")
-	}
 	if err := apply(h, a.who()); err != nil {
 		if errors.Is(err, lists.ErrNoHeld) {
 			return wrapf(err, CodeNotFound, "no held post %s (decided already?)", ref.ID)
@@ -279,29 +274,23 @@ func (s *Service) decide(a Actor, op Op, ref HeldRef, apply func(h *lists.Held, 
 
 // HeldApprove sends a held post on to the list.
 func (s *Service) HeldApprove(ctx context.Context, a Actor, req HeldRef) error {
-	var f func(h *lists.Held, by string) error
-	if s.mod.Approve != nil {
-		f = func(h *lists.Held, by string) error { return s.mod.Approve(s.site, h.ID, by) }
-	}
-	return s.decide(a, opHeldApprove, req, f)
+	return s.decide(a, opHeldApprove, req, func(h *lists.Held, by string) error {
+		return moderation.Approve(s.site, h.ID, by)
+	})
 }
 
 // HeldReject drops a held post; its sender gets a notice with the reason.
 func (s *Service) HeldReject(ctx context.Context, a Actor, req HeldRejectRequest) error {
-	var f func(h *lists.Held, by string) error
-	if s.mod.Reject != nil {
-		f = func(h *lists.Held, by string) error { return s.mod.Reject(s.site, h.ID, req.Reason, by) }
-	}
-	return s.decide(a, opHeldReject, HeldRef{List: req.List, ID: req.ID}, f)
+	return s.decide(a, opHeldReject, HeldRef{List: req.List, ID: req.ID}, func(h *lists.Held, by string) error {
+		return moderation.Reject(s.site, h.ID, req.Reason, by)
+	})
 }
 
 // HeldDiscard drops a held post without telling anyone.
 func (s *Service) HeldDiscard(ctx context.Context, a Actor, req HeldRef) error {
-	var f func(h *lists.Held, by string) error
-	if s.mod.Discard != nil {
-		f = func(h *lists.Held, by string) error { return s.mod.Discard(s.site, h.ID, by) }
-	}
-	return s.decide(a, opHeldDiscard, req, f)
+	return s.decide(a, opHeldDiscard, req, func(h *lists.Held, by string) error {
+		return moderation.Discard(s.site, h.ID, by)
+	})
 }
 
 // HeldSendToMe mails a held post to the actor (a moderator or owner),
@@ -317,11 +306,8 @@ func (s *Service) HeldSendToMe(ctx context.Context, a Actor, req HeldRef) (err e
 		return err
 	}
 	list = h.List
-	if s.mod.SendCopy == nil {
-		return errorf(CodeUnavailable, "copies cannot be sent from here")
-	}
-	if err := s.mod.SendCopy(s.site, h.ID, a.Address); err != nil {
-		if s.mod.ErrNoKey != nil && errors.Is(err, s.mod.ErrNoKey) {
+	if err := moderation.SendHeldCopy(s.site, h.ID, a.Address); err != nil {
+		if errors.Is(err, moderation.ErrNoKeyForCopy) {
 			return wrapf(err, CodeConflict, "%s has no key or certificate on file that the list can encrypt to; the copy is sent only encrypted", a.Address)
 		}
 		return internal(err, "send the copy")

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+
+	"cloister/moderation"
 )
 
 // HeldExpired says what HeldExpire dropped.
@@ -17,16 +19,14 @@ var opHeldExpire = Op{"held.expire", ClassSite, ""}
 
 // HeldExpire drops the held posts past their expiry, telling each sender,
 // and purges the tokens that expired long ago (site admins), through the
-// moderation code (Moderation.Expire, runners.ExpireHeld).
+// moderation code (moderation.ExpireHeld).
 func (s *Service) HeldExpire(ctx context.Context, a Actor) (res HeldExpired, err error) {
 	defer func() { s.audit(a, opHeldExpire, "", "", err) }()
 	if err := s.authorize(a, opHeldExpire, nil); err != nil {
 		return HeldExpired{}, err
 	}
-	if s.mod.Expire == nil {
-		return HeldExpired{}, errorf(CodeUnavailable, "held posts cannot be expired from here")
-	}
-	res.Held, res.Tokens, err = s.mod.Expire(s.site, s.now())
+	n, err := moderation.ExpireHeld(s.site, s.now())
+	res.Held, res.Tokens = n.Held, n.Tokens
 	if res.Held > 0 || res.Tokens > 0 {
 		s.auditDone(a, opHeldExpire, "", fmt.Sprintf("%d held posts, %d tokens", res.Held, res.Tokens))
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // WithKeyExpiryNotices sets how the service queues the key expiry notices
-// (runners.KeyExpiryNotices); it returns how many it queued.
+// (keyexpiry.KeyExpiryNotices); it returns how many it queued.
 func WithKeyExpiryNotices(f func(s *site.Site, now time.Time) (int, error)) Option {
 	return func(s *Service) { s.expiryNotices = f }
 }

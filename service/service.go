@@ -6,39 +6,13 @@ import (
 
 	"cloister/internal/site"
 	"cloister/keyring"
-	"cloister/lists"
-	"cloister/queue"
 	"cloister/rules"
 )
-
-// Moderation carries out decisions on held posts through the existing
-// moderation code (runners.Approve, Reject, Discard, which dispose of the
-// queue claim with queue.Commit). The runners provide it, as they do to
-// package commands, so that this package does not depend on them (the
-// runners import commands, which imports this package).
-type Moderation struct {
-	Approve func(s *site.Site, id, by string) error
-	Reject  func(s *site.Site, id, reason, by string) error
-	Discard func(s *site.Site, id, by string) error
-	// Headers returns a held post's metadata and the header fields a
-	// moderator may see (runners.HeldHeaders: only address, date and
-	// message-id fields of a post that arrived encrypted).
-	Headers func(s *site.Site, h *lists.Held) (*queue.Meta, string, error)
-	// SendCopy mails a held post to a moderator encrypted to their key
-	// (runners.SendHeldCopy); ErrNoKey is what it returns when there is
-	// no key to encrypt to.
-	SendCopy func(s *site.Site, id, to string) error
-	ErrNoKey error
-	// Expire drops the held posts past their expiry and purges old
-	// tokens (runners.ExpireHeld); it returns how many of each.
-	Expire func(s *site.Site, now time.Time) (held, tokens int, err error)
-}
 
 // Service runs the operations of one site. Build it with New.
 type Service struct {
 	site      *site.Site
 	scenarios *rules.ScenarioSet
-	mod       Moderation
 	keyring   func() (*keyring.Keyring, error)
 	now       func() time.Time
 	workflows Workflows
@@ -52,12 +26,9 @@ type Service struct {
 type Option func(*Service)
 
 // WithScenarios sets the site's scenario set (default: one read from the
-// site's scenario directory). Callers that cache one (runners.Scenarios)
+// site's scenario directory). Callers that cache one (moderation.Scenarios)
 // pass it, so every way in decides with the same set.
 func WithScenarios(ss *rules.ScenarioSet) Option { return func(s *Service) { s.scenarios = ss } }
-
-// WithModeration sets the functions that decide held posts.
-func WithModeration(m Moderation) Option { return func(s *Service) { s.mod = m } }
 
 // WithKeyring sets how the service opens the site's keyring for the
 // operations that change keys (list key generation, subscriber keys). It

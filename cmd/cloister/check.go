@@ -21,11 +21,11 @@ import (
 	"cloister/internal/config"
 	"cloister/internal/seal"
 	"cloister/internal/site"
+	"cloister/keyexpiry"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mta"
 	"cloister/rules"
-	"cloister/runners"
 )
 
 // checkReport collects what cloister check finds: one line per finding,
@@ -335,7 +335,7 @@ func checkMaps(r *checkReport, s *site.Site, postfixDir, eximLists string) {
 // list's key_warn_days or cert_warn_days (as Sympa's chk_cert_expiration
 // reports them). They are warnings, not problems: the keys still work.
 func checkExpiring(r *checkReport, s *site.Site, now time.Time) {
-	dues, err := runners.DueExpiries(s, now)
+	dues, err := keyexpiry.DueExpiries(s, now)
 	if err != nil {
 		r.problem("keys", "expiring keys: %v", err)
 		return

@@ -12,8 +12,8 @@ import (
 
 	"cloister/internal/site"
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/rules"
-	"cloister/runners"
 	"cloister/service"
 )
 
@@ -37,7 +37,7 @@ func scenarioExists(s *site.Site, setting string, st lists.Settings) error {
 	if err != nil {
 		return err
 	}
-	if _, err := runners.Scenarios(s).Get(name); err != nil {
+	if _, err := moderation.Scenarios(s).Get(name); err != nil {
 		if errors.Is(err, rules.ErrScenarioNotFound) {
 			return fmt.Errorf("%s: no scenario %s (see cloister scenario ls %s)", setting, name, setting)
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/internal/site"
+	"cloister/keyexpiry"
+	"cloister/moderation"
 	"cloister/queue"
 	"cloister/runners"
 )
@@ -173,12 +175,12 @@ func housekeeping(ctx context.Context, s *site.Site) {
 	defer t.Stop()
 	var keysChecked time.Time
 	for {
-		if _, err := runners.ExpireHeld(s, time.Now()); err != nil {
+		if _, err := moderation.ExpireHeld(s, time.Now()); err != nil {
 			s.Log.Error("expire held posts", "err", err)
 		}
 		if time.Since(keysChecked) >= 24*time.Hour {
 			keysChecked = time.Now()
-			if _, err := runners.KeyExpiryNotices(s, keysChecked); err != nil {
+			if _, err := keyexpiry.KeyExpiryNotices(s, keysChecked); err != nil {
 				s.Log.Error("key expiry notices", "err", err)
 			}
 		}

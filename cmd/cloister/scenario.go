@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"cloister/lists"
+	"cloister/moderation"
 	"cloister/rules"
-	"cloister/runners"
 )
 
 func (a *app) scenarioCmd() *cobra.Command {
@@ -113,7 +113,7 @@ before it on real posts.`,
 				if err != nil {
 					return err
 				}
-				sc, err := runners.Scenarios(s).Get(name)
+				sc, err := moderation.Scenarios(s).Get(name)
 				if err != nil {
 					return err
 				}

@@ -1,4 +1,4 @@
-package runners
+package notices
 
 import (
 	"crypto/sha256"
@@ -38,10 +38,10 @@ type noticeWindow struct {
 	Count int       `json:"count"`
 }
 
-// allowRefusalNotice counts one refusal notice to addr at now and reports
+// AllowRefusal counts one refusal notice to addr at now and reports
 // whether it may be sent. The counters are written durably before the
 // answer is given; a lock file serialises runners in other processes.
-func allowRefusalNotice(stateDir, addr string, now time.Time) (bool, error) {
+func AllowRefusal(stateDir, addr string, now time.Time) (bool, error) {
 	path := filepath.Join(stateDir, noticeLimitFile)
 	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {

@@ -1,4 +1,25 @@
-package runners
+// Package moderation is what becomes of a post once the posting chain and
+// the send scenario have spoken (Decider, for the rules runner: accept,
+// reject, discard, hold, ask the sender to confirm), and the decisions on
+// held posts shared by the CLI, the API, the web, the email commands and
+// replies to notices: approve sends the post on to the
+// pipeline, reject tells the sender why, discard drops it silently. Each
+// decision removes the held record last, so a crash leaves the decision to be
+// made again rather than a lost post.
+//
+// Tokens (lists.NewToken: 160 random bits, single use, expiring) carry the
+// decisions made by mail. Their actions:
+//
+//	send     the sender confirms a post held by request_auth (method md5)
+//	approve  a moderator approves a held post by replying to its notice
+//	reject   a moderator rejects a held post by mailing the notice's reject address
+//
+// Each arrives as mail to LIST-confirm+TOKEN@domain; the email commands hand
+// the token to ConfirmPost.
+//
+// The runners, the email commands and the service call this package
+// directly; it imports none of them.
+package moderation
 
 import (
 	"bufio"
@@ -14,8 +35,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"cloister/internal/boltfile"
 	"cloister/internal/decision"
@@ -23,27 +42,11 @@ import (
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
+	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/rules"
 )
-
-// Moderation: what the rules runner does with a post once the chain and the
-// scenario have spoken (accept, reject, discard, hold, ask the sender to
-// confirm), and the decisions on held posts shared by the CLI, the email
-// commands and replies to notices: approve sends the post on to the
-// pipeline, reject tells the sender why, discard drops it silently. Each
-// decision removes the held record last, so a crash leaves the decision to be
-// made again rather than a lost post.
-//
-// Tokens (lists.NewToken: 160 random bits, single use, expiring) carry the
-// decisions made by mail. Their actions:
-//
-//	send     the sender confirms a post held by request_auth (method md5)
-//	approve  a moderator approves a held post by replying to its notice
-//	reject   a moderator rejects a held post by mailing the notice's reject address
-//
-// Each arrives as mail to LIST-confirm+TOKEN@domain; the command runner hands
-// the token to ConfirmPost.
 
 // Token actions of posts.
 const (
@@ -57,39 +60,41 @@ const (
 // handles it. The token is left unused.
 var ErrNotPostToken = errors.New("token does not confirm a post")
 
-// decider carries out a decision on one post. out stages or writes an entry
-// for another queue; keep writes the post into the held queue.
-type decider struct {
-	s    *site.Site
-	list *lists.List
-	m    *queue.Meta
-	msg  *mailmsg.Message
-	body []byte
-	now  time.Time
-	log  *slog.Logger
-	out  func(q string, m *queue.Meta, body []byte) error
-	keep func(m *queue.Meta) error
-	kept bool
+// Decider carries out a decision on one post: the rules runner's, once the
+// posting chain and the send scenario have spoken, and a confirmed post's
+// (ConfirmPost). Out stages or writes an entry for another queue; Keep
+// writes the post into the held queue, and Kept then says it did.
+type Decider struct {
+	Site *site.Site
+	List *lists.List
+	Meta *queue.Meta
+	Msg  *mailmsg.Message
+	Body []byte
+	Now  time.Time
+	Log  *slog.Logger
+	Out  func(q string, m *queue.Meta, body []byte) error
+	Keep func(m *queue.Meta) error
+	Kept bool
 }
 
-// act carries out a scenario decision; hold, when set, is the posting
+// Act carries out a scenario decision; hold, when set, is the posting
 // chain's hold, which turns every action but reject and discard into a hold.
-func (x *decider) act(d rules.Decision, hold *rules.HoldError) error {
-	x.m.Decision = describe(d)
+func (x *Decider) Act(d rules.Decision, hold *rules.HoldError) error {
+	x.Meta.Decision = Describe(d)
 	switch d.Action {
 	case rules.ScenarioReject:
-		return x.reject(reasonText(d.Reason), d.Quiet, "scenario "+d.Scenario)
+		return x.Reject(notices.ReasonText(d.Reason), d.Quiet, "scenario "+d.Scenario)
 	case rules.ScenarioDiscard:
-		return x.discard("scenario " + describe(d))
+		return x.Discard("scenario " + Describe(d))
 	}
 	if hold != nil {
 		return x.hold(hold.Reasons, hold.Owner || d.Action == rules.ScenarioOwner)
 	}
 	switch d.Action {
 	case rules.ScenarioDoIt:
-		return x.accept(describe(d))
+		return x.accept(Describe(d))
 	case rules.ScenarioRequestAuth:
-		if x.m.Auth == rules.MethodMD5 {
+		if x.Meta.Auth == rules.MethodMD5 {
 			return x.hold(rules.Reasons{rules.Reasonf("the sender confirmed the post, and the list's scenario %s still asks for a confirmation", d.Scenario)}, false)
 		}
 		return x.requestAuth(d)
@@ -101,48 +106,40 @@ func (x *decider) act(d rules.Decision, hold *rules.HoldError) error {
 	return fmt.Errorf("scenario %s: unknown action %q", d.Scenario, d.Action)
 }
 
-func (x *decider) accept(why string) error {
-	x.m.Decision = decision.Accept.String() + ": " + why
-	x.m.HeldID = ""
-	x.m.AddStage("rules", decision.Accept.String())
-	x.log.Info("decision", "decision", decision.Accept, "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
-	return x.out(queue.Pipeline, x.m, x.body)
+func (x *Decider) accept(why string) error {
+	x.Meta.Decision = decision.Accept.String() + ": " + why
+	x.Meta.HeldID = ""
+	x.Meta.AddStage("rules", decision.Accept.String())
+	x.Log.Info("decision", "decision", decision.Accept, "why", why, "from", x.Meta.From, "rule_hits", x.Meta.RuleHits)
+	return x.Out(queue.Pipeline, x.Meta, x.Body)
 }
 
-func (x *decider) discard(why string) error {
-	x.m.Decision = decision.Discard.String() + ": " + why
-	x.log.Info("decision", "decision", decision.Discard, "why", why, "from", x.m.From, "rule_hits", x.m.RuleHits)
+// Discard drops the post without telling anyone.
+func (x *Decider) Discard(why string) error {
+	x.Meta.Decision = decision.Discard.String() + ": " + why
+	x.Log.Info("decision", "decision", decision.Discard, "why", why, "from", x.Meta.From, "rule_hits", x.Meta.RuleHits)
 	return nil
 }
 
-// reject tells the sender why the post was refused, unless quiet or the
+// Reject tells the sender why the post was refused, unless quiet or the
 // post is automatic mail (RFC 3834).
-func (x *decider) reject(reason rules.Reason, quiet bool, by string) error {
-	x.m.Decision = decision.Reject.String() + ": " + reason.String() + " (" + by + ")"
-	x.log.Info("decision", "decision", decision.Reject, "by", by, "reason", reason.String(), "quiet", quiet, "from", x.m.From, "rule_hits", x.m.RuleHits)
-	if quiet || shouldNotAnswer(x.m, x.msg) {
+func (x *Decider) Reject(reason rules.Reason, quiet bool, by string) error {
+	x.Meta.Decision = decision.Reject.String() + ": " + reason.String() + " (" + by + ")"
+	x.Log.Info("decision", "decision", decision.Reject, "by", by, "reason", reason.String(), "quiet", quiet, "from", x.Meta.From, "rule_hits", x.Meta.RuleHits)
+	if quiet || notices.ShouldNotAnswer(x.Meta, x.Msg) {
 		return nil
 	}
-	n, err := listNotice(x.s, x.list, "reject", x.m.Sender, map[string]any{
-		"List":         x.list.Address,
-		"Subject":      clearSubject(x.m, x.msg),
+	n, err := notices.ForList(x.Site, x.List, "reject", x.Meta.Sender, map[string]any{
+		"List":         x.List.Address,
+		"Subject":      notices.ClearSubject(x.Meta, x.Msg),
 		"Reason":       reason,
-		"OwnerAddress": listaddr.Address(x.list.Address, queue.SubOwner),
+		"OwnerAddress": listaddr.Address(x.List.Address, queue.SubOwner),
 	})
 	if err != nil {
 		return err
 	}
-	n.InReplyTo = x.msg.Get("Message-ID")
-	return x.out(queue.Out, n.MetaFrom("notice", x.m, false, x.m.Sender), n.Bytes(x.now))
-}
-
-// clearSubject is the post's subject for notices that travel in clear: empty
-// for a post that arrived encrypted (its subject may be protected).
-func clearSubject(m *queue.Meta, msg *mailmsg.Message) string {
-	if m.ArrivedEncrypted() {
-		return ""
-	}
-	return mailmsg.CleanValue(mailmsg.DecodeHeader(msg.Get("Subject")))
+	n.InReplyTo = x.Msg.Get("Message-ID")
+	return x.Out(queue.Out, n.MetaFrom("notice", x.Meta, false, x.Meta.Sender), n.Bytes(x.Now))
 }
 
 // heldID derives a held post's ID from its entry ID, so holding the same
@@ -160,10 +157,10 @@ func confirmAddress(list, token string) string {
 // deciders returns who decides on a held post: the moderators (the owners
 // when the list has none), or the owners; the site's listmasters when the
 // list has neither.
-func (x *decider) deciders(owners bool) ([]string, error) {
+func (x *Decider) deciders(owners bool) ([]string, error) {
 	var mods, own []string
-	err := x.s.Lists.View(func(tx *lists.Tx) error {
-		return tx.ForEachMember(x.list.Address, func(mm *lists.Member) error {
+	err := x.Site.Lists.View(func(tx *lists.Tx) error {
+		return tx.ForEachMember(x.List.Address, func(mm *lists.Member) error {
 			if mm.IsModerator() {
 				mods = append(mods, mm.Address)
 			}
@@ -181,7 +178,7 @@ func (x *decider) deciders(owners bool) ([]string, error) {
 	case len(own) > 0:
 		return own, nil
 	}
-	return x.s.Config.Listmasters, nil
+	return x.Site.Config.Listmasters, nil
 }
 
 // headerSummary lists the header fields a notice about an encrypted post may
@@ -202,18 +199,18 @@ func headerSummary(msg *mailmsg.Message) string {
 // A notice about a post that arrived encrypted carries only its address
 // headers (security invariant 2); about a post that arrived in clear, it
 // carries the post as an attachment.
-func (x *decider) hold(reasons rules.Reasons, owners bool) error {
+func (x *Decider) hold(reasons rules.Reasons, owners bool) error {
 	reason := reasons.String()
-	m := x.m
+	m := x.Meta
 	id := heldID(m.ID)
 	m.HeldID = id
 	m.Decision = decision.Hold.String() + ": " + reason
 	m.AddStage("rules", decision.Hold.String())
-	if err := x.keep(m); err != nil {
+	if err := x.Keep(m); err != nil {
 		return fmt.Errorf("write held post: %w", err)
 	}
-	x.kept = true
-	metaJSON, err := jsonMeta(m)
+	x.Kept = true
+	metaJSON, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -226,24 +223,24 @@ func (x *decider) hold(reasons rules.Reasons, owners bool) error {
 		List:    m.List,
 		File:    "queue/" + queue.Held + "/" + m.ID + ".msg",
 		Meta:    metaJSON,
-		Sender:  clip(m.From, 1000),
-		Subject: clip(clearSubject(m, x.msg), 1000),
-		Reason:  clip(reason, 1000),
+		Sender:  mailmsg.Clip(m.From, 1000),
+		Subject: mailmsg.Clip(notices.ClearSubject(m, x.Msg), 1000),
+		Reason:  mailmsg.Clip(reason, 1000),
 		Rules:   m.RuleHits,
 		// The reasons as formats, for the notices sent later (expiry, a
 		// moderator's copy) in the list's language; at most the size of the
 		// metadata, which already bounds what a reason quotes.
-		ReasonFormat: reasonFormat(reasons),
+		ReasonFormat: notices.ReasonFormat(reasons),
 	}
 	type pair struct{ approve, reject string }
 	tokens := map[string]pair{}
-	err = x.s.Lists.Update(func(tx *lists.Tx) error {
+	err = x.Site.Lists.Update(func(tx *lists.Tx) error {
 		if err := tx.PutHeld(h); err != nil {
 			return err
 		}
 		for _, r := range rcpts {
-			a := &lists.Token{List: x.list.Address, Address: r, Action: TokenApprove, Data: id, Expires: h.Expires}
-			rj := &lists.Token{List: x.list.Address, Address: r, Action: TokenReject, Data: id, Expires: h.Expires}
+			a := &lists.Token{List: x.List.Address, Address: r, Action: TokenApprove, Data: id, Expires: h.Expires}
+			rj := &lists.Token{List: x.List.Address, Address: r, Action: TokenReject, Data: id, Expires: h.Expires}
 			if err := tx.NewToken(a, 0); err != nil {
 				return err
 			}
@@ -257,16 +254,16 @@ func (x *decider) hold(reasons rules.Reasons, owners bool) error {
 	if err != nil {
 		return fmt.Errorf("record held post: %w", err)
 	}
-	x.log.Info("decision", "decision", decision.Hold, "held_id", id, "reason", reason, "owners", owners, "from", m.From, "rule_hits", m.RuleHits)
+	x.Log.Info("decision", "decision", decision.Hold, "held_id", id, "reason", reason, "owners", owners, "from", m.From, "rule_hits", m.RuleHits)
 	if len(rcpts) == 0 {
-		x.log.Warn("held post has nobody to notify", "held_id", id)
+		x.Log.Warn("held post has nobody to notify", "held_id", id)
 	}
 	for _, r := range rcpts {
 		// A moderator who can receive encrypted mail gets even an encrypted
 		// post attached: the notice then travels encrypted to that key.
 		attach := !m.ArrivedEncrypted() || x.canEncryptTo(r)
 		data := map[string]any{
-			"List":           x.list.Address,
+			"List":           x.List.Address,
 			"HeldID":         id,
 			"From":           m.From,
 			"Subject":        h.Subject,
@@ -277,25 +274,25 @@ func (x *decider) hold(reasons rules.Reasons, owners bool) error {
 			"Encrypted":      m.ArrivedEncrypted(),
 			"Headers":        "",
 			"Attached":       attach,
-			"ApproveAddress": confirmAddress(x.list.Address, tokens[r].approve),
-			"RejectAddress":  confirmAddress(x.list.Address, tokens[r].reject),
+			"ApproveAddress": confirmAddress(x.List.Address, tokens[r].approve),
+			"RejectAddress":  confirmAddress(x.List.Address, tokens[r].reject),
 		}
 		if m.ArrivedEncrypted() && !attach {
-			data["Headers"] = headerSummary(x.msg)
+			data["Headers"] = headerSummary(x.Msg)
 		}
-		n, err := listNotice(x.s, x.list, "held", r, data)
+		n, err := notices.ForList(x.Site, x.List, "held", r, data)
 		if err != nil {
 			return err
 		}
-		n.ReplyTo = confirmAddress(x.list.Address, tokens[r].approve)
+		n.ReplyTo = confirmAddress(x.List.Address, tokens[r].approve)
 		if attach {
-			n.Attach = x.body
+			n.Attach = x.Body
 		}
 		// A notice with the post attached carries what the post carries: one
 		// about an encrypted post is sealed in the queues and leaves only
 		// encrypted to the moderator's key (outgoing's distributor and gate).
 		nm := n.MetaFrom("notice", m, attach, r)
-		if err := x.out(queue.Out, nm, n.Bytes(x.now)); err != nil {
+		if err := x.Out(queue.Out, nm, n.Bytes(x.Now)); err != nil {
 			return err
 		}
 	}
@@ -303,32 +300,32 @@ func (x *decider) hold(reasons rules.Reasons, owners bool) error {
 }
 
 // canEncryptTo reports whether the list can encrypt its mail to addr.
-func (x *decider) canEncryptTo(addr string) bool {
-	return canEncrypt(x.s, x.list.Address, addr, x.now)
+func (x *Decider) canEncryptTo(addr string) bool {
+	return ownmail.CanEncrypt(x.Site, x.List.Address, addr, x.Now)
 }
 
 // requestAuth keeps the post and sends its From address a confirmation
 // request carrying a single-use token; the post waits in the held store until
 // the token is returned (ConfirmPost) or expires.
-func (x *decider) requestAuth(d rules.Decision) error {
-	m := x.m
-	if shouldNotAnswer(m, x.msg) {
-		return x.discard("scenario " + d.Scenario + " asks automatic mail to confirm, which it cannot")
+func (x *Decider) requestAuth(d rules.Decision) error {
+	m := x.Meta
+	if notices.ShouldNotAnswer(m, x.Msg) {
+		return x.Discard("scenario " + d.Scenario + " asks automatic mail to confirm, which it cannot")
 	}
 	id := heldID(m.ID)
 	m.HeldID = id
-	m.Decision = decision.RequestAuth.String() + ": waiting for the sender to confirm (" + describe(d) + ")"
+	m.Decision = decision.RequestAuth.String() + ": waiting for the sender to confirm (" + Describe(d) + ")"
 	m.AddStage("rules", "confirmation requested")
-	if err := x.keep(m); err != nil {
+	if err := x.Keep(m); err != nil {
 		return fmt.Errorf("write post awaiting confirmation: %w", err)
 	}
-	x.kept = true
-	metaJSON, err := jsonMeta(m)
+	x.Kept = true
+	metaJSON, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	t := &lists.Token{List: x.list.Address, Address: m.From, Action: TokenSend, Data: id}
-	err = x.s.Lists.Update(func(tx *lists.Tx) error {
+	t := &lists.Token{List: x.List.Address, Address: m.From, Action: TokenSend, Data: id}
+	err = x.Site.Lists.Update(func(tx *lists.Tx) error {
 		if err := tx.NewToken(t, 0); err != nil {
 			return err
 		}
@@ -337,8 +334,8 @@ func (x *decider) requestAuth(d rules.Decision) error {
 			List:    m.List,
 			File:    "queue/" + queue.Held + "/" + m.ID + ".msg",
 			Meta:    metaJSON,
-			Sender:  clip(m.From, 1000),
-			Subject: clip(clearSubject(m, x.msg), 1000),
+			Sender:  mailmsg.Clip(m.From, 1000),
+			Subject: mailmsg.Clip(notices.ClearSubject(m, x.Msg), 1000),
 			Reason:  "waiting for the sender to confirm the post",
 			Rules:   m.RuleHits,
 			Expires: t.Expires,
@@ -347,10 +344,10 @@ func (x *decider) requestAuth(d rules.Decision) error {
 	if err != nil {
 		return fmt.Errorf("record post awaiting confirmation: %w", err)
 	}
-	addr := confirmAddress(x.list.Address, t.Value)
-	n, err := listNotice(x.s, x.list, "confirm_post", m.From, map[string]any{
-		"List":           x.list.Address,
-		"Subject":        clearSubject(m, x.msg),
+	addr := confirmAddress(x.List.Address, t.Value)
+	n, err := notices.ForList(x.Site, x.List, "confirm_post", m.From, map[string]any{
+		"List":           x.List.Address,
+		"Subject":        notices.ClearSubject(m, x.Msg),
 		"ConfirmAddress": addr,
 		"Expires":        t.Expires.UTC().Format(time.RFC1123Z),
 	})
@@ -358,27 +355,9 @@ func (x *decider) requestAuth(d rules.Decision) error {
 		return err
 	}
 	n.From, n.ReplyTo = addr, addr
-	n.InReplyTo = x.msg.Get("Message-ID")
-	x.log.Info("decision", "decision", decision.RequestAuth, "held_id", id, "from", m.From)
-	return x.out(queue.Out, n.MetaFrom("notice", m, false, m.From), n.Bytes(x.now))
-}
-
-// clip makes s fit a held record: control characters become spaces, and it
-// is cut to at most n bytes on a character boundary.
-func clip(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	n.InReplyTo = x.Msg.Get("Message-ID")
+	x.Log.Info("decision", "decision", decision.RequestAuth, "held_id", id, "from", m.From)
+	return x.Out(queue.Out, n.MetaFrom("notice", m, false, m.From), n.Bytes(x.Now))
 }
 
 // heldLockFile is the lock, in the state directory, that every decision on
@@ -482,11 +461,11 @@ func (st *staged) send(q string, m *queue.Meta, body []byte) error {
 		st.n++
 		m.ID = fmt.Sprintf("%s-%d", st.base, st.n)
 	}
-	b, err := sealBody(st.s, m, body)
+	b, err := st.s.SealBody(m, body)
 	if err != nil {
 		return err
 	}
-	st.outs = append(st.outs, queue.Output{Queue: st.s.Queue(q), Meta: m, Body: bytesReader(b)})
+	st.outs = append(st.outs, queue.Output{Queue: st.s.Queue(q), Meta: m, Body: bytes.NewReader(b)})
 	return nil
 }
 
@@ -527,13 +506,6 @@ func heldBody(s *site.Site, e *queue.Entry) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w: %v", e.Name, errSealed, err)
 	}
 	return pt, nil
-}
-
-// sealBody returns the bytes to write for an entry with metadata m: sealed
-// with the site's queue key when m says the post arrived encrypted (m is
-// marked sealed), as they are otherwise.
-func sealBody(s *site.Site, m *queue.Meta, body []byte) ([]byte, error) {
-	return s.SealBody(m, body)
 }
 
 // Approve sends a held post on to the pipeline.
@@ -615,20 +587,20 @@ func senderNotice(s *site.Site, h *lists.Held, e *queue.Entry, name, idSuffix st
 	if to == "" {
 		to = h.Sender
 	}
-	if shouldNotAnswer(&queue.Meta{Sender: to, List: h.List}, msg) {
+	if notices.ShouldNotAnswer(&queue.Meta{Sender: to, List: h.List}, msg) {
 		return nil, nil
 	}
 	data["List"] = list.Address
-	data["Subject"] = clearSubject(e.Meta, msg)
+	data["Subject"] = notices.ClearSubject(e.Meta, msg)
 	data["OwnerAddress"] = listaddr.Address(list.Address, queue.SubOwner)
-	n, err := listNotice(s, list, name, to, data)
+	n, err := notices.ForList(s, list, name, to, data)
 	if err != nil {
 		return nil, err
 	}
 	n.InReplyTo = msg.Get("Message-ID")
 	nm := n.MetaFrom("notice", e.Meta, false, to)
 	nm.ID = e.Meta.ID + idSuffix
-	return []queue.Output{{Queue: s.Queue(queue.Out), Meta: nm, Body: bytesReader(n.Bytes(time.Now()))}}, nil
+	return []queue.Output{{Queue: s.Queue(queue.Out), Meta: nm, Body: bytes.NewReader(n.Bytes(time.Now()))}}, nil
 }
 
 // Discard drops a held post without telling anyone.
@@ -734,21 +706,21 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 		return err
 	}
 	st := &staged{s: s, base: m.ID + "-confirmed"}
-	x := &decider{
-		s: s, list: list, m: m, msg: msg, body: body, now: time.Now(),
-		log: s.Log.With("entry", m.ID, "list", list.Address),
-		out: st.send,
+	x := &Decider{
+		Site: s, List: list, Meta: m, Msg: msg, Body: body, Now: time.Now(),
+		Log: s.Log.With("entry", m.ID, "list", list.Address),
+		Out: st.send,
 		// Held again: the entry is rewritten under its name (sealed again
 		// when the post arrived encrypted) and its record replaced.
-		keep: func(hm *queue.Meta) error { return st.send(queue.Held, hm, body) },
+		Keep: func(hm *queue.Meta) error { return st.send(queue.Held, hm, body) },
 	}
-	if err := x.act(d, nil); err != nil {
+	if err := x.Act(d, nil); err != nil {
 		return err
 	}
 	if err := commitHeld(s, e, st.outs); err != nil {
 		return err
 	}
-	if x.kept {
+	if x.Kept {
 		return nil
 	}
 	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(t.Data) })
@@ -816,7 +788,7 @@ func expireOne(s *site.Site, h *lists.Held) error {
 			release(s, e)
 			return err
 		}
-		data := map[string]any{"Reason": heldReason(h), "Days": list.Settings.HeldExpireDays}
+		data := map[string]any{"Reason": notices.HeldReason(h), "Days": list.Settings.HeldExpireDays}
 		outs, err := senderNotice(s, h, e, "expired", "-expired", data)
 		if err == nil {
 			err = commitHeld(s, e, outs)

@@ -1,4 +1,4 @@
-package runners
+package moderation
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 
 	"cloister/internal/site"
 	"cloister/lists"
+	"cloister/notices"
+	"cloister/ownmail"
 	"cloister/queue"
 )
 
@@ -35,15 +37,15 @@ func SendHeldCopy(s *site.Site, id, to string) error {
 		return fmt.Errorf("held post %s: %w", id, err)
 	}
 	now := time.Now()
-	if !canEncrypt(s, l.Address, to, now) {
+	if !ownmail.CanEncrypt(s, l.Address, to, now) {
 		return ErrNoKeyForCopy
 	}
 	meta, body, err := readHeld(s, h)
 	if err != nil {
 		return err
 	}
-	n, err := listNotice(s, l, "held_copy", to, map[string]any{
-		"List": l.Address, "HeldID": h.ID, "From": h.Sender, "Reason": heldReason(h),
+	n, err := notices.ForList(s, l, "held_copy", to, map[string]any{
+		"List": l.Address, "HeldID": h.ID, "From": h.Sender, "Reason": notices.HeldReason(h),
 		"Expires": h.Expires.UTC().Format(time.RFC1123Z),
 	})
 	if err != nil {
@@ -54,7 +56,7 @@ func SendHeldCopy(s *site.Site, id, to string) error {
 	m.Carries = queue.CarriesPlaintext
 	// The ID is the seal's associated data: set before sealing.
 	m.ID = fmt.Sprintf("%s-copy-%d", meta.ID, now.UnixNano())
-	b, err := sealBody(s, m, n.Bytes(now))
+	b, err := s.SealBody(m, n.Bytes(now))
 	if err != nil {
 		return err
 	}

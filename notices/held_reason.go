@@ -1,20 +1,20 @@
-package runners
+package notices
 
 import (
 	"encoding/json"
 	"log/slog"
 
+	"cloister/internal/refusal"
 	"cloister/lists"
-	"cloister/rules"
 )
 
 // maxReasonFormat bounds the reasons kept with a held post as formats
 // (lists.Held.ReasonFormat); longer ones are kept only as English text.
 const maxReasonFormat = 16 << 10
 
-// reasonFormat returns the JSON of a held post's reasons, or nil when it
+// ReasonFormat returns the JSON of a held post's reasons, or nil when it
 // cannot be made or is too long (the notices then show the English text).
-func reasonFormat(rs rules.Reasons) json.RawMessage {
+func ReasonFormat(rs refusal.Reasons) json.RawMessage {
 	b, err := json.Marshal(rs)
 	if err != nil || len(b) > maxReasonFormat {
 		slog.Warn("held reason kept in English only", "reason", rs.String(), "err", err, "bytes", len(b))
@@ -23,14 +23,14 @@ func reasonFormat(rs rules.Reasons) json.RawMessage {
 	return b
 }
 
-// heldReason returns what a notice about a held post shows as its reason:
-// its rules.Reasons, rendered in the list's language by translateReason, or
+// HeldReason returns what a notice about a held post shows as its reason:
+// its refusal.Reasons, rendered in the list's language by translateReason, or
 // the English text of a record held before reasons were kept as formats.
-func heldReason(h *lists.Held) any {
+func HeldReason(h *lists.Held) any {
 	if len(h.ReasonFormat) == 0 {
 		return h.Reason
 	}
-	rs, err := rules.ParseReasons(h.ReasonFormat)
+	rs, err := refusal.ParseReasons(h.ReasonFormat)
 	if err != nil {
 		slog.Warn("held reason unreadable; shown in English", "held_id", h.ID, "err", err)
 		return h.Reason

@@ -1,4 +1,4 @@
-package runners
+package notices
 
 import (
 	"os"
@@ -27,7 +27,7 @@ func TestAllowRefusalNotice(t *testing.T) {
 		{"eve@else.test", RefusalNoticeWindow, true},
 	}
 	for i, st := range steps {
-		got, err := allowRefusalNotice(dir, st.addr, t0.Add(st.at))
+		got, err := AllowRefusal(dir, st.addr, t0.Add(st.at))
 		if err != nil || got != st.want {
 			t.Fatalf("step %d (%s at %v): %v, %v; want %v", i, st.addr, st.at, got, err, st.want)
 		}
@@ -39,7 +39,7 @@ func TestAllowRefusalNotice(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, noticeLimitFile), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := allowRefusalNotice(dir, "eve@else.test", t0); err != nil || !got {
+	if got, err := AllowRefusal(dir, "eve@else.test", t0); err != nil || !got {
 		t.Fatalf("after a damaged file: %v, %v", got, err)
 	}
 }

@@ -1,4 +1,4 @@
-package runners
+package resend
 
 import (
 	"testing"
@@ -27,7 +27,7 @@ func TestTakeResendKeywords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		orders, _, ok := takeResend(msg)
+		orders, _, ok := Take(msg)
 		if ok != c.ok {
 			t.Errorf("%q: ok %v", c.line, ok)
 			continue
@@ -35,7 +35,7 @@ func TestTakeResendKeywords(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if len(orders) != 1 || orders[0].cc != c.cc || orders[0].encryptedOnly != c.encOnly || orders[0].addrs[0] != "dan@x.test" {
+		if len(orders) != 1 || orders[0].CC != c.cc || orders[0].EncryptedOnly != c.encOnly || orders[0].Addrs[0] != "dan@x.test" {
 			t.Errorf("%q: orders %+v", c.line, orders)
 		}
 		if string(msg.Body) != "body\n" {

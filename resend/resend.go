@@ -1,4 +1,22 @@
-package runners
+// Package resend lets a list that must write to outsiders (a CERT, a help
+// desk) do so from the list: a member's signed post whose text starts with lines
+//
+//	resend ADDRESS[, ADDRESS...]                 one copy to each address (each keyword also
+//	                                             with Schleuder's x- prefix: x-resend)
+//	resend-encrypted-only ADDRESS[, ...]         the same, refused where no key is known
+//	resend-cc ADDRESS[, ...]                     one copy to all, each seeing the others
+//	resend-cc-encrypted-only ADDRESS[, ...]
+//
+// sends the post (without those lines) on to those addresses from the list,
+// signed by the list and encrypted to each address that has a key on file.
+// When an address has none and the list's resend_fetch_keys is on, its
+// OpenPGP key is looked for by WKD and on the site's keyserver
+// (fetch.go); a key found is added to the keyring and used. A post
+// that arrived encrypted is resent only encrypted. The list gets a report of
+// what went where (and where a key came from, or why there is none). The
+// lines are removed from the post in every case; an unsigned post's orders
+// are refused.
+package resend
 
 import (
 	"bytes"
@@ -11,54 +29,36 @@ import (
 
 	"cloister/handlers"
 	"cloister/internal/decision"
-	"cloister/internal/listaddr"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
+	"cloister/notices"
 	"cloister/ownmail"
 	"cloister/queue"
 )
-
-// Resend lets a list that must write to outsiders (a CERT, a help desk) do
-// so from the list: a member's signed post whose text starts with lines
-//
-//	resend ADDRESS[, ADDRESS...]                 one copy to each address (each keyword also
-//	                                             with Schleuder's x- prefix: x-resend)
-//	resend-encrypted-only ADDRESS[, ...]         the same, refused where no key is known
-//	resend-cc ADDRESS[, ...]                     one copy to all, each seeing the others
-//	resend-cc-encrypted-only ADDRESS[, ...]
-//
-// sends the post (without those lines) on to those addresses from the list,
-// signed by the list and encrypted to each address that has a key on file.
-// When an address has none and the list's resend_fetch_keys is on, its
-// OpenPGP key is looked for by WKD and on the site's keyserver
-// (resend_fetch.go); a key found is added to the keyring and used. A post
-// that arrived encrypted is resent only encrypted. The list gets a report of
-// what went where (and where a key came from, or why there is none). The
-// lines are removed from the post in every case; an unsigned post's orders
-// are refused.
 
 // maxResend bounds the addresses of one post's orders.
 const maxResend = 20
 
 var resendLine = regexp.MustCompile(`(?i)^(?:x-)?(resend(?:-cc)?(?:-encrypted-only)?):?[ \t]+(.+)$`)
 
-// resendOrder is one keyword line.
-type resendOrder struct {
-	cc, encryptedOnly bool
-	addrs             []string
+// Order is one keyword line: the addresses it names, whether they get one
+// copy each or one for all (CC), and whether the copies must be encrypted.
+type Order struct {
+	CC, EncryptedOnly bool
+	Addrs             []string
 }
 
-// takeResend finds the keyword lines at the top of the post's text and
+// Take finds the keyword lines at the top of the post's text and
 // removes them from msg. It handles a text/plain post (7bit, 8bit or no
 // encoding) and the same inside multipart/signed or an opaque S/MIME
 // signature, which it then drops (the text changed; the list signs what it
 // sends). ok is false when
 // the post has no keyword lines (or a shape they cannot be taken from).
-func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bool) {
-	head, text, readable := postText(msg)
+func Take(msg *mailmsg.Message) (orders []Order, bad []string, ok bool) {
+	head, text, readable := PostText(msg)
 	if !readable {
 		return nil, nil, false
 	}
@@ -74,17 +74,17 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 			break
 		}
 		kw := strings.ToLower(string(m[1]))
-		o := resendOrder{cc: strings.Contains(kw, "-cc"), encryptedOnly: strings.HasSuffix(kw, "-encrypted-only")}
+		o := Order{CC: strings.Contains(kw, "-cc"), EncryptedOnly: strings.HasSuffix(kw, "-encrypted-only")}
 		for _, a := range strings.FieldsFunc(string(m[2]), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 			addr, err := mail.ParseAddress(a)
 			if err != nil || n >= maxResend {
 				bad = append(bad, a)
 				continue
 			}
-			o.addrs = append(o.addrs, strings.ToLower(addr.Address))
+			o.Addrs = append(o.Addrs, strings.ToLower(addr.Address))
 			n++
 		}
-		if len(o.addrs) > 0 {
+		if len(o.Addrs) > 0 {
 			orders = append(orders, o)
 		}
 		ok = true
@@ -92,16 +92,16 @@ func takeResend(msg *mailmsg.Message) (orders []resendOrder, bad []string, ok bo
 	if !ok {
 		return nil, nil, false
 	}
-	setPostText(msg, head, bytes.Join(lines[i:], nil))
+	SetPostText(msg, head, bytes.Join(lines[i:], nil))
 	return orders, bad, true
 }
 
-// postText returns the text of a post whose keyword lines Cloister reads
+// PostText returns the text of a post whose keyword lines Cloister reads
 // (resend, attach-listkey): the body of a text/plain post (7bit, 8bit or
 // no encoding), or the text part inside multipart/signed or an opaque
 // S/MIME signature, with that part's Content-* fields (head). ok is false
 // for any other shape.
-func postText(msg *mailmsg.Message) (head []*mailmsg.Field, text []byte, ok bool) {
+func PostText(msg *mailmsg.Message) (head []*mailmsg.Field, text []byte, ok bool) {
 	ctype := strings.ToLower(msg.Get("Content-Type"))
 	switch {
 	case ctype == "" || strings.HasPrefix(ctype, "text/plain"):
@@ -143,10 +143,10 @@ func postText(msg *mailmsg.Message) (head []*mailmsg.Field, text []byte, ok bool
 	return head, text, true
 }
 
-// setPostText makes text the post's content: for a signed post (head set)
+// SetPostText makes text the post's content: for a signed post (head set)
 // the signature is unwrapped and the text part's Content-* fields replace
 // the message's (the text changed; the list signs what it sends).
-func setPostText(msg *mailmsg.Message, head []*mailmsg.Field, text []byte) {
+func SetPostText(msg *mailmsg.Message, head []*mailmsg.Field, text []byte) {
 	if head != nil {
 		var fields []*mailmsg.Field
 		for _, f := range msg.Fields {
@@ -159,14 +159,14 @@ func setPostText(msg *mailmsg.Message, head []*mailmsg.Field, text []byte) {
 	msg.Body = text
 }
 
-// resend carries out a post's orders: one outgoing entry per copy, and a
+// Run carries out a post's orders: one outgoing entry per copy, and a
 // report to the list. m is the accepted post's metadata, msg the post with
 // the keyword lines removed (and the list's handlers not yet run).
 //
-// Key lookups stop when ctx ends (the runner stops): resend then returns
+// Key lookups stop when ctx ends (the runner stops): Run then returns
 // ctx's error and sends nothing, so that the post is processed again rather
 // than an address being taken as keyless.
-func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []resendOrder, bad []string, members []string) error {
+func Run(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []Order, bad []string, members []string) error {
 	var report strings.Builder
 	signed := m.Auth == "pgp" || m.Auth == "smime"
 	for _, a := range bad {
@@ -178,10 +178,10 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 	copies := 0
 	for _, o := range orders {
 		var groups [][]string
-		if o.cc {
-			groups = [][]string{o.addrs}
+		if o.CC {
+			groups = [][]string{o.Addrs}
 		} else {
-			for _, a := range o.addrs {
+			for _, a := range o.Addrs {
 				groups = append(groups, []string{a})
 			}
 		}
@@ -194,7 +194,7 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 				}
 				keyed, fetched, why := keys.lookup(a)
 				switch {
-				case (o.encryptedOnly || m.ArrivedEncrypted()) && !keyed:
+				case (o.EncryptedOnly || m.ArrivedEncrypted()) && !keyed:
 					fmt.Fprintf(&report, "  %s: refused, %s; the copy must be encrypted\n", a, why)
 				case fetched != "":
 					send = append(send, a)
@@ -228,7 +228,7 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 			}
 			out.Prepend("To", to)
 			out.Prepend("From", list.Address)
-			out.Add("Message-ID", "<"+randomID()+"@"+listaddr.Domain(list.Address)+">")
+			out.Add("Message-ID", notices.MessageID(list.Address))
 			// The copy carries the post: one of an encrypted post leaves only
 			// encrypted to each address's key (package ownmail).
 			rm := ownmail.Meta(list.Address, "resend", m, true, j.Now, send...)
@@ -239,7 +239,7 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 		}
 	}
 	j.Log.Info("decision", "decision", decision.Resend, "copies", copies, "from", m.From)
-	n := &Notice{
+	n := &notices.Notice{
 		List:    list.Address,
 		From:    list.Address,
 		To:      list.Address,
@@ -256,24 +256,10 @@ func resend(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *m
 	return nil
 }
 
-// canEncrypt reports whether mail from the list to addr can be encrypted:
-// the list has a key of a technology for which addr has a usable key.
+// canEncrypt reports whether mail from the list to addr can be encrypted
+// (ownmail.CanEncrypt).
 func canEncrypt(s *site.Site, list, addr string, now time.Time) bool {
-	k := s.Keys
-	if k == nil {
-		return false
-	}
-	if _, err := k.ListPGP(list); err == nil {
-		if _, err := k.EncryptionPGP(addr, now); err == nil {
-			return true
-		}
-	}
-	if _, _, _, err := k.ListSMIME(list); err == nil {
-		if _, err := k.EncryptionCert(addr, now); err == nil {
-			return true
-		}
-	}
-	return false
+	return ownmail.CanEncrypt(s, list, addr, now)
 }
 
 // signedText returns the Content-* fields and text of a signed entity that

@@ -1,4 +1,7 @@
-package runners
+// Package keyexpiry is the daily check of the keys and certificates that
+// stop being usable soon (DueExpiries) and the notices it mails to their
+// holders and to the owners (KeyExpiryNotices).
+package keyexpiry
 
 import (
 	"errors"
@@ -12,6 +15,7 @@ import (
 	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -174,7 +178,7 @@ func due(l *lists.List, e keyring.ExpiringKey, now time.Time) bool {
 }
 
 // sendExpiryNotice records and queues one notice, unless it was sent before.
-func sendExpiryNotice(s *site.Site, keys ExpiryKeys, n *Notice, e keyring.ExpiringKey, now time.Time) (bool, error) {
+func sendExpiryNotice(s *site.Site, keys ExpiryKeys, n *notices.Notice, e keyring.ExpiringKey, now time.Time) (bool, error) {
 	claimed, err := keys.ClaimExpiryNotice(e.Fingerprint, e.Ends, n.To, now)
 	if err != nil || !claimed {
 		return false, err
@@ -208,7 +212,7 @@ func expiryWhen(e keyring.ExpiringKey, now time.Time) string {
 
 // memberKeyExpiryNotice tells a person on l's roster that their key or
 // certificate stops being usable soon, and how to renew it.
-func memberKeyExpiryNotice(l *lists.List, e keyring.ExpiringKey, to string, now time.Time) *Notice {
+func memberKeyExpiryNotice(l *lists.List, e keyring.ExpiringKey, to string, now time.Time) *notices.Notice {
 	owner := listaddr.Address(l.Address, queue.SubOwner)
 	request := listaddr.Address(l.Address, queue.SubRequest)
 	date := e.Ends.UTC().Format(time.DateOnly)
@@ -236,12 +240,12 @@ func memberKeyExpiryNotice(l *lists.List, e keyring.ExpiringKey, to string, now 
 			"keeps the certificate of a verified signature), or send the certificate\n"+
 			"to the list owners at %s.\n", request, owner)
 	}
-	return &Notice{List: l.Address, From: owner, To: to, Subject: subject, Body: b.String()}
+	return &notices.Notice{List: l.Address, From: owner, To: to, Subject: subject, Body: b.String()}
 }
 
 // listKeyExpiryNotice tells an owner that the list's own key or
 // certificate stops being usable soon.
-func listKeyExpiryNotice(l *lists.List, e keyring.ExpiringKey, to string, now time.Time) *Notice {
+func listKeyExpiryNotice(l *lists.List, e keyring.ExpiringKey, to string, now time.Time) *notices.Notice {
 	owner := listaddr.Address(l.Address, queue.SubOwner)
 	date := e.Ends.UTC().Format(time.DateOnly)
 	var subject string
@@ -262,5 +266,5 @@ func listKeyExpiryNotice(l *lists.List, e keyring.ExpiringKey, to string, now ti
 			"  cloister key csr %s > list.csr      (for the certificate authority)\n"+
 			"  cloister key import %s renewed.pem  (the new certificate)\n", l.Address, l.Address)
 	}
-	return &Notice{List: l.Address, From: owner, To: to, Subject: subject, Body: b.String()}
+	return &notices.Notice{List: l.Address, From: owner, To: to, Subject: subject, Body: b.String()}
 }

@@ -35,9 +35,3 @@ func (m *message) outer(now time.Time) []byte {
 // inner returns the MIME entity of the content: text/plain, or
 // multipart/mixed with the attachments (base64).
 func (m *message) inner() []byte { return notices.Entity(m.Body, m.Attach) }
-
-// bytes renders the message in clear.
-func (m *message) bytes(now time.Time) []byte {
-	out := append(m.outer(now), "MIME-Version: 1.0\n"...)
-	return append(out, m.inner()...)
-}

@@ -65,3 +65,36 @@ func TestPadFieldExact(t *testing.T) {
 		}
 	}
 }
+
+// TestPadPartsToBucketSplits: an entity in pieces is padded to the same
+// bucket as the whole entity, wherever its body is cut (also between the
+// CR and the LF of a line end, and with empty pieces), for LF, CRLF and
+// mixed line ends.
+func TestPadPartsToBucketSplits(t *testing.T) {
+	for _, ent := range []string{
+		"Content-Type: text/plain\n\nline one\nline two\n",
+		"Content-Type: text/plain\r\n\r\nline one\r\nline two\r\n",
+		"Content-Type: text/plain\r\n\r\nmixed\nends\r\nhere\n\r\n",
+	} {
+		whole := []byte(ent)
+		want := coverBucket(len(rawmime.Canonical(whole)) + padMin)
+		// The first piece is the header (mailmsg.Parse reads it); the
+		// body may be cut anywhere.
+		head := strings.Index(ent, "\n\n")
+		if i := strings.Index(ent, "\r\n\r\n"); i >= 0 && (head < 0 || i < head) {
+			head = i + 2
+		}
+		for cut := head + 1; cut <= len(whole); cut++ {
+			for _, parts := range [][][]byte{
+				{whole[:cut], whole[cut:]},
+				{whole[:cut], nil, whole[cut:]},
+			} {
+				got := padPartsToBucket(parts)
+				n := len(rawmime.Canonical(bytes.Join(got, nil)))
+				if n != want {
+					t.Errorf("%q cut at %d (%d pieces): padded to %d, want %d", ent, cut, len(parts), n, want)
+				}
+			}
+		}
+	}
+}

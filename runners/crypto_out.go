@@ -571,10 +571,19 @@ func padPartsToBucket(parts [][]byte) [][]byte {
 		return parts
 	}
 	n := 0
+	var last byte // the last byte of the pieces so far
 	for _, p := range parts {
-		// Bare LFs become CRLF; a piece's leading LF is bare in the whole
-		// entity too, the piece before ending in a line end.
+		if len(p) == 0 {
+			continue
+		}
+		// Bare LFs become CRLF (rawmime.Canonical). A piece's leading LF
+		// is bare only if the piece before does not end in CR: a CRLF may
+		// be split between two pieces.
 		n += len(p) + bytes.Count(p, []byte("\n")) - bytes.Count(p, []byte("\r\n"))
+		if p[0] == '\n' && last == '\r' {
+			n--
+		}
+		last = p[len(p)-1]
 	}
 	want := coverBucket(n + padMin)
 	return append([][]byte{padField(want-n, msg.NL)}, parts...)

@@ -24,7 +24,7 @@ test: lint
 # end-to-end suites, the browser and tmpfs tests, the SIGKILL fault tests
 # and the crypto invariant matrix, which make test runs.
 test-unit:
-	$(GO) test -count=1 -short ./...
+	$(GO) test -count=1 -short -timeout 30m ./...
 
 test-e2e: build
 	bash test/setup.sh

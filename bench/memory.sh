@@ -2,7 +2,7 @@
 # Peak memory of the outgoing runner for a large post: a 25 MB post signed
 # and encrypted to N Curve25519 subscribers (100 and 1,000 by default), one
 # copy each, into bench/smtpsink; prints the outgoing process's peak RSS
-# (getrusage, as /usr/bin/time -v reports it) and its ratio to the post's
+# (VmHWM, read from /proc while it runs) and its ratio to the post's
 # size, for each N, so that growth with the subscriber count shows.
 #
 #   N=100,1000 SIZE_MB=25 bench/memory.sh

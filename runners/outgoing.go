@@ -48,13 +48,6 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		j.Log.Info("decision", "decision", decision.Delivered, "recipients", 0)
 		return nil
 	}
-	body, err := j.Body()
-	if err != nil {
-		return err
-	}
-	if len(body) >= largePost {
-		defer tightGC()()
-	}
 	var list *lists.List
 	if m.List != "" {
 		err := j.Site.Lists.View(func(tx *lists.Tx) error {
@@ -65,6 +58,25 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if err != nil && !errors.Is(err, lists.ErrNoList) {
 			return err
 		}
+	}
+	if list != nil && j.Site.Keys != nil {
+		// The list's keys are unlocked (and kept) before the post is read:
+		// the unlock's Argon2id memory is gone by then, not held alongside
+		// a large post. Errors are the distributor's to report.
+		j.Site.Keys.ListPGP(list.Address)
+		j.Site.Keys.ListSMIME(list.Address)
+		if fi, err := os.Stat(j.Entry.Path()); err == nil && fi.Size() >= largePost {
+			// Collected now, so that the post and its encryption take the
+			// unlock's place instead of coming on top of it.
+			runtime.GC()
+		}
+	}
+	body, err := j.Body()
+	if err != nil {
+		return err
+	}
+	if len(body) >= largePost {
+		defer tightGC()()
 	}
 	batch := len(m.Recipients) // notices name their recipients in To already
 	var dist *distributor

@@ -20,7 +20,7 @@ func (s *testSite) restart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.Keys, n.FetchKey = s.Keys, s.FetchKey
+	n.Keys, n.Keyring, n.ArchiveKeys, n.KeyStore, n.FetchKey = s.Keys, s.Keyring, s.ArchiveKeys, s.KeyStore, s.FetchKey
 	s.Site = n
 	if _, err := moderation.ExpireHeld(s.Site, time.Now()); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -106,4 +107,13 @@ func attachListKey(s *site.Site, list *lists.List, msg *mailmsg.Message) (bool, 
 	msg.Add("Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
 	msg.Body = b.Bytes()
 	return true, nil
+}
+
+func isNoListKey(err error) bool { return errors.Is(err, site.ErrNoListKey) }
+
+func fieldBytes(f *mailmsg.Field, nl string) []byte {
+	if f.Raw != nil {
+		return f.Raw
+	}
+	return []byte(f.Name + ": " + f.Value() + nl)
 }

@@ -12,6 +12,7 @@ import (
 	"cloister/internal/listaddr"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -177,7 +178,7 @@ func scoreBounce(j *Job, listAddr, addr, status, diag string) error {
 	}
 	text += "\nWhen the address works again, turn its delivery back on (cloister member\n" +
 		"set, or the member sends \"set delivery on\" to " + listaddr.Address(list.Address, queue.SubRequest) + ").\n"
-	n := &Notice{
+	n := &notices.Notice{
 		List:    list.Address,
 		From:    listaddr.Address(list.Address, queue.SubOwner),
 		To:      strings.Join(owners, ", "),

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"cloister/distribute"
 	"cloister/handlers"
 	"cloister/internal/decision"
 	"cloister/internal/listaddr"
@@ -42,7 +43,7 @@ import (
 // runner as content of an encrypted post: sealed at rest, encrypted and
 // signed per subscriber by the same distributor as real copies, the marker
 // moved inside the encryption, and padded to the same size buckets as real
-// copies (coverBucket). Run one cover runner process per site (no slices).
+// copies (distribute.CoverBucket). Run one cover runner process per site (no slices).
 type Cover struct {
 	// Rand, when set, draws the times and recipients instead of a generator
 	// seeded from crypto/rand (tests set a fixed seed). It is used by one
@@ -60,11 +61,6 @@ func (Cover) Queue() string { return queue.Cover }
 func (Cover) Description() string {
 	return "send encrypted dummy posts at random times to the subscribers of lists with cover_traffic"
 }
-
-// CoverField is the header field that marks a dummy post. The distributor
-// moves it inside the encryption; the cleanse handler removes it from
-// incoming mail, so that no sender can make a real post look like one.
-const CoverField = "Cloister-Cover"
 
 const (
 	kindCoverTimer = "cover-timer"
@@ -264,7 +260,7 @@ func coverDummy(ctx context.Context, j *Job, list *lists.List, rcpt string, r *m
 	b.WriteString(h.String())
 	b.WriteString("\n")
 	b.WriteString("This message is cover traffic from " + list.Address + ": it carries no post.\n")
-	b.WriteString("Its header field " + CoverField + ": 1 lets your mail filter or client hide it.\n\n")
+	b.WriteString("Its header field " + distribute.CoverField + ": 1 lets your mail filter or client hide it.\n\n")
 	b.WriteString(coverFiller(r))
 	msg, err := mailmsg.Parse([]byte(b.String()))
 	if err != nil {
@@ -288,7 +284,7 @@ func coverDummy(ctx context.Context, j *Job, list *lists.List, rcpt string, r *m
 	if _, err := handlers.Run(handlers.DefaultPipeline(), hctx); err != nil {
 		return nil, nil, fmt.Errorf("dummy through the pipeline: %w", err)
 	}
-	msg.Set(CoverField, "1") // after cleanse, which removes it from real posts
+	msg.Set(distribute.CoverField, "1") // after cleanse, which removes it from real posts
 	m.AddStage("cover", "dummy post")
 	return msg.Bytes(), m, nil
 }

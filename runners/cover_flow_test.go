@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/distribute"
 	"cloister/internal/gnupg"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
@@ -103,7 +104,7 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 	reals := map[string][]opened{}
 	for _, addr := range []string{"ann@subs.test", "bob@subs.test"} {
 		for _, msg := range s.mailbox(t, addr) {
-			if bytes.Contains(msg, []byte(CoverField)) || bytes.Contains(msg, []byte("Cover traffic")) {
+			if bytes.Contains(msg, []byte(distribute.CoverField)) || bytes.Contains(msg, []byte("Cover traffic")) {
 				t.Fatalf("the marker or the dummy's subject is outside the encryption:\n%s", msg)
 			}
 			pt := openCopy(t, homes[addr], msg)
@@ -112,10 +113,10 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := len(rawmime.Canonical(pt))
-			if b := coverBucket(n); n != b {
+			if b := distribute.CoverBucket(n); n != b {
 				t.Errorf("%s: encrypted entity of %d bytes, not padded to its bucket %d", addr, n, b)
 			}
-			if ent.Get(CoverField) == "1" {
+			if ent.Get(distribute.CoverField) == "1" {
 				dummies = append(dummies, opened{addr, msg, n})
 			} else {
 				reals[addr] = append(reals[addr], opened{addr, msg, n})
@@ -183,7 +184,7 @@ func TestCoverMarkerFromSenderRemoved(t *testing.T) {
 	}
 	for _, msg := range box {
 		pt := openCopy(t, homes["ann@subs.test"], msg)
-		if bytes.Contains(msg, []byte(CoverField)) || bytes.Contains(pt, []byte(CoverField)) {
+		if bytes.Contains(msg, []byte(distribute.CoverField)) || bytes.Contains(pt, []byte(distribute.CoverField)) {
 			t.Fatalf("a real post carries the cover marker:\n%s", pt)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/distribute"
 	"cloister/mailmsg"
 	"cloister/queue"
 )
@@ -69,7 +70,7 @@ func TestCoverRealCopyLooksLikeDummy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ent.Get(CoverField) == "1" {
+			if ent.Get(distribute.CoverField) == "1" {
 				dummy = msg
 			} else {
 				real, realPT = msg, pt

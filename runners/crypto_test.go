@@ -303,17 +303,6 @@ func TestPostNotForTheListKey(t *testing.T) {
 	}
 }
 
-func TestCRLFWriter(t *testing.T) {
-	var b bytes.Buffer
-	w := &crlfWriter{w: &b}
-	for _, p := range []string{"a\nb\r", "\nc\r\n", "\n", "d"} {
-		w.Write([]byte(p))
-	}
-	if got := b.String(); got != "a\r\nb\r\nc\r\n\r\nd" {
-		t.Fatalf("got %q", got)
-	}
-}
-
 // TestEncryptedBatch: with batch_size > 1 the subscribers with keys share one
 // copy; each still decrypts it with their own gpg alone, and the one without
 // a key gets a notice. Its key packets carry hidden key IDs when the list

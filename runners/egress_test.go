@@ -19,6 +19,7 @@ import (
 	"cloister/mimecrypt/cms"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/smime"
+	"cloister/notices"
 	"cloister/ownmail"
 	"cloister/queue"
 )
@@ -43,7 +44,7 @@ func ownMailPaths(rcpt string) map[string]*queue.Meta {
 	post := encryptedPostMeta()
 	dist := post.Clone()
 	dist.Kind, dist.Recipients = "post", []string{rcpt}
-	n := &Notice{List: "team@lists.test"}
+	n := &notices.Notice{List: "team@lists.test"}
 	digest := &queue.Meta{List: "team@lists.test", Kind: "post", Recipients: []string{rcpt}, Encryption: "pgp-mime",
 		Carries: queue.CarriesPlaintext, Lineage: &queue.Lineage{ID: post.ID, Encrypted: true}}
 	return map[string]*queue.Meta{
@@ -148,7 +149,7 @@ func TestEgressGate(t *testing.T) {
 	}
 	// Clear mail that carries nothing of an encrypted post, and the
 	// distributor's content-free notices, are not the gate's concern.
-	clearNotice := (&Notice{List: "team@lists.test"}).MetaFrom("notice", encryptedPostMeta(), false, "cat@subs.test")
+	clearNotice := (&notices.Notice{List: "team@lists.test"}).MetaFrom("notice", encryptedPostMeta(), false, "cat@subs.test")
 	if err := egressGate(s.Site, clearNotice, clear, []string{"cat@subs.test"}, false, now); err != nil {
 		t.Errorf("a content-free notice is refused: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"cloister/intake"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/smime"
@@ -56,8 +57,8 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 	m := j.Meta.Clone()
 	from, ferr := msg.FromAddress()
 	m.From = from
-	opened, err := openCrypto(j.Site, list, m, body)
-	var refusal *cryptoRefusal
+	opened, err := intake.Open(j.Site, list, m, body, func(cert []byte) { captureCert(j.Site, list, m, cert) })
+	var refusal *intake.Refusal
 	if errors.As(err, &refusal) {
 		return refuse(j, list, m, msg, refusal)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"cloister/distribute"
 	"cloister/internal/decision"
 	"cloister/internal/listaddr"
 	"cloister/lists"
@@ -79,7 +80,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		defer tightGC()()
 	}
 	batch := len(m.Recipients) // notices name their recipients in To already
-	var dist *distributor
+	var dist *distribute.Distributor
 	// Cloister's own mail that its writer already signed or encrypted (command
 	// replies) leaves as it is: its metadata says so (package ownmail); its bytes
 	// are never read to decide. The egress gate still checks every copy.
@@ -88,10 +89,10 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		if m.Kind == "post" {
 			batch = list.Settings.BatchSize
 		}
-		if dist, err = newDistributor(j.Site, list, m, body, j.Body, j.Now, m.Kind != "post"); err != nil {
-			return err
+		if dist, err = distribute.New(j.Site, list, m, body, j.Body, j.Now, m.Kind != "post"); err != nil {
+			return permanentPost(err)
 		}
-		if !dist.needsCrypto() {
+		if !dist.NeedsCrypto() {
 			dist = nil
 		} else {
 			// The distributor holds the post until it is sealed, and reads it
@@ -418,6 +419,20 @@ type unit struct {
 	err    error
 }
 
+// unitOf is the unit that sends a copy the distributor made.
+func unitOf(c *distribute.Copy) *unit {
+	return &unit{rcpts: c.Rcpts, data: c.Data, parts: c.Parts, notice: c.Notice, err: permanentPost(c.Err)}
+}
+
+// permanentPost makes the error of a post that can never be distributed
+// (distribute.ErrUnreadablePost) permanent: the entry goes to bad.
+func permanentPost(err error) error {
+	if errors.Is(err, distribute.ErrUnreadablePost) {
+		return Permanent("%v", err)
+	}
+	return err
+}
+
 // copyBudget bounds the bytes of the copies made ahead of the SMTP session
 // (about 64 MB): a large post is encrypted for fewer subscribers at a time,
 // so that memory does not grow with the pool of workers.
@@ -430,11 +445,11 @@ var copyBudget = 64 << 20
 // At most slots units are being made or waiting at a time: as many as fit
 // in copyBudget, between one and three per worker. The reader must free a
 // unit's slot (freeSlot) as it receives it.
-func makeCopies(ctx context.Context, units []*unit, dist *distributor) (ready <-chan *unit, slots chan struct{}) {
+func makeCopies(ctx context.Context, units []*unit, dist *distribute.Distributor) (ready <-chan *unit, slots chan struct{}) {
 	workers := runtime.GOMAXPROCS(0)
 	n := 3 * workers
 	if dist != nil {
-		n = max(1, min(n, copyBudget/max(1, dist.copySize())))
+		n = max(1, min(n, copyBudget/max(1, dist.CopySize())))
 	}
 	slots = make(chan struct{}, n)
 	out := make(chan *unit, 2*workers)
@@ -455,15 +470,19 @@ func makeCopies(ctx context.Context, units []*unit, dist *distributor) (ready <-
 			defer wg.Done()
 			for u := range in {
 				if len(u.rcpts) > 1 {
-					parts := dist.batchFor(u.rcpts)
-					parts[len(parts)-1].slot = true
-					for _, part := range parts {
+					copies := dist.Batch(u.rcpts)
+					last := len(copies) - 1
+					for i, c := range copies {
+						part := unitOf(c)
+						part.slot = i == last
 						out <- part
 					}
 					continue
 				}
 				u.slot = true
-				dist.fill(u)
+				c := &distribute.Copy{Rcpts: u.rcpts}
+				dist.Fill(c)
+				u.data, u.parts, u.notice, u.err = c.Data, c.Parts, c.Notice, permanentPost(c.Err)
 				out <- u
 			}
 		}()

@@ -1,6 +1,7 @@
 package runners
 
 import (
+	"cloister/intake"
 	"cloister/internal/decision"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -11,8 +12,8 @@ import (
 // refuse answers a refused mail with the fixed text (notices.Refusal), at
 // most notices.RefusalNoticeLimit times per sender and window, and never
 // automatic mail.
-func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cryptoRefusal) error {
-	j.Log.Info("decision", "decision", decision.Refused, "reason", r.reason, "from", m.From, "subaddress", m.Subaddress)
+func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *intake.Refusal) error {
+	j.Log.Info("decision", "decision", decision.Refused, "reason", r.Reason, "from", m.From, "subaddress", m.Subaddress)
 	if notices.ShouldNotAnswer(m, msg) {
 		return nil
 	}
@@ -24,7 +25,7 @@ func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cr
 		j.Log.Info("decision", "decision", decision.RefusalNotAnswered, "reason", "notice limit for the sender reached")
 		return nil
 	}
-	n := notices.Refusal(list.Address, m.Sender, r.hint)
+	n := notices.Refusal(list.Address, m.Sender, r.Hint)
 	j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 	return nil
 }

@@ -86,7 +86,7 @@ func TestSiteTemplateUsedByRunner(t *testing.T) {
 // boundary does not occur in it.
 func TestNoticeAttachment(t *testing.T) {
 	post := []byte("From: a@b.c\r\nSubject: s\r\n\r\nline\r\n")
-	n := &Notice{List: "team@lists.test", From: "team-owner@lists.test", To: "ann@subs.test", Subject: "Held", Body: "text", Attach: post, ReplyTo: "team-confirm+abc@lists.test"}
+	n := &notices.Notice{List: "team@lists.test", From: "team-owner@lists.test", To: "ann@subs.test", Subject: "Held", Body: "text", Attach: post, ReplyTo: "team-confirm+abc@lists.test"}
 	raw := n.Bytes(time.Unix(0, 0))
 	msg, err := mailmsg.Parse(raw)
 	if err != nil {

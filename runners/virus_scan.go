@@ -110,7 +110,7 @@ func scanOwnerMail(ctx context.Context, j *Job, list *lists.List, msg *mailmsg.M
 	if quiet {
 		return false, nil
 	}
-	n := &Notice{
+	n := &notices.Notice{
 		List:      list.Address,
 		From:      listaddr.Address(list.Address, queue.SubOwner),
 		To:        j.Meta.Sender,

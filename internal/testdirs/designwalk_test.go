@@ -48,9 +48,12 @@ func walkPaths(lines []string) []string {
 func TestDesignWalkNamesFilesThatExist(t *testing.T) {
 	root := Root(t)
 	paths := walkPaths(section(t, filepath.Join(root, "docs", "design.md"), "## One post, stage by stage"))
-	for _, want := range []string{"cmd/deliver/main.go", "queue/queue.go", "runners/incoming.go", "runners/crypto_in.go",
-		"runners/rules.go", "rules/chain.go", "runners/pipeline.go", "handlers/handler.go", "runners/outgoing.go",
-		"runners/crypto_out.go", "mta/smtp.go", "ownmail/gate.go", "runners/archive.go"} {
+	for _, want := range []string{"cmd/deliver/main.go", "queue/queue.go", "runners/incoming.go", "intake/open.go",
+		"intake/opaque.go", "runners/refusal.go", "notices/refusal.go", "runners/rules.go", "rules/chain.go",
+		"runners/clear_reasons.go", "moderation/scenario.go", "moderation/moderate.go", "notices/template.go",
+		"notices/notice.go", "runners/pipeline.go", "handlers/handler.go", "runners/outgoing.go",
+		"distribute/distributor.go", "distribute/cover_pad.go", "distribute/cover_outer.go", "mta/smtp.go",
+		"ownmail/gate.go", "runners/archive.go"} {
 		if !contains(paths, want) {
 			t.Errorf("the walk does not name %s", want)
 		}

@@ -1,4 +1,4 @@
-package runners
+package distribute
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ func TestCoverBucket(t *testing.T) {
 		{0, 4096}, {1, 4096}, {4096, 4096}, {4097, 8192}, {100 << 10, 128 << 10},
 		{1 << 20, 1 << 20}, {1<<20 + 1, 2 << 20}, {5<<20 + 7, 6 << 20},
 	} {
-		if got := coverBucket(c.n); got != c.want {
-			t.Errorf("coverBucket(%d) = %d, want %d", c.n, got, c.want)
+		if got := CoverBucket(c.n); got != c.want {
+			t.Errorf("CoverBucket(%d) = %d, want %d", c.n, got, c.want)
 		}
 	}
 }
@@ -30,7 +30,7 @@ func TestPadToBucket(t *testing.T) {
 			ent := []byte("Content-Type: text/plain; charset=us-ascii" + nl + nl + body)
 			got := padToBucket(ent)
 			n := len(rawmime.Canonical(got))
-			if want := coverBucket(len(rawmime.Canonical(ent)) + padMin); n != want {
+			if want := CoverBucket(len(rawmime.Canonical(ent)) + padMin); n != want {
 				t.Errorf("nl %q size %d: padded to %d, want %d", nl, size, n, want)
 			}
 			if !bytes.HasSuffix(got, ent) {

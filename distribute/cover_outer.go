@@ -1,4 +1,4 @@
-package runners
+package distribute
 
 import (
 	"crypto/sha256"

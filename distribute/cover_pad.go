@@ -1,4 +1,4 @@
-package runners
+package distribute
 
 import (
 	"bytes"
@@ -25,8 +25,8 @@ const (
 	padMin = len(PaddingField) + 2 + 1 + 2
 )
 
-// coverBucket returns the bucket of an entity of n canonical bytes.
-func coverBucket(n int) int {
+// CoverBucket returns the bucket of an entity of n canonical bytes.
+func CoverBucket(n int) int {
 	b := coverMinBucket
 	for b < n && b < coverBigBucket {
 		b *= 2
@@ -39,7 +39,7 @@ func coverBucket(n int) int {
 
 // padToBucket adds a padding field to the header of entity (a MIME entity:
 // header fields, blank line, body) so that its canonical form is exactly
-// coverBucket bytes long. The body is kept byte for byte. An entity that
+// CoverBucket bytes long. The body is kept byte for byte. An entity that
 // cannot be parsed is returned as it is.
 func padToBucket(entity []byte) []byte {
 	msg, err := mailmsg.Parse(entity)
@@ -47,7 +47,7 @@ func padToBucket(entity []byte) []byte {
 		return entity
 	}
 	n := len(rawmime.Canonical(entity))
-	want := coverBucket(n + padMin)
+	want := CoverBucket(n + padMin)
 	return append(padField(want-n, msg.NL), entity...)
 }
 

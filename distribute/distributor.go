@@ -1,4 +1,9 @@
-package runners
+// Package distribute makes the copies of a post for its subscribers: it
+// signs the post once and encrypts it once per technology, then gives each
+// subscriber (or batch of subscribers) a copy carrying only their key
+// packets or RecipientInfos, or a notice when no usable key is on file.
+// The outgoing runner sends what it makes.
+package distribute
 
 import (
 	"bytes"
@@ -25,15 +30,37 @@ import (
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/smime"
 	"cloister/mta"
+	"cloister/notices"
 	"cloister/queue"
 )
 
-// distributor prepares the copies of one post: it signs once and encrypts
+// Copy is one SMTP transaction's message for its recipients, as the
+// Distributor makes it: whole (Data) or in parts (Parts) that copies of one
+// post share, a no-key notice instead of the post (Notice), or the error
+// that kept it from being made (Err).
+type Copy struct {
+	Rcpts  []string
+	Data   []byte
+	Parts  []*mta.Part
+	Notice bool // a no-key notice instead of the post
+	Err    error
+}
+
+// ErrUnreadablePost is the error of a post whose header cannot be parsed:
+// it can never be distributed (the outgoing runner puts it in bad).
+var ErrUnreadablePost = errors.New("unreadable post")
+
+// CoverField is the header field that marks a dummy post. The Distributor
+// moves it inside the encryption; the cleanse handler removes it from
+// incoming mail, so that no sender can make a real post look like one.
+const CoverField = "Cloister-Cover"
+
+// Distributor prepares the copies of one post: it signs once and encrypts
 // once per technology, then gives each subscriber a copy carrying only that
 // subscriber's key packet or RecipientInfo (DESIGN.md section 1). A post that
 // arrived encrypted is never sent in clear: a subscriber without a usable key
 // gets a notice instead (security invariant 2).
-type distributor struct {
+type Distributor struct {
 	site  *site.Site
 	list  *lists.List
 	meta  *queue.Meta
@@ -75,35 +102,35 @@ type distributor struct {
 	tails                sync.Map    // SharedID -> *mta.Part: the shared armor of the OpenPGP body
 }
 
-// copySize estimates the bytes of one copy made ahead of the SMTP session:
+// CopySize estimates the bytes of one copy made ahead of the SMTP session:
 // an S/MIME copy is the post in base64, whole; an OpenPGP copy holds only
 // its header and key packets (the armor of the body is shared, or written
 // as it is sent: mta.NewWirePart).
-func (d *distributor) copySize() int {
+func (d *Distributor) CopySize() int {
 	// The egress gate reads each copy of a confidential entry whole
-	// (unit.message).
+	// (the outgoing runner reads unit.message).
 	if d.wantSMIME || d.meta.Confidential() {
 		return len(d.plain)*4/3 + 8<<10
 	}
 	return 64 << 10
 }
 
-// needsCrypto reports whether any copy of the post may differ from the plain one.
-func (d *distributor) needsCrypto() bool {
+// NeedsCrypto reports whether any copy of the post may differ from the plain one.
+func (d *Distributor) NeedsCrypto() bool {
 	return d.arrived || d.wantPGP || d.wantSMIME || d.signPGP || d.signSMIME
 }
 
-// newDistributor prepares the copies of a post by the list's distrib
+// New prepares the copies of a post by the list's distrib
 // settings. For Cloister's own mail (notices, replies, forwards to owners),
 // own is true: every copy is signed by the list when it has a key and
 // encrypted to each recipient who has one, whatever the distrib settings.
 //
-// reread reads the post again: after prepare the distributor lets go of it,
+// reread reads the post again: after prepare the Distributor lets go of it,
 // and reads it again only for a copy that needs it (in clear, or signed).
-func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, reread func() ([]byte, error), now time.Time, own bool) (*distributor, error) {
+func New(s *site.Site, list *lists.List, m *queue.Meta, post []byte, reread func() ([]byte, error), now time.Time, own bool) (*Distributor, error) {
 	// A copy may go in clear only when the entry's recorded protection says
 	// it carries nothing of an encrypted post.
-	d := &distributor{site: s, list: list, meta: m, plain: post, reread: reread, now: now, arrived: m.ArrivedEncrypted() || m.Confidential()}
+	d := &Distributor{site: s, list: list, meta: m, plain: post, reread: reread, now: now, arrived: m.ArrivedEncrypted() || m.Confidential()}
 	st := list.Settings
 	d.wantPGP = st.PGPDistribEncrypt != "no" || d.arrived || own
 	d.wantSMIME = st.SMIMEDistribEncrypt != "no" || d.arrived || own
@@ -111,7 +138,7 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 	d.forceSMIME = st.SMIMEDistribEncrypt == "force" && !own
 	d.signPGP = st.PGPDistribSign == "yes" || own
 	d.signSMIME = st.SMIMEDistribSign == "yes" || own
-	if !d.needsCrypto() {
+	if !d.NeedsCrypto() {
 		return d, nil
 	}
 	if s.Keys != nil {
@@ -148,7 +175,7 @@ func newDistributor(s *site.Site, list *lists.List, m *queue.Meta, post []byte, 
 func splitPost(post []byte, strip bool) (outer *mailmsg.Message, head, body []byte, err error) {
 	msg, err := mailmsg.Parse(post)
 	if err != nil {
-		return nil, nil, nil, Permanent("unreadable post: %v", err)
+		return nil, nil, nil, fmt.Errorf("%w: %v", ErrUnreadablePost, err)
 	}
 	var h bytes.Buffer
 	outer = &mailmsg.Message{NL: msg.NL}
@@ -172,7 +199,7 @@ func splitPost(post []byte, strip bool) (outer *mailmsg.Message, head, body []by
 }
 
 // post returns the post as the pipeline left it, read again after prepare.
-func (d *distributor) post() ([]byte, error) {
+func (d *Distributor) post() ([]byte, error) {
 	d.plainOnce.Do(func() {
 		if d.plain == nil && d.reread != nil {
 			d.plain, d.plainErr = d.reread()
@@ -223,7 +250,7 @@ func fieldBytes(f *mailmsg.Field, nl string) []byte {
 
 // prepare signs and encrypts the post once; every copy shares the result.
 // The post is let go of afterwards (see post).
-func (d *distributor) prepare() error {
+func (d *Distributor) prepare() error {
 	d.once.Do(func() {
 		defer stats.Time("outgoing", `op="seal"`, time.Now())
 		defer func() {
@@ -298,7 +325,7 @@ func (d *distributor) prepare() error {
 
 // plainCopy returns the post in clear, as bytes and as one part that
 // every such copy shares (encoded for the wire once).
-func (d *distributor) plainCopy() ([]byte, []*mta.Part, error) {
+func (d *Distributor) plainCopy() ([]byte, []*mta.Part, error) {
 	post, err := d.post()
 	if err != nil {
 		return nil, nil, err
@@ -315,7 +342,7 @@ func (d *distributor) plainCopy() ([]byte, []*mta.Part, error) {
 // arrive encrypted, to a subscriber without a key), made on first use: a
 // post encrypted to every subscriber never makes it. Its copies share one
 // part.
-func (d *distributor) signedCopy() ([]byte, []*mta.Part, error) {
+func (d *Distributor) signedCopy() ([]byte, []*mta.Part, error) {
 	d.signedOnce.Do(func() {
 		post, err := d.post()
 		if err != nil {
@@ -351,16 +378,16 @@ func (d *distributor) signedCopy() ([]byte, []*mta.Part, error) {
 	return d.signedPlain, d.signedPart, d.signedErr
 }
 
-// fill makes the copy of the post for the one subscriber of u, or a
-// notice when the subscriber cannot be sent the post (u.notice). An
-// OpenPGP copy is made of parts (u.parts): the outer header and the armor
+// Fill makes the copy of the post for the one subscriber of u, or a
+// notice when the subscriber cannot be sent the post (u.Notice). An
+// OpenPGP copy is made of parts (u.Parts): the outer header and the armor
 // of the encrypted body are shared by every copy and encoded for the wire
 // once per post (mta.Part); only the key packets and the checksum are the
-// subscriber's own. Other copies are whole messages (u.data).
-func (d *distributor) fill(u *unit) {
-	rcpt := u.rcpts[0]
+// subscriber's own. Other copies are whole messages (u.Data).
+func (d *Distributor) Fill(u *Copy) {
+	rcpt := u.Rcpts[0]
 	if err := d.prepare(); err != nil {
-		u.err = err
+		u.Err = err
 		return
 	}
 	defer stats.Time("outgoing", `op="copy"`, time.Now())
@@ -369,10 +396,10 @@ func (d *distributor) fill(u *unit) {
 		if kerr == nil {
 			parts, err := d.pgpParts(key)
 			if err != nil {
-				u.err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
+				u.Err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
 				return
 			}
-			u.parts = parts
+			u.Parts = parts
 			return
 		}
 	}
@@ -381,27 +408,27 @@ func (d *distributor) fill(u *unit) {
 		if cerr == nil {
 			ent, err := d.smimeSealed.For(cert)
 			if err != nil {
-				u.err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
+				u.Err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
 				return
 			}
-			u.data = append(append([]byte{}, d.outerHeader...), ent...)
+			u.Data = append(append([]byte{}, d.outerHeader...), ent...)
 			return
 		}
 	}
 	switch {
 	case d.arrived || d.forcePGP || d.forceSMIME:
-		u.data, u.notice = d.noKeyNotice(rcpt), true
+		u.Data, u.Notice = d.noKeyNotice(rcpt), true
 	case d.signPGP || d.signSMIME:
-		u.data, u.parts, u.err = d.signedCopy()
+		u.Data, u.Parts, u.Err = d.signedCopy()
 	default:
-		u.data, u.parts, u.err = d.plainCopy()
+		u.Data, u.Parts, u.Err = d.plainCopy()
 	}
 }
 
 // pgpParts returns the parts of the OpenPGP copy for keys: the shared outer
 // header, the keys' own head, the shared armor of the body (one mta.Part
 // per alignment, made on first use) and the keys' own trailer.
-func (d *distributor) pgpParts(keys ...*openpgp.Entity) ([]*mta.Part, error) {
+func (d *Distributor) pgpParts(keys ...*openpgp.Entity) ([]*mta.Part, error) {
 	p, err := d.pgpSealed.PiecesFor(keys...)
 	if err != nil {
 		return nil, err
@@ -423,8 +450,8 @@ func (d *distributor) pgpParts(keys ...*openpgp.Entity) ([]*mta.Part, error) {
 
 // noKeyNotice tells a subscriber that a post could not be sent because no
 // usable key is on file. It names no content of the post.
-func (d *distributor) noKeyNotice(rcpt string) []byte {
-	n := &Notice{
+func (d *Distributor) noKeyNotice(rcpt string) []byte {
+	n := &notices.Notice{
 		List:    d.list.Address,
 		From:    listaddr.Address(d.list.Address, queue.SubOwner),
 		To:      rcpt,
@@ -466,7 +493,7 @@ func (d *distributor) noKeyNotice(rcpt string) []byte {
 // OpenPGP header (draft-josefsson-openpgp-mailnews-header: the fingerprint,
 // where to ask for the key, and that the list wants mail signed and
 // encrypted).
-func (d *distributor) addKeyHeaders(m *mailmsg.Message) {
+func (d *Distributor) addKeyHeaders(m *mailmsg.Message) {
 	if d.pgpKey == nil {
 		return
 	}
@@ -512,17 +539,17 @@ func (c *crlfWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// batchFor makes the copies for a batch of subscribers (batch_size > 1): one
+// Batch makes the copies for a batch of subscribers (batch_size > 1): one
 // copy for all who have an OpenPGP key, with hidden key IDs when the list
 // hides recipients (so that no subscriber learns who else is in the batch)
 // and visible ones otherwise; one for all with a certificate
 // when the list does not hide recipients (S/MIME names each certificate);
-// and one each for the rest, as copyFor makes them.
-func (d *distributor) batchFor(rcpts []string) []*unit {
+// and one each for the rest, as Fill makes them.
+func (d *Distributor) Batch(rcpts []string) []*Copy {
 	if err := d.prepare(); err != nil {
-		return []*unit{{rcpts: rcpts, err: err}}
+		return []*Copy{{Rcpts: rcpts, Err: err}}
 	}
-	var out []*unit
+	var out []*Copy
 	var pgpRcpts, smimeRcpts, rest []string
 	var pgpKeys []*openpgp.Entity
 	var certs []*x509.Certificate
@@ -544,20 +571,20 @@ func (d *distributor) batchFor(rcpts []string) []*unit {
 	if len(pgpKeys) > 0 {
 		parts, err := d.pgpParts(pgpKeys...)
 		if err != nil {
-			return []*unit{{rcpts: rcpts, err: fmt.Errorf("encrypt to a batch: %w", err)}}
+			return []*Copy{{Rcpts: rcpts, Err: fmt.Errorf("encrypt to a batch: %w", err)}}
 		}
-		out = append(out, &unit{rcpts: pgpRcpts, parts: parts})
+		out = append(out, &Copy{Rcpts: pgpRcpts, Parts: parts})
 	}
 	if len(certs) > 0 {
 		ent, err := d.smimeSealed.For(certs...)
 		if err != nil {
-			return []*unit{{rcpts: rcpts, err: fmt.Errorf("encrypt to a batch: %w", err)}}
+			return []*Copy{{Rcpts: rcpts, Err: fmt.Errorf("encrypt to a batch: %w", err)}}
 		}
-		out = append(out, &unit{rcpts: smimeRcpts, data: append(append([]byte{}, d.outerHeader...), ent...)})
+		out = append(out, &Copy{Rcpts: smimeRcpts, Data: append(append([]byte{}, d.outerHeader...), ent...)})
 	}
 	for _, r := range rest {
-		u := &unit{rcpts: []string{r}}
-		d.fill(u)
+		u := &Copy{Rcpts: []string{r}}
+		d.Fill(u)
 		out = append(out, u)
 	}
 	return out
@@ -585,6 +612,6 @@ func padPartsToBucket(parts [][]byte) [][]byte {
 		}
 		last = p[len(p)-1]
 	}
-	want := coverBucket(n + padMin)
+	want := CoverBucket(n + padMin)
 	return append([][]byte{padField(want-n, msg.NL)}, parts...)
 }

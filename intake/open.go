@@ -1,4 +1,9 @@
-package runners
+// Package intake opens the crypto layer of incoming mail: it decrypts and
+// verifies a post with the list's keys, records what it found in the
+// entry's metadata, and refuses, with one fixed answer whatever the cause,
+// what cannot be opened or must not be acted on. The incoming runner calls
+// it.
+package intake
 
 import (
 	"errors"
@@ -49,24 +54,25 @@ func tech(body []byte) string {
 	return ""
 }
 
-// cryptoRefusal is mail the list cannot open, or must not act on: the
-// sender gets the list's one fixed answer (refusalText), whatever the
-// cause; reason says the cause for the operator's log only, in fixed words
+// Refusal is mail the list cannot open, or must not act on: the sender
+// gets the list's one fixed answer (notices.Refusal), whatever the cause;
+// Reason says the cause for the operator's log only, in fixed words
 // (refusalClass): a library's error text may quote a decrypted line.
-type cryptoRefusal struct {
-	reason string
-	// hint is added to the answer: only words fixed by the code or read
+type Refusal struct {
+	Reason string
+	// Hint is added to the answer: only words fixed by the code or read
 	// from the clear parts of the message, never a value the list's key
 	// decrypted.
-	hint string
+	Hint string
 }
 
-func (e *cryptoRefusal) Error() string { return e.reason }
+func (e *Refusal) Error() string { return e.Reason }
 
-// openCrypto decrypts and verifies a post with the list's keys and records
-// what it found in m. It returns the opened message. Sites without a keyring
-// see every message as plaintext.
-func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]byte, error) {
+// Open decrypts and verifies a post with the list's keys and records what
+// it found in m. It returns the opened message. Sites without a keyring see
+// every message as plaintext. The certificate (DER) of a good S/MIME
+// signature is given to capture, which decides whether to keep it.
+func Open(s *site.Site, list *lists.List, m *queue.Meta, body []byte, capture func(cert []byte)) ([]byte, error) {
 	t := tech(body)
 	if t == "" || s.Keys == nil {
 		return body, nil
@@ -112,9 +118,9 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		// Every failure gets the same answer: a different one for bad
 		// padding, a bad MAC or unparsable plaintext is an oracle on the
 		// plaintext of a captured message.
-		r := &cryptoRefusal{reason: t + " layer: " + refusalClass(err)}
+		r := &Refusal{Reason: t + " layer: " + refusalClass(err)}
 		if uc := (*pgp.UnsupportedCipherError)(nil); errors.As(err, &uc) && uc.InClear {
-			r.hint = "Your message names the cipher " + uc.Cipher + ", which the list does not support.\n"
+			r.Hint = "Your message names the cipher " + uc.Cipher + ", which the list does not support.\n"
 		}
 		return nil, r
 	}
@@ -122,12 +128,12 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 		// CBC without integrity, and no good signature by the From address
 		// inside the encryption: the plaintext may be a manipulated
 		// capture. It is acted on in no way, and answered like a failure.
-		return nil, &cryptoRefusal{reason: "S/MIME enveloped-data without a good signature inside the encryption"}
+		return nil, &Refusal{Reason: "S/MIME enveloped-data without a good signature inside the encryption"}
 	}
 	if _, err := mailmsg.Parse(res.Message); err != nil {
 		// Caught here, answered like any failure: later runners would put
 		// it in bad with an error quoting the decrypted header, in clear.
-		return nil, &cryptoRefusal{reason: t + " layer: the opened message has no readable header"}
+		return nil, &Refusal{Reason: t + " layer: the opened message has no readable header"}
 	}
 	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && s.Keys.CertWithdrawn(res.SignerFingerprint) {
 		res.Verdict = mimecrypt.VerdictRevoked
@@ -140,8 +146,8 @@ func openCrypto(s *site.Site, list *lists.List, m *queue.Meta, body []byte) ([]b
 	m.SignerAddresses = res.SignerAddresses
 	m.SignatureID, m.SignatureTime = res.SignatureID, res.SignatureTime
 	m.Auth = res.Verdict.Method(t)
-	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && res.SignerCert != nil {
-		captureCert(s, list, m, res.SignerCert)
+	if t == "smime" && res.Verdict == mimecrypt.VerdictGood && res.SignerCert != nil && capture != nil {
+		capture(res.SignerCert)
 	}
 	return res.Message, nil
 }

@@ -77,7 +77,7 @@ func TestPadPartsToBucketSplits(t *testing.T) {
 		"Content-Type: text/plain\r\n\r\nmixed\nends\r\nhere\n\r\n",
 	} {
 		whole := []byte(ent)
-		want := coverBucket(len(rawmime.Canonical(whole)) + padMin)
+		want := CoverBucket(len(rawmime.Canonical(whole)) + padMin)
 		// The first piece is the header (mailmsg.Parse reads it); the
 		// body may be cut anywhere.
 		head := strings.Index(ent, "\n\n")

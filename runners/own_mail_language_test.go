@@ -1,6 +1,8 @@
 package runners
 
 import (
+	"cloister/internal/gnupg"
+	"cloister/queue"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,44 @@ func TestBounceNoticeInListLanguage(t *testing.T) {
 			for _, w := range want[lang] {
 				if !strings.Contains(mail[0], w) {
 					t.Errorf("bounce notice lacks %q:\n%s", w, mail[0])
+				}
+			}
+		})
+	}
+}
+
+// TestRefusalInListLanguage: the one answer to mail the list cannot read
+// is in the list's language (that it is one text whatever the cause is
+// the oracle tests' part: TestOpenPGPRefusalsAreOne and its siblings).
+func TestRefusalInListLanguage(t *testing.T) {
+	want := map[string]string{
+		"de": "Ihre Nachricht an team@lists.test konnte nicht gelesen werden",
+		"fr": "Votre message à team@lists.test n'a pas pu être lu",
+	}
+	for _, lang := range []string{"de", "fr"} {
+		t.Run(lang, func(t *testing.T) {
+			s, homes := encryptedSite(t)
+			s.setList(t, map[string]string{"language": lang})
+			bob := homes["bob@subs.test"]
+			other := gnupg.New(t)
+			other.GenKey("stranger <stranger@else.test>", "cv25519")
+			bob.Import(other.ExportPublic("stranger@else.test"))
+			post := bob.PGPMIMEEncrypted("From: bob@subs.test\nSubject: x\n", []byte("Content-Type: text/plain\n\nhello\n"), false, "", "stranger@else.test")
+			s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+			s.drain(t)
+			mail := s.mailbox(t, "bob@subs.test")
+			if len(mail) != 1 {
+				t.Fatalf("bob got %d answers, want 1", len(mail))
+			}
+			for _, m := range mail {
+				pt, _, err := bob.Decrypt(m)
+				if err != nil {
+					t.Fatalf("answer not encrypted to bob: %v", err)
+				}
+				text := clearText(t, pt)
+				noEnglish(t, lang, "refusal", text)
+				if !strings.Contains(text, want[lang]) {
+					t.Errorf("refusal lacks %q:\n%s", want[lang], text)
 				}
 			}
 		})

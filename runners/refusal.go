@@ -1,6 +1,8 @@
 package runners
 
 import (
+	"fmt"
+
 	"cloister/internal/decision"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -24,7 +26,10 @@ func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *cr
 		j.Log.Info("decision", "decision", decision.RefusalNotAnswered, "reason", "notice limit for the sender reached")
 		return nil
 	}
-	n := notices.Refusal(list.Address, m.Sender, r.hint)
+	n, err := notices.Refusal(j.Site, list, m.Sender, r.hint)
+	if err != nil {
+		return fmt.Errorf("refusal notice: %w", err)
+	}
 	j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 	return nil
 }

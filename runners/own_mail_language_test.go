@@ -73,3 +73,28 @@ func TestRefusalInListLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestVirusOwnerNoticeInListLanguage: the sender of infected mail to
+// LIST-owner is told, in the list's language, why it was not forwarded.
+func TestVirusOwnerNoticeInListLanguage(t *testing.T) {
+	want := map[string]string{
+		"de": "Ihre Nachricht an die Eigentümer von team@lists.test wurde nicht weitergeleitet: der Virenscanner des Servers hat in der Nachricht einen Virus",
+		"fr": "Votre message aux propriétaires de team@lists.test n'a pas été transmis : l'antivirus du site a trouvé un virus",
+	}
+	for _, lang := range []string{"de", "fr"} {
+		t.Run(lang, func(t *testing.T) {
+			s, _ := scannedSite(t, 1024)
+			setSetting(t, s, "language", lang)
+			s.deliver(t, queue.SubOwner, "dan@else.test", strings.Replace(virusPost("Tool"), "Bob <bob@subs.test>", "dan@else.test", 1))
+			s.drain(t)
+			mail := mailsOf(t, s, "dan@else.test")
+			if len(mail) != 1 {
+				t.Fatalf("dan got %d mails", len(mail))
+			}
+			noEnglish(t, lang, "virus notice", mail[0])
+			if !strings.Contains(spaces.ReplaceAllString(mail[0], " "), want[lang]) {
+				t.Errorf("virus notice lacks %q:\n%s", want[lang], mail[0])
+			}
+		})
+	}
+}

@@ -98,3 +98,45 @@ func TestVirusOwnerNoticeInListLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestResendReportInListLanguage: the list's report on a post's resend
+// orders is in the list's language, its lines too (an encrypted post's
+// copy to an address without a key is refused).
+func TestResendReportInListLanguage(t *testing.T) {
+	want := map[string][]string{
+		"de": {"Bericht über das erneute Senden: Incident", "bob@subs.test hat die Liste gebeten",
+			"eve@outside.test: abgelehnt, für diese Adresse ist kein Schlüssel hinterlegt; die Kopie muss verschlüsselt sein"},
+		"fr": {"Rapport de réexpédition : Incident", "bob@subs.test a demandé à la liste",
+			"eve@outside.test : refusé, aucune clé de cette adresse n'est enregistrée ; la copie doit être chiffrée"},
+	}
+	for _, lang := range []string{"de", "fr"} {
+		t.Run(lang, func(t *testing.T) {
+			s, homes := encryptedSite(t)
+			s.setList(t, map[string]string{"language": lang})
+			inner := "Content-Type: text/plain\r\n\r\nresend eve@outside.test\r\n\r\nPlease look at this.\r\n"
+			post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Incident\n",
+				[]byte(inner), true, "bob@subs.test", "team@lists.test")
+			s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
+			s.drain(t)
+			var report string
+			for _, m := range s.mailbox(t, "ann@subs.test") {
+				pt, _, err := homes["ann@subs.test"].Decrypt(armoredPart(t, m))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if text := clearText(t, pt); !strings.Contains(text, "Please look at this.") {
+					report = text
+				}
+			}
+			if report == "" {
+				t.Fatal("no resend report")
+			}
+			noEnglish(t, lang, "resend report", report)
+			for _, w := range want[lang] {
+				if !strings.Contains(report, w) {
+					t.Errorf("resend report lacks %q:\n%s", w, report)
+				}
+			}
+		})
+	}
+}

@@ -169,10 +169,9 @@ func SetPostText(msg *mailmsg.Message, head []*mailmsg.Field, text []byte) {
 // than an address being taken as keyless.
 func Run(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []Order, bad []string, members []string) error {
 	var report []refusal.Reason
-	line := func(format string, a ...any) { report = append(report, refusal.Reasonf(format, a...)) }
 	signed := m.Auth == "pgp" || m.Auth == "smime"
 	for _, a := range bad {
-		line("%s: refused, not a usable address (or more than %d addresses)", a, maxResend)
+		report = append(report, refusal.Reasonf("%s: refused, not a usable address (or more than %d addresses)", a, maxResend))
 	}
 	fctx, cancel := context.WithTimeout(ctx, resendFetchBudget)
 	defer cancel()
@@ -191,22 +190,22 @@ func Run(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mail
 			var send []string
 			for _, a := range g {
 				if !signed {
-					line("%s: refused, resend needs a post signed by a member", a)
+					report = append(report, refusal.Reasonf("%s: refused, resend needs a post signed by a member", a))
 					continue
 				}
 				keyed, fetched, why := keys.lookup(a)
 				switch {
 				case (o.EncryptedOnly || m.ArrivedEncrypted()) && !keyed:
-					line("%s: refused, %s; the copy must be encrypted", a, why)
+					report = append(report, refusal.Reasonf("%s: refused, %s; the copy must be encrypted", a, why))
 				case !fetched.IsZero():
 					send = append(send, a)
-					line("%s: sent, encrypted to its key %s, and signed by the list", a, fetched)
+					report = append(report, refusal.Reasonf("%s: sent, encrypted to its key %s, and signed by the list", a, fetched))
 				case keyed:
 					send = append(send, a)
-					line("%s: sent, encrypted to its key and signed by the list", a)
+					report = append(report, refusal.Reasonf("%s: sent, encrypted to its key and signed by the list", a))
 				default:
 					send = append(send, a)
-					line("%s: sent, signed by the list, not encrypted (%s)", a, why)
+					report = append(report, refusal.Reasonf("%s: sent, signed by the list, not encrypted (%s)", a, why))
 				}
 			}
 			if len(send) == 0 {

@@ -102,7 +102,7 @@ func scanOwnerMail(ctx context.Context, j *Job, list *lists.List, msg *mailmsg.M
 	}
 	why := refusal.Reasonf("the site's virus scanner found a virus or other malware in the mail")
 	if scan.TooLarge {
-		why = refusal.Reasonf(rules.VirusUnscanned{}.Description())
+		why = refusal.Reasonf("the post is larger than the site's virus scanner takes, so it was not scanned") // rules.VirusUnscanned
 	}
 	quiet := list.Settings.VirusAction == "discard" || notices.ShouldNotAnswer(j.Meta, msg)
 	j.Log.Info("decision", "decision", decision.OwnerMailNotForwarded, "reason", why.String(), "quiet", quiet)

@@ -262,16 +262,19 @@ func (s *Service) ArchiveMailMe(ctx context.Context, a Actor, req ArchiveRef) (e
 	confidential := msg.Encrypted || encryptedArchive(l) ||
 		l.Settings.PGPDistribEncrypt == "force" || l.Settings.SMIMEDistribEncrypt == "force"
 	now := s.now()
+	n, err := notices.ForList(s.site, l, "archive_message", a.Address, map[string]any{"List": l.Address, "N": req.N})
+	if err != nil {
+		return internal(err, "write the mail")
+	}
 	head, err := notices.Header{From: listaddr.Address(l.Address, queue.SubRequest), To: a.Address,
-		Subject: fmt.Sprintf("Archived message %d of %s", req.N, l.Address), List: l.Address}.Encode(now)
+		Subject: n.Subject, List: l.Address}.Encode(now)
 	if err != nil {
 		return internal(err, "write the mail")
 	}
 	var b bytes.Buffer
 	b.Write(head)
 	b.WriteString("MIME-Version: 1.0\n")
-	b.Write(notices.Entity(fmt.Sprintf("You asked on the web for message %d of the archive of %s: it is attached.\n", req.N, l.Address),
-		[]notices.Part{{Type: "message/rfc822", Name: fmt.Sprintf("post-%d.eml", req.N), Data: msg.Raw, Raw: true}}))
+	b.Write(notices.Entity(n.Body, []notices.Part{{Type: "message/rfc822", Name: fmt.Sprintf("post-%d.eml", req.N), Data: msg.Raw, Raw: true}}))
 	m := ownmail.Meta(l.Address, "notice", nil, false, now, a.Address)
 	if confidential {
 		m.Carries = queue.CarriesPlaintext

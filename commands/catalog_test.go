@@ -173,16 +173,18 @@ func sourceMessages(t *testing.T) map[string]bool {
 			return true
 		})
 	}
-	// The reasons and phrases made with rules.Reasonf anywhere (the
-	// service's key notices, the runners' hold reasons).
+	// The reasons and phrases made with rules.Reasonf or refusal.Reasonf
+	// anywhere (the service's key notices, the runners' hold reasons), and
+	// the handlers' rejections.
 	err = filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return err
 		}
 		src, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(src), "Reasonf(") {
+		if err != nil || (!strings.Contains(string(src), "Reasonf(") && !strings.Contains(string(src), "eject(")) {
 			return err
 		}
+		inHandlers := filepath.Dir(p) == filepath.Join("..", "handlers")
 		af, err := parser.ParseFile(fset, p, src, 0)
 		if err != nil {
 			return err
@@ -194,9 +196,17 @@ func sourceMessages(t *testing.T) map[string]bool {
 					if fn.Sel.Name == "Reasonf" {
 						add(c.Args[0])
 					}
+					// A rejection's reason (refusal.Reject(step, format, ...)).
+					if x, ok := fn.X.(*ast.Ident); ok && x.Name == "refusal" && fn.Sel.Name == "Reject" && len(c.Args) > 1 {
+						add(c.Args[1])
+					}
 				case *ast.Ident:
 					if fn.Name == "Reasonf" {
 						add(c.Args[0])
+					}
+					// A handler's rejection (reject(h, format, ...)).
+					if inHandlers && fn.Name == "reject" && len(c.Args) > 1 {
+						add(c.Args[1])
 					}
 				}
 			}

@@ -91,8 +91,28 @@ func approveRequest(c *Context, id string) Result {
 		return refused("the key of request %s was not accepted: %v", r.ID, err)
 	}
 	c.announceKey(r.Address, rules.Reasonf("%s was bound to %s, approved by the list owner %s (key request %s, %s; the holder answered the challenge encrypted to it).",
-		k.reason(), r.Address, c.Sender, r.ID, storedVia(r)))
+		k.reason(), r.Address, c.decider(), r.ID, storedVia(r)))
 	return done("%s is now bound to %s (key request %s)", fpr, r.Address, r.ID)
+}
+
+// decider names who approves a key request in the announcement: the
+// operator at the server's console (the CLI's key approve; c.As.Name is
+// their login name) in the words of the catalogue, which notices render
+// in the list's language, anyone else as c.Sender.
+func (c *Context) decider() any {
+	if c.As == nil || c.As.Method != service.MethodConsole {
+		return c.Sender
+	}
+	return OperatorReason(c.As.Name)
+}
+
+// OperatorReason names the operator user at the server's console (no
+// user: unnamed) as a catalogue Reason.
+func OperatorReason(user string) rules.Reason {
+	if user == "" {
+		return rules.Reasonf("the operator (cloister on the server)")
+	}
+	return rules.Reasonf("the operator %s (cloister on the server)", user)
 }
 
 // refuseRequest drops a request and tells its address.

@@ -12,6 +12,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/refusal"
 	"cloister/internal/site"
 	"cloister/internal/stats"
 	"cloister/lists"
@@ -63,7 +64,7 @@ type Refusal struct {
 	// Hint is added to the answer: only words fixed by the code or read
 	// from the clear parts of the message, never a value the list's key
 	// decrypted.
-	Hint string
+	Hint refusal.Reason
 }
 
 func (e *Refusal) Error() string { return e.Reason }
@@ -120,7 +121,7 @@ func Open(s *site.Site, list *lists.List, m *queue.Meta, body []byte, capture fu
 		// plaintext of a captured message.
 		r := &Refusal{Reason: t + " layer: " + refusalClass(err)}
 		if uc := (*pgp.UnsupportedCipherError)(nil); errors.As(err, &uc) && uc.InClear {
-			r.Hint = "Your message names the cipher " + uc.Cipher + ", which the list does not support.\n"
+			r.Hint = refusal.Reasonf("Your message names the cipher %s, which the list does not support.\n", uc.Cipher)
 		}
 		return nil, r
 	}

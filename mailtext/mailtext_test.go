@@ -21,6 +21,8 @@ var sample = map[string]any{
 	"Token": "tok", "RequestAddress": "team-request@lists.test", "Extra": "EXTRA",
 	"Address": "dan@else.test", "Event": "EVENT", "By": "ann@subs.test",
 	"ID": "k1", "Key": "the OpenPGP key ABCD", "Via": "key set", "Mode": "owner", "Vouched": true, "Fingerprint": "ABCD",
+	"Score": 3, "Threshold": 3, "Status": "5.1.1", "Diagnostic": "550 no such user",
+	"SendkeyAddress": "team-sendkey@lists.test", "Hint": "HINT", "Lines": []string{"x@y.test: sent"}, "N": 4,
 }
 
 // TestBuiltinTemplatesRender: every built-in text exists in English, German

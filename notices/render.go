@@ -1,6 +1,7 @@
 package notices
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -19,6 +20,14 @@ import (
 type Header struct {
 	From, To, ReplyTo, Subject, InReplyTo string
 	List                                  string // the list's posting address, for List-Id and X-Loop
+	// Domain, for mail of the site rather than of a list (List empty:
+	// the web's login mail), is the domain of the message id; such mail
+	// has no List-Id, X-Loop or Precedence.
+	Domain string
+	// AutoSubmitted is the Auto-Submitted value (RFC 3834): "" is
+	// auto-replied, the answer to a mail; auto-generated is for mail no
+	// mail asked for.
+	AutoSubmitted string
 }
 
 // Bytes writes the header fields (all but MIME-Version and Content-*)
@@ -27,19 +36,33 @@ type Header struct {
 // is new, in the list's domain; the mail says it was written automatically
 // (RFC 3834) and by which list (X-Loop, List-Id).
 func (h Header) Bytes(now time.Time) []byte {
+	b, _ := h.Encode(now)
+	return b
+}
+
+// Encode is Bytes, and also returns the first field left out and why (an
+// address that does not parse, say), for writers that refuse to send
+// such a mail.
+func (h Header) Encode(now time.Time) ([]byte, error) {
 	w := mailmsg.NewHeaderWriter("\n")
 	w.Address("From", h.From)
 	w.Address("To", h.To)
 	w.Address("Reply-To", h.ReplyTo)
 	w.Text("Subject", h.Subject)
 	w.Field("Date", now.UTC().Format(time.RFC1123Z))
-	w.MsgID("Message-ID", MessageID(h.List))
+	if h.List == "" {
+		w.MsgID("Message-ID", "<"+randomID()+"@"+h.Domain+">")
+	} else {
+		w.MsgID("Message-ID", MessageID(h.List))
+	}
 	w.MsgID("In-Reply-To", h.InReplyTo)
-	w.Field("Auto-Submitted", "auto-replied")
-	w.Field("Precedence", "list")
-	w.Field("X-Loop", h.List)
-	w.Field("List-Id", "<"+strings.Replace(h.List, "@", ".", 1)+">")
-	return w.Bytes()
+	w.Field("Auto-Submitted", cmp.Or(h.AutoSubmitted, "auto-replied"))
+	if h.List != "" {
+		w.Field("Precedence", "list")
+		w.Field("X-Loop", h.List)
+		w.Field("List-Id", "<"+strings.Replace(h.List, "@", ".", 1)+">")
+	}
+	return w.Bytes(), w.Err()
 }
 
 // MessageID returns a new message id, <random@domain>, in the domain of

@@ -53,37 +53,51 @@ var reasonTexts = map[string]refusal.Reason{
 	"no rule matched":   refusal.Reasonf("the list's rules do not allow this post"),
 }
 
-// translateReason returns the notice data with its Reason, when it is a
-// refusal.Reason or refusal.Reasons (a catalogue format and its arguments),
-// rendered in the list's language from the message catalogue (package
-// mailtext). A Reason that is a string is words someone wrote (a
+// translateReason returns the notice data with its reasons rendered in
+// the list's language from the message catalogue (package mailtext): a
+// refusal.Reason or refusal.Reasons (a catalogue format and its arguments)
+// under any key becomes its text, a []refusal.Reason (the lines of a
+// report) a []string. A Reason that is a string is words someone wrote (a
 // moderator's) and is shown as written; a broken override catalogue
-// (logged) leaves the reason in English.
+// (logged) leaves the reasons in English.
 func translateReason(s *site.Site, list *lists.List, data any) any {
 	m, ok := data.(map[string]any)
 	if !ok {
 		return data
 	}
-	var render func(refusal.Translator) string
-	switch r := m["Reason"].(type) {
-	case refusal.Reason:
-		render = r.Render
-	case refusal.Reasons:
-		render = r.Render
-	default:
+	has := false
+	for _, v := range m {
+		switch v.(type) {
+		case refusal.Reason, refusal.Reasons, []refusal.Reason:
+			has = true
+		}
+	}
+	if !has {
 		return data
 	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
+	var tr refusal.Translator
 	cat, err := mailtext.LoadCatalog(TemplateDirs(s, list.Address), list.Settings.Language)
 	if err != nil {
 		slog.Warn("message catalogue broken; notice reason in English", "list", list.Address, "err", err)
-		out["Reason"] = render(nil)
-		return out
+	} else {
+		tr = cat
 	}
-	out["Reason"] = render(cat)
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		switch r := v.(type) {
+		case refusal.Reason:
+			v = r.Render(tr)
+		case refusal.Reasons:
+			v = r.Render(tr)
+		case []refusal.Reason:
+			lines := make([]string, len(r))
+			for i, x := range r {
+				lines[i] = x.Render(tr)
+			}
+			v = lines
+		}
+		out[k] = v
+	}
 	return out
 }
 

@@ -9,6 +9,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/refusal"
 	"cloister/keyring"
 	"cloister/lists"
 )
@@ -41,15 +42,15 @@ type resendKeys struct {
 	ctx     context.Context
 	fetch   func(ctx context.Context, address string) (*keyring.Fetched, error) // nil: no fetching
 	add     keyAdder
-	sources string            // where keys are looked for, for the report
-	failed  map[string]string // addresses already looked up in vain, and why
+	sources any                       // where keys are looked for, for the report (a string or a refusal.Reason)
+	failed  map[string]refusal.Reason // addresses already looked up in vain, and why
 }
 
 // newResendKeys returns the key lookup of list's resend orders. Fetching is
 // on when the list's resend_fetch_keys is, the list has an OpenPGP key (a
 // fetched key is of no use otherwise) and the site's keys can store a key.
 func newResendKeys(ctx context.Context, j *Job, list *lists.List) *resendKeys {
-	r := &resendKeys{j: j, list: list.Address, ctx: ctx, failed: map[string]string{}}
+	r := &resendKeys{j: j, list: list.Address, ctx: ctx, failed: map[string]refusal.Reason{}}
 	s := j.Site
 	if !list.Settings.ResendFetchKeys || s.Keys == nil || s.Keyring == nil {
 		return r
@@ -60,7 +61,7 @@ func newResendKeys(ctx context.Context, j *Job, list *lists.List) *resendKeys {
 	}
 	r.add, r.fetch, r.sources = add, s.FetchKey, "WKD"
 	if s.Config != nil && s.Config.Keyserver != "" {
-		r.sources = "WKD or keyserver"
+		r.sources = refusal.Reasonf("WKD or keyserver")
 	}
 	if r.fetch == nil {
 		f := &keyring.Fetcher{}
@@ -76,21 +77,21 @@ func newResendKeys(ctx context.Context, j *Job, list *lists.List) *resendKeys {
 // report, how its key was fetched (fetched, when it was) or why there is no
 // key (why, when keyed is false). An address with a usable key on file is
 // never looked up.
-func (r *resendKeys) lookup(addr string) (keyed bool, fetched, why string) {
+func (r *resendKeys) lookup(addr string) (keyed bool, fetched, why refusal.Reason) {
 	if canEncrypt(r.j.Site, r.list, addr, r.j.Now) {
-		return true, "", ""
+		return true, refusal.Reason{}, refusal.Reason{}
 	}
-	why = "no key of this address is on file"
+	why = refusal.Reasonf("no key of this address is on file")
 	if r.fetch == nil {
-		return false, "", why
+		return false, refusal.Reason{}, why
 	}
 	if w, ok := r.failed[addr]; ok {
-		return false, "", w
+		return false, refusal.Reason{}, w
 	}
 	if r.ctx.Err() != nil {
-		why += " and no time was left to look for one"
+		why = refusal.Reasonf("%s and no time was left to look for one", why)
 		r.failed[addr] = why
-		return false, "", why
+		return false, refusal.Reason{}, why
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, resendFetchPerAddress)
 	defer cancel()
@@ -99,24 +100,24 @@ func (r *resendKeys) lookup(addr string) (keyed bool, fetched, why string) {
 		r.j.Log.Info("resend key not fetched", "address", addr, "error", err)
 		switch {
 		case errors.Is(err, keyring.ErrFetchNotFound) && timedOut(err):
-			why += " and none was found by " + r.sources + " (the lookup timed out)"
+			why = refusal.Reasonf("%s and none was found by %s (the lookup timed out)", why, r.sources)
 		case errors.Is(err, keyring.ErrFetchNotFound):
-			why += " and none was found by " + r.sources
+			why = refusal.Reasonf("%s and none was found by %s", why, r.sources)
 		default:
-			why += " and none could be looked up"
+			why = refusal.Reasonf("%s and none could be looked up", why)
 		}
 		r.failed[addr] = why
-		return false, "", why
+		return false, refusal.Reason{}, why
 	}
 	fpr, err := r.store(addr, got)
 	if err != nil {
 		r.j.Log.Info("resend key fetched, not used", "address", addr, "source", got.Source, "error", err)
-		why += fmt.Sprintf(" and the key found (%s) cannot be used", got.Fingerprint)
+		why = refusal.Reasonf("%s and the key found (%s) cannot be used", why, got.Fingerprint)
 		r.failed[addr] = why
-		return false, "", why
+		return false, refusal.Reason{}, why
 	}
 	r.j.Log.Info("resend key fetched", "address", addr, "fingerprint", fpr, "source", got.Source)
-	return true, fmt.Sprintf("%s, fetched from %s", fpr, got.Source), ""
+	return true, refusal.Reasonf("%s, fetched from %s", fpr, got.Source), refusal.Reason{}
 }
 
 // store adds a fetched key to the keyring when it can be encrypted to, and

@@ -29,6 +29,7 @@ import (
 
 	"cloister/handlers"
 	"cloister/internal/decision"
+	"cloister/internal/refusal"
 	"cloister/internal/site"
 	"cloister/lists"
 	"cloister/mailmsg"
@@ -167,10 +168,10 @@ func SetPostText(msg *mailmsg.Message, head []*mailmsg.Field, text []byte) {
 // ctx's error and sends nothing, so that the post is processed again rather
 // than an address being taken as keyless.
 func Run(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, orders []Order, bad []string, members []string) error {
-	var report strings.Builder
+	var report []refusal.Reason
 	signed := m.Auth == "pgp" || m.Auth == "smime"
 	for _, a := range bad {
-		fmt.Fprintf(&report, "  %s: refused, not a usable address (or more than %d addresses)\n", a, maxResend)
+		report = append(report, refusal.Reasonf("%s: refused, not a usable address (or more than %d addresses)", a, maxResend))
 	}
 	fctx, cancel := context.WithTimeout(ctx, resendFetchBudget)
 	defer cancel()
@@ -189,22 +190,22 @@ func Run(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mail
 			var send []string
 			for _, a := range g {
 				if !signed {
-					fmt.Fprintf(&report, "  %s: refused, resend needs a post signed by a member\n", a)
+					report = append(report, refusal.Reasonf("%s: refused, resend needs a post signed by a member", a))
 					continue
 				}
 				keyed, fetched, why := keys.lookup(a)
 				switch {
 				case (o.EncryptedOnly || m.ArrivedEncrypted()) && !keyed:
-					fmt.Fprintf(&report, "  %s: refused, %s; the copy must be encrypted\n", a, why)
-				case fetched != "":
+					report = append(report, refusal.Reasonf("%s: refused, %s; the copy must be encrypted", a, why))
+				case !fetched.IsZero():
 					send = append(send, a)
-					fmt.Fprintf(&report, "  %s: sent, encrypted to its key %s, and signed by the list\n", a, fetched)
+					report = append(report, refusal.Reasonf("%s: sent, encrypted to its key %s, and signed by the list", a, fetched))
 				case keyed:
 					send = append(send, a)
-					fmt.Fprintf(&report, "  %s: sent, encrypted to its key and signed by the list\n", a)
+					report = append(report, refusal.Reasonf("%s: sent, encrypted to its key and signed by the list", a))
 				default:
 					send = append(send, a)
-					fmt.Fprintf(&report, "  %s: sent, signed by the list, not encrypted (%s)\n", a, why)
+					report = append(report, refusal.Reasonf("%s: sent, signed by the list, not encrypted (%s)", a, why))
 				}
 			}
 			if len(send) == 0 {
@@ -239,13 +240,13 @@ func Run(ctx context.Context, j *Job, list *lists.List, m *queue.Meta, msg *mail
 		}
 	}
 	j.Log.Info("decision", "decision", decision.Resend, "copies", copies, "from", m.From)
-	n := &notices.Notice{
-		List:    list.Address,
-		From:    list.Address,
-		To:      list.Address,
-		Subject: "Resend report: " + mailmsg.DecodeHeader(msg.Get("Subject")),
-		Body:    fmt.Sprintf("%s asked the list to resend a post:\n\n%s", m.From, report.String()),
+	n, err := notices.ForList(j.Site, list, "resend_report", list.Address, map[string]any{
+		"List": list.Address, "From": m.From, "Subject": mailmsg.DecodeHeader(msg.Get("Subject")), "Lines": report,
+	})
+	if err != nil {
+		return fmt.Errorf("resend report: %w", err)
 	}
+	n.From = list.Address
 	// The report names the outsiders and the subject: as private as the post.
 	nm := n.MetaFrom("notice", m, true, members...)
 	nm.ID = m.ID + "-resend-report"

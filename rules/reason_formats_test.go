@@ -16,7 +16,8 @@ import (
 )
 
 // reasonFormats returns every literal format given to hit or Reasonf in
-// the module's code (tests left out), with where it is given.
+// the module's code (tests left out): rules.Reasonf, refusal.Reasonf,
+// refusal.Reject and the handlers' reject, with where it is given.
 func reasonFormats(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -38,7 +39,8 @@ func reasonFormats(t *testing.T) map[string]string {
 		if err != nil {
 			return err
 		}
-		if !strings.Contains(string(src), "Reasonf(") && !strings.Contains(string(src), "hit(") {
+		if !strings.Contains(string(src), "Reasonf(") && !strings.Contains(string(src), "hit(") &&
+			!strings.Contains(string(src), "eject(") {
 			return nil
 		}
 		af, err := parser.ParseFile(fset, p, src, 0)
@@ -46,27 +48,41 @@ func reasonFormats(t *testing.T) map[string]string {
 			return err
 		}
 		inRules := filepath.Dir(p) == filepath.Join("..", "rules")
+		inHandlers := filepath.Dir(p) == filepath.Join("..", "handlers")
 		ast.Inspect(af, func(n ast.Node) bool {
 			c, ok := n.(*ast.CallExpr)
 			if !ok || len(c.Args) == 0 {
 				return true
 			}
+			arg := 0 // the format's argument
 			switch f := c.Fun.(type) {
 			case *ast.Ident:
-				if !(inRules && (f.Name == "hit" || f.Name == "Reasonf")) {
+				switch {
+				case inRules && (f.Name == "hit" || f.Name == "Reasonf"):
+				case inHandlers && f.Name == "reject":
+					arg = 1
+				default:
 					return true
 				}
 			case *ast.SelectorExpr:
-				if x, ok := f.X.(*ast.Ident); !ok || x.Name != "rules" || f.Sel.Name != "Reasonf" {
+				x, ok := f.X.(*ast.Ident)
+				switch {
+				case ok && (x.Name == "rules" || x.Name == "refusal") && f.Sel.Name == "Reasonf":
+				case ok && x.Name == "refusal" && f.Sel.Name == "Reject":
+					arg = 1
+				default:
 					return true
 				}
 			default:
 				return true
 			}
-			if id, ok := c.Args[0].(*ast.Ident); ok && inRules && id.Name == "format" {
-				return true // hit itself
+			if len(c.Args) <= arg {
+				return true
 			}
-			lit, ok := c.Args[0].(*ast.BasicLit)
+			if id, ok := c.Args[arg].(*ast.Ident); ok && id.Name == "format" {
+				return true // a helper passing its own format on (hit, reject)
+			}
+			lit, ok := c.Args[arg].(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
 				t.Errorf("%s: a reason whose format is not a literal (the catalogue cannot list it)", fset.Position(c.Pos()))
 				return true
@@ -86,8 +102,9 @@ func reasonFormats(t *testing.T) map[string]string {
 	return out
 }
 
-// TestReasonFormatsListEveryHit: every reason format a rule (or any other
-// code, through rules.Reasonf) gives, and every rule's description (the
+// TestReasonFormatsListEveryHit: every reason format a rule, a handler's
+// rejection or any other code (through rules.Reasonf or refusal.Reasonf)
+// gives, and every rule's description (the
 // reason of an encrypted post), is a message of the built-in English
 // catalogue with a German and a French translation, so that notices render
 // every reason in the list's language.

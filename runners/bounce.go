@@ -167,23 +167,17 @@ func scoreBounce(j *Job, listAddr, addr, status, diag string) error {
 		j.Log.Warn("delivery disabled by bounces, and the list has no owner to tell", "subscriber", h.addr)
 		return nil
 	}
-	text := fmt.Sprintf("Delivery of %s to %s has been disabled: mail to it failed\n"+
-		"permanently on %d days (the list's bounce_threshold is %d).\n\n", list.Address, res.Member.Address,
-		res.Member.Bounces.Score, res.Threshold)
-	if h.status != "" {
-		text += "Last status: " + h.status + "\n"
+	said := ""
+	if !archive.MayBeEncrypted(list.Settings) {
+		said = mailmsg.Clip(h.diag, 300)
 	}
-	if h.diag != "" && !archive.MayBeEncrypted(list.Settings) {
-		text += "Remote server said: " + mailmsg.Clip(h.diag, 300) + "\n"
-	}
-	text += "\nWhen the address works again, turn its delivery back on (cloister member\n" +
-		"set, or the member sends \"set delivery on\" to " + listaddr.Address(list.Address, queue.SubRequest) + ").\n"
-	n := &notices.Notice{
-		List:    list.Address,
-		From:    listaddr.Address(list.Address, queue.SubOwner),
-		To:      strings.Join(owners, ", "),
-		Subject: "Delivery to " + res.Member.Address + " disabled after bounces",
-		Body:    text,
+	n, nerr := notices.ForList(j.Site, list, "bounce_disabled", strings.Join(owners, ", "), map[string]any{
+		"List": list.Address, "Address": res.Member.Address, "Score": res.Member.Bounces.Score,
+		"Threshold": res.Threshold, "Status": h.status, "Diagnostic": said,
+		"RequestAddress": listaddr.Address(list.Address, queue.SubRequest),
+	})
+	if nerr != nil {
+		return fmt.Errorf("bounce notice: %w", nerr)
 	}
 	m := n.Meta("notice", owners...)
 	m.ID = fmt.Sprintf("%s-bounce-%d", j.Meta.ID, len(j.outs))

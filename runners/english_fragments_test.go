@@ -231,7 +231,8 @@ func mailsOf(t *testing.T, s *testSite, rcpt string) []string {
 // the expiry of a held post, the owners' approval request) and fails on any
 // English fragment of the catalogue or the templates that the translation
 // does not have. The paths with keys check their mail with noEnglish in the
-// key_*_language tests.
+// key_*_language tests; the bounce notice, the refusal, the virus notice
+// and the resend report in own_mail_language_test.go.
 func TestEveryMailInListLanguage(t *testing.T) {
 	for _, lang := range []string{"de", "fr"} {
 		t.Run(lang, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package runners
 
 import (
+	"fmt"
+
 	"cloister/intake"
 	"cloister/internal/decision"
 	"cloister/lists"
@@ -25,7 +27,10 @@ func refuse(j *Job, list *lists.List, m *queue.Meta, msg *mailmsg.Message, r *in
 		j.Log.Info("decision", "decision", decision.RefusalNotAnswered, "reason", "notice limit for the sender reached")
 		return nil
 	}
-	n := notices.Refusal(list.Address, m.Sender, r.Hint)
+	n, err := notices.Refusal(j.Site, list, m.Sender, r.Hint)
+	if err != nil {
+		return fmt.Errorf("refusal notice: %w", err)
+	}
 	j.Send(queue.Out, n.MetaFrom("notice", m, false, m.Sender), n.Bytes(j.Now))
 	return nil
 }

@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"strings"
+	"fmt"
 	"time"
 
 	"cloister/internal/clamd"
 	"cloister/internal/config"
 	"cloister/internal/decision"
-	"cloister/internal/listaddr"
+	"cloister/internal/refusal"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/notices"
@@ -100,24 +100,22 @@ func scanOwnerMail(ctx context.Context, j *Job, list *lists.List, msg *mailmsg.M
 	if err != nil || scan == nil || (!scan.Infected && !scan.TooLarge) {
 		return err == nil, err
 	}
-	why := rules.VirusScan{}.Description()
+	why := refusal.Reasonf("the site's virus scanner found a virus or other malware in the mail")
 	if scan.TooLarge {
-		why = rules.VirusUnscanned{}.Description()
+		why = refusal.Reasonf("the post is larger than the site's virus scanner takes, so it was not scanned") // rules.VirusUnscanned
 	}
-	why = strings.TrimSuffix(why, "; virus_action chooses the action")
 	quiet := list.Settings.VirusAction == "discard" || notices.ShouldNotAnswer(j.Meta, msg)
-	j.Log.Info("decision", "decision", decision.OwnerMailNotForwarded, "reason", why, "quiet", quiet)
+	j.Log.Info("decision", "decision", decision.OwnerMailNotForwarded, "reason", why.String(), "quiet", quiet)
 	if quiet {
 		return false, nil
 	}
-	n := &notices.Notice{
-		List:      list.Address,
-		From:      listaddr.Address(list.Address, queue.SubOwner),
-		To:        j.Meta.Sender,
-		Subject:   "Your message to the owners of " + list.Address + " was not forwarded",
-		Body:      "Your message to the owners of " + list.Address + " was not forwarded: " + why + ".\n",
-		InReplyTo: msg.Get("Message-ID"),
+	n, err := notices.ForList(j.Site, list, "owner_not_forwarded", j.Meta.Sender, map[string]any{
+		"List": list.Address, "Reason": why,
+	})
+	if err != nil {
+		return false, fmt.Errorf("owner mail notice: %w", err)
 	}
+	n.InReplyTo = msg.Get("Message-ID")
 	j.Send(queue.Out, n.Meta("notice", j.Meta.Sender), n.Bytes(j.Now))
 	return false, nil
 }

@@ -19,6 +19,7 @@ import (
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mailmsg"
+	"cloister/notices"
 	"cloister/ownmail"
 	"cloister/queue"
 	"cloister/rules"
@@ -261,31 +262,19 @@ func (s *Service) ArchiveMailMe(ctx context.Context, a Actor, req ArchiveRef) (e
 	confidential := msg.Encrypted || encryptedArchive(l) ||
 		l.Settings.PGPDistribEncrypt == "force" || l.Settings.SMIMEDistribEncrypt == "force"
 	now := s.now()
-	h := mailmsg.NewHeaderWriter("\n")
-	h.Address("From", listaddr.Address(l.Address, queue.SubRequest))
-	h.Address("To", a.Address)
-	h.Text("Subject", fmt.Sprintf("Archived message %d of %s", req.N, l.Address))
-	h.Field("Date", now.UTC().Format(time.RFC1123Z))
-	h.MsgID("Message-ID", fmt.Sprintf("<archive-%d-%d@%s>", req.N, now.UnixNano(), s.site.Config.Domain))
-	h.Field("Auto-Submitted", "auto-replied")
-	h.Field("MIME-Version", "1.0")
-	bd := fmt.Sprintf("=_cloister_archive_%d", now.UnixNano())
-	for bytes.Contains(msg.Raw, []byte(bd)) {
-		bd += "x"
+	n, err := notices.ForList(s.site, l, "archive_message", a.Address, map[string]any{"List": l.Address, "N": req.N})
+	if err != nil {
+		return internal(err, "write the mail")
 	}
-	h.Field("Content-Type", `multipart/mixed; boundary="`+bd+`"`)
-	if err := h.Err(); err != nil {
+	head, err := notices.Header{From: listaddr.Address(l.Address, queue.SubRequest), To: a.Address,
+		Subject: n.Subject, List: l.Address}.Encode(now)
+	if err != nil {
 		return internal(err, "write the mail")
 	}
 	var b bytes.Buffer
-	b.Write(h.Bytes())
-	fmt.Fprintf(&b, "\n--%s\nContent-Type: text/plain; charset=utf-8\n\nYou asked on the web for message %d of the archive of %s: it is attached.\n", bd, req.N, l.Address)
-	fmt.Fprintf(&b, "\n--%s\nContent-Type: message/rfc822\nContent-Disposition: attachment; filename=\"post-%d.eml\"\n\n", bd, req.N)
-	b.Write(msg.Raw)
-	if !bytes.HasSuffix(msg.Raw, []byte("\n")) {
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "\n--%s--\n", bd)
+	b.Write(head)
+	b.WriteString("MIME-Version: 1.0\n")
+	b.Write(notices.Entity(n.Body, []notices.Part{{Type: "message/rfc822", Name: fmt.Sprintf("post-%d.eml", req.N), Data: msg.Raw, Raw: true}}))
 	m := ownmail.Meta(l.Address, "notice", nil, false, now, a.Address)
 	if confidential {
 		m.Carries = queue.CarriesPlaintext

@@ -12,8 +12,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
-	"cloister/mailmsg"
 	"cloister/mimecrypt/smime"
+	"cloister/notices"
 	"cloister/queue"
 )
 
@@ -41,23 +41,18 @@ func (srv *Server) mailLoginToken(addr, tok, link string) (encrypted bool, err e
 		"as %s.\n\nYour login code is:\n\n    %s\n\n%s"+
 		"The code works once, for %d minutes. If you did not ask for it, ignore this mail.\n",
 		srv.site.Config.Domain, addr, tok, linkText, int(loginTokenLife/time.Minute))
-	inner := []byte("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + text)
+	inner := notices.Entity(text, nil)
 	body, encrypted, err := srv.encryptFor(addr, inner, now)
 	if err != nil {
 		return false, err
 	}
-	h := mailmsg.NewHeaderWriter("\n")
-	h.Address("From", srv.siteSender())
-	h.Address("To", addr)
-	h.Text("Subject", "Your login code for "+srv.site.Config.Domain)
-	h.Field("Date", now.UTC().Format(time.RFC1123Z))
-	h.MsgID("Message-ID", "<"+randomHex(12)+"@"+srv.site.Config.Domain+">")
-	h.Field("Auto-Submitted", "auto-generated")
-	h.Field("MIME-Version", "1.0")
-	if err := h.Err(); err != nil {
+	head, err := notices.Header{From: srv.siteSender(), To: addr, Subject: "Your login code for " + srv.site.Config.Domain,
+		Domain: srv.site.Config.Domain, AutoSubmitted: "auto-generated"}.Encode(now)
+	if err != nil {
 		return false, fmt.Errorf("login mail header: %w", err)
 	}
-	msg := append(h.Bytes(), body...)
+	head = append(head, "MIME-Version: 1.0\n"...)
+	msg := append(head, body...)
 	m := &queue.Meta{
 		Subaddress: queue.SubPost,
 		Kind:       "web-login",

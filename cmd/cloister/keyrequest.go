@@ -17,14 +17,14 @@ import (
 	"cloister/service"
 )
 
-// operator names who runs a CLI command, for the announcements of key
-// changes made on the server.
+// operator returns the login name of who runs a CLI command, the console
+// actor's Name: the announcements of key changes made on the server name
+// them in the list's language (commands.OperatorReason).
 func operator() string {
-	name := "the operator"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name += " " + u.Username
+	if u, err := user.Current(); err == nil {
+		return u.Username
 	}
-	return name + " (cloister on the server)"
+	return ""
 }
 
 // queueNotices hands the notices a command wrote to queue/out.

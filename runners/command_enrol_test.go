@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -159,6 +160,7 @@ func TestEnrolAnswerSignedAndEncrypted(t *testing.T) {
 // owner's address does nothing. The owner refuses it; dan's own key, proven
 // the same way, is bound once the owner approves it with a signed mail.
 func TestEnrolOwnerMailboxReader(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	s.setList(t, map[string]string{"pgp_distrib_encrypt": "force"})
 	ann, dan := homes["ann@subs.test"], homes["dan@else.test"]
@@ -414,6 +416,7 @@ func TestOwnerCommandsNeverSMTP(t *testing.T) {
 // list (secret) waits for an owner; once approved, the owner of secret is
 // told too.
 func TestEnrolStrictestListApplies(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	err := s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := lists.NewList("secret@lists.test", time.Now())

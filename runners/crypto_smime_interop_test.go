@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
@@ -55,6 +56,7 @@ func innerEntity(t *testing.T, ca *testca.CA, addr string, decrypted []byte) []b
 // with her key here (Bouncy Castle reads such copies in
 // TestBouncyCastleSMIMEPeer).
 func TestSMIMEOpaqueSignatureKept(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real openssl")
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{
 		"ann@subs.test":  ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
@@ -204,6 +206,7 @@ func parseAnyKey(t *testing.T, p []byte) any {
 // an opaque S/MIME signature as it does a detached one: openssl decrypts the
 // copy, verifies the list's signature, and finds the text without Ann's.
 func TestSMIMEOpaqueStripped(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{
 		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),

@@ -18,6 +18,7 @@ import (
 
 	"cloister/commands"
 	"cloister/etc"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailtext"
 	"cloister/moderation"
@@ -233,6 +234,7 @@ func mailsOf(t *testing.T, s *testSite, rcpt string) []string {
 // does not have. The paths with keys check their mail with noEnglish in the
 // key_*_language tests.
 func TestEveryMailInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	for _, lang := range []string{"de", "fr"} {
 		t.Run(lang, func(t *testing.T) {
 			s := newTestSite(t)

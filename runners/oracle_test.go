@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/notices"
 	"cloister/queue"
@@ -148,6 +149,7 @@ func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
 // gets the fixed answer notices.RefusalNoticeLimit times, then nothing; the mail is
 // still refused (nothing in bad, nothing distributed).
 func TestRefusalNoticesLimited(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	other := gnupg.New(t)
 	other.GenKey("stranger <stranger@else.test>", "cv25519")
@@ -172,6 +174,7 @@ func TestRefusalNoticesLimited(t *testing.T) {
 // -join, -leave, -sendkey or -bounces is not decrypted (nothing there has a
 // use for its content): it is routed as it came.
 func TestOpaqueSubaddresses(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	const marker = "OPAQUE-MARKER-11d0"
 	for _, sub := range []string{queue.SubJoin, queue.SubLeave, queue.SubSendkey, queue.SubBounces} {

@@ -157,6 +157,7 @@ func TestCommandWhich(t *testing.T) {
 // TestCommandInfoPoliciesAndKey: info tells how to join and leave as the
 // policies say, and gives the list key's fingerprint when the list has one.
 func TestCommandInfoPoliciesAndKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.setList(t, map[string]string{"subscribe_policy": "confirm+approve", "unsubscribe_policy": "approve"})
 	s.deliver(t, queue.SubRequest, "eve@else.test", "From: eve@else.test\nSubject: x\n\ninfo\n")
@@ -235,6 +236,7 @@ func TestCommandSubscribePolicyConfirm(t *testing.T) {
 // refused and one signed with the sender's key (open policy) subscribes at
 // once.
 func TestCommandSubscribeSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	dan := homes["dan@else.test"]
 	keys.subs["dan@else.test"] = readKey(t, dan.ExportPublic("dan@else.test"))
@@ -340,6 +342,7 @@ func TestCommandUnsubscribeFlows(t *testing.T) {
 // TestCommandSetDeliverySigned: a member's signed set delivery is carried
 // out at once, without a confirmation; a bad value is refused.
 func TestCommandSetDeliverySigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	bob := homes["bob@subs.test"]
 	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(bob, "bob@subs.test", "x", "x-list-name team\nset delivery digest\nset delivery sometimes\n"))

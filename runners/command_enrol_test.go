@@ -141,6 +141,7 @@ func TestEnrolProofMailboxReader(t *testing.T) {
 // yet on file, is kept through decryption so that the challenge can check it
 // with the offered key.
 func TestEnrolAnswerSignedAndEncrypted(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	dan := gnupg.New(t)
 	fpr := dan.GenKey("dan <dan@else.test>", "cv25519")
@@ -253,6 +254,7 @@ func TestEnrolOwnerSubscribeWithKey(t *testing.T) {
 // key they checked (attached, or waiting with the named fingerprint); an
 // unsigned one, or one on a list that is not vouched, does not.
 func TestEnrolVouched(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	s.setList(t, map[string]string{"key_enrolment": "vouched"})
 	s.Lists.Update(func(tx *lists.Tx) error {
@@ -309,6 +311,7 @@ func TestEnrolVouched(t *testing.T) {
 // owner's key set ADDRESS and a key revoke are each announced to the
 // address (in clear, signed by the list) and to the owner.
 func TestKeyChangesAnnounced(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	bob, ann := homes["bob@subs.test"], homes["ann@subs.test"]
 	nh := gnupg.New(t)

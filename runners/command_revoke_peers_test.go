@@ -105,6 +105,7 @@ func TestCommandKeyRevokePeers(t *testing.T) {
 // TestCommandKeyRevokeSqCertificate: the output of sq revoke certificate
 // for the key on file revokes it.
 func TestCommandKeyRevokeSqCertificate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real sq")
 	s, _, keys := keySite(t)
 	dir := t.TempDir()
 	peerTool(t, dir, nil, "sq", "key", "generate", "--userid", "bob <bob@subs.test>", "--export", "bob.key", "--rev-cert", "bob.rev")

@@ -497,6 +497,7 @@ func TestCommandClearSigned(t *testing.T) {
 // TestCommandOwnerKeySet: an owner's signed "key set ADDRESS" replaces a
 // subscriber's key; a member's is refused.
 func TestCommandOwnerKeySet(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	nh := gnupg.New(t)
 	fpr := nh.GenKey("cat <cat@subs.test>", "cv25519")

@@ -59,6 +59,7 @@ func noMarkerFor(t *testing.T, s *testSite, h *gnupg.Home, rcpt, marker string) 
 // files under the state directory. The member's own mail is still answered
 // in full, encrypted to the member.
 func TestRequestIsNoDecryptionOracle(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	const marker = "ORACLE-MARKER-5e1d"
 	dan := homes["dan@else.test"]
@@ -109,6 +110,7 @@ func TestRequestIsNoDecryptionOracle(t *testing.T) {
 // names, such as a subscribe confirmation for an address: these commands
 // have none.)
 func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	const marker = "logmarker-90ab"
 	bob := homes["bob@subs.test"]
@@ -241,6 +243,7 @@ func TestEncryptedPostPipelineRejectionSaysNoContent(t *testing.T) {
 // moderators instead of being distributed (to them too, decrypted for
 // their key).
 func TestMemberReplayAsPostHeld(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	const marker = "REPLAY-MARKER-77aa"
 	dan := homes["dan@else.test"]

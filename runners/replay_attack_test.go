@@ -299,6 +299,7 @@ func TestReplayAttacks(t *testing.T) {
 // list ever saw it is not a command mail: its lines do not run with the
 // signer's authority (here: an owner's remove).
 func TestSignedPostToRequestDoesNotAct(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := attackSite(t)
 	msg := replayColumns[0].mail(homes["ann@subs.test"])
 	s.deliverTo(t, teamRequest, "ann@subs.test", msg)

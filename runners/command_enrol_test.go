@@ -125,6 +125,7 @@ func checkAnnounced(t *testing.T, s *testSite, homes map[string]*gnupg.Home, rea
 // that does not force encryption) the mailbox reader's key is bound, as
 // before; but the bind is announced to dan and to the owner.
 func TestEnrolProofMailboxReader(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	eve, eveFpr := mailboxReader(t, homes)
 	enrolByChallenge(t, s, eve)
@@ -224,6 +225,7 @@ func TestEnrolOwnerMailboxReader(t *testing.T) {
 // TestEnrolOwnerSubscribeWithKey: subscribing with a key under owner
 // subscribes the address, and the key waits for the owner.
 func TestEnrolOwnerSubscribeWithKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	s.setList(t, map[string]string{"key_enrolment": "owner"})
 	eve, eveFpr := mailboxReader(t, homes)
@@ -352,6 +354,7 @@ func TestKeyChangesAnnounced(t *testing.T) {
 // LIST-request) removes no one and sends bob a confirmation request; bob's
 // unsubscribe signed with his bound key removes him at once.
 func TestUnsubscribeForgedAndSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.deliver(t, queue.SubLeave, "bob@subs.test", "From: bob@subs.test\nSubject: bye\n\n")
 	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: bye\n\nunsubscribe\n")

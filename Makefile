@@ -21,10 +21,15 @@ test: lint
 	$(MAKE) test-faults
 
 # The quick run, without root: -short skips (saying why: testdirs.Slow) the
-# end-to-end suites, the browser and tmpfs tests, the SIGKILL fault tests
-# and the crypto invariant matrix, which make test runs.
+# end-to-end suites, the browser and tmpfs tests, the SIGKILL fault tests,
+# the crypto invariant matrix, the tests that run a peer (gpg, openssl, NSS,
+# rnp, sq, node) per case or drive the runners over signed or encrypted mail,
+# and the api daemon tests, all of which make test runs. The end-to-end
+# packages (test/e2e) skip every test under -short, so their binaries are not
+# built here. It prints its wall time and the load it ran under.
 test-unit:
-	$(GO) test -count=1 -short -timeout 30m ./...
+	@start=$$(date +%s); $(GO) test -count=1 -short -timeout 30m $$($(GO) list ./... | grep -v '^cloister/test/e2e/'); rc=$$?; \
+		echo "test-unit: $$(( $$(date +%s) - start )) s wall, loadavg $$(cat /proc/loadavg)"; exit $$rc
 
 test-e2e: build
 	bash test/setup.sh

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // auditEntry is what GET /v1/audit returns per entry.
@@ -16,6 +18,7 @@ type auditEntry struct {
 // one refused attempt) and finds one audit entry per change naming the
 // token, its scopes, the way in and the result.
 func TestAuditEveryChange(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	adminTok := s.token("site:admin")
 	ownerTok := s.token("list:team@lists.test:owner")

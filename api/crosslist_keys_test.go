@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestKeyOfAnotherListsMember attacks the site-wide key binding through
@@ -16,6 +17,7 @@ import (
 // both are refused unless the token may also run other (a token scoped to
 // both lists, or a site admin), and bob's key on other is left as it was.
 func TestKeyOfAnotherListsMember(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	s.run("member", "add", "other@lists.test", "bob@subs.test")
 	s.run("member", "add", "team@lists.test", "ann@subs.test")

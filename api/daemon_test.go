@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,10 +27,16 @@ import (
 )
 
 // cloisterBin and deliverBin are the binaries built once for the daemon
-// tests.
+// tests. Under -short (make test-unit) every test that runs them is skipped
+// (testdirs.Slow), so they are not built: a test that ran them anyway would
+// fail on the empty path.
 var cloisterBin, deliverBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "cloister-api-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cloister/api"
+	"cloister/internal/testdirs"
 )
 
 // docBlocks returns the fenced blocks that follow the markers
@@ -41,6 +42,7 @@ func docBlocks(t *testing.T) (script []string, output string) {
 // the real daemon on its Unix socket and over TLS, and compares what they
 // print with the output the doc shows.
 func TestDocExamples(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is not installed: run test/setup.sh")
 	}
@@ -89,6 +91,7 @@ func TestDocExamples(t *testing.T) {
 // token) and has an OpenAPI 3.1 validator check it against the
 // specification's schema.
 func TestOpenAPIValidates(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	if _, err := exec.LookPath("validate-api"); err != nil {
 		t.Fatal("validate-api is not installed: run test/setup.sh")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestEncryptedHeldHeadersOnly holds a post that arrived encrypted to the
@@ -16,6 +17,7 @@ import (
 // it through every held-post endpoint: the API shows its headers and why it
 // was held, never its body.
 func TestEncryptedHeldHeadersOnly(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	s.run("list", "create", "secret@lists.test", "--style", "encrypted-openpgp")
 	s.run("list", "set", "secret@lists.test", "send", "send.moderated")
@@ -71,6 +73,7 @@ func TestEncryptedHeldHeadersOnly(t *testing.T) {
 // TestListCertificateExport exports a list's S/MIME certificate through the
 // daemon and has the real openssl read it: it names the list's address.
 func TestListCertificateExport(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Fatal("openssl is not installed: run test/setup.sh")
 	}

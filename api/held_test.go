@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestHeldLifecycle holds three posts and has a moderator token approve,
@@ -13,6 +15,7 @@ import (
 // the moderation code (the approved post moves on to the pipeline queue,
 // the rejected one leaves a notice for its author) and is audited.
 func TestHeldLifecycle(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	s.moderate("team@lists.test", "ann@subs.test")
 	ids := map[string]string{}

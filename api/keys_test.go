@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestSubscriberKeys adds keys made by the real gpg through the daemon: a
@@ -14,6 +15,7 @@ import (
 // admin, not an owner; a revoke removes the binding; members' keys as JSON
 // move from one list to another by export and import.
 func TestSubscriberKeys(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	s.run("member", "add", "team@lists.test", "bob@subs.test")
 	s.run("member", "add", "team@lists.test", "carol@subs.test")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // The tokens of the matrix, by column.
@@ -106,6 +108,7 @@ func fill(s string) string {
 // TestScopeMatrix runs every endpoint with every token through the real
 // daemon, over the Unix socket and over TLS: allowed, forbidden, wrong list.
 func TestScopeMatrix(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	tokens := [columns]string{
 		s.token("site:admin"),

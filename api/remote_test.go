@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestCLIRemoteLifecycle drives a whole list life cycle with the CLI's
@@ -20,6 +21,7 @@ import (
 // site's chores, delete. The daemon's site changes, and its audit log
 // names the API.
 func TestCLIRemoteLifecycle(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	tokFile := filepath.Join(t.TempDir(), "token")
 	if err := os.WriteFile(tokFile, []byte(s.token("site:admin")+"\n"), 0o600); err != nil {

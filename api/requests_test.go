@@ -12,11 +12,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"cloister/internal/testdirs"
 )
 
 // TestBadRequests sends what a broken or hostile client sends, over both
 // transports, and checks each is refused with the right JSON error.
 func TestBadRequests(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	adminTok := s.token("site:admin")
 	daemons := map[string]*daemon{
@@ -104,6 +107,7 @@ func TestBadRequests(t *testing.T) {
 // client is refused even with a good token, the failures are logged with
 // the client, and no presented secret appears in the log.
 func TestAuthFailuresRateLimited(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	good := s.token("site:admin")
 	bad := "cloister_" + strings.Repeat("B", 43)
@@ -153,6 +157,7 @@ func TestAuthFailuresRateLimited(t *testing.T) {
 // TestTokenRevocation revokes a token while the daemon runs and
 // checks that the next request is refused.
 func TestTokenRevocation(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	tok := s.token("site:admin")
 	d := s.startDaemon("--socket", s.dir+"/api.sock")
@@ -177,6 +182,7 @@ func TestTokenRevocation(t *testing.T) {
 // directory and serves it: the token made before the backup still works,
 // and one revoked before it does not.
 func TestTokensInBackup(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	kept := s.token("site:admin")
 	gone := s.token("list:team@lists.test:read")
@@ -211,6 +217,7 @@ func TestTokensInBackup(t *testing.T) {
 // TestDaemonRefusesBadSetups starts the daemon wrongly: each attempt exits
 // with a clear error instead of serving.
 func TestDaemonRefusesBadSetups(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	notSocket := filepath.Join(s.dir, "plain-file")
 	if err := os.WriteFile(notSocket, []byte("x"), 0o600); err != nil {
@@ -250,6 +257,7 @@ func TestDaemonRefusesBadSetups(t *testing.T) {
 // (the handler has asked for it: 100 Continue): the daemon stops taking
 // connections at once, finishes that request, and exits cleanly.
 func TestGracefulStop(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	tok := s.token("site:admin")
 	sock := filepath.Join(s.dir, "api.sock")

@@ -3,6 +3,8 @@ package api_test
 import (
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestOwnerTokenStartsSubscription: a list owner's token starts the
@@ -11,6 +13,7 @@ import (
 // it answers; the request is audited as pending. Bad requests and other
 // tokens are refused with nothing mailed.
 func TestOwnerTokenStartsSubscription(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	owner := s.token("list:team@lists.test:owner")
 	d := s.startDaemon("--socket", s.dir+"/api.sock")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"cloister/internal/testdirs"
 )
 
 // TestTokenOfDeletedList: a list scope names the list that existed when the
@@ -12,6 +14,7 @@ import (
 // token be made for a list that does not exist yet); a token made after
 // the list does, and so does a site admin's token made before it.
 func TestTokenOfDeletedList(t *testing.T) {
+	testdirs.Slow(t, "drives the built cloister binary and api daemon, a process per command")
 	s := newSite(t)
 	oldOwner := s.token("list:team@lists.test:owner")
 	// A token cannot be made for a list that does not exist: it could

@@ -13,6 +13,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/internal/site"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/replay"
@@ -125,6 +126,7 @@ func TestDocsListEveryCommand(t *testing.T) {
 // TestSMIMESignatureTime: the signing time of an S/MIME signature (made by
 // openssl) is read, so the age window of signed commands applies to it too.
 func TestSMIMESignatureTime(t *testing.T) {
+	testdirs.Slow(t, "runs openssl for every signature")
 	ca := testca.New(t)
 	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	signed := ca.Run([]byte("Content-Type: text/plain\r\n\r\nx-list-name team\r\nwho\r\n"), "cms", "-sign", "-signer", ann.Cert, "-inkey", ann.Key, "-md", "sha256")

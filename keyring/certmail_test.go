@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"cloister/internal/config"
+	"cloister/internal/testdirs"
 )
 
 // TestCertsByMail drives what the key commands by mail do with openssl-made
 // certificates: check, set (replacing the others), withdraw, and that a
 // withdrawn certificate is neither encrypted to, captured, nor set again.
 func TestCertsByMail(t *testing.T) {
+	testdirs.Slow(t, "runs openssl for every certificate")
 	ca := newPKI(t, "Test CA")
 	first := ca.leaf("ann1", "ann@subs.test", "leaf", "", "")
 	second := ca.leaf("ann2", "ann@subs.test", "leaf", "", "")

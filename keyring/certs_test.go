@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cloister/internal/config"
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt/smime"
 )
 
@@ -28,6 +29,7 @@ func der(t testing.TB, p []byte) []byte {
 // email protection, a signing-only one, an expired one (openssl ca with past
 // dates), one from an unknown CA, and one revoked by a CRL.
 func TestCertificates(t *testing.T) {
+	testdirs.Slow(t, "runs openssl for every certificate")
 	ca := newPKI(t, "Test CA")
 	ann := ca.leaf("ann", "ann@subs.test", "leaf", "", "")
 	signOnly := ca.leaf("sig", "sig@subs.test", "signonly", "", "")
@@ -137,6 +139,7 @@ func TestCertificates(t *testing.T) {
 
 // TestTrustFiles reads a CA path directory and refuses a damaged CRL.
 func TestTrustFiles(t *testing.T) {
+	testdirs.Slow(t, "runs openssl to make trust files")
 	ca := newPKI(t, "Path CA")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.pem"), ca.read("ca.pem"), 0o644)

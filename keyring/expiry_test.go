@@ -14,6 +14,7 @@ import (
 
 	"cloister/internal/config"
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // opensslDate formats t as openssl ca's -startdate/-enddate want it.
@@ -99,6 +100,7 @@ func expiringKeyring(t *testing.T) (*Keyring, map[string]string) {
 }
 
 func TestExpiring(t *testing.T) {
+	testdirs.Slow(t, "runs gpg and openssl to make expiring keys")
 	k, fprs := expiringKeyring(t)
 	now := time.Now()
 	day := 24 * time.Hour
@@ -228,6 +230,7 @@ func TestExpiryNoticeRecords(t *testing.T) {
 // TestReloadTrust: a CRL written after the keyring was opened counts once
 // the trust is reloaded; a broken CRL directory keeps the trust in use.
 func TestReloadTrust(t *testing.T) {
+	testdirs.Slow(t, "runs openssl to make certificates")
 	k := newKeyring(t)
 	p := newPKI(t, "Reload CA")
 	pem := p.leaf("gus", "gus@subs.test", "leaf", "", "")

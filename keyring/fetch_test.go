@@ -13,6 +13,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestWKDHash checks the hashing against the example of
@@ -81,6 +82,7 @@ func fetchKeys(t *testing.T) (ann, bob []byte, annFpr string) {
 // TestFetch runs the fetcher against a local HTTP server standing for the
 // WKD hosts and a VKS keyserver (loopback only).
 func TestFetch(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to make the fetched keys")
 	ann, bob, annFpr := fetchKeys(t)
 	hu := WKDHash("ann")
 	advPath := "/.well-known/openpgpkey/example.org/hu/" + hu

@@ -13,6 +13,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt/pgp"
 )
 
@@ -163,6 +164,7 @@ func TestImportOpenPGPSecret(t *testing.T) {
 // TestRevokeList revokes the list key: the export carries the revocation
 // and GnuPG sees the key revoked; a new key can then be generated.
 func TestRevokeList(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to read the revocation")
 	k := newKeyring(t)
 	fpr, err := k.GenerateOpenPGP("rev@lists.test", "", "")
 	if err != nil {

@@ -11,12 +11,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestListSMIME generates a self-signed list certificate, has its CSR
 // signed by an openssl CA, imports the signed certificate, and imports
 // PKCS#12 and PEM pairs.
 func TestListSMIME(t *testing.T) {
+	testdirs.Slow(t, "runs openssl against the list certificates")
 	SMIMERSABits = 2048
 	k := newKeyring(t)
 	fpr, err := k.GenerateSMIME("team@lists.test")

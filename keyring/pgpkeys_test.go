@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt/pgp"
 )
 
@@ -17,6 +18,7 @@ import (
 // one whose encryption subkey expires, one revoked) and checks the lookups
 // and their typed errors.
 func TestSubscriberKeysGnuPG(t *testing.T) {
+	testdirs.Slow(t, "runs gpg for every key")
 	g := gnupg.New(t)
 	ann := g.GenKey("Ann <ann@subs.test>", "cv25519")
 	bob := g.GenKey("Bob <bob@subs.test>", "rsa3072")

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"cloister/internal/testdirs"
 )
 
 // childEnv tells a re-executed test binary to act as one worker process of
@@ -116,6 +118,7 @@ func work(s *Store, who string, d time.Duration) (n int, longest time.Duration, 
 // one database for two seconds, and checks that no unit of work timed out and
 // every write is there.
 func TestManyProcesses(t *testing.T) {
+	testdirs.Slow(t, "starts many writer processes")
 	const children = 4
 	const d = 2 * time.Second
 	s, err := Open(filepath.Join(t.TempDir(), "cloister.db"))

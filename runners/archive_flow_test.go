@@ -15,6 +15,7 @@ import (
 
 	"cloister/archive"
 	"cloister/internal/site"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -83,6 +84,7 @@ func TestArchivePlainList(t *testing.T) {
 // arrived in clear; the archive key is made on first use, and Get returns
 // the post decrypted with it.
 func TestArchiveEncryptedList(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	keys := &archKeys{memKeys: s.mem}
 	s.Keys, s.ArchiveKeys = keys, keys

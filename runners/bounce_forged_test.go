@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -27,6 +28,7 @@ func returnPath(t *testing.T, msg []byte) string {
 // victim (and whose To names the victim's old unsigned VERP address), as
 // anyone can mail team-bounces.
 func TestForgedBouncesDoNotScore(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	toCat := func(m string) string { return strings.ReplaceAll(m, "bob", "cat") }
 	old := time.Now().AddDate(0, 0, -31)
 	for _, tc := range []struct {

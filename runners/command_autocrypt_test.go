@@ -9,6 +9,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -41,6 +42,7 @@ func autocryptHeader(t *testing.T, addr string, armored []byte) string {
 // another address than the sender, or with an unknown critical attribute,
 // is not taken.
 func TestCommandKeySetAutocrypt(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	dan := homes["dan@else.test"]
 	pub := dan.ExportPublic("dan@else.test")

@@ -9,6 +9,7 @@ import (
 
 	"cloister/commands"
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -156,6 +157,7 @@ func TestCommandWhich(t *testing.T) {
 // TestCommandInfoPoliciesAndKey: info tells how to join and leave as the
 // policies say, and gives the list key's fingerprint when the list has one.
 func TestCommandInfoPoliciesAndKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.setList(t, map[string]string{"subscribe_policy": "confirm+approve", "unsubscribe_policy": "approve"})
 	s.deliver(t, queue.SubRequest, "eve@else.test", "From: eve@else.test\nSubject: x\n\ninfo\n")
@@ -234,6 +236,7 @@ func TestCommandSubscribePolicyConfirm(t *testing.T) {
 // refused and one signed with the sender's key (open policy) subscribes at
 // once.
 func TestCommandSubscribeSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	dan := homes["dan@else.test"]
 	keys.subs["dan@else.test"] = readKey(t, dan.ExportPublic("dan@else.test"))
@@ -264,6 +267,7 @@ func TestCommandSubscribeSigned(t *testing.T) {
 // TestCommandUnsubscribeFlows: the unsubscribe scenarios and policies that
 // need someone's confirmation or an owner's approval, and an owner leaving.
 func TestCommandUnsubscribeFlows(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	tests := []struct {
 		name     string
 		settings map[string]string
@@ -338,6 +342,7 @@ func TestCommandUnsubscribeFlows(t *testing.T) {
 // TestCommandSetDeliverySigned: a member's signed set delivery is carried
 // out at once, without a confirmation; a bad value is refused.
 func TestCommandSetDeliverySigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	bob := homes["bob@subs.test"]
 	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(bob, "bob@subs.test", "x", "x-list-name team\nset delivery digest\nset delivery sometimes\n"))
@@ -358,6 +363,7 @@ func TestCommandSetDeliverySigned(t *testing.T) {
 // refuses a bad value and a setting that is not safe, and not in the
 // Subject line; a member's signed owner commands are refused.
 func TestCommandOwnerSettings(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	ann, bob := homes["ann@subs.test"], homes["bob@subs.test"]
 	s.deliver(t, queue.SubRequest, "ann@subs.test", signedCommands(ann, "ann@subs.test", "x",
@@ -407,6 +413,7 @@ func TestCommandOwnerSettings(t *testing.T) {
 // (not an owner) in mail signed with the moderator's gpg key, and their
 // refusals: unsigned, signed by a member, a post held for another list.
 func TestCommandModerateSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	keyedMember(t, s, homes, keys, "mo@subs.test", lists.RoleModerator)
 	s.setList(t, map[string]string{"send": "send.editorkey"})
@@ -544,6 +551,7 @@ func TestCommandArchiveRefusals(t *testing.T) {
 // certificate in a reply signed with it (openssl verifies it against the
 // CA).
 func TestCommandSendkeyWithoutPGP(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real openssl")
 	t.Run("no key", func(t *testing.T) {
 		s := newTestSite(t)
 		s.deliver(t, queue.SubSendkey, "dan@else.test", "From: dan@else.test\nSubject: key\n\n")
@@ -652,6 +660,7 @@ func pgpSignedAt(t *testing.T, h *gnupg.Home, from, text string, at time.Time) s
 // refused; within the window it is carried out; one dated in the future is
 // not taken as signed.
 func TestCommandSignedAgeThroughRunners(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	now := time.Now()
 	// ann's key is made 60 days ago, so that it can sign in the past.
@@ -701,6 +710,7 @@ func TestCommandSignedAgeThroughRunners(t *testing.T) {
 // TestCommandSMIMEOwnerCommands: owner commands in mail S/MIME-signed by
 // openssl: the owner's are carried out, a member's refused.
 func TestCommandSMIMEOwnerCommands(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, _ := smimeKeySite(t)
 	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	bob := ca.Issue("bob@subs.test", "rsa", "digitalSignature,keyEncipherment")

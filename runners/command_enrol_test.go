@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -124,6 +125,7 @@ func checkAnnounced(t *testing.T, s *testSite, homes map[string]*gnupg.Home, rea
 // that does not force encryption) the mailbox reader's key is bound, as
 // before; but the bind is announced to dan and to the owner.
 func TestEnrolProofMailboxReader(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	eve, eveFpr := mailboxReader(t, homes)
 	enrolByChallenge(t, s, eve)
@@ -140,6 +142,7 @@ func TestEnrolProofMailboxReader(t *testing.T) {
 // yet on file, is kept through decryption so that the challenge can check it
 // with the offered key.
 func TestEnrolAnswerSignedAndEncrypted(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	dan := gnupg.New(t)
 	fpr := dan.GenKey("dan <dan@else.test>", "cv25519")
@@ -159,6 +162,7 @@ func TestEnrolAnswerSignedAndEncrypted(t *testing.T) {
 // owner's address does nothing. The owner refuses it; dan's own key, proven
 // the same way, is bound once the owner approves it with a signed mail.
 func TestEnrolOwnerMailboxReader(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	s.setList(t, map[string]string{"pgp_distrib_encrypt": "force"})
 	ann, dan := homes["ann@subs.test"], homes["dan@else.test"]
@@ -221,6 +225,7 @@ func TestEnrolOwnerMailboxReader(t *testing.T) {
 // TestEnrolOwnerSubscribeWithKey: subscribing with a key under owner
 // subscribes the address, and the key waits for the owner.
 func TestEnrolOwnerSubscribeWithKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	s.setList(t, map[string]string{"key_enrolment": "owner"})
 	eve, eveFpr := mailboxReader(t, homes)
@@ -251,6 +256,7 @@ func TestEnrolOwnerSubscribeWithKey(t *testing.T) {
 // key they checked (attached, or waiting with the named fingerprint); an
 // unsigned one, or one on a list that is not vouched, does not.
 func TestEnrolVouched(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	s.setList(t, map[string]string{"key_enrolment": "vouched"})
 	s.Lists.Update(func(tx *lists.Tx) error {
@@ -307,6 +313,7 @@ func TestEnrolVouched(t *testing.T) {
 // owner's key set ADDRESS and a key revoke are each announced to the
 // address (in clear, signed by the list) and to the owner.
 func TestKeyChangesAnnounced(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	bob, ann := homes["bob@subs.test"], homes["ann@subs.test"]
 	nh := gnupg.New(t)
@@ -347,6 +354,7 @@ func TestKeyChangesAnnounced(t *testing.T) {
 // LIST-request) removes no one and sends bob a confirmation request; bob's
 // unsubscribe signed with his bound key removes him at once.
 func TestUnsubscribeForgedAndSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.deliver(t, queue.SubLeave, "bob@subs.test", "From: bob@subs.test\nSubject: bye\n\n")
 	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: bye\n\nunsubscribe\n")
@@ -414,6 +422,7 @@ func TestOwnerCommandsNeverSMTP(t *testing.T) {
 // list (secret) waits for an owner; once approved, the owner of secret is
 // told too.
 func TestEnrolStrictestListApplies(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	err := s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := lists.NewList("secret@lists.test", time.Now())

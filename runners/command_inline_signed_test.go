@@ -3,6 +3,7 @@ package runners
 import (
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -12,6 +13,7 @@ import (
 // whose signature the list keeps as an inline-signed message), is read and
 // carried out as signed: the commands inside the OpenPGP message count.
 func TestCommandInlineSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	for _, tt := range []struct {
 		name string
 		args []string

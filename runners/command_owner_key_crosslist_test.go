@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -18,6 +19,7 @@ import (
 // member's. Once the owner owns the other list too, the command (signed
 // anew) binds the key.
 func TestCommandOwnerKeySetOtherList(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	err := s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := lists.NewList("other@lists.test", time.Now())

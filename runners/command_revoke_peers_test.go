@@ -11,6 +11,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -39,6 +40,7 @@ func peerTool(t *testing.T, dir string, stdin []byte, name string, args ...strin
 // checked against the key on file: another key's, or a damaged one, is
 // refused and the key stays.
 func TestCommandKeyRevokePeers(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg, sq, rnp")
 	s, homes, keys := keySite(t)
 	dir := t.TempDir()
 
@@ -103,6 +105,7 @@ func TestCommandKeyRevokePeers(t *testing.T) {
 // TestCommandKeyRevokeSqCertificate: the output of sq revoke certificate
 // for the key on file revokes it.
 func TestCommandKeyRevokeSqCertificate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real sq")
 	s, _, keys := keySite(t)
 	dir := t.TempDir()
 	peerTool(t, dir, nil, "sq", "key", "generate", "--userid", "bob <bob@subs.test>", "--export", "bob.key", "--rev-cert", "bob.rev")

@@ -12,6 +12,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mailmsg/rawmime"
@@ -149,6 +150,7 @@ func decryptReply(t *testing.T, h *gnupg.Home, mail string) string {
 // same mail again is refused, as is a signed mail that does not name the
 // list, one signed by a non-owner and an owner command in the Subject.
 func TestCommandSignedRemoveReplayed(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	mail := signedCommands(homes["ann@subs.test"], "ann@subs.test", "cmds", "x-list-name team@lists.test\nremove bob@subs.test\n")
 	s.deliver(t, queue.SubRequest, "ann@subs.test", mail)
@@ -199,6 +201,7 @@ func TestCommandSignedRemoveReplayed(t *testing.T) {
 // TestCommandSignedOwnerCommands: add, members, set and approve in an
 // owner's signed mail.
 func TestCommandSignedOwnerCommands(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.setList(t, map[string]string{"send": "send.editorkey"})
 	s.deliver(t, queue.SubPost, "cat@subs.test", "From: cat@subs.test\nTo: team@lists.test\nSubject: Hello\n\nheld post\n")
@@ -245,6 +248,7 @@ func TestCommandSignedOwnerCommands(t *testing.T) {
 // encrypted to a sender with a key on file, and without any of its content
 // to a sender without one.
 func TestCommandEncryptedReply(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	inner := []byte("Content-Type: text/plain\n\nwhich\ninfo\n")
 	s.deliver(t, queue.SubRequest, "bob@subs.test", string(homes["bob@subs.test"].PGPMIMEEncrypted(
@@ -265,6 +269,7 @@ func TestCommandEncryptedReply(t *testing.T) {
 // TestCommandKeyGetAndChange: key get sends the list key in a signed reply;
 // key change needs a mail signed with the key on file.
 func TestCommandKeyGetAndChange(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	s.deliver(t, queue.SubSendkey, "dan@else.test", "From: dan@else.test\nSubject: key\n\n")
 	s.drain(t)
@@ -301,6 +306,7 @@ func TestCommandKeyGetAndChange(t *testing.T) {
 // is encrypted to it; an unsigned answer does not register it, a signed
 // one does.
 func TestCommandKeySet(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	dan := homes["dan@else.test"]
 	key := string(dan.ExportPublic("dan@else.test"))
@@ -357,6 +363,7 @@ func TestCommandKeySet(t *testing.T) {
 // its confirmation encrypted to that key; the key is bound (and the address
 // subscribed) only when the answer is signed with it.
 func TestCommandSubscribeWithKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	dan := homes["dan@else.test"]
 	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nsubscribe Dan\n\n"+string(dan.ExportPublic("dan@else.test")))
@@ -384,6 +391,7 @@ func TestCommandSubscribeWithKey(t *testing.T) {
 // TestCommandSubscribeWithKeyUnsigned: the same, answered without a
 // signature: nothing happens.
 func TestCommandSubscribeWithKeyUnsigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	dan := homes["dan@else.test"]
 	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\n\nsubscribe\n\n"+string(dan.ExportPublic("dan@else.test")))
@@ -407,6 +415,7 @@ func TestCommandSubscribeWithKeyUnsigned(t *testing.T) {
 // TestCommandSignedProtectedHeaders: the list's request address in the
 // signed part's own header fields names the list as x-list-name does.
 func TestCommandSignedProtectedHeaders(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	ann := homes["ann@subs.test"]
 	mail := string(ann.PGPMIMESigned("From: ann@subs.test\nTo: team-request@lists.test\nSubject: x\n",
@@ -428,6 +437,7 @@ func TestCommandSignedProtectedHeaders(t *testing.T) {
 // revocation certificate of the key on file revokes it; so does a request
 // signed with the key.
 func TestCommandKeyRevoke(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	s.deliver(t, queue.SubRequest, "bob@subs.test", "From: bob@subs.test\nSubject: x\n\nkey revoke\n")
 	s.drain(t)
@@ -464,6 +474,7 @@ func TestCommandKeyRevoke(t *testing.T) {
 // mutt and older clients send it, is read inside its signed block and its
 // replay refused.
 func TestCommandClearSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	ann := homes["ann@subs.test"]
 	signed := ann.Run([]byte("x-list-name team@lists.test\nremove bob@subs.test\n"), "--clearsign", "--local-user", "ann@subs.test")
@@ -486,6 +497,7 @@ func TestCommandClearSigned(t *testing.T) {
 // TestCommandOwnerKeySet: an owner's signed "key set ADDRESS" replaces a
 // subscriber's key; a member's is refused.
 func TestCommandOwnerKeySet(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	nh := gnupg.New(t)
 	fpr := nh.GenKey("cat <cat@subs.test>", "cv25519")
@@ -507,6 +519,7 @@ func TestCommandOwnerKeySet(t *testing.T) {
 // publishes the list key with that certification. A list key carrying no
 // certification by the sender's own key is refused.
 func TestCommandKeySign(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	listFpr := homes["list"].Fingerprint("team@lists.test")
 	bob := homes["bob@subs.test"]

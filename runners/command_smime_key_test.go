@@ -13,6 +13,7 @@ import (
 	"cloister/commands"
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -97,6 +98,7 @@ func certFpr(t *testing.T, l *testca.Leaf) string {
 // key); the token alone does not bind it; an answer S/MIME-signed with the
 // certificate does. A certificate of another CA is refused at once.
 func TestCommandKeySetCert(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	dan := ca.Issue("dan@else.test", "rsa", "digitalSignature,keyEncipherment")
 	req := "From: dan@else.test\nSubject: x\nMIME-Version: 1.0\n" + withCert("key set", dan)
@@ -159,6 +161,7 @@ func TestCommandKeySetCert(t *testing.T) {
 // sender: the new certificate replaces the old one, and the reply is
 // encrypted to the new one.
 func TestCommandKeyChangeCert(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	old := keptLeaf(t, ca.Issue("bob@subs.test", "rsa", "digitalSignature,keyEncipherment"))
 	renewed := ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement")
@@ -191,6 +194,7 @@ func TestCommandKeyChangeCert(t *testing.T) {
 // does not count as signed, and it is not captured again. Unsigned, it is
 // refused.
 func TestCommandKeyRevokeCert(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	bob := ca.Issue("bob@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	if _, err := k.SetCert("bob@subs.test", parseCert(t, bob.CertPEM).Raw, true); err != nil {
@@ -237,6 +241,7 @@ func TestCommandKeyRevokeCert(t *testing.T) {
 // binds the attached certificate to a member (the owner's word: even one
 // of a CA the site does not trust).
 func TestCommandOwnerKeySetCert(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	cat := testca.New(t).Issue("cat@subs.test", "rsa", "digitalSignature,keyEncipherment")
@@ -261,6 +266,7 @@ func TestCommandOwnerKeySetCert(t *testing.T) {
 // subscribed with the certificate when the answer is signed with it, and
 // the welcome carries the list's certificate.
 func TestCommandSubscribeWithCert(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	dan := ca.Issue("dan@else.test", "rsa", "digitalSignature,keyEncipherment")
 	s.deliver(t, queue.SubRequest, "dan@else.test", "From: dan@else.test\nSubject: x\nMIME-Version: 1.0\n"+withCert("subscribe Dan", dan))
@@ -301,6 +307,7 @@ func TestCommandSubscribeWithCert(t *testing.T) {
 // client attaching its key by habit) is left aside: the usual confirmation
 // is asked for, and nothing fails.
 func TestCommandSubscribeKeyOfOtherKind(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, _, _ := smimeKeySite(t)
 	h := gnupg.New(t)
 	h.GenKey("dan <dan@else.test>", "cv25519")
@@ -332,6 +339,7 @@ func TestCommandSubscribeKeyOfOtherKind(t *testing.T) {
 // is not bound until an owner approves it on the server; then it is, and the
 // member is told in clear, signed by the list.
 func TestEnrolOwnerCert(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	s.setList(t, map[string]string{"key_enrolment": "owner"})
 	dan := ca.Issue("dan@else.test", "rsa", "digitalSignature,keyEncipherment")

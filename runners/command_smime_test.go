@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -15,6 +16,7 @@ import (
 // owner's certificate (openssl opens it) and signed by the list's; the same
 // mail again is refused as a replay.
 func TestCommandSMIMESignedRemove(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s := newTestSite(t)
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -18,6 +19,7 @@ const exePost = "From: Bob <bob@subs.test>\nTo: team@lists.test\nSubject: Invoic
 // type, and the members are told; in a post signed inside its encryption
 // (which cannot be edited) it gets the post rejected.
 func TestContentFilterDeniedExtension(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	t.Run("clear", func(t *testing.T) {
 		s := newTestSite(t)
 		setSetting(t, s, "content_filter", "!.exe !.scr")

@@ -16,6 +16,7 @@ import (
 
 	"cloister/distribute"
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
@@ -70,6 +71,7 @@ func fieldNames(t *testing.T, msg []byte) []string {
 // fields and encrypted parts of the same size; cat, who has no key, gets no
 // dummy; and one timer, due later, is left in the cover queue.
 func TestCoverDummiesThroughTheRunners(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := coverSite(t, "1")
 	// The timer as a runner that started a month ago would have queued it:
 	// due long ago, so the drain processes it now.
@@ -172,6 +174,7 @@ func TestCoverDummiesThroughTheRunners(t *testing.T) {
 // in a post (so that the subscribers' filters would drop it) does not get
 // it through: the copies do not carry the marker, inside or out.
 func TestCoverMarkerFromSenderRemoved(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := coverSite(t, "1")
 	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nRead me.\r\n")
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Hidden\n"+
@@ -196,6 +199,7 @@ func TestCoverMarkerFromSenderRemoved(t *testing.T) {
 // between dummies are exponential with the right mean, and a timer
 // processed days late makes one dummy, not a burst.
 func TestCoverRate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	s, _ := coverSite(t, "2")
 	c := Cover{Rand: mrand.New(mrand.NewPCG(20, 26))}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -284,6 +288,7 @@ func TestCoverRate(t *testing.T) {
 // TestCoverOffStops: a timer of a list that turned cover_traffic off makes
 // no dummy and no next timer.
 func TestCoverOffStops(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	s, _ := coverSite(t, "2")
 	if err := (Cover{}).Schedule(s.Site, time.Now().Add(-24*time.Hour)); err != nil {
 		t.Fatal(err)

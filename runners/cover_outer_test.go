@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloister/distribute"
+	"cloister/internal/testdirs"
 	"cloister/mailmsg"
 	"cloister/queue"
 )
@@ -46,6 +47,7 @@ func outerHeader(t *testing.T, msg []byte) (fields []string, id, date string) {
 // clear; and gpg, decrypting the real copy, finds the author's From, the
 // Subject, Cc, In-Reply-To and User-Agent inside, as protected header fields.
 func TestCoverRealCopyLooksLikeDummy(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := coverSite(t, "1")
 	if err := (Cover{}).Schedule(s.Site, time.Now().Add(-30*24*time.Hour)); err != nil {
 		t.Fatal(err)

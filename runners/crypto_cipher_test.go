@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -15,6 +16,7 @@ import (
 // decrypts: naming it to whoever sent the mail would be a decryption
 // oracle); the operator's log names it. The post is not distributed.
 func TestPostUnsupportedCipher(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	bob := homes["bob@subs.test"]
 	ct := bob.Run([]byte("Hello list\n"), "--armor", "--encrypt", "--cipher-algo", "TWOFISH", "-r", "team@lists.test")

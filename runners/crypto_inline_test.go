@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -16,6 +17,7 @@ import (
 // still carries bob's signature, which gpg verifies as bob's. The list
 // takes only posts with a good signature, so each was judged good.
 func TestInlinePostsKeepAuthorSignature(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	for _, tt := range []struct {
 		name string
 		args []string

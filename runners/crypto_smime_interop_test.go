@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
@@ -55,6 +56,7 @@ func innerEntity(t *testing.T, ca *testca.CA, addr string, decrypted []byte) []b
 // with her key here (Bouncy Castle reads such copies in
 // TestBouncyCastleSMIMEPeer).
 func TestSMIMEOpaqueSignatureKept(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real openssl")
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{
 		"ann@subs.test":  ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
@@ -133,6 +135,7 @@ func TestSMIMEOpaqueSignatureKept(t *testing.T) {
 // to the list. The list finds the signature good and certtool verifies
 // Dora's signature in the copy openssl decrypts.
 func TestSMIMEEd25519Post(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	certtool, err := exec.LookPath("certtool")
 	if err != nil {
 		t.Fatalf("certtool is needed (apt-get install -y gnutls-bin): %v", err)
@@ -204,6 +207,7 @@ func parseAnyKey(t *testing.T, p []byte) any {
 // an opaque S/MIME signature as it does a detached one: openssl decrypts the
 // copy, verifies the list's signature, and finds the text without Ann's.
 func TestSMIMEOpaqueStripped(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{
 		"ann@subs.test": ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"),
@@ -246,6 +250,7 @@ func TestSMIMEOpaqueStripped(t *testing.T) {
 // an opaque S/MIME signature (now kept by the reader), which is then
 // dropped, as from a multipart/signed post.
 func TestResendFromOpaqueSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	ca := testca.New(t)
 	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	signed := ca.Run([]byte("Content-Type: text/plain\r\n\r\nresend reporter@example.net\r\nThanks for the report.\r\n"),
@@ -270,6 +275,7 @@ func TestResendFromOpaqueSigned(t *testing.T) {
 // reader keeps the good opaque signature, and the commands are read from
 // the text it signs.
 func TestCommandOpaqueSigned(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	ca := testca.New(t)
 	ann := ca.Issue("ann@subs.test", "ec", "digitalSignature,keyAgreement")
 	s, _, listLeaf := opaqueSMIMESite(t, ca, map[string]*testca.Leaf{"ann@subs.test": ann})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -44,6 +45,7 @@ func parseKey(t *testing.T, p []byte) crypto.Signer {
 // openssl with that member's key alone, and the list's signature verifies
 // against the CA. Ann's certificate is offered for capture.
 func TestSMIMEPostThroughTheRunners(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s := newTestSite(t)
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")

@@ -18,6 +18,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/site"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/mailmsg/rawmime"
@@ -185,6 +186,7 @@ func grepTree(t *testing.T, dir, marker string) []string {
 // own gpg decrypts and whose list signature gpg verifies; the subscriber
 // without a key gets a notice without the plaintext.
 func TestEncryptedPostThroughTheRunners(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	const marker = "SECRET-MARKER-7f3a"
 	// CRLF line endings, as Thunderbird signs MIME entities: the sender's
@@ -278,6 +280,7 @@ func TestEncryptedPostThroughTheRunners(t *testing.T) {
 // TestPostNotForTheListKey: a post encrypted to another key is refused with a
 // notice to the sender, not put in bad.
 func TestPostNotForTheListKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	other := gnupg.New(t)
 	other.GenKey("stranger <stranger@else.test>", "cv25519")
@@ -309,6 +312,7 @@ func TestPostNotForTheListKey(t *testing.T) {
 // hides recipients, and name each subscriber's key when it does not
 // (hidden_recipients no: clients such as rnp 0.16, sqop and PGPy need them).
 func TestEncryptedBatch(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	for _, hidden := range []bool{true, false} {
 		t.Run(fmt.Sprintf("hidden=%v", hidden), func(t *testing.T) {
 			s, homes := encryptedSite(t)
@@ -364,6 +368,7 @@ func TestEncryptedBatch(t *testing.T) {
 // is held reaches a moderator who has a key attached to a notice encrypted
 // to that key; nothing of it is on disk in clear.
 func TestHeldEncryptedPostToModeratorWithKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	err := s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := tx.List("team@lists.test")
@@ -409,6 +414,7 @@ func TestHeldEncryptedPostToModeratorWithKey(t *testing.T) {
 // signature kept from the encrypted post does not reach subscribers; the
 // list's own signature does.
 func TestStripOriginalSignature(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	err := s.Lists.Update(func(tx *lists.Tx) error {
 		l, err := tx.List("team@lists.test")
@@ -442,6 +448,7 @@ func TestStripOriginalSignature(t *testing.T) {
 // on to an outsider with a key (encrypted to it, without the order lines),
 // refused for an encrypted-only outsider without one, and reported to the list.
 func TestResend(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	dan := gnupg.New(t)
 	dan.GenKey("dan <dan@outside.test>", "cv25519")
@@ -501,6 +508,7 @@ func TestResend(t *testing.T) {
 // copy budget, copies are made one at a time (one slot), per subscriber and
 // in batches, and every subscriber still gets a copy their gpg opens.
 func TestCopiesOneAtATime(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	old := copyBudget
 	t.Cleanup(func() { copyBudget = old })
 	copyBudget = 1

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emersion/go-message"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -52,6 +53,7 @@ func (s *testSite) pendingDigest(t *testing.T) (n int, size int64) {
 // the period sits in the digest queue); the twentieth reaches the size and
 // cat gets one MIME digest holding the 20 posts, and no post by itself.
 func TestDigestOf20Posts(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	s := newTestSite(t)
 	s.setDelivery(t, "cat@subs.test", lists.DeliveryDigest)
 	s.setList(t, map[string]string{"digest_size_kb": "10240"})
@@ -222,6 +224,7 @@ func TestDigestDue(t *testing.T) {
 // TestDigestEncryptedList: a post that arrived encrypted waits sealed, and
 // the digest goes out encrypted to the digest member's key.
 func TestDigestEncryptedList(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	s.setDelivery(t, "bob@subs.test", lists.DeliveryDigest)
 	s.setList(t, map[string]string{"digest_size_kb": "10240"})

@@ -16,6 +16,7 @@ import (
 	"cloister/internal/site"
 	"cloister/internal/stats"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt/cms"
 	"cloister/mimecrypt/pgp"
 	"cloister/mimecrypt/smime"
@@ -64,6 +65,7 @@ func ownMailPaths(rcpt string) map[string]*queue.Meta {
 // an encrypted post into the gate with a clear body, with encryptions to
 // the wrong keys, and with the right encryption.
 func TestEgressGate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _ := encryptedSite(t)
 	keys := s.mem
 	ann, bob := keys.subs["ann@subs.test"], keys.subs["bob@subs.test"]
@@ -161,6 +163,7 @@ func TestEgressGate(t *testing.T) {
 // TestEgressGateSMIME: an S/MIME envelope passes only when its
 // RecipientInfos name exactly the recipients' certificates on file.
 func TestEgressGateSMIME(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real openssl")
 	s := newTestSite(t)
 	ca := testca.New(t)
 	ann, bob := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment"), ca.Issue("bob@subs.test", "ec", "digitalSignature,keyAgreement")
@@ -211,6 +214,7 @@ func TestEgressGateSMIME(t *testing.T) {
 // the wire: the whole entry goes to bad with the gate's reason, sealed, and
 // the refusal is counted.
 func TestEgressGateParksInBad(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	for path, m := range ownMailPaths("ann@subs.test") {
 		if m.Kind == "post" {
 			continue // the distributor always makes the copies of posts; TestEgressGate covers them
@@ -278,6 +282,7 @@ func (k *swapKeys) EncryptionPGP(addr string, now time.Time) (*openpgp.Entity, e
 // does not stop the others: ann and cat get theirs, and only bob is parked
 // in bad, with the reason.
 func TestEgressGateKeepsTheOthers(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	keys := s.mem
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Swap\n",
@@ -310,6 +315,7 @@ func TestEgressGateKeepsTheOthers(t *testing.T) {
 // TestEgressGateWithTheMTADown: with no SMTP session, the copies the gate
 // passes wait in retry and the refused one in bad; none is in both.
 func TestEgressGateWithTheMTADown(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	keys := s.mem
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Down\n",

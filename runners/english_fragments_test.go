@@ -18,6 +18,7 @@ import (
 
 	"cloister/commands"
 	"cloister/etc"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailtext"
 	"cloister/moderation"
@@ -234,6 +235,7 @@ func mailsOf(t *testing.T, s *testSite, rcpt string) []string {
 // key_*_language tests; the bounce notice, the refusal, the virus notice
 // and the resend report in own_mail_language_test.go.
 func TestEveryMailInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	for _, lang := range []string{"de", "fr"} {
 		t.Run(lang, func(t *testing.T) {
 			s := newTestSite(t)

@@ -12,6 +12,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyexpiry"
 	"cloister/keyring"
 	"cloister/lists"
@@ -122,6 +123,7 @@ func verifySigned(t *testing.T, h *gnupg.Home, msg []byte) []byte {
 // each notice signed by the list; a second run sends nothing; cert_warn_days
 // and key_warn_days decide who is due.
 func TestKeyExpiryNotices(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, k, listHome, bob := expirySite(t)
 	now := time.Now()
 
@@ -201,6 +203,7 @@ func TestKeyExpiryNotices(t *testing.T) {
 
 // TestKeyExpiryWarnDaysOff: key_warn_days and cert_warn_days 0 warn nobody.
 func TestKeyExpiryWarnDaysOff(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, _, _ := expirySite(t)
 	s.setSettings(t, "key_warn_days", "0", "cert_warn_days", "0")
 	if sent, err := keyexpiry.KeyExpiryNotices(s.Site, time.Now()); err != nil || sent != 0 {
@@ -227,6 +230,7 @@ func TestKeyExpiryWarnDaysOff(t *testing.T) {
 // --quick-set-expire; the key with its new date is warned of again (once),
 // and not at all once the new date is beyond key_warn_days.
 func TestKeyExpiryAfterExtension(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, k, _, bob := expirySite(t)
 	s.setSettings(t, "cert_warn_days", "0")
 	now := time.Now()

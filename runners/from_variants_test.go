@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -16,6 +17,7 @@ import (
 // comment or a Sender field ("ann on behalf of bob"). Through the runners
 // with gpg.
 func TestFromVariantsOfTheBoundAddress(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, homes := identitySite(t)
 	bob := homes["bob@subs.test"]
 	for _, tc := range []struct {

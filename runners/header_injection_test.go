@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/mailmsg"
 	"cloister/moderation"
@@ -207,6 +208,7 @@ func TestHeaderInjectionRejectedPost(t *testing.T) {
 // the injected Subject: the resend report to the members and the copy to
 // the outsider are well formed, and nobody else gets mail.
 func TestHeaderInjectionResend(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, bob, _, _ := fetchSite(t)
 	inner := "Content-Type: text/plain\r\n\r\nresend dan@outside.test\r\n\r\nPlease look at this.\r\n"
 	post := bob.PGPMIMESigned("From: "+injectedName+" <bob@subs.test>\nTo: team@lists.test\nSubject: "+injectedSubject+"\n", []byte(inner), "bob@subs.test")
@@ -279,6 +281,7 @@ func TestHeaderInjectionDigest(t *testing.T) {
 // copy nor the protected part has an injected field or control character;
 // the member without a key gets a well-formed notice.
 func TestHeaderInjectionProtectedSubject(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	inner := "Content-Type: text/plain; charset=utf-8; protected-headers=\"v1\"\r\nSubject: hi\rBcc: victim@x.test\x00there\r\n\r\nbody\r\n"
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: ...\n",

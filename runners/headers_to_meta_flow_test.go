@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -16,6 +17,7 @@ import (
 // (who signed, that it arrived encrypted) and none outside, and Bob's own
 // signature on the post that follows still verifies with gpg.
 func TestHeadersToMetaEncrypted(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	setSetting(t, s, "headers_to_meta", "from sig enc")
 	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nThe plan stands.\r\n")

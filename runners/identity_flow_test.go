@@ -10,6 +10,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
@@ -123,6 +124,7 @@ func enrolByMail(t *testing.T, s *testSite, k *keyring.Keyring, h *gnupg.Home, a
 // own address only. ann's and bob's own signed mail still works, and eve
 // may post nothing as herself either (she is no member).
 func TestSelfClaimedUserIDsDoNotAuthenticate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, k, homes := identitySite(t)
 	eve, ann, bob := homes["eve@evil.test"], homes["ann@subs.test"], homes["bob@subs.test"]
 	enrolByMail(t, s, k, eve, "eve@evil.test")
@@ -212,6 +214,7 @@ func (s *testSite) list(t *testing.T) *lists.List {
 // file, is authenticated by a certificate of the trusted CA (first
 // contact), which is then captured.
 func TestSMIMECertNotOnFileDoesNotAuthenticate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, ca, k := smimeKeySite(t)
 	s.setList(t, map[string]string{"send": "send.private_smime", "admin": "admin.signed"})
 	// keptLeaf: a second Issue for the same address writes the same files.
@@ -271,6 +274,7 @@ func TestSMIMECertNotOnFileDoesNotAuthenticate(t *testing.T) {
 // subscribers receive names bob alone: the display name is dropped. A
 // harmless display name is kept.
 func TestDisplayNameSpoofNeutralised(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, homes := identitySite(t)
 	bob := homes["bob@subs.test"]
 	for _, tc := range []struct{ marker, from, want string }{

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -11,6 +12,7 @@ import (
 // sends are written in the list's language, with the paragraph a list
 // whose owners approve keys adds.
 func TestKeySetChallengeInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	tests := []struct {
 		lang string
 		want []string

@@ -3,11 +3,14 @@ package runners
 import (
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestKeyBoundEventInListLanguage: the sentence announcing that a key was
 // bound by a proven challenge answer is written in the list's language.
 func TestKeyBoundEventInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	tests := []struct{ lang, want string }{
 		{"fr", "Lien établi entre la clé OpenPGP "},
 		{"de", "OpenPGP-Schlüssel "},

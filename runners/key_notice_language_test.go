@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -12,6 +13,7 @@ import (
 // the address (signed, in clear) and to the owner, are written in the
 // list's language, the event sentence included.
 func TestKeyChangeAnnouncedInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	tests := []struct {
 		lang          string
 		member, owner []string

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -12,6 +13,7 @@ import (
 // language (the language is set after the challenge went out: the notice
 // takes the list's language when it is made).
 func TestKeyRequestNoticeInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	tests := []struct {
 		lang    string
 		want    []string

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -16,6 +17,7 @@ import (
 // the revoked key although the process kept the key parsed and judged from
 // the first post.
 func TestKeyRevokedBetweenPosts(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, k, cat, fpr := catKeyedSite(t)
 
 	const first, second = "FIRST-POST-4b1", "SECOND-POST-9c7"

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -16,6 +17,7 @@ import (
 // (a fresh keyring handle that reads the kept checks) is not encrypted to
 // the revoked key: kept checks are for the record's exact bytes only.
 func TestKeyChecksKeptButRevocationSeen(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, k, cat, fpr := catKeyedSite(t)
 
 	const first, second, third = "FIRST-POST-5d2", "SECOND-POST-e81", "THIRD-POST-07a"

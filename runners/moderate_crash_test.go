@@ -73,6 +73,7 @@ func decide(s *site.Site, decision, id string) error {
 // again: the post is distributed to every member exactly once, the held
 // queue is left empty and the held record gone.
 func TestApproveKilledAfterCommitPoint(t *testing.T) {
+	testdirs.Slow(t, "SIGKILLs a moderation decision at each point after its commit point")
 	for _, point := range []string{queue.PointCommitted, queue.PointPublished, queue.PointRemove, queue.PointFinished} {
 		t.Run(point, func(t *testing.T) {
 			s := newTestSite(t)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -18,6 +19,7 @@ import (
 // by eve (her key on file) to LIST-request and to the list, get one and the
 // same answer to her (and nothing else leaves). Through the runners with gpg.
 func TestOpenPGPRefusalsAreOne(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	variants := map[string]func(ct []byte) []byte{
 		"not to the list key": nil,
 		"a byte changed":      func(ct []byte) []byte { ct[len(ct)-12] ^= 0x40; return ct },

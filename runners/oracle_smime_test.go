@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -186,6 +187,7 @@ func (p *smimeParty) outcome(t *testing.T, s *testSite) string {
 // smime_require_aead, which then refuses it with the same outcome and
 // distributes an AES-GCM one.
 func TestSMIMEPaddingOracle(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	p := newSMIMEParty(t)
 	const marker = "PADDING-MARKER-3b7c"
 	plain := []byte("Content-Type: text/plain\r\n\r\nThe budget is " + marker + ".\r\n")

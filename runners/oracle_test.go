@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/notices"
 	"cloister/queue"
@@ -58,6 +59,7 @@ func noMarkerFor(t *testing.T, s *testSite, h *gnupg.Home, rcpt, marker string) 
 // files under the state directory. The member's own mail is still answered
 // in full, encrypted to the member.
 func TestRequestIsNoDecryptionOracle(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	const marker = "ORACLE-MARKER-5e1d"
 	dan := homes["dan@else.test"]
@@ -108,6 +110,7 @@ func TestRequestIsNoDecryptionOracle(t *testing.T) {
 // names, such as a subscribe confirmation for an address: these commands
 // have none.)
 func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	const marker = "logmarker-90ab"
 	bob := homes["bob@subs.test"]
@@ -148,6 +151,7 @@ func TestEncryptedMailLeavesNoWordsInClear(t *testing.T) {
 // gets the fixed answer notices.RefusalNoticeLimit times, then nothing; the mail is
 // still refused (nothing in bad, nothing distributed).
 func TestRefusalNoticesLimited(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	other := gnupg.New(t)
 	other.GenKey("stranger <stranger@else.test>", "cv25519")
@@ -172,6 +176,7 @@ func TestRefusalNoticesLimited(t *testing.T) {
 // -join, -leave, -sendkey or -bounces is not decrypted (nothing there has a
 // use for its content): it is routed as it came.
 func TestOpaqueSubaddresses(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	const marker = "OPAQUE-MARKER-11d0"
 	for _, sub := range []string{queue.SubJoin, queue.SubLeave, queue.SubSendkey, queue.SubBounces} {
@@ -238,6 +243,7 @@ func TestEncryptedPostPipelineRejectionSaysNoContent(t *testing.T) {
 // moderators instead of being distributed (to them too, decrypted for
 // their key).
 func TestMemberReplayAsPostHeld(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, keys := keySite(t)
 	const marker = "REPLAY-MARKER-77aa"
 	dan := homes["dan@else.test"]

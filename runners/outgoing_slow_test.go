@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"cloister/internal/config"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -170,6 +171,7 @@ func TestSlowMTAHoldsUpOnlyItsEntry(t *testing.T) {
 // the systemd watchdog would kill the runner: the longest deadline the
 // configuration allows is below the unit's WatchdogSec.
 func TestSilentMTAIsGivenUp(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through many mails")
 	s := newTestSite(t)
 	mta := startStallMTA(t, "slow@subs.test")
 	s.Config.SMTPAddr = mta.addr

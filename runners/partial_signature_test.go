@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -17,6 +18,7 @@ import (
 // text/plain body. None is distributed; bob's whole signed post is. Through
 // the runners with gpg.
 func TestPartialSignatureDoesNotAuthenticate(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, homes := identitySite(t)
 	bob := homes["bob@subs.test"]
 	clear := string(bob.Run([]byte("I agree.\n"), "--clearsign", "--local-user", "bob@subs.test"))

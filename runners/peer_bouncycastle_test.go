@@ -14,6 +14,7 @@ import (
 	"cloister/internal/gnupg"
 	"cloister/internal/sitetest"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -127,6 +128,7 @@ type bcSMIMEForm struct {
 // what it computes then is its own, so Xena's copy proves the list's
 // RFC 8418 output against an independent implementation.
 func TestBouncyCastleSMIMEPeer(t *testing.T) {
+	testdirs.Slow(t, "runs BouncyCastle under java for every message")
 	bc := newBouncyCastle(t)
 	ca := testca.New(t)
 	leaves := map[string]*testca.Leaf{
@@ -298,6 +300,7 @@ const bcInlineText = "The plan is BC-PGP-MARKER-1f7c.\r\n"
 // subscriber's Bouncy Castle decrypts its copy, verifies the list's
 // signature on it and the author's signature kept inside.
 func TestBouncyCastlePGPPeer(t *testing.T) {
+	testdirs.Slow(t, "runs BouncyCastle under java for every message")
 	bc := newBouncyCastle(t)
 	// Ann's key is RSA-3072, Bob's Ed25519 with a Curve25519 subkey.
 	bc.run(t, "pgp-gen", "ann@subs.test", "ann", "rsa")

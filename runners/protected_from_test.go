@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -20,6 +21,7 @@ import (
 // authenticated; the same post with a protected From naming ann still is.
 // Through the runners with gpg.
 func TestProtectedFromMustBeTheSigner(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	for _, form := range []string{"signed", "signed inside encrypted", "signed and encrypted"} {
 		t.Run(form, func(t *testing.T) {
 			s, _, homes := identitySite(t)
@@ -67,6 +69,7 @@ func TestProtectedFromMustBeTheSigner(t *testing.T) {
 // for S/MIME, with openssl, on a list whose posts need smime
 // authentication: signed, and signed inside the encryption (AES-GCM).
 func TestSMIMEProtectedFromMustBeTheSigner(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	p := newSMIMEParty(t)
 	ann, bob := p.leaves["ann@subs.test"], p.leaves["bob@subs.test"]
 	for _, encrypt := range []bool{false, true} {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -17,6 +18,7 @@ import (
 // and bob reads it there). Through the runners with gpg. (A guard: the
 // notice carries the post's lineage, so it leaves encrypted.)
 func TestRejectReasonOfEncryptedPostNotInClear(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, homes := identitySite(t)
 	ann, bob := homes["ann@subs.test"], homes["bob@subs.test"]
 	s.setList(t, map[string]string{"send": "send.editorkey"})

@@ -24,6 +24,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 	"cloister/replay"
@@ -250,6 +251,7 @@ var replayRows = []replayRow{
 // (columns) and every way of sending it again (rows), the first mail does
 // what it says and the replay does nothing.
 func TestReplayAttacks(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	want := map[string]map[string]string{
 		"replayed":            {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
 		"re-encoded replay":   {"post": "refused", "owner command": "refused", "member command": "refused", "key command": "refused"},
@@ -297,6 +299,7 @@ func TestReplayAttacks(t *testing.T) {
 // list ever saw it is not a command mail: its lines do not run with the
 // signer's authority (here: an owner's remove).
 func TestSignedPostToRequestDoesNotAct(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := attackSite(t)
 	msg := replayColumns[0].mail(homes["ann@subs.test"])
 	s.deliverTo(t, teamRequest, "ann@subs.test", msg)
@@ -312,6 +315,7 @@ func TestSignedPostToRequestDoesNotAct(t *testing.T) {
 // TestDuplicateSignatureHold: with duplicate_signature_action hold, a
 // replayed signed post is held for the moderators, not distributed.
 func TestDuplicateSignatureHold(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, _ := attackSite(t)
 	s.setList(t, map[string]string{"duplicate_signature_action": "hold"})
 	msg := replayColumns[0].mail(homes["ann@subs.test"])
@@ -334,6 +338,7 @@ func TestDuplicateSignatureHold(t *testing.T) {
 // entry handled again is the post's first handling, not a replay, and the
 // post is distributed once.
 func TestSignedPostRetryIsNotReplay(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := attackSite(t)
 	s.setList(t, map[string]string{"pgp_post_encrypt": "no"})
 	s.deliverTo(t, teamPost, "ann@subs.test", replayColumns[0].mail(homes["ann@subs.test"]))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -19,6 +20,7 @@ import (
 // Each is the same signature and must be refused as a replay. Through the
 // runners, signatures by gpg.
 func TestClearSignedReplayRewrapped(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	ann := homes["ann@subs.test"]
 	s.addList(t, "other@lists.test", nil, &lists.Member{Address: "ann@subs.test", Roles: []lists.Role{lists.RoleOwner, lists.RoleMember}},

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -21,6 +22,7 @@ import (
 // once; the same signature re-encoded in ways that need no key is refused as
 // a replay every time.
 func TestSMIMECommandReencodedReplay(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s := newTestSite(t)
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")

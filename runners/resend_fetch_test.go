@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -47,6 +48,7 @@ func fetchSite(t *testing.T) (s *testSite, k *keyring.Keyring, bob, dan, frank *
 // TestResendFetchKey runs resend orders for outsiders without a key on file
 // against a loopback server standing for their domains' Web Key Directory.
 func TestResendFetchKey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	const marker = "FETCH-MARKER-3c9"
 	wkdPath := func(local string) string { return "/.well-known/openpgpkey/outside.test/hu/" + keyring.WKDHash(local) }
 	for _, tc := range []struct {
@@ -192,6 +194,7 @@ func TestResendFetchKey(t *testing.T) {
 // being looked up, the post is put back and nothing is sent (the address is
 // not taken as keyless and sent a copy in clear); run again, it is resent.
 func TestResendStopDuringLookup(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, _, bob, _, _ := fetchSite(t)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/moderation"
 	"cloister/queue"
@@ -303,6 +304,7 @@ func writeScenario(t *testing.T, dir, name, src string) {
 // on the incoming runner's verdict (entries enqueued in the rules queue as it
 // leaves them).
 func TestRulesCryptoSettings(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	for _, tc := range []struct {
 		name       string
 		settings   map[string]string

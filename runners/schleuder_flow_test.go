@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -35,6 +36,7 @@ func subjectOf(msg string) string {
 // owner, is refused x-list-keys, x-get-key and x-get-logfile, and an
 // unsigned x-sign-this is refused.
 func TestOwnerToolsByMail(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes, keys := keySite(t)
 	s.deliver(t, queue.SubPost, "cat@subs.test", "From: cat@subs.test\nTo: team@lists.test\nSubject: SECRETWORD\n\nSECRETWORD body\n")
 	s.drain(t)
@@ -133,6 +135,7 @@ func attachmentText(t *testing.T, reply, name string) string {
 // keywords_admin_notify "version", bob's signed who is refused while ann's
 // is carried out, and bob's version is answered and told to ann, the owner.
 func TestKeywordsAdminOnlyAndNotify(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.setList(t, map[string]string{"keywords_admin_only": "who", "keywords_admin_notify": "version", "review": "review.private", "roster": "members"})
 	s.deliver(t, queue.SubRequest, "bob@subs.test", signedCommands(homes["bob@subs.test"], "bob@subs.test", "c", "x-list-name team@lists.test\nwho\nversion\n"))
@@ -180,6 +183,7 @@ func TestDeliverSelfsentOff(t *testing.T) {
 // TestSubjectPrefixIn: an unsigned post gets subject_prefix_in after the
 // list's prefix; a validly signed reply to it loses it.
 func TestSubjectPrefixIn(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes, _ := keySite(t)
 	s.setList(t, map[string]string{"subject_prefix_in": "[unsigned]"})
 	s.deliver(t, queue.SubPost, "bob@subs.test", post)
@@ -203,6 +207,7 @@ func TestSubjectPrefixIn(t *testing.T) {
 // TestSubjectPrefixOut: a copy the list resends to an outsider carries
 // subject_prefix_out (inside the encryption); the list's own copies do not.
 func TestSubjectPrefixOut(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	s.setList(t, map[string]string{"subject_prefix_out": "[via team]"})
 	dan := gnupg.New(t)
@@ -237,6 +242,7 @@ func TestSubjectPrefixOut(t *testing.T) {
 // encrypted post reaches ann, the owner, twice (her copy and the forward),
 // both encrypted to her key, and a post the list rejects is forwarded too.
 func TestForwardAllIncomingToOwners(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	s.setList(t, map[string]string{"forward_all_incoming_to_admins": "yes"})
 	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nFORWARDMARK\r\n")
@@ -326,6 +332,7 @@ func decodeB64(s string) (string, error) {
 // imports with the list's fingerprint) and not the keyword line; on a list
 // without a key the line is removed and nothing is attached.
 func TestAttachListkey(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s, homes := encryptedSite(t)
 	inner := []byte("Content-Type: text/plain; charset=utf-8\r\n\r\nx-attach-listkey\r\nHere is our key.\r\n")
 	p := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Key\nMessage-ID: <key@subs.test>\n",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/rules"
 	"cloister/service"
 )
@@ -18,6 +19,7 @@ import (
 // used twice binds nothing; a key on file is changed only when the old key
 // signs the challenge too (security invariant 3), whatever the session.
 func TestServiceOwnKeyNeedsProof(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	s := newTestSite(t)
 	k := s.useKeyring(t)
 	s.setList(t, map[string]string{"key_enrolment": "proof"})

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -19,6 +20,7 @@ import (
 // see, since the signature it checks is new). Through the runners, with
 // openssl, for AES-CBC and AES-GCM envelopes.
 func TestSMIMESignatureAroundCapturedCiphertext(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	p := newSMIMEParty(t)
 	eve := p.ca.Issue("eve@evil.test", "rsa", "digitalSignature,keyEncipherment")
 	cat := p.ca.Issue("cat@subs.test", "rsa", "digitalSignature,keyEncipherment")

@@ -8,6 +8,7 @@ import (
 
 	"cloister/etc"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -46,6 +47,7 @@ func applyStyle(t *testing.T, s *testSite, style string) {
 // the member without one a notice), and refuses a clear post and an
 // encrypted but unsigned one.
 func TestEncryptedOpenPGPStyleFlow(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	applyStyle(t, s, "encrypted-openpgp")
 	const marker = "STYLE-MARKER-51c2"
@@ -86,6 +88,7 @@ func TestEncryptedOpenPGPStyleFlow(t *testing.T) {
 // with a certificate encrypted to that member alone, the member without one
 // gets a notice, and a clear post is refused.
 func TestEncryptedSMIMEStyleFlow(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s := newTestSite(t)
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")
@@ -126,6 +129,7 @@ func TestEncryptedSMIMEStyleFlow(t *testing.T) {
 // S/MIME member's post reaches the OpenPGP members encrypted to their keys;
 // an encrypted but unsigned post is not distributed.
 func TestEncryptedBothStyleFlow(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed or encrypted mail")
 	s, homes := encryptedSite(t)
 	ca := testca.New(t)
 	listLeaf := ca.Issue("team@lists.test", "rsa", "digitalSignature,keyEncipherment")

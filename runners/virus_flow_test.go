@@ -13,6 +13,7 @@ import (
 	"cloister/internal/clamd"
 	"cloister/internal/clamdtest"
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -85,6 +86,7 @@ func TestVirusScanCleanPostPasses(t *testing.T) {
 // signature (reject), the moderators (hold) and silence (discard). With
 // virus_scan no the list does not scan.
 func TestVirusScanInfected(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through the virus scan")
 	for _, tc := range []struct{ setting, value string }{
 		{"virus_action", "reject"},
 		{"virus_action", "hold"},
@@ -139,6 +141,7 @@ func TestVirusScanInfected(t *testing.T) {
 // and the state directory carry nothing of the plaintext: not the
 // signature's name, the subject or a word of the body.
 func TestVirusScanEncryptedInfected(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through the virus scan, with real gpg")
 	for _, action := range []string{"reject", "reject-clear", "hold"} {
 		t.Run(action, func(t *testing.T) {
 			d := clamdtest.Start(t, 1024)
@@ -281,6 +284,7 @@ func makeDue(t *testing.T, s *testSite) int {
 // is tried; once clamd is back it is scanned and delivered (or rejected).
 // With clamd_unavailable accept, it passes unscanned with a warning.
 func TestVirusScanClamdDown(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through the virus scan with clamd down")
 	t.Run("defer", func(t *testing.T) {
 		s, d := scannedSite(t, 1024)
 		d.Stop()
@@ -362,6 +366,7 @@ func TestVirusScanClamdDown(t *testing.T) {
 // forwarded: clean mail reaches the owners, infected mail does not, and its
 // sender is told (not with virus_action discard).
 func TestVirusScanOwnerMail(t *testing.T) {
+	testdirs.Slow(t, "drives the runners through the virus scan")
 	for _, action := range []string{"reject", "discard"} {
 		t.Run(action, func(t *testing.T) {
 			s, _ := scannedSite(t, 1024)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -29,6 +30,7 @@ import (
 // and bob: they prove nothing. dan is a member of another list of the same
 // site, with his key bound to his address.
 func TestWhoMaySpeak(t *testing.T) {
+	testdirs.Slow(t, "drives the runners with real gpg")
 	type cells struct{ post, owner, member, key bool }
 	for _, row := range []struct {
 		name    string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -109,6 +110,7 @@ func TestArchiveBrowsePlaintext(t *testing.T) {
 // it only numbers and dates, never a subject or text, and "mail it to me"
 // sends the message only encrypted to the member's key (gpg reads it).
 func TestEncryptedArchiveNeverRendered(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to read the archive")
 	ws := newWebSite(t, TLSFiles{})
 	if _, err := ws.keys.GenerateOpenPGP("team@lists.test", "Team", keyring.AlgoCurve25519); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestBrowserSubscriberFlows: in chromium, a newcomer logs in by email
@@ -15,6 +16,7 @@ import (
 // delivery, and sets a first OpenPGP key with proof of possession (the
 // challenge clear-signed by gpg).
 func TestBrowserSubscriberFlows(t *testing.T) {
+	testdirs.Slow(t, "needs chromium")
 	ws := newWebSite(t, TLSFiles{})
 	base := ws.startDaemon(t)
 	c := newChrome(t)
@@ -64,6 +66,7 @@ func TestBrowserSubscriberFlows(t *testing.T) {
 // imports members, approves a held post, sees only the headers of a held
 // post that arrived encrypted, and browses the plaintext archive.
 func TestBrowserOwnerFlows(t *testing.T) {
+	testdirs.Slow(t, "needs chromium")
 	ws := newWebSite(t, TLSFiles{})
 	ws.setSetting(t, "team@lists.test", "admin", "admin.owner_confirmed")
 	ws.setSetting(t, "team@lists.test", "moderate", "moderate.owner_confirmed")

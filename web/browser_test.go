@@ -230,6 +230,7 @@ func (ws *webSite) lastLink(t *testing.T, addr string) string {
 }
 
 func TestBrowserLoginByEmailToken(t *testing.T) {
+	testdirs.Slow(t, "needs chromium")
 	ws := newWebSite(t, TLSFiles{})
 	base := ws.startDaemon(t)
 	c := newChrome(t)

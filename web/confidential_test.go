@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 )
 
@@ -18,6 +19,7 @@ import (
 // the spellings the server folds (upper case, percent-encoded). Its member
 // still reaches its pages.
 func TestAttackConfidentialListPagesAnswerLikeUnknown(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	ws.addList(t, "secret@lists.test", func(s *lists.Settings) { s.Advertised = false; s.Archive = "private" }, &lists.Member{Address: "cat@subs.test"})
 	base := ws.startDaemon(t)

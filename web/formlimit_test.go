@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestAttackHugeFormBeforeLogin: against the daemon run as a process, a
@@ -13,6 +15,7 @@ import (
 // nothing (no login mail); the same form at its normal size works, and a
 // logged-in session still posts a large member import.
 func TestAttackHugeFormBeforeLogin(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	ws.setSetting(t, "team@lists.test", "admin", "admin.owner_confirmed")
 	base := ws.startDaemon(t)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
 )
@@ -52,6 +53,7 @@ var heldLink = regexp.MustCompile(`href="(/lists/team@lists.test/held/[^"]+)"`)
 // text; "send it to me encrypted" mails it to the moderator's certificate,
 // and only openssl with her key reads it.
 func TestEncryptedHeldPostShowsHeadersOnly(t *testing.T) {
+	testdirs.Slow(t, "runs openssl to read the moderator's copy")
 	cs := newCertSite(t)
 	if _, err := cs.keys.GenerateSMIME("team@lists.test"); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestAttackEmailLoginOwnerCannotChangeSetKey: an owner logged in by email
@@ -16,6 +17,7 @@ import (
 // "My key" page) or on the authority of a signed login. She still adds a
 // first key for a member who has none.
 func TestAttackEmailLoginOwnerCannotChangeSetKey(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	ws.setSetting(t, "team@lists.test", "admin", "admin.owner_confirmed")
 	base := ws.startDaemon(t)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestAttackLoginAnswersAlikeForEveryAddress: against the daemon run as a
@@ -16,6 +17,7 @@ import (
 // code answers the same whether it is unknown, used, or a code of another
 // address's: nobody learns from the login pages who is subscribed.
 func TestAttackLoginAnswersAlikeForEveryAddress(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	h := gnupg.New(t)
 	fpr := h.GenKey("Cat <cat@subs.test>", "cv25519")

@@ -11,6 +11,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 )
 
@@ -108,6 +109,7 @@ func TestLoginByCertificate(t *testing.T) {
 // (and no OpenPGP key) gets the login code encrypted to the certificate;
 // openssl with her key reads it, and the code logs in.
 func TestLoginMailEncryptedSMIME(t *testing.T) {
+	testdirs.Slow(t, "runs openssl to read the encrypted login mail")
 	cs := newCertSite(t)
 	b := cs.browser(t)
 	b.askLogin("ann@subs.test")

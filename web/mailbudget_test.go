@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestWebMailsRateLimited: every form that makes Cloister send mail counts
@@ -14,6 +16,7 @@ import (
 // hour, and an owner adding members with a welcome at the hundred and
 // first, with nothing sent past the limit.
 func TestWebMailsRateLimited(t *testing.T) {
+	testdirs.Slow(t, "sends over a hundred mails through the web forms")
 	t.Run("member", func(t *testing.T) {
 		ws := newWebSite(t, TLSFiles{})
 		b := ws.browser(t)

@@ -9,6 +9,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/rules"
@@ -179,6 +180,7 @@ func (ws *webSite) isMember(list, addr string) bool {
 // her own authority and revokes it; the keyring follows, and the audit
 // log of the list records both, made on the web by smime.
 func TestOwnerMemberKeys(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to make the member's key")
 	cs := newCertSite(t)
 	bob := gnupg.New(t)
 	fpr := bob.GenKey("Bob <bob@subs.test>", "cv25519")

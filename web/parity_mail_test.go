@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/testdirs"
 	"cloister/queue"
 )
 
@@ -20,6 +21,7 @@ import (
 // the same certificate both add; an unsigned command mail and a web session
 // logged in by email token are both refused, and add nobody.
 func TestParityOwnerAddMailAndWeb(t *testing.T) {
+	testdirs.Slow(t, "drives the runners over S/MIME-signed command mail made with openssl")
 	cs := newCertSite(t)
 	pool := x509.NewCertPool()
 	caPEM, err := os.ReadFile(cs.ca.Cert)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestAttackSignOnlyKeyChangeNeedsOldSignature: against the daemon run as
@@ -14,6 +15,7 @@ import (
 // whoever reads the member's mailbox logs in by email token and cannot
 // swap in a key of their own with its signature alone.
 func TestAttackSignOnlyKeyChangeNeedsOldSignature(t *testing.T) {
+	testdirs.Slow(t, "runs the daemon as a process, with keys made by gpg")
 	ws := newWebSite(t, TLSFiles{})
 	oldH := gnupg.New(t)
 	oldH.Run(nil, "--quick-gen-key", "Bob <bob@subs.test>", "ed25519", "sign,cert", "0")

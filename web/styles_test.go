@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/lists"
 )
@@ -21,6 +22,7 @@ import (
 // settings is refused and changes nothing; an email-token login (md5) may
 // neither see the page nor apply the style.
 func TestOwnerAppliesStyle(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ca := testca.New(t)
 	annCert := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	cs := newWebSite(t, TLSFiles{ClientCA: ca.Cert})

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestAttackSubscribeNameWithLineBreak: against the daemon run as a
@@ -12,6 +14,7 @@ import (
 // break and header fields is refused at once (400) with a clear error, and
 // no confirmation is mailed for it; a plain name is asked as usual.
 func TestAttackSubscribeNameWithLineBreak(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	base := ws.startDaemon(t)
 	b := ws.browser(t)

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // xssPost carries script payloads in every place mail content reaches a
@@ -32,6 +34,7 @@ const xssPost = "From: =?utf-8?Q?=3Cimg_src=3Dx_onerror=3Dalert(1)=3E?= <bob@sub
 // search and message pages carry none of them live: no script, event
 // attribute, remote URL, refresh, base, form or frame.
 func TestAttackStoredXSSInMail(t *testing.T) {
+	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
 	ws := newWebSite(t, TLSFiles{})
 	ws.post(t, xssPost)
 	base := ws.startDaemon(t)

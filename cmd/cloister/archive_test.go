@@ -9,6 +9,7 @@ import (
 
 	"cloister/archive"
 	"cloister/internal/config"
+	"cloister/internal/testdirs"
 	"cloister/keyring"
 	"cloister/queue"
 )
@@ -16,6 +17,7 @@ import (
 // TestArchiveCLI: an encrypted archive is listed, shown and exported in
 // clear with the keyring passphrase, and not without it.
 func TestArchiveCLI(t *testing.T) {
+	testdirs.Slow(t, "generates an archive key per list (RSA) through the CLI")
 	cfgPath := keySite(t)
 	run := func(args ...string) (string, error) {
 		t.Helper()

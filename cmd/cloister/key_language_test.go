@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestKeyAddAnnouncedInListLanguage: the notices of a key bound or unbound
 // on the server (cloister key add, key revoke), which the service words,
 // are written in the list's language: the event sentence and who asked.
 func TestKeyAddAnnouncedInListLanguage(t *testing.T) {
+	testdirs.Slow(t, "runs gpg for every language")
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Fatalf("gpg is required (apt-get install -y gnupg): %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // keySite makes a site whose config names a keyring passphrase file.
@@ -36,6 +38,7 @@ func keySite(t *testing.T) string {
 // TestKeyCLI drives the key commands in process: generate, export (read by
 // gpg), add a gpg-made subscriber key, ls, revoke, and the one-line errors.
 func TestKeyCLI(t *testing.T) {
+	testdirs.Slow(t, "runs gpg for every key command")
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Fatalf("gpg is required (apt-get install -y gnupg): %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 )
 
 // TestKeyImportBulk: `cloister key import FILE|DIR` takes a whole exported
@@ -16,6 +17,7 @@ import (
 // import does not pick), an address already bound to another key on file,
 // and an address that is no member's.
 func TestKeyImportBulk(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to make many keys")
 	for _, tt := range []struct {
 		name   string
 		export func(g *gnupg.Home, dir string) string // returns the path to import

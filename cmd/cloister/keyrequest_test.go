@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cloister/internal/config"
+	"cloister/internal/testdirs"
 	"cloister/lists"
 )
 
@@ -13,6 +14,7 @@ import (
 // one and announces it to the member and the owner; a decided request
 // cannot be decided again.
 func TestKeyApproveCLI(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to make the requested keys")
 	cfg := keySite(t)
 	run := func(args ...string) string {
 		t.Helper()

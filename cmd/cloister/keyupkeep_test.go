@@ -10,6 +10,7 @@ import (
 
 	"cloister/internal/gnupg"
 	"cloister/internal/testca"
+	"cloister/internal/testdirs"
 )
 
 // gpgHome is a temporary GnuPG home for the CLI tests (internal/gnupg);
@@ -89,6 +90,7 @@ func TestKeyFetchCLI(t *testing.T) {
 // key expiring within key_warn_days; key check-expiry queues one notice,
 // and a second run none.
 func TestMemberAddKeyAndExpiry(t *testing.T) {
+	testdirs.Slow(t, "runs gpg and openssl to make expiring keys")
 	cfg := keySite(t)
 	withMTA(t, cfg)
 	run := func(args ...string) string {

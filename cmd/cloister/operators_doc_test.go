@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // walkThrough returns the commands of the fenced block that follows the
@@ -61,6 +63,7 @@ func shellWords(line string) []string {
 // made by the real gpg, and checks the result: the list's settings, a list
 // key gpg imports, the members' bound keys and a clean check.
 func TestOperatorsEncryptedList(t *testing.T) {
+	testdirs.Slow(t, "runs gpg through the operators' guide")
 	cfg := keySite(t)
 	withMTA(t, cfg)
 	cmds := walkThrough(t, docPath(t, "operators.md"), "encrypted list")

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cloister/etc"
+	"cloister/internal/testdirs"
 	"cloister/styles"
 )
 
@@ -29,6 +30,9 @@ func TestListCreateStyles(t *testing.T) {
 		{"encrypted-both", map[string]string{"pgp_post_encrypt": "force", "smime_post_encrypt": "force", "pgp_post_sign": "force", "smime_post_sign": "force", "send": "send.private_key"}, []string{"openpgp", "smime"}},
 	} {
 		t.Run(tt.style, func(t *testing.T) {
+			if len(tt.keys) > 0 {
+				testdirs.Slow(t, "makes the style's list keys")
+			}
 			list := strings.ReplaceAll(tt.style, "-", "") + "@lists.test"
 			out, err := cli(t, "--config", cfg, "list", "create", list, "--style", tt.style, "--owner", "ann@subs.test")
 			if err != nil {

@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"cloister/internal/testdirs"
 )
 
 // TestDemo runs `make demo`'s program as a newcomer does and checks what it
@@ -14,6 +16,7 @@ import (
 // the welcome. The demo is one of README's two commands, so a change that
 // breaks it fails here.
 func TestDemo(t *testing.T) {
+	testdirs.Slow(t, "runs the whole demo: a site, every runner, gpg and openssl")
 	cmd := exec.Command("go", "run", "./cmd/demo")
 	cmd.Dir = "../.." // as make demo runs it, from the repository's root
 	out, err := cmd.CombinedOutput()

@@ -7,6 +7,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt"
 )
 
@@ -18,6 +19,7 @@ import (
 // authenticates no one; an owner's binding to an address no user ID names
 // does; a list key (ListKeys) that signs authenticates no one.
 func TestBindingNotUserIDs(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to make and bind keys")
 	list := newKey(t, listAddr, "curve25519", false)
 	g := newGnuPG(t)
 	fpr := g.genKey("Eve <eve@evil.test>", "cv25519", "0")
@@ -97,6 +99,7 @@ func TestBindingNotUserIDs(t *testing.T) {
 // TestBoundSenderKeys: Bound finds a key by its primary key ID and by a
 // subkey ID, and nothing for other IDs.
 func TestBoundSenderKeys(t *testing.T) {
+	testdirs.Slow(t, "runs gpg to make and bind keys")
 	a := newKey(t, "a@subs.test", "curve25519", false)
 	b := newKey(t, "b@subs.test", "rsa3072", false)
 	src := Bound{{Entity: a, Addresses: []string{"a@subs.test"}}, {Entity: b, Addresses: []string{"b@subs.test"}}}

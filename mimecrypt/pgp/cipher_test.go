@@ -9,6 +9,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt"
 )
 
@@ -19,6 +20,7 @@ import (
 // packet that names Camellia in its clear header (InClear true). A post to
 // another key is still "not encrypted to the list's key".
 func TestUnsupportedCipher(t *testing.T) {
+	testdirs.Slow(t, "runs gpg for every cipher")
 	for _, algo := range []string{"curve25519", "rsa3072"} {
 		t.Run(algo, func(t *testing.T) {
 			list := newKey(t, listAddr, algo, false)

@@ -13,6 +13,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
 )
@@ -66,6 +67,7 @@ func armoredBlock(t *testing.T, entity []byte) []byte {
 }
 
 func TestGnuPGInterop(t *testing.T) {
+	testdirs.Slow(t, "runs gpg for every message")
 	list := newKey(t, listAddr, "curve25519", false)
 	listID := fmt.Sprintf("%016X", list.PrimaryKey.KeyId)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
 )
@@ -162,6 +163,7 @@ func pgpyClient(t *testing.T, dir string) *peerClient {
 // which verifies the list's signature on it and, where the author's
 // signature was kept, the author's too.
 func TestPeersInterop(t *testing.T) {
+	testdirs.Slow(t, "runs rnp and sq for every message")
 	list := newKey(t, listAddr, "curve25519", false)
 	listCert := armoredPublic(t, list)
 	entity := []byte("Content-Type: text/plain; charset=us-ascii\r\n\r\nHello list, from a peer.\r\n")

@@ -7,6 +7,7 @@ import (
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
 	gpghome "cloister/internal/gnupg"
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt"
 )
 
@@ -17,6 +18,7 @@ import (
 // 3156 6.2); it differs for other content, another signature of the same
 // content and another signer.
 func TestSignatureID(t *testing.T) {
+	testdirs.Slow(t, "runs gpg for every signature")
 	ann, bob, list := newGnuPG(t), newGnuPG(t), newGnuPG(t)
 	ann.genKey("Ann <ann@subs.test>", "cv25519", "0")
 	bob.genKey("Bob <bob@subs.test>", "rsa3072", "0")

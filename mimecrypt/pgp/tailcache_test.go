@@ -8,6 +8,7 @@ import (
 
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt"
 )
 
@@ -15,6 +16,7 @@ import (
 // tailCacheBudget; tails past it are armored per call, identical to the
 // cached ones, and the copies still open.
 func TestTailCacheBudget(t *testing.T) {
+	testdirs.Slow(t, "seals 200 copies to go past the tail cache budget")
 	packet := make([]byte, 10000)
 	rand.Read(packet)
 	for n := range 200 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt"
 )
 
@@ -20,6 +21,7 @@ func (b onFileCerts) SigningCerts(address string, _ time.Time) []string { return
 // trusted CA naming alice's address: with alice's own certificate on file,
 // its signature is a signer mismatch, in every signature form.
 func TestBindingOnFile(t *testing.T) {
+	testdirs.Slow(t, "runs openssl and node for every certificate")
 	p := thePKI(t)
 	alice, alice2 := fingerprint(p.m["alice"].cert), fingerprint(p.m["alice2"].cert)
 	forms := map[string]func(m *member) []byte{

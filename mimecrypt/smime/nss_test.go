@@ -47,6 +47,7 @@ import (
 	"strings"
 	"testing"
 
+	"cloister/internal/testdirs"
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt"
 	"cloister/mimecrypt/cms"
@@ -183,6 +184,7 @@ func envelopeDER(t testing.TB, entity []byte) []byte {
 // of a post the list sends to the member (signed by the list, then sealed
 // as the outgoing runner does), and verify the list's signature.
 func TestNSSReadsListCopies(t *testing.T) {
+	testdirs.Slow(t, "runs NSS certutil and cmsutil")
 	p := thePKI(t)
 	list := p.m["list"]
 	for _, mc := range []struct{ name, key string }{{"alice", "RSA-2048"}, {"erin", "EC P-256"}} {
@@ -280,6 +282,7 @@ func clientEnvelope(from string, der []byte) []byte {
 // opaque signed-data), then envelope it to the list's certificate; Open
 // decrypts it with the list's key and finds the signature good.
 func TestNSSWritesToList(t *testing.T) {
+	testdirs.Slow(t, "runs NSS certutil and cmsutil")
 	p := thePKI(t)
 	list := p.m["list"]
 	for _, mc := range []struct{ name, key string }{{"alice", "RSA-2048"}, {"erin", "EC P-256"}} {
@@ -331,6 +334,7 @@ func TestNSSWritesToList(t *testing.T) {
 // certificate than the list's does not open, with ErrNoKey and a reason
 // that says so.
 func TestNSSEnvelopeForAnotherRecipient(t *testing.T) {
+	testdirs.Slow(t, "runs NSS certutil and cmsutil")
 	p := thePKI(t)
 	d := newNSSDB(t, p, []string{"alice"}, []string{"list"})
 	env := d.must("cmsutil", "-E", "-r", "alice", "-d", d.db, "-i", d.file(rawmime.Canonical([]byte(postEntity))))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cloister/internal/testdirs"
 	"cloister/mimecrypt"
 )
 
@@ -36,6 +37,7 @@ func listOptions(p *testPKI) OpenOptions {
 
 // TestOpenPeers opens posts signed and encrypted by openssl cms and openssl smime.
 func TestOpenPeers(t *testing.T) {
+	testdirs.Slow(t, "runs openssl and node for every message")
 	p := thePKI(t)
 	list := p.m["list"]
 	encryptTo := func(entity []byte, cert string, extra ...string) []byte {

@@ -32,8 +32,11 @@ type Sink struct {
 	// Refuse maps a recipient to an SMTP code (e.g. 450, 550) returned at RCPT.
 	Refuse map[string]int
 
-	srv     *smtp.Server
-	mu      sync.Mutex
+	srv *smtp.Server
+	mu  sync.Mutex
+	// writing is held (read-locked) by each Data while it stores a
+	// message; Close takes it, so no message is written after Close.
+	writing sync.RWMutex
 	n       atomic.Int64
 	Message atomic.Int64 // transactions accepted
 }
@@ -54,8 +57,14 @@ func Start(dir string) (*Sink, error) {
 	return s, nil
 }
 
-// Close stops the sink.
-func (s *Sink) Close() error { return s.srv.Close() }
+// Close stops the sink, and returns once no message is being stored (a
+// test's TempDir can then be removed).
+func (s *Sink) Close() error {
+	err := s.srv.Close()
+	s.writing.Lock()
+	defer s.writing.Unlock()
+	return err
+}
 
 // Mailbox returns the messages a recipient received, oldest first.
 func (s *Sink) Mailbox(rcpt string) ([][]byte, error) {
@@ -109,6 +118,8 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
+	s.sink.writing.RLock()
+	defer s.sink.writing.RUnlock()
 	if s.sink.Discard {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err

@@ -87,7 +87,7 @@ var matrix = []endpoint{
 	{"keyring rekey", "POST", "/v1/keyring/rekey", "application/json", `{"passphrase":""}`, [columns]int{badRequest, forbidden, forbidden, forbidden, forbidden}, ""},
 	{"key bulk import", "POST", "/v1/keys/import", "application/pgp-keys", "not keys", [columns]int{badRequest, forbidden, forbidden, forbidden, forbidden}, ""},
 	{"key expiry notices", "POST", "/v1/keys/expiry-notices", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
-	{"key request decide", "POST", "/v1/lists/team@lists.test/keyrequests/nosuch%d", "application/json", `{"approve":false}`, [columns]int{badRequest, badRequest, forbidden, forbidden, forbidden}, ""},
+	{"key request decide", "POST", "/v1/lists/team@lists.test/keyrequests/nosuch%d", "application/json", `{"approve":false}`, [columns]int{notFound, notFound, forbidden, forbidden, forbidden}, ""},
 	{"queue requeue", "POST", "/v1/queues/bad/requeue", "application/json", `{"entries":["nosuch%d"]}`, [columns]int{notFound, forbidden, forbidden, forbidden, forbidden}, ""},
 	{"held expire", "POST", "/v1/held/expire", "", "", [columns]int{ok, forbidden, forbidden, forbidden, forbidden}, ""},
 	{"subscribe an address", "POST", "/v1/lists/team@lists.test/subscriptions", "application/json", `{"address":"s%d@subs.test"}`, [columns]int{accepted, accepted, forbidden, forbidden, forbidden}, ""},

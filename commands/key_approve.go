@@ -68,7 +68,10 @@ func takeRequest(c *Context, id string, refuse bool) (*lists.KeyRequest, *offere
 	r, err := c.service().TakeKeyRequest(context.Background(), c.actor(), service.KeyRequestTake{
 		List: c.List.Address, ID: id, Grounds: service.GroundsApproved, Refuse: refuse})
 	if errors.Is(err, lists.ErrNoKeyRequest) {
-		return nil, nil, refused("no key request %s waits on %s (key pending lists them)", id, c.List.Address)
+		res := refused("no key request %s waits on %s (key pending lists them)", id, c.List.Address)
+		// The service (KeyRequestDecisionAs) answers not-found, in these words.
+		res.Err = &service.Error{Code: service.CodeNotFound, Message: res.Text, Err: err}
+		return nil, nil, res
 	}
 	if err != nil {
 		return nil, nil, serviceResult(err)

@@ -33,10 +33,13 @@ type Sink struct {
 	Refuse map[string]int
 
 	srv *smtp.Server
+	ln  *listener
 	mu  sync.Mutex
 	// writing is held (read-locked) by each Data while it stores a
-	// message; Close takes it, so no message is written after Close.
+	// message; Close takes it and sets closed, so no message is written
+	// after Close.
 	writing sync.RWMutex
+	closed  bool
 	n       atomic.Int64
 	Message atomic.Int64 // transactions accepted
 }
@@ -47,23 +50,93 @@ func Start(dir string) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp sink listen: %w", err)
 	}
-	s := &Sink{Addr: ln.Addr().String(), Dir: dir, Refuse: map[string]int{}}
+	s := &Sink{Addr: ln.Addr().String(), Dir: dir, Refuse: map[string]int{}, ln: &listener{Listener: ln, conns: map[net.Conn]struct{}{}}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{sink: s}, nil }))
 	s.srv.Domain = "sink.test"
 	s.srv.MaxMessageBytes = 256 << 20
 	s.srv.MaxRecipients = 10000
 	s.srv.AllowInsecureAuth = true
-	go s.srv.Serve(ln)
+	go s.srv.Serve(s.ln)
 	return s, nil
 }
 
-// Close stops the sink, and returns once no message is being stored (a
-// test's TempDir can then be removed).
+// Close stops the sink: the listener is closed at once (a new connection
+// is refused, even when the server had not started serving yet), open
+// sessions are cut, and Close returns once no message is being stored (a
+// test's TempDir can then be removed); nothing is stored after it. Closing
+// twice is no error.
 func (s *Sink) Close() error {
-	err := s.srv.Close()
+	err := s.ln.close()
+	// The server's own Close closes its listeners and sessions again; it
+	// says so when called twice, which is no news here.
+	if serr := s.srv.Close(); serr != nil && !errors.Is(serr, smtp.ErrServerClosed) && !errors.Is(serr, net.ErrClosed) && err == nil {
+		err = serr
+	}
 	s.writing.Lock()
 	defer s.writing.Unlock()
+	s.closed = true
+	if err != nil {
+		return fmt.Errorf("close smtp sink %s: %w", s.Addr, err)
+	}
+	return nil
+}
+
+// listener is the sink's own hold on its socket and on every connection it
+// accepted: go-smtp registers both only once its goroutines run, so a
+// Close right after Start, or right after an Accept, would miss them.
+type listener struct {
+	net.Listener
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]struct{}
+}
+
+// Accept hands the server a connection, or closes it and fails when the
+// sink closed meanwhile.
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		c.Close()
+		return nil, net.ErrClosed
+	}
+	tc := &conn{Conn: c, l: l}
+	l.conns[tc] = struct{}{}
+	return tc, nil
+}
+
+// close closes the socket and every connection still open; only the
+// first call does anything.
+func (l *listener) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	err := l.Listener.Close()
+	for c := range l.conns {
+		c.(*conn).Conn.Close()
+	}
+	l.conns = nil
 	return err
+}
+
+// conn leaves the listener's set when the server closes it.
+type conn struct {
+	net.Conn
+	l *listener
+}
+
+func (c *conn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // Mailbox returns the messages a recipient received, oldest first.
@@ -120,6 +193,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 func (s *session) Data(r io.Reader) error {
 	s.sink.writing.RLock()
 	defer s.sink.writing.RUnlock()
+	if s.sink.closed {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "the test sink is closed"}
+	}
 	if s.sink.Discard {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err

@@ -793,7 +793,7 @@ func ExpireHeld(s *site.Site, now time.Time) (Expired, error) {
 func expireOne(s *site.Site, h *lists.Held) error {
 	err := decideHeld(s, h, func(e *queue.Entry) (outcome, error) {
 		o := outcome{decision: decision.Expired, attrs: []any{"sender", h.Sender}}
-		if strings.HasPrefix(e.Meta.Decision, "request_auth") {
+		if strings.HasPrefix(e.Meta.Decision, decision.RequestAuth.String()) {
 			return o, nil
 		}
 		list, err := loadList(s, h.List)

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"strings"
 
 	"cloister/keyring"
@@ -119,8 +118,7 @@ func signingCert(msg []byte, fpr string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	clean := strings.Join(strings.Fields(string(sp.Body)), "")
-	der, err := base64.StdEncoding.DecodeString(clean)
+	der, err := rawmime.Decode("base64", sp.Body, 0)
 	if err != nil {
 		return nil, false
 	}

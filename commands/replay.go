@@ -3,7 +3,6 @@ package commands
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -79,13 +78,7 @@ func signatureBytes(sp *rawmime.Entity) ([]byte, time.Time, bool) {
 		}
 		return b.Bytes(), pgpCreated(b.Bytes()), true
 	case "application/pkcs7-signature", "application/x-pkcs7-signature":
-		clean := bytes.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
-				return -1
-			}
-			return r
-		}, sp.Body)
-		der, err := base64.StdEncoding.DecodeString(string(clean))
+		der, err := rawmime.Decode("base64", sp.Body, 0)
 		if err != nil {
 			return nil, time.Time{}, false
 		}

@@ -176,7 +176,7 @@ func viaOf(via string) string {
 	return service.ViaMail
 }
 
-// DecideKeyRequest implements service.KeyRequestDecider: the key request
+// DecideKeyRequest implements service.KeyWorkflows: the key request
 // is decided as the owners' key approve and key refuse do, and the notices
 // are queued.
 func (w Workflows) DecideKeyRequest(l *lists.List, a service.Actor, id string, approve bool) (string, error) {

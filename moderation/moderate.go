@@ -508,34 +508,71 @@ func heldBody(s *site.Site, e *queue.Entry) ([]byte, error) {
 	return pt, nil
 }
 
+// outcome is what a decision on a claimed held post hands over: the
+// entries it stages, the decision log line's value and attributes (none
+// for a decision that logs itself), and whether the post is held again (its
+// record stays, replaced by the decision).
+type outcome struct {
+	outs     []queue.Output
+	decision decision.Decision
+	attrs    []any
+	keep     bool
+}
+
+// decideHeld makes one decision on held post h, as every decision does:
+// it takes the decision lock and claims the entry (heldEntry: finishing
+// first what an interrupted decision left), lets decide stage the
+// outcome, hands the outputs over and removes the claim exactly once
+// (commitHeld), closes the outputs' bodies, logs the decision and removes
+// the record. When decide or the commit fails the claim is put back and
+// the post stays held. An error of the claim itself is returned as it is
+// (ErrHeldDecided among them), before decide is called.
+func decideHeld(s *site.Site, h *lists.Held, decide func(e *queue.Entry) (outcome, error)) error {
+	e, unlock, err := heldEntry(s, h)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	o, err := decide(e)
+	if err == nil {
+		err = commitHeld(s, e, o.outs)
+	}
+	for _, out := range o.outs {
+		if c, ok := out.Body.(io.Closer); ok {
+			c.Close()
+		}
+	}
+	if err != nil {
+		release(s, e)
+		return err
+	}
+	if o.decision != 0 {
+		s.Log.Info("decision", append([]any{"decision", o.decision, "held_id", h.ID, "list", h.List}, o.attrs...)...)
+	}
+	if o.keep {
+		return nil
+	}
+	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+}
+
 // Approve sends a held post on to the pipeline.
 func Approve(s *site.Site, id, by string) error {
 	h, err := heldRecord(s, id)
 	if err != nil {
 		return err
 	}
-	e, unlock, err := heldEntry(s, h)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	m := e.Meta.Clone()
-	m.Decision = decision.Approved.String() + " by " + by
-	m.HeldID = ""
-	m.AddStage("moderation", decision.Approved.String()+" by "+by)
-	r, err := e.BodyReader()
-	if err != nil {
-		release(s, e)
-		return err
-	}
-	err = commitHeld(s, e, []queue.Output{{Queue: s.Queue(queue.Pipeline), Meta: m, Body: r}})
-	r.Close()
-	if err != nil {
-		release(s, e)
-		return err
-	}
-	s.Log.Info("decision", "decision", decision.Approved, "held_id", h.ID, "list", h.List, "by", by)
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+	return decideHeld(s, h, func(e *queue.Entry) (outcome, error) {
+		m := e.Meta.Clone()
+		m.Decision = decision.Approved.String() + " by " + by
+		m.HeldID = ""
+		m.AddStage("moderation", decision.Approved.String()+" by "+by)
+		r, err := e.BodyReader()
+		if err != nil {
+			return outcome{}, err
+		}
+		return outcome{outs: []queue.Output{{Queue: s.Queue(queue.Pipeline), Meta: m, Body: r}},
+			decision: decision.Approved, attrs: []any{"by", by}}, nil
+	})
 }
 
 // Reject drops a held post and sends its sender a notice with the reason.
@@ -544,26 +581,16 @@ func Reject(s *site.Site, id, reason, by string) error {
 	if err != nil {
 		return err
 	}
-	e, unlock, err := heldEntry(s, h)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	why := rules.Verbatim(reason)
-	if reason == "" {
-		why = rules.Reasonf("the moderators declined it")
-	}
-	outs, err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": why})
-	if err == nil {
-		err = commitHeld(s, e, outs)
-	}
-	if err != nil {
-		release(s, e)
-		return err
-	}
-	// Not the reason: a moderator may have written it in an encrypted mail.
-	s.Log.Info("decision", "decision", decision.Reject, "held_id", h.ID, "list", h.List, "by", by, "reason_given", reason != "")
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+	return decideHeld(s, h, func(e *queue.Entry) (outcome, error) {
+		why := rules.Verbatim(reason)
+		if reason == "" {
+			why = rules.Reasonf("the moderators declined it")
+		}
+		outs, err := senderNotice(s, h, e, "rejected", "-rejected", map[string]any{"Reason": why})
+		// Not the reason in the log: a moderator may have written it in an
+		// encrypted mail.
+		return outcome{outs: outs, decision: decision.Reject, attrs: []any{"by", by, "reason_given", reason != ""}}, err
+	})
 }
 
 // senderNotice stages the template name to the sender of a held post (its
@@ -609,16 +636,9 @@ func Discard(s *site.Site, id, by string) error {
 	if err != nil {
 		return err
 	}
-	e, unlock, err := heldEntry(s, h)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := s.Queue(queue.Held).Finish(e); err != nil {
-		return err
-	}
-	s.Log.Info("decision", "decision", decision.Discard, "held_id", h.ID, "list", h.List, "by", by)
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+	return decideHeld(s, h, func(*queue.Entry) (outcome, error) {
+		return outcome{decision: decision.Discard, attrs: []any{"by", by}}, nil
+	})
 }
 
 // ConfirmPost acts on a token returned to LIST-confirm+TOKEN: a sender's
@@ -671,30 +691,31 @@ func confirmSend(s *site.Site, t *lists.Token) error {
 	if h.List != t.List {
 		return fmt.Errorf("confirm: token of %s for a post to %s", t.List, h.List)
 	}
-	e, unlock, err := heldEntry(s, h)
-	if err != nil {
+	claimed := false
+	err = decideHeld(s, h, func(e *queue.Entry) (outcome, error) {
+		claimed = true
+		return confirmEntry(s, e, t)
+	})
+	if err != nil && !claimed {
 		return fmt.Errorf("confirm: %w", err)
-	}
-	defer unlock()
-	err = confirmEntry(s, e, t)
-	if err != nil {
-		release(s, e)
 	}
 	return err
 }
 
-func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
+// confirmEntry decides again on the claimed entry of a post its sender
+// confirmed; the Decider logs the decision.
+func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) (outcome, error) {
 	body, err := heldBody(s, e)
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	msg, err := mailmsg.Parse(body)
 	if err != nil {
-		return fmt.Errorf("held post %s: %w", t.Data, err)
+		return outcome{}, fmt.Errorf("held post %s: %w", t.Data, err)
 	}
 	list, err := loadList(s, e.Meta.List)
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	m := e.Meta.Clone()
 	m.Sealed = nil // body is the plaintext now; the staged outputs are sealed as written
@@ -703,7 +724,7 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 	m.AddStage("moderation", "confirmed by "+t.Address)
 	d, err := EvaluateSend(s, list, m, msg, len(body))
 	if err != nil {
-		return err
+		return outcome{}, err
 	}
 	st := &staged{s: s, base: m.ID + "-confirmed"}
 	x := &Decider{
@@ -715,15 +736,9 @@ func confirmEntry(s *site.Site, e *queue.Entry, t *lists.Token) error {
 		Keep: func(hm *queue.Meta) error { return st.send(queue.Held, hm, body) },
 	}
 	if err := x.Act(d, nil); err != nil {
-		return err
+		return outcome{}, err
 	}
-	if err := commitHeld(s, e, st.outs); err != nil {
-		return err
-	}
-	if x.Kept {
-		return nil
-	}
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(t.Data) })
+	return outcome{outs: st.outs, keep: x.Kept}, nil
 }
 
 // Expired counts what ExpireHeld removed.
@@ -773,35 +788,26 @@ func ExpireHeld(s *site.Site, now time.Time) (Expired, error) {
 	return out, errors.Join(errs...)
 }
 
+// expireOne drops one expired held post, telling its sender unless the post
+// waited for the sender's confirmation.
 func expireOne(s *site.Site, h *lists.Held) error {
-	e, unlock, err := heldEntry(s, h)
+	err := decideHeld(s, h, func(e *queue.Entry) (outcome, error) {
+		o := outcome{decision: decision.Expired, attrs: []any{"sender", h.Sender}}
+		if strings.HasPrefix(e.Meta.Decision, decision.RequestAuth.String()) {
+			return o, nil
+		}
+		list, err := loadList(s, h.List)
+		if err != nil {
+			return outcome{}, err
+		}
+		data := map[string]any{"Reason": notices.HeldReason(h), "Days": list.Settings.HeldExpireDays}
+		o.outs, err = senderNotice(s, h, e, "expired", "-expired", data)
+		return o, err
+	})
 	if errors.Is(err, ErrHeldDecided) {
 		return nil // decided before it expired; its record is gone now
 	}
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if !strings.HasPrefix(e.Meta.Decision, "request_auth") {
-		list, err := loadList(s, h.List)
-		if err != nil {
-			release(s, e)
-			return err
-		}
-		data := map[string]any{"Reason": notices.HeldReason(h), "Days": list.Settings.HeldExpireDays}
-		outs, err := senderNotice(s, h, e, "expired", "-expired", data)
-		if err == nil {
-			err = commitHeld(s, e, outs)
-		}
-		if err != nil {
-			release(s, e)
-			return err
-		}
-	} else if err := commitHeld(s, e, nil); err != nil {
-		return err
-	}
-	s.Log.Info("decision", "decision", decision.Expired, "held_id", h.ID, "list", h.List, "sender", h.Sender)
-	return s.Lists.Update(func(tx *lists.Tx) error { return tx.DeleteHeld(h.ID) })
+	return err
 }
 
 // HeldHeaders returns the metadata of a held post and the header fields an

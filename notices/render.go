@@ -28,6 +28,10 @@ type Header struct {
 	// auto-replied, the answer to a mail; auto-generated is for mail no
 	// mail asked for.
 	AutoSubmitted string
+	// ListMail is for the list's own traffic to its members rather than an
+	// answer or a notice (a digest): it adds List-Post and
+	// List-Unsubscribe after List-Id, and no Auto-Submitted.
+	ListMail bool
 }
 
 // Bytes writes the header fields (all but MIME-Version and Content-*)
@@ -56,11 +60,17 @@ func (h Header) Encode(now time.Time) ([]byte, error) {
 		w.MsgID("Message-ID", MessageID(h.List))
 	}
 	w.MsgID("In-Reply-To", h.InReplyTo)
-	w.Field("Auto-Submitted", cmp.Or(h.AutoSubmitted, "auto-replied"))
+	if !h.ListMail {
+		w.Field("Auto-Submitted", cmp.Or(h.AutoSubmitted, "auto-replied"))
+	}
 	if h.List != "" {
 		w.Field("Precedence", "list")
 		w.Field("X-Loop", h.List)
 		w.Field("List-Id", "<"+strings.Replace(h.List, "@", ".", 1)+">")
+	}
+	if h.ListMail && h.List != "" {
+		w.Field("List-Post", "<mailto:"+h.List+">")
+		w.Field("List-Unsubscribe", "<mailto:"+listaddr.Address(h.List, listaddr.SubLeave)+">")
 	}
 	return w.Bytes(), w.Err()
 }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-message"
 
+	"cloister/digest"
 	"cloister/internal/testdirs"
 	"cloister/lists"
 	"cloister/queue"
@@ -39,12 +39,12 @@ func (s *testSite) setDelivery(t *testing.T, addr string, d lists.Delivery) {
 
 func (s *testSite) pendingDigest(t *testing.T) (n int, size int64) {
 	t.Helper()
-	ps, err := pendingPosts(filepath.Join(s.Config.StateDir, "digest", "team@lists.test"))
+	ps, err := digest.Waiting(digest.Dir(s.Config.StateDir, "team@lists.test"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range ps {
-		size += p.size
+		size += p.Size
 	}
 	return len(ps), size
 }
@@ -154,71 +154,6 @@ func mimeDigestPosts(t *testing.T, d []byte) []string {
 		}
 	}
 	return out
-}
-
-// TestPlainDigest: the RFC 1153 form of 20 posts, one with an attachment,
-// one quoted-printable and one with a separator line in its body.
-func TestPlainDigest(t *testing.T) {
-	l, err := lists.NewList("team@lists.test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Settings.DigestFormat = "plain"
-	var posts [][]byte
-	for i := 1; i <= 20; i++ {
-		posts = append(posts, []byte(digestPost(i)))
-	}
-	posts[4] = []byte("From: ann@subs.test\nSubject: =?utf-8?q?Caf=C3=A9?=\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 au lait\n--b\nContent-Type: application/pdf; name=\"agenda.pdf\"\nContent-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n")
-	posts[7] = []byte("From: cat@subs.test\r\nSubject: Dashes\r\n\r\nabove\r\n" + rfc1153Sep + "\r\nbelow\r\n")
-	d := string(buildDigest(l, digestState{Volume: 2, Issue: 7}, posts, time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)))
-	for _, want := range []string{
-		"Subject: team Digest V2 #7\n", "Content-Type: text/plain; charset=utf-8\n",
-		"team Digest\t\tMon, 2 Nov 2026\t\tVolume 2 : Issue 7\n\nToday's Topics:\n\n  Topic 01 (Bob)\n",
-		"\n  Café (ann@subs.test)\n", "\n" + rfc1153Head + "\n\nDate: Mon, 2 Nov 2026 10:01:00 +0000\nFrom: Bob <bob@subs.test>\n",
-		"Subject: Café\n\nCafé au lait\n[a application/pdf part (agenda.pdf) is not included in the plain digest]\n",
-		"above\n " + rfc1153Sep + "\nbelow\n",
-		"\n" + rfc1153Sep + "\n\nEnd of team Digest V2 #7\n************************\n",
-	} {
-		if !strings.Contains(d, want) {
-			t.Errorf("plain digest lacks %q", want)
-		}
-	}
-	if got := strings.Count(d, "\n"+rfc1153Sep+"\n"); got != 20 {
-		t.Errorf("%d separators, want 20 (19 between posts, 1 at the end)\n%s", got, d)
-	}
-	if strings.Contains(d, "JVBERi0") || strings.Contains(d, "\r") {
-		t.Errorf("attachment or CR in the plain digest")
-	}
-}
-
-// TestDigestDue: size, count and period each make a digest due.
-func TestDigestDue(t *testing.T) {
-	st := lists.DefaultSettings() // 30 KiB, 24 hours
-	t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
-	posts := func(n int, size int64) []pendingPost {
-		var out []pendingPost
-		for i := range n {
-			out = append(out, pendingPost{size: size, at: t0.Add(time.Duration(i) * time.Minute)})
-		}
-		return out
-	}
-	for _, c := range []struct {
-		name  string
-		posts []pendingPost
-		now   time.Time
-		due   bool
-	}{
-		{"small and young", posts(3, 1000), t0.Add(time.Hour), false},
-		{"size reached", posts(31, 1024), t0.Add(time.Hour), true},
-		{"period reached", posts(1, 10), t0.Add(24 * time.Hour), true},
-		{"just before the period", posts(1, 10), t0.Add(24*time.Hour - time.Second), false},
-		{"too many posts", posts(maxDigestPosts, 1), t0, true},
-	} {
-		due, at := digestDue(st, c.posts, c.now)
-		if due != c.due || !at.Equal(t0.Add(24*time.Hour)) {
-			t.Errorf("%s: due %v at %v", c.name, due, at)
-		}
-	}
 }
 
 // TestDigestEncryptedList: a post that arrived encrypted waits sealed, and

@@ -130,9 +130,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		if l.Tick != nil {
 			l.Tick()
 		}
-		if sc, ok := l.Runner.(Scheduler); ok && time.Since(scheduled) >= scheduleEvery {
+		if time.Since(scheduled) >= scheduleEvery {
 			scheduled = time.Now()
-			if err := sc.Schedule(l.Site, scheduled); err != nil {
+			if err := l.Runner.Schedule(l.Site, scheduled); err != nil {
 				log.Warn("schedule failed; trying again later", "err", err)
 			}
 		}
@@ -190,12 +190,6 @@ func (l *Loop) Run(ctx context.Context) error {
 		}
 		timer.Stop()
 	}
-}
-
-// Scheduler is a runner that queues its own timers (the cover runner): the
-// loop calls Schedule when it starts and every scheduleEvery while it runs.
-type Scheduler interface {
-	Schedule(s *site.Site, now time.Time) error
 }
 
 // scheduleEvery is how often a running loop calls Schedule.

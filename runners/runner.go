@@ -27,6 +27,11 @@ type Runner interface {
 	// the loop writes them durably before finishing the entry. Its error
 	// decides what becomes of the entry (see the error types below).
 	Process(ctx context.Context, job *Job) error
+	// Schedule queues the runner's own timers, for a runner that keeps its
+	// schedule as timer entries named for the time they fall due (the
+	// cover runner); the loop calls it when it starts and every
+	// scheduleEvery while it runs. A runner without timers returns nil.
+	Schedule(s *site.Site, now time.Time) error
 }
 
 // All lists every runner, in the order a post meets them.
@@ -42,6 +47,39 @@ var All = []Runner{
 	Digest{},
 	Cover{},
 }
+
+// The runners that keep no timers of their own; the cover runner's Schedule
+// is in cover.go. The digest runner's timers are queued by the posts it
+// gathers, not by a schedule.
+
+// Schedule implements Runner: the incoming runner keeps no timers.
+func (Incoming) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the command runner keeps no timers.
+func (Command) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the rules runner keeps no timers.
+func (Rules) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the pipeline runner keeps no timers.
+func (Pipeline) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the archive runner keeps no timers.
+func (Archive) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the outgoing runner keeps no timers.
+func (Outgoing) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the retry runner's entries are named for
+// their next attempt by the runner that failed them.
+func (Retry) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the bounce runner keeps no timers.
+func (Bounce) Schedule(*site.Site, time.Time) error { return nil }
+
+// Schedule implements Runner: the digest runner's timers are queued with
+// the first post of each digest.
+func (Digest) Schedule(*site.Site, time.Time) error { return nil }
 
 // Lookup returns the runner with the name.
 func Lookup(name string) (Runner, error) {

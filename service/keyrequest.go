@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-
-	"cloister/lists"
 )
 
 // KeyRequestDecideRequest approves (binds the key) or refuses a key
@@ -13,14 +11,6 @@ type KeyRequestDecideRequest struct {
 	List    string `json:"list"`
 	ID      string `json:"id"`
 	Approve bool   `json:"approve"`
-}
-
-// KeyRequestDecider decides key requests as the mail path does (the
-// owner's key approve and key refuse): the key workflows implement it
-// (commands.Workflows), binding an approved key through KeyBind and
-// telling the address and the owners. It returns what was done.
-type KeyRequestDecider interface {
-	DecideKeyRequest(l *lists.List, a Actor, id string, approve bool) (string, error)
 }
 
 var opKeyRequestDecide = Op{"key.request", ClassAdmin, OpAdmin}
@@ -38,11 +28,10 @@ func (s *Service) KeyRequestDecide(ctx context.Context, a Actor, req KeyRequestD
 	if err := s.authorize(a, opKeyRequestDecide, l); err != nil {
 		return "", err
 	}
-	d, ok := s.keyflows.(KeyRequestDecider)
-	if !ok {
+	if s.keyflows == nil {
 		return "", errorf(CodeUnavailable, "key requests cannot be decided from here")
 	}
-	text, err = d.DecideKeyRequest(l, a, req.ID, req.Approve)
+	text, err = s.keyflows.DecideKeyRequest(l, a, req.ID, req.Approve)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {

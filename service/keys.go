@@ -116,6 +116,11 @@ type KeyWorkflows interface {
 	// owners' word; it returns the fingerprint, and pending with a message
 	// when the key waits.
 	Enrol(l *lists.List, address string, armored []byte, via rules.Reason) (fpr string, pending string, err error)
+	// DecideKeyRequest decides the key request id of list l as the mail
+	// path does (the owner's key approve and key refuse): an approved key
+	// is bound through KeyBind, and the address and the owners are told.
+	// It returns what was done.
+	DecideKeyRequest(l *lists.List, a Actor, id string, approve bool) (string, error)
 }
 
 // WithKeyWorkflows sets the key workflows.

@@ -88,7 +88,7 @@ type shownError struct {
 func (e *shownError) Error() string { return e.msg }
 func (e *shownError) Unwrap() error { return e.err }
 
-// DecideKeyRequest implements service.KeyRequestDecider with a "told
+// DecideKeyRequest implements service.KeyWorkflows with a "told
 // ADDRESS" line for each notice.
 func (w cliKeyWorkflows) DecideKeyRequest(l *lists.List, a service.Actor, id string, approve bool) (string, error) {
 	text, mails, err := commands.KeyRequestDecisionAs(w.site, w.KeyStore, l.Address, id, a, approve, time.Now())

@@ -1,4 +1,4 @@
-package runners
+package digest
 
 import (
 	"testing"
@@ -15,13 +15,13 @@ func BenchmarkBuildDigest20(b *testing.B) {
 	}
 	var posts [][]byte
 	for i := 1; i <= 20; i++ {
-		posts = append(posts, []byte(digestPost(i)))
+		posts = append(posts, []byte(testPost(i)))
 	}
 	for _, format := range []string{"mime", "plain"} {
 		b.Run(format, func(b *testing.B) {
 			l.Settings.DigestFormat = format
 			for b.Loop() {
-				buildDigest(l, digestState{Volume: 1, Issue: 1}, posts, time.Now())
+				Build(l, State{Volume: 1, Issue: 1}, posts, time.Now())
 			}
 		})
 	}

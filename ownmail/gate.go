@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+	"sync"
 	"time"
 
 	"cloister/internal/site"
@@ -31,10 +32,13 @@ var ErrRefused = errors.New("egress gate")
 // refused with the reason and counted (egress_refused_total), and must
 // never be sent: the caller parks the refused recipients in bad. Use one
 // Gate for the copies of one entry: they share their encrypted data, which
-// it walks once (pgp.Checker). A Gate is not safe for concurrent use.
+// it walks once (pgp.Checker). A Gate is safe for concurrent use: the
+// outgoing runner checks an entry's copies on several SMTP sessions at
+// once, and the walker they share is locked.
 type Gate struct {
-	Keys site.Keys // the keyring the copies are checked against
-	Now  time.Time // the time the copies were made for
+	Keys site.Keys  // the keyring the copies are checked against
+	Now  time.Time  // the time the copies were made for
+	mu   sync.Mutex // guards pgp, which is not safe for concurrent use
 	pgp  pgp.Checker
 }
 
@@ -89,7 +93,9 @@ func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
 		if err != nil {
 			return err
 		}
+		g.mu.Lock()
 		ids, err := g.pgp.KeyPacketIDs(armored)
+		g.mu.Unlock()
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/mimecrypt/pgp"
 )
 
 // MaxMessage bounds one archived message (stored or decrypted).
@@ -42,7 +44,8 @@ func Encrypt(msg []byte, to *openpgp.Entity, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &packet.Config{DefaultCipher: packet.CipherAES256, Time: func() time.Time { return now }}
+	at := pgp.KeyTime(to, now) // the archive key is made on first use, after now
+	cfg := &packet.Config{DefaultCipher: packet.CipherAES256, Time: func() time.Time { return at }}
 	w, err := openpgp.Encrypt(aw, []*openpgp.Entity{to}, nil, nil, &openpgp.FileHints{}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt to the archive key: %w", err)

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Peak memory of the outgoing runner for a large post: a 25 MB post signed
-# and encrypted to N Curve25519 subscribers (100 and 1,000 by default), one
-# copy each, into bench/smtpsink; prints the outgoing process's peak RSS
-# (VmHWM, read from /proc while it runs) and its ratio to the post's
-# size, for each N, so that growth with the subscriber count shows.
+# Peak memory of every runner for a large post: a 25 MB post from a
+# subscriber, arriving in clear, PGP/MIME encrypted to the list key (and
+# signed) or S/MIME encrypted to the list's certificate, through the
+# incoming, rules, pipeline, outgoing and archive runners, each its own
+# `cloister runner NAME --once` process; the list signs and encrypts one
+# copy to each of N Curve25519 subscribers (100 and 1,000 by default) into
+# bench/smtpsink and archives the post encrypted. Prints each runner's peak
+# RSS (VmHWM, read from /proc while it runs) and its ratio to the post's
+# size, for each arrival and N, so that growth with the subscriber count
+# shows.
 #
-#   N=100,1000 SIZE_MB=25 bench/memory.sh
+#   N=100,1000 SIZE_MB=25 ARRIVE=clear,pgp,smime bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -16,6 +21,6 @@ if [ -z "${NO_BUILD:-}" ]; then
 	go build -o "$BIN/smtpsink" ./bench/smtpsink
 fi
 echo "uptime: $(uptime)"
-go run ./bench/fanoute2e -bin "$BIN" -n "${N:-100,1000}" -batch 1 -receivers smtpsink \
-	-size $((${SIZE_MB:-25} * 1024 * 1024)) -repeat 1 -warm=false -source=false
+go run ./bench/fanoute2e -memory -bin "$BIN" -n "${N:-100,1000}" -arrive "${ARRIVE:-clear,pgp,smime}" \
+	-size $((${SIZE_MB:-25} * 1024 * 1024))
 echo "uptime: $(uptime)"

@@ -295,7 +295,7 @@ func (d *Distributor) prepare() error {
 		w.Write(bytes.TrimSuffix(protectedOuter.HeaderBytes(), []byte(protectedOuter.NL)))
 		d.outerHeader = hdr.Bytes()
 		d.headerPart = mta.NewPart(d.outerHeader)
-		cfg := &packet.Config{Time: func() time.Time { return d.now }}
+		cfg := d.signConfig()
 		if d.wantPGP {
 			if d.pgpSealed, d.err = pgp.SealParts(inner, d.pgpKey, cfg); d.err != nil {
 				return
@@ -321,6 +321,15 @@ func (d *Distributor) prepare() error {
 		}
 	})
 	return d.err
+}
+
+// signConfig is the configuration of the list key's signatures (and of
+// the encryption sealed with them): at the post's time, or at the list
+// key's own when it was made or replaced after that time was taken (a key
+// is not valid before its self-signatures, pgp.KeyTime).
+func (d *Distributor) signConfig() *packet.Config {
+	at := pgp.KeyTime(d.pgpKey, d.now)
+	return &packet.Config{Time: func() time.Time { return at }}
 }
 
 // plainCopy returns the post in clear, as bytes and as one part that
@@ -361,7 +370,7 @@ func (d *Distributor) signedCopy() ([]byte, []*mta.Part, error) {
 		plainOuter := &mailmsg.Message{NL: d.outer.NL, Fields: append([]*mailmsg.Field(nil), d.outer.Fields...)}
 		plainOuter.Set("MIME-Version", "1.0")
 		d.addKeyHeaders(plainOuter)
-		cfg := &packet.Config{Time: func() time.Time { return d.now }}
+		cfg := d.signConfig()
 		var ent []byte
 		if d.signPGP {
 			ent, err = pgp.SignMIME(entity, d.pgpKey, cfg)
@@ -480,7 +489,7 @@ func (d *Distributor) noKeyNotice(rcpt string) []byte {
 	}
 	inner.WriteString(msg.NL)
 	inner.Write(msg.Body)
-	ent, err := pgp.SignMIME(inner.Bytes(), d.pgpKey, &packet.Config{Time: func() time.Time { return d.now }})
+	ent, err := pgp.SignMIME(inner.Bytes(), d.pgpKey, d.signConfig())
 	if err != nil {
 		return raw
 	}

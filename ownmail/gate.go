@@ -40,6 +40,18 @@ type Gate struct {
 	Now  time.Time  // the time the copies were made for
 	mu   sync.Mutex // guards pgp, which is not safe for concurrent use
 	pgp  pgp.Checker
+	bufs sync.Pool // *[]byte: the decoded S/MIME envelopes, one per session at a time
+}
+
+// decodeBuffer returns a buffer of at least n bytes for a decoded S/MIME
+// envelope: the copies of an entry are of one size, so each session
+// decodes every copy into the same buffer. Put it back in g.bufs.
+func (g *Gate) decodeBuffer(n int) *[]byte {
+	if b, ok := g.bufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return b
+	}
+	b := make([]byte, 0, n)
+	return &b
 }
 
 // Check passes or refuses one copy of the entry m for rcpts; notice tells
@@ -108,7 +120,9 @@ func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
 		if cte = strings.ToLower(strings.TrimSpace(cte)); cte != "base64" {
 			return fmt.Errorf("S/MIME entity in transfer encoding %q", cte)
 		}
-		der, err := base64.StdEncoding.DecodeString(string(stripSpace(body)))
+		buf := g.decodeBuffer(base64.StdEncoding.DecodedLen(len(body)))
+		defer g.bufs.Put(buf)
+		der, err := decodeBase64((*buf)[:0], body)
 		if err != nil {
 			return fmt.Errorf("S/MIME entity: %v", err)
 		}
@@ -306,13 +320,28 @@ func (g *Gate) smimeAddressedTo(der []byte, rcpts []string) error {
 	return nil
 }
 
-// stripSpace drops the whitespace of base64 text.
-func stripSpace(b []byte) []byte {
-	return bytes.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, b)
+// decodeBase64 appends to dst the decoding of base64 text with line breaks
+// (and, rarely, spaces or tabs) anywhere, as StdEncoding.DecodeString of
+// the text without its whitespace does: padding only at the end, nothing
+// but base64 characters. It reads the text in place, as the decoder skips
+// CR and LF itself; only text holding spaces or tabs is copied without them
+// first. dst should have room for DecodedLen(len(text)) bytes.
+func decodeBase64(dst, text []byte) ([]byte, error) {
+	if bytes.IndexByte(text, ' ') >= 0 || bytes.IndexByte(text, '\t') >= 0 {
+		text = bytes.Map(func(r rune) rune {
+			switch r {
+			case ' ', '\t', '\r', '\n':
+				return -1
+			}
+			return r
+		}, text)
+	}
+	if need := base64.StdEncoding.DecodedLen(len(text)); cap(dst)-len(dst) < need {
+		dst = append(make([]byte, 0, len(dst)+need), dst...)
+	}
+	n, err := base64.StdEncoding.Decode(dst[len(dst):cap(dst)], text)
+	if err != nil {
+		return nil, err
+	}
+	return dst[:len(dst)+n], nil
 }

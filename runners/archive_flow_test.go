@@ -181,3 +181,35 @@ func TestArchiveKeyCannotBeMade(t *testing.T) {
 		t.Fatalf("archive queue %v; logs:\n%s", waiting, s.logs)
 	}
 }
+
+// TestArchiveKeyMadeAfterJobTime: the archive key is made on first use,
+// by a keyring whose clock is past the job's time (as when the key is made
+// in the second after the runner claimed the post); the post is archived
+// encrypted all the same, not left failing "no valid self signature".
+func TestArchiveKeyMadeAfterJobTime(t *testing.T) {
+	s := newTestSite(t)
+	k, err := keyring.Open(filepath.Join(t.TempDir(), "keyring.db"), []byte("archive pass"),
+		&keyring.Options{Now: func() time.Time { return time.Now().Add(time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetKeyring(k)
+	s.setList(t, map[string]string{"pgp_distrib_encrypt": "yes"})
+	const marker = "KEY-LATER-MARKER-93a"
+	s.deliver(t, queue.SubPost, "bob@subs.test", "From: bob@subs.test\nTo: team@lists.test\nSubject: Later\n\n"+marker+"\n")
+	s.drain(t)
+	if waiting, _ := s.Queue(queue.Archive).Pending(queue.All); len(waiting) != 0 {
+		t.Fatalf("archive queue %v; logs:\n%s", waiting, s.logs)
+	}
+	idx, err := archive.Index(s.Site, "team@lists.test", 0)
+	if err != nil || len(idx) != 1 || !idx[0].Encrypted {
+		t.Fatalf("index %+v %v; logs:\n%s", idx, err, s.logs)
+	}
+	if hits := grepTree(t, s.Config.ArchiveDir("team@lists.test"), marker); len(hits) != 0 {
+		t.Fatalf("archived in clear: %v", hits)
+	}
+	m, err := archive.Get(s.Site, "team@lists.test", 1)
+	if err != nil || !bytes.Contains(m.Raw, []byte(marker)) {
+		t.Fatalf("get: %v\n%s", err, m.Raw)
+	}
+}

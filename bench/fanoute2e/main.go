@@ -15,7 +15,9 @@
 // medians are printed. Mode "once" is the runner started for the post
 // (`--once`: it unlocks the list key and parses and checks every subscriber
 // key first); mode "warm" is a post handed to a long-running outgoing runner
-// that has already sent one, as under systemd.
+// that has already sent one, as under systemd. With -memory (bench/memory.sh)
+// it instead sends one post per arrival kind (-arrive: clear, pgp, smime)
+// through every runner and prints each runner's peak RSS (memory.go).
 package main
 
 import (
@@ -75,6 +77,9 @@ func main() {
 	flag.StringVar(&port, "port", port, "address the receivers listen on")
 	flag.IntVar(&sessions, "sessions", 0, "smtp_sessions of the sites (0: the default)")
 	flag.BoolVar(&chunking, "chunking", false, "set smtp_chunking in the sites (BDAT where the receiver offers it)")
+	memory := flag.Bool("memory", false, "instead: one post per -arrive kind through every runner, each runner's peak RSS (bench/memory.sh)")
+	arrive := flag.String("arrive", "clear,pgp,smime", "with -memory: how the post arrives, comma-separated: clear, pgp (PGP/MIME encrypted and signed), smime (S/MIME encrypted)")
+	flag.StringVar(&memoryLogLevel, "log-level", memoryLogLevel, "with -memory: the runners' log level")
 	flag.Parse()
 	runSource, postSize = *source, *size
 
@@ -86,6 +91,16 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	b := bins{cloister: abs(*bin, "cloister"), deliver: abs(*bin, "deliver"), sink: abs(*bin, "smtpsink")}
+	if *memory {
+		var counts []int
+		for _, nText := range strings.Split(*ns, ",") {
+			n, err := strconv.Atoi(nText)
+			check(err)
+			counts = append(counts, n)
+		}
+		runMemory(b, dir, counts, strings.Split(*arrive, ","), *size)
+		return
+	}
 	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), benchsite.Loadavg())
 	fmt.Printf("post of %d KB; rss_MB is the outgoing process's peak RSS (VmHWM, mode once), x_post that over the post's size\n", *size>>10)
 	fmt.Printf("%-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s\n",

@@ -1,0 +1,112 @@
+package distribute
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/internal/site"
+	"cloister/lists"
+	"cloister/mimecrypt/pgp"
+	"cloister/queue"
+)
+
+// listKeyOnly is the site's keys of a list that has only an OpenPGP key,
+// and one subscriber with a key.
+type listKeyOnly struct {
+	list, sub *openpgp.Entity
+	subAddr   string
+}
+
+func (k listKeyOnly) ListPGP(string) (*openpgp.Entity, error) { return k.list, nil }
+func (k listKeyOnly) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.Certificate, error) {
+	return nil, nil, nil, site.ErrNoListKey
+}
+func (k listKeyOnly) Senders() pgp.KeySource { return nil }
+func (k listKeyOnly) SMIMETrust() (*x509.CertPool, []*x509.RevocationList, error) {
+	return x509.NewCertPool(), nil, nil
+}
+func (k listKeyOnly) EncryptionPGP(addr string, _ time.Time) (*openpgp.Entity, error) {
+	if addr == k.subAddr {
+		return k.sub, nil
+	}
+	return nil, site.ErrNoListKey
+}
+func (k listKeyOnly) EncryptionCert(string, time.Time) (*x509.Certificate, error) {
+	return nil, site.ErrNoListKey
+}
+func (k listKeyOnly) Capture(string, []byte) error            { return nil }
+func (k listKeyOnly) SigningCerts(string, time.Time) []string { return nil }
+func (k listKeyOnly) CertWithdrawn(string) bool               { return false }
+
+func newKey(t *testing.T, addr string, made time.Time) *openpgp.Entity {
+	t.Helper()
+	e, err := openpgp.NewEntity("k", "", addr, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519,
+		DefaultHash: crypto.SHA256, Time: func() time.Time { return made }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestListKeyMadeAfterNow: a list key made after the outgoing job took its
+// time (made or replaced while the post waited in the queue, in the same
+// second or later) still signs every copy: the encrypted one, the signed
+// one in clear, and the no-key notice, which is never sent unsigned for it.
+func TestListKeyMadeAfterNow(t *testing.T) {
+	made := time.Date(2026, 11, 2, 10, 0, 1, 0, time.UTC)
+	keys := listKeyOnly{list: newKey(t, "team@lists.test", made), sub: newKey(t, "keyed@subs.test", made.AddDate(0, -1, 0)),
+		subAddr: "keyed@subs.test"}
+	s := &site.Site{Keys: keys}
+	post := []byte("From: bob@subs.test\nTo: team@lists.test\nSubject: Minutes\n\nThe minutes.\n")
+	tests := []struct {
+		name     string
+		settings lists.Settings
+		own      bool
+		rcpt     string
+		check    func(t *testing.T, u *Copy)
+	}{
+		{name: "encrypted copy", own: true, rcpt: "keyed@subs.test", check: func(t *testing.T, u *Copy) {
+			if len(u.Parts) == 0 {
+				t.Fatal("no encrypted copy")
+			}
+		}},
+		{name: "signed copy in clear", own: true, rcpt: "plain@subs.test", check: func(t *testing.T, u *Copy) {
+			if !bytes.Contains(u.Data, []byte("BEGIN PGP SIGNATURE")) {
+				t.Fatalf("not signed:\n%s", u.Data)
+			}
+		}},
+		{name: "no-key notice", settings: lists.Settings{PGPDistribEncrypt: "force", SMIMEDistribEncrypt: "no",
+			PGPDistribSign: "no", SMIMEDistribSign: "no"}, rcpt: "plain@subs.test", check: func(t *testing.T, u *Copy) {
+			if !u.Notice || !bytes.Contains(u.Data, []byte("BEGIN PGP SIGNATURE")) {
+				t.Fatalf("notice %v, not signed:\n%s", u.Notice, u.Data)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		for _, now := range []time.Time{made.Add(-200 * time.Millisecond), made.Add(-time.Hour), made.Add(time.Hour)} {
+			t.Run(tc.name+" at "+now.Format(time.StampMilli), func(t *testing.T) {
+				list := &lists.List{Address: "team@lists.test", Settings: tc.settings}
+				d, err := New(s, list, &queue.Meta{Kind: "post", List: list.Address}, post, nil, now, tc.own)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := &Copy{Rcpts: []string{tc.rcpt}}
+				d.Fill(u)
+				if u.Err != nil {
+					t.Fatalf("Fill: %v", u.Err)
+				}
+				if strings.Contains(string(u.Data), "The minutes.") && tc.name == "no-key notice" {
+					t.Fatal("the notice carries the post")
+				}
+				tc.check(t, u)
+			})
+		}
+	}
+}

@@ -19,6 +19,7 @@
 #   RECEIVERS=smtp-sink BIN=/tmp/old-bin bench/fanout-e2e.sh   # another build
 #   CHUNKING=1 RECEIVERS=smtpsink bench/fanout-e2e.sh   # smtp_chunking on (BDAT)
 #   SESSIONS=8 bench/fanout-e2e.sh                       # smtp_sessions (and smtp-source's -s)
+#   CPUPROFILE=/tmp/prof bench/fanout-e2e.sh   # the outgoing runner's CPU profiles into that folder
 #
 # smtp-source has no BDAT: with CHUNKING=1 its ratio is against DATA into
 # the same server.
@@ -33,7 +34,8 @@ if [ -z "${NO_BUILD:-}" ]; then
 	go build -o "$BIN/smtpsink" ./bench/smtpsink
 fi
 echo "uptime: $(uptime)"
+[ -z "${CPUPROFILE:-}" ] || mkdir -p "$CPUPROFILE"
 go run ./bench/fanoute2e -bin "$BIN" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
 	-receivers "${RECEIVERS:-smtpsink,smtp-sink,postfix}" -size $((${SIZE_KB:-50} * 1024)) -repeat "${REPEAT:-3}" \
-	${CHUNKING:+-chunking} ${SESSIONS:+-sessions "$SESSIONS"}
+	${CHUNKING:+-chunking} ${SESSIONS:+-sessions "$SESSIONS"} ${CPUPROFILE:+-cpuprofile "$CPUPROFILE"}
 echo "uptime: $(uptime)"

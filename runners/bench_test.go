@@ -208,7 +208,7 @@ func heapInUse() uint64 {
 // queueDecryptedPost hands the pipeline what the incoming and rules runners
 // leave of a signed post that arrived encrypted from bob: the plaintext,
 // sealed with the queue key. i makes the entry's ID.
-func queueDecryptedPost(b *testing.B, s *testSite, body string, i int) {
+func queueDecryptedPost(b testing.TB, s *testSite, body string, i int) {
 	b.Helper()
 	m := &queue.Meta{List: "team@lists.test", Subaddress: queue.SubPost, Sender: "bob@subs.test", From: "bob@subs.test",
 		Encryption: "pgp-mime", Verdict: "good", Auth: "pgp", Received: time.Now().UTC()}
@@ -225,7 +225,7 @@ func queueDecryptedPost(b *testing.B, s *testSite, body string, i int) {
 
 // runPipelineOutgoing runs the pipeline and outgoing runners over what
 // waits in their queues.
-func runPipelineOutgoing(b *testing.B, s *testSite) {
+func runPipelineOutgoing(b testing.TB, s *testSite) {
 	b.Helper()
 	for _, r := range []Runner{Pipeline{}, Outgoing{}} {
 		l := &Loop{Site: s.Site, Runner: r, Slice: queue.All, Once: true}

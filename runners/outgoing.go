@@ -173,7 +173,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	timeout := j.Site.Config.SMTPTimeout()
 	f := &fanout{
 		j: j, m: m, list: list, jn: gj, envFrom: envFrom, timeout: timeout,
-		gate: &ownmail.Gate{Keys: j.Site.Keys, Now: j.Now},
+		gate: ownmail.Gate{Keys: j.Site.Keys, Now: j.Now},
 		client: &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout,
 			NoChunking: !j.Site.Config.SMTPChunking},
 		temp: map[string]string{}, refused: map[string]string{},

@@ -26,11 +26,13 @@ import (
 // egress gate), so that the fsync overlaps the copy's making and the lines
 // of the sessions that finished meanwhile share it.
 type fanout struct {
-	j       *Job
-	m       *queue.Meta
-	list    *lists.List
-	jn      *groupJournal
-	gate    *ownmail.Gate
+	j    *Job
+	m    *queue.Meta
+	list *lists.List
+	jn   *groupJournal
+	// gate is what each session's own egress gate is made from (a Gate, and
+	// its pgp.Checker, is not safe for concurrent use): its Keys and Now.
+	gate    ownmail.Gate
 	client  *mta.Client
 	timeout time.Duration
 	envFrom string
@@ -79,6 +81,7 @@ func (f *fanout) stop(err error) {
 // others'.
 func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan struct{}) {
 	j, m := f.j, f.m
+	gate := &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now} // this session's: see fanout.gate
 	var sess *mta.Session
 	var sessErr error
 	opened := 0
@@ -105,7 +108,7 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 			continue
 		}
 		// The egress gate: the last check before the wire (security invariant 2).
-		if gerr := f.gate.Check(m, u.message(m), u.rcpts, u.notice); gerr != nil {
+		if gerr := gate.Check(m, u.message(m), u.rcpts, u.notice); gerr != nil {
 			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
 			f.mu.Lock()
 			for _, r := range u.rcpts {

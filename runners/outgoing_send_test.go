@@ -10,6 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
+
+	"cloister/lists"
+	"cloister/queue"
 )
 
 // TestGroupJournalDurableOnReturn: sessions recording at once into one
@@ -102,5 +108,56 @@ func TestGroupJournalWaitCoversEarlierLines(t *testing.T) {
 	}
 	if g.synced != uint64(len(tickets)) {
 		t.Fatalf("synced %d, want %d", g.synced, len(tickets))
+	}
+}
+
+// TestParallelEncryptedFanoutGate: an encrypted post to enough subscribers
+// for its copies to go out on smtp_sessions sessions at once passes the
+// egress gate copy by copy on every session, each copy to its subscriber
+// once; under -race it guards that the sessions do not share a gate (its
+// pgp.Checker is not safe for concurrent use).
+func TestParallelEncryptedFanoutGate(t *testing.T) {
+	s := newTestSite(t)
+	s.sink.Discard = true
+	if s.Config.SMTPSessions < 2 {
+		t.Fatalf("smtp_sessions %d: the fan-out would not be parallel", s.Config.SMTPSessions)
+	}
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA}
+	listKey, err := openpgp.NewEntity("team", "", "team@lists.test", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &memKeys{list: openpgp.EntityList{listKey}, subs: map[string]*openpgp.Entity{}}
+	n := 2 * parallelFanout
+	err = s.Lists.Update(func(tx *lists.Tx) error {
+		for i := range n {
+			addr := fmt.Sprintf("member%05d@subs.test", i)
+			e, err := openpgp.NewEntity("m", "", addr, cfg)
+			if err != nil {
+				return err
+			}
+			keys.subs[addr] = e
+			if err := tx.AddMember("team@lists.test", &lists.Member{Address: addr}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Keys = keys
+	body := "From: bob@subs.test\nSubject: parallel\nContent-Type: text/plain\n\n" + strings.Repeat("a line of an encrypted post, fifty bytes long....\n", 200)
+	before := s.sink.Delivered.Load()
+	queueDecryptedPost(t, s, body, 1)
+	runPipelineOutgoing(t, s)
+	for _, q := range []string{queue.Out, queue.Retry, queue.Bad} {
+		if c := s.count(t, q); c != 0 {
+			t.Fatalf("%d entries in %s; log:\n%s", c, q, s.logs.String())
+		}
+	}
+	// The members and the three addresses the test site's list has besides.
+	if got := s.sink.Delivered.Load() - before; got != int64(n)+3 {
+		t.Fatalf("sink got %d recipients, want %d", got, n+3)
 	}
 }

@@ -17,7 +17,10 @@
 // key first); mode "warm" is a post handed to a long-running outgoing runner
 // that has already sent one, as under systemd. With -memory (bench/memory.sh)
 // it instead sends one post per arrival kind (-arrive: clear, pgp, smime)
-// through every runner and prints each runner's peak RSS (memory.go).
+// through every runner and prints each runner's peak RSS (memory.go). With -cpuprofile DIR each
+// outgoing runner process writes a CPU profile into DIR (runners.ProfileEnv):
+// outgoing-RECEIVER-N-BATCH-once-I.pprof for the runs of mode once, and
+// ...-warm.pprof for the long-running one (all its posts, the first too).
 package main
 
 import (
@@ -48,6 +51,7 @@ import (
 	"cloister/internal/site"
 	"cloister/keyring"
 	"cloister/lists"
+	"cloister/runners"
 )
 
 const (
@@ -59,9 +63,10 @@ const (
 // smtp_sessions (-sessions, 0 for the default); chunking sets the sites'
 // smtp_chunking (-chunking: BDAT where the receiver offers CHUNKING).
 var (
-	port     = "127.0.0.1:25251"
-	sessions int
-	chunking bool
+	port       = "127.0.0.1:25251"
+	sessions   int
+	chunking   bool
+	profileDir string
 )
 
 func main() {
@@ -80,6 +85,7 @@ func main() {
 	memory := flag.Bool("memory", false, "instead: one post per -arrive kind through every runner, each runner's peak RSS (bench/memory.sh)")
 	arrive := flag.String("arrive", "clear,pgp,smime", "with -memory: how the post arrives, comma-separated: clear, pgp (PGP/MIME encrypted and signed), smime (S/MIME encrypted)")
 	flag.StringVar(&memoryLogLevel, "log-level", memoryLogLevel, "with -memory: the runners' log level")
+	flag.StringVar(&profileDir, "cpuprofile", "", "folder for the outgoing runner processes' CPU profiles (none when empty)")
 	flag.Parse()
 	runSource, postSize = *source, *size
 
@@ -139,12 +145,13 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 	}
 	var walls, cpus, swalls, scpus []time.Duration
 	var rss int64 // KB, the largest of the runs
-	for range repeat {
+	for i := range repeat {
 		stage(b, cfgPath, size, true)
 		stop := startReceiver(b, rcv)
 		start := time.Now()
 		cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing", "--once")
 		cmd.Stderr = os.Stderr
+		cmd.Env = profileEnv(fmt.Sprintf("outgoing-%s-%d-%d-once-%d.pprof", rcv, n, batch, i))
 		check(cmd.Start())
 		// The runner's own peak (VmHWM), read while it runs: getrusage's
 		// maxrss of a child started by vfork counts this process's memory
@@ -219,7 +226,7 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 	}
 	line("once", median(walls), median(cpus), rss)
 	if warm {
-		w, c := runWarm(b, cfgPath, rcv, size, repeat)
+		w, c := runWarm(b, cfgPath, rcv, size, repeat, fmt.Sprintf("outgoing-%s-%d-%d-warm.pprof", rcv, n, batch))
 		line("warm", w, c, 0)
 	}
 }
@@ -229,11 +236,12 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 // (from the pipeline's hand-over to queue/out being empty again) and CPU of
 // the posts after the first, which find the list key unlocked and the
 // subscribers' keys parsed and judged.
-func runWarm(b bins, cfgPath, rcv string, size, repeat int) (time.Duration, time.Duration) {
+func runWarm(b bins, cfgPath, rcv string, size, repeat int, profile string) (time.Duration, time.Duration) {
 	stop := startReceiver(b, rcv)
 	defer stop()
 	cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing")
 	cmd.Stderr = os.Stderr
+	cmd.Env = profileEnv(profile)
 	check(cmd.Start())
 	defer func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -256,6 +264,16 @@ func runWarm(b bins, cfgPath, rcv string, size, repeat int) (time.Duration, time
 		}
 	}
 	return median(walls), median(cpus)
+}
+
+// profileEnv is the environment of an outgoing runner process: this
+// process's, and with -cpuprofile the profile file name in that folder.
+func profileEnv(name string) []string {
+	env := os.Environ()
+	if profileDir == "" {
+		return env
+	}
+	return append(env, runners.ProfileEnv+"="+abs(profileDir, name))
 }
 
 // vmHWM returns a process's peak RSS so far in KB (VmHWM), 0 once it is gone.

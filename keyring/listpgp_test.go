@@ -91,6 +91,7 @@ func SignOnce(e *openpgp.Entity) ([]byte, error) {
 
 // TestGenerateRSA makes an RSA-3072 list key; GnuPG reads it.
 func TestGenerateRSA(t *testing.T) {
+	testdirs.Slow(t, "makes an RSA-3072 key and subkey, and runs gpg")
 	k := newKeyring(t)
 	fpr, err := k.GenerateOpenPGP("rsa@lists.test", "RSA list", AlgoRSA3072)
 	if err != nil {

@@ -152,8 +152,6 @@ type Context struct {
 	// Confirmed is set when the request was confirmed by a token sent to
 	// the address it concerns; Approved when an owner approved it.
 	Confirmed, Approved bool
-	// ApprovedBy is the owner who approved.
-	ApprovedBy string
 	// Body is the command mail as opened by the incoming runner.
 	Body []byte
 	// Rest is the text after the command line, for a command that takes it

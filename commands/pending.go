@@ -149,7 +149,6 @@ func (c *Context) confirmToken(value string) Result {
 		sub.Method = r.Method
 		sub.Confirmed = r.Confirmed
 		sub.Approved = true
-		sub.ApprovedBy = ans.Address
 	}
 	sub.Signed, sub.Encrypted, sub.Signer = false, false, ""
 	res := cmd.Run(&sub, r.Args)

@@ -71,6 +71,7 @@ var Exported = []struct{ Name, Type, Help string }{
 	{"cloister_crypto_operations_total", "counter", "Crypto operations, by op: open (decrypt and verify a post, by tech), seal (sign and encrypt a post once), copy (one subscriber's copy)."},
 	{"cloister_crypto_microseconds_total", "counter", "Time spent in those crypto operations, in microseconds."},
 	{"cloister_egress_refused_total", "counter", "Recipients whose copy the outgoing runner's egress gate refused (a copy carrying an encrypted post that was not an encryption to exactly its recipients), by kind of mail; they wait in bad."},
+	{"cloister_decisions_total", "counter", "Decisions the runner made, by decision, spelled as the decision log lines and cloister queue show spell them (accept, hold, reject, delivered, ...)."},
 }
 
 // WriteText writes the snapshot in the Prometheus text exposition format

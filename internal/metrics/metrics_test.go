@@ -108,7 +108,8 @@ func TestWriteTextGolden(t *testing.T) {
 			{Runner: "incoming", PID: os.Getpid(), Started: now.Add(-time.Hour), Tick: now.Add(-time.Second), Processed: map[string]int64{"done": 7, "bad": 1, "retry": 0, "requeued": 2},
 				Counters: map[string]int64{`crypto_operations_total{op="open",tech="pgp"}`: 5, `crypto_microseconds_total{op="open",tech="pgp"}`: 12000}},
 			{Runner: "outgoing", Slice: "0/2", PID: deadPID(t), Started: now.Add(-time.Hour), Tick: now.Add(-time.Hour), Processed: map[string]int64{"done": 1},
-				Counters: map[string]int64{`smtp_recipients_total{result="accepted"}`: 40, `smtp_recipients_total{result="refused"}`: 1, "smtp_transactions_total": 41, `egress_refused_total{kind="notice"}`: 1}},
+				Counters: map[string]int64{`smtp_recipients_total{result="accepted"}`: 40, `smtp_recipients_total{result="refused"}`: 1, "smtp_transactions_total": 41, `egress_refused_total{kind="notice"}`: 1,
+					`decisions_total{decision="delivered"}`: 3, `decisions_total{decision="bounce recorded"}`: 1}},
 		},
 	}
 	var buf bytes.Buffer

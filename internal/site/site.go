@@ -12,6 +12,7 @@ import (
 
 	"cloister/internal/config"
 	"cloister/internal/listlog"
+	"cloister/internal/stats"
 	"cloister/keyring"
 	"cloister/lists"
 	"cloister/queue"
@@ -56,8 +57,9 @@ func Open(cfg *config.Config, log *slog.Logger) (*Site, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create state dir %s: %w", cfg.StateDir, err)
 	}
-	// Decisions about a list are also kept in its own log, for its owners.
-	log = slog.New(listlog.New(log.Handler(), cfg.ListLogDir()))
+	// Decisions about a list are also kept in its own log, for its owners,
+	// and counted for the metrics.
+	log = slog.New(stats.CountDecisions(listlog.New(log.Handler(), cfg.ListLogDir())))
 	s := &Site{Config: cfg, Log: log, queues: map[string]*queue.Queue{}}
 	for _, name := range queue.Dirs() {
 		q, err := queue.Open(cfg.QueueRoot(), name)

@@ -415,12 +415,12 @@ func (d *Distributor) Fill(u *Copy) {
 	if d.wantSMIME {
 		cert, cerr := d.site.Keys.EncryptionCert(rcpt, d.now)
 		if cerr == nil {
-			ent, err := d.smimeSealed.For(cert)
+			data, err := d.smimeSealed.AppendFor(d.outerHeader, cert)
 			if err != nil {
 				u.Err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
 				return
 			}
-			u.Data = append(append([]byte{}, d.outerHeader...), ent...)
+			u.Data = data
 			return
 		}
 	}
@@ -585,11 +585,11 @@ func (d *Distributor) Batch(rcpts []string) []*Copy {
 		out = append(out, &Copy{Rcpts: pgpRcpts, Parts: parts})
 	}
 	if len(certs) > 0 {
-		ent, err := d.smimeSealed.For(certs...)
+		data, err := d.smimeSealed.AppendFor(d.outerHeader, certs...)
 		if err != nil {
 			return []*Copy{{Rcpts: rcpts, Err: fmt.Errorf("encrypt to a batch: %w", err)}}
 		}
-		out = append(out, &Copy{Rcpts: smimeRcpts, Data: append(append([]byte{}, d.outerHeader...), ent...)})
+		out = append(out, &Copy{Rcpts: smimeRcpts, Data: data})
 	}
 	for _, r := range rest {
 		u := &Copy{Rcpts: []string{r}}

@@ -80,6 +80,7 @@ func main() {
 	memory := flag.Bool("memory", false, "instead: one post per -arrive kind through every runner, each runner's peak RSS (bench/memory.sh)")
 	arrive := flag.String("arrive", "clear,pgp,smime", "with -memory: how the post arrives, comma-separated: clear, pgp (PGP/MIME encrypted and signed), smime (S/MIME encrypted)")
 	flag.StringVar(&memoryLogLevel, "log-level", memoryLogLevel, "with -memory: the runners' log level")
+	flag.StringVar(&memorySubs, "subs", memorySubs, "with -memory: what the subscribers have, pgp (a key each) or smime (a certificate each)")
 	flag.Parse()
 	runSource, postSize = *source, *size
 

@@ -147,10 +147,14 @@ func New(s *site.Site, list *lists.List, m *queue.Meta, post []byte, reread func
 		} else if !isNoListKey(err) {
 			return nil, err
 		}
-		if c, k, chain, err := s.Keys.ListSMIME(list.Address); err == nil {
-			d.smimeCert, d.smimeKey, d.smimeChain = c, k, chain
-		} else if !isNoListKey(err) {
-			return nil, err
+		// The S/MIME key only when a copy may be signed with it: unlocking
+		// it costs an Argon2id derivation (64 MiB) for nothing otherwise.
+		if d.wantSMIME || d.signSMIME {
+			if c, k, chain, err := s.Keys.ListSMIME(list.Address); err == nil {
+				d.smimeCert, d.smimeKey, d.smimeChain = c, k, chain
+			} else if !isNoListKey(err) {
+				return nil, err
+			}
 		}
 	}
 	if d.pgpKey == nil {

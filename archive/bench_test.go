@@ -49,3 +49,19 @@ func BenchmarkEntries1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendEncrypted25MB: archiving a 25 MB post of an encrypted
+// list into the Maildir (B/op: what the archive runner holds beside the
+// post).
+func BenchmarkAppendEncrypted25MB(b *testing.B) {
+	key := archiveKey(b)
+	msg := append(post(0, "\n"), bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n"), 25<<20/64)...)
+	s := &Store{Dir: filepath.Join(b.TempDir(), "team@lists.test")}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := s.Append(id(t0, 0), msg, key, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -36,44 +36,74 @@ var ErrEncrypted = errors.New("the archived message is encrypted to the archive 
 // Subject, the archive time as Date), and the encrypted entity is the post
 // as message/rfc822, byte for byte.
 func Encrypt(msg []byte, to *openpgp.Entity, now time.Time) ([]byte, error) {
-	if len(msg) > MaxMessage {
-		return nil, fmt.Errorf("message of %d bytes is larger than %d", len(msg), MaxMessage)
-	}
-	var armored bytes.Buffer
-	aw, err := armor.EncodeWithChecksumOption(&armored, "PGP MESSAGE", nil, false) // RFC 9580 drops the CRC-24; gpg 2.2 reads messages without it
-	if err != nil {
+	var b bytes.Buffer
+	b.Grow(len(msg)*4/3 + len(msg)/32 + 4096) // the armor: base64, line ends, packet headers
+	if err := EncryptTo(&b, msg, to, now); err != nil {
 		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// EncryptTo writes what Encrypt returns to w as it is made, holding no
+// copy of msg: an archive's file is written straight from the post.
+func EncryptTo(w io.Writer, msg []byte, to *openpgp.Entity, now time.Time) error {
+	if len(msg) > MaxMessage {
+		return fmt.Errorf("message of %d bytes is larger than %d", len(msg), MaxMessage)
 	}
 	at := pgp.KeyTime(to, now) // the archive key is made on first use, after now
 	cfg := &packet.Config{DefaultCipher: packet.CipherAES256, Time: func() time.Time { return at }}
-	w, err := openpgp.Encrypt(aw, []*openpgp.Entity{to}, nil, nil, &openpgp.FileHints{}, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("encrypt to the archive key: %w", err)
-	}
-	if _, err := io.WriteString(w, innerHeader); err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(msg); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("encrypt to the archive key: %w", err)
-	}
-	if err := aw.Close(); err != nil {
-		return nil, err
-	}
 	rb := make([]byte, 12)
 	rand.Read(rb)
 	bd := "cloister-archive-" + hex.EncodeToString(rb)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "Date: %s\n%s\nSubject: ...\nMIME-Version: 1.0\n", now.UTC().Format(time.RFC1123Z), encryptedMark)
-	fmt.Fprintf(&b, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\n boundary=\"%s\"\n\n", bd)
-	fmt.Fprintf(&b, "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n--%s\n", bd)
-	fmt.Fprintf(&b, "Content-Type: application/pgp-encrypted\nContent-Description: PGP/MIME version identification\n\nVersion: 1\n\n--%s\n", bd)
-	fmt.Fprintf(&b, "Content-Type: application/octet-stream; name=\"encrypted.asc\"\nContent-Disposition: inline; filename=\"encrypted.asc\"\n\n")
-	b.Write(armored.Bytes())
-	fmt.Fprintf(&b, "\n\n--%s--\n", bd)
-	return b.Bytes(), nil
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "Date: %s\n%s\nSubject: ...\nMIME-Version: 1.0\n", now.UTC().Format(time.RFC1123Z), encryptedMark)
+	fmt.Fprintf(ew, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\n boundary=\"%s\"\n\n", bd)
+	fmt.Fprintf(ew, "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n--%s\n", bd)
+	fmt.Fprintf(ew, "Content-Type: application/pgp-encrypted\nContent-Description: PGP/MIME version identification\n\nVersion: 1\n\n--%s\n", bd)
+	fmt.Fprintf(ew, "Content-Type: application/octet-stream; name=\"encrypted.asc\"\nContent-Disposition: inline; filename=\"encrypted.asc\"\n\n")
+	aw, err := armor.EncodeWithChecksumOption(ew, "PGP MESSAGE", nil, false) // RFC 9580 drops the CRC-24; gpg 2.2 reads messages without it
+	if err != nil {
+		return err
+	}
+	pw, err := openpgp.Encrypt(aw, []*openpgp.Entity{to}, nil, nil, &openpgp.FileHints{}, cfg)
+	if err != nil {
+		return fmt.Errorf("encrypt to the archive key: %w", err)
+	}
+	if _, err := io.WriteString(pw, innerHeader); err != nil {
+		return err
+	}
+	// In chunks: the library's writers copy what one Write gives them (the
+	// cipher stream into a new slice, the packet writer into a buffer).
+	for rest := msg; len(rest) > 0; {
+		n := min(len(rest), 64<<10)
+		if _, err := pw.Write(rest[:n]); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	if err := pw.Close(); err != nil {
+		return fmt.Errorf("encrypt to the archive key: %w", err)
+	}
+	if err := aw.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(ew, "\n\n--%s--\n", bd)
+	return ew.err
+}
+
+// errWriter keeps the first error of w and writes nothing after it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 // IsEncrypted reports whether stored archive bytes are an encrypted entry.

@@ -3,6 +3,8 @@ package archive
 import (
 	"bytes"
 	"crypto"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +58,35 @@ func TestEncryptKeyMadeAfterNow(t *testing.T) {
 				t.Fatalf("Decrypt = %q, %v", got, err)
 			}
 		})
+	}
+}
+
+// TestAppendEncryptFails: when the post cannot be encrypted to the key (it
+// expired), Append fails and the archive holds nothing of it, not even a
+// temporary file: the file is encrypted as it is written, so a failure
+// half-way must leave no part of it.
+func TestAppendEncryptFails(t *testing.T) {
+	made := t0.AddDate(0, 0, -30)
+	key, err := openpgp.NewEntity("team archive", "", "team@lists.test", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA,
+		Curve: packet.Curve25519, DefaultHash: crypto.SHA256, Time: func() time.Time { return made }, KeyLifetimeSecs: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{Dir: filepath.Join(t.TempDir(), "team@lists.test")}
+	if _, err := s.Append(id(t0, 0), post(0, "\n"), key, t0); err == nil || !strings.Contains(err.Error(), "encrypt to the archive key") {
+		t.Fatalf("Append = %v, want the encryption's error", err)
+	}
+	var left []string
+	filepath.Walk(s.Dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Fatalf("files left: %v", left)
+	}
+	if es, err := s.Entries(); err != nil || len(es) != 0 {
+		t.Fatalf("entries %v %v", es, err)
 	}
 }

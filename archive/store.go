@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -65,12 +66,8 @@ func (s *Store) Append(id string, msg []byte, to *openpgp.Entity, now time.Time)
 	if err := checkID(id); err != nil {
 		return "", err
 	}
-	data, suffix, other := msg, plainSuffix, encryptedSuffix
+	suffix, other := plainSuffix, encryptedSuffix
 	if to != nil {
-		var err error
-		if data, err = Encrypt(msg, to, now); err != nil {
-			return "", err
-		}
 		suffix, other = encryptedSuffix, plainSuffix
 	}
 	for _, sub := range []string{"tmp", "new", "cur"} {
@@ -80,8 +77,16 @@ func (s *Store) Append(id string, msg []byte, to *openpgp.Entity, now time.Time)
 	}
 	path := filepath.Join(s.Dir, "new", id+suffix)
 	err := safeio.WriteFunc(path, 0o640, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
+		if to == nil {
+			_, err := w.Write(msg)
+			return err
+		}
+		// Encrypted as it is written: the post is not held a second time.
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := EncryptTo(bw, msg, to, now); err != nil {
+			return err
+		}
+		return bw.Flush()
 	})
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", id, err)

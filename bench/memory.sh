@@ -10,7 +10,10 @@
 # size, for each arrival and N, so that growth with the subscriber count
 # shows.
 #
-#   N=100,1000 SIZE_MB=25 ARRIVE=clear,pgp,smime bench/memory.sh
+# SUBS=smime gives the subscribers P-256 certificates instead of OpenPGP
+# keys, and the list signs and encrypts with S/MIME.
+#
+#   N=100,1000 SIZE_MB=25 ARRIVE=clear,pgp,smime SUBS=pgp bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -21,6 +24,8 @@ if [ -z "${NO_BUILD:-}" ]; then
 	go build -o "$BIN/smtpsink" ./bench/smtpsink
 fi
 echo "uptime: $(uptime)"
-go run ./bench/fanoute2e -memory -bin "$BIN" -n "${N:-100,1000}" -arrive "${ARRIVE:-clear,pgp,smime}" \
+# A port of its own, so that a fan-out bench running meanwhile (port
+# 25251) does not deliver into this sink, nor this one into its.
+go run ./bench/fanoute2e -memory -port "${PORT:-127.0.0.1:25261}" -bin "$BIN" -n "${N:-100,1000}" -arrive "${ARRIVE:-clear,pgp,smime}" -subs "${SUBS:-pgp}" \
 	-size $((${SIZE_MB:-25} * 1024 * 1024))
 echo "uptime: $(uptime)"

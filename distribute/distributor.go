@@ -147,10 +147,14 @@ func New(s *site.Site, list *lists.List, m *queue.Meta, post []byte, reread func
 		} else if !isNoListKey(err) {
 			return nil, err
 		}
-		if c, k, chain, err := s.Keys.ListSMIME(list.Address); err == nil {
-			d.smimeCert, d.smimeKey, d.smimeChain = c, k, chain
-		} else if !isNoListKey(err) {
-			return nil, err
+		// The S/MIME key only when a copy may be signed with it: unlocking
+		// it costs an Argon2id derivation (64 MiB) for nothing otherwise.
+		if d.wantSMIME || d.signSMIME {
+			if c, k, chain, err := s.Keys.ListSMIME(list.Address); err == nil {
+				d.smimeCert, d.smimeKey, d.smimeChain = c, k, chain
+			} else if !isNoListKey(err) {
+				return nil, err
+			}
 		}
 	}
 	if d.pgpKey == nil {
@@ -415,12 +419,12 @@ func (d *Distributor) Fill(u *Copy) {
 	if d.wantSMIME {
 		cert, cerr := d.site.Keys.EncryptionCert(rcpt, d.now)
 		if cerr == nil {
-			ent, err := d.smimeSealed.For(cert)
+			data, err := d.smimeSealed.AppendFor(d.outerHeader, cert)
 			if err != nil {
 				u.Err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
 				return
 			}
-			u.Data = append(append([]byte{}, d.outerHeader...), ent...)
+			u.Data = data
 			return
 		}
 	}
@@ -585,11 +589,11 @@ func (d *Distributor) Batch(rcpts []string) []*Copy {
 		out = append(out, &Copy{Rcpts: pgpRcpts, Parts: parts})
 	}
 	if len(certs) > 0 {
-		ent, err := d.smimeSealed.For(certs...)
+		data, err := d.smimeSealed.AppendFor(d.outerHeader, certs...)
 		if err != nil {
 			return []*Copy{{Rcpts: rcpts, Err: fmt.Errorf("encrypt to a batch: %w", err)}}
 		}
-		out = append(out, &Copy{Rcpts: smimeRcpts, Data: append(append([]byte{}, d.outerHeader...), ent...)})
+		out = append(out, &Copy{Rcpts: smimeRcpts, Data: data})
 	}
 	for _, r := range rest {
 		u := &Copy{Rcpts: []string{r}}

@@ -22,10 +22,14 @@ import (
 type listKeyOnly struct {
 	list, sub *openpgp.Entity
 	subAddr   string
+	smimeAsks *int // counts ListSMIME calls when not nil
 }
 
 func (k listKeyOnly) ListPGP(string) (*openpgp.Entity, error) { return k.list, nil }
 func (k listKeyOnly) ListSMIME(string) (*x509.Certificate, crypto.Signer, []*x509.Certificate, error) {
+	if k.smimeAsks != nil {
+		*k.smimeAsks++
+	}
 	return nil, nil, nil, site.ErrNoListKey
 }
 func (k listKeyOnly) Senders() pgp.KeySource { return nil }
@@ -108,5 +112,44 @@ func TestListKeyMadeAfterNow(t *testing.T) {
 				tc.check(t, u)
 			})
 		}
+	}
+}
+
+// TestSMIMEKeyOnlyWhenUsed: the Distributor asks for the list's S/MIME key
+// (whose unlock is an Argon2id derivation) only when a copy may be
+// encrypted or signed with S/MIME.
+func TestSMIMEKeyOnlyWhenUsed(t *testing.T) {
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	post := []byte("From: bob@subs.test\nTo: team@lists.test\nSubject: Minutes\n\nThe minutes.\n")
+	tests := []struct {
+		name     string
+		settings lists.Settings
+		meta     *queue.Meta
+		own      bool
+		want     int
+	}{
+		{"OpenPGP only", lists.Settings{PGPDistribEncrypt: "yes", PGPDistribSign: "yes", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "post"}, false, 0},
+		{"S/MIME encryption", lists.Settings{PGPDistribEncrypt: "no", PGPDistribSign: "no", SMIMEDistribEncrypt: "yes", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "post"}, false, 1},
+		{"S/MIME signature", lists.Settings{PGPDistribEncrypt: "no", PGPDistribSign: "no", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "yes"},
+			&queue.Meta{Kind: "post"}, false, 1},
+		{"arrived encrypted", lists.Settings{PGPDistribEncrypt: "yes", PGPDistribSign: "yes", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "post", Encryption: "pgp-mime", Carries: queue.CarriesPlaintext}, false, 1},
+		{"own mail", lists.Settings{PGPDistribEncrypt: "no", PGPDistribSign: "no", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "notice"}, true, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			asks := 0
+			keys := listKeyOnly{list: newKey(t, "team@lists.test", now.AddDate(0, -1, 0)), smimeAsks: &asks}
+			list := &lists.List{Address: "team@lists.test", Settings: tc.settings}
+			if _, err := New(&site.Site{Keys: keys}, list, tc.meta, post, nil, now, tc.own); err != nil {
+				t.Fatal(err)
+			}
+			if asks != tc.want {
+				t.Fatalf("ListSMIME asked %d times, want %d", asks, tc.want)
+			}
+		})
 	}
 }

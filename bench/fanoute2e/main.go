@@ -86,6 +86,7 @@ func main() {
 	arrive := flag.String("arrive", "clear,pgp,smime", "with -memory: how the post arrives, comma-separated: clear, pgp (PGP/MIME encrypted and signed), smime (S/MIME encrypted)")
 	flag.StringVar(&memoryLogLevel, "log-level", memoryLogLevel, "with -memory: the runners' log level")
 	flag.StringVar(&profileDir, "cpuprofile", "", "folder for the outgoing runner processes' CPU profiles (none when empty)")
+	flag.StringVar(&memorySubs, "subs", memorySubs, "with -memory: what the subscribers have, pgp (a key each) or smime (a certificate each)")
 	flag.Parse()
 	runSource, postSize = *source, *size
 

@@ -49,13 +49,16 @@ var memoryRunners = []string{"incoming", "rules", "pipeline", "outgoing", "archi
 // printed, one line per runner.
 func runMemory(b bins, dir string, ns []int, arrivals []string, size int) {
 	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), benchsite.Loadavg())
-	fmt.Printf("post of %d KB (plaintext); rss_MB is each runner process's peak RSS (VmHWM), x_post that over the post's size\n", size>>10)
+	fmt.Printf("subscribers with %s keys; post of %d KB (plaintext); rss_MB is each runner process's peak RSS (VmHWM), x_post that over the post's size\n", memorySubs, size>>10)
 	fmt.Printf("%-6s %6s %-9s | %8s %7s %7s %6s\n", "arrive", "N", "runner", "msg_KB", "wall_s", "rss_MB", "x_post")
 	for _, n := range ns {
 		t0 := time.Now()
 		cfgPath := setup(filepath.Join(dir, "m"+strconv.Itoa(n)), n)
 		setBatch(cfgPath, 1)
 		from := arrivalKeys(cfgPath)
+		if memorySubs == "smime" {
+			smimeSubscribers(cfgPath, n, from)
+		}
 		fmt.Printf("  (site with %d keyed subscribers made in %.1fs)\n", n, time.Since(t0).Seconds())
 		for _, arrive := range arrivals {
 			msg := arrivingPost(cfgPath, arrive, size, from)
@@ -91,8 +94,59 @@ func runMemory(b bins, dir string, ns []int, arrivals []string, size int) {
 	fmt.Printf("load at end: %s\n", benchsite.Loadavg())
 }
 
-// memoryLogLevel is the runners' log level under -memory (-log-level).
-var memoryLogLevel = "warn"
+// memoryLogLevel is the runners' log level under -memory (-log-level);
+// memorySubs is what the subscribers have (-subs): pgp (an OpenPGP key
+// each, as setup makes them) or smime (a certificate each instead).
+var (
+	memoryLogLevel = "warn"
+	memorySubs     = "pgp"
+)
+
+// smimeSubscribers gives the n subscribers a P-256 certificate each from
+// the bench CA in place of their OpenPGP keys (Member(0) keeps the key it
+// signs with), and has the list sign and encrypt with S/MIME only.
+func smimeSubscribers(cfgPath string, n int, from sender) {
+	cfg, err := config.Load(cfgPath)
+	check(err)
+	k, err := keyring.OpenSite(cfg)
+	check(err)
+	defer k.Close()
+	for i := range n {
+		addr := benchsite.Member(i)
+		for {
+			e, err := k.EncryptionPGP(addr, time.Now())
+			if err != nil || e == from.pgp || keyring.Fingerprint(e) == keyring.Fingerprint(from.pgp) {
+				break
+			}
+			_, err = k.Remove(addr, keyring.Fingerprint(e))
+			check(err)
+		}
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		check(err)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 10)), Subject: pkix.Name{CommonName: addr},
+			EmailAddresses: []string{addr}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageKeyAgreement | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, from.ca, &key.PublicKey, from.caKey)
+		check(err)
+		_, err = k.AddCert(addr, der, keyring.UseEncrypt)
+		check(err)
+	}
+	s, err := site.Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	check(err)
+	check(s.Lists.Update(func(tx *lists.Tx) error {
+		l, err := tx.List(list)
+		if err != nil {
+			return err
+		}
+		for name, v := range map[string]string{"pgp_distrib_encrypt": "no", "pgp_distrib_sign": "no",
+			"smime_distrib_encrypt": "yes", "smime_distrib_sign": "yes"} {
+			if err := l.Settings.Set(name, v); err != nil {
+				return err
+			}
+		}
+		return tx.PutList(l)
+	}))
+}
 
 // runPeak runs a command to its end and returns its wall time and peak RSS
 // in KB (VmHWM), failing the bench when it fails.
@@ -145,6 +199,10 @@ type sender struct {
 	pgp  *openpgp.Entity
 	cert *x509.Certificate
 	key  crypto.Signer
+	// ca and caKey are the bench CA, which issues the subscribers'
+	// certificates too (-subs smime).
+	ca    *x509.Certificate
+	caKey crypto.Signer
 }
 
 // arrivalKeys lets the list take encrypted posts (pgp_post_encrypt and
@@ -206,7 +264,7 @@ func arrivalKeys(cfgPath string) sender {
 	check(e.Serialize(&pub))
 	_, err = k.AddOpenPGP(benchsite.Member(0), pub.Bytes(), false)
 	check(err)
-	return sender{pgp: e, cert: leaf, key: leafKey}
+	return sender{pgp: e, cert: leaf, key: leafKey, ca: ca, caKey: caKey}
 }
 
 // arrivingPost is a post of about size bytes from Member(0) as it arrives:

@@ -36,11 +36,15 @@ func dearmor(b []byte, want string) ([]byte, error) {
 	if blk.Type != want {
 		return nil, fmt.Errorf("armor holds %q, not %q: %w", blk.Type, want, mimecrypt.ErrMalformed)
 	}
-	bin, err := io.ReadAll(io.LimitReader(blk.Body, int64(len(b))+1))
-	if err != nil {
+	// Room for the whole decoding at once (base64 is 4 characters for 3
+	// bytes): io.ReadAll grows by doubling, holding up to twice a large
+	// post and copying it at each step.
+	var bin bytes.Buffer
+	bin.Grow(len(b)/4*3 + bytes.MinRead)
+	if _, err := bin.ReadFrom(io.LimitReader(blk.Body, int64(len(b))+1)); err != nil {
 		return nil, fmt.Errorf("broken armor: %v: %w", err, mimecrypt.ErrMalformed)
 	}
-	return bin, nil
+	return bin.Bytes(), nil
 }
 
 // errSignedOnly means the OpenPGP message holds no encryption but is a
@@ -149,7 +153,10 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	if !md.IsEncrypted {
 		return nil, fmt.Errorf("OpenPGP data is not encrypted: %w", mimecrypt.ErrMalformed)
 	}
+	// Uncompressed, the plaintext is smaller than the message: room for
+	// it at once (a compressed one grows past it as it must).
 	var buf bytes.Buffer
+	buf.Grow(int(min(int64(len(bin)), o.opts.MaxDecompressed)) + bytes.MinRead)
 	lim := &io.LimitedReader{R: md.UnverifiedBody, N: o.opts.MaxDecompressed + 1}
 	n, err := io.Copy(&buf, lim)
 	if n > o.opts.MaxDecompressed {

@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -29,12 +30,14 @@ const (
 // encrypted. It is meant for many copies of one message that share their
 // encrypted data and differ in their key packets (a fan-out): the encrypted
 // data of each copy is walked once and remembered, so that a later copy
-// with the same bytes costs only the decoding of its key packets. A Checker
+// with the same bytes costs only the decoding of its key packets (and, for
+// a large post, the hashing of the rest). It holds no copy of a message:
+// the encrypted data is decoded a line at a time as it is walked. A Checker
 // is not safe for concurrent use.
 type Checker struct {
-	verified map[string]bool
-	key      []byte
-	dec      []byte
+	verified map[string]bool // by verifiedKey
+	dec      []byte          // the decoded key packets, kept for the next message
+	line     []byte          // the decoded line of the walk, likewise
 }
 
 // KeyPacketIDs returns the key IDs that the public-key encrypted session key
@@ -53,27 +56,27 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	}
 	lines := &lineReader{rest: body}
 	dec := c.dec[:0]
-	decodeLine := func() error {
+	decodeLine := func(dst []byte) ([]byte, error) {
 		l, ok := lines.next()
 		if !ok {
-			return errors.New("truncated OpenPGP message")
+			return dst, errors.New("truncated OpenPGP message")
 		}
 		if len(l) == 0 || len(l)%4 != 0 || (!lines.done() && bytes.IndexByte(l, '=') >= 0) {
-			return errors.New("malformed armor line")
+			return dst, errors.New("malformed armor line")
 		}
-		n := len(dec)
-		dec = append(dec, make([]byte, base64.StdEncoding.DecodedLen(len(l)))...)
-		m, err := base64.StdEncoding.Decode(dec[n:], l)
+		n := len(dst)
+		dst = append(dst, make([]byte, base64.StdEncoding.DecodedLen(len(l)))...)
+		m, err := base64.StdEncoding.Decode(dst[n:], l)
 		if err != nil {
-			return fmt.Errorf("malformed armor: %v", err)
+			return dst[:n], fmt.Errorf("malformed armor: %v", err)
 		}
-		dec = dec[:n+m]
-		return nil
+		return dst[:n+m], nil
 	}
 	// want makes sure n bytes from pos are decoded.
 	want := func(pos, n int) error {
 		for len(dec) < pos+n {
-			if err := decodeLine(); err != nil {
+			var err error
+			if dec, err = decodeLine(dec); err != nil {
 				return err
 			}
 		}
@@ -119,29 +122,45 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 		pos += hdr + n
 	}
 	// The encrypted data: its bytes decoded so far, then the lines still
-	// armored. Walked once per distinct value.
-	c.key = append(append(append(c.key[:0], dec[pos:]...), 0), lines.rest...)
-	if c.verified[string(c.key)] {
-		c.dec = dec
+	// armored. Walked once per distinct value, decoded a line at a time.
+	key := verifiedKey(dec[pos:], lines.rest)
+	c.dec = dec
+	if c.verified[key] {
 		return ids, nil
 	}
-	for !lines.done() {
-		if err := decodeLine(); err != nil {
-			return nil, err
-		}
-	}
-	c.dec = dec
-	if err := walkEncrypted(dec[pos:]); err != nil {
+	s := &armorStream{lines: lines, decodeLine: decodeLine, buf: dec[pos:], line: c.line[:0]}
+	err = s.walkEncrypted()
+	c.line = s.line
+	if err != nil {
 		return nil, err
 	}
 	if c.verified == nil {
 		c.verified = map[string]bool{}
 	}
 	if len(c.verified) < maxVerified {
-		c.verified[string(c.key)] = true
+		c.verified[key] = true
 	}
 	return ids, nil
 }
+
+// verifiedKey is the key under which a Checker remembers encrypted data
+// it walked, given as its decoded head and its armored rest: the bytes
+// themselves when small, else their SHA-256 (a 25 MB post's copies would
+// otherwise keep maxVerified copies of it).
+func verifiedKey(head, rest []byte) string {
+	if len(head)+len(rest) < verifiedInline {
+		return "=" + string(head) + "\x00" + string(rest)
+	}
+	h := sha256.New()
+	h.Write(head)
+	h.Write([]byte{0})
+	h.Write(rest)
+	return "#" + string(h.Sum(nil))
+}
+
+// verifiedInline is the size of encrypted data up to which a Checker
+// remembers it as it is, rather than by its hash.
+const verifiedInline = 1 << 20
 
 // armorBody returns the base64 text of the one PGP MESSAGE armor block that
 // msg holds: after its armor headers, without its checksum line and its last
@@ -249,36 +268,98 @@ func newLength(b []byte) (size, n int, partial bool, err error) {
 	}
 }
 
-// walkEncrypted checks that b is exactly one encrypted data packet: its
-// chain of partial lengths ends with a definite one at the end of b.
-func walkEncrypted(b []byte) error {
-	tag, hdr, n, partial, err := packetHeader(b)
+// armorStream is the encrypted data of an armored message as the walk
+// reads it: buf, decoded and not yet read, then the armored lines, decoded
+// one at a time as the walk needs them and dropped once read.
+type armorStream struct {
+	lines      *lineReader
+	decodeLine func(dst []byte) ([]byte, error)
+	buf        []byte // decoded, not yet read
+	line       []byte // the room buf is decoded into (kept by the Checker)
+}
+
+// fill decodes lines until n bytes are in buf or no line is left.
+func (s *armorStream) fill(n int) error {
+	for len(s.buf) < n && !s.lines.done() {
+		// What is left of buf moves to the front of the line buffer.
+		s.line = append(s.line[:0], s.buf...)
+		var err error
+		if s.line, err = s.decodeLine(s.line); err != nil {
+			return err
+		}
+		s.buf = s.line
+	}
+	return nil
+}
+
+// skip reads n bytes.
+func (s *armorStream) skip(n int) error {
+	for n > 0 {
+		if len(s.buf) == 0 {
+			if s.lines.done() {
+				return errors.New("truncated encrypted data")
+			}
+			var err error
+			if s.line, err = s.decodeLine(s.line[:0]); err != nil {
+				return err
+			}
+			s.buf = s.line
+		}
+		k := min(n, len(s.buf))
+		s.buf, n = s.buf[k:], n-k
+	}
+	return nil
+}
+
+// walkEncrypted checks that the stream is exactly one encrypted data
+// packet: its chain of partial lengths ends with a definite one at the end
+// of the data.
+func (s *armorStream) walkEncrypted() error {
+	if err := s.fill(6); err != nil {
+		return err
+	}
+	tag, hdr, n, partial, err := packetHeader(s.buf)
 	if err != nil {
 		return err
 	}
 	if tag != tagSEIPD && tag != tagAEAD {
 		return fmt.Errorf("packet of tag %d where the encrypted data should be", tag)
 	}
-	if tag == tagSEIPD && (len(b) <= hdr || (b[hdr] != 1 && b[hdr] != 2)) {
+	if err := s.fill(hdr + 1); err != nil {
+		return err
+	}
+	if tag == tagSEIPD && (len(s.buf) <= hdr || (s.buf[hdr] != 1 && s.buf[hdr] != 2)) {
 		return errors.New("encrypted data packet of an unknown version")
 	}
-	pos := hdr
+	if err := s.skip(hdr); err != nil {
+		return err
+	}
 	for {
-		if n < 0 || n > len(b)-pos {
+		if n < 0 {
 			return errors.New("truncated encrypted data")
 		}
-		pos += n
+		if err := s.skip(n); err != nil {
+			return err
+		}
 		if !partial {
 			break
 		}
-		size, m, p, err := newLength(b[pos:])
+		if err := s.fill(5); err != nil {
+			return err
+		}
+		size, m, p, err := newLength(s.buf)
 		if err != nil {
 			return err
 		}
-		pos += size
+		if err := s.skip(size); err != nil {
+			return err
+		}
 		n, partial = m, p
 	}
-	if pos != len(b) {
+	if err := s.fill(1); err != nil {
+		return err
+	}
+	if len(s.buf) != 0 || !s.lines.done() {
 		return errors.New("bytes after the encrypted data")
 	}
 	return nil

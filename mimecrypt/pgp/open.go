@@ -357,6 +357,7 @@ func keepSignature(plain []byte, sig *packet.Signature) ([]byte, bool) {
 	micalg := "pgp-" + strings.ToLower(strings.ReplaceAll(sig.Hash.String(), "-", ""))
 	boundary := "=_cloister_kept_" + fmt.Sprintf("%x", sig.CreationTime.UnixNano())
 	var b bytes.Buffer
+	b.Grow(len(canon) + 2*sigArmor.Len() + 1024) // the post, the signature with CRLFs, the header and delimiters
 	fmt.Fprintf(&b, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\";\r\n boundary=\"%s\"\r\n\r\n", micalg, boundary)
 	fmt.Fprintf(&b, "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n--%s\r\n", boundary)
 	b.Write(canon) // the CRLF written next belongs to the delimiter, not to the signed part

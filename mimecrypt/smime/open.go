@@ -331,18 +331,48 @@ func decodeBody(e *rawmime.Entity) ([]byte, error) {
 
 // assemble returns the outer header fields of top, except its Content-*
 // fields, followed by the Content-* fields and body of inner, in the outer
-// header's line-ending style.
+// header's line-ending style. The body, a whole post, is converted as it is
+// copied, once.
 func assemble(top, inner *rawmime.Entity) []byte {
-	var b bytes.Buffer
-	b.Grow(len(top.Header) + len(inner.Raw) + 4)
-	writeFields(&b, top.Header, false)
-	writeFields(&b, inner.Header, true)
-	b.WriteString("\r\n")
-	b.Write(inner.Body)
+	var h bytes.Buffer
+	writeFields(&h, top.Header, false)
+	writeFields(&h, inner.Header, true)
+	h.WriteString("\r\n")
 	if bytes.Contains(top.Header, []byte("\r\n")) || len(top.Header) == 0 {
-		return rawmime.Canonical(b.Bytes())
+		// CRLF throughout: a bare LF of the body becomes CRLF (a LF at the
+		// start of the body is bare too: the header ends in LF).
+		bare := bytes.Count(inner.Body, []byte("\n")) - bytes.Count(inner.Body, []byte("\r\n"))
+		out := make([]byte, 0, h.Len()+len(inner.Body)+bare)
+		out = append(out, h.Bytes()...)
+		for rest := inner.Body; len(rest) > 0; {
+			i := bytes.IndexByte(rest, '\n')
+			if i < 0 {
+				out = append(out, rest...)
+				break
+			}
+			if i == 0 || rest[i-1] != '\r' {
+				out = append(append(out, rest[:i]...), '\r', '\n')
+			} else {
+				out = append(out, rest[:i+1]...)
+			}
+			rest = rest[i+1:]
+		}
+		return out
 	}
-	return bytes.ReplaceAll(b.Bytes(), []byte("\r\n"), []byte("\n"))
+	// LF throughout: every CRLF becomes LF.
+	hb := bytes.ReplaceAll(h.Bytes(), []byte("\r\n"), []byte("\n"))
+	out := make([]byte, 0, len(hb)+len(inner.Body)-bytes.Count(inner.Body, []byte("\r\n")))
+	out = append(out, hb...)
+	for rest := inner.Body; len(rest) > 0; {
+		i := bytes.Index(rest, []byte("\r\n"))
+		if i < 0 {
+			out = append(out, rest...)
+			break
+		}
+		out = append(append(out, rest[:i]...), '\n')
+		rest = rest[i+2:]
+	}
+	return out
 }
 
 // writeFields copies the fields of a raw header section whose name starts

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"sync"
 
 	"cloister/mailmsg/rawmime"
 	"cloister/mimecrypt/cms"
@@ -31,8 +32,11 @@ type Sealed struct {
 	header string
 	// tail64 holds, for k = 0, 1, 2, the base64 lines of the envelope's
 	// constant tail after its first k bytes, so that each copy encodes only
-	// its own head.
+	// its own head; each is made when a copy first needs it (copies to
+	// recipients of one kind of key all need the same one: a large post is
+	// not held three times in base64).
 	tail64 [3][]byte
+	once   [3]sync.Once
 }
 
 // Seal encrypts inner, a MIME entity (header fields, blank line, body), once.
@@ -55,25 +59,39 @@ func Seal(inner []byte, opts SealOptions) (*Sealed, error) {
 		"Content-Transfer-Encoding: base64\r\n" +
 		"Content-Disposition: attachment; filename=\"smime.p7m\"\r\n" +
 		"Content-Description: S/MIME Encrypted Message\r\n\r\n"}
-	tail := env.Tail()
-	for k := 0; k < 3 && k <= len(tail); k++ {
-		s.tail64[k] = base64Lines(tail[k:])
-	}
 	return s, nil
+}
+
+// tail returns the base64 lines of the envelope's tail after its first k
+// bytes, made on first use.
+func (s *Sealed) tail(k int) []byte {
+	s.once[k].Do(func() {
+		if tail := s.env.Tail(); k <= len(tail) {
+			s.tail64[k] = base64Lines(tail[k:])
+		}
+	})
+	return s.tail64[k]
 }
 
 // For returns the application/pkcs7-mime entity addressed to certs (normally
 // one subscriber's encryption certificate). The caller puts the message's own
 // header fields above it. Each certificate is checked with CanEncryptTo.
 func (s *Sealed) For(certs ...*x509.Certificate) ([]byte, error) {
+	return s.AppendFor(nil, certs...)
+}
+
+// AppendFor appends what For returns to dst (the copy's own header fields,
+// say), growing it once to the copy's size.
+func (s *Sealed) AppendFor(dst []byte, certs ...*x509.Certificate) ([]byte, error) {
 	first, k, err := s.head(certs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(s.header)+len(first)+len(s.tail64[k]))
+	tail := s.tail(k)
+	out := append(make([]byte, 0, len(dst)+len(s.header)+len(first)+len(tail)), dst...)
 	out = append(out, s.header...)
 	out = append(out, first...)
-	return append(out, s.tail64[k]...), nil
+	return append(out, tail...), nil
 }
 
 // WriteFor writes what For returns to w without building it in memory: the
@@ -85,7 +103,7 @@ func (s *Sealed) WriteFor(w io.Writer, certs ...*x509.Certificate) (int64, error
 		return 0, err
 	}
 	var total int64
-	for _, b := range [][]byte{[]byte(s.header), first, s.tail64[k]} {
+	for _, b := range [][]byte{[]byte(s.header), first, s.tail(k)} {
 		n, err := w.Write(b)
 		total += int64(n)
 		if err != nil {

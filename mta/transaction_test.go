@@ -15,12 +15,12 @@ import (
 // script is how a scripted SMTP server answers; zero codes mean 250 (354
 // for DATA).
 type script struct {
-	ext      []string       // extensions offered in EHLO
-	mail     int            // reply to MAIL
-	rcpt     map[string]int // reply to RCPT by address
-	data     int            // reply to the DATA command
-	final    int            // reply after the message (DATA) or to BDAT
-	dropAt   string         // close the connection on the command starting so
+	ext    []string       // extensions offered in EHLO
+	mail   int            // reply to MAIL
+	rcpt   map[string]int // reply to RCPT by address
+	data   int            // reply to the DATA command
+	final  int            // reply after the message (DATA) or to BDAT
+	dropAt string         // close the connection on the command starting so
 	// mailFrom and finalTo override mail and final: by the MAIL's sender,
 	// by the transaction's first recipient.
 	mailFrom map[string]int

@@ -299,6 +299,11 @@ func median(ds []time.Duration) time.Duration {
 // startReceiver starts an SMTP server process on port and returns what
 // stops it (and the counts it printed, for smtpsink).
 func startReceiver(b bins, rcv string) func() map[string]int64 {
+	// Another run's receiver on the port would take this run's mail.
+	if c, err := net.Dial("tcp", port); err == nil {
+		c.Close()
+		check(fmt.Errorf("something listens on %s already (another run?): choose another -port (PORT=)", port))
+	}
 	if rcv == "postfix" {
 		dir, err := os.MkdirTemp("", "fanout-postfix-")
 		check(err)

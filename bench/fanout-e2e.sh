@@ -16,10 +16,12 @@
 # machine's load: the script prints it.
 #
 #   N=1000,10000 BATCH=1,100 bench/fanout-e2e.sh
-#   RECEIVERS=smtp-sink BIN=/tmp/old-bin bench/fanout-e2e.sh   # another build
+#   RECEIVERS=smtp-sink BIN=/tmp/old-bin NO_BUILD=1 bench/fanout-e2e.sh   # another build
+#   OLD=/tmp/old-bin bench/fanout-e2e.sh   # that build and this tree's, taking turns on one site
 #   CHUNKING=1 RECEIVERS=smtpsink bench/fanout-e2e.sh   # smtp_chunking on (BDAT)
 #   SESSIONS=8 bench/fanout-e2e.sh                       # smtp_sessions (and smtp-source's -s)
 #   CPUPROFILE=/tmp/prof bench/fanout-e2e.sh   # the outgoing runner's CPU profiles into that folder
+#   PORT=127.0.0.1:25371 bench/fanout-e2e.sh   # where the receivers listen (another run may hold the default)
 #
 # smtp-source has no BDAT: with CHUNKING=1 its ratio is against DATA into
 # the same server.
@@ -34,8 +36,10 @@ if [ -z "${NO_BUILD:-}" ]; then
 	go build -o "$BIN/smtpsink" ./bench/smtpsink
 fi
 echo "uptime: $(uptime)"
+BINS=$BIN
+[ -z "${OLD:-}" ] || BINS="$OLD,$BIN"
 [ -z "${CPUPROFILE:-}" ] || mkdir -p "$CPUPROFILE"
-go run ./bench/fanoute2e -bin "$BIN" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
+go run ./bench/fanoute2e -bin "$BINS" -n "${N:-1000,10000}" -batch "${BATCH:-1,100}" \
 	-receivers "${RECEIVERS:-smtpsink,smtp-sink,postfix}" -size $((${SIZE_KB:-50} * 1024)) -repeat "${REPEAT:-3}" \
-	${CHUNKING:+-chunking} ${SESSIONS:+-sessions "$SESSIONS"} ${CPUPROFILE:+-cpuprofile "$CPUPROFILE"}
+	${CHUNKING:+-chunking} ${SESSIONS:+-sessions "$SESSIONS"} ${CPUPROFILE:+-cpuprofile "$CPUPROFILE"} ${PORT:+-port "$PORT"}
 echo "uptime: $(uptime)"

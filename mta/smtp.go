@@ -38,6 +38,9 @@ type Session struct {
 	pipelining bool          // the server offers PIPELINING (RFC 2920)
 	eightBit   bool          // the server offers 8BITMIME
 	timeout    time.Duration
+	// open is the transaction a SendTxn announced as next and began: its
+	// envelope answered, and its message owed unless it is done.
+	open *txnState
 }
 
 // Chunking says whether the session sends messages with BDAT.
@@ -83,8 +86,14 @@ func (c *Client) Open(ctx context.Context) (*Session, error) {
 		chunking: chunking && !c.NoChunking, pipelining: pipelining && !c.NoPipelining, eightBit: eightBit}, nil
 }
 
-// Close ends the session politely.
+// Close ends the session politely, or drops the connection while the
+// server waits for the message of a transaction SendTxn began as next (it
+// then takes nothing of it).
 func (s *Session) Close() error {
+	if o := s.open; o != nil && !o.done {
+		s.open = nil
+		return s.c.Close()
+	}
 	if err := s.c.Quit(); err != nil {
 		return s.c.Close()
 	}

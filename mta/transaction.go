@@ -14,123 +14,232 @@ import (
 // client is still writing; a hundred short replies fit in any buffer.
 const pipelineGroup = 100
 
+// Txn is one transaction for SendTxn: the envelope and the message, the
+// concatenation of Parts (see Part). A Txn is compared by identity: the
+// call of SendTxn that sends a transaction named as next by the call
+// before must be given the same *Txn.
+type Txn struct {
+	From  string
+	To    []string
+	Parts []*Part
+}
+
+// txnState is a transaction on the session: what is known of its
+// recipients, and whether its message is still owed (DATA answered 354)
+// or its result is final (done).
+type txnState struct {
+	t     *Txn
+	res   Result
+	rcpts []string // the recipients given RCPT, in order
+	cmds  [][]byte // MAIL, then one RCPT per recipient
+	final []span   // DATA, or BDAT and the message
+
+	mailFailed bool
+	mailReply  string
+	mailPerm   bool
+
+	done bool  // the result is final: nothing more of it goes on the wire
+	err  error // with done: the error SendTxn returns with the result
+}
+
 // SendParts runs one transaction whose message is the concatenation of
 // parts. Parts keep their wire form (see Part), so parts shared by many
 // copies are encoded once. Results and errors are as for Send.
+func (s *Session) SendParts(from string, to []string, parts ...*Part) (Result, error) {
+	return s.SendTxn(&Txn{From: from, To: to, Parts: parts}, nil)
+}
+
+// SendTxn runs the transaction t, as Send does, and returns its result.
 //
 // With PIPELINING (RFC 2920) MAIL, the RCPTs and DATA go out in one write
 // (BDAT with the message itself when the server offers CHUNKING), and the
 // replies are read after it; without, each command waits for its reply.
 // Either way the message is written in large spans: the commands of a
 // group, the message and its terminating line in one writev.
-func (s *Session) SendParts(from string, to []string, parts ...*Part) (Result, error) {
-	res := Result{Temp: map[string]string{}, Perm: map[string]string{}}
-	allTemp := func(reason string) {
-		for _, r := range to {
-			if _, perm := res.Perm[r]; !perm {
-				res.Temp[r] = reason
-			}
-		}
-		res.Accepted = nil
+//
+// next, when not nil, is the transaction the caller sends after t. Under
+// PIPELINING with DATA, next's MAIL, RCPTs and DATA go out in the same
+// write as t's message and its terminating dot (RFC 2920 lets message
+// content begin a group), and their replies are read after t's final
+// reply: one write and one round trip per transaction instead of two.
+// next's message is not sent: that is for the caller's next call, which
+// must be SendTxn(next, ...), and which returns next's result, whatever
+// its envelope's replies were. Between the two calls the server is owed
+// next's message; Close drops the connection then, so that the server
+// takes nothing. Each result is exactly its own transaction's: a reply
+// to next's envelope never settles a recipient of t, nor the other way.
+func (s *Session) SendTxn(t, next *Txn) (Result, error) {
+	st := s.open
+	s.open = nil
+	if st != nil && st.t != t {
+		// The server waits for the message of another transaction: nothing
+		// sent on this connection now would be read as meant.
+		s.c.Close()
+		st = newTxnState(t)
+		return s.lost(st, "send", errors.New("transaction sent out of the order announced"))
 	}
-	if strings.ContainsAny(from, "\r\n") {
-		allTemp("envelope sender has a line break")
-		return res, fmt.Errorf("MAIL FROM: envelope sender %q has a line break", from)
-	}
-	var rcpts []string
-	for _, r := range to {
-		if strings.ContainsAny(r, "\r\n") {
-			res.Perm[r] = "invalid address: it has a line break"
-			continue
-		}
-		rcpts = append(rcpts, r)
-	}
-	if len(rcpts) == 0 {
-		return res, nil
-	}
-
 	s.conn.SetDeadline(time.Now().Add(s.timeout))
 	defer s.conn.SetDeadline(time.Time{})
+	if st == nil {
+		st = s.prepare(t)
+		if st.done {
+			return st.res, st.err
+		}
+		s.envelope(st, false)
+	}
+	if st.done {
+		return st.res, st.err
+	}
+	// DATA answered 354: the message, and with it next's envelope.
+	spans := dataSpans(t.Parts)
+	var nx *txnState
+	if next != nil && s.pipelining && !s.chunking {
+		if nx = s.prepare(next); nx.done || len(nx.cmds) > pipelineGroup {
+			nx = nil // nothing to write, or more than a group: the next call runs it
+		} else {
+			for _, c := range nx.cmds {
+				spans = append(spans, span{b: c})
+			}
+			spans = append(spans, nx.final...)
+		}
+	}
+	if err := s.writeSpans(spans); err != nil {
+		return s.lost(st, "write message", err)
+	}
+	code, text, err := readReply(s.r)
+	if err != nil {
+		return s.lost(st, "read DATA reply", err)
+	}
+	s.settle(&st.res, code, text)
+	if nx != nil {
+		s.envelope(nx, true) // its replies follow t's
+		s.open = nx
+	}
+	return st.res, nil
+}
 
-	// cmds[0] is MAIL, cmds[1:] the RCPTs; final is DATA, or BDAT and the message.
-	cmds := make([][]byte, 0, len(rcpts)+1)
-	mail := "MAIL FROM:<" + from + ">"
+// newTxnState returns the state of t before anything of it is written:
+// recipients with a line break are refused, and the commands are made.
+func newTxnState(t *Txn) *txnState {
+	st := &txnState{t: t, res: Result{Temp: map[string]string{}, Perm: map[string]string{}}}
+	for _, r := range t.To {
+		if strings.ContainsAny(r, "\r\n") {
+			st.res.Perm[r] = "invalid address: it has a line break"
+			continue
+		}
+		st.rcpts = append(st.rcpts, r)
+	}
+	return st
+}
+
+// prepare returns t's state with its commands made, done already when
+// nothing of it may go on the wire (a sender with a line break, no
+// recipient left).
+func (s *Session) prepare(t *Txn) *txnState {
+	st := newTxnState(t)
+	if strings.ContainsAny(t.From, "\r\n") {
+		for _, r := range t.To {
+			if _, perm := st.res.Perm[r]; !perm {
+				st.res.Temp[r] = "envelope sender has a line break"
+			}
+		}
+		st.done, st.err = true, fmt.Errorf("MAIL FROM: envelope sender %q has a line break", t.From)
+		return st
+	}
+	if len(st.rcpts) == 0 {
+		st.done = true
+		return st
+	}
+	st.cmds = make([][]byte, 0, len(st.rcpts)+1)
+	mail := "MAIL FROM:<" + t.From + ">"
 	if s.eightBit {
 		mail += " BODY=8BITMIME"
 	}
-	cmds = append(cmds, []byte(mail+"\r\n"))
-	for _, r := range rcpts {
-		cmds = append(cmds, []byte("RCPT TO:<"+r+">\r\n"))
+	st.cmds = append(st.cmds, []byte(mail+"\r\n"))
+	for _, r := range st.rcpts {
+		st.cmds = append(st.cmds, []byte("RCPT TO:<"+r+">\r\n"))
 	}
-	var final []span
 	if s.chunking {
-		spans, n := bdatSpans(parts)
-		final = append([]span{{b: fmt.Appendf(nil, "BDAT %d LAST\r\n", n)}}, spans...)
+		spans, n := bdatSpans(t.Parts)
+		st.final = append([]span{{b: fmt.Appendf(nil, "BDAT %d LAST\r\n", n)}}, spans...)
 	} else {
-		final = []span{{b: []byte("DATA\r\n")}}
+		st.final = []span{{b: []byte("DATA\r\n")}}
 	}
+	return st
+}
+
+// envelope runs st's MAIL, RCPTs and DATA (or BDAT and the message) and
+// reads their replies, in groups under PIPELINING, one by one without.
+// written says that the first group, every command and the final one, is
+// on the wire already (SendTxn's next). It leaves st done, or owed its
+// message after a 354.
+func (s *Session) envelope(st *txnState, written bool) {
 	group := 1
 	if s.pipelining {
 		group = pipelineGroup
 	}
-
-	var mailFailed bool
-	var mailReply string
-	var mailPerm bool
-	ioErr := func(what string, err error) (Result, error) { return s.lost(&res, rcpts, what, err) }
 	next := 0 // index into cmds of the next command to write
-	for next < len(cmds) {
-		n := min(group, len(cmds)-next)
-		bufs := make([]span, 0, n+len(final))
-		for _, c := range cmds[next : next+n] {
-			bufs = append(bufs, span{b: c})
+	for next < len(st.cmds) {
+		n := min(group, len(st.cmds)-next)
+		withFinal := s.pipelining && next+n == len(st.cmds)
+		if !written {
+			bufs := make([]span, 0, n+len(st.final))
+			for _, c := range st.cmds[next : next+n] {
+				bufs = append(bufs, span{b: c})
+			}
+			if withFinal {
+				bufs = append(bufs, st.final...)
+			}
+			if err := s.writeSpans(bufs); err != nil {
+				s.lost(st, "write commands", err)
+				return
+			}
 		}
-		withFinal := s.pipelining && next+n == len(cmds)
-		if withFinal {
-			bufs = append(bufs, final...)
-		}
-		if err := s.writeSpans(bufs); err != nil {
-			return ioErr("write commands", err)
-		}
+		written = false
 		for i := next; i < next+n; i++ {
 			code, text, err := readReply(s.r)
 			if err != nil {
-				return ioErr("read reply", err)
+				s.lost(st, "read reply", err)
+				return
 			}
 			reply := fmt.Sprintf("%d %s", code, text)
 			switch {
 			case i == 0:
 				if code/100 != 2 {
-					mailFailed, mailReply, mailPerm = true, reply, code >= 500
+					st.mailFailed, st.mailReply, st.mailPerm = true, reply, code >= 500
 				}
-			case mailFailed:
+			case st.mailFailed:
 				// RCPTs after a refused MAIL are refused for that reason.
 			case code/100 == 2:
-				res.Accepted = append(res.Accepted, rcpts[i-1])
+				st.res.Accepted = append(st.res.Accepted, st.rcpts[i-1])
 			case code >= 500:
-				res.Perm[rcpts[i-1]] = reply
+				st.res.Perm[st.rcpts[i-1]] = reply
 			default:
-				res.Temp[rcpts[i-1]] = reply
+				st.res.Temp[st.rcpts[i-1]] = reply
 			}
 		}
 		next += n
-		if mailFailed && !withFinal {
+		if st.mailFailed && !withFinal {
 			break // nothing more is sent for a refused MAIL
 		}
 		if withFinal {
-			return s.finish(&res, rcpts, parts, mailFailed, mailReply, mailPerm)
+			s.dataReply(st)
+			return
 		}
 	}
-	if mailFailed {
-		return s.mailRefused(&res, rcpts, mailReply, mailPerm)
+	if st.mailFailed {
+		s.mailRefused(st)
+		return
 	}
-	if len(res.Accepted) == 0 {
-		return res, s.reset()
+	if len(st.res.Accepted) == 0 {
+		st.done, st.err = true, s.reset()
+		return
 	}
-	if err := s.writeSpans(final); err != nil {
-		return ioErr("write "+s.verb(), err)
+	if err := s.writeSpans(st.final); err != nil {
+		s.lost(st, "write "+s.verb(), err)
+		return
 	}
-	return s.finish(&res, rcpts, parts, false, "", false)
+	s.dataReply(st)
 }
 
 // verb names the command that carries the message.
@@ -141,51 +250,45 @@ func (s *Session) verb() string {
 	return "DATA"
 }
 
-// finish reads the reply to DATA or BDAT (already written), sends the
-// message after a 354, and settles the accepted recipients' fate.
-func (s *Session) finish(res *Result, rcpts []string, parts []*Part, mailFailed bool, mailReply string, mailPerm bool) (Result, error) {
+// dataReply reads the reply to DATA or BDAT (already written) and settles
+// st, unless DATA's 354 leaves it owed its message.
+func (s *Session) dataReply(st *txnState) {
 	code, text, err := readReply(s.r)
 	if err != nil {
-		return s.lost(res, rcpts, "read "+s.verb()+" reply", err)
+		s.lost(st, "read "+s.verb()+" reply", err)
+		return
 	}
-	if mailFailed {
-		if code == 354 { // a server that should have refused DATA: end it empty
+	if st.mailFailed || (!s.chunking && code == 354 && len(st.res.Accepted) == 0) {
+		if !s.chunking && code == 354 {
+			// A server that should have refused DATA: end it empty.
 			if err := s.write([][]byte{[]byte(".\r\n")}); err != nil {
-				return s.lost(res, rcpts, "write DATA", err)
+				s.lost(st, "write DATA", err)
+				return
 			}
 			if _, _, err := readReply(s.r); err != nil {
-				return s.lost(res, rcpts, "read DATA reply", err)
+				s.lost(st, "read DATA reply", err)
+				return
 			}
 		}
-		return s.mailRefused(res, rcpts, mailReply, mailPerm)
+		if st.mailFailed {
+			s.mailRefused(st)
+		} else { // nobody to send it to
+			st.done, st.err = true, s.reset()
+		}
+		return
 	}
 	if !s.chunking && code == 354 {
-		if len(res.Accepted) == 0 { // as above: nobody to send it to
-			if err := s.write([][]byte{[]byte(".\r\n")}); err != nil {
-				return s.lost(res, rcpts, "write DATA", err)
-			}
-			if _, _, err := readReply(s.r); err != nil {
-				return s.lost(res, rcpts, "read DATA reply", err)
-			}
-			return *res, s.reset()
-		}
-		if err := s.writeSpans(dataSpans(parts)); err != nil {
-			return s.lost(res, rcpts, "write message", err)
-		}
-		if code, text, err = readReply(s.r); err != nil {
-			return s.lost(res, rcpts, "read DATA reply", err)
-		}
-		s.settle(res, code, text)
-		return *res, nil
+		return // the message is owed
 	}
-	if len(res.Accepted) == 0 {
-		return *res, s.reset()
+	st.done = true
+	if len(st.res.Accepted) == 0 {
+		st.err = s.reset()
+		return
 	}
-	s.settle(res, code, text)
+	s.settle(&st.res, code, text)
 	if code/100 != 2 {
-		return *res, s.reset() // DATA refused, or BDAT: the transaction is left open
+		st.err = s.reset() // DATA refused, or BDAT: the transaction is left open
 	}
-	return *res, nil
 }
 
 // settle gives the accepted recipients the fate of the message's final reply.
@@ -207,34 +310,38 @@ func (s *Session) settle(res *Result, code int, text string) {
 // mailRefused settles a transaction whose MAIL was refused: every recipient
 // shares its fate. A temporary refusal ends the session's use (as a lost
 // connection does); a permanent one only this transaction.
-func (s *Session) mailRefused(res *Result, rcpts []string, reply string, perm bool) (Result, error) {
+func (s *Session) mailRefused(st *txnState) {
+	res := &st.res
 	res.Accepted = nil
-	for _, r := range rcpts {
+	for _, r := range st.rcpts {
 		delete(res.Temp, r)
 		delete(res.Perm, r)
-		if perm {
-			res.Perm[r] = reply
+		if st.mailPerm {
+			res.Perm[r] = st.mailReply
 		} else {
-			res.Temp[r] = reply
+			res.Temp[r] = st.mailReply
 		}
 	}
 	rerr := s.reset()
-	if !perm {
-		return *res, fmt.Errorf("MAIL FROM: %s", reply)
+	st.done, st.err = true, rerr
+	if !st.mailPerm {
+		st.err = fmt.Errorf("MAIL FROM: %s", st.mailReply)
 	}
-	return *res, rerr
 }
 
-// lost reports every recipient not refused for good as temporary after the
-// connection failed mid-transaction.
-func (s *Session) lost(res *Result, rcpts []string, what string, err error) (Result, error) {
-	for _, r := range rcpts {
+// lost settles st after the connection failed mid-transaction: every
+// recipient not refused for good is temporary. It returns st's result and
+// the error, for SendTxn.
+func (s *Session) lost(st *txnState, what string, err error) (Result, error) {
+	res := &st.res
+	for _, r := range st.rcpts {
 		if _, perm := res.Perm[r]; !perm {
 			res.Temp[r] = err.Error()
 		}
 	}
 	res.Accepted = nil
-	return *res, fmt.Errorf("%s: %w", what, err)
+	st.done, st.err = true, fmt.Errorf("%s: %w", what, err)
+	return *res, st.err
 }
 
 // writeSpans writes spans to the connection. When a wire part fails, the

@@ -15,15 +15,22 @@ import (
 // script is how a scripted SMTP server answers; zero codes mean 250 (354
 // for DATA).
 type script struct {
-	ext      []string       // extensions offered in EHLO
-	mail     int            // reply to MAIL
-	rcpt     map[string]int // reply to RCPT by address
-	data     int            // reply to the DATA command
-	final    int            // reply after the message (DATA) or to BDAT
-	dropAt   string         // close the connection on the command starting so
+	ext    []string       // extensions offered in EHLO
+	mail   int            // reply to MAIL
+	rcpt   map[string]int // reply to RCPT by address
+	data   int            // reply to the DATA command
+	final  int            // reply after the message (DATA) or to BDAT
+	dropAt string         // close the connection on the command starting so
+	// mailFrom and finalTo override mail and final: by the MAIL's sender,
+	// by the transaction's first recipient.
+	mailFrom map[string]int
+	finalTo  map[string]int
 	mu       sync.Mutex
 	commands []string // commands received, in order
 	messages []string // messages received
+	// early counts the commands that were read with the message before
+	// them, before its final reply was written (pipelined after the dot).
+	early int
 }
 
 // serve answers one connection by the script.
@@ -42,7 +49,7 @@ func (sc *script) serve(t *testing.T) string {
 		r := bufio.NewReader(conn)
 		reply := func(code int, def int) { fmt.Fprintf(conn, "%d scripted\r\n", cmp(code, def)) }
 		fmt.Fprintf(conn, "220 scripted\r\n")
-		inTxn, nrcpt := false, 0
+		inTxn, nrcpt, first := false, 0, ""
 		// refuse is the reply to DATA or BDAT outside a transaction that has a recipient.
 		refuse := func() int {
 			if !inTxn {
@@ -55,12 +62,19 @@ func (sc *script) serve(t *testing.T) string {
 		}
 		// got records a message the server accepted.
 		got := func(m string) {
-			if cmp(sc.final, 250)/100 == 2 {
-				sc.mu.Lock()
-				sc.messages = append(sc.messages, m)
-				sc.mu.Unlock()
+			final := sc.final
+			if c, ok := sc.finalTo[first]; ok {
+				final = c
 			}
-			reply(sc.final, 250)
+			sc.mu.Lock()
+			if cmp(final, 250)/100 == 2 {
+				sc.messages = append(sc.messages, m)
+			}
+			if r.Buffered() > 0 {
+				sc.early++
+			}
+			sc.mu.Unlock()
+			reply(final, 250)
 			inTxn, nrcpt = false, 0
 		}
 		for {
@@ -84,13 +98,21 @@ func (sc *script) serve(t *testing.T) string {
 				}
 				fmt.Fprintf(conn, "250 SIZE 100000000\r\n")
 			case "MAIL":
-				reply(sc.mail, 250)
-				inTxn, nrcpt = cmp(sc.mail, 250) == 250, 0
+				code := sc.mail
+				from, _, _ := strings.Cut(strings.TrimPrefix(arg, "FROM:<"), ">")
+				if c, ok := sc.mailFrom[from]; ok {
+					code = c
+				}
+				reply(code, 250)
+				inTxn, nrcpt, first = cmp(code, 250) == 250, 0, ""
 			case "RCPT":
 				a := strings.TrimSuffix(strings.TrimPrefix(arg, "TO:<"), ">")
 				if !inTxn {
 					reply(503, 0)
 					continue
+				}
+				if first == "" {
+					first = a
 				}
 				reply(sc.rcpt[a], 250)
 				if cmp(sc.rcpt[a], 250) == 250 {

@@ -394,16 +394,35 @@ func (q *Queue) removeStaleJournals() error {
 	return nil
 }
 
+// JournalPath is where the outgoing runner keeps the progress journal of
+// the entry with this ID in queue directory dir: .progress-<id>.
+func JournalPath(dir, id string) string { return filepath.Join(dir, journalPrefix+id) }
+
+// JournalLines returns the whole lines of a progress journal's bytes: the
+// journal is written in place into a file made longer ahead with zeros
+// (so that each record is an overwrite, synced with fdatasync), so its
+// lines end at the first NUL byte, and a last line without its line end is
+// torn (a crash mid-write) and left out.
+func JournalLines(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return b[:bytes.LastIndexByte(b, '\n')+1]
+}
+
 // Progressed reports whether the entry's progress journal (the outgoing
-// runner's .progress-<id> in the queue) grew since m.Progress was recorded,
-// and records its present size in m.
+// runner's .progress-<id> in the queue) holds more lines than when
+// m.Progress was recorded, and records their present number in m. Lines,
+// not the file's length: the runner makes the file longer ahead of its
+// lines (see JournalLines).
 func (q *Queue) Progressed(m *Meta) bool {
-	fi, err := os.Stat(filepath.Join(q.Dir, journalPrefix+m.ID))
+	b, err := os.ReadFile(JournalPath(q.Dir, m.ID))
 	if err != nil {
 		return false
 	}
-	grew := fi.Size() > m.Progress
-	m.Progress = fi.Size()
+	n := int64(bytes.Count(JournalLines(b), []byte{'\n'}))
+	grew := n > m.Progress
+	m.Progress = n
 	return grew
 }
 

@@ -72,7 +72,7 @@ type Meta struct {
 	// Kept by the queue for exactly-once hand-overs and attempt counting
 	// (queue/commit.go). Entries written before these existed have neither.
 	Gen      string `json:"gen,omitempty"`      // fresh random value each time the entry's file is written
-	Progress int64  `json:"progress,omitempty"` // size of the progress journal when attempts were last counted
+	Progress int64  `json:"progress,omitempty"` // lines of the progress journal when attempts were last counted
 
 	// Protection of what the entry holds (security invariant 2). Set only by
 	// the code that writes the entry, never read from its bytes: the writer

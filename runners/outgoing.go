@@ -411,6 +411,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // unit is one SMTP transaction: its recipients and its message, whole
 // (data) or in parts that copies share (parts, see mta.Part).
 type unit struct {
+	tx     *mta.Txn // once admitted for sending (fanout.admit)
 	rcpts  []string
 	data   []byte
 	parts  []*mta.Part

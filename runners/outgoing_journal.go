@@ -34,16 +34,32 @@ var journalBackoff = time.Second
 
 // journal is an outgoing entry's progress journal: one line per recipient
 // the MTA accepted ("ok RCPT") or refused for good ("fail RCPT REPLY"). Each
-// transaction's lines are durable (written and fsynced) before the next
+// transaction's lines are durable (written and synced) before the next
 // transaction starts, so a crash repeats at most the transaction in flight.
 // A refusal counted towards the member's bounce score is followed by
 // "scored RCPT", so that a restart scores the refusals it has not.
+//
+// The lines are written in place into a file made longer ahead with zeros
+// (queue.JournalLines reads up to the first NUL): a record that fits
+// overwrites blocks the file already has and is made durable with
+// fdatasync, which need not commit the file system's journal; only a
+// record that makes the file longer is fsynced (about once per doubling).
+// On ext4 here an overwrite and fdatasync took 100 µs of CPU and 250 µs,
+// an append and fsync 170 µs and 640 µs.
 type journal struct {
 	path   string
 	f      *os.File
 	all    bytes.Buffer // every line recorded, to rewrite the file after a failed write
-	broken bool         // the last write or fsync failed: the file may be torn
+	size   int64        // the file's length: the lines (all), then zeros
+	broken bool         // the last write or sync failed: the file may be torn
 }
+
+// Journal lengths: a new journal's first extension, and the most one
+// extension adds.
+const (
+	journalMinGrow = 4 << 10
+	journalMaxGrow = 1 << 20
+)
 
 // openJournal opens (creating) the journal at path and returns the
 // recipients it already holds ("" for accepted, the reply for refused) and
@@ -54,38 +70,41 @@ func openJournal(path string) (*journal, map[string]string, map[string]bool, err
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("read progress journal: %w", err)
 	}
-	whole := old[:bytes.LastIndexByte(old, '\n')+1] // without a torn last line
+	whole := queue.JournalLines(old) // without a torn last line
 	jn.all.Write(whole)
-	jn.f, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	jn.f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open progress journal: %w", err)
 	}
-	if len(whole) < len(old) {
-		jn.broken = true // rewritten whole before the first new line
+	jn.size = int64(len(old))
+	if bytes.ContainsFunc(old[len(whole):], func(r rune) bool { return r != 0 }) {
+		jn.broken = true // a torn line: rewritten whole before the first new line
 	}
 	done, scored := parseJournal(whole)
 	return jn, done, scored, nil
 }
 
-// record makes lines durable before it returns. A failed write or fsync
+// record makes lines durable before it returns. A failed write or sync
 // stops the fan-out here: record waits (backing off, as the loop does for a
 // full disk or an I/O error) and rewrites the whole journal atomically until
 // it succeeds, so what the MTA accepted is never sent again. It fails only
 // when ctx is done; then the transaction just made is the one in flight.
 func (jn *journal) record(ctx context.Context, log *slog.Logger, lines string, tick func()) error {
+	lines = strings.ReplaceAll(lines, "\x00", "?") // a NUL in a reply would end the journal
+	off := int64(jn.all.Len())
 	jn.all.WriteString(lines)
 	for n := 1; ; n++ {
 		var err error
 		if jn.broken {
 			err = jn.rewrite()
 		} else {
-			err = jn.appendSync(lines)
+			err = jn.writeSync(off, lines)
 		}
 		if err == nil {
 			jn.broken = false
 			return nil
 		}
-		jn.broken = true // after a failed write or fsync, trust only a rewrite
+		jn.broken = true // after a failed write or sync, trust only a rewrite
 		delay := Backoff(n, journalBackoff, time.Minute)
 		Waits.Add(1)
 		if n == 1 || n%10 == 0 {
@@ -105,24 +124,41 @@ func (jn *journal) record(ctx context.Context, log *slog.Logger, lines string, t
 	}
 }
 
-func (jn *journal) appendSync(lines string) error {
+// writeSync writes lines at off, where the lines before end, and makes
+// them durable: with fdatasync when they fit in the file, else with the
+// file made longer (zeros after the lines) and fsynced.
+func (jn *journal) writeSync(off int64, lines string) error {
 	if err := journalFault(); err != nil {
 		return fmt.Errorf("write progress journal: %w", err)
 	}
-	if _, err := jn.f.WriteString(lines); err != nil {
+	end := off + int64(len(lines))
+	grow := end > jn.size
+	buf := []byte(lines)
+	if grow {
+		size := end + min(max(jn.size, journalMinGrow), journalMaxGrow)
+		buf = append(buf, make([]byte, size-end)...)
+	}
+	if _, err := jn.f.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("write progress journal: %w", err)
 	}
 	if err := journalFault(); err != nil {
 		return fmt.Errorf("sync progress journal: %w", err)
 	}
-	if err := jn.f.Sync(); err != nil {
+	if grow {
+		if err := jn.f.Sync(); err != nil {
+			return fmt.Errorf("sync progress journal: %w", err)
+		}
+		jn.size = off + int64(len(buf))
+		return nil
+	}
+	if err := datasync(jn.f); err != nil {
 		return fmt.Errorf("sync progress journal: %w", err)
 	}
 	return nil
 }
 
 // rewrite replaces the journal with everything recorded (temp file, fsync,
-// rename) and reopens it for appending.
+// rename) and reopens it.
 func (jn *journal) rewrite() error {
 	if err := journalFault(); err != nil {
 		return fmt.Errorf("rewrite progress journal: %w", err)
@@ -134,12 +170,13 @@ func (jn *journal) rewrite() error {
 	if err != nil {
 		return fmt.Errorf("rewrite progress journal: %w", err)
 	}
-	f, err := os.OpenFile(jn.path, os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(jn.path, os.O_RDWR, 0o600)
 	if err != nil {
 		return fmt.Errorf("reopen progress journal: %w", err)
 	}
 	jn.f.Close()
 	jn.f = f
+	jn.size = int64(jn.all.Len())
 	return nil
 }
 
@@ -156,7 +193,8 @@ func faultAt(point string) error {
 	return queue.FaultHook(point)
 }
 
-// parseJournal returns the recipients a journal's whole lines hold ("" for
+// parseJournal returns the recipients a journal's whole lines (see
+// queue.JournalLines) hold ("" for
 // accepted, the reply for refused) and the refusals scored.
 func parseJournal(text []byte) (map[string]string, map[string]bool) {
 	done, scored := map[string]string{}, map[string]bool{}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cloister/internal/stats"
@@ -42,12 +43,15 @@ type fanout struct {
 	refused                  map[string]string // recipients whose copy the egress gate refused
 	delivered, txns, notices int
 	err                      error // the first error that stops the fan-out
+
+	waiting atomic.Int32 // sessions in an SMTP transaction (see feedWatchdog)
 }
 
 // run sends every unit that comes out of ready on up to sessions SMTP
 // sessions and returns the first error that stopped it (the units left
 // are drained, their slots freed).
 func (f *fanout) run(ctx context.Context, ready <-chan *unit, slots chan struct{}, sessions int) error {
+	defer f.feedWatchdog()()
 	var wg sync.WaitGroup
 	for range max(1, sessions) {
 		wg.Add(1)
@@ -78,9 +82,12 @@ func (f *fanout) stop(err error) {
 // sender is one SMTP session's loop. A session that fails (a lost
 // connection, a deadline passed) is replaced, up to maxSessions per sender
 // and attempt: one silent transaction defers its own recipients, not the
-// others'.
+// others'. Under PIPELINING (DATA, not BDAT) the session takes the copy
+// after the one it sends when that copy is ready already, and sends its
+// envelope with the message before it (mta.Session.SendTxn): one write
+// and one round trip per copy.
 func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan struct{}) {
-	j, m := f.j, f.m
+	j := f.j
 	gate := &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now} // this session's: see fanout.gate
 	var sess *mta.Session
 	var sessErr error
@@ -96,27 +103,21 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 			closeSession(sess, j.Tick)
 		}
 	}()
-	for u := range ready {
-		freeSlot(u, slots)
+	var held *unit // the copy after this one, taken ahead and past the gate
+	for {
+		u := held
+		held = nil
+		if u == nil {
+			var ok bool
+			if u, ok = <-ready; !ok {
+				return
+			}
+			if !f.admit(u, gate, slots) {
+				continue
+			}
+		}
 		if f.stopped() {
 			continue // drain the workers
-		}
-		if u.err != nil {
-			// A copy that cannot be made is not the subscriber's fault: the
-			// attempt stops, and the journal keeps what was sent.
-			f.stop(u.err)
-			continue
-		}
-		// The egress gate: the last check before the wire (security invariant 2).
-		if gerr := gate.Check(m, u.message(m), u.rcpts, u.notice); gerr != nil {
-			j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
-			f.mu.Lock()
-			for _, r := range u.rcpts {
-				f.refused[r] = gerr.Error()
-				delete(f.temp, r) // not retried: a session may have failed to open
-			}
-			f.mu.Unlock()
-			continue
 		}
 		if sess == nil && opened < maxSessions {
 			opened++
@@ -132,26 +133,25 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 			f.mu.Unlock()
 			continue
 		}
-		// The previous transaction's lines are durable before this one starts.
+		if sess.Pipelining() && !sess.Chunking() {
+			held = f.takeReady(ready, gate, slots)
+		}
+		// The previous transaction's lines are durable before this one
+		// starts; the wait comes once the next copy is in hand, so that
+		// the lines of the sessions that finished meanwhile share its sync.
 		if err := f.durable(ctx, owed); err != nil {
 			f.stop(err)
 			continue
 		}
 		owed = 0
-		from := f.envFrom
-		if m.Kind == "post" && len(u.rcpts) == 1 {
-			from = j.Site.VERP(m.List, u.rcpts[0], j.Now) // a bounce names its subscriber, signed
+		var next *mta.Txn
+		if held != nil {
+			next = held.tx
 		}
-		stopTicks := tickWhile(j.Tick) // the wait is bounded by the SMTP deadlines
-		var res mta.Result
-		var serr error
-		if u.parts != nil {
-			res, serr = sess.SendParts(from, u.rcpts, u.parts...)
-		} else {
-			res, serr = sess.Send(from, u.rcpts, u.data)
-		}
-		stopTicks()
-		u.parts, u.data = nil, nil
+		f.waiting.Add(1) // the wait is bounded by the SMTP deadlines: the watchdog is fed
+		res, serr := sess.SendTxn(u.tx, next)
+		f.waiting.Add(-1)
+		u.tx, u.parts, u.data = nil, nil, nil
 		var err error
 		if owed, err = f.settle(ctx, u, res); err != nil {
 			f.stop(err)
@@ -167,6 +167,90 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 			sess = nil
 		}
 	}
+}
+
+// admit takes a unit received from makeCopies: it frees its slot, and
+// says whether it is to be sent, with its transaction made. A copy that
+// could not be made stops the fan-out (not the subscriber's fault: the
+// journal keeps what was sent); a copy the egress gate refuses is not
+// sent, and its recipients are recorded as refused.
+func (f *fanout) admit(u *unit, gate *ownmail.Gate, slots chan struct{}) bool {
+	freeSlot(u, slots)
+	if f.stopped() {
+		return false // drain the workers
+	}
+	if u.err != nil {
+		f.stop(u.err)
+		return false
+	}
+	m := f.m
+	// The egress gate: the last check before the wire (security invariant 2).
+	if gerr := gate.Check(m, u.message(m), u.rcpts, u.notice); gerr != nil {
+		f.j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
+		f.mu.Lock()
+		for _, r := range u.rcpts {
+			f.refused[r] = gerr.Error()
+			delete(f.temp, r) // not retried: a session may have failed to open
+		}
+		f.mu.Unlock()
+		return false
+	}
+	from := f.envFrom
+	if m.Kind == "post" && len(u.rcpts) == 1 {
+		from = f.j.Site.VERP(m.List, u.rcpts[0], f.j.Now) // a bounce names its subscriber, signed
+	}
+	parts := u.parts
+	if parts == nil {
+		parts = []*mta.Part{mta.NewPart(u.data)}
+	}
+	u.tx = &mta.Txn{From: from, To: u.rcpts, Parts: parts}
+	return true
+}
+
+// takeReady returns the next unit to send if one is ready now, admitted,
+// else nil without waiting.
+func (f *fanout) takeReady(ready <-chan *unit, gate *ownmail.Gate, slots chan struct{}) *unit {
+	for {
+		select {
+		case u, ok := <-ready:
+			if !ok {
+				return nil
+			}
+			if f.admit(u, gate, slots) {
+				return u
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// feedWatchdog calls the job's Tick every tickEvery while a session of the
+// fan-out waits on the MTA, until the returned function is called: one
+// ticker for the fan-out, where each transaction had its own. Only waits
+// bounded by the SMTP deadlines count, so a runner stuck for good still
+// stops feeding the watchdog.
+func (f *fanout) feedWatchdog() (stop func()) {
+	tick := f.j.Tick
+	if tick == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(tickEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if f.waiting.Load() > 0 {
+					tick()
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // settle records one transaction's result: the journal lines are taken

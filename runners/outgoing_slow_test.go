@@ -213,3 +213,35 @@ func TestSilentMTAIsGivenUp(t *testing.T) {
 		t.Fatalf("SMTP deadlines (default %d s, max %d s) not below WatchdogSec=%ds", config.DefaultSMTPTimeout, config.MaxSMTPTimeout, wd)
 	}
 }
+
+// TestSlowMTAFeedsWatchdog: while a transaction waits for the MTA's reply
+// (bounded by the SMTP deadline), the fan-out keeps feeding the watchdog
+// every tickEvery, and stops when the reply has come.
+func TestSlowMTAFeedsWatchdog(t *testing.T) {
+	defer func(old time.Duration) { tickEvery = old }(tickEvery)
+	tickEvery = 5 * time.Millisecond
+	s := newTestSite(t)
+	mta := startStallMTA(t, "slow@subs.test")
+	s.Config.SMTPAddr = mta.addr
+	twoLists(t, s)
+	var ticks atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := &Loop{Site: s.Site, Runner: Outgoing{}, Slice: queue.All, Poll: time.Hour, Tick: func() { ticks.Add(1) }}
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	eventually(t, "team's transaction waiting on the MTA", func() bool {
+		return mta.count("dan@subs.test") == 1 && mta.waiting.Load() == 1
+	})
+	before := ticks.Load()
+	eventually(t, "the watchdog fed while the MTA is silent", func() bool { return ticks.Load() >= before+3 })
+	if mta.waiting.Load() != 1 {
+		t.Fatal("the MTA answered before the ticks were counted")
+	}
+	mta.answer()
+	eventually(t, "team's post delivered", func() bool { return mta.count("slow@subs.test") == 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -19,8 +19,10 @@
 // it instead sends one post per arrival kind (-arrive: clear, pgp, smime)
 // through every runner and prints each runner's peak RSS (memory.go). With -cpuprofile DIR each
 // outgoing runner process writes a CPU profile into DIR (runners.ProfileEnv):
-// outgoing-RECEIVER-N-BATCH-once-I.pprof for the runs of mode once, and
-// ...-warm.pprof for the long-running one (all its posts, the first too).
+// outgoing-BUILD-RECEIVER-N-BATCH-once-I.pprof for the runs of mode once,
+// and ...-warm-I.pprof for the long-running ones (both their posts, the
+// first too). -bin takes several builds, comma-separated: they take turns
+// on the same site, run after run, for figures side by side.
 package main
 
 import (
@@ -74,7 +76,7 @@ func main() {
 	batches := flag.String("batch", "1,100", "batch_size values, comma-separated")
 	receivers := flag.String("receivers", "smtpsink,smtp-sink", "receivers: smtpsink (go-smtp, discarding), smtp-sink (Postfix's), postfix (a private Postfix instance taking mail into its queue)")
 	size := flag.Int("size", 50<<10, "post size in bytes")
-	bin := flag.String("bin", "bin", "folder holding the built cloister, deliver and smtpsink binaries")
+	bin := flag.String("bin", "bin", "folder holding the built cloister, deliver and smtpsink binaries; several, comma-separated, take turns on the same site (the first one's smtpsink receives)")
 	keep := flag.Bool("keep", false, "keep the sites' folder")
 	repeat := flag.Int("repeat", 3, "runs of each case (the medians are printed)")
 	warm := flag.Bool("warm", true, "also time posts handed to a long-running outgoing runner")
@@ -88,7 +90,7 @@ func main() {
 	flag.StringVar(&profileDir, "cpuprofile", "", "folder for the outgoing runner processes' CPU profiles (none when empty)")
 	flag.StringVar(&memorySubs, "subs", memorySubs, "with -memory: what the subscribers have, pgp (a key each) or smime (a certificate each)")
 	flag.Parse()
-	runSource, postSize = *source, *size
+	runSourceFlag, postSize = *source, *size
 
 	dir, err := os.MkdirTemp("", "fanout-e2e-")
 	check(err)
@@ -97,7 +99,11 @@ func main() {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	b := bins{cloister: abs(*bin, "cloister"), deliver: abs(*bin, "deliver"), sink: abs(*bin, "smtpsink")}
+	var bs []bins
+	for _, d := range strings.Split(*bin, ",") {
+		// The receivers are the first build's, whatever build sends.
+		bs = append(bs, bins{name: filepath.Base(d), cloister: abs(d, "cloister"), deliver: abs(d, "deliver"), sink: abs(strings.Split(*bin, ",")[0], "smtpsink")})
+	}
 	if *memory {
 		var counts []int
 		for _, nText := range strings.Split(*ns, ",") {
@@ -105,13 +111,13 @@ func main() {
 			check(err)
 			counts = append(counts, n)
 		}
-		runMemory(b, dir, counts, strings.Split(*arrive, ","), *size)
+		runMemory(bs[0], dir, counts, strings.Split(*arrive, ","), *size)
 		return
 	}
 	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), benchsite.Loadavg())
 	fmt.Printf("post of %d KB; rss_MB is the outgoing process's peak RSS (VmHWM, mode once), x_post that over the post's size\n", *size>>10)
-	fmt.Printf("%-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s\n",
-		"receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "rss_MB", "x_post", "src_s", "src_cpu", "src_c/s", "ratio")
+	fmt.Printf("%-10s %-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s\n",
+		"build", "receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "rss_MB", "x_post", "src_s", "src_cpu", "src_c/s", "ratio")
 	for _, nText := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(nText)
 		check(err)
@@ -122,79 +128,130 @@ func main() {
 			for _, bText := range strings.Split(*batches, ",") {
 				batch, err := strconv.Atoi(bText)
 				check(err)
-				runOne(b, cfgPath, rcv, n, batch, *size, *repeat, *warm)
+				runOne(bs, cfgPath, rcv, n, batch, *size, *repeat, *warm)
 			}
 		}
 	}
 	fmt.Printf("load at end: %s\n", benchsite.Loadavg())
 }
 
-type bins struct{ cloister, deliver, sink string }
+// bins are the binaries of one build (-bin: several builds, comma-separated,
+// are run in turn on the same site, for figures side by side).
+type bins struct{ name, cloister, deliver, sink string }
 
-// runOne stages a post and sends it with the outgoing runner into rcv,
-// then runs smtp-source into a fresh rcv, repeat times each, and prints one
-// line of medians.
-func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) {
+// runOne stages a post and sends it with each build's outgoing runner into
+// rcv, the builds taking turns, repeat times each; then runs smtp-source
+// into a fresh rcv repeat times; and prints one line of medians per build
+// and mode.
+func runOne(bs []bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) {
 	setBatch(cfgPath, batch)
+	type runs struct {
+		walls, cpus, wwalls, wcpus []time.Duration
+		rss                        int64 // KB, the largest of the runs
+	}
+	rs := make([]runs, len(bs))
+	for i := range repeat {
+		for k, b := range bs {
+			wall, cpu, rss := runOutgoing(b, cfgPath, rcv, n, batch, size, i)
+			rs[k].walls, rs[k].cpus, rs[k].rss = append(rs[k].walls, wall), append(rs[k].cpus, cpu), max(rs[k].rss, rss)
+		}
+	}
+	for i := range repeat {
+		for k, b := range bs {
+			if !warm {
+				break
+			}
+			w, c := runWarm(b, cfgPath, rcv, size, 1, fmt.Sprintf("outgoing-%s-%s-%d-%d-warm-%d.pprof", b.name, rcv, n, batch, i))
+			rs[k].wwalls, rs[k].wcpus = append(rs[k].wwalls, w), append(rs[k].wcpus, c)
+		}
+	}
+	swall, scpu, srate := runSource(bs[0], rcv, n, batch, size, repeat)
+	for k, b := range bs {
+		line := func(mode string, wall, cpu time.Duration, rssKB int64) {
+			rate := float64(n) / wall.Seconds()
+			mem := "      -      -"
+			if rssKB > 0 {
+				mem = fmt.Sprintf("%7.1f %6.2f", float64(rssKB)/1024, float64(rssKB)*1024/float64(size))
+			}
+			src := "      -       -        - |     -"
+			if srate > 0 {
+				src = fmt.Sprintf("%7.2f %7.2f %8.0f | %5.2f", swall.Seconds(), scpu.Seconds(), srate, rate/srate)
+			}
+			fmt.Printf("%-10s %-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f %s | %s\n",
+				b.name, rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(n), rate, mem, src)
+		}
+		line("once", median(rs[k].walls), median(rs[k].cpus), rs[k].rss)
+		if warm {
+			line("warm", median(rs[k].wwalls), median(rs[k].wcpus), 0)
+		}
+	}
+}
+
+// runOutgoing stages a post and times one `cloister runner outgoing
+// --once` of build b sending it into rcv (run i of the case): its wall
+// time, CPU and peak RSS (KB). It stops the program when a copy is
+// missing, doubled, or left in a queue.
+func runOutgoing(b bins, cfgPath, rcv string, n, batch, size, i int) (time.Duration, time.Duration, int64) {
 	copies := n
+	stage(b, cfgPath, size, true)
+	stop := startReceiver(b, rcv)
+	start := time.Now()
+	cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing", "--once")
+	cmd.Stderr = os.Stderr
+	cmd.Env = profileEnv(fmt.Sprintf("outgoing-%s-%s-%d-%d-once-%d.pprof", b.name, rcv, n, batch, i))
+	check(cmd.Start())
+	// The runner's own peak (VmHWM), read while it runs: getrusage's
+	// maxrss of a child started by vfork counts this process's memory
+	// before the exec too.
+	hwm := make(chan int64)
+	go func() {
+		var peak int64
+		for {
+			if v := vmHWM(cmd.Process.Pid); v > peak {
+				peak = v
+			}
+			select {
+			case hwm <- peak:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	rss := <-hwm
+	check(err)
+	wall := time.Since(start)
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	counts := stop()
+	if left := entries(cfgPath, "out") + entries(cfgPath, "retry") + entries(cfgPath, "bad"); left != 0 {
+		fmt.Fprintf(os.Stderr, "fanoute2e: %d entries left in out, retry or bad after the outgoing runner\n", left)
+		os.Exit(1)
+	}
+	if c, ok := counts["recipients"]; ok {
+		if c != int64(copies) || counts["distinct"] != int64(copies) || counts["duplicated"] != 0 || counts["bad"] != 0 {
+			fmt.Fprintf(os.Stderr, "fanoute2e: the sink counted %d recipients (%d distinct, %d duplicated, %d commands refused), want %d once each\n",
+				c, counts["distinct"], counts["duplicated"], counts["bad"], copies)
+			os.Exit(1)
+		}
+		msgLens[[2]int{n, batch}] = int(counts["bytes"] / counts["messages"])
+	}
+	return wall, cpu, rss
+}
+
+// runSource runs smtp-source repeat times into a fresh rcv, with messages
+// of the size of a copy (as smtpsink counted it, else a guess), and
+// returns its median wall time and CPU and its rate (0 without -source).
+func runSource(b bins, rcv string, n, batch, size, repeat int) (time.Duration, time.Duration, float64) {
+	if !runSourceFlag {
+		return 0, 0, 0
+	}
 	msgs := (n + batch - 1) / batch
-	// What a copy weighs: as the last receiver that counts bytes (smtpsink)
-	// measured it for this case, else a guess.
 	msgLen := size * 4 / 3
 	if l, ok := msgLens[[2]int{n, batch}]; ok {
 		msgLen = l
 	}
-	var walls, cpus, swalls, scpus []time.Duration
-	var rss int64 // KB, the largest of the runs
-	for i := range repeat {
-		stage(b, cfgPath, size, true)
-		stop := startReceiver(b, rcv)
-		start := time.Now()
-		cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing", "--once")
-		cmd.Stderr = os.Stderr
-		cmd.Env = profileEnv(fmt.Sprintf("outgoing-%s-%d-%d-once-%d.pprof", rcv, n, batch, i))
-		check(cmd.Start())
-		// The runner's own peak (VmHWM), read while it runs: getrusage's
-		// maxrss of a child started by vfork counts this process's memory
-		// before the exec too.
-		hwm := make(chan int64)
-		go func() {
-			var peak int64
-			for {
-				if v := vmHWM(cmd.Process.Pid); v > peak {
-					peak = v
-				}
-				select {
-				case hwm <- peak:
-					return
-				case <-time.After(5 * time.Millisecond):
-				}
-			}
-		}()
-		err := cmd.Wait()
-		rss = max(rss, <-hwm)
-		check(err)
-		walls = append(walls, time.Since(start))
-		cpus = append(cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
-		counts := stop()
-		if left := entries(cfgPath, "out") + entries(cfgPath, "retry") + entries(cfgPath, "bad"); left != 0 {
-			fmt.Fprintf(os.Stderr, "fanoute2e: %d entries left in out, retry or bad after the outgoing runner\n", left)
-			os.Exit(1)
-		}
-		if c, ok := counts["recipients"]; ok {
-			if c != int64(copies) || counts["distinct"] != int64(copies) || counts["duplicated"] != 0 || counts["bad"] != 0 {
-				fmt.Fprintf(os.Stderr, "fanoute2e: the sink counted %d recipients (%d distinct, %d duplicated, %d commands refused), want %d once each\n",
-					c, counts["distinct"], counts["duplicated"], counts["bad"], copies)
-				os.Exit(1)
-			}
-			msgLen = int(counts["bytes"] / counts["messages"])
-			msgLens[[2]int{n, batch}] = msgLen
-		}
-	}
+	var swalls, scpus []time.Duration
 	for range repeat {
-		if !runSource {
-			break
-		}
 		stop := startReceiver(b, rcv)
 		start := time.Now()
 		// As many sessions as the outgoing runner opens (smtp_sessions).
@@ -206,30 +263,8 @@ func runOne(b bins, cfgPath, rcv string, n, batch, size, repeat int, warm bool) 
 		scpus = append(scpus, src.ProcessState.UserTime()+src.ProcessState.SystemTime())
 		stop()
 	}
-	var swall, scpu time.Duration
-	srate := 0.0
-	if len(swalls) > 0 {
-		swall, scpu = median(swalls), median(scpus)
-		srate = float64(msgs*batch) / swall.Seconds()
-	}
-	line := func(mode string, wall, cpu time.Duration, rssKB int64) {
-		rate := float64(copies) / wall.Seconds()
-		mem := "      -      -"
-		if rssKB > 0 {
-			mem = fmt.Sprintf("%7.1f %6.2f", float64(rssKB)/1024, float64(rssKB)*1024/float64(size))
-		}
-		src := "      -       -        - |     -"
-		if srate > 0 {
-			src = fmt.Sprintf("%7.2f %7.2f %8.0f | %5.2f", swall.Seconds(), scpu.Seconds(), srate, rate/srate)
-		}
-		fmt.Printf("%-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f %s | %s\n",
-			rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(copies), rate, mem, src)
-	}
-	line("once", median(walls), median(cpus), rss)
-	if warm {
-		w, c := runWarm(b, cfgPath, rcv, size, repeat, fmt.Sprintf("outgoing-%s-%d-%d-warm.pprof", rcv, n, batch))
-		line("warm", w, c, 0)
-	}
+	swall := median(swalls)
+	return swall, median(scpus), float64(msgs*batch) / swall.Seconds()
 }
 
 // runWarm starts the outgoing runner as a long-running process and hands
@@ -315,6 +350,11 @@ func median(ds []time.Duration) time.Duration {
 // startReceiver starts an SMTP server process on port and returns what
 // stops it (and the counts it printed, for smtpsink).
 func startReceiver(b bins, rcv string) func() map[string]int64 {
+	// Another run's receiver on the port would take this run's mail.
+	if c, err := net.Dial("tcp", port); err == nil {
+		c.Close()
+		check(fmt.Errorf("something listens on %s already (another run?): choose another -port (PORT=)", port))
+	}
 	if rcv == "postfix" {
 		dir, err := os.MkdirTemp("", "fanout-postfix-")
 		check(err)
@@ -476,11 +516,11 @@ func srcSessions() int {
 // run smtpsink first (the default order) for a like-for-like ratio.
 var msgLens = map[[2]int]int{}
 
-// runSource is whether smtp-source is run for the ratio (-source);
+// runSourceFlag is whether smtp-source is run for the ratio (-source);
 // postSize is -size (the sites take posts twice as large).
 var (
-	runSource = true
-	postSize  int
+	runSourceFlag = true
+	postSize      int
 )
 
 // stage pipes a post from the first subscriber into deliver and runs the

@@ -8,6 +8,8 @@ package mimecrypt
 import (
 	"errors"
 	"time"
+
+	"cloister/mailmsg/rawmime"
 )
 
 // Encryption says how an incoming message was encrypted.
@@ -84,8 +86,11 @@ var (
 	ErrNoKey = errors.New("message is not encrypted to a key this list holds")
 	// ErrNoIntegrity means the encrypted data has no integrity protection (EFAIL, invariant 5).
 	ErrNoIntegrity = errors.New("encrypted data has no integrity protection")
-	// ErrTooLarge means a size, nesting or count bound was exceeded (invariant 6).
-	ErrTooLarge = errors.New("message exceeds a size, nesting or count limit")
-	// ErrMalformed means the message or its crypto layer could not be parsed.
-	ErrMalformed = errors.New("malformed message")
+	// ErrTooLarge means a size, nesting or count bound was exceeded
+	// (invariant 6); it is the MIME layer's error, so that a bound of either
+	// layer is one error.
+	ErrTooLarge = rawmime.ErrTooLarge
+	// ErrMalformed means the message or its crypto layer could not be
+	// parsed; it is the MIME layer's error too.
+	ErrMalformed = rawmime.ErrMalformed
 )

@@ -8,8 +8,6 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"strings"
-
-	"cloister/mimecrypt"
 )
 
 // ErrUnknownEncoding is wrapped by Decode's error for a
@@ -39,7 +37,7 @@ func (e *Entity) DecodedBody(max int64) ([]byte, error) {
 //   - quoted-printable and base64 (whose line breaks and blanks are
 //     ignored): at most max decoded bytes (max <= 0: no bound). Beyond max,
 //     the first max bytes are returned with an error wrapping
-//     mimecrypt.ErrTooLarge; on malformed input, what was decoded before the
+//     ErrTooLarge; on malformed input, what was decoded before the
 //     fault is returned with the error.
 //   - anything else: body as it is, with an error wrapping
 //     ErrUnknownEncoding, so that a lenient caller may take the bytes as
@@ -64,7 +62,7 @@ func Decode(cte string, body []byte, max int64) ([]byte, error) {
 		return b, fmt.Errorf("decode %s: %w", strings.ToLower(strings.TrimSpace(cte)), err)
 	}
 	if max > 0 && int64(len(b)) > max {
-		return b[:max], fmt.Errorf("decoded body larger than %d bytes: %w", max, mimecrypt.ErrTooLarge)
+		return b[:max], fmt.Errorf("decoded body larger than %d bytes: %w", max, ErrTooLarge)
 	}
 	return b, nil
 }

@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"cloister/mimecrypt"
 )
 
 func TestDecode(t *testing.T) {
@@ -30,8 +28,8 @@ func TestDecode(t *testing.T) {
 		{"case and blanks", " Quoted-Printable ", "a=3Db", 0, "a=b", nil},
 		{"base64 with line breaks", "base64", "aGVs\r\nbG8g\n d29y bGQ=\r\n", 0, "hello world", nil},
 		{"base64 at the bound", "BASE64", "aGVsbG8=", 5, "hello", nil},
-		{"base64 beyond the bound", "base64", "aGVsbG8=", 4, "hell", mimecrypt.ErrTooLarge},
-		{"quoted-printable beyond the bound", "quoted-printable", "abcdef", 3, "abc", mimecrypt.ErrTooLarge},
+		{"base64 beyond the bound", "base64", "aGVsbG8=", 4, "hell", ErrTooLarge},
+		{"quoted-printable beyond the bound", "quoted-printable", "abcdef", 3, "abc", ErrTooLarge},
 		{"malformed base64", "base64", "aGVsbG8g!!!!", 0, "hello ", errAny},
 		{"malformed quoted-printable", "quoted-printable", "ab\x00cd", 0, "ab", errAny},
 		{"unknown", "x-uuencode", "begin 644 f", 0, "begin 644 f", ErrUnknownEncoding},

@@ -11,12 +11,10 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
-
-	"cloister/mimecrypt"
 )
 
 // Bounds on one header section. Parse refuses larger headers with an error
-// wrapping mimecrypt.ErrTooLarge.
+// wrapping ErrTooLarge.
 const (
 	MaxHeaderBytes  = 1 << 20 // total size of one header section
 	MaxHeaderFields = 10000   // number of fields in one header section
@@ -37,18 +35,18 @@ type Entity struct {
 func Parse(raw []byte) (*Entity, error) {
 	end, bodyStart := headerEnd(raw)
 	if end > MaxHeaderBytes {
-		return nil, fmt.Errorf("header section of %d bytes: %w", end, mimecrypt.ErrTooLarge)
+		return nil, fmt.Errorf("header section of %d bytes: %w", end, ErrTooLarge)
 	}
 	e := &Entity{Raw: raw, Header: raw[:end:end], Body: raw[bodyStart:]}
 	if n := countFields(e.Header); n > MaxHeaderFields {
-		return nil, fmt.Errorf("header section of %d fields: %w", n, mimecrypt.ErrTooLarge)
+		return nil, fmt.Errorf("header section of %d fields: %w", n, ErrTooLarge)
 	}
 	if len(e.Header) > 0 {
 		src := make([]byte, 0, len(e.Header)+2)
 		src = append(append(src, e.Header...), '\r', '\n')
 		h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(src)))
 		if err != nil {
-			return nil, fmt.Errorf("parse header: %v: %w", err, mimecrypt.ErrMalformed)
+			return nil, fmt.Errorf("parse header: %v: %w", err, ErrMalformed)
 		}
 		e.Fields = h
 	}
@@ -102,7 +100,7 @@ func (e *Entity) MediaType() (string, map[string]string, error) {
 	}
 	mt, params, err := mime.ParseMediaType(v)
 	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
-		return "", nil, fmt.Errorf("content-type %q: %v: %w", v, err, mimecrypt.ErrMalformed)
+		return "", nil, fmt.Errorf("content-type %q: %v: %w", v, err, ErrMalformed)
 	}
 	if err != nil {
 		params = lenientParams(v)

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-
-	"cloister/mimecrypt"
 )
 
 // ErrTruncated means a multipart body ends without its close delimiter. It
-// wraps mimecrypt.ErrMalformed.
-var ErrTruncated = fmt.Errorf("multipart body has no close delimiter: %w", mimecrypt.ErrMalformed)
+// wraps ErrMalformed.
+var ErrTruncated = fmt.Errorf("multipart body has no close delimiter: %w", ErrMalformed)
 
 // ErrNoDelimiter means a multipart body holds no delimiter line for its
-// boundary. It wraps mimecrypt.ErrMalformed.
-var ErrNoDelimiter = fmt.Errorf("multipart body has no delimiter for its boundary: %w", mimecrypt.ErrMalformed)
+// boundary. It wraps ErrMalformed.
+var ErrNoDelimiter = fmt.Errorf("multipart body has no delimiter for its boundary: %w", ErrMalformed)
 
 // SplitMultipart returns the raw bytes of each body part of a multipart body
 // with the given boundary, as sub-slices of body. Following RFC 2046 5.1.1 the
@@ -23,10 +21,10 @@ var ErrNoDelimiter = fmt.Errorf("multipart body has no delimiter for its boundar
 // are dropped. A body without a close delimiter gives ErrTruncated together
 // with the parts found (the last one running to the end of the body, dropped
 // when blank), for callers that repair mangled messages; more than maxParts
-// parts give an error wrapping mimecrypt.ErrTooLarge.
+// parts give an error wrapping ErrTooLarge.
 func SplitMultipart(body []byte, boundary string, maxParts int) ([][]byte, error) {
 	if boundary == "" {
-		return nil, fmt.Errorf("empty multipart boundary: %w", mimecrypt.ErrMalformed)
+		return nil, fmt.Errorf("empty multipart boundary: %w", ErrMalformed)
 	}
 	dash := []byte("--" + boundary)
 	var parts [][]byte
@@ -55,7 +53,7 @@ func SplitMultipart(body []byte, boundary string, maxParts int) ([][]byte, error
 				end = start
 			}
 			if len(parts) >= maxParts {
-				return nil, fmt.Errorf("multipart body has more than %d parts: %w", maxParts, mimecrypt.ErrTooLarge)
+				return nil, fmt.Errorf("multipart body has more than %d parts: %w", maxParts, ErrTooLarge)
 			}
 			parts = append(parts, body[start:end:end])
 		}
@@ -70,7 +68,7 @@ func SplitMultipart(body []byte, boundary string, maxParts int) ([][]byte, error
 	}
 	if last := body[start:]; len(bytes.TrimSpace(last)) > 0 {
 		if len(parts) >= maxParts {
-			return nil, fmt.Errorf("multipart body has more than %d parts: %w", maxParts, mimecrypt.ErrTooLarge)
+			return nil, fmt.Errorf("multipart body has more than %d parts: %w", maxParts, ErrTooLarge)
 		}
 		parts = append(parts, last)
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"cloister/mimecrypt"
 )
 
 // crlf turns every LF of s into CRLF.
@@ -32,8 +30,8 @@ func TestParse(t *testing.T) {
 		{"no header", "\nbody\n", "", "body\n", "", nil},
 		{"empty", "", "", "", "", nil},
 		{"blank line kept in body", "Subject: x\n\n\nbody", "Subject: x\n", "\nbody", "x", nil},
-		{"no colon", "Subject hi\n\nbody", "", "", "", mimecrypt.ErrMalformed},
-		{"leading space", " Subject: hi\n\nbody", "", "", "", mimecrypt.ErrMalformed},
+		{"no colon", "Subject hi\n\nbody", "", "", "", ErrMalformed},
+		{"leading space", " Subject: hi\n\nbody", "", "", "", ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,11 +66,11 @@ func TestParse(t *testing.T) {
 
 func TestParseBounds(t *testing.T) {
 	many := strings.Repeat("X-A: b\n", MaxHeaderFields+1) + "\nbody"
-	if _, err := Parse([]byte(many)); !errors.Is(err, mimecrypt.ErrTooLarge) {
+	if _, err := Parse([]byte(many)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("too many fields: err = %v, want ErrTooLarge", err)
 	}
 	big := "X-A: " + strings.Repeat("a", MaxHeaderBytes) + "\n\nbody"
-	if _, err := Parse([]byte(big)); !errors.Is(err, mimecrypt.ErrTooLarge) {
+	if _, err := Parse([]byte(big)); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("huge header: err = %v, want ErrTooLarge", err)
 	}
 	long := "X-A: " + strings.Repeat("a", 5000) + "\n\nbody"
@@ -106,7 +104,7 @@ func TestMediaType(t *testing.T) {
 		}
 		mt, params, err := e.MediaType()
 		if tt.wantErr {
-			if !errors.Is(err, mimecrypt.ErrMalformed) {
+			if !errors.Is(err, ErrMalformed) {
 				t.Errorf("MediaType(%q) error = %v, want ErrMalformed", tt.in, err)
 			}
 			continue
@@ -135,7 +133,7 @@ func TestSplitMultipart(t *testing.T) {
 		{"truncated close", "--b\n\none\n--b-\n", []string{"\none\n--b-\n"}, ErrTruncated},
 		{"truncated after delimiter", "--b\n\none\n--b\n", []string{"\none"}, ErrTruncated},
 		{"no delimiter", "just text\n", nil, ErrNoDelimiter},
-		{"too many parts", strings.Repeat("--b\n\nx\n", 11) + "--b--\n", nil, mimecrypt.ErrTooLarge},
+		{"too many parts", strings.Repeat("--b\n\nx\n", 11) + "--b--\n", nil, ErrTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,7 +147,7 @@ func TestSplitMultipart(t *testing.T) {
 					if !errors.Is(err, tt.wantErr) {
 						t.Fatalf("error = %v, want %v", err, tt.wantErr)
 					}
-					if !errors.Is(err, mimecrypt.ErrMalformed) && !errors.Is(err, mimecrypt.ErrTooLarge) {
+					if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
 						t.Errorf("error %v wraps neither ErrMalformed nor ErrTooLarge", err)
 					}
 					return
@@ -168,7 +166,7 @@ func TestSplitMultipart(t *testing.T) {
 			})
 		})
 	}
-	if _, err := SplitMultipart([]byte("--\n--\n"), "", 10); !errors.Is(err, mimecrypt.ErrMalformed) {
+	if _, err := SplitMultipart([]byte("--\n--\n"), "", 10); !errors.Is(err, ErrMalformed) {
 		t.Errorf("empty boundary: err = %v", err)
 	}
 }
@@ -249,7 +247,7 @@ func TestWalk(t *testing.T) {
 			t.Errorf("with SkipChildren: %d entities, err %v; want 3, nil", n, err)
 		}
 		// Too few parts allowed.
-		if err := Walk(e, 10, 4, func([]int, *Entity) error { return nil }); !errors.Is(err, mimecrypt.ErrTooLarge) {
+		if err := Walk(e, 10, 4, func([]int, *Entity) error { return nil }); !errors.Is(err, ErrTooLarge) {
 			t.Errorf("maxParts 4: err = %v, want ErrTooLarge", err)
 		}
 		// Callback errors stop the walk.
@@ -279,7 +277,7 @@ func TestWalkDepth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Walk(e, 32, 1000, func([]int, *Entity) error { return nil }); !errors.Is(err, mimecrypt.ErrTooLarge) {
+	if err := Walk(e, 32, 1000, func([]int, *Entity) error { return nil }); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("100 deep with maxDepth 32: err = %v, want ErrTooLarge", err)
 	}
 	e, _ = Parse(deepNest(5))

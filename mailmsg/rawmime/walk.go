@@ -4,15 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"cloister/mimecrypt"
 )
 
 // Walk calls fn on e and then, depth first, on every body part of nested
 // multipart entities. path holds the part indices from the root (empty for e
 // itself); fn must not keep it. Nesting deeper than maxDepth multiparts or
 // more than maxParts entities in all gives an error wrapping
-// mimecrypt.ErrTooLarge. message/rfc822 parts are not entered. If fn returns
+// ErrTooLarge. message/rfc822 parts are not entered. If fn returns
 // SkipChildren the entity's parts are not visited; any other error stops the
 // walk and is returned.
 func Walk(e *Entity, maxDepth, maxParts int, fn func(path []int, part *Entity) error) error {
@@ -29,7 +27,7 @@ type walker struct {
 func (w *walker) walk(e *Entity, path []int) error {
 	w.seen++
 	if w.seen > w.maxParts {
-		return fmt.Errorf("more than %d MIME entities: %w", w.maxParts, mimecrypt.ErrTooLarge)
+		return fmt.Errorf("more than %d MIME entities: %w", w.maxParts, ErrTooLarge)
 	}
 	if err := w.fn(path, e); err != nil {
 		if errors.Is(err, SkipChildren) {
@@ -42,7 +40,7 @@ func (w *walker) walk(e *Entity, path []int) error {
 		return nil
 	}
 	if len(path) >= w.maxDepth {
-		return fmt.Errorf("MIME nesting deeper than %d: %w", w.maxDepth, mimecrypt.ErrTooLarge)
+		return fmt.Errorf("MIME nesting deeper than %d: %w", w.maxDepth, ErrTooLarge)
 	}
 	parts, err := SplitMultipart(e.Body, params["boundary"], w.maxParts)
 	if err != nil {

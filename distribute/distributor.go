@@ -100,16 +100,19 @@ type Distributor struct {
 	plainPart            []*mta.Part // the post in clear, encoded for the wire once
 	mu                   sync.Mutex  // guards plainPart
 	tails                sync.Map    // SharedID -> *mta.Part: the shared armor of the OpenPGP body
+	smimeTails           sync.Map    // first byte of a shared base64 tail -> its *mta.Part
 }
 
 // CopySize estimates the bytes of one copy made ahead of the SMTP session:
-// an S/MIME copy is the post in base64, whole; an OpenPGP copy holds only
-// its header and key packets (the armor of the body is shared, or written
-// as it is sent: mta.NewWirePart).
+// an OpenPGP copy holds only its header and key packets (the armor of the
+// body is shared, or written as it is sent: mta.NewWirePart), an S/MIME copy
+// only its header and RecipientInfos (the base64 of the encrypted content
+// is shared); a copy of a confidential entry is joined whole for the
+// egress gate.
 func (d *Distributor) CopySize() int {
 	// The egress gate reads each copy of a confidential entry whole
 	// (the outgoing runner reads unit.message).
-	if d.wantSMIME || d.meta.Confidential() {
+	if d.meta.Confidential() {
 		return len(d.plain)*4/3 + 8<<10
 	}
 	return 64 << 10
@@ -419,12 +422,12 @@ func (d *Distributor) Fill(u *Copy) {
 	if d.wantSMIME {
 		cert, cerr := d.site.Keys.EncryptionCert(rcpt, d.now)
 		if cerr == nil {
-			data, err := d.smimeSealed.AppendFor(d.outerHeader, cert)
+			parts, err := d.smimeParts(cert)
 			if err != nil {
 				u.Err = fmt.Errorf("encrypt to %s: %w", rcpt, err)
 				return
 			}
-			u.Data = data
+			u.Parts = parts
 			return
 		}
 	}
@@ -459,6 +462,25 @@ func (d *Distributor) pgpParts(keys ...*openpgp.Entity) ([]*mta.Part, error) {
 		}
 	}
 	return []*mta.Part{d.headerPart, mta.NewPart(p.Head), shared, mta.NewPart(p.Trailer)}, nil
+}
+
+// smimeParts returns the parts of the S/MIME copy for certs: the shared
+// outer header, the copy's own head (its RecipientInfos), and the shared
+// base64 of the encrypted content (one mta.Part per alignment, made on
+// first use), so that a copy holds only its head.
+func (d *Distributor) smimeParts(certs ...*x509.Certificate) ([]*mta.Part, error) {
+	head, tail, err := d.smimeSealed.PiecesFor(certs...)
+	if err != nil {
+		return nil, err
+	}
+	if len(tail) == 0 {
+		return []*mta.Part{d.headerPart, mta.NewPart(head)}, nil
+	}
+	shared := mta.NewPart(tail)
+	if v, loaded := d.smimeTails.LoadOrStore(&tail[0], shared); loaded {
+		shared = v.(*mta.Part)
+	}
+	return []*mta.Part{d.headerPart, mta.NewPart(head), shared}, nil
 }
 
 // noKeyNotice tells a subscriber that a post could not be sent because no
@@ -589,11 +611,11 @@ func (d *Distributor) Batch(rcpts []string) []*Copy {
 		out = append(out, &Copy{Rcpts: pgpRcpts, Parts: parts})
 	}
 	if len(certs) > 0 {
-		data, err := d.smimeSealed.AppendFor(d.outerHeader, certs...)
+		parts, err := d.smimeParts(certs...)
 		if err != nil {
 			return []*Copy{{Rcpts: rcpts, Err: fmt.Errorf("encrypt to a batch: %w", err)}}
 		}
-		out = append(out, &Copy{Rcpts: smimeRcpts, Data: data})
+		out = append(out, &Copy{Rcpts: smimeRcpts, Parts: parts})
 	}
 	for _, r := range rest {
 		u := &Copy{Rcpts: []string{r}}

@@ -94,6 +94,20 @@ func (s *Sealed) AppendFor(dst []byte, certs ...*x509.Certificate) ([]byte, erro
 	return append(out, tail...), nil
 }
 
+// PiecesFor returns what For returns in two pieces: the copy's own head
+// (the entity's header fields and the base64 lines of its RecipientInfos)
+// and the base64 lines of the shared tail, the same slice for every copy
+// whose head leaves it at the same alignment (at most three distinct ones
+// per Sealed), which the caller must not modify.
+func (s *Sealed) PiecesFor(certs ...*x509.Certificate) (head, tail []byte, err error) {
+	first, k, err := s.head(certs)
+	if err != nil {
+		return nil, nil, err
+	}
+	head = append(append(make([]byte, 0, len(s.header)+len(first)), s.header...), first...)
+	return head, s.tail(k), nil
+}
+
 // WriteFor writes what For returns to w without building it in memory: the
 // encrypted content, shared by all copies, is written from the one encoding
 // made by Seal.

@@ -55,7 +55,10 @@ func loadListKeys(s *site.Site, list string) (listKeys, error) {
 func protect(s *site.Site, k listKeys, m *message, now time.Time, preferSMIME bool) ([]byte, bool, error) {
 	outer := append(m.outer(now), "MIME-Version: 1.0\n"...)
 	inner := m.inner()
-	cfg := &packet.Config{Time: func() time.Time { return now }}
+	// The list's key signs at pgp.KeyTime: a key made after now (rotated
+	// while the command waited) is not refused as not valid yet.
+	at := pgp.KeyTime(k.pgp, now)
+	cfg := &packet.Config{Time: func() time.Time { return at }}
 	if m.encryptTo != nil {
 		ent, err := challenge(k, m.encryptTo, inner, cfg)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"cloister/lists"
+	"cloister/mimecrypt/pgp"
 	"cloister/rules"
 )
 
@@ -69,8 +70,9 @@ func (Sign) Run(c *Context, args []string) Result {
 	if k.pgp == nil {
 		return refused("this list has no OpenPGP key")
 	}
-	cfg := &packet.Config{Time: func() time.Time { return c.Now }}
-	key, ok := k.pgp.SigningKey(c.Now, cfg)
+	at := pgp.KeyTime(k.pgp, c.Now) // the list's key, perhaps made after c.Now
+	cfg := &packet.Config{Time: func() time.Time { return at }}
+	key, ok := k.pgp.SigningKey(at, cfg)
 	if !ok || key.PrivateKey == nil {
 		return failed(fmt.Errorf("list %s: no usable signing key", c.List.Address))
 	}

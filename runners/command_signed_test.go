@@ -75,12 +75,12 @@ func keySite(t *testing.T) (*testSite, map[string]*gnupg.Home, storeKeys) {
 // keySiteOn is keySite on a test site made already.
 func keySiteOn(t *testing.T, s *testSite) (*testSite, map[string]*gnupg.Home, storeKeys) {
 	listHome := gnupg.New(t)
-	listHome.GenKey("team <team@lists.test>", "cv25519")
+	fixtureKey(t, listHome, "team <team@lists.test>", "cv25519")
 	keys := storeKeys{&memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}, listCerts: map[string]keyring.ListCert{}}}
 	homes := map[string]*gnupg.Home{}
 	for _, addr := range []string{"ann@subs.test", "bob@subs.test", "dan@else.test"} {
 		h := gnupg.New(t)
-		h.GenKey(strings.Split(addr, "@")[0]+" <"+addr+">", "cv25519")
+		fixtureKey(t, h, strings.Split(addr, "@")[0]+" <"+addr+">", "cv25519")
 		h.Import(listHome.ExportPublic("team@lists.test"))
 		if addr != "dan@else.test" {
 			keys.subs[addr] = readKey(t, h.ExportPublic(addr))

@@ -133,12 +133,12 @@ func readKey(t *testing.T, armored []byte) *openpgp.Entity {
 func encryptedSite(t *testing.T) (*testSite, map[string]*gnupg.Home) {
 	s := newTestSite(t)
 	listHome := gnupg.New(t)
-	listHome.GenKey("team <team@lists.test>", "cv25519")
+	fixtureKey(t, listHome, "team <team@lists.test>", "cv25519")
 	homes := map[string]*gnupg.Home{}
 	keys := &memKeys{list: openpgp.EntityList{readKey(t, listHome.ExportSecret("team@lists.test"))}, subs: map[string]*openpgp.Entity{}}
 	for addr, algo := range map[string]string{"ann@subs.test": "cv25519", "bob@subs.test": "rsa3072"} {
 		h := gnupg.New(t)
-		h.GenKey(strings.Split(addr, "@")[0]+" <"+addr+">", algo)
+		fixtureKey(t, h, strings.Split(addr, "@")[0]+" <"+addr+">", algo)
 		h.Import(listHome.ExportPublic("team@lists.test"))
 		keys.subs[addr] = readKey(t, h.ExportPublic(addr))
 		homes[addr] = h

@@ -31,7 +31,9 @@ func benchBody() []byte {
 
 // BenchmarkSend measures one transaction (one recipient, 50 KB) on an open
 // session to a discarding go-smtp server in the same process, with DATA and
-// with BDAT. Each op is one copy of a batch_size 1 fan-out.
+// with BDAT, and with DATA pipelined (SendTxn: each message with the next
+// transaction's envelope behind it). Each op is one copy of a batch_size 1
+// fan-out.
 func BenchmarkSend(b *testing.B) {
 	sink, err := smtpsink.Start(b.TempDir())
 	if err != nil {
@@ -40,6 +42,31 @@ func BenchmarkSend(b *testing.B) {
 	sink.Discard = true
 	defer sink.Close()
 	body := benchBody()
+	b.Run("DATA-pipelined", func(b *testing.B) {
+		s, err := (&Client{Addr: sink.Addr, Helo: "lists.test", NoChunking: true}).Open(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		b.SetBytes(int64(len(body)))
+		parts := []*Part{NewPart(body)}
+		txn := func(i int) *Txn {
+			return &Txn{From: "team-bounces@lists.test", To: []string{fmt.Sprintf("s%d@subs.test", i)}, Parts: parts}
+		}
+		i, next := 0, txn(0)
+		for b.Loop() {
+			t := next
+			next = txn(i + 1)
+			res, err := s.SendTxn(t, next)
+			if err != nil || len(res.Accepted) != 1 {
+				b.Fatalf("%+v %v", res, err)
+			}
+			i++
+		}
+		if res, err := s.SendTxn(next, nil); err != nil || len(res.Accepted) != 1 {
+			b.Fatalf("%+v %v", res, err)
+		}
+	})
 	for _, chunking := range []bool{false, true} {
 		name := "DATA"
 		if chunking {

@@ -124,7 +124,7 @@ func readReply(r *bufio.Reader) (int, string, error) {
 		if len(line) < 3 {
 			return 0, "", fmt.Errorf("short reply %q", line)
 		}
-		if _, err := fmt.Sscanf(line[:3], "%d", &code); err != nil || code < 200 || code > 599 {
+		if code = replyCode(line); code < 200 || code > 599 {
 			return 0, "", fmt.Errorf("bad reply %q", line)
 		}
 		if len(line) == 3 {
@@ -139,6 +139,19 @@ func readReply(r *bufio.Reader) (int, string, error) {
 			return 0, "", errors.New("reply too long")
 		}
 	}
+}
+
+// replyCode returns the three digits that start an SMTP reply line as a
+// number, or -1 when they are not three digits.
+func replyCode(line string) int {
+	code := 0
+	for _, c := range []byte(line[:3]) {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		code = code*10 + int(c-'0')
+	}
+	return code
 }
 
 func readLine(r *bufio.Reader) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -202,20 +203,19 @@ func (s *Session) envelope(st *txnState, written bool) {
 				s.lost(st, "read reply", err)
 				return
 			}
-			reply := fmt.Sprintf("%d %s", code, text)
 			switch {
 			case i == 0:
 				if code/100 != 2 {
-					st.mailFailed, st.mailReply, st.mailPerm = true, reply, code >= 500
+					st.mailFailed, st.mailReply, st.mailPerm = true, replyText(code, text), code >= 500
 				}
 			case st.mailFailed:
 				// RCPTs after a refused MAIL are refused for that reason.
 			case code/100 == 2:
 				st.res.Accepted = append(st.res.Accepted, st.rcpts[i-1])
 			case code >= 500:
-				st.res.Perm[st.rcpts[i-1]] = reply
+				st.res.Perm[st.rcpts[i-1]] = replyText(code, text)
 			default:
-				st.res.Temp[st.rcpts[i-1]] = reply
+				st.res.Temp[st.rcpts[i-1]] = replyText(code, text)
 			}
 		}
 		next += n
@@ -296,7 +296,7 @@ func (s *Session) settle(res *Result, code int, text string) {
 	if code/100 == 2 {
 		return
 	}
-	reply := fmt.Sprintf("%d %s", code, text)
+	reply := replyText(code, text)
 	for _, r := range res.Accepted {
 		if code >= 500 {
 			res.Perm[r] = reply
@@ -306,6 +306,9 @@ func (s *Session) settle(res *Result, code int, text string) {
 	}
 	res.Accepted = nil
 }
+
+// replyText is a reply as a result records it: its code and its text.
+func replyText(code int, text string) string { return strconv.Itoa(code) + " " + text }
 
 // mailRefused settles a transaction whose MAIL was refused: every recipient
 // shares its fate. A temporary refusal ends the session's use (as a lost

@@ -391,8 +391,9 @@ func tickWhile(tick func()) (stop func()) {
 		return func() {}
 	}
 	done := make(chan struct{})
+	every := tickEvery // read here: the goroutine may start after the caller returned
 	go func() {
-		t := time.NewTicker(tickEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {

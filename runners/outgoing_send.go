@@ -236,8 +236,9 @@ func (f *fanout) feedWatchdog() (stop func()) {
 		return func() {}
 	}
 	done := make(chan struct{})
+	every := tickEvery // read here: the goroutine may start after the fan-out ended
 	go func() {
-		t := time.NewTicker(tickEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -144,16 +145,20 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 }
 
 // verifiedKey is the key under which a Checker remembers encrypted data
-// it walked, given as its decoded head and its armored rest: the bytes
-// themselves when small, else their SHA-256 (a 25 MB post's copies would
-// otherwise keep maxVerified copies of it).
+// it walked, given as its decoded head and its armored rest: the head's
+// length, then the bytes themselves when small, else their SHA-256 (a 25 MB
+// post's copies would otherwise keep maxVerified copies of it). The length
+// keeps the split apart: with a mere separator, a shorter head whose rest
+// began with the other's tail (a NUL, then text) made the same key, and a
+// copy that a walk refuses took the verdict of one it passed.
 func verifiedKey(head, rest []byte) string {
+	n := binary.BigEndian.AppendUint64(nil, uint64(len(head)))
 	if len(head)+len(rest) < verifiedInline {
-		return "=" + string(head) + "\x00" + string(rest)
+		return "=" + string(n) + string(head) + string(rest)
 	}
 	h := sha256.New()
+	h.Write(n)
 	h.Write(head)
-	h.Write([]byte{0})
 	h.Write(rest)
 	return "#" + string(h.Sum(nil))
 }

@@ -66,3 +66,108 @@ func TestCheckerMemoryUnambiguous(t *testing.T) {
 		})
 	}
 }
+
+// newLengthBytes encodes a definite new-format body length.
+func newLengthBytes(n int) []byte {
+	switch {
+	case n < 192:
+		return []byte{byte(n)}
+	case n < 8384:
+		n -= 192
+		return []byte{byte(n>>8) + 192, byte(n)}
+	}
+	return []byte{0xff, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+}
+
+// TestCheckerRefusesCrafted: copies that hide something beside the one
+// encrypted data packet, or whose armor a reader could take otherwise, are
+// refused by a fresh Checker and by one that walked the good copy (its
+// memory must not answer for them); the good copy in other line ends still
+// passes.
+func TestCheckerRefusesCrafted(t *testing.T) {
+	list := newKey(t, "team@lists.example.test", "curve25519", false)
+	ann := newKey(t, "ann@subs.test", "curve25519", false)
+	sealed, err := Seal([]byte(testPost), list, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sealed.For(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := armorOf(t, msg)
+	bin := dearmorT(t, good)
+	k := keyPacketEnd(t, bin)
+	keys, seipd := bin[:k], bin[k:]
+	_, hdr, n, _, err := packetHeader(seipd)
+	if err != nil || hdr+n != len(seipd) {
+		t.Fatalf("encrypted data packet: %d+%d of %d, %v", hdr, n, len(seipd), err)
+	}
+	body := seipd[hdr:]
+	literal := []byte{0xcb, 0x10, 'b', 0, 0, 0, 0, 0, 'C', 'L', 'E', 'A', 'R', ' ', 'T', 'E', 'X', 'T'}
+	compressed := []byte{0xc8, 0x0b, 0x00, 0xcb, 0x08, 'b', 0, 0, 0, 0, 0, 'C', 'L'}
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	// partial is the encrypted data in a 16-byte partial chunk, then the rest.
+	partial := cat([]byte{0xd2, 0xe4}, body[:16], newLengthBytes(len(body)-16), body[16:])
+	lines := bytes.Split(ours(bin), []byte("\r\n"))
+	if len(lines) < 6 {
+		t.Fatalf("only %d armor lines", len(lines))
+	}
+	// withLine replaces armor line i (2 is the first base64 line).
+	withLine := func(i int, l string) []byte {
+		ls := append([][]byte{}, lines...)
+		ls[i] = []byte(l)
+		return bytes.Join(ls, []byte("\r\n"))
+	}
+	mid := string(lines[3])
+	crc := string(lines[len(lines)-2])
+	refused := map[string][]byte{
+		"a literal data packet before the encrypted data": ours(cat(keys, literal, seipd)),
+		"a compressed packet before the encrypted data":   ours(cat(keys, compressed, seipd)),
+		"a compressed packet after the encrypted data":    ours(cat(bin, compressed)),
+		"two encrypted data packets":                      ours(cat(bin, seipd)),
+		"a byte after the encrypted data":                 ours(cat(bin, []byte{0})),
+		"a literal data packet after a partial chain":     ours(cat(keys, partial, literal)),
+		"a partial chain that does not end":               ours(cat(keys, []byte{0xd2, 0xe4}, body[:16])),
+		"a literal data packet only, after key packets":   ours(cat(keys, literal)),
+		"padding in a middle line":                        withLine(3, mid[:len(mid)-4]+"AA=="),
+		"'=' inside a middle line":                        withLine(3, mid[:8]+"===="+mid[12:]),
+		"a space inside a line":                           withLine(3, mid[:8]+" "+mid[8:]),
+		"a tab inside a line":                             withLine(3, mid[:8]+"\t"+mid[8:]),
+		"a line that starts with a space":                 withLine(3, " "+mid),
+		"a junk character in a line":                      withLine(3, mid[:8]+"!"+mid[9:]),
+		"a NUL in a line":                                 withLine(3, mid[:8]+"\x00"+mid[9:]),
+		"a checksum line in the middle":                   withLine(3, crc+"\r\n"+mid),
+		"two checksum lines":                              withLine(len(lines)-2, crc+"\r\n"+crc),
+		"a line after the checksum line":                  withLine(len(lines)-2, crc+"\r\n"+mid),
+		"an end line, text, an end line": bytes.Replace(ours(bin), []byte("-----END PGP MESSAGE-----"),
+			[]byte("-----END PGP MESSAGE-----\r\nCLEAR TEXT\r\n-----END PGP MESSAGE-----"), 1),
+		"a second armor block": cat(ours(bin), []byte("\r\n"), ours(bin)),
+	}
+	passed := map[string][]byte{
+		"as For armors it":                      good,
+		"LF line ends":                          bytes.ReplaceAll(ours(bin), []byte("\r\n"), []byte("\n")),
+		"CRLF and LF mixed":                     bytes.Replace(ours(bin), []byte("\r\n"), []byte("\n"), 4),
+		"the encrypted data in a partial chain": ours(cat(keys, partial)),
+		"trailing spaces and tabs":              bytes.ReplaceAll(ours(bin), []byte("\r\n"), []byte(" \t\r\n")),
+	}
+	passed["without its checksum line"] = bytes.Replace(ours(bin), []byte(crc+"\r\n"), nil, 1)
+	warm := new(Checker)
+	if _, err := warm.KeyPacketIDs(good); err != nil {
+		t.Fatalf("good copy: %v", err)
+	}
+	for name, m := range refused {
+		for _, c := range []*Checker{new(Checker), warm} {
+			if ids, err := c.KeyPacketIDs(m); err == nil {
+				t.Errorf("%s: accepted (warm %v), key IDs %x", name, c == warm, ids)
+			}
+		}
+	}
+	for name, m := range passed {
+		for _, c := range []*Checker{new(Checker), warm} {
+			if ids, err := c.KeyPacketIDs(m); err != nil || len(ids) != 1 {
+				t.Errorf("%s: refused (warm %v): %x %v", name, c == warm, ids, err)
+			}
+		}
+	}
+}

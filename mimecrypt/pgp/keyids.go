@@ -46,9 +46,10 @@ type Checker struct {
 // recipient). msg must be one armor block of type PGP MESSAGE with nothing
 // but whitespace around it, holding key packets followed by one
 // integrity-protected encrypted data packet (SEIPD v1 or v2) that ends the
-// data: text around the armor, a packet of another kind (literal data, a
-// password-encrypted session key, compressed data) or bytes after the
-// encrypted data are errors. The Checker remembers the encrypted
+// data: text around the armor, armor headers, a packet of another kind
+// (literal data, a password-encrypted session key, compressed data,
+// padding), a marker packet holding more than "PGP" or bytes after the
+// encrypted data are errors: nothing outside the encryption may carry text. The Checker remembers the encrypted
 // data it has walked.
 func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	body, err := armorBody(msg)
@@ -116,7 +117,12 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 				return nil, errors.New("unreadable key packet")
 			}
 			ids = append(ids, ek.KeyId)
-		case tagMarker, tagPadding:
+		case tagMarker: // RFC 9580 5.8: its body is "PGP", nothing else
+			if string(dec[pos+hdr:pos+hdr+n]) != "PGP" {
+				return nil, errors.New("a marker packet that holds more than PGP")
+			}
+		case tagPadding: // its bytes are the sender's to choose: text in the clear
+			return nil, errors.New("a padding packet outside the encrypted data")
 		default:
 			return nil, fmt.Errorf("unexpected packet of tag %d in an encrypted message", tag)
 		}
@@ -168,8 +174,8 @@ func verifiedKey(head, rest []byte) string {
 const verifiedInline = 1 << 20
 
 // armorBody returns the base64 text of the one PGP MESSAGE armor block that
-// msg holds: after its armor headers, without its checksum line and its last
-// line end.
+// msg holds: after the blank line that ends its (empty) armor headers,
+// without its checksum line and its last line end.
 func armorBody(msg []byte) ([]byte, error) {
 	const begin, end = "-----BEGIN PGP MESSAGE-----", "-----END PGP MESSAGE-----"
 	t := bytes.TrimSpace(msg)
@@ -181,17 +187,10 @@ func armorBody(msg []byte) ([]byte, error) {
 	if l, ok := r.next(); !ok || len(l) != 0 {
 		return nil, errors.New("malformed armor header line")
 	}
-	for { // armor headers, up to a blank line
-		h, ok := r.next()
-		if !ok {
-			return nil, errors.New("armor without a blank line after its headers")
-		}
-		if len(h) == 0 {
-			break
-		}
-		if !bytes.Contains(h, []byte(": ")) {
-			return nil, errors.New("malformed armor header")
-		}
+	// No armor headers: For writes none, and a Comment could carry the
+	// post in the clear.
+	if h, ok := r.next(); !ok || len(h) != 0 {
+		return nil, errors.New("armor with headers, or without a blank line after its first")
 	}
 	body := bytes.TrimRight(r.rest, "\r\n \t")
 	if i := bytes.LastIndexByte(body, '\n'); i >= 0 {

@@ -171,3 +171,53 @@ func TestCheckerRefusesCrafted(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckerRefusesTextOutsideTheEncryption: nothing our copies hold
+// outside the encryption may carry text: a padding packet (which we never
+// write), a marker packet whose body is not "PGP", or an armor header
+// (For writes none) is refused; a proper marker packet passes.
+func TestCheckerRefusesTextOutsideTheEncryption(t *testing.T) {
+	list := newKey(t, "team@lists.example.test", "curve25519", false)
+	ann := newKey(t, "ann@subs.test", "curve25519", false)
+	sealed, err := Seal([]byte(testPost), list, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sealed.For(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := armorOf(t, msg)
+	bin := dearmorT(t, good)
+	k := keyPacketEnd(t, bin)
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	text := []byte("CLEAR TEXT of the post")
+	padding := cat([]byte{0xd5, byte(len(text))}, text)
+	marker := cat([]byte{0xca, byte(len(text))}, text)
+	header := func(h string) []byte {
+		return bytes.Replace(good, []byte("-----BEGIN PGP MESSAGE-----\r\n"), []byte("-----BEGIN PGP MESSAGE-----\r\n"+h+"\r\n"), 1)
+	}
+	warm := new(Checker)
+	if _, err := warm.KeyPacketIDs(good); err != nil {
+		t.Fatalf("good copy: %v", err)
+	}
+	for name, m := range map[string][]byte{
+		"a padding packet before the key packets":    ours(cat(padding, bin)),
+		"a padding packet after the key packets":     ours(cat(bin[:k], padding, bin[k:])),
+		"a marker packet holding text":               ours(cat(marker, bin)),
+		"a marker packet holding PGP and more":       ours(cat([]byte{0xca, 0x04, 'P', 'G', 'P', 'X'}, bin)),
+		"an armor comment holding text":              header("Comment: " + string(text)),
+		"an armor version header":                    header("Version: 1"),
+		"an armor header holding text, LF line ends": bytes.ReplaceAll(header("Comment: "+string(text)), []byte("\r\n"), []byte("\n")),
+		"a legacy-format marker packet holding text": ours(cat([]byte{0xa8, byte(len(text))}, text, bin)),
+	} {
+		for _, c := range []*Checker{new(Checker), warm} {
+			if ids, err := c.KeyPacketIDs(m); err == nil {
+				t.Errorf("%s: accepted (warm %v), key IDs %x", name, c == warm, ids)
+			}
+		}
+	}
+	if ids, err := warm.KeyPacketIDs(ours(cat(markerPacket, bin))); err != nil || len(ids) != 1 {
+		t.Errorf("a marker packet: %x %v", ids, err)
+	}
+}

@@ -85,8 +85,11 @@ func (c *refChecker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 				return nil, errors.New("unreadable key packet")
 			}
 			ids = append(ids, ek.KeyId)
-		case tagMarker, tagPadding:
-		default:
+		case tagMarker: // as the Checker now reads it: "PGP" alone
+			if string(dec[pos+hdr:pos+hdr+n]) != "PGP" {
+				return nil, errors.New("a marker packet that holds more than PGP")
+			}
+		default: // a padding packet too, as the Checker now reads it
 			return nil, fmt.Errorf("unexpected packet of tag %d in an encrypted message", tag)
 		}
 		pos += hdr + n

@@ -61,7 +61,7 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	decodeLine := func(dst []byte) ([]byte, error) {
 		l, ok := lines.next()
 		if !ok {
-			return dst, errors.New("truncated OpenPGP message")
+			return dst, errTruncatedArmor
 		}
 		if len(l) == 0 || len(l)%4 != 0 || (!lines.done() && bytes.IndexByte(l, '=') >= 0) {
 			return dst, errors.New("malformed armor line")
@@ -87,7 +87,10 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	var ids []uint64
 	pos := 0
 	for {
-		if err := want(pos, 6); err != nil && (!lines.done() || len(dec)-pos < 2) {
+		// Fewer than 6 bytes may be left, but only at the end of the lines:
+		// a malformed last line is an error like any other (once a text
+		// line after a short encrypted data packet was dropped unread).
+		if err := want(pos, 6); err != nil && (err != errTruncatedArmor || len(dec)-pos < 2) {
 			return nil, err // malformed, or too short for any header
 		}
 		tag, hdr, n, partial, err := packetHeader(dec[pos:])
@@ -149,6 +152,10 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	}
 	return ids, nil
 }
+
+// errTruncatedArmor is the error of a walk that needs more armor lines
+// than a message has.
+var errTruncatedArmor = errors.New("truncated OpenPGP message")
 
 // verifiedKey is the key under which a Checker remembers encrypted data
 // it walked, given as its decoded head and its armored rest: the head's

@@ -3,7 +3,10 @@ package pgp
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
 	"testing"
+
+	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
 )
 
 // markerPacket is an OpenPGP marker packet (RFC 9580 5.8).
@@ -219,5 +222,82 @@ func TestCheckerRefusesTextOutsideTheEncryption(t *testing.T) {
 	}
 	if ids, err := warm.KeyPacketIDs(ours(cat(markerPacket, bin))); err != nil || len(ids) != 1 {
 		t.Errorf("a marker packet: %x %v", ids, err)
+	}
+}
+
+// FuzzCheckerMemory: a Checker that has read message a answers message b
+// as a fresh Checker does: its memory of a's encrypted data never answers
+// for other bytes.
+func FuzzCheckerMemory(f *testing.F) {
+	list := newKey(f, "team@lists.example.test", "curve25519", false)
+	ann := newKey(f, "ann@subs.test", "curve25519", false)
+	sealed, err := Seal([]byte(testPost), list, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var copies [][]byte
+	for _, to := range [][]*openpgp.Entity{{ann}, {ann, list}} {
+		msg, err := sealed.For(to...)
+		if err != nil {
+			f.Fatal(err)
+		}
+		i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
+		j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
+		copies = append(copies, msg[i:j+len("-----END PGP MESSAGE-----")])
+	}
+	f.Add(copies[0], copies[1])
+	f.Add(copies[1], bytes.ReplaceAll(copies[0], []byte("\r\n"), []byte("\n")))
+	f.Add([]byte("-----BEGIN PGP MESSAGE-----\n\nwcBMA/////8=\n-----END PGP MESSAGE-----"), copies[0])
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		want, werr := new(Checker).KeyPacketIDs(b)
+		c := new(Checker)
+		c.KeyPacketIDs(a)
+		got, err := c.KeyPacketIDs(b)
+		if (err == nil) != (werr == nil) || err == nil && !slices.Equal(got, want) {
+			t.Fatalf("after a: %x %v; fresh: %x %v", got, err, want, werr)
+		}
+	})
+}
+
+// TestCheckerRefusesTextAsLastLine: a last armor line that is not base64
+// is refused, also when the packets before it are already whole (a short
+// encrypted data packet in the last six bytes decoded before it).
+func TestCheckerRefusesTextAsLastLine(t *testing.T) {
+	list := newKey(t, "team@lists.example.test", "curve25519", false)
+	ann := newKey(t, "ann@subs.test", "curve25519", false)
+	sealed, err := Seal([]byte(testPost), list, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := sealed.For(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := dearmorT(t, armorOf(t, msg))
+	keys := append([]byte{}, bin[:keyPacketEnd(t, bin)]...)
+	for (len(keys)+3)%3 != 0 {
+		keys = append(keys, markerPacket...)
+	}
+	tiny := append(keys, 0xd2, 0x01, 0x01) // a SEIPD v1 of its version byte alone
+	armored := func(last string) []byte {
+		b := append([]byte("-----BEGIN PGP MESSAGE-----\r\n\r\n"), appendArmorLines(nil, tiny, "\r\n")...)
+		if last != "" {
+			b = append(b, last+"\r\n"...)
+		}
+		return append(b, "-----END PGP MESSAGE-----"...)
+	}
+	if _, err := new(Checker).KeyPacketIDs(armored("")); err != nil {
+		t.Fatalf("the short packets alone: %v", err)
+	}
+	for _, last := range []string{"CLEAR TEXT OF THE POST", "CLEAR TEXT", "CLEAR!TEXT", "QUJD=QUJD", "Q\x00JD"} {
+		for _, warm := range []bool{false, true} {
+			c := new(Checker)
+			if warm {
+				c.KeyPacketIDs(armored(""))
+			}
+			if ids, err := c.KeyPacketIDs(armored(last)); err == nil {
+				t.Errorf("last line %q: accepted (warm %v), key IDs %x", last, warm, ids)
+			}
+		}
 	}
 }

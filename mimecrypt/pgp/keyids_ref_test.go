@@ -29,7 +29,7 @@ func (c *refChecker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	decodeLine := func() error {
 		l, ok := lines.next()
 		if !ok {
-			return errors.New("truncated OpenPGP message")
+			return errTruncatedArmor
 		}
 		if len(l) == 0 || len(l)%4 != 0 || (!lines.done() && bytes.IndexByte(l, '=') >= 0) {
 			return errors.New("malformed armor line")
@@ -55,7 +55,7 @@ func (c *refChecker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	var ids []uint64
 	pos := 0
 	for {
-		if err := want(pos, 6); err != nil && (!lines.done() || len(dec)-pos < 2) {
+		if err := want(pos, 6); err != nil && (err != errTruncatedArmor || len(dec)-pos < 2) { // as the Checker now reads it
 			return nil, err // malformed, or too short for any header
 		}
 		tag, hdr, n, partial, err := packetHeader(dec[pos:])

@@ -9,6 +9,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"cloister/mimecrypt/cms"
+	"cloister/mimecrypt/smime"
 )
 
 // toIndefinite rewrites DER as BER with an indefinite length on every
@@ -183,5 +189,100 @@ func TestGateSMIMEConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// tlvOf is a DER element of a one-byte tag.
+func tlvOf(tag byte, content ...[]byte) []byte {
+	c := bytes.Join(content, nil)
+	return append(append([]byte{tag}, derLength(len(c))...), c...)
+}
+
+// editEnvelope rewrites the fields of the EnvelopedData or
+// AuthEnvelopedData in a DER ContentInfo.
+func editEnvelope(t *testing.T, der []byte, edit func(fields [][]byte) [][]byte) []byte {
+	t.Helper()
+	s := cryptobyte.String(der)
+	var ci, oid, wrap, ed cryptobyte.String
+	if !s.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1Element(&oid, cbasn1.OBJECT_IDENTIFIER) ||
+		!ci.ReadASN1(&wrap, cbasn1.Tag(0).Constructed().ContextSpecific()) || !wrap.ReadASN1(&ed, cbasn1.SEQUENCE) {
+		t.Fatal("not a ContentInfo")
+	}
+	var fields [][]byte
+	for !ed.Empty() {
+		var el cryptobyte.String
+		if !ed.ReadAnyASN1Element(&el, nil) {
+			t.Fatal("unreadable envelope field")
+		}
+		fields = append(fields, el)
+	}
+	return tlvOf(0x30, oid, tlvOf(0xa0, tlvOf(0x30, edit(fields)...)))
+}
+
+// TestGateSMIMENothingInTheClear: an envelope may carry nothing readable
+// beside its encryption; For writes no originator info, no unprotected,
+// authenticated or unauthenticated attributes and no user keying material,
+// so a copy holding text in any of them is refused.
+func TestGateSMIMENothingInTheClear(t *testing.T) {
+	ann := encryptionCert(t, "ann@subs.test")
+	g := &Gate{Keys: certKeys{certs: map[string]*x509.Certificate{"ann@subs.test": ann}}, Now: time.Now()}
+	m := confidentialMeta()
+	const marker = "SMIME-GATE-CLEAR-FIELD-PLAINTEXT"
+	text := tlvOf(0x04, []byte(marker))
+	attr := tlvOf(0x30, tlvOf(0x06, []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01}), tlvOf(0x31, text))
+	head, der := smimeParts(t, smimeCopy(t, 2<<10, ann))
+	gcm, err := smime.Seal([]byte("Content-Type: text/plain\r\n\r\npost\r\n"), smime.SealOptions{Cipher: cms.AES256GCM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcmEnt, err := gcm.For(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcmHead, gcmDER := smimeParts(t, append([]byte("From: team@lists.test\r\nTo: ann@subs.test\r\nMIME-Version: 1.0\r\n"), gcmEnt...))
+	// withUKM puts user keying material into the first field of the
+	// first RecipientInfo, a KeyAgreeRecipientInfo [1] {version, originator, ...}.
+	withUKM := func(f [][]byte) [][]byte {
+		ris := cryptobyte.String(f[1])
+		var set, kari cryptobyte.String
+		if !ris.ReadASN1(&set, cbasn1.SET) || !set.ReadASN1(&kari, cbasn1.Tag(1).Constructed().ContextSpecific()) {
+			t.Fatal("no key agreement recipient info")
+		}
+		var version, orig cryptobyte.String
+		if !kari.ReadASN1Element(&version, cbasn1.INTEGER) || !kari.ReadASN1Element(&orig, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+			t.Fatal("unreadable key agreement recipient info")
+		}
+		f[1] = tlvOf(0x31, tlvOf(0xa1, version, orig, tlvOf(0xa1, text), kari), set)
+		return f
+	}
+	tests := []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"rebuilt as it was", withDER(head, editEnvelope(t, der, func(f [][]byte) [][]byte { return f })), true},
+		{"AES-GCM, rebuilt as it was", withDER(gcmHead, editEnvelope(t, gcmDER, func(f [][]byte) [][]byte { return f })), true},
+		{"originator info", withDER(head, editEnvelope(t, der, func(f [][]byte) [][]byte {
+			return append([][]byte{f[0], tlvOf(0xa0, tlvOf(0xa1, text))}, f[1:]...)
+		})), false},
+		{"unprotected attributes", withDER(head, editEnvelope(t, der, func(f [][]byte) [][]byte {
+			return append(f, tlvOf(0xa1, attr))
+		})), false},
+		{"user keying material", withDER(head, editEnvelope(t, der, withUKM)), false},
+		{"AES-GCM, authenticated attributes", withDER(gcmHead, editEnvelope(t, gcmDER, func(f [][]byte) [][]byte {
+			return append(append(append([][]byte{}, f[:3]...), tlvOf(0xa1, attr)), f[3:]...)
+		})), false},
+		{"AES-GCM, unauthenticated attributes", withDER(gcmHead, editEnvelope(t, gcmDER, func(f [][]byte) [][]byte {
+			return append(f, tlvOf(0xa2, attr))
+		})), false},
+	}
+	for _, tc := range tests {
+		err := g.Check(m, tc.data, []string{"ann@subs.test"}, false)
+		if tc.ok && err != nil {
+			t.Errorf("%s: refused: %v", tc.name, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: passes: %v", tc.name, err)
+		}
 	}
 }

@@ -107,6 +107,7 @@ type envelope struct {
 	ciphertext  []byte
 	authAttrs   []byte // DER of authAttrs retagged as SET OF, the GCM AAD
 	mac         []byte
+	inClear     []string // the optional fields in the clear it holds, by name
 }
 
 // parseEnvelope reads the body of an EnvelopedData or AuthEnvelopedData.
@@ -117,10 +118,13 @@ func parseEnvelope(body cryptobyte.String, auth bool) (*envelope, error) {
 	if !body.ReadASN1(&sd, cbasn1.SEQUENCE) || !body.Empty() || !sd.ReadASN1Integer(&version) {
 		return nil, bad("header")
 	}
+	e := &envelope{}
+	if sd.PeekASN1Tag(tagContext0) {
+		e.inClear = append(e.inClear, "originator info")
+	}
 	if !sd.SkipOptionalASN1(tagContext0) { // originatorInfo
 		return nil, bad("originator info")
 	}
-	e := &envelope{}
 	var eci cryptobyte.String
 	if !sd.ReadASN1(&e.recipients, cbasn1.SET) || !sd.ReadASN1(&eci, cbasn1.SEQUENCE) {
 		return nil, bad("recipient infos")
@@ -154,6 +158,7 @@ func parseEnvelope(body cryptobyte.String, auth bool) (*envelope, error) {
 			if !sd.ReadASN1Element(&attrs, tagContext1) {
 				return nil, bad("authenticated attributes")
 			}
+			e.inClear = append(e.inClear, "authenticated attributes")
 			aad := append([]byte(nil), attrs...)
 			aad[0] = 0x31 // the MAC covers the attributes DER-encoded as SET OF
 			e.authAttrs = aad
@@ -161,11 +166,19 @@ func parseEnvelope(body cryptobyte.String, auth bool) (*envelope, error) {
 		if !sd.ReadASN1Bytes(&e.mac, cbasn1.OCTET_STRING) {
 			return nil, bad("mac")
 		}
+		if sd.PeekASN1Tag(tagContext2) {
+			e.inClear = append(e.inClear, "unauthenticated attributes")
+		}
 		if !sd.SkipOptionalASN1(tagContext2) {
 			return nil, bad("unauthenticated attributes")
 		}
-	} else if !sd.SkipOptionalASN1(tagContext1) {
-		return nil, bad("unprotected attributes")
+	} else {
+		if sd.PeekASN1Tag(tagContext1) {
+			e.inClear = append(e.inClear, "unprotected attributes")
+		}
+		if !sd.SkipOptionalASN1(tagContext1) {
+			return nil, bad("unprotected attributes")
+		}
 	}
 	if !sd.Empty() {
 		return nil, bad("trailing fields")

@@ -3,6 +3,7 @@ package cms
 import (
 	"crypto/x509"
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -13,11 +14,18 @@ import (
 // the index in certs of the certificate it names, or -1 when it names none
 // of them (or is of a kind that names no certificate: KEK, password, other).
 // A KeyAgreeRecipientInfo counts once per recipient key it holds. It lets a
-// sender check, without any private key, to whom an envelope is addressed.
+// sender check, without any private key, to whom an envelope is addressed,
+// and that it holds nothing in the clear beside the encryption: an envelope
+// with originator info, unprotected, authenticated or unauthenticated
+// attributes, or user keying material (none of which Envelope writes, and
+// any of which could carry text) is an error.
 func RecipientsNamed(ber []byte, certs []*x509.Certificate) ([]int, error) {
 	e, err := readEnvelope(ber)
 	if err != nil {
 		return nil, err
+	}
+	if len(e.inClear) > 0 {
+		return nil, fmt.Errorf("%w: an envelope with %s in the clear", ErrUnsupported, strings.Join(e.inClear, ", "))
 	}
 	named := func(match func(*x509.Certificate) bool) int {
 		for i, c := range certs {
@@ -63,6 +71,9 @@ func kariRecipients(body cryptobyte.String, named func(func(*x509.Certificate) b
 	if !body.ReadASN1Integer(&version) || !body.ReadASN1(&orig, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
 		!body.ReadOptionalASN1(&ukm, &hasUKM, cbasn1.Tag(1).Constructed().ContextSpecific()) {
 		return nil, bad
+	}
+	if hasUKM {
+		return nil, fmt.Errorf("%w: key agreement with user keying material in the clear", ErrUnsupported)
 	}
 	if _, _, err := readAlgID(&body); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -45,9 +46,10 @@ type Checker struct {
 // recipient). msg must be one armor block of type PGP MESSAGE with nothing
 // but whitespace around it, holding key packets followed by one
 // integrity-protected encrypted data packet (SEIPD v1 or v2) that ends the
-// data: text around the armor, a packet of another kind (literal data, a
-// password-encrypted session key, compressed data) or bytes after the
-// encrypted data are errors. The Checker remembers the encrypted
+// data: text around the armor, armor headers, a packet of another kind
+// (literal data, a password-encrypted session key, compressed data,
+// padding), a marker packet holding more than "PGP" or bytes after the
+// encrypted data are errors: nothing outside the encryption may carry text. The Checker remembers the encrypted
 // data it has walked.
 func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	body, err := armorBody(msg)
@@ -59,7 +61,7 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	decodeLine := func(dst []byte) ([]byte, error) {
 		l, ok := lines.next()
 		if !ok {
-			return dst, errors.New("truncated OpenPGP message")
+			return dst, errTruncatedArmor
 		}
 		if len(l) == 0 || len(l)%4 != 0 || (!lines.done() && bytes.IndexByte(l, '=') >= 0) {
 			return dst, errors.New("malformed armor line")
@@ -85,7 +87,10 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	var ids []uint64
 	pos := 0
 	for {
-		if err := want(pos, 6); err != nil && (!lines.done() || len(dec)-pos < 2) {
+		// Fewer than 6 bytes may be left, but only at the end of the lines:
+		// a malformed last line is an error like any other (once a text
+		// line after a short encrypted data packet was dropped unread).
+		if err := want(pos, 6); err != nil && (err != errTruncatedArmor || len(dec)-pos < 2) {
 			return nil, err // malformed, or too short for any header
 		}
 		tag, hdr, n, partial, err := packetHeader(dec[pos:])
@@ -115,7 +120,12 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 				return nil, errors.New("unreadable key packet")
 			}
 			ids = append(ids, ek.KeyId)
-		case tagMarker, tagPadding:
+		case tagMarker: // RFC 9580 5.8: its body is "PGP", nothing else
+			if string(dec[pos+hdr:pos+hdr+n]) != "PGP" {
+				return nil, errors.New("a marker packet that holds more than PGP")
+			}
+		case tagPadding: // its bytes are the sender's to choose: text in the clear
+			return nil, errors.New("a padding packet outside the encrypted data")
 		default:
 			return nil, fmt.Errorf("unexpected packet of tag %d in an encrypted message", tag)
 		}
@@ -143,17 +153,25 @@ func (c *Checker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	return ids, nil
 }
 
+// errTruncatedArmor is the error of a walk that needs more armor lines
+// than a message has.
+var errTruncatedArmor = errors.New("truncated OpenPGP message")
+
 // verifiedKey is the key under which a Checker remembers encrypted data
-// it walked, given as its decoded head and its armored rest: the bytes
-// themselves when small, else their SHA-256 (a 25 MB post's copies would
-// otherwise keep maxVerified copies of it).
+// it walked, given as its decoded head and its armored rest: the head's
+// length, then the bytes themselves when small, else their SHA-256 (a 25 MB
+// post's copies would otherwise keep maxVerified copies of it). The length
+// keeps the split apart: with a mere separator, a shorter head whose rest
+// began with the other's tail (a NUL, then text) made the same key, and a
+// copy that a walk refuses took the verdict of one it passed.
 func verifiedKey(head, rest []byte) string {
+	n := binary.BigEndian.AppendUint64(nil, uint64(len(head)))
 	if len(head)+len(rest) < verifiedInline {
-		return "=" + string(head) + "\x00" + string(rest)
+		return "=" + string(n) + string(head) + string(rest)
 	}
 	h := sha256.New()
+	h.Write(n)
 	h.Write(head)
-	h.Write([]byte{0})
 	h.Write(rest)
 	return "#" + string(h.Sum(nil))
 }
@@ -163,8 +181,8 @@ func verifiedKey(head, rest []byte) string {
 const verifiedInline = 1 << 20
 
 // armorBody returns the base64 text of the one PGP MESSAGE armor block that
-// msg holds: after its armor headers, without its checksum line and its last
-// line end.
+// msg holds: after the blank line that ends its (empty) armor headers,
+// without its checksum line and its last line end.
 func armorBody(msg []byte) ([]byte, error) {
 	const begin, end = "-----BEGIN PGP MESSAGE-----", "-----END PGP MESSAGE-----"
 	t := bytes.TrimSpace(msg)
@@ -176,17 +194,10 @@ func armorBody(msg []byte) ([]byte, error) {
 	if l, ok := r.next(); !ok || len(l) != 0 {
 		return nil, errors.New("malformed armor header line")
 	}
-	for { // armor headers, up to a blank line
-		h, ok := r.next()
-		if !ok {
-			return nil, errors.New("armor without a blank line after its headers")
-		}
-		if len(h) == 0 {
-			break
-		}
-		if !bytes.Contains(h, []byte(": ")) {
-			return nil, errors.New("malformed armor header")
-		}
+	// No armor headers: For writes none, and a Comment could carry the
+	// post in the clear.
+	if h, ok := r.next(); !ok || len(h) != 0 {
+		return nil, errors.New("armor with headers, or without a blank line after its first")
 	}
 	body := bytes.TrimRight(r.rest, "\r\n \t")
 	if i := bytes.LastIndexByte(body, '\n'); i >= 0 {

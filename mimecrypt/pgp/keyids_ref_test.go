@@ -29,7 +29,7 @@ func (c *refChecker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	decodeLine := func() error {
 		l, ok := lines.next()
 		if !ok {
-			return errors.New("truncated OpenPGP message")
+			return errTruncatedArmor
 		}
 		if len(l) == 0 || len(l)%4 != 0 || (!lines.done() && bytes.IndexByte(l, '=') >= 0) {
 			return errors.New("malformed armor line")
@@ -55,7 +55,7 @@ func (c *refChecker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 	var ids []uint64
 	pos := 0
 	for {
-		if err := want(pos, 6); err != nil && (!lines.done() || len(dec)-pos < 2) {
+		if err := want(pos, 6); err != nil && (err != errTruncatedArmor || len(dec)-pos < 2) { // as the Checker now reads it
 			return nil, err // malformed, or too short for any header
 		}
 		tag, hdr, n, partial, err := packetHeader(dec[pos:])
@@ -85,8 +85,11 @@ func (c *refChecker) KeyPacketIDs(msg []byte) ([]uint64, error) {
 				return nil, errors.New("unreadable key packet")
 			}
 			ids = append(ids, ek.KeyId)
-		case tagMarker, tagPadding:
-		default:
+		case tagMarker: // as the Checker now reads it: "PGP" alone
+			if string(dec[pos+hdr:pos+hdr+n]) != "PGP" {
+				return nil, errors.New("a marker packet that holds more than PGP")
+			}
+		default: // a padding packet too, as the Checker now reads it
 			return nil, fmt.Errorf("unexpected packet of tag %d in an encrypted message", tag)
 		}
 		pos += hdr + n

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 
 	"cloister/intake"
 	"cloister/mailmsg"
@@ -39,6 +41,19 @@ func (Incoming) Description() string {
 
 // Process implements Runner.
 func (Incoming) Process(ctx context.Context, j *Job) error {
+	if fi, err := os.Stat(j.Entry.Path()); err == nil && fi.Size() >= largePost {
+		// A large post: the list's keys are unlocked (and kept) before it
+		// is read, and the unlock's Argon2id memory collected, so that the
+		// post and its decryption take the unlock's place instead of
+		// coming on top of it (as outgoing does). Errors are left to the
+		// steps below, which report them.
+		if list, err := loadList(j.Site, j.Meta.List); err == nil && j.Site.Keys != nil {
+			j.Site.Keys.ListPGP(list.Address)
+			j.Site.Keys.ListSMIME(list.Address)
+			runtime.GC()
+		}
+		defer tightGC()()
+	}
 	body, err := j.Body()
 	if err != nil {
 		return err

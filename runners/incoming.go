@@ -54,6 +54,12 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 			j.Site.Keys.ListSMIME(list.Address)
 			runtime.GC()
 		}
+		// Collected once more on the way out, the GC's pace back to
+		// normal: the armored post and what opening it took are garbage
+		// then, and the loop's sealing of the opened post comes after;
+		// without it, the heap's next goal is twice what was live at the
+		// last tight collection, and the seal piles on top.
+		defer runtime.GC()
 		defer tightGC()()
 	}
 	body, err := j.Body()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 
@@ -48,7 +49,7 @@ func (Incoming) Process(ctx context.Context, j *Job) error {
 		// decryption, take the first's place instead of coming on top of
 		// it (as outgoing does). Errors are left to the steps below, which
 		// report them.
-		if list, err := loadList(j.Site, j.Meta.List); err == nil && j.Site.Keys != nil {
+		if list, err := loadList(j.Site, j.Meta.List); err == nil && j.Site.Keys != nil && mayOpen(j) {
 			j.Site.Keys.ListPGP(list.Address)
 			runtime.GC()
 			j.Site.Keys.ListSMIME(list.Address)
@@ -141,4 +142,28 @@ func checkStructure(body []byte) error {
 		return fmt.Errorf("%w", err)
 	}
 	return nil
+}
+
+// peekSize is how much of an entry's body mayOpen reads.
+const peekSize = 64 << 10
+
+// mayOpen reports whether the start of the entry's body looks like mail
+// intake.Open decrypts or verifies (intake.MayOpen), so that a large post
+// in clear does not cost the unlocks of the list's keys. When it cannot
+// tell (a sealed or unreadable body), the answer is no: intake.Open then
+// unlocks as it needs, the post already read.
+func mayOpen(j *Job) bool {
+	if j.Entry.Meta.Sealed != nil {
+		return false
+	}
+	r, err := j.Entry.BodyReader()
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	prefix, err := io.ReadAll(io.LimitReader(r, peekSize))
+	if err != nil {
+		return false
+	}
+	return intake.MayOpen(prefix)
 }

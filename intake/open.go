@@ -55,6 +55,14 @@ func tech(body []byte) string {
 	return ""
 }
 
+// MayOpen reports whether a message whose first bytes are prefix (its
+// header and the start of its body, or all of it) may have a crypto layer
+// that Open decrypts or verifies with the list's keys. A false answer for
+// a prefix is no promise: an inline block further down is not seen. The
+// incoming runner uses it to unlock the list's keys before reading a large
+// post only when they may be needed.
+func MayOpen(prefix []byte) bool { return tech(prefix) != "" }
+
 // Refusal is mail the list cannot open, or must not act on: the sender
 // gets the list's one fixed answer (notices.Refusal), whatever the cause;
 // Reason says the cause for the operator's log only, in fixed words

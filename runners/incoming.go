@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"runtime"
 
 	"cloister/intake"
 	"cloister/mailmsg"
@@ -39,6 +42,27 @@ func (Incoming) Description() string {
 
 // Process implements Runner.
 func (Incoming) Process(ctx context.Context, j *Job) error {
+	if fi, err := os.Stat(j.Entry.Path()); err == nil && fi.Size() >= largePost {
+		// A large post: the list's keys are unlocked (and kept) before it
+		// is read, and each unlock's Argon2id memory (64 MiB) collected
+		// after it, so that the second unlock, then the post and its
+		// decryption, take the first's place instead of coming on top of
+		// it (as outgoing does). Errors are left to the steps below, which
+		// report them.
+		if list, err := loadList(j.Site, j.Meta.List); err == nil && j.Site.Keys != nil && mayOpen(j) {
+			j.Site.Keys.ListPGP(list.Address)
+			runtime.GC()
+			j.Site.Keys.ListSMIME(list.Address)
+			runtime.GC()
+		}
+		// Collected once more on the way out, the GC's pace back to
+		// normal: the armored post and what opening it took are garbage
+		// then, and the loop's sealing of the opened post comes after;
+		// without it, the heap's next goal is twice what was live at the
+		// last tight collection, and the seal piles on top.
+		defer runtime.GC()
+		defer tightGC()()
+	}
 	body, err := j.Body()
 	if err != nil {
 		return err
@@ -118,4 +142,28 @@ func checkStructure(body []byte) error {
 		return fmt.Errorf("%w", err)
 	}
 	return nil
+}
+
+// peekSize is how much of an entry's body mayOpen reads.
+const peekSize = 64 << 10
+
+// mayOpen reports whether the start of the entry's body looks like mail
+// intake.Open decrypts or verifies (intake.MayOpen), so that a large post
+// in clear does not cost the unlocks of the list's keys. When it cannot
+// tell (a sealed or unreadable body), the answer is no: intake.Open then
+// unlocks as it needs, the post already read.
+func mayOpen(j *Job) bool {
+	if j.Entry.Meta.Sealed != nil {
+		return false
+	}
+	r, err := j.Entry.BodyReader()
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	prefix, err := io.ReadAll(io.LimitReader(r, peekSize))
+	if err != nil {
+		return false
+	}
+	return intake.MayOpen(prefix)
 }

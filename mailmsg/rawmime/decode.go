@@ -44,6 +44,11 @@ func (e *Entity) DecodedBody(max int64) ([]byte, error) {
 //     they are.
 func Decode(cte string, body []byte, max int64) ([]byte, error) {
 	var r io.Reader
+	// What the decoding can hold at most: quoted-printable never grows,
+	// base64 is 3 bytes for 4 characters. The buffer takes it at once;
+	// growing by doubling would hold up to twice a large part, copying it
+	// at each step.
+	size := int64(len(body))
 	switch c := strings.ToLower(strings.TrimSpace(cte)); c {
 	case "", "7bit", "8bit", "binary":
 		return body, nil
@@ -51,13 +56,18 @@ func Decode(cte string, body []byte, max int64) ([]byte, error) {
 		r = quotedprintable.NewReader(bytes.NewReader(body))
 	case "base64":
 		r = base64.NewDecoder(base64.StdEncoding, blankStripper{bytes.NewReader(body)})
+		size = size/4*3 + 3
 	default:
 		return body, fmt.Errorf("%w %q", ErrUnknownEncoding, cte)
 	}
 	if max > 0 {
 		r = io.LimitReader(r, max+1)
+		size = min(size, max+1)
 	}
-	b, err := io.ReadAll(r)
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead) // ReadFrom asks for MinRead bytes of room before each read
+	_, err := buf.ReadFrom(r)
+	b := buf.Bytes()
 	if err != nil {
 		return b, fmt.Errorf("decode %s: %w", strings.ToLower(strings.TrimSpace(cte)), err)
 	}

@@ -1,12 +1,15 @@
 package rawmime
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -110,5 +113,54 @@ func TestOneTransferDecoder(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDecodeSizesBuffer: a large base64 or quoted-printable part is decoded
+// into a buffer sized from the encoded length, not grown by doubling (which
+// holds up to twice the part and copies it at each step).
+func TestDecodeSizesBuffer(t *testing.T) {
+	plain := bytes.Repeat([]byte("a line of the post, 32 bytes...\r\n"), 3<<20/33)
+	b64 := base64.StdEncoding.EncodeToString(plain)
+	var lines strings.Builder
+	for i := 0; i < len(b64); i += 76 {
+		lines.WriteString(b64[i:min(i+76, len(b64))] + "\r\n")
+	}
+	for _, tt := range []struct {
+		name, cte, body string
+		max             int64
+	}{
+		{"base64", "base64", lines.String(), 0},
+		{"base64 under a bound", "base64", lines.String(), 64 << 20},
+		{"quoted-printable", "quoted-printable", string(plain), 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			got, err := Decode(tt.cte, body, tt.max)
+			runtime.ReadMemStats(&after)
+			if err != nil || !bytes.Equal(got, plain) {
+				t.Fatalf("Decode: %v, %d bytes, want %d", err, len(got), len(plain))
+			}
+			// The encoded length bounds the decoding within 3% (base64's
+			// line breaks); doubling takes twice the part and more.
+			if took, limit := after.TotalAlloc-before.TotalAlloc, uint64(len(plain))*21/20; took > limit {
+				t.Errorf("decoding %d bytes took %d bytes of buffers, want at most %d", len(got), took, limit)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeBase64 decodes a 26 MB base64 part, as S/MIME's
+// enveloped-data arrives for a 25 MB post (B/op: the buffers it takes).
+func BenchmarkDecodeBase64(b *testing.B) {
+	raw := bytes.Repeat([]byte{0x5a, 0xa5, 0x3c}, 26<<20/3)
+	body := []byte(base64.StdEncoding.EncodeToString(raw))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode("base64", body, 0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -153,6 +153,16 @@ func TestBadInput(t *testing.T) {
 		return append(b.Bytes(), newPacket(9, junk)...)
 	}()
 	brokenArmor := bytes.Replace(armoredBlock(t, good), []byte("\r\n\r\n"), []byte("\r\n\r\n*%$!\r\n"), 1)
+	// A broken line after the packets is read once the plaintext is out:
+	// it still refuses the message.
+	brokenTail := func() []byte {
+		a := armoredBlock(t, good)
+		i := bytes.LastIndex(a, []byte("\n="))
+		if i < 0 {
+			t.Fatal("no checksum line in the armor")
+		}
+		return append(append(bytes.Clone(a[:i+1]), "*%$!\r\n"...), a[i+1:]...)
+	}()
 
 	tests := []struct {
 		name string
@@ -160,6 +170,7 @@ func TestBadInput(t *testing.T) {
 		want error
 	}{
 		{"broken armor", wrapEncrypted(brokenArmor), mimecrypt.ErrMalformed},
+		{"broken armor after the packets", wrapEncrypted(brokenTail), mimecrypt.ErrMalformed},
 		{"truncated packets", wrapEncrypted(armorBytes(t, goodBin[:len(goodBin)/2])), mimecrypt.ErrMalformed},
 		{"truncated key packet", wrapEncrypted(armorBytes(t, goodBin[:40])), mimecrypt.ErrMalformed},
 		{"encrypted to another key", listMessage(toOther), mimecrypt.ErrNoKey},

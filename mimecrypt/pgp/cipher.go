@@ -1,7 +1,6 @@
 package pgp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -51,10 +50,10 @@ func cipherName(c packet.CipherFunction) string {
 }
 
 // unsupportedSessionCipher looks, after the library found no key to
-// decrypt bin with, for a key packet to a list key whose session key does
-// decrypt but names a cipher the library lacks.
-func (o *opener) unsupportedSessionCipher(bin []byte) error {
-	r := packet.NewReader(bytes.NewReader(bin))
+// decrypt the packets read from bin with, for a key packet to a list key
+// whose session key does decrypt but names a cipher the library lacks.
+func (o *opener) unsupportedSessionCipher(bin io.Reader) error {
+	r := packet.NewReader(bin)
 	for tries := 0; tries < maxKeyTries; {
 		p, err := r.Next()
 		if err == io.EOF || (err != nil && !isUnsupported(err)) {

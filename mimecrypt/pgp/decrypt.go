@@ -47,6 +47,25 @@ func dearmor(b []byte, want string) ([]byte, error) {
 	return bin.Bytes(), nil
 }
 
+// packetSource returns a reader of the binary packets of b, as dearmor
+// does but decoding the armor as it is read, and a bound on their length
+// (base64 is 4 characters for 3 bytes). Errors in the armor past its
+// header come from the reader's Read, wrapped as the reader's user wraps
+// them.
+func packetSource(b []byte, want string) (io.Reader, int64, error) {
+	if !bytes.Contains(b, []byte("-----BEGIN PGP ")) {
+		return bytes.NewReader(b), int64(len(b)), nil
+	}
+	blk, err := armor.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, 0, fmt.Errorf("broken armor: %v: %w", err, mimecrypt.ErrMalformed)
+	}
+	if blk.Type != want {
+		return nil, 0, fmt.Errorf("armor holds %q, not %q: %w", blk.Type, want, mimecrypt.ErrMalformed)
+	}
+	return blk.Body, int64(len(b)/4*3 + 3), nil
+}
+
 // errSignedOnly means the OpenPGP message holds no encryption but is a
 // signed (or literal) message: an inline-signed post (gpg --sign -a, sq
 // sign, RFC 9580 A.7), which the caller verifies instead.
@@ -56,11 +75,11 @@ var errSignedOnly = errors.New("OpenPGP data is signed, not encrypted")
 // (hidden recipients): each costs a private-key operation per list key.
 const maxKeyTries = 32
 
-// prescan walks the packets in front of the encrypted data without any
+// prescan walks the packets (read from bin) in front of the encrypted data without any
 // cryptography: it bounds their count, refuses encryption without integrity
 // protection, and says whether any key packet is for a list key.
-func (o *opener) prescan(bin []byte) error {
-	r := packet.NewReader(bytes.NewReader(bin))
+func (o *opener) prescan(bin io.Reader) error {
+	r := packet.NewReader(bin)
 	keys, tries, ours := 0, 0, false
 	for {
 		p, err := r.Next()
@@ -132,18 +151,30 @@ func (o *opener) keyVerdict(ours bool) error {
 
 // decrypt opens one OpenPGP message (armored or binary) with the list keys,
 // reading the plaintext to its end within the size bound before trusting it.
+//
+// The packets are read from the armor as it is decoded, once for the
+// prescan and once for the decryption, and never held whole in binary: for
+// a large post that copy would sit beside the armored message and its
+// plaintext.
 func (o *opener) decrypt(data []byte) (*decrypted, error) {
-	bin, err := dearmor(data, "PGP MESSAGE")
+	src, size, err := packetSource(data, "PGP MESSAGE")
 	if err != nil {
 		return nil, err
 	}
-	if err := o.prescan(bin); err != nil {
+	if err := o.prescan(src); err != nil {
 		return nil, err
 	}
-	md, err := openpgp.ReadMessage(bytes.NewReader(bin), o.ring, nil, o.cfg)
+	if src, _, err = packetSource(data, "PGP MESSAGE"); err != nil {
+		return nil, err
+	}
+	md, err := openpgp.ReadMessage(src, o.ring, nil, o.cfg)
 	if err != nil {
 		if errors.Is(err, pgperrors.ErrKeyIncorrect) {
-			if uerr := o.unsupportedSessionCipher(bin); uerr != nil {
+			again, _, aerr := packetSource(data, "PGP MESSAGE")
+			if aerr != nil {
+				return nil, aerr
+			}
+			if uerr := o.unsupportedSessionCipher(again); uerr != nil {
 				return nil, uerr
 			}
 			return nil, mimecrypt.ErrNoKey
@@ -156,7 +187,7 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	// Uncompressed, the plaintext is smaller than the message: room for
 	// it at once (a compressed one grows past it as it must).
 	var buf bytes.Buffer
-	buf.Grow(int(min(int64(len(bin)), o.opts.MaxDecompressed)) + bytes.MinRead)
+	buf.Grow(int(min(size, o.opts.MaxDecompressed)) + bytes.MinRead)
 	lim := &io.LimitedReader{R: md.UnverifiedBody, N: o.opts.MaxDecompressed + 1}
 	n, err := io.Copy(&buf, lim)
 	if n > o.opts.MaxDecompressed {
@@ -164,6 +195,11 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: encrypted data is damaged or was modified (%v): %w", err, mimecrypt.ErrMalformed)
+	}
+	// The rest of the armor, read to its end: a broken line or checksum
+	// past the packets refuses the message, as when it was decoded whole.
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return nil, fmt.Errorf("broken armor: %v: %w", err, mimecrypt.ErrMalformed)
 	}
 	d := &decrypted{plain: buf.Bytes(), literal: md.LiteralData}
 	if md.IsSigned {

@@ -20,10 +20,24 @@ var placeholderSubjects = map[string]bool{
 // body. The inner Subject replaces the outer one under the rule documented
 // on Open. The result takes the outer message's line ending.
 func merge(top, inner *rawmime.Entity) []byte {
+	return mergeParts(top, inner, inner, inner.Body)
+}
+
+// mergeParts is merge of an inner entity given in pieces: the protected
+// Subject is looked for in protected (as merge looks in inner), the
+// Content-* fields are those of fields, and the body is the pieces of body
+// one after the other, each given the outer line ending as it is copied,
+// so that a whole post is copied once (keepSignature's pieces hold the
+// decrypted post as it is).
+func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 	nl := lineEnding(top.Header)
-	innerSubject, useInner := protectedSubject(top, inner)
+	innerSubject, useInner := protectedSubject(top, protected)
+	size := len(top.Header) + len(fields.Header) + 64
+	for _, p := range body {
+		size += len(p)
+	}
 	var b bytes.Buffer
-	b.Grow(len(top.Header) + len(inner.Raw) + 64)
+	b.Grow(size)
 	wroteSubject := false
 	fs := top.Fields.Fields()
 	for fs.Next() {
@@ -47,7 +61,7 @@ func merge(top, inner *rawmime.Entity) []byte {
 	if useInner && !wroteSubject {
 		writeField(&b, innerSubject, nl)
 	}
-	ifs := inner.Fields.Fields()
+	ifs := fields.Fields.Fields()
 	for ifs.Next() {
 		if !strings.HasPrefix(strings.ToLower(ifs.Key()), "content-") {
 			continue
@@ -57,8 +71,41 @@ func merge(top, inner *rawmime.Entity) []byte {
 		}
 	}
 	b.WriteString(nl)
-	b.Write(withLineEnding(inner.Body, nl))
+	for _, p := range body {
+		writeLineEnding(&b, p, nl)
+	}
 	return b.Bytes()
+}
+
+// writeLineEnding writes p to b as withLineEnding(p, nl) would return it,
+// without making that copy first.
+func writeLineEnding(b *bytes.Buffer, p []byte, nl string) {
+	if nl == "\n" {
+		for {
+			i := bytes.Index(p, []byte("\r\n"))
+			if i < 0 {
+				b.Write(p)
+				return
+			}
+			b.Write(p[:i])
+			b.WriteByte('\n')
+			p = p[i+2:]
+		}
+	}
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			b.Write(p)
+			return
+		}
+		if i > 0 && p[i-1] == '\r' {
+			b.Write(p[:i+1])
+		} else {
+			b.Write(p[:i])
+			b.WriteString("\r\n")
+		}
+		p = p[i+1:]
+	}
 }
 
 // withLineEnding gives body the line ending nl, so that an opened message

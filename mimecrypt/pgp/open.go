@@ -317,55 +317,77 @@ func (o *opener) openEncrypted(top, enc *rawmime.Entity, params map[string]strin
 		// 6.2 combined form): keep it for the subscribers as the layered
 		// form (6.1), multipart/signed around the decrypted entity, when
 		// the signature still verifies there.
-		if wrapped, ok := keepSignature(d.plain, d.sig.sig); ok {
-			if w, err := rawmime.Parse(wrapped); err == nil {
-				inner = w
-			}
+		if k, ok := keepSignature(d.plain, d.sig.sig); ok {
+			res.Message = mergeParts(top, k.signed, k.header, k.body...)
+			return nil
 		}
 	}
 	res.Message = merge(top, inner)
 	return nil
 }
 
+// kept is the multipart/signed entity keepSignature makes, in pieces, so
+// that the opened message is written from them at once (mergeParts): a
+// large post is not copied into the entity and then again into the
+// message.
+type kept struct {
+	// signed is the signed part (the canonical form of the decrypted
+	// entity), where the protected Subject is.
+	signed *rawmime.Entity
+	// header is the multipart/signed entity's header (its Content-Type
+	// field) with an empty body.
+	header *rawmime.Entity
+	// body is its body: the preamble and first delimiter, the signed
+	// part, then the signature part and the closing delimiter.
+	body [][]byte
+}
+
 // keepSignature wraps plain (a MIME entity that was signed inside an
-// encrypted message) and its signature as multipart/signed. A text-mode
-// signature covers the CRLF-canonical form, which multipart/signed verifies;
-// a binary one only when plain already uses CRLF line endings throughout.
-func keepSignature(plain []byte, sig *packet.Signature) ([]byte, bool) {
+// encrypted message) and its signature as multipart/signed, in pieces
+// (kept). A text-mode signature covers the CRLF-canonical form, which
+// multipart/signed verifies; a binary one only when plain already uses CRLF
+// line endings throughout.
+func keepSignature(plain []byte, sig *packet.Signature) (kept, bool) {
 	if sig == nil {
-		return nil, false
+		return kept{}, false
 	}
 	canon := rawmime.Canonical(plain)
 	switch sig.SigType {
 	case packet.SigTypeText:
 	case packet.SigTypeBinary:
 		if !bytes.Equal(canon, plain) {
-			return nil, false
+			return kept{}, false
 		}
 	default:
-		return nil, false
+		return kept{}, false
+	}
+	signed, err := rawmime.Parse(canon)
+	if err != nil {
+		return kept{}, false
 	}
 	var sigArmor bytes.Buffer
 	w, err := armor.Encode(&sigArmor, "PGP SIGNATURE", nil)
 	if err != nil {
-		return nil, false
+		return kept{}, false
 	}
 	if err := sig.Serialize(w); err != nil {
-		return nil, false
+		return kept{}, false
 	}
 	w.Close()
 	micalg := "pgp-" + strings.ToLower(strings.ReplaceAll(sig.Hash.String(), "-", ""))
 	boundary := "=_cloister_kept_" + fmt.Sprintf("%x", sig.CreationTime.UnixNano())
-	var b bytes.Buffer
-	b.Grow(len(canon) + 2*sigArmor.Len() + 1024) // the post, the signature with CRLFs, the header and delimiters
-	fmt.Fprintf(&b, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\";\r\n boundary=\"%s\"\r\n\r\n", micalg, boundary)
-	fmt.Fprintf(&b, "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n--%s\r\n", boundary)
-	b.Write(canon) // the CRLF written next belongs to the delimiter, not to the signed part
-	fmt.Fprintf(&b, "\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n"+
+	header, err := rawmime.Parse(fmt.Appendf(nil, "Content-Type: multipart/signed; micalg=%s;\r\n protocol=\"application/pgp-signature\";\r\n boundary=\"%s\"\r\n\r\n", micalg, boundary))
+	if err != nil {
+		return kept{}, false
+	}
+	pre := fmt.Appendf(nil, "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n--%s\r\n", boundary)
+	// The CRLF that starts post belongs to the delimiter, not to the signed part.
+	var post bytes.Buffer
+	fmt.Fprintf(&post, "\r\n--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n"+
 		"Content-Description: OpenPGP digital signature\r\nContent-Disposition: attachment; filename=\"signature.asc\"\r\n\r\n", boundary)
-	b.Write(bytes.ReplaceAll(sigArmor.Bytes(), []byte("\n"), []byte("\r\n")))
-	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
-	return b.Bytes(), true
+	post.Write(bytes.ReplaceAll(sigArmor.Bytes(), []byte("\n"), []byte("\r\n")))
+	fmt.Fprintf(&post, "\r\n--%s--\r\n", boundary)
+	return kept{signed: signed, header: header, body: [][]byte{pre, canon, post.Bytes()}}, true
 }
 
 // openInline handles a top-level text/plain body holding an inline PGP block.

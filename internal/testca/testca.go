@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -19,7 +21,8 @@ type CA struct {
 	Dir string
 	// Cert and Key are the CA's PEM files.
 	Cert, Key string
-	serial    int
+	// serial numbers the CA's leaves; a shared CA's views share one.
+	serial *atomic.Int64
 }
 
 // Leaf is an S/MIME certificate and its key.
@@ -37,10 +40,71 @@ func New(t testing.TB) *CA {
 		t.Fatalf("openssl is required (apt-get install -y openssl; make test installs it)")
 	}
 	dir := t.TempDir()
-	ca := &CA{t: t, Dir: dir, Cert: filepath.Join(dir, "ca.pem"), Key: filepath.Join(dir, "ca.key"), serial: 1}
-	ca.Run(nil, "req", "-x509", "-new", "-newkey", "rsa:3072", "-nodes", "-keyout", ca.Key, "-out", ca.Cert,
+	ca := &CA{t: t, Dir: dir, Cert: filepath.Join(dir, "ca.pem"), Key: filepath.Join(dir, "ca.key"), serial: new(atomic.Int64)}
+	ca.serial.Store(1)
+	if _, err := Exec(nil, newCAArgs(ca.Key, ca.Cert)...); err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// newCAArgs are openssl's arguments to make a CA key and self-signed
+// certificate into the files key and cert.
+func newCAArgs(key, cert string) []string {
+	return []string{"req", "-x509", "-new", "-newkey", "rsa:3072", "-nodes", "-keyout", key, "-out", cert,
 		"-days", "3650", "-subj", "/CN=Cloister Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-		"-addext", "keyUsage=critical,keyCertSign,cRLSign")
+		"-addext", "keyUsage=critical,keyCertSign,cRLSign"}
+}
+
+// shared is the process's one shared CA: its PEM files' bytes, made once
+// by the first Shared, and the serial counter all its views draw from.
+var shared struct {
+	once      sync.Once
+	cert, key []byte
+	err       error
+	serial    atomic.Int64
+}
+
+// Shared returns the test binary's one CA ("Cloister Test CA", RSA-3072,
+// made with openssl by the first call; making one costs a second or more of
+// CPU), as a CA of t's own: its PEM files are written afresh into a
+// directory of t (Dir), where the leaves t issues go too, so no test sees
+// another's files. The leaves of all the process's tests have distinct
+// serial numbers. A test that needs a CA no other test trusts (one whose
+// certificates another CA must refuse) calls New.
+func Shared(t testing.TB) *CA {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatalf("openssl is required (apt-get install -y openssl; make test installs it)")
+	}
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "testca-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		key, cert := filepath.Join(dir, "ca.key"), filepath.Join(dir, "ca.pem")
+		if _, shared.err = Exec(nil, newCAArgs(key, cert)...); shared.err != nil {
+			return
+		}
+		if shared.key, shared.err = os.ReadFile(key); shared.err != nil {
+			return
+		}
+		shared.cert, shared.err = os.ReadFile(cert)
+		shared.serial.Store(1)
+	})
+	if shared.err != nil {
+		t.Fatalf("shared test CA: %v", shared.err)
+	}
+	dir := t.TempDir()
+	ca := &CA{t: t, Dir: dir, Cert: filepath.Join(dir, "ca.pem"), Key: filepath.Join(dir, "ca.key"), serial: &shared.serial}
+	if err := os.WriteFile(ca.Key, shared.key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ca.Cert, shared.cert, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return ca
 }
 
@@ -85,7 +149,7 @@ func (ca *CA) IssueBrowser(email, kind, keyUsage string) *Leaf {
 
 func (ca *CA) issue(email, kind, keyUsage, extKeyUsage string) *Leaf {
 	ca.t.Helper()
-	ca.serial++
+	serial := ca.serial.Add(1)
 	name := strings.NewReplacer("@", "_", ".", "_").Replace(email)
 	l := &Leaf{Email: email, Cert: filepath.Join(ca.Dir, name+".pem"), Key: filepath.Join(ca.Dir, name+".key")}
 	csr := filepath.Join(ca.Dir, name+".csr")
@@ -110,7 +174,7 @@ func (ca *CA) issue(email, kind, keyUsage, extKeyUsage string) *Leaf {
 	}
 	ext := filepath.Join(ca.Dir, name+".ext")
 	os.WriteFile(ext, []byte(fmt.Sprintf("basicConstraints=CA:FALSE\nkeyUsage=critical,%s\nextendedKeyUsage=%s\nsubjectAltName=email:%s\n", keyUsage, extKeyUsage, email)), 0o600)
-	ca.Run(nil, append([]string{"x509", "-req", "-in", csr, "-CA", ca.Cert, "-CAkey", ca.Key, "-set_serial", fmt.Sprint(ca.serial),
+	ca.Run(nil, append([]string{"x509", "-req", "-in", csr, "-CA", ca.Cert, "-CAkey", ca.Key, "-set_serial", fmt.Sprint(serial),
 		"-days", "365", "-sha256", "-extfile", ext, "-out", l.Cert}, force...)...)
 	l.CertPEM, _ = os.ReadFile(l.Cert)
 	l.KeyPEM, _ = os.ReadFile(l.Key)

@@ -1,0 +1,48 @@
+package testca
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestShared checks that Shared gives every test the one CA in files of its
+// own, with leaves of distinct serials that verify against either view's
+// certificate, and that New makes another CA, which refuses them.
+func TestShared(t *testing.T) {
+	a, b := Shared(t), Shared(t)
+	if a.Dir == b.Dir || a.Cert == b.Cert {
+		t.Fatalf("two Shared views share a directory: %s, %s", a.Dir, b.Dir)
+	}
+	ca, _ := os.ReadFile(a.Cert)
+	cb, _ := os.ReadFile(b.Cert)
+	if len(ca) == 0 || !bytes.Equal(ca, cb) {
+		t.Fatal("two Shared views hold different CA certificates")
+	}
+	la := a.Issue("ann@subs.test", "ec", "digitalSignature")
+	lb := b.Issue("bob@subs.test", "ec", "digitalSignature")
+	serial := func(l *Leaf) string {
+		out, err := Exec(nil, "x509", "-in", l.Cert, "-noout", "-serial")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if sa, sb := serial(la), serial(lb); sa == sb {
+		t.Fatalf("leaves of two views share serial %s", sa)
+	}
+	for _, l := range []*Leaf{la, lb} {
+		if _, err := Exec(nil, "verify", "-purpose", "smimesign", "-CAfile", b.Cert, l.Cert); err != nil {
+			t.Fatalf("%s does not verify against the shared CA: %v", l.Email, err)
+		}
+	}
+	other := New(t)
+	co, _ := os.ReadFile(other.Cert)
+	if bytes.Equal(co, ca) {
+		t.Fatal("New returned the shared CA")
+	}
+	if _, err := Exec(nil, "verify", "-CAfile", other.Cert, la.Cert); err == nil {
+		t.Fatal("a leaf of the shared CA verifies against another CA")
+	}
+}

@@ -46,3 +46,47 @@ func TestShared(t *testing.T) {
 		t.Fatal("a leaf of the shared CA verifies against another CA")
 	}
 }
+
+// TestKeyPool checks every committed key is an RSA key of the size its
+// name says, and that no two are the same key.
+func TestKeyPool(t *testing.T) {
+	ents, err := keys.ReadDir("keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".pem") {
+			continue
+		}
+		n++
+		bits := map[bool]string{true: "3072", false: "2048"}[strings.HasPrefix(name, "ca-")]
+		if !strings.HasPrefix(name, "ca-") && !strings.HasPrefix(name, "rsa2048-") {
+			t.Errorf("%s: neither ca-NN.pem nor rsa2048-NN.pem", name)
+			continue
+		}
+		pem, _ := keys.ReadFile("keys/" + name)
+		out, err := Exec(pem, "pkey", "-noout", "-text")
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(string(out), "Private-Key: ("+bits+" bit") {
+			t.Errorf("%s: not an RSA-%s key: %.60s", name, bits, out)
+		}
+		mod, err := Exec(pem, "rsa", "-noout", "-modulus")
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if other, dup := seen[string(mod)]; dup {
+			t.Errorf("%s and %s are the same key", name, other)
+		}
+		seen[string(mod)] = name
+	}
+	if n == 0 {
+		t.Fatal("no committed keys")
+	}
+}

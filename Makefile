@@ -34,7 +34,7 @@ test: lint
 # free: the stores fsync every write, and on a shared disk those waits were
 # most of some packages' time. It prints its wall time, the load it ran
 # under and its TMPDIR.
-UNIT_FIRST := runners keyring mimecrypt/pgp web mimecrypt/smime commands
+UNIT_FIRST := runners keyring mimecrypt/smime mimecrypt/pgp internal/testca web commands cmd/cloister
 test-unit:
 	@start=$$(date +%s); tmp=$${TMPDIR:-}; \
 	if [ -z "$$tmp" ] && [ "$$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && \

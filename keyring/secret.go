@@ -18,6 +18,20 @@ const (
 	argonThreads = 2
 )
 
+// argonCost is the Argon2id cost of a derivation.
+type argonCost struct {
+	time    uint32
+	memory  uint32 // KiB
+	threads uint8
+}
+
+// sealCost is the cost sealSecret gives a new record: the constants above.
+// Only this package's own tests lower it (TestMain, to the least that open
+// accepts), to spare the package's test time; nothing outside the package
+// can reach it, and TestProductionSealCost checks what it holds before they
+// do.
+var sealCost = argonCost{argonTime, argonMemory, argonThreads}
+
 // ErrBadPassphrase means a private key could not be decrypted with the
 // keyring passphrase (a wrong passphrase or a damaged record).
 var ErrBadPassphrase = errors.New("private key does not open with the keyring passphrase")
@@ -43,7 +57,7 @@ func secretAD(kind Kind, list string) []byte {
 
 // sealSecret encrypts plaintext under passphrase.
 func sealSecret(passphrase, plaintext, ad []byte) (*sealedSecret, error) {
-	s := &sealedSecret{KDF: "argon2id", Time: argonTime, Memory: argonMemory, Threads: argonThreads,
+	s := &sealedSecret{KDF: "argon2id", Time: sealCost.time, Memory: sealCost.memory, Threads: sealCost.threads,
 		Salt: make([]byte, 16), Nonce: make([]byte, 12)}
 	if _, err := rand.Read(s.Salt); err != nil {
 		return nil, err

@@ -115,7 +115,7 @@ func (c *chrome) openCertLogin(base string) {
 // him, is refused and does not reach the settings page.
 func TestBrowserLoginByCertificate(t *testing.T) {
 	testdirs.Slow(t, "needs chromium and root (a certificate policy under /etc/chromium)")
-	ca := testca.New(t)
+	ca := testca.Shared(t)
 	ann := ca.IssueBrowser("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	bob := ca.IssueBrowser("bob@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	ws := newWebSite(t, TLSFiles{ClientCA: ca.Cert})

@@ -57,7 +57,7 @@ func TestLoginMailEncrypted(t *testing.T) {
 // is; another certificate of the same CA naming the address, or naming
 // another address, is refused.
 func TestLoginByCertificate(t *testing.T) {
-	ca := testca.New(t)
+	ca := testca.Shared(t)
 	cat := ca.Issue("cat@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	catOther := ca.Issue("cat@subs.test", "ec", "digitalSignature")
 	bobLeaf := ca.Issue("bob@subs.test", "rsa", "digitalSignature,keyEncipherment")

@@ -26,7 +26,7 @@ type certSite struct {
 
 func newCertSite(t *testing.T) *certSite {
 	t.Helper()
-	ca := testca.New(t)
+	ca := testca.Shared(t)
 	ann := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	ws := newWebSite(t, TLSFiles{ClientCA: ca.Cert})
 	if _, err := ws.keys.AddCert("ann@subs.test", ann.CertPEM, keyring.UseBoth); err != nil {

@@ -23,7 +23,7 @@ import (
 // neither see the page nor apply the style.
 func TestOwnerAppliesStyle(t *testing.T) {
 	testdirs.Slow(t, "runs cloister web as a process (built from cmd/cloister)")
-	ca := testca.New(t)
+	ca := testca.Shared(t)
 	annCert := ca.Issue("ann@subs.test", "rsa", "digitalSignature,keyEncipherment")
 	cs := newWebSite(t, TLSFiles{ClientCA: ca.Cert})
 	base := cs.startDaemon(t, "--client-ca", ca.Cert)

@@ -1,6 +1,8 @@
 package pgp
 
 import (
+	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +25,16 @@ func newKey(t testing.TB, email, algo string, seipdv2 bool) *openpgp.Entity {
 	if e, ok := testKeys.Load(id); ok {
 		return e.(*openpgp.Entity)
 	}
+	if algo == "rsa3072" && !seipdv2 {
+		fixtures, err := rsaFixtures()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := fixtures[email]; e != nil {
+			e, _ := testKeys.LoadOrStore(id, e)
+			return e.(*openpgp.Entity)
+		}
+	}
 	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519,
 		Time: func() time.Time { return time.Now().Add(-time.Hour) }}
 	if algo == "rsa3072" {
@@ -39,6 +51,30 @@ func newKey(t testing.TB, email, algo string, seipdv2 bool) *openpgp.Entity {
 	testKeys.Store(id, e)
 	return e
 }
+
+// rsaFixtures returns the RSA-3072 keys of testdata/rsa3072.asc by email:
+// keys made by testdata/genrsa.go exactly as newKey makes one, for the
+// tests only, so that newKey does not spend a second or more of CPU on
+// each (Go's RSA-3072 generation; eight of them were most of the
+// package's time). An address missing from the file gets a key generated.
+var rsaFixtures = sync.OnceValues(func() (map[string]*openpgp.Entity, error) {
+	f, err := os.Open("testdata/rsa3072.asc")
+	if err != nil {
+		return nil, fmt.Errorf("RSA test keys: %w", err)
+	}
+	defer f.Close()
+	el, err := openpgp.ReadArmoredKeyRing(f)
+	if err != nil {
+		return nil, fmt.Errorf("RSA test keys: %w", err)
+	}
+	out := map[string]*openpgp.Entity{}
+	for _, e := range el {
+		for _, id := range e.Identities {
+			out[id.UserId.Email] = e
+		}
+	}
+	return out, nil
+})
 
 // bound binds key to addrs and nothing else, as a keyring does after a
 // proven enrolment or an owner's word.

@@ -203,20 +203,7 @@ func runOutgoing(b bins, cfgPath, rcv string, n, batch, size, i int) (time.Durat
 	// The runner's own peak (VmHWM), read while it runs: getrusage's
 	// maxrss of a child started by vfork counts this process's memory
 	// before the exec too.
-	hwm := make(chan int64)
-	go func() {
-		var peak int64
-		for {
-			if v := vmHWM(cmd.Process.Pid); v > peak {
-				peak = v
-			}
-			select {
-			case hwm <- peak:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
+	hwm := watchHWM(cmd, 5*time.Millisecond)
 	err := cmd.Wait()
 	rss := <-hwm
 	check(err)
@@ -310,6 +297,27 @@ func profileEnv(name string) []string {
 		return env
 	}
 	return append(env, runners.ProfileEnv+"="+abs(profileDir, name))
+}
+
+// watchHWM polls the peak RSS (VmHWM, in KB) of cmd's started process every
+// interval until the caller receives from the channel (after cmd.Wait), and
+// sends the highest value it read.
+func watchHWM(cmd *exec.Cmd, every time.Duration) <-chan int64 {
+	hwm := make(chan int64)
+	go func() {
+		var peak int64
+		for {
+			if v := vmHWM(cmd.Process.Pid); v > peak {
+				peak = v
+			}
+			select {
+			case hwm <- peak:
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return hwm
 }
 
 // vmHWM returns a process's peak RSS so far in KB (VmHWM), 0 once it is gone.

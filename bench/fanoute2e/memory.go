@@ -155,20 +155,7 @@ func runPeak(name string, args ...string) (time.Duration, int64) {
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	check(cmd.Start())
-	hwm := make(chan int64)
-	go func() {
-		var peak int64
-		for {
-			if v := vmHWM(cmd.Process.Pid); v > peak {
-				peak = v
-			}
-			select {
-			case hwm <- peak:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
+	hwm := watchHWM(cmd, 2*time.Millisecond)
 	err := cmd.Wait()
 	peak := <-hwm
 	if err != nil {

@@ -21,15 +21,7 @@ var markerPacket = []byte{0xca, 0x03, 'P', 'G', 'P'}
 func TestCheckerMemoryUnambiguous(t *testing.T) {
 	list := newKey(t, "team@lists.example.test", "curve25519", false)
 	ann := newKey(t, "ann@subs.test", "curve25519", false)
-	sealed, err := Seal([]byte(testPost), list, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, err := sealed.For(ann)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := dearmorT(t, armorOf(t, msg))
+	bin := dearmorT(t, sealedArmors(t, list, []*openpgp.Entity{ann})[0])
 	prefix := append([]byte{}, bin[:keyPacketEnd(t, bin)]...)
 	for (len(prefix)+6)%3 != 0 {
 		prefix = append(prefix, markerPacket...)
@@ -231,20 +223,7 @@ func TestCheckerRefusesTextOutsideTheEncryption(t *testing.T) {
 func FuzzCheckerMemory(f *testing.F) {
 	list := newKey(f, "team@lists.example.test", "curve25519", false)
 	ann := newKey(f, "ann@subs.test", "curve25519", false)
-	sealed, err := Seal([]byte(testPost), list, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var copies [][]byte
-	for _, to := range [][]*openpgp.Entity{{ann}, {ann, list}} {
-		msg, err := sealed.For(to...)
-		if err != nil {
-			f.Fatal(err)
-		}
-		i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
-		j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
-		copies = append(copies, msg[i:j+len("-----END PGP MESSAGE-----")])
-	}
+	copies := sealedArmors(f, list, []*openpgp.Entity{ann}, []*openpgp.Entity{ann, list})
 	f.Add(copies[0], copies[1])
 	f.Add(copies[1], bytes.ReplaceAll(copies[0], []byte("\r\n"), []byte("\n")))
 	f.Add([]byte("-----BEGIN PGP MESSAGE-----\n\nwcBMA/////8=\n-----END PGP MESSAGE-----"), copies[0])
@@ -265,15 +244,7 @@ func FuzzCheckerMemory(f *testing.F) {
 func TestCheckerRefusesTextAsLastLine(t *testing.T) {
 	list := newKey(t, "team@lists.example.test", "curve25519", false)
 	ann := newKey(t, "ann@subs.test", "curve25519", false)
-	sealed, err := Seal([]byte(testPost), list, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, err := sealed.For(ann)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := dearmorT(t, armorOf(t, msg))
+	bin := dearmorT(t, sealedArmors(t, list, []*openpgp.Entity{ann})[0])
 	keys := append([]byte{}, bin[:keyPacketEnd(t, bin)]...)
 	for (len(keys)+3)%3 != 0 {
 		keys = append(keys, markerPacket...)

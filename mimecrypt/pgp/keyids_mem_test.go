@@ -68,20 +68,9 @@ func BenchmarkCheckerLarge(b *testing.B) {
 func FuzzCheckerAsBefore(f *testing.F) {
 	list := newKey(f, "team@lists.example.test", "curve25519", false)
 	ann := newKey(f, "ann@subs.test", "curve25519", false)
-	sealed, err := Seal([]byte(testPost), list, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var seeds [][]byte
-	for _, to := range [][]*openpgp.Entity{{ann}, {ann, list}} {
-		msg, err := sealed.For(to...)
-		if err != nil {
-			f.Fatal(err)
-		}
-		i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
-		j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
-		seeds = append(seeds, msg[i:j+len("-----END PGP MESSAGE-----")])
-		f.Add(seeds[len(seeds)-1])
+	seeds := sealedArmors(f, list, []*openpgp.Entity{ann}, []*openpgp.Entity{ann, list})
+	for _, a := range seeds {
+		f.Add(a)
 	}
 	f.Add([]byte("-----BEGIN PGP MESSAGE-----\n\nwcBMA/////8=\n-----END PGP MESSAGE-----"))
 	f.Fuzz(func(t *testing.T, msg []byte) {

@@ -11,7 +11,7 @@ import (
 )
 
 // armorOf returns the armor block of a For message.
-func armorOf(t *testing.T, msg []byte) []byte {
+func armorOf(t testing.TB, msg []byte) []byte {
 	t.Helper()
 	i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
 	j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
@@ -19,6 +19,25 @@ func armorOf(t *testing.T, msg []byte) []byte {
 		t.Fatalf("no armor in %q", msg)
 	}
 	return msg[i : j+len("-----END PGP MESSAGE-----")]
+}
+
+// sealedArmors seals testPost signed by signer and returns the armor of one
+// copy for each recipient set in to.
+func sealedArmors(t testing.TB, signer *openpgp.Entity, to ...[]*openpgp.Entity) [][]byte {
+	t.Helper()
+	sealed, err := Seal([]byte(testPost), signer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var armors [][]byte
+	for _, rcpts := range to {
+		msg, err := sealed.For(rcpts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		armors = append(armors, armorOf(t, msg))
+	}
+	return armors
 }
 
 // rearmor armors binary packets as a PGP MESSAGE.
@@ -150,18 +169,8 @@ func keyPacketEnd(t *testing.T, bin []byte) int {
 func FuzzKeyPacketIDs(f *testing.F) {
 	list := newKey(f, "team@lists.example.test", "curve25519", false)
 	ann := newKey(f, "ann@subs.test", "curve25519", false)
-	sealed, err := Seal([]byte(testPost), list, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, to := range [][]*openpgp.Entity{{ann}, {ann, list}} {
-		msg, err := sealed.For(to...)
-		if err != nil {
-			f.Fatal(err)
-		}
-		i := bytes.Index(msg, []byte("-----BEGIN PGP MESSAGE-----"))
-		j := bytes.Index(msg, []byte("-----END PGP MESSAGE-----"))
-		f.Add(msg[i : j+len("-----END PGP MESSAGE-----")])
+	for _, a := range sealedArmors(f, list, []*openpgp.Entity{ann}, []*openpgp.Entity{ann, list}) {
+		f.Add(a)
 	}
 	f.Add([]byte("-----BEGIN PGP MESSAGE-----\n\nwcBMA/////8=\n-----END PGP MESSAGE-----"))
 	f.Fuzz(func(t *testing.T, msg []byte) {

@@ -249,13 +249,22 @@ func wireBDAT(parts []*Part) ([][]byte, int) {
 	return byteSpans(spans), n
 }
 
-// Join returns the concatenation of parts as given (before encoding).
-func Join(parts []*Part) []byte {
+// Join returns the concatenation of parts as given (before encoding), or
+// nil if a part's stream fails.
+func Join(parts []*Part) []byte { return AppendJoin(nil, parts) }
+
+// AppendJoin appends the concatenation of parts as given (before encoding)
+// to dst and returns the extended slice, or nil if a part's stream fails.
+// A caller that checks many copies one after another passes the last
+// result back, sliced to [:0]: one buffer for all, rather than a new copy
+// of a large post for each.
+func AppendJoin(dst []byte, parts []*Part) []byte {
 	n := 0
 	for _, p := range parts {
 		n += p.Len()
 	}
-	out := bytes.NewBuffer(make([]byte, 0, n))
+	out := bytes.NewBuffer(dst)
+	out.Grow(n)
 	for _, p := range parts {
 		if p.stream == nil {
 			out.Write(p.raw)

@@ -45,7 +45,21 @@ type fanout struct {
 	err                      error // the first error that stops the fan-out
 
 	waiting atomic.Int32 // sessions in an SMTP transaction (see feedWatchdog)
+
+	large sharedJoin // the one buffer that large copies are joined into for the gate
 }
+
+// sharedJoin is a buffer that the sessions of a fan-out take turns with.
+type sharedJoin struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// joinShareAbove is the size above which a copy is joined for the egress
+// gate into the fan-out's shared buffer, one check at a time, rather than
+// into its session's: for a large post, one joined copy in memory instead
+// of one per session, where the check is quick beside the copy's sending.
+const joinShareAbove = 1 << 20
 
 // run sends every unit that comes out of ready on up to sessions SMTP
 // sessions and returns the first error that stopped it (the units left
@@ -88,7 +102,7 @@ func (f *fanout) stop(err error) {
 // and one round trip per copy.
 func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan struct{}) {
 	j := f.j
-	gate := &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now} // this session's: see fanout.gate
+	gate := &egress{gate: &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now}, large: &f.large} // this session's: see fanout.gate
 	var sess *mta.Session
 	var sessErr error
 	opened := 0
@@ -174,7 +188,7 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 // could not be made stops the fan-out (not the subscriber's fault: the
 // journal keeps what was sent); a copy the egress gate refuses is not
 // sent, and its recipients are recorded as refused.
-func (f *fanout) admit(u *unit, gate *ownmail.Gate, slots chan struct{}) bool {
+func (f *fanout) admit(u *unit, gate *egress, slots chan struct{}) bool {
 	freeSlot(u, slots)
 	if f.stopped() {
 		return false // drain the workers
@@ -185,7 +199,7 @@ func (f *fanout) admit(u *unit, gate *ownmail.Gate, slots chan struct{}) bool {
 	}
 	m := f.m
 	// The egress gate: the last check before the wire (security invariant 2).
-	if gerr := gate.Check(m, u.message(m), u.rcpts, u.notice); gerr != nil {
+	if gerr := gate.check(m, u); gerr != nil {
 		f.j.Log.Error("egress refused", "recipients", len(u.rcpts), "reason", gerr.Error())
 		f.mu.Lock()
 		for _, r := range u.rcpts {
@@ -209,7 +223,7 @@ func (f *fanout) admit(u *unit, gate *ownmail.Gate, slots chan struct{}) bool {
 
 // takeReady returns the next unit to send if one is ready now, admitted,
 // else nil without waiting.
-func (f *fanout) takeReady(ready <-chan *unit, gate *ownmail.Gate, slots chan struct{}) *unit {
+func (f *fanout) takeReady(ready <-chan *unit, gate *egress, slots chan struct{}) *unit {
 	for {
 		select {
 		case u, ok := <-ready:
@@ -384,11 +398,37 @@ func (g *groupJournal) wait(ctx context.Context, log *slog.Logger, me uint64, ti
 	return nil
 }
 
-// message returns the unit's message as one byte slice (the parts joined),
-// for the egress gate; only entries the gate checks pay for the join.
-func (u *unit) message(m *queue.Meta) []byte {
+// egress is one SMTP session's egress gate, with the buffer it joins the
+// copies it checks into: one buffer for the session's copies, where each
+// copy of an encrypted post was joined into a new slice (for a 25 MB post,
+// 33 MB of garbage per copy and session, which the heap grew by), and for
+// copies over joinShareAbove one buffer for the fan-out's sessions.
+type egress struct {
+	gate   *ownmail.Gate
+	joined []byte
+	large  *sharedJoin
+}
+
+// check passes or refuses a unit's copy at the gate. Only entries the gate
+// checks pay for the join; the joined bytes are not kept past the check
+// (the transaction sends the parts), so the next check reuses them.
+func (e *egress) check(m *queue.Meta, u *unit) error {
 	if u.parts == nil || !m.Confidential() || u.notice {
-		return u.data
+		return e.gate.Check(m, u.data, u.rcpts, u.notice)
 	}
-	return mta.Join(u.parts)
+	n := 0
+	for _, p := range u.parts {
+		n += p.Len()
+	}
+	buf := &e.joined
+	if n > joinShareAbove && e.large != nil {
+		e.large.mu.Lock()
+		defer e.large.mu.Unlock()
+		buf = &e.large.buf
+	}
+	data := mta.AppendJoin((*buf)[:0], u.parts)
+	if data != nil {
+		*buf = data
+	}
+	return e.gate.Check(m, data, u.rcpts, u.notice)
 }

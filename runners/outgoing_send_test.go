@@ -115,8 +115,23 @@ func TestGroupJournalWaitCoversEarlierLines(t *testing.T) {
 // for its copies to go out on smtp_sessions sessions at once passes the
 // egress gate copy by copy on every session, each copy to its subscriber
 // once; under -race it guards that the sessions do not share a gate (its
-// pgp.Checker is not safe for concurrent use).
+// pgp.Checker is not safe for concurrent use). The large post's copies are
+// over joinShareAbove: the sessions take turns with one join buffer, and
+// each copy still passes whole.
 func TestParallelEncryptedFanoutGate(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		lines int // of 50 bytes
+		n     int
+	}{
+		{"small", 200, 2 * parallelFanout},
+		{"large", joinShareAbove/50 + 1000, 12},
+	} {
+		t.Run(tt.name, func(t *testing.T) { parallelEncryptedFanout(t, tt.lines, tt.n) })
+	}
+}
+
+func parallelEncryptedFanout(t *testing.T, lines, n int) {
 	s := newTestSite(t)
 	s.sink.Discard = true
 	if s.Config.SMTPSessions < 2 {
@@ -128,7 +143,6 @@ func TestParallelEncryptedFanoutGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := &memKeys{list: openpgp.EntityList{listKey}, subs: map[string]*openpgp.Entity{}}
-	n := 2 * parallelFanout
 	err = s.Lists.Update(func(tx *lists.Tx) error {
 		for i := range n {
 			addr := fmt.Sprintf("member%05d@subs.test", i)
@@ -147,7 +161,7 @@ func TestParallelEncryptedFanoutGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Keys = keys
-	body := "From: bob@subs.test\nSubject: parallel\nContent-Type: text/plain\n\n" + strings.Repeat("a line of an encrypted post, fifty bytes long....\n", 200)
+	body := "From: bob@subs.test\nSubject: parallel\nContent-Type: text/plain\n\n" + strings.Repeat("a line of an encrypted post, fifty bytes long....\n", lines)
 	before := s.sink.Delivered.Load()
 	queueDecryptedPost(t, s, body, 1)
 	runPipelineOutgoing(t, s)

@@ -249,6 +249,16 @@ func wireBDAT(parts []*Part) ([][]byte, int) {
 	return byteSpans(spans), n
 }
 
+// Size returns the length of the concatenation of parts as given (before
+// encoding).
+func Size(parts []*Part) int {
+	n := 0
+	for _, p := range parts {
+		n += p.Len()
+	}
+	return n
+}
+
 // Join returns the concatenation of parts as given (before encoding), or
 // nil if a part's stream fails.
 func Join(parts []*Part) []byte { return AppendJoin(nil, parts) }
@@ -259,12 +269,8 @@ func Join(parts []*Part) []byte { return AppendJoin(nil, parts) }
 // result back, sliced to [:0]: one buffer for all, rather than a new copy
 // of a large post for each.
 func AppendJoin(dst []byte, parts []*Part) []byte {
-	n := 0
-	for _, p := range parts {
-		n += p.Len()
-	}
 	out := bytes.NewBuffer(dst)
-	out.Grow(n)
+	out.Grow(Size(parts))
 	for _, p := range parts {
 		if p.stream == nil {
 			out.Write(p.raw)

@@ -401,7 +401,7 @@ func (g *groupJournal) wait(ctx context.Context, log *slog.Logger, me uint64, ti
 // egress is one SMTP session's egress gate, with the buffer it joins the
 // copies it checks into: one buffer for the session's copies, where each
 // copy of an encrypted post was joined into a new slice (for a 25 MB post,
-// 33 MB of garbage per copy and session, which the heap grew by), and for
+// 35 MB of garbage per copy and session, which the heap grew by), and for
 // copies over joinShareAbove one buffer for the fan-out's sessions.
 type egress struct {
 	gate   *ownmail.Gate
@@ -416,12 +416,8 @@ func (e *egress) check(m *queue.Meta, u *unit) error {
 	if u.parts == nil || !m.Confidential() || u.notice {
 		return e.gate.Check(m, u.data, u.rcpts, u.notice)
 	}
-	n := 0
-	for _, p := range u.parts {
-		n += p.Len()
-	}
 	buf := &e.joined
-	if n > joinShareAbove && e.large != nil {
+	if mta.Size(u.parts) > joinShareAbove {
 		e.large.mu.Lock()
 		defer e.large.mu.Unlock()
 		buf = &e.large.buf

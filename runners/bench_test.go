@@ -1,7 +1,6 @@
 package runners
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -219,7 +218,7 @@ func queueDecryptedPost(b testing.TB, s *testSite, body string, i int) {
 	if err := j.sealOutputs(); err != nil {
 		b.Fatal(err)
 	}
-	if err := s.Queue(queue.Pipeline).Handover(j.outs[0].meta, bytes.NewReader(j.outs[0].body)); err != nil {
+	if err := s.Queue(queue.Pipeline).Handover(j.outs[0].meta, j.outs[0].reader()); err != nil {
 		b.Fatal(err)
 	}
 }

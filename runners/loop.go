@@ -1,7 +1,6 @@
 package runners
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -365,7 +364,7 @@ func (l *Loop) handOver(ctx context.Context, in, bad *queue.Queue, e *queue.Entr
 		outs := make([]queue.Output, len(job.outs))
 		for i, o := range job.outs {
 			o.meta.Attempts, o.meta.Progress = 0, 0
-			outs[i] = queue.Output{Queue: l.Site.Queue(o.queue), Meta: o.meta, Body: bytes.NewReader(o.body)}
+			outs[i] = queue.Output{Queue: l.Site.Queue(o.queue), Meta: o.meta, Body: o.reader()}
 		}
 		return in.Commit(e, outs)
 	}

@@ -5,12 +5,15 @@
 package runners
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
+	"cloister/internal/seal"
 	"cloister/internal/site"
 	"cloister/queue"
 )
@@ -123,6 +126,19 @@ type output struct {
 	queue string
 	meta  *queue.Meta
 	body  []byte
+	// seal, when set, is the key the body is sealed with as it is written.
+	seal *seal.Key
+}
+
+// reader returns the bytes to write for the output: its body, sealed a
+// chunk at a time when it must be, so that no sealed copy of a large post is
+// held beside its plaintext. Each call starts afresh (with a new salt), for a
+// hand-over that is retried.
+func (o output) reader() io.Reader {
+	if o.seal == nil {
+		return bytes.NewReader(o.body)
+	}
+	return o.seal.NewSealer(bytes.NewReader(o.body), []byte(o.meta.ID))
 }
 
 // Body returns the entry's message bytes, unsealed when they were sealed.
@@ -151,18 +167,19 @@ func (j *Job) Send(queueName string, meta *queue.Meta, body []byte) {
 			meta.ID = fmt.Sprintf("%s-%d", j.Entry.Meta.ID, n)
 		}
 	}
-	j.outs = append(j.outs, output{queueName, meta, body})
+	j.outs = append(j.outs, output{queue: queueName, meta: meta, body: body})
 }
 
-// sealOutputs seals the staged bodies of encrypted posts (security invariant
-// 2); the loop calls it before writing them.
+// sealOutputs marks the staged outputs of encrypted posts to be sealed as
+// they are written (security invariant 2); the loop calls it before writing
+// them.
 func (j *Job) sealOutputs() error {
 	for i := range j.outs {
-		b, err := j.Site.SealBody(j.outs[i].meta, j.outs[i].body)
+		k, err := j.Site.SealingKey(j.outs[i].meta)
 		if err != nil {
 			return err
 		}
-		j.outs[i].body = b
+		j.outs[i].seal = k
 	}
 	return nil
 }

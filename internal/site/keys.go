@@ -129,26 +129,38 @@ func (s *Site) QueueKey() (*seal.Key, error) {
 	return s.qk.key, s.qk.err
 }
 
-// SealBody seals the plaintext body of an entry of an encrypted post (or of
-// any entry whose metadata records that it carries content of one) before
-// it is written to a queue, and marks the metadata; other bodies are returned
-// as they are (and their metadata marked unsealed). body is always plaintext:
-// a Sealed mark copied from the entry it came from is replaced. meta.ID must
-// be final: the seal is bound to it.
-func (s *Site) SealBody(meta *queue.Meta, body []byte) ([]byte, error) {
+// SealingKey marks meta for the entry it describes and returns the queue key
+// to seal its body with: an entry of an encrypted post (or any entry whose
+// metadata records that it carries content of one) is sealed before it is
+// written to a queue; for other entries it returns nil and marks the metadata
+// unsealed. A Sealed mark copied from the entry it came from is replaced.
+// meta.ID must be final: the seal is bound to it.
+func (s *Site) SealingKey(meta *queue.Meta) (*seal.Key, error) {
 	meta.Sealed = nil
 	if !meta.ArrivedEncrypted() && !meta.Confidential() {
-		return body, nil
+		return nil, nil
 	}
 	k, err := s.QueueKey()
 	if err != nil {
 		return nil, fmt.Errorf("seal entry %s: %w", meta.ID, err)
 	}
 	meta.Sealed = &queue.Seal{Alg: seal.Alg, KeyID: k.ID()}
+	return k, nil
+}
+
+// SealBody seals the plaintext body of an entry as SealingKey says, and
+// marks the metadata; other bodies are returned as they are. body is always
+// plaintext.
+func (s *Site) SealBody(meta *queue.Meta, body []byte) ([]byte, error) {
+	k, err := s.SealingKey(meta)
+	if err != nil || k == nil {
+		return body, err
+	}
 	return k.Seal(body, []byte(meta.ID)), nil
 }
 
-// OpenBody returns the plaintext of a sealed body, or the body itself.
+// OpenBody returns the plaintext of a sealed body, or the body itself. A
+// sealed body is opened in place: the caller keeps no use of body after it.
 func (s *Site) OpenBody(meta *queue.Meta, body []byte) ([]byte, error) {
 	if meta.Sealed == nil {
 		return body, nil

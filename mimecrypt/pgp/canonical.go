@@ -64,3 +64,47 @@ func (c *canonicalWriter) write(b []byte) error {
 	}
 	return nil
 }
+
+// evenBlock is the size of the writes an evenWriter makes.
+const evenBlock = 64 << 10
+
+// evenWriter passes what it is given on to w in writes of exactly evenBlock
+// bytes, and what is left by flush. go-crypto frames a packet of unknown
+// length (literal data, encrypted data) in partial lengths that follow the
+// sizes of the writes it gets; fed evenly, the framing, and so the length of
+// the encrypted message, depends on the plaintext's length only, not on how
+// the post was split into lines and parts. Cover traffic counts on it: a
+// dummy padded to a real copy's bucket must be as long as the copy.
+type evenWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (e *evenWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if e.buf == nil {
+			e.buf = make([]byte, 0, evenBlock)
+		}
+		k := min(len(p), evenBlock-len(e.buf))
+		e.buf = append(e.buf, p[:k]...)
+		p = p[k:]
+		if len(e.buf) == evenBlock {
+			if _, err := e.w.Write(e.buf); err != nil {
+				return n - len(p), err
+			}
+			e.buf = e.buf[:0]
+		}
+	}
+	return n, nil
+}
+
+// flush writes what is left.
+func (e *evenWriter) flush() error {
+	if len(e.buf) == 0 {
+		return nil
+	}
+	_, err := e.w.Write(e.buf)
+	e.buf = e.buf[:0]
+	return err
+}

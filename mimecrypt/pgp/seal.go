@@ -98,11 +98,15 @@ func SealParts(parts [][]byte, signer *openpgp.Entity, cfg *packet.Config) (*Sea
 			if err != nil {
 				return fmt.Errorf("sign post: %w", err)
 			}
-			cw := &canonicalWriter{w: sw}
+			ew := &evenWriter{w: sw}
+			cw := &canonicalWriter{w: ew}
 			for _, p := range parts {
 				if err := cw.write(p); err != nil {
 					return fmt.Errorf("sign post: %w", err)
 				}
+			}
+			if err := ew.flush(); err != nil {
+				return fmt.Errorf("sign post: %w", err)
 			}
 			if err := sw.Close(); err != nil {
 				return fmt.Errorf("sign post: %w", err)
@@ -163,7 +167,11 @@ func (s *Sealed) encrypted(aead bool) (*body, error) {
 			if err != nil {
 				return fmt.Errorf("re-encrypt post: %w", err)
 			}
-			if _, err := io.Copy(w, r); err != nil {
+			ew := &evenWriter{w: w}
+			if _, err := io.Copy(ew, r); err != nil {
+				return fmt.Errorf("re-encrypt post: %w", err)
+			}
+			if err := ew.flush(); err != nil {
 				return fmt.Errorf("re-encrypt post: %w", err)
 			}
 			// Close checks the MDC of what was read.

@@ -56,11 +56,13 @@ func parseTree(m *mailmsg.Message) (*part, error) {
 		}
 	}
 	b.WriteString(m.NL)
-	b.Write(m.Body)
+	// The header is parsed alone and the body taken as it is: a large
+	// post is not copied to be parsed.
 	e, err := rawmime.Parse(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("parse message: %w", err)
 	}
+	e.Body = m.Body
 	count := 0
 	top := fromEntity(e, true)
 	if err := top.split(0, &count); err != nil {

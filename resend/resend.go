@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"mime"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -63,14 +64,11 @@ func Take(msg *mailmsg.Message) (orders []Order, bad []string, ok bool) {
 	if !readable {
 		return nil, nil, false
 	}
-	lines := bytes.SplitAfter(text, []byte("\n"))
-	i := 0
-	for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
-		i++
-	}
+	rest := SkipBlankLines(text)
 	n := 0
-	for ; i < len(lines); i++ {
-		m := resendLine.FindSubmatch(bytes.TrimRight(lines[i], "\r\n"))
+	for len(rest) > 0 {
+		line, after := CutLine(rest)
+		m := resendLine.FindSubmatch(bytes.TrimRight(line, "\r\n"))
 		if m == nil {
 			break
 		}
@@ -89,12 +87,34 @@ func Take(msg *mailmsg.Message) (orders []Order, bad []string, ok bool) {
 			orders = append(orders, o)
 		}
 		ok = true
+		rest = after
 	}
 	if !ok {
 		return nil, nil, false
 	}
-	SetPostText(msg, head, bytes.Join(lines[i:], nil))
+	SetPostText(msg, head, rest)
 	return orders, bad, true
+}
+
+// CutLine returns text's first line (with its line break) and what follows
+// it, without splitting the rest of a large post into lines.
+func CutLine(text []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		return text[:i+1], text[i+1:]
+	}
+	return text, nil
+}
+
+// SkipBlankLines returns text from its first line that is not blank.
+func SkipBlankLines(text []byte) []byte {
+	for len(text) > 0 {
+		line, rest := CutLine(text)
+		if len(bytes.TrimSpace(line)) != 0 {
+			return text
+		}
+		text = rest
+	}
+	return text
 }
 
 // PostText returns the text of a post whose keyword lines Cloister reads
@@ -108,15 +128,12 @@ func PostText(msg *mailmsg.Message) (head []*mailmsg.Field, text []byte, ok bool
 	case ctype == "" || strings.HasPrefix(ctype, "text/plain"):
 		text = msg.Body
 	case strings.HasPrefix(ctype, "multipart/signed"):
-		ent, err := rawmime.Parse(msg.Bytes())
+		// The body is split as it is, not the whole post copied to parse it.
+		_, params, err := mime.ParseMediaType(msg.Get("Content-Type"))
 		if err != nil {
 			return nil, nil, false
 		}
-		_, params, err := ent.MediaType()
-		if err != nil {
-			return nil, nil, false
-		}
-		parts, err := rawmime.SplitMultipart(ent.Body, params["boundary"], 10)
+		parts, err := rawmime.SplitMultipart(msg.Body, params["boundary"], 10)
 		if err != nil || len(parts) != 2 {
 			return nil, nil, false
 		}

@@ -31,15 +31,11 @@ func takeAttachListkey(msg *mailmsg.Message) bool {
 	if !ok {
 		return false
 	}
-	lines := bytes.SplitAfter(text, []byte("\n"))
-	i := 0
-	for i < len(lines) && len(bytes.TrimSpace(lines[i])) == 0 {
-		i++
-	}
-	if i == len(lines) || !attachLine.Match(bytes.TrimRight(lines[i], "\r\n")) {
+	line, rest := resend.CutLine(resend.SkipBlankLines(text))
+	if len(line) == 0 || !attachLine.Match(bytes.TrimRight(line, "\r\n")) {
 		return false
 	}
-	resend.SetPostText(msg, head, bytes.Join(lines[i+1:], nil))
+	resend.SetPostText(msg, head, rest)
 	return true
 }
 

@@ -121,15 +121,14 @@ func (p Pipeline) Process(ctx context.Context, j *Job) error {
 	case err != nil:
 		return err
 	}
-	out := msg.Bytes()
 	m.AddStage("pipeline", "")
 	// The archive runner stores the post (unless archive is none) and feeds
 	// the digests, so every distributed post goes there.
-	j.Send(queue.Archive, m.Clone(), out)
+	j.SendMessage(queue.Archive, m.Clone(), msg)
 	m.Kind = "post"
 	m.Recipients = withoutAuthor(list, m, rcpts)
 	m.EnvFrom = listaddr.Address(list.Address, queue.SubBounces)
-	j.Send(queue.Out, m, out)
+	j.SendMessage(queue.Out, m, msg)
 	j.Log.Info("decision", "decision", decision.Distribute, "recipients", len(m.Recipients), "handlers", ran)
 	return nil
 }

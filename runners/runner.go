@@ -15,6 +15,7 @@ import (
 
 	"cloister/internal/seal"
 	"cloister/internal/site"
+	"cloister/mailmsg"
 	"cloister/queue"
 )
 
@@ -125,7 +126,10 @@ func (j *Job) AfterFinish(fn func()) { j.afterFinish = append(j.afterFinish, fn)
 type output struct {
 	queue string
 	meta  *queue.Meta
-	body  []byte
+	// head, when set, is written before body: a message's header section
+	// in front of its body as it lies in the entry read, not joined to it.
+	head []byte
+	body []byte
 	// seal, when set, is the key the body is sealed with as it is written.
 	seal *seal.Key
 }
@@ -135,10 +139,14 @@ type output struct {
 // held beside its plaintext. Each call starts afresh (with a new salt), for a
 // hand-over that is retried.
 func (o output) reader() io.Reader {
-	if o.seal == nil {
-		return bytes.NewReader(o.body)
+	var r io.Reader = bytes.NewReader(o.body)
+	if o.head != nil {
+		r = io.MultiReader(bytes.NewReader(o.head), r)
 	}
-	return o.seal.NewSealer(bytes.NewReader(o.body), []byte(o.meta.ID))
+	if o.seal == nil {
+		return r
+	}
+	return o.seal.NewSealer(r, []byte(o.meta.ID))
 }
 
 // Body returns the entry's message bytes, unsealed when they were sealed.
@@ -155,6 +163,18 @@ func (j *Job) Body() ([]byte, error) {
 // hand-over, which replaces rather than duplicates (entries are named after
 // their ids). An entry without an id gets one derived from the current entry.
 func (j *Job) Send(queueName string, meta *queue.Meta, body []byte) {
+	j.send(output{queue: queueName, meta: meta, body: body})
+}
+
+// SendMessage is Send for a parsed message: its header section and body
+// are written one after the other, never joined into a copy of the post.
+// The staged entry keeps msg's body; nothing changes it after.
+func (j *Job) SendMessage(queueName string, meta *queue.Meta, msg *mailmsg.Message) {
+	j.send(output{queue: queueName, meta: meta, head: msg.HeaderBytes(), body: msg.Body})
+}
+
+func (j *Job) send(o output) {
+	meta, queueName := o.meta, o.queue
 	if meta.ID == "" || meta.ID == j.Entry.Meta.ID {
 		n := 0
 		for _, o := range j.outs {
@@ -167,7 +187,7 @@ func (j *Job) Send(queueName string, meta *queue.Meta, body []byte) {
 			meta.ID = fmt.Sprintf("%s-%d", j.Entry.Meta.ID, n)
 		}
 	}
-	j.outs = append(j.outs, output{queue: queueName, meta: meta, body: body})
+	j.outs = append(j.outs, o)
 }
 
 // sealOutputs marks the staged outputs of encrypted posts to be sealed as

@@ -66,6 +66,21 @@ func (Archive) Process(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
+	// The archive key first: making it (once per list) unlocks the
+	// keyring, whose Argon2id memory is then free again for the post.
+	archiving := list.Settings.Archive != "none"
+	var to *openpgp.Entity
+	if archiving && archive.MustEncrypt(list.Settings, j.Meta) {
+		to, err = archiveKey(j.Site, list.Address)
+		switch {
+		case errors.Is(err, errNoArchiveKeys):
+			// Never stored in clear (security invariant 2).
+			j.Log.Info("decision", "decision", decision.NotArchived, "reason", "encrypted list and no keyring for an archive key")
+			archiving = false
+		case err != nil:
+			return err
+		}
+	}
 	body, err := j.Body()
 	if err != nil {
 		return err
@@ -76,20 +91,8 @@ func (Archive) Process(ctx context.Context, j *Job) error {
 		m.AddStage("archive", "to digest")
 		j.Send(digestQueue, m, body)
 	}
-	if list.Settings.Archive == "none" {
+	if !archiving {
 		return nil
-	}
-	var to *openpgp.Entity
-	if archive.MustEncrypt(list.Settings, j.Meta) {
-		to, err = archiveKey(j.Site, list.Address)
-		if errors.Is(err, errNoArchiveKeys) {
-			// Never stored in clear (security invariant 2).
-			j.Log.Info("decision", "decision", decision.NotArchived, "reason", "encrypted list and no keyring for an archive key")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
 	}
 	st := archive.For(j.Site, list.Address)
 	path, err := st.Append(j.Meta.ID, body, to, j.Now)

@@ -22,7 +22,8 @@ import (
 type listKeyOnly struct {
 	list, sub *openpgp.Entity
 	subAddr   string
-	smimeAsks *int // counts ListSMIME calls when not nil
+	smimeAsks *int   // counts ListSMIME calls when not nil
+	certAddr  string // the one subscriber with a certificate (and no OpenPGP key)
 }
 
 func (k listKeyOnly) ListPGP(string) (*openpgp.Entity, error) { return k.list, nil }
@@ -42,7 +43,10 @@ func (k listKeyOnly) EncryptionPGP(addr string, _ time.Time) (*openpgp.Entity, e
 	}
 	return nil, site.ErrNoListKey
 }
-func (k listKeyOnly) EncryptionCert(string, time.Time) (*x509.Certificate, error) {
+func (k listKeyOnly) EncryptionCert(addr string, _ time.Time) (*x509.Certificate, error) {
+	if addr != "" && addr == k.certAddr {
+		return &x509.Certificate{}, nil
+	}
 	return nil, site.ErrNoListKey
 }
 func (k listKeyOnly) Capture(string, []byte) error            { return nil }
@@ -116,8 +120,9 @@ func TestListKeyMadeAfterNow(t *testing.T) {
 }
 
 // TestSMIMEKeyOnlyWhenUsed: the Distributor asks for the list's S/MIME key
-// (whose unlock is an Argon2id derivation) only when a copy may be
-// encrypted or signed with S/MIME.
+// (whose unlock is an Argon2id derivation), and seals the post with S/MIME,
+// only when a copy may be encrypted or signed with S/MIME: for encryption,
+// when a recipient has a certificate and no OpenPGP key.
 func TestSMIMEKeyOnlyWhenUsed(t *testing.T) {
 	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	post := []byte("From: bob@subs.test\nTo: team@lists.test\nSubject: Minutes\n\nThe minutes.\n")
@@ -134,15 +139,23 @@ func TestSMIMEKeyOnlyWhenUsed(t *testing.T) {
 			&queue.Meta{Kind: "post"}, false, 1},
 		{"S/MIME signature", lists.Settings{PGPDistribEncrypt: "no", PGPDistribSign: "no", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "yes"},
 			&queue.Meta{Kind: "post"}, false, 1},
-		{"arrived encrypted", lists.Settings{PGPDistribEncrypt: "yes", PGPDistribSign: "yes", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
-			&queue.Meta{Kind: "post", Encryption: "pgp-mime", Carries: queue.CarriesPlaintext}, false, 1},
+		// A post that arrived encrypted goes encrypted to every recipient
+		// with a key of either kind; S/MIME only when one has a
+		// certificate and no OpenPGP key.
+		{"arrived encrypted, recipients with OpenPGP keys or none", lists.Settings{PGPDistribEncrypt: "yes", PGPDistribSign: "yes", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "post", Encryption: "pgp-mime", Carries: queue.CarriesPlaintext, Recipients: []string{"ann@subs.test", "cat@subs.test"}}, false, 0},
+		{"arrived encrypted, a recipient with a certificate only", lists.Settings{PGPDistribEncrypt: "yes", PGPDistribSign: "yes", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "post", Encryption: "pgp-mime", Carries: queue.CarriesPlaintext, Recipients: []string{"ann@subs.test", "dan@subs.test"}}, false, 1},
+		{"S/MIME allowed, no recipient with a certificate", lists.Settings{PGPDistribEncrypt: "yes", PGPDistribSign: "no", SMIMEDistribEncrypt: "yes", SMIMEDistribSign: "no"},
+			&queue.Meta{Kind: "post", Recipients: []string{"ann@subs.test", "cat@subs.test"}}, false, 0},
 		{"own mail", lists.Settings{PGPDistribEncrypt: "no", PGPDistribSign: "no", SMIMEDistribEncrypt: "no", SMIMEDistribSign: "no"},
 			&queue.Meta{Kind: "notice"}, true, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			asks := 0
-			keys := listKeyOnly{list: newKey(t, "team@lists.test", now.AddDate(0, -1, 0)), smimeAsks: &asks}
+			keys := listKeyOnly{list: newKey(t, "team@lists.test", now.AddDate(0, -1, 0)), smimeAsks: &asks,
+				sub: newKey(t, "ann@subs.test", now.AddDate(0, -1, 0)), subAddr: "ann@subs.test", certAddr: "dan@subs.test"}
 			list := &lists.List{Address: "team@lists.test", Settings: tc.settings}
 			if _, err := New(&site.Site{Keys: keys}, list, tc.meta, post, nil, now, tc.own); err != nil {
 				t.Fatal(err)

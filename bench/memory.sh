@@ -13,8 +13,16 @@
 # SUBS=smime gives the subscribers P-256 certificates instead of OpenPGP
 # keys, and the list signs and encrypts with S/MIME.
 #
+# MEMPROFILE=PATH has every runner write its allocation profile to
+# PATH.RUNNER (runners.MemProfileEnv; read with go tool pprof
+# -sample_index=alloc_space); the sampling adds little to the peaks.
+#
 #   N=100,1000 SIZE_MB=25 ARRIVE=clear,pgp,smime SUBS=pgp bench/memory.sh
 set -euo pipefail
+if [ -n "${MEMPROFILE:-}" ]; then
+	export CLOISTER_MEMPROFILE
+	CLOISTER_MEMPROFILE=$(realpath -m "$MEMPROFILE")
+fi
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
 if [ -z "${NO_BUILD:-}" ]; then

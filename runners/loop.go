@@ -84,7 +84,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	in := l.Site.Queue(l.Runner.Queue())
 	bad := l.Site.Queue(queue.Bad)
 	log := l.Site.Log.With("runner", l.Runner.Name())
-	defer startProfile(log)()
+	defer startProfile(log, l.Runner.Name())()
 	ready := false
 	notifyReady := func() {
 		if !ready && l.Ready != nil {

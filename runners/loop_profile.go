@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -15,9 +16,40 @@ import (
 // that it cannot and runs on.
 const ProfileEnv = "CLOISTER_CPUPROFILE"
 
-// startProfile starts the CPU profile ProfileEnv asks for and returns what
-// stops it and closes the file.
-func startProfile(log *slog.Logger) (stop func()) {
+// MemProfileEnv names the environment variable that makes a loop write an
+// allocation profile of its process (pprof "allocs", sampled every 64 KiB)
+// when Run returns, to the file it names with ".RUNNER" appended:
+// bench/memory.sh's MEMPROFILE knob sets it for every runner.
+const MemProfileEnv = "CLOISTER_MEMPROFILE"
+
+// startProfile starts the profiles ProfileEnv and MemProfileEnv ask for and
+// returns what ends them and closes their files.
+func startProfile(log *slog.Logger, runner string) (stop func()) {
+	stopCPU := startCPUProfile(log)
+	path := os.Getenv(MemProfileEnv)
+	if path == "" {
+		return stopCPU
+	}
+	path += "." + runner
+	runtime.MemProfileRate = 64 << 10
+	return func() {
+		stopCPU()
+		runtime.GC()
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			log.Warn("no allocation profile", "env", MemProfileEnv, "err", fmt.Errorf("profile to %s: %w", path, err))
+		}
+	}
+}
+
+// startCPUProfile starts the CPU profile ProfileEnv asks for.
+func startCPUProfile(log *slog.Logger) (stop func()) {
 	path := os.Getenv(ProfileEnv)
 	if path == "" {
 		return func() {}

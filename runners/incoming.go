@@ -44,16 +44,13 @@ func (Incoming) Description() string {
 func (Incoming) Process(ctx context.Context, j *Job) error {
 	if fi, err := os.Stat(j.Entry.Path()); err == nil && fi.Size() >= largePost {
 		// A large post: the list's keys are unlocked (and kept) before it
-		// is read, and each unlock's Argon2id memory (64 MiB) collected
-		// after it, so that the second unlock, then the post and its
-		// decryption, take the first's place instead of coming on top of
-		// it (as outgoing does). Errors are left to the steps below, which
-		// report them.
+		// is read, so that the post and its decryption take the place of
+		// each unlock's Argon2id memory (64 MiB, which the keyring
+		// collects) instead of coming on top of it (as outgoing does).
+		// Errors are left to the steps below, which report them.
 		if list, err := loadList(j.Site, j.Meta.List); err == nil && j.Site.Keys != nil && mayOpen(j) {
 			j.Site.Keys.ListPGP(list.Address)
-			runtime.GC()
 			j.Site.Keys.ListSMIME(list.Address)
-			runtime.GC()
 		}
 		// Collected once more on the way out, the GC's pace back to
 		// normal: the armored post and what opening it took are garbage

@@ -62,15 +62,11 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	if list != nil && j.Site.Keys != nil {
 		// The list's keys are unlocked (and kept) before the post is read:
-		// the unlock's Argon2id memory is gone by then, not held alongside
-		// a large post. Errors are the distributor's to report.
+		// the unlock's Argon2id memory is gone by then (the keyring collects
+		// it), not held alongside a large post. Errors are the
+		// distributor's to report.
 		j.Site.Keys.ListPGP(list.Address)
 		j.Site.Keys.ListSMIME(list.Address)
-		if fi, err := os.Stat(j.Entry.Path()); err == nil && fi.Size() >= largePost {
-			// Collected now, so that the post and its encryption take the
-			// unlock's place instead of coming on top of it.
-			runtime.GC()
-		}
 	}
 	body, err := j.Body()
 	if err != nil {

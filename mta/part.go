@@ -263,6 +263,24 @@ func Size(parts []*Part) int {
 // nil if a part's stream fails.
 func Join(parts []*Part) []byte { return AppendJoin(nil, parts) }
 
+// WriteParts writes the concatenation of parts as given (before encoding)
+// to w, a wire part's as its stream writes it: a reader of a large copy
+// (the egress gate) gets it without its being joined in memory.
+func WriteParts(w io.Writer, parts []*Part) error {
+	for _, p := range parts {
+		if p.stream != nil {
+			if err := p.stream(w); err != nil {
+				return fmt.Errorf("write a part of %d bytes: %w", p.n, err)
+			}
+			continue
+		}
+		if _, err := w.Write(p.raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AppendJoin appends the concatenation of parts as given (before encoding)
 // to dst and returns the extended slice, or nil if a part's stream fails.
 // A caller that checks many copies one after another passes the last

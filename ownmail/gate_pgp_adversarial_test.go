@@ -65,7 +65,7 @@ func TestGatePGPCrafted(t *testing.T) {
 		{"the armor's end twice", replace(endArmor, endArmor+"\r\n"+marker+endArmor), false},
 	}
 	for _, tc := range tests {
-		err := g.Check(m, tc.data, []string{"ann@subs.test"}, false)
+		err := checkBoth(t, g, m, tc.data, []string{"ann@subs.test"})
 		if tc.ok && err != nil {
 			t.Errorf("%s: refused: %v", tc.name, err)
 		}

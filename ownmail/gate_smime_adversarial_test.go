@@ -139,7 +139,7 @@ func TestGateSMIMECrafted(t *testing.T) {
 		{"as For writes it, again", good, annAnn, true},
 	}
 	for _, tc := range tests {
-		err := g.Check(m, tc.data, tc.rcpts, false)
+		err := checkBoth(t, g, m, tc.data, tc.rcpts)
 		if tc.ok && err != nil {
 			t.Errorf("%s: refused: %v", tc.name, err)
 		}
@@ -177,7 +177,7 @@ func TestGateSMIMEConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := range 30 {
 				c := cases[(s*7+i)%len(cases)]
-				err := g.Check(m, c.data, []string{"ann@subs.test"}, false)
+				err := checkBoth(t, g, m, c.data, []string{"ann@subs.test"})
 				if c.ok != (err == nil) {
 					errs <- fmt.Errorf("session %d, copy %d (whole %v): %v", s, (s*7+i)%len(cases), c.ok, err)
 					return
@@ -277,7 +277,7 @@ func TestGateSMIMENothingInTheClear(t *testing.T) {
 		})), false},
 	}
 	for _, tc := range tests {
-		err := g.Check(m, tc.data, []string{"ann@subs.test"}, false)
+		err := checkBoth(t, g, m, tc.data, []string{"ann@subs.test"})
 		if tc.ok && err != nil {
 			t.Errorf("%s: refused: %v", tc.name, err)
 		}

@@ -281,12 +281,21 @@ func (k *swapKeys) EncryptionPGP(addr string, now time.Time) (*openpgp.Entity, e
 // TestEgressGateKeepsTheOthers: one subscriber's copy refused by the gate
 // does not stop the others: ann and cat get theirs, and only bob is parked
 // in bad, with the reason.
+// A large post's copies (over streamGateAbove) are read by the gate from
+// their parts as they are written: bob's is refused all the same.
 func TestEgressGateKeepsTheOthers(t *testing.T) {
 	testdirs.Slow(t, "drives the runners over OpenPGP-signed or encrypted mail")
+	for name, size := range map[string]int{"small": 0, "large": streamGateAbove + 100<<10} {
+		t.Run(name, func(t *testing.T) { egressGateKeepsTheOthers(t, size) })
+	}
+}
+
+func egressGateKeepsTheOthers(t *testing.T, size int) {
 	s, homes := encryptedSite(t)
 	keys := s.mem
+	text := "Content-Type: text/plain\n\n" + gateMarker + "\n" + strings.Repeat("a line of a large post, in clear inside.\n", size/41)
 	post := homes["bob@subs.test"].PGPMIMEEncrypted("From: bob <bob@subs.test>\nTo: team@lists.test\nSubject: Swap\n",
-		[]byte("Content-Type: text/plain\n\n"+gateMarker+"\n"), true, "bob@subs.test", "team@lists.test")
+		[]byte(text), true, "bob@subs.test", "team@lists.test")
 	s.deliver(t, queue.SubPost, "bob@subs.test", string(post))
 	s.Keys = &swapKeys{memKeys: keys, after: keys.subs["ann@subs.test"]}
 	s.drain(t)

@@ -3,6 +3,7 @@ package runners
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -45,21 +46,15 @@ type fanout struct {
 	err                      error // the first error that stops the fan-out
 
 	waiting atomic.Int32 // sessions in an SMTP transaction (see feedWatchdog)
-
-	large sharedJoin // the one buffer that large copies are joined into for the gate
 }
 
-// sharedJoin is a buffer that the sessions of a fan-out take turns with.
-type sharedJoin struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-// joinShareAbove is the size above which a copy is joined for the egress
-// gate into the fan-out's shared buffer, one check at a time, rather than
-// into its session's: for a large post, one joined copy in memory instead
-// of one per session, where the check is quick beside the copy's sending.
-const joinShareAbove = 1 << 20
+// streamGateAbove is the size above which the egress gate reads a copy
+// from its parts as they are written (ownmail.Gate.CheckStream) rather
+// than joined into its session's buffer: a large post's copy is not held
+// whole beside the post's shared encryption (for a 25 MB post, 35 MB of
+// armor), where a small one is checked quicker held whole, its encrypted
+// data remembered from the copy before.
+const streamGateAbove = 1 << 20
 
 // run sends every unit that comes out of ready on up to sessions SMTP
 // sessions and returns the first error that stopped it (the units left
@@ -102,7 +97,7 @@ func (f *fanout) stop(err error) {
 // and one round trip per copy.
 func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan struct{}) {
 	j := f.j
-	gate := &egress{gate: &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now}, large: &f.large} // this session's: see fanout.gate
+	gate := &egress{gate: &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now}} // this session's: see fanout.gate
 	var sess *mta.Session
 	var sessErr error
 	opened := 0
@@ -399,32 +394,36 @@ func (g *groupJournal) wait(ctx context.Context, log *slog.Logger, me uint64, ti
 }
 
 // egress is one SMTP session's egress gate, with the buffer it joins the
-// copies it checks into: one buffer for the session's copies, where each
-// copy of an encrypted post was joined into a new slice (for a 25 MB post,
-// 35 MB of garbage per copy and session, which the heap grew by), and for
-// copies over joinShareAbove one buffer for the fan-out's sessions.
+// small copies it checks into: one buffer for the session's copies, where
+// each copy was joined into a new slice.
 type egress struct {
 	gate   *ownmail.Gate
 	joined []byte
-	large  *sharedJoin
 }
 
 // check passes or refuses a unit's copy at the gate. Only entries the gate
 // checks pay for the join; the joined bytes are not kept past the check
-// (the transaction sends the parts), so the next check reuses them.
+// (the transaction sends the parts), so the next check reuses them. A
+// copy over streamGateAbove is read from its parts as they are written.
 func (e *egress) check(m *queue.Meta, u *unit) error {
 	if u.parts == nil || !m.Confidential() || u.notice {
 		return e.gate.Check(m, u.data, u.rcpts, u.notice)
 	}
-	buf := &e.joined
-	if mta.Size(u.parts) > joinShareAbove {
-		e.large.mu.Lock()
-		defer e.large.mu.Unlock()
-		buf = &e.large.buf
+	if mta.Size(u.parts) > streamGateAbove {
+		pr, pw := io.Pipe()
+		wrote := make(chan struct{})
+		go func() {
+			defer close(wrote)
+			pw.CloseWithError(mta.WriteParts(pw, u.parts))
+		}()
+		err := e.gate.CheckStream(m, pr, u.rcpts, u.notice)
+		pr.Close() // a gate that stopped early ends the writer
+		<-wrote
+		return err
 	}
-	data := mta.AppendJoin((*buf)[:0], u.parts)
+	data := mta.AppendJoin(e.joined[:0], u.parts)
 	if data != nil {
-		*buf = data
+		e.joined = data
 	}
 	return e.gate.Check(m, data, u.rcpts, u.notice)
 }

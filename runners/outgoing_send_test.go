@@ -116,8 +116,8 @@ func TestGroupJournalWaitCoversEarlierLines(t *testing.T) {
 // egress gate copy by copy on every session, each copy to its subscriber
 // once; under -race it guards that the sessions do not share a gate (its
 // pgp.Checker is not safe for concurrent use). The large post's copies are
-// over joinShareAbove: the sessions take turns with one join buffer, and
-// each copy still passes whole.
+// over streamGateAbove: each session's gate reads its copies from their
+// parts as they are written, and each copy still passes.
 func TestParallelEncryptedFanoutGate(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -125,7 +125,7 @@ func TestParallelEncryptedFanoutGate(t *testing.T) {
 		n     int
 	}{
 		{"small", 200, 2 * parallelFanout},
-		{"large", joinShareAbove/50 + 1000, 12},
+		{"large", streamGateAbove/50 + 1000, 12},
 	} {
 		t.Run(tt.name, func(t *testing.T) { parallelEncryptedFanout(t, tt.lines, tt.n) })
 	}

@@ -31,13 +31,25 @@ func merge(top, inner *rawmime.Entity) []byte {
 // decrypted post as it is).
 func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 	nl := lineEnding(top.Header)
-	innerSubject, useInner := protectedSubject(top, protected)
 	size := len(top.Header) + len(fields.Header) + 64
 	for _, p := range body {
 		size += len(p)
 	}
 	var b bytes.Buffer
 	b.Grow(size)
+	writeMergedHeader(&b, top, protected, fields, nl)
+	for _, p := range body {
+		writeLineEnding(&b, p, nl)
+	}
+	return b.Bytes()
+}
+
+// writeMergedHeader writes the header section of the message mergeParts
+// builds, and the blank line after it: the outer fields of top without its
+// Content-* fields (the protected Subject, when it replaces the outer one,
+// in its place), then the Content-* fields of fields, in the line ending nl.
+func writeMergedHeader(b *bytes.Buffer, top, protected, fields *rawmime.Entity, nl string) {
+	innerSubject, useInner := protectedSubject(top, protected)
 	wroteSubject := false
 	fs := top.Fields.Fields()
 	for fs.Next() {
@@ -47,7 +59,7 @@ func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 		}
 		if useInner && strings.EqualFold(k, "Subject") {
 			if !wroteSubject {
-				writeField(&b, innerSubject, nl)
+				writeField(b, innerSubject, nl)
 				wroteSubject = true
 			}
 			continue
@@ -56,10 +68,10 @@ func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 		if err != nil {
 			continue
 		}
-		writeField(&b, raw, nl)
+		writeField(b, raw, nl)
 	}
 	if useInner && !wroteSubject {
-		writeField(&b, innerSubject, nl)
+		writeField(b, innerSubject, nl)
 	}
 	ifs := fields.Fields.Fields()
 	for ifs.Next() {
@@ -67,14 +79,80 @@ func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 			continue
 		}
 		if raw, err := ifs.Raw(); err == nil {
-			writeField(&b, raw, nl)
+			writeField(b, raw, nl)
 		}
 	}
 	b.WriteString(nl)
-	for _, p := range body {
-		writeLineEnding(&b, p, nl)
+}
+
+// mergeOver is mergeParts written over buf, the buffer the decrypted post
+// lies in, instead of into a new one: for a large post, the merged message
+// then takes the decrypted entity's place rather than being a second copy
+// of it beside the first. body[big], the piece holding the post, must be
+// buf[at:at+len(body[big])]; the other pieces and the header fields may lie
+// anywhere (in buf too: they are copied out before buf is written).
+//
+// The merged header is written in front of the piece, in the room the
+// decryption left there, and the piece is moved down over itself as its
+// line endings are converted, which only works when the conversion does
+// not lengthen it (CRLF to LF, or the piece already in the outer line
+// ending) and the header fits in front of it. Otherwise, or when the piece
+// is not where at says, mergeOver writes nothing and returns false: the
+// caller then builds the message with mergeParts, whose output is the same.
+// On success the content of buf beyond the message returned is undefined,
+// and the entities and pieces given must not be read again.
+func mergeOver(buf []byte, at int, top, protected, fields *rawmime.Entity, body [][]byte, big int) ([]byte, bool) {
+	if big < 0 || big >= len(body) {
+		return nil, false
 	}
-	return b.Bytes()
+	p := body[big]
+	if len(p) == 0 || at < 0 || at+len(p) > len(buf) || &buf[at] != &p[0] {
+		return nil, false
+	}
+	nl := lineEnding(top.Header)
+	crlf := []byte("\r\n")
+	n := len(p) // the piece's length once converted
+	switch nl {
+	case "\n":
+		n -= bytes.Count(p, crlf)
+	default:
+		if bytes.Count(p, []byte("\n")) != bytes.Count(p, crlf) {
+			return nil, false // a bare LF would become CRLF: the piece grows
+		}
+	}
+	var head, tail bytes.Buffer
+	writeMergedHeader(&head, top, protected, fields, nl)
+	for _, q := range body[:big] {
+		writeLineEnding(&head, q, nl)
+	}
+	for _, q := range body[big+1:] {
+		writeLineEnding(&tail, q, nl)
+	}
+	if head.Len() > at || head.Len()+n+tail.Len() > cap(buf) {
+		return nil, false
+	}
+	// Writing from the front, the write position never passes the read
+	// position: the header ends at or before the piece's start, and each
+	// CRLF written as LF widens the gap.
+	buf = buf[:cap(buf)]
+	w := copy(buf, head.Bytes())
+	if nl == "\n" {
+		for {
+			i := bytes.Index(p, crlf)
+			if i < 0 {
+				w += copy(buf[w:], p)
+				break
+			}
+			w += copy(buf[w:], p[:i])
+			buf[w] = '\n'
+			w++
+			p = p[i+2:]
+		}
+	} else {
+		w += copy(buf[w:], p)
+	}
+	w += copy(buf[w:], tail.Bytes())
+	return buf[:w], true
 }
 
 // writeLineEnding writes p to b as withLineEnding(p, nl) would return it,

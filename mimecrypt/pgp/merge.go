@@ -6,6 +6,7 @@ import (
 
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
+	"cloister/mimecrypt"
 )
 
 // placeholderSubjects are the outer subjects clients write when the real one
@@ -86,40 +87,24 @@ func writeMergedHeader(b *bytes.Buffer, top, protected, fields *rawmime.Entity, 
 }
 
 // mergeOver is mergeParts written over buf, the buffer the decrypted post
-// lies in, instead of into a new one: for a large post, the merged message
-// then takes the decrypted entity's place rather than being a second copy
-// of it beside the first. body[big], the piece holding the post, must be
-// buf[at:at+len(body[big])]; the other pieces and the header fields may lie
-// anywhere (in buf too: they are copied out before buf is written).
+// lies in, instead of into a new one (mimecrypt.WriteOver): for a large
+// post, the merged message then takes the decrypted entity's place rather
+// than being a second copy of it beside the first. body[big], the piece
+// holding the post, must be buf[at:at+len(body[big])]; the other pieces
+// and the header fields may lie anywhere (in buf too: they are copied out
+// before buf is written).
 //
-// The merged header is written in front of the piece, in the room the
-// decryption left there, and the piece is moved down over itself as its
-// line endings are converted, which only works when the conversion does
-// not lengthen it (CRLF to LF, or the piece already in the outer line
-// ending) and the header fits in front of it. Otherwise, or when the piece
-// is not where at says, mergeOver writes nothing and returns false: the
-// caller then builds the message with mergeParts, whose output is the same.
-// On success the content of buf beyond the message returned is undefined,
-// and the entities and pieces given must not be read again.
+// When WriteOver cannot (the conversion to the outer line ending would
+// lengthen the piece, the header does not fit in the room in front of it,
+// or the piece is not where at says), mergeOver writes nothing and returns
+// false: the caller then builds the message with mergeParts, whose output
+// is the same. On success the entities and pieces given must not be read
+// again.
 func mergeOver(buf []byte, at int, top, protected, fields *rawmime.Entity, body [][]byte, big int) ([]byte, bool) {
 	if big < 0 || big >= len(body) {
 		return nil, false
 	}
-	p := body[big]
-	if len(p) == 0 || at < 0 || at+len(p) > len(buf) || &buf[at] != &p[0] {
-		return nil, false
-	}
 	nl := lineEnding(top.Header)
-	crlf := []byte("\r\n")
-	n := len(p) // the piece's length once converted
-	switch nl {
-	case "\n":
-		n -= bytes.Count(p, crlf)
-	default:
-		if bytes.Count(p, []byte("\n")) != bytes.Count(p, crlf) {
-			return nil, false // a bare LF would become CRLF: the piece grows
-		}
-	}
 	var head, tail bytes.Buffer
 	writeMergedHeader(&head, top, protected, fields, nl)
 	for _, q := range body[:big] {
@@ -128,31 +113,7 @@ func mergeOver(buf []byte, at int, top, protected, fields *rawmime.Entity, body 
 	for _, q := range body[big+1:] {
 		writeLineEnding(&tail, q, nl)
 	}
-	if head.Len() > at || head.Len()+n+tail.Len() > cap(buf) {
-		return nil, false
-	}
-	// Writing from the front, the write position never passes the read
-	// position: the header ends at or before the piece's start, and each
-	// CRLF written as LF widens the gap.
-	buf = buf[:cap(buf)]
-	w := copy(buf, head.Bytes())
-	if nl == "\n" {
-		for {
-			i := bytes.Index(p, crlf)
-			if i < 0 {
-				w += copy(buf[w:], p)
-				break
-			}
-			w += copy(buf[w:], p[:i])
-			buf[w] = '\n'
-			w++
-			p = p[i+2:]
-		}
-	} else {
-		w += copy(buf[w:], p)
-	}
-	w += copy(buf[w:], tail.Bytes())
-	return buf[:w], true
+	return mimecrypt.WriteOver(buf, at, head.Bytes(), body[big], tail.Bytes(), nl)
 }
 
 // writeLineEnding writes p to b as withLineEnding(p, nl) would return it,

@@ -296,8 +296,10 @@ func arrivingPost(cfgPath, arrive string, size int, from sender) []byte {
 		check(w.Close())
 		check(aw.Close())
 		if inline {
-			// Inline PGP: the armored message is the text/plain body.
-			return append([]byte(head+"Content-Type: text/plain\n\n"), bytes.ReplaceAll(armored.Bytes(), []byte("\r\n"), []byte("\n"))...)
+			// Inline PGP: the armored message is the text/plain body,
+			// ending in a line break as mail from SMTP does.
+			body := append([]byte(head+"Content-Type: text/plain\n\n"), bytes.ReplaceAll(armored.Bytes(), []byte("\r\n"), []byte("\n"))...)
+			return append(body, '\n')
 		}
 		const bd = "memory-bench-boundary"
 		var m bytes.Buffer

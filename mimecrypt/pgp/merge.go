@@ -200,6 +200,17 @@ func protectedSubject(top, inner *rawmime.Entity) ([]byte, bool) {
 // outer fields without Content-Transfer-Encoding, and the plaintext marked
 // 8bit (or 7bit when it is ASCII).
 func mergeText(top *rawmime.Entity, plain []byte) []byte {
+	head, nl := mergeTextHeader(top, plain)
+	var b bytes.Buffer
+	b.Grow(len(head) + len(plain) + bytes.Count(plain, []byte("\n")))
+	b.Write(head)
+	writeLineEnding(&b, plain, nl)
+	return b.Bytes()
+}
+
+// mergeTextHeader returns the header section mergeText writes (the blank
+// line after it included) and the line ending the message takes.
+func mergeTextHeader(top *rawmime.Entity, plain []byte) ([]byte, string) {
 	nl := lineEnding(top.Header)
 	var b bytes.Buffer
 	fs := top.Fields.Fields()
@@ -219,8 +230,20 @@ func mergeText(top *rawmime.Entity, plain []byte) []byte {
 		}
 	}
 	b.WriteString("Content-Transfer-Encoding: " + cte + nl + nl)
-	b.Write(withLineEnding(plain, nl))
-	return b.Bytes()
+	return b.Bytes(), nl
+}
+
+// mergeTextOver is mergeText written over buf, where plain lies at
+// buf[at:] with room in front (decrypt's, or keepInlineSignature's), when
+// mimecrypt.WriteOver can, so that a large post is not copied a second
+// time; else it is mergeText. The bytes are the same. buf and plain must
+// not be read after.
+func mergeTextOver(buf []byte, at int, top *rawmime.Entity, plain []byte) []byte {
+	head, nl := mergeTextHeader(top, plain)
+	if m, ok := mimecrypt.WriteOver(buf, at, head, plain, nil, nl); ok {
+		return m
+	}
+	return mergeText(top, plain)
 }
 
 // writeField writes one raw header field with its line breaks turned into nl.

@@ -437,7 +437,8 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 		return nil
 	}
 	res.Encryption = mimecrypt.EncPGPInline
-	d, err := o.decrypt(blk.armor, 0)
+	front := mergeFront(top)
+	d, err := o.decrypt(blk.armor, front)
 	if errors.Is(err, errSignedOnly) {
 		// Inline-signed: the message stays as it came, signature and all.
 		res.Encryption = mimecrypt.EncNone
@@ -447,20 +448,21 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 	if err != nil {
 		return err
 	}
-	plain := d.plain
+	// plain is buf[front:], the text the opened message carries.
+	plain, buf := d.plain, d.buf
 	if d.signed {
 		setVerdict(res, bindFrom(d.sig, from))
 		if res.Verdict == mimecrypt.VerdictGood {
 			// Keep the sender's signature for the subscribers, as
 			// keepSignature does for PGP/MIME.
-			if kept, ok := keepInlineSignature(plain, d); ok {
-				plain = kept
+			if kept, ok := keepInlineSignature(plain, d, front); ok {
+				plain, buf = kept[front:], kept
 			}
 		}
 	} else if cb, ok := findInline(plain); ok && cb.kind == beginSigned && cb.alone {
 		setVerdict(res, bindFrom(o.verifyClearsigned(cb.armor), from))
 	}
-	res.Message = mergeText(top, plain)
+	res.Message = mergeTextOver(buf, front, top, plain)
 	return nil
 }
 

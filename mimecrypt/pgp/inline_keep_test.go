@@ -243,3 +243,78 @@ func TestMergeTextOver(t *testing.T) {
 		}
 	}
 }
+
+// TestClearSignedOver: the clear-signed block written over the decrypted
+// text (clearSignedOver, from keepAt in the room in front of it) is the
+// one clearSigned wrote before, refused for the same texts, and refused,
+// the buffer untouched, when its header and dash escapes outgrow the room
+// or its end the capacity; keepInlineSignature then writes it apart.
+func TestClearSignedOver(t *testing.T) {
+	ann := newKey(t, "ann@subs.test", "curve25519", false)
+	dashes := strings.Repeat("-\r\n", 40) + strings.Repeat("- item\n", 40)
+	for i, text := range append(inlineTexts, dashes) {
+		for _, room := range []struct {
+			front, keepAt, spare int
+			fits                 bool // for a text that can be clear-signed
+		}{
+			{4096, 2048, 4096, true},
+			{2048, 0, 4096, true},
+			{4096, 4096 - 40, 4096, false}, // no room for the header
+			{4096, 4096 - 100, 0, false},   // no capacity for the signature; the dash escapes too
+		} {
+			t.Run(fmt.Sprintf("%d/%d-%d-%d", i, room.front, room.keepAt, room.spare), func(t *testing.T) {
+				sig := inlineSig(t, ann, text, true)
+				want, wantOK := clearSignedBefore([]byte(text), sig)
+				buf := make([]byte, room.front, room.front+len(text)+room.spare)
+				buf = append(buf, text...)
+				before := append([]byte(nil), buf...)
+				got, ok := clearSignedOver(buf, room.front, room.keepAt, sig)
+				if ok != (wantOK && room.fits) {
+					t.Fatalf("%q: written %v, before %v, fits %v", text, ok, wantOK, room.fits)
+				}
+				if !ok {
+					if !bytes.Equal(buf, before) {
+						t.Fatal("the buffer was written")
+					}
+					return
+				}
+				if !bytes.Equal(got[room.keepAt:], want) {
+					t.Fatalf("%q: block\n%q\nwant\n%q", text, got[room.keepAt:], want)
+				}
+				if &got[0] != &buf[0] {
+					t.Fatal("not written over the buffer")
+				}
+			})
+		}
+	}
+}
+
+// TestKeepInlineSignatureOver: keepInlineSignature writes the clear-signed
+// block over the decrypted text when it fits, at clearSignRoom before the
+// text, and in a buffer of its own, after the room asked for, when it does
+// not; the block is the same.
+func TestKeepInlineSignatureOver(t *testing.T) {
+	ann := newKey(t, "ann@subs.test", "curve25519", false)
+	for _, tc := range []struct {
+		name, text string
+		over       bool
+	}{
+		{"fits", "line one\r\nline two\r\n", true},
+		{"dash escapes outgrow the room", strings.Repeat("- item\n", clearSignRoom), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const front = 4096
+			d := decryptedAs(tc.text, front)
+			d.signed = true
+			d.sig.sig = inlineSig(t, ann, tc.text, true)
+			want, _ := clearSignedBefore([]byte(tc.text), d.sig.sig)
+			buf, at, ok := keepInlineSignature(d.plain, d, front)
+			if !ok || !bytes.Equal(buf[at:], want) {
+				t.Fatalf("kept %v:\n%q\nwant\n%q", ok, buf[at:], want)
+			}
+			if over := &buf[0] == &d.buf[0]; over != tc.over || over && at != front-clearSignRoom || !over && at != front {
+				t.Fatalf("written over the text %v at %d, want %v", over, at, tc.over)
+			}
+		})
+	}
+}

@@ -448,21 +448,21 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 	if err != nil {
 		return err
 	}
-	// plain is buf[front:], the text the opened message carries.
-	plain, buf := d.plain, d.buf
+	// plain is buf[at:], the text the opened message carries.
+	plain, buf, at := d.plain, d.buf, front
 	if d.signed {
 		setVerdict(res, bindFrom(d.sig, from))
 		if res.Verdict == mimecrypt.VerdictGood {
 			// Keep the sender's signature for the subscribers, as
 			// keepSignature does for PGP/MIME.
-			if kept, ok := keepInlineSignature(plain, d, front); ok {
-				plain, buf = kept[front:], kept
+			if kept, kat, ok := keepInlineSignature(plain, d, front); ok {
+				plain, buf, at = kept[kat:], kept, kat
 			}
 		}
 	} else if cb, ok := findInline(plain); ok && cb.kind == beginSigned && cb.alone {
 		setVerdict(res, bindFrom(o.verifyClearsigned(cb.armor), from))
 	}
-	res.Message = mergeTextOver(buf, front, top, plain)
+	res.Message = mergeTextOver(buf, at, top, plain)
 	return nil
 }
 

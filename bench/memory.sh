@@ -18,6 +18,9 @@
 # -sample_index=alloc_space); the sampling adds little to the peaks.
 #
 #   N=100,1000 SIZE_MB=25 ARRIVE=clear,pgp,smime SUBS=pgp bench/memory.sh
+#
+# ARRIVE=inline sends the PGP/MIME post's OpenPGP message (of its text
+# alone) as an inline PGP text/plain body instead.
 set -euo pipefail
 if [ -n "${MEMPROFILE:-}" ]; then
 	export CLOISTER_MEMPROFILE

@@ -6,6 +6,7 @@
 package intake
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"time"
@@ -48,7 +49,8 @@ func tech(body []byte) string {
 	case mt == "application/pkcs7-mime" || mt == "application/x-pkcs7-mime":
 		return "smime"
 	case strings.HasPrefix(mt, "text/") || mt == "multipart/mixed" || mt == "multipart/alternative":
-		if strings.Contains(string(ent.Body), "-----BEGIN PGP ") {
+		// bytes, not a string of the body: that would copy a whole post.
+		if bytes.Contains(ent.Body, []byte("-----BEGIN PGP ")) {
 			return "pgp"
 		}
 	}

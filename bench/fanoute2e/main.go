@@ -16,7 +16,7 @@
 // (`--once`: it unlocks the list key and parses and checks every subscriber
 // key first); mode "warm" is a post handed to a long-running outgoing runner
 // that has already sent one, as under systemd. With -memory (bench/memory.sh)
-// it instead sends one post per arrival kind (-arrive: clear, pgp, smime)
+// it instead sends one post per arrival kind (-arrive: clear, pgp, inline, smime)
 // through every runner and prints each runner's peak RSS (memory.go). With -cpuprofile DIR each
 // outgoing runner process writes a CPU profile into DIR (runners.ProfileEnv):
 // outgoing-BUILD-RECEIVER-N-BATCH-once-I.pprof for the runs of mode once,
@@ -85,7 +85,7 @@ func main() {
 	flag.IntVar(&sessions, "sessions", 0, "smtp_sessions of the sites (0: the default)")
 	flag.BoolVar(&chunking, "chunking", false, "set smtp_chunking in the sites (BDAT where the receiver offers it)")
 	memory := flag.Bool("memory", false, "instead: one post per -arrive kind through every runner, each runner's peak RSS (bench/memory.sh)")
-	arrive := flag.String("arrive", "clear,pgp,smime", "with -memory: how the post arrives, comma-separated: clear, pgp (PGP/MIME encrypted and signed), smime (S/MIME encrypted)")
+	arrive := flag.String("arrive", "clear,pgp,smime", "with -memory: how the post arrives, comma-separated: clear, pgp (PGP/MIME encrypted and signed), inline (inline PGP encrypted and signed), smime (S/MIME encrypted)")
 	flag.StringVar(&memoryLogLevel, "log-level", memoryLogLevel, "with -memory: the runners' log level")
 	flag.StringVar(&profileDir, "cpuprofile", "", "folder for the outgoing runner processes' CPU profiles (none when empty)")
 	flag.StringVar(&memorySubs, "subs", memorySubs, "with -memory: what the subscribers have, pgp (a key each) or smime (a certificate each)")

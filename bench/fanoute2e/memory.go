@@ -255,8 +255,9 @@ func arrivalKeys(cfgPath string) sender {
 }
 
 // arrivingPost is a post of about size bytes from Member(0) as it arrives:
-// clear, pgp (PGP/MIME, encrypted to the list key and signed by sender) or
-// smime (signed by the sender, then enveloped-data to the list's
+// clear, pgp (PGP/MIME, encrypted to the list key and signed by sender),
+// inline (the same OpenPGP message, of the text alone, as a text/plain
+// body) or smime (signed by the sender, then enveloped-data to the list's
 // certificate).
 func arrivingPost(cfgPath, arrive string, size int, from sender) []byte {
 	posts++
@@ -276,7 +277,8 @@ func arrivingPost(cfgPath, arrive string, size int, from sender) []byte {
 	check(err)
 	defer k.Close()
 	switch arrive {
-	case "pgp":
+	case "pgp", "inline":
+		inline := arrive == "inline"
 		to, err := k.ListKeyPGP(list)
 		check(err)
 		var armored bytes.Buffer
@@ -284,10 +286,21 @@ func arrivingPost(cfgPath, arrive string, size int, from sender) []byte {
 		check(err)
 		w, err := openpgp.Encrypt(aw, []*openpgp.Entity{to}, nil, []*openpgp.Entity{from.pgp}, &openpgp.FileHints{}, nil)
 		check(err)
-		_, err = w.Write(bytes.ReplaceAll(inner.Bytes(), []byte("\n"), []byte("\r\n")))
+		text := inner.Bytes()
+		if inline {
+			// The plaintext is the body, without the entity's header.
+			_, text, _ = bytes.Cut(text, []byte("\n\n"))
+		}
+		_, err = w.Write(bytes.ReplaceAll(text, []byte("\n"), []byte("\r\n")))
 		check(err)
 		check(w.Close())
 		check(aw.Close())
+		if inline {
+			// Inline PGP: the armored message is the text/plain body,
+			// ending in a line break as mail from SMTP does.
+			body := append([]byte(head+"Content-Type: text/plain\n\n"), bytes.ReplaceAll(armored.Bytes(), []byte("\r\n"), []byte("\n"))...)
+			return append(body, '\n')
+		}
 		const bd = "memory-bench-boundary"
 		var m bytes.Buffer
 		m.WriteString(head)
@@ -307,6 +320,6 @@ func arrivingPost(cfgPath, arrive string, size int, from sender) []byte {
 		check(err)
 		return append([]byte(head), bytes.ReplaceAll(ent, []byte("\r\n"), []byte("\n"))...)
 	}
-	check(fmt.Errorf("unknown arrival %q (clear, pgp, smime)", arrive))
+	check(fmt.Errorf("unknown arrival %q (clear, pgp, inline, smime)", arrive))
 	return nil
 }

@@ -43,6 +43,24 @@ func (e *Entity) DecodedBody(max int64) ([]byte, error) {
 //     ErrUnknownEncoding, so that a lenient caller may take the bytes as
 //     they are.
 func Decode(cte string, body []byte, max int64) ([]byte, error) {
+	b, _, err := decode(cte, body, max, 0)
+	return b, err
+}
+
+// DecodeWithRoom is Decode into a buffer with front bytes of room in front
+// of the decoding, for a caller that decodes a large part in order to
+// write over it (an S/MIME envelope decrypted where it lies, then the
+// opened message written over the plaintext, header in front): buf is that
+// buffer, decoded is buf[front:]. For the encodings Decode returns the
+// body of as it is ("", 7bit, 8bit, binary and unknown ones), buf is nil:
+// decoded is then body itself, which the caller must not write over.
+func DecodeWithRoom(cte string, body []byte, max int64, front int) (decoded, buf []byte, err error) {
+	return decode(cte, body, max, front)
+}
+
+// decode is Decode and DecodeWithRoom: buf, when the body was decoded,
+// is the buffer decoded is the end of, after front bytes of room.
+func decode(cte string, body []byte, max int64, front int) (decoded, buf []byte, err error) {
 	var r io.Reader
 	// What the decoding can hold at most: quoted-printable never grows,
 	// base64 is 3 bytes for 4 characters. The buffer takes it at once;
@@ -51,30 +69,31 @@ func Decode(cte string, body []byte, max int64) ([]byte, error) {
 	size := int64(len(body))
 	switch c := strings.ToLower(strings.TrimSpace(cte)); c {
 	case "", "7bit", "8bit", "binary":
-		return body, nil
+		return body, nil, nil
 	case "quoted-printable":
 		r = quotedprintable.NewReader(bytes.NewReader(body))
 	case "base64":
 		r = base64.NewDecoder(base64.StdEncoding, blankStripper{bytes.NewReader(body)})
 		size = size/4*3 + 3
 	default:
-		return body, fmt.Errorf("%w %q", ErrUnknownEncoding, cte)
+		return body, nil, fmt.Errorf("%w %q", ErrUnknownEncoding, cte)
 	}
 	if max > 0 {
 		r = io.LimitReader(r, max+1)
 		size = min(size, max+1)
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(size) + bytes.MinRead) // ReadFrom asks for MinRead bytes of room before each read
-	_, err := buf.ReadFrom(r)
-	b := buf.Bytes()
+	// ReadFrom asks for MinRead bytes of room before each read.
+	out := bytes.NewBuffer(make([]byte, front, front+int(size)+bytes.MinRead))
+	_, err = out.ReadFrom(r)
+	buf = out.Bytes()
+	b := buf[front:]
 	if err != nil {
-		return b, fmt.Errorf("decode %s: %w", strings.ToLower(strings.TrimSpace(cte)), err)
+		return b, buf, fmt.Errorf("decode %s: %w", strings.ToLower(strings.TrimSpace(cte)), err)
 	}
 	if max > 0 && int64(len(b)) > max {
-		return b[:max], fmt.Errorf("decoded body larger than %d bytes: %w", max, ErrTooLarge)
+		return b[:max], buf[:front+int(max)], fmt.Errorf("decoded body larger than %d bytes: %w", max, ErrTooLarge)
 	}
-	return b, nil
+	return b, buf, nil
 }
 
 // blankStripper drops CR, LF, spaces and tabs from base64 text.

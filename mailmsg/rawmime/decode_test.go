@@ -54,6 +54,49 @@ func TestDecode(t *testing.T) {
 
 var errAny = errors.New("any error")
 
+// TestDecodeWithRoom: DecodeWithRoom decodes as Decode does, errors
+// included, into a buffer of its own that ends with the decoding after the
+// room asked for; the encodings Decode leaves as they are give no buffer
+// and the body itself.
+func TestDecodeWithRoom(t *testing.T) {
+	for _, tt := range []struct {
+		name, cte, body string
+		max             int64
+		front           int
+		decodes         bool // a buffer of its own
+	}{
+		{"none", "", "a=3Db", 0, 64, false},
+		{"binary", "binary", "\x00\x01", 0, 64, false},
+		{"unknown", "x-uuencode", "begin 644 f", 0, 64, false},
+		{"base64", "base64", "aGVs\r\nbG8g\n d29y bGQ=\r\n", 0, 64, true},
+		{"base64, no room", "base64", "aGVsbG8=", 0, 0, true},
+		{"base64 beyond the bound", "base64", "aGVsbG8=", 4, 16, true},
+		{"malformed base64", "base64", "aGVsbG8g!!!!", 0, 16, true},
+		{"quoted-printable", "quoted-printable", "a=3Db=\r\nc\r\n", 0, 1000, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			want, wantErr := Decode(tt.cte, body, tt.max)
+			got, buf, err := DecodeWithRoom(tt.cte, body, tt.max, tt.front)
+			if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+				t.Fatalf("error %v, Decode's %v", err, wantErr)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("decoded %q, Decode's %q", got, want)
+			}
+			if !tt.decodes {
+				if buf != nil || len(got) > 0 && &got[0] != &body[0] {
+					t.Fatalf("a buffer (%q) or a copy for an encoding left as it is", buf)
+				}
+				return
+			}
+			if len(buf) != tt.front+len(got) || len(got) > 0 && &buf[tt.front] != &got[0] {
+				t.Fatalf("buffer of %d bytes for %d of room and %d decoded, or not ending with the decoding", len(buf), tt.front, len(got))
+			}
+		})
+	}
+}
+
 func TestTransferEncoding(t *testing.T) {
 	for _, tt := range []struct{ raw, want string }{
 		{"Subject: x\r\n\r\nbody", "7bit"},

@@ -129,7 +129,12 @@ func sealContent(c Cipher, key, plaintext []byte, rand io.Reader) (alg, ct, tag 
 
 // openContent decrypts ciphertext. params is the DER parameters field of the
 // content-encryption AlgorithmIdentifier; tag and aad are used by GCM only.
-func openContent(c Cipher, key, params, ct, tag, aad []byte) ([]byte, error) {
+// When inPlace, the plaintext is written over ct, and for GCM the tag over
+// the bytes after ct in its array (which the DER of the tag's OCTET STRING
+// follows, so that there is room), when that capacity is there; the
+// caller must then own ct's array and read nothing more from it but the
+// plaintext. aad must not lie in that array.
+func openContent(c Cipher, key, params, ct, tag, aad []byte, inPlace bool) ([]byte, error) {
 	if len(key) != c.KeySize() {
 		return nil, fmt.Errorf("%w: content key of %d bytes for %v", ErrDecrypt, len(key), c)
 	}
@@ -168,8 +173,16 @@ func openContent(c Cipher, key, params, ct, tag, aad []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
 		}
-		sealed := make([]byte, 0, len(ct)+len(tag))
-		sealed = append(append(sealed, ct...), tag...)
+		var sealed []byte
+		if inPlace && cap(ct)-len(ct) >= len(tag) {
+			// The tag moves next to the ciphertext (copy is a memmove:
+			// the tag may lie in what it is written over).
+			sealed = ct[:len(ct)+len(tag)]
+			copy(sealed[len(ct):], tag)
+		} else {
+			sealed = make([]byte, 0, len(ct)+len(tag))
+			sealed = append(append(sealed, ct...), tag...)
+		}
 		pt, err := aead.Open(sealed[:0], p.Nonce, sealed, aad)
 		if err != nil {
 			return nil, fmt.Errorf("%w: content authentication failed", ErrDecrypt)
@@ -187,7 +200,10 @@ func openContent(c Cipher, key, params, ct, tag, aad []byte) ([]byte, error) {
 	if len(ct) == 0 || len(ct)%bs != 0 {
 		return nil, fmt.Errorf("%w: ciphertext of %d bytes is not a whole number of blocks", ErrDecrypt, len(ct))
 	}
-	pt := make([]byte, len(ct))
+	pt := ct
+	if !inPlace {
+		pt = make([]byte, len(ct))
+	}
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
 	pad := int(pt[len(pt)-1])
 	if pad == 0 || pad > bs || subtle.ConstantTimeCompare(pt[len(pt)-pad:], bytes.Repeat([]byte{byte(pad)}, pad)) != 1 {

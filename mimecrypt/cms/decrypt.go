@@ -288,6 +288,24 @@ func (e *envelope) contentKey(cert *x509.Certificate, key crypto.PrivateKey) ([]
 // *ecdsa.PrivateKey or an *ecdh.PrivateKey). It returns ErrNoRecipient when
 // the envelope is not addressed to cert.
 func Decrypt(ber []byte, cert *x509.Certificate, key crypto.PrivateKey) (*Decrypted, error) {
+	return decrypt(ber, cert, key, false)
+}
+
+// DecryptInPlace is Decrypt for a caller that owns ber and has no further
+// use for it: the content is decrypted over its ciphertext instead of into
+// a copy, so that a 25 MB envelope costs no second copy of the post.
+// Content is then a slice of ber's array when ber is in normalised form
+// (Normalize returns it as it is, as for what Cloister and most clients
+// write) and its encrypted content is a primitive OCTET STRING; else it is
+// a slice of the copy Normalize or the joining of the chunks made. After
+// the call, error or not, ber's bytes are undefined (past the content too:
+// AES-GCM's tag is moved next to the ciphertext) and must not be read.
+func DecryptInPlace(ber []byte, cert *x509.Certificate, key crypto.PrivateKey) (*Decrypted, error) {
+	return decrypt(ber, cert, key, true)
+}
+
+// decrypt is Decrypt, or DecryptInPlace when inPlace.
+func decrypt(ber []byte, cert *x509.Certificate, key crypto.PrivateKey, inPlace bool) (*Decrypted, error) {
 	e, err := readEnvelope(ber)
 	if err != nil {
 		return nil, err
@@ -296,7 +314,7 @@ func Decrypt(ber []byte, cert *x509.Certificate, key crypto.PrivateKey) (*Decryp
 	if err != nil {
 		return nil, err
 	}
-	pt, err := openContent(e.cipher, cek, e.params, e.ciphertext, e.mac, e.authAttrs)
+	pt, err := openContent(e.cipher, cek, e.params, e.ciphertext, e.mac, e.authAttrs, inPlace)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,11 @@ import (
 // decrypted is the plaintext of one OpenPGP message and, when it was signed
 // inside the encryption (RFC 3156 6.2), the signature check.
 type decrypted struct {
-	plain   []byte
+	plain []byte
+	// buf is the buffer plain was decrypted into, plain being its end:
+	// decrypt's room in front and plain, with some capacity after, for
+	// mergeOver to write the opened message over.
+	buf     []byte
 	signed  bool
 	sig     sigCheck
 	literal *packet.LiteralData // its file name and time, for keepInlineSignature
@@ -65,6 +69,11 @@ func packetSource(b []byte, want string) (io.Reader, int64, error) {
 	}
 	return blk.Body, int64(len(b)/4*3 + 3), nil
 }
+
+// mergeTail is the capacity decrypt leaves after the plaintext for what
+// mergeOver appends to it: keepSignature's signature part and closing
+// delimiter.
+const mergeTail = 4 << 10
 
 // errSignedOnly means the OpenPGP message holds no encryption but is a
 // signed (or literal) message: an inline-signed post (gpg --sign -a, sq
@@ -151,12 +160,15 @@ func (o *opener) keyVerdict(ours bool) error {
 
 // decrypt opens one OpenPGP message (armored or binary) with the list keys,
 // reading the plaintext to its end within the size bound before trusting it.
+// The plaintext is written into a buffer with front bytes of room in front
+// of it (and some after it), so that the opened message can be written
+// over it (mergeOver) instead of beside it.
 //
 // The packets are read from the armor as it is decoded, once for the
 // prescan and once for the decryption, and never held whole in binary: for
 // a large post that copy would sit beside the armored message and its
 // plaintext.
-func (o *opener) decrypt(data []byte) (*decrypted, error) {
+func (o *opener) decrypt(data []byte, front int) (*decrypted, error) {
 	src, size, err := packetSource(data, "PGP MESSAGE")
 	if err != nil {
 		return nil, err
@@ -185,11 +197,11 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 		return nil, fmt.Errorf("OpenPGP data is not encrypted: %w", mimecrypt.ErrMalformed)
 	}
 	// Uncompressed, the plaintext is smaller than the message: room for
-	// it at once (a compressed one grows past it as it must).
-	var buf bytes.Buffer
-	buf.Grow(int(min(size, o.opts.MaxDecompressed)) + bytes.MinRead)
+	// it at once (a compressed one grows past it as it must), after the
+	// room in front and with mergeTail to spare.
+	buf := bytes.NewBuffer(make([]byte, front, front+int(min(size, o.opts.MaxDecompressed))+mergeTail+bytes.MinRead))
 	lim := &io.LimitedReader{R: md.UnverifiedBody, N: o.opts.MaxDecompressed + 1}
-	n, err := io.Copy(&buf, lim)
+	n, err := io.Copy(buf, lim)
 	if n > o.opts.MaxDecompressed {
 		return nil, fmt.Errorf("plaintext larger than %d bytes: %w", o.opts.MaxDecompressed, mimecrypt.ErrTooLarge)
 	}
@@ -201,7 +213,7 @@ func (o *opener) decrypt(data []byte) (*decrypted, error) {
 	if _, err := io.Copy(io.Discard, src); err != nil {
 		return nil, fmt.Errorf("broken armor: %v: %w", err, mimecrypt.ErrMalformed)
 	}
-	d := &decrypted{plain: buf.Bytes(), literal: md.LiteralData}
+	d := &decrypted{plain: buf.Bytes()[front:], buf: buf.Bytes(), literal: md.LiteralData}
 	if md.IsSigned {
 		d.signed = true
 		d.sig = o.judge(md)

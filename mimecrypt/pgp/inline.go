@@ -35,7 +35,7 @@ func decodeBody(e *rawmime.Entity, max int64) ([]byte, error) {
 
 // inlineBlock is an armored block found in a text body.
 type inlineBlock struct {
-	armor  []byte // the block, indentation removed, blank-looking lines emptied
+	armor  []byte // the block, indentation removed, blank-looking lines emptied (a slice of the text when that changed nothing)
 	kind   string // beginMessage or beginSigned
 	alone  bool   // nothing but whitespace around the block
 	indent string
@@ -63,16 +63,16 @@ func findInline(text []byte) (*inlineBlock, bool) {
 	if kind == beginSigned {
 		endLine = endSignature
 	}
-	end := -1
-	var out bytes.Buffer
+	// The block is found, and measured, before it is copied: when each of
+	// its lines is already as the armor holds it (no indentation, LF line
+	// endings, no blank-looking line), the armor is the text itself, and a
+	// large post is not copied.
+	end, size, same := -1, 0, true
 	for i := start; i < len(lines); i++ {
-		t := strings.TrimRight(string(lines[i]), "\r\n")
-		t = strings.TrimPrefix(t, indent)
-		if isBlank(t) {
-			t = ""
-		}
-		out.WriteString(t)
-		out.WriteString("\n")
+		t := blockLine(lines[i], indent)
+		size += len(t) + 1
+		// Only the LF was taken off the line, so t is the line before it.
+		same = same && len(lines[i]) == len(t)+1 && lines[i][len(t)] == '\n'
 		if strings.TrimRight(t, " \t") == endLine {
 			end = i
 			break
@@ -81,8 +81,33 @@ func findInline(text []byte) (*inlineBlock, bool) {
 	if end < 0 {
 		return nil, false
 	}
+	var armor []byte
+	if same {
+		off := 0
+		for _, l := range lines[:start] {
+			off += len(l)
+		}
+		armor = text[off : off+size : off+size]
+	} else {
+		armor = make([]byte, 0, size)
+		for _, l := range lines[start : end+1] {
+			armor = append(append(armor, blockLine(l, indent)...), '\n')
+		}
+	}
 	alone := isBlank(string(bytes.Join(lines[:start], nil))) && isBlank(string(bytes.Join(lines[end+1:], nil)))
-	return &inlineBlock{armor: out.Bytes(), kind: kind, alone: alone, indent: indent}, true
+	return &inlineBlock{armor: armor, kind: kind, alone: alone, indent: indent}, true
+}
+
+// blockLine is a line of an inline block as its armor holds it: without
+// its line ending, the block's indentation taken off, and empty when it
+// holds only whitespace.
+func blockLine(l []byte, indent string) string {
+	t := strings.TrimRight(string(l), "\r\n")
+	t = strings.TrimPrefix(t, indent)
+	if isBlank(t) {
+		t = ""
+	}
+	return t
 }
 
 // isBlank says whether s holds only whitespace, counting no-break spaces

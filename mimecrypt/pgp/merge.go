@@ -6,6 +6,7 @@ import (
 
 	"cloister/mailmsg"
 	"cloister/mailmsg/rawmime"
+	"cloister/mimecrypt"
 )
 
 // placeholderSubjects are the outer subjects clients write when the real one
@@ -31,13 +32,25 @@ func merge(top, inner *rawmime.Entity) []byte {
 // decrypted post as it is).
 func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 	nl := lineEnding(top.Header)
-	innerSubject, useInner := protectedSubject(top, protected)
 	size := len(top.Header) + len(fields.Header) + 64
 	for _, p := range body {
 		size += len(p)
 	}
 	var b bytes.Buffer
 	b.Grow(size)
+	writeMergedHeader(&b, top, protected, fields, nl)
+	for _, p := range body {
+		writeLineEnding(&b, p, nl)
+	}
+	return b.Bytes()
+}
+
+// writeMergedHeader writes the header section of the message mergeParts
+// builds, and the blank line after it: the outer fields of top without its
+// Content-* fields (the protected Subject, when it replaces the outer one,
+// in its place), then the Content-* fields of fields, in the line ending nl.
+func writeMergedHeader(b *bytes.Buffer, top, protected, fields *rawmime.Entity, nl string) {
+	innerSubject, useInner := protectedSubject(top, protected)
 	wroteSubject := false
 	fs := top.Fields.Fields()
 	for fs.Next() {
@@ -47,7 +60,7 @@ func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 		}
 		if useInner && strings.EqualFold(k, "Subject") {
 			if !wroteSubject {
-				writeField(&b, innerSubject, nl)
+				writeField(b, innerSubject, nl)
 				wroteSubject = true
 			}
 			continue
@@ -56,10 +69,10 @@ func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 		if err != nil {
 			continue
 		}
-		writeField(&b, raw, nl)
+		writeField(b, raw, nl)
 	}
 	if useInner && !wroteSubject {
-		writeField(&b, innerSubject, nl)
+		writeField(b, innerSubject, nl)
 	}
 	ifs := fields.Fields.Fields()
 	for ifs.Next() {
@@ -67,14 +80,40 @@ func mergeParts(top, protected, fields *rawmime.Entity, body ...[]byte) []byte {
 			continue
 		}
 		if raw, err := ifs.Raw(); err == nil {
-			writeField(&b, raw, nl)
+			writeField(b, raw, nl)
 		}
 	}
 	b.WriteString(nl)
-	for _, p := range body {
-		writeLineEnding(&b, p, nl)
+}
+
+// mergeOver is mergeParts written over buf, the buffer the decrypted post
+// lies in, instead of into a new one (mimecrypt.WriteOver): for a large
+// post, the merged message then takes the decrypted entity's place rather
+// than being a second copy of it beside the first. body[big], the piece
+// holding the post, must be buf[at:at+len(body[big])]; the other pieces
+// and the header fields may lie anywhere (in buf too: they are copied out
+// before buf is written).
+//
+// When WriteOver cannot (the conversion to the outer line ending would
+// lengthen the piece, the header does not fit in the room in front of it,
+// or the piece is not where at says), mergeOver writes nothing and returns
+// false: the caller then builds the message with mergeParts, whose output
+// is the same. On success the entities and pieces given must not be read
+// again.
+func mergeOver(buf []byte, at int, top, protected, fields *rawmime.Entity, body [][]byte, big int) ([]byte, bool) {
+	if big < 0 || big >= len(body) {
+		return nil, false
 	}
-	return b.Bytes()
+	nl := lineEnding(top.Header)
+	var head, tail bytes.Buffer
+	writeMergedHeader(&head, top, protected, fields, nl)
+	for _, q := range body[:big] {
+		writeLineEnding(&head, q, nl)
+	}
+	for _, q := range body[big+1:] {
+		writeLineEnding(&tail, q, nl)
+	}
+	return mimecrypt.WriteOver(buf, at, head.Bytes(), body[big], tail.Bytes(), nl)
 }
 
 // writeLineEnding writes p to b as withLineEnding(p, nl) would return it,
@@ -161,6 +200,17 @@ func protectedSubject(top, inner *rawmime.Entity) ([]byte, bool) {
 // outer fields without Content-Transfer-Encoding, and the plaintext marked
 // 8bit (or 7bit when it is ASCII).
 func mergeText(top *rawmime.Entity, plain []byte) []byte {
+	head, nl := mergeTextHeader(top, plain)
+	var b bytes.Buffer
+	b.Grow(len(head) + len(plain) + bytes.Count(plain, []byte("\n")))
+	b.Write(head)
+	writeLineEnding(&b, plain, nl)
+	return b.Bytes()
+}
+
+// mergeTextHeader returns the header section mergeText writes (the blank
+// line after it included) and the line ending the message takes.
+func mergeTextHeader(top *rawmime.Entity, plain []byte) ([]byte, string) {
 	nl := lineEnding(top.Header)
 	var b bytes.Buffer
 	fs := top.Fields.Fields()
@@ -180,8 +230,20 @@ func mergeText(top *rawmime.Entity, plain []byte) []byte {
 		}
 	}
 	b.WriteString("Content-Transfer-Encoding: " + cte + nl + nl)
-	b.Write(withLineEnding(plain, nl))
-	return b.Bytes()
+	return b.Bytes(), nl
+}
+
+// mergeTextOver is mergeText written over buf, where plain lies at
+// buf[at:] with room in front (decrypt's, or keepInlineSignature's), when
+// mimecrypt.WriteOver can, so that a large post is not copied a second
+// time; else it is mergeText. The bytes are the same. buf and plain must
+// not be read after.
+func mergeTextOver(buf []byte, at int, top *rawmime.Entity, plain []byte) []byte {
+	head, nl := mergeTextHeader(top, plain)
+	if m, ok := mimecrypt.WriteOver(buf, at, head, plain, nil, nl); ok {
+		return m
+	}
+	return mergeText(top, plain)
 }
 
 // writeField writes one raw header field with its line breaks turned into nl.

@@ -282,7 +282,7 @@ func (o *opener) openEncrypted(top, enc *rawmime.Entity, params map[string]strin
 	if err != nil {
 		return err
 	}
-	d, err := o.decrypt(data)
+	d, err := o.decrypt(data, mergeFront(top))
 	if err != nil {
 		return err
 	}
@@ -318,12 +318,35 @@ func (o *opener) openEncrypted(top, enc *rawmime.Entity, params map[string]strin
 		// form (6.1), multipart/signed around the decrypted entity, when
 		// the signature still verifies there.
 		if k, ok := keepSignature(d.plain, d.sig.sig); ok {
-			res.Message = mergeParts(top, k.signed, k.header, k.body...)
+			res.Message = mergeDecrypted(d, top, k.signed, k.header, k.body, 1)
 			return nil
 		}
 	}
-	res.Message = merge(top, inner)
+	res.Message = mergeDecrypted(d, top, inner, inner, [][]byte{inner.Body}, 0)
 	return nil
+}
+
+// mergeFront is the room decrypt leaves in front of the plaintext of an
+// encrypted message with the outer header of top: enough for the merged
+// header (the outer fields, each line perhaps given a CR, the protected
+// Subject and the inner Content-* fields, which mostly come out of the
+// room the inner header takes already) or keepSignature's header and
+// preamble, in all but odd cases, which mergeDecrypted copies instead.
+func mergeFront(top *rawmime.Entity) int {
+	return 2*len(top.Header) + 4<<10
+}
+
+// mergeDecrypted builds the opened message as mergeParts does, over the
+// buffer d was decrypted into when body[big] (the piece holding the post,
+// which ends the buffer: the inner entity's body or keepSignature's
+// canonical copy when that is the plaintext itself) lies there
+// (mergeOver), else as a copy. d must not be read after.
+func mergeDecrypted(d *decrypted, top, protected, fields *rawmime.Entity, body [][]byte, big int) []byte {
+	if m, ok := mergeOver(d.buf, len(d.buf)-len(body[big]), top, protected, fields, body, big); ok {
+		d.plain, d.buf = nil, nil
+		return m
+	}
+	return mergeParts(top, protected, fields, body...)
 }
 
 // kept is the multipart/signed entity keepSignature makes, in pieces, so
@@ -414,7 +437,8 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 		return nil
 	}
 	res.Encryption = mimecrypt.EncPGPInline
-	d, err := o.decrypt(blk.armor)
+	front := mergeFront(top)
+	d, err := o.decrypt(blk.armor, front)
 	if errors.Is(err, errSignedOnly) {
 		// Inline-signed: the message stays as it came, signature and all.
 		res.Encryption = mimecrypt.EncNone
@@ -424,20 +448,21 @@ func (o *opener) openInline(top *rawmime.Entity, res *mimecrypt.Result) error {
 	if err != nil {
 		return err
 	}
-	plain := d.plain
+	// plain is buf[at:], the text the opened message carries.
+	plain, buf, at := d.plain, d.buf, front
 	if d.signed {
 		setVerdict(res, bindFrom(d.sig, from))
 		if res.Verdict == mimecrypt.VerdictGood {
 			// Keep the sender's signature for the subscribers, as
 			// keepSignature does for PGP/MIME.
-			if kept, ok := keepInlineSignature(plain, d); ok {
-				plain = kept
+			if kept, kat, ok := keepInlineSignature(plain, d, front); ok {
+				plain, buf, at = kept[kat:], kept, kat
 			}
 		}
 	} else if cb, ok := findInline(plain); ok && cb.kind == beginSigned && cb.alone {
 		setVerdict(res, bindFrom(o.verifyClearsigned(cb.armor), from))
 	}
-	res.Message = mergeText(top, plain)
+	res.Message = mergeTextOver(buf, at, top, plain)
 	return nil
 }
 

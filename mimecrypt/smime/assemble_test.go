@@ -101,3 +101,69 @@ func BenchmarkAssemble25MB(b *testing.B) {
 		})
 	}
 }
+
+// TestAssembleOpened: the opened message written over the buffer the
+// decrypted post lies in (assembleOpened, as after decodeWithRoom and
+// cms.DecryptInPlace: room in front, the rest of the DER after) is
+// byte for byte what assemble made before as two copies, for outer
+// headers in CRLF and LF style, inner headers in either, and bodies with
+// bare LFs, CRLFs, lone CRs and line ends at either end; it is written in
+// place exactly when the body is there and its conversion does not
+// lengthen it, and as a copy without a buffer.
+func TestAssembleOpened(t *testing.T) {
+	for _, topRaw := range assembleTops {
+		for _, innerHead := range []string{"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n", "Content-Type: text/plain\n\n"} {
+			for _, body := range assembleBodies {
+				for _, withBuf := range []bool{true, false} {
+					top, err := rawmime.Parse([]byte(topRaw))
+					if err != nil {
+						t.Fatal(err)
+					}
+					plain := innerHead + body
+					ref, err := rawmime.Parse([]byte(plain))
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := assembleBefore(top, ref)
+					front := assembleFront(top)
+					// The DER after the content (GCM tag, the mac's header)
+					// and the decoder's spare capacity.
+					buf := make([]byte, front+len(plain)+18, front+len(plain)+18+40)
+					copy(buf[front:], plain)
+					buf = buf[: len(buf) : len(buf)+40]
+					inner, err := rawmime.Parse(buf[front : front+len(plain) : len(buf)])
+					if err != nil {
+						t.Fatal(err)
+					}
+					over := buf
+					if !withBuf {
+						over = nil
+					}
+					got := assembleOpened(over, top, inner)
+					if !bytes.Equal(got, want) {
+						t.Fatalf("top %q, inner %q: got\n%q\nwant\n%q", topRaw, plain, got, want)
+					}
+					lf := !bytes.Contains(top.Header, []byte("\r\n")) && len(top.Header) > 0
+					wantOver := withBuf && len(body) > 0 && (lf || bytes.Count([]byte(body), []byte("\n")) == bytes.Count([]byte(body), []byte("\r\n")))
+					if inPlace := len(got) > 0 && &got[0] == &buf[0]; inPlace != wantOver {
+						t.Errorf("top %q, inner %q: written over the buffer %v, want %v", topRaw, plain, inPlace, wantOver)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestAssembleFront: the room left in front of an envelope grows with the
+// outer header, which may double when its LFs become CRLFs.
+func TestAssembleFront(t *testing.T) {
+	for _, topRaw := range assembleTops {
+		top, err := rawmime.Parse([]byte(topRaw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := assembleFront(top); got < 2*len(top.Header)+1024 {
+			t.Errorf("header of %d bytes: room %d", len(top.Header), got)
+		}
+	}
+}

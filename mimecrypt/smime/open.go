@@ -53,6 +53,11 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 	var sigs []*signature
 	cur, content := top, top // cur: the entity being examined; content: what Message carries
 	changed := false
+	// over is the buffer the innermost envelope was decoded and decrypted
+	// in (decodeWithRoom, cms.DecryptInPlace), room left in front, for the
+	// opened message to be written over (assembleOpened); nil when the
+	// envelope's body was not decoded into a buffer of its own.
+	var over []byte
 	var malleablePlain []byte // the plaintext of the innermost CBC layer
 	malleableFrom := 0        // 1 + the index in sigs of the first signature inside the innermost CBC layer; 0: none
 	ignored := false          // a signature around an encryption was dropped
@@ -76,7 +81,12 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 			res.Reason = "only part of the message is signed or encrypted with S/MIME; the list judges whole messages"
 		}
 		if changed {
-			res.Message = assemble(top, content)
+			if over != nil {
+				// A certificate read from inside the plaintext (an
+				// opaque signature in binary) must outlive the buffer.
+				res.SignerCert = bytes.Clone(res.SignerCert)
+			}
+			res.Message = assembleOpened(over, top, content)
 		}
 		return res, nil
 	}
@@ -91,7 +101,7 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 				res.Reason = "the message has too many S/MIME layers"
 				return res, fmt.Errorf("open: more than %d S/MIME layers: %w", MaxLayers, mimecrypt.ErrTooLarge)
 			}
-			der, err := decodeBody(cur)
+			der, room, err := decodeWithRoom(cur, assembleFront(top))
 			if err != nil {
 				res.Reason = "the S/MIME part cannot be decoded"
 				return res, fmt.Errorf("open: %w: %w", mimecrypt.ErrMalformed, err)
@@ -116,11 +126,14 @@ func Open(raw []byte, opts OpenOptions) (*mimecrypt.Result, error) {
 						return res, fmt.Errorf("open: enveloped-data refused: %w", mimecrypt.ErrNoIntegrity)
 					}
 				}
-				plain, err := opts.decrypt(der)
+				// The DER is decrypted where it lies when it was decoded
+				// into a buffer of Open's own; a body in binary is raw's.
+				plain, err := opts.decrypt(der, room != nil)
 				if err != nil {
 					res.Reason = decryptReason(err)
 					return res, fmt.Errorf("open: %w", err)
 				}
+				over = room
 				if malleableFrom == len(sigs)+1 {
 					malleablePlain = plain
 				}
@@ -190,12 +203,17 @@ func parseContent(b []byte) (*rawmime.Entity, error) {
 	return rawmime.Parse(append([]byte("\r\n"), b...))
 }
 
-// decrypt opens an envelope with the list's key.
-func (o *OpenOptions) decrypt(der []byte) ([]byte, error) {
+// decrypt opens an envelope with the list's key; inPlace, over the DER
+// (cms.DecryptInPlace), which the caller then reads no more.
+func (o *OpenOptions) decrypt(der []byte, inPlace bool) ([]byte, error) {
 	if o.Cert == nil || o.Key == nil {
 		return nil, fmt.Errorf("decrypt: no list certificate: %w", mimecrypt.ErrNoKey)
 	}
-	d, err := cms.Decrypt(der, o.Cert, o.Key)
+	decrypt := cms.Decrypt
+	if inPlace {
+		decrypt = cms.DecryptInPlace
+	}
+	d, err := decrypt(der, o.Cert, o.Key)
 	switch {
 	case err == nil:
 		if !d.ContentType.Equal(cms.OIDData) {
@@ -329,21 +347,69 @@ func decodeBody(e *rawmime.Entity) ([]byte, error) {
 	return b, nil
 }
 
-// assemble returns the outer header fields of top, except its Content-*
-// fields, followed by the Content-* fields and body of inner, in the outer
-// header's line-ending style. The body, a whole post, is converted as it is
-// copied, once.
-func assemble(top, inner *rawmime.Entity) []byte {
+// decodeWithRoom is decodeBody into a buffer of its own with front bytes of
+// room in front (rawmime.DecodeWithRoom), returned as room; room is nil
+// when the body needed no decoding (binary, 7bit): der is then the body
+// itself, which must not be written over.
+func decodeWithRoom(e *rawmime.Entity, front int) (der, room []byte, err error) {
+	der, room, err = rawmime.DecodeWithRoom(e.TransferEncoding(), e.Body, 0, front)
+	if err != nil {
+		return nil, nil, err
+	}
+	return der, room, nil
+}
+
+// assembleFront is the room decodeWithRoom leaves in front of an envelope
+// of a message with the outer header of top, for assembleOpened to write
+// the opened message's header into: the outer fields, each line perhaps
+// given a CR, and the inner Content-* fields, which come mostly out of
+// the room the inner header takes already. Odd cases that do not fit are
+// copied instead.
+func assembleFront(top *rawmime.Entity) int {
+	return 2*len(top.Header) + 4<<10
+}
+
+// assembleOpened is assemble written over buf, the buffer the decrypted
+// post lies in (mimecrypt.WriteOver), when inner's body lies there and
+// its conversion to the outer line ending does not lengthen it, so that a
+// large post is not copied a second time; else (buf nil too) it is
+// assemble. The bytes are the same either way. buf and inner must not be
+// read after.
+func assembleOpened(buf []byte, top, inner *rawmime.Entity) []byte {
+	if at, ok := mimecrypt.OffsetIn(buf, inner.Body); ok {
+		head, nl := assembleHeader(top, inner)
+		if m, ok := mimecrypt.WriteOver(buf, at, head, inner.Body, nil, nl); ok {
+			return m
+		}
+	}
+	return assemble(top, inner)
+}
+
+// assembleHeader returns the header section assemble writes (with the
+// blank line after it) and the line ending it is in.
+func assembleHeader(top, inner *rawmime.Entity) ([]byte, string) {
 	var h bytes.Buffer
 	writeFields(&h, top.Header, false)
 	writeFields(&h, inner.Header, true)
 	h.WriteString("\r\n")
 	if bytes.Contains(top.Header, []byte("\r\n")) || len(top.Header) == 0 {
+		return h.Bytes(), "\r\n"
+	}
+	return bytes.ReplaceAll(h.Bytes(), []byte("\r\n"), []byte("\n")), "\n"
+}
+
+// assemble returns the outer header fields of top, except its Content-*
+// fields, followed by the Content-* fields and body of inner, in the outer
+// header's line-ending style. The body, a whole post, is converted as it is
+// copied, once.
+func assemble(top, inner *rawmime.Entity) []byte {
+	h, nl := assembleHeader(top, inner)
+	if nl == "\r\n" {
 		// CRLF throughout: a bare LF of the body becomes CRLF (a LF at the
 		// start of the body is bare too: the header ends in LF).
 		bare := bytes.Count(inner.Body, []byte("\n")) - bytes.Count(inner.Body, []byte("\r\n"))
-		out := make([]byte, 0, h.Len()+len(inner.Body)+bare)
-		out = append(out, h.Bytes()...)
+		out := make([]byte, 0, len(h)+len(inner.Body)+bare)
+		out = append(out, h...)
 		for rest := inner.Body; len(rest) > 0; {
 			i := bytes.IndexByte(rest, '\n')
 			if i < 0 {
@@ -360,9 +426,8 @@ func assemble(top, inner *rawmime.Entity) []byte {
 		return out
 	}
 	// LF throughout: every CRLF becomes LF.
-	hb := bytes.ReplaceAll(h.Bytes(), []byte("\r\n"), []byte("\n"))
-	out := make([]byte, 0, len(hb)+len(inner.Body)-bytes.Count(inner.Body, []byte("\r\n")))
-	out = append(out, hb...)
+	out := make([]byte, 0, len(h)+len(inner.Body)-bytes.Count(inner.Body, []byte("\r\n")))
+	out = append(out, h...)
 	for rest := inner.Body; len(rest) > 0; {
 		i := bytes.Index(rest, []byte("\r\n"))
 		if i < 0 {

@@ -1,6 +1,7 @@
 // Command fanoute2e measures a fan-out as an operator runs it, for
 // bench/fanout-e2e.sh: a site whose list has N subscribers with Curve25519
-// keys (made here in Go and imported through the keyring API, which takes
+// keys (made here in Go and imported in bulk through the keyring API, as
+// `cloister key import FILE` does, keeping the signature checks; it takes
 // seconds where one `cloister key add` process per key takes minutes), a
 // 50 KB plaintext post piped into the built deliver binary and moved by the
 // incoming, rules and pipeline runners (each its own `cloister runner NAME
@@ -480,9 +481,21 @@ func setup(dir string, n int) string {
 		}()
 	}
 	wg.Wait()
-	for i, pub := range pubs {
-		_, err := k.AddOpenPGP(benchsite.Member(i), pub, false)
+	// Imported in bulk, as `cloister key import FILE` does: the keyring
+	// binds each key to the member its user ID names and keeps the
+	// signature checks it made for the runners.
+	var keys openpgp.EntityList
+	for _, pub := range pubs {
+		el, err := openpgp.ReadKeyRing(bytes.NewReader(pub))
 		check(err)
+		keys = append(keys, el...)
+	}
+	res, err := k.ImportOpenPGPKeys(keys, nil)
+	check(err)
+	for _, r := range res {
+		if r.Err != nil || len(r.Bound) != 1 {
+			check(fmt.Errorf("key import: %+v", r))
+		}
 	}
 	check(benchsite.MakeList(s, list, map[string]string{"pgp_distrib_encrypt": "yes", "pgp_distrib_sign": "yes", "send": "send.private",
 		"max_message_size_kb": strconv.Itoa(max(10240, 2*postSize>>10))}, n))

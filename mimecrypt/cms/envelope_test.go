@@ -123,6 +123,12 @@ func TestAuthAttrs(t *testing.T) {
 	if err != nil || string(got.Content) != "with attributes" {
 		t.Fatalf("decrypt with authAttrs: %v", err)
 	}
+	// In place, the tag is moved over the bytes after the ciphertext, where
+	// the authAttrs lie: they must have been read (copied) before.
+	got, err = DecryptInPlace(build(implicit, mac), id.cert, id.key)
+	if err != nil || string(got.Content) != "with attributes" {
+		t.Fatalf("decrypt in place with authAttrs: %v", err)
+	}
 	// Without aes-ICVlen the tag is 12 bytes (RFC 5084): a 16-byte one is refused.
 	noLen := tlv(0x30, mustMarshal(OIDData), tlv(0x30, mustMarshal(oidAES128GCM), tlv(0x30, tlv(0x04, nonce))), tlv(0x80, ct))
 	if _, err := Decrypt(buildWith(noLen, implicit, mac), id.cert, id.key); !errors.Is(err, ErrDecrypt) {
@@ -133,5 +139,8 @@ func TestAuthAttrs(t *testing.T) {
 	altered[len(altered)-1] ^= 1
 	if _, err := Decrypt(build(altered, mac), id.cert, id.key); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("altered authAttrs: got %v, want ErrDecrypt", err)
+	}
+	if _, err := DecryptInPlace(build(altered, mac), id.cert, id.key); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("altered authAttrs, in place: got %v, want ErrDecrypt", err)
 	}
 }

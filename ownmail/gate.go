@@ -92,16 +92,12 @@ func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
 	if err != nil {
 		return err
 	}
-	mt, params, err := mime.ParseMediaType(ctype)
+	boundary, smime, err := encryptionKind(ctype, cte)
 	if err != nil {
-		return fmt.Errorf("unreadable Content-Type: %v", err)
+		return err
 	}
-	switch mt = strings.ToLower(mt); mt {
-	case "multipart/encrypted":
-		if !strings.EqualFold(params["protocol"], "application/pgp-encrypted") {
-			return fmt.Errorf("multipart/encrypted of protocol %q", params["protocol"])
-		}
-		armored, err := pgpMIMEPayload(body, params["boundary"])
+	if !smime {
+		armored, err := pgpMIMEPayload(body, boundary)
 		if err != nil {
 			return err
 		}
@@ -112,31 +108,49 @@ func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
 			return err
 		}
 		return g.pgpAddressedTo(ids, rcpts)
+	}
+	buf := g.decodeBuffer(base64.StdEncoding.DecodedLen(len(body)))
+	defer g.bufs.Put(buf)
+	der, err := decodeBase64((*buf)[:0], body)
+	if err != nil {
+		return fmt.Errorf("S/MIME entity: %v", err)
+	}
+	return g.smimeAddressedTo(der, rcpts)
+}
+
+// encryptionKind reads a copy's Content-Type and Content-Transfer-Encoding:
+// PGP/MIME (multipart/encrypted of protocol application/pgp-encrypted),
+// with its boundary, or S/MIME enveloped or authEnveloped data in base64;
+// anything else is an error.
+func encryptionKind(ctype, cte string) (boundary string, smime bool, err error) {
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return "", false, fmt.Errorf("unreadable Content-Type: %v", err)
+	}
+	switch mt = strings.ToLower(mt); mt {
+	case "multipart/encrypted":
+		if !strings.EqualFold(params["protocol"], "application/pgp-encrypted") {
+			return "", false, fmt.Errorf("multipart/encrypted of protocol %q", params["protocol"])
+		}
+		return params["boundary"], false, nil
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		st := strings.ToLower(params["smime-type"])
 		if st != "" && st != "enveloped-data" && st != "authenveloped-data" {
-			return fmt.Errorf("S/MIME %s, not an encryption", st)
+			return "", false, fmt.Errorf("S/MIME %s, not an encryption", st)
 		}
 		if cte = strings.ToLower(strings.TrimSpace(cte)); cte != "base64" {
-			return fmt.Errorf("S/MIME entity in transfer encoding %q", cte)
+			return "", false, fmt.Errorf("S/MIME entity in transfer encoding %q", cte)
 		}
-		buf := g.decodeBuffer(base64.StdEncoding.DecodedLen(len(body)))
-		defer g.bufs.Put(buf)
-		der, err := decodeBase64((*buf)[:0], body)
-		if err != nil {
-			return fmt.Errorf("S/MIME entity: %v", err)
-		}
-		return g.smimeAddressedTo(der, rcpts)
+		return "", true, nil
 	}
-	return fmt.Errorf("the message is %s, not an encryption", mt)
+	return "", false, fmt.Errorf("the message is %s, not an encryption", mt)
 }
 
 // topFields returns the Content-Type and Content-Transfer-Encoding fields
 // of a message's header (unfolded) and its body. A header that holds either
 // field twice is refused: clients would not agree on which one counts.
 func topFields(data []byte) (ctype, cte string, body []byte, err error) {
-	var cur *string
-	seenType, seenCTE := false, false
+	var h headerFields
 	for i := 0; ; {
 		if i >= len(data) || i > rawmime.MaxHeaderBytes {
 			return "", "", nil, errors.New("message without a body, or with an oversized header")
@@ -145,38 +159,59 @@ func topFields(data []byte) (ctype, cte string, body []byte, err error) {
 		if j < 0 {
 			return "", "", nil, errors.New("message without a body")
 		}
-		line := bytes.TrimRight(data[i:i+j], "\r")
+		line := data[i : i+j]
 		i += j + 1
-		switch {
-		case len(line) == 0:
-			if !seenType {
-				return "", "", nil, errors.New("message without a Content-Type")
-			}
-			return ctype, cte, data[i:], nil
-		case line[0] == ' ' || line[0] == '\t':
-			if cur != nil {
-				*cur += string(line)
-			}
-			continue
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return "", "", nil, errors.New("malformed header line")
-		}
-		cur = nil
-		switch {
-		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Type")):
-			if seenType {
-				return "", "", nil, errors.New("two Content-Type fields")
-			}
-			seenType, ctype, cur = true, string(value), &ctype
-		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Transfer-Encoding")):
-			if seenCTE {
-				return "", "", nil, errors.New("two Content-Transfer-Encoding fields")
-			}
-			seenCTE, cte, cur = true, string(value), &cte
+		if end, err := h.line(line); end || err != nil {
+			return h.ctype, h.cte, data[i:], err
 		}
 	}
+}
+
+// headerFields gathers the Content-Type and Content-Transfer-Encoding
+// fields of a header section (unfolded) as its lines come: topFields reads
+// them from a copy held whole, readFields from a copy read a line at a
+// time.
+type headerFields struct {
+	ctype, cte        string
+	cur               *string // the field a continuation line belongs to
+	seenType, seenCTE bool
+}
+
+// line takes one line of the header without its LF; it tells whether the
+// line was the blank one that ends the header. A header that holds either
+// field twice is refused: clients would not agree on which one counts.
+func (h *headerFields) line(l []byte) (bool, error) {
+	line := bytes.TrimRight(l, "\r")
+	switch {
+	case len(line) == 0:
+		if !h.seenType {
+			return true, errors.New("message without a Content-Type")
+		}
+		return true, nil
+	case line[0] == ' ' || line[0] == '\t':
+		if h.cur != nil {
+			*h.cur += string(line)
+		}
+		return false, nil
+	}
+	name, value, ok := bytes.Cut(line, []byte(":"))
+	if !ok {
+		return false, errors.New("malformed header line")
+	}
+	h.cur = nil
+	switch {
+	case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Type")):
+		if h.seenType {
+			return false, errors.New("two Content-Type fields")
+		}
+		h.seenType, h.ctype, h.cur = true, string(value), &h.ctype
+	case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Transfer-Encoding")):
+		if h.seenCTE {
+			return false, errors.New("two Content-Transfer-Encoding fields")
+		}
+		h.seenCTE, h.cte, h.cur = true, string(value), &h.cte
+	}
+	return false, nil
 }
 
 // pgpMIMEPayload returns the armored message of a PGP/MIME body (RFC 3156):

@@ -58,38 +58,25 @@ func (g *Gate) readEncryptedOnlyTo(r io.Reader, rcpts []string) error {
 	if err != nil {
 		return err
 	}
-	mt, params, err := mime.ParseMediaType(ctype)
+	boundary, smime, err := encryptionKind(ctype, cte)
 	if err != nil {
-		return fmt.Errorf("unreadable Content-Type: %v", err)
+		return err
 	}
-	switch mt = strings.ToLower(mt); mt {
-	case "multipart/encrypted":
-		if !strings.EqualFold(params["protocol"], "application/pgp-encrypted") {
-			return fmt.Errorf("multipart/encrypted of protocol %q", params["protocol"])
-		}
-		ids, err := g.readPGPMIME(src, params["boundary"])
+	if !smime {
+		ids, err := g.readPGPMIME(src, boundary)
 		if err != nil {
 			return err
 		}
 		return g.pgpAddressedTo(ids, rcpts)
-	case "application/pkcs7-mime", "application/x-pkcs7-mime":
-		st := strings.ToLower(params["smime-type"])
-		if st != "" && st != "enveloped-data" && st != "authenveloped-data" {
-			return fmt.Errorf("S/MIME %s, not an encryption", st)
-		}
-		if cte = strings.ToLower(strings.TrimSpace(cte)); cte != "base64" {
-			return fmt.Errorf("S/MIME entity in transfer encoding %q", cte)
-		}
-		buf := g.decodeBuffer(0)
-		defer g.bufs.Put(buf)
-		der, err := readBase64((*buf)[:0], src)
-		if err != nil {
-			return fmt.Errorf("S/MIME entity: %v", err)
-		}
-		*buf = der[:0]
-		return g.smimeAddressedTo(der, rcpts)
 	}
-	return fmt.Errorf("the message is %s, not an encryption", mt)
+	buf := g.decodeBuffer(0)
+	defer g.bufs.Put(buf)
+	der, err := readBase64((*buf)[:0], src)
+	if err != nil {
+		return fmt.Errorf("S/MIME entity: %v", err)
+	}
+	*buf = der[:0]
+	return g.smimeAddressedTo(der, rcpts)
 }
 
 // copyLines hands out the lines of a copy read from a bufio.Reader,
@@ -127,8 +114,7 @@ func (c *copyLines) ReadLine() ([]byte, error) {
 // message held whole: the Content-Type and Content-Transfer-Encoding
 // fields (unfolded), each at most once.
 func readFields(src *copyLines) (ctype, cte string, err error) {
-	var cur *string
-	seenType, seenCTE := false, false
+	var h headerFields
 	n := 0
 	for {
 		l, err := src.ReadLine()
@@ -141,35 +127,8 @@ func readFields(src *copyLines) (ctype, cte string, err error) {
 		if n += len(l) + 2; n > rawmime.MaxHeaderBytes {
 			return "", "", errors.New("message without a body, or with an oversized header")
 		}
-		line := bytes.TrimRight(l, "\r")
-		switch {
-		case len(line) == 0:
-			if !seenType {
-				return "", "", errors.New("message without a Content-Type")
-			}
-			return ctype, cte, nil
-		case line[0] == ' ' || line[0] == '\t':
-			if cur != nil {
-				*cur += string(line)
-			}
-			continue
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return "", "", errors.New("malformed header line")
-		}
-		cur = nil
-		switch {
-		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Type")):
-			if seenType {
-				return "", "", errors.New("two Content-Type fields")
-			}
-			seenType, ctype, cur = true, string(value), &ctype
-		case bytes.EqualFold(bytes.TrimSpace(name), []byte("Content-Transfer-Encoding")):
-			if seenCTE {
-				return "", "", errors.New("two Content-Transfer-Encoding fields")
-			}
-			seenCTE, cte, cur = true, string(value), &cte
+		if end, err := h.line(l); end || err != nil {
+			return h.ctype, h.cte, err
 		}
 	}
 }

@@ -129,21 +129,7 @@ func TestReadKeyPacketIDsAsKeyPacketIDs(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	accepted := 0
 	for i := range 2000 {
-		bin := append([]byte{}, bins[i%len(bins)]...)
-		switch r.IntN(4) {
-		case 0:
-			bin = bin[:r.IntN(len(bin)+1)]
-		case 1:
-			bin = append(bin, bins[r.IntN(len(bins))][:r.IntN(64)]...)
-		default:
-			for range r.IntN(3) + 1 {
-				bin[r.IntN(len(bin))] ^= byte(1 << r.IntN(8))
-			}
-		}
-		msg := ours(bin)
-		if r.IntN(2) == 0 {
-			msg = bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n"))
-		}
+		msg := mutant(r, bins, i)
 		if sameAnswer(t, "mutant", msg) {
 			accepted++
 		}

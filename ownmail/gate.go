@@ -58,10 +58,28 @@ func (g *Gate) decodeBuffer(n int) *[]byte {
 // that the copy is the distributor's content-free notice for a recipient
 // without a key.
 func (g *Gate) Check(m *queue.Meta, data []byte, rcpts []string, notice bool) error {
+	return g.judge(m, rcpts, notice, func() error { return g.encryptedOnlyTo(data, rcpts) })
+}
+
+// judge is the gate's verdict on one copy of the entry m for rcpts, which
+// encrypted reads (Check's from the copy held whole, CheckStream's from
+// the copy as it is read): a copy that carries nothing of an encrypted
+// post, or is the distributor's notice, passes unread; a refusal is
+// counted and wraps ErrRefused.
+func (g *Gate) judge(m *queue.Meta, rcpts []string, notice bool, encrypted func() error) error {
 	if !m.Confidential() || notice {
 		return nil
 	}
-	if err := g.encryptedOnlyTo(data, rcpts); err != nil {
+	var err error
+	switch {
+	case len(rcpts) == 0:
+		err = errors.New("no recipient")
+	case g.Keys == nil:
+		err = errors.New("no keyring to check the encryption against")
+	default:
+		err = encrypted()
+	}
+	if err != nil {
 		stats.Add("outgoing", `egress_refused_total{kind="`+label(m.Kind)+`"}`, int64(len(rcpts)))
 		return fmt.Errorf("%w: a copy of an entry carrying %s for %s is not sent: %v",
 			ErrRefused, m.Protection(), strings.Join(rcpts, ", "), err)
@@ -82,12 +100,6 @@ func label(s string) string {
 // encryptedOnlyTo checks that a message is an encryption to exactly the
 // keys on file for rcpts, one key packet or RecipientInfo per recipient.
 func (g *Gate) encryptedOnlyTo(data []byte, rcpts []string) error {
-	if len(rcpts) == 0 {
-		return errors.New("no recipient")
-	}
-	if g.Keys == nil {
-		return errors.New("no keyring to check the encryption against")
-	}
 	ctype, cte, body, err := topFields(data)
 	if err != nil {
 		return err

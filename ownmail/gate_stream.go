@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"cloister/internal/stats"
 	"cloister/mailmsg/rawmime"
 	"cloister/queue"
 )
@@ -21,19 +20,11 @@ import (
 // written as it is sent): the copy is read a line at a time, its header,
 // its PGP/MIME structure and its armor checked as they come, and held no
 // more than a few lines at a time (an S/MIME envelope is decoded whole, as
-// its RecipientInfos are read from the DER). It reads r to its end, and
-// passes and refuses what Check passes and refuses
+// its RecipientInfos are read from the DER). It reads r to its end when it
+// passes the copy, and passes and refuses what Check passes and refuses
 // (TestCheckStreamAsCheck holds the two to each other).
 func (g *Gate) CheckStream(m *queue.Meta, r io.Reader, rcpts []string, notice bool) error {
-	if !m.Confidential() || notice {
-		return nil
-	}
-	if err := g.readEncryptedOnlyTo(r, rcpts); err != nil {
-		stats.Add("outgoing", `egress_refused_total{kind="`+label(m.Kind)+`"}`, int64(len(rcpts)))
-		return fmt.Errorf("%w: a copy of an entry carrying %s for %s is not sent: %v",
-			ErrRefused, m.Protection(), strings.Join(rcpts, ", "), err)
-	}
-	return nil
+	return g.judge(m, rcpts, notice, func() error { return g.readEncryptedOnlyTo(r, rcpts) })
 }
 
 // maxStreamLine bounds a line of a copy read by CheckStream: the copies
@@ -47,12 +38,6 @@ const maxStreamText = 4 << 10
 
 // readEncryptedOnlyTo is encryptedOnlyTo of a copy read from r.
 func (g *Gate) readEncryptedOnlyTo(r io.Reader, rcpts []string) error {
-	if len(rcpts) == 0 {
-		return errors.New("no recipient")
-	}
-	if g.Keys == nil {
-		return errors.New("no keyring to check the encryption against")
-	}
 	src := &copyLines{r: bufio.NewReaderSize(r, maxStreamLine)}
 	ctype, cte, err := readFields(src)
 	if err != nil {

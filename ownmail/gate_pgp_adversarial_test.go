@@ -4,13 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-	"time"
-
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
-
-	"cloister/mimecrypt/pgp"
-	"cloister/queue"
 )
 
 // TestGatePGPCrafted: PGP/MIME copies crafted around a good one, each
@@ -18,28 +11,8 @@ import (
 // a Gate that has passed the good copy; the good copy with LF line ends
 // passes.
 func TestGatePGPCrafted(t *testing.T) {
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
-	newKey := func(addr string) *openpgp.Entity {
-		e, err := openpgp.NewEntity("S", "", addr, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	list, ann := newKey("team@lists.test"), newKey("ann@subs.test")
-	g := &Gate{Keys: pgpKeys{subs: map[string]*openpgp.Entity{"ann@subs.test": ann}}, Now: time.Now()}
-	m := &queue.Meta{ID: "1", List: "team@lists.test", Kind: "post", Encryption: "pgp-mime", Carries: queue.CarriesPlaintext,
-		Lineage: &queue.Lineage{ID: "1", Encrypted: true}}
 	const marker = "PGP-GATE-CRAFTED-PLAINTEXT"
-	sealed, err := pgp.Seal([]byte("Content-Type: text/plain\r\n\r\n"+marker+"\r\n"), list, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ent, err := sealed.For(ann)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := append([]byte("From: team@lists.test\r\nTo: ann@subs.test\r\nMIME-Version: 1.0\r\n"), ent...)
+	good, g, m := pgpCopy(t, marker)
 	if bytes.Contains(good, []byte(marker)) {
 		t.Fatal("the good copy holds the text in the clear")
 	}

@@ -33,9 +33,9 @@ func checkBoth(t *testing.T, g *Gate, m *queue.Meta, data []byte, rcpts []string
 	return err
 }
 
-// pgpCopy returns a good PGP/MIME copy for ann, the Gate that checks it
-// and the entry's Meta.
-func pgpCopy(t testing.TB) ([]byte, *Gate, *queue.Meta) {
+// pgpCopy returns a good PGP/MIME copy of a post saying text for ann, the
+// Gate that checks it and the entry's Meta.
+func pgpCopy(t testing.TB, text string) ([]byte, *Gate, *queue.Meta) {
 	t.Helper()
 	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519}
 	list, err := openpgp.NewEntity("L", "", "team@lists.test", cfg)
@@ -46,7 +46,7 @@ func pgpCopy(t testing.TB) ([]byte, *Gate, *queue.Meta) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := pgp.Seal([]byte("Content-Type: text/plain\r\n\r\nthe post\r\n"), list, cfg)
+	sealed, err := pgp.Seal([]byte("Content-Type: text/plain\r\n\r\n"+text+"\r\n"), list, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func pgpCopy(t testing.TB) ([]byte, *Gate, *queue.Meta) {
 // delimiter, headers of the wrong kind, twice or cut, are refused by both;
 // the good copy, its LF form and its allowed whitespace pass both.
 func TestCheckStreamAsCheck(t *testing.T) {
-	good, g, m := pgpCopy(t)
+	good, g, m := pgpCopy(t, "the post")
 	ct := bytes.Index(good, []byte("Content-Type: multipart/encrypted"))
 	bi := bytes.Index(good, []byte(`boundary="`))
 	if ct < 0 || bi < 0 {
@@ -131,7 +131,7 @@ func TestCheckStreamAsCheck(t *testing.T) {
 // CheckStream, which holds a line at a time, where Check passes the spaces
 // after "Version: 1"; the distributor writes lines of 76 characters.
 func TestCheckStreamLongLine(t *testing.T) {
-	good, g, m := pgpCopy(t)
+	good, g, m := pgpCopy(t, "the post")
 	long := bytes.Replace(good, []byte("Version: 1"), []byte("Version: 1"+strings.Repeat(" ", maxStreamLine)), 1)
 	if err := g.Check(m, long, []string{"ann@subs.test"}, false); err != nil {
 		t.Errorf("Check: %v", err)
@@ -144,7 +144,7 @@ func TestCheckStreamLongLine(t *testing.T) {
 // TestCheckStreamReaderError: a copy whose stream fails is refused, also
 // when what it gave before is a whole good copy.
 func TestCheckStreamReaderError(t *testing.T) {
-	good, g, m := pgpCopy(t)
+	good, g, m := pgpCopy(t, "the post")
 	broken := errors.New("the copy's armor could not be written")
 	for _, n := range []int{0, 100, len(good) / 2, len(good)} {
 		r := io.MultiReader(bytes.NewReader(good[:n]), iotest.ErrReader(broken))
@@ -159,7 +159,7 @@ func TestCheckStreamReaderError(t *testing.T) {
 
 // FuzzCheckStream: CheckStream passes and refuses what Check does.
 func FuzzCheckStream(f *testing.F) {
-	good, g, m := pgpCopy(f)
+	good, g, m := pgpCopy(f, "the post")
 	f.Add(good)
 	f.Add(bytes.ReplaceAll(good, []byte("\r\n"), []byte("\n")))
 	f.Add([]byte("Content-Type: application/pkcs7-mime;\n smime-type=enveloped-data\nContent-Transfer-Encoding: base64\n\nMA=="))

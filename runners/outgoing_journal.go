@@ -23,8 +23,9 @@ const (
 	// DATA); the journal does not record it yet. A crash here repeats that
 	// transaction, the one in flight, and no other.
 	PointAccepted = "accepted"
-	// PointJournaled: a transaction's results are durable in the journal;
-	// the next transaction has not started.
+	// PointJournaled: a transaction's results are written in the journal
+	// (a crash of the process keeps them; the group commit syncs them
+	// shortly after); the next transaction has not started.
 	PointJournaled = "journaled"
 )
 
@@ -33,10 +34,8 @@ const (
 var journalBackoff = time.Second
 
 // journal is an outgoing entry's progress journal: one line per recipient
-// the MTA accepted ("ok RCPT") or refused for good ("fail RCPT REPLY"). Each
-// transaction's lines are durable (written and synced) before the next
-// transaction starts, so a crash repeats at most the transaction in flight.
-// A refusal counted towards the member's bounce score is followed by
+// the MTA accepted ("ok RCPT") or refused for good ("fail RCPT REPLY"). A
+// refusal counted towards the member's bounce score is followed by
 // "scored RCPT", so that a restart scores the refusals it has not.
 //
 // The lines are written in place into a file made longer ahead with zeros
@@ -45,13 +44,16 @@ var journalBackoff = time.Second
 // fdatasync, which need not commit the file system's journal; only a
 // record that makes the file longer is fsynced (about once per doubling).
 // On ext4 here an overwrite and fdatasync took 100 µs of CPU and 250 µs,
-// an append and fsync 170 µs and 640 µs.
+// an append and fsync 170 µs and 640 µs. A record may be written without
+// the sync (put), for the fan-out's group commit (groupJournal), which
+// syncs what was put shortly after.
 type journal struct {
-	path   string
-	f      *os.File
-	all    bytes.Buffer // every line recorded, to rewrite the file after a failed write
-	size   int64        // the file's length: the lines (all), then zeros
-	broken bool         // the last write or sync failed: the file may be torn
+	path     string
+	f        *os.File
+	all      bytes.Buffer // every line recorded, to rewrite the file after a failed write
+	size     int64        // the file's length: the lines (all), then zeros
+	broken   bool         // the last write or sync failed: the file may be torn
+	unsynced bool         // lines were written that no sync has covered yet
 }
 
 // Journal lengths: a new journal's first extension, and the most one
@@ -84,12 +86,30 @@ func openJournal(path string) (*journal, map[string]string, map[string]bool, err
 	return jn, done, scored, nil
 }
 
-// record makes lines durable before it returns. A failed write or sync
-// stops the fan-out here: record waits (backing off, as the loop does for a
-// full disk or an I/O error) and rewrites the whole journal atomically until
-// it succeeds, so what the MTA accepted is never sent again. It fails only
-// when ctx is done; then the transaction just made is the one in flight.
+// record makes lines durable (written and synced) before it returns.
 func (jn *journal) record(ctx context.Context, log *slog.Logger, lines string, tick func()) error {
+	return jn.persist(ctx, log, lines, true, tick)
+}
+
+// put writes lines into the file before it returns, without the sync: they
+// survive the process's crash (they are in the kernel's page cache), not
+// yet the machine's; sync makes them durable.
+func (jn *journal) put(ctx context.Context, log *slog.Logger, lines string, tick func()) error {
+	return jn.persist(ctx, log, lines, false, tick)
+}
+
+// sync makes every line written so far durable.
+func (jn *journal) sync(ctx context.Context, log *slog.Logger, tick func()) error {
+	return jn.persist(ctx, log, "", true, tick)
+}
+
+// persist writes lines at the end of the journal and, with sync, makes
+// every line durable. A failed write or sync stops the fan-out here:
+// persist waits (backing off, as the loop does for a full disk or an I/O
+// error) and rewrites the whole journal atomically until it succeeds, so
+// what the MTA accepted is never sent again. It fails only when ctx is
+// done; then the transaction just made is the one in flight.
+func (jn *journal) persist(ctx context.Context, log *slog.Logger, lines string, sync bool, tick func()) error {
 	lines = strings.ReplaceAll(lines, "\x00", "?") // a NUL in a reply would end the journal
 	off := int64(jn.all.Len())
 	jn.all.WriteString(lines)
@@ -98,7 +118,7 @@ func (jn *journal) record(ctx context.Context, log *slog.Logger, lines string, t
 		if jn.broken {
 			err = jn.rewrite()
 		} else {
-			err = jn.writeSync(off, lines)
+			err = jn.writeAt(off, lines, sync)
 		}
 		if err == nil {
 			jn.broken = false
@@ -124,36 +144,48 @@ func (jn *journal) record(ctx context.Context, log *slog.Logger, lines string, t
 	}
 }
 
-// writeSync writes lines at off, where the lines before end, and makes
-// them durable: with fdatasync when they fit in the file, else with the
-// file made longer (zeros after the lines) and fsynced.
-func (jn *journal) writeSync(off int64, lines string) error {
-	if err := journalFault(); err != nil {
-		return fmt.Errorf("write progress journal: %w", err)
-	}
+// writeAt writes lines at off, where the lines before end, and with sync
+// makes every line durable: with fdatasync when the lines fit in the file,
+// else with the file made longer (zeros after the lines) and fsynced, which
+// makes them durable in any case.
+func (jn *journal) writeAt(off int64, lines string, sync bool) error {
 	end := off + int64(len(lines))
-	grow := end > jn.size
-	buf := []byte(lines)
-	if grow {
-		size := end + min(max(jn.size, journalMinGrow), journalMaxGrow)
-		buf = append(buf, make([]byte, size-end)...)
+	if lines != "" {
+		if err := journalFault(); err != nil {
+			return fmt.Errorf("write progress journal: %w", err)
+		}
+		buf := []byte(lines)
+		grow := end > jn.size
+		if grow {
+			size := end + min(max(jn.size, journalMinGrow), journalMaxGrow)
+			buf = append(buf, make([]byte, size-end)...)
+		}
+		if _, err := jn.f.WriteAt(buf, off); err != nil {
+			return fmt.Errorf("write progress journal: %w", err)
+		}
+		if grow {
+			if err := journalFault(); err != nil {
+				return fmt.Errorf("sync progress journal: %w", err)
+			}
+			if err := jn.f.Sync(); err != nil {
+				return fmt.Errorf("sync progress journal: %w", err)
+			}
+			jn.size = off + int64(len(buf))
+			jn.unsynced = false
+			return nil
+		}
+		jn.unsynced = true
 	}
-	if _, err := jn.f.WriteAt(buf, off); err != nil {
-		return fmt.Errorf("write progress journal: %w", err)
+	if !sync || !jn.unsynced {
+		return nil
 	}
 	if err := journalFault(); err != nil {
 		return fmt.Errorf("sync progress journal: %w", err)
-	}
-	if grow {
-		if err := jn.f.Sync(); err != nil {
-			return fmt.Errorf("sync progress journal: %w", err)
-		}
-		jn.size = off + int64(len(buf))
-		return nil
 	}
 	if err := datasync(jn.f); err != nil {
 		return fmt.Errorf("sync progress journal: %w", err)
 	}
+	jn.unsynced = false
 	return nil
 }
 
@@ -177,6 +209,7 @@ func (jn *journal) rewrite() error {
 	jn.f.Close()
 	jn.f = f
 	jn.size = int64(jn.all.Len())
+	jn.unsynced = false
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	openpgp "github.com/ProtonMail/go-crypto/openpgp/v2"
@@ -106,9 +107,99 @@ func TestGroupJournalWaitCoversEarlierLines(t *testing.T) {
 	if err := g.wait(context.Background(), log, tickets[0], nil); err != nil {
 		t.Fatal(err)
 	}
-	if g.synced != uint64(len(tickets)) {
-		t.Fatalf("synced %d, want %d", g.synced, len(tickets))
+	if g.written != uint64(len(tickets)) {
+		t.Fatalf("written %d, want %d", g.written, len(tickets))
 	}
+}
+
+// TestGroupJournalSyncs: what the sessions' waits write is synced by the
+// group commit, not by each wait: with the interval longer than the test,
+// a hundred records make no sync and finish makes one that covers them all;
+// with a short one, the timer syncs what was written without a finish; a
+// record (the scoring of refusals) is synced when it returns; a finish
+// with nothing written makes no sync.
+func TestGroupJournalSyncs(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	open := func(t *testing.T) *groupJournal {
+		jn, _, _, err := openJournal(filepath.Join(t.TempDir(), ".progress-x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { jn.Close() })
+		return newGroupJournal(jn)
+	}
+	window := func(t *testing.T, d time.Duration) {
+		old := journalSyncWithin
+		journalSyncWithin = d
+		t.Cleanup(func() { journalSyncWithin = old })
+	}
+	t.Run("finish", func(t *testing.T) {
+		window(t, time.Hour)
+		g := open(t)
+		for i := range 100 {
+			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The first line grew the file, which is fsynced; the others wait.
+		if g.syncs != 0 || g.written != 100 || g.synced >= 100 {
+			t.Fatalf("before finish: %d syncs, %d written, %d synced; want 0, 100, fewer", g.syncs, g.written, g.synced)
+		}
+		if err := g.finish(ctx, log, nil); err != nil {
+			t.Fatal(err)
+		}
+		if g.syncs != 1 || g.synced != 100 || g.jn.unsynced {
+			t.Fatalf("after finish: %d syncs, %d synced (unsynced %v); want 1, 100", g.syncs, g.synced, g.jn.unsynced)
+		}
+		if err := g.finish(ctx, log, nil); err != nil || g.syncs != 1 {
+			t.Fatalf("a second finish: %v, %d syncs", err, g.syncs)
+		}
+	})
+	t.Run("timer", func(t *testing.T) {
+		window(t, time.Millisecond)
+		g := open(t)
+		for i := range 3 {
+			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+			g.mu.Lock()
+			synced, written := g.synced, g.written
+			g.mu.Unlock()
+			if synced == written {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the timer never synced: %d of %d written records synced", synced, written)
+			}
+		}
+		if err := g.finish(ctx, log, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("record", func(t *testing.T) {
+		window(t, time.Hour)
+		g := open(t)
+		for i := range 2 {
+			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := g.record(ctx, log, "scored r1@subs.test\n", nil); err != nil {
+			t.Fatal(err)
+		}
+		if g.synced != 3 || g.jn.unsynced {
+			t.Fatalf("record returned with %d of 3 records synced (unsynced %v)", g.synced, g.jn.unsynced)
+		}
+	})
+	t.Run("nothing", func(t *testing.T) {
+		g := open(t)
+		if err := g.finish(ctx, log, nil); err != nil || g.syncs != 0 {
+			t.Fatalf("finish of an empty journal: %v, %d syncs", err, g.syncs)
+		}
+	})
 }
 
 // TestParallelEncryptedFanoutGate: an encrypted post to enough subscribers

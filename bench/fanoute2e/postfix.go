@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // postfixInstance is a private Postfix instance (its own configuration and
@@ -59,6 +60,40 @@ func startPostfix(dir string) *postfixInstance {
 	run("postfix", "-c", p.conf, "check")
 	run("postfix", "-c", p.conf, "start")
 	return p
+}
+
+// runningPostfix is the instance startReceiver started, until it is
+// stopped (nil for the other receivers).
+var runningPostfix *postfixInstance
+
+// receiverIdle waits until the running Postfix instance, if any, has
+// delivered everything in its queue.
+func receiverIdle() {
+	if runningPostfix == nil {
+		return
+	}
+	for start := time.Now(); !runningPostfix.empty(); time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 10*time.Minute {
+			check(fmt.Errorf("the Postfix instance's queue did not empty in 10 minutes"))
+		}
+	}
+}
+
+// empty says whether the instance's queue holds no message.
+func (p *postfixInstance) empty() bool {
+	for _, q := range []string{"maildrop", "incoming", "active", "deferred", "hold"} {
+		n := 0
+		filepath.WalkDir(filepath.Join(p.dir, "spool", q), func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		if n > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // stop stops the instance.

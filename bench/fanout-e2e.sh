@@ -12,7 +12,8 @@
 # sessions as the runner opens (smtp_sessions), into the same receiver, for the ratio. Prints one line per case: the
 # outgoing process's wall time, CPU (user + system), CPU per 1,000 copies and
 # copies/s; smtp-source's wall, CPU and copies/s; and Cloister's rate over
-# smtp-source's; each the median of REPEAT runs. Figures depend on the
+# smtp-source's; the whole machine's busy CPU during the runner's run and during
+# smtp-source's (mach_cpu, src_mach: the receiver's share); each the median of REPEAT runs. Figures depend on the
 # machine's load: the script prints it.
 #
 #   N=1000,10000 BATCH=1,100 bench/fanout-e2e.sh

@@ -404,31 +404,42 @@ func (g *groupJournal) wait(ctx context.Context, log *slog.Logger, me uint64, ti
 			g.cond.Wait()
 			continue
 		}
-		g.busy = true
 		batch, upto := g.pending.String(), g.queued
 		g.pending.Reset()
-		g.mu.Unlock()
-		err := g.jn.put(ctx, log, batch, tick)
-		g.mu.Lock()
-		g.busy = false
-		if err != nil {
-			g.err = err
-		} else {
-			g.written = upto
-			if g.timer == nil && !g.closed && g.synced < g.written {
-				g.timer = time.AfterFunc(journalSyncWithin, func() {
-					g.mu.Lock()
-					g.timer = nil
-					g.mu.Unlock()
-					if err := g.sync(ctx, log, tick); err != nil {
-						log.Warn("progress journal not synced", "err", err)
-					}
-				})
-			}
+		if !g.exclusive(func() error { return g.jn.put(ctx, log, batch, tick) }) {
+			continue
 		}
-		g.cond.Broadcast()
+		g.written = upto
+		if g.timer == nil && !g.closed && g.synced < g.written {
+			g.timer = time.AfterFunc(journalSyncWithin, func() {
+				g.mu.Lock()
+				g.timer = nil
+				g.mu.Unlock()
+				if err := g.sync(ctx, log, tick); err != nil {
+					log.Warn("progress journal not synced", "err", err)
+				}
+			})
+		}
 	}
 	return nil
+}
+
+// exclusive runs fn, a write or sync of the journal, as the one under way:
+// called with g.mu held, it releases it while fn runs, and wakes the
+// waiters after. It reports whether fn succeeded; a failure is kept in
+// g.err for every later call.
+func (g *groupJournal) exclusive(fn func() error) bool {
+	g.busy = true
+	g.mu.Unlock()
+	err := fn()
+	g.mu.Lock()
+	g.busy = false
+	g.cond.Broadcast()
+	if err != nil {
+		g.err = err
+		return false
+	}
+	return true
 }
 
 // sync returns once every line written so far is synced (waiting for a
@@ -447,19 +458,11 @@ func (g *groupJournal) sync(ctx context.Context, log *slog.Logger, tick func()) 
 			g.cond.Wait()
 			continue
 		}
-		g.busy = true
 		upto := g.written
-		g.mu.Unlock()
-		err := g.jn.sync(ctx, log, tick)
-		g.mu.Lock()
-		g.busy = false
-		if err != nil {
-			g.err = err
-		} else {
+		if g.exclusive(func() error { return g.jn.sync(ctx, log, tick) }) {
 			g.synced = upto
 			g.syncs++
 		}
-		g.cond.Broadcast()
 	}
 }
 

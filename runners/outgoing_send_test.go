@@ -129,6 +129,14 @@ func TestGroupJournalSyncs(t *testing.T) {
 		t.Cleanup(func() { jn.Close() })
 		return newGroupJournal(jn)
 	}
+	// write has n sessions' waits write a line each.
+	write := func(t *testing.T, g *groupJournal, n int) {
+		for i := range n {
+			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	window := func(t *testing.T, d time.Duration) {
 		old := journalSyncWithin
 		journalSyncWithin = d
@@ -137,11 +145,7 @@ func TestGroupJournalSyncs(t *testing.T) {
 	t.Run("finish", func(t *testing.T) {
 		window(t, time.Hour)
 		g := open(t)
-		for i := range 100 {
-			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		write(t, g, 100)
 		// The first line grew the file, which is fsynced; the others wait.
 		if g.syncs != 0 || g.written != 100 || g.synced >= 100 {
 			t.Fatalf("before finish: %d syncs, %d written, %d synced; want 0, 100, fewer", g.syncs, g.written, g.synced)
@@ -159,11 +163,7 @@ func TestGroupJournalSyncs(t *testing.T) {
 	t.Run("timer", func(t *testing.T) {
 		window(t, time.Millisecond)
 		g := open(t)
-		for i := range 3 {
-			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		write(t, g, 3)
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
 			g.mu.Lock()
 			synced, written := g.synced, g.written
@@ -182,11 +182,7 @@ func TestGroupJournalSyncs(t *testing.T) {
 	t.Run("record", func(t *testing.T) {
 		window(t, time.Hour)
 		g := open(t)
-		for i := range 2 {
-			if err := g.wait(ctx, log, g.add(fmt.Sprintf("ok r%d@subs.test\n", i)), nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		write(t, g, 2)
 		if err := g.record(ctx, log, "scored r1@subs.test\n", nil); err != nil {
 			t.Fatal(err)
 		}

@@ -361,8 +361,7 @@ func procCPU(pid int) time.Duration {
 	check(err)
 	stime, err := strconv.ParseInt(f[12], 10, 64)
 	check(err)
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks
+	return clockTicks(utime + stime)
 }
 
 // machineBusy returns the CPU time the machine's processors have spent
@@ -382,8 +381,14 @@ func machineBusy() time.Duration {
 		check(err)
 		busy += n
 	}
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(busy) * time.Second / ticks
+	return clockTicks(busy)
+}
+
+// clockTicks is n of the clock ticks /proc counts CPU time in (USER_HZ,
+// 100 on Linux) as a duration.
+func clockTicks(n int64) time.Duration {
+	const userHZ = 100
+	return time.Duration(n) * time.Second / userHZ
 }
 
 // median returns the median of ds.

@@ -13,8 +13,10 @@
 # outgoing process's wall time, CPU (user + system), CPU per 1,000 copies and
 # copies/s; smtp-source's wall, CPU and copies/s; and Cloister's rate over
 # smtp-source's; the whole machine's busy CPU during the runner's run and during
-# smtp-source's (mach_cpu, src_mach: the receiver's share); each the median of REPEAT runs. Figures depend on the
-# machine's load: the script prints it.
+# smtp-source's (mach_cpu, src_mach: the receiver's share); and smtp-source sending one of the runner's own
+# copies (-F, the copy saved by smtpsink, so smtpsink runs first) and the ratio to that (src_copy_s, ratio_c):
+# what the receiver spends on a list copy's content is then in both; each the median of REPEAT runs. Figures
+# depend on the machine's load: the script prints it.
 #
 #   N=1000,10000 BATCH=1,100 bench/fanout-e2e.sh
 #   RECEIVERS=smtp-sink BIN=/tmp/old-bin NO_BUILD=1 bench/fanout-e2e.sh   # another build

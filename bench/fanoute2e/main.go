@@ -118,9 +118,10 @@ func main() {
 	fmt.Printf("%d CPUs; load at start: %s\n", runtime.NumCPU(), benchsite.Loadavg())
 	fmt.Printf("post of %d KB; rss_MB is the outgoing process's peak RSS (VmHWM, mode once), x_post that over the post's size\n", *size>>10)
 	fmt.Printf("mach_cpu is the CPU the whole machine was busy during the runner's run (mode once) and during smtp-source's\n")
-	fmt.Printf("%-10s %-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s | %7s %7s\n",
+	fmt.Printf("src_copy_s is smtp-source sending one of the copies the runner sent (saved by smtpsink: run it first), ratio_c the ratio to that\n")
+	fmt.Printf("%-10s %-9s %-4s %6s %5s | %7s %7s %8s %8s %7s %6s | %7s %7s %8s | %5s | %7s %7s | %7s %7s\n",
 		"build", "receiver", "mode", "N", "batch", "wall_s", "cpu_s", "cpu/1k_s", "copies/s", "rss_MB", "x_post", "src_s", "src_cpu", "src_c/s", "ratio",
-		"mach_cpu", "src_mach")
+		"mach_cpu", "src_mach", "src_copy_s", "ratio_c")
 	for _, nText := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(nText)
 		check(err)
@@ -169,7 +170,7 @@ func runOne(bs []bins, cfgPath, rcv string, n, batch, size, repeat int, warm boo
 			rs[k].wwalls, rs[k].wcpus = append(rs[k].wwalls, w), append(rs[k].wcpus, c)
 		}
 	}
-	swall, scpu, srate, smach := runSource(bs[0], rcv, n, batch, size, repeat)
+	src := runSource(bs[0], rcv, n, batch, size, repeat)
 	for k, b := range bs {
 		line := func(mode string, wall, cpu time.Duration, rssKB int64, mach time.Duration) {
 			rate := float64(n) / wall.Seconds()
@@ -177,16 +178,20 @@ func runOne(bs []bins, cfgPath, rcv string, n, batch, size, repeat int, warm boo
 			if rssKB > 0 {
 				mem = fmt.Sprintf("%7.1f %6.2f", float64(rssKB)/1024, float64(rssKB)*1024/float64(size))
 			}
-			src := "      -       -        - |     -"
-			if srate > 0 {
-				src = fmt.Sprintf("%7.2f %7.2f %8.0f | %5.2f", swall.Seconds(), scpu.Seconds(), srate, rate/srate)
+			srcs := "      -       -        - |     -"
+			if src.rate > 0 {
+				srcs = fmt.Sprintf("%7.2f %7.2f %8.0f | %5.2f", src.wall.Seconds(), src.cpu.Seconds(), src.rate, rate/src.rate)
 			}
 			machs := "      -       -"
 			if mach > 0 {
-				machs = fmt.Sprintf("%7.2f %7.2f", mach.Seconds(), smach.Seconds())
+				machs = fmt.Sprintf("%7.2f %7.2f", mach.Seconds(), src.mach.Seconds())
 			}
-			fmt.Printf("%-10s %-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f %s | %s | %s\n",
-				b.name, rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(n), rate, mem, src, machs)
+			copies := "      -       -"
+			if src.copyRate > 0 {
+				copies = fmt.Sprintf("%7.2f %7.2f", src.copyWall.Seconds(), rate/src.copyRate)
+			}
+			fmt.Printf("%-10s %-9s %-4s %6d %5d | %7.2f %7.2f %8.3f %8.0f %s | %s | %s | %s\n",
+				b.name, rcv, mode, n, batch, wall.Seconds(), cpu.Seconds(), cpu.Seconds()*1000/float64(n), rate, mem, srcs, machs, copies)
 		}
 		line("once", median(rs[k].walls), median(rs[k].cpus), rs[k].rss, median(rs[k].machs))
 		if warm {
@@ -202,7 +207,12 @@ func runOne(bs []bins, cfgPath, rcv string, n, batch, size, repeat int, warm boo
 func runOutgoing(b bins, cfgPath, rcv string, n, batch, size, i int) (time.Duration, time.Duration, int64, time.Duration) {
 	copies := n
 	stage(b, cfgPath, size, true)
-	stop := startReceiver(b, rcv)
+	key := [2]int{n, batch}
+	save := ""
+	if _, ok := copyFiles[key]; !ok && rcv == "smtpsink" {
+		save = filepath.Join(filepath.Dir(cfgPath), fmt.Sprintf("copy-%d-%d.eml", n, batch))
+	}
+	stop := startReceiver(b, rcv, save)
 	start, busy := time.Now(), machineBusy()
 	cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing", "--once")
 	cmd.Stderr = os.Stderr
@@ -232,7 +242,12 @@ func runOutgoing(b bins, cfgPath, rcv string, n, batch, size, i int) (time.Durat
 				c, counts["distinct"], counts["duplicated"], counts["bad"], copies)
 			os.Exit(1)
 		}
-		msgLens[[2]int{n, batch}] = int(counts["bytes"] / counts["messages"])
+		msgLens[key] = int(counts["bytes"] / counts["messages"])
+	}
+	if save != "" {
+		if _, err := os.Stat(save); err == nil {
+			copyFiles[key] = save
+		}
 	}
 	return wall, cpu, rss, busy
 }
@@ -240,31 +255,58 @@ func runOutgoing(b bins, cfgPath, rcv string, n, batch, size, i int) (time.Durat
 // runSource runs smtp-source repeat times into a fresh rcv, with messages
 // of the size of a copy (as smtpsink counted it, else a guess), and
 // returns its median wall time and CPU and its rate (0 without -source).
-func runSource(b bins, rcv string, n, batch, size, repeat int) (time.Duration, time.Duration, float64, time.Duration) {
+func runSource(b bins, rcv string, n, batch, size, repeat int) source {
 	if !runSourceFlag {
-		return 0, 0, 0, 0
+		return source{}
 	}
 	msgs := (n + batch - 1) / batch
 	msgLen := size * 4 / 3
 	if l, ok := msgLens[[2]int{n, batch}]; ok {
 		msgLen = l
 	}
-	var swalls, scpus, machs []time.Duration
+	copyFile := copyFiles[[2]int{n, batch}]
+	var swalls, scpus, machs, cwalls []time.Duration
 	for range repeat {
-		stop := startReceiver(b, rcv)
-		start, busy := time.Now(), machineBusy()
 		// As many sessions as the outgoing runner opens (smtp_sessions).
-		src := exec.Command("smtp-source", "-d", "-s", strconv.Itoa(srcSessions()), "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
-			"-l", strconv.Itoa(msgLen), "-f", "team-bounces@"+domain, "-t", "sub@subs.test", port)
-		src.Stderr = os.Stderr
-		check(src.Run())
-		swalls = append(swalls, time.Since(start))
-		scpus = append(scpus, src.ProcessState.UserTime()+src.ProcessState.SystemTime())
-		machs = append(machs, machineBusy()-busy)
-		stop()
+		args := []string{"-d", "-s", strconv.Itoa(srcSessions()), "-m", strconv.Itoa(msgs), "-r", strconv.Itoa(batch), "-N",
+			"-f", "team-bounces@" + domain, "-t", "sub@subs.test"}
+		wall, cpu, mach := timeSource(b, rcv, append(args, "-l", strconv.Itoa(msgLen), port))
+		swalls, scpus, machs = append(swalls, wall), append(scpus, cpu), append(machs, mach)
+		if copyFile != "" {
+			wall, _, _ := timeSource(b, rcv, append(args, "-F", copyFile, port))
+			cwalls = append(cwalls, wall)
+		}
 	}
-	swall := median(swalls)
-	return swall, median(scpus), float64(msgs*batch) / swall.Seconds(), median(machs)
+	src := source{wall: median(swalls), cpu: median(scpus), mach: median(machs)}
+	src.rate = float64(msgs*batch) / src.wall.Seconds()
+	if len(cwalls) > 0 {
+		src.copyWall = median(cwalls)
+		src.copyRate = float64(msgs*batch) / src.copyWall.Seconds()
+	}
+	return src
+}
+
+// source is what runSource measured: smtp-source's median wall time, CPU,
+// rate and machine CPU with generated messages of a copy's size, and its
+// median wall time and rate sending one of the copies itself (-F; zero
+// when no copy was saved: smtpsink saves one).
+type source struct {
+	wall, cpu, mach time.Duration
+	rate            float64
+	copyWall        time.Duration
+	copyRate        float64
+}
+
+// timeSource runs smtp-source with args into a fresh rcv and returns its
+// wall time, its CPU and the machine's busy CPU meanwhile.
+func timeSource(b bins, rcv string, args []string) (time.Duration, time.Duration, time.Duration) {
+	stop := startReceiver(b, rcv, "")
+	defer stop()
+	start, busy := time.Now(), machineBusy()
+	src := exec.Command("smtp-source", args...)
+	src.Stderr = os.Stderr
+	check(src.Run())
+	return time.Since(start), src.ProcessState.UserTime() + src.ProcessState.SystemTime(), machineBusy() - busy
 }
 
 // runWarm starts the outgoing runner as a long-running process and hands
@@ -273,7 +315,7 @@ func runSource(b bins, rcv string, n, batch, size, repeat int) (time.Duration, t
 // the posts after the first, which find the list key unlocked and the
 // subscribers' keys parsed and judged.
 func runWarm(b bins, cfgPath, rcv string, size, repeat int, profile string) (time.Duration, time.Duration) {
-	stop := startReceiver(b, rcv)
+	stop := startReceiver(b, rcv, "")
 	defer stop()
 	cmd := exec.Command(b.cloister, "--config", cfgPath, "--log-level", "warn", "runner", "outgoing")
 	cmd.Stderr = os.Stderr
@@ -399,7 +441,7 @@ func median(ds []time.Duration) time.Duration {
 
 // startReceiver starts an SMTP server process on port and returns what
 // stops it (and the counts it printed, for smtpsink).
-func startReceiver(b bins, rcv string) func() map[string]int64 {
+func startReceiver(b bins, rcv, save string) func() map[string]int64 {
 	// Another run's receiver on the port would take this run's mail.
 	if c, err := net.Dial("tcp", port); err == nil {
 		c.Close()
@@ -423,6 +465,9 @@ func startReceiver(b bins, rcv string) func() map[string]int64 {
 	switch rcv {
 	case "smtpsink":
 		cmd = exec.Command(b.sink, "-listen", port)
+		if save != "" {
+			cmd.Args = append(cmd.Args, "-save", save)
+		}
 	case "smtp-sink":
 		cmd = exec.Command(smtpSink(), "-u", "nobody", port, "256")
 	default:
@@ -579,6 +624,15 @@ func srcSessions() int {
 // size into the receivers that cannot count (smtp-sink, postfix) too, so
 // run smtpsink first (the default order) for a like-for-like ratio.
 var msgLens = map[[2]int]int{}
+
+// copyFiles is a copy the runner sent in each case (subscribers,
+// batch_size), saved by smtpsink in the form smtp-source -F sends: the
+// ratio to smtp-source sending that very message (ratio_c) leaves out
+// what the receiver spends on the copy's content (its header fields, its
+// MIME structure) and keeps what it spends on the sender (the sessions,
+// the envelope: smtp-source's sender is one address, a copy's is its
+// recipient's own, VERP).
+var copyFiles = map[[2]int]string{}
 
 // runSourceFlag is whether smtp-source is run for the ratio (-source);
 // postSize is -size (the sites take posts twice as large).

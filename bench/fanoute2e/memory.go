@@ -70,7 +70,7 @@ func runMemory(b bins, dir string, ns []int, arrivals []string, size int) {
 			for _, r := range memoryRunners {
 				var stop func() map[string]int64
 				if r == "outgoing" {
-					stop = startReceiver(b, "smtpsink")
+					stop = startReceiver(b, "smtpsink", "")
 				}
 				wall, hwm := runPeak(b.cloister, "--config", cfgPath, "--log-level", memoryLogLevel, "runner", r, "--once")
 				if stop != nil {

@@ -19,6 +19,10 @@
 // that got more than one, bad the commands refused (out of order, a
 // message that did not end properly).
 //
+// With -save FILE it writes the first message sent with DATA to FILE, with
+// LF line ends and not dot-stuffed, the form smtp-source -F sends: the
+// bench's smtp-source runs with a real copy.
+//
 // With -stamps it also prints, as each message is accepted, a line with the
 // time (Unix nanoseconds) and its recipient count, for bench/latency.sh:
 //
@@ -40,6 +44,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:2525", "address to listen on")
 	stamps := flag.Bool("stamps", false, "print a line with the time of each message accepted")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sink to this file (stopped on SIGTERM)")
+	save := flag.String("save", "", "write the first message sent with DATA to this file, as smtp-source -F sends a file")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -51,6 +56,7 @@ func main() {
 		}
 	}
 	c := newCounts(*stamps)
+	c.saveTo = *save
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatalf("smtpsink: %v", err)

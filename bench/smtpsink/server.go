@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,11 @@ type counts struct {
 	mu     sync.Mutex     // guards byRcpt and the stamp lines
 	byRcpt map[string]int // copies taken per recipient
 	stamps bool
+
+	// saveTo, when set, is the file the first message sent with DATA is
+	// written to (see saveMessage); saved says it is taken.
+	saveTo string
+	saved  atomic.Bool
 }
 
 func newCounts(stamps bool) *counts { return &counts{byRcpt: map[string]int{}, stamps: stamps} }
@@ -144,9 +150,18 @@ func (s *session) command(line []byte) bool {
 			break
 		}
 		s.reply("354 end with <CRLF>.<CRLF>")
-		n, err := s.discardData()
+		var keep *bytes.Buffer
+		if s.c.saveTo != "" && s.c.saved.CompareAndSwap(false, true) {
+			keep = new(bytes.Buffer)
+		}
+		n, err := s.discardData(keep)
 		if err != nil {
 			return true
+		}
+		if keep != nil {
+			if err := saveMessage(s.c.saveTo, keep.Bytes()[:n]); err != nil {
+				fmt.Fprintf(os.Stderr, "smtpsink: %v\n", err)
+			}
 		}
 		s.c.taken(s.rcpts, n)
 		s.reset()
@@ -292,8 +307,10 @@ var terminator = []byte("\r\n.\r\n")
 // (bytes.Index); only a terminator split across two reads is followed byte
 // by byte, by the state m: how much of the terminator the bytes so far end
 // with. The message starts at a line's start, as if after a CRLF (m = 2),
-// so that an empty message (a lone dot line) ends at once.
-func (s *session) discardData() (int64, error) {
+// so that an empty message (a lone dot line) ends at once. With keep not
+// nil, the bytes consumed are appended to it too (its first size bytes are
+// then the message).
+func (s *session) discardData(keep *bytes.Buffer) (int64, error) {
 	m := 2
 	var size int64
 	for {
@@ -308,6 +325,7 @@ func (s *session) discardData() (int64, error) {
 			m = step(m, b[i])
 			i++
 			if m == len(terminator) {
+				keepBytes(keep, b[:i])
 				s.r += i
 				return size + int64(i) - 3, nil
 			}
@@ -315,6 +333,7 @@ func (s *session) discardData() (int64, error) {
 		if m == 0 {
 			if k := bytes.Index(b[i:], terminator); k >= 0 {
 				end := i + k + len(terminator)
+				keepBytes(keep, b[:end])
 				s.r += end
 				return size + int64(end) - 3, nil
 			}
@@ -325,9 +344,33 @@ func (s *session) discardData() (int64, error) {
 				m = step(m, b[j])
 			}
 		}
+		keepBytes(keep, b)
 		size += int64(len(b))
 		s.r = s.w
 	}
+}
+
+// keepBytes appends b to keep, when there is one (discardData).
+func keepBytes(keep *bytes.Buffer, b []byte) {
+	if keep != nil {
+		keep.Write(b)
+	}
+}
+
+// saveMessage writes a message as it came after DATA (CRLF line ends, dot
+// stuffed, without the terminating dot line) to path in the form
+// smtp-source -F sends: LF line ends, not stuffed (smtp-source stuffs and
+// ends each line with CRLF itself).
+func saveMessage(path string, wire []byte) error {
+	text := bytes.ReplaceAll(wire, []byte("\r\n"), []byte("\n"))
+	text = bytes.ReplaceAll(text, []byte("\n.."), []byte("\n."))
+	if bytes.HasPrefix(text, []byte("..")) {
+		text = text[1:]
+	}
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		return fmt.Errorf("save the first message: %w", err)
+	}
+	return nil
 }
 
 // step is the matcher's transition for terminator on byte c from state m

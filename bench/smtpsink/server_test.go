@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,36 @@ func TestSinkTakesMTAClient(t *testing.T) {
 	}
 	if c.bad.Load() != 0 {
 		t.Errorf("bad %d, want 0", c.bad.Load())
+	}
+}
+
+// TestSinkSave checks -save: the first message sent with DATA is written
+// as smtp-source -F sends a file (LF line ends, dot lines unstuffed), the
+// message split across reads anywhere, and a second message does not
+// replace it.
+func TestSinkSave(t *testing.T) {
+	const head = "EHLO c\r\nMAIL FROM:<l@x>\r\nRCPT TO:<a@y>\r\n"
+	for _, tc := range []struct {
+		name   string
+		chunks []string
+		want   string
+	}{
+		{"one read", []string{head, "DATA\r\n", "Subject: s\r\n\r\nline 1\r\n..dot\r\n.\r\n", "QUIT\r\n"}, "Subject: s\n\nline 1\n.dot\n"},
+		{"split reads", []string{head, "DATA\r\n", "..a\r\nb", "c\r", "\n.", "\r\n", "QUIT\r\n"}, ".a\nbc\n"},
+		{"the first of two", []string{head, "DATA\r\n", "first\r\n.\r\n", head[len("EHLO c\r\n"):], "DATA\r\n", "second\r\n.\r\n", "QUIT\r\n"}, "first\n"},
+		{"empty", []string{head, "DATA\r\n", ".\r\n", "QUIT\r\n"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCounts(false)
+			c.saveTo = t.TempDir() + "/copy.eml"
+			talk(t, c, tc.chunks...)
+			got, err := os.ReadFile(c.saveTo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("saved %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -59,7 +59,7 @@ const streamGateAbove = 1 << 20
 // run sends every unit that comes out of ready on up to sessions SMTP
 // sessions and returns the first error that stopped it (the units left
 // are drained, their slots freed).
-func (f *fanout) run(ctx context.Context, ready <-chan *unit, slots chan struct{}, sessions int) error {
+func (f *fanout) run(ctx context.Context, ready <-chan *unit, slots *window, sessions int) error {
 	defer f.feedWatchdog()()
 	var wg sync.WaitGroup
 	for range max(1, sessions) {
@@ -99,7 +99,7 @@ func (f *fanout) stop(err error) {
 // after the one it sends when that copy is ready already, and sends its
 // envelope with the message before it (mta.Session.SendTxn): one write
 // and one round trip per copy.
-func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan struct{}) {
+func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots *window) {
 	j := f.j
 	gate := &egress{gate: &ownmail.Gate{Keys: f.gate.Keys, Now: f.gate.Now}} // this session's: see fanout.gate
 	var sess *mta.Session
@@ -187,7 +187,7 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots chan stru
 // could not be made stops the fan-out (not the subscriber's fault: the
 // journal keeps what was sent); a copy the egress gate refuses is not
 // sent, and its recipients are recorded as refused.
-func (f *fanout) admit(u *unit, gate *egress, slots chan struct{}) bool {
+func (f *fanout) admit(u *unit, gate *egress, slots *window) bool {
 	freeSlot(u, slots)
 	if f.stopped() {
 		return false // drain the workers
@@ -222,7 +222,7 @@ func (f *fanout) admit(u *unit, gate *egress, slots chan struct{}) bool {
 
 // takeReady returns the next unit to send if one is ready now, admitted,
 // else nil without waiting.
-func (f *fanout) takeReady(ready <-chan *unit, gate *egress, slots chan struct{}) *unit {
+func (f *fanout) takeReady(ready <-chan *unit, gate *egress, slots *window) *unit {
 	for {
 		select {
 		case u, ok := <-ready:

@@ -453,6 +453,17 @@ func (q *Queue) Pending(s Slice) ([]string, error) { return q.list(extMsg, s) }
 // Claimed returns the names of the .bak entries in the slice.
 func (q *Queue) Claimed(s Slice) ([]string, error) { return q.list(extBak, s) }
 
+// IsEntry reports whether file, a name in a queue's folder, is an entry
+// Ready and Pending may list (name.msg), not a claimed entry, a temporary
+// file or an outgoing entry's progress journal: a runner watching the
+// folder rescans it only when such a file appears.
+func IsEntry(file string) bool { return isFile(file, extMsg) }
+
+// isFile reports whether file is an entry's file with extension ext.
+func isFile(file, ext string) bool {
+	return strings.HasSuffix(file, ext) && !strings.HasPrefix(file, ".")
+}
+
 func (q *Queue) list(ext string, s Slice) ([]string, error) {
 	d, err := os.ReadDir(q.Dir)
 	if err != nil {
@@ -461,7 +472,7 @@ func (q *Queue) list(ext string, s Slice) ([]string, error) {
 	var names []string
 	for _, de := range d {
 		n := de.Name()
-		if !strings.HasSuffix(n, ext) || strings.HasPrefix(n, ".") {
+		if !isFile(n, ext) {
 			continue
 		}
 		n = strings.TrimSuffix(n, ext)

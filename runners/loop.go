@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"cloister/internal/boltfile"
 	"cloister/internal/site"
 	"cloister/queue"
@@ -110,7 +108,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	if rec+wentBad > 0 {
 		log.Warn("recovered interrupted entries", "recovered", rec, "bad", wentBad)
 	}
-	var events chan fsnotify.Event
+	var events <-chan struct{}
 	if !l.Once {
 		var closeWatch func()
 		events, closeWatch = l.watch(in.Dir, log)
@@ -184,9 +182,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			return nil
 		case <-events:
 			// Let a burst of arrivals settle a moment before rescanning, and
-			// take its other events: one rescan sees them all.
+			// take the signal of its others: one rescan sees them all.
 			time.Sleep(time.Millisecond)
-			drainEvents(events)
+			drainWake(events)
 		case <-timer.C:
 		}
 		timer.Stop()

@@ -1,3 +1,10 @@
+// deliver lives for milliseconds: the runtime neither sizes GOMAXPROCS from
+// the cgroup's CPU limit nor keeps re-reading it (the files that reads at
+// start and the world stopped to apply an update cost more than its work).
+
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command deliver is what the MTA pipes each message into. It writes the
 // message durably into the incoming queue and exits with a sysexits code:
 // 0 accepted, 65 unusable input (empty, over the size limit), 67 unknown list,

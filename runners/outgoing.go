@@ -161,7 +161,11 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 			units = append(units, &unit{rcpts: []string{r}})
 		}
 	}
-	ready, slots := makeCopies(ctx, units, dist)
+	// The copies are made under a context of their own: a fan-out that
+	// stops (an error, the runner stopping) makes no more of them.
+	copyCtx, stopCopies := context.WithCancel(ctx)
+	defer stopCopies()
+	ready, slots := makeCopies(copyCtx, units, dist)
 
 	// Every wait on the MTA is bounded (connect, each command, the end of
 	// DATA) by smtp_timeout_seconds, below the systemd watchdog: a silent
@@ -173,6 +177,7 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 		client: &mta.Client{Addr: j.Site.Config.SMTPAddr, Helo: j.Site.Config.Domain, Timeout: timeout,
 			NoChunking: !j.Site.Config.SMTPChunking},
 		temp: map[string]string{}, refused: map[string]string{},
+		stopCopies: stopCopies,
 	}
 	// A large fan-out goes out on several sessions at once; a small one on
 	// one, so that a crash repeats at most the one transaction in flight.
@@ -182,6 +187,13 @@ func (Outgoing) Process(ctx context.Context, j *Job) error {
 	}
 	if err := f.run(ctx, ready, slots, sessions); err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		// The runner is stopping: the copies not made or not sent are
+		// neither delivered nor deferred. The entry goes back to the queue
+		// as it is and the next attempt sends only what the journal does
+		// not hold.
+		return fmt.Errorf("fan-out stopped with the runner: %w", err)
 	}
 	temp, refused := f.temp, f.refused
 	delivered, txns, notices := f.delivered, f.txns, f.notices
@@ -441,8 +453,8 @@ var copyBudget = 64 << 20
 // bounded by the pool, not by the number of subscribers.
 //
 // At most the window's size of units are being made or waiting at a time:
-// as many as fit in copyBudget, between one and copiesPerWorker per worker;
-// they are made in bursts of half the window (see window). The reader must
+// copiesPerWorker per worker, fewer when they would pass copyBudget, one at
+// least; they are made in bursts of half the window (see window). The reader must
 // free a unit's slot (freeSlot) as it receives it.
 func makeCopies(ctx context.Context, units []*unit, dist *distribute.Distributor) (ready <-chan *unit, slots *window) {
 	workers := runtime.GOMAXPROCS(0)
@@ -470,6 +482,12 @@ func makeCopies(ctx context.Context, units []*unit, dist *distribute.Distributor
 		go func() {
 			defer wg.Done()
 			for u := range in {
+				if err := ctx.Err(); err != nil {
+					// The fan-out stopped: the unit goes back unmade.
+					u.slot, u.err = true, err
+					out <- u
+					continue
+				}
 				if len(u.rcpts) > 1 {
 					copies := dist.Batch(u.rcpts)
 					last := len(copies) - 1
@@ -506,8 +524,9 @@ func makeCopies(ctx context.Context, units []*unit, dist *distribute.Distributor
 }
 
 // copiesPerWorker is the window of copies made ahead per worker when they
-// fit in copyBudget (32 for a 50 KB post on two cores, 2.4 MB): made in
-// bursts of half of it, they wake the workers once per burst.
+// fit in copyBudget (32 on two cores: 2.4 MB of a 50 KB encrypted post's
+// copies): made in bursts of half of it, they wake the workers once per
+// burst.
 const copiesPerWorker = 16
 
 // freeSlot frees the slot a received unit holds.

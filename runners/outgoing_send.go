@@ -39,6 +39,10 @@ type fanout struct {
 	timeout time.Duration
 	envFrom string
 
+	// stopCopies stops the making of copies (makeCopies' context) when the
+	// fan-out stops.
+	stopCopies func()
+
 	mu                       sync.Mutex // guards everything below and m.Failed
 	temp                     map[string]string
 	refused                  map[string]string // recipients whose copy the egress gate refused
@@ -86,9 +90,12 @@ func (f *fanout) stopped() bool {
 
 func (f *fanout) stop(err error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.err == nil {
 		f.err = err
+	}
+	f.mu.Unlock()
+	if f.stopCopies != nil {
+		f.stopCopies()
 	}
 }
 
@@ -129,8 +136,11 @@ func (f *fanout) sender(ctx context.Context, ready <-chan *unit, slots *window) 
 				continue
 			}
 		}
-		if f.stopped() {
-			continue // drain the workers
+		if f.stopped() || ctx.Err() != nil {
+			// Drain the workers. A runner that stops starts no more
+			// transactions: the entry goes back, and the next attempt
+			// sends the rest.
+			continue
 		}
 		if sess == nil && opened < maxSessions {
 			opened++

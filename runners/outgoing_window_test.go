@@ -4,17 +4,24 @@ import (
 	"context"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // waitFor waits until the window's feeder is waiting (take blocked).
 func waitFor(t *testing.T, w *window) {
 	t.Helper()
+	// A hang guard, not a timing: a take that returned instead of waiting
+	// leaves the test here.
+	deadline := time.Now().Add(time.Minute)
 	for {
 		w.mu.Lock()
 		waiting := w.waiting
 		w.mu.Unlock()
 		if waiting {
 			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("take did not wait")
 		}
 		runtime.Gosched()
 	}

@@ -253,8 +253,9 @@ func runOutgoing(b bins, cfgPath, rcv string, n, batch, size, i int) (time.Durat
 }
 
 // runSource runs smtp-source repeat times into a fresh rcv, with messages
-// of the size of a copy (as smtpsink counted it, else a guess), and
-// returns its median wall time and CPU and its rate (0 without -source).
+// of the size of a copy (as smtpsink counted it, else a guess) and, when
+// smtpsink saved one of the copies, with that copy (-F), and returns what
+// it measured (zero without -source).
 func runSource(b bins, rcv string, n, batch, size, repeat int) source {
 	if !runSourceFlag {
 		return source{}

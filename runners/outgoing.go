@@ -454,8 +454,8 @@ var copyBudget = 64 << 20
 //
 // At most the window's size of units are being made or waiting at a time:
 // copiesPerWorker per worker, fewer when they would pass copyBudget, one at
-// least; they are made in bursts of half the window (see window). The reader must
-// free a unit's slot (freeSlot) as it receives it.
+// least; they are made in bursts of half the window (see window). The
+// reader must free a unit's slot (freeSlot) as it receives it.
 func makeCopies(ctx context.Context, units []*unit, dist *distribute.Distributor) (ready <-chan *unit, slots *window) {
 	workers := runtime.GOMAXPROCS(0)
 	n := copiesPerWorker * workers

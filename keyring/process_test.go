@@ -18,12 +18,29 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("KEYRING_TEST_ADD"); path != "" {
 		os.Exit(childAdd(path, os.Getenv("KEYRING_TEST_ADDR"), os.Getenv("KEYRING_TEST_KEY")))
 	}
+	if path := os.Getenv("KEYRING_TEST_UNLOCK"); path != "" {
+		os.Exit(childUnlock(path, os.Getenv("KEYRING_TEST_ADDR")))
+	}
 	// The tests seal at the least cost open accepts (t=1, 8 MiB): a third
 	// of the package's time was the production cost's derivations.
 	// TestProductionSealCost checks the production cost and puts it back
 	// for what it seals.
 	sealCost = testSealCost
 	os.Exit(m.Run())
+}
+
+// childUnlock unlocks a list's OpenPGP key in the keyring at path, as a
+// runner started for one entry does first.
+func childUnlock(path, list string) int {
+	k, err := Open(path, testPassphrase, nil)
+	if err == nil {
+		_, err = k.ListKeyPGP(list)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 // childAdd adds a key file to the keyring at path, as the CLI would.

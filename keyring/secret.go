@@ -105,6 +105,7 @@ func (s *sealedSecret) aead(passphrase []byte) (cipher.AEAD, error) {
 	if len(passphrase) == 0 {
 		return nil, ErrNoPassphrase
 	}
+	touchKDFMemory(s.Memory)
 	key := argon2.IDKey(passphrase, s.Salt, s.Time, s.Memory, s.Threads, 32)
 	// Argon2id's memory (64 MiB by default) is garbage once the key is
 	// derived; collected now, a runner's post reuses it instead of adding to

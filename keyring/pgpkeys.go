@@ -224,9 +224,13 @@ func (k *Keyring) EncryptionKeyPGP(address string, now time.Time) (*openpgp.Enti
 	var bestErr error
 	var bestErrTime time.Time
 	for _, fpr := range s.pgpAddr[addr] {
-		r := s.pgp[fpr]
-		if r == nil {
+		sp := s.pgp[fpr]
+		if sp == nil {
 			continue
+		}
+		r, err := sp.record()
+		if err != nil {
+			return nil, err
 		}
 		p, err := k.pgpParsed(r, now)
 		if err != nil {
@@ -283,8 +287,12 @@ func (s senders) SenderKeys(id uint64) []pgp.BoundKey {
 	}
 	var out []pgp.BoundKey
 	for _, fpr := range snap.pgpID[id] {
-		r := snap.pgp[fpr]
-		if r == nil {
+		sp := snap.pgp[fpr]
+		if sp == nil {
+			continue
+		}
+		r, err := sp.record()
+		if err != nil {
 			continue
 		}
 		e, err := s.k.pgpEntity(r, s.k.now())

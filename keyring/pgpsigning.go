@@ -25,9 +25,13 @@ func (k *Keyring) SigningKeyPGP(address string, now time.Time) (*openpgp.Entity,
 	}
 	var best *openpgp.Entity
 	for _, fpr := range s.pgpAddr[addr] {
-		r := s.pgp[fpr]
-		if r == nil {
+		sp := s.pgp[fpr]
+		if sp == nil {
 			continue
+		}
+		r, err := sp.record()
+		if err != nil {
+			return nil, err
 		}
 		p, err := k.pgpParsed(r, now)
 		if err != nil {

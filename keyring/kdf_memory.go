@@ -2,10 +2,6 @@ package keyring
 
 import "runtime"
 
-// kdfMemorySink keeps touchKDFMemory's block reachable until it is done
-// with it, so that the compiler cannot drop the writes.
-var kdfMemorySink []byte
-
 // touchKDFMemory writes one byte of each page of as much fresh heap as an
 // Argon2id derivation of memory KiB allocates, and hands it back to the
 // heap (a collection), so that the derivation's own allocation is made
@@ -28,7 +24,6 @@ func touchKDFMemory(memory uint32) {
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = 1
 	}
-	kdfMemorySink = b
-	kdfMemorySink = nil
+	runtime.KeepAlive(b) // the writes are the point: none is dropped
 	runtime.GC()
 }

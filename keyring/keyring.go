@@ -220,9 +220,9 @@ func (k *Keyring) current() (*snapshot, error) {
 // first lookup and after every change, before the first copy of a post is
 // made, and with each record decoded there a snapshot of 10,000 keys took
 // 80 ms to read, against 22 ms with the records kept as stored
-// (BenchmarkReloadSnapshot); a fan-out's workers then decode each record as they
-// look its key up, in parallel. A record that does not decode fails its
-// own lookups only.
+// (BenchmarkReloadSnapshot); a fan-out's workers then decode each record
+// as they look its key up, in parallel. A record that does not decode
+// fails its own lookups only.
 type storedPGP struct {
 	fpr  string
 	once sync.Once

@@ -57,14 +57,9 @@ func (k *Keyring) Entries(now time.Time) ([]Entry, error) {
 		}
 		out = append(out, e)
 	}
-	for fpr, sp := range s.pgp {
-		e := Entry{Kind: KindPGP, Fingerprint: fpr, State: StateInvalid}
-		r, err := sp.record()
-		if err != nil {
-			out = append(out, e) // listed, invalid, under no address
-			continue
-		}
+	for fpr, r := range s.pgp {
 		ent, err := k.pgpEntity(r, now)
+		e := Entry{Kind: KindPGP, Fingerprint: fpr, State: StateInvalid}
 		if err == nil {
 			e.Created = ent.PrimaryKey.CreationTime
 			e.State, e.Usable, e.Expires = pgpState(ent, now)

@@ -57,11 +57,9 @@ func (k *Keyring) Expiring(now time.Time, within time.Duration) ([]ExpiringKey, 
 				}
 			}
 		default:
-			if sp := s.pgp[e.Fingerprint]; sp != nil {
-				if r, err := sp.record(); err == nil {
-					if ent, err := k.pgpEntity(r, now); err == nil {
-						ends[i], usable[i] = pgpUsableUntil(ent, now, false), true
-					}
+			if r := s.pgp[e.Fingerprint]; r != nil {
+				if ent, err := k.pgpEntity(r, now); err == nil {
+					ends[i], usable[i] = pgpUsableUntil(ent, now, false), true
 				}
 			}
 		}

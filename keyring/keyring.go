@@ -151,9 +151,9 @@ type snapshot struct {
 	gen      string
 	stamp    fileStamp              // of keyring.db when the snapshot was read
 	lists    map[string]*listRecord // kind NUL list
-	pgp      map[string]*storedPGP  // fingerprint -> record, decoded on use
-	pgpAddr  map[string][]string    // address -> fingerprints
-	pgpID    map[uint64][]string    // key ID -> fingerprints
+	pgp      map[string]*pgpRecord
+	pgpAddr  map[string][]string // address -> fingerprints
+	pgpID    map[uint64][]string // key ID -> fingerprints
 	certs    map[string]*certRecord
 	certAddr map[string][]string
 }
@@ -169,7 +169,7 @@ func (k *Keyring) current() (*snapshot, error) {
 	if s != nil && len(gen) > 0 && string(gen) == s.gen && k.gen.unchanged(k.file.Path, s.stamp) {
 		return s, nil
 	}
-	s = &snapshot{lists: map[string]*listRecord{}, pgp: map[string]*storedPGP{}, pgpAddr: map[string][]string{},
+	s = &snapshot{lists: map[string]*listRecord{}, pgp: map[string]*pgpRecord{}, pgpAddr: map[string][]string{},
 		pgpID: map[uint64][]string{}, certs: map[string]*certRecord{}, certAddr: map[string][]string{}}
 	err := k.view(func(tx *bolt.Tx) error {
 		s.gen = string(k.gen.token())
@@ -177,11 +177,8 @@ func (k *Keyring) current() (*snapshot, error) {
 		if err := forEachJSON(tx, bucketList, func(key []byte, r *listRecord) { s.lists[string(key)] = r }); err != nil {
 			return err
 		}
-		if b := tx.Bucket(bucketPGP); b != nil {
-			b.ForEach(func(key, v []byte) error {
-				s.pgp[string(key)] = &storedPGP{fpr: string(key), raw: bytes.Clone(v)}
-				return nil
-			})
+		if err := forEachJSON(tx, bucketPGP, func(key []byte, r *pgpRecord) { s.pgp[string(key)] = r }); err != nil {
+			return err
 		}
 		if err := forEachJSON(tx, bucketX509, func(key []byte, r *certRecord) { s.certs[string(key)] = r }); err != nil {
 			return err
@@ -204,45 +201,14 @@ func (k *Keyring) current() (*snapshot, error) {
 	}
 	k.mu.Lock()
 	k.snap = s
-	// Drop parsed keys that are gone from the database (a changed record
-	// is parsed again on use: pgpParsed compares its key bytes).
-	for fpr := range k.parsed {
-		if s.pgp[fpr] == nil {
+	// Drop parsed keys that are gone from the database.
+	for fpr, p := range k.parsed {
+		if r := s.pgp[fpr]; r == nil || !bytes.Equal(r.Key, p.raw) {
 			delete(k.parsed, fpr)
 		}
 	}
 	k.mu.Unlock()
 	return s, nil
-}
-
-// storedPGP is a subscriber key's record in a snapshot, kept as stored
-// and decoded on its first use: a snapshot is read whole on a process's
-// first lookup and after every change, before the first copy of a post is
-// made, and with each record decoded there a snapshot of 10,000 keys took
-// 80 ms to read, against 22 ms with the records kept as stored
-// (BenchmarkReloadSnapshot); a fan-out's workers then decode each record
-// as they look its key up, in parallel. A record that does not decode
-// fails its own lookups only.
-type storedPGP struct {
-	fpr  string
-	once sync.Once
-	raw  []byte // the stored JSON, until decoded
-	rec  *pgpRecord
-	err  error
-}
-
-// record returns the decoded record.
-func (p *storedPGP) record() (*pgpRecord, error) {
-	p.once.Do(func() {
-		r := new(pgpRecord)
-		if err := json.Unmarshal(p.raw, r); err != nil {
-			p.err = fmt.Errorf("record %q in %s: %w", p.fpr, bucketPGP, err)
-		} else {
-			p.rec = r
-		}
-		p.raw = nil
-	})
-	return p.rec, p.err
 }
 
 // forEachJSON decodes every value of a bucket.

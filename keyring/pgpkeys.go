@@ -224,13 +224,9 @@ func (k *Keyring) EncryptionKeyPGP(address string, now time.Time) (*openpgp.Enti
 	var bestErr error
 	var bestErrTime time.Time
 	for _, fpr := range s.pgpAddr[addr] {
-		sp := s.pgp[fpr]
-		if sp == nil {
+		r := s.pgp[fpr]
+		if r == nil {
 			continue
-		}
-		r, err := sp.record()
-		if err != nil {
-			return nil, err
 		}
 		p, err := k.pgpParsed(r, now)
 		if err != nil {
@@ -287,12 +283,8 @@ func (s senders) SenderKeys(id uint64) []pgp.BoundKey {
 	}
 	var out []pgp.BoundKey
 	for _, fpr := range snap.pgpID[id] {
-		sp := snap.pgp[fpr]
-		if sp == nil {
-			continue
-		}
-		r, err := sp.record()
-		if err != nil {
+		r := snap.pgp[fpr]
+		if r == nil {
 			continue
 		}
 		e, err := s.k.pgpEntity(r, s.k.now())

@@ -25,13 +25,9 @@ func (k *Keyring) SigningKeyPGP(address string, now time.Time) (*openpgp.Entity,
 	}
 	var best *openpgp.Entity
 	for _, fpr := range s.pgpAddr[addr] {
-		sp := s.pgp[fpr]
-		if sp == nil {
+		r := s.pgp[fpr]
+		if r == nil {
 			continue
-		}
-		r, err := sp.record()
-		if err != nil {
-			return nil, err
 		}
 		p, err := k.pgpParsed(r, now)
 		if err != nil {

@@ -32,15 +32,21 @@ func TestMain(m *testing.M) {
 // childUnlock unlocks a list's OpenPGP key in the keyring at path, as a
 // runner started for one entry does first.
 func childUnlock(path, list string) int {
-	k, err := Open(path, testPassphrase, nil)
-	if err == nil {
-		_, err = k.ListKeyPGP(list)
-	}
-	if err != nil {
+	if err := unlockList(path, list); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// unlockList opens the keyring at path and unlocks list's OpenPGP key.
+func unlockList(path, list string) error {
+	k, err := Open(path, testPassphrase, nil)
+	if err != nil {
+		return err
+	}
+	_, err = k.ListKeyPGP(list)
+	return err
 }
 
 // childAdd adds a key file to the keyring at path, as the CLI would.
